@@ -1,0 +1,82 @@
+/* db_pool.h — Postgres connection pool on libpq.
+ *
+ * Sizing: DB_POOL_MIN (default 2) connections are kept open, at most DB_POOL_MAX (default 20)
+ * exist at once, per process. Raise DB_POOL_MAX when more than ~50 concurrent users hit one
+ * replica (and keep DB_POOL_MAX x replicas below Postgres max_connections, or put PgBouncer in
+ * front). Other knobs: DB_CONNECT_TIMEOUT (s, 10), DB_STATEMENT_TIMEOUT (ms or "30s", 30 s),
+ * DB_ACQUIRE_TIMEOUT (ms, 5000), DB_IDLE_CHECK (s, 30: a connection idle longer than this is
+ * checked with SELECT 1 on checkout).
+ *
+ * Every checkout also peeks the socket without a round trip: a backend that was terminated
+ * (pg_terminate_backend, Postgres restart) has sent its FATAL and closed, so the connection is
+ * discarded and replaced transparently. The pool never fails to start because Postgres is
+ * down: connections are opened on demand and by a maintenance thread that keeps DB_POOL_MIN.
+ *
+ * Ownership: the pool owns every sfp_conn; a caller borrows one between acquire and release and
+ * must not PQfinish it. Results returned by sfp_db_query belong to the caller (PQclear). */
+#ifndef SFP_DB_POOL_H
+#define SFP_DB_POOL_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "sfp_err.h"
+
+typedef struct sfp_pool sfp_pool;
+typedef struct sfp_conn sfp_conn;
+
+typedef struct sfp_pool_config {
+    const char *conninfo;     /* DATABASE_URL (URI or key=value); required */
+    int min;                  /* DB_POOL_MIN, default 2 */
+    int max;                  /* DB_POOL_MAX, default 20 */
+    int connect_timeout_s;    /* DB_CONNECT_TIMEOUT, default 10 */
+    int statement_timeout_ms; /* DB_STATEMENT_TIMEOUT, default 30000; 0 = none */
+    int acquire_timeout_ms;   /* DB_ACQUIRE_TIMEOUT, default 5000 */
+    int idle_check_s;         /* DB_IDLE_CHECK, default 30 */
+    const char *application_name; /* shown in pg_stat_activity; e.g. "sfp-report" */
+} sfp_pool_config;
+
+typedef struct sfp_pool_stats {
+    int min, max, size, idle, in_use, waiting;
+    double max_wait_ms, oldest_wait_ms;
+    int64_t acquires, waited_acquires, timeouts, opened, closed, broken;
+    bool healthy; /* last connect/check succeeded */
+} sfp_pool_stats;
+
+/* Reads the DB_* env vars and DATABASE_URL (required) into cfg; err names a bad variable. */
+int sfp_pool_config_from_env(sfp_pool_config *cfg, const char *application_name, sfp_err *err);
+/* Validates cfg (min <= max etc.); never connects synchronously. Returns NULL + err on bad cfg. */
+sfp_pool *sfp_pool_create(const sfp_pool_config *cfg, sfp_err *err);
+/* Closes every connection; callers must have released theirs. NULL-safe. */
+void sfp_pool_destroy(sfp_pool *p);
+
+/* Error codes put in sfp_err.code by this module are gRPC status codes, so services can
+ * return them as they are: UNAVAILABLE (14) when Postgres cannot be reached, the pool timed out
+ * or the connection was lost; DEADLINE_EXCEEDED (4) when a statement hit its timeout;
+ * INTERNAL (13) for any other SQL error. */
+
+/* Borrow a live connection, waiting at most timeout_ms (<0: the configured acquire timeout).
+ * NULL + err on failure (pool exhausted past the timeout, or Postgres unreachable). */
+sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err);
+/* Return a connection. A connection left in a transaction is rolled back; a broken one
+ * (PQstatus bad) is closed and counted as broken. NULL-safe. */
+void sfp_pool_release(sfp_pool *p, sfp_conn *c);
+
+PGconn *sfp_conn_pg(sfp_conn *c);
+
+/* Parameterised query (text params, text results). Returns the result when its status is
+ * TUPLES_OK or COMMAND_OK, else NULL with a safe message in err (the server text is logged,
+ * not returned). Marks the connection broken on connection loss. */
+PGresult *sfp_db_query(sfp_conn *c, const char *sql, int nparams, const char *const *params, sfp_err *err);
+/* Same for statements whose result is not needed; returns 0 or -1. */
+int sfp_db_exec(sfp_conn *c, const char *sql, int nparams, const char *const *params, sfp_err *err);
+
+void sfp_pool_get_stats(sfp_pool *p, sfp_pool_stats *out);
+/* Readiness: true when a connection could be acquired and checked recently; the answer is
+ * cached for cache_ms (callers pass 2000–5000) so probes never hammer Postgres. */
+bool sfp_pool_ready(sfp_pool *p, int cache_ms);
+/* sfp_pool_ready(pool, 3000) with a void* argument: the readiness callback services pass to
+ * the rpc server. */
+bool sfp_pool_ready_cb(void *pool);
+
+#endif

@@ -1,0 +1,118 @@
+/* rpc.h — small gRPC C-core framework: a unary server (method table, N worker threads,
+ * metadata, deadlines, graceful SIGTERM drain, built-in grpc.health.v1 Check and
+ * sfpermits.v1.Introspection/GetStats) and a blocking unary client.
+ *
+ * All grpc slices/byte buffers are handled inside common/rpc_*.c only.
+ *
+ * Health service names (grpc.health.v1 Check):
+ *   ""            SERVING while the server runs, NOT_SERVING while draining (never touches DB)
+ *   "liveness"    same as ""
+ *   "readiness"   the readiness callback (e.g. pool can hand out a connection, cached)
+ *   each registered service's full name (e.g. "sfpermits.v1.ReportService"): same as readiness
+ *   anything else → NOT_FOUND
+ */
+#ifndef SFP_RPC_H
+#define SFP_RPC_H
+
+#include <grpc/status.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "arena.h"
+#include "sfp_err.h"
+
+/* ---------- server ---------- */
+
+typedef struct sfp_rpc_server sfp_rpc_server;
+typedef struct sfp_rpc_ctx sfp_rpc_ctx; /* one call; valid only during the handler */
+
+/* A handler decodes nothing itself: `req` is the unpacked request (arena-owned). It sets
+ * *resp to a message allocated from sfp_rpc_arena(ctx) (or leaves NULL for an empty reply of
+ * the declared type) and returns GRPC_STATUS_OK, or returns an error code after
+ * sfp_rpc_set_message(). */
+typedef grpc_status_code (*sfp_rpc_handler)(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
+                                             ProtobufCMessage **resp, void *user);
+
+typedef struct sfp_rpc_method {
+    const char *path; /* "/sfpermits.v1.ReportService/GetPropertyReport" */
+    const ProtobufCMessageDescriptor *req_desc;
+    const ProtobufCMessageDescriptor *resp_desc;
+    sfp_rpc_handler fn;
+    void *user;
+} sfp_rpc_method;
+
+typedef bool (*sfp_rpc_ready_fn)(void *user);
+/* Fills service-specific parts of stats (pool, breaker, caches, counters) from the arena. */
+struct Sfpermits__V1__ServiceStats;
+typedef void (*sfp_rpc_stats_fn)(struct Sfpermits__V1__ServiceStats *stats, sfp_arena *a, void *user);
+
+typedef struct sfp_rpc_server_config {
+    const char *service;      /* short name for logs and stats: "health", "report", ... */
+    const char *addr;         /* LISTEN_ADDR: host:port (port 0 = any) or unix:/path */
+    int workers;              /* RPC_WORKERS, concurrent calls; default 8 */
+    int drain_timeout_ms;     /* SHUTDOWN_GRACE_MS: wait for in-flight calls on SIGTERM; default 10000 */
+    int max_message_bytes;    /* default 4 MiB */
+    const char *const *service_names; /* full names answering readiness, NULL-terminated */
+    sfp_rpc_ready_fn ready;   /* NULL = always ready */
+    void *ready_user;
+    sfp_rpc_stats_fn stats;   /* NULL = framework stats only */
+    void *stats_user;
+} sfp_rpc_server_config;
+
+/* Creates and binds (so the port is known) but does not start serving. */
+sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sfp_rpc_method *methods,
+                                      size_t nmethods, sfp_err *err);
+int sfp_rpc_server_port(const sfp_rpc_server *s); /* bound TCP port (0 for unix sockets) */
+/* Serves until SIGTERM/SIGINT (or sfp_rpc_server_stop), then drains: health turns
+ * NOT_SERVING, new calls are refused, in-flight calls get drain_timeout_ms, the rest are
+ * cancelled. Returns 0 after a clean drain. */
+int sfp_rpc_server_run(sfp_rpc_server *s);
+void sfp_rpc_server_stop(sfp_rpc_server *s); /* async-signal-safe */
+void sfp_rpc_server_destroy(sfp_rpc_server *s);
+/* Installs SIGTERM/SIGINT handlers that stop `s` (one server per process). */
+void sfp_rpc_server_handle_signals(sfp_rpc_server *s);
+
+sfp_arena *sfp_rpc_arena(sfp_rpc_ctx *ctx);
+/* First value of a request metadata key (lowercase), NUL-terminated in the arena, or NULL. */
+const char *sfp_rpc_metadata(sfp_rpc_ctx *ctx, const char *key);
+/* Milliseconds until the call's deadline (INT64_MAX when none, <= 0 when passed). */
+int64_t sfp_rpc_deadline_left_ms(sfp_rpc_ctx *ctx);
+/* Sets the status message sent with a non-OK code (safe text only). */
+void sfp_rpc_set_message(sfp_rpc_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Adds a trailing-metadata pair to the response (e.g. "retry-after"). Copied. */
+void sfp_rpc_add_trailer(sfp_rpc_ctx *ctx, const char *key, const char *value);
+
+/* ---------- client ---------- */
+
+typedef struct sfp_rpc_channel sfp_rpc_channel;
+
+typedef struct sfp_rpc_md {
+    const char *key; /* lowercase */
+    const char *value;
+} sfp_rpc_md;
+
+typedef struct sfp_rpc_status {
+    grpc_status_code code;
+    char message[256];
+    char retry_after[16]; /* from trailing metadata "retry-after", "" if none */
+} sfp_rpc_status;
+
+/* One channel per backend, shared by all threads. NULL-safe destroy. */
+sfp_rpc_channel *sfp_rpc_channel_create(const char *addr);
+void sfp_rpc_channel_destroy(sfp_rpc_channel *ch);
+/* Blocking unary call. On OK, *resp is a malloc-unpacked message the caller frees with
+ * protobuf_c_message_free_unpacked(*resp, NULL). Returns the status code (also in st). */
+grpc_status_code sfp_rpc_call(sfp_rpc_channel *ch, const char *path, const ProtobufCMessage *req,
+                              const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
+                              int64_t timeout_ms, const sfp_rpc_md *md, size_t nmd, sfp_rpc_status *st);
+/* grpc.health.v1 Check against a peer; returns the ServingStatus (0 UNKNOWN, 1 SERVING,
+ * 2 NOT_SERVING) or -1 with st filled. */
+int sfp_rpc_health_check(sfp_rpc_channel *ch, const char *service, int64_t timeout_ms, sfp_rpc_status *st);
+
+const char *sfp_rpc_code_name(grpc_status_code code); /* "NOT_FOUND" */
+
+/* Process-wide grpc_init/grpc_shutdown wrappers (ref-counted by grpc itself). */
+void sfp_rpc_init(void);
+void sfp_rpc_shutdown(void);
+
+#endif

@@ -1,0 +1,514 @@
+/* rpc_server.c — unary gRPC server on the C core (see rpc.h).
+ *
+ * Threading: each of N workers owns a completion queue registered with the server. A worker
+ * requests one call, waits for it, reads the request, runs the handler, sends the reply and
+ * status, then requests the next call: N workers = N calls in flight. Shutdown
+ * (grpc_server_shutdown_and_notify) fails the pending requests, so idle workers exit, while
+ * busy ones finish their call within the drain grace period. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/slice.h>
+#include <grpc/support/time.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "grpc/health/v1/health.pb-c.h"
+#include "config.h"
+#include "histogram.h"
+#include "log.h"
+#include "rpc.h"
+#include "sfpermits/v1/introspection.pb-c.h"
+
+#define HEALTH_CHECK_PATH "/grpc.health.v1.Health/Check"
+#define STATS_PATH "/sfpermits.v1.Introspection/GetStats"
+
+typedef struct method_slot {
+    sfp_rpc_method m;
+    pthread_mutex_t mu;
+    sfp_hist hist;
+    uint64_t errors;
+} method_slot;
+
+struct sfp_rpc_server {
+    sfp_rpc_server_config cfg;
+    char *service, *addr;
+    char **names; /* copy of cfg.service_names, NULL-terminated */
+    grpc_server *server;
+    grpc_completion_queue **cqs;
+    grpc_completion_queue *shutdown_cq;
+    pthread_t *threads;
+    method_slot *methods;
+    size_t nmethods;
+    int port;
+    int wake[2]; /* self-pipe: stop requests (signal handler safe) */
+    _Atomic bool draining;
+    _Atomic int busy;
+    struct timespec started;
+};
+
+struct sfp_rpc_ctx {
+    sfp_rpc_server *srv;
+    sfp_arena *arena;
+    grpc_metadata_array *md;
+    gpr_timespec deadline;
+    char *message;
+    grpc_metadata trailers[4];
+    size_t ntrailers;
+};
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---------- small slice helpers (all slice handling lives here and in rpc_client.c) ---------- */
+
+static bool slice_eq(grpc_slice s, const char *str)
+{
+    size_t n = strlen(str);
+    return GRPC_SLICE_LENGTH(s) == n && memcmp(GRPC_SLICE_START_PTR(s), str, n) == 0;
+}
+
+/* ---------- ctx API ---------- */
+
+sfp_arena *sfp_rpc_arena(sfp_rpc_ctx *ctx) { return ctx->arena; }
+
+const char *sfp_rpc_metadata(sfp_rpc_ctx *ctx, const char *key)
+{
+    for (size_t i = 0; i < ctx->md->count; i++) {
+        if (slice_eq(ctx->md->metadata[i].key, key)) {
+            grpc_slice v = ctx->md->metadata[i].value;
+            return sfp_arena_strndup(ctx->arena, (const char *)GRPC_SLICE_START_PTR(v), GRPC_SLICE_LENGTH(v));
+        }
+    }
+    return NULL;
+}
+
+int64_t sfp_rpc_deadline_left_ms(sfp_rpc_ctx *ctx)
+{
+    gpr_timespec d = gpr_convert_clock_type(ctx->deadline, GPR_CLOCK_MONOTONIC);
+    if (gpr_time_cmp(d, gpr_inf_future(GPR_CLOCK_MONOTONIC)) == 0) return INT64_MAX;
+    gpr_timespec left = gpr_time_sub(d, gpr_now(GPR_CLOCK_MONOTONIC));
+    return (int64_t)left.tv_sec * 1000 + left.tv_nsec / 1000000;
+}
+
+void sfp_rpc_set_message(sfp_rpc_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char buf[256];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    ctx->message = sfp_arena_strdup(ctx->arena, buf);
+}
+
+void sfp_rpc_add_trailer(sfp_rpc_ctx *ctx, const char *key, const char *value)
+{
+    if (ctx->ntrailers >= sizeof ctx->trailers / sizeof ctx->trailers[0]) return;
+    grpc_metadata *m = &ctx->trailers[ctx->ntrailers++];
+    memset(m, 0, sizeof *m);
+    m->key = grpc_slice_from_copied_string(key);
+    m->value = grpc_slice_from_copied_string(value);
+}
+
+/* ---------- built-in handlers ---------- */
+
+static bool is_ready(sfp_rpc_server *s) { return !s->draining && (!s->cfg.ready || s->cfg.ready(s->cfg.ready_user)); }
+
+static grpc_status_code health_check(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                     void *user)
+{
+    sfp_rpc_server *s = user;
+    const Grpc__Health__V1__HealthCheckRequest *r = (const void *)req;
+    const char *svc = r->service ? r->service : "";
+    Grpc__Health__V1__HealthCheckResponse *out = sfp_arena_msg(ctx->arena, &grpc__health__v1__health_check_response__descriptor);
+    bool known = !*svc || !strcmp(svc, "liveness") || !strcmp(svc, "readiness");
+    bool readiness = !strcmp(svc, "readiness");
+    for (char **n = s->names; n && *n && !known; n++) {
+        if (!strcmp(*n, svc)) known = readiness = true;
+    }
+    if (!known) {
+        sfp_rpc_set_message(ctx, "unknown service");
+        return GRPC_STATUS_NOT_FOUND;
+    }
+    bool ok = readiness ? is_ready(s) : !s->draining; /* liveness never touches the DB */
+    out->status = ok ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+                     : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+    *resp = &out->base;
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code get_stats(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user)
+{
+    (void)req;
+    sfp_rpc_server *s = user;
+    sfp_arena *a = ctx->arena;
+    Sfpermits__V1__ServiceStats *st = sfp_arena_msg(a, &sfpermits__v1__service_stats__descriptor);
+    st->service = sfp_arena_strdup(a, s->service);
+    st->version = SFP_VERSION;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    st->uptime_seconds = (double)(now.tv_sec - s->started.tv_sec) + (now.tv_nsec - s->started.tv_nsec) / 1e9;
+    st->ready = is_ready(s);
+    st->worker_threads = s->cfg.workers;
+    st->busy_workers = s->busy;
+    st->methods = sfp_arena_alloc(a, sizeof(*st->methods) * s->nmethods);
+    for (size_t i = 0; i < s->nmethods; i++) {
+        method_slot *ms = &s->methods[i];
+        Sfpermits__V1__MethodStats *m = sfp_arena_msg(a, &sfpermits__v1__method_stats__descriptor);
+        pthread_mutex_lock(&ms->mu);
+        m->method = sfp_arena_strdup(a, ms->m.path);
+        m->calls = (int64_t)ms->hist.count;
+        m->errors = (int64_t)ms->errors;
+        m->p50_ms = sfp_hist_quantile(&ms->hist, 0.5);
+        m->p99_ms = sfp_hist_quantile(&ms->hist, 0.99);
+        m->max_ms = ms->hist.max_ms;
+        pthread_mutex_unlock(&ms->mu);
+        st->methods[st->n_methods++] = m;
+    }
+    if (s->cfg.stats) s->cfg.stats(st, a, s->cfg.stats_user);
+    *resp = &st->base;
+    return GRPC_STATUS_OK;
+}
+
+/* ---------- one call ---------- */
+
+static bool run_batch(grpc_call *call, grpc_completion_queue *cq, const grpc_op *ops, size_t n)
+{
+    void *tag = (void *)ops;
+    if (grpc_call_start_batch(call, ops, n, tag, NULL) != GRPC_CALL_OK) return false;
+    for (;;) {
+        grpc_event ev = grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        if (ev.type == GRPC_OP_COMPLETE && ev.tag == tag) return ev.success != 0;
+        if (ev.type == GRPC_QUEUE_SHUTDOWN) return false;
+    }
+}
+
+static method_slot *find_method(sfp_rpc_server *s, grpc_slice path)
+{
+    for (size_t i = 0; i < s->nmethods; i++)
+        if (slice_eq(path, s->methods[i].m.path)) return &s->methods[i];
+    return NULL;
+}
+
+static void serve_call(sfp_rpc_server *s, grpc_completion_queue *cq, grpc_call *call, grpc_call_details *details,
+                       grpc_metadata_array *md)
+{
+    double t0 = mono_s();
+    sfp_rpc_ctx ctx = {.srv = s, .arena = sfp_arena_new(), .md = md, .deadline = details->deadline};
+    const char *rid = sfp_rpc_metadata(&ctx, "x-request-id");
+    sfp_log_set_request_id(rid);
+
+    grpc_byte_buffer *payload = NULL;
+    grpc_op recv = {.op = GRPC_OP_RECV_MESSAGE};
+    recv.data.recv_message.recv_message = &payload;
+    bool got = run_batch(call, cq, &recv, 1);
+
+    grpc_status_code code = GRPC_STATUS_OK;
+    ProtobufCMessage *resp = NULL;
+    method_slot *ms = find_method(s, details->method);
+    if (!got) {
+        code = GRPC_STATUS_CANCELLED;
+        ctx.message = "request not received";
+    } else if (!ms) {
+        code = GRPC_STATUS_UNIMPLEMENTED;
+        ctx.message = "unknown method";
+    } else if (sfp_rpc_deadline_left_ms(&ctx) <= 0) {
+        code = GRPC_STATUS_DEADLINE_EXCEEDED;
+        ctx.message = "deadline exceeded before the call started";
+    } else {
+        const ProtobufCMessage *req = NULL;
+        ProtobufCAllocator alloc = sfp_arena_pb_allocator(ctx.arena);
+        if (payload) {
+            grpc_byte_buffer_reader rd;
+            if (grpc_byte_buffer_reader_init(&rd, payload)) {
+                grpc_slice all = grpc_byte_buffer_reader_readall(&rd);
+                req = protobuf_c_message_unpack(ms->m.req_desc, &alloc, GRPC_SLICE_LENGTH(all),
+                                                GRPC_SLICE_START_PTR(all));
+                grpc_slice_unref(all);
+                grpc_byte_buffer_reader_destroy(&rd);
+            }
+        } else {
+            req = protobuf_c_message_unpack(ms->m.req_desc, &alloc, 0, (const uint8_t *)"");
+        }
+        if (!req) {
+            code = GRPC_STATUS_INVALID_ARGUMENT;
+            ctx.message = "request message could not be decoded";
+        } else {
+            code = ms->m.fn(&ctx, req, &resp, ms->m.user);
+            if (code == GRPC_STATUS_OK && !resp) resp = sfp_arena_msg(ctx.arena, ms->m.resp_desc);
+        }
+    }
+    if (payload) grpc_byte_buffer_destroy(payload);
+
+    /* Reply: initial metadata, message (OK only), status + trailers; wait for the close. */
+    grpc_op ops[4];
+    memset(ops, 0, sizeof ops);
+    size_t n = 0;
+    ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+    grpc_byte_buffer *out = NULL;
+    if (code == GRPC_STATUS_OK) {
+        size_t len = protobuf_c_message_get_packed_size(resp);
+        uint8_t *bytes = sfp_arena_alloc(ctx.arena, len ? len : 1);
+        protobuf_c_message_pack(resp, bytes);
+        grpc_slice sl = grpc_slice_from_copied_buffer((const char *)bytes, len);
+        out = grpc_raw_byte_buffer_create(&sl, 1);
+        grpc_slice_unref(sl);
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n++].data.send_message.send_message = out;
+    }
+    grpc_slice details_slice = grpc_slice_from_copied_string(ctx.message ? ctx.message : "");
+    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[n].data.send_status_from_server.status = code;
+    ops[n].data.send_status_from_server.status_details = code == GRPC_STATUS_OK ? NULL : &details_slice;
+    ops[n].data.send_status_from_server.trailing_metadata_count = ctx.ntrailers;
+    ops[n++].data.send_status_from_server.trailing_metadata = ctx.trailers;
+    int cancelled = 0;
+    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    ops[n++].data.recv_close_on_server.cancelled = &cancelled;
+    run_batch(call, cq, ops, n);
+    if (out) grpc_byte_buffer_destroy(out);
+    grpc_slice_unref(details_slice);
+    for (size_t i = 0; i < ctx.ntrailers; i++) {
+        grpc_slice_unref(ctx.trailers[i].key);
+        grpc_slice_unref(ctx.trailers[i].value);
+    }
+
+    double ms_taken = (mono_s() - t0) * 1000.0;
+    if (ms) {
+        pthread_mutex_lock(&ms->mu);
+        sfp_hist_observe(&ms->hist, ms_taken);
+        if (code != GRPC_STATUS_OK) ms->errors++;
+        pthread_mutex_unlock(&ms->mu);
+    }
+    if (code != GRPC_STATUS_OK || sfp_log_enabled(SFP_DEBUG)) {
+        char path[160];
+        size_t pl = GRPC_SLICE_LENGTH(details->method);
+        if (pl >= sizeof path) pl = sizeof path - 1;
+        memcpy(path, GRPC_SLICE_START_PTR(details->method), pl);
+        path[pl] = '\0';
+        sfp_log(code == GRPC_STATUS_OK ? SFP_DEBUG : (code == GRPC_STATUS_INTERNAL || code == GRPC_STATUS_UNKNOWN ? SFP_ERROR : SFP_INFO),
+                "rpc", SFP_S("method", path), SFP_S("code", sfp_rpc_code_name(code)), SFP_D("ms", ms_taken),
+                SFP_S("message", ctx.message ? ctx.message : ""));
+    }
+    sfp_log_set_request_id(NULL);
+    sfp_arena_free(ctx.arena);
+}
+
+typedef struct worker_arg {
+    sfp_rpc_server *s;
+    grpc_completion_queue *cq;
+} worker_arg;
+
+static void *worker_main(void *arg)
+{
+    worker_arg wa = *(worker_arg *)arg;
+    free(arg);
+    for (;;) {
+        grpc_call *call = NULL;
+        grpc_call_details details;
+        grpc_metadata_array md;
+        grpc_call_details_init(&details);
+        grpc_metadata_array_init(&md);
+        int tag_new = 0;
+        bool ok = grpc_server_request_call(wa.s->server, &call, &details, &md, wa.cq, wa.cq, &tag_new) == GRPC_CALL_OK;
+        if (ok) {
+            for (;;) {
+                grpc_event ev = grpc_completion_queue_next(wa.cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+                if (ev.type == GRPC_QUEUE_SHUTDOWN) { ok = false; break; }
+                if (ev.type == GRPC_OP_COMPLETE && ev.tag == &tag_new) { ok = ev.success != 0; break; }
+            }
+        }
+        if (ok && call) {
+            wa.s->busy++;
+            serve_call(wa.s, wa.cq, call, &details, &md);
+            wa.s->busy--;
+        }
+        if (call) grpc_call_unref(call);
+        grpc_call_details_destroy(&details);
+        grpc_metadata_array_destroy(&md);
+        if (!ok) break; /* server shutting down */
+    }
+    return NULL;
+}
+
+/* ---------- lifecycle ---------- */
+
+static void add_method(sfp_rpc_server *s, const sfp_rpc_method *m)
+{
+    method_slot *ms = &s->methods[s->nmethods++];
+    memset(ms, 0, sizeof *ms);
+    ms->m = *m;
+    pthread_mutex_init(&ms->mu, NULL);
+}
+
+sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sfp_rpc_method *methods,
+                                      size_t nmethods, sfp_err *err)
+{
+    sfp_rpc_init();
+    sfp_rpc_server *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    s->cfg = *cfg;
+    if (s->cfg.workers <= 0) s->cfg.workers = 8;
+    if (s->cfg.drain_timeout_ms <= 0) s->cfg.drain_timeout_ms = 10000;
+    if (s->cfg.max_message_bytes <= 0) s->cfg.max_message_bytes = 4 << 20;
+    s->service = strdup(cfg->service ? cfg->service : "sfp");
+    s->addr = strdup(cfg->addr);
+    size_t nn = 0;
+    while (cfg->service_names && cfg->service_names[nn]) nn++;
+    s->names = calloc(nn + 1, sizeof *s->names);
+    for (size_t i = 0; i < nn; i++) s->names[i] = strdup(cfg->service_names[i]);
+    s->cfg.service_names = NULL;
+
+    s->methods = calloc(nmethods + 2, sizeof *s->methods);
+    for (size_t i = 0; i < nmethods; i++) add_method(s, &methods[i]);
+    add_method(s, &(sfp_rpc_method){HEALTH_CHECK_PATH, &grpc__health__v1__health_check_request__descriptor,
+                                    &grpc__health__v1__health_check_response__descriptor, health_check, s});
+    add_method(s, &(sfp_rpc_method){STATS_PATH, &sfpermits__v1__get_stats_request__descriptor,
+                                    &sfpermits__v1__service_stats__descriptor, get_stats, s});
+
+    grpc_arg args[2] = {
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, .value.integer = s->cfg.max_message_bytes},
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, .value.integer = s->cfg.max_message_bytes},
+    };
+    grpc_channel_args ca = {.num_args = 2, .args = args};
+    s->server = grpc_server_create(&ca, NULL);
+    s->cqs = calloc((size_t)s->cfg.workers, sizeof *s->cqs);
+    for (int i = 0; i < s->cfg.workers; i++) {
+        s->cqs[i] = grpc_completion_queue_create_for_next(NULL);
+        grpc_server_register_completion_queue(s->server, s->cqs[i], NULL);
+    }
+    s->shutdown_cq = grpc_completion_queue_create_for_pluck(NULL);
+    grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+    int port = grpc_server_add_http2_port(s->server, s->addr, creds);
+    grpc_server_credentials_release(creds);
+    if (port <= 0) {
+        sfp_err_set(err, 1, "LISTEN_ADDR: cannot listen on %s (address in use or invalid)", s->addr);
+        sfp_rpc_server_destroy(s);
+        return NULL;
+    }
+    s->port = strncmp(s->addr, "unix:", 5) ? port : 0;
+    if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0) abort();
+    return s;
+}
+
+int sfp_rpc_server_port(const sfp_rpc_server *s) { return s->port; }
+
+void sfp_rpc_server_stop(sfp_rpc_server *s)
+{
+    char c = 1;
+    ssize_t r = write(s->wake[1], &c, 1);
+    (void)r;
+}
+
+static sfp_rpc_server *g_signal_server;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_signal_server) sfp_rpc_server_stop(g_signal_server);
+}
+
+void sfp_rpc_server_handle_signals(sfp_rpc_server *s)
+{
+    g_signal_server = s;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int sfp_rpc_server_run(sfp_rpc_server *s)
+{
+    grpc_server_start(s->server);
+    clock_gettime(CLOCK_MONOTONIC, &s->started);
+    s->threads = calloc((size_t)s->cfg.workers, sizeof *s->threads);
+    for (int i = 0; i < s->cfg.workers; i++) {
+        worker_arg *wa = malloc(sizeof *wa);
+        wa->s = s;
+        wa->cq = s->cqs[i];
+        if (pthread_create(&s->threads[i], NULL, worker_main, wa) != 0) abort();
+    }
+    sfp_log(SFP_INFO, "listening", SFP_S("addr", s->addr), SFP_I("port", s->port), SFP_I("workers", s->cfg.workers));
+
+    for (;;) {
+        struct pollfd pfd = {.fd = s->wake[0], .events = POLLIN};
+        int r = poll(&pfd, 1, -1);
+        if (r > 0) break;
+        if (r < 0 && errno != EINTR) break;
+    }
+    s->draining = true;
+    sfp_log(SFP_INFO, "draining", SFP_I("in_flight", s->busy), SFP_I("grace_ms", s->cfg.drain_timeout_ms));
+    int shutdown_tag = 0;
+    grpc_server_shutdown_and_notify(s->server, s->shutdown_cq, &shutdown_tag);
+    gpr_timespec grace = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(s->cfg.drain_timeout_ms, GPR_TIMESPAN));
+    grpc_event ev = grpc_completion_queue_pluck(s->shutdown_cq, &shutdown_tag, grace, NULL);
+    int rc = 0;
+    if (ev.type == GRPC_QUEUE_TIMEOUT) {
+        sfp_log(SFP_WARN, "drain grace expired; cancelling in-flight calls", SFP_I("in_flight", s->busy));
+        grpc_server_cancel_all_calls(s->server);
+        grpc_completion_queue_pluck(s->shutdown_cq, &shutdown_tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        rc = 1;
+    }
+    for (int i = 0; i < s->cfg.workers; i++) pthread_join(s->threads[i], NULL);
+    sfp_log_msg(SFP_INFO, "stopped");
+    return rc;
+}
+
+static void drain_cq(grpc_completion_queue *cq)
+{
+    grpc_completion_queue_shutdown(cq);
+    while (grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type != GRPC_QUEUE_SHUTDOWN) {
+    }
+    grpc_completion_queue_destroy(cq);
+}
+
+void sfp_rpc_server_destroy(sfp_rpc_server *s)
+{
+    if (!s) return;
+    if (s->server) {
+        if (!s->draining) {
+            /* never started or never stopped: shut down now */
+            int tag = 0;
+            grpc_server_shutdown_and_notify(s->server, s->shutdown_cq, &tag);
+            grpc_server_cancel_all_calls(s->server);
+            grpc_completion_queue_pluck(s->shutdown_cq, &tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        }
+        grpc_server_destroy(s->server);
+    }
+    for (int i = 0; s->cqs && i < s->cfg.workers; i++) drain_cq(s->cqs[i]);
+    if (s->shutdown_cq) {
+        grpc_completion_queue_shutdown(s->shutdown_cq);
+        grpc_completion_queue_pluck(s->shutdown_cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        grpc_completion_queue_destroy(s->shutdown_cq);
+    }
+    for (size_t i = 0; i < s->nmethods; i++) pthread_mutex_destroy(&s->methods[i].mu);
+    for (char **n = s->names; n && *n; n++) free(*n);
+    if (g_signal_server == s) g_signal_server = NULL;
+    if (s->wake[0] > 0) close(s->wake[0]), close(s->wake[1]);
+    free(s->names);
+    free(s->methods);
+    free(s->cqs);
+    free(s->threads);
+    free(s->service);
+    free(s->addr);
+    free(s);
+    sfp_rpc_shutdown();
+}

@@ -1,0 +1,67 @@
+/* sfp-health — wiring only: env → pool, peers, rpc server. See README for the env vars. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "health_service.h"
+#include "log.h"
+
+static int refuse(const sfp_err *err)
+{
+    sfp_log(SFP_ERROR, "invalid configuration", SFP_S("error", err->msg));
+    fprintf(stderr, "sfp-health: %s\n", err->msg);
+    return 2;
+}
+
+int main(void)
+{
+    sfp_log_init("health");
+    sfp_err err = {0};
+    sfp_service_env env;
+    sfp_pool_config pcfg;
+    int peer_timeout_ms;
+    if (sfp_service_env_load(&env, SFP_DEFAULT_HEALTH_ADDR, &err) ||
+        sfp_pool_config_from_env(&pcfg, "sfp-health", &err) ||
+        sfp_env_int("HEALTH_PEER_TIMEOUT_MS", 500, 10, 10000, &peer_timeout_ms, &err))
+        return refuse(&err);
+
+    /* Peers: a *_SVC_ADDR set to "off" is not polled. */
+    static const struct { const char *svc, *var, *def; } peer_env[] = {
+        {"report", "REPORT_SVC_ADDR", SFP_DEFAULT_REPORT_ADDR},
+        {"brief", "BRIEF_SVC_ADDR", SFP_DEFAULT_BRIEF_ADDR},
+        {"cron", "CRON_SVC_ADDR", SFP_DEFAULT_CRON_ADDR},
+    };
+    sfp_health_peer peers[3];
+    size_t npeers = 0;
+    for (size_t i = 0; i < 3; i++) {
+        const char *addr = sfp_env_str(peer_env[i].var, peer_env[i].def);
+        if (!strcmp(addr, "off")) continue;
+        if (sfp_env_addr(peer_env[i].var, peer_env[i].def, &addr, &err)) return refuse(&err);
+        peers[npeers++] = (sfp_health_peer){peer_env[i].svc, addr, NULL};
+    }
+
+    sfp_pool *pool = sfp_pool_create(&pcfg, &err);
+    if (!pool) return refuse(&err);
+    for (size_t i = 0; i < npeers; i++) peers[i].ch = sfp_rpc_channel_create(peers[i].addr);
+    sfp_health_service svc = {.pool = pool, .peers = peers, .npeers = npeers, .peer_timeout_ms = peer_timeout_ms};
+    sfp_rpc_method methods[] = {sfp_health_service_method(&svc)};
+    static const char *const names[] = {"sfpermits.v1.HealthService", NULL};
+    sfp_rpc_server_config scfg = {
+        .service = "health", .addr = env.listen_addr, .workers = env.workers, .drain_timeout_ms = env.drain_ms,
+        .service_names = names, .ready = sfp_pool_ready_cb, .ready_user = pool,
+        .stats = sfp_health_service_stats, .stats_user = &svc,
+    };
+    sfp_rpc_server *srv = sfp_rpc_server_create(&scfg, methods, 1, &err);
+    int rc = 2;
+    if (srv) {
+        sfp_rpc_server_handle_signals(srv);
+        rc = sfp_rpc_server_run(srv);
+        sfp_rpc_server_destroy(srv);
+    } else {
+        refuse(&err);
+    }
+    for (size_t i = 0; i < npeers; i++) sfp_rpc_channel_destroy(peers[i].ch);
+    sfp_pool_destroy(pool);
+    return rc;
+}

@@ -1,0 +1,315 @@
+/* Pool against a real Postgres: sizing, exhaustion, stats, broken-connection replacement,
+ * unreachable database. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <grpc/status.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db_pool.h"
+#include "testsupport.h"
+
+static char *g_url;
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static sfp_pool *make_pool(const char *url, int min, int max, int acquire_ms)
+{
+    sfp_pool_config cfg = {.conninfo = url, .min = min, .max = max, .connect_timeout_s = 5,
+                           .statement_timeout_ms = 30000, .acquire_timeout_ms = acquire_ms, .idle_check_s = 30,
+                           .application_name = "sfp-test-pool"};
+    sfp_err err = {0};
+    sfp_pool *p = sfp_pool_create(&cfg, &err);
+    assert_non_null(p);
+    return p;
+}
+
+static sfp_pool_stats stats(sfp_pool *p)
+{
+    sfp_pool_stats s;
+    sfp_pool_get_stats(p, &s);
+    return s;
+}
+
+static int backend_pid(sfp_conn *c)
+{
+    sfp_err err = {0};
+    PGresult *r = sfp_db_query(c, "SELECT pg_backend_pid()", 0, NULL, &err);
+    assert_non_null(r);
+    int pid = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return pid;
+}
+
+static void test_min_opened_in_background(void **state)
+{
+    (void)state;
+    sfp_pool *p = make_pool(g_url, 2, 5, 1000);
+    for (int i = 0; i < 300 && stats(p).size < 2; i++) sleep_ms(10);
+    sfp_pool_stats s = stats(p);
+    assert_int_equal(s.size, 2);
+    assert_int_equal(s.idle, 2);
+    assert_int_equal(s.in_use, 0);
+    assert_int_equal(s.min, 2);
+    assert_int_equal(s.max, 5);
+    sfp_pool_destroy(p);
+}
+
+static void test_max_respected_and_timeout(void **state)
+{
+    (void)state;
+    sfp_pool *p = make_pool(g_url, 0, 3, 200);
+    sfp_err err = {0};
+    sfp_conn *c[3];
+    for (int i = 0; i < 3; i++) {
+        c[i] = sfp_pool_acquire(p, -1, &err);
+        assert_non_null(c[i]);
+    }
+    sfp_pool_stats s = stats(p);
+    assert_int_equal(s.size, 3);
+    assert_int_equal(s.in_use, 3);
+    assert_int_equal(s.idle, 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sfp_conn *extra = sfp_pool_acquire(p, -1, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_null(extra);
+    assert_int_equal(err.code, GRPC_STATUS_UNAVAILABLE);
+    double waited = (double)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+    assert_true(waited >= 190 && waited < 1500);
+    s = stats(p);
+    assert_int_equal(s.timeouts, 1);
+    assert_int_equal(s.acquires, 3);
+    assert_int_equal(s.size, 3); /* never above max */
+    for (int i = 0; i < 3; i++) sfp_pool_release(p, c[i]);
+    s = stats(p);
+    assert_int_equal(s.in_use, 0);
+    assert_int_equal(s.idle, 3);
+    assert_int_equal(s.size, s.idle + s.in_use);
+    assert_int_equal(s.opened, 3);
+    sfp_pool_destroy(p);
+}
+
+typedef struct {
+    sfp_pool *p;
+    sfp_conn *c;
+} release_later;
+
+static void *release_after_100ms(void *arg)
+{
+    release_later *r = arg;
+    sleep_ms(150);
+    sfp_pool_release(r->p, r->c);
+    return NULL;
+}
+
+static void test_waiting_acquire_counts(void **state)
+{
+    (void)state;
+    sfp_pool *p = make_pool(g_url, 0, 1, 3000);
+    sfp_err err = {0};
+    sfp_conn *c = sfp_pool_acquire(p, -1, &err);
+    assert_non_null(c);
+    release_later r = {p, c};
+    pthread_t th;
+    pthread_create(&th, NULL, release_after_100ms, &r);
+    sleep_ms(30);
+    sfp_conn *c2 = sfp_pool_acquire(p, -1, &err);
+    assert_non_null(c2);
+    pthread_join(th, NULL);
+    sfp_pool_stats s = stats(p);
+    assert_int_equal(s.acquires, 2);
+    assert_int_equal(s.waited_acquires, 1);
+    assert_true(s.max_wait_ms >= 50);
+    assert_int_equal(s.waiting, 0);
+    assert_ptr_equal(c, c2); /* the same connection was handed over */
+    sfp_pool_release(p, c2);
+    sfp_pool_destroy(p);
+}
+
+static void test_terminated_backend_replaced(void **state)
+{
+    (void)state;
+    sfp_pool *p = make_pool(g_url, 0, 2, 2000);
+    sfp_err err = {0};
+    sfp_conn *c = sfp_pool_acquire(p, -1, &err);
+    int pid = backend_pid(c);
+    sfp_pool_release(p, c);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", pid);
+    assert_int_equal(sfp_test_sql(g_url, sql), 0);
+    sleep_ms(100);
+    c = sfp_pool_acquire(p, -1, &err);
+    assert_non_null(c);
+    int pid2 = backend_pid(c); /* the query works: the caller never saw the dead connection */
+    assert_int_not_equal(pid, pid2);
+    sfp_pool_release(p, c);
+    sfp_pool_stats s = stats(p);
+    assert_true(s.broken >= 1);
+    assert_int_equal(s.size, 1);
+    sfp_pool_destroy(p);
+}
+
+static void test_broken_in_use_connection_discarded(void **state)
+{
+    (void)state;
+    sfp_pool *p = make_pool(g_url, 0, 2, 2000);
+    sfp_err err = {0};
+    sfp_conn *c = sfp_pool_acquire(p, -1, &err);
+    int pid = backend_pid(c);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", pid);
+    assert_int_equal(sfp_test_sql(g_url, sql), 0);
+    sleep_ms(50);
+    PGresult *r = sfp_db_query(c, "SELECT 1", 0, NULL, &err);
+    assert_null(r);
+    assert_int_equal(err.code, GRPC_STATUS_UNAVAILABLE);
+    sfp_pool_release(p, c);
+    sfp_pool_stats s = stats(p);
+    assert_int_equal(s.size, 0);
+    assert_int_equal(s.broken, 1);
+    c = sfp_pool_acquire(p, -1, &err);
+    assert_non_null(c);
+    assert_int_not_equal(backend_pid(c), pid);
+    sfp_pool_release(p, c);
+    sfp_pool_destroy(p);
+}
+
+static void test_rollback_on_release(void **state)
+{
+    (void)state;
+    sfp_pool *p = make_pool(g_url, 0, 1, 2000);
+    sfp_err err = {0};
+    sfp_conn *c = sfp_pool_acquire(p, -1, &err);
+    assert_int_equal(sfp_db_exec(c, "BEGIN", 0, NULL, &err), 0);
+    assert_int_equal(sfp_db_exec(c, "CREATE TEMP TABLE t_rb(x int)", 0, NULL, &err), 0);
+    sfp_pool_release(p, c);
+    c = sfp_pool_acquire(p, -1, &err);
+    assert_int_equal(PQtransactionStatus(sfp_conn_pg(c)), PQTRANS_IDLE);
+    PGresult *r = sfp_db_query(c, "SELECT to_regclass('pg_temp.t_rb') IS NULL", 0, NULL, &err);
+    assert_non_null(r);
+    assert_string_equal(PQgetvalue(r, 0, 0), "t");
+    PQclear(r);
+    sfp_pool_release(p, c);
+    sfp_pool_destroy(p);
+}
+
+static void test_statement_timeout_applied(void **state)
+{
+    (void)state;
+    sfp_pool_config cfg = {.conninfo = g_url, .min = 0, .max = 1, .connect_timeout_s = 5,
+                           .statement_timeout_ms = 100, .acquire_timeout_ms = 1000};
+    sfp_err err = {0};
+    sfp_pool *p = sfp_pool_create(&cfg, &err);
+    sfp_conn *c = sfp_pool_acquire(p, -1, &err);
+    assert_non_null(c);
+    PGresult *r = sfp_db_query(c, "SELECT pg_sleep(2)", 0, NULL, &err);
+    assert_null(r);
+    assert_int_equal(err.code, GRPC_STATUS_DEADLINE_EXCEEDED);
+    sfp_pool_release(p, c);
+    sfp_pool_destroy(p);
+}
+
+static void test_unreachable_database(void **state)
+{
+    (void)state;
+    int port = sfp_test_free_port();
+    char url[128];
+    snprintf(url, sizeof url, "postgresql://postgres@127.0.0.1:%d/postgres", port);
+    sfp_pool *p = make_pool(url, 2, 4, 500);
+    sfp_err err = {0};
+    sfp_conn *c = sfp_pool_acquire(p, -1, &err);
+    assert_null(c);
+    assert_int_equal(err.code, GRPC_STATUS_UNAVAILABLE);
+    assert_false(sfp_pool_ready(p, 0));
+    sfp_pool_stats s = stats(p);
+    assert_false(s.healthy);
+    assert_int_equal(s.size, 0);
+    assert_int_equal(s.in_use, 0);
+    sfp_pool_destroy(p);
+}
+
+static void test_bad_config_refused(void **state)
+{
+    (void)state;
+    sfp_pool_config cfg = {.conninfo = g_url, .min = 5, .max = 2};
+    sfp_err err = {0};
+    assert_null(sfp_pool_create(&cfg, &err));
+    assert_non_null(strstr(err.msg, "DB_POOL"));
+}
+
+typedef struct {
+    sfp_pool *p;
+    int ok;
+} hammer_arg;
+
+static void *hammer(void *arg)
+{
+    hammer_arg *h = arg;
+    for (int i = 0; i < 50; i++) {
+        sfp_err err = {0};
+        sfp_conn *c = sfp_pool_acquire(h->p, 5000, &err);
+        if (!c) continue;
+        if (sfp_db_exec(c, "SELECT 1", 0, NULL, &err) == 0) h->ok++;
+        sfp_pool_release(h->p, c);
+    }
+    return NULL;
+}
+
+static void test_concurrent_stats_add_up(void **state)
+{
+    (void)state;
+    sfp_pool *p = make_pool(g_url, 1, 3, 5000);
+    pthread_t th[8];
+    hammer_arg args[8];
+    for (int i = 0; i < 8; i++) {
+        args[i] = (hammer_arg){p, 0};
+        pthread_create(&th[i], NULL, hammer, &args[i]);
+    }
+    int ok = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        ok += args[i].ok;
+    }
+    assert_int_equal(ok, 400);
+    sfp_pool_stats s = stats(p);
+    assert_int_equal(s.acquires, 400);
+    assert_true(s.size <= 3);
+    assert_int_equal(s.in_use, 0);
+    assert_int_equal(s.waiting, 0);
+    assert_int_equal(s.size, s.idle);
+    assert_true(s.waited_acquires > 0);
+    assert_int_equal(s.timeouts, 0);
+    sfp_pool_destroy(p);
+}
+
+int main(void)
+{
+    g_url = sfp_test_create_db("it_db_pool");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_min_opened_in_background),
+        cmocka_unit_test(test_max_respected_and_timeout),
+        cmocka_unit_test(test_waiting_acquire_counts),
+        cmocka_unit_test(test_terminated_backend_replaced),
+        cmocka_unit_test(test_broken_in_use_connection_discarded),
+        cmocka_unit_test(test_rollback_on_release),
+        cmocka_unit_test(test_statement_timeout_applied),
+        cmocka_unit_test(test_unreachable_database),
+        cmocka_unit_test(test_bad_config_refused),
+        cmocka_unit_test(test_concurrent_stats_add_up),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    free(g_url);
+    return rc;
+}

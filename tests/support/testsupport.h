@@ -1,0 +1,41 @@
+/* testsupport.h — helpers shared by integration and e2e tests.
+ * The Postgres cluster comes from the ctest fixture `pg` (scripts/pgtmp start build/testpg),
+ * or from DATABASE_URL when set. Each test creates its own database so tests can run in
+ * parallel without seeing each other's rows. */
+#ifndef SFP_TESTSUPPORT_H
+#define SFP_TESTSUPPORT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* URL of the cluster's maintenance database ("postgres"); aborts the test run if none. */
+const char *sfp_test_admin_url(void);
+/* Drops and creates database `name`; returns its URL (malloc'd; caller frees). */
+char *sfp_test_create_db(const char *name);
+/* sfp_test_create_db + all migrations applied. */
+char *sfp_test_migrated_db(const char *name);
+/* Runs one SQL statement on url; returns 0 on success (aborts the test on connection failure). */
+int sfp_test_sql(const char *url, const char *sql);
+/* First column of the first row of a query, as a long (-1 on error/no row). */
+long sfp_test_sql_long(const char *url, const char *sql);
+
+/* ---- processes (e2e) ---- */
+typedef struct sfp_proc {
+    pid_t pid;
+    int port;           /* parsed from its "listening" log line (field "port") */
+    char log_path[256]; /* its stderr, for post-mortems */
+} sfp_proc;
+
+/* Starts SFP_BIN_DIR/<binary> with extra env entries ("K=V", NULL-terminated) added to the
+ * current environment; waits up to 10 s for a log line {"msg":"listening",...,"port":N}.
+ * Returns 0 on success. */
+int sfp_proc_start(sfp_proc *p, const char *binary, const char *const *env);
+/* SIGTERM, wait up to timeout_ms; returns the exit status (or -1 on timeout, after SIGKILL). */
+int sfp_proc_stop(sfp_proc *p, int timeout_ms);
+/* True while the process exists. */
+bool sfp_proc_alive(const sfp_proc *p);
+
+/* A free TCP port on 127.0.0.1 (bound and released; small race accepted in tests). */
+int sfp_test_free_port(void);
+
+#endif
