@@ -1,0 +1,397 @@
+/* pbjson.c — generic protobuf-c message → JSON encoder driven by descriptors (DESIGN.md §5).
+ *
+ * Output is compact JSON (no whitespace). Keys are the proto field names, in the order of the
+ * descriptor's field array (field-number order). Per field:
+ *   - singular (proto3 LABEL_NONE, proto2 LABEL_REQUIRED): always emitted, zero values included;
+ *     a NULL string is emitted as "", a NULL sub-message as null.
+ *   - LABEL_OPTIONAL with a has_ quantifier (proto2 optional, proto3 `optional`): emitted only
+ *     when has_ is set. LABEL_OPTIONAL string (no quantifier): omitted when NULL or when it is
+ *     the descriptor's default_value pointer (protobuf-c's own "unset" test when packing).
+ *     Sub-messages are never omitted: NULL → null.
+ *   - oneof members (PROTOBUF_C_FIELD_FLAG_ONEOF): only the member whose id equals the oneof
+ *     case (uint32 at quantifier_offset) is emitted.
+ *   - repeated: JSON array (count is the size_t at quantifier_offset). A repeated message whose
+ *     descriptor looks like a map entry (nested directly in the owning message, short name ending
+ *     in "Entry", exactly two fields "key" = 1 and "value" = 2) is emitted as an object; keys are
+ *     rendered as strings; duplicate keys are emitted as-is, in array order.
+ * Values: enums by value name (unknown value → its number), bytes → standard base64 with
+ * padding, int64/uint64 → number when |v| <= 2^53 else a quoted decimal string, float/double →
+ * shortest %g precision that round-trips (float: 6..9 digits, double: 15..17), NaN/±Inf → null,
+ * strings escaped per RFC 8259 (", \, \b \f \n \r \t, other C0 controls as \u00XX), valid UTF-8
+ * passed through, each maximal invalid UTF-8 subpart replaced by \ufffd.
+ * Messages nested deeper than SFP_PBJSON_MAX_DEPTH (top level = 1) are emitted as null. */
+#include "pbjson.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SFP_PBJSON_MAX_DEPTH 64
+#define SFP_PBJSON_MAX_SAFE_INT 9007199254740992LL /* 2^53 */
+
+static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth);
+
+/* ---------------------------------------------------------------- strings */
+
+static const char HEX[] = "0123456789abcdef";
+
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 if invalid; *bad gets the length of the
+ * maximal invalid subpart to replace with one U+FFFD (>= 1) when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n, size_t *bad) {
+    unsigned char c = s[0];
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the 2nd byte */
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        if (c == 0xE0) lo = 0xA0;      /* overlong */
+        else if (c == 0xED) hi = 0x9F; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        if (c == 0xF0) lo = 0x90;      /* overlong */
+        else if (c == 0xF4) hi = 0x8F; /* > U+10FFFF */
+    } else {
+        *bad = 1; /* stray continuation, C0/C1 overlong leads, F5..FF */
+        return 0;
+    }
+    size_t i = 1;
+    for (; i < need; i++) {
+        if (i >= n) break;
+        unsigned char b = s[i];
+        if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) break;
+    }
+    if (i == need) return need;
+    *bad = i;
+    return 0;
+}
+
+static void emit_string(sfp_buf *out, const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, run = 0; /* run: start of pending bytes copied verbatim */
+    sfp_buf_putc(out, '"');
+    while (i < n) {
+        unsigned char c = p[i];
+        const char *esc = NULL;
+        char u[7];
+        size_t adv = 1;
+        if (c < 0x80) {
+            switch (c) {
+            case '"': esc = "\\\""; break;
+            case '\\': esc = "\\\\"; break;
+            case '\b': esc = "\\b"; break;
+            case '\f': esc = "\\f"; break;
+            case '\n': esc = "\\n"; break;
+            case '\r': esc = "\\r"; break;
+            case '\t': esc = "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0';
+                    u[4] = HEX[c >> 4], u[5] = HEX[c & 15], u[6] = '\0';
+                    esc = u;
+                }
+            }
+        } else {
+            size_t bad = 1;
+            size_t len = utf8_seq(p + i, n - i, &bad);
+            if (len) {
+                i += len;
+                continue;
+            }
+            esc = "\\ufffd";
+            adv = bad;
+        }
+        if (esc) {
+            if (i > run) sfp_buf_append(out, p + run, i - run);
+            sfp_buf_puts(out, esc);
+            i += adv;
+            run = i;
+        } else {
+            i++;
+        }
+    }
+    if (i > run) sfp_buf_append(out, p + run, i - run);
+    sfp_buf_putc(out, '"');
+}
+
+static void emit_cstr(sfp_buf *out, const char *s) {
+    if (!s) s = "";
+    emit_string(out, s, strlen(s));
+}
+
+/* ---------------------------------------------------------------- bytes */
+
+static void emit_base64(sfp_buf *out, const ProtobufCBinaryData *bd) {
+    static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *d = bd->data;
+    size_t n = d ? bd->len : 0;
+    char chunk[256]; /* multiple of 4 */
+    size_t k = 0;
+    sfp_buf_putc(out, '"');
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)d[i] << 16;
+        size_t rem = n - i;
+        if (rem > 1) v |= (uint32_t)d[i + 1] << 8;
+        if (rem > 2) v |= d[i + 2];
+        chunk[k++] = B64[(v >> 18) & 63];
+        chunk[k++] = B64[(v >> 12) & 63];
+        chunk[k++] = rem > 1 ? B64[(v >> 6) & 63] : '=';
+        chunk[k++] = rem > 2 ? B64[v & 63] : '=';
+        if (k == sizeof chunk) {
+            sfp_buf_append(out, chunk, k);
+            k = 0;
+        }
+    }
+    if (k) sfp_buf_append(out, chunk, k);
+    sfp_buf_putc(out, '"');
+}
+
+/* ---------------------------------------------------------------- numbers */
+
+/* printf's %g honours LC_NUMERIC; JSON wants '.' whatever the locale. */
+static void fix_decimal_point(char *s) {
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E')) *s = '.';
+    }
+}
+
+static void emit_double(sfp_buf *out, double v) {
+    if (!isfinite(v)) {
+        sfp_buf_puts(out, "null");
+        return;
+    }
+    char tmp[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (prec == 17 || strtod(tmp, NULL) == v) break;
+    }
+    fix_decimal_point(tmp);
+    sfp_buf_puts(out, tmp);
+}
+
+static void emit_float(sfp_buf *out, float v) {
+    if (!isfinite(v)) {
+        sfp_buf_puts(out, "null");
+        return;
+    }
+    char tmp[40];
+    for (int prec = 6; prec <= 9; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, (double)v);
+        if (prec == 9 || strtof(tmp, NULL) == v) break;
+    }
+    fix_decimal_point(tmp);
+    sfp_buf_puts(out, tmp);
+}
+
+static void emit_int64(sfp_buf *out, int64_t v) {
+    if (v >= -SFP_PBJSON_MAX_SAFE_INT && v <= SFP_PBJSON_MAX_SAFE_INT)
+        sfp_buf_printf(out, "%lld", (long long)v);
+    else
+        sfp_buf_printf(out, "\"%lld\"", (long long)v);
+}
+
+static void emit_uint64(sfp_buf *out, uint64_t v) {
+    if (v <= (uint64_t)SFP_PBJSON_MAX_SAFE_INT)
+        sfp_buf_printf(out, "%llu", (unsigned long long)v);
+    else
+        sfp_buf_printf(out, "\"%llu\"", (unsigned long long)v);
+}
+
+/* ---------------------------------------------------------------- fields */
+
+static size_t elem_size(ProtobufCType t) {
+    switch (t) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_ENUM: return 4;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE: return 8;
+    case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING: return sizeof(char *);
+    case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
+    case PROTOBUF_C_TYPE_MESSAGE: return sizeof(ProtobufCMessage *);
+    }
+    return 0;
+}
+
+/* One value of field f stored at p (the member itself, or one element of a repeated array). */
+static void emit_value(sfp_buf *out, const ProtobufCFieldDescriptor *f, const void *p, int depth) {
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        sfp_buf_printf(out, "%" PRId32, *(const int32_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        sfp_buf_printf(out, "%" PRIu32, *(const uint32_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64: emit_int64(out, *(const int64_t *)p); break;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64: emit_uint64(out, *(const uint64_t *)p); break;
+    case PROTOBUF_C_TYPE_FLOAT: emit_float(out, *(const float *)p); break;
+    case PROTOBUF_C_TYPE_DOUBLE: emit_double(out, *(const double *)p); break;
+    case PROTOBUF_C_TYPE_BOOL:
+        sfp_buf_puts(out, *(const protobuf_c_boolean *)p ? "true" : "false");
+        break;
+    case PROTOBUF_C_TYPE_ENUM: {
+        int32_t v = *(const int32_t *)p;
+        const ProtobufCEnumValue *ev =
+            f->descriptor ? protobuf_c_enum_descriptor_get_value(f->descriptor, v) : NULL;
+        if (ev && ev->name)
+            emit_cstr(out, ev->name);
+        else
+            sfp_buf_printf(out, "%" PRId32, v);
+        break;
+    }
+    case PROTOBUF_C_TYPE_STRING: emit_cstr(out, *(const char *const *)p); break;
+    case PROTOBUF_C_TYPE_BYTES: emit_base64(out, (const ProtobufCBinaryData *)p); break;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        emit_message(out, *(const ProtobufCMessage *const *)p, depth + 1);
+        break;
+    default: sfp_buf_puts(out, "null"); break;
+    }
+}
+
+/* protoc's synthesized map entry: a message nested directly in the map's owner (full name
+ * "<owner>.<X>Entry"), fields key = 1 and value = 2 only. */
+static bool is_map_entry(const ProtobufCMessageDescriptor *owner,
+                         const ProtobufCMessageDescriptor *d) {
+    if (!d || d->n_fields != 2 || !d->short_name || !d->name || !owner->name) return false;
+    size_t ln = strlen(d->short_name), on = strlen(owner->name);
+    if (ln < 5 || strcmp(d->short_name + ln - 5, "Entry") != 0) return false;
+    if (strncmp(d->name, owner->name, on) != 0 || d->name[on] != '.' ||
+        strcmp(d->name + on + 1, d->short_name) != 0)
+        return false;
+    const ProtobufCFieldDescriptor *k = &d->fields[0], *v = &d->fields[1];
+    if (k->id != 1 || v->id != 2 || strcmp(k->name, "key") != 0 || strcmp(v->name, "value") != 0)
+        return false;
+    /* map keys are integral, bool or string */
+    switch (k->type) {
+    case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_DOUBLE:
+    case PROTOBUF_C_TYPE_BYTES:
+    case PROTOBUF_C_TYPE_MESSAGE:
+    case PROTOBUF_C_TYPE_ENUM: return false;
+    default: return true;
+    }
+}
+
+/* Map key as a JSON string. */
+static void emit_map_key(sfp_buf *out, const ProtobufCFieldDescriptor *k, const void *p) {
+    switch (k->type) {
+    case PROTOBUF_C_TYPE_STRING: emit_cstr(out, *(const char *const *)p); break;
+    case PROTOBUF_C_TYPE_BOOL:
+        sfp_buf_puts(out, *(const protobuf_c_boolean *)p ? "\"true\"" : "\"false\"");
+        break;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        sfp_buf_printf(out, "\"%lld\"", (long long)*(const int64_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        sfp_buf_printf(out, "\"%llu\"", (unsigned long long)*(const uint64_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        sfp_buf_printf(out, "\"%" PRIu32 "\"", *(const uint32_t *)p);
+        break;
+    default: sfp_buf_printf(out, "\"%" PRId32 "\"", *(const int32_t *)p); break;
+    }
+}
+
+static void emit_map(sfp_buf *out, const ProtobufCMessageDescriptor *ed,
+                     const ProtobufCMessage *const *entries, size_t n, int depth) {
+    const ProtobufCFieldDescriptor *kf = &ed->fields[0], *vf = &ed->fields[1];
+    bool first = true;
+    sfp_buf_putc(out, '{');
+    for (size_t i = 0; i < n; i++) {
+        const char *e = (const char *)entries[i];
+        if (!e) continue;
+        if (!first) sfp_buf_putc(out, ',');
+        first = false;
+        emit_map_key(out, kf, e + kf->offset);
+        sfp_buf_putc(out, ':');
+        /* the entry is not an object in the output: its value keeps the map's depth */
+        emit_value(out, vf, e + vf->offset, depth);
+    }
+    sfp_buf_putc(out, '}');
+}
+
+static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth) {
+    if (!msg || !msg->descriptor || depth > SFP_PBJSON_MAX_DEPTH) {
+        sfp_buf_puts(out, "null");
+        return;
+    }
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    const char *base = (const char *)msg;
+    bool first = true;
+    sfp_buf_putc(out, '{');
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const void *p = base + f->offset;
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            if (*(const uint32_t *)(base + f->quantifier_offset) != f->id) continue;
+        } else if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
+            if (f->type == PROTOBUF_C_TYPE_STRING) {
+                /* as protobuf-c's packer: NULL or the shared default pointer means unset */
+                const char *s = *(const char *const *)p;
+                if (!s || (f->default_value && s == (const char *)f->default_value)) continue;
+            } else if (f->type != PROTOBUF_C_TYPE_MESSAGE && f->quantifier_offset) {
+                if (!*(const protobuf_c_boolean *)(base + f->quantifier_offset)) continue;
+            }
+        }
+        if (!first) sfp_buf_putc(out, ',');
+        first = false;
+        emit_cstr(out, f->name);
+        sfp_buf_putc(out, ':');
+        if (f->label != PROTOBUF_C_LABEL_REPEATED) {
+            emit_value(out, f, p, depth);
+            continue;
+        }
+        size_t n = *(const size_t *)(base + f->quantifier_offset);
+        const char *arr = *(const char *const *)p;
+        if (!arr) n = 0;
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE && is_map_entry(d, f->descriptor)) {
+            emit_map(out, f->descriptor, (const ProtobufCMessage *const *)arr, n, depth);
+            continue;
+        }
+        size_t sz = elem_size(f->type);
+        sfp_buf_putc(out, '[');
+        for (size_t j = 0; j < n; j++) {
+            if (j) sfp_buf_putc(out, ',');
+            emit_value(out, f, arr + j * sz, depth);
+        }
+        sfp_buf_putc(out, ']');
+    }
+    sfp_buf_putc(out, '}');
+}
+
+/* ---------------------------------------------------------------- API */
+
+void sfp_pbjson_append(sfp_buf *out, const ProtobufCMessage *msg) {
+    emit_message(out, msg, 1);
+}
+
+char *sfp_pbjson_encode(const ProtobufCMessage *msg, size_t *len) {
+    sfp_buf b;
+    sfp_buf_init(&b);
+    sfp_pbjson_append(&b, msg);
+    return sfp_buf_steal(&b, len);
+}
