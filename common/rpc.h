@@ -100,7 +100,7 @@ typedef struct sfp_rpc_status {
 /* One channel per backend, shared by all threads. NULL-safe destroy. */
 sfp_rpc_channel *sfp_rpc_channel_create(const char *addr);
 void sfp_rpc_channel_destroy(sfp_rpc_channel *ch);
-/* Blocking unary call. On OK, *resp is a malloc-unpacked message the caller frees with
+/* Blocking unary call; timeout_ms <= 0 means no deadline (callers should always pass one). On OK, *resp is a malloc-unpacked message the caller frees with
  * protobuf_c_message_free_unpacked(*resp, NULL). Returns the status code (also in st). */
 grpc_status_code sfp_rpc_call(sfp_rpc_channel *ch, const char *path, const ProtobufCMessage *req,
                               const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,

@@ -146,6 +146,8 @@ int sfp_proc_start(sfp_proc *p, const char *binary, const char *const *env)
         dup2(fd, 2);
         int devnull = open("/dev/null", O_RDWR);
         if (devnull >= 0) dup2(devnull, 0);
+        /* The "listening" line is info level: a quieter LOG_LEVEL would hide the port. */
+        setenv("LOG_LEVEL", "info", 1);
         for (const char *const *e = env; e && *e; e++) putenv((char *)*e);
         const char *vg = getenv("SFP_TEST_VALGRIND");
         if (vg && !strcmp(vg, binary)) {

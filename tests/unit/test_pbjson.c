@@ -22,12 +22,6 @@
 #include "buf.h"
 #include "pbjson.h"
 
-/* Test targets get gateway/ on their include path (sfp_gateway_lib is PUBLIC), where
- * gateway/limits.h shadows the system <limits.h> that protobuf-c.h relies on for INT_MAX
- * (PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE in generated enums). */
-#ifndef INT_MAX
-#define INT_MAX __INT_MAX__
-#endif
 #include "pbjson_test.pb-c.h"
 
 /* ---------------------------------------------------------------- helpers */

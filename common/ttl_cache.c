@@ -1,0 +1,479 @@
+/* ttl_cache.c — see ttl_cache.h. One mutex guards the entry table, the LRU list and the
+ * flight table; each flight has its own condition variable (CLOCK_MONOTONIC) on that mutex. */
+#include "ttl_cache.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+
+/* ---------------- values ---------------- */
+
+struct sfp_cache_val {
+    atomic_long refs;
+    void *data;
+    size_t bytes;
+    long count;
+    void (*free_fn)(void *);
+};
+
+sfp_cache_val *sfp_cache_val_new(void *data, size_t bytes, long count, void (*free_fn)(void *))
+{
+    sfp_cache_val *v = malloc(sizeof *v);
+    if (!v) abort();
+    atomic_init(&v->refs, 1);
+    v->data = data;
+    v->bytes = bytes;
+    v->count = count;
+    v->free_fn = free_fn;
+    return v;
+}
+
+sfp_cache_val *sfp_cache_val_ref(sfp_cache_val *v)
+{
+    if (v) atomic_fetch_add_explicit(&v->refs, 1, memory_order_relaxed);
+    return v;
+}
+
+void sfp_cache_val_unref(sfp_cache_val *v)
+{
+    if (!v) return;
+    if (atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) == 1) {
+        if (v->free_fn) v->free_fn(v->data);
+        free(v);
+    }
+}
+
+void *sfp_cache_val_data(const sfp_cache_val *v) { return v ? v->data : NULL; }
+size_t sfp_cache_val_bytes(const sfp_cache_val *v) { return v ? v->bytes : 0; }
+long sfp_cache_val_count(const sfp_cache_val *v) { return v ? v->count : 0; }
+
+/* ---------------- cache ---------------- */
+
+typedef struct entry {
+    char *key;
+    uint64_t hash;
+    sfp_cache_val *val;
+    double stored_at;
+    struct entry *hnext;       /* hash chain */
+    struct entry *prev, *next; /* LRU: head = most recent */
+} entry;
+
+typedef enum { FL_FETCHING, FL_FILLED, FL_FAILED, FL_ORPHANED } flight_state;
+
+struct sfp_cache_flight {
+    char *key;
+    uint64_t hash;
+    int refs;       /* table + leader + joiners (under the cache mutex) */
+    bool in_table;
+    flight_state state;
+    int waiters;
+    sfp_cache_val *val;
+    char reason[32];
+    pthread_cond_t cv;
+    struct sfp_cache_flight *hnext;
+};
+
+#define FLIGHT_BUCKETS 256
+
+struct sfp_ttl_cache {
+    pthread_mutex_t mu;
+    sfp_ttl_cache_config cfg;
+    entry **buckets;
+    size_t nbuckets; /* power of two */
+    entry *lru_head, *lru_tail;
+    size_t nentries;
+    sfp_cache_flight *flights[FLIGHT_BUCKETS];
+    sfp_ttl_cache_stats st;
+};
+
+static double mono_now(void *arg)
+{
+    (void)arg;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int64_t sfp_ttl_cache_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d) abort();
+    return d;
+}
+
+void sfp_ttl_cache_config_defaults(sfp_ttl_cache_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->ttl_s = 900;
+    c->max_entries = 10000;
+    c->stale_max_s = 86400;
+}
+
+int sfp_ttl_cache_config_from_env(sfp_ttl_cache_config *c, sfp_err *err)
+{
+    if (sfp_env_int("SODA_CACHE_TTL", 900, 0, 86400, &c->ttl_s, err)) return -1;
+    if (sfp_env_int("SODA_CACHE_MAX_ENTRIES", 10000, 1, 10000000, &c->max_entries, err)) return -1;
+    if (sfp_env_int("SODA_CACHE_STALE_MAX", 86400, 0, 2592000, &c->stale_max_s, err)) return -1;
+    return 0;
+}
+
+sfp_ttl_cache *sfp_ttl_cache_new(const sfp_ttl_cache_config *c)
+{
+    sfp_ttl_cache *tc = calloc(1, sizeof *tc);
+    if (!tc) abort();
+    tc->cfg = *c;
+    if (tc->cfg.ttl_s < 0) tc->cfg.ttl_s = 0;
+    if (tc->cfg.max_entries < 1) tc->cfg.max_entries = 1;
+    if (tc->cfg.stale_max_s < 0) tc->cfg.stale_max_s = 0;
+    if (!tc->cfg.clock) tc->cfg.clock = mono_now;
+    size_t want = (size_t)tc->cfg.max_entries + (size_t)tc->cfg.max_entries / 2;
+    if (want > (1u << 22)) want = 1u << 22; /* chains get longer beyond ~4M buckets; fine */
+    tc->nbuckets = 16;
+    while (tc->nbuckets < want) tc->nbuckets <<= 1;
+    tc->buckets = calloc(tc->nbuckets, sizeof *tc->buckets);
+    if (!tc->buckets) abort();
+    pthread_mutex_init(&tc->mu, NULL);
+    tc->st.capacity = tc->cfg.max_entries;
+    return tc;
+}
+
+static void flight_release(sfp_cache_flight *f) /* lock held */
+{
+    if (--f->refs > 0) return;
+    sfp_cache_val_unref(f->val);
+    pthread_cond_destroy(&f->cv);
+    free(f->key);
+    free(f);
+}
+
+void sfp_ttl_cache_free(sfp_ttl_cache *c)
+{
+    if (!c) return;
+    for (entry *e = c->lru_head; e;) {
+        entry *n = e->next;
+        sfp_cache_val_unref(e->val);
+        free(e->key);
+        free(e);
+        e = n;
+    }
+    for (int i = 0; i < FLIGHT_BUCKETS; i++) {
+        for (sfp_cache_flight *f = c->flights[i]; f;) {
+            sfp_cache_flight *n = f->hnext;
+            f->in_table = false;
+            flight_release(f); /* leaked leader handles are a caller bug; drop the table's ref */
+            f = n;
+        }
+    }
+    free(c->buckets);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+int sfp_ttl_cache_ttl(const sfp_ttl_cache *c) { return c->cfg.ttl_s; }
+
+/* ---- entry table (lock held) ---- */
+
+static entry *entry_find(sfp_ttl_cache *c, const char *key, uint64_t h)
+{
+    for (entry *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->hnext)
+        if (e->hash == h && !strcmp(e->key, key)) return e;
+    return NULL;
+}
+
+static void lru_unlink(sfp_ttl_cache *c, entry *e)
+{
+    if (e->prev) e->prev->next = e->next;
+    else c->lru_head = e->next;
+    if (e->next) e->next->prev = e->prev;
+    else c->lru_tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void lru_push_front(sfp_ttl_cache *c, entry *e)
+{
+    e->prev = NULL;
+    e->next = c->lru_head;
+    if (c->lru_head) c->lru_head->prev = e;
+    c->lru_head = e;
+    if (!c->lru_tail) c->lru_tail = e;
+}
+
+static void entry_remove(sfp_ttl_cache *c, entry *e)
+{
+    entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
+    while (*pp != e) pp = &(*pp)->hnext;
+    *pp = e->hnext;
+    lru_unlink(c, e);
+    c->nentries--;
+    sfp_cache_val_unref(e->val);
+    free(e->key);
+    free(e);
+}
+
+static void entry_put(sfp_ttl_cache *c, const char *key, uint64_t h, sfp_cache_val *val, double now)
+{
+    entry *e = entry_find(c, key, h);
+    if (e) {
+        sfp_cache_val_unref(e->val);
+        e->val = sfp_cache_val_ref(val);
+        e->stored_at = now;
+        lru_unlink(c, e);
+        lru_push_front(c, e);
+        return;
+    }
+    while (c->nentries >= (size_t)c->cfg.max_entries && c->lru_tail) {
+        entry_remove(c, c->lru_tail);
+        c->st.evictions++;
+    }
+    e = calloc(1, sizeof *e);
+    if (!e) abort();
+    e->key = xstrdup(key);
+    e->hash = h;
+    e->val = sfp_cache_val_ref(val);
+    e->stored_at = now;
+    size_t b = h & (c->nbuckets - 1);
+    e->hnext = c->buckets[b];
+    c->buckets[b] = e;
+    lru_push_front(c, e);
+    c->nentries++;
+}
+
+/* Returns the entry if it is still retained (purging it otherwise). */
+static entry *entry_get_retained(sfp_ttl_cache *c, const char *key, uint64_t h, double now)
+{
+    entry *e = entry_find(c, key, h);
+    if (e && now - e->stored_at > (double)c->cfg.ttl_s + (double)c->cfg.stale_max_s) {
+        entry_remove(c, e);
+        c->st.purged++;
+        return NULL;
+    }
+    return e;
+}
+
+/* ---- flight table (lock held) ---- */
+
+static sfp_cache_flight *flight_find(sfp_ttl_cache *c, const char *key, uint64_t h)
+{
+    for (sfp_cache_flight *f = c->flights[h % FLIGHT_BUCKETS]; f; f = f->hnext)
+        if (f->hash == h && !strcmp(f->key, key)) return f;
+    return NULL;
+}
+
+static void flight_unlink(sfp_ttl_cache *c, sfp_cache_flight *f)
+{
+    if (!f->in_table) return;
+    sfp_cache_flight **pp = &c->flights[f->hash % FLIGHT_BUCKETS];
+    while (*pp != f) pp = &(*pp)->hnext;
+    *pp = f->hnext;
+    f->in_table = false;
+    c->st.in_flight--;
+    flight_release(f); /* the table's reference */
+}
+
+static sfp_cache_flight *flight_new(sfp_ttl_cache *c, const char *key, uint64_t h)
+{
+    sfp_cache_flight *f = calloc(1, sizeof *f);
+    if (!f) abort();
+    f->key = xstrdup(key);
+    f->hash = h;
+    f->refs = 2; /* table + leader */
+    f->in_table = true;
+    f->state = FL_FETCHING;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&f->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    f->hnext = c->flights[h % FLIGHT_BUCKETS];
+    c->flights[h % FLIGHT_BUCKETS] = f;
+    c->st.in_flight++;
+    return f;
+}
+
+/* ---- public ---- */
+
+void sfp_ttl_cache_lookup(sfp_ttl_cache *c, const char *key, sfp_cache_lookup *out)
+{
+    memset(out, 0, sizeof *out);
+    uint64_t h = fnv1a(key);
+    pthread_mutex_lock(&c->mu);
+    double now = c->cfg.clock(c->cfg.clock_arg);
+    entry *e = entry_get_retained(c, key, h, now);
+    if (e && now - e->stored_at < (double)c->cfg.ttl_s) {
+        lru_unlink(c, e);
+        lru_push_front(c, e);
+        c->st.hits++;
+        out->kind = SFP_CACHE_HIT;
+        out->val = sfp_cache_val_ref(e->val);
+        out->age_s = now - e->stored_at;
+        if (out->age_s < 0) out->age_s = 0;
+        out->ttl_left_s = (double)c->cfg.ttl_s - (now - e->stored_at);
+        pthread_mutex_unlock(&c->mu);
+        return;
+    }
+    c->st.misses++;
+    sfp_cache_flight *f = flight_find(c, key, h);
+    if (f && f->state == FL_ORPHANED) {
+        f->state = FL_FETCHING; /* nobody leads it: this caller does */
+        f->refs++;
+        out->kind = SFP_CACHE_LEAD;
+    } else if (f) {
+        f->refs++;
+        f->waiters++;
+        c->st.coalesced++;
+        out->kind = SFP_CACHE_JOIN;
+    } else {
+        f = flight_new(c, key, h);
+        out->kind = SFP_CACHE_LEAD;
+    }
+    out->flight = f;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void sfp_ttl_cache_fill(sfp_ttl_cache *c, sfp_cache_flight *f, sfp_cache_val *val)
+{
+    pthread_mutex_lock(&c->mu);
+    double now = c->cfg.clock(c->cfg.clock_arg);
+    entry_put(c, f->key, f->hash, val, now);
+    c->st.fills++;
+    f->state = FL_FILLED;
+    f->val = sfp_cache_val_ref(val);
+    flight_unlink(c, f);
+    pthread_cond_broadcast(&f->cv);
+    flight_release(f);
+    pthread_mutex_unlock(&c->mu);
+}
+
+void sfp_ttl_cache_fail(sfp_ttl_cache *c, sfp_cache_flight *f, const char *reason, bool retry)
+{
+    pthread_mutex_lock(&c->mu);
+    c->st.fails++;
+    snprintf(f->reason, sizeof f->reason, "%s", reason ? reason : "error");
+    if (retry && f->waiters > 0) {
+        f->state = FL_ORPHANED; /* stays in the table; one waiter (or a new caller) takes it */
+        pthread_cond_signal(&f->cv);
+    } else {
+        f->state = FL_FAILED;
+        flight_unlink(c, f);
+        pthread_cond_broadcast(&f->cv);
+    }
+    flight_release(f);
+    pthread_mutex_unlock(&c->mu);
+}
+
+sfp_cache_wait_rc sfp_ttl_cache_wait(sfp_ttl_cache *c, sfp_cache_flight *f, int64_t deadline_ms,
+                                     sfp_cache_val **val, char *reason)
+{
+    struct timespec ts = {.tv_sec = (time_t)(deadline_ms / 1000), .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
+    if (val) *val = NULL;
+    if (reason) reason[0] = '\0';
+    sfp_cache_wait_rc rc;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        if (f->state == FL_FILLED) {
+            rc = SFP_CACHE_WAIT_FILLED;
+            if (val) *val = sfp_cache_val_ref(f->val);
+            break;
+        }
+        if (f->state == FL_FAILED) {
+            rc = SFP_CACHE_WAIT_FAILED;
+            if (reason) snprintf(reason, 32, "%s", f->reason);
+            break;
+        }
+        bool expired = deadline_ms <= sfp_ttl_cache_mono_ms();
+        if (f->state == FL_ORPHANED && !expired) {
+            f->state = FL_FETCHING;
+            f->waiters--;
+            pthread_mutex_unlock(&c->mu);
+            return SFP_CACHE_WAIT_LEAD; /* keeps its reference as the new leader */
+        }
+        if (expired) {
+            rc = SFP_CACHE_WAIT_TIMEOUT;
+            if (reason) snprintf(reason, 32, "%s", "deadline");
+            break;
+        }
+        int e = pthread_cond_timedwait(&f->cv, &c->mu, &ts);
+        if (e != 0 && e != ETIMEDOUT && e != EINTR) {
+            rc = SFP_CACHE_WAIT_TIMEOUT;
+            if (reason) snprintf(reason, 32, "%s", "deadline");
+            break;
+        }
+    }
+    f->waiters--;
+    if (f->state == FL_ORPHANED) {
+        if (f->waiters == 0) flight_unlink(c, f); /* nobody left to lead it */
+        else pthread_cond_signal(&f->cv);        /* pass the promotion on */
+    }
+    flight_release(f);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+bool sfp_ttl_cache_get_stale(sfp_ttl_cache *c, const char *key, sfp_cache_val **val, double *age_s)
+{
+    uint64_t h = fnv1a(key);
+    pthread_mutex_lock(&c->mu);
+    double now = c->cfg.clock(c->cfg.clock_arg);
+    entry *e = entry_get_retained(c, key, h, now);
+    if (e) {
+        *val = sfp_cache_val_ref(e->val);
+        *age_s = now - e->stored_at < 0 ? 0 : now - e->stored_at;
+        c->st.stale_served++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return e != NULL;
+}
+
+void sfp_ttl_cache_put(sfp_ttl_cache *c, const char *key, sfp_cache_val *val)
+{
+    pthread_mutex_lock(&c->mu);
+    entry_put(c, key, fnv1a(key), val, c->cfg.clock(c->cfg.clock_arg));
+    pthread_mutex_unlock(&c->mu);
+}
+
+void sfp_ttl_cache_get_stats(sfp_ttl_cache *c, sfp_ttl_cache_stats *s)
+{
+    pthread_mutex_lock(&c->mu);
+    *s = c->st;
+    s->entries = (int64_t)c->nentries;
+    s->capacity = c->cfg.max_entries;
+    pthread_mutex_unlock(&c->mu);
+}
+
+Sfpermits__V1__ResponseCacheStats *sfp_ttl_cache_stats_pb(sfp_ttl_cache *c, sfp_arena *a)
+{
+    sfp_ttl_cache_stats s;
+    sfp_ttl_cache_get_stats(c, &s);
+    Sfpermits__V1__ResponseCacheStats *o = sfp_arena_msg(a, &sfpermits__v1__response_cache_stats__descriptor);
+    o->entries = s.entries;
+    o->capacity = s.capacity;
+    o->hits = s.hits;
+    o->misses = s.misses;
+    o->stale_served = s.stale_served;
+    o->evictions = s.evictions;
+    o->coalesced = s.coalesced;
+    return o;
+}

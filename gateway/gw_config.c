@@ -1,0 +1,76 @@
+/* gw_config.c — see gw_config.h. */
+#include "gw_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+void gw_config_defaults(gw_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->addr = SFP_DEFAULT_GATEWAY_ADDR;
+    snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
+    cfg->port = 8080;
+    cfg->health_addr = SFP_DEFAULT_HEALTH_ADDR;
+    cfg->report_addr = SFP_DEFAULT_REPORT_ADDR;
+    cfg->brief_addr = SFP_DEFAULT_BRIEF_ADDR;
+    cfg->cron_addr = SFP_DEFAULT_CRON_ADDR;
+    cfg->cron_worker = false;
+    cfg->max_url = 2048;
+    cfg->max_header_bytes = 16384;
+    cfg->max_body = 65536;
+    cfg->max_connections = 512;
+    cfg->default_timeout_ms = 5000;
+    cfg->idle_timeout_s = 60;
+    cfg->shutdown_grace_ms = 10000;
+}
+
+int gw_config_split_addr(const char *name, const char *addr, gw_config *cfg, sfp_err *err)
+{
+    if (sfp_parse_addr(name, addr, err)) return -1;
+    if (!strncmp(addr, "unix:", 5))
+        return sfp_err_set(err, 1, "%s: unix sockets are not supported by the gateway; use host:port", name);
+    const char *colon = strrchr(addr, ':');
+    const char *h = addr;
+    size_t hn = (size_t)(colon - addr);
+    if (h[0] == '[') {
+        h++;
+        hn -= 2;
+    }
+    if (hn == 0 || hn >= sizeof cfg->host) return sfp_err_set(err, 1, "%s: bad host in '%.60s'", name, addr);
+    memcpy(cfg->host, h, hn);
+    cfg->host[hn] = '\0';
+    long port;
+    if (sfp_parse_long(name, colon + 1, 0, 65535, &port, err)) return -1;
+    cfg->port = (int)port;
+    return 0;
+}
+
+int gw_config_from_env(gw_config *cfg, sfp_err *err)
+{
+    gw_config_defaults(cfg);
+    if (sfp_env_addr("GATEWAY_ADDR", SFP_DEFAULT_GATEWAY_ADDR, &cfg->addr, err)) return -1;
+    if (gw_config_split_addr("GATEWAY_ADDR", cfg->addr, cfg, err)) return -1;
+    if (sfp_env_addr("HEALTH_SVC_ADDR", SFP_DEFAULT_HEALTH_ADDR, &cfg->health_addr, err)) return -1;
+    if (sfp_env_addr("REPORT_SVC_ADDR", SFP_DEFAULT_REPORT_ADDR, &cfg->report_addr, err)) return -1;
+    if (sfp_env_addr("BRIEF_SVC_ADDR", SFP_DEFAULT_BRIEF_ADDR, &cfg->brief_addr, err)) return -1;
+    if (sfp_env_addr("CRON_SVC_ADDR", SFP_DEFAULT_CRON_ADDR, &cfg->cron_addr, err)) return -1;
+    if (sfp_env_bool("CRON_WORKER", false, &cfg->cron_worker, err)) return -1;
+    if (sfp_env_long("GATEWAY_MAX_URL", 2048, 64, 65536, &cfg->max_url, err)) return -1;
+    if (sfp_env_long("GATEWAY_MAX_HEADER_BYTES", 16384, 1024, 1048576, &cfg->max_header_bytes, err)) return -1;
+    if (sfp_env_long("GATEWAY_MAX_BODY", 65536, 0, 16777216, &cfg->max_body, err)) return -1;
+    if (sfp_env_int("GATEWAY_MAX_CONNECTIONS", 512, 1, 10000, &cfg->max_connections, err)) return -1;
+    if (sfp_env_int("GATEWAY_TIMEOUT_MS", 5000, 1, GW_MAX_TIMEOUT_MS, &cfg->default_timeout_ms, err)) return -1;
+    if (sfp_env_int("GATEWAY_IDLE_TIMEOUT", 60, 1, 3600, &cfg->idle_timeout_s, err)) return -1;
+    if (sfp_env_int("SHUTDOWN_GRACE_MS", 10000, 0, 600000, &cfg->shutdown_grace_ms, err)) return -1;
+    return 0;
+}
+
+size_t gw_config_conn_memory(const gw_config *cfg)
+{
+    size_t need = 4 * ((size_t)cfg->max_header_bytes + (size_t)cfg->max_url);
+    if (need < 256 * 1024) need = 256 * 1024;
+    return (need + 4095) & ~(size_t)4095;
+}

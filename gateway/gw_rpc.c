@@ -1,0 +1,119 @@
+/* gw_rpc.c — see gw_rpc.h. */
+#include "gw_rpc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "http_server.h"
+#include "log.h"
+#include "pbjson.h"
+
+static const char *const backend_names[GW_BACKEND_COUNT] = {"health", "report", "brief", "cron"};
+
+const char *gw_backend_name(gw_backend_id id)
+{
+    return (id >= 0 && id < GW_BACKEND_COUNT) ? backend_names[id] : "?";
+}
+
+void gw_backends_open(gw_backends *b, const gw_config *cfg)
+{
+    memset(b, 0, sizeof *b);
+    b->addr[GW_BACKEND_HEALTH] = cfg->health_addr;
+    b->addr[GW_BACKEND_REPORT] = cfg->report_addr;
+    b->addr[GW_BACKEND_BRIEF] = cfg->brief_addr;
+    b->addr[GW_BACKEND_CRON] = cfg->cron_addr;
+    for (int i = 0; i < GW_BACKEND_COUNT; i++) b->ch[i] = sfp_rpc_channel_create(b->addr[i]);
+}
+
+void gw_backends_close(gw_backends *b)
+{
+    if (!b) return;
+    for (int i = 0; i < GW_BACKEND_COUNT; i++) {
+        sfp_rpc_channel_destroy(b->ch[i]);
+        b->ch[i] = NULL;
+    }
+}
+
+static bool md_value_ok(const char *v)
+{
+    if (!v || !*v || strlen(v) > 4096) return false;
+    for (; *v; v++)
+        if ((unsigned char)*v < 0x20 || (unsigned char)*v > 0x7e) return false;
+    return true;
+}
+
+/* Client-class outcomes (bad input, not found, auth, conflicts, quota) are routine: info.
+ * Transport and server faults: warn. */
+static sfp_log_level level_for(grpc_status_code c)
+{
+    switch (c) {
+    case GRPC_STATUS_UNKNOWN:
+    case GRPC_STATUS_DEADLINE_EXCEEDED:
+    case GRPC_STATUS_UNIMPLEMENTED:
+    case GRPC_STATUS_INTERNAL:
+    case GRPC_STATUS_UNAVAILABLE:
+    case GRPC_STATUS_DATA_LOSS: return SFP_WARN;
+    default: return ((int)c > GRPC_STATUS_UNAUTHENTICATED || (int)c < 0) ? SFP_WARN : SFP_INFO;
+    }
+}
+
+grpc_status_code gw_call(gw_request *req, gw_backend_id be, const char *rpc_path, const ProtobufCMessage *msg,
+                         const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **out, sfp_rpc_status *st)
+{
+    static const struct {
+        const char *header, *key;
+    } fwd[] = {{"Authorization", "authorization"},
+               {"traceparent", "traceparent"},
+               {"tracestate", "tracestate"},
+               {"User-Agent", "user-agent"}};
+    *out = NULL;
+    memset(st, 0, sizeof *st);
+    sfp_rpc_md md[1 + sizeof fwd / sizeof fwd[0]];
+    size_t nmd = 0;
+    md[nmd++] = (sfp_rpc_md){"x-request-id", req->request_id};
+    for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++) {
+        const char *v = gw_req_header(req, fwd[i].header);
+        if (md_value_ok(v)) md[nmd++] = (sfp_rpc_md){fwd[i].key, v};
+    }
+    int64_t left = gw_req_remaining_ms(req);
+    sfp_rpc_channel *ch = (req->srv && be >= 0 && be < GW_BACKEND_COUNT) ? gw_server_backends(req->srv)->ch[be] : NULL;
+    if (!ch) {
+        st->code = GRPC_STATUS_UNAVAILABLE;
+        snprintf(st->message, sizeof st->message, "no channel for backend %s", gw_backend_name(be));
+    } else if (left <= 0) {
+        st->code = GRPC_STATUS_DEADLINE_EXCEEDED;
+        snprintf(st->message, sizeof st->message, "deadline passed before the call");
+    } else {
+        int64_t t0 = gw_now_ns();
+        sfp_rpc_call(ch, rpc_path, msg, resp_desc, out, left, md, nmd, st);
+        if (st->code != GRPC_STATUS_OK) {
+            sfp_log(level_for(st->code), "backend call failed",
+                    SFP_S("backend", gw_backend_name(be)), SFP_S("rpc", rpc_path), SFP_I("code", st->code),
+                    SFP_S("status", sfp_rpc_code_name(st->code)), SFP_S("error", st->message),
+                    SFP_D("ms", (double)(gw_now_ns() - t0) / 1e6));
+        }
+        return st->code;
+    }
+    sfp_log(level_for(st->code), "backend call failed", SFP_S("backend", gw_backend_name(be)), SFP_S("rpc", rpc_path),
+            SFP_I("code", st->code), SFP_S("status", sfp_rpc_code_name(st->code)), SFP_S("error", st->message));
+    return st->code;
+}
+
+grpc_status_code gw_call_json(gw_request *req, gw_response *resp, gw_backend_id be, const char *rpc_path,
+                              const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *resp_desc,
+                              ProtobufCMessage **keep)
+{
+    if (keep) *keep = NULL;
+    ProtobufCMessage *out = NULL;
+    sfp_rpc_status st;
+    if (gw_call(req, be, rpc_path, msg, resp_desc, &out, &st) != GRPC_STATUS_OK) {
+        gw_resp_rpc_error(resp, &st);
+        return st.code;
+    }
+    size_t len = 0;
+    char *json = sfp_pbjson_encode(out, &len);
+    gw_resp_set_body(resp, 200, GW_CT_JSON, json, len);
+    if (keep) *keep = out;
+    else protobuf_c_message_free_unpacked(out, NULL);
+    return GRPC_STATUS_OK;
+}

@@ -1,0 +1,52 @@
+/* gw_rpc.h — the gateway's backends (one shared gRPC channel per backend for the whole
+ * process) and the call helpers every route uses.
+ *
+ * gw_call forwards, as gRPC metadata: x-request-id (always), and when the client sent them
+ * with printable ASCII values: authorization, traceparent, tracestate, user-agent
+ * (an allow-list; nothing else crosses). The deadline is the request's (route default,
+ * GATEWAY_TIMEOUT_MS, or the client's X-Timeout-Ms capped at 30 s); a request whose deadline
+ * has already passed gets DEADLINE_EXCEEDED without a call.
+ *
+ * Ownership: gw_backends owns its channels (gw_backends_close). Messages returned through
+ * `out` / `keep` are malloc-unpacked; the caller frees them with
+ * protobuf_c_message_free_unpacked(msg, NULL). */
+#ifndef GW_RPC_H
+#define GW_RPC_H
+
+#include <protobuf-c/protobuf-c.h>
+#include "gw_config.h"
+#include "gw_http.h"
+#include "rpc.h"
+
+typedef enum {
+    GW_BACKEND_HEALTH = 0,
+    GW_BACKEND_REPORT,
+    GW_BACKEND_BRIEF,
+    GW_BACKEND_CRON,
+    GW_BACKEND_COUNT
+} gw_backend_id;
+
+typedef struct gw_backends {
+    sfp_rpc_channel *ch[GW_BACKEND_COUNT];
+    const char *addr[GW_BACKEND_COUNT]; /* point into the config */
+} gw_backends;
+
+const char *gw_backend_name(gw_backend_id id); /* "health", "report", ... */
+/* Creates the channels (connections are made lazily by gRPC). */
+void gw_backends_open(gw_backends *b, const gw_config *cfg);
+void gw_backends_close(gw_backends *b); /* NULL-safe, idempotent */
+
+/* Unary call with the request's deadline and forwarded metadata. Fills st; on OK *out holds
+ * the response (caller frees). Failures are logged (with the backend's original message). */
+grpc_status_code gw_call(gw_request *req, gw_backend_id be, const char *rpc_path, const ProtobufCMessage *msg,
+                         const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **out, sfp_rpc_status *st);
+
+/* gw_call, then on OK: resp = 200 with the JSON encoding of the response (the generic
+ * pbjson encoder); on error: resp = the mapped error (gw_resp_rpc_error). When keep is non-NULL
+ * and the call succeeded, the decoded message is handed to the caller (to inspect fields and
+ * adjust the status); else it is freed here. Returns the gRPC code. */
+grpc_status_code gw_call_json(gw_request *req, gw_response *resp, gw_backend_id be, const char *rpc_path,
+                              const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *resp_desc,
+                              ProtobufCMessage **keep);
+
+#endif

@@ -1,0 +1,518 @@
+/* http_server.c — libmicrohttpd wiring; see http_server.h for the request life cycle. */
+#include "http_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "gw_limits.h"
+#include "log.h"
+#include "status_map.h"
+
+/* Streamed bodies beyond the limit are drained up to this much more, then the connection is
+ * dropped (see http_server.h). */
+#define GW_DRAIN_MAX (1u << 20)
+
+struct gw_server {
+    gw_config cfg; /* copy */
+    gw_router *router;
+    gw_backends *backends;
+    unsigned visible;
+    size_t conn_memory;
+    struct MHD_Daemon *d;
+    int listen_fd;
+    int port;
+    atomic_int active;
+    atomic_bool draining;
+    gw_ready_cache ready;
+};
+
+/* One per request: allocated by the URI-log callback (or the first handler call), owned by
+ * MHD's con_cls slot, freed by the completion callback. */
+typedef struct gw_ctx {
+    gw_server *srv;
+    char *raw_uri; /* owned: request target as received */
+    char *path;    /* owned: raw_uri up to '?' */
+    int64_t start_ns;
+    unsigned calls;
+    bool counted;   /* included in srv->active */
+    bool responded; /* a response was queued */
+    int pending_status;
+    char pending_msg[128];
+    bool body_too_large;
+    uint64_t body_seen;
+    sfp_buf body;
+    char method[16];
+    char request_id[GW_REQUEST_ID_MAX + 1];
+    int status;
+    double ms;
+    size_t resp_bytes;
+    const char *route; /* static pattern */
+} gw_ctx;
+
+/* ------------------------------------------------------------------ accessors */
+
+const gw_config *gw_server_config(const gw_server *s) { return &s->cfg; }
+gw_backends *gw_server_backends(gw_server *s) { return s->backends; }
+gw_ready_cache *gw_server_ready_cache(gw_server *s) { return &s->ready; }
+bool gw_server_draining(const gw_server *s) { return atomic_load(&((gw_server *)s)->draining); }
+int gw_server_port(const gw_server *s) { return s->port; }
+
+const char *gw_req_header(const gw_request *req, const char *name)
+{
+    if (!req->conn) return NULL;
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *gw_req_query(const gw_request *req, const char *name)
+{
+    if (!req->conn) return NULL;
+    const char *v = NULL;
+    size_t vn = 0;
+    if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), &v, &vn) != MHD_YES)
+        return NULL;
+    return v ? v : ""; /* "?full" without "=" */
+}
+
+/* ------------------------------------------------------------------ context */
+
+static gw_ctx *ctx_new(gw_server *srv, const char *uri)
+{
+    gw_ctx *c = calloc(1, sizeof *c);
+    if (!c) abort();
+    c->srv = srv;
+    c->raw_uri = strdup(uri ? uri : "");
+    if (!c->raw_uri) abort();
+    size_t plen = strcspn(c->raw_uri, "?");
+    c->path = strndup(c->raw_uri, plen);
+    if (!c->path) abort();
+    sfp_buf_init(&c->body);
+    return c;
+}
+
+static void ctx_free(gw_ctx *c)
+{
+    if (!c) return;
+    free(c->raw_uri);
+    free(c->path);
+    sfp_buf_free(&c->body);
+    free(c);
+}
+
+static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    return ctx_new(cls, uri);
+}
+
+/* ------------------------------------------------------------------ responses */
+
+static enum MHD_Result send_response(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, gw_response *resp)
+{
+    if (resp->status == 0) gw_resp_http_error(resp, 500, "handler produced no response");
+    struct MHD_Response *r;
+    size_t len = resp->body_len;
+    if (resp->body) {
+        r = MHD_create_response_from_buffer(len, resp->body, MHD_RESPMEM_MUST_FREE);
+        if (r) resp->body = NULL; /* MHD frees it now */
+    } else {
+        r = MHD_create_response_from_buffer(len, (void *)(resp->static_body ? resp->static_body : ""),
+                                            MHD_RESPMEM_PERSISTENT);
+    }
+    if (!r) {
+        gw_resp_free(resp);
+        return MHD_NO;
+    }
+    for (size_t i = 0; i < resp->nheaders; i++) MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type ? resp->content_type : GW_CT_JSON);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    if (ctx->request_id[0]) MHD_add_response_header(r, "X-Request-Id", ctx->request_id);
+    if (atomic_load(&srv->draining)) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    /* last: measured as close to queueing as possible */
+    double ms = (double)(gw_now_ns() - ctx->start_ns) / 1e6;
+    if (ms < 0) ms = 0;
+    char rt[32];
+    snprintf(rt, sizeof rt, "%.1fms", ms);
+    MHD_add_response_header(r, "X-Response-Time", rt);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    ctx->responded = true;
+    ctx->status = resp->status;
+    ctx->ms = ms;
+    ctx->resp_bytes = len;
+    gw_resp_free(resp);
+    return ret;
+}
+
+static enum MHD_Result send_http_error(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, int status,
+                                       const char *msg)
+{
+    gw_response resp;
+    gw_resp_init(&resp);
+    gw_resp_http_error(&resp, status, msg);
+    return send_response(srv, conn, ctx, &resp);
+}
+
+/* ------------------------------------------------------------------ first call: limits */
+
+typedef struct hdr_sum {
+    size_t bytes;
+} hdr_sum;
+
+static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    hdr_sum *h = cls;
+    h->bytes += gw_header_line_bytes(key ? strlen(key) : 0, value ? strlen(value) : 0);
+    return MHD_YES;
+}
+
+static void set_pending(gw_ctx *ctx, int status, const char *fmt, long v)
+{
+    if (ctx->pending_status) return;
+    ctx->pending_status = status;
+    snprintf(ctx->pending_msg, sizeof ctx->pending_msg, fmt, v);
+}
+
+static enum MHD_Result first_call(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, const char *method,
+                                  const char *version)
+{
+    ctx->start_ns = gw_now_ns();
+    ctx->counted = true;
+    atomic_fetch_add(&srv->active, 1);
+    snprintf(ctx->method, sizeof ctx->method, "%s", method ? method : "");
+    gw_request_id_choose(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"), ctx->request_id);
+    sfp_log_set_request_id(ctx->request_id);
+
+    const gw_config *cfg = &srv->cfg;
+    if ((long)strlen(ctx->raw_uri) > cfg->max_url)
+        set_pending(ctx, 414, "request URL is longer than %ld bytes", cfg->max_url);
+
+    hdr_sum h = {strlen(ctx->method) + 1 + strlen(ctx->raw_uri) + 1 + (version ? strlen(version) : 8) + 2};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, sum_header, &h);
+    if ((long)h.bytes > cfg->max_header_bytes)
+        set_pending(ctx, 431, "request headers are larger than %ld bytes", cfg->max_header_bytes);
+
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    uint64_t clen = 0;
+    if (cl && gw_parse_content_length(cl, &clen) == 0 && clen > (uint64_t)cfg->max_body) {
+        /* Answer before the body is sent (no 100 Continue); MHD closes the connection after. */
+        if (ctx->pending_status) return send_http_error(srv, conn, ctx, ctx->pending_status, ctx->pending_msg);
+        char msg[96];
+        snprintf(msg, sizeof msg, "request body is larger than %ld bytes", cfg->max_body);
+        return send_http_error(srv, conn, ctx, 413, msg);
+    }
+    return MHD_YES;
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+typedef struct query_check {
+    const char *const *allowed;
+    char bad[72];
+} query_check;
+
+static enum MHD_Result check_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    (void)value;
+    query_check *q = cls;
+    for (const char *const *a = q->allowed; *a; a++)
+        if (key && !strcmp(*a, key)) return MHD_YES;
+    snprintf(q->bad, sizeof q->bad, "%.64s", key ? key : "");
+    return MHD_NO;
+}
+
+static void dispatch(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, gw_response *resp)
+{
+    gw_match m;
+    char msg[160];
+    switch (gw_router_match(srv->router, ctx->method, ctx->path, srv->visible, &m)) {
+    case GW_MATCH_NOT_FOUND:
+        gw_resp_http_error(resp, 404, "no route matches this path");
+        break;
+    case GW_MATCH_METHOD_NOT_ALLOWED: {
+        char allow[96];
+        gw_allow_header(m.allow, allow, sizeof allow);
+        snprintf(msg, sizeof msg, "method %.16s is not allowed here; allowed: %s", ctx->method, allow);
+        gw_resp_http_error(resp, 405, msg);
+        gw_resp_header(resp, "Allow", "%s", allow);
+        break;
+    }
+    case GW_MATCH_BAD_PATH:
+        if (m.bad_param) snprintf(msg, sizeof msg, "path parameter '%s' %s", m.bad_param, m.error);
+        else snprintf(msg, sizeof msg, "%s", m.error ? m.error : "bad path");
+        gw_resp_http_error(resp, 400, msg);
+        break;
+    case GW_MATCH_OK: {
+        const gw_route *rt = m.route;
+        ctx->route = rt->pattern;
+        if (rt->query) {
+            query_check q = {.allowed = rt->query};
+            MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_query, &q);
+            if (q.bad[0]) {
+                snprintf(msg, sizeof msg, "unknown query parameter '%s'", q.bad);
+                gw_resp_http_error(resp, 400, msg);
+                break;
+            }
+        }
+        gw_request req = {
+            .srv = srv,
+            .conn = conn,
+            .method = ctx->method,
+            .method_bit = gw_method_bit(ctx->method),
+            .path = ctx->path,
+            .route = rt,
+            .match = &m,
+            .body = ctx->body.len ? ctx->body.data : NULL,
+            .body_len = ctx->body.len,
+            .request_id = ctx->request_id,
+            .start_ns = ctx->start_ns,
+        };
+        int timeout_ms = rt->deadline_ms > 0 ? rt->deadline_ms : srv->cfg.default_timeout_ms;
+        const char *xt = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Timeout-Ms");
+        if (xt) {
+            if (gw_parse_timeout_ms(xt, GW_MAX_TIMEOUT_MS, &timeout_ms)) {
+                gw_resp_http_error(resp, 400, "X-Timeout-Ms must be a positive integer (milliseconds)");
+                break;
+            }
+            req.client_deadline = true;
+        }
+        req.deadline_ns = req.start_ns + (int64_t)timeout_ms * 1000000;
+        rt->handler(&req, resp);
+        break;
+    }
+    }
+    gw_match_clear(&m);
+}
+
+/* ------------------------------------------------------------------ MHD callbacks */
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                 const char *version, const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls)
+{
+    gw_server *srv = cls;
+    gw_ctx *ctx = *con_cls;
+    if (!ctx) { /* the URI-log callback always runs first; this is only a safety net */
+        ctx = ctx_new(srv, url);
+        *con_cls = ctx;
+    }
+    if (ctx->calls++ == 0) return first_call(srv, conn, ctx, method, version);
+    sfp_log_set_request_id(ctx->request_id);
+    if (ctx->responded) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        ctx->body_seen += n;
+        if (!ctx->pending_status && !ctx->body_too_large) {
+            if (ctx->body.len + n > (size_t)srv->cfg.max_body) {
+                ctx->body_too_large = true;
+                sfp_buf_free(&ctx->body);
+                sfp_buf_init(&ctx->body);
+            } else {
+                sfp_buf_append(&ctx->body, upload_data, n);
+            }
+        }
+        if (ctx->body_seen > (uint64_t)srv->cfg.max_body + GW_DRAIN_MAX) {
+            sfp_log(SFP_WARN, "request body far beyond the limit; dropping the connection",
+                    SFP_I("max_body", srv->cfg.max_body));
+            return MHD_NO;
+        }
+        return MHD_YES;
+    }
+    gw_response resp;
+    gw_resp_init(&resp);
+    if (ctx->pending_status) {
+        gw_resp_http_error(&resp, ctx->pending_status, ctx->pending_msg);
+    } else if (ctx->body_too_large) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "request body is larger than %ld bytes", srv->cfg.max_body);
+        gw_resp_http_error(&resp, 413, msg);
+    } else {
+        dispatch(srv, conn, ctx, &resp);
+    }
+    return send_response(srv, conn, ctx, &resp);
+}
+
+static const char *toe_name(enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK: return "ok";
+    case MHD_REQUEST_TERMINATED_WITH_ERROR: return "error";
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "timeout";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "shutdown";
+    case MHD_REQUEST_TERMINATED_READ_ERROR: return "read_error";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "client_abort";
+    default: return "other";
+    }
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    gw_server *srv = cls;
+    gw_ctx *ctx = *con_cls;
+    if (!ctx) return;
+    *con_cls = NULL;
+    char path[257];
+    snprintf(path, sizeof path, "%s", ctx->path);
+    if (ctx->calls == 0) {
+        /* libmicrohttpd answered by itself (e.g. header block larger than the memory pool) */
+        sfp_log_set_request_id(NULL);
+        sfp_log(SFP_WARN, "request rejected by http layer", SFP_S("path", path), SFP_S("termination", toe_name(toe)),
+                SFP_I("uri_bytes", (long long)strlen(ctx->raw_uri)));
+    } else {
+        sfp_log_set_request_id(ctx->request_id);
+        if (ctx->responded) {
+            sfp_log(ctx->status >= 500 ? SFP_WARN : SFP_INFO, "request", SFP_S("method", ctx->method), SFP_S("path", path),
+                    SFP_S("route", ctx->route ? ctx->route : ""), SFP_I("status", ctx->status), SFP_D("ms", ctx->ms),
+                    SFP_I("bytes_in", (long long)ctx->body_seen), SFP_I("bytes_out", (long long)ctx->resp_bytes),
+                    SFP_S("termination", toe_name(toe)));
+        } else {
+            double ms = (double)(gw_now_ns() - ctx->start_ns) / 1e6;
+            sfp_log(SFP_INFO, "request", SFP_S("method", ctx->method), SFP_S("path", path),
+                    SFP_S("route", ctx->route ? ctx->route : ""), SFP_I("status", 0), SFP_D("ms", ms),
+                    SFP_I("bytes_in", (long long)ctx->body_seen), SFP_S("termination", toe_name(toe)));
+        }
+    }
+    sfp_log_set_request_id(NULL);
+    if (ctx->counted) atomic_fetch_sub(&srv->active, 1);
+    ctx_free(ctx);
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char buf[512];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    size_t n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
+    sfp_log(SFP_WARN, "http layer", SFP_S("detail", buf));
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+gw_server *gw_server_create(const gw_config *cfg, const gw_route *routes, size_t nroutes, gw_backends *backends,
+                            sfp_err *err)
+{
+    gw_router *router = gw_router_create(routes, nroutes, err);
+    if (!router) return NULL;
+    gw_server *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    s->cfg = *cfg;
+    s->router = router;
+    s->backends = backends;
+    s->visible = gw_visible_classes(cfg->cron_worker);
+    s->conn_memory = gw_config_conn_memory(cfg);
+    s->listen_fd = -1;
+    atomic_init(&s->active, 0);
+    atomic_init(&s->draining, false);
+    pthread_mutex_init(&s->ready.mu, NULL);
+    return s;
+}
+
+static int listen_socket(const gw_config *cfg, int *port_out, sfp_err *err)
+{
+    char port[8];
+    snprintf(port, sizeof port, "%d", cfg->port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(cfg->host, port, &hints, &res);
+    if (rc) return sfp_err_set(err, 1, "GATEWAY_ADDR: cannot resolve '%s': %s", cfg->host, gai_strerror(rc));
+    int fd = -1, last_errno = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            last_errno = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0) break;
+        last_errno = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) return sfp_err_set(err, 1, "GATEWAY_ADDR: cannot listen on %s: %s", cfg->addr, strerror(last_errno));
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET) *port_out = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        else if (ss.ss_family == AF_INET6) *port_out = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    return fd;
+}
+
+int gw_server_start(gw_server *s, sfp_err *err)
+{
+    if (s->d) return 0;
+    int port = s->cfg.port;
+    int fd = listen_socket(&s->cfg, &port, err);
+    if (fd < 0) return -1;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s, /* must come first */
+                            MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.idle_timeout_s,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->conn_memory,
+                            MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+                            MHD_OPTION_END);
+    if (!s->d) {
+        close(fd);
+        return sfp_err_set(err, 1, "GATEWAY_ADDR: libmicrohttpd failed to start on %s", s->cfg.addr);
+    }
+    s->listen_fd = fd;
+    s->port = port;
+    sfp_log(SFP_INFO, "listening", SFP_S("addr", s->cfg.addr), SFP_I("port", port),
+            SFP_I("max_connections", s->cfg.max_connections), SFP_I("max_url", s->cfg.max_url),
+            SFP_I("max_header_bytes", s->cfg.max_header_bytes), SFP_I("max_body", s->cfg.max_body),
+            SFP_I("conn_memory", (long long)s->conn_memory), SFP_B("cron_worker", s->cfg.cron_worker));
+    return 0;
+}
+
+void gw_server_stop(gw_server *s)
+{
+    if (!s || !s->d) return;
+    atomic_store(&s->draining, true);
+    MHD_socket lfd = MHD_quiesce_daemon(s->d);
+    if (lfd != MHD_INVALID_SOCKET) close(lfd);
+    s->listen_fd = -1;
+    int64_t until = gw_now_ns() + (int64_t)s->cfg.shutdown_grace_ms * 1000000;
+    while (atomic_load(&s->active) > 0 && gw_now_ns() < until) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    int left = atomic_load(&s->active);
+    if (left > 0) sfp_log(SFP_WARN, "shutdown grace expired", SFP_I("in_flight", left));
+    MHD_stop_daemon(s->d);
+    s->d = NULL;
+}
+
+void gw_server_destroy(gw_server *s)
+{
+    if (!s) return;
+    gw_server_stop(s);
+    if (s->listen_fd >= 0) close(s->listen_fd);
+    gw_router_destroy(s->router);
+    pthread_mutex_destroy(&s->ready.mu);
+    free(s);
+}

@@ -1,0 +1,55 @@
+/* sfp-gateway — HTTP/1.1 REST gateway in front of the sfpermits gRPC services.
+ * main only reads the configuration and wires the parts; see gw_config.h for the
+ * environment, http_server.h for the request life cycle, routes.h for the routes.
+ * Exit codes: 0 clean stop on SIGTERM/SIGINT, 1 start-up failure (bind, route table),
+ * 2 invalid configuration (the log line names the variable). */
+#include <signal.h>
+#include <stdlib.h>
+
+#include "gw_config.h"
+#include "gw_rpc.h"
+#include "http_server.h"
+#include "log.h"
+#include "routes.h"
+
+int main(void)
+{
+    sfp_log_init("gateway");
+    gw_config cfg;
+    sfp_err err = {0};
+    if (gw_config_from_env(&cfg, &err)) {
+        sfp_log(SFP_ERROR, "invalid configuration", SFP_S("error", err.msg));
+        return 2;
+    }
+    if (getenv("GATEWAY_THREADS"))
+        sfp_log(SFP_WARN, "GATEWAY_THREADS is ignored", SFP_S("reason", "one thread per connection, bounded by GATEWAY_MAX_CONNECTIONS"));
+    if (gw_routes_check(&err)) {
+        sfp_log(SFP_ERROR, "bad route table", SFP_S("error", err.msg));
+        return 1;
+    }
+
+    /* Block the stop signals before any thread exists (gRPC, MHD) so only sigwait sees them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    gw_backends backends;
+    gw_backends_open(&backends, &cfg);
+    gw_server *srv = gw_server_create(&cfg, gw_routes, gw_routes_count, &backends, &err);
+    if (!srv || gw_server_start(srv, &err)) {
+        sfp_log(SFP_ERROR, "cannot start", SFP_S("error", err.msg));
+        gw_server_destroy(srv);
+        gw_backends_close(&backends);
+        return 1;
+    }
+    int sig = 0;
+    sigwait(&stop, &sig);
+    sfp_log(SFP_INFO, "stopping", SFP_I("signal", sig));
+    gw_server_destroy(srv);
+    gw_backends_close(&backends);
+    sfp_log_msg(SFP_INFO, "stopped");
+    return 0;
+}

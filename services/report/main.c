@@ -1,0 +1,57 @@
+/* sfp-report — wiring only: env → pool, SODA client, report service, rpc server. See
+ * report_service.h (REPORT_*), db_pool.h (DATABASE_URL, DB_*), soda_client.h (SODA_*) and
+ * config.h (LISTEN_ADDR, RPC_WORKERS, SHUTDOWN_GRACE_MS) for the environment. */
+#include <stdio.h>
+
+#include "config.h"
+#include "log.h"
+#include "report_service.h"
+#include "soda_client.h"
+
+static int refuse(const sfp_err *err)
+{
+    sfp_log(SFP_ERROR, "invalid configuration", SFP_S("error", err->msg));
+    fprintf(stderr, "sfp-report: %s\n", err->msg);
+    return 2;
+}
+
+int main(void)
+{
+    sfp_log_init("report");
+    sfp_err err = {0};
+    sfp_service_env env;
+    sfp_pool_config pcfg;
+    sfp_report_config rcfg;
+    if (sfp_service_env_load(&env, SFP_DEFAULT_REPORT_ADDR, &err) ||
+        sfp_pool_config_from_env(&pcfg, "sfp-report", &err) || sfp_report_config_from_env(&rcfg, &err))
+        return refuse(&err);
+    rcfg.acquire_timeout_ms = pcfg.acquire_timeout_ms;
+
+    sfp_soda *soda = sfp_soda_create_from_env(&err);
+    if (!soda) return refuse(&err);
+    sfp_pool *pool = sfp_pool_create(&pcfg, &err);
+    if (!pool) {
+        sfp_soda_destroy(soda);
+        return refuse(&err);
+    }
+    sfp_report_service svc = {.pool = pool, .soda = sfp_rpt_soda_from_client(soda), .soda_client = soda, .cfg = rcfg};
+    sfp_rpc_method methods[] = {sfp_report_service_method(&svc)};
+    static const char *const names[] = {SFP_REPORT_SERVICE_NAME, NULL};
+    sfp_rpc_server_config scfg = {
+        .service = "report", .addr = env.listen_addr, .workers = env.workers, .drain_timeout_ms = env.drain_ms,
+        .service_names = names, .ready = sfp_pool_ready_cb, .ready_user = pool,
+        .stats = sfp_report_service_stats, .stats_user = &svc,
+    };
+    sfp_rpc_server *srv = sfp_rpc_server_create(&scfg, methods, 1, &err);
+    int rc = 2;
+    if (srv) {
+        sfp_rpc_server_handle_signals(srv);
+        rc = sfp_rpc_server_run(srv);
+        sfp_rpc_server_destroy(srv);
+    } else {
+        refuse(&err);
+    }
+    sfp_pool_destroy(pool);
+    sfp_soda_destroy(soda);
+    return rc;
+}

@@ -1,0 +1,271 @@
+#include "report_assemble.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "report_text.h"
+
+#define S(x) ((char *)sfp_rpt_str(x)) /* arena/static strings handed to protobuf-c (never freed) */
+#define NEW(a, type, desc) ((type *)sfp_arena_msg((a), &(desc)))
+#define ARR(a, type, n) ((type *)sfp_arena_alloc((a), sizeof(type) * ((n) ? (n) : 1)))
+
+const char *sfp_rpt_address(const sfp_rpt_permit *p, sfp_arena *a)
+{
+    if (!p) return "";
+    const char *parts[] = {p->street_number, p->street_name, p->street_suffix};
+    char buf[512];
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < 3; i++) {
+        if (sfp_rpt_blank(parts[i])) continue;
+        const char *t = sfp_rpt_trim_dup(a, parts[i]);
+        int w = snprintf(buf + len, sizeof buf - len, "%s%s", len ? " " : "", t);
+        if (w < 0 || (size_t)w >= sizeof buf - len) break;
+        len += (size_t)w;
+    }
+    return sfp_arena_strdup(a, buf);
+}
+
+static Sfpermits__V1__SodaRecord *soda_record(const sfp_rpt_rec *r, sfp_arena *a)
+{
+    Sfpermits__V1__SodaRecord *m = NEW(a, Sfpermits__V1__SodaRecord, sfpermits__v1__soda_record__descriptor);
+    m->fields = ARR(a, Sfpermits__V1__SodaRecord__FieldsEntry *, r->n);
+    for (size_t i = 0; i < r->n; i++) {
+        Sfpermits__V1__SodaRecord__FieldsEntry *e =
+            NEW(a, Sfpermits__V1__SodaRecord__FieldsEntry, sfpermits__v1__soda_record__fields_entry__descriptor);
+        e->key = S(r->keys[i]);
+        e->value = S(r->vals[i]);
+        m->fields[m->n_fields++] = e;
+    }
+    return m;
+}
+
+static Sfpermits__V1__RoutingProgress *routing(const sfp_rpt_routing *r, sfp_arena *a)
+{
+    Sfpermits__V1__RoutingProgress *m = NEW(a, Sfpermits__V1__RoutingProgress, sfpermits__v1__routing_progress__descriptor);
+    m->total = r->total;
+    m->completed = r->completed;
+    m->approved = r->approved;
+    m->comments = r->comments;
+    m->pending = r->pending;
+    m->pct = r->pct;
+    m->is_all_clear = r->is_all_clear;
+    m->addenda_number = r->addenda_number;
+    m->pending_stations = (char **)r->pending_stations;
+    m->n_pending_stations = r->n_pending_stations;
+    m->held_stations = (char **)r->held_stations;
+    m->n_held_stations = r->n_held_stations;
+    m->stalled = ARR(a, Sfpermits__V1__RoutingStalledStation *, r->n_stalled);
+    for (size_t i = 0; i < r->n_stalled; i++) {
+        Sfpermits__V1__RoutingStalledStation *s =
+            NEW(a, Sfpermits__V1__RoutingStalledStation, sfpermits__v1__routing_stalled_station__descriptor);
+        s->station = S(r->stalled[i].station);
+        s->days = r->stalled[i].days;
+        m->stalled[m->n_stalled++] = s;
+    }
+    if (r->has_latest) {
+        Sfpermits__V1__RoutingLatest *l = NEW(a, Sfpermits__V1__RoutingLatest, sfpermits__v1__routing_latest__descriptor);
+        l->station = S(r->latest_station);
+        l->result = S(r->latest_result);
+        l->date = S(r->latest_date);
+        m->latest = l;
+    }
+    return m;
+}
+
+static Sfpermits__V1__ReportPermit *permit(const sfp_rpt_permit *p, sfp_arena *a)
+{
+    Sfpermits__V1__ReportPermit *m = NEW(a, Sfpermits__V1__ReportPermit, sfpermits__v1__report_permit__descriptor);
+    m->permit_number = S(p->permit_number);
+    m->permit_type = S(p->permit_type);
+    m->permit_type_definition = S(p->permit_type_definition);
+    m->status = S(p->status);
+    m->status_date = S(p->status_date);
+    m->description = S(p->description);
+    m->filed_date = S(p->filed_date);
+    m->issued_date = S(p->issued_date);
+    m->approved_date = S(p->approved_date);
+    m->completed_date = S(p->completed_date);
+    m->has_estimated_cost = p->has_estimated_cost;
+    m->estimated_cost = p->estimated_cost;
+    m->has_revised_cost = p->has_revised_cost;
+    m->revised_cost = p->revised_cost;
+    m->existing_use = S(p->existing_use);
+    m->proposed_use = S(p->proposed_use);
+    m->has_existing_units = p->has_existing_units;
+    m->existing_units = p->existing_units;
+    m->has_proposed_units = p->has_proposed_units;
+    m->proposed_units = p->proposed_units;
+    m->street_number = S(p->street_number);
+    m->street_name = S(p->street_name);
+    m->street_suffix = S(p->street_suffix);
+    m->zipcode = S(p->zipcode);
+    m->neighborhood = S(p->neighborhood);
+    m->supervisor_district = S(p->supervisor_district);
+    m->block = S(p->block);
+    m->lot = S(p->lot);
+    m->adu = S(p->adu);
+    m->data_as_of = S(p->data_as_of);
+    m->contacts = ARR(a, Sfpermits__V1__PermitContact *, p->n_contacts);
+    for (size_t i = 0; i < p->n_contacts; i++) {
+        const sfp_rpt_contact *c = &p->contacts[i];
+        Sfpermits__V1__PermitContact *x = NEW(a, Sfpermits__V1__PermitContact, sfpermits__v1__permit_contact__descriptor);
+        x->role = S(c->role);
+        x->name = S(c->name);
+        x->firm_name = S(c->firm_name);
+        x->has_entity_id = c->has_entity_id;
+        x->entity_id = c->entity_id;
+        x->canonical_name = S(c->canonical_name);
+        x->canonical_firm = S(c->canonical_firm);
+        x->has_permit_count = c->has_permit_count;
+        x->permit_count = c->permit_count;
+        m->contacts[m->n_contacts++] = x;
+    }
+    m->inspections = ARR(a, Sfpermits__V1__PermitInspection *, p->n_inspections);
+    for (size_t i = 0; i < p->n_inspections; i++) {
+        const sfp_rpt_inspection *s = &p->inspections[i];
+        Sfpermits__V1__PermitInspection *x =
+            NEW(a, Sfpermits__V1__PermitInspection, sfpermits__v1__permit_inspection__descriptor);
+        x->scheduled_date = S(s->scheduled_date);
+        x->inspector = S(s->inspector);
+        x->result = S(s->result);
+        x->description = S(s->description);
+        m->inspections[m->n_inspections++] = x;
+    }
+    m->link = sfp_rpt_blank(p->permit_number) ? ""
+                                               : sfp_arena_printf(a, "/?q=%s", sfp_rpt_urlencode_plus(a, p->permit_number));
+    if (p->routing) m->routing = routing(p->routing, a);
+    return m;
+}
+
+static Sfpermits__V1__SourceStatus *source(const sfp_rpt_soda_result *r, sfp_rpt_dataset d, sfp_arena *a)
+{
+    Sfpermits__V1__SourceStatus *m = NEW(a, Sfpermits__V1__SourceStatus, sfpermits__v1__source_status__descriptor);
+    m->state = S(sfp_rpt_src_state_name(r->state));
+    m->dataset = S(sfp_rpt_dataset_id(d));
+    m->has_age_seconds = r->has_age;
+    m->age_seconds = r->age_seconds;
+    m->has_ttl_remaining_seconds = r->has_ttl;
+    m->ttl_remaining_seconds = r->ttl_remaining_seconds;
+    m->records = (int32_t)r->n_records;
+    m->reason = S(r->reason);
+    return m;
+}
+
+Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_arena *a)
+{
+    Sfpermits__V1__PropertyReport *m = NEW(a, Sfpermits__V1__PropertyReport, sfpermits__v1__property_report__descriptor);
+    m->block = S(r->block);
+    m->lot = S(r->lot);
+    m->address = S(r->address);
+    m->historical_lots = (char **)r->lots;
+    m->n_historical_lots = r->n_lots;
+
+    if (r->profile && r->profile->present) {
+        const sfp_rpt_profile *p = r->profile;
+        Sfpermits__V1__PropertyProfile *x = NEW(a, Sfpermits__V1__PropertyProfile, sfpermits__v1__property_profile__descriptor);
+        x->assessed_value = S(p->assessed_value);
+        x->has_assessed_value_raw = p->has_assessed_value_raw;
+        x->assessed_value_raw = p->assessed_value_raw;
+        x->zoning = S(p->zoning);
+        x->property_class = S(p->property_class);
+        x->use_code = S(p->use_code);
+        x->neighborhood = S(p->neighborhood);
+        x->year_built = S(p->year_built);
+        x->building_area = S(p->building_area);
+        x->lot_area = S(p->lot_area);
+        x->tax_year = S(p->tax_year);
+        x->source = S(p->source);
+        m->property_profile = x;
+    }
+
+    m->permits = ARR(a, Sfpermits__V1__ReportPermit *, r->n_permits);
+    for (size_t i = 0; i < r->n_permits; i++) m->permits[m->n_permits++] = permit(&r->permits[i], a);
+    m->total_permits = r->total_permits;
+    m->truncated = r->total_permits > (int32_t)r->n_permits;
+
+    const sfp_rpt_soda_result *c = &r->soda[SFP_RPT_DS_COMPLAINTS], *v = &r->soda[SFP_RPT_DS_VIOLATIONS];
+    m->complaints = ARR(a, Sfpermits__V1__SodaRecord *, c->n_records);
+    for (size_t i = 0; i < c->n_records; i++) m->complaints[m->n_complaints++] = soda_record(&c->records[i], a);
+    m->violations = ARR(a, Sfpermits__V1__SodaRecord *, v->n_records);
+    for (size_t i = 0; i < v->n_records; i++) m->violations[m->n_violations++] = soda_record(&v->records[i], a);
+
+    m->risk_assessment = ARR(a, Sfpermits__V1__RiskItem *, r->n_risks);
+    for (size_t i = 0; i < r->n_risks; i++) {
+        const sfp_rpt_risk *k = &r->risks[i];
+        Sfpermits__V1__RiskItem *x = NEW(a, Sfpermits__V1__RiskItem, sfpermits__v1__risk_item__descriptor);
+        x->severity = S(sfp_rpt_severity_name(k->severity));
+        x->risk_type = S(k->risk_type);
+        x->title = S(k->title);
+        x->description = S(k->description);
+        x->section_ref = S(k->section_ref);
+        x->link = S(k->link);
+        m->risk_assessment[m->n_risk_assessment++] = x;
+    }
+
+    Sfpermits__V1__ConsultantSignal *sig = NEW(a, Sfpermits__V1__ConsultantSignal, sfpermits__v1__consultant_signal__descriptor);
+    if (r->signal) {
+        sig->score = r->signal->score;
+        sig->signal = S(r->signal->signal);
+        sig->factors = (char **)r->signal->factors;
+        sig->n_factors = r->signal->n_factors;
+        sig->message = S(r->signal->message);
+    }
+    m->consultant_signal = sig;
+
+    m->whats_missing = ARR(a, Sfpermits__V1__MissingItem *, r->n_missing);
+    for (size_t i = 0; i < r->n_missing; i++) {
+        const sfp_rpt_missing *k = &r->missing[i];
+        Sfpermits__V1__MissingItem *x = NEW(a, Sfpermits__V1__MissingItem, sfpermits__v1__missing_item__descriptor);
+        x->type = S(k->type);
+        x->severity = S(sfp_rpt_severity_name(k->severity));
+        x->title = S(k->title);
+        x->description = S(k->description);
+        x->section_ref = S(k->section_ref);
+        x->evidence = ARR(a, Sfpermits__V1__MissingItem__EvidenceEntry *, k->n_evidence);
+        for (size_t e = 0; e < k->n_evidence; e++) {
+            Sfpermits__V1__MissingItem__EvidenceEntry *ev =
+                NEW(a, Sfpermits__V1__MissingItem__EvidenceEntry, sfpermits__v1__missing_item__evidence_entry__descriptor);
+            ev->key = S(k->evidence[e].key);
+            ev->value = S(k->evidence[e].value);
+            x->evidence[x->n_evidence++] = ev;
+        }
+        m->whats_missing[m->n_whats_missing++] = x;
+    }
+
+    m->nearby_activity = ARR(a, Sfpermits__V1__NearbyPermit *, r->n_nearby);
+    for (size_t i = 0; i < r->n_nearby; i++) {
+        const sfp_rpt_nearby *n = &r->nearby[i];
+        Sfpermits__V1__NearbyPermit *x = NEW(a, Sfpermits__V1__NearbyPermit, sfpermits__v1__nearby_permit__descriptor);
+        x->permit_number = S(n->permit_number);
+        x->permit_type_definition = S(n->permit_type_definition);
+        x->status = S(n->status);
+        x->filed_date = S(n->filed_date);
+        x->has_estimated_cost = n->has_estimated_cost;
+        x->estimated_cost = n->estimated_cost;
+        x->description = S(n->description);
+        x->street_number = S(n->street_number);
+        x->street_name = S(n->street_name);
+        x->street_suffix = S(n->street_suffix);
+        m->nearby_activity[m->n_nearby_activity++] = x;
+    }
+
+    Sfpermits__V1__ReportLinks *links = NEW(a, Sfpermits__V1__ReportLinks, sfpermits__v1__report_links__descriptor);
+    links->parcel = sfp_arena_printf(a, "https://sfplanninggis.org/pim/?search=%s%%2F%s", r->block, r->lot);
+    m->links = links;
+
+    Sfpermits__V1__ReportSources *src = NEW(a, Sfpermits__V1__ReportSources, sfpermits__v1__report_sources__descriptor);
+    src->complaints = source(&r->soda[SFP_RPT_DS_COMPLAINTS], SFP_RPT_DS_COMPLAINTS, a);
+    src->violations = source(&r->soda[SFP_RPT_DS_VIOLATIONS], SFP_RPT_DS_VIOLATIONS, a);
+    src->tax_roll = source(&r->soda[SFP_RPT_DS_TAX_ROLL], SFP_RPT_DS_TAX_ROLL, a);
+    src->max_age_seconds = sfp_rpt_sources_max_age(r->soda, r->soda_needed);
+    m->sources = src;
+
+    Sfpermits__V1__ReportDebug *dbg = NEW(a, Sfpermits__V1__ReportDebug, sfpermits__v1__report_debug__descriptor);
+    dbg->sql_queries = r->sql_queries;
+    dbg->soda_requests = r->soda_requests;
+    dbg->elapsed_ms = r->elapsed_ms;
+    m->debug = dbg;
+    m->generated_at = S(r->generated_at);
+    return m;
+}

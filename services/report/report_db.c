@@ -1,0 +1,491 @@
+#include "report_db.h"
+
+#include <cjson/cJSON.h>
+#include <grpc/status.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "report_routing.h"
+#include "report_status.h"
+#include "report_text.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+#define PERMIT_COLS                                                                                             \
+    "permit_number, permit_type, permit_type_definition, status, status_date, description, filed_date, "       \
+    "issued_date, approved_date, completed_date, estimated_cost, revised_cost, existing_use, proposed_use, "    \
+    "existing_units, proposed_units, street_number, street_name, street_suffix, zipcode, neighborhood, "       \
+    "supervisor_district, block, lot, adu, data_as_of"
+#define N_PERMIT_COLS 26
+
+static const char SQL_PARCEL_SUMMARY[] =
+    "SELECT canonical_address, neighborhood, supervisor_district, tax_value, zoning_code, use_definition, "
+    "number_of_units, health_tier, permit_count, complaint_count, violation_count "
+    "FROM parcel_summary WHERE block = $1 AND lot = $2";
+
+/* Historical lots (§1.2b): the lots of this block whose permits carry the address of the
+ * parcel's newest addressed permit (street name compared case-insensitively, which also covers
+ * the reference's UPPER() retry), plus the requested lot. Then the newest 50 permits over those
+ * lots with the total count (window evaluated before LIMIT). The LEFT JOIN from a one-row
+ * relation returns the lots even when there is no permit. */
+static const char SQL_PERMITS[] =
+    "WITH addr AS ("
+    "  SELECT street_number, street_name FROM permits"
+    "  WHERE block = $1 AND lot = $2 AND btrim(coalesce(street_number, '')) <> ''"
+    "    AND btrim(coalesce(street_name, '')) <> ''"
+    "  ORDER BY filed_date DESC NULLS LAST, permit_number DESC LIMIT 1),"
+    " lots AS ("
+    "  SELECT $2::text AS lot"
+    "  UNION"
+    "  SELECT p.lot FROM permits p JOIN addr a"
+    "    ON p.street_number = a.street_number AND upper(p.street_name) = upper(a.street_name)"
+    "  WHERE p.block = $1 AND p.lot IS NOT NULL),"
+    " hits AS ("
+    "  SELECT " PERMIT_COLS ", count(*) OVER () AS total FROM permits"
+    "  WHERE block = $1 AND lot IN (SELECT lot FROM lots)"
+    "  ORDER BY filed_date DESC NULLS LAST, permit_number DESC LIMIT " STR(SFP_RPT_PERMIT_LIMIT) ")"
+    " SELECT (SELECT array_agg(lot ORDER BY lot) FROM lots)::text AS lots, h.*"
+    " FROM (SELECT 1) AS one LEFT JOIN hits h ON true"
+    " ORDER BY h.filed_date DESC NULLS LAST, h.permit_number DESC";
+
+/* Role rank (§1.2c): applicant first — ingest normalises roles, so the applicant is also
+ * recognised by is_applicant = 'Y' (the reference's rank on role = 'applicant' alone was dead,
+ * §9.3) — then contractor, architect, engineer, agent, consultant, designer, owner, others. */
+static const char SQL_CONTACTS[] =
+    "SELECT c.permit_number, c.role, c.name, c.firm_name, c.entity_id, e.canonical_name, e.canonical_firm, "
+    "e.permit_count FROM contacts c LEFT JOIN entities e ON e.entity_id = c.entity_id "
+    "WHERE c.permit_number = ANY($1::text[]) "
+    "ORDER BY c.permit_number, "
+    "CASE WHEN lower(coalesce(c.role, '')) = 'applicant' OR upper(coalesce(c.is_applicant, '')) = 'Y' THEN 1 "
+    "ELSE CASE lower(coalesce(c.role, '')) WHEN 'contractor' THEN 2 WHEN 'architect' THEN 3 WHEN 'engineer' THEN 4 "
+    "WHEN 'agent' THEN 5 WHEN 'consultant' THEN 6 WHEN 'designer' THEN 7 WHEN 'owner' THEN 8 ELSE 9 END END, "
+    "c.name NULLS LAST, c.id";
+
+static const char SQL_INSPECTIONS[] =
+    "SELECT reference_number, scheduled_date, inspector, result, inspection_description FROM inspections "
+    "WHERE reference_number = ANY($1::text[]) AND coalesce(reference_number_type, 'permit') = 'permit' "
+    "ORDER BY reference_number, scheduled_date DESC NULLS LAST, id DESC";
+
+/* Every station of the latest revision of each permit, in one query (§1.6 batched; no
+ * per-permit round trips). */
+static const char SQL_ROUTING[] =
+    "SELECT application_number, addenda_number, step, station, department, plan_checked_by, review_results, "
+    "finish_date, arrive, hold_description FROM ("
+    "  SELECT a.*, rank() OVER (PARTITION BY a.application_number ORDER BY a.addenda_number DESC NULLS LAST) AS rev"
+    "  FROM addenda a WHERE a.application_number = ANY($1::text[])) t "
+    "WHERE rev = 1 ORDER BY application_number, step NULLS LAST, id";
+
+static const char SQL_REG_WATCH[] =
+    "SELECT title, description, status, impact_level, semantic_concepts, url FROM regulatory_watch "
+    "WHERE status IN ('monitoring', 'passed') ORDER BY watch_id";
+
+/* filed_date IS NOT NULL lets the (neighborhood, filed_date DESC) index serve the order. */
+static const char SQL_NEARBY[] =
+    "SELECT permit_number, permit_type_definition, status, filed_date, estimated_cost, description, "
+    "street_number, street_name, street_suffix FROM permits "
+    "WHERE neighborhood = $1 AND filed_date IS NOT NULL "
+    "AND NOT (coalesce(block, '') = $2 AND coalesce(lot, '') = ANY($3::text[])) "
+    "ORDER BY filed_date DESC, permit_number DESC LIMIT $4::int";
+
+/* ---------------- helpers ---------------- */
+
+static const char *col(sfp_rpt_db *db, const PGresult *r, int row, int c)
+{
+    if (PQgetisnull(r, row, c)) return "";
+    return sfp_arena_strdup(db->a, PQgetvalue(r, row, c));
+}
+
+static bool col_double(const PGresult *r, int row, int c, double *out)
+{
+    if (PQgetisnull(r, row, c)) return false;
+    return sfp_rpt_parse_double(PQgetvalue(r, row, c), out);
+}
+
+static bool col_int(const PGresult *r, int row, int c, int32_t *out)
+{
+    double d;
+    if (!col_double(r, row, c, &d)) return false;
+    *out = (int32_t)d;
+    return true;
+}
+
+static PGresult *query(sfp_rpt_db *db, const char *sql, int n, const char *const *params)
+{
+    db->queries++;
+    return sfp_db_query(db->conn, sql, n, params, &db->err);
+}
+
+char *sfp_rpt_pg_array(sfp_arena *a, const char *const *vals, size_t n)
+{
+    size_t len = 3;
+    for (size_t i = 0; i < n; i++) len += strlen(sfp_rpt_str(vals[i])) * 2 + 3;
+    char *out = sfp_arena_alloc(a, len);
+    size_t j = 0;
+    out[j++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i) out[j++] = ',';
+        out[j++] = '"';
+        for (const char *p = sfp_rpt_str(vals[i]); *p; p++) {
+            if (*p == '"' || *p == '\\') out[j++] = '\\';
+            out[j++] = *p;
+        }
+        out[j++] = '"';
+    }
+    out[j++] = '}';
+    out[j] = '\0';
+    return out;
+}
+
+size_t sfp_rpt_pg_array_parse(sfp_arena *a, const char *lit, const char ***out)
+{
+    *out = NULL;
+    if (!lit || *lit != '{') return 0;
+    size_t cap = 1;
+    for (const char *p = lit; *p; p++) cap += *p == ',';
+    const char **vals = sfp_arena_alloc(a, sizeof(char *) * cap);
+    char *buf = sfp_arena_alloc(a, strlen(lit) + 1);
+    size_t n = 0;
+    const char *p = lit + 1;
+    while (*p && *p != '}') {
+        size_t k = 0;
+        bool quoted = *p == '"';
+        if (quoted) {
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1]) p++;
+                buf[k++] = *p;
+            }
+            if (*p == '"') p++;
+        } else {
+            while (*p && *p != ',' && *p != '}') buf[k++] = *p++;
+        }
+        buf[k] = '\0';
+        if (quoted || strcmp(buf, "NULL")) vals[n++] = sfp_arena_strdup(a, buf);
+        if (*p == ',') p++;
+    }
+    *out = vals;
+    return n;
+}
+
+size_t sfp_rpt_parse_concepts(sfp_arena *a, const char *text, const char ***out)
+{
+    *out = NULL;
+    if (sfp_rpt_blank(text)) return 0;
+    cJSON *j = cJSON_Parse(text);
+    size_t n = 0;
+    if (cJSON_IsArray(j)) {
+        const char **v = sfp_arena_alloc(a, sizeof(char *) * (size_t)(cJSON_GetArraySize(j) + 1));
+        const cJSON *e;
+        cJSON_ArrayForEach(e, j)
+            if (cJSON_IsString(e) && !sfp_rpt_blank(e->valuestring)) v[n++] = sfp_rpt_trim_dup(a, e->valuestring);
+        *out = v;
+    } else {
+        size_t cap = 2;
+        for (const char *p = text; *p; p++) cap += *p == ',';
+        const char **v = sfp_arena_alloc(a, sizeof(char *) * cap);
+        const char *p = text;
+        while (*p) {
+            const char *e = strchr(p, ',');
+            size_t len = e ? (size_t)(e - p) : strlen(p);
+            char *item = sfp_arena_strndup(a, p, len);
+            const char *t = sfp_rpt_trim_dup(a, item);
+            /* tolerate ["a", 'b'] style lists that are not valid JSON */
+            while (*t == '[' || *t == '"' || *t == '\'') t++;
+            char *u = sfp_arena_strdup(a, t);
+            size_t ul = strlen(u);
+            while (ul && (u[ul - 1] == ']' || u[ul - 1] == '"' || u[ul - 1] == '\'' || u[ul - 1] == ' ')) u[--ul] = '\0';
+            if (*u) v[n++] = u;
+            p = e ? e + 1 : p + len;
+        }
+        *out = v;
+    }
+    cJSON_Delete(j);
+    return n;
+}
+
+/* Index of permit_number in permits (sorted lookups are pointless for ≤ 50). */
+static sfp_rpt_permit *find_permit(sfp_rpt_permit *permits, size_t n, const char *pn, size_t *hint)
+{
+    if (*hint < n && !strcmp(permits[*hint].permit_number, pn)) return &permits[*hint];
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(permits[i].permit_number, pn)) {
+            *hint = i;
+            return &permits[i];
+        }
+    }
+    return NULL;
+}
+
+static char *permit_array(sfp_rpt_db *db, const sfp_rpt_permit *permits, size_t n, bool active_only, size_t *count)
+{
+    const char **v = sfp_arena_alloc(db->a, sizeof(char *) * (n ? n : 1));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!*permits[i].permit_number) continue;
+        if (active_only && !sfp_rpt_permit_is_active(permits[i].status)) continue;
+        v[k++] = permits[i].permit_number;
+    }
+    *count = k;
+    return sfp_rpt_pg_array(db->a, v, k);
+}
+
+/* ---------------- steps ---------------- */
+
+int sfp_rpt_db_begin(sfp_rpt_db *db, int statement_timeout_ms)
+{
+    if (statement_timeout_ms < 1) statement_timeout_ms = 1; /* 0 would mean "no timeout" */
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL statement_timeout = %d",
+             statement_timeout_ms);
+    PGconn *pg = sfp_conn_pg(db->conn);
+    db->queries++;
+    PGresult *r = PQexec(pg, sql);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) {
+        if (PQstatus(pg) != CONNECTION_OK) {
+            sfp_log_msg(SFP_WARN, "db connection lost at report start");
+            sfp_err_set(&db->err, GRPC_STATUS_UNAVAILABLE, "database connection lost");
+        } else {
+            sfp_log(SFP_ERROR, "report transaction could not start", SFP_S("error", PQresultErrorMessage(r)));
+            sfp_err_set(&db->err, GRPC_STATUS_INTERNAL, "database error");
+        }
+    }
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+int sfp_rpt_db_commit(sfp_rpt_db *db)
+{
+    db->queries++;
+    return sfp_db_exec(db->conn, "COMMIT", 0, NULL, &db->err);
+}
+
+int sfp_rpt_db_parcel_summary(sfp_rpt_db *db, const char *block, const char *lot, sfp_rpt_parcel_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    out->canonical_address = out->neighborhood = out->supervisor_district = "";
+    out->zoning_code = out->use_definition = out->health_tier = "";
+    const char *p[] = {block, lot};
+    PGresult *r = query(db, SQL_PARCEL_SUMMARY, 2, p);
+    if (!r) return -1;
+    if (PQntuples(r) > 0) {
+        out->present = true;
+        out->canonical_address = col(db, r, 0, 0);
+        out->neighborhood = col(db, r, 0, 1);
+        out->supervisor_district = col(db, r, 0, 2);
+        out->has_tax_value = col_double(r, 0, 3, &out->tax_value);
+        out->zoning_code = col(db, r, 0, 4);
+        out->use_definition = col(db, r, 0, 5);
+        out->has_number_of_units = col_int(r, 0, 6, &out->number_of_units);
+        out->health_tier = col(db, r, 0, 7);
+        col_int(r, 0, 8, &out->permit_count);
+        col_int(r, 0, 9, &out->complaint_count);
+        col_int(r, 0, 10, &out->violation_count);
+    }
+    PQclear(r);
+    return 0;
+}
+
+static void read_permit(sfp_rpt_db *db, const PGresult *r, int row, int c0, sfp_rpt_permit *p)
+{
+    memset(p, 0, sizeof *p);
+    const char **s1[] = {&p->permit_number, &p->permit_type,   &p->permit_type_definition,
+                         &p->status,        &p->status_date,   &p->description,
+                         &p->filed_date,    &p->issued_date,   &p->approved_date,
+                         &p->completed_date};
+    for (int i = 0; i < 10; i++) *s1[i] = col(db, r, row, c0 + i);
+    p->has_estimated_cost = col_double(r, row, c0 + 10, &p->estimated_cost);
+    p->has_revised_cost = col_double(r, row, c0 + 11, &p->revised_cost);
+    p->existing_use = col(db, r, row, c0 + 12);
+    p->proposed_use = col(db, r, row, c0 + 13);
+    p->has_existing_units = col_int(r, row, c0 + 14, &p->existing_units);
+    p->has_proposed_units = col_int(r, row, c0 + 15, &p->proposed_units);
+    const char **s2[] = {&p->street_number, &p->street_name, &p->street_suffix, &p->zipcode, &p->neighborhood,
+                         &p->supervisor_district, &p->block, &p->lot, &p->adu, &p->data_as_of};
+    for (int i = 0; i < 10; i++) *s2[i] = col(db, r, row, c0 + 16 + i);
+}
+
+int sfp_rpt_db_permits(sfp_rpt_db *db, const char *block, const char *lot, sfp_rpt_permit_set *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *p[] = {block, lot};
+    PGresult *r = query(db, SQL_PERMITS, 2, p);
+    if (!r) return -1;
+    int rows = PQntuples(r);
+    if (rows > 0 && !PQgetisnull(r, 0, 0)) out->n_lots = sfp_rpt_pg_array_parse(db->a, PQgetvalue(r, 0, 0), &out->lots);
+    if (!out->n_lots) {
+        out->lots = sfp_arena_alloc(db->a, sizeof(char *));
+        out->lots[0] = sfp_arena_strdup(db->a, lot);
+        out->n_lots = 1;
+    }
+    out->permits = sfp_arena_alloc(db->a, sizeof *out->permits * (size_t)(rows ? rows : 1));
+    for (int i = 0; i < rows; i++) {
+        if (PQgetisnull(r, i, 1)) continue; /* the LEFT JOIN's empty row: no permits */
+        read_permit(db, r, i, 1, &out->permits[out->n_permits++]);
+        int32_t total = 0;
+        if (col_int(r, i, 1 + N_PERMIT_COLS, &total)) out->total = total;
+    }
+    PQclear(r);
+    return 0;
+}
+
+int sfp_rpt_db_contacts(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n)
+{
+    size_t k;
+    char *arr = permit_array(db, permits, n, false, &k);
+    if (!k) return 0;
+    const char *p[] = {arr};
+    PGresult *r = query(db, SQL_CONTACTS, 1, p);
+    if (!r) return -1;
+    int rows = PQntuples(r);
+    /* Rows arrive grouped by permit: count per permit, then fill. */
+    size_t hint = 0;
+    for (int i = 0; i < rows; i++) {
+        sfp_rpt_permit *pm = find_permit(permits, n, PQgetvalue(r, i, 0), &hint);
+        if (pm) pm->n_contacts++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (permits[i].n_contacts)
+            permits[i].contacts = sfp_arena_alloc(db->a, sizeof(sfp_rpt_contact) * permits[i].n_contacts);
+        permits[i].n_contacts = 0;
+    }
+    for (int i = 0; i < rows; i++) {
+        sfp_rpt_permit *pm = find_permit(permits, n, PQgetvalue(r, i, 0), &hint);
+        if (!pm) continue;
+        sfp_rpt_contact *c = &pm->contacts[pm->n_contacts++];
+        c->role = col(db, r, i, 1);
+        c->name = col(db, r, i, 2);
+        c->firm_name = col(db, r, i, 3);
+        double id;
+        if ((c->has_entity_id = col_double(r, i, 4, &id))) c->entity_id = (int64_t)id;
+        c->canonical_name = col(db, r, i, 5);
+        c->canonical_firm = col(db, r, i, 6);
+        c->has_permit_count = col_int(r, i, 7, &c->permit_count);
+    }
+    PQclear(r);
+    return 0;
+}
+
+int sfp_rpt_db_inspections(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n)
+{
+    size_t k;
+    char *arr = permit_array(db, permits, n, false, &k);
+    if (!k) return 0;
+    const char *p[] = {arr};
+    PGresult *r = query(db, SQL_INSPECTIONS, 1, p);
+    if (!r) return -1;
+    int rows = PQntuples(r);
+    size_t hint = 0;
+    for (int i = 0; i < rows; i++) {
+        sfp_rpt_permit *pm = find_permit(permits, n, PQgetvalue(r, i, 0), &hint);
+        if (pm) pm->n_inspections++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (permits[i].n_inspections)
+            permits[i].inspections = sfp_arena_alloc(db->a, sizeof(sfp_rpt_inspection) * permits[i].n_inspections);
+        permits[i].n_inspections = 0;
+    }
+    for (int i = 0; i < rows; i++) {
+        sfp_rpt_permit *pm = find_permit(permits, n, PQgetvalue(r, i, 0), &hint);
+        if (!pm) continue;
+        sfp_rpt_inspection *x = &pm->inspections[pm->n_inspections++];
+        x->scheduled_date = col(db, r, i, 1);
+        x->inspector = col(db, r, i, 2);
+        x->result = col(db, r, i, 3);
+        x->description = col(db, r, i, 4);
+    }
+    PQclear(r);
+    return 0;
+}
+
+int sfp_rpt_db_routing(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n, int32_t today)
+{
+    /* Runs whenever the parcel has permits, even if none is active (then it is an empty index
+     * probe), so the round-trip count depends only on whether there are permits at all. */
+    if (!n) return 0;
+    size_t k;
+    const char *p[] = {permit_array(db, permits, n, true, &k)};
+    PGresult *r = query(db, SQL_ROUTING, 1, p);
+    if (!r) return -1;
+    int rows = PQntuples(r);
+    sfp_rpt_addenda_row *all = sfp_arena_alloc(db->a, sizeof *all * (size_t)(rows ? rows : 1));
+    for (int i = 0; i < rows; i++) {
+        sfp_rpt_addenda_row *x = &all[i];
+        x->has_addenda_number = col_int(r, i, 1, &x->addenda_number);
+        x->has_step = col_int(r, i, 2, &x->step);
+        x->station = col(db, r, i, 3);
+        x->department = col(db, r, i, 4);
+        x->plan_checked_by = col(db, r, i, 5);
+        x->review_results = col(db, r, i, 6);
+        x->finish_date = col(db, r, i, 7);
+        x->arrive = col(db, r, i, 8);
+        x->hold_description = col(db, r, i, 9);
+    }
+    /* Rows are grouped by application_number: one routing per group. */
+    size_t hint = 0;
+    for (int i = 0; i < rows;) {
+        int j = i + 1;
+        while (j < rows && !strcmp(PQgetvalue(r, j, 0), PQgetvalue(r, i, 0))) j++;
+        sfp_rpt_permit *pm = find_permit(permits, n, PQgetvalue(r, i, 0), &hint);
+        if (pm) pm->routing = sfp_rpt_routing_compute(&all[i], (size_t)(j - i), today, db->a);
+        i = j;
+    }
+    PQclear(r);
+    return 0;
+}
+
+int sfp_rpt_db_reg_watch(sfp_rpt_db *db, sfp_rpt_reg_watch **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    PGresult *r = query(db, SQL_REG_WATCH, 0, NULL);
+    if (!r) return -1;
+    int rows = PQntuples(r);
+    sfp_rpt_reg_watch *w = sfp_arena_alloc(db->a, sizeof *w * (size_t)(rows ? rows : 1));
+    for (int i = 0; i < rows; i++) {
+        w[i].title = col(db, r, i, 0);
+        w[i].description = col(db, r, i, 1);
+        w[i].status = col(db, r, i, 2);
+        w[i].impact_level = col(db, r, i, 3);
+        w[i].n_concepts = sfp_rpt_parse_concepts(db->a, PQgetisnull(r, i, 4) ? NULL : PQgetvalue(r, i, 4),
+                                                 &w[i].concepts);
+        w[i].url = col(db, r, i, 5);
+    }
+    *out = w;
+    *n = (size_t)rows;
+    PQclear(r);
+    return 0;
+}
+
+int sfp_rpt_db_nearby(sfp_rpt_db *db, const char *neighborhood, const char *block, const char *const *lots,
+                      size_t n_lots, int limit, sfp_rpt_nearby **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (sfp_rpt_blank(neighborhood) || limit <= 0) return 0;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *p[] = {neighborhood, block, sfp_rpt_pg_array(db->a, lots, n_lots), lim};
+    PGresult *r = query(db, SQL_NEARBY, 4, p);
+    if (!r) return -1;
+    int rows = PQntuples(r);
+    sfp_rpt_nearby *v = sfp_arena_alloc(db->a, sizeof *v * (size_t)(rows ? rows : 1));
+    for (int i = 0; i < rows; i++) {
+        v[i].permit_number = col(db, r, i, 0);
+        v[i].permit_type_definition = col(db, r, i, 1);
+        v[i].status = col(db, r, i, 2);
+        v[i].filed_date = col(db, r, i, 3);
+        v[i].has_estimated_cost = col_double(r, i, 4, &v[i].estimated_cost);
+        v[i].description = col(db, r, i, 5);
+        v[i].street_number = col(db, r, i, 6);
+        v[i].street_name = col(db, r, i, 7);
+        v[i].street_suffix = col(db, r, i, 8);
+    }
+    *out = v;
+    *n = (size_t)rows;
+    PQclear(r);
+    return 0;
+}

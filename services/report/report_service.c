@@ -1,0 +1,297 @@
+#include "report_service.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+#include "pool_stats_pb.h"
+#include "report_assemble.h"
+#include "report_consultant.h"
+#include "report_db.h"
+#include "report_missing.h"
+#include "report_profile.h"
+#include "report_risk.h"
+#include "report_status.h"
+#include "report_text.h"
+#include "sfpermits/v1/introspection.pb-c.h"
+#include "sfpermits/v1/report.pb-c.h"
+#include "soda_client.h"
+
+#define DEADLINE_MARGIN_MS 20 /* leave time to assemble and send the reply */
+
+void sfp_report_config_defaults(sfp_report_config *c)
+{
+    c->nearby_limit = 10;
+    c->statement_timeout_ms = 10000;
+    c->soda_budget_ms = 10000;
+    c->acquire_timeout_ms = 5000;
+}
+
+int sfp_report_config_from_env(sfp_report_config *c, sfp_err *err)
+{
+    sfp_report_config_defaults(c);
+    if (sfp_env_int("REPORT_NEARBY_LIMIT", 10, 0, 50, &c->nearby_limit, err) ||
+        sfp_env_int("REPORT_STATEMENT_TIMEOUT_MS", 10000, 100, 600000, &c->statement_timeout_ms, err) ||
+        sfp_env_int("REPORT_SODA_BUDGET_MS", 10000, 100, 600000, &c->soda_budget_ms, err))
+        return -1;
+    return 0;
+}
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int32_t today_days(const sfp_report_service *svc)
+{
+    if (svc->fixed_today) return svc->fixed_today;
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    return sfp_rpt_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* Time left for work that must end before the call's deadline (INT64_MAX: none). */
+static int64_t budget(sfp_rpc_ctx *ctx, int64_t cap)
+{
+    int64_t left = sfp_rpc_deadline_left_ms(ctx);
+    if (left == INT64_MAX) return cap;
+    left -= DEADLINE_MARGIN_MS;
+    return left < 1 ? 1 : min64(left, cap);
+}
+
+/* Everything the SQL side produces for one report. */
+typedef struct sql_part {
+    sfp_rpt_parcel_summary ps;
+    sfp_rpt_permit_set set;
+    sfp_rpt_reg_watch *watch;
+    size_t n_watch;
+    sfp_rpt_nearby *nearby;
+    size_t n_nearby;
+} sql_part;
+
+typedef struct soda_jobs {
+    void *job[2]; /* [0] complaints + violations, [1] tax roll */
+    unsigned mask[2];
+} soda_jobs;
+
+static void soda_start(sfp_report_service *svc, sfp_rpc_ctx *ctx, soda_jobs *j, int k, const char *block,
+                       const char *lot, unsigned mask)
+{
+    j->mask[k] = mask;
+    j->job[k] = svc->soda.begin ? svc->soda.begin(svc->soda.user, block, lot, mask, budget(ctx, svc->cfg.soda_budget_ms))
+                                : NULL;
+}
+
+/* Runs the SQL plan (report_db.h) on one connection. While it runs, SODA fetches proceed in
+ * the background; the tax roll is started as soon as parcel_summary says it is needed. */
+static int run_sql(sfp_report_service *svc, sfp_rpc_ctx *ctx, sfp_rpt_db *db, const char *block, const char *lot,
+                   int32_t today, soda_jobs *jobs, sql_part *out)
+{
+    if (sfp_rpt_db_begin(db, (int)budget(ctx, svc->cfg.statement_timeout_ms))) return -1;
+    if (sfp_rpt_db_parcel_summary(db, block, lot, &out->ps)) return -1;
+    if (!out->ps.present) soda_start(svc, ctx, jobs, 1, block, lot, SFP_RPT_DS_BIT(SFP_RPT_DS_TAX_ROLL));
+    if (sfp_rpt_db_permits(db, block, lot, &out->set)) return -1;
+    sfp_rpt_permit *p = out->set.permits;
+    size_t n = out->set.n_permits;
+    if (n && (sfp_rpt_db_contacts(db, p, n) || sfp_rpt_db_inspections(db, p, n) || sfp_rpt_db_routing(db, p, n, today) ||
+              sfp_rpt_db_reg_watch(db, &out->watch, &out->n_watch)))
+        return -1;
+    const char *hood = n && !sfp_rpt_blank(p[0].neighborhood) ? p[0].neighborhood : out->ps.neighborhood;
+    if (sfp_rpt_db_nearby(db, hood, block, out->set.lots, out->set.n_lots, svc->cfg.nearby_limit, &out->nearby,
+                          &out->n_nearby))
+        return -1;
+    return sfp_rpt_db_commit(db);
+}
+
+static void soda_finish(sfp_report_service *svc, soda_jobs *j, sfp_rpt_soda_result res[SFP_RPT_DS_N], sfp_arena *a)
+{
+    for (int k = 0; k < 2; k++) {
+        if (!j->mask[k]) continue;
+        if (j->job[k]) {
+            if (a)
+                for (int d = 0; d < SFP_RPT_DS_N; d++)
+                    if (j->mask[k] & SFP_RPT_DS_BIT(d)) sfp_rpt_soda_unavailable(&res[d], "error");
+            svc->soda.end(svc->soda.user, j->job[k], res, a);
+        } else if (a) {
+            for (int d = 0; d < SFP_RPT_DS_N; d++)
+                if (j->mask[k] & SFP_RPT_DS_BIT(d)) sfp_rpt_soda_unavailable(&res[d], "error");
+        }
+    }
+}
+
+static grpc_status_code fail(sfp_report_service *svc, sfp_rpc_ctx *ctx, grpc_status_code code, const char *msg)
+{
+    atomic_llong *c = code == GRPC_STATUS_UNAVAILABLE         ? &svc->counters.unavailable
+                      : code == GRPC_STATUS_DEADLINE_EXCEEDED ? &svc->counters.deadline
+                      : code == GRPC_STATUS_INVALID_ARGUMENT  ? &svc->counters.invalid
+                      : code == GRPC_STATUS_NOT_FOUND         ? &svc->counters.not_found
+                                                              : &svc->counters.failed;
+    atomic_fetch_add(c, 1);
+    sfp_rpc_set_message(ctx, "%s", msg);
+    return code;
+}
+
+static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user)
+{
+    sfp_report_service *svc = user;
+    const Sfpermits__V1__GetPropertyReportRequest *in = (const void *)req;
+    sfp_arena *a = sfp_rpc_arena(ctx);
+    double t0 = mono_ms();
+    atomic_fetch_add(&svc->counters.reports, 1);
+
+    char block[6], lot[6];
+    if (sfp_rpt_normalize_block(in->block, block))
+        return fail(svc, ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "block must be 4 digits, optionally followed by one capital letter (e.g. 3512)");
+    if (sfp_rpt_normalize_lot(in->lot, lot))
+        return fail(svc, ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "lot must be 3 digits, optionally followed by one capital letter (e.g. 001)");
+    if (sfp_rpc_deadline_left_ms(ctx) <= 0) return fail(svc, ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+    int32_t today = today_days(svc);
+
+    /* SODA first, so the HTTP calls overlap the SQL work. */
+    soda_jobs jobs = {0};
+    soda_start(svc, ctx, &jobs, 0, block, lot, SFP_RPT_DS_BIT(SFP_RPT_DS_COMPLAINTS) | SFP_RPT_DS_BIT(SFP_RPT_DS_VIOLATIONS));
+
+    sql_part sql;
+    memset(&sql, 0, sizeof sql);
+    sfp_rpt_db db = {.a = a};
+    db.conn = sfp_pool_acquire(svc->pool, (int)budget(ctx, svc->cfg.acquire_timeout_ms), &db.err);
+    int rc = db.conn ? run_sql(svc, ctx, &db, block, lot, today, &jobs, &sql) : -1;
+    sfp_pool_release(svc->pool, db.conn);
+    atomic_fetch_add(&svc->counters.sql_queries, db.queries);
+    atomic_store(&svc->counters.sql_queries_last, db.queries);
+    if (rc) {
+        soda_finish(svc, &jobs, NULL, NULL);
+        if (sfp_rpc_deadline_left_ms(ctx) <= DEADLINE_MARGIN_MS || db.err.code == GRPC_STATUS_DEADLINE_EXCEEDED)
+            return fail(svc, ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded while reading the database");
+        if (!db.conn || db.err.code == GRPC_STATUS_UNAVAILABLE)
+            return fail(svc, ctx, GRPC_STATUS_UNAVAILABLE, "database unavailable");
+        return fail(svc, ctx, GRPC_STATUS_INTERNAL, "database error");
+    }
+
+    sfp_rpt_soda_result soda[SFP_RPT_DS_N];
+    memset(soda, 0, sizeof soda);
+    if (sql.ps.present) sfp_rpt_soda_unavailable(&soda[SFP_RPT_DS_TAX_ROLL], "not_needed");
+    soda_finish(svc, &jobs, soda, a);
+    unsigned needed = jobs.mask[0] | jobs.mask[1];
+    int soda_requests = 0;
+    for (int d = 0; d < SFP_RPT_DS_N; d++) {
+        soda_requests += soda[d].upstream_requests;
+        if (!(needed & SFP_RPT_DS_BIT(d))) continue;
+        if (soda[d].state == SFP_RPT_SRC_STALE) atomic_fetch_add(&svc->counters.stale, 1);
+        if (soda[d].state == SFP_RPT_SRC_UNAVAILABLE) atomic_fetch_add(&svc->counters.unavailable_sources, 1);
+    }
+    atomic_fetch_add(&svc->counters.soda_requests, soda_requests);
+    const sfp_rpt_soda_result *cs = &soda[SFP_RPT_DS_COMPLAINTS], *vs = &soda[SFP_RPT_DS_VIOLATIONS],
+                              *ts = &soda[SFP_RPT_DS_TAX_ROLL];
+
+    /* Derived sections: pure functions. */
+    sfp_rpt_profile profile;
+    sfp_rpt_profile_compute(&sql.ps, ts->records, ts->n_records, a, &profile);
+    if (!sql.set.n_permits && !cs->n_records && !vs->n_records && !profile.present)
+        return fail(svc, ctx, GRPC_STATUS_NOT_FOUND, "no data found for this block and lot");
+    sfp_rpt_property property;
+    sfp_rpt_property_from(&sql.ps, ts->records, ts->n_records, &property);
+
+    sfp_rpt_risk_input ri = {cs->records, cs->n_records, vs->records, vs->n_records, sql.set.permits,
+                             sql.set.n_permits, &property, sql.watch, sql.n_watch, today};
+    sfp_rpt_risk *risks;
+    size_t n_risks = sfp_rpt_risk_compute(&ri, a, &risks);
+    sfp_rpt_signal_input si = {cs->records, cs->n_records, vs->records, vs->n_records, sql.set.permits,
+                               sql.set.n_permits, &property};
+    sfp_rpt_signal signal;
+    sfp_rpt_signal_compute(&si, a, &signal);
+    sfp_rpt_missing_input mi = {sql.set.permits, sql.set.n_permits, &property, cs->records, cs->n_records};
+    sfp_rpt_missing *missing;
+    size_t n_missing = sfp_rpt_missing_compute(&mi, a, &missing);
+
+    if (sfp_rpc_deadline_left_ms(ctx) <= 0) return fail(svc, ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+
+    char ts_buf[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts_buf, sizeof ts_buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    sfp_rpt_report rep = {
+        .block = sfp_arena_strdup(a, block),
+        .lot = sfp_arena_strdup(a, lot),
+        .address = sfp_rpt_address(sql.set.n_permits ? &sql.set.permits[0] : NULL, a),
+        .lots = sql.set.lots,
+        .n_lots = sql.set.n_lots,
+        .profile = &profile,
+        .permits = sql.set.permits,
+        .n_permits = sql.set.n_permits,
+        .total_permits = sql.set.total,
+        .soda = soda,
+        .soda_needed = needed,
+        .risks = risks,
+        .n_risks = n_risks,
+        .signal = &signal,
+        .missing = missing,
+        .n_missing = n_missing,
+        .nearby = sql.nearby,
+        .n_nearby = sql.n_nearby,
+        .sql_queries = db.queries,
+        .soda_requests = soda_requests,
+        .generated_at = sfp_arena_strdup(a, ts_buf),
+    };
+    rep.elapsed_ms = mono_ms() - t0;
+    Sfpermits__V1__PropertyReport *out = sfp_rpt_assemble(&rep, a);
+    sfp_log(SFP_DEBUG, "report", SFP_S("block", block), SFP_S("lot", lot), SFP_I("permits", sql.set.n_permits),
+            SFP_I("total_permits", sql.set.total), SFP_I("sql_queries", db.queries),
+            SFP_I("soda_requests", soda_requests), SFP_D("elapsed_ms", rep.elapsed_ms));
+    atomic_fetch_add(&svc->counters.ok, 1);
+    *resp = &out->base;
+    return GRPC_STATUS_OK;
+}
+
+sfp_rpc_method sfp_report_service_method(sfp_report_service *svc)
+{
+    return (sfp_rpc_method){SFP_REPORT_METHOD_PATH, &sfpermits__v1__get_property_report_request__descriptor,
+                            &sfpermits__v1__property_report__descriptor, get_report, svc};
+}
+
+void sfp_report_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, void *user)
+{
+    sfp_report_service *svc = user;
+    if (svc->pool) st->pool = sfp_pool_stats_pb(svc->pool, a);
+    if (svc->soda_client) {
+        st->breaker = sfp_breaker_stats_pb(sfp_soda_breaker(svc->soda_client), a);
+        st->response_cache = sfp_ttl_cache_stats_pb(sfp_soda_cache(svc->soda_client), a);
+    }
+    const sfp_report_counters *c = &svc->counters;
+    const struct {
+        const char *name;
+        long long v;
+    } list[] = {
+        {"reports_total", atomic_load(&c->reports)},
+        {"reports_ok", atomic_load(&c->ok)},
+        {"reports_not_found", atomic_load(&c->not_found)},
+        {"reports_invalid_argument", atomic_load(&c->invalid)},
+        {"reports_unavailable", atomic_load(&c->unavailable)},
+        {"reports_deadline_exceeded", atomic_load(&c->deadline)},
+        {"reports_failed", atomic_load(&c->failed)},
+        {"report_sql_queries_total", atomic_load(&c->sql_queries)},
+        {"report_sql_queries_last", atomic_load(&c->sql_queries_last)},
+        {"report_soda_requests_total", atomic_load(&c->soda_requests)},
+        {"report_sources_stale_total", atomic_load(&c->stale)},
+        {"report_sources_unavailable_total", atomic_load(&c->unavailable_sources)},
+    };
+    size_t n = sizeof list / sizeof list[0];
+    Sfpermits__V1__Counter **arr = sfp_arena_alloc(a, sizeof(*arr) * (st->n_counters + n));
+    if (st->n_counters) memcpy(arr, st->counters, sizeof(*arr) * st->n_counters);
+    for (size_t i = 0; i < n; i++) {
+        Sfpermits__V1__Counter *k = sfp_arena_msg(a, &sfpermits__v1__counter__descriptor);
+        k->name = (char *)list[i].name;
+        k->value = (double)list[i].v;
+        arr[st->n_counters++] = k;
+    }
+    st->counters = arr;
+}

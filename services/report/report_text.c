@@ -1,0 +1,210 @@
+#include "report_text.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int32_t sfp_rpt_days_from_civil(int y, int m, int d)
+{
+    /* H. Hinnant's days_from_civil. */
+    y -= m <= 2;
+    const int era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + (int)doe - 719468);
+}
+
+int sfp_rpt_day_year(int32_t day)
+{
+    int z = day + 719468;
+    const int era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    return (int)yoe + era * 400 + (m <= 2);
+}
+
+static bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int sfp_rpt_parse_day(const char *s, int32_t *day)
+{
+    if (!s) return -1;
+    for (int i = 0; i < 10; i++) {
+        if (!s[i]) return -1;
+        if (i == 4 || i == 7) {
+            if (s[i] != '-') return -1;
+        } else if (!isdigit((unsigned char)s[i])) {
+            return -1;
+        }
+    }
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0');
+    int d = (s[8] - '0') * 10 + (s[9] - '0');
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1) return -1;
+    if (d > mdays[m - 1] + (m == 2 && leap(y))) return -1;
+    *day = sfp_rpt_days_from_civil(y, m, d);
+    return 0;
+}
+
+bool sfp_rpt_day_plausible(int32_t day, int32_t today)
+{
+    int y = sfp_rpt_day_year(day);
+    return y >= 1990 && y <= sfp_rpt_day_year(today) + 1;
+}
+
+void sfp_rpt_fmt_commas(double v, char *out, size_t n)
+{
+    if (!n) return;
+    if (!isfinite(v)) v = 0;
+    double t = trunc(v);
+    if (t > 9.2e18) t = 9.2e18;
+    if (t < -9.2e18) t = -9.2e18;
+    long long x = (long long)t;
+    bool neg = x < 0;
+    unsigned long long u = neg ? (unsigned long long)(-(x + 1)) + 1u : (unsigned long long)x;
+    char rev[40];
+    size_t k = 0;
+    int digits = 0;
+    do {
+        if (digits && digits % 3 == 0) rev[k++] = ',';
+        rev[k++] = (char)('0' + u % 10);
+        u /= 10;
+        digits++;
+    } while (u);
+    if (neg) rev[k++] = '-';
+    size_t j = 0;
+    while (k && j + 1 < n) out[j++] = rev[--k];
+    out[j] = '\0';
+}
+
+void sfp_rpt_fmt_money(double v, char *out, size_t n)
+{
+    char num[40];
+    bool neg = isfinite(v) && trunc(v) < 0;
+    sfp_rpt_fmt_commas(neg ? -v : v, num, sizeof num);
+    snprintf(out, n, "%s$%s", neg ? "-" : "", num);
+}
+
+bool sfp_rpt_parse_double(const char *s, double *out)
+{
+    if (!s) return false;
+    while (isspace((unsigned char)*s)) s++;
+    if (!*s) return false;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s) return false;
+    while (isspace((unsigned char)*end)) end++;
+    if (*end || !isfinite(v)) return false;
+    *out = v;
+    return true;
+}
+
+bool sfp_rpt_blank(const char *s)
+{
+    if (!s) return true;
+    for (; *s; s++)
+        if (!isspace((unsigned char)*s)) return false;
+    return true;
+}
+
+static const char *find_ci(const char *hay, const char *needle)
+{
+    size_t nl = strlen(needle);
+    if (!nl) return hay;
+    for (const char *h = hay; *h; h++) {
+        size_t i = 0;
+        while (i < nl && h[i] && tolower((unsigned char)h[i]) == tolower((unsigned char)needle[i])) i++;
+        if (i == nl) return h;
+    }
+    return NULL;
+}
+
+bool sfp_rpt_contains_ci(const char *hay, const char *needle)
+{
+    return hay && needle && find_ci(hay, needle) != NULL;
+}
+
+bool sfp_rpt_has_word_ci(const char *hay, const char *needle)
+{
+    if (!hay || !needle || !*needle) return false;
+    size_t nl = strlen(needle);
+    for (const char *p = hay; (p = find_ci(p, needle)); p++) {
+        bool left = p == hay || !isalnum((unsigned char)p[-1]);
+        bool right = !isalnum((unsigned char)p[nl]);
+        if (left && right) return true;
+    }
+    return false;
+}
+
+static void trim_span(const char *s, const char **b, size_t *len)
+{
+    s = sfp_rpt_str(s);
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) n--;
+    *b = s;
+    *len = n;
+}
+
+bool sfp_rpt_eq_ci_trim(const char *a, const char *b)
+{
+    const char *pa, *pb;
+    size_t la, lb;
+    trim_span(a, &pa, &la);
+    trim_span(b, &pb, &lb);
+    if (la != lb) return false;
+    for (size_t i = 0; i < la; i++)
+        if (tolower((unsigned char)pa[i]) != tolower((unsigned char)pb[i])) return false;
+    return true;
+}
+
+static void case_trim(const char *s, char *out, size_t n, int (*conv)(int))
+{
+    if (!n) return;
+    const char *p;
+    size_t len;
+    trim_span(s, &p, &len);
+    if (len > n - 1) len = n - 1;
+    for (size_t i = 0; i < len; i++) out[i] = (char)conv((unsigned char)p[i]);
+    out[len] = '\0';
+}
+
+void sfp_rpt_lower_trim(const char *s, char *out, size_t n) { case_trim(s, out, n, tolower); }
+void sfp_rpt_upper_trim(const char *s, char *out, size_t n) { case_trim(s, out, n, toupper); }
+
+char *sfp_rpt_trim_dup(sfp_arena *a, const char *s)
+{
+    const char *p;
+    size_t len;
+    trim_span(s, &p, &len);
+    return sfp_arena_strndup(a, p, len);
+}
+
+char *sfp_rpt_urlencode_plus(sfp_arena *a, const char *s)
+{
+    s = sfp_rpt_str(s);
+    size_t n = strlen(s);
+    char *out = sfp_arena_alloc(a, n * 3 + 1);
+    static const char hex[] = "0123456789ABCDEF";
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out[j++] = (char)c;
+        } else if (c == ' ') {
+            out[j++] = '+';
+        } else {
+            out[j++] = '%';
+            out[j++] = hex[c >> 4];
+            out[j++] = hex[c & 15];
+        }
+    }
+    out[j] = '\0';
+    return out;
+}
