@@ -60,7 +60,7 @@ void sfp_breaker_config_defaults(sfp_breaker_config *c)
     memset(c, 0, sizeof *c);
     c->threshold = 5;
     c->open_s = 60;
-    c->half_open_probes = 1;
+    c->half_open_probes = 3;
     c->half_open_max_wait_s = 30;
     c->name = "soda";
 }
@@ -69,7 +69,7 @@ int sfp_breaker_config_from_env(sfp_breaker_config *c, sfp_err *err)
 {
     if (sfp_env_int("SODA_CB_THRESHOLD", 5, 1, 1000, &c->threshold, err)) return -1;
     if (sfp_env_int("SODA_CB_TIMEOUT", 60, 1, 86400, &c->open_s, err)) return -1;
-    if (sfp_env_int("SODA_CB_HALF_OPEN_PROBES", 1, 1, 100, &c->half_open_probes, err)) return -1;
+    if (sfp_env_int("SODA_CB_HALF_OPEN_PROBES", 3, 1, 100, &c->half_open_probes, err)) return -1;
     if (sfp_env_int("SODA_CB_HALF_OPEN_MAX_WAIT", 30, 1, 86400, &c->half_open_max_wait_s, err)) return -1;
     return 0;
 }
@@ -132,12 +132,13 @@ static void to_closed(sfp_breaker *b, pending_log *pl, const char *reason)
     record(b, pl, SFP_BREAKER_CLOSED, reason);
 }
 
-/* Half-open with a probe outstanding for longer than the max wait → open (never stuck). */
+/* Half-open with a probe outstanding for longer than the max wait → open (never stuck). The
+ * open period counts from the moment the wait expired, not from when it was noticed. */
 static void expire_half_open(sfp_breaker *b, pending_log *pl, double now)
 {
-    if (b->state == SFP_BREAKER_HALF_OPEN && b->probes_in_flight > 0 &&
-        now - b->probe_since >= (double)b->cfg.half_open_max_wait_s)
-        to_open(b, pl, now, "half_open_max_wait");
+    double expired_at = b->probe_since + (double)b->cfg.half_open_max_wait_s;
+    if (b->state == SFP_BREAKER_HALF_OPEN && b->probes_in_flight > 0 && now >= expired_at)
+        to_open(b, pl, expired_at, "half_open_max_wait");
 }
 
 static void flush_log(const sfp_breaker *b, const pending_log *pl)

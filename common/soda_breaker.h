@@ -11,13 +11,16 @@
  *   open      every call refused (counted in `rejected`) until `open_s` seconds have passed
  *             (or longer if an upstream 429 sent a larger Retry-After, capped at 1 h); the first
  *             allow() after that moves to half_open (lazily, no timer thread).
- *   half_open at most `half_open_probes` calls in flight at once (default 1); other calls are
- *             refused. A probe SUCCESS → closed (counts reset); a probe FAILURE → open (timer
+ *   half_open at most `half_open_probes` calls in flight at once (default 3: one property
+ *             report fans out to 3 concurrent SODA queries, so one whole report can probe and,
+ *             if SODA is back, come out complete instead of 1 live + 2 stale; a still-down
+ *             SODA sees 3 requests per open period instead of 1). Other calls are refused.
+ *             The first probe SUCCESS → closed (counts reset); a probe FAILURE → open (timer
  *             restarts); an IGNORED outcome releases the probe permit without counting. If no
- *             probe has reported within `half_open_max_wait_s` of entering half_open, the
- *             outstanding probes are dropped and the state returns to open (the breaker can
- *             never get stuck half-open behind a cache that sends no traffic, or behind a
- *             caller that forgot to call done()).
+ *             probe has reported within `half_open_max_wait_s` of the oldest outstanding probe
+ *             being granted, the outstanding probes are dropped and the state returns to open
+ *             (its open period counted from that moment), so the breaker can never get stuck
+ *             half-open behind a hung call or a caller that forgot to call done().
  *
  * Two-step API: sfp_breaker_allow(&ticket) → call → sfp_breaker_done(ticket, outcome). The
  * ticket carries the state generation; every state change bumps the generation, and outcomes
@@ -56,7 +59,7 @@ typedef enum {
 typedef struct sfp_breaker_config {
     int threshold;            /* SODA_CB_THRESHOLD, default 5, 1..1000 */
     int open_s;               /* SODA_CB_TIMEOUT, default 60, 1..86400 */
-    int half_open_probes;     /* SODA_CB_HALF_OPEN_PROBES, default 1, 1..100 */
+    int half_open_probes;     /* SODA_CB_HALF_OPEN_PROBES, default 3, 1..100 */
     int half_open_max_wait_s; /* SODA_CB_HALF_OPEN_MAX_WAIT, default 30, 1..86400 */
     const char *name;         /* for logs; default "soda"; must outlive the breaker */
     sfp_clock_fn clock;       /* NULL = CLOCK_MONOTONIC */

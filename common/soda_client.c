@@ -235,7 +235,8 @@ int sfp_soda_soql_quote(const char *v, char *out, size_t outsz)
 
 int sfp_soda_where_parcel(const char *block, const char *lot, char *out, size_t outsz, sfp_err *err)
 {
-    if (!sfp_soda_valid_block(block)) return sfp_err_set(err, 3, "block must be 4 digits and an optional capital letter");
+    if (!sfp_soda_valid_block(block))
+        return sfp_err_set(err, 3, "block must be 4 digits and an optional capital letter");
     if (!sfp_soda_valid_lot(lot)) return sfp_err_set(err, 3, "lot must be 3 digits and an optional capital letter");
     char qb[16], ql[16];
     if (sfp_soda_soql_quote(block, qb, sizeof qb) || sfp_soda_soql_quote(lot, ql, sizeof ql))
@@ -503,7 +504,7 @@ static void finish(xfer *x, CURLcode cc)
         sfp_log(o == SFP_BREAKER_IGNORED && r->status != SFP_SODA_E_DEADLINE ? SFP_ERROR : SFP_WARN,
                 "soda request failed", SFP_S("dataset", x->q->dataset), SFP_S("reason", r->reason),
                 SFP_I("status", http), SFP_D("ms", r->elapsed_ms),
-                SFP_S("breaker_outcome", o == SFP_BREAKER_FAILURE ? "failure" : o == SFP_BREAKER_SUCCESS ? "success" : "ignored"));
+                SFP_S("breaker_outcome", o == SFP_BREAKER_FAILURE ? "failure" : "ignored"));
     }
 }
 
@@ -599,8 +600,9 @@ static void run_many(sfp_soda *s, const sfp_soda_query *qs, size_t n, int64_t de
 
 static int64_t deadline_from_budget(const sfp_soda *s, int64_t budget_ms)
 {
-    int64_t cap = 2 * (int64_t)s->timeout_ms + 1000;
+    int64_t cap = 2 * (int64_t)s->timeout_ms + 1000; /* joiners may wait for a leader's full timeout */
     if (budget_ms > cap) budget_ms = cap;
+    if (budget_ms < 0) budget_ms = 0;
     return now_ms() + budget_ms;
 }
 
@@ -681,7 +683,7 @@ static void fallback(sfp_soda *s, const char *key, const char *reason, long http
         } else {
             out->source = SFP_SODA_STALE;
         }
-        sfp_log(SFP_INFO, "soda stale served", SFP_S("key", key), SFP_S("reason", reason), SFP_D("age_s", age));
+        sfp_log(SFP_DEBUG, "soda stale served", SFP_S("key", key), SFP_S("reason", reason), SFP_D("age_s", age));
     } else {
         out->source = SFP_SODA_UNAVAILABLE;
     }

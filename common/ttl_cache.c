@@ -290,7 +290,7 @@ static void flight_unlink(sfp_ttl_cache *c, sfp_cache_flight *f)
     *pp = f->hnext;
     f->in_table = false;
     c->st.in_flight--;
-    flight_release(f); /* the table's reference */
+    f->refs--; /* the table's reference; never the last: every caller holds its own */
 }
 
 static sfp_cache_flight *flight_new(sfp_ttl_cache *c, const char *key, uint64_t h)

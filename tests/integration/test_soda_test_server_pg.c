@@ -90,7 +90,8 @@ static void test_serves_seeded_rows(void **st)
     sfp_soda_response resp;
     assert_int_equal(sfp_soda_query_run(s, &q, 5000, &resp), 0);
     assert_int_equal(sfp_soda_rows_count(resp.rows), 2);
-    assert_string_equal(str_field(cJSON_GetArrayItem(sfp_soda_rows_json(resp.rows), 0), "complaint_number"), "202100003");
+    const cJSON *first = cJSON_GetArrayItem(sfp_soda_rows_json(resp.rows), 0);
+    assert_string_equal(str_field(first, "complaint_number"), "202100003");
     sfp_soda_response_clear(&resp);
 
     sfp_soda_destroy(s);

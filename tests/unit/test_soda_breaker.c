@@ -101,7 +101,7 @@ static void test_default_threshold_is_5(void **st)
     sfp_breaker_config_defaults(&c);
     assert_int_equal(c.threshold, 5);
     assert_int_equal(c.open_s, 60);
-    assert_int_equal(c.half_open_probes, 1);
+    assert_int_equal(c.half_open_probes, 3);
     assert_int_equal(c.half_open_max_wait_s, 30);
     c.clock = fake_clock;
     sfp_breaker *b = sfp_breaker_new(&c);
@@ -256,6 +256,19 @@ static void test_half_open_max_wait_unsticks(void **st)
     sfp_breaker_done(b, &t, SFP_BREAKER_SUCCESS, 0);
     assert_string_equal(stats(b).state, "closed");
     sfp_breaker_free(b);
+
+    /* Low traffic: nobody looks at the breaker between the lost probe and the next call, long
+     * after max wait + open period. That call must be let through as a new probe. */
+    b = mk(1, 60, 1, 30);
+    call(b, SFP_BREAKER_FAILURE);
+    g_now += 61;
+    assert_true(sfp_breaker_allow(b, &lost));
+    g_now += 30 + 60 + 5;
+    assert_true(sfp_breaker_allow(b, &t));
+    assert_true(t.probe);
+    sfp_breaker_done(b, &t, SFP_BREAKER_SUCCESS, 0);
+    assert_int_equal(sfp_breaker_state_now(b), SFP_BREAKER_CLOSED);
+    sfp_breaker_free(b);
 }
 
 static void test_generation_drops_stale_outcomes(void **st)
@@ -317,7 +330,7 @@ static void test_env_overrides_and_defaults(void **st)
     assert_int_equal(sfp_breaker_config_from_env(&c, &e), 0);
     assert_int_equal(c.threshold, 5);
     assert_int_equal(c.open_s, 60);
-    assert_int_equal(c.half_open_probes, 1);
+    assert_int_equal(c.half_open_probes, 3);
     assert_int_equal(c.half_open_max_wait_s, 30);
     setenv("SODA_CB_THRESHOLD", "3", 1);
     setenv("SODA_CB_TIMEOUT", "30", 1);
@@ -370,7 +383,8 @@ static void *hammer(void *arg)
     (void)arg;
     for (int i = 0; i < 2000; i++) {
         sfp_breaker_ticket t;
-        if (sfp_breaker_allow(g_shared, &t)) sfp_breaker_done(g_shared, &t, (i % 7) ? SFP_BREAKER_SUCCESS : SFP_BREAKER_FAILURE, 0);
+        if (sfp_breaker_allow(g_shared, &t))
+            sfp_breaker_done(g_shared, &t, (i % 7) ? SFP_BREAKER_SUCCESS : SFP_BREAKER_FAILURE, 0);
     }
     return NULL;
 }

@@ -18,8 +18,10 @@ static void test_block_lot_validation(void **st)
     const char *good_blocks[] = {"3512", "0001", "3512A", "9999Z"};
     const char *bad_blocks[] = {"", "351", "35123", "3512a", "3512AB", "'; DROP", "../", "3512'", "35 2",
                                 "3512\n", "351A", "35120000000000000000000000000000000000000000"};
-    for (size_t i = 0; i < sizeof good_blocks / sizeof *good_blocks; i++) assert_true(sfp_soda_valid_block(good_blocks[i]));
-    for (size_t i = 0; i < sizeof bad_blocks / sizeof *bad_blocks; i++) assert_false(sfp_soda_valid_block(bad_blocks[i]));
+    for (size_t i = 0; i < sizeof good_blocks / sizeof *good_blocks; i++)
+        assert_true(sfp_soda_valid_block(good_blocks[i]));
+    for (size_t i = 0; i < sizeof bad_blocks / sizeof *bad_blocks; i++)
+        assert_false(sfp_soda_valid_block(bad_blocks[i]));
     assert_false(sfp_soda_valid_block(NULL));
     const char *good_lots[] = {"001", "012", "055", "001A"};
     const char *bad_lots[] = {"", "01", "0012", "001a", "'", "../", "1; DROP TABLE", "001AB"};
@@ -137,7 +139,8 @@ static void test_classify(void **st)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         sfp_breaker_outcome got = sfp_soda_classify(cases[i].cc, cases[i].http, cases[i].body_ok);
-        if (got != cases[i].want) fail_msg("case %zu (curl %d, http %ld): got %d want %d", i, cases[i].cc, cases[i].http, got, cases[i].want);
+        if (got != cases[i].want)
+            fail_msg("case %zu (curl %d, http %ld): got %d want %d", i, cases[i].cc, cases[i].http, got, cases[i].want);
     }
 }
 

@@ -175,6 +175,7 @@ typedef struct worker {
     char data[16];
     int64_t deadline_ms;
     int fetch_ms;      /* leader's simulated fetch time */
+    int wait_joiners;  /* leader waits (≤ 5 s) until this many callers coalesced before filling */
     bool fail;         /* leader fails instead of filling */
     bool fail_retry;
     char reason[32];
@@ -213,6 +214,12 @@ static void *run_worker(void *arg)
     /* leader (original or promoted) */
     atomic_fetch_add(&g_fetches, 1);
     sleep_ms(w->fetch_ms);
+    for (int i = 0; i < 500 && w->wait_joiners; i++) { /* deterministic: everyone has joined */
+        sfp_ttl_cache_stats s;
+        sfp_ttl_cache_get_stats(w->c, &s);
+        if (s.coalesced >= w->wait_joiners) break;
+        sleep_ms(10);
+    }
     if (w->fail) {
         sfp_ttl_cache_fail(w->c, f, "http_503", w->fail_retry);
         snprintf(w->data, sizeof w->data, "failed");
@@ -233,8 +240,8 @@ static void test_coalescing_10_concurrent_misses(void **st)
     worker w[10];
     pthread_t th[10];
     for (int i = 0; i < 10; i++) {
-        w[i] = (worker){.c = c, .key = "nbtm-fbw5:3512:001", .deadline_ms = sfp_ttl_cache_mono_ms() + 5000,
-                        .fetch_ms = 500};
+        w[i] = (worker){.c = c, .key = "nbtm-fbw5:3512:001", .deadline_ms = sfp_ttl_cache_mono_ms() + 30000,
+                        .fetch_ms = 50, .wait_joiners = 9};
         pthread_create(&th[i], NULL, run_worker, &w[i]);
     }
     for (int i = 0; i < 10; i++) pthread_join(th[i], NULL);
@@ -290,8 +297,8 @@ static void test_leader_failure_fans_out_not_cached(void **st)
     worker w[5];
     pthread_t th[5];
     for (int i = 0; i < 5; i++) {
-        w[i] = (worker){.c = c, .key = "k", .deadline_ms = sfp_ttl_cache_mono_ms() + 5000, .fetch_ms = 400,
-                        .fail = true, .fail_retry = false};
+        w[i] = (worker){.c = c, .key = "k", .deadline_ms = sfp_ttl_cache_mono_ms() + 30000, .fetch_ms = 50,
+                        .wait_joiners = 4, .fail = true, .fail_retry = false};
         pthread_create(&th[i], NULL, run_worker, &w[i]);
     }
     for (int i = 0; i < 5; i++) pthread_join(th[i], NULL);
@@ -322,7 +329,12 @@ static void test_leader_retryable_failure_promotes_one(void **st)
         w[i] = (worker){.c = c, .key = "k", .deadline_ms = sfp_ttl_cache_mono_ms() + 5000, .fetch_ms = 50};
         pthread_create(&th[i], NULL, run_worker, &w[i]);
     }
-    sleep_ms(100); /* all four joined */
+    for (int i = 0; i < 500; i++) { /* until all four have joined */
+        sfp_ttl_cache_stats s;
+        sfp_ttl_cache_get_stats(c, &s);
+        if (s.coalesced >= 4) break;
+        sleep_ms(10);
+    }
     sfp_ttl_cache_fail(c, leader.flight, "deadline", true);
     for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
     assert_int_equal(atomic_load(&g_fetches), 1); /* exactly one promoted */

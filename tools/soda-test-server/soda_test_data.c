@@ -224,7 +224,8 @@ static cJSON *gen_rows(const char *dataset, const char *block, const char *lot)
             add_str(o, "year_property_built", "%u", (unsigned)(1900 + h % 120));
             add_str(o, "property_area", "%u", (unsigned)(800 + h % 4000));
             add_str(o, "assessed_land_value", "%u.0", (unsigned)(200000 + (h % 900000)) + (unsigned)i * 5000);
-            add_str(o, "assessed_improvement_value", "%u.0", (unsigned)(100000 + (h >> 20) % 700000) + (unsigned)i * 3000);
+            add_str(o, "assessed_improvement_value", "%u.0",
+                    (unsigned)(100000 + (h >> 20) % 700000) + (unsigned)i * 3000);
         }
         cJSON_AddItemToArray(arr, o);
     }

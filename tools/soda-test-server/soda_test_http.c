@@ -475,7 +475,8 @@ static int bind_listen(const char *addr, int *port, int *family, sfp_err *err)
         h++;
         h[strcspn(h, "]")] = '\0';
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int gai = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res);
     if (gai) return sfp_err_set(err, 3, "SODA_TEST_ADDR: %s", gai_strerror(gai));
