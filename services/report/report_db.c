@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <grpc/status.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,37 @@ static const char SQL_NEARBY[] =
     "AND NOT (coalesce(block, '') = $2 AND coalesce(lot, '') = ANY($3::text[])) "
     "ORDER BY filed_date DESC, permit_number DESC LIMIT $4::int";
 
+/* Every data query is a named prepared statement of the connection (planning is most of the
+ * cost of these index lookups). Whether they exist is checked in the BEGIN round trip; a new
+ * connection prepares them all in one extra round trip (once per connection). */
+enum { ST_PARCEL, ST_PERMITS, ST_CONTACTS, ST_INSPECTIONS, ST_ROUTING, ST_REG_WATCH, ST_NEARBY, ST_N };
+static const struct {
+    const char *name, *types, *sql;
+} STMTS[ST_N] = {
+    [ST_PARCEL] = {"sfp_report_parcel", "(text, text)", SQL_PARCEL_SUMMARY},
+    [ST_PERMITS] = {"sfp_report_permits", "(text, text)", SQL_PERMITS},
+    [ST_CONTACTS] = {"sfp_report_contacts", "(text[])", SQL_CONTACTS},
+    [ST_INSPECTIONS] = {"sfp_report_inspections", "(text[])", SQL_INSPECTIONS},
+    [ST_ROUTING] = {"sfp_report_routing", "(text[])", SQL_ROUTING},
+    [ST_REG_WATCH] = {"sfp_report_reg_watch", "", SQL_REG_WATCH},
+    [ST_NEARBY] = {"sfp_report_nearby", "(text, text, text[], int)", SQL_NEARBY},
+};
+
+static char *g_prepare_sql; /* "PREPARE a(...) AS ...; PREPARE b ..." built once */
+static pthread_once_t g_prepare_once = PTHREAD_ONCE_INIT;
+
+static void build_prepare_sql(void)
+{
+    size_t len = 1;
+    for (int i = 0; i < ST_N; i++) len += strlen(STMTS[i].name) + strlen(STMTS[i].types) + strlen(STMTS[i].sql) + 32;
+    g_prepare_sql = malloc(len);
+    if (!g_prepare_sql) abort();
+    size_t k = 0;
+    for (int i = 0; i < ST_N; i++)
+        k += (size_t)snprintf(g_prepare_sql + k, len - k, "PREPARE %s%s AS %s;", STMTS[i].name, STMTS[i].types,
+                              STMTS[i].sql);
+}
+
 /* ---------------- helpers ---------------- */
 
 static const char *col(sfp_rpt_db *db, const PGresult *r, int row, int c)
@@ -112,10 +144,49 @@ static bool col_int(const PGresult *r, int row, int c, int32_t *out)
     return true;
 }
 
-static PGresult *query(sfp_rpt_db *db, const char *sql, int n, const char *const *params)
+/* Classifies a failed result like common/db_pool (safe message out, server text logged). */
+static void fail(sfp_rpt_db *db, PGresult *res, const char *what)
+{
+    PGconn *pg = sfp_conn_pg(db->conn);
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    char msg[240];
+    snprintf(msg, sizeof msg, "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(pg));
+    msg[strcspn(msg, "\n")] = '\0';
+    if (PQstatus(pg) != CONNECTION_OK) {
+        sfp_log(SFP_WARN, "db connection lost during report", SFP_S("error", msg), SFP_S("step", what));
+        sfp_err_set(&db->err, GRPC_STATUS_UNAVAILABLE, "database connection lost");
+    } else if (state && !strcmp(state, "57014")) {
+        sfp_log(SFP_WARN, "report statement timed out", SFP_S("step", what));
+        sfp_err_set(&db->err, GRPC_STATUS_DEADLINE_EXCEEDED, "database query timed out");
+    } else {
+        sfp_log(SFP_ERROR, "report query failed", SFP_S("sqlstate", state ? state : ""), SFP_S("error", msg),
+                SFP_S("step", what));
+        sfp_err_set(&db->err, GRPC_STATUS_INTERNAL, "database error");
+    }
+}
+
+static PGresult *query(sfp_rpt_db *db, int st, int n, const char *const *params)
 {
     db->queries++;
-    return sfp_db_query(db->conn, sql, n, params, &db->err);
+    PGresult *r = PQexecPrepared(sfp_conn_pg(db->conn), STMTS[st].name, n, params, NULL, NULL, 0);
+    ExecStatusType s = PQresultStatus(r);
+    if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) return r;
+    fail(db, r, STMTS[st].name);
+    PQclear(r);
+    return NULL;
+}
+
+/* One simple-protocol round trip (several statements; constant text, no input). Returns the
+ * last statement's result, or NULL with db->err set. */
+static PGresult *exec_simple(sfp_rpt_db *db, const char *sql, const char *what)
+{
+    db->queries++;
+    PGresult *r = PQexec(sfp_conn_pg(db->conn), sql);
+    ExecStatusType s = PQresultStatus(r);
+    if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) return r;
+    fail(db, r, what);
+    PQclear(r);
+    return NULL;
 }
 
 char *sfp_rpt_pg_array(sfp_arena *a, const char *const *vals, size_t n)
@@ -236,31 +307,31 @@ static char *permit_array(sfp_rpt_db *db, const sfp_rpt_permit *permits, size_t 
 int sfp_rpt_db_begin(sfp_rpt_db *db, int statement_timeout_ms)
 {
     if (statement_timeout_ms < 1) statement_timeout_ms = 1; /* 0 would mean "no timeout" */
-    char sql[128];
+    char sql[256];
     snprintf(sql, sizeof sql,
-             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL statement_timeout = %d",
+             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL statement_timeout = %d; "
+             "SELECT count(*) FROM pg_prepared_statements WHERE starts_with(name, 'sfp_report_')",
              statement_timeout_ms);
-    PGconn *pg = sfp_conn_pg(db->conn);
-    db->queries++;
-    PGresult *r = PQexec(pg, sql);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok) {
-        if (PQstatus(pg) != CONNECTION_OK) {
-            sfp_log_msg(SFP_WARN, "db connection lost at report start");
-            sfp_err_set(&db->err, GRPC_STATUS_UNAVAILABLE, "database connection lost");
-        } else {
-            sfp_log(SFP_ERROR, "report transaction could not start", SFP_S("error", PQresultErrorMessage(r)));
-            sfp_err_set(&db->err, GRPC_STATUS_INTERNAL, "database error");
-        }
-    }
+    PGresult *r = exec_simple(db, sql, "begin");
+    if (!r) return -1;
+    long have = PQntuples(r) == 1 ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : -1;
     PQclear(r);
-    return ok ? 0 : -1;
+    if (have == ST_N) return 0;
+    /* A new connection (or a foreign set of statements): prepare ours in one round trip. */
+    pthread_once(&g_prepare_once, build_prepare_sql);
+    if (have != 0 && !(r = exec_simple(db, "DEALLOCATE ALL", "deallocate"))) return -1;
+    if (have != 0) PQclear(r);
+    if (!(r = exec_simple(db, g_prepare_sql, "prepare"))) return -1;
+    PQclear(r);
+    return 0;
 }
 
 int sfp_rpt_db_commit(sfp_rpt_db *db)
 {
-    db->queries++;
-    return sfp_db_exec(db->conn, "COMMIT", 0, NULL, &db->err);
+    PGresult *r = exec_simple(db, "COMMIT", "commit");
+    if (!r) return -1;
+    PQclear(r);
+    return 0;
 }
 
 int sfp_rpt_db_parcel_summary(sfp_rpt_db *db, const char *block, const char *lot, sfp_rpt_parcel_summary *out)
@@ -269,7 +340,7 @@ int sfp_rpt_db_parcel_summary(sfp_rpt_db *db, const char *block, const char *lot
     out->canonical_address = out->neighborhood = out->supervisor_district = "";
     out->zoning_code = out->use_definition = out->health_tier = "";
     const char *p[] = {block, lot};
-    PGresult *r = query(db, SQL_PARCEL_SUMMARY, 2, p);
+    PGresult *r = query(db, ST_PARCEL, 2, p);
     if (!r) return -1;
     if (PQntuples(r) > 0) {
         out->present = true;
@@ -312,7 +383,7 @@ int sfp_rpt_db_permits(sfp_rpt_db *db, const char *block, const char *lot, sfp_r
 {
     memset(out, 0, sizeof *out);
     const char *p[] = {block, lot};
-    PGresult *r = query(db, SQL_PERMITS, 2, p);
+    PGresult *r = query(db, ST_PERMITS, 2, p);
     if (!r) return -1;
     int rows = PQntuples(r);
     if (rows > 0 && !PQgetisnull(r, 0, 0)) out->n_lots = sfp_rpt_pg_array_parse(db->a, PQgetvalue(r, 0, 0), &out->lots);
@@ -338,7 +409,7 @@ int sfp_rpt_db_contacts(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n)
     char *arr = permit_array(db, permits, n, false, &k);
     if (!k) return 0;
     const char *p[] = {arr};
-    PGresult *r = query(db, SQL_CONTACTS, 1, p);
+    PGresult *r = query(db, ST_CONTACTS, 1, p);
     if (!r) return -1;
     int rows = PQntuples(r);
     /* Rows arrive grouped by permit: count per permit, then fill. */
@@ -375,7 +446,7 @@ int sfp_rpt_db_inspections(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n)
     char *arr = permit_array(db, permits, n, false, &k);
     if (!k) return 0;
     const char *p[] = {arr};
-    PGresult *r = query(db, SQL_INSPECTIONS, 1, p);
+    PGresult *r = query(db, ST_INSPECTIONS, 1, p);
     if (!r) return -1;
     int rows = PQntuples(r);
     size_t hint = 0;
@@ -408,7 +479,7 @@ int sfp_rpt_db_routing(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n, int32_
     if (!n) return 0;
     size_t k;
     const char *p[] = {permit_array(db, permits, n, true, &k)};
-    PGresult *r = query(db, SQL_ROUTING, 1, p);
+    PGresult *r = query(db, ST_ROUTING, 1, p);
     if (!r) return -1;
     int rows = PQntuples(r);
     sfp_rpt_addenda_row *all = sfp_arena_alloc(db->a, sizeof *all * (size_t)(rows ? rows : 1));
@@ -441,7 +512,7 @@ int sfp_rpt_db_reg_watch(sfp_rpt_db *db, sfp_rpt_reg_watch **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    PGresult *r = query(db, SQL_REG_WATCH, 0, NULL);
+    PGresult *r = query(db, ST_REG_WATCH, 0, NULL);
     if (!r) return -1;
     int rows = PQntuples(r);
     sfp_rpt_reg_watch *w = sfp_arena_alloc(db->a, sizeof *w * (size_t)(rows ? rows : 1));
@@ -469,7 +540,7 @@ int sfp_rpt_db_nearby(sfp_rpt_db *db, const char *neighborhood, const char *bloc
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit);
     const char *p[] = {neighborhood, block, sfp_rpt_pg_array(db->a, lots, n_lots), lim};
-    PGresult *r = query(db, SQL_NEARBY, 4, p);
+    PGresult *r = query(db, ST_NEARBY, 4, p);
     if (!r) return -1;
     int rows = PQntuples(r);
     sfp_rpt_nearby *v = sfp_arena_alloc(db->a, sizeof *v * (size_t)(rows ? rows : 1));

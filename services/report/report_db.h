@@ -1,8 +1,11 @@
 /* report_db.h — the SQL side of one property report: a constant number of round trips on
  * ONE pooled connection inside one read-only transaction, whatever the permit count.
  *
- *   1  BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL statement_timeout = N
- *      (one simple-protocol round trip; N = min(deadline left, configured) in ms)
+ *   1  BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL statement_timeout = N;
+ *      SELECT count(*) FROM pg_prepared_statements ... (one simple-protocol round trip;
+ *      N = min(deadline left, configured) in ms). Steps 2–8 are named prepared statements of
+ *      the connection; on a connection's first report they are PREPAREd in ONE extra round
+ *      trip (so a fresh connection's first report counts one more).
  *   2  parcel_summary row
  *   3  historical lots (same address on the block, §1.2b) + the 50 newest permits over them
  *      + their total count (one CTE; count(*) OVER () before LIMIT)

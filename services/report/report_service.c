@@ -18,7 +18,7 @@
 #include "sfpermits/v1/report.pb-c.h"
 #include "soda_client.h"
 
-#define DEADLINE_MARGIN_MS 20 /* leave time to assemble and send the reply */
+#define DEADLINE_MARGIN_MS 50 /* leave time to assemble and send the reply */
 
 void sfp_report_config_defaults(sfp_report_config *c)
 {

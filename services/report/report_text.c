@@ -117,8 +117,10 @@ static const char *find_ci(const char *hay, const char *needle)
 {
     size_t nl = strlen(needle);
     if (!nl) return hay;
+    int lo = tolower((unsigned char)needle[0]), up = toupper((unsigned char)needle[0]);
     for (const char *h = hay; *h; h++) {
-        size_t i = 0;
+        if (*h != lo && *h != up) continue;
+        size_t i = 1;
         while (i < nl && h[i] && tolower((unsigned char)h[i]) == tolower((unsigned char)needle[i])) i++;
         if (i == nl) return h;
     }
