@@ -15,7 +15,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-export DATABASE_URL=$("$root/scripts/pgtmp" start "$tmp/pg")
+export DATABASE_URL=$(PGTMP_EPHEMERAL=1 "$root/scripts/pgtmp" start "$tmp/pg")
 "$build/bin/sfp-migrate" >/dev/null
 "$build/bin/sfp-seed" --scale demo >/dev/null
 port_of() { # log file → port from the listening line

@@ -28,6 +28,8 @@
 #include "config.h"
 #include "histogram.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_collectors.h"
 #include "rpc.h"
 #include "sfpermits/v1/introspection.pb-c.h"
 
@@ -39,6 +41,7 @@ typedef struct method_slot {
     pthread_mutex_t mu;
     sfp_hist hist;
     uint64_t errors;
+    uint64_t codes[17]; /* calls by gRPC status code (codes above 16 counted as UNKNOWN) */
 } method_slot;
 
 struct sfp_rpc_server {
@@ -293,6 +296,7 @@ static void serve_call(sfp_rpc_server *s, grpc_completion_queue *cq, grpc_call *
         pthread_mutex_lock(&ms->mu);
         sfp_hist_observe(&ms->hist, ms_taken);
         if (code != GRPC_STATUS_OK) ms->errors++;
+        ms->codes[(unsigned)code <= 16 ? (unsigned)code : GRPC_STATUS_UNKNOWN]++;
         pthread_mutex_unlock(&ms->mu);
     }
     if (code != GRPC_STATUS_OK || sfp_log_enabled(SFP_DEBUG)) {
@@ -511,4 +515,44 @@ void sfp_rpc_server_destroy(sfp_rpc_server *s)
     free(s->addr);
     free(s);
     sfp_rpc_shutdown();
+}
+
+void sfp_rpc_server_collect(sfp_buf *out, void *server)
+{
+    sfp_rpc_server *s = server;
+    sfp_metrics_family(out, "sfp_rpc_server_requests_total", "counter", "gRPC calls handled, by method and status code.");
+    sfp_buf lb;
+    sfp_buf_init(&lb);
+    for (size_t i = 0; i < s->nmethods; i++) {
+        method_slot *ms = &s->methods[i];
+        pthread_mutex_lock(&ms->mu);
+        for (int c = 0; c <= 16; c++) {
+            if (!ms->codes[c]) continue;
+            sfp_buf_reset(&lb);
+            sfp_metrics_label(&lb, "method", ms->m.path);
+            sfp_metrics_label(&lb, "code", sfp_rpc_code_name((grpc_status_code)c));
+            sfp_metrics_sample(out, "sfp_rpc_server_requests_total", lb.data, (double)ms->codes[c]);
+        }
+        pthread_mutex_unlock(&ms->mu);
+    }
+    sfp_metrics_family(out, "sfp_rpc_server_duration_seconds", "histogram", "gRPC call latency by method.");
+    for (size_t i = 0; i < s->nmethods; i++) {
+        method_slot *ms = &s->methods[i];
+        sfp_buf_reset(&lb);
+        sfp_metrics_label(&lb, "method", ms->m.path);
+        pthread_mutex_lock(&ms->mu);
+        sfp_hist h = ms->hist;
+        pthread_mutex_unlock(&ms->mu);
+        sfp_metrics_histogram(out, "sfp_rpc_server_duration_seconds", lb.data, &h);
+    }
+    sfp_metrics_family(out, "sfp_rpc_server_busy_workers", "gauge", "Workers handling a call now.");
+    sfp_metrics_sample(out, "sfp_rpc_server_busy_workers", NULL, s->busy);
+    sfp_buf_free(&lb);
+    if (s->cfg.stats) {
+        sfp_arena *a = sfp_arena_new();
+        Sfpermits__V1__ServiceStats *st = sfp_arena_msg(a, &sfpermits__v1__service_stats__descriptor);
+        s->cfg.stats(st, a, s->cfg.stats_user);
+        sfp_service_stats_metrics(out, st);
+        sfp_arena_free(a);
+    }
 }

@@ -270,5 +270,7 @@ Sfpermits__V1__BreakerStats *sfp_breaker_stats_pb(sfp_breaker *b, sfp_arena *a)
     o->successes = s.successes;
     o->failures = s.failures;
     o->seconds_until_half_open = s.seconds_until_half_open;
+    o->transitions = s.transitions;
+    o->ignored = s.ignored;
     return o;
 }

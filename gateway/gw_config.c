@@ -65,6 +65,9 @@ int gw_config_from_env(gw_config *cfg, sfp_err *err)
     if (sfp_env_int("GATEWAY_TIMEOUT_MS", 5000, 1, GW_MAX_TIMEOUT_MS, &cfg->default_timeout_ms, err)) return -1;
     if (sfp_env_int("GATEWAY_IDLE_TIMEOUT", 60, 1, 3600, &cfg->idle_timeout_s, err)) return -1;
     if (sfp_env_int("SHUTDOWN_GRACE_MS", 10000, 0, 600000, &cfg->shutdown_grace_ms, err)) return -1;
+    if (sfp_env_int("GATEWAY_REPORT_RATE_LIMIT", 10, 0, 100000, &cfg->report_rate_limit, err)) return -1;
+    if (sfp_env_int("GATEWAY_REPORT_RATE_WINDOW", 60, 1, 86400, &cfg->report_rate_window_s, err)) return -1;
+    cfg->trusted_proxies = sfp_env_str("GATEWAY_TRUSTED_PROXIES", "");
     return 0;
 }
 

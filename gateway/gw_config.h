@@ -14,6 +14,10 @@
  *   GATEWAY_TIMEOUT_MS       default gRPC deadline of a route without its own (5000; 1..30000)
  *   GATEWAY_IDLE_TIMEOUT     seconds an idle keep-alive connection is kept (60; 1..3600)
  *   SHUTDOWN_GRACE_MS        SIGTERM: wait this long for in-flight requests (10000; 0..600000)
+ *   GATEWAY_REPORT_RATE_LIMIT   /report requests per client per window (10; 0 disables; ..100000)
+ *   GATEWAY_REPORT_RATE_WINDOW  the window in seconds (60; 1..86400)
+ *   GATEWAY_TRUSTED_PROXIES     comma-separated proxy IPs whose X-Forwarded-For is believed
+ *                               for the client address (default none: the peer address counts)
  *   GATEWAY_THREADS          not applicable (thread per connection); a warning is logged if set
  *
  * Ownership: gw_config holds no allocations; its address strings point into the environment
@@ -44,6 +48,9 @@ typedef struct gw_config {
     int default_timeout_ms;
     int idle_timeout_s;
     int shutdown_grace_ms;
+    int report_rate_limit;
+    int report_rate_window_s;
+    const char *trusted_proxies; /* points into env or "" */
 } gw_config;
 
 /* Defaults, as if no variable were set (for tests). */

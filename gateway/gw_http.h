@@ -63,6 +63,9 @@ const char *gw_req_header(const gw_request *req, const char *name); /* case-inse
 const char *gw_req_query(const gw_request *req, const char *name);  /* decoded value, or NULL */
 const char *gw_req_capture(const gw_request *req, const char *name);
 int64_t gw_req_remaining_ms(const gw_request *req);                 /* <= 0 when passed */
+/* Client address for rate limiting: the TCP peer, or the X-Forwarded-For client when the peer
+ * is one of GATEWAY_TRUSTED_PROXIES (gw_ratelimit.h: gw_client_ip). */
+void gw_req_client_ip(const gw_request *req, char *out, size_t n);
 /* Replaces the route's default deadline (measured from the request start) unless the client
  * chose one with X-Timeout-Ms. */
 void gw_req_set_default_deadline(gw_request *req, int timeout_ms);

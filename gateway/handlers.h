@@ -10,20 +10,61 @@
  *   GET /methodology, /about-data, /demo
  *                     embedded pages, Cache-Control: public, max-age=3600,
  *                     stale-while-revalidate=86400, ETag + If-None-Match → 304.
+ *   GET /brief        BriefService/GetBrief for the caller (Authorization forwarded) →
+ *                     JSON; ?lookback=N (1..90, default/invalid 1); Cache-Control: private,
+ *                     max-age=<seconds left of the cache entry>, Vary: Authorization,
+ *                     ETag W/"<etag>" + If-None-Match → 304; 401 carries WWW-Authenticate.
+ *   POST /brief/refresh
+ *                     BriefService/RefreshBrief → {"invalidated":N,...}, Cache-Control:
+ *                     no-store; too soon → 429 + Retry-After (the service's retry-after).
+ *   POST /cron/{signals,velocity-refresh,compute-caches,nightly,heartbeat}
+ *                     CronService/Run* (Authorization forwarded; the service checks the
+ *                     secret → 401) → the result JSON; ok=false (the job ran and failed) → 500
+ *                     with that body; ABORTED (already running) → 409; nightly takes
+ *                     ?lookback=1..90 and ?dry_run, compute-caches ?concurrency=1..32.
+ *                     Cache-Control: no-store. Class CRON_TRIGGER (served by CRON_WORKER only).
+ *   GET /cron/status  CronService/GetStatus (no secret) → last 20 cron_log rows; no-store.
+ *                     Class CRON_READ (served everywhere).
  * Ownership: handlers put malloc'd bodies into the response (which then owns them) or point
  * it at static data; they keep nothing between requests except the readiness cache, which
  * lives in the gw_server. */
 #ifndef GW_HANDLERS_H
 #define GW_HANDLERS_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include "gw_http.h"
 
 void gw_handle_health(gw_request *req, gw_response *resp);
 void gw_handle_healthz(gw_request *req, gw_response *resp);
 void gw_handle_readyz(gw_request *req, gw_response *resp);
 void gw_handle_static(gw_request *req, gw_response *resp);
+void gw_handle_cron_job(gw_request *req, gw_response *resp);
+void gw_handle_cron_status(gw_request *req, gw_response *resp);
+void gw_handle_brief(gw_request *req, gw_response *resp);
+void gw_handle_brief_refresh(gw_request *req, gw_response *resp);
+/* ?lookback= value → 1..90 (absent or not an integer → 1). Pure. */
+int32_t gw_brief_lookback(const char *s);
+/* GET /brief's JSON body (malloc'd): byte-for-byte the generic encoder's output, with the
+ * page part memoised by etag (handlers_brief.c); *memo_hit tells which path served it. */
+struct Sfpermits__V1__GetBriefResponse;
+char *gw_brief_json(struct Sfpermits__V1__GetBriefResponse *b, size_t *len, bool *memo_hit);
+void gw_brief_memo_clear(void); /* drops every memoised page (tests, shutdown) */
+
+/* GET /report/{block}/{lot}: block/lot validated before any RPC (400), per-client rate limit
+ * (429 + Retry-After), ReportService → JSON, Cache-Control: public, max-age=<seconds until
+ * the oldest live source expires, ≤900>, content ETag + If-None-Match → 304. */
+void gw_handle_report(gw_request *req, gw_response *resp);
+#define GW_REPORT_TIMEOUT_MS 10000
 
 #define GW_HEALTH_FULL_TIMEOUT_MS 30000
 #define GW_READY_CHECK_TIMEOUT_MS 1000
+/* Cron routes: the service's job limit (CRON_JOB_TIMEOUT_S 300, CRON_NIGHTLY_TIMEOUT_S 480)
+ * plus a margin, so the service ends the job and answers before the gateway gives up. */
+#define GW_CRON_JOB_TIMEOUT_MS 310000
+#define GW_CRON_NIGHTLY_TIMEOUT_MS 490000
+#define GW_CRON_HEARTBEAT_TIMEOUT_MS 35000
+#define GW_BRIEF_TIMEOUT_MS 10000
+#define GW_BRIEF_REFRESH_TIMEOUT_MS 5000
 
 #endif

@@ -17,6 +17,8 @@
 
 #include "buf.h"
 #include "gw_limits.h"
+#include "gw_metrics.h"
+#include "gw_ratelimit.h"
 #include "log.h"
 #include "status_map.h"
 
@@ -36,6 +38,8 @@ struct gw_server {
     atomic_int active;
     atomic_bool draining;
     gw_ready_cache ready;
+    gw_ratelimit *report_limit;
+    gw_metrics *metrics;
 };
 
 /* One per request: allocated by the URI-log callback (or the first handler call), owned by
@@ -66,6 +70,23 @@ typedef struct gw_ctx {
 const gw_config *gw_server_config(const gw_server *s) { return &s->cfg; }
 gw_backends *gw_server_backends(gw_server *s) { return s->backends; }
 gw_ready_cache *gw_server_ready_cache(gw_server *s) { return &s->ready; }
+gw_ratelimit *gw_server_report_limiter(gw_server *s) { return s->report_limit; }
+gw_metrics *gw_server_metrics(gw_server *s) { return s->metrics; }
+static int in_flight(void *s) { return atomic_load(&((gw_server *)s)->active); }
+
+void gw_req_client_ip(const gw_request *req, char *out, size_t n)
+{
+    char peer[INET6_ADDRSTRLEN] = "";
+    if (req->conn) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+        if (sa && sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, peer, sizeof peer);
+        else if (sa && sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, peer, sizeof peer);
+    }
+    gw_client_ip(peer, gw_req_header(req, "X-Forwarded-For"), req->srv ? req->srv->cfg.trusted_proxies : "", out, n);
+}
 bool gw_server_draining(const gw_server *s) { return atomic_load(&((gw_server *)s)->draining); }
 int gw_server_port(const gw_server *s) { return s->port; }
 
@@ -145,6 +166,8 @@ static enum MHD_Result send_response(gw_server *srv, struct MHD_Connection *conn
     char rt[32];
     snprintf(rt, sizeof rt, "%.1fms", ms);
     MHD_add_response_header(r, "X-Response-Time", rt);
+    /* Counted before queueing, so a client that saw the response also sees it in /metrics. */
+    gw_metrics_observe(srv->metrics, ctx->route, ctx->method, resp->status, ms);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     ctx->responded = true;
@@ -423,6 +446,9 @@ gw_server *gw_server_create(const gw_config *cfg, const gw_route *routes, size_t
     atomic_init(&s->active, 0);
     atomic_init(&s->draining, false);
     pthread_mutex_init(&s->ready.mu, NULL);
+    s->report_limit = gw_ratelimit_new(cfg->report_rate_limit, cfg->report_rate_window_s, 100000);
+    s->metrics = gw_metrics_new();
+    gw_metrics_set_in_flight_source(s->metrics, in_flight, s);
     return s;
 }
 
@@ -514,5 +540,7 @@ void gw_server_destroy(gw_server *s)
     if (s->listen_fd >= 0) close(s->listen_fd);
     gw_router_destroy(s->router);
     pthread_mutex_destroy(&s->ready.mu);
+    gw_ratelimit_free(s->report_limit);
+    gw_metrics_free(s->metrics);
     free(s);
 }

@@ -75,6 +75,10 @@ void gw_server_destroy(gw_server *s); /* stops if needed; NULL-safe */
 const gw_config *gw_server_config(const gw_server *s);
 gw_backends *gw_server_backends(gw_server *s);
 gw_ready_cache *gw_server_ready_cache(gw_server *s);
+/* The /report per-client limiter (GATEWAY_REPORT_RATE_LIMIT per GATEWAY_REPORT_RATE_WINDOW). */
+struct gw_ratelimit *gw_server_report_limiter(gw_server *s);
+/* HTTP metrics (gw_metrics.h), registered with the process's /metrics by main. */
+struct gw_metrics *gw_server_metrics(gw_server *s);
 bool gw_server_draining(const gw_server *s);
 
 #endif

@@ -9,7 +9,9 @@
 #include "gw_config.h"
 #include "gw_rpc.h"
 #include "http_server.h"
+#include "gw_metrics.h"
 #include "log.h"
+#include "metrics.h"
 #include "routes.h"
 
 int main(void)
@@ -39,15 +41,18 @@ int main(void)
     gw_backends backends;
     gw_backends_open(&backends, &cfg);
     gw_server *srv = gw_server_create(&cfg, gw_routes, gw_routes_count, &backends, &err);
-    if (!srv || gw_server_start(srv, &err)) {
+    sfp_metrics *metrics = NULL;
+    if (!srv || gw_server_start(srv, &err) || !(metrics = sfp_metrics_start_from_env("gateway", &err))) {
         sfp_log(SFP_ERROR, "cannot start", SFP_S("error", err.msg));
         gw_server_destroy(srv);
         gw_backends_close(&backends);
         return 1;
     }
+    sfp_metrics_add(metrics, gw_metrics_collect, gw_server_metrics(srv));
     int sig = 0;
     sigwait(&stop, &sig);
     sfp_log(SFP_INFO, "stopping", SFP_I("signal", sig));
+    sfp_metrics_stop(metrics);
     gw_server_destroy(srv);
     gw_backends_close(&backends);
     sfp_log_msg(SFP_INFO, "stopped");

@@ -5,6 +5,11 @@
 #include "static_pages.h"
 
 static const char *const health_query[] = {"full", NULL};
+static const char *const cron_no_query[] = {NULL};
+static const char *const cron_nightly_query[] = {"lookback", "dry_run", NULL};
+static const char *const cron_caches_query[] = {"concurrency", NULL};
+static const char *const brief_query[] = {"lookback", NULL};
+static const char *const report_query[] = {NULL};
 
 const gw_route gw_routes[] = {
     {GW_M_GET, "/health", gw_handle_health, GW_CLASS_HEALTH, 5000, health_query},
@@ -13,6 +18,19 @@ const gw_route gw_routes[] = {
     {GW_M_GET, "/methodology", gw_handle_static, GW_CLASS_PUBLIC, 0, NULL},
     {GW_M_GET, "/about-data", gw_handle_static, GW_CLASS_PUBLIC, 0, NULL},
     {GW_M_GET, "/demo", gw_handle_static, GW_CLASS_PUBLIC, 0, NULL},
+    {GW_M_POST, "/cron/signals", gw_handle_cron_job, GW_CLASS_CRON_TRIGGER, GW_CRON_JOB_TIMEOUT_MS, cron_no_query},
+    {GW_M_POST, "/cron/velocity-refresh", gw_handle_cron_job, GW_CLASS_CRON_TRIGGER, GW_CRON_JOB_TIMEOUT_MS,
+     cron_no_query},
+    {GW_M_POST, "/cron/compute-caches", gw_handle_cron_job, GW_CLASS_CRON_TRIGGER, GW_CRON_JOB_TIMEOUT_MS,
+     cron_caches_query},
+    {GW_M_POST, "/cron/nightly", gw_handle_cron_job, GW_CLASS_CRON_TRIGGER, GW_CRON_NIGHTLY_TIMEOUT_MS,
+     cron_nightly_query},
+    {GW_M_POST, "/cron/heartbeat", gw_handle_cron_job, GW_CLASS_CRON_TRIGGER, GW_CRON_HEARTBEAT_TIMEOUT_MS,
+     cron_no_query},
+    {GW_M_GET, "/cron/status", gw_handle_cron_status, GW_CLASS_CRON_READ, 5000, cron_no_query},
+    {GW_M_GET, "/report/{block}/{lot}", gw_handle_report, GW_CLASS_PUBLIC, GW_REPORT_TIMEOUT_MS, report_query},
+    {GW_M_GET, "/brief", gw_handle_brief, GW_CLASS_PUBLIC, GW_BRIEF_TIMEOUT_MS, brief_query},
+    {GW_M_POST, "/brief/refresh", gw_handle_brief_refresh, GW_CLASS_PUBLIC, GW_BRIEF_REFRESH_TIMEOUT_MS, NULL},
 };
 const size_t gw_routes_count = sizeof gw_routes / sizeof gw_routes[0];
 

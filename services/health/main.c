@@ -6,6 +6,8 @@
 #include "config.h"
 #include "health_service.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_collectors.h"
 
 static int refuse(const sfp_err *err)
 {
@@ -54,11 +56,14 @@ int main(void)
     };
     sfp_rpc_server *srv = sfp_rpc_server_create(&scfg, methods, 1, &err);
     int rc = 2;
-    if (srv) {
+    sfp_metrics *metrics = srv ? sfp_rpc_server_metrics_start(srv, "health", &err) : NULL;
+    if (srv && metrics) {
         sfp_rpc_server_handle_signals(srv);
         rc = sfp_rpc_server_run(srv);
+        sfp_metrics_stop(metrics);
         sfp_rpc_server_destroy(srv);
     } else {
+        sfp_rpc_server_destroy(srv);
         refuse(&err);
     }
     for (size_t i = 0; i < npeers; i++) sfp_rpc_channel_destroy(peers[i].ch);

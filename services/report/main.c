@@ -5,6 +5,8 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_collectors.h"
 #include "report_service.h"
 #include "soda_client.h"
 
@@ -44,11 +46,14 @@ int main(void)
     };
     sfp_rpc_server *srv = sfp_rpc_server_create(&scfg, methods, 1, &err);
     int rc = 2;
-    if (srv) {
+    sfp_metrics *metrics = srv ? sfp_rpc_server_metrics_start(srv, "report", &err) : NULL;
+    if (srv && metrics) {
         sfp_rpc_server_handle_signals(srv);
         rc = sfp_rpc_server_run(srv);
+        sfp_metrics_stop(metrics);
         sfp_rpc_server_destroy(srv);
     } else {
+        sfp_rpc_server_destroy(srv);
         refuse(&err);
     }
     sfp_pool_destroy(pool);

@@ -36,7 +36,8 @@ static void test_embedded_migrations(void **state)
     assert_true(sfp_migrations_count >= 4);
     for (size_t i = 0; i < sfp_migrations_count; i++) {
         assert_true(sfp_migrations[i].version > 0);
-        assert_non_null(strstr(sfp_migrations[i].sql, "CREATE"));
+        assert_true(strlen(sfp_migrations[i].sql) > 0);
+        assert_int_equal(atoi(sfp_migrations[i].name), sfp_migrations[i].version); /* NNNN_name */
         if (i) assert_true(sfp_migrations[i].version > sfp_migrations[i - 1].version);
     }
 }

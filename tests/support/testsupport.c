@@ -123,6 +123,26 @@ char *sfp_test_migrated_db(const char *name)
 
 /* ---- processes ---- */
 
+static int parse_port_for(const char *line, const char *msg)
+{
+    char want[128];
+    snprintf(want, sizeof want, "\"msg\":\"%s\"", msg);
+    if (!strstr(line, want)) return -1;
+    const char *p = strstr(line, "\"port\":");
+    if (!p) return -1;
+    return atoi(p + 7);
+}
+
+int sfp_proc_log_port(const sfp_proc *p, const char *msg)
+{
+    FILE *f = fopen(p->log_path, "r");
+    char line[2048];
+    int port = -1;
+    while (f && port < 0 && fgets(line, sizeof line, f)) port = parse_port_for(line, msg);
+    if (f) fclose(f);
+    return port;
+}
+
 static int parse_port(const char *line)
 {
     if (!strstr(line, "\"msg\":\"listening\"")) return -1;

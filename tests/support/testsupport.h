@@ -30,6 +30,9 @@ typedef struct sfp_proc {
  * current environment; waits up to 10 s for a log line {"msg":"listening",...,"port":N}.
  * Returns 0 on success. */
 int sfp_proc_start(sfp_proc *p, const char *binary, const char *const *env);
+/* Port from the first log line of p with "msg":"<msg>" and a "port" field (e.g.
+ * "metrics listening"); -1 when absent. */
+int sfp_proc_log_port(const sfp_proc *p, const char *msg);
 /* SIGTERM, wait up to timeout_ms; returns the exit status (or -1 on timeout, after SIGKILL). */
 int sfp_proc_stop(sfp_proc *p, int timeout_ms);
 /* True while the process exists. */

@@ -146,7 +146,7 @@ static int run(const seed_cli *cli, const char *url)
     sfp_log(SFP_INFO, "dataset built", SFP_S("scale", cli->scale_name), SFP_I("parcels", sfp_seed_world_parcels(w)),
             SFP_I("permits", sfp_seed_world_permits(w)), SFP_D("seconds", gen_s));
     seed_table_stat stats[SFP_SEED_TABLE_COUNT];
-    for (int t = 0; t < SFP_SEED_TABLE_COUNT; t++) stats[t] = (seed_table_stat){-1, 0};
+    for (int t = 0; t < SFP_SEED_TABLE_COUNT; t++) stats[t] = (seed_table_stat){-1, 0, 0, 0};
     seed_demo_stat demo;
     int rc = seed_load_bulk(url, w, cli->jobs, stats, &err);
     if (rc == 0) rc = seed_load_demo(conn, w, &demo, &err);

@@ -49,7 +49,7 @@ int rng_pick(seed_rng *r, const double *w, int n);
 /* Stream tags (one per table / purpose; never reuse a tag for another purpose). */
 enum {
     TAG_WORLD = 1, TAG_PERMIT_ROW, TAG_CONTACT_ROW, TAG_ENTITY_ROW, TAG_INSP_ROW, TAG_ADDENDA,
-    TAG_COMPLAINT_ROW, TAG_VIOLATION_ROW, TAG_TAX_ROW, TAG_CHANGE_ROW
+    TAG_COMPLAINT_ROW, TAG_VIOLATION_ROW, TAG_TAX_ROW
 };
 
 /* ------------------------------------------------------------------ COPY text writer */

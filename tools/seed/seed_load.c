@@ -128,7 +128,7 @@ static int run_column(PGconn *conn, PGresult *defs, int col, const char *what, s
 }
 
 /* ------------------------------------------------------------------ one bulk table */
-static int load_in_txn(PGconn *conn, const sfp_seed_world *w, sfp_seed_table t, int64_t *rows, sfp_err *err)
+static int load_in_txn(PGconn *conn, const sfp_seed_world *w, sfp_seed_table t, seed_table_stat *st, sfp_err *err)
 {
     const char *name = sfp_seed_table_name(t);
     char sql[256];
@@ -137,8 +137,12 @@ static int load_in_txn(PGconn *conn, const sfp_seed_world *w, sfp_seed_table t, 
     PGresult *defs = read_index_defs(conn, name, err);
     if (!defs) return -1;
     int rc = run_column(conn, defs, 2, "drop index", err);
-    if (rc == 0) rc = seed_copy_table(conn, w, t, 1, rows, err);
+    double t0 = mono_now();
+    if (rc == 0) rc = seed_copy_table(conn, w, t, 1, &st->rows, err);
+    double t1 = mono_now();
     if (rc == 0) rc = run_column(conn, defs, 3, "create index", err);
+    st->copy_seconds = t1 - t0;
+    st->index_seconds = mono_now() - t1;
     PQclear(defs);
     return rc;
 }
@@ -147,7 +151,7 @@ static int load_table(PGconn *conn, const sfp_seed_world *w, sfp_seed_table t, s
 {
     double t0 = mono_now();
     if (seed_exec(conn, "BEGIN", "begin", err) < 0) return -1;
-    if (load_in_txn(conn, w, t, &st->rows, err) < 0 || seed_exec(conn, "COMMIT", "commit", err) < 0) {
+    if (load_in_txn(conn, w, t, st, err) < 0 || seed_exec(conn, "COMMIT", "commit", err) < 0) {
         PQclear(PQexec(conn, "ROLLBACK"));
         st->rows = -1;
         return -1;
@@ -157,7 +161,7 @@ static int load_table(PGconn *conn, const sfp_seed_world *w, sfp_seed_table t, s
     if (seed_exec(conn, sql, "analyze", err) < 0) return -1;
     st->seconds = mono_now() - t0;
     sfp_log(SFP_INFO, "table loaded", SFP_S("table", sfp_seed_table_name(t)), SFP_I("rows", st->rows),
-            SFP_D("seconds", st->seconds));
+            SFP_D("seconds", st->seconds), SFP_D("copy_s", st->copy_seconds), SFP_D("index_s", st->index_seconds));
     return 0;
 }
 

@@ -15,8 +15,10 @@
 #include "sfp_err.h"
 
 typedef struct seed_table_stat {
-    int64_t rows;   /* -1 when not loaded */
-    double seconds; /* wall time of the table's transaction + ANALYZE */
+    int64_t rows;         /* -1 when not loaded */
+    double seconds;       /* wall time of the table's transaction + ANALYZE */
+    double copy_seconds;  /* of which COPY */
+    double index_seconds; /* of which re-creating indexes and constraints */
 } seed_table_stat;
 
 /* Connects with connect_timeout 10 and application_name sfp-seed; NULL + err on failure. */

@@ -10,20 +10,6 @@
 #define OUT_FLUSH_AT (1u << 20)
 #define OUT_SLACK (64u << 10)
 
-int rng_pick(seed_rng *r, const double *w, int n)
-{
-    double total = 0;
-    for (int i = 0; i < n; i++) total += w[i];
-    double x = rng_unit(r) * total;
-    for (int i = 0; i < n; i++) {
-        if (x < w[i]) return i;
-        x -= w[i];
-    }
-    for (int i = n - 1; i >= 0; i--)
-        if (w[i] > 0) return i;
-    return 0;
-}
-
 int out_init(seed_out *o, sfp_seed_sink_fn sink, void *ud)
 {
     memset(o, 0, sizeof *o);

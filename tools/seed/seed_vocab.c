@@ -5,6 +5,21 @@
 
 #include "seed_internal.h"
 
+/* Weighted pick shared by every value set below. */
+int rng_pick(seed_rng *r, const double *w, int n)
+{
+    double total = 0;
+    for (int i = 0; i < n; i++) total += w[i];
+    double x = rng_unit(r) * total;
+    for (int i = 0; i < n; i++) {
+        if (x < w[i]) return i;
+        x -= w[i];
+    }
+    for (int i = n - 1; i >= 0; i--)
+        if (w[i] > 0) return i;
+    return 0;
+}
+
 const seed_nbhd seed_nbhds[] = {
     {"Russian Hill", 2.5, "3", "94109", 1, 70, 1,
      {{"HYDE", "ST"}, {"LARKIN", "ST"}, {"UNION", "ST"}, {"GREEN", "ST"}, {"VALLEJO", "ST"}, {"LEAVENWORTH", "ST"}}},

@@ -280,13 +280,16 @@ static int draw_age(seed_rng *r)
     return rng_range(r, 2921, 13000);
 }
 
-static int draw_inspections(seed_rng *r, const seed_permit *p, int special)
+/* Inspection rates by category (sec. 8.2); expired and stale issued permits are mostly
+ * uninspected (92.6% of stale issued permits have none). */
+static int draw_inspections(seed_rng *r, const seed_permit *p, int32_t as_of, int special)
 {
     if (p->issued == SEED_NO_DAY) return 0;
-    static const double p_has[CAT_COUNT] = {0.373, 0.062, 0.378, 0.80, 0.13, 0.10, 0.10, 0.26,
-                                            0.045, 0.05, 0.109, 0.45, 0.07, 0.05, 0.25};
-    if (!special && !rng_chance(r, p_has[p->cat])) return 0;
-    double mean = p->cat == CAT_NEW ? 8.0 : 2.5;
+    static const double p_has[CAT_COUNT] = {0.373, 0.062, 0.378, 0.85, 0.15, 0.12, 0.12, 0.30,
+                                            0.05, 0.06, 0.109, 0.5, 0.08, 0.05, 0.3};
+    double f = p->status == ST_EXPIRED ? 0.3 : (p->status == ST_ISSUED && p->issued < as_of - 730) ? 0.4 : 1.0;
+    if (!special && !rng_chance(r, p_has[p->cat] * f)) return 0;
+    double mean = p->cat == CAT_NEW ? 8.0 : 2.8;
     int n = (p->cat == CAT_NEW ? 4 : 1) + (int)rng_exp(r, mean);
     return n > 40 ? 40 : n;
 }
@@ -315,7 +318,7 @@ static void build_permit(seed_rng *r, seed_permit *p, const seed_parcel *pc, int
     if (recent) shift_recent(r, p, as_of);
     p->units_ex = (uint8_t)(pc->units > 255 ? 255 : pc->units);
     p->units_pr = p->cat == CAT_ADU ? (uint8_t)(p->units_ex + 1) : p->units_ex;
-    p->n_insp = (uint8_t)draw_inspections(r, p, pc->special == 1);
+    p->n_insp = (uint8_t)draw_inspections(r, p, as_of, pc->special == 1);
     p->n_contacts = (uint8_t)draw_contacts(r, p, pc->special == 1);
 }
 

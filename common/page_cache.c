@@ -1,0 +1,601 @@
+/* page_cache.c — see page_cache.h.
+ *
+ * Locking: pc->mu guards the flight list, every flight's fields and the counters; one
+ * condition variable (pc->cv) is broadcast whenever a flight changes state, and each waiter
+ * re-checks its own flight. A flight is referenced by its leader and its waiters (refs) and
+ * freed by whoever drops the last reference after it left the list. */
+#include "page_cache.h"
+
+#include <errno.h>
+#include <grpc/status.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db_prep.h"
+#include "log.h"
+
+#define LOCK_MARGIN_MS 5 /* leave a little of the deadline for the reply */
+#define MAX_TIMEOUT_MS 600000
+
+typedef struct flight {
+    char *key;
+    int refs;
+    bool done;          /* payload valid */
+    bool leader_active; /* false: the leader failed and no waiter took over yet */
+    uint8_t *payload;
+    size_t len;
+    char computed_at[40];
+    int ttl_seconds_remaining;
+    int64_t ttl_deadline_ms; /* mono ms when ttl_seconds_remaining was measured + ttl */
+    bool in_list;
+    struct flight *next;
+} flight;
+
+struct sfp_page_cache {
+    sfp_pool *pool;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    flight *flights;
+    sfp_page_cache_stats st;
+};
+
+int64_t sfp_page_cache_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct timespec mono_abs(int64_t deadline_ms)
+{
+    struct timespec ts = {.tv_sec = (time_t)(deadline_ms / 1000), .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
+    return ts;
+}
+
+void sfp_page_result_clear(sfp_page_result *r)
+{
+    if (!r) return;
+    free(r->payload);
+    memset(r, 0, sizeof *r);
+}
+
+sfp_page_cache *sfp_page_cache_new(sfp_pool *pool)
+{
+    sfp_page_cache *pc = calloc(1, sizeof *pc);
+    if (!pc) abort();
+    pc->pool = pool;
+    pthread_mutex_init(&pc->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&pc->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    return pc;
+}
+
+static void flight_free(flight *f)
+{
+    free(f->key);
+    free(f->payload);
+    free(f);
+}
+
+void sfp_page_cache_free(sfp_page_cache *pc)
+{
+    if (!pc) return;
+    for (flight *f = pc->flights; f;) {
+        flight *n = f->next;
+        flight_free(f);
+        f = n;
+    }
+    pthread_cond_destroy(&pc->cv);
+    pthread_mutex_destroy(&pc->mu);
+    free(pc);
+}
+
+/* ---------- flights (pc->mu held) ---------- */
+
+static flight *flight_find(sfp_page_cache *pc, const char *key)
+{
+    for (flight *f = pc->flights; f; f = f->next)
+        if (!strcmp(f->key, key)) return f;
+    return NULL;
+}
+
+static void flight_unlink(sfp_page_cache *pc, flight *f)
+{
+    if (!f->in_list) return;
+    for (flight **pp = &pc->flights; *pp; pp = &(*pp)->next)
+        if (*pp == f) {
+            *pp = f->next;
+            break;
+        }
+    f->in_list = false;
+    pc->st.in_flight--;
+}
+
+static void flight_unref(sfp_page_cache *pc, flight *f)
+{
+    if (--f->refs == 0) {
+        flight_unlink(pc, f);
+        flight_free(f);
+    }
+}
+
+/* ---------- SQL ---------- */
+
+static const char SQL_READ[] =
+    "SELECT payload, to_char(computed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+    "GREATEST(0, floor(EXTRACT(EPOCH FROM computed_at + make_interval(mins => ttl_minutes) - now())))::bigint::text "
+    "FROM page_cache WHERE cache_key = $1 AND invalidated_at IS NULL "
+    "AND computed_at + make_interval(mins => ttl_minutes) > now()";
+static const char SQL_UPSERT[] =
+    "INSERT INTO page_cache (cache_key, payload, computed_at, ttl_minutes, invalidated_at, compute_ms) "
+    "VALUES ($1, $2, clock_timestamp(), $3::int, NULL, $4::int) "
+    "ON CONFLICT (cache_key) DO UPDATE SET payload = EXCLUDED.payload, computed_at = EXCLUDED.computed_at, "
+    "ttl_minutes = EXCLUDED.ttl_minutes, invalidated_at = NULL, compute_ms = EXCLUDED.compute_ms "
+    "RETURNING to_char(computed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+static const char SQL_TIMEOUTS[] =
+    "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $1, true)";
+static const char SQL_LOCK[] = "SELECT pg_advisory_xact_lock($1::int, hashtext($2))";
+static const sfp_db_stmt ST_READ = {"sfp_page_cache_read", SQL_READ, 1};
+static const sfp_db_stmt ST_UPSERT = {"sfp_page_cache_upsert", SQL_UPSERT, 4};
+static const sfp_db_stmt ST_TIMEOUTS = {"sfp_page_cache_timeouts", SQL_TIMEOUTS, 1};
+static const sfp_db_stmt ST_LOCK = {"sfp_page_cache_lock", SQL_LOCK, 2};
+
+typedef enum { R_HIT, R_MISS, R_ERROR } read_rc;
+
+static const char *sqlstate(const PGresult *r)
+{
+    const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return s ? s : "";
+}
+
+static void log_pg(const char *msg, const char *key, PGconn *pg, const PGresult *r)
+{
+    char e[200];
+    snprintf(e, sizeof e, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(pg));
+    e[strcspn(e, "\n")] = '\0';
+    sfp_log(SFP_WARN, msg, SFP_S("key", key), SFP_S("sqlstate", sqlstate(r)), SFP_S("error", e));
+}
+
+/* Plain statement on pg; returns true on success. */
+static bool exec_ok(PGconn *pg, const char *sql, int *queries)
+{
+    (*queries)++;
+    PGresult *r = PQexec(pg, sql);
+    ExecStatusType s = PQresultStatus(r);
+    PQclear(r);
+    return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+}
+
+static read_rc read_row(sfp_conn *c, const char *key, sfp_page_result *out, int *queries)
+{
+    const char *params[1] = {key};
+    (*queries)++;
+    sfp_err e = {0};
+    PGresult *r = sfp_db_prepared(c, &ST_READ, params, NULL, NULL, 1, SFP_WARN, NULL, &e);
+    if (!r) return R_ERROR;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return R_MISS;
+    }
+    int len = PQgetlength(r, 0, 0);
+    out->len = (size_t)len;
+    out->payload = NULL;
+    if (len > 0) {
+        out->payload = malloc((size_t)len);
+        if (!out->payload) abort();
+        memcpy(out->payload, PQgetvalue(r, 0, 0), (size_t)len);
+    }
+    snprintf(out->computed_at, sizeof out->computed_at, "%.*s", PQgetlength(r, 0, 1), PQgetvalue(r, 0, 1));
+    snprintf(out->cached_at, sizeof out->cached_at, "%s", out->computed_at);
+    char rem[24];
+    snprintf(rem, sizeof rem, "%.*s", PQgetlength(r, 0, 2), PQgetvalue(r, 0, 2));
+    long long v = strtoll(rem, NULL, 10);
+    out->ttl_seconds_remaining = v > INT32_MAX ? INT32_MAX : (int)v;
+    out->cached = true;
+    PQclear(r);
+    return R_HIT;
+}
+
+static void now_rfc3339(char out[40])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char day[24];
+    strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 40, "%.19s.%03dZ", day, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+static int64_t left_ms(int64_t deadline_ms)
+{
+    if (deadline_ms == INT64_MAX) return INT64_MAX;
+    return deadline_ms - sfp_page_cache_mono_ms();
+}
+
+static void count(sfp_page_cache *pc, int64_t *field)
+{
+    pthread_mutex_lock(&pc->mu);
+    (*field)++;
+    pthread_mutex_unlock(&pc->mu);
+}
+
+/* ---------- leader ---------- */
+
+/* Runs the leader protocol on conn. Returns 0 (out filled) or -1 (err). */
+static int lead(sfp_page_cache *pc, sfp_conn *conn, const char *key, int ttl_minutes, bool cache_ok,
+                int64_t deadline_ms, sfp_page_compute_fn compute, void *user, sfp_page_result *out, sfp_err *err)
+{
+    PGconn *pg = sfp_conn_pg(conn);
+    int *q = &out->queries;
+    if (!exec_ok(pg, "BEGIN", q)) {
+        log_pg("page cache: BEGIN failed", key, pg, NULL);
+        return sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable");
+    }
+    int64_t left = left_ms(deadline_ms);
+    if (left != INT64_MAX) {
+        left -= LOCK_MARGIN_MS;
+        if (left < 1) {
+            exec_ok(pg, "ROLLBACK", q);
+            return sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+        }
+        if (left > MAX_TIMEOUT_MS) left = MAX_TIMEOUT_MS;
+        char t[24];
+        snprintf(t, sizeof t, "%lld", (long long)left);
+        const char *p[1] = {t};
+        (*q)++;
+        sfp_err e = {0};
+        PGresult *r = sfp_db_prepared(conn, &ST_TIMEOUTS, p, NULL, NULL, 0, SFP_WARN, NULL, &e);
+        PQclear(r);
+        if (!r) {
+            exec_ok(pg, "ROLLBACK", q);
+            return sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable");
+        }
+    }
+    if (cache_ok) {
+        /* Cross-replica coalescing: wait for any other leader of this key, then re-read. */
+        exec_ok(pg, "SAVEPOINT pc_lock", q);
+        char ns[16];
+        snprintf(ns, sizeof ns, "%d", SFP_PAGE_CACHE_LOCK_NS);
+        const char *p[2] = {ns, key};
+        (*q)++;
+        sfp_err e = {0};
+        char st[6];
+        PGresult *r = sfp_db_prepared(conn, &ST_LOCK, p, NULL, NULL, 0, SFP_WARN, st, &e);
+        if (!r) {
+            /* lock_timeout / statement_timeout were set from our deadline: waiting longer for
+             * another leader is exactly what the caller cannot afford. */
+            if (e.code == GRPC_STATUS_DEADLINE_EXCEEDED) {
+                exec_ok(pg, "ROLLBACK", q);
+                return sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded waiting for the page");
+            }
+            sfp_log(SFP_WARN, "page cache: advisory lock failed; computing without it", SFP_S("key", key),
+                    SFP_S("sqlstate", st));
+            count(pc, &pc->st.errors);
+            if (PQstatus(pg) != CONNECTION_OK)
+                return sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database connection lost");
+            exec_ok(pg, "ROLLBACK TO SAVEPOINT pc_lock", q);
+            cache_ok = false;
+        } else {
+            PQclear(r);
+            read_rc rr = read_row(conn, key, out, q);
+            if (rr == R_HIT) {
+                exec_ok(pg, "COMMIT", q);
+                out->coalesced = true;
+                return 0;
+            }
+            if (rr == R_ERROR) {
+                sfp_log(SFP_WARN, "page cache: re-read failed; computing without the cache", SFP_S("key", key));
+                count(pc, &pc->st.errors);
+                exec_ok(pg, "ROLLBACK TO SAVEPOINT pc_lock", q);
+                cache_ok = false;
+            }
+        }
+    }
+    uint8_t *payload = NULL;
+    size_t len = 0;
+    int ttl_store = ttl_minutes;
+    int64_t t0 = sfp_page_cache_mono_ms();
+    count(pc, &pc->st.computes);
+    if (compute(conn, user, &payload, &len, &ttl_store, err) != 0) {
+        free(payload);
+        count(pc, &pc->st.compute_failures);
+        exec_ok(pg, "ROLLBACK", q);
+        if (!err->code) err->code = GRPC_STATUS_INTERNAL;
+        return -1;
+    }
+    int compute_ms = (int)(sfp_page_cache_mono_ms() - t0);
+    out->payload = payload;
+    out->len = len;
+    out->cached = false;
+    out->cached_at[0] = '\0';
+    now_rfc3339(out->computed_at);
+    if (cache_ok && ttl_store > 0) {
+        exec_ok(pg, "SAVEPOINT pc_write", q);
+        char ttl_s[16], ms_s[16];
+        snprintf(ttl_s, sizeof ttl_s, "%d", ttl_store);
+        snprintf(ms_s, sizeof ms_s, "%d", compute_ms);
+        const char *p[4] = {key, (const char *)payload, ttl_s, ms_s};
+        int lens[4] = {0, (int)len, 0, 0};
+        int fmts[4] = {0, 1, 0, 0};
+        static const uint8_t empty = 0;
+        if (!payload) p[1] = (const char *)&empty;
+        (*q)++;
+        sfp_err e = {0};
+        PGresult *r = sfp_db_prepared(conn, &ST_UPSERT, p, lens, fmts, 0, SFP_WARN, NULL, &e);
+        if (r && PQntuples(r) == 1) {
+            snprintf(out->computed_at, sizeof out->computed_at, "%s", PQgetvalue(r, 0, 0));
+            out->stored = true;
+            out->ttl_seconds_remaining = ttl_store * 60;
+            PQclear(r);
+        } else {
+            sfp_log(SFP_WARN, "page cache: write failed; serving the page uncached", SFP_S("key", key));
+            PQclear(r);
+            count(pc, &pc->st.errors);
+            exec_ok(pg, "ROLLBACK TO SAVEPOINT pc_write", q);
+        }
+    }
+    if (!exec_ok(pg, "COMMIT", q)) {
+        log_pg("page cache: COMMIT failed; serving the page uncached", key, pg, NULL);
+        count(pc, &pc->st.errors);
+        out->stored = false;
+        out->ttl_seconds_remaining = 0;
+    }
+    return 0;
+}
+
+/* Hands the leader's outcome to the flight's waiters (pc->mu not held). */
+static void flight_finish(sfp_page_cache *pc, flight *f, const sfp_page_result *res, bool ok)
+{
+    pthread_mutex_lock(&pc->mu);
+    if (ok) {
+        f->done = true;
+        if (res->len) {
+            f->payload = malloc(res->len);
+            if (!f->payload) abort();
+            memcpy(f->payload, res->payload, res->len);
+        }
+        f->len = res->len;
+        snprintf(f->computed_at, sizeof f->computed_at, "%s", res->computed_at);
+        f->ttl_seconds_remaining = res->ttl_seconds_remaining;
+        f->ttl_deadline_ms = sfp_page_cache_mono_ms() + (int64_t)res->ttl_seconds_remaining * 1000;
+        flight_unlink(pc, f); /* later callers read the row */
+    } else {
+        f->leader_active = false; /* one waiter takes over; the error is not shared */
+    }
+    pthread_cond_broadcast(&pc->cv);
+    flight_unref(pc, f);
+    pthread_mutex_unlock(&pc->mu);
+}
+
+static sfp_conn *acquire(sfp_page_cache *pc, int64_t deadline_ms, sfp_err *err)
+{
+    int64_t left = left_ms(deadline_ms);
+    int t = -1; /* the pool's DB_ACQUIRE_TIMEOUT */
+    if (left != INT64_MAX) {
+        if (left <= 0) {
+            sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+            return NULL;
+        }
+        t = left > MAX_TIMEOUT_MS ? MAX_TIMEOUT_MS : (int)left;
+    }
+    return sfp_pool_acquire(pc->pool, t, err);
+}
+
+/* ttl 0: compute in a transaction of its own, nothing read or written. */
+static int compute_uncached(sfp_page_cache *pc, const char *key, int64_t deadline_ms, sfp_page_compute_fn compute,
+                            void *user, sfp_page_result *out, sfp_err *err)
+{
+    sfp_conn *c = acquire(pc, deadline_ms, err);
+    if (!c) return -1;
+    int rc = lead(pc, c, key, 0, false, deadline_ms, compute, user, out, err);
+    sfp_pool_release(pc->pool, c);
+    return rc;
+}
+
+int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int64_t deadline_ms,
+                       sfp_page_compute_fn compute, void *user, sfp_page_result *out, sfp_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (ttl_minutes <= 0) {
+        count(pc, &pc->st.misses);
+        return compute_uncached(pc, key, deadline_ms, compute, user, out, err);
+    }
+
+    sfp_conn *conn = NULL;
+    bool cache_ok = true;
+    flight *f = NULL;
+    bool leader = false;
+
+    pthread_mutex_lock(&pc->mu);
+    f = flight_find(pc, key);
+    if (f) f->refs++;
+    pthread_mutex_unlock(&pc->mu);
+
+    if (!f) {
+        conn = acquire(pc, deadline_ms, err);
+        if (!conn) return -1;
+        read_rc rr = read_row(conn, key, out, &out->queries);
+        if (rr == R_HIT) {
+            sfp_pool_release(pc->pool, conn);
+            count(pc, &pc->st.hits);
+            return 0;
+        }
+        if (rr == R_ERROR) {
+            sfp_log(SFP_WARN, "page cache: read failed; computing without the cache", SFP_S("key", key));
+            count(pc, &pc->st.errors);
+            cache_ok = false;
+            if (PQstatus(sfp_conn_pg(conn)) != CONNECTION_OK) {
+                sfp_pool_release(pc->pool, conn);
+                conn = NULL; /* re-acquired below if we lead */
+            }
+        }
+        pthread_mutex_lock(&pc->mu);
+        pc->st.misses++;
+        f = flight_find(pc, key);
+        if (f) {
+            f->refs++;
+        } else {
+            f = calloc(1, sizeof *f);
+            if (!f) abort();
+            f->key = strdup(key);
+            f->refs = 1;
+            f->leader_active = true;
+            f->in_list = true;
+            f->next = pc->flights;
+            pc->flights = f;
+            pc->st.in_flight++;
+            leader = true;
+        }
+        pthread_mutex_unlock(&pc->mu);
+        if (!leader && conn) {
+            sfp_pool_release(pc->pool, conn); /* waiters hold no connection */
+            conn = NULL;
+        }
+    } else {
+        count(pc, &pc->st.misses);
+    }
+
+    if (!leader) {
+        /* Waiter: until the flight is done, its leader fails (then one of us leads), or our
+         * own deadline passes. */
+        struct timespec ts = mono_abs(deadline_ms == INT64_MAX ? INT64_MAX / 2 : deadline_ms);
+        pthread_mutex_lock(&pc->mu);
+        for (;;) {
+            if (f->done) {
+                out->len = f->len;
+                if (f->len) {
+                    out->payload = malloc(f->len);
+                    if (!out->payload) abort();
+                    memcpy(out->payload, f->payload, f->len);
+                }
+                snprintf(out->computed_at, sizeof out->computed_at, "%s", f->computed_at);
+                snprintf(out->cached_at, sizeof out->cached_at, "%s", f->computed_at);
+                int64_t rem = (f->ttl_deadline_ms - sfp_page_cache_mono_ms()) / 1000;
+                out->ttl_seconds_remaining = f->ttl_seconds_remaining ? (int)(rem > 0 ? rem : 0) : 0;
+                out->cached = out->coalesced = true;
+                pc->st.coalesced++;
+                flight_unref(pc, f);
+                pthread_mutex_unlock(&pc->mu);
+                return 0;
+            }
+            if (!f->leader_active) {
+                f->leader_active = true; /* promoted: exactly one waiter gets here first */
+                leader = true;
+                break;
+            }
+            if (deadline_ms != INT64_MAX && sfp_page_cache_mono_ms() >= deadline_ms) {
+                flight_unref(pc, f);
+                pthread_mutex_unlock(&pc->mu);
+                return sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded waiting for the page");
+            }
+            int rc = pthread_cond_timedwait(&pc->cv, &pc->mu, &ts);
+            if (rc == ETIMEDOUT && deadline_ms != INT64_MAX && !f->done && f->leader_active) {
+                flight_unref(pc, f);
+                pthread_mutex_unlock(&pc->mu);
+                return sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded waiting for the page");
+            }
+        }
+        pthread_mutex_unlock(&pc->mu);
+    }
+
+    /* Leader (first, or promoted after a failed leader). */
+    if (!conn) {
+        conn = acquire(pc, deadline_ms, err);
+        if (!conn) {
+            flight_finish(pc, f, NULL, false);
+            return -1;
+        }
+    }
+    int rc = lead(pc, conn, key, ttl_minutes, cache_ok, deadline_ms, compute, user, out, err);
+    sfp_pool_release(pc->pool, conn);
+    if (rc == 0 && out->cached) count(pc, &pc->st.coalesced);
+    flight_finish(pc, f, rc == 0 ? out : NULL, rc == 0);
+    return rc;
+}
+
+/* ---------- maintenance ---------- */
+
+long long sfp_page_cache_invalidate(sfp_conn *c, const char *like_pattern, sfp_err *err)
+{
+    const char *p[1] = {like_pattern};
+    PGresult *r = sfp_db_query(c,
+                               "UPDATE page_cache SET invalidated_at = now() "
+                               "WHERE cache_key LIKE $1 AND invalidated_at IS NULL",
+                               1, p, err);
+    if (!r) return -1;
+    long long n = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return n;
+}
+
+long long sfp_page_cache_purge_expired(sfp_conn *c, int grace_minutes, sfp_err *err)
+{
+    char g[16];
+    snprintf(g, sizeof g, "%d", grace_minutes < 0 ? 0 : grace_minutes);
+    const char *p[1] = {g};
+    PGresult *r = sfp_db_query(c,
+                               "DELETE FROM page_cache WHERE "
+                               "(invalidated_at IS NOT NULL AND invalidated_at <= now() - make_interval(mins => $1::int)) "
+                               "OR computed_at + make_interval(mins => ttl_minutes + $1::int) <= now()",
+                               1, p, err);
+    if (!r) return -1;
+    long long n = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return n;
+}
+
+int sfp_page_cache_row_stats(sfp_conn *c, sfp_page_cache_rows *out, sfp_err *err)
+{
+    memset(out, 0, sizeof *out);
+    PGresult *r = sfp_db_query(
+        c,
+        "SELECT count(*) FILTER (WHERE live), count(*) FILTER (WHERE NOT live), "
+        "EXTRACT(EPOCH FROM now() - min(computed_at) FILTER (WHERE live)) / 60.0 "
+        "FROM (SELECT computed_at, invalidated_at IS NULL AND computed_at + make_interval(mins => ttl_minutes) > now() "
+        "AS live FROM page_cache) t",
+        0, NULL, err);
+    if (!r) return -1;
+    out->live = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    out->expired = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    out->has_oldest = !PQgetisnull(r, 0, 2);
+    if (out->has_oldest) out->oldest_live_age_minutes = strtod(PQgetvalue(r, 0, 2), NULL);
+    PQclear(r);
+    return 0;
+}
+
+void sfp_page_cache_get_stats(sfp_page_cache *pc, sfp_page_cache_stats *out)
+{
+    pthread_mutex_lock(&pc->mu);
+    *out = pc->st;
+    pthread_mutex_unlock(&pc->mu);
+}
+
+Sfpermits__V1__PageCacheStats *sfp_page_cache_stats_pb(sfp_page_cache *pc, sfp_arena *a, int acquire_timeout_ms)
+{
+    Sfpermits__V1__PageCacheStats *m = sfp_arena_msg(a, &sfpermits__v1__page_cache_stats__descriptor);
+    sfp_page_cache_stats st;
+    sfp_page_cache_get_stats(pc, &st);
+    m->hits = st.hits;
+    m->misses = st.misses;
+    sfp_err err = {0};
+    sfp_conn *c = pc->pool ? sfp_pool_acquire(pc->pool, acquire_timeout_ms, &err) : NULL;
+    if (c) {
+        sfp_page_cache_rows rows;
+        if (sfp_page_cache_row_stats(c, &rows, &err) == 0) {
+            m->live_rows = rows.live;
+            m->expired_rows = rows.expired;
+            m->has_oldest = rows.has_oldest;
+            m->oldest_entry_age_minutes = rows.oldest_live_age_minutes;
+        }
+        sfp_pool_release(pc->pool, c);
+    }
+    return m;
+}

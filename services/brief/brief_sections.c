@@ -1,0 +1,594 @@
+/* brief_sections.c — see brief_sections.h. Every statement is parameterised: $1 = user_id,
+ * $2 = since (ISO date), $3 = today (ISO date) where used. */
+#include "brief_sections.h"
+
+#include <grpc/status.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "brief_rules.h"
+#include "db_prep.h"
+#include "log.h"
+
+#define TS(x) "to_char((" x ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* The caller's active watches; street names upper-cased once for the address joins. */
+#define W_CTE                                                                                                       \
+    "w AS (SELECT watch_id, watch_type, permit_number, street_number, upper(street_name) AS street_name, block, "  \
+    "lot, neighborhood, coalesce(label, '') AS label FROM watch_items WHERE user_id = $1 AND is_active)"
+/* Permit watches, one row per permit number (lowest watch_id wins the label). */
+#define WP_CTE                                                                                                      \
+    "wp AS (SELECT DISTINCT ON (permit_number) permit_number, coalesce(label, '') AS label FROM watch_items "     \
+    "WHERE user_id = $1 AND is_active AND watch_type = 'permit' AND permit_number IS NOT NULL "                   \
+    "ORDER BY permit_number, watch_id)"
+
+static const char SQL_WATCHES[] = "SELECT count(*) FROM watch_items WHERE user_id = $1 AND is_active";
+
+#define PC_COLS                                                                                                     \
+    "w.watch_id, w.label, pc.change_id, pc.permit_number, pc.change_date, pc.old_status, pc.new_status, "         \
+    "pc.change_type, pc.permit_type, pc.street_number, pc.street_name, pc.neighborhood, pc.block, pc.lot"
+
+/* changes: permit, address, parcel and neighborhood (≤20) watches; dedup (permit, date,
+ * new_status) keeping the most specific watch; newest first, ≤100. */
+static const char SQL_CHANGES[] =
+    "WITH " W_CTE ", m AS ("
+    " SELECT 1 AS ord, 'permit'::text AS wt, " PC_COLS " FROM w JOIN permit_changes pc ON pc.permit_number = w.permit_number"
+    "  WHERE w.watch_type = 'permit' AND pc.change_date >= $2::date AND NOT pc.is_new_permit"
+    " UNION ALL"
+    " SELECT 2, 'address', " PC_COLS " FROM w JOIN permit_changes pc ON pc.street_number = w.street_number"
+    "  AND upper(pc.street_name) = w.street_name"
+    "  WHERE w.watch_type = 'address' AND pc.change_date >= $2::date AND NOT pc.is_new_permit"
+    " UNION ALL"
+    " SELECT 3, 'parcel', " PC_COLS " FROM w JOIN permit_changes pc ON pc.block = w.block AND pc.lot = w.lot"
+    "  WHERE w.watch_type = 'parcel' AND pc.change_date >= $2::date AND NOT pc.is_new_permit"
+    " UNION ALL"
+    " (SELECT 4, 'neighborhood', " PC_COLS " FROM w JOIN permit_changes pc ON pc.neighborhood = w.neighborhood"
+    "  WHERE w.watch_type = 'neighborhood' AND pc.change_date >= $2::date AND NOT pc.is_new_permit"
+    "  ORDER BY pc.change_date DESC, pc.change_id DESC LIMIT 20)"
+    "), d AS (SELECT DISTINCT ON (permit_number, change_date, new_status) * FROM m"
+    " ORDER BY permit_number, change_date, new_status, ord, watch_id)"
+    " SELECT permit_number, change_date::text, old_status, new_status, change_type, permit_type, street_number,"
+    " street_name, neighborhood, block, lot, label, wt FROM d"
+    " ORDER BY change_date DESC, ord, permit_number, change_id DESC LIMIT 100";
+
+/* new_filings: is_new_permit rows at watched addresses, parcels, neighborhoods (≤20). */
+static const char SQL_NEW_FILINGS[] =
+    "WITH " W_CTE ", m AS ("
+    " SELECT 1 AS ord, 'address'::text AS wt, " PC_COLS " FROM w JOIN permit_changes pc ON pc.street_number = w.street_number"
+    "  AND upper(pc.street_name) = w.street_name"
+    "  WHERE w.watch_type = 'address' AND pc.change_date >= $2::date AND pc.is_new_permit"
+    " UNION ALL"
+    " SELECT 2, 'parcel', " PC_COLS " FROM w JOIN permit_changes pc ON pc.block = w.block AND pc.lot = w.lot"
+    "  WHERE w.watch_type = 'parcel' AND pc.change_date >= $2::date AND pc.is_new_permit"
+    " UNION ALL"
+    " (SELECT 3, 'neighborhood', " PC_COLS " FROM w JOIN permit_changes pc ON pc.neighborhood = w.neighborhood"
+    "  WHERE w.watch_type = 'neighborhood' AND pc.change_date >= $2::date AND pc.is_new_permit"
+    "  ORDER BY pc.change_date DESC, pc.change_id DESC LIMIT 20)"
+    "), d AS (SELECT DISTINCT ON (permit_number, change_date) * FROM m ORDER BY permit_number, change_date, ord, watch_id)"
+    " SELECT permit_number, change_date::text, new_status, permit_type, street_number, street_name, neighborhood,"
+    " label, wt FROM d ORDER BY change_date DESC, ord, permit_number LIMIT 50";
+
+#define AC_COLS                                                                                                     \
+    "w.watch_id, w.label, ac.change_id, ac.application_number, ac.change_date, ac.station, ac.plan_checked_by, "  \
+    "ac.new_review_results, ac.hold_description, ac.change_type, ac.department, ac.finish_date, ac.permit_type, " \
+    "ac.street_number, ac.street_name, ac.neighborhood"
+#define LATEST_ADDENDA(app)                                                                                         \
+    "a.application_number = " app " AND a.addenda_number IS NOT DISTINCT FROM (SELECT max(a2.addenda_number) "    \
+    "FROM addenda a2 WHERE a2.application_number = " app ")"
+
+/* plan_reviews: addenda_changes on watched permits (≤50), addresses (≤30), parcels (≤30);
+ * dedup (permit, station, date); routing progress of the permit's latest addenda round,
+ * the station's v1 median label, the most likely next station and v2 p50 estimates. */
+static const char SQL_PLAN_REVIEWS[] =
+    "WITH " W_CTE ", m AS ("
+    " (SELECT 1 AS ord, 'permit'::text AS wt, " AC_COLS " FROM w JOIN addenda_changes ac"
+    "  ON ac.application_number = w.permit_number WHERE w.watch_type = 'permit' AND ac.change_date >= $2::date"
+    "  ORDER BY ac.change_date DESC, ac.change_id DESC LIMIT 50)"
+    " UNION ALL"
+    " (SELECT 2, 'address', " AC_COLS " FROM w JOIN addenda_changes ac ON ac.street_number = w.street_number"
+    "  AND upper(ac.street_name) = w.street_name WHERE w.watch_type = 'address' AND ac.change_date >= $2::date"
+    "  ORDER BY ac.change_date DESC, ac.change_id DESC LIMIT 30)"
+    " UNION ALL"
+    " (SELECT 3, 'parcel', " AC_COLS " FROM w JOIN addenda_changes ac ON ac.block = w.block AND ac.lot = w.lot"
+    "  WHERE w.watch_type = 'parcel' AND ac.change_date >= $2::date"
+    "  ORDER BY ac.change_date DESC, ac.change_id DESC LIMIT 30)"
+    "), d AS (SELECT DISTINCT ON (application_number, station, change_date) * FROM m"
+    " ORDER BY application_number, station, change_date, ord, watch_id),"
+    " apps AS (SELECT DISTINCT application_number FROM d),"
+    " rp AS (SELECT x.application_number, r.total, r.completed FROM apps x CROSS JOIN LATERAL ("
+    "  SELECT count(*) AS total, count(*) FILTER (WHERE coalesce(a.finish_date, '') <> '') AS completed"
+    "  FROM addenda a WHERE " LATEST_ADDENDA("x.application_number") ") r),"
+    " sv AS (SELECT DISTINCT ON (station) station, median_days FROM station_velocity"
+    "  WHERE station IN (SELECT station FROM d) ORDER BY station, baseline_date DESC),"
+    " nx AS (SELECT DISTINCT ON (from_station) from_station, to_station FROM station_transitions"
+    "  WHERE permit_type_bucket = 'all' AND from_station IN (SELECT station FROM d)"
+    "  ORDER BY from_station, probability DESC NULLS LAST, transition_count DESC NULLS LAST, to_station),"
+    " v2 AS (SELECT DISTINCT ON (station) station, p50_days FROM station_velocity_v2"
+    "  WHERE metric_type = 'initial' AND period IN ('current', 'baseline') AND p50_days IS NOT NULL"
+    "  ORDER BY station, (period = 'current') DESC),"
+    " rem AS (SELECT x.application_number, sum(v2.p50_days) AS days FROM apps x"
+    "  JOIN addenda a ON " LATEST_ADDENDA("x.application_number") " AND coalesce(a.finish_date, '') = ''"
+    "  JOIN v2 ON v2.station = a.station GROUP BY x.application_number)"
+    " SELECT d.application_number, d.change_date::text, d.station, d.plan_checked_by, d.new_review_results,"
+    " left(d.hold_description, 120), d.change_type, d.department, d.finish_date, d.permit_type, d.street_number,"
+    " d.street_name, d.neighborhood, d.label, d.wt, rp.total, rp.completed, sv.median_days::float8, nx.to_station,"
+    " v2n.p50_days, rem.days"
+    " FROM d LEFT JOIN rp ON rp.application_number = d.application_number"
+    " LEFT JOIN sv ON sv.station = d.station LEFT JOIN nx ON nx.from_station = d.station"
+    " LEFT JOIN v2 v2n ON v2n.station = nx.to_station LEFT JOIN rem ON rem.application_number = d.application_number"
+    " ORDER BY d.change_date DESC, d.ord, d.application_number, d.station LIMIT 110";
+
+/* inspections on watched permits since `since`, newest first, ≤50. */
+static const char SQL_INSPECTIONS[] =
+    "WITH " WP_CTE " SELECT i.reference_number, i.scheduled_date, i.result, i.inspection_description, i.inspector,"
+    " wp.label FROM wp JOIN inspections i ON i.reference_number = wp.permit_number"
+    " WHERE i.scheduled_date >= $2 ORDER BY i.scheduled_date DESC, i.id DESC LIMIT 50";
+
+/* expiring candidates: watched permits issued and not completed/closed (Table B in C). */
+static const char SQL_EXPIRING[] =
+    "WITH " WP_CTE " SELECT p.permit_number, p.issued_date, p.status, p.permit_type_definition, p.street_number,"
+    " p.street_name, p.neighborhood, wp.label, p.estimated_cost, p.revised_cost"
+    " FROM wp JOIN permits p ON p.permit_number = wp.permit_number"
+    " WHERE coalesce(p.issued_date, '') <> '' AND coalesce(p.completed_date, '') = ''"
+    " AND lower(coalesce(p.status, '')) NOT IN ('complete', 'completed', 'expired', 'cancelled', 'withdrawn')"
+    " ORDER BY p.issued_date, p.permit_number LIMIT 500";
+
+/* property health: every permit at a watched parcel / address plus watched permits (≤500,
+ * newest status first) with inspection counts of the active ones (the severity v1 input),
+ * holds of filed permits, and per-parcel open enforcement and property_health (signals v2). */
+static const char SQL_PROPERTY[] =
+    "WITH " W_CTE ", t0 AS ("
+    " SELECT 3 AS ord, w.watch_id, w.label AS wlabel, p.* FROM w JOIN permits p ON p.permit_number = w.permit_number"
+    "  WHERE w.watch_type = 'permit'"
+    " UNION ALL"
+    " SELECT 2, w.watch_id, w.label, p.* FROM w JOIN permits p ON p.block = w.block AND p.lot = w.lot"
+    "  WHERE w.watch_type = 'parcel'"
+    " UNION ALL"
+    " SELECT 1, w.watch_id, w.label, p.* FROM w JOIN permits p ON p.street_number = w.street_number"
+    "  AND upper(p.street_name) = w.street_name WHERE w.watch_type = 'address'"
+    "), t1 AS (SELECT DISTINCT ON (permit_number) * FROM t0 ORDER BY permit_number, ord, watch_id),"
+    " t AS (SELECT * FROM t1 ORDER BY status_date DESC NULLS LAST, permit_number LIMIT 500),"
+    " pa AS (SELECT DISTINCT block, lot FROM t WHERE block IS NOT NULL AND lot IS NOT NULL),"
+    " enf AS (SELECT pa.block, pa.lot,"
+    "  (SELECT count(*) FROM violations v WHERE v.block = pa.block AND v.lot = pa.lot AND lower(v.status) = 'open') AS nv,"
+    "  (SELECT count(*) FROM complaints c WHERE c.block = pa.block AND c.lot = pa.lot AND lower(c.status) = 'open') AS nc,"
+    "  ph.tier, ph.signal_count, ph.at_risk_count, ph.signals_json::text AS signals"
+    "  FROM pa LEFT JOIN property_health ph ON ph.block_lot = pa.block || '/' || pa.lot)"
+    " SELECT t.permit_number, t.status, t.status_date, t.filed_date, t.issued_date, t.completed_date, t.description,"
+    " t.permit_type_definition, t.estimated_cost, t.revised_cost, t.street_number, t.street_name, t.street_suffix,"
+    " t.block, t.lot, t.neighborhood, t.wlabel, t.ord,"
+    " CASE WHEN lower(coalesce(t.status, '')) IN ('filed', 'approved', 'issued', 'reinstated') THEN"
+    "  (SELECT count(*) FROM inspections i WHERE i.reference_number = t.permit_number) ELSE 0 END," /* severity input */
+    " (SELECT string_agg(DISTINCT a.station, ',') FROM addenda a WHERE lower(coalesce(t.status, '')) IN ('filed', 'plancheck')"
+    "   AND " LATEST_ADDENDA("t.permit_number") " AND coalesce(a.finish_date, '') = ''"
+    "   AND coalesce(btrim(a.hold_description), '') <> ''),"
+    " coalesce(enf.nv, 0), coalesce(enf.nc, 0), enf.tier, coalesce(enf.signal_count, 0), coalesce(enf.at_risk_count, 0),"
+    " enf.signals"
+    " FROM t LEFT JOIN enf ON enf.block = t.block AND enf.lot = t.lot"
+    " ORDER BY t.status_date DESC NULLS LAST, t.permit_number";
+
+/* last_refresh: the latest successful nightly run + permit changes detected in 24 h. */
+static const char SQL_LAST_REFRESH[] =
+    "SELECT " TS("coalesce(completed_at, started_at)") ","
+    " round((EXTRACT(EPOCH FROM now() - coalesce(completed_at, started_at)) / 3600.0)::numeric, 1)::float8,"
+    " was_catchup, inspections_updated,"
+    " (SELECT count(*) FROM permit_changes WHERE detected_at >= now() - interval '24 hours')"
+    " FROM cron_log WHERE job_type = 'nightly' AND status = 'success' ORDER BY started_at DESC LIMIT 1";
+
+/* pipeline_health: the inputs of the four checks in one round trip. */
+static const char SQL_PIPELINE_HEALTH[] =
+    "SELECT (SELECT EXTRACT(EPOCH FROM now() - max(started_at)) / 3600.0 FROM cron_log"
+    "        WHERE job_type = 'nightly' AND status = 'success'),"
+    " (SELECT left(max(data_as_of), 10) FROM addenda),"
+    " (SELECT count(*) FROM cron_log WHERE status = 'running' AND started_at < now() - interval '120 minutes'),"
+    " (SELECT count(*) FROM cron_log WHERE status = 'failed' AND started_at > now() - interval '48 hours')";
+
+/* pipeline_stats: last 5 nightly rows (any status) + 24 h counts over every job type. */
+static const char SQL_PIPELINE_STATS[] =
+    "WITH r AS (SELECT log_id, job_type, status, started_at, completed_at FROM cron_log WHERE job_type = 'nightly'"
+    "  ORDER BY started_at DESC, log_id DESC LIMIT 5),"
+    " c AS (SELECT count(*) FILTER (WHERE status = 'success') AS s, count(*) FILTER (WHERE status = 'failed') AS f,"
+    "  count(*) AS n FROM cron_log WHERE started_at >= now() - interval '24 hours')"
+    " SELECT c.s, c.f, c.n, r.log_id, r.job_type, r.status, " TS("r.started_at") ", " TS("r.completed_at") ","
+    " round(EXTRACT(EPOCH FROM r.completed_at - r.started_at)::numeric, 2)::float8"
+    " FROM c LEFT JOIN r ON true ORDER BY r.started_at DESC NULLS LAST, r.log_id DESC";
+
+/* ---------- helpers ---------- */
+
+typedef struct sec {
+    sfp_conn *c;
+    PGconn *pg;
+    sfp_brief_build_ctx *ctx;
+    Sfpermits__V1__GetBriefResponse *r;
+    sfp_arena *a;
+    bool lost;
+    bool timed_out;
+} sec;
+
+void sfp_brief_format_day(int32_t day, char out[11])
+{
+    /* civil_from_days (H. Hinnant) */
+    int z = day + 719468;
+    int era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int y = (int)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%04d-%02u-%02u", y % 10000, m % 100, d % 100);
+    memcpy(out, buf, 10);
+    out[10] = '\0';
+}
+
+static void warn(sec *s, const char *section, const char *msg)
+{
+    Sfpermits__V1__GetBriefResponse *r = s->r;
+    Sfpermits__V1__BriefWarning *w = sfp_arena_msg(s->a, &sfpermits__v1__brief_warning__descriptor);
+    w->section = (char *)section;
+    w->message = (char *)msg;
+    Sfpermits__V1__BriefWarning **n = sfp_arena_alloc(s->a, (r->n_warnings + 1) * sizeof *n);
+    if (r->n_warnings) memcpy(n, r->warnings, r->n_warnings * sizeof *n);
+    n[r->n_warnings++] = w;
+    r->warnings = n;
+    s->ctx->failed_sections++;
+}
+
+static bool plain(sec *s, const char *sql)
+{
+    s->ctx->statements++;
+    PGresult *r = PQexec(s->pg, sql);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok && PQstatus(s->pg) != CONNECTION_OK) s->lost = true;
+    return ok;
+}
+
+/* One section statement under its own savepoint; NULL (and a warning) when it failed. */
+static PGresult *run(sec *s, const char *section, const char *stmt_name, const char *sql, int n,
+                     const char *const *p)
+{
+    const sfp_db_stmt stmt = {stmt_name, sql, n};
+    if (s->lost) {
+        warn(s, section, "section unavailable: database connection lost");
+        return NULL;
+    }
+    if (!plain(s, "SAVEPOINT brief_section")) {
+        warn(s, section, "section unavailable: database error");
+        return NULL;
+    }
+    s->ctx->statements++;
+    s->ctx->queries++;
+    sfp_err e = {0};
+    PGresult *r = sfp_db_prepared(s->c, &stmt, p, NULL, NULL, 0, SFP_ERROR, NULL, &e);
+    if (r) return r;
+    if (PQstatus(s->pg) != CONNECTION_OK) s->lost = true;
+    else plain(s, "ROLLBACK TO SAVEPOINT brief_section");
+    if (e.code == GRPC_STATUS_DEADLINE_EXCEEDED) s->timed_out = true;
+    sfp_log(SFP_WARN, "brief section failed", SFP_S("section", section), SFP_S("error", e.msg));
+    warn(s, section,
+         e.code == GRPC_STATUS_DEADLINE_EXCEEDED ? "section timed out" : "section unavailable: database error");
+    return NULL;
+}
+
+static char *S(sec *s, const PGresult *r, int i, int j) { return sfp_arena_strdup(s->a, PQgetvalue(r, i, j)); }
+static bool null_at(const PGresult *r, int i, int j) { return PQgetisnull(r, i, j); }
+static double D(const PGresult *r, int i, int j) { return strtod(PQgetvalue(r, i, j), NULL); }
+static long long L(const PGresult *r, int i, int j) { return strtoll(PQgetvalue(r, i, j), NULL, 10); }
+
+#define ALLOC_LIST(s, ptr, n) (ptr) = sfp_arena_alloc((s)->a, ((n) ? (size_t)(n) : 1) * sizeof *(ptr))
+
+/* ---------- sections ---------- */
+
+static int32_t section_watches(sec *s, const char *const *p)
+{
+    PGresult *r = run(s, "summary", "brief_summary", SQL_WATCHES, 1, p);
+    if (!r) return 0;
+    int32_t n = (int32_t)L(r, 0, 0);
+    PQclear(r);
+    return n;
+}
+
+static void section_changes(sec *s, const char *const *p)
+{
+    PGresult *r = run(s, "changes", "brief_changes", SQL_CHANGES, 2, p);
+    if (!r) return;
+    int n = PQntuples(r);
+    ALLOC_LIST(s, s->r->changes, n);
+    for (int i = 0; i < n; i++) {
+        Sfpermits__V1__BriefChange *c = sfp_arena_msg(s->a, &sfpermits__v1__brief_change__descriptor);
+        c->permit_number = S(s, r, i, 0);
+        c->change_date = S(s, r, i, 1);
+        c->old_status = S(s, r, i, 2);
+        c->new_status = S(s, r, i, 3);
+        c->change_type = S(s, r, i, 4);
+        c->permit_type = S(s, r, i, 5);
+        c->street_number = S(s, r, i, 6);
+        c->street_name = S(s, r, i, 7);
+        c->neighborhood = S(s, r, i, 8);
+        c->block = S(s, r, i, 9);
+        c->lot = S(s, r, i, 10);
+        c->label = S(s, r, i, 11);
+        c->watch_type = S(s, r, i, 12);
+        s->r->changes[s->r->n_changes++] = c;
+    }
+    PQclear(r);
+}
+
+static void section_plan_reviews(sec *s, const char *const *p)
+{
+    PGresult *r = run(s, "plan_reviews", "brief_plan_reviews", SQL_PLAN_REVIEWS, 2, p);
+    if (!r) return;
+    int n = PQntuples(r);
+    ALLOC_LIST(s, s->r->plan_reviews, n);
+    for (int i = 0; i < n; i++) {
+        Sfpermits__V1__BriefPlanReview *v = sfp_arena_msg(s->a, &sfpermits__v1__brief_plan_review__descriptor);
+        v->permit_number = S(s, r, i, 0);
+        v->change_date = S(s, r, i, 1);
+        v->station = S(s, r, i, 2);
+        v->reviewer = S(s, r, i, 3);
+        v->result = S(s, r, i, 4);
+        v->notes = S(s, r, i, 5);
+        v->change_type = S(s, r, i, 6);
+        v->department = S(s, r, i, 7);
+        v->finish_date = S(s, r, i, 8);
+        v->permit_type = S(s, r, i, 9);
+        v->street_number = S(s, r, i, 10);
+        v->street_name = S(s, r, i, 11);
+        v->neighborhood = S(s, r, i, 12);
+        v->label = S(s, r, i, 13);
+        v->watch_type = S(s, r, i, 14);
+        long long total = null_at(r, i, 15) ? 0 : L(r, i, 15);
+        long long done = null_at(r, i, 16) ? 0 : L(r, i, 16);
+        if (total > 0) {
+            v->has_routing_completion_pct = true;
+            v->routing_completion_pct = (int32_t)(done * 100 / total);
+            v->routing_total_stations = (int32_t)total;
+            v->routing_completed_stations = (int32_t)done;
+            v->routing_pending_stations = (int32_t)(total - done);
+        }
+        char label[32];
+        sfp_brief_station_label(!null_at(r, i, 17), null_at(r, i, 17) ? 0 : D(r, i, 17), label, sizeof label);
+        v->station_typical_label = sfp_arena_strdup(s->a, label);
+        v->predicted_next = S(s, r, i, 18);
+        if (!null_at(r, i, 19)) {
+            v->has_predicted_next_days = true;
+            v->predicted_next_days = rint(D(r, i, 19) * 10) / 10;
+        }
+        if (!null_at(r, i, 20)) {
+            v->has_predicted_remaining_days = true;
+            v->predicted_remaining_days = rint(D(r, i, 20) * 10) / 10;
+        }
+        s->r->plan_reviews[s->r->n_plan_reviews++] = v;
+    }
+    PQclear(r);
+}
+
+static void section_inspections(sec *s, const char *const *p)
+{
+    PGresult *r = run(s, "inspections", "brief_inspections", SQL_INSPECTIONS, 2, p);
+    if (!r) return;
+    int n = PQntuples(r);
+    ALLOC_LIST(s, s->r->inspections, n);
+    for (int i = 0; i < n; i++) {
+        Sfpermits__V1__BriefInspection *v = sfp_arena_msg(s->a, &sfpermits__v1__brief_inspection__descriptor);
+        v->permit_number = S(s, r, i, 0);
+        v->date = S(s, r, i, 1);
+        v->result = S(s, r, i, 2);
+        v->description = S(s, r, i, 3);
+        v->inspector = S(s, r, i, 4);
+        v->label = S(s, r, i, 5);
+        v->is_pass = sfp_brief_inspection_is_pass(v->result);
+        v->is_fail = sfp_brief_inspection_is_fail(v->result);
+        s->r->inspections[s->r->n_inspections++] = v;
+    }
+    PQclear(r);
+}
+
+static void section_new_filings(sec *s, const char *const *p)
+{
+    PGresult *r = run(s, "new_filings", "brief_new_filings", SQL_NEW_FILINGS, 2, p);
+    if (!r) return;
+    int n = PQntuples(r);
+    ALLOC_LIST(s, s->r->new_filings, n);
+    for (int i = 0; i < n; i++) {
+        Sfpermits__V1__BriefNewFiling *v = sfp_arena_msg(s->a, &sfpermits__v1__brief_new_filing__descriptor);
+        v->permit_number = S(s, r, i, 0);
+        v->change_date = S(s, r, i, 1);
+        v->status = S(s, r, i, 2);
+        v->permit_type = S(s, r, i, 3);
+        v->street_number = S(s, r, i, 4);
+        v->street_name = S(s, r, i, 5);
+        v->neighborhood = S(s, r, i, 6);
+        v->label = S(s, r, i, 7);
+        v->watch_type = S(s, r, i, 8);
+        s->r->new_filings[s->r->n_new_filings++] = v;
+    }
+    PQclear(r);
+}
+
+static int cmp_expiring(const void *pa, const void *pb)
+{
+    const Sfpermits__V1__BriefExpiringPermit *a = *(Sfpermits__V1__BriefExpiringPermit *const *)pa;
+    const Sfpermits__V1__BriefExpiringPermit *b = *(Sfpermits__V1__BriefExpiringPermit *const *)pb;
+    if (a->expires_in != b->expires_in) return a->expires_in < b->expires_in ? -1 : 1;
+    return strcmp(a->permit_number, b->permit_number);
+}
+
+static void section_expiring(sec *s, const char *const *p)
+{
+    PGresult *r = run(s, "expiring", "brief_expiring", SQL_EXPIRING, 1, p);
+    if (!r) return;
+    int n = PQntuples(r);
+    ALLOC_LIST(s, s->r->expiring, n);
+    for (int i = 0; i < n; i++) {
+        int32_t issued = sfp_sev_parse_day(PQgetvalue(r, i, 1));
+        if (issued == SFP_SEV_NO_DATE) continue;
+        int validity = sfp_brief_validity_days(PQgetvalue(r, i, 3), !null_at(r, i, 9), null_at(r, i, 9) ? 0 : D(r, i, 9),
+                                               null_at(r, i, 8) ? 0 : D(r, i, 8));
+        int days = s->ctx->today - issued;
+        int expires_in = validity - days;
+        if (expires_in > SFP_BRIEF_EXPIRING_WARN_DAYS) continue;
+        Sfpermits__V1__BriefExpiringPermit *v =
+            sfp_arena_msg(s->a, &sfpermits__v1__brief_expiring_permit__descriptor);
+        v->permit_number = S(s, r, i, 0);
+        v->issued_date = S(s, r, i, 1);
+        v->status = S(s, r, i, 2);
+        v->permit_type = S(s, r, i, 3);
+        v->street_number = S(s, r, i, 4);
+        v->street_name = S(s, r, i, 5);
+        v->neighborhood = S(s, r, i, 6);
+        v->label = S(s, r, i, 7);
+        v->days_since_issued = days;
+        v->validity_days = validity;
+        v->expires_in = expires_in;
+        v->is_expired = expires_in <= 0;
+        s->r->expiring[s->r->n_expiring++] = v;
+    }
+    qsort(s->r->expiring, s->r->n_expiring, sizeof *s->r->expiring, cmp_expiring);
+    if (s->r->n_expiring > 50) s->r->n_expiring = 50;
+    PQclear(r);
+}
+
+static void section_property(sec *s, const char *const *p)
+{
+    PGresult *r = run(s, "property_health", "brief_property_health", SQL_PROPERTY, 1, p);
+    if (!r) return;
+    int n = PQntuples(r);
+    sfp_brief_permit_row *rows = sfp_arena_alloc(s->a, (n ? (size_t)n : 1) * sizeof *rows);
+    for (int i = 0; i < n; i++) {
+        sfp_brief_permit_row *x = &rows[i];
+        x->permit_number = PQgetvalue(r, i, 0);
+        x->status = PQgetvalue(r, i, 1);
+        x->status_date = PQgetvalue(r, i, 2);
+        x->filed_date = PQgetvalue(r, i, 3);
+        x->issued_date = PQgetvalue(r, i, 4);
+        x->completed_date = PQgetvalue(r, i, 5);
+        x->description = PQgetvalue(r, i, 6);
+        x->permit_type_definition = PQgetvalue(r, i, 7);
+        x->estimated_cost = null_at(r, i, 8) ? 0 : D(r, i, 8);
+        x->has_revised_cost = !null_at(r, i, 9);
+        x->revised_cost = x->has_revised_cost ? D(r, i, 9) : 0;
+        x->street_number = PQgetvalue(r, i, 10);
+        x->street_name = PQgetvalue(r, i, 11);
+        x->street_suffix = PQgetvalue(r, i, 12);
+        x->block = PQgetvalue(r, i, 13);
+        x->lot = PQgetvalue(r, i, 14);
+        x->neighborhood = PQgetvalue(r, i, 15);
+        x->label = PQgetvalue(r, i, 16);
+        x->label_rank = (int)L(r, i, 17);
+        x->inspection_count = (int)L(r, i, 18);
+        x->hold_stations = PQgetvalue(r, i, 19);
+        x->open_violations = (int)L(r, i, 20);
+        x->open_complaints = (int)L(r, i, 21);
+        x->ph_tier = PQgetvalue(r, i, 22);
+        x->ph_signal_count = (int)L(r, i, 23);
+        x->ph_at_risk_count = (int)L(r, i, 24);
+        x->ph_signals_json = PQgetvalue(r, i, 25);
+    }
+    sfp_brief_build_cards(rows, (size_t)n, s->ctx->today, s->a, &s->r->property_health, &s->r->n_property_health);
+    PQclear(r);
+}
+
+static void section_last_refresh(sec *s)
+{
+    PGresult *r = run(s, "last_refresh", "brief_last_refresh", SQL_LAST_REFRESH, 0, NULL);
+    if (!r) return;
+    if (PQntuples(r) == 1) {
+        Sfpermits__V1__BriefLastRefresh *v = sfp_arena_msg(s->a, &sfpermits__v1__brief_last_refresh__descriptor);
+        v->last_success = S(s, r, 0, 0);
+        v->hours_ago = D(r, 0, 1);
+        v->is_stale = v->hours_ago > SFP_BRIEF_STALE_HOURS;
+        v->was_catchup = PQgetvalue(r, 0, 2)[0] == 't';
+        v->has_inspections_updated = !null_at(r, 0, 3);
+        v->inspections_updated = v->has_inspections_updated ? L(r, 0, 3) : 0;
+        v->changes_detected = L(r, 0, 4);
+        s->r->last_refresh = v;
+    }
+    PQclear(r);
+}
+
+static void section_pipeline_health(sec *s)
+{
+    PGresult *r = run(s, "pipeline_health", "brief_pipeline_health", SQL_PIPELINE_HEALTH, 0, NULL);
+    if (!r) {
+        Sfpermits__V1__PipelineHealth *h = sfp_arena_msg(s->a, &sfpermits__v1__pipeline_health__descriptor);
+        h->status = "unknown";
+        h->issues = sfp_arena_alloc(s->a, sizeof *h->issues);
+        h->issues[h->n_issues++] = "pipeline health checks unavailable";
+        s->r->pipeline_health = h;
+        return;
+    }
+    sfp_brief_pipeline_input in = {0};
+    in.has_last_success = !null_at(r, 0, 0);
+    in.hours_since_success = in.has_last_success ? D(r, 0, 0) : 0;
+    in.addenda_as_of_day = sfp_sev_parse_day(PQgetvalue(r, 0, 1));
+    in.has_addenda_as_of = in.addenda_as_of_day != SFP_SEV_NO_DATE;
+    in.stuck_jobs = (long)L(r, 0, 2);
+    in.recent_failures = (long)L(r, 0, 3);
+    s->r->pipeline_health = sfp_brief_pipeline_health(&in, s->ctx->today, s->a);
+    PQclear(r);
+}
+
+static void section_pipeline_stats(sec *s)
+{
+    PGresult *r = run(s, "pipeline_stats", "brief_pipeline_stats", SQL_PIPELINE_STATS, 0, NULL);
+    if (!r) return;
+    int n = PQntuples(r);
+    Sfpermits__V1__PipelineStats *st = sfp_arena_msg(s->a, &sfpermits__v1__pipeline_stats__descriptor);
+    ALLOC_LIST(s, st->recent_jobs, n);
+    for (int i = 0; i < n; i++) {
+        if (i == 0) {
+            st->last_24h_success = L(r, 0, 0);
+            st->last_24h_failed = L(r, 0, 1);
+            st->last_24h_jobs = L(r, 0, 2);
+        }
+        if (null_at(r, i, 3)) continue; /* no nightly rows: the LEFT JOIN's empty side */
+        Sfpermits__V1__PipelineJob *j = sfp_arena_msg(s->a, &sfpermits__v1__pipeline_job__descriptor);
+        j->log_id = L(r, i, 3);
+        j->job_type = S(s, r, i, 4);
+        j->status = S(s, r, i, 5);
+        j->started_at = S(s, r, i, 6);
+        j->completed_at = S(s, r, i, 7);
+        j->has_elapsed_seconds = !null_at(r, i, 8);
+        j->elapsed_seconds = j->has_elapsed_seconds ? D(r, i, 8) : 0;
+        st->recent_jobs[st->n_recent_jobs++] = j;
+    }
+    st->has_avg_duration_seconds = sfp_brief_avg_success_duration(st->recent_jobs, st->n_recent_jobs,
+                                                                   &st->avg_duration_seconds);
+    s->r->pipeline_stats = st;
+    PQclear(r);
+}
+
+int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__GetBriefResponse *r, sfp_arena *a,
+                    sfp_err *err)
+{
+    sec s = {.c = c, .pg = sfp_conn_pg(c), .ctx = ctx, .r = r, .a = a};
+    char uid[16], since[11];
+    snprintf(uid, sizeof uid, "%d", (int)ctx->user_id);
+    sfp_brief_format_day(ctx->today - ctx->lookback_days, since);
+    const char *p[2] = {uid, since};
+    r->lookback_days = ctx->lookback_days;
+    r->since = sfp_arena_strdup(a, since);
+
+    int32_t total_watches = section_watches(&s, p);
+    section_changes(&s, p);
+    section_plan_reviews(&s, p);
+    section_inspections(&s, p);
+    section_new_filings(&s, p);
+    section_expiring(&s, p);
+    section_property(&s, p);
+    section_last_refresh(&s);
+    section_pipeline_health(&s);
+    section_pipeline_stats(&s);
+    sfp_brief_fill_summary(r, total_watches, a);
+
+    ctx->timed_out = s.timed_out;
+    if (s.lost) return sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database connection lost");
+    return 0;
+}

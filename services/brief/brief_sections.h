@@ -1,0 +1,45 @@
+/* brief_sections.h — the SQL side of the brief: one statement per section, watches resolved
+ * set-based (joins on the user's watch_items, never a query per watch), every section bounded
+ * by LIMIT. The whole brief is a constant number of statements whatever the watch count:
+ *
+ *   watches (total) · changes · plan_reviews · inspections · new_filings · expiring ·
+ *   property_health · last_refresh · pipeline_health · pipeline_stats       = 10 queries
+ *
+ * plus one SAVEPOINT per section: a section whose statement fails is rolled back to its
+ * savepoint, degrades to empty (absent for last_refresh / pipeline_stats; pipeline_health
+ * becomes status "unknown") and is named in `warnings`; the other sections still run.
+ *
+ * sfp_brief_build runs on a connection that is inside a transaction (the page cache's) and
+ * fills `r` from arena `a`. It returns 0, or -1 with err (UNAVAILABLE) when the connection was
+ * lost, since then no section can be trusted; whether a timed-out section means the call's
+ * deadline passed is for the caller to judge (ctx->timed_out). */
+#ifndef SFP_BRIEF_SECTIONS_H
+#define SFP_BRIEF_SECTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "db_pool.h"
+#include "sfp_err.h"
+#include "sfpermits/v1/brief.pb-c.h"
+
+#define SFP_BRIEF_SECTION_QUERIES 10
+
+typedef struct sfp_brief_build_ctx {
+    int32_t user_id;
+    int32_t lookback_days; /* clamped */
+    int32_t today;         /* days since 1970-01-01 */
+    int queries;           /* out: data statements run (SFP_BRIEF_SECTION_QUERIES) */
+    int statements;        /* out: all statements incl. savepoints */
+    int failed_sections;   /* out */
+    bool timed_out;        /* out: a section hit its statement timeout */
+} sfp_brief_build_ctx;
+
+int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__GetBriefResponse *r, sfp_arena *a,
+                    sfp_err *err);
+
+/* ISO date of a day number (days since 1970-01-01) into out[11]. */
+void sfp_brief_format_day(int32_t day, char out[11]);
+
+#endif

@@ -1,0 +1,61 @@
+/* sfp-brief — wiring only: env → pool, page cache, BriefService, rpc server. See README.md. */
+#include <stdio.h>
+
+#include "brief_service.h"
+#include "config.h"
+#include "log.h"
+
+static int refuse(const sfp_err *err)
+{
+    sfp_log(SFP_ERROR, "invalid configuration", SFP_S("error", err->msg));
+    fprintf(stderr, "sfp-brief: %s\n", err->msg);
+    return 2;
+}
+
+int main(void)
+{
+    sfp_log_init("brief");
+    sfp_err err = {0};
+    sfp_service_env env;
+    sfp_pool_config pcfg;
+    sfp_brief_config bcfg;
+    if (sfp_service_env_load(&env, SFP_DEFAULT_BRIEF_ADDR, &err) ||
+        sfp_pool_config_from_env(&pcfg, "sfp-brief", &err) || sfp_brief_config_from_env(&bcfg, &err))
+        return refuse(&err);
+
+    sfp_pool *pool = sfp_pool_create(&pcfg, &err);
+    if (!pool) return refuse(&err);
+    sfp_page_cache *cache = sfp_page_cache_new(pool);
+    sfp_brief_auth_cache *auth_cache = bcfg.auth_cache_ms > 0 ? sfp_brief_auth_cache_new(bcfg.auth_cache_ms) : NULL;
+    static sfp_brief_service svc; /* counters are atomics: zero-initialised static storage */
+    svc.pool = pool;
+    svc.cache = cache;
+    svc.auth_cache = auth_cache;
+    svc.cfg = bcfg;
+    sfp_rpc_method methods[2];
+    sfp_brief_service_methods(&svc, methods);
+    static const char *const names[] = {SFP_BRIEF_SERVICE_NAME, NULL};
+    sfp_rpc_server_config scfg = {
+        .service = "brief", .addr = env.listen_addr, .workers = env.workers, .drain_timeout_ms = env.drain_ms,
+        .service_names = names, .ready = sfp_pool_ready_cb, .ready_user = pool,
+        .stats = sfp_brief_service_stats, .stats_user = &svc,
+    };
+    sfp_log(SFP_INFO, "brief config", SFP_I("cache_ttl_minutes", bcfg.cache_ttl_minutes),
+            SFP_I("degraded_ttl_minutes", bcfg.degraded_ttl_minutes),
+            SFP_I("refresh_interval_s", bcfg.refresh_interval_s),
+            SFP_I("statement_timeout_ms", bcfg.statement_timeout_ms), SFP_I("auth_cache_ms", bcfg.auth_cache_ms),
+            SFP_B("service_identity", bcfg.service_secret && *bcfg.service_secret));
+    sfp_rpc_server *srv = sfp_rpc_server_create(&scfg, methods, 2, &err);
+    int rc = 2;
+    if (srv) {
+        sfp_rpc_server_handle_signals(srv);
+        rc = sfp_rpc_server_run(srv);
+        sfp_rpc_server_destroy(srv);
+    } else {
+        refuse(&err);
+    }
+    sfp_page_cache_free(cache);
+    sfp_brief_auth_cache_free(auth_cache);
+    sfp_pool_destroy(pool);
+    return rc;
+}

@@ -1,0 +1,102 @@
+/* cron_rules.h — the cron service's pure rules (no I/O; unit-tested in
+ * tests/unit/test_cron_rules.c): the job catalogue and its advisory-lock keys, the bearer
+ * check, property-health tiers (§3.7), the signal catalogue, percentile_cont (§3.8, the
+ * reference for the SQL), congestion labels, the nightly window (catch-up capped at 30 days),
+ * retry back-off, time budgets and sfp-cronctl's exit codes.
+ *
+ * Ownership: every string returned is static; inputs are borrowed. */
+#ifndef SFP_CRON_RULES_H
+#define SFP_CRON_RULES_H
+
+#include <grpc/status.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- jobs ---- */
+typedef enum {
+    SFP_CRON_JOB_SIGNALS = 1,
+    SFP_CRON_JOB_VELOCITY = 2,
+    SFP_CRON_JOB_COMPUTE_CACHES = 3,
+    SFP_CRON_JOB_NIGHTLY = 4,
+    SFP_CRON_JOB_HEARTBEAT = 5,
+    SFP_CRON_JOB_STATUS = 6, /* not a job: GetStatus (no lock, no secret) */
+} sfp_cron_job;
+
+/* Advisory locks: pg_try_advisory_lock(SFP_CRON_LOCK_NS, job) — the two-int key space, so no
+ * collision with the page cache ('PGCA') or anything using the bigint form. */
+#define SFP_CRON_LOCK_NS 0x5F50
+
+/* cron_log.job_type: "signals", "velocity_refresh", "compute_caches", "nightly", "heartbeat". */
+const char *sfp_cron_job_type(sfp_cron_job j);
+/* CLI / URL name: "signals", "velocity-refresh", "compute-caches", "nightly", "heartbeat",
+ * "status". */
+const char *sfp_cron_job_cli_name(sfp_cron_job j);
+/* CLI / URL name → job; 0 when unknown. */
+sfp_cron_job sfp_cron_job_from_cli(const char *name);
+/* "/sfpermits.v1.CronService/RunSignals", ... */
+const char *sfp_cron_job_rpc_path(sfp_cron_job j);
+
+/* ---- auth ---- */
+/* True iff secret (surrounding blanks ignored) is non-empty and authorization (surrounding
+ * blanks ignored) is exactly "Bearer " + secret. The comparison time does not depend on where
+ * the strings differ (nor on the secret's content). NULL authorization/secret → false. */
+bool sfp_cron_auth_ok(const char *authorization, const char *secret);
+
+/* ---- signals (§3.7) ---- */
+typedef struct sfp_cron_signal_type {
+    const char *type, *severity, *source, *actionable, *description;
+    bool has_detector; /* station_slow: catalogue only */
+} sfp_cron_signal_type;
+/* The 13-entry catalogue (12 detectors + station_slow), in detector order. */
+const sfp_cron_signal_type *sfp_cron_signal_catalog(size_t *n);
+/* hold_comments, hold_stalled_planning, nov, abatement, expired_uninspected, stale_with_activity */
+bool sfp_cron_signal_compounding(const char *type);
+
+/* Tier of a property from its signals (type[i] with severity[i]): ≥ 2 distinct compounding
+ * types at severity at_risk → "high_risk"; else any at_risk → "at_risk"; any behind →
+ * "behind"; any slower → "slower"; else "on_track". */
+const char *sfp_cron_tier(const char *const *types, const char *const *severities, size_t n);
+
+/* ---- velocity (§3.8) ---- */
+#define SFP_CRON_VEL_MIN_SAMPLES 10
+#define SFP_CRON_VEL_MIN_CURRENT 30
+/* percentile_cont over sorted[0..n) (ascending), 0 <= p <= 1, linear interpolation between
+ * the closest ranks, as Postgres computes it. n == 0 → NAN. */
+double sfp_cron_percentile_cont(const double *sorted, size_t n, double p);
+/* Round half away from zero to 1 decimal, as numeric round(x, 1). */
+double sfp_cron_round1(double x);
+
+/* queue < 3 → "normal"; ratio > 1.5 "congested"; > 1.15 "busy"; < 0.7 "clearing"; else
+ * "normal". */
+const char *sfp_cron_congestion_label(long queue, double ratio);
+
+/* ---- nightly ---- */
+#define SFP_CRON_NIGHTLY_MAX_CATCHUP 30
+/* The ingest window in days. override_days > 0: clamped to 1..90, no catch-up. Else: 1 day,
+ * widened to min(days_since_success + 1, 30) (was_catchup) when the last successful run
+ * started more than 1 day ago; no successful run at all → 1 day. */
+int sfp_cron_nightly_lookback(int override_days, bool has_last_success, double days_since_success, bool *catchup);
+/* Delay before retry number `retry` (1-based): base_ms × 2^(retry−1) (2 s, 4 s, 8 s with
+ * base 2000), capped at 60 s; at least retry_after_s × 1000 when the server sent one. */
+int64_t sfp_cron_backoff_ms(int retry, int base_ms, int retry_after_s);
+
+/* ---- time ---- */
+/* Milliseconds a job may run: min(deadline_left_ms − margin_ms, limit_s × 1000); may be
+ * <= 0 (no time). deadline_left_ms INT64_MAX = no deadline. */
+int64_t sfp_cron_budget_ms(int64_t deadline_left_ms, int limit_s, int margin_ms);
+
+/* ---- sfp-cronctl ---- */
+enum {
+    SFP_CRONCTL_OK = 0,          /* job succeeded (or status read) */
+    SFP_CRONCTL_FAILED = 1,      /* job ran and failed (ok=false), or another server error */
+    SFP_CRONCTL_USAGE = 2,       /* bad arguments or configuration: do not retry */
+    SFP_CRONCTL_BUSY = 3,        /* already running (ABORTED) */
+    SFP_CRONCTL_TIMEOUT = 4,     /* DEADLINE_EXCEEDED (client timeout or job limit) */
+    SFP_CRONCTL_UNAVAILABLE = 5, /* service or its database unreachable */
+    SFP_CRONCTL_UNAUTH = 6,      /* wrong or missing CRON_SECRET (UNAUTHENTICATED/PERMISSION_DENIED) */
+};
+/* Exit code of a call that returned `code`, with job_ok the result's ok field (OK only). */
+int sfp_cronctl_exit_code(grpc_status_code code, bool job_ok);
+
+#endif

@@ -1,0 +1,111 @@
+/* cron_service.h — sfpermits.v1.CronService (proto/sfpermits/v1/cron.proto): scheduled data
+ * jobs, safe to trigger twice and from any replica.
+ *
+ *   RunSignals          12 detectors (§3.7) → permit_signals, property_signals, property_health
+ *                       + severity v1 of watched permits → severity_cache; one transaction
+ *                       (cron_signals.c)
+ *   RunVelocityRefresh  station_velocity_v2 current/baseline, station_transitions,
+ *                       station_congestion; one transaction, companions non-fatal
+ *                       (cron_velocity.c)
+ *   RunComputeCaches    brief:{uid}:1 warmed through BriefService for every active user,
+ *                       expired page_cache rows purged (cron_caches.c)
+ *   RunNightly          incremental SODA ingest of permits/inspections/addenda + change
+ *                       feeds, then brief:% invalidated (cron_nightly.c)
+ *   RunHeartbeat        one cron_log row
+ *   GetStatus           the last 20 cron_log rows (no secret)
+ *
+ * Every Run* call (cron_run.c):
+ *   1. metadata `authorization: Bearer <CRON_SECRET>` checked in constant time; an empty or
+ *      unset secret denies everything → UNAUTHENTICATED;
+ *   2. time budget = min(call deadline − 1 s, the job's limit); none left → DEADLINE_EXCEEDED;
+ *   3. pg_try_advisory_lock(SFP_CRON_LOCK_NS, job) on a dedicated (non-pooled) connection, held
+ *      for the run and unlocked explicitly at the end (also on failure; the connection is then
+ *      closed, which would release it anyway) → busy: ABORTED "already running", at once;
+ *      heartbeat takes no lock;
+ *   4. cron_log rows still 'running' after CRON_STUCK_MINUTES are marked failed (only those);
+ *   5. one cron_log row inserted as 'running', updated BY ITS log_id to success/failed with
+ *      completed_at, counts, error_message and the result JSON in `stats`;
+ *   6. success → OK {ok:true, status:"success", elapsed_seconds, log_id, ...stats}; the job
+ *      failed → OK {ok:false, status:"failed", error} (the gateway answers 500); the budget ran
+ *      out → DEADLINE_EXCEEDED (row failed); no database for cron_log → UNAVAILABLE.
+ *
+ * Environment (sfp_cron_config_from_env; errors name the variable):
+ *   CRON_SECRET                 unset/empty → every Run* call is UNAUTHENTICATED
+ *   CRON_STUCK_MINUTES          60     (1..10080) 'running' rows older than this are swept
+ *   CRON_JOB_TIMEOUT_S          300    (1..3600) limit of signals, velocity-refresh, compute-caches
+ *   CRON_NIGHTLY_TIMEOUT_S      480    (1..3600) limit of nightly (the reference's 480 s)
+ *   CRON_CACHES_CONCURRENCY     4      (1..32) parallel brief computations
+ *   CRON_BRIEF_TIMEOUT_MS       30000  (100..300000) per-user GetBrief deadline
+ *   CRON_PURGE_GRACE_MINUTES    0      (0..10080) keep dead page_cache rows this long
+ *   CRON_NIGHTLY_PAGE_SIZE      10000  (1..50000) SODA $limit
+ *   CRON_NIGHTLY_RETRIES        3      (0..10) retries of a failed page
+ *   CRON_NIGHTLY_RETRY_BASE_MS  2000   (0..60000) back-off 2 s, 4 s, 8 s (doubling)
+ *   CRON_WORK_MEM               128MB  work_mem of the jobs' transactions (sorts/hashes over
+ *                                      millions of rows stay in memory)
+ *   POD_NAME / HOSTNAME         cron_log.worker
+ *
+ * Warm-up identity (compute-caches → BriefService/GetBrief): metadata
+ *   authorization: Bearer <CRON_SECRET>, x-sfp-user-id: <user_id>, x-request-id
+ * and GetBriefRequest{lookback_days: 1}; the brief service must treat that pair (secret
+ * compared in constant time, non-empty) as the user — the gateway never forwards
+ * x-sfp-user-id, so HTTP clients cannot use it. The response's `cached` tells a fresh hit
+ * from a computation.
+ *
+ * Ownership: the service borrows pool, soda and brief channel; they must outlive it. */
+#ifndef SFP_CRON_SERVICE_H
+#define SFP_CRON_SERVICE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cron_rules.h"
+#include "db_pool.h"
+#include "rpc.h"
+#include "soda_client.h"
+
+#define SFP_CRON_SERVICE_NAME "sfpermits.v1.CronService"
+#define SFP_CRON_NMETHODS 6
+#define SFP_CRON_STATUS_ROWS 20
+#define SFP_CRON_DEADLINE_MARGIN_MS 1000
+
+typedef struct sfp_cron_config {
+    const char *secret;         /* CRON_SECRET; NULL/"" denies every job */
+    int stuck_minutes;
+    int job_timeout_s;
+    int nightly_timeout_s;
+    int caches_concurrency;
+    int brief_timeout_ms;
+    int purge_grace_minutes;
+    int nightly_page_size;
+    int nightly_retries;
+    int nightly_retry_base_ms;
+    const char *work_mem;       /* CRON_WORK_MEM, e.g. "128MB" */
+    const char *worker;         /* cron_log.worker; NULL = "" */
+    const char *today;          /* tests: "YYYY-MM-DD" as the jobs' today; NULL = current_date */
+} sfp_cron_config;
+
+void sfp_cron_config_defaults(sfp_cron_config *c);
+/* Defaults + environment (strings point into the environment). -1 + err naming the variable. */
+int sfp_cron_config_from_env(sfp_cron_config *c, sfp_err *err);
+
+typedef struct sfp_cron_job_counters {
+    atomic_llong runs, success, failed, busy, unauthenticated, deadline;
+} sfp_cron_job_counters;
+
+typedef struct sfp_cron_service {
+    sfp_pool *pool;              /* borrowed */
+    const char *conninfo;        /* DATABASE_URL, for the advisory-lock connections */
+    sfp_soda *soda;              /* borrowed; NULL → nightly fails ("SODA client not configured") */
+    sfp_rpc_channel *brief;      /* borrowed; NULL → compute-caches fails */
+    sfp_cron_config cfg;
+    sfp_cron_job_counters counters[SFP_CRON_JOB_STATUS + 1]; /* by sfp_cron_job */
+} sfp_cron_service;
+
+/* Fills out[0..SFP_CRON_NMETHODS) with the method table bound to svc; returns the count. */
+size_t sfp_cron_service_methods(sfp_cron_service *svc, sfp_rpc_method *out);
+/* Introspection extras: pool, SODA breaker, per-job counters (cron_<job>_{runs,success,failed,
+ * busy,unauthenticated,deadline}). */
+void sfp_cron_service_stats(struct Sfpermits__V1__ServiceStats *st, sfp_arena *a, void *user);
+
+#endif

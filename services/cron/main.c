@@ -1,0 +1,65 @@
+/* sfp-cron — wiring only: env → pool, SODA client, brief channel, cron service, rpc server.
+ * Environment: cron_service.h (CRON_*), db_pool.h (DATABASE_URL, DB_*), soda_client.h (SODA_*),
+ * config.h (LISTEN_ADDR default 127.0.0.1:50053, RPC_WORKERS, SHUTDOWN_GRACE_MS) and
+ * BRIEF_SVC_ADDR (default 127.0.0.1:50052; "off" = no warm-up target). */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "cron_service.h"
+#include "log.h"
+#include "soda_client.h"
+
+static int refuse(const sfp_err *err)
+{
+    sfp_log(SFP_ERROR, "invalid configuration", SFP_S("error", err->msg));
+    fprintf(stderr, "sfp-cron: %s\n", err->msg);
+    return 2;
+}
+
+int main(void)
+{
+    sfp_log_init("cron");
+    sfp_err err = {0};
+    sfp_service_env env;
+    sfp_pool_config pcfg;
+    sfp_cron_config ccfg;
+    const char *brief_addr = sfp_env_str("BRIEF_SVC_ADDR", SFP_DEFAULT_BRIEF_ADDR);
+    if (sfp_service_env_load(&env, SFP_DEFAULT_CRON_ADDR, &err) ||
+        sfp_pool_config_from_env(&pcfg, "sfp-cron", &err) || sfp_cron_config_from_env(&ccfg, &err) ||
+        (strcmp(brief_addr, "off") && sfp_env_addr("BRIEF_SVC_ADDR", SFP_DEFAULT_BRIEF_ADDR, &brief_addr, &err)))
+        return refuse(&err);
+    if (!ccfg.secret || !*ccfg.secret)
+        sfp_log_msg(SFP_WARN, "CRON_SECRET is empty: every job call will be rejected (GetStatus still works)");
+
+    sfp_soda *soda = sfp_soda_create_from_env(&err);
+    if (!soda) return refuse(&err);
+    sfp_pool *pool = sfp_pool_create(&pcfg, &err);
+    if (!pool) {
+        sfp_soda_destroy(soda);
+        return refuse(&err);
+    }
+    sfp_rpc_channel *brief = strcmp(brief_addr, "off") ? sfp_rpc_channel_create(brief_addr) : NULL;
+    sfp_cron_service svc = {.pool = pool, .conninfo = pcfg.conninfo, .soda = soda, .brief = brief, .cfg = ccfg};
+    sfp_rpc_method methods[SFP_CRON_NMETHODS];
+    size_t nm = sfp_cron_service_methods(&svc, methods);
+    static const char *const names[] = {SFP_CRON_SERVICE_NAME, NULL};
+    sfp_rpc_server_config scfg = {
+        .service = "cron", .addr = env.listen_addr, .workers = env.workers, .drain_timeout_ms = env.drain_ms,
+        .service_names = names, .ready = sfp_pool_ready_cb, .ready_user = pool,
+        .stats = sfp_cron_service_stats, .stats_user = &svc,
+    };
+    sfp_rpc_server *srv = sfp_rpc_server_create(&scfg, methods, nm, &err);
+    int rc = 2;
+    if (srv) {
+        sfp_rpc_server_handle_signals(srv);
+        rc = sfp_rpc_server_run(srv);
+        sfp_rpc_server_destroy(srv);
+    } else {
+        refuse(&err);
+    }
+    sfp_rpc_channel_destroy(brief);
+    sfp_pool_destroy(pool);
+    sfp_soda_destroy(soda);
+    return rc;
+}

@@ -1,0 +1,642 @@
+/* common/page_cache against a real Postgres: counterparts of the reference's
+ * tests/test_page_cache.py (§7.5) — miss computes once, hit has cached flag + timestamp,
+ * 5 reads → 1 compute, independent keys, ttl 0 always computes, the row's own ttl_minutes,
+ * invalidate an exact key / a pattern (only matching keys, real counts), missing keys, payload
+ * round trips (empty, binary, large nested protobuf) — plus stampede protection: 20 concurrent
+ * cold readers → 1 compute, a failed leader hands over to exactly one waiter, waiters honour
+ * their own deadline, two processes' caches (two pools) coalesce through the advisory lock, a
+ * lock held elsewhere is bounded by the deadline, and a broken cache table still serves. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <grpc/status.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "page_cache.h"
+#include "sfpermits/v1/brief.pb-c.h"
+#include "testsupport.h"
+
+static char *g_url;
+
+static sfp_pool *new_pool(int max)
+{
+    sfp_pool_config cfg = {.conninfo = g_url, .min = 1, .max = max, .connect_timeout_s = 5,
+                           .statement_timeout_ms = 20000, .acquire_timeout_ms = 10000, .idle_check_s = 30,
+                           .application_name = "it-page-cache"};
+    sfp_err err = {0};
+    sfp_pool *p = sfp_pool_create(&cfg, &err);
+    assert_non_null(p);
+    return p;
+}
+
+typedef struct job {
+    atomic_int calls;
+    atomic_int fail_left; /* this many calls fail (after sleeping) */
+    int sleep_ms;
+    const uint8_t *data;
+    size_t len;
+    int ttl_override; /* 0 = keep */
+    int generation;   /* appended to data as a byte when data == NULL */
+} job;
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int compute(sfp_conn *c, void *user, uint8_t **payload, size_t *len, int *ttl, sfp_err *err)
+{
+    job *j = user;
+    int n = atomic_fetch_add(&j->calls, 1) + 1;
+    /* the connection is usable inside the cache's transaction */
+    sfp_err e = {0};
+    if (sfp_db_exec(c, "SELECT 1", 0, NULL, &e) != 0) /* no cmocka asserts off the main thread */
+        return sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "connection unusable in compute");
+    if (j->sleep_ms) sleep_ms(j->sleep_ms);
+    if (atomic_load(&j->fail_left) > 0 && atomic_fetch_sub(&j->fail_left, 1) > 0)
+        return sfp_err_set(err, GRPC_STATUS_INTERNAL, "compute failed (test)");
+    if (j->data) {
+        *len = j->len;
+        *payload = j->len ? malloc(j->len) : NULL;
+        if (j->len) memcpy(*payload, j->data, j->len);
+    } else {
+        char buf[32];
+        *len = (size_t)snprintf(buf, sizeof buf, "generation %d", n);
+        *payload = malloc(*len);
+        memcpy(*payload, buf, *len);
+    }
+    if (j->ttl_override) *ttl = j->ttl_override;
+    return 0;
+}
+
+static int64_t in_ms(int ms) { return sfp_page_cache_mono_ms() + ms; }
+
+static void get_ok(sfp_page_cache *pc, const char *key, int ttl, job *j, sfp_page_result *r)
+{
+    sfp_err err = {0};
+    int rc = sfp_page_cache_get(pc, key, ttl, in_ms(10000), compute, j, r, &err);
+    if (rc != 0) fail_msg("get %s: %d %s", key, err.code, err.msg);
+}
+
+static bool payload_is(const sfp_page_result *r, const char *s)
+{
+    return r->len == strlen(s) && memcmp(r->payload, s, r->len) == 0;
+}
+
+static void assert_rfc3339(const char *s)
+{
+    regex_t re;
+    assert_int_equal(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
+                             REG_EXTENDED | REG_NOSUB), 0);
+    int m = regexec(&re, s, 0, NULL, 0);
+    regfree(&re);
+    if (m) fail_msg("not RFC 3339: '%s'", s);
+}
+
+typedef struct fixture {
+    sfp_pool *pool;
+    sfp_page_cache *pc;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->pool = new_pool(24);
+    f->pc = sfp_page_cache_new(f->pool);
+    assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache"), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    sfp_page_cache_free(f->pc);
+    sfp_pool_destroy(f->pool);
+    free(f);
+    return 0;
+}
+
+static long rows(const char *where)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM page_cache WHERE %s", where);
+    return sfp_test_sql_long(g_url, sql);
+}
+
+/* ---------------------------------------------------------------- §7.5 counterparts */
+
+static void test_miss_computes_once_then_hit(void **state)
+{
+    fixture *f = *state;
+    job j = {0};
+    sfp_page_result r;
+    get_ok(f->pc, "test:a", 30, &j, &r);
+    assert_int_equal(atomic_load(&j.calls), 1);
+    assert_false(r.cached);
+    assert_true(r.stored);
+    assert_string_equal(r.cached_at, "");
+    assert_rfc3339(r.computed_at);
+    assert_int_equal(r.ttl_seconds_remaining, 1800);
+    assert_true(payload_is(&r, "generation 1"));
+    char first[40];
+    snprintf(first, sizeof first, "%s", r.computed_at);
+    sfp_page_result_clear(&r);
+    assert_int_equal(rows("cache_key = 'test:a' AND ttl_minutes = 30 AND compute_ms IS NOT NULL"), 1);
+
+    get_ok(f->pc, "test:a", 30, &j, &r);
+    assert_int_equal(atomic_load(&j.calls), 1); /* hit */
+    assert_true(r.cached);
+    assert_false(r.coalesced);
+    assert_string_equal(r.cached_at, first); /* the timestamp of the computation */
+    assert_string_equal(r.computed_at, first);
+    assert_true(r.ttl_seconds_remaining > 1780 && r.ttl_seconds_remaining <= 1800);
+    assert_true(payload_is(&r, "generation 1"));
+    assert_int_equal(r.queries, 1); /* a hit is one statement */
+    sfp_page_result_clear(&r);
+    sfp_page_cache_stats st;
+    sfp_page_cache_get_stats(f->pc, &st);
+    assert_int_equal(st.hits, 1);
+    assert_int_equal(st.misses, 1);
+    assert_int_equal(st.computes, 1);
+}
+
+static void test_five_reads_one_compute(void **state)
+{
+    fixture *f = *state;
+    job j = {0};
+    for (int i = 0; i < 5; i++) {
+        sfp_page_result r;
+        get_ok(f->pc, "test:five", 30, &j, &r);
+        assert_true(payload_is(&r, "generation 1"));
+        assert_true(r.cached == (i > 0));
+        sfp_page_result_clear(&r);
+    }
+    assert_int_equal(atomic_load(&j.calls), 1);
+}
+
+static void test_independent_keys(void **state)
+{
+    fixture *f = *state;
+    job ja = {0}, jb = {0};
+    sfp_page_result r;
+    get_ok(f->pc, "test:k1", 30, &ja, &r);
+    sfp_page_result_clear(&r);
+    get_ok(f->pc, "test:k2", 30, &jb, &r);
+    assert_false(r.cached);
+    sfp_page_result_clear(&r);
+    get_ok(f->pc, "test:k1", 30, &ja, &r);
+    assert_true(r.cached);
+    sfp_page_result_clear(&r);
+    assert_int_equal(atomic_load(&ja.calls), 1);
+    assert_int_equal(atomic_load(&jb.calls), 1);
+}
+
+static void test_ttl_zero_always_computes(void **state)
+{
+    fixture *f = *state;
+    job j = {0};
+    for (int i = 0; i < 3; i++) {
+        sfp_page_result r;
+        get_ok(f->pc, "test:ttl0", 0, &j, &r);
+        assert_false(r.cached);
+        assert_false(r.stored);
+        assert_int_equal(r.ttl_seconds_remaining, 0);
+        sfp_page_result_clear(&r);
+    }
+    assert_int_equal(atomic_load(&j.calls), 3);
+    assert_int_equal(rows("cache_key = 'test:ttl0'"), 0); /* nothing written */
+    /* ttl 300 → computed once */
+    job k = {0};
+    for (int i = 0; i < 3; i++) {
+        sfp_page_result r;
+        get_ok(f->pc, "test:ttl300", 300, &k, &r);
+        sfp_page_result_clear(&r);
+    }
+    assert_int_equal(atomic_load(&k.calls), 1);
+}
+
+/* The row's own ttl_minutes decides (the reference never read or wrote the column). */
+static void test_row_ttl_is_used(void **state)
+{
+    fixture *f = *state;
+    job j = {0};
+    sfp_page_result r;
+    get_ok(f->pc, "test:ttl", 300, &j, &r); /* stored with ttl 300 */
+    sfp_page_result_clear(&r);
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE page_cache SET computed_at = now() - interval '60 minutes' "
+                                         "WHERE cache_key = 'test:ttl'"),
+                     0);
+    get_ok(f->pc, "test:ttl", 30, &j, &r); /* the caller's 30 does not matter: row says 300 */
+    assert_true(r.cached);
+    assert_true(r.ttl_seconds_remaining > 239 * 60 && r.ttl_seconds_remaining <= 240 * 60);
+    sfp_page_result_clear(&r);
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE page_cache SET ttl_minutes = 59 WHERE cache_key = 'test:ttl'"), 0);
+    get_ok(f->pc, "test:ttl", 300, &j, &r); /* 60 min old, ttl 59 → expired */
+    assert_false(r.cached);
+    assert_true(payload_is(&r, "generation 2"));
+    sfp_page_result_clear(&r);
+    assert_int_equal(atomic_load(&j.calls), 2);
+    /* a compute may shorten its own TTL (degraded pages) */
+    job d = {.ttl_override = 1};
+    get_ok(f->pc, "test:short", 30, &d, &r);
+    assert_int_equal(r.ttl_seconds_remaining, 60);
+    sfp_page_result_clear(&r);
+    assert_int_equal(rows("cache_key = 'test:short' AND ttl_minutes = 1"), 1);
+}
+
+static long long invalidate(const char *pattern)
+{
+    sfp_pool *p = new_pool(1);
+    sfp_err err = {0};
+    sfp_conn *c = sfp_pool_acquire(p, 5000, &err);
+    assert_non_null(c);
+    long long n = sfp_page_cache_invalidate(c, pattern, &err);
+    sfp_pool_release(p, c);
+    sfp_pool_destroy(p);
+    return n;
+}
+
+static void test_invalidate_exact_key(void **state)
+{
+    fixture *f = *state;
+    job j = {0};
+    sfp_page_result r;
+    get_ok(f->pc, "test:inv", 30, &j, &r);
+    sfp_page_result_clear(&r);
+    assert_int_equal(invalidate("test:inv"), 1);
+    assert_int_equal(invalidate("test:inv"), 0); /* already invalidated: not counted twice */
+    get_ok(f->pc, "test:inv", 30, &j, &r);
+    assert_false(r.cached);
+    assert_true(payload_is(&r, "generation 2"));
+    sfp_page_result_clear(&r);
+    get_ok(f->pc, "test:inv", 30, &j, &r); /* the recompute cleared invalidated_at */
+    assert_true(r.cached);
+    sfp_page_result_clear(&r);
+    assert_int_equal(atomic_load(&j.calls), 2);
+}
+
+static void test_invalidate_pattern_only_matching(void **state)
+{
+    fixture *f = *state;
+    job u1 = {0}, u2 = {0}, u12 = {0};
+    sfp_page_result r;
+    const char *keys[] = {"brief:1:1", "brief:1:7", "brief:2:1", "brief:12:1"};
+    job *jobs[] = {&u1, &u1, &u2, &u12};
+    for (int i = 0; i < 4; i++) {
+        get_ok(f->pc, keys[i], 30, jobs[i], &r);
+        sfp_page_result_clear(&r);
+    }
+    assert_int_equal(invalidate("brief:1:%"), 2); /* not brief:12:1 */
+    for (int i = 0; i < 4; i++) {
+        get_ok(f->pc, keys[i], 30, jobs[i], &r);
+        assert_true(r.cached == (i >= 2));
+        sfp_page_result_clear(&r);
+    }
+    assert_int_equal(atomic_load(&u1.calls), 4);
+    assert_int_equal(atomic_load(&u2.calls), 1);
+    assert_int_equal(atomic_load(&u12.calls), 1);
+    assert_int_equal(invalidate("brief:%"), 4);
+    assert_int_equal(invalidate("nothing:here"), 0); /* missing keys are fine */
+    assert_int_equal(invalidate("%"), 0);
+}
+
+static void test_payload_round_trips(void **state)
+{
+    fixture *f = *state;
+    /* empty */
+    job e = {.data = (const uint8_t *)"", .len = 0};
+    sfp_page_result r;
+    get_ok(f->pc, "test:empty", 30, &e, &r);
+    assert_int_equal(r.len, 0);
+    sfp_page_result_clear(&r);
+    get_ok(f->pc, "test:empty", 30, &e, &r);
+    assert_true(r.cached);
+    assert_int_equal(r.len, 0);
+    sfp_page_result_clear(&r);
+    /* binary with NULs and high bytes */
+    uint8_t bin[256];
+    for (int i = 0; i < 256; i++) bin[i] = (uint8_t)i;
+    job b = {.data = bin, .len = sizeof bin};
+    get_ok(f->pc, "test:bin", 30, &b, &r);
+    sfp_page_result_clear(&r);
+    get_ok(f->pc, "test:bin", 30, &b, &r);
+    assert_true(r.cached);
+    assert_int_equal(r.len, 256);
+    assert_memory_equal(r.payload, bin, 256);
+    sfp_page_result_clear(&r);
+    /* a large nested protobuf: 100 changes + pipeline stats, unpacked and compared */
+    Sfpermits__V1__GetBriefResponse m = SFPERMITS__V1__GET_BRIEF_RESPONSE__INIT;
+    Sfpermits__V1__BriefChange ch[100], *chp[100];
+    char pn[100][16];
+    for (int i = 0; i < 100; i++) {
+        sfpermits__v1__brief_change__init(&ch[i]);
+        snprintf(pn[i], sizeof pn[i], "2024%08d", i);
+        ch[i].permit_number = pn[i];
+        ch[i].new_status = "issued";
+        ch[i].label = "caf\xc3\xa9 \"quoted\"";
+        chp[i] = &ch[i];
+    }
+    m.changes = chp;
+    m.n_changes = 100;
+    Sfpermits__V1__PipelineStats ps = SFPERMITS__V1__PIPELINE_STATS__INIT;
+    ps.has_avg_duration_seconds = true;
+    ps.avg_duration_seconds = 296.25;
+    m.pipeline_stats = &ps;
+    m.lookback_days = 7;
+    size_t n = protobuf_c_message_get_packed_size(&m.base);
+    uint8_t *buf = malloc(n);
+    protobuf_c_message_pack(&m.base, buf);
+    job p = {.data = buf, .len = n};
+    get_ok(f->pc, "test:pb", 30, &p, &r);
+    sfp_page_result_clear(&r);
+    get_ok(f->pc, "test:pb", 30, &p, &r);
+    assert_true(r.cached);
+    assert_int_equal(r.len, n);
+    assert_memory_equal(r.payload, buf, n);
+    Sfpermits__V1__GetBriefResponse *u =
+        sfpermits__v1__get_brief_response__unpack(NULL, r.len, r.payload);
+    assert_non_null(u);
+    assert_int_equal(u->n_changes, 100);
+    assert_string_equal(u->changes[99]->permit_number, "202400000099");
+    assert_string_equal(u->changes[5]->label, "caf\xc3\xa9 \"quoted\"");
+    assert_true(u->pipeline_stats->avg_duration_seconds == 296.25);
+    sfpermits__v1__get_brief_response__free_unpacked(u, NULL);
+    sfp_page_result_clear(&r);
+    free(buf);
+}
+
+static void test_compute_error_not_cached(void **state)
+{
+    fixture *f = *state;
+    job j = {.fail_left = 1};
+    sfp_page_result r;
+    sfp_err err = {0};
+    assert_int_equal(sfp_page_cache_get(f->pc, "test:err", 30, in_ms(5000), compute, &j, &r, &err), -1);
+    assert_int_equal(err.code, GRPC_STATUS_INTERNAL);
+    assert_int_equal(rows("cache_key = 'test:err'"), 0);
+    get_ok(f->pc, "test:err", 30, &j, &r);
+    assert_false(r.cached);
+    assert_true(payload_is(&r, "generation 2"));
+    sfp_page_result_clear(&r);
+}
+
+/* ---------------------------------------------------------------- stampedes */
+
+typedef struct worker {
+    sfp_page_cache *pc;
+    const char *key;
+    job *j;
+    int deadline_ms;
+    int rc;
+    sfp_err err;
+    sfp_page_result r;
+    int64_t took_ms;
+} worker;
+
+static void *run_worker(void *arg)
+{
+    worker *w = arg;
+    int64_t t0 = sfp_page_cache_mono_ms();
+    w->rc = sfp_page_cache_get(w->pc, w->key, 30, in_ms(w->deadline_ms), compute, w->j, &w->r, &w->err);
+    w->took_ms = sfp_page_cache_mono_ms() - t0;
+    return NULL;
+}
+
+static void test_twenty_concurrent_cold_requests_one_compute(void **state)
+{
+    fixture *f = *state;
+    job j = {.sleep_ms = 300};
+    worker w[20];
+    pthread_t th[20];
+    for (int i = 0; i < 20; i++) {
+        w[i] = (worker){.pc = f->pc, .key = "brief:7:1", .j = &j, .deadline_ms = 10000};
+        pthread_create(&th[i], NULL, run_worker, &w[i]);
+    }
+    int computed = 0;
+    for (int i = 0; i < 20; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].rc, 0);
+        assert_true(payload_is(&w[i].r, "generation 1"));
+        if (!w[i].r.cached) computed++;
+        sfp_page_result_clear(&w[i].r);
+    }
+    assert_int_equal(atomic_load(&j.calls), 1);
+    assert_int_equal(computed, 1);
+    sfp_page_cache_stats st;
+    sfp_page_cache_get_stats(f->pc, &st);
+    assert_int_equal(st.computes, 1);
+    assert_int_equal(st.in_flight, 0);
+    assert_int_equal(st.hits + st.coalesced, 19);
+}
+
+/* The leader fails: the error is not shared and exactly one waiter computes instead. */
+static void test_failed_leader_hands_over_to_one_waiter(void **state)
+{
+    fixture *f = *state;
+    job j = {.sleep_ms = 200, .fail_left = 1};
+    worker w[6];
+    pthread_t th[6];
+    w[0] = (worker){.pc = f->pc, .key = "test:handover", .j = &j, .deadline_ms = 10000};
+    pthread_create(&th[0], NULL, run_worker, &w[0]);
+    sleep_ms(50); /* w[0] leads */
+    for (int i = 1; i < 6; i++) {
+        w[i] = (worker){.pc = f->pc, .key = "test:handover", .j = &j, .deadline_ms = 10000};
+        pthread_create(&th[i], NULL, run_worker, &w[i]);
+    }
+    int ok = 0, computed = 0;
+    for (int i = 0; i < 6; i++) {
+        pthread_join(th[i], NULL);
+        if (w[i].rc == 0) {
+            ok++;
+            assert_true(payload_is(&w[i].r, "generation 2"));
+            if (!w[i].r.cached) computed++;
+        }
+        sfp_page_result_clear(&w[i].r);
+    }
+    assert_int_equal(w[0].rc, -1);
+    assert_int_equal(w[0].err.code, GRPC_STATUS_INTERNAL);
+    assert_int_equal(ok, 5);
+    assert_int_equal(computed, 1);
+    assert_int_equal(atomic_load(&j.calls), 2);
+}
+
+static void test_waiter_gives_up_at_its_own_deadline(void **state)
+{
+    fixture *f = *state;
+    job j = {.sleep_ms = 1200};
+    worker lead = {.pc = f->pc, .key = "test:slow", .j = &j, .deadline_ms = 10000};
+    worker wait = {.pc = f->pc, .key = "test:slow", .j = &j, .deadline_ms = 150};
+    pthread_t a, b;
+    pthread_create(&a, NULL, run_worker, &lead);
+    sleep_ms(50);
+    pthread_create(&b, NULL, run_worker, &wait);
+    pthread_join(b, NULL);
+    assert_int_equal(wait.rc, -1);
+    assert_int_equal(wait.err.code, GRPC_STATUS_DEADLINE_EXCEEDED);
+    assert_true(wait.took_ms < 700);
+    pthread_join(a, NULL);
+    assert_int_equal(lead.rc, 0); /* the leader is not affected */
+    assert_false(lead.r.cached);
+    sfp_page_result_clear(&lead.r);
+    assert_int_equal(atomic_load(&j.calls), 1);
+}
+
+/* Two processes = two caches with their own pools: the advisory lock makes the second wait
+ * for the first and read its row. */
+static void test_cross_process_coalescing(void **state)
+{
+    fixture *f = *state;
+    sfp_pool *pool2 = new_pool(8);
+    sfp_page_cache *pc2 = sfp_page_cache_new(pool2);
+    /* both "processes" have open connections, so their leaders really overlap */
+    sfp_err err = {0};
+    sfp_conn *c1 = sfp_pool_acquire(f->pool, 5000, &err), *c2 = sfp_pool_acquire(pool2, 5000, &err);
+    assert_non_null(c1);
+    assert_non_null(c2);
+    sfp_pool_release(f->pool, c1);
+    sfp_pool_release(pool2, c2);
+    job j = {.sleep_ms = 700};
+    worker w[6];
+    pthread_t th[6];
+    for (int i = 0; i < 6; i++) {
+        w[i] = (worker){.pc = i % 2 ? pc2 : f->pc, .key = "brief:9:7", .j = &j, .deadline_ms = 10000};
+        pthread_create(&th[i], NULL, run_worker, &w[i]);
+    }
+    int computed = 0;
+    for (int i = 0; i < 6; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].rc, 0);
+        assert_true(payload_is(&w[i].r, "generation 1"));
+        if (!w[i].r.cached) computed++;
+        sfp_page_result_clear(&w[i].r);
+    }
+    assert_int_equal(computed, 1);
+    assert_int_equal(atomic_load(&j.calls), 1);
+    sfp_page_cache_stats s1, s2;
+    sfp_page_cache_get_stats(f->pc, &s1);
+    sfp_page_cache_get_stats(pc2, &s2);
+    assert_int_equal(s1.computes + s2.computes, 1);
+    sfp_page_cache_free(pc2);
+    sfp_pool_destroy(pool2);
+}
+
+/* Another replica holds the key's lock (stuck or slow): the wait is bounded by our deadline. */
+static void test_lock_wait_bounded_by_deadline(void **state)
+{
+    fixture *f = *state;
+    PGconn *other = PQconnectdb(g_url);
+    assert_int_equal(PQstatus(other), CONNECTION_OK);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%d, hashtext('test:locked'))", SFP_PAGE_CACHE_LOCK_NS);
+    PGresult *res = PQexec(other, sql);
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    PQclear(res);
+    job j = {0};
+    worker w = {.pc = f->pc, .key = "test:locked", .j = &j, .deadline_ms = 400};
+    run_worker(&w);
+    assert_int_equal(w.rc, -1);
+    assert_int_equal(w.err.code, GRPC_STATUS_DEADLINE_EXCEEDED);
+    assert_true(w.took_ms >= 300 && w.took_ms < 1500);
+    assert_int_equal(atomic_load(&j.calls), 0);
+    PQfinish(other); /* releases the lock */
+    w = (worker){.pc = f->pc, .key = "test:locked", .j = &j, .deadline_ms = 5000};
+    run_worker(&w);
+    assert_int_equal(w.rc, 0);
+    sfp_page_result_clear(&w.r);
+    assert_int_equal(atomic_load(&j.calls), 1);
+}
+
+/* A broken cache never fails the request: the page is computed and served uncached. */
+static void test_cache_table_error_still_served(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(sfp_test_sql(g_url, "ALTER TABLE page_cache RENAME TO page_cache_gone"), 0);
+    job j = {0};
+    sfp_page_result r;
+    for (int i = 0; i < 2; i++) {
+        get_ok(f->pc, "test:broken", 30, &j, &r);
+        assert_false(r.cached);
+        assert_false(r.stored);
+        assert_true(payload_is(&r, i ? "generation 2" : "generation 1"));
+        sfp_page_result_clear(&r);
+    }
+    sfp_page_cache_stats st;
+    sfp_page_cache_get_stats(f->pc, &st);
+    assert_true(st.errors >= 2);
+    assert_int_equal(sfp_test_sql(g_url, "ALTER TABLE page_cache_gone RENAME TO page_cache"), 0);
+    /* write-only failure: the read works, the upsert does not (column made read-only by a check) */
+    assert_int_equal(sfp_test_sql(g_url, "ALTER TABLE page_cache ADD CONSTRAINT no_writes CHECK (cache_key <> 'test:nowrite')"), 0);
+    get_ok(f->pc, "test:nowrite", 30, &j, &r);
+    assert_false(r.cached);
+    assert_false(r.stored);
+    assert_true(payload_is(&r, "generation 3"));
+    sfp_page_result_clear(&r);
+    assert_int_equal(sfp_test_sql(g_url, "ALTER TABLE page_cache DROP CONSTRAINT no_writes"), 0);
+}
+
+static void test_purge_and_row_stats(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(sfp_test_sql(g_url,
+                                  "INSERT INTO page_cache (cache_key, payload, computed_at, ttl_minutes, invalidated_at) VALUES"
+                                  " ('p:live', '\\x01', now() - interval '10 minutes', 30, NULL),"
+                                  " ('p:expired', '\\x01', now() - interval '2 hours', 30, NULL),"
+                                  " ('p:old_expired', '\\x01', now() - interval '3 days', 30, NULL),"
+                                  " ('p:invalidated', '\\x01', now(), 30, now())"),
+                     0);
+    sfp_err err = {0};
+    sfp_conn *c = sfp_pool_acquire(f->pool, 5000, &err);
+    assert_non_null(c);
+    sfp_page_cache_rows rs;
+    assert_int_equal(sfp_page_cache_row_stats(c, &rs, &err), 0);
+    assert_int_equal(rs.live, 1);
+    assert_int_equal(rs.expired, 3);
+    assert_true(rs.has_oldest && rs.oldest_live_age_minutes > 9.9 && rs.oldest_live_age_minutes < 11);
+    assert_int_equal(sfp_page_cache_purge_expired(c, 24 * 60, &err), 1); /* only the 3-day-old one */
+    assert_int_equal(sfp_page_cache_purge_expired(c, 0, &err), 2);
+    assert_int_equal(sfp_page_cache_purge_expired(c, 0, &err), 0);
+    sfp_pool_release(f->pool, c);
+    assert_int_equal(rows("true"), 1);
+    sfp_arena *a = sfp_arena_new();
+    Sfpermits__V1__PageCacheStats *pb = sfp_page_cache_stats_pb(f->pc, a, 2000);
+    assert_int_equal(pb->live_rows, 1);
+    assert_int_equal(pb->expired_rows, 0);
+    sfp_arena_free(a);
+}
+
+int main(void)
+{
+    g_url = sfp_test_migrated_db("it_page_cache");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_miss_computes_once_then_hit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_five_reads_one_compute, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_independent_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ttl_zero_always_computes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_row_ttl_is_used, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalidate_exact_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalidate_pattern_only_matching, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_payload_round_trips, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compute_error_not_cached, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_twenty_concurrent_cold_requests_one_compute, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_leader_hands_over_to_one_waiter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_waiter_gives_up_at_its_own_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cross_process_coalescing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_wait_bounded_by_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_table_error_still_served, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_purge_and_row_stats, setup, teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    free(g_url);
+    return rc;
+}

@@ -1,0 +1,452 @@
+/* Pure rules of the brief (services/brief/brief_rules.h, brief_auth.h) and the gateway's
+ * ?lookback parser: lookback clamp, inspection outcome, Table B, station label, pipeline health
+ * checks, pipeline_stats average, address keys, property-health cards (v2 vs severity v1,
+ * hold / enforcement upgrades, the expired-permit downgrade of §9 item 9), summary counts as
+ * section lengths (§9 item 11), bearer parsing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "brief_auth.h"
+#include "brief_rules.h"
+#include "brief_sections.h"
+#include "handlers.h"
+
+static int32_t T; /* 2026-01-01 */
+
+static void test_lookback(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        int32_t want;
+    } cases[] = {{NULL, 1},   {"", 1},      {"abc", 1},   {"7", 7},     {" 7 ", 7},  {"+7", 7},
+                 {"-3", 1},   {"0", 1},     {"1", 1},     {"90", 90},   {"91", 90},  {"7d", 1},
+                 {"1.5", 1},  {"0x10", 1},  {"99999999999999999999999", 90}, {"030", 30}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int32_t a = sfp_brief_clamp_lookback(sfp_brief_parse_lookback(cases[i].in));
+        int32_t g = gw_brief_lookback(cases[i].in);
+        if (a != cases[i].want || g != cases[i].want)
+            fail_msg("lookback '%s': service %d gateway %d want %d", cases[i].in ? cases[i].in : "(null)", a, g,
+                     cases[i].want);
+    }
+    assert_int_equal(sfp_brief_clamp_lookback(0), 1);
+    assert_int_equal(sfp_brief_clamp_lookback(-100), 1);
+    assert_int_equal(sfp_brief_clamp_lookback(45), 45);
+    assert_int_equal(sfp_brief_clamp_lookback(INT64_MAX), 90);
+}
+
+static void test_inspection_outcome(void **state)
+{
+    (void)state;
+    const char *pass[] = {"PASSED", "passed", "Approved", "OK", "pass"};
+    const char *fail[] = {"FAILED", "DISAPPROVED", "fail", "Not Approved"};
+    const char *neither[] = {"", "CANCELLED", "PARTIAL", "not  approved"};
+    for (size_t i = 0; i < 5; i++) assert_true(sfp_brief_inspection_is_pass(pass[i]) && !sfp_brief_inspection_is_fail(pass[i]));
+    for (size_t i = 0; i < 4; i++) assert_true(sfp_brief_inspection_is_fail(fail[i]) && !sfp_brief_inspection_is_pass(fail[i]));
+    for (size_t i = 0; i < 4; i++)
+        assert_true(!sfp_brief_inspection_is_fail(neither[i]) && !sfp_brief_inspection_is_pass(neither[i]));
+    assert_false(sfp_brief_inspection_is_pass(NULL));
+}
+
+static void test_table_b(void **state)
+{
+    (void)state;
+    assert_int_equal(sfp_brief_validity_days("DEMOLITIONS", true, 9e6, 9e6), 180);
+    assert_int_equal(sfp_brief_validity_days("new construction", true, 3e6, 10), 1440);
+    assert_int_equal(sfp_brief_validity_days("x", true, 0, 200000), 1080); /* revised 0 → estimated */
+    assert_int_equal(sfp_brief_validity_days("x", false, 0, 100001), 1080);
+    assert_int_equal(sfp_brief_validity_days("x", false, 0, 100000), 360);
+    assert_int_equal(sfp_brief_validity_days(NULL, false, 0, 0), 360);
+}
+
+static void test_station_label(void **state)
+{
+    (void)state;
+    char b[32];
+    assert_string_equal(sfp_brief_station_label(false, 0, b, sizeof b), "unknown");
+    assert_string_equal(sfp_brief_station_label(true, 0.5, b, sizeof b), "same day");
+    assert_string_equal(sfp_brief_station_label(true, 3.4, b, sizeof b), "~3 days");
+    assert_string_equal(sfp_brief_station_label(true, 14, b, sizeof b), "~2 weeks");
+    assert_string_equal(sfp_brief_station_label(true, 45, b, sizeof b), "~1.5 months");
+}
+
+static void test_health_mapping(void **state)
+{
+    (void)state;
+    assert_string_equal(sfp_brief_health_for_tier("CRITICAL"), "at_risk");
+    assert_string_equal(sfp_brief_health_for_tier("HIGH"), "behind");
+    assert_string_equal(sfp_brief_health_for_tier("MEDIUM"), "slower");
+    assert_string_equal(sfp_brief_health_for_tier("LOW"), "on_track");
+    assert_string_equal(sfp_brief_health_for_tier("GREEN"), "on_track");
+    assert_true(sfp_brief_health_rank("high_risk") > sfp_brief_health_rank("at_risk"));
+    assert_true(sfp_brief_health_rank("at_risk") > sfp_brief_health_rank("behind"));
+    assert_true(sfp_brief_health_rank("behind") > sfp_brief_health_rank("slower"));
+    assert_true(sfp_brief_health_rank("slower") > sfp_brief_health_rank("on_track"));
+}
+
+static const Sfpermits__V1__PipelineCheck *find_check(const Sfpermits__V1__PipelineHealth *h, const char *name)
+{
+    for (size_t i = 0; i < h->n_checks; i++)
+        if (!strcmp(h->checks[i]->name, name)) return h->checks[i];
+    fail_msg("no check %s", name);
+    return NULL;
+}
+
+static void test_pipeline_health(void **state)
+{
+    (void)state;
+    sfp_arena *a = sfp_arena_new();
+    sfp_brief_pipeline_input in = {.has_last_success = true, .hours_since_success = 6.04, .has_addenda_as_of = true,
+                                   .addenda_as_of_day = T - 1};
+    Sfpermits__V1__PipelineHealth *h = sfp_brief_pipeline_health(&in, T, a);
+    assert_string_equal(h->status, "ok");
+    assert_int_equal(h->n_checks, 4);
+    assert_int_equal(h->n_issues, 0);
+    assert_string_equal(find_check(h, "cron_nightly")->message, "Last successful nightly run was 6.0h ago");
+
+    in.hours_since_success = 30.26;
+    in.addenda_as_of_day = T - 7;
+    in.recent_failures = 1;
+    h = sfp_brief_pipeline_health(&in, T, a);
+    assert_string_equal(h->status, "warn");
+    assert_string_equal(find_check(h, "cron_nightly")->message,
+                        "Last successful nightly run was 30.3h ago (>26.0h threshold)");
+    assert_string_equal(find_check(h, "data_freshness")->message, "Stale data detected: addenda (7d old)");
+    assert_string_equal(find_check(h, "recent_failures")->status, "warn");
+    assert_int_equal(h->n_issues, 3);
+
+    in.hours_since_success = 51;
+    in.recent_failures = 3;
+    in.stuck_jobs = 2;
+    in.has_addenda_as_of = false;
+    h = sfp_brief_pipeline_health(&in, T, a);
+    assert_string_equal(h->status, "critical");
+    assert_string_equal(find_check(h, "cron_nightly")->status, "critical");
+    assert_string_equal(find_check(h, "recent_failures")->status, "critical");
+    assert_string_equal(find_check(h, "stuck_jobs")->message, "2 job(s) stuck in 'running' state for >120min");
+    assert_string_equal(find_check(h, "data_freshness")->message, "Stale data detected: addenda (no data_as_of found)");
+    assert_int_equal(h->n_issues, 4);
+
+    in = (sfp_brief_pipeline_input){.has_addenda_as_of = true, .addenda_as_of_day = T - 5}; /* 5 d is not stale */
+    h = sfp_brief_pipeline_health(&in, T, a);
+    assert_string_equal(find_check(h, "cron_nightly")->status, "critical"); /* never ran */
+    assert_string_equal(find_check(h, "data_freshness")->status, "ok");
+    sfp_arena_free(a);
+}
+
+static Sfpermits__V1__PipelineJob job(const char *status, bool has, double el)
+{
+    Sfpermits__V1__PipelineJob j = SFPERMITS__V1__PIPELINE_JOB__INIT;
+    j.status = (char *)status;
+    j.has_elapsed_seconds = has;
+    j.elapsed_seconds = el;
+    return j;
+}
+
+static void test_pipeline_average(void **state)
+{
+    (void)state;
+    Sfpermits__V1__PipelineJob j[5] = {job("success", true, 252), job("success", true, 395), job("failed", true, 480),
+                                       job("success", true, 241), job("running", false, 0)};
+    Sfpermits__V1__PipelineJob *p[5] = {&j[0], &j[1], &j[2], &j[3], &j[4]};
+    double avg = -1;
+    assert_true(sfp_brief_avg_success_duration(p, 5, &avg));
+    assert_true(fabs(avg - 296.0) < 1e-9);
+    j[0] = job("success", true, 100.123);
+    j[1] = job("success", true, 100.124);
+    assert_true(sfp_brief_avg_success_duration(p, 2, &avg));
+    assert_true(fabs(avg - 100.12) < 1e-9);
+    j[0] = job("success", true, -3); /* clock skew: ignored */
+    j[1] = job("failed", true, 10);
+    assert_false(sfp_brief_avg_success_duration(p, 2, &avg));
+    assert_false(sfp_brief_avg_success_duration(p, 0, &avg));
+}
+
+static void test_address_key_and_title(void **state)
+{
+    (void)state;
+    char k[128], t[128];
+    sfp_brief_address_key("1455", "Market", "st", "3507", "004", k, sizeof k);
+    assert_string_equal(k, "1455 MARKET ST");
+    sfp_brief_address_key("125", "MASON ST", "ST", "0312", "005", k, sizeof k);
+    assert_string_equal(k, "125 MASON ST");
+    sfp_brief_address_key("", "", "", "3512", "001", k, sizeof k);
+    assert_string_equal(k, "3512/001");
+    sfp_brief_address_key(NULL, NULL, NULL, "3512", "001", k, sizeof k);
+    assert_string_equal(k, "3512/001");
+    sfp_brief_title_case("1281 8TH AVE", t, sizeof t);
+    assert_string_equal(t, "1281 8th Ave");
+    sfp_brief_title_case("40 O'FARRELL ST", t, sizeof t);
+    assert_string_equal(t, "40 O'Farrell St");
+}
+
+static void test_bearer(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const char *t = sfp_brief_bearer_token("Bearer demo-token-alice", &n);
+    assert_non_null(t);
+    assert_int_equal(n, strlen("demo-token-alice"));
+    assert_memory_equal(t, "demo-token-alice", n);
+    assert_non_null(sfp_brief_bearer_token("bearer   abc  ", &n));
+    assert_int_equal(n, 3);
+    assert_null(sfp_brief_bearer_token(NULL, &n));
+    assert_null(sfp_brief_bearer_token("", &n));
+    assert_null(sfp_brief_bearer_token("Bearer", &n));
+    assert_null(sfp_brief_bearer_token("Bearer ", &n));
+    assert_null(sfp_brief_bearer_token("Bearerabc", &n));
+    assert_null(sfp_brief_bearer_token("Basic YWxpY2U6eA==", &n));
+    assert_null(sfp_brief_bearer_token("Bearer a b", &n));
+    char big[1100];
+    memcpy(big, "Bearer ", 7);
+    memset(big + 7, 'x', 1025);
+    big[7 + 1025] = '\0';
+    assert_null(sfp_brief_bearer_token(big, &n));
+    big[7 + 1024] = '\0';
+    assert_non_null(sfp_brief_bearer_token(big, &n));
+    char hex[65];
+    assert_int_equal(sfp_brief_sha256_hex("abc", 3, hex), 0);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+/* ---- cards ---- */
+
+static char g_day[8][11];
+
+static const char *day_ago(int slot, int days)
+{
+    sfp_brief_format_day(T - days, g_day[slot]);
+    return g_day[slot];
+}
+
+static sfp_brief_permit_row row(const char *permit, const char *status)
+{
+    sfp_brief_permit_row r = {.permit_number = permit, .status = status, .status_date = "", .filed_date = "",
+                              .issued_date = "", .completed_date = "", .description = "paint",
+                              .permit_type_definition = "otc alterations permit", .street_number = "1455",
+                              .street_name = "MARKET", .street_suffix = "ST", .block = "3507", .lot = "004",
+                              .neighborhood = "South of Market", .label = "", .label_rank = 3, .hold_stations = "",
+                              .ph_tier = "", .ph_signals_json = ""};
+    return r;
+}
+
+static Sfpermits__V1__BriefPropertyHealth *card_at(Sfpermits__V1__BriefPropertyHealth **c, size_t n, const char *addr)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(c[i]->address, addr)) return c[i];
+    fail_msg("no card %s", addr);
+    return NULL;
+}
+
+static void test_cards_grouping_labels_enforcement(void **state)
+{
+    (void)state;
+    sfp_arena *a = sfp_arena_new();
+    sfp_brief_permit_row r[4];
+    r[0] = row("P1", "complete");
+    r[0].status_date = day_ago(0, 3);
+    r[0].label = "permit watch";
+    r[0].open_violations = 2; /* parcel 3507/004: repeated on each of its rows */
+    r[1] = row("P2", "filed");
+    r[1].status_date = day_ago(1, 10);
+    r[1].label = "1455 Market St";
+    r[1].label_rank = 1;
+    r[1].open_violations = 2;
+    r[2] = row("P3", "issued"); /* same address, another lot */
+    r[2].lot = "005";
+    r[2].open_violations = 1;
+    r[2].open_complaints = 1;
+    r[3] = row("P4", "complete"); /* a parcel without address */
+    r[3].street_number = r[3].street_name = r[3].street_suffix = "";
+    r[3].block = "3512";
+    r[3].lot = "001";
+    Sfpermits__V1__BriefPropertyHealth **c;
+    size_t n;
+    sfp_brief_build_cards(r, 4, T, a, &c, &n);
+    assert_int_equal(n, 2);
+    Sfpermits__V1__BriefPropertyHealth *m = card_at(c, n, "1455 Market St");
+    assert_int_equal(m->total_permits, 3);
+    assert_int_equal(m->active_permits, 2);
+    assert_string_equal(m->label, "1455 Market St"); /* the address watch wins over the permit watch */
+    assert_int_equal(m->open_violations, 3);          /* 2 (once for 3507/004) + 1 (3507/005) */
+    assert_int_equal(m->open_complaints, 1);
+    assert_int_equal(m->enforcement_total, 4);
+    assert_string_equal(m->health, "at_risk"); /* open enforcement upgrade */
+    assert_string_equal(m->health_reason, "Open enforcement: 3 violations, 1 complaint");
+    assert_string_equal(m->latest_permit, "P1");
+    assert_string_equal(m->latest_activity, g_day[0]);
+    assert_true(m->has_days_since_activity);
+    assert_int_equal(m->days_since_activity, 3);
+    assert_string_equal(m->search_url, "/?q=1455+MARKET+ST");
+    assert_string_equal(m->health_source, "severity_v1");
+    assert_true(m->has_severity_score);
+    m = card_at(c, n, "3512/001");
+    assert_string_equal(m->health, "on_track");
+    assert_string_equal(m->health_reason, "No active permits");
+    assert_false(m->has_severity_score);
+    assert_false(m->has_days_since_activity);
+    assert_string_equal(c[0]->address, "1455 Market St"); /* worst first */
+    sfp_arena_free(a);
+}
+
+static void test_cards_property_health_v2(void **state)
+{
+    (void)state;
+    sfp_arena *a = sfp_arena_new();
+    sfp_brief_permit_row r[2];
+    r[0] = row("P1", "issued");
+    r[0].ph_tier = "high_risk";
+    r[0].ph_signal_count = 3;
+    r[0].ph_at_risk_count = 1;
+    r[0].ph_signals_json = "[{\"type\":\"nov\",\"severity\":\"at_risk\",\"permit\":\"\",\"detail\":\"Open NOV\"},"
+                           "{\"type\":\"complaint\",\"severity\":\"slower\",\"permit\":null,\"detail\":\"c\"},"
+                           "{\"type\":\"stale_no_activity\",\"severity\":\"slower\",\"permit\":\"P1\"}]";
+    r[1] = row("P9", "issued"); /* another address, no property_health row */
+    r[1].street_number = "146";
+    r[1].street_name = "LAKE";
+    r[1].block = "1386";
+    r[1].lot = "025";
+    Sfpermits__V1__BriefPropertyHealth **c;
+    size_t n;
+    sfp_brief_build_cards(r, 2, T, a, &c, &n);
+    assert_int_equal(n, 2);
+    Sfpermits__V1__BriefPropertyHealth *m = c[0];
+    assert_string_equal(m->address, "1455 Market St");
+    assert_string_equal(m->health, "high_risk");
+    assert_string_equal(m->health_source, "property_health");
+    assert_string_equal(m->health_reason, "3 signals, 1 at-risk");
+    assert_int_equal(m->n_signals, 3);
+    assert_string_equal(m->signals[0]->type, "nov");
+    assert_string_equal(m->signals[1]->permit, "");
+    assert_string_equal(m->signals[2]->detail, "");
+    assert_false(m->has_severity_score);
+    assert_string_equal(c[1]->health_source, "severity_v1");
+    assert_string_equal(c[1]->address, "146 Lake St");
+    sfp_arena_free(a);
+}
+
+static void test_cards_hold_upgrade(void **state)
+{
+    (void)state;
+    sfp_arena *a = sfp_arena_new();
+    sfp_brief_permit_row r = row("P1", "filed");
+    r.hold_stations = "CPB,SFFD,BLDG";
+    Sfpermits__V1__BriefPropertyHealth **c;
+    size_t n;
+    sfp_brief_build_cards(&r, 1, T, a, &c, &n);
+    assert_string_equal(c[0]->health, "at_risk");
+    assert_string_equal(c[0]->health_reason, "Hold at CPB, SFFD");
+    sfp_arena_free(a);
+}
+
+/* §9 item 9: an at_risk that comes from an expired permit becomes behind " (active site)" when
+ * the site had activity within 30 days; decided on the severity result, so it fires. */
+static void test_cards_expired_downgrade(void **state)
+{
+    (void)state;
+    sfp_arena *a = sfp_arena_new();
+    /* new construction, $3M (validity 1440), issued 1500 d ago (expired 60 d), filed 1100 d ago,
+     * 0 inspections: 15 + 18.84 + 20 + 15 + 12 = 80.84 → 81 CRITICAL, top driver expiration. */
+    sfp_brief_permit_row r = row("P1", "issued");
+    r.description = "new construction";
+    r.has_revised_cost = true;
+    r.revised_cost = 3000000;
+    r.issued_date = day_ago(0, 1500);
+    r.filed_date = day_ago(1, 1100);
+    r.status_date = day_ago(2, 5);
+    Sfpermits__V1__BriefPropertyHealth **c;
+    size_t n;
+    sfp_brief_build_cards(&r, 1, T, a, &c, &n);
+    assert_int_equal(c[0]->severity_score, 81);
+    assert_string_equal(c[0]->severity_tier, "CRITICAL");
+    assert_string_equal(c[0]->health, "behind");
+    assert_non_null(strstr(c[0]->health_reason, "Permit expired 60 days ago (active site)"));
+
+    r.status_date = day_ago(2, 40); /* quiet site: stays at_risk */
+    sfp_brief_build_cards(&r, 1, T, a, &c, &n);
+    assert_string_equal(c[0]->health, "at_risk");
+    assert_null(strstr(c[0]->health_reason, "active site"));
+    sfp_arena_free(a);
+}
+
+static void test_cards_bounded(void **state)
+{
+    (void)state;
+    sfp_arena *a = sfp_arena_new();
+    sfp_brief_permit_row r[60];
+    char nums[60][8];
+    for (int i = 0; i < 60; i++) {
+        snprintf(nums[i], sizeof nums[i], "%d", 100 + i);
+        r[i] = row("P", "complete");
+        r[i].street_number = nums[i];
+    }
+    Sfpermits__V1__BriefPropertyHealth **c;
+    size_t n;
+    sfp_brief_build_cards(r, 60, T, a, &c, &n);
+    assert_int_equal(n, SFP_BRIEF_MAX_CARDS);
+    sfp_brief_build_cards(r, 0, T, a, &c, &n);
+    assert_int_equal(n, 0);
+    sfp_arena_free(a);
+}
+
+/* §9 item 11: every *_count is its own section's length. */
+static void test_summary_counts(void **state)
+{
+    (void)state;
+    sfp_arena *a = sfp_arena_new();
+    Sfpermits__V1__GetBriefResponse r = SFPERMITS__V1__GET_BRIEF_RESPONSE__INIT;
+    Sfpermits__V1__BriefPropertyHealth p[3];
+    Sfpermits__V1__BriefPropertyHealth *pp[3] = {&p[0], &p[1], &p[2]};
+    for (int i = 0; i < 3; i++) sfpermits__v1__brief_property_health__init(&p[i]);
+    p[0].health = "high_risk";
+    p[1].health = "at_risk";
+    p[1].enforcement_total = 2;
+    p[2].health = "behind";
+    r.property_health = pp;
+    r.n_property_health = 3;
+    r.n_changes = 7;
+    r.n_plan_reviews = 2;
+    r.n_inspections = 11;
+    r.n_new_filings = 1;
+    r.n_expiring = 4;
+    sfp_brief_fill_summary(&r, 13, a);
+    assert_int_equal(r.summary->total_watches, 13);
+    assert_int_equal(r.summary->total_properties, 3);
+    assert_int_equal(r.summary->changes_count, 7);
+    assert_int_equal(r.summary->plan_reviews_count, 2);
+    assert_int_equal(r.summary->inspections_count, 11);
+    assert_int_equal(r.summary->new_filings_count, 1);
+    assert_int_equal(r.summary->expiring_count, 4);
+    assert_int_equal(r.summary->at_risk_count, 2);
+    assert_int_equal(r.summary->enforcement_count, 1);
+    sfp_arena_free(a);
+}
+
+int main(void)
+{
+    T = sfp_sev_days_from_civil(2026, 1, 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lookback),
+        cmocka_unit_test(test_inspection_outcome),
+        cmocka_unit_test(test_table_b),
+        cmocka_unit_test(test_station_label),
+        cmocka_unit_test(test_health_mapping),
+        cmocka_unit_test(test_pipeline_health),
+        cmocka_unit_test(test_pipeline_average),
+        cmocka_unit_test(test_address_key_and_title),
+        cmocka_unit_test(test_bearer),
+        cmocka_unit_test(test_cards_grouping_labels_enforcement),
+        cmocka_unit_test(test_cards_property_health_v2),
+        cmocka_unit_test(test_cards_hold_upgrade),
+        cmocka_unit_test(test_cards_expired_downgrade),
+        cmocka_unit_test(test_cards_bounded),
+        cmocka_unit_test(test_summary_counts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
