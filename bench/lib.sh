@@ -1,0 +1,56 @@
+# bench/lib.sh — shared helpers for the benchmark scripts (sourced, not run).
+# Starts processes from $build/bin with logs in $tmp, finds their ports from the JSON
+# "listening" line, and cleans everything up on exit.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+tmp=$(mktemp -d /tmp/sfp-bench.XXXXXX)
+pids=()
+bench_cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -n "${BENCH_KEEP_PG:-}" ] || "$root/scripts/pgtmp" stop "$tmp/pg" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap bench_cleanup EXIT
+
+# bench_pg: a throwaway cluster (or $DATABASE_URL when set), migrated.
+bench_pg() {
+  if [ -z "${DATABASE_URL:-}" ]; then
+    DATABASE_URL=$(PGTMP_EPHEMERAL=1 "$root/scripts/pgtmp" start "$tmp/pg")
+  fi
+  export DATABASE_URL
+  "$build/bin/sfp-migrate" >/dev/null
+}
+
+# port_of LOG [MSG]: the port from the first {"msg":"MSG",...,"port":N} line (default listening).
+port_of() {
+  local msg=${2:-listening} p
+  for _ in $(seq 200); do
+    p=$(grep -o "\"msg\":\"$msg\".*\"port\":[0-9]*" "$1" 2>/dev/null | head -1 | grep -o '"port":[0-9]*' | cut -d: -f2 || true)
+    [ -n "$p" ] && { echo "$p"; return; }
+    sleep 0.1
+  done
+  echo "no $msg line in $1" >&2; exit 1
+}
+
+# start NAME BINARY [ENV...]: start in the background, log to $tmp/NAME.log, print its port.
+start() {
+  local name=$1 bin=$2; shift 2
+  env LOG_LEVEL=info "$@" "$build/bin/$bin" 2>"$tmp/$name.log" &
+  pids+=($!)
+  port_of "$tmp/$name.log"
+}
+
+# wrk_line LABEL WRK-ARGS...: one line "LABEL req/s=… p50=… p99=… non2xx=…".
+wrk_line() {
+  local label=$1; shift
+  wrk "$@" --latency >"$tmp/wrk.txt"
+  printf '%-34s req/s=%-10s p50=%-9s p99=%-9s non2xx=%s\n' "$label" \
+    "$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.txt")" \
+    "$(awk '$1=="50%" {print $2}' "$tmp/wrk.txt")" "$(awk '$1=="99%" {print $2}' "$tmp/wrk.txt")" \
+    "$(awk '/Non-2xx/ {print $5}' "$tmp/wrk.txt" | grep . || echo 0)"
+}
+
+machine_line() {
+  echo "# $(date -u +%F) $(nproc) cores $(uname -m), $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | xargs)"
+}

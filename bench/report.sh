@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# bench/report.sh [SECONDS=10] — GET /report/3512/001 (44 permits) through the gateway.
+#   1. warm SODA cache: wrk at 1 and 16 connections (rate limit off), SQL round trips per report
+#   2. cold cache with the SODA test server adding 300 ms per call: median over 20 distinct
+#      parcels of one request each (the 2–3 SODA calls overlap, so ≈ one latency, not three)
+# BENCH_SCALE=full (default) seeds the reference volumes first; BENCH_SCALE=demo for a quick run.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+dur=${1:-10}
+scale=${BENCH_SCALE:-full}
+bench_pg
+t0=$(date +%s.%N)
+"$build/bin/sfp-seed" --scale "$scale" >"$tmp/seed.json"
+seed_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}')
+sp=$(start soda sfp-soda-test-server SODA_TEST_ADDR=127.0.0.1:0)
+rp=$(start report sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=http://127.0.0.1:$sp/resource)
+gp=$(start gateway sfp-gateway GATEWAY_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=127.0.0.1:$rp GATEWAY_REPORT_RATE_LIMIT=0)
+url="http://127.0.0.1:$gp/report/3512/001"
+curl -sf "$url" >"$tmp/report.json"
+permits=$(grep -o '"total_permits":[0-9]*' "$tmp/report.json" | cut -d: -f2)
+queries=$(grep -o '"sql_queries":[0-9]*' "$tmp/report.json" | cut -d: -f2)
+bytes=$(wc -c <"$tmp/report.json")
+machine_line
+echo "# scale=$scale seed=${seed_s}s; /report/3512/001: $permits permits, $queries SQL round trips, $bytes bytes JSON"
+echo "# warm SODA cache, wrk --latency -d${dur}s"
+wrk_line "report c=1" -t1 -c1 -d"${dur}s" "$url"
+wrk_line "report c=16" -t2 -c16 -d"${dur}s" "$url"
+
+echo "# cold SODA cache, test server delay 300 ms per call: one request each to 20 parcels"
+curl -sf -X POST "http://127.0.0.1:$sp/__control?mode=delay&delay_ms=300" >/dev/null
+psql "$DATABASE_URL" -Atc "SELECT block || '/' || lot FROM (SELECT DISTINCT block, lot FROM permits
+  WHERE block <> '3512' ORDER BY block, lot LIMIT 20) p" >"$tmp/parcels"
+: >"$tmp/cold"
+while read -r p; do
+  curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$gp/report/$p" >>"$tmp/cold"
+done <"$tmp/parcels"
+sort -n "$tmp/cold" | awk '{a[NR]=$1} END {printf "%-34s p50=%.0fms min=%.0fms max=%.0fms (n=%d)\n", "report cold, SODA +300ms", a[int((NR+1)/2)]*1000, a[1]*1000, a[NR]*1000, NR}'
