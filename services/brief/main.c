@@ -4,13 +4,7 @@
 #include "brief_service.h"
 #include "config.h"
 #include "log.h"
-
-static int refuse(const sfp_err *err)
-{
-    sfp_log(SFP_ERROR, "invalid configuration", SFP_S("error", err->msg));
-    fprintf(stderr, "sfp-brief: %s\n", err->msg);
-    return 2;
-}
+#include "service_main.h"
 
 int main(void)
 {
@@ -21,10 +15,10 @@ int main(void)
     sfp_brief_config bcfg;
     if (sfp_service_env_load(&env, SFP_DEFAULT_BRIEF_ADDR, &err) ||
         sfp_pool_config_from_env(&pcfg, "sfp-brief", &err) || sfp_brief_config_from_env(&bcfg, &err))
-        return refuse(&err);
+        return sfp_service_refuse("sfp-brief", &err);
 
     sfp_pool *pool = sfp_pool_create(&pcfg, &err);
-    if (!pool) return refuse(&err);
+    if (!pool) return sfp_service_refuse("sfp-brief", &err);
     sfp_page_cache *cache = sfp_page_cache_new(pool);
     sfp_brief_auth_cache *auth_cache = bcfg.auth_cache_ms > 0 ? sfp_brief_auth_cache_new(bcfg.auth_cache_ms) : NULL;
     static sfp_brief_service svc; /* counters are atomics: zero-initialised static storage */
@@ -45,15 +39,7 @@ int main(void)
             SFP_I("refresh_interval_s", bcfg.refresh_interval_s),
             SFP_I("statement_timeout_ms", bcfg.statement_timeout_ms), SFP_I("auth_cache_ms", bcfg.auth_cache_ms),
             SFP_B("service_identity", bcfg.service_secret && *bcfg.service_secret));
-    sfp_rpc_server *srv = sfp_rpc_server_create(&scfg, methods, 2, &err);
-    int rc = 2;
-    if (srv) {
-        sfp_rpc_server_handle_signals(srv);
-        rc = sfp_rpc_server_run(srv);
-        sfp_rpc_server_destroy(srv);
-    } else {
-        refuse(&err);
-    }
+    int rc = sfp_service_serve(&scfg, methods, 2);
     sfp_page_cache_free(cache);
     sfp_brief_auth_cache_free(auth_cache);
     sfp_pool_destroy(pool);

@@ -6,15 +6,7 @@
 #include "config.h"
 #include "health_service.h"
 #include "log.h"
-#include "metrics.h"
-#include "metrics_collectors.h"
-
-static int refuse(const sfp_err *err)
-{
-    sfp_log(SFP_ERROR, "invalid configuration", SFP_S("error", err->msg));
-    fprintf(stderr, "sfp-health: %s\n", err->msg);
-    return 2;
-}
+#include "service_main.h"
 
 int main(void)
 {
@@ -26,7 +18,7 @@ int main(void)
     if (sfp_service_env_load(&env, SFP_DEFAULT_HEALTH_ADDR, &err) ||
         sfp_pool_config_from_env(&pcfg, "sfp-health", &err) ||
         sfp_env_int("HEALTH_PEER_TIMEOUT_MS", 500, 10, 10000, &peer_timeout_ms, &err))
-        return refuse(&err);
+        return sfp_service_refuse("sfp-health", &err);
 
     /* Peers: a *_SVC_ADDR set to "off" is not polled. */
     static const struct { const char *svc, *var, *def; } peer_env[] = {
@@ -39,12 +31,12 @@ int main(void)
     for (size_t i = 0; i < 3; i++) {
         const char *addr = sfp_env_str(peer_env[i].var, peer_env[i].def);
         if (!strcmp(addr, "off")) continue;
-        if (sfp_env_addr(peer_env[i].var, peer_env[i].def, &addr, &err)) return refuse(&err);
+        if (sfp_env_addr(peer_env[i].var, peer_env[i].def, &addr, &err)) return sfp_service_refuse("sfp-health", &err);
         peers[npeers++] = (sfp_health_peer){peer_env[i].svc, addr, NULL};
     }
 
     sfp_pool *pool = sfp_pool_create(&pcfg, &err);
-    if (!pool) return refuse(&err);
+    if (!pool) return sfp_service_refuse("sfp-health", &err);
     for (size_t i = 0; i < npeers; i++) peers[i].ch = sfp_rpc_channel_create(peers[i].addr);
     sfp_health_service svc = {.pool = pool, .peers = peers, .npeers = npeers, .peer_timeout_ms = peer_timeout_ms};
     sfp_rpc_method methods[] = {sfp_health_service_method(&svc)};
@@ -54,18 +46,7 @@ int main(void)
         .service_names = names, .ready = sfp_pool_ready_cb, .ready_user = pool,
         .stats = sfp_health_service_stats, .stats_user = &svc,
     };
-    sfp_rpc_server *srv = sfp_rpc_server_create(&scfg, methods, 1, &err);
-    int rc = 2;
-    sfp_metrics *metrics = srv ? sfp_rpc_server_metrics_start(srv, "health", &err) : NULL;
-    if (srv && metrics) {
-        sfp_rpc_server_handle_signals(srv);
-        rc = sfp_rpc_server_run(srv);
-        sfp_metrics_stop(metrics);
-        sfp_rpc_server_destroy(srv);
-    } else {
-        sfp_rpc_server_destroy(srv);
-        refuse(&err);
-    }
+    int rc = sfp_service_serve(&scfg, methods, 1);
     for (size_t i = 0; i < npeers; i++) sfp_rpc_channel_destroy(peers[i].ch);
     sfp_pool_destroy(pool);
     return rc;

@@ -5,17 +5,9 @@
 
 #include "config.h"
 #include "log.h"
-#include "metrics.h"
-#include "metrics_collectors.h"
+#include "service_main.h"
 #include "report_service.h"
 #include "soda_client.h"
-
-static int refuse(const sfp_err *err)
-{
-    sfp_log(SFP_ERROR, "invalid configuration", SFP_S("error", err->msg));
-    fprintf(stderr, "sfp-report: %s\n", err->msg);
-    return 2;
-}
 
 int main(void)
 {
@@ -26,15 +18,15 @@ int main(void)
     sfp_report_config rcfg;
     if (sfp_service_env_load(&env, SFP_DEFAULT_REPORT_ADDR, &err) ||
         sfp_pool_config_from_env(&pcfg, "sfp-report", &err) || sfp_report_config_from_env(&rcfg, &err))
-        return refuse(&err);
+        return sfp_service_refuse("sfp-report", &err);
     rcfg.acquire_timeout_ms = pcfg.acquire_timeout_ms;
 
     sfp_soda *soda = sfp_soda_create_from_env(&err);
-    if (!soda) return refuse(&err);
+    if (!soda) return sfp_service_refuse("sfp-report", &err);
     sfp_pool *pool = sfp_pool_create(&pcfg, &err);
     if (!pool) {
         sfp_soda_destroy(soda);
-        return refuse(&err);
+        return sfp_service_refuse("sfp-report", &err);
     }
     sfp_report_service svc = {.pool = pool, .soda = sfp_rpt_soda_from_client(soda), .soda_client = soda, .cfg = rcfg};
     sfp_rpc_method methods[] = {sfp_report_service_method(&svc)};
@@ -44,18 +36,7 @@ int main(void)
         .service_names = names, .ready = sfp_pool_ready_cb, .ready_user = pool,
         .stats = sfp_report_service_stats, .stats_user = &svc,
     };
-    sfp_rpc_server *srv = sfp_rpc_server_create(&scfg, methods, 1, &err);
-    int rc = 2;
-    sfp_metrics *metrics = srv ? sfp_rpc_server_metrics_start(srv, "report", &err) : NULL;
-    if (srv && metrics) {
-        sfp_rpc_server_handle_signals(srv);
-        rc = sfp_rpc_server_run(srv);
-        sfp_metrics_stop(metrics);
-        sfp_rpc_server_destroy(srv);
-    } else {
-        sfp_rpc_server_destroy(srv);
-        refuse(&err);
-    }
+    int rc = sfp_service_serve(&scfg, methods, 1);
     sfp_pool_destroy(pool);
     sfp_soda_destroy(soda);
     return rc;
