@@ -152,8 +152,10 @@ sleep 5
 
 rss() { awk -v k="$2:" '$1==k {print $2}' "/proc/$1/status"; } # pid field → kB
 kb2mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k/1024}'; }
-declare -A idle
-for n in gateway report brief cron health; do idle[$n]=$(rss "${pid_of[$n]}" VmRSS); done
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # pid → utime+stime in clock ticks
+declare -A idle cpu0
+for n in gateway report brief cron health; do idle[$n]=$(rss "${pid_of[$n]}" VmRSS); cpu0[$n]=$(cpu "${pid_of[$n]}"); done
+t_load=$(date +%s.%N)
 
 # Load: parcels with the most permits first (heavy reports), demo tokens for the brief.
 psql -qAtX "$DATABASE_URL" -c "SELECT block || '/' || lot FROM permits WHERE block IS NOT NULL AND lot IS NOT NULL
@@ -191,16 +193,20 @@ for job in "nightly --lookback 1" signals velocity-refresh compute-caches heartb
   [ "$k" -gt "$ctl_peak" ] && ctl_peak=$k
 done
 wait $w1 $w2 $w3
+t_load=$(awk -v a="$t_load" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
 sleep 1
 
 echo "# $(date -u +%F) $(nproc) cores; scale=$scale; load: wrk ${secs}s report(-c$conns) + brief(-c$((conns / 2))) + health(-c$((conns / 4))) + cron jobs"
 for f in report brief health; do
-  echo "# wrk $f: $(awk '/Requests\/sec/ {print $2 " req/s"}' "$tmp/wrk-$f.txt"), non-2xx $(awk '/Non-2xx/ {print $5}' "$tmp/wrk-$f.txt")"
+  echo "# wrk $f: $(awk '/requests in/ {print $1 " requests"} /Requests\/sec/ {print "(" $2 " req/s)"}' "$tmp/wrk-$f.txt" | tr '\n' ' ')non-2xx: $(awk '/Non-2xx/ {print $5}' "$tmp/wrk-$f.txt")"
 done
-printf '%-12s %10s %14s %14s\n' process "idle MiB" "after load MiB" "peak MiB"
+hz=$(getconf CLK_TCK)
+printf '%-12s %10s %14s %14s %10s\n' process "idle MiB" "after load MiB" "peak MiB" "CPU s"
 for n in gateway report brief cron health; do
-  printf '%-12s %10s %14s %14s\n' "sfp-$n" "$(kb2mib "${idle[$n]}")" \
-    "$(kb2mib "$(rss "${pid_of[$n]}" VmRSS)")" "$(kb2mib "$(rss "${pid_of[$n]}" VmHWM)")"
+  printf '%-12s %10s %14s %14s %10s\n' "sfp-$n" "$(kb2mib "${idle[$n]}")" \
+    "$(kb2mib "$(rss "${pid_of[$n]}" VmRSS)")" "$(kb2mib "$(rss "${pid_of[$n]}" VmHWM)")" \
+    "$(awk -v a="${cpu0[$n]}" -v b="$(cpu "${pid_of[$n]}")" -v hz="$hz" 'BEGIN {printf "%.1f", (b - a) / hz}')"
 done
-printf '%-12s %10s %14s %14s\n' sfp-cronctl - - "$(kb2mib "$ctl_peak")"
-printf '%-12s %10s %14s %14s\n' sfp-migrate - - "$(kb2mib "$(tail -1 "$tmp/migrate.rss")")"
+printf '%-12s %10s %14s %14s %10s\n' sfp-cronctl - - "$(kb2mib "$ctl_peak")" -
+printf '%-12s %10s %14s %14s %10s\n' sfp-migrate - - "$(kb2mib "$(tail -1 "$tmp/migrate.rss")")" -
+echo "# CPU s: user+system CPU seconds each process used during the load phase (${t_load%.*} s)"

@@ -143,6 +143,30 @@ function stringLiterals(text) {
   return out;
 }
 
+// Top-level comma-separated arguments of a call whose "(" ends just before `start`.
+function splitArgs(text, start) {
+  const args = [];
+  let depth = 0, cur = "";
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < text.length && text[j] !== c) j += text[j] === "\\" ? 2 : 1;
+      cur += text.slice(i, j + 1);
+      i = j;
+      continue;
+    }
+    if (c === "(") depth++;
+    if (c === ")") {
+      if (depth === 0) { args.push(cur.trim()); return args; }
+      depth--;
+    }
+    if (c === "," && depth === 0) { args.push(cur.trim()); cur = ""; continue; }
+    cur += c;
+  }
+  return args;
+}
+
 // First argument of each env-reading call: {literal: "NAME"} | {ident: "X"} | {expr: "..."}.
 function envCallArgs(text) {
   const out = [];
@@ -163,6 +187,7 @@ export class CSources {
     this.root = root;
     this.files = new Map(); // rel path -> {fns, fileScope, pp, code}
     this.macros = new Map(); // NAME -> string value (from #define NAME "value")
+    this.numMacros = new Map(); // NAME -> numeric expression text (from #define NAME 123 / (1 << 4))
     this.byName = new Map(); // fn name -> [{file, fn}]
     for (const d of SCAN_DIRS) {
       for (const p of walk(path.join(root, d), (f) => /\.[ch]$/.test(f))) {
@@ -171,6 +196,8 @@ export class CSources {
         for (const line of pp) {
           const m = line.match(/^#\s*define\s+([A-Za-z_]\w*)\s+"((?:[^"\\]|\\.)*)"\s*$/);
           if (m) this.macros.set(m[1], m[2]);
+          const n = line.match(/^#\s*define\s+([A-Za-z_]\w*)\s+(\(?[-0-9A-Za-z_ *+()<>]+\)?)\s*$/);
+          if (n && /\d/.test(n[2])) this.numMacros.set(n[1], n[2]);
         }
         if (!rel.endsWith(".c")) continue;
         const { fns, fileScope } = splitFunctions(code);
@@ -286,6 +313,65 @@ export class CSources {
     return names;
   }
 
+  // Integer value of a C constant expression (literals with L/U suffixes, + - * << ( ), and
+  // numeric #defines); NaN when it cannot be evaluated.
+  evalInt(expr, depth = 0) {
+    if (depth > 8) return NaN;
+    let e = String(expr).trim();
+    e = e.replace(/\b([A-Za-z_]\w*)\b/g, (id) => {
+      if (this.numMacros.has(id)) return `(${this.evalInt(this.numMacros.get(id), depth + 1)})`;
+      return id;
+    });
+    e = e.replace(/\b(\d+)[uUlL]+\b/g, "$1");
+    if (!/^[-0-9 ()*+<>]+$/.test(e)) return NaN;
+    try {
+      const v = Function(`"use strict"; return (${e});`)();
+      return Number.isFinite(v) ? v : NaN;
+    } catch {
+      return NaN;
+    }
+  }
+
+  // NAME -> {fn, def, min, max} for the typed getters (sfp_env_int/long: bounds; bool; addr; str).
+  envSpecs(bin) {
+    const specs = new Map();
+    const re = /\bsfp_env_(long|int|bool|addr|str)\s*\(/g;
+    for (const { fn } of this.reach(bin).fns) {
+      re.lastIndex = 0;
+      let m;
+      while ((m = re.exec(fn.body))) {
+        const args = splitArgs(fn.body, m.index + m[0].length);
+        if (!args.length) continue;
+        const lit = args[0].match(/^"([^"]*)"$/);
+        const name = lit ? lit[1] : this.macros.get(args[0]);
+        if (!name) continue;
+        const spec = { fn: m[1] };
+        if (m[1] === "int" || m[1] === "long") {
+          spec.def = this.evalInt(args[1]);
+          spec.min = this.evalInt(args[2]);
+          spec.max = this.evalInt(args[3]);
+        } else if (m[1] === "bool") {
+          spec.def = args[1];
+        } else {
+          const d = (args[1] || "").match(/^"([^"]*)"$/);
+          spec.def = d ? d[1] : this.macros.get(args[1]);
+        }
+        specs.set(name, spec);
+      }
+    }
+    return specs;
+  }
+
+  // sfp-cronctl's exit codes: NAME -> value (services/cron/cron_rules.h, SFP_CRONCTL_*).
+  cronctlExitCodes() {
+    const rel = "services/cron/cron_rules.h";
+    const code = stripC(this.read(rel)).code;
+    const codes = new Map([...code.matchAll(/\b(SFP_CRONCTL_\w+)\s*=\s*(\d+)/g)].map((m) => [m[1], +m[2]]));
+    for (const need of ["SFP_CRONCTL_OK", "SFP_CRONCTL_USAGE", "SFP_CRONCTL_UNAUTH"])
+      if (!codes.has(need)) throw new Error(`${rel}: cannot find ${need}`);
+    return codes;
+  }
+
   grpcServer(bin) {
     return this.reachesFunction(bin, "sfp_rpc_server_create");
   }
@@ -356,7 +442,9 @@ export class CSources {
   gatewayRoutes() {
     const rel = "gateway/routes.c";
     const code = stripC(this.read(rel)).code;
-    const routes = [...code.matchAll(/\{\s*GW_M_(\w+)\s*,\s*"([^"]+)"/g)].map((m) => ({ method: m[1], path: m[2] }));
+    const routes = [...code.matchAll(/\{\s*GW_M_(\w+)\s*,\s*"([^"]+)"\s*,\s*(\w+)\s*,\s*(\w+)\s*,\s*([\w ()*+]+?)\s*,/g)].map(
+      (m) => ({ method: m[1], path: m[2], handler: m[3], cls: m[4], timeoutMs: this.evalInt(m[5]) }),
+    );
     if (routes.length === 0) throw new Error(`${rel}: cannot find the route table`);
     return routes;
   }
