@@ -4,6 +4,7 @@
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 tmp=$(mktemp -d /tmp/sfp-bench.XXXXXX)
+chmod 755 "$tmp" # the postgres user must reach $tmp/pg
 pids=()
 bench_cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -19,7 +20,7 @@ bench_pg() {
     DATABASE_URL=$(PGTMP_EPHEMERAL=1 "$root/scripts/pgtmp" start "$tmp/pg")
   fi
   export DATABASE_URL
-  "$build/bin/sfp-migrate" >/dev/null
+  "$build/bin/sfp-migrate" >/dev/null 2>"$tmp/migrate.log"
 }
 
 # port_of LOG [MSG]: the port from the first {"msg":"MSG",...,"port":N} line (default listening).

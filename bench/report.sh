@@ -10,7 +10,7 @@ dur=${1:-10}
 scale=${BENCH_SCALE:-full}
 bench_pg
 t0=$(date +%s.%N)
-"$build/bin/sfp-seed" --scale "$scale" >"$tmp/seed.json"
+"$build/bin/sfp-seed" --scale "$scale" >"$tmp/seed.json" 2>"$tmp/seed.log"
 seed_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}')
 sp=$(start soda sfp-soda-test-server SODA_TEST_ADDR=127.0.0.1:0)
 rp=$(start report sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=http://127.0.0.1:$sp/resource)

@@ -5,14 +5,15 @@
  *                       + severity v1 of watched permits → severity_cache; one transaction
  *                       (cron_signals.c)
  *   RunVelocityRefresh  station_velocity_v2 current/baseline, station_transitions,
- *                       station_congestion; one transaction, companions non-fatal
- *                       (cron_velocity.c)
+ *                       station_congestion: computed concurrently on one snapshot, written in
+ *                       one transaction, companions non-fatal (cron_velocity.c)
  *   RunComputeCaches    brief:{uid}:1 warmed through BriefService for every active user,
  *                       expired page_cache rows purged (cron_caches.c)
  *   RunNightly          incremental SODA ingest of permits/inspections/addenda + change
  *                       feeds, then brief:% invalidated (cron_nightly.c)
  *   RunHeartbeat        one cron_log row
- *   GetStatus           the last 20 cron_log rows (no secret)
+ *   GetStatus           the last 20 cron_log rows, newest first (no secret); UNAVAILABLE when
+ *                       the database cannot be reached
  *
  * Every Run* call (cron_run.c):
  *   1. metadata `authorization: Bearer <CRON_SECRET>` checked in constant time; an empty or
@@ -43,6 +44,12 @@
  *   CRON_WORK_MEM               128MB  work_mem of the jobs' transactions (sorts/hashes over
  *                                      millions of rows stay in memory)
  *   POD_NAME / HOSTNAME         cron_log.worker
+ *
+ * SIGTERM: the server drains (SHUTDOWN_GRACE_MS) and then cancels calls, but a job already
+ * running finishes its current statement sequence (bounded by its time budget); if the pod is
+ * killed first, its cron_log row stays 'running' until the next job sweeps it
+ * (CRON_STUCK_MINUTES) and the advisory lock dies with the connection. Give the cron pods a
+ * terminationGracePeriodSeconds above the job limits.
  *
  * Warm-up identity (compute-caches → BriefService/GetBrief): metadata
  *   authorization: Bearer <CRON_SECRET>, x-sfp-user-id: <user_id>, x-request-id

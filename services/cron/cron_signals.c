@@ -57,7 +57,7 @@ static const detector k_detectors[] = {
      "'Planning review at ' || a.station || ' open since ' || left(a.start_date, 10) "
      "FROM addenda a LEFT JOIN permits p ON p.permit_number = a.application_number "
      "WHERE a.station IN ('PPC', 'CP-ZOC', 'CPB') AND a.finish_date IS NULL "
-     "AND coalesce(a.review_results, '') = '' AND left(a.start_date, 10) < " D(365) " "
+     "AND coalesce(a.review_results, '') = '' AND a.start_date < " D(365) " "
      "ORDER BY a.application_number, a.station, a.start_date"},
     {"hold_stalled",
      "INSERT INTO cron_sig SELECT DISTINCT ON (a.application_number, a.station) 'hold_stalled', "
@@ -65,8 +65,8 @@ static const detector k_detectors[] = {
      "'Review at ' || a.station || ' open since ' || left(a.start_date, 10) "
      "FROM addenda a LEFT JOIN permits p ON p.permit_number = a.application_number "
      "WHERE a.station IS NOT NULL AND a.station NOT IN ('PPC', 'CP-ZOC', 'CPB') AND a.finish_date IS NULL "
-     "AND coalesce(a.review_results, '') = '' AND left(a.start_date, 10) >= " D(365) " "
-     "AND left(a.start_date, 10) < " D(30) " AND left(a.start_date, 10) >= '2020-01-01' "
+     "AND coalesce(a.review_results, '') = '' AND a.start_date >= " D(365) " "
+     "AND a.start_date < " D(30) " AND a.start_date >= '2020-01-01' "
      "ORDER BY a.application_number, a.station, a.start_date"},
     {"nov",
      "INSERT INTO cron_sig SELECT 'nov', NULL, v.block || '/' || v.lot, count(*) || ' open notice(s) of violation' "

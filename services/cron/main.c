@@ -1,21 +1,17 @@
 /* sfp-cron — wiring only: env → pool, SODA client, brief channel, cron service, rpc server.
  * Environment: cron_service.h (CRON_*), db_pool.h (DATABASE_URL, DB_*), soda_client.h (SODA_*),
- * config.h (LISTEN_ADDR default 127.0.0.1:50053, RPC_WORKERS, SHUTDOWN_GRACE_MS) and
- * BRIEF_SVC_ADDR (default 127.0.0.1:50052; "off" = no warm-up target). */
-#include <stdio.h>
+ * config.h (LISTEN_ADDR default 127.0.0.1:50053, RPC_WORKERS, SHUTDOWN_GRACE_MS), METRICS_ADDR
+ * (common/service_main.h) and BRIEF_SVC_ADDR (default 127.0.0.1:50052; "off" = no warm-up
+ * target). */
 #include <string.h>
 
 #include "config.h"
 #include "cron_service.h"
 #include "log.h"
+#include "service_main.h"
 #include "soda_client.h"
 
-static int refuse(const sfp_err *err)
-{
-    sfp_log(SFP_ERROR, "invalid configuration", SFP_S("error", err->msg));
-    fprintf(stderr, "sfp-cron: %s\n", err->msg);
-    return 2;
-}
+static int refuse(const sfp_err *err) { return sfp_service_refuse("sfp-cron", err); }
 
 int main(void)
 {
@@ -40,7 +36,12 @@ int main(void)
         return refuse(&err);
     }
     sfp_rpc_channel *brief = strcmp(brief_addr, "off") ? sfp_rpc_channel_create(brief_addr) : NULL;
-    sfp_cron_service svc = {.pool = pool, .conninfo = pcfg.conninfo, .soda = soda, .brief = brief, .cfg = ccfg};
+    static sfp_cron_service svc; /* counters are atomics: zero-initialised static storage */
+    svc.pool = pool;
+    svc.conninfo = pcfg.conninfo;
+    svc.soda = soda;
+    svc.brief = brief;
+    svc.cfg = ccfg;
     sfp_rpc_method methods[SFP_CRON_NMETHODS];
     size_t nm = sfp_cron_service_methods(&svc, methods);
     static const char *const names[] = {SFP_CRON_SERVICE_NAME, NULL};
@@ -49,15 +50,11 @@ int main(void)
         .service_names = names, .ready = sfp_pool_ready_cb, .ready_user = pool,
         .stats = sfp_cron_service_stats, .stats_user = &svc,
     };
-    sfp_rpc_server *srv = sfp_rpc_server_create(&scfg, methods, nm, &err);
-    int rc = 2;
-    if (srv) {
-        sfp_rpc_server_handle_signals(srv);
-        rc = sfp_rpc_server_run(srv);
-        sfp_rpc_server_destroy(srv);
-    } else {
-        refuse(&err);
-    }
+    sfp_log(SFP_INFO, "cron config", SFP_B("secret_configured", ccfg.secret && *ccfg.secret),
+            SFP_I("stuck_minutes", ccfg.stuck_minutes), SFP_I("job_timeout_s", ccfg.job_timeout_s),
+            SFP_I("nightly_timeout_s", ccfg.nightly_timeout_s), SFP_I("caches_concurrency", ccfg.caches_concurrency),
+            SFP_S("brief", brief ? brief_addr : "off"), SFP_S("work_mem", ccfg.work_mem));
+    int rc = sfp_service_serve(&scfg, methods, nm);
     sfp_rpc_channel_destroy(brief);
     sfp_pool_destroy(pool);
     sfp_soda_destroy(soda);
