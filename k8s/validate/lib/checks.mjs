@@ -10,9 +10,6 @@ export const RUNTIME_ENV = {
 };
 // Variables the manifests set ahead of the code: allowed on long-running pods even where the
 // binary does not read them yet. Remove an entry once every binary reads it.
-export const PLANNED_ENV = {
-  METRICS_ADDR: "issue 6: every process serves /metrics on METRICS_ADDR (being wired in)",
-};
 // sfp-cronctl JOBs that need no CronJob.
 const UNSCHEDULED_JOBS = new Set(["status"]);
 // Which binary a peer address variable must lead to.
@@ -328,10 +325,6 @@ export class Checker {
     for (const [name, e] of env) {
       if (e.from === "image ENV") continue; // image defaults apply to every binary
       if (reads.has(name) || RUNTIME_ENV[name]) { this.count++; continue; }
-      if (PLANNED_ENV[name] && w.longRunning) {
-        this.notes.push(`${bin} does not read ${name} yet (${PLANNED_ENV[name]})`);
-        continue;
-      }
       this.err(w.obj, `container ${c.name}: sets ${name} (${e.from}), which ${bin} never reads — the sources read: ${[...reads.keys()].sort().join(", ")}`);
     }
     // Variables a binary cannot start without in a cluster.
@@ -444,7 +437,7 @@ export class Checker {
   }
 
   metrics(w, c, bin, env) {
-    const reads = this.facts.envReads(bin).has("METRICS_ADDR") || PLANNED_ENV.METRICS_ADDR;
+    const reads = this.facts.envReads(bin).has("METRICS_ADDR");
     if (!reads) return;
     const a = parseAddr(env.get("METRICS_ADDR")?.value || "");
     if (!this.check(a && !a.unix, w.obj, `container ${c.name}: METRICS_ADDR must be set to 0.0.0.0:<port> in the cluster (code default is loopback)`)) return;
