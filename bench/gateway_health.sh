@@ -6,8 +6,10 @@ source "$(dirname "$0")/lib.sh"
 dur=${1:-10}
 bench_pg
 "$build/bin/sfp-seed" --scale demo >/dev/null 2>"$tmp/seed.log"
-hp=$(start health sfp-health LISTEN_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=off BRIEF_SVC_ADDR=off CRON_SVC_ADDR=off)
-gp=$(start gateway sfp-gateway GATEWAY_ADDR=127.0.0.1:0 HEALTH_SVC_ADDR=127.0.0.1:$hp)
+start health sfp-health LISTEN_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=off BRIEF_SVC_ADDR=off CRON_SVC_ADDR=off
+hp=$port
+start gateway sfp-gateway GATEWAY_ADDR=127.0.0.1:0 HEALTH_SVC_ADDR=127.0.0.1:$hp
+gp=$port
 curl -sf "http://127.0.0.1:$gp/health" >/dev/null
 machine_line
 echo "# wrk -t2 -c16 -d${dur}s --latency"

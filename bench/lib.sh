@@ -34,12 +34,13 @@ port_of() {
   echo "no $msg line in $1" >&2; exit 1
 }
 
-# start NAME BINARY [ENV...]: start in the background, log to $tmp/NAME.log, print its port.
+# start NAME BINARY [ENV...]: start in the background (logs in $tmp/NAME.log) and set $port to
+# the port it bound. Not for $(...): the child would hold the substitution's pipe open.
 start() {
   local name=$1 bin=$2; shift 2
-  env LOG_LEVEL=info "$@" "$build/bin/$bin" 2>"$tmp/$name.log" &
+  env LOG_LEVEL=info "$@" "$build/bin/$bin" >"$tmp/$name.out" 2>"$tmp/$name.log" &
   pids+=($!)
-  port_of "$tmp/$name.log"
+  port=$(port_of "$tmp/$name.log")
 }
 
 # wrk_line LABEL WRK-ARGS...: one line "LABEL req/s=… p50=… p99=… non2xx=…".
@@ -54,4 +55,14 @@ wrk_line() {
 
 machine_line() {
   echo "# $(date -u +%F) $(nproc) cores $(uname -m), $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | xargs)"
+}
+
+# cpu_of PID...: summed user+system CPU seconds of the processes (from /proc/PID/stat).
+cpu_of() {
+  local t=0 p
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] || continue
+    t=$(awk -v t="$t" -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); print t + ($12 + $13) / hz}' "/proc/$p/stat")
+  done
+  echo "$t"
 }

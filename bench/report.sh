@@ -12,9 +12,12 @@ bench_pg
 t0=$(date +%s.%N)
 "$build/bin/sfp-seed" --scale "$scale" >"$tmp/seed.json" 2>"$tmp/seed.log"
 seed_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}')
-sp=$(start soda sfp-soda-test-server SODA_TEST_ADDR=127.0.0.1:0)
-rp=$(start report sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=http://127.0.0.1:$sp/resource)
-gp=$(start gateway sfp-gateway GATEWAY_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=127.0.0.1:$rp GATEWAY_REPORT_RATE_LIMIT=0)
+start soda sfp-soda-test-server SODA_TEST_ADDR=127.0.0.1:0
+sp=$port
+start report sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=http://127.0.0.1:$sp/resource
+rp=$port
+start gateway sfp-gateway GATEWAY_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=127.0.0.1:$rp GATEWAY_REPORT_RATE_LIMIT=0
+gp=$port
 url="http://127.0.0.1:$gp/report/3512/001"
 curl -sf "$url" >"$tmp/report.json"
 permits=$(grep -o '"total_permits":[0-9]*' "$tmp/report.json" | cut -d: -f2)
@@ -24,7 +27,13 @@ machine_line
 echo "# scale=$scale seed=${seed_s}s; /report/3512/001: $permits permits, $queries SQL round trips, $bytes bytes JSON"
 echo "# warm SODA cache, wrk --latency -d${dur}s"
 wrk_line "report c=1" -t1 -c1 -d"${dur}s" "$url"
+pg_cpu() { cpu_of $(pgrep -u postgres postgres); }
+g0=$(cpu_of "${pids[2]}"); r0=$(cpu_of "${pids[1]}"); p0=$(pg_cpu)
 wrk_line "report c=16" -t2 -c16 -d"${dur}s" "$url"
+g1=$(cpu_of "${pids[2]}"); r1=$(cpu_of "${pids[1]}"); p1=$(pg_cpu)
+awk -v n="$(awk '/requests in/ {print $1}' "$tmp/wrk.txt")" -v g="$g1 $g0" -v r="$r1 $r0" -v p="$p1 $p0" '
+  function d(s,  a) { split(s, a, " "); return (a[1] - a[2]) * 1000 / n }
+  BEGIN { printf "%-34s gateway=%.2fms report=%.2fms postgres=%.2fms (n=%d)\n", "CPU per request at c=16", d(g), d(r), d(p), n }'
 
 echo "# cold SODA cache, test server delay 300 ms per call: one request each to 20 parcels"
 curl -sf -X POST "http://127.0.0.1:$sp/__control?mode=delay&delay_ms=300" >/dev/null
