@@ -22,99 +22,27 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testhttp.h"
 #include "testsupport.h"
 
 static char *g_db_url;
 static sfp_proc g_brief, g_gw;
 
-typedef struct resp {
-    long status;
-    char *body;
-    size_t len;
-    char *hdrs;
-    size_t hlen;
-} resp;
-
-typedef struct sink {
-    char **buf;
-    size_t *len;
-} sink;
-
-static size_t collect(char *p, size_t sz, size_t n, void *ud)
-{
-    sink *k = ud;
-    size_t add = sz * n;
-    char *nb = realloc(*k->buf, *k->len + add + 1);
-    if (!nb) return 0;
-    memcpy(nb + *k->len, p, add);
-    *k->len += add;
-    nb[*k->len] = '\0';
-    *k->buf = nb;
-    return add;
-}
-
-static void resp_free(resp *r)
-{
-    free(r->body);
-    free(r->hdrs);
-    memset(r, 0, sizeof *r);
-}
+typedef sfp_http_resp resp;
+#define resp_free sfp_http_resp_free
 
 /* method GET/POST/HEAD; h1, h2: extra header lines or NULL. */
 static resp http(const char *method, const char *path, const char *h1, const char *h2)
 {
+    const char *hs[3] = {h1 ? h1 : h2, h1 ? h2 : NULL, NULL};
     resp r;
-    memset(&r, 0, sizeof r);
-    CURL *h = curl_easy_init();
-    assert_non_null(h);
-    char url[1024];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", g_gw.port, path);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 20000L);
-    if (!strcmp(method, "HEAD")) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    else if (!strcmp(method, "POST")) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
-    }
-    struct curl_slist *sl = NULL;
-    if (h1) sl = curl_slist_append(sl, h1);
-    if (h2) sl = curl_slist_append(sl, h2);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, sl);
-    sink b = {&r.body, &r.len}, hh = {&r.hdrs, &r.hlen};
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &hh);
-    assert_int_equal(curl_easy_perform(h), CURLE_OK);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_slist_free_all(sl);
-    curl_easy_cleanup(h);
-    if (!r.body) r.body = calloc(1, 1);
-    if (!r.hdrs) r.hdrs = calloc(1, 1);
+    assert_int_equal(sfp_http(NULL, g_gw.port, method, path, hs, NULL, 0, &r), 0);
     return r;
 }
 
 static const char *hdr(const resp *r, const char *name, char *out, size_t cap)
 {
-    const char *found = NULL;
-    size_t nl = strlen(name);
-    for (const char *p = r->hdrs; p && *p;) {
-        const char *e = strstr(p, "\r\n");
-        size_t ll = e ? (size_t)(e - p) : strlen(p);
-        if (ll > nl && p[nl] == ':' && !strncasecmp(p, name, nl)) {
-            const char *v = p + nl + 1;
-            while (*v == ' ') v++;
-            size_t vl = (size_t)(p + ll - v);
-            if (vl >= cap) vl = cap - 1;
-            memcpy(out, v, vl);
-            out[vl] = '\0';
-            found = out;
-        }
-        p = e ? e + 2 : NULL;
-    }
-    return found;
+    return sfp_http_header(r, name, out, cap);
 }
 
 static void assert_header(const resp *r, const char *name, const char *want)

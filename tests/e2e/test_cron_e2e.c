@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testhttp.h"
 #include "testsupport.h"
 
 #define SECRET "e2e-cron-secret"
@@ -40,86 +41,21 @@ static regex_t g_rt_re;
 
 /* ------------------------------------------------------------------ http */
 
-typedef struct resp {
-    long status;
-    char *body, *hdrs;
-    size_t len, hlen;
-} resp;
-
-typedef struct sink {
-    char **buf;
-    size_t *len;
-} sink;
-
-static size_t collect(char *p, size_t sz, size_t n, void *ud)
-{
-    sink *k = ud;
-    size_t add = sz * n;
-    char *nb = realloc(*k->buf, *k->len + add + 1);
-    if (!nb) return 0;
-    memcpy(nb + *k->len, p, add);
-    *k->len += add;
-    nb[*k->len] = '\0';
-    *k->buf = nb;
-    return add;
-}
-
-static void resp_free(resp *r)
-{
-    free(r->body);
-    free(r->hdrs);
-    memset(r, 0, sizeof *r);
-}
+typedef sfp_http_resp resp;
+#define resp_free sfp_http_resp_free
 
 static resp http(int port, const char *method, const char *path, const char *h1, const char *h2)
 {
+    const char *hs[3] = {h1 ? h1 : h2, h1 ? h2 : NULL, NULL};
     resp r;
-    memset(&r, 0, sizeof r);
-    CURL *h = curl_easy_init();
-    char url[512];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 60000L);
-    if (!strcmp(method, "POST")) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
-    }
-    struct curl_slist *sl = NULL;
-    if (h1) sl = curl_slist_append(sl, h1);
-    if (h2) sl = curl_slist_append(sl, h2);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, sl);
-    sink b = {&r.body, &r.len}, hd = {&r.hdrs, &r.hlen};
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &hd);
-    CURLcode rc = curl_easy_perform(h);
-    if (rc != CURLE_OK) fail_msg("%s %s: curl %s", method, path, curl_easy_strerror(rc));
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_slist_free_all(sl);
-    curl_easy_cleanup(h);
-    if (!r.body) r.body = calloc(1, 1);
-    if (!r.hdrs) r.hdrs = calloc(1, 1);
+    int rc = sfp_http(NULL, port, method, path, hs, NULL, 0, &r);
+    if (rc) fail_msg("%s %s: curl error %d", method, path, rc);
     return r;
 }
 
 static bool header(const resp *r, const char *name, char *out, size_t cap)
 {
-    size_t n = strlen(name);
-    for (const char *line = r->hdrs; line && *line;) {
-        const char *eol = strstr(line, "\r\n");
-        size_t ll = eol ? (size_t)(eol - line) : strlen(line);
-        if (ll > n && !strncasecmp(line, name, n) && line[n] == ':') {
-            const char *v = line + n + 1;
-            while (*v == ' ') v++;
-            snprintf(out, cap, "%.*s", (int)(ll - (size_t)(v - line)), v);
-            return true;
-        }
-        line = eol ? eol + 2 : NULL;
-    }
-    return false;
+    return sfp_http_header(r, name, out, cap) != NULL;
 }
 
 static void assert_rt(const resp *r)

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testhttp.h"
 #include "testsupport.h"
 
 #define STATIC_CC "public, max-age=3600, stale-while-revalidate=86400"
@@ -45,39 +46,8 @@ static regex_t g_rt_re;
 
 /* ------------------------------------------------------------------ helpers */
 
-typedef struct resp {
-    long status;
-    char *body;
-    size_t len;
-    char *hdrs;
-    size_t hlen;
-    long num_connects;
-} resp;
-
-typedef struct sink {
-    char **buf;
-    size_t *len;
-} sink;
-
-static size_t collect(char *p, size_t sz, size_t n, void *ud)
-{
-    sink *k = ud;
-    size_t add = sz * n;
-    char *nb = realloc(*k->buf, *k->len + add + 1);
-    if (!nb) return 0;
-    memcpy(nb + *k->len, p, add);
-    *k->len += add;
-    nb[*k->len] = '\0';
-    *k->buf = nb;
-    return add;
-}
-
-static void resp_free(resp *r)
-{
-    free(r->body);
-    free(r->hdrs);
-    memset(r, 0, sizeof *r);
-}
+typedef sfp_http_resp resp;
+#define resp_free sfp_http_resp_free
 
 static void sleep_ms(int ms)
 {
@@ -89,45 +59,7 @@ static void sleep_ms(int ms)
 static CURLcode http(CURL *h, int port, const char *method, const char *path, const char *const *headers,
                      const char *body, size_t blen, resp *r)
 {
-    memset(r, 0, sizeof *r);
-    bool own = !h;
-    if (own) h = curl_easy_init();
-    assert_non_null(h);
-    char url[8192];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 20000L);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
-    curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    if (!strcmp(method, "HEAD")) {
-        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    } else if (body) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)blen);
-        if (strcmp(method, "POST")) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    } else if (strcmp(method, "GET")) {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    }
-    struct curl_slist *sl = NULL;
-    for (const char *const *hh = headers; hh && *hh; hh++) sl = curl_slist_append(sl, *hh);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, sl);
-    sink bctx = {&r->body, &r->len}, hctx = {&r->hdrs, &r->hlen};
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &bctx);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &hctx);
-    CURLcode rc = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &r->num_connects);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
-    curl_slist_free_all(sl);
-    if (own) curl_easy_cleanup(h);
-    if (!r->body) r->body = calloc(1, 1);
-    return rc;
+    return (CURLcode)sfp_http(h, port, method, path, headers, body, blen, r);
 }
 
 static resp get(const char *path)
