@@ -348,7 +348,11 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
     set_str(res, "completed_at", sfp_arena_strdup(r.arena, completed_at));
     lock_release(lock, d->job);
 
+    long long elapsed_ms = sfp_cron_mono_ms() - r.start_ms;
+    atomic_store(&cnt->last_duration_ms, elapsed_ms);
+    atomic_fetch_add(&cnt->duration_ms_total, elapsed_ms);
     if (ok) {
+        atomic_store(&cnt->last_success_unix, (long long)time(NULL));
         atomic_fetch_add(&cnt->success, 1);
         sfp_log(SFP_INFO, "cron job succeeded", SFP_S("job", r.job_type), SFP_I("log_id", r.log_id),
                 SFP_D("elapsed_s", elapsed));
@@ -492,7 +496,7 @@ void sfp_cron_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, void 
     if (svc->pool) st->pool = sfp_pool_stats_pb(svc->pool, a);
     if (svc->soda) st->breaker = sfp_breaker_stats_pb(sfp_soda_breaker(svc->soda), a);
     static const char *const kinds[] = {"runs", "success", "failed", "busy", "unauthenticated", "deadline"};
-    size_t add = (size_t)SFP_CRON_JOB_STATUS * 6;
+    size_t add = (size_t)SFP_CRON_JOB_STATUS * 9;
     Sfpermits__V1__Counter **arr = sfp_arena_alloc(a, sizeof(*arr) * (st->n_counters + add));
     if (st->n_counters) memcpy(arr, st->counters, sizeof(*arr) * st->n_counters);
     for (int j = SFP_CRON_JOB_SIGNALS; j <= SFP_CRON_JOB_STATUS; j++) {
@@ -503,6 +507,21 @@ void sfp_cron_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, void 
             Sfpermits__V1__Counter *x = sfp_arena_msg(a, &sfpermits__v1__counter__descriptor);
             x->name = sfp_arena_printf(a, "cron_%s_%s", sfp_cron_job_type((sfp_cron_job)j), kinds[k]);
             x->value = (double)v[k];
+            arr[st->n_counters++] = x;
+        }
+        /* Durations and last success, for /metrics (sfp_cron_<job>_…). */
+        const struct {
+            const char *kind;
+            double v;
+        } t[3] = {
+            {"last_duration_seconds", (double)atomic_load(&c->last_duration_ms) / 1000.0},
+            {"duration_seconds_total", (double)atomic_load(&c->duration_ms_total) / 1000.0},
+            {"last_success_timestamp_seconds", (double)atomic_load(&c->last_success_unix)},
+        };
+        for (int k = 0; k < 3; k++) {
+            Sfpermits__V1__Counter *x = sfp_arena_msg(a, &sfpermits__v1__counter__descriptor);
+            x->name = sfp_arena_printf(a, "cron_%s_%s", sfp_cron_job_type((sfp_cron_job)j), t[k].kind);
+            x->value = t[k].v;
             arr[st->n_counters++] = x;
         }
     }

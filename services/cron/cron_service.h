@@ -98,6 +98,9 @@ int sfp_cron_config_from_env(sfp_cron_config *c, sfp_err *err);
 
 typedef struct sfp_cron_job_counters {
     atomic_llong runs, success, failed, busy, unauthenticated, deadline;
+    atomic_llong last_duration_ms;   /* of the last finished run, success or not */
+    atomic_llong duration_ms_total;  /* all finished runs */
+    atomic_llong last_success_unix;  /* wall clock of the last success, 0 = never (this process) */
 } sfp_cron_job_counters;
 
 typedef struct sfp_cron_service {

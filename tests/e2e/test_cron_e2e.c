@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "promcheck.h"
 #include "testhttp.h"
 #include "testsupport.h"
 
@@ -277,6 +278,26 @@ static void test_heartbeat_200_and_status(void **state)
     }
 }
 
+/* Every process of this suite serves valid /metrics; cron's job metrics move after a run. */
+static void test_metrics_of_every_process(void **state)
+{
+    (void)state;
+    const sfp_proc *procs[] = {&g_cron, &g_brief, &g_health, &g_worker, &g_web};
+    char *cron = NULL;
+    for (size_t i = 0; i < sizeof procs / sizeof procs[0]; i++) {
+        char err[256] = "";
+        char *body = sfp_prom_scrape(sfp_proc_log_port(procs[i], "metrics listening"), err, sizeof err);
+        if (!body) fail_msg("%s: %s", procs[i]->log_path, err);
+        if (procs[i] == &g_cron) cron = body;
+        else free(body);
+    }
+    assert_true(sfp_prom_value(cron, "sfp_cron_heartbeat_success", NULL) >= 1);
+    assert_true(sfp_prom_value(cron, "sfp_cron_heartbeat_last_success_timestamp_seconds", NULL) > 1.7e9);
+    assert_true(sfp_prom_value(cron, "sfp_cron_heartbeat_last_duration_seconds", NULL) >= 0);
+    assert_true(sfp_prom_value(cron, "sfp_rpc_server_requests_total", "CronService/RunHeartbeat\",code=\"OK\"") >= 1);
+    free(cron);
+}
+
 static void test_signals_velocity_200(void **state)
 {
     (void)state;
@@ -491,6 +512,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auth_401),
         cmocka_unit_test(test_heartbeat_200_and_status),
+        cmocka_unit_test(test_metrics_of_every_process),
         cmocka_unit_test(test_signals_velocity_200),
         cmocka_unit_test(test_409_500_504_400),
         cmocka_unit_test(test_nightly_soda_unreachable_500),

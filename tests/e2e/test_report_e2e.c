@@ -182,18 +182,9 @@ static void test_rate_limit_429(void **state)
 /* GET /metrics of a process, checked strictly; returns the body (caller frees). */
 static char *scrape(const sfp_proc *p)
 {
-    int port = sfp_proc_log_port(p, "metrics listening");
-    assert_true(port > 0);
-    sfp_http_resp r;
-    assert_int_equal(sfp_http(NULL, port, "GET", "/metrics", NULL, NULL, 0, &r), 0);
-    assert_int_equal(r.status, 200);
-    char ct[128], err[256] = "";
-    assert_non_null(sfp_http_header(&r, "Content-Type", ct, sizeof ct));
-    assert_non_null(strstr(ct, "text/plain; version=0.0.4"));
-    if (sfp_prom_check(r.body, err, sizeof err)) fail_msg("bad exposition from %s: %s", p->log_path, err);
-    char *body = r.body;
-    r.body = NULL;
-    sfp_http_resp_free(&r);
+    char err[256] = "";
+    char *body = sfp_prom_scrape(sfp_proc_log_port(p, "metrics listening"), err, sizeof err);
+    if (!body) fail_msg("%s: %s", p->log_path, err);
     return body;
 }
 

@@ -1,6 +1,7 @@
 /* promcheck.c — strict checker of the Prometheus text exposition format 0.0.4 (see
  * promcheck.h). Written for tests: clarity over speed. */
 #include "promcheck.h"
+#include "testhttp.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -353,4 +354,24 @@ double sfp_prom_value(const char *text, const char *name, const char *label_subs
         line = eol + 1;
     }
     return NAN;
+}
+
+char *sfp_prom_scrape(int port, char *err, size_t errn)
+{
+    sfp_http_resp r;
+    if (port <= 0 || sfp_http(NULL, port, "GET", "/metrics", NULL, NULL, 0, &r)) {
+        snprintf(err, errn, "no metrics listener (port %d)", port);
+        return NULL;
+    }
+    char ct[128];
+    char *body = NULL;
+    if (r.status != 200) snprintf(err, errn, "GET /metrics: HTTP %ld", r.status);
+    else if (!sfp_http_header(&r, "Content-Type", ct, sizeof ct) || !strstr(ct, "text/plain; version=0.0.4"))
+        snprintf(err, errn, "GET /metrics: wrong Content-Type");
+    else if (!sfp_prom_check(r.body, err, errn)) {
+        body = r.body;
+        r.body = NULL;
+    }
+    sfp_http_resp_free(&r);
+    return body;
 }

@@ -13,5 +13,8 @@ int sfp_prom_check(const char *text, char *err, size_t errn);
 /* Value of the first sample `name` whose label block contains label_substr (NULL: any);
  * NAN when absent. */
 double sfp_prom_value(const char *text, const char *name, const char *label_substr);
+/* GET http://127.0.0.1:port/metrics, require 200 + text/plain; version=0.0.4, run the checker.
+ * Returns the body (caller frees) or NULL with the reason in err. */
+char *sfp_prom_scrape(int port, char *err, size_t errn);
 
 #endif
