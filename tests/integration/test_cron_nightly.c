@@ -229,12 +229,6 @@ typedef struct harness {
     sfp_rpc_channel *ch;
 } harness;
 
-static void *serve(void *arg)
-{
-    sfp_rpc_server_run(arg);
-    return NULL;
-}
-
 static void start(harness *h, const char *db, int breaker_threshold)
 {
     memset(h, 0, sizeof *h);
@@ -266,20 +260,12 @@ static void start(harness *h, const char *db, int breaker_threshold)
     sfp_rpc_method m[SFP_CRON_NMETHODS];
     size_t nm = sfp_cron_service_methods(&h->svc, m);
     sfp_rpc_server_config rc = {.service = "cron", .addr = "127.0.0.1:0", .workers = 4};
-    h->srv = sfp_rpc_server_create(&rc, m, nm, &err);
-    assert_non_null(h->srv);
-    char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", sfp_rpc_server_port(h->srv));
-    pthread_create(&h->th, NULL, serve, h->srv);
-    h->ch = sfp_rpc_channel_create(addr);
+    sfp_test_rpc_start(&rc, m, nm, &h->srv, &h->th, &h->ch);
 }
 
 static void stop(harness *h)
 {
-    sfp_rpc_channel_destroy(h->ch);
-    sfp_rpc_server_stop(h->srv);
-    pthread_join(h->th, NULL);
-    sfp_rpc_server_destroy(h->srv);
+    sfp_test_rpc_stop(h->srv, h->th, h->ch);
     sfp_soda_destroy(h->soda);
     sfp_pool_destroy(h->pool);
     free(h->url);

@@ -87,14 +87,7 @@ typedef struct harness {
     sfp_rpc_server *srv, *brief_srv;
     pthread_t th, brief_th;
     sfp_rpc_channel *ch, *brief_ch;
-    char addr[64];
 } harness;
-
-static void *serve(void *arg)
-{
-    sfp_rpc_server_run(arg);
-    return NULL;
-}
 
 static void start(harness *h, const char *dbname, const char *secret)
 {
@@ -114,12 +107,7 @@ static void start(harness *h, const char *dbname, const char *secret)
     sfp_rpc_method bm[] = {{"/sfpermits.v1.BriefService/GetBrief", &sfpermits__v1__get_brief_request__descriptor,
                             &sfpermits__v1__get_brief_response__descriptor, fake_get_brief, &g_brief}};
     sfp_rpc_server_config bc = {.service = "brief", .addr = "127.0.0.1:0", .workers = 4};
-    h->brief_srv = sfp_rpc_server_create(&bc, bm, 1, &err);
-    assert_non_null(h->brief_srv);
-    char baddr[64];
-    snprintf(baddr, sizeof baddr, "127.0.0.1:%d", sfp_rpc_server_port(h->brief_srv));
-    pthread_create(&h->brief_th, NULL, serve, h->brief_srv);
-    h->brief_ch = sfp_rpc_channel_create(baddr);
+    sfp_test_rpc_start(&bc, bm, 1, &h->brief_srv, &h->brief_th, &h->brief_ch);
 
     sfp_cron_config_defaults(&h->svc.cfg);
     h->svc.cfg.secret = secret;
@@ -132,23 +120,13 @@ static void start(harness *h, const char *dbname, const char *secret)
     size_t nm = sfp_cron_service_methods(&h->svc, m);
     sfp_rpc_server_config sc = {.service = "cron", .addr = "127.0.0.1:0", .workers = 8,
                                 .stats = sfp_cron_service_stats, .stats_user = &h->svc};
-    h->srv = sfp_rpc_server_create(&sc, m, nm, &err);
-    assert_non_null(h->srv);
-    snprintf(h->addr, sizeof h->addr, "127.0.0.1:%d", sfp_rpc_server_port(h->srv));
-    pthread_create(&h->th, NULL, serve, h->srv);
-    h->ch = sfp_rpc_channel_create(h->addr);
+    sfp_test_rpc_start(&sc, m, nm, &h->srv, &h->th, &h->ch);
 }
 
 static void stop(harness *h)
 {
-    sfp_rpc_channel_destroy(h->ch);
-    sfp_rpc_server_stop(h->srv);
-    pthread_join(h->th, NULL);
-    sfp_rpc_server_destroy(h->srv);
-    sfp_rpc_channel_destroy(h->brief_ch);
-    sfp_rpc_server_stop(h->brief_srv);
-    pthread_join(h->brief_th, NULL);
-    sfp_rpc_server_destroy(h->brief_srv);
+    sfp_test_rpc_stop(h->srv, h->th, h->ch);
+    sfp_test_rpc_stop(h->brief_srv, h->brief_th, h->brief_ch);
     pthread_mutex_destroy(&g_brief.mu);
     sfp_pool_destroy(h->pool);
     free(h->url);

@@ -23,12 +23,6 @@ typedef struct harness {
     sfp_rpc_channel *ch;
 } harness;
 
-static void *run(void *arg)
-{
-    sfp_rpc_server_run(arg);
-    return NULL;
-}
-
 /* peer_addr: NULL for none; "self" for the health server itself. */
 static void start(harness *h, const char *url, const char *peer_addr)
 {
@@ -43,8 +37,7 @@ static void start(harness *h, const char *url, const char *peer_addr)
     sfp_rpc_method m[] = {sfp_health_service_method(&h->svc)};
     sfp_rpc_server_config sc = {.service = "health", .addr = "127.0.0.1:0", .workers = 2, .ready = sfp_pool_ready_cb,
                                 .ready_user = h->pool, .stats = sfp_health_service_stats, .stats_user = &h->svc};
-    h->srv = sfp_rpc_server_create(&sc, m, 1, &err);
-    assert_non_null(h->srv);
+    sfp_test_rpc_start(&sc, m, 1, &h->srv, &h->th, &h->ch);
     static char self[64];
     snprintf(self, sizeof self, "127.0.0.1:%d", sfp_rpc_server_port(h->srv));
     if (peer_addr) {
@@ -52,16 +45,11 @@ static void start(harness *h, const char *url, const char *peer_addr)
         h->peers[0] = (sfp_health_peer){"report", a, sfp_rpc_channel_create(a)};
         h->svc.npeers = 1;
     }
-    pthread_create(&h->th, NULL, run, h->srv);
-    h->ch = sfp_rpc_channel_create(self);
 }
 
 static void stop(harness *h)
 {
-    sfp_rpc_channel_destroy(h->ch);
-    sfp_rpc_server_stop(h->srv);
-    pthread_join(h->th, NULL);
-    sfp_rpc_server_destroy(h->srv);
+    sfp_test_rpc_stop(h->srv, h->th, h->ch);
     if (h->svc.npeers) sfp_rpc_channel_destroy(h->peers[0].ch);
     sfp_pool_destroy(h->pool);
 }

@@ -233,12 +233,6 @@ typedef struct harness {
     sfp_rpc_channel *ch;
 } harness;
 
-static void *run(void *arg)
-{
-    sfp_rpc_server_run(arg);
-    return NULL;
-}
-
 static void start(harness *h, const char *url, sfp_rpt_soda soda, struct sfp_soda *client)
 {
     memset(h, 0, sizeof *h);
@@ -258,20 +252,12 @@ static void start(harness *h, const char *url, sfp_rpt_soda soda, struct sfp_sod
     sfp_rpc_server_config sc = {.service = "report", .addr = "127.0.0.1:0", .workers = 4, .service_names = names,
                                 .ready = sfp_pool_ready_cb, .ready_user = h->pool,
                                 .stats = sfp_report_service_stats, .stats_user = &h->svc};
-    h->srv = sfp_rpc_server_create(&sc, m, 1, &err);
-    assert_non_null(h->srv);
-    char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", sfp_rpc_server_port(h->srv));
-    pthread_create(&h->th, NULL, run, h->srv);
-    h->ch = sfp_rpc_channel_create(addr);
+    sfp_test_rpc_start(&sc, m, 1, &h->srv, &h->th, &h->ch);
 }
 
 static void stop(harness *h)
 {
-    sfp_rpc_channel_destroy(h->ch);
-    sfp_rpc_server_stop(h->srv);
-    pthread_join(h->th, NULL);
-    sfp_rpc_server_destroy(h->srv);
+    sfp_test_rpc_stop(h->srv, h->th, h->ch);
     sfp_pool_destroy(h->pool);
 }
 

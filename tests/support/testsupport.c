@@ -250,3 +250,29 @@ int sfp_test_free_port(void)
     close(fd);
     return ntohs(a.sin_port);
 }
+
+static void *rpc_thread(void *arg)
+{
+    sfp_rpc_server_run(arg);
+    return NULL;
+}
+
+void sfp_test_rpc_start(const sfp_rpc_server_config *cfg, const sfp_rpc_method *m, size_t n, sfp_rpc_server **srv,
+                        pthread_t *th, sfp_rpc_channel **ch)
+{
+    sfp_err err = {0};
+    *srv = sfp_rpc_server_create(cfg, m, n, &err);
+    if (!*srv) die("rpc server", err.msg);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", sfp_rpc_server_port(*srv));
+    pthread_create(th, NULL, rpc_thread, *srv);
+    *ch = sfp_rpc_channel_create(addr);
+}
+
+void sfp_test_rpc_stop(sfp_rpc_server *srv, pthread_t th, sfp_rpc_channel *ch)
+{
+    sfp_rpc_channel_destroy(ch);
+    sfp_rpc_server_stop(srv);
+    pthread_join(th, NULL);
+    sfp_rpc_server_destroy(srv);
+}

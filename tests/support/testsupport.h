@@ -19,6 +19,16 @@ int sfp_test_sql(const char *url, const char *sql);
 /* First column of the first row of a query, as a long (-1 on error/no row). */
 long sfp_test_sql_long(const char *url, const char *sql);
 
+/* ---- in-process rpc servers (integration) ---- */
+#include <pthread.h>
+#include "rpc.h"
+/* Creates the server from cfg on cfg->addr (use "127.0.0.1:0"), runs it on a new thread and
+ * opens a channel to it; aborts the test run if the server cannot be created. */
+void sfp_test_rpc_start(const sfp_rpc_server_config *cfg, const sfp_rpc_method *m, size_t n, sfp_rpc_server **srv,
+                        pthread_t *th, sfp_rpc_channel **ch);
+/* Closes the channel, stops and joins the server, destroys it. */
+void sfp_test_rpc_stop(sfp_rpc_server *srv, pthread_t th, sfp_rpc_channel *ch);
+
 /* ---- processes (e2e) ---- */
 typedef struct sfp_proc {
     pid_t pid;
