@@ -15,8 +15,7 @@
 #      (e.g. a full-scale one kept between runs) instead of a private throwaway cluster.
 # Targets (issue 4): cold p50 <= 50 ms; cached >= 2,000 req/s at 16 connections, p50 <= 2 ms.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD_DIR:-$root/build}
+source "$(dirname "$0")/lib.sh"
 scale=full runs=30 dur=10
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -26,27 +25,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bench/brief.sh [--scale full|demo] [--runs N] [--duration S]" >&2; exit 2 ;;
   esac
 done
-tmp=$(mktemp -d /tmp/sfp-bench-brief.XXXXXX)
-chmod 755 "$tmp" # as root, pgtmp runs Postgres as the postgres user inside it
-pids=()
-own_pg=0
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [ "$own_pg" = 1 ] && "$root/scripts/pgtmp" stop "$tmp/pg" >/dev/null 2>&1 || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-if [ -z "${DATABASE_URL:-}" ]; then
-  own_pg=1
-  export DATABASE_URL=$("$root/scripts/pgtmp" start "$tmp/pg")
-  "$build/bin/sfp-migrate" >/dev/null
-  echo "# seeding --scale $scale ..." >&2
-  "$build/bin/sfp-seed" --scale "$scale" --jobs 2 >/dev/null 2>"$tmp/seed.log"
-else
-  "$build/bin/sfp-migrate" >/dev/null # idempotent: adds 0005_brief indexes to an older database
-fi
+bench_pg_seeded "$scale"
 
 # The bench user: 50 active watches — 20 parcels with the most permits, 25 recently changed
 # permits, 5 addresses — token "bench-token-50" (stored as SHA-256). Idempotent.
@@ -77,19 +56,10 @@ uid=$(psql -qAtX "$DATABASE_URL" -c "SELECT user_id FROM users WHERE email = 'be
 nw=$(psql -qAtX "$DATABASE_URL" -c "SELECT count(*) FROM watch_items WHERE user_id = $uid AND is_active")
 np=$(psql -qAtX "$DATABASE_URL" -c "SELECT count(*) FROM permits")
 
-port_of() { # log file → port from the listening line
-  for _ in $(seq 100); do
-    p=$(grep -o '"msg":"listening".*"port":[0-9]*' "$1" 2>/dev/null | grep -o '"port":[0-9]*' | cut -d: -f2 || true)
-    [ -n "$p" ] && { echo "$p"; return; }
-    sleep 0.1
-  done
-  echo "no listening line in $1" >&2; exit 1
-}
-LISTEN_ADDR=127.0.0.1:0 LOG_LEVEL=info "$build/bin/sfp-brief" 2>"$tmp/brief.log" & pids+=($!)
-bport=$(port_of "$tmp/brief.log")
-GATEWAY_ADDR=127.0.0.1:0 BRIEF_SVC_ADDR=127.0.0.1:$bport LOG_LEVEL=info \
-  "$build/bin/sfp-gateway" 2>"$tmp/gw.log" & pids+=($!)
-gport=$(port_of "$tmp/gw.log")
+start brief sfp-brief LISTEN_ADDR=127.0.0.1:0
+bport=$port
+start gw sfp-gateway GATEWAY_ADDR=127.0.0.1:0 BRIEF_SVC_ADDR=127.0.0.1:$bport
+gport=$port
 url="http://127.0.0.1:$gport/brief?lookback=7"
 auth="Authorization: Bearer bench-token-50"
 

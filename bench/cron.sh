@@ -21,8 +21,7 @@
 # Targets (issue 5, 2-core machine): velocity-refresh <= 20 s, signals <= 60 s,
 #      compute-caches (1,000 users) <= 30 s.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD_DIR:-$root/build}
+source "$(dirname "$0")/lib.sh"
 scale=full users=1000 runs=2 conc=4
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -33,27 +32,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bench/cron.sh [--scale full|demo] [--users N] [--runs N] [--concurrency N]" >&2; exit 2 ;;
   esac
 done
-tmp=$(mktemp -d /tmp/sfp-bench-cron.XXXXXX)
-chmod 755 "$tmp" # as root, pgtmp runs Postgres as the postgres user inside it
-pids=()
-own_pg=0
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [ "$own_pg" = 1 ] && "$root/scripts/pgtmp" stop "$tmp/pg" >/dev/null 2>&1 || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-if [ -z "${DATABASE_URL:-}" ]; then
-  own_pg=1
-  export DATABASE_URL=$("$root/scripts/pgtmp" start "$tmp/pg")
-  "$build/bin/sfp-migrate" >/dev/null
-  echo "# seeding --scale $scale ..." >&2
-  "$build/bin/sfp-seed" --scale "$scale" --jobs 2 >/dev/null 2>"$tmp/seed.log"
-else
-  "$build/bin/sfp-migrate" >/dev/null
-fi
+bench_pg_seeded "$scale"
 
 # N active bench users, each watching 2 parcels and 3 permits spread over the dataset. Idempotent.
 psql -qAtX "$DATABASE_URL" -v ON_ERROR_STOP=1 -v n="$users" >/dev/null <<'SQL'
@@ -85,21 +64,12 @@ INSERT INTO watch_items (user_id, watch_type, permit_number, label)
 ANALYZE users, watch_items;
 SQL
 
-port_of() { # log file → port from the listening line
-  for _ in $(seq 100); do
-    p=$(grep -o '"msg":"listening".*"port":[0-9]*' "$1" 2>/dev/null | grep -o '"port":[0-9]*' | cut -d: -f2 || true)
-    [ -n "$p" ] && { echo "$p"; return; }
-    sleep 0.1
-  done
-  echo "no listening line in $1" >&2; exit 1
-}
 secret=bench-cron-secret
-CRON_SECRET=$secret LISTEN_ADDR=127.0.0.1:0 LOG_LEVEL=info DB_POOL_MAX=16 \
-  "$build/bin/sfp-brief" 2>"$tmp/brief.log" & pids+=($!)
-bport=$(port_of "$tmp/brief.log")
-CRON_SECRET=$secret LISTEN_ADDR=127.0.0.1:0 LOG_LEVEL=info BRIEF_SVC_ADDR=127.0.0.1:$bport \
-  CRON_CACHES_CONCURRENCY=$conc "$build/bin/sfp-cron" 2>"$tmp/cron.log" & pids+=($!)
-cport=$(port_of "$tmp/cron.log")
+start brief sfp-brief CRON_SECRET=$secret LISTEN_ADDR=127.0.0.1:0 DB_POOL_MAX=16
+bport=$port
+start cron sfp-cron CRON_SECRET=$secret LISTEN_ADDR=127.0.0.1:0 BRIEF_SVC_ADDR=127.0.0.1:$bport \
+  CRON_CACHES_CONCURRENCY=$conc
+cport=$port
 export CRON_SVC_ADDR=127.0.0.1:$cport CRON_SECRET=$secret
 
 np=$(psql -qAtX "$DATABASE_URL" -c "SELECT count(*) FROM permits")

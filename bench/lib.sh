@@ -23,6 +23,15 @@ bench_pg() {
   "$build/bin/sfp-migrate" >/dev/null 2>"$tmp/migrate.log"
 }
 
+# bench_pg_seeded SCALE: bench_pg, and seed SCALE when the cluster is our own (a given
+# DATABASE_URL is taken as already seeded; migrating it again is idempotent).
+bench_pg_seeded() {
+  if [ -n "${DATABASE_URL:-}" ]; then bench_pg; return; fi
+  bench_pg
+  echo "# seeding --scale $1 ..." >&2
+  "$build/bin/sfp-seed" --scale "$1" --jobs 2 >/dev/null 2>"$tmp/seed.log"
+}
+
 # port_of LOG [MSG]: the port from the first {"msg":"MSG",...,"port":N} line (default listening).
 port_of() {
   local msg=${2:-listening} p
