@@ -119,16 +119,8 @@ static void free_msg(void *m)
 
 static double counter(harness *h, const char *name)
 {
-    Sfpermits__V1__GetStatsRequest req = SFPERMITS__V1__GET_STATS_REQUEST__INIT;
-    ProtobufCMessage *resp = NULL;
-    sfp_rpc_status st;
-    assert_int_equal(sfp_rpc_call(h->ch, "/sfpermits.v1.Introspection/GetStats", &req.base,
-                                  &sfpermits__v1__service_stats__descriptor, &resp, 5000, NULL, 0, &st),
-                     GRPC_STATUS_OK);
-    Sfpermits__V1__ServiceStats *s = (void *)resp;
-    double v = -1;
-    for (size_t i = 0; i < s->n_counters; i++)
-        if (!strcmp(s->counters[i]->name, name)) v = s->counters[i]->value;
+    Sfpermits__V1__ServiceStats *s = sfp_test_stats(h->ch);
+    double v = sfp_test_stats_counter(s, name);
     free_msg(s);
     if (v < 0) fail_msg("no counter %s", name);
     return v;

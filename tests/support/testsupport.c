@@ -276,3 +276,21 @@ void sfp_test_rpc_stop(sfp_rpc_server *srv, pthread_t th, sfp_rpc_channel *ch)
     pthread_join(th, NULL);
     sfp_rpc_server_destroy(srv);
 }
+
+Sfpermits__V1__ServiceStats *sfp_test_stats(sfp_rpc_channel *ch)
+{
+    Sfpermits__V1__GetStatsRequest req = SFPERMITS__V1__GET_STATS_REQUEST__INIT;
+    ProtobufCMessage *resp = NULL;
+    sfp_rpc_status st;
+    if (sfp_rpc_call(ch, "/sfpermits.v1.Introspection/GetStats", &req.base, &sfpermits__v1__service_stats__descriptor,
+                     &resp, 5000, NULL, 0, &st) != GRPC_STATUS_OK)
+        die("GetStats failed", st.message);
+    return (Sfpermits__V1__ServiceStats *)resp;
+}
+
+double sfp_test_stats_counter(const Sfpermits__V1__ServiceStats *st, const char *name)
+{
+    for (size_t i = 0; i < st->n_counters; i++)
+        if (!strcmp(st->counters[i]->name, name)) return st->counters[i]->value;
+    return -1;
+}

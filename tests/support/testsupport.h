@@ -28,6 +28,12 @@ void sfp_test_rpc_start(const sfp_rpc_server_config *cfg, const sfp_rpc_method *
                         pthread_t *th, sfp_rpc_channel **ch);
 /* Closes the channel, stops and joins the server, destroys it. */
 void sfp_test_rpc_stop(sfp_rpc_server *srv, pthread_t th, sfp_rpc_channel *ch);
+/* Introspection/GetStats of the server behind ch; aborts the test run when the call fails.
+ * The caller frees it with protobuf_c_message_free_unpacked(&st->base, NULL). */
+#include "sfpermits/v1/introspection.pb-c.h"
+Sfpermits__V1__ServiceStats *sfp_test_stats(sfp_rpc_channel *ch);
+/* Value of the named counter in st, or -1 when absent. */
+double sfp_test_stats_counter(const Sfpermits__V1__ServiceStats *st, const char *name);
 
 /* ---- processes (e2e) ---- */
 typedef struct sfp_proc {
