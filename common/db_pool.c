@@ -115,14 +115,15 @@ static void notice_sink(void *arg, const char *message)
     (void)arg, (void)message; /* NOTICEs (e.g. "relation already exists") are not errors */
 }
 
-/* Opens one connection, bounded by the connect timeout and deadline_ms (monotonic). */
-static sfp_conn *open_conn(sfp_pool *p, int64_t deadline_ms, sfp_err *err)
+/* Opens one libpq connection with the pool's settings, bounded by the connect timeout and
+ * deadline_ms (monotonic). */
+static PGconn *open_pg(sfp_pool *p, const char *app_name, int64_t deadline_ms, sfp_err *err)
 {
     char ctimeout[16];
     snprintf(ctimeout, sizeof ctimeout, "%d", p->cfg.connect_timeout_s);
     const char *keys[] = {"dbname", "application_name", "options", "connect_timeout", "keepalives",
                           "keepalives_idle", NULL};
-    const char *vals[] = {p->conninfo, p->app_name, p->options, ctimeout, "1", "30", NULL};
+    const char *vals[] = {p->conninfo, app_name, p->options, ctimeout, "1", "30", NULL};
     PGconn *pg = PQconnectStartParams(keys, vals, 1);
     if (!pg) {
         sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable (out of memory)");
@@ -152,6 +153,18 @@ static sfp_conn *open_conn(sfp_pool *p, int64_t deadline_ms, sfp_err *err)
         return NULL;
     }
     PQsetNoticeProcessor(pg, notice_sink, NULL);
+    return pg;
+}
+
+PGconn *sfp_pool_connect_dedicated(sfp_pool *p, const char *app_name, sfp_err *err)
+{
+    return open_pg(p, app_name, INT64_MAX, err);
+}
+
+static sfp_conn *open_conn(sfp_pool *p, int64_t deadline_ms, sfp_err *err)
+{
+    PGconn *pg = open_pg(p, p->app_name, deadline_ms, err);
+    if (!pg) return NULL;
     sfp_conn *c = calloc(1, sizeof *c);
     if (!c) abort();
     c->pg = pg;

@@ -64,6 +64,11 @@ void sfp_pool_release(sfp_pool *p, sfp_conn *c);
 
 PGconn *sfp_conn_pg(sfp_conn *c);
 
+/* A connection outside the pool with the pool's settings (conninfo, timeouts, keepalives),
+ * for a long-lived session such as a LISTEN (db_listen.h). Blocks up to DB_CONNECT_TIMEOUT.
+ * The caller owns it (PQfinish). NULL + err (UNAVAILABLE) on failure. */
+PGconn *sfp_pool_connect_dedicated(sfp_pool *p, const char *app_name, sfp_err *err);
+
 /* Parameterised query (text params, text results). Returns the result when its status is
  * TUPLES_OK or COMMAND_OK, else NULL with a safe message in err (the server text is logged,
  * not returned). Marks the connection broken on connection loss. */

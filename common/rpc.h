@@ -81,6 +81,11 @@ int64_t sfp_rpc_deadline_left_ms(sfp_rpc_ctx *ctx);
 void sfp_rpc_set_message(sfp_rpc_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Adds a trailing-metadata pair to the response (e.g. "retry-after"). Copied. */
 void sfp_rpc_add_trailer(sfp_rpc_ctx *ctx, const char *key, const char *value);
+/* Bytes already in protobuf wire format (e.g. a cached, packed message) sent in front of the
+ * packed *resp of an OK reply. Protobuf concatenation is a merge, so the client decodes one
+ * message with the fields of both — the prefix should hold fields that *resp leaves unset.
+ * bytes must stay valid until the handler's call ends (e.g. copied into sfp_rpc_arena). */
+void sfp_rpc_set_packed_prefix(sfp_rpc_ctx *ctx, const uint8_t *bytes, size_t len);
 
 /* ---------- client ---------- */
 

@@ -69,6 +69,8 @@ struct sfp_rpc_ctx {
     char *message;
     grpc_metadata trailers[4];
     size_t ntrailers;
+    const uint8_t *prefix; /* sfp_rpc_set_packed_prefix: sent before the packed response */
+    size_t prefix_len;
 };
 
 static double mono_s(void)
@@ -89,6 +91,12 @@ static bool slice_eq(grpc_slice s, const char *str)
 /* ---------- ctx API ---------- */
 
 sfp_arena *sfp_rpc_arena(sfp_rpc_ctx *ctx) { return ctx->arena; }
+
+void sfp_rpc_set_packed_prefix(sfp_rpc_ctx *ctx, const uint8_t *bytes, size_t len)
+{
+    ctx->prefix = bytes;
+    ctx->prefix_len = len;
+}
 
 const char *sfp_rpc_metadata(sfp_rpc_ctx *ctx, const char *key)
 {
@@ -265,10 +273,13 @@ static void serve_call(sfp_rpc_server *s, grpc_completion_queue *cq, grpc_call *
     ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
     grpc_byte_buffer *out = NULL;
     if (code == GRPC_STATUS_OK) {
+        /* The prefix (if any) and the packed message go out as one payload: protobuf
+         * concatenation merges them into one message on the receiving side. */
         size_t len = protobuf_c_message_get_packed_size(resp);
-        uint8_t *bytes = sfp_arena_alloc(ctx.arena, len ? len : 1);
-        protobuf_c_message_pack(resp, bytes);
-        grpc_slice sl = grpc_slice_from_copied_buffer((const char *)bytes, len);
+        grpc_slice sl = grpc_slice_malloc(ctx.prefix_len + len);
+        uint8_t *dst = GRPC_SLICE_START_PTR(sl);
+        if (ctx.prefix_len) memcpy(dst, ctx.prefix, ctx.prefix_len);
+        protobuf_c_message_pack(resp, dst + ctx.prefix_len);
         out = grpc_raw_byte_buffer_create(&sl, 1);
         grpc_slice_unref(sl);
         ops[n].op = GRPC_OP_SEND_MESSAGE;

@@ -1,11 +1,12 @@
-/* sfp-report — wiring only: env → pool, SODA client, report service, rpc server. See
- * report_service.h (REPORT_*), db_pool.h (DATABASE_URL, DB_*), soda_client.h (SODA_*) and
+/* sfp-report — wiring only: env → pool, SODA client, report cache + its LISTEN, report
+ * service, rpc server. See report_service.h and report_cache.h (REPORT_*), db_pool.h (DATABASE_URL, DB_*), soda_client.h (SODA_*) and
  * config.h (LISTEN_ADDR, RPC_WORKERS, SHUTDOWN_GRACE_MS) for the environment. */
 #include <stdio.h>
 
 #include "config.h"
 #include "log.h"
 #include "service_main.h"
+#include "report_cache.h"
 #include "report_service.h"
 #include "soda_client.h"
 
@@ -16,8 +17,10 @@ int main(void)
     sfp_service_env env;
     sfp_pool_config pcfg;
     sfp_report_config rcfg;
+    sfp_rpt_cache_config ccfg;
     if (sfp_service_env_load(&env, SFP_DEFAULT_REPORT_ADDR, &err) ||
-        sfp_pool_config_from_env(&pcfg, "sfp-report", &err) || sfp_report_config_from_env(&rcfg, &err))
+        sfp_pool_config_from_env(&pcfg, "sfp-report", &err) || sfp_report_config_from_env(&rcfg, &err) ||
+        sfp_rpt_cache_config_from_env(&ccfg, &err))
         return sfp_service_refuse("sfp-report", &err);
     rcfg.acquire_timeout_ms = pcfg.acquire_timeout_ms;
 
@@ -28,7 +31,12 @@ int main(void)
         sfp_soda_destroy(soda);
         return sfp_service_refuse("sfp-report", &err);
     }
-    sfp_report_service svc = {.pool = pool, .soda = sfp_rpt_soda_from_client(soda), .soda_client = soda, .cfg = rcfg};
+    sfp_rpt_cache *cache = sfp_rpt_cache_new(&ccfg); /* NULL when REPORT_CACHE_TTL_S=0 */
+    sfp_db_listener *listener =
+        cache ? sfp_db_listen_start(pool, SFP_RPT_CACHE_CHANNEL, "sfp-report-listen", sfp_rpt_cache_listen_event, cache)
+              : NULL;
+    sfp_report_service svc = {
+        .pool = pool, .soda = sfp_rpt_soda_from_client(soda), .soda_client = soda, .cfg = rcfg, .cache = cache};
     sfp_rpc_method methods[] = {sfp_report_service_method(&svc)};
     static const char *const names[] = {SFP_REPORT_SERVICE_NAME, NULL};
     sfp_rpc_server_config scfg = {
@@ -37,6 +45,8 @@ int main(void)
         .stats = sfp_report_service_stats, .stats_user = &svc,
     };
     int rc = sfp_service_serve(&scfg, methods, 1);
+    sfp_db_listen_stop(listener);
+    sfp_rpt_cache_free(cache);
     sfp_pool_destroy(pool);
     sfp_soda_destroy(soda);
     return rc;

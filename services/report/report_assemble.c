@@ -254,18 +254,25 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
     links->parcel = sfp_arena_printf(a, "https://sfplanninggis.org/pim/?search=%s%%2F%s", r->block, r->lot);
     m->links = links;
 
+    return m;
+}
+
+Sfpermits__V1__PropertyReport *sfp_rpt_assemble_volatile(const sfp_rpt_volatile *v, sfp_arena *a)
+{
+    Sfpermits__V1__PropertyReport *m = NEW(a, Sfpermits__V1__PropertyReport, sfpermits__v1__property_report__descriptor);
     Sfpermits__V1__ReportSources *src = NEW(a, Sfpermits__V1__ReportSources, sfpermits__v1__report_sources__descriptor);
-    src->complaints = source(&r->soda[SFP_RPT_DS_COMPLAINTS], SFP_RPT_DS_COMPLAINTS, a);
-    src->violations = source(&r->soda[SFP_RPT_DS_VIOLATIONS], SFP_RPT_DS_VIOLATIONS, a);
-    src->tax_roll = source(&r->soda[SFP_RPT_DS_TAX_ROLL], SFP_RPT_DS_TAX_ROLL, a);
-    src->max_age_seconds = sfp_rpt_sources_max_age(r->soda, r->soda_needed);
+    src->complaints = source(&v->soda[SFP_RPT_DS_COMPLAINTS], SFP_RPT_DS_COMPLAINTS, a);
+    src->violations = source(&v->soda[SFP_RPT_DS_VIOLATIONS], SFP_RPT_DS_VIOLATIONS, a);
+    src->tax_roll = source(&v->soda[SFP_RPT_DS_TAX_ROLL], SFP_RPT_DS_TAX_ROLL, a);
+    src->max_age_seconds = sfp_rpt_sources_max_age(v->soda, v->soda_needed);
     m->sources = src;
 
     Sfpermits__V1__ReportDebug *dbg = NEW(a, Sfpermits__V1__ReportDebug, sfpermits__v1__report_debug__descriptor);
-    dbg->sql_queries = r->sql_queries;
-    dbg->soda_requests = r->soda_requests;
-    dbg->elapsed_ms = r->elapsed_ms;
+    dbg->sql_queries = v->sql_queries;
+    dbg->soda_requests = v->soda_requests;
+    dbg->elapsed_ms = v->elapsed_ms;
+    dbg->report_cache_hit = v->report_cache_hit;
     m->debug = dbg;
-    m->generated_at = S(r->generated_at);
+    m->generated_at = S(v->generated_at);
     return m;
 }

@@ -9,6 +9,8 @@
 #include "report_types.h"
 #include "sfpermits/v1/report.pb-c.h"
 
+/* The content of a report: PropertyReport fields 1–15, the same for every request until the
+ * data changes (what the report cache keeps, packed). */
 typedef struct sfp_rpt_report {
     const char *block, *lot, *address;
     const char *const *lots;
@@ -17,8 +19,7 @@ typedef struct sfp_rpt_report {
     const sfp_rpt_permit *permits;
     size_t n_permits;
     int32_t total_permits;
-    const sfp_rpt_soda_result *soda; /* [SFP_RPT_DS_N] */
-    unsigned soda_needed;            /* SFP_RPT_DS_BIT mask of the datasets this report needed */
+    const sfp_rpt_soda_result *soda; /* [SFP_RPT_DS_N]: complaints and violations records */
     const sfp_rpt_risk *risks;
     size_t n_risks;
     const sfp_rpt_signal *signal;
@@ -26,12 +27,23 @@ typedef struct sfp_rpt_report {
     size_t n_missing;
     const sfp_rpt_nearby *nearby;
     size_t n_nearby;
-    int32_t sql_queries, soda_requests;
-    double elapsed_ms;
-    const char *generated_at;
 } sfp_rpt_report;
 
+/* The per-request part: fields 16–18 (sources, debug, generated_at), the message's last
+ * fields, so the packed content followed by the packed volatile part is the whole report. */
+typedef struct sfp_rpt_volatile {
+    const sfp_rpt_soda_result *soda; /* [SFP_RPT_DS_N] */
+    unsigned soda_needed;            /* SFP_RPT_DS_BIT mask of the datasets this report needed */
+    int32_t sql_queries, soda_requests;
+    double elapsed_ms;
+    bool report_cache_hit;
+    const char *generated_at;
+} sfp_rpt_volatile;
+
+/* Fields 1–15 of the report (16–18 left unset). */
 Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_arena *a);
+/* Only fields 16–18 set. */
+Sfpermits__V1__PropertyReport *sfp_rpt_assemble_volatile(const sfp_rpt_volatile *v, sfp_arena *a);
 
 /* "street_number street_name street_suffix" of the non-blank parts (arena), "" for NULL. */
 const char *sfp_rpt_address(const sfp_rpt_permit *p, sfp_arena *a);

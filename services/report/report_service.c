@@ -1,5 +1,7 @@
 #include "report_service.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -7,6 +9,7 @@
 #include "log.h"
 #include "pool_stats_pb.h"
 #include "report_assemble.h"
+#include "report_cache.h"
 #include "report_consultant.h"
 #include "report_db.h"
 #include "report_missing.h"
@@ -137,24 +140,49 @@ static grpc_status_code fail(sfp_report_service *svc, sfp_rpc_ctx *ctx, grpc_sta
     return code;
 }
 
-static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user)
+/* The report is sent as its packed content (fields 1–15, also what the cache keeps) followed
+ * by the per-request fields 16–18 as *resp: the client decodes one PropertyReport. */
+static void respond(sfp_rpc_ctx *ctx, const uint8_t *content, size_t len, const sfp_rpt_volatile *v,
+                    ProtobufCMessage **resp)
 {
-    sfp_report_service *svc = user;
-    const Sfpermits__V1__GetPropertyReportRequest *in = (const void *)req;
     sfp_arena *a = sfp_rpc_arena(ctx);
-    double t0 = mono_ms();
-    atomic_fetch_add(&svc->counters.reports, 1);
+    uint8_t *copy = sfp_arena_alloc(a, len ? len : 1);
+    if (len) memcpy(copy, content, len);
+    sfp_rpc_set_packed_prefix(ctx, copy, len);
+    *resp = &sfp_rpt_assemble_volatile(v, a)->base;
+}
 
-    char block[6], lot[6];
-    if (sfp_rpt_normalize_block(in->block, block))
-        return fail(svc, ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                    "block must be 4 digits, optionally followed by one capital letter (e.g. 3512)");
-    if (sfp_rpt_normalize_lot(in->lot, lot))
-        return fail(svc, ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                    "lot must be 3 digits, optionally followed by one capital letter (e.g. 001)");
-    if (sfp_rpc_deadline_left_ms(ctx) <= 0) return fail(svc, ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
-    int32_t today = today_days(svc);
+/* A cached report: the stored content with sources aged by the time since it was assembled. */
+static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, const sfp_rpt_cached *e, double t0,
+                                     ProtobufCMessage **resp)
+{
+    double elapsed_s = (double)sfp_ttl_cache_mono_ms() / 1000.0 - e->stored_at;
+    sfp_rpt_soda_result src[SFP_RPT_DS_N];
+    memcpy(src, e->soda, sizeof src);
+    for (int d = 0; d < SFP_RPT_DS_N; d++) {
+        src[d].upstream_requests = 0;
+        if (!(e->soda_needed & SFP_RPT_DS_BIT(d))) continue;
+        src[d].state = SFP_RPT_SRC_CACHED; /* stored entries had only live/cached sources */
+        src[d].has_age = true;
+        src[d].age_seconds += elapsed_s;
+        src[d].ttl_remaining_seconds -= elapsed_s;
+        if (src[d].ttl_remaining_seconds < 0) src[d].ttl_remaining_seconds = 0;
+    }
+    sfp_rpt_volatile v = {.soda = src, .soda_needed = e->soda_needed, .report_cache_hit = true,
+                          .generated_at = sfp_arena_strdup(sfp_rpc_arena(ctx), e->generated_at)};
+    v.elapsed_ms = mono_ms() - t0;
+    respond(ctx, e->content, e->len, &v, resp);
+    atomic_fetch_add(&svc->counters.ok, 1);
+    return GRPC_STATUS_OK;
+}
 
+/* A report assembled from SQL + SODA; offered to the cache when every needed source is live or
+ * cached (a degraded report must be retried, not kept). */
+static grpc_status_code assemble_report(sfp_report_service *svc, sfp_rpc_ctx *ctx, const char *block,
+                                        const char *lot, int32_t today, double t0, sfp_rpt_cache_ticket *ticket,
+                                        ProtobufCMessage **resp)
+{
+    sfp_arena *a = sfp_rpc_arena(ctx);
     /* SODA first, so the HTTP calls overlap the SQL work. */
     soda_jobs jobs = {0};
     soda_start(svc, ctx, &jobs, 0, block, lot, SFP_RPT_DS_BIT(SFP_RPT_DS_COMPLAINTS) | SFP_RPT_DS_BIT(SFP_RPT_DS_VIOLATIONS));
@@ -230,7 +258,6 @@ static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req
         .n_permits = sql.set.n_permits,
         .total_permits = sql.set.total,
         .soda = soda,
-        .soda_needed = needed,
         .risks = risks,
         .n_risks = n_risks,
         .signal = &signal,
@@ -238,18 +265,76 @@ static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req
         .n_missing = n_missing,
         .nearby = sql.nearby,
         .n_nearby = sql.n_nearby,
-        .sql_queries = db.queries,
-        .soda_requests = soda_requests,
-        .generated_at = sfp_arena_strdup(a, ts_buf),
     };
-    rep.elapsed_ms = mono_ms() - t0;
-    Sfpermits__V1__PropertyReport *out = sfp_rpt_assemble(&rep, a);
+    Sfpermits__V1__PropertyReport *content = sfp_rpt_assemble(&rep, a);
+    size_t len = protobuf_c_message_get_packed_size(&content->base);
+    uint8_t *bytes = sfp_arena_alloc(a, len ? len : 1);
+    protobuf_c_message_pack(&content->base, bytes);
+
+    int32_t max_age = sfp_rpt_sources_max_age(soda, needed);
+    if (ticket->active && max_age > 0) {
+        sfp_rpt_cached *e = calloc(1, sizeof *e);
+        if (!e) abort();
+        e->content = malloc(len ? len : 1);
+        if (!e->content) abort();
+        memcpy(e->content, bytes, len);
+        e->len = len;
+        e->today = today;
+        e->stored_at = (double)sfp_ttl_cache_mono_ms() / 1000.0;
+        e->expires_at = e->stored_at + max_age;
+        e->soda_needed = needed;
+        memcpy(e->soda, soda, sizeof e->soda);
+        for (int d = 0; d < SFP_RPT_DS_N; d++) {
+            e->soda[d].records = NULL;
+            e->soda[d].n_records = soda[d].n_records; /* reported as `records` in sources */
+        }
+        snprintf(e->generated_at, sizeof e->generated_at, "%s", ts_buf);
+        sfp_rpt_cache_store(svc->cache, ticket, e);
+    }
+
+    sfp_rpt_volatile v = {.soda = soda, .soda_needed = needed, .sql_queries = db.queries,
+                          .soda_requests = soda_requests, .generated_at = sfp_arena_strdup(a, ts_buf)};
+    v.elapsed_ms = mono_ms() - t0;
+    respond(ctx, bytes, len, &v, resp);
     sfp_log(SFP_DEBUG, "report", SFP_S("block", block), SFP_S("lot", lot), SFP_I("permits", sql.set.n_permits),
             SFP_I("total_permits", sql.set.total), SFP_I("sql_queries", db.queries),
-            SFP_I("soda_requests", soda_requests), SFP_D("elapsed_ms", rep.elapsed_ms));
+            SFP_I("soda_requests", soda_requests), SFP_D("elapsed_ms", v.elapsed_ms));
     atomic_fetch_add(&svc->counters.ok, 1);
-    *resp = &out->base;
     return GRPC_STATUS_OK;
+}
+
+static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user)
+{
+    sfp_report_service *svc = user;
+    const Sfpermits__V1__GetPropertyReportRequest *in = (const void *)req;
+    double t0 = mono_ms();
+    atomic_fetch_add(&svc->counters.reports, 1);
+
+    char block[6], lot[6];
+    if (sfp_rpt_normalize_block(in->block, block))
+        return fail(svc, ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "block must be 4 digits, optionally followed by one capital letter (e.g. 3512)");
+    if (sfp_rpt_normalize_lot(in->lot, lot))
+        return fail(svc, ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "lot must be 3 digits, optionally followed by one capital letter (e.g. 001)");
+    if (sfp_rpc_deadline_left_ms(ctx) <= 0) return fail(svc, ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+    int32_t today = today_days(svc);
+
+    sfp_rpt_cache_ticket ticket;
+    int64_t wait_ms = budget(ctx, (int64_t)svc->cfg.statement_timeout_ms + svc->cfg.soda_budget_ms);
+    sfp_cache_val *hit = sfp_rpt_cache_get(svc->cache, block, lot, today, sfp_ttl_cache_mono_ms() + wait_ms, &ticket);
+    if (hit) {
+        grpc_status_code code = serve_cached(svc, ctx, sfp_cache_val_data(hit), t0, resp);
+        sfp_cache_val_unref(hit);
+        return code;
+    }
+    if (sfp_rpc_deadline_left_ms(ctx) <= 0) {
+        sfp_rpt_cache_abandon(svc->cache, &ticket);
+        return fail(svc, ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+    }
+    grpc_status_code code = assemble_report(svc, ctx, block, lot, today, t0, &ticket, resp);
+    sfp_rpt_cache_abandon(svc->cache, &ticket); /* no-op when it was stored */
+    return code;
 }
 
 sfp_rpc_method sfp_report_service_method(sfp_report_service *svc)
@@ -267,6 +352,8 @@ void sfp_report_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, voi
         st->response_cache = sfp_ttl_cache_stats_pb(sfp_soda_cache(svc->soda_client), a);
     }
     const sfp_report_counters *c = &svc->counters;
+    sfp_rpt_cache_stats cs;
+    sfp_rpt_cache_get_stats(svc->cache, &cs);
     const struct {
         const char *name;
         long long v;
@@ -283,6 +370,13 @@ void sfp_report_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, voi
         {"report_soda_requests_total", atomic_load(&c->soda_requests)},
         {"report_sources_stale_total", atomic_load(&c->stale)},
         {"report_sources_unavailable_total", atomic_load(&c->unavailable_sources)},
+        {"report_cache_hits_total", cs.hits},
+        {"report_cache_misses_total", cs.misses},
+        {"report_cache_stores_total", cs.stores},
+        {"report_cache_invalidations_total", cs.invalidations},
+        {"report_cache_coalesced_total", cs.coalesced},
+        {"report_cache_entries", cs.entries},
+        {"report_cache_listening", cs.listening},
     };
     size_t n = sizeof list / sizeof list[0];
     Sfpermits__V1__Counter **arr = sfp_arena_alloc(a, sizeof(*arr) * (st->n_counters + n));

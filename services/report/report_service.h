@@ -19,8 +19,15 @@
  * Introspection counters: reports_total, reports_ok, reports_not_found,
  * reports_invalid_argument, reports_unavailable, reports_deadline_exceeded, reports_failed,
  * report_sql_queries_total, report_sql_queries_last, report_soda_requests_total,
- * report_sources_stale_total, report_sources_unavailable_total; plus pool, SODA breaker and
- * response-cache stats when a client is attached. */
+ * report_sources_stale_total, report_sources_unavailable_total, report_cache_hits_total,
+ * report_cache_misses_total, report_cache_stores_total, report_cache_invalidations_total,
+ * report_cache_coalesced_total, report_cache_entries, report_cache_listening; plus pool, SODA
+ * breaker and response-cache stats when a client is attached.
+ *
+ * With a report cache (report_cache.h, REPORT_CACHE_*), a hit costs no SQL and no SODA call:
+ * debug.sql_queries = debug.soda_requests = 0 and debug.report_cache_hit = true; sources
+ * show the SODA sections as `cached` with their age at this moment; generated_at is when the
+ * content was assembled. */
 #ifndef SFP_REPORT_SERVICE_H
 #define SFP_REPORT_SERVICE_H
 
@@ -51,6 +58,7 @@ typedef struct sfp_report_service {
     sfp_rpt_soda soda;             /* production: sfp_rpt_soda_from_client(client) */
     struct sfp_soda *soda_client;  /* borrowed, optional: breaker/cache stats for Introspection */
     sfp_report_config cfg;
+    struct sfp_rpt_cache *cache;   /* borrowed, optional (NULL = no report cache; report_cache.h) */
     int32_t fixed_today;           /* tests: "today" in days since 1970-01-01; 0 = the local date */
     sfp_report_counters counters;
 } sfp_report_service;

@@ -38,7 +38,9 @@ static int setup(void **state)
     const char *soda_env[] = {g_env_db, "SODA_TEST_ADDR=127.0.0.1:0", NULL};
     if (sfp_proc_start(&g_soda, "sfp-soda-test-server", soda_env)) return -1;
     snprintf(g_env_soda, sizeof g_env_soda, "SODA_BASE_URL=http://127.0.0.1:%d/resource", g_soda.port);
-    const char *rep_env[] = {g_env_db, g_env_soda, "LISTEN_ADDR=127.0.0.1:0", NULL};
+    /* Report cache off: these tests assert the query plan, so every request must reach SQL
+     * (the cache has its own end-to-end test, test_report_cache_e2e.c). */
+    const char *rep_env[] = {g_env_db, g_env_soda, "LISTEN_ADDR=127.0.0.1:0", "REPORT_CACHE_TTL_S=0", NULL};
     if (sfp_proc_start(&g_report, "sfp-report", rep_env)) return -1;
     snprintf(g_env_report, sizeof g_env_report, "REPORT_SVC_ADDR=127.0.0.1:%d", g_report.port);
     if (start_gateway(&g_gw, "GATEWAY_REPORT_RATE_LIMIT=0")) return -1;

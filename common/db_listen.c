@@ -1,0 +1,144 @@
+#include "db_listen.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define PING_AFTER_MS 30000
+
+struct sfp_db_listener {
+    sfp_pool *pool;
+    char channel[64];
+    char app_name[64];
+    sfp_listen_fn fn;
+    void *user;
+    int wake[2]; /* stop: write one byte */
+    atomic_bool stopping;
+    pthread_t thread;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool valid_channel(const char *s)
+{
+    if (!s || !*s || strlen(s) >= 64 || !((*s >= 'a' && *s <= 'z') || *s == '_')) return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_')) return false;
+    return true;
+}
+
+/* Waits for the socket (fd >= 0) or the stop pipe, at most ms. Returns 1 socket readable,
+ * 0 timeout, -1 stop requested. */
+static int wait_for(sfp_db_listener *l, int fd, int ms)
+{
+    struct pollfd p[2] = {{.fd = l->wake[0], .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+    int r = poll(p, fd >= 0 ? 2 : 1, ms);
+    if (atomic_load(&l->stopping) || (r > 0 && p[0].revents)) return -1;
+    return r > 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) ? 1 : 0;
+}
+
+static bool exec_ok(PGconn *pg, const char *sql)
+{
+    PGresult *r = PQexec(pg, sql);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    return ok;
+}
+
+/* One session: LISTEN, then deliver notifications until the connection fails or stop.
+ * Returns true when stopped. */
+static bool session(sfp_db_listener *l, PGconn *pg)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "LISTEN %s", l->channel);
+    if (!exec_ok(pg, sql)) return false;
+    sfp_log(SFP_INFO, "db listen started", SFP_S("channel", l->channel));
+    l->fn(l->user, SFP_LISTEN_UP, "");
+    int64_t last_traffic = now_ms();
+    for (;;) {
+        int w = wait_for(l, PQsocket(pg), 1000);
+        if (w < 0) return true;
+        if (w == 0) {
+            if (now_ms() - last_traffic < PING_AFTER_MS) continue;
+            if (!exec_ok(pg, "SELECT 1")) return false;
+            last_traffic = now_ms();
+        } else {
+            if (!PQconsumeInput(pg)) return false;
+            last_traffic = now_ms();
+        }
+        PGnotify *n;
+        while ((n = PQnotifies(pg)) != NULL) {
+            l->fn(l->user, SFP_LISTEN_NOTIFY, n->extra ? n->extra : "");
+            PQfreemem(n);
+        }
+        if (PQstatus(pg) != CONNECTION_OK) return false;
+    }
+}
+
+static void *listen_main(void *arg)
+{
+    sfp_db_listener *l = arg;
+    int backoff = BACKOFF_MIN_MS;
+    while (!atomic_load(&l->stopping)) {
+        sfp_err err = {0};
+        PGconn *pg = sfp_pool_connect_dedicated(l->pool, l->app_name, &err);
+        bool stopped = false;
+        if (pg) {
+            int64_t t0 = now_ms();
+            stopped = session(l, pg);
+            PQfinish(pg);
+            if (now_ms() - t0 > BACKOFF_MAX_MS) backoff = BACKOFF_MIN_MS; /* it had been up a while */
+        }
+        if (stopped) break;
+        l->fn(l->user, SFP_LISTEN_DOWN, "");
+        sfp_log(SFP_WARN, "listen connection lost; reconnecting", SFP_S("channel", l->channel),
+                SFP_I("retry_ms", backoff));
+        if (wait_for(l, -1, backoff) < 0) break;
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    }
+    return NULL;
+}
+
+sfp_db_listener *sfp_db_listen_start(sfp_pool *pool, const char *channel, const char *app_name, sfp_listen_fn fn,
+                                     void *user)
+{
+    if (!valid_channel(channel)) return NULL;
+    sfp_db_listener *l = calloc(1, sizeof *l);
+    if (!l) abort();
+    l->pool = pool;
+    snprintf(l->channel, sizeof l->channel, "%s", channel);
+    snprintf(l->app_name, sizeof l->app_name, "%s", app_name ? app_name : "sfpermits-listen");
+    l->fn = fn;
+    l->user = user;
+    if (pipe(l->wake)) abort();
+    if (pthread_create(&l->thread, NULL, listen_main, l)) abort();
+    return l;
+}
+
+void sfp_db_listen_stop(sfp_db_listener *l)
+{
+    if (!l) return;
+    atomic_store(&l->stopping, true);
+    ssize_t w;
+    do w = write(l->wake[1], "x", 1);
+    while (w < 0 && errno == EINTR);
+    pthread_join(l->thread, NULL);
+    close(l->wake[0]);
+    close(l->wake[1]);
+    free(l);
+}

@@ -1,0 +1,159 @@
+#include "report_cache.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+struct sfp_rpt_cache {
+    sfp_ttl_cache *tc;
+    atomic_uint_fast64_t generation;
+    atomic_bool listening;
+    atomic_llong hits, misses, stores, invalidations;
+};
+
+void sfp_rpt_cache_config_defaults(sfp_rpt_cache_config *c)
+{
+    c->ttl_s = 300;
+    c->max_entries = 512;
+}
+
+int sfp_rpt_cache_config_from_env(sfp_rpt_cache_config *c, sfp_err *err)
+{
+    sfp_rpt_cache_config_defaults(c);
+    if (sfp_env_int("REPORT_CACHE_TTL_S", 300, 0, 86400, &c->ttl_s, err) ||
+        sfp_env_int("REPORT_CACHE_MAX_ENTRIES", 512, 1, 100000, &c->max_entries, err))
+        return -1;
+    return 0;
+}
+
+sfp_rpt_cache *sfp_rpt_cache_new(const sfp_rpt_cache_config *c)
+{
+    if (c->ttl_s <= 0) return NULL;
+    sfp_rpt_cache *rc = calloc(1, sizeof *rc);
+    if (!rc) abort();
+    sfp_ttl_cache_config tc = {.ttl_s = c->ttl_s, .max_entries = c->max_entries, .stale_max_s = 0};
+    rc->tc = sfp_ttl_cache_new(&tc);
+    return rc;
+}
+
+void sfp_rpt_cache_free(sfp_rpt_cache *c)
+{
+    if (!c) return;
+    sfp_ttl_cache_free(c->tc);
+    free(c);
+}
+
+void sfp_rpt_cached_free(void *p)
+{
+    sfp_rpt_cached *e = p;
+    if (!e) return;
+    free(e->content);
+    free(e);
+}
+
+void sfp_rpt_cache_listen_event(void *cache, sfp_listen_event ev, const char *payload)
+{
+    (void)payload;
+    sfp_rpt_cache *c = cache;
+    /* Every event invalidates: a notification means data changed; UP and DOWN bracket a
+     * period in which notifications may have been missed. */
+    atomic_fetch_add(&c->generation, 1);
+    if (ev == SFP_LISTEN_NOTIFY) atomic_fetch_add(&c->invalidations, 1);
+    if (ev != SFP_LISTEN_NOTIFY) {
+        atomic_store(&c->listening, ev == SFP_LISTEN_UP);
+        sfp_log(ev == SFP_LISTEN_UP ? SFP_INFO : SFP_WARN, "report cache",
+                SFP_S("state", ev == SFP_LISTEN_UP ? "on" : "bypassed until the listener reconnects"));
+    }
+}
+
+static double now_s(void) { return (double)sfp_ttl_cache_mono_ms() / 1000.0; }
+
+/* A fresh ttl_cache entry is servable only for its own day, before its own expiry, and when
+ * no change was notified since it was computed. */
+static bool servable(const sfp_cache_val *v, int32_t today, uint64_t gen)
+{
+    const sfp_rpt_cached *e = sfp_cache_val_data(v);
+    return e && e->generation == gen && e->today == today && now_s() < e->expires_at;
+}
+
+sfp_cache_val *sfp_rpt_cache_get(sfp_rpt_cache *c, const char *block, const char *lot, int32_t today,
+                                 int64_t deadline_ms, sfp_rpt_cache_ticket *t)
+{
+    memset(t, 0, sizeof *t);
+    if (!c || !atomic_load(&c->listening)) return NULL;
+    snprintf(t->key, sizeof t->key, "%s/%s", block, lot);
+    t->generation = atomic_load(&c->generation);
+    t->active = true;
+    sfp_cache_lookup lk;
+    sfp_ttl_cache_lookup(c->tc, t->key, &lk);
+    sfp_cache_val *v = NULL;
+    switch (lk.kind) {
+    case SFP_CACHE_HIT:
+        v = lk.val;
+        break;
+    case SFP_CACHE_LEAD:
+        t->flight = lk.flight;
+        break;
+    case SFP_CACHE_JOIN:
+        switch (sfp_ttl_cache_wait(c->tc, lk.flight, deadline_ms, &v, NULL)) {
+        case SFP_CACHE_WAIT_FILLED: break;
+        case SFP_CACHE_WAIT_LEAD: t->flight = lk.flight; break;
+        default: v = NULL; break; /* the other request gave up, or our deadline passed */
+        }
+        break;
+    }
+    if (v && servable(v, today, t->generation)) {
+        atomic_fetch_add(&c->hits, 1);
+        t->active = false;
+        return v;
+    }
+    sfp_cache_val_unref(v);
+    atomic_fetch_add(&c->misses, 1);
+    return NULL;
+}
+
+void sfp_rpt_cache_store(sfp_rpt_cache *c, sfp_rpt_cache_ticket *t, sfp_rpt_cached *e)
+{
+    if (!c || !t->active) {
+        sfp_rpt_cached_free(e);
+        return;
+    }
+    t->active = false;
+    if (!atomic_load(&c->listening) || atomic_load(&c->generation) != t->generation) {
+        sfp_rpt_cached_free(e); /* the data changed while it was assembled */
+        if (t->flight) sfp_ttl_cache_fail(c->tc, t->flight, "data changed", true);
+        return;
+    }
+    e->generation = t->generation;
+    sfp_cache_val *v = sfp_cache_val_new(e, e->len, 1, sfp_rpt_cached_free);
+    if (t->flight) sfp_ttl_cache_fill(c->tc, t->flight, v);
+    else sfp_ttl_cache_put(c->tc, t->key, v);
+    sfp_cache_val_unref(v);
+    atomic_fetch_add(&c->stores, 1);
+}
+
+void sfp_rpt_cache_abandon(sfp_rpt_cache *c, sfp_rpt_cache_ticket *t)
+{
+    if (!c || !t->active) return;
+    t->active = false;
+    if (t->flight) sfp_ttl_cache_fail(c->tc, t->flight, "not cacheable", true);
+}
+
+void sfp_rpt_cache_get_stats(sfp_rpt_cache *c, sfp_rpt_cache_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    if (!c) return;
+    s->hits = atomic_load(&c->hits);
+    s->misses = atomic_load(&c->misses);
+    s->stores = atomic_load(&c->stores);
+    s->invalidations = atomic_load(&c->invalidations);
+    s->listening = atomic_load(&c->listening);
+    sfp_ttl_cache_stats ts;
+    sfp_ttl_cache_get_stats(c->tc, &ts);
+    s->entries = ts.entries;
+    s->coalesced = ts.coalesced;
+}
