@@ -454,6 +454,13 @@ void sfp_ttl_cache_put(sfp_ttl_cache *c, const char *key, sfp_cache_val *val)
     pthread_mutex_unlock(&c->mu);
 }
 
+void sfp_ttl_cache_clear(sfp_ttl_cache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    while (c->lru_head) entry_remove(c, c->lru_head);
+    pthread_mutex_unlock(&c->mu);
+}
+
 void sfp_ttl_cache_get_stats(sfp_ttl_cache *c, sfp_ttl_cache_stats *s)
 {
     pthread_mutex_lock(&c->mu);

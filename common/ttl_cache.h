@@ -127,6 +127,9 @@ bool sfp_ttl_cache_get_stale(sfp_ttl_cache *c, const char *key, sfp_cache_val **
 /* Direct insert/replace without a flight (the cache takes its own reference). */
 void sfp_ttl_cache_put(sfp_ttl_cache *c, const char *key, sfp_cache_val *val);
 
+/* Drops every entry (readers holding a value keep it); running flights are not affected. */
+void sfp_ttl_cache_clear(sfp_ttl_cache *c);
+
 int sfp_ttl_cache_ttl(const sfp_ttl_cache *c);
 void sfp_ttl_cache_get_stats(sfp_ttl_cache *c, sfp_ttl_cache_stats *s);
 Sfpermits__V1__ResponseCacheStats *sfp_ttl_cache_stats_pb(sfp_ttl_cache *c, sfp_arena *a);

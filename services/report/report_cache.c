@@ -62,6 +62,7 @@ void sfp_rpt_cache_listen_event(void *cache, sfp_listen_event ev, const char *pa
     /* Every event invalidates: a notification means data changed; UP and DOWN bracket a
      * period in which notifications may have been missed. */
     atomic_fetch_add(&c->generation, 1);
+    sfp_ttl_cache_clear(c->tc); /* free the memory now, and let the next misses coalesce */
     if (ev == SFP_LISTEN_NOTIFY) atomic_fetch_add(&c->invalidations, 1);
     if (ev != SFP_LISTEN_NOTIFY) {
         atomic_store(&c->listening, ev == SFP_LISTEN_UP);
@@ -101,7 +102,10 @@ sfp_cache_val *sfp_rpt_cache_get(sfp_rpt_cache *c, const char *block, const char
     case SFP_CACHE_JOIN:
         switch (sfp_ttl_cache_wait(c->tc, lk.flight, deadline_ms, &v, NULL)) {
         case SFP_CACHE_WAIT_FILLED: break;
-        case SFP_CACHE_WAIT_LEAD: t->flight = lk.flight; break;
+        case SFP_CACHE_WAIT_LEAD: /* promoted: our assembly starts now, on today's data */
+            t->flight = lk.flight;
+            t->generation = atomic_load(&c->generation);
+            break;
         default: v = NULL; break; /* the other request gave up, or our deadline passed */
         }
         break;

@@ -25,7 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db_listen.h"
 #include "log.h"
+#include "report_cache.h"
 #include "report_db.h"
 #include "report_service.h"
 #include "report_text.h"
@@ -152,6 +154,7 @@ typedef struct fake_soda {
     unsigned masks; /* OR of every begin mask */
     int tax_begins;
     int bad_budgets; /* begin() calls with a non-positive budget (must stay 0) */
+    int delay_ms;    /* end() sleeps this long (a slow upstream) */
     sfp_rpt_src_state state[SFP_RPT_DS_N];
     double age[SFP_RPT_DS_N], ttl[SFP_RPT_DS_N];
 } fake_soda;
@@ -161,7 +164,7 @@ static fake_soda FAKE = {.mu = PTHREAD_MUTEX_INITIALIZER};
 static void fake_reset(void)
 {
     pthread_mutex_lock(&FAKE.mu);
-    FAKE.begins = FAKE.tax_begins = FAKE.bad_budgets = 0;
+    FAKE.begins = FAKE.tax_begins = FAKE.bad_budgets = FAKE.delay_ms = 0;
     FAKE.masks = 0;
     for (int d = 0; d < SFP_RPT_DS_N; d++) {
         FAKE.state[d] = SFP_RPT_SRC_LIVE;
@@ -196,6 +199,7 @@ static void fake_end(void *user, void *job, sfp_rpt_soda_result out[SFP_RPT_DS_N
 {
     fake_soda *f = user;
     fake_job *j = job;
+    if (f->delay_ms && a) usleep((useconds_t)f->delay_ms * 1000);
     for (int d = 0; a && d < SFP_RPT_DS_N; d++) {
         if (!(j->mask & SFP_RPT_DS_BIT(d))) continue;
         sfp_rpt_soda_result *o = &out[d];
@@ -904,6 +908,269 @@ static void test_seeded_demo_parcels(void **state)
     free(url);
 }
 
+/* ------------------------------------------------------------------ report cache */
+
+static int fake_begins(void)
+{
+    pthread_mutex_lock(&FAKE.mu);
+    int n = FAKE.begins;
+    pthread_mutex_unlock(&FAKE.mu);
+    return n;
+}
+
+/* Polls an Introspection counter until it reaches at least want (5 s). */
+static double wait_counter(harness *h, const char *name, double want)
+{
+    double v = 0;
+    for (int i = 0; i < 250; i++) {
+        v = stat_counter(h, name);
+        if (v >= want) break;
+        usleep(20000);
+    }
+    return v;
+}
+
+typedef struct cached_harness {
+    harness h;
+    sfp_rpt_cache *cache;
+    sfp_db_listener *listener;
+} cached_harness;
+
+/* The harness with a report cache and its listener, as sfp-report wires them (main.c). */
+static void start_cached(cached_harness *c)
+{
+    start(&c->h, g_url, fake_interface(), NULL);
+    sfp_rpt_cache_config cc;
+    sfp_rpt_cache_config_defaults(&cc);
+    c->cache = sfp_rpt_cache_new(&cc);
+    assert_non_null(c->cache);
+    c->h.svc.cache = c->cache;
+    c->listener = sfp_db_listen_start(c->h.pool, SFP_RPT_CACHE_CHANNEL, "sfp-report-listen-test",
+                                      sfp_rpt_cache_listen_event, c->cache);
+    assert_non_null(c->listener);
+    assert_true(wait_counter(&c->h, "report_cache_listening", 1) == 1);
+}
+
+static void stop_cached(cached_harness *c)
+{
+    stop(&c->h); /* the server first: no request may still use the cache */
+    sfp_db_listen_stop(c->listener);
+    sfp_rpt_cache_free(c->cache);
+}
+
+/* The content part of a report (fields 1–15) packed: equal bytes = equal content. */
+static uint8_t *content_bytes(Sfpermits__V1__PropertyReport *r, size_t *len)
+{
+    Sfpermits__V1__ReportSources *src = r->sources;
+    Sfpermits__V1__ReportDebug *dbg = r->debug;
+    char *gen = r->generated_at;
+    r->sources = NULL;
+    r->debug = NULL;
+    r->generated_at = "";
+    *len = protobuf_c_message_get_packed_size(&r->base);
+    uint8_t *b = malloc(*len + 1);
+    protobuf_c_message_pack(&r->base, b);
+    r->sources = src;
+    r->debug = dbg;
+    r->generated_at = gen;
+    return b;
+}
+
+/* A hit costs no SQL and no SODA, carries the same content, ages its sources; a write to a
+ * table the report reads (from another connection) invalidates through NOTIFY; a write to an
+ * unrelated table does not. */
+static void test_report_cache_hit_and_notify_invalidation(void **state)
+{
+    (void)state;
+    fake_reset();
+    cached_harness c;
+    start_cached(&c);
+    Sfpermits__V1__PropertyReport *miss = get_ok(&c.h, "1386", "025");
+    assert_false(miss->debug->report_cache_hit);
+    assert_true(miss->debug->sql_queries >= 9);
+    assert_string_equal(miss->sources->complaints->state, "live");
+    assert_int_equal(fake_begins(), 1); /* complaints+violations (the profile is in parcel_summary) */
+    usleep(50000);
+    Sfpermits__V1__PropertyReport *hit = get_ok(&c.h, "1386", "025");
+    assert_true(hit->debug->report_cache_hit);
+    assert_int_equal(hit->debug->sql_queries, 0);
+    assert_int_equal(hit->debug->soda_requests, 0);
+    assert_int_equal(fake_begins(), 1);
+    assert_string_equal(hit->sources->complaints->state, "cached");
+    assert_true(hit->sources->complaints->age_seconds >= 0.04);
+    assert_true(hit->sources->complaints->ttl_remaining_seconds < 900);
+    assert_int_equal(hit->sources->complaints->records, 2);
+    assert_string_equal(hit->sources->tax_roll->state, miss->sources->tax_roll->state);
+    assert_true(hit->sources->max_age_seconds > 0 && hit->sources->max_age_seconds <= 900);
+    assert_string_equal(hit->generated_at, miss->generated_at);
+    size_t n1, n2;
+    uint8_t *b1 = content_bytes(miss, &n1), *b2 = content_bytes(hit, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(b1, b2, n1);
+    free(b1);
+    free(b2);
+    assert_int_equal(stat_counter(&c.h, "report_cache_hits_total"), 1);
+    assert_int_equal(stat_counter(&c.h, "report_cache_stores_total"), 1);
+    protobuf_c_message_free_unpacked(&hit->base, NULL);
+
+    /* a write elsewhere (not read by the report) keeps the entry */
+    assert_int_equal(sfp_test_sql(g_url, "INSERT INTO cron_log(job_type, status) VALUES ('noop', 'success')"), 0);
+    usleep(300000);
+    assert_int_equal(stat_counter(&c.h, "report_cache_invalidations_total"), 0);
+    hit = get_ok(&c.h, "1386", "025");
+    assert_true(hit->debug->report_cache_hit);
+    protobuf_c_message_free_unpacked(&hit->base, NULL);
+
+    /* the data changes: the next report is assembled again and shows it */
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE permits SET description = 'kitchen and bath remodel'"
+                                         " WHERE permit_number = 'PA-001'"), 0);
+    assert_true(wait_counter(&c.h, "report_cache_invalidations_total", 1) >= 1);
+    Sfpermits__V1__PropertyReport *fresh = get_ok(&c.h, "1386", "025");
+    assert_false(fresh->debug->report_cache_hit);
+    assert_true(fresh->debug->sql_queries >= 9);
+    assert_string_equal(find_permit(fresh, "PA-001")->description, "kitchen and bath remodel");
+    assert_string_equal(find_permit(miss, "PA-001")->description, "kitchen remodel");
+    protobuf_c_message_free_unpacked(&fresh->base, NULL);
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE permits SET description = 'kitchen remodel'"
+                                         " WHERE permit_number = 'PA-001'"), 0);
+    assert_true(wait_counter(&c.h, "report_cache_invalidations_total", 2) >= 2);
+    fresh = get_ok(&c.h, "1386", "025");
+    assert_false(fresh->debug->report_cache_hit);
+    assert_string_equal(find_permit(fresh, "PA-001")->description, "kitchen remodel");
+    protobuf_c_message_free_unpacked(&fresh->base, NULL);
+    protobuf_c_message_free_unpacked(&miss->base, NULL);
+    stop_cached(&c);
+}
+
+/* Never kept: a degraded report (a needed source stale); kept only as long as its SODA
+ * sources' TTL; never served for another day. */
+static void test_report_cache_bounds(void **state)
+{
+    (void)state;
+    fake_reset();
+    cached_harness c;
+    start_cached(&c);
+    pthread_mutex_lock(&FAKE.mu);
+    FAKE.state[SFP_RPT_DS_VIOLATIONS] = SFP_RPT_SRC_STALE;
+    pthread_mutex_unlock(&FAKE.mu);
+    for (int i = 0; i < 2; i++) {
+        Sfpermits__V1__PropertyReport *r = get_ok(&c.h, "3507", "004");
+        assert_false(r->debug->report_cache_hit);
+        assert_string_equal(r->sources->violations->state, "stale");
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    }
+    assert_int_equal(stat_counter(&c.h, "report_cache_stores_total"), 0);
+
+    fake_reset();
+    pthread_mutex_lock(&FAKE.mu);
+    FAKE.ttl[SFP_RPT_DS_COMPLAINTS] = 1.5; /* the SODA entry expires in 1.5 s */
+    pthread_mutex_unlock(&FAKE.mu);
+    Sfpermits__V1__PropertyReport *r = get_ok(&c.h, "3507", "004");
+    assert_false(r->debug->report_cache_hit);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    r = get_ok(&c.h, "3507", "004");
+    assert_true(r->debug->report_cache_hit);
+    assert_int_equal(r->sources->max_age_seconds, 1); /* floor of what is left of 1.5 s */
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    usleep(1600 * 1000);
+    int begins = fake_begins();
+    r = get_ok(&c.h, "3507", "004");
+    assert_false(r->debug->report_cache_hit); /* SODA is asked again */
+    assert_true(fake_begins() > begins);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+
+    fake_reset();
+    r = get_ok(&c.h, "3507", "004"); /* stored with the default TTLs */
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    r = get_ok(&c.h, "3507", "004");
+    assert_true(r->debug->report_cache_hit);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    c.h.svc.fixed_today += 1; /* midnight: risk rules count days */
+    r = get_ok(&c.h, "3507", "004");
+    assert_false(r->debug->report_cache_hit);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    stop_cached(&c);
+}
+
+/* The listener's connection is killed: nothing cached before is served again (changes may
+ * have been missed meanwhile); once it is back, caching resumes. */
+static void test_report_cache_listener_loss(void **state)
+{
+    (void)state;
+    fake_reset();
+    cached_harness c;
+    start_cached(&c);
+    Sfpermits__V1__PropertyReport *r = get_ok(&c.h, "1386", "025");
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    r = get_ok(&c.h, "1386", "025");
+    assert_true(r->debug->report_cache_hit);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    assert_int_equal(sfp_test_sql(g_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                         " WHERE application_name = 'sfp-report-listen-test'"), 0);
+    /* DOWN then UP again (reconnect after 100 ms): the entry is gone either way */
+    for (int i = 0; i < 250 && stat_counter(&c.h, "report_cache_entries") > 0; i++) usleep(20000);
+    assert_int_equal(stat_counter(&c.h, "report_cache_entries"), 0);
+    assert_true(wait_counter(&c.h, "report_cache_listening", 1) == 1);
+    r = get_ok(&c.h, "1386", "025");
+    assert_false(r->debug->report_cache_hit);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    r = get_ok(&c.h, "1386", "025");
+    assert_true(r->debug->report_cache_hit);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    stop_cached(&c);
+}
+
+typedef struct cache_caller {
+    cached_harness *c;
+    grpc_status_code rc;
+    bool hit;
+} cache_caller;
+
+static void *call_report(void *arg)
+{
+    cache_caller *k = arg;
+    Sfpermits__V1__PropertyReport *r = NULL;
+    sfp_rpc_status st;
+    k->rc = call(&k->c->h, "1386", "025", 10000, &r, &st);
+    if (r) {
+        k->hit = r->debug->report_cache_hit;
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    }
+    return NULL;
+}
+
+/* Concurrent misses for one parcel: one assembly (one SODA begin pair, one SQL plan). */
+static void test_report_cache_coalesces_misses(void **state)
+{
+    (void)state;
+    fake_reset();
+    cached_harness c;
+    start_cached(&c);
+    pthread_mutex_lock(&FAKE.mu);
+    FAKE.delay_ms = 300;
+    pthread_mutex_unlock(&FAKE.mu);
+    double q0 = stat_counter(&c.h, "report_sql_queries_total");
+    enum { N = 4 }; /* the harness runs 4 rpc workers */
+    cache_caller k[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        k[i] = (cache_caller){.c = &c};
+        pthread_create(&th[i], NULL, call_report, &k[i]);
+    }
+    int hits = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(k[i].rc, GRPC_STATUS_OK);
+        hits += k[i].hit;
+    }
+    assert_int_equal(fake_begins(), 1);
+    assert_int_equal(hits, N - 1);
+    double q = stat_counter(&c.h, "report_sql_queries_total") - q0;
+    assert_true(q >= 9 && q <= 10); /* one plan */
+    assert_int_equal(stat_counter(&c.h, "report_cache_coalesced_total"), N - 1);
+    stop_cached(&c);
+}
+
 int main(void)
 {
     sfp_log_init("test-report");
@@ -922,6 +1189,10 @@ int main(void)
         cmocka_unit_test(test_real_soda_client_and_test_server),
         cmocka_unit_test(test_binary_serves_reports),
         cmocka_unit_test(test_seeded_demo_parcels),
+        cmocka_unit_test(test_report_cache_hit_and_notify_invalidation),
+        cmocka_unit_test(test_report_cache_bounds),
+        cmocka_unit_test(test_report_cache_listener_loss),
+        cmocka_unit_test(test_report_cache_coalesces_misses),
     };
     int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
     sfp_rpc_shutdown();

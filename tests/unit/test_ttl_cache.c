@@ -397,6 +397,31 @@ static void test_stats_pb(void **st)
     sfp_ttl_cache_free(c);
 }
 
+/* clear drops every entry (a held value stays valid until its reader lets go); the next
+ * lookup leads a fresh fetch. */
+static void test_clear(void **st)
+{
+    (void)st;
+    sfp_ttl_cache *c = mk(900, 10, 86400);
+    atomic_store(&g_freed, 0);
+    lead_fill(c, "k1", "A");
+    lead_fill(c, "k2", "B");
+    sfp_cache_lookup lk;
+    sfp_ttl_cache_lookup(c, "k1", &lk);
+    assert_int_equal(lk.kind, SFP_CACHE_HIT);
+    sfp_ttl_cache_clear(c);
+    assert_int_equal(atomic_load(&g_freed), 1); /* B freed; A still held by the reader */
+    assert_string_equal(sfp_cache_val_data(lk.val), "A");
+    sfp_cache_val_unref(lk.val);
+    assert_int_equal(atomic_load(&g_freed), 2);
+    sfp_ttl_cache_stats s;
+    sfp_ttl_cache_get_stats(c, &s);
+    assert_int_equal(s.entries, 0);
+    assert_false(sfp_ttl_cache_get_stale(c, "k2", &lk.val, &lk.age_s));
+    lead_fill(c, "k1", "C");
+    sfp_ttl_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_leader_retryable_failure_promotes_one),
         cmocka_unit_test(test_env_config),
         cmocka_unit_test(test_stats_pb),
+        cmocka_unit_test(test_clear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
