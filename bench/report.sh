@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/report.sh [SECONDS=10] — GET /report/3512/001 (44 permits) through the gateway.
-#   1. warm SODA cache: wrk at 1 and 16 connections (rate limit off), SQL round trips per report
+#   1. warm SODA cache: wrk at 1 and 16 connections (rate limit off), SQL round trips per report,
+#      with the report cache on (as deployed) and, side by side, off (REPORT_CACHE_TTL_S=0)
 #   2. cold cache with the SODA test server adding 300 ms per call: median over 20 distinct
 #      parcels of one request each (the 2–3 SODA calls overlap, so ≈ one latency, not three)
 # BENCH_SCALE=full (default) seeds the reference volumes first; BENCH_SCALE=demo for a quick run.
@@ -14,26 +15,51 @@ t0=$(date +%s.%N)
 seed_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}')
 start soda sfp-soda-test-server SODA_TEST_ADDR=127.0.0.1:0
 sp=$port
-start report sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=http://127.0.0.1:$sp/resource
-rp=$port
+soda_url=http://127.0.0.1:$sp/resource
+# Two stacks side by side: the deployed configuration (report cache on) and the report cache
+# off (every request runs the SQL plan; the SODA cache stays warm in both).
+start report sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=$soda_url
+rp=$port; rpid=${pids[-1]}
 start gateway sfp-gateway GATEWAY_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=127.0.0.1:$rp GATEWAY_REPORT_RATE_LIMIT=0
-gp=$port
+gp=$port; gpid=${pids[-1]}
+start report-nocache sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=$soda_url REPORT_CACHE_TTL_S=0 METRICS_ADDR=off
+rp2=$port; rpid2=${pids[-1]}
+start gateway-nocache sfp-gateway GATEWAY_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=127.0.0.1:$rp2 GATEWAY_REPORT_RATE_LIMIT=0 METRICS_ADDR=off
+gp2=$port; gpid2=${pids[-1]}
 url="http://127.0.0.1:$gp/report/3512/001"
-curl -sf "$url" >"$tmp/report.json"
+url2="http://127.0.0.1:$gp2/report/3512/001"
+curl -sf "$url2" >"$tmp/report.json"
 permits=$(grep -o '"total_permits":[0-9]*' "$tmp/report.json" | cut -d: -f2)
 queries=$(grep -o '"sql_queries":[0-9]*' "$tmp/report.json" | cut -d: -f2)
 bytes=$(wc -c <"$tmp/report.json")
+curl -sf "$url" >/dev/null
+curl -sf "$url" >"$tmp/report-hit.json"
+hit=$(grep -o '"report_cache_hit":[a-z]*' "$tmp/report-hit.json" | cut -d: -f2)
+hit_queries=$(grep -o '"sql_queries":[0-9]*' "$tmp/report-hit.json" | cut -d: -f2)
 machine_line
-echo "# scale=$scale seed=${seed_s}s; /report/3512/001: $permits permits, $queries SQL round trips, $bytes bytes JSON"
+echo "# scale=$scale seed=${seed_s}s; /report/3512/001: $permits permits, $bytes bytes JSON;" \
+  "SQL round trips: $queries per assembled report, $hit_queries on a report-cache hit (report_cache_hit=$hit)"
 echo "# warm SODA cache, wrk --latency -d${dur}s"
-wrk_line "report c=1" -t1 -c1 -d"${dur}s" "$url"
-pg_cpu() { cpu_of $(pgrep -u postgres postgres); }
-g0=$(cpu_of "${pids[2]}"); r0=$(cpu_of "${pids[1]}"); p0=$(pg_cpu)
-wrk_line "report c=16" -t2 -c16 -d"${dur}s" "$url"
-g1=$(cpu_of "${pids[2]}"); r1=$(cpu_of "${pids[1]}"); p1=$(pg_cpu)
-awk -v n="$(awk '/requests in/ {print $1}' "$tmp/wrk.txt")" -v g="$g1 $g0" -v r="$r1 $r0" -v p="$p1 $p0" '
-  function d(s,  a) { split(s, a, " "); return (a[1] - a[2]) * 1000 / n }
-  BEGIN { printf "%-34s gateway=%.2fms report=%.2fms postgres=%.2fms (n=%d)\n", "CPU per request at c=16", d(g), d(r), d(p), n }'
+# Postgres CPU: our cluster's postmaster and its backends (every postgres process when
+# DATABASE_URL points elsewhere).
+pg_cpu() {
+  local pm
+  pm=$(head -1 "$tmp/pg/data/postmaster.pid" 2>/dev/null || true)
+  if [ -n "$pm" ]; then cpu_of "$pm" $(pgrep -P "$pm"); else cpu_of $(pgrep -u postgres postgres); fi
+}
+# warm LABEL URL GATEWAY_PID REPORT_PID: c=1 and c=16, then CPU per request at c=16.
+warm() {
+  local label=$1 u=$2 gpid=$3 rpid=$4 g0 r0 p0 g1 r1 p1
+  wrk_line "$label c=1" -t1 -c1 -d"${dur}s" "$u"
+  g0=$(cpu_of "$gpid"); r0=$(cpu_of "$rpid"); p0=$(pg_cpu)
+  wrk_line "$label c=16" -t2 -c16 -d"${dur}s" "$u"
+  g1=$(cpu_of "$gpid"); r1=$(cpu_of "$rpid"); p1=$(pg_cpu)
+  awk -v l="$label" -v n="$(awk '/requests in/ {print $1}' "$tmp/wrk.txt")" -v g="$g1 $g0" -v r="$r1 $r0" -v p="$p1 $p0" '
+    function d(s,  a) { split(s, a, " "); return (a[1] - a[2]) * 1000 / n }
+    BEGIN { printf "%-34s gateway=%.2fms report=%.2fms postgres=%.2fms (n=%d)\n", l " CPU/request c=16", d(g), d(r), d(p), n }'
+}
+warm "report" "$url" "$gpid" "$rpid"
+warm "report, report cache off" "$url2" "$gpid2" "$rpid2"
 
 echo "# cold SODA cache, test server delay 300 ms per call: one request each to 20 parcels"
 curl -sf -X POST "http://127.0.0.1:$sp/__control?mode=delay&delay_ms=300" >/dev/null
