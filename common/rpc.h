@@ -110,6 +110,17 @@ void sfp_rpc_channel_destroy(sfp_rpc_channel *ch);
 grpc_status_code sfp_rpc_call(sfp_rpc_channel *ch, const char *path, const ProtobufCMessage *req,
                               const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
                               int64_t timeout_ms, const sfp_rpc_md *md, size_t nmd, sfp_rpc_status *st);
+/* sfp_rpc_call without the decoding: on OK, *resp is the response payload as received (the
+ * packed message; malloc'd, caller frees; never NULL on OK, even for an empty message) and
+ * *resp_len its length; else *resp is NULL. sfp_rpc_call is this + sfp_rpc_unpack. */
+grpc_status_code sfp_rpc_call_raw(sfp_rpc_channel *ch, const char *path, const ProtobufCMessage *req,
+                                  uint8_t **resp, size_t *resp_len, int64_t timeout_ms, const sfp_rpc_md *md,
+                                  size_t nmd, sfp_rpc_status *st);
+/* Unpacks a response payload: on success *resp is a malloc-unpacked message (caller frees
+ * with protobuf_c_message_free_unpacked(*resp, NULL)) and st->code is OK; else *resp is NULL
+ * and st is INTERNAL "response could not be decoded". Returns st->code. */
+grpc_status_code sfp_rpc_unpack(const ProtobufCMessageDescriptor *resp_desc, const uint8_t *bytes, size_t len,
+                                ProtobufCMessage **resp, sfp_rpc_status *st);
 /* grpc.health.v1 Check against a peer; returns the ServingStatus (0 UNKNOWN, 1 SERVING,
  * 2 NOT_SERVING) or -1 with st filled. */
 int sfp_rpc_health_check(sfp_rpc_channel *ch, const char *service, int64_t timeout_ms, sfp_rpc_status *st);

@@ -63,14 +63,15 @@ static void set_status(sfp_rpc_status *st, grpc_status_code code, const char *ms
     st->message[len] = '\0';
 }
 
-grpc_status_code sfp_rpc_call(sfp_rpc_channel *c, const char *path, const ProtobufCMessage *req,
-                              const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
-                              int64_t timeout_ms, const sfp_rpc_md *md, size_t nmd, sfp_rpc_status *st)
+grpc_status_code sfp_rpc_call_raw(sfp_rpc_channel *c, const char *path, const ProtobufCMessage *req,
+                                  uint8_t **resp, size_t *resp_len, int64_t timeout_ms, const sfp_rpc_md *md,
+                                  size_t nmd, sfp_rpc_status *st)
 {
     sfp_rpc_status local;
     if (!st) st = &local;
     memset(st, 0, sizeof *st);
     *resp = NULL;
+    *resp_len = 0;
 
     grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
     gpr_timespec deadline = timeout_ms > 0 ? gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
@@ -144,7 +145,11 @@ grpc_status_code sfp_rpc_call(sfp_rpc_channel *c, const char *path, const Protob
             grpc_byte_buffer_reader rd;
             if (grpc_byte_buffer_reader_init(&rd, recv)) {
                 grpc_slice all = grpc_byte_buffer_reader_readall(&rd);
-                *resp = protobuf_c_message_unpack(resp_desc, NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+                size_t n = GRPC_SLICE_LENGTH(all);
+                *resp = malloc(n ? n : 1);
+                if (!*resp) abort();
+                memcpy(*resp, GRPC_SLICE_START_PTR(all), n);
+                *resp_len = n;
                 grpc_slice_unref(all);
                 grpc_byte_buffer_reader_destroy(&rd);
             }
@@ -164,6 +169,30 @@ grpc_status_code sfp_rpc_call(sfp_rpc_channel *c, const char *path, const Protob
     grpc_completion_queue_shutdown(cq);
     grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     grpc_completion_queue_destroy(cq);
+    return st->code;
+}
+
+grpc_status_code sfp_rpc_unpack(const ProtobufCMessageDescriptor *resp_desc, const uint8_t *bytes, size_t len,
+                                ProtobufCMessage **resp, sfp_rpc_status *st)
+{
+    *resp = protobuf_c_message_unpack(resp_desc, NULL, len, bytes);
+    if (*resp) st->code = GRPC_STATUS_OK;
+    else set_status(st, GRPC_STATUS_INTERNAL, "response could not be decoded", 29);
+    return st->code;
+}
+
+grpc_status_code sfp_rpc_call(sfp_rpc_channel *c, const char *path, const ProtobufCMessage *req,
+                              const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
+                              int64_t timeout_ms, const sfp_rpc_md *md, size_t nmd, sfp_rpc_status *st)
+{
+    sfp_rpc_status local;
+    if (!st) st = &local;
+    *resp = NULL;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    if (sfp_rpc_call_raw(c, path, req, &bytes, &len, timeout_ms, md, nmd, st) == GRPC_STATUS_OK)
+        sfp_rpc_unpack(resp_desc, bytes, len, resp, st);
+    free(bytes);
     return st->code;
 }
 

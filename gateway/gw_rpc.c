@@ -2,6 +2,7 @@
 #include "gw_rpc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http_server.h"
@@ -57,8 +58,21 @@ static sfp_log_level level_for(grpc_status_code c)
     }
 }
 
-grpc_status_code gw_call(gw_request *req, gw_backend_id be, const char *rpc_path, const ProtobufCMessage *msg,
-                         const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **out, sfp_rpc_status *st)
+/* One log line per failed call; t0 = when the call started (gw_now_ns), < 0 when none was made. */
+static void log_failure(gw_backend_id be, const char *rpc_path, const sfp_rpc_status *st, int64_t t0)
+{
+    if (t0 >= 0)
+        sfp_log(level_for(st->code), "backend call failed", SFP_S("backend", gw_backend_name(be)),
+                SFP_S("rpc", rpc_path), SFP_I("code", st->code), SFP_S("status", sfp_rpc_code_name(st->code)),
+                SFP_S("error", st->message), SFP_D("ms", (double)(gw_now_ns() - t0) / 1e6));
+    else
+        sfp_log(level_for(st->code), "backend call failed", SFP_S("backend", gw_backend_name(be)),
+                SFP_S("rpc", rpc_path), SFP_I("code", st->code), SFP_S("status", sfp_rpc_code_name(st->code)),
+                SFP_S("error", st->message));
+}
+
+grpc_status_code gw_call_raw(gw_request *req, gw_backend_id be, const char *rpc_path, const ProtobufCMessage *msg,
+                             uint8_t **out, size_t *out_len, sfp_rpc_status *st)
 {
     static const struct {
         const char *header, *key;
@@ -67,6 +81,7 @@ grpc_status_code gw_call(gw_request *req, gw_backend_id be, const char *rpc_path
                {"tracestate", "tracestate"},
                {"User-Agent", "user-agent"}};
     *out = NULL;
+    *out_len = 0;
     memset(st, 0, sizeof *st);
     sfp_rpc_md md[1 + sizeof fwd / sizeof fwd[0]];
     size_t nmd = 0;
@@ -85,17 +100,30 @@ grpc_status_code gw_call(gw_request *req, gw_backend_id be, const char *rpc_path
         snprintf(st->message, sizeof st->message, "deadline passed before the call");
     } else {
         int64_t t0 = gw_now_ns();
-        sfp_rpc_call(ch, rpc_path, msg, resp_desc, out, left, md, nmd, st);
-        if (st->code != GRPC_STATUS_OK) {
-            sfp_log(level_for(st->code), "backend call failed",
-                    SFP_S("backend", gw_backend_name(be)), SFP_S("rpc", rpc_path), SFP_I("code", st->code),
-                    SFP_S("status", sfp_rpc_code_name(st->code)), SFP_S("error", st->message),
-                    SFP_D("ms", (double)(gw_now_ns() - t0) / 1e6));
-        }
+        if (sfp_rpc_call_raw(ch, rpc_path, msg, out, out_len, left, md, nmd, st) != GRPC_STATUS_OK)
+            log_failure(be, rpc_path, st, t0);
         return st->code;
     }
-    sfp_log(level_for(st->code), "backend call failed", SFP_S("backend", gw_backend_name(be)), SFP_S("rpc", rpc_path),
-            SFP_I("code", st->code), SFP_S("status", sfp_rpc_code_name(st->code)), SFP_S("error", st->message));
+    log_failure(be, rpc_path, st, -1);
+    return st->code;
+}
+
+grpc_status_code gw_rpc_decode(gw_backend_id be, const char *rpc_path, const ProtobufCMessageDescriptor *resp_desc,
+                               const uint8_t *bytes, size_t len, ProtobufCMessage **out, sfp_rpc_status *st)
+{
+    if (sfp_rpc_unpack(resp_desc, bytes, len, out, st) != GRPC_STATUS_OK) log_failure(be, rpc_path, st, -1);
+    return st->code;
+}
+
+grpc_status_code gw_call(gw_request *req, gw_backend_id be, const char *rpc_path, const ProtobufCMessage *msg,
+                         const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **out, sfp_rpc_status *st)
+{
+    *out = NULL;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    if (gw_call_raw(req, be, rpc_path, msg, &bytes, &len, st) == GRPC_STATUS_OK)
+        gw_rpc_decode(be, rpc_path, resp_desc, bytes, len, out, st);
+    free(bytes);
     return st->code;
 }
 

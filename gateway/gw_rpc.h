@@ -14,6 +14,8 @@
 #define GW_RPC_H
 
 #include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
 #include "gw_config.h"
 #include "gw_http.h"
 #include "rpc.h"
@@ -40,6 +42,16 @@ void gw_backends_close(gw_backends *b); /* NULL-safe, idempotent */
  * the response (caller frees). Failures are logged (with the backend's original message). */
 grpc_status_code gw_call(gw_request *req, gw_backend_id be, const char *rpc_path, const ProtobufCMessage *msg,
                          const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **out, sfp_rpc_status *st);
+
+/* gw_call without the decoding: on OK *out is the response payload as received (the packed
+ * message; malloc'd, caller frees) and *out_len its length; else *out is NULL. Same metadata,
+ * deadline and failure logging as gw_call (which is this + gw_rpc_decode). */
+grpc_status_code gw_call_raw(gw_request *req, gw_backend_id be, const char *rpc_path, const ProtobufCMessage *msg,
+                             uint8_t **out, size_t *out_len, sfp_rpc_status *st);
+/* Unpacks a payload from gw_call_raw of rpc_path on backend be: OK and *out (caller frees), or
+ * INTERNAL "response could not be decoded" in st (logged like any failed call). */
+grpc_status_code gw_rpc_decode(gw_backend_id be, const char *rpc_path, const ProtobufCMessageDescriptor *resp_desc,
+                               const uint8_t *bytes, size_t len, ProtobufCMessage **out, sfp_rpc_status *st);
 
 /* gw_call, then on OK: resp = 200 with the JSON encoding of the response (the generic
  * pbjson encoder); on error: resp = the mapped error (gw_resp_rpc_error). When keep is non-NULL

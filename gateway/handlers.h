@@ -32,6 +32,7 @@
 #define GW_HANDLERS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "gw_http.h"
 
@@ -55,6 +56,29 @@ void gw_brief_memo_clear(void); /* drops every memoised page (tests, shutdown) *
  * (429 + Retry-After), ReportService → JSON, Cache-Control: public, max-age=<seconds until
  * the oldest live source expires, ≤900>, content ETag + If-None-Match → 304. */
 void gw_handle_report(gw_request *req, gw_response *resp);
+/* The reply of ReportService/GetPropertyReport as received (the packed PropertyReport), for
+ * GET /report's headers and body (handlers_report.c). Fields are read-only for callers. */
+struct Sfpermits__V1__PropertyReport;
+struct sfp_rpc_status;
+typedef struct gw_report_reply {
+    char etag[24];  /* "\"<16 hex>\"": FNV-1a 64 of the report packed without fields 16–18 */
+    int max_age;    /* sources.max_age_seconds clamped to 0..900 */
+    const uint8_t *wire; /* borrowed: the packed report (must outlive the reply) */
+    size_t wire_len;
+    size_t content_len;  /* packed bytes of fields 1–15 */
+    struct Sfpermits__V1__PropertyReport *tail; /* fields 16–18 only (owned), NULL on the fallback */
+    struct Sfpermits__V1__PropertyReport *full; /* the whole report (owned) once unpacked, else NULL */
+} gw_report_reply;
+/* Scans the wire (no full unpack) for etag and max_age; a wire the scan rejects is unpacked
+ * whole instead. -1 when it does not decode at all: st = INTERNAL (logged). */
+int gw_report_reply_parse(gw_report_reply *r, const uint8_t *wire, size_t n, struct sfp_rpc_status *st);
+/* The 200 body (malloc'd): byte-for-byte sfp_pbjson_encode of the whole report, the content
+ * part memoised per {block}/{lot} and content hash; *memo_hit tells which path served it.
+ * NULL when the report does not decode (st = INTERNAL, logged). */
+char *gw_report_reply_json(gw_report_reply *r, const char *block, const char *lot, size_t *len, bool *memo_hit,
+                           struct sfp_rpc_status *st);
+void gw_report_reply_free(gw_report_reply *r); /* frees tail/full, not wire */
+void gw_report_memo_clear(void); /* drops every memoised report (tests, shutdown) */
 #define GW_REPORT_TIMEOUT_MS 10000
 
 #define GW_HEALTH_FULL_TIMEOUT_MS 30000

@@ -6,52 +6,44 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <pthread.h>
 
-#include "buf.h"
+#include "gw_json_memo.h"
 #include "gw_rpc.h"
-#include "pbjson.h"
 #include "sfpermits/v1/brief.pb-c.h"
 
 /* ---- JSON memo ----
  * A cached brief is the same page for every hit until it is recomputed (new computed_at →
  * new etag), but encoding 60+ KB of JSON costs more than everything else the gateway does for
- * the request. The memo keeps the generic encoder's output for the page — all fields except
- * the per-request ones (cached, cached_at, computed_at, ttl_seconds_remaining, etag,
- * sql_queries), which are the message's last fields and therefore the JSON's tail — keyed by
- * etag, and appends a freshly encoded tail on every request. The etag is derived by the
- * service from brief:{user}:{lookback} and computed_at, so an entry can only ever serve the
- * user whose page it is. Bounded: GW_BRIEF_MEMO_ENTRIES pages, LRU. Any surprise in the
- * encoder's output (a new trailing field, say) simply disables the memo for that response. */
+ * the request. The page — all fields except the per-request ones (cached, cached_at,
+ * computed_at, ttl_seconds_remaining, etag, sql_queries), which are the message's last fields
+ * and therefore the JSON's tail, starting at `,"cached":` — is memoised by etag in a
+ * gw_json_memo of its own (see gw_json_memo.h). The etag is derived by the service from
+ * brief:{user}:{lookback} and computed_at, so an entry can only ever serve the user whose page
+ * it is. */
 #define GW_BRIEF_MEMO_ENTRIES 64
 #define GW_BRIEF_MEMO_MAX_BYTES (1u << 20) /* pages larger than 1 MiB are not memoised */
 
-typedef struct memo_entry {
-    char etag[48];
-    char *prefix; /* JSON up to (not including) the per-request tail; malloc'd */
-    size_t len;
-    uint64_t used;
-} memo_entry;
+static gw_json_memo *g_memo;
+static pthread_once_t g_memo_once = PTHREAD_ONCE_INIT;
 
-static pthread_mutex_t g_memo_mu = PTHREAD_MUTEX_INITIALIZER;
-static memo_entry g_memo[GW_BRIEF_MEMO_ENTRIES];
-static uint64_t g_memo_tick;
-
-/* The per-request fields start at the last `,"cached":` of an encoded GetBriefResponse. */
-static const char *tail_start(const char *json, size_t len)
+static void memo_init(void)
 {
-    static const char k[] = ",\"cached\":";
-    for (size_t i = len; i >= sizeof k - 1; i--)
-        if (!memcmp(json + i - (sizeof k - 1), k, sizeof k - 1)) return json + i - (sizeof k - 1);
-    return NULL;
+    g_memo = gw_json_memo_new(",\"cached\":", GW_BRIEF_MEMO_ENTRIES, GW_BRIEF_MEMO_MAX_BYTES);
 }
 
-/* JSON of the per-request fields of b (a leading comma, through the closing brace), from the
- * generic encoder run on a message that carries only them. malloc'd. */
-static char *encode_tail(const Sfpermits__V1__GetBriefResponse *b, size_t *len)
+static gw_json_memo *brief_memo(void)
+{
+    pthread_once(&g_memo_once, memo_init);
+    return g_memo;
+}
+
+void gw_brief_memo_clear(void) { gw_json_memo_clear(brief_memo()); }
+
+/* The response body: the memoised page + this request's tail, or a full encoding (which then
+ * feeds the memo). Same bytes either way. */
+char *gw_brief_json(Sfpermits__V1__GetBriefResponse *b, size_t *len, bool *memo_hit)
 {
     Sfpermits__V1__GetBriefResponse t = SFPERMITS__V1__GET_BRIEF_RESPONSE__INIT;
     t.cached = b->cached;
@@ -60,101 +52,7 @@ static char *encode_tail(const Sfpermits__V1__GetBriefResponse *b, size_t *len)
     t.ttl_seconds_remaining = b->ttl_seconds_remaining;
     t.etag = b->etag;
     t.sql_queries = b->sql_queries;
-    size_t n = 0;
-    char *j = sfp_pbjson_encode(&t.base, &n);
-    const char *ts = tail_start(j, n);
-    if (!ts) {
-        free(j);
-        return NULL;
-    }
-    size_t tl = n - (size_t)(ts - j);
-    char *out = malloc(tl + 1);
-    if (!out) abort();
-    memcpy(out, ts, tl + 1);
-    free(j);
-    *len = tl;
-    return out;
-}
-
-static bool memo_get(const char *etag, const char *tail, size_t tail_len, char **body, size_t *len)
-{
-    bool hit = false;
-    pthread_mutex_lock(&g_memo_mu);
-    for (size_t i = 0; i < GW_BRIEF_MEMO_ENTRIES; i++) {
-        memo_entry *e = &g_memo[i];
-        if (e->prefix && !strcmp(e->etag, etag)) {
-            *body = malloc(e->len + tail_len + 1);
-            if (!*body) abort();
-            memcpy(*body, e->prefix, e->len);
-            memcpy(*body + e->len, tail, tail_len + 1);
-            *len = e->len + tail_len;
-            e->used = ++g_memo_tick;
-            hit = true;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&g_memo_mu);
-    return hit;
-}
-
-static void memo_put(const char *etag, const char *prefix, size_t len)
-{
-    if (len > GW_BRIEF_MEMO_MAX_BYTES || strlen(etag) >= sizeof g_memo[0].etag) return;
-    char *copy = malloc(len);
-    if (!copy) abort();
-    memcpy(copy, prefix, len);
-    pthread_mutex_lock(&g_memo_mu);
-    memo_entry *victim = &g_memo[0];
-    for (size_t i = 0; i < GW_BRIEF_MEMO_ENTRIES; i++) {
-        memo_entry *e = &g_memo[i];
-        if (e->prefix && !strcmp(e->etag, etag)) { /* a concurrent request stored it already */
-            pthread_mutex_unlock(&g_memo_mu);
-            free(copy);
-            return;
-        }
-        if (!e->prefix || e->used < victim->used) victim = e;
-        if (!e->prefix) break;
-    }
-    free(victim->prefix);
-    snprintf(victim->etag, sizeof victim->etag, "%s", etag);
-    victim->prefix = copy;
-    victim->len = len;
-    victim->used = ++g_memo_tick;
-    pthread_mutex_unlock(&g_memo_mu);
-}
-
-void gw_brief_memo_clear(void)
-{
-    pthread_mutex_lock(&g_memo_mu);
-    for (size_t i = 0; i < GW_BRIEF_MEMO_ENTRIES; i++) {
-        free(g_memo[i].prefix);
-        memset(&g_memo[i], 0, sizeof g_memo[i]);
-    }
-    pthread_mutex_unlock(&g_memo_mu);
-}
-
-/* The response body: the memoised page + this request's tail, or a full encoding (which then
- * feeds the memo). Same bytes either way. */
-char *gw_brief_json(Sfpermits__V1__GetBriefResponse *b, size_t *len, bool *memo_hit)
-{
-    *memo_hit = false;
-    size_t tail_len = 0;
-    char *tail = (b->etag && *b->etag) ? encode_tail(b, &tail_len) : NULL;
-    char *body = NULL;
-    if (tail && memo_get(b->etag, tail, tail_len, &body, len)) {
-        free(tail);
-        *memo_hit = true;
-        return body;
-    }
-    body = sfp_pbjson_encode(&b->base, len);
-    if (tail) {
-        const char *ts = tail_start(body, *len);
-        /* memoise only when the encoder's tail is exactly the separately encoded one */
-        if (ts && (size_t)(*len - (size_t)(ts - body)) == tail_len && !memcmp(ts, tail, tail_len))
-            memo_put(b->etag, body, (size_t)(ts - body));
-        free(tail);
-    }
-    return body;
+    return gw_json_memo_encode(brief_memo(), b->etag, &b->base, &t.base, len, memo_hit);
 }
 
 /* ?lookback=N as the reference reads it: an integer (blanks and sign allowed), clamped to

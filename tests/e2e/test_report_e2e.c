@@ -113,6 +113,54 @@ static void test_report_44_permits(void **state)
     sfp_http_resp_free(&r);
 }
 
+/* The content part of a body: everything before the last `,"sources":` (the volatile tail). */
+static size_t content_len(const sfp_http_resp *r)
+{
+    static const char k[] = ",\"sources\":";
+    for (size_t i = r->len; i >= sizeof k - 1; i--)
+        if (!memcmp(r->body + i - (sizeof k - 1), k, sizeof k - 1)) return i - (sizeof k - 1);
+    fail_msg("no sources tail in the body");
+    return 0;
+}
+
+/* Consecutive requests (the second served from the gateway's JSON memo): same content bytes,
+ * same ETag, and the ETag still revalidates with 304. */
+static void test_report_memo_consistent(void **state)
+{
+    (void)state;
+    sfp_http_resp a, b;
+    assert_int_equal(sfp_http(NULL, g_gw.port, "GET", "/report/3512/001", NULL, NULL, 0, &a), 0);
+    assert_int_equal(sfp_http(NULL, g_gw.port, "GET", "/report/3512/001", NULL, NULL, 0, &b), 0);
+    assert_int_equal(a.status, 200);
+    assert_int_equal(b.status, 200);
+    size_t na = content_len(&a), nb = content_len(&b);
+    assert_true(na > 10000);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a.body, b.body, na);
+    cJSON *j = cJSON_Parse(b.body); /* the memo + tail is one valid document */
+    assert_non_null(j);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "permits")), 44);
+    assert_true(cJSON_IsObject(cJSON_GetObjectItem(j, "sources")));
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(j, "generated_at")));
+    cJSON_Delete(j);
+    char ea[64], eb[64], cc[128];
+    assert_non_null(sfp_http_header(&a, "ETag", ea, sizeof ea));
+    assert_non_null(sfp_http_header(&b, "ETag", eb, sizeof eb));
+    assert_string_equal(ea, eb);
+    sfp_http_resp_free(&a);
+    sfp_http_resp_free(&b);
+    char inm[128];
+    snprintf(inm, sizeof inm, "If-None-Match: %s", eb);
+    const char *h[] = {inm, NULL};
+    assert_int_equal(sfp_http(NULL, g_gw.port, "GET", "/report/3512/001", h, NULL, 0, &a), 0);
+    assert_int_equal(a.status, 304);
+    assert_int_equal(a.len, 0);
+    assert_non_null(sfp_http_header(&a, "ETag", ea, sizeof ea));
+    assert_string_equal(ea, eb);
+    assert_non_null(sfp_http_header(&a, "Cache-Control", cc, sizeof cc));
+    sfp_http_resp_free(&a);
+}
+
 static void test_query_count_constant(void **state)
 {
     (void)state;
@@ -229,7 +277,8 @@ static void test_metrics_move_with_traffic(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_report_44_permits),   cmocka_unit_test(test_query_count_constant),
+        cmocka_unit_test(test_report_44_permits),   cmocka_unit_test(test_report_memo_consistent),
+        cmocka_unit_test(test_query_count_constant),
         cmocka_unit_test(test_bad_input_400_before_rpc), cmocka_unit_test(test_unknown_parcel_404),
         cmocka_unit_test(test_rate_limit_429),        cmocka_unit_test(test_metrics_move_with_traffic),
     };
