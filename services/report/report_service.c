@@ -140,16 +140,14 @@ static grpc_status_code fail(sfp_report_service *svc, sfp_rpc_ctx *ctx, grpc_sta
     return code;
 }
 
-/* The report is sent as its packed content (fields 1–15, also what the cache keeps) followed
- * by the per-request fields 16–18 as *resp: the client decodes one PropertyReport. */
+/* The report is sent as its packed content (fields 1–15, also what the cache keeps; it must
+ * live in the call's arena) followed by the per-request fields 16–18 as *resp: the client
+ * decodes one PropertyReport. */
 static void respond(sfp_rpc_ctx *ctx, const uint8_t *content, size_t len, const sfp_rpt_volatile *v,
                     ProtobufCMessage **resp)
 {
-    sfp_arena *a = sfp_rpc_arena(ctx);
-    uint8_t *copy = sfp_arena_alloc(a, len ? len : 1);
-    if (len) memcpy(copy, content, len);
-    sfp_rpc_set_packed_prefix(ctx, copy, len);
-    *resp = &sfp_rpt_assemble_volatile(v, a)->base;
+    sfp_rpc_set_packed_prefix(ctx, content, len);
+    *resp = &sfp_rpt_assemble_volatile(v, sfp_rpc_arena(ctx))->base;
 }
 
 /* A cached report: the stored content with sources aged by the time since it was assembled. */
@@ -170,8 +168,10 @@ static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, 
     }
     sfp_rpt_volatile v = {.soda = src, .soda_needed = e->soda_needed, .report_cache_hit = true,
                           .generated_at = sfp_arena_strdup(sfp_rpc_arena(ctx), e->generated_at)};
+    uint8_t *content = sfp_arena_alloc(sfp_rpc_arena(ctx), e->len ? e->len : 1); /* outlives our reference */
+    if (e->len) memcpy(content, e->content, e->len);
     v.elapsed_ms = mono_ms() - t0;
-    respond(ctx, e->content, e->len, &v, resp);
+    respond(ctx, content, e->len, &v, resp);
     atomic_fetch_add(&svc->counters.ok, 1);
     return GRPC_STATUS_OK;
 }
