@@ -1,4 +1,5 @@
 #include "db_listen.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -26,13 +27,6 @@ struct sfp_db_listener {
     atomic_bool stopping;
     pthread_t thread;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool valid_channel(const char *s)
 {
@@ -69,17 +63,17 @@ static bool session(sfp_db_listener *l, PGconn *pg)
     if (!exec_ok(pg, sql)) return false;
     sfp_log(SFP_INFO, "db listen started", SFP_S("channel", l->channel));
     l->fn(l->user, SFP_LISTEN_UP, "");
-    int64_t last_traffic = now_ms();
+    int64_t last_traffic = sfp_mono_ms();
     for (;;) {
         int w = wait_for(l, PQsocket(pg), 1000);
         if (w < 0) return true;
         if (w == 0) {
-            if (now_ms() - last_traffic < PING_AFTER_MS) continue;
+            if (sfp_mono_ms() - last_traffic < PING_AFTER_MS) continue;
             if (!exec_ok(pg, "SELECT 1")) return false;
-            last_traffic = now_ms();
+            last_traffic = sfp_mono_ms();
         } else {
             if (!PQconsumeInput(pg)) return false;
-            last_traffic = now_ms();
+            last_traffic = sfp_mono_ms();
         }
         PGnotify *n;
         while ((n = PQnotifies(pg)) != NULL) {
@@ -99,10 +93,10 @@ static void *listen_main(void *arg)
         PGconn *pg = sfp_pool_connect_dedicated(l->pool, l->app_name, &err);
         bool stopped = false;
         if (pg) {
-            int64_t t0 = now_ms();
+            int64_t t0 = sfp_mono_ms();
             stopped = session(l, pg);
             PQfinish(pg);
-            if (now_ms() - t0 > BACKOFF_MAX_MS) backoff = BACKOFF_MIN_MS; /* it had been up a while */
+            if (sfp_mono_ms() - t0 > BACKOFF_MAX_MS) backoff = BACKOFF_MIN_MS; /* it had been up a while */
         }
         if (stopped) break;
         l->fn(l->user, SFP_LISTEN_DOWN, "");

@@ -1,6 +1,7 @@
 /* db_pool.c — see db_pool.h. Locking: one mutex guards the idle stack, counters and stats;
  * connecting, validating and closing happen outside it. */
 #include "db_pool.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <grpc/status.h>
@@ -45,13 +46,6 @@ struct sfp_pool {
 };
 
 #define IDLE_RETIRE_MS (300 * 1000) /* idle connections above min are closed after 5 min */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct timespec abs_realtime(int64_t ms_from_now)
 {
@@ -129,13 +123,13 @@ static PGconn *open_pg(sfp_pool *p, const char *app_name, int64_t deadline_ms, s
         sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable (out of memory)");
         return NULL;
     }
-    int64_t limit = now_ms() + (int64_t)p->cfg.connect_timeout_s * 1000;
+    int64_t limit = sfp_mono_ms() + (int64_t)p->cfg.connect_timeout_s * 1000;
     if (deadline_ms < limit) limit = deadline_ms;
     PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
     while (PQstatus(pg) != CONNECTION_BAD) {
         if (ps == PGRES_POLLING_OK) break;
         if (ps == PGRES_POLLING_FAILED) break;
-        int64_t left = limit - now_ms();
+        int64_t left = limit - sfp_mono_ms();
         if (left <= 0) break;
         struct pollfd pfd = {.fd = PQsocket(pg), .events = ps == PGRES_POLLING_READING ? POLLIN : POLLOUT};
         int r = poll(&pfd, 1, (int)(left > 1000 ? 1000 : left));
@@ -168,7 +162,7 @@ static sfp_conn *open_conn(sfp_pool *p, int64_t deadline_ms, sfp_err *err)
     sfp_conn *c = calloc(1, sizeof *c);
     if (!c) abort();
     c->pg = pg;
-    c->last_used_ms = now_ms();
+    c->last_used_ms = sfp_mono_ms();
     return c;
 }
 
@@ -184,7 +178,7 @@ static bool conn_alive(sfp_pool *p, sfp_conn *c)
      * (the FATAL sent on pg_terminate_backend or shutdown, followed by EOF) or, rarely, a
      * ParameterStatus. Either way: discard it and take a fresh one (pgdog does the same). */
     if (r > 0) return false;
-    if (p->cfg.idle_check_s > 0 && now_ms() - c->last_used_ms > (int64_t)p->cfg.idle_check_s * 1000) {
+    if (p->cfg.idle_check_s > 0 && sfp_mono_ms() - c->last_used_ms > (int64_t)p->cfg.idle_check_s * 1000) {
         PGresult *res = PQexec(c->pg, "SELECT 1");
         bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
         PQclear(res);
@@ -286,14 +280,14 @@ static void note_acquired(sfp_pool *p, bool waited, int64_t start)
     p->st.acquires++;
     if (waited) {
         p->st.waited_acquires++;
-        double w = (double)(now_ms() - start);
+        double w = (double)(sfp_mono_ms() - start);
         if (w > p->st.max_wait_ms) p->st.max_wait_ms = w;
     }
 }
 
 sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err)
 {
-    int64_t start = now_ms();
+    int64_t start = sfp_mono_ms();
     int64_t deadline = start + (timeout_ms < 0 ? p->cfg.acquire_timeout_ms : timeout_ms);
     bool waited = false;
     pthread_mutex_lock(&p->mu);
@@ -347,13 +341,13 @@ sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err)
             pthread_mutex_unlock(&p->mu);
             return c;
         }
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - sfp_mono_ms();
         if (left <= 0) {
             p->st.timeouts++;
             int in_use = p->in_use, max = p->cfg.max;
             pthread_mutex_unlock(&p->mu);
             sfp_log(SFP_WARN, "db pool exhausted: acquire timed out", SFP_I("in_use", in_use), SFP_I("max", max),
-                    SFP_I("waited_ms", now_ms() - start));
+                    SFP_I("waited_ms", sfp_mono_ms() - start));
             sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database busy, try again");
             return NULL;
         }
@@ -383,7 +377,7 @@ void sfp_pool_release(sfp_pool *p, sfp_conn *c)
     pthread_mutex_lock(&p->mu);
     p->in_use--;
     if (keep) {
-        c->last_used_ms = now_ms();
+        c->last_used_ms = sfp_mono_ms();
         c->next = p->idle;
         p->idle = c;
         p->n_idle++;
@@ -415,7 +409,7 @@ static void maintain_once(sfp_pool *p)
     pthread_mutex_unlock(&p->mu);
     sfp_conn *keep = NULL, *drop = NULL;
     int kept = 0, dropped_broken = 0, retired = 0;
-    int64_t now = now_ms();
+    int64_t now = sfp_mono_ms();
     for (sfp_conn *c = check; c;) {
         sfp_conn *next = c->next;
         bool alive = !c->broken && PQstatus(c->pg) == CONNECTION_OK;
@@ -471,7 +465,7 @@ static void maintain_once(sfp_pool *p)
     /* 2. Open up to min. */
     for (int i = 0; i < missing; i++) {
         sfp_err e = {0};
-        sfp_conn *c = open_conn(p, now_ms() + (int64_t)p->cfg.connect_timeout_s * 1000, &e);
+        sfp_conn *c = open_conn(p, sfp_mono_ms() + (int64_t)p->cfg.connect_timeout_s * 1000, &e);
         pthread_mutex_lock(&p->mu);
         p->connecting--;
         if (c) {
@@ -561,14 +555,14 @@ void sfp_pool_get_stats(sfp_pool *p, sfp_pool_stats *out)
     out->idle = p->n_idle;
     out->in_use = p->in_use;
     out->waiting = p->waiting;
-    out->oldest_wait_ms = p->wait_head ? (double)(now_ms() - p->wait_head->since_ms) : 0.0;
+    out->oldest_wait_ms = p->wait_head ? (double)(sfp_mono_ms() - p->wait_head->since_ms) : 0.0;
     pthread_mutex_unlock(&p->mu);
 }
 
 bool sfp_pool_ready(sfp_pool *p, int cache_ms)
 {
     pthread_mutex_lock(&p->ready_mu);
-    int64_t now = now_ms();
+    int64_t now = sfp_mono_ms();
     if (p->ready_at_ms && now - p->ready_at_ms < cache_ms) {
         bool v = p->ready_val;
         pthread_mutex_unlock(&p->ready_mu);
@@ -583,7 +577,7 @@ bool sfp_pool_ready(sfp_pool *p, int cache_ms)
         sfp_pool_release(p, c);
     }
     p->ready_val = ok;
-    p->ready_at_ms = now_ms();
+    p->ready_at_ms = sfp_mono_ms();
     pthread_mutex_unlock(&p->ready_mu);
     return ok;
 }

@@ -5,6 +5,7 @@
  * re-checks its own flight. A flight is referenced by its leader and its waiters (refs) and
  * freed by whoever drops the last reference after it left the list. */
 #include "page_cache.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <grpc/status.h>
@@ -42,13 +43,6 @@ struct sfp_page_cache {
     flight *flights;
     sfp_page_cache_stats st;
 };
-
-int64_t sfp_page_cache_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct timespec mono_abs(int64_t deadline_ms)
 {
@@ -217,7 +211,7 @@ static void now_rfc3339(char out[40])
 static int64_t left_ms(int64_t deadline_ms)
 {
     if (deadline_ms == INT64_MAX) return INT64_MAX;
-    return deadline_ms - sfp_page_cache_mono_ms();
+    return deadline_ms - sfp_mono_ms();
 }
 
 static void count(sfp_page_cache *pc, int64_t *field)
@@ -302,7 +296,7 @@ static int lead(sfp_page_cache *pc, sfp_conn *conn, const char *key, int ttl_min
     uint8_t *payload = NULL;
     size_t len = 0;
     int ttl_store = ttl_minutes;
-    int64_t t0 = sfp_page_cache_mono_ms();
+    int64_t t0 = sfp_mono_ms();
     count(pc, &pc->st.computes);
     if (compute(conn, user, &payload, &len, &ttl_store, err) != 0) {
         free(payload);
@@ -311,7 +305,7 @@ static int lead(sfp_page_cache *pc, sfp_conn *conn, const char *key, int ttl_min
         if (!err->code) err->code = GRPC_STATUS_INTERNAL;
         return -1;
     }
-    int compute_ms = (int)(sfp_page_cache_mono_ms() - t0);
+    int compute_ms = (int)(sfp_mono_ms() - t0);
     out->payload = payload;
     out->len = len;
     out->cached = false;
@@ -365,7 +359,7 @@ static void flight_finish(sfp_page_cache *pc, flight *f, const sfp_page_result *
         f->len = res->len;
         snprintf(f->computed_at, sizeof f->computed_at, "%s", res->computed_at);
         f->ttl_seconds_remaining = res->ttl_seconds_remaining;
-        f->ttl_deadline_ms = sfp_page_cache_mono_ms() + (int64_t)res->ttl_seconds_remaining * 1000;
+        f->ttl_deadline_ms = sfp_mono_ms() + (int64_t)res->ttl_seconds_remaining * 1000;
         flight_unlink(pc, f); /* later callers read the row */
     } else {
         f->leader_active = false; /* one waiter takes over; the error is not shared */
@@ -478,7 +472,7 @@ int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int
                 }
                 snprintf(out->computed_at, sizeof out->computed_at, "%s", f->computed_at);
                 snprintf(out->cached_at, sizeof out->cached_at, "%s", f->computed_at);
-                int64_t rem = (f->ttl_deadline_ms - sfp_page_cache_mono_ms()) / 1000;
+                int64_t rem = (f->ttl_deadline_ms - sfp_mono_ms()) / 1000;
                 out->ttl_seconds_remaining = f->ttl_seconds_remaining ? (int)(rem > 0 ? rem : 0) : 0;
                 out->cached = out->coalesced = true;
                 pc->st.coalesced++;
@@ -491,7 +485,7 @@ int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int
                 leader = true;
                 break;
             }
-            if (deadline_ms != INT64_MAX && sfp_page_cache_mono_ms() >= deadline_ms) {
+            if (deadline_ms != INT64_MAX && sfp_mono_ms() >= deadline_ms) {
                 flight_unref(pc, f);
                 pthread_mutex_unlock(&pc->mu);
                 return sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded waiting for the page");

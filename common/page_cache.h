@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "arena.h"
 #include "db_pool.h"
 #include "sfp_err.h"
@@ -83,7 +84,7 @@ sfp_page_cache *sfp_page_cache_new(sfp_pool *pool);
 void sfp_page_cache_free(sfp_page_cache *pc); /* NULL-safe */
 
 /* Get the page for key, computing it on a miss (protocol above). deadline_ms: absolute
- * CLOCK_MONOTONIC milliseconds (sfp_page_cache_mono_ms() + budget), or INT64_MAX for none.
+ * CLOCK_MONOTONIC milliseconds (sfp_mono_ms() + budget), or INT64_MAX for none.
  * Returns 0 with *out filled, or -1 with err (gRPC code: the compute's own, UNAVAILABLE when
  * no connection, DEADLINE_EXCEEDED when the deadline passed while waiting). */
 int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int64_t deadline_ms,
@@ -108,8 +109,5 @@ void sfp_page_cache_get_stats(sfp_page_cache *pc, sfp_page_cache_stats *out);
 /* Introspection message: this process's counters, plus row counts when the pool hands out a
  * connection within acquire_timeout_ms (else the row fields stay 0). */
 Sfpermits__V1__PageCacheStats *sfp_page_cache_stats_pb(sfp_page_cache *pc, sfp_arena *a, int acquire_timeout_ms);
-
-/* CLOCK_MONOTONIC in milliseconds (the clock of deadlines). */
-int64_t sfp_page_cache_mono_ms(void);
 
 #endif

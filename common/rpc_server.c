@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "grpc/health/v1/health.pb-c.h"
+#include "clock.h"
 #include "config.h"
 #include "histogram.h"
 #include "log.h"
@@ -72,13 +73,6 @@ struct sfp_rpc_ctx {
     const uint8_t *prefix; /* sfp_rpc_set_packed_prefix: sent before the packed response */
     size_t prefix_len;
 };
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* ---------- small slice helpers (all slice handling lives here and in rpc_client.c) ---------- */
 
@@ -219,7 +213,7 @@ static method_slot *find_method(sfp_rpc_server *s, grpc_slice path)
 static void serve_call(sfp_rpc_server *s, grpc_completion_queue *cq, grpc_call *call, grpc_call_details *details,
                        grpc_metadata_array *md)
 {
-    double t0 = mono_s();
+    double t0 = sfp_mono_s();
     sfp_rpc_ctx ctx = {.srv = s, .arena = sfp_arena_new(), .md = md, .deadline = details->deadline};
     const char *rid = sfp_rpc_metadata(&ctx, "x-request-id");
     sfp_log_set_request_id(rid);
@@ -302,7 +296,7 @@ static void serve_call(sfp_rpc_server *s, grpc_completion_queue *cq, grpc_call *
         grpc_slice_unref(ctx.trailers[i].value);
     }
 
-    double ms_taken = (mono_s() - t0) * 1000.0;
+    double ms_taken = (sfp_mono_s() - t0) * 1000.0;
     if (ms) {
         pthread_mutex_lock(&ms->mu);
         sfp_hist_observe(&ms->hist, ms_taken);

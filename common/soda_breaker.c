@@ -1,5 +1,6 @@
 /* soda_breaker.c — see soda_breaker.h for the state machine. */
 #include "soda_breaker.h"
+#include "clock.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -35,14 +36,6 @@ typedef struct pending_log {
     transition t[3];
     int n;
 } pending_log;
-
-static double mono_now(void *arg)
-{
-    (void)arg;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double now_of(const sfp_breaker *b) { return b->cfg.clock(b->cfg.clock_arg); }
 
@@ -87,7 +80,7 @@ sfp_breaker *sfp_breaker_new(const sfp_breaker_config *c)
     b->cfg.half_open_probes = clampi(c->half_open_probes, 1, 100);
     b->cfg.half_open_max_wait_s = clampi(c->half_open_max_wait_s, 1, 86400);
     if (!b->cfg.name) b->cfg.name = "soda";
-    if (!b->cfg.clock) b->cfg.clock = mono_now;
+    if (!b->cfg.clock) b->cfg.clock = sfp_mono_clock;
     b->state = SFP_BREAKER_CLOSED;
     b->generation = 1;
     return b;

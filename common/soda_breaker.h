@@ -38,15 +38,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "clock.h"
 #include "arena.h"
 #include "sfp_err.h"
 #include "sfpermits/v1/common.pb-c.h"
-
-#ifndef SFP_CLOCK_FN_DEFINED
-#define SFP_CLOCK_FN_DEFINED
-/* Monotonic clock in seconds; NULL in a config means CLOCK_MONOTONIC. */
-typedef double (*sfp_clock_fn)(void *arg);
-#endif
 
 typedef enum { SFP_BREAKER_CLOSED = 0, SFP_BREAKER_OPEN, SFP_BREAKER_HALF_OPEN } sfp_breaker_state;
 

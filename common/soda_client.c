@@ -1,5 +1,6 @@
 /* soda_client.c — see soda_client.h. */
 #include "soda_client.h"
+#include "clock.h"
 
 #include <curl/curl.h>
 #include <ctype.h>
@@ -42,7 +43,6 @@ const sfp_soda_parcel_spec sfp_soda_report_specs[SFP_SODA_REPORT_N] = {
     [SFP_SODA_TAX_ROLL] = {"wv5m-vpq2", "closed_roll_year DESC", 5},
 };
 
-static int64_t now_ms(void) { return sfp_ttl_cache_mono_ms(); }
 
 /* ======================= configuration ======================= */
 
@@ -452,7 +452,7 @@ static void finish(xfer *x, CURLcode cc)
     long http = 0;
     if (x->easy) curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &http);
     r->http_status = http;
-    r->elapsed_ms = (double)(now_ms() - x->t0);
+    r->elapsed_ms = (double)(sfp_mono_ms() - x->t0);
     bool body_ok = false;
     if (cc == CURLE_OK && http >= 200 && http < 300) {
         cJSON *root = x->body.len ? cJSON_ParseWithLength(x->body.data, x->body.len) : NULL;
@@ -522,7 +522,7 @@ static void run_many(sfp_soda *s, const sfp_soda_query *qs, size_t n, int64_t de
         x->s = s;
         x->q = &qs[i];
         x->out = r;
-        x->t0 = now_ms();
+        x->t0 = sfp_mono_ms();
         sfp_buf_init(&x->body);
         sfp_err err = {0};
         x->url = sfp_soda_build_url(s->base_url, &qs[i], &err);
@@ -578,7 +578,7 @@ static void run_many(sfp_soda *s, const sfp_soda_query *qs, size_t n, int64_t de
             active--;
         }
         if (active == 0) break;
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - sfp_mono_ms();
         if (left <= -50) break; /* curl's own timeouts should have fired; never overrun */
         int wait = left <= 0 ? 10 : left > 1000 ? 1000 : (int)left + 5;
         curl_multi_poll(m, NULL, 0, wait, NULL);
@@ -603,7 +603,7 @@ static int64_t deadline_from_budget(const sfp_soda *s, int64_t budget_ms)
     int64_t cap = 2 * (int64_t)s->timeout_ms + 1000; /* joiners may wait for a leader's full timeout */
     if (budget_ms > cap) budget_ms = cap;
     if (budget_ms < 0) budget_ms = 0;
-    return now_ms() + budget_ms;
+    return sfp_mono_ms() + budget_ms;
 }
 
 int sfp_soda_query_run(sfp_soda *s, const sfp_soda_query *q, int64_t budget_ms, sfp_soda_response *out)

@@ -1,6 +1,7 @@
 /* ttl_cache.c — see ttl_cache.h. One mutex guards the entry table, the LRU list and the
  * flight table; each flight has its own condition variable (CLOCK_MONOTONIC) on that mutex. */
 #include "ttl_cache.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -92,21 +93,6 @@ struct sfp_ttl_cache {
     sfp_ttl_cache_stats st;
 };
 
-static double mono_now(void *arg)
-{
-    (void)arg;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int64_t sfp_ttl_cache_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint64_t fnv1a(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -148,7 +134,7 @@ sfp_ttl_cache *sfp_ttl_cache_new(const sfp_ttl_cache_config *c)
     if (tc->cfg.ttl_s < 0) tc->cfg.ttl_s = 0;
     if (tc->cfg.max_entries < 1) tc->cfg.max_entries = 1;
     if (tc->cfg.stale_max_s < 0) tc->cfg.stale_max_s = 0;
-    if (!tc->cfg.clock) tc->cfg.clock = mono_now;
+    if (!tc->cfg.clock) tc->cfg.clock = sfp_mono_clock;
     size_t want = (size_t)tc->cfg.max_entries + (size_t)tc->cfg.max_entries / 2;
     if (want > (1u << 22)) want = 1u << 22; /* chains get longer beyond ~4M buckets; fine */
     tc->nbuckets = 16;
@@ -403,7 +389,7 @@ sfp_cache_wait_rc sfp_ttl_cache_wait(sfp_ttl_cache *c, sfp_cache_flight *f, int6
             if (reason) snprintf(reason, 32, "%s", f->reason);
             break;
         }
-        bool expired = deadline_ms <= sfp_ttl_cache_mono_ms();
+        bool expired = deadline_ms <= sfp_mono_ms();
         if (f->state == FL_ORPHANED && !expired) {
             f->state = FL_FETCHING;
             f->waiters--;

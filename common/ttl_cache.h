@@ -31,15 +31,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "clock.h"
 #include "arena.h"
 #include "sfp_err.h"
 #include "sfpermits/v1/common.pb-c.h"
-
-#ifndef SFP_CLOCK_FN_DEFINED
-#define SFP_CLOCK_FN_DEFINED
-/* Monotonic clock in seconds; NULL in a config means CLOCK_MONOTONIC. */
-typedef double (*sfp_clock_fn)(void *arg);
-#endif
 
 /* ---- values ---- */
 typedef struct sfp_cache_val sfp_cache_val;
@@ -116,7 +111,7 @@ typedef enum {
     SFP_CACHE_WAIT_TIMEOUT,    /* deadline passed first */
 } sfp_cache_wait_rc;
 
-/* Joiner: waits until the flight ends or deadline_ms (sfp_ttl_cache_mono_ms() clock) passes.
+/* Joiner: waits until the flight ends or deadline_ms (sfp_mono_ms() clock) passes.
  * Except for WAIT_LEAD, the caller's flight handle is ended. reason: char[32] or NULL. */
 sfp_cache_wait_rc sfp_ttl_cache_wait(sfp_ttl_cache *c, sfp_cache_flight *f, int64_t deadline_ms,
                                      sfp_cache_val **val, char *reason);
@@ -133,8 +128,5 @@ void sfp_ttl_cache_clear(sfp_ttl_cache *c);
 int sfp_ttl_cache_ttl(const sfp_ttl_cache *c);
 void sfp_ttl_cache_get_stats(sfp_ttl_cache *c, sfp_ttl_cache_stats *s);
 Sfpermits__V1__ResponseCacheStats *sfp_ttl_cache_stats_pb(sfp_ttl_cache *c, sfp_arena *a);
-
-/* CLOCK_MONOTONIC in milliseconds (the clock of wait deadlines). */
-int64_t sfp_ttl_cache_mono_ms(void);
 
 #endif

@@ -1,6 +1,7 @@
 /* gw_http.c — response builders and the pure request accessors (see gw_http.h).
  * gw_req_header / gw_req_query need libmicrohttpd and live in http_server.c. */
 #include "gw_http.h"
+#include "clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,13 +14,6 @@
 #include "rpc.h"
 #include "status_map.h"
 
-int64_t gw_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 const char *gw_req_capture(const gw_request *req, const char *name)
 {
     return req->match ? gw_match_capture(req->match, name) : NULL;
@@ -27,7 +21,7 @@ const char *gw_req_capture(const gw_request *req, const char *name)
 
 int64_t gw_req_remaining_ms(const gw_request *req)
 {
-    int64_t left = req->deadline_ns - gw_now_ns();
+    int64_t left = req->deadline_ns - sfp_mono_ns();
     return left <= 0 ? 0 : (left + 999999) / 1000000;
 }
 

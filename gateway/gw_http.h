@@ -70,7 +70,6 @@ void gw_req_client_ip(const gw_request *req, char *out, size_t n);
  * chose one with X-Timeout-Ms. */
 void gw_req_set_default_deadline(gw_request *req, int timeout_ms);
 
-int64_t gw_now_ns(void); /* CLOCK_MONOTONIC */
 
 /* ---- response builders ---- */
 void gw_resp_init(gw_response *r);

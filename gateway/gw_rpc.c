@@ -1,5 +1,6 @@
 /* gw_rpc.c — see gw_rpc.h. */
 #include "gw_rpc.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,13 +59,13 @@ static sfp_log_level level_for(grpc_status_code c)
     }
 }
 
-/* One log line per failed call; t0 = when the call started (gw_now_ns), < 0 when none was made. */
+/* One log line per failed call; t0 = when the call started (sfp_mono_ns), < 0 when none was made. */
 static void log_failure(gw_backend_id be, const char *rpc_path, const sfp_rpc_status *st, int64_t t0)
 {
     if (t0 >= 0)
         sfp_log(level_for(st->code), "backend call failed", SFP_S("backend", gw_backend_name(be)),
                 SFP_S("rpc", rpc_path), SFP_I("code", st->code), SFP_S("status", sfp_rpc_code_name(st->code)),
-                SFP_S("error", st->message), SFP_D("ms", (double)(gw_now_ns() - t0) / 1e6));
+                SFP_S("error", st->message), SFP_D("ms", (double)(sfp_mono_ns() - t0) / 1e6));
     else
         sfp_log(level_for(st->code), "backend call failed", SFP_S("backend", gw_backend_name(be)),
                 SFP_S("rpc", rpc_path), SFP_I("code", st->code), SFP_S("status", sfp_rpc_code_name(st->code)),
@@ -99,7 +100,7 @@ grpc_status_code gw_call_raw(gw_request *req, gw_backend_id be, const char *rpc_
         st->code = GRPC_STATUS_DEADLINE_EXCEEDED;
         snprintf(st->message, sizeof st->message, "deadline passed before the call");
     } else {
-        int64_t t0 = gw_now_ns();
+        int64_t t0 = sfp_mono_ns();
         if (sfp_rpc_call_raw(ch, rpc_path, msg, out, out_len, left, md, nmd, st) != GRPC_STATUS_OK)
             log_failure(be, rpc_path, st, t0);
         return st->code;

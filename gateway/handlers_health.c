@@ -1,5 +1,6 @@
 /* handlers_health.c — GET /health, /healthz, /readyz (see handlers.h). */
 #include "handlers.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -50,7 +51,7 @@ void gw_handle_readyz(gw_request *req, gw_response *resp)
     bool ready;
     char reason[128];
     pthread_mutex_lock(&rc->mu);
-    int64_t now = gw_now_ns();
+    int64_t now = sfp_mono_ns();
     if (rc->checked_ns == 0 || now - rc->checked_ns >= (int64_t)GW_READY_CACHE_MS * 1000000) {
         sfp_rpc_status st;
         memset(&st, 0, sizeof st);
@@ -65,7 +66,7 @@ void gw_handle_readyz(gw_request *req, gw_response *resp)
         if (!rc->ready)
             sfp_log(SFP_WARN, "not ready", SFP_S("reason", rc->reason), SFP_I("code", st.code),
                     SFP_S("error", st.message));
-        rc->checked_ns = gw_now_ns();
+        rc->checked_ns = sfp_mono_ns();
     }
     ready = rc->ready;
     snprintf(reason, sizeof reason, "%s", rc->reason);

@@ -13,6 +13,7 @@
  * otherwise the full report is unpacked and encoded (and memoised). A reply the scan rejects
  * is unpacked whole as before (undecodable → 500 as for any route). */
 #include "handlers.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,7 +172,7 @@ void gw_handle_report(gw_request *req, gw_response *resp)
     char client[64];
     gw_req_client_ip(req, client, sizeof client);
     int retry_after = 0;
-    if (!gw_ratelimit_take(gw_server_report_limiter(req->srv), client, gw_now_ns(), &retry_after)) {
+    if (!gw_ratelimit_take(gw_server_report_limiter(req->srv), client, sfp_mono_ns(), &retry_after)) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", retry_after);
         gw_resp_error(resp, 429, GRPC_STATUS_RESOURCE_EXHAUSTED, "too many report requests; try again later", ra);

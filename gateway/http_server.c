@@ -1,5 +1,6 @@
 /* http_server.c — libmicrohttpd wiring; see http_server.h for the request life cycle. */
 #include "http_server.h"
+#include "clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -161,7 +162,7 @@ static enum MHD_Result send_response(gw_server *srv, struct MHD_Connection *conn
     if (ctx->request_id[0]) MHD_add_response_header(r, "X-Request-Id", ctx->request_id);
     if (atomic_load(&srv->draining)) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     /* last: measured as close to queueing as possible */
-    double ms = (double)(gw_now_ns() - ctx->start_ns) / 1e6;
+    double ms = (double)(sfp_mono_ns() - ctx->start_ns) / 1e6;
     if (ms < 0) ms = 0;
     char rt[32];
     snprintf(rt, sizeof rt, "%.1fms", ms);
@@ -211,7 +212,7 @@ static void set_pending(gw_ctx *ctx, int status, const char *fmt, long v)
 static enum MHD_Result first_call(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, const char *method,
                                   const char *version)
 {
-    ctx->start_ns = gw_now_ns();
+    ctx->start_ns = sfp_mono_ns();
     ctx->counted = true;
     atomic_fetch_add(&srv->active, 1);
     snprintf(ctx->method, sizeof ctx->method, "%s", method ? method : "");
@@ -407,7 +408,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
                     SFP_I("bytes_in", (long long)ctx->body_seen), SFP_I("bytes_out", (long long)ctx->resp_bytes),
                     SFP_S("termination", toe_name(toe)));
         } else {
-            double ms = (double)(gw_now_ns() - ctx->start_ns) / 1e6;
+            double ms = (double)(sfp_mono_ns() - ctx->start_ns) / 1e6;
             sfp_log(SFP_INFO, "request", SFP_S("method", ctx->method), SFP_S("path", path),
                     SFP_S("route", ctx->route ? ctx->route : ""), SFP_I("status", 0), SFP_D("ms", ms),
                     SFP_I("bytes_in", (long long)ctx->body_seen), SFP_S("termination", toe_name(toe)));
@@ -522,8 +523,8 @@ void gw_server_stop(gw_server *s)
     MHD_socket lfd = MHD_quiesce_daemon(s->d);
     if (lfd != MHD_INVALID_SOCKET) close(lfd);
     s->listen_fd = -1;
-    int64_t until = gw_now_ns() + (int64_t)s->cfg.shutdown_grace_ms * 1000000;
-    while (atomic_load(&s->active) > 0 && gw_now_ns() < until) {
+    int64_t until = sfp_mono_ns() + (int64_t)s->cfg.shutdown_grace_ms * 1000000;
+    while (atomic_load(&s->active) > 0 && sfp_mono_ns() < until) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }

@@ -1,5 +1,6 @@
 /* brief_auth.c — see brief_auth.h. */
 #include "brief_auth.h"
+#include "clock.h"
 
 #include <ctype.h>
 #include <grpc/status.h>
@@ -113,13 +114,6 @@ struct sfp_brief_auth_cache {
     auth_slot slots[AUTH_CACHE_SLOTS];
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 sfp_brief_auth_cache *sfp_brief_auth_cache_new(int ttl_ms)
 {
     sfp_brief_auth_cache *c = calloc(1, sizeof *c);
@@ -158,7 +152,7 @@ bool sfp_brief_auth_cache_lookup(sfp_brief_auth_cache *c, const char *authorizat
     bool hit = false;
     pthread_mutex_lock(&c->mu);
     auth_slot *s = &c->slots[slot_of(h)];
-    if (s->expires_ms > mono_ms() && CRYPTO_memcmp(s->hash, h, 32) == 0) {
+    if (s->expires_ms > sfp_mono_ms() && CRYPTO_memcmp(s->hash, h, 32) == 0) {
         *user_id = s->user_id;
         hit = true;
     }
@@ -174,6 +168,6 @@ void sfp_brief_auth_cache_store(sfp_brief_auth_cache *c, const char *authorizati
     auth_slot *s = &c->slots[slot_of(h)];
     memcpy(s->hash, h, 32);
     s->user_id = user_id;
-    s->expires_ms = mono_ms() + c->ttl_ms;
+    s->expires_ms = sfp_mono_ms() + c->ttl_ms;
     pthread_mutex_unlock(&c->mu);
 }

@@ -9,6 +9,7 @@
 #include "brief_auth.h"
 #include "brief_rules.h"
 #include "brief_sections.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "pool_stats_pb.h"
@@ -52,7 +53,7 @@ static int32_t today_days(const sfp_brief_service *svc)
  * never later than now + statement_timeout_ms. */
 static int64_t work_deadline(const sfp_brief_service *svc, sfp_rpc_ctx *ctx)
 {
-    int64_t now = sfp_page_cache_mono_ms();
+    int64_t now = sfp_mono_ms();
     int64_t cap = now + svc->cfg.statement_timeout_ms;
     int64_t left = sfp_rpc_deadline_left_ms(ctx);
     if (left == INT64_MAX) return cap;
@@ -70,7 +71,7 @@ static grpc_status_code fail(sfp_rpc_ctx *ctx, const sfp_err *err)
 
 static int acquire_timeout(int64_t deadline_ms)
 {
-    int64_t left = deadline_ms - sfp_page_cache_mono_ms();
+    int64_t left = deadline_ms - sfp_mono_ms();
     if (left < 1) left = 1;
     return left > 600000 ? 600000 : (int)left;
 }
@@ -116,7 +117,7 @@ static int compute_brief(sfp_conn *conn, void *user, uint8_t **payload, size_t *
     cc->queries = b.queries;
     cc->statements = b.statements;
     atomic_store(&cc->svc->counters.compute_queries_last, b.queries);
-    if (rc == 0 && b.timed_out && sfp_page_cache_mono_ms() >= cc->deadline_ms)
+    if (rc == 0 && b.timed_out && sfp_mono_ms() >= cc->deadline_ms)
         rc = sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "brief timed out");
     if (rc != 0) {
         sfp_arena_free(a);

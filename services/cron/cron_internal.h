@@ -38,7 +38,6 @@ typedef struct sfp_cron_run {
     int64_t soda_records, changes_inserted, inspections_updated;
 } sfp_cron_run;
 
-int64_t sfp_cron_mono_ms(void);
 int64_t sfp_cron_left_ms(const sfp_cron_run *r);
 /* Records a failure (first one wins) and returns -1. */
 int sfp_cron_fail(sfp_cron_run *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

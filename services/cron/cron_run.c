@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "clock.h"
 #include "cron_internal.h"
 #include "log.h"
 #include "pbjson.h"
@@ -63,14 +64,7 @@ int sfp_cron_config_from_env(sfp_cron_config *c, sfp_err *err)
 
 /* ---------------- run helpers ---------------- */
 
-int64_t sfp_cron_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t sfp_cron_left_ms(const sfp_cron_run *r) { return r->deadline_ms - sfp_cron_mono_ms(); }
+int64_t sfp_cron_left_ms(const sfp_cron_run *r) { return r->deadline_ms - sfp_mono_ms(); }
 
 int sfp_cron_fail(sfp_cron_run *r, int code, const char *fmt, ...)
 {
@@ -258,7 +252,7 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
     r.arena = sfp_rpc_arena(ctx);
     r.request_id = sfp_rpc_metadata(ctx, "x-request-id");
     r.limit_s = job_limit_s(svc, d->job);
-    r.start_ms = sfp_cron_mono_ms();
+    r.start_ms = sfp_mono_ms();
     int64_t budget = sfp_cron_budget_ms(sfp_rpc_deadline_left_ms(ctx), r.limit_s, SFP_CRON_DEADLINE_MARGIN_MS);
     if (budget <= 0) {
         atomic_fetch_add(&cnt->deadline, 1);
@@ -325,7 +319,7 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
     int rc = d->fn(&r, req, res);
     if (rc && !r.code) sfp_cron_fail(&r, GRPC_STATUS_INTERNAL, "%s failed", job_type);
     bool ok = rc == 0;
-    double elapsed = (double)(sfp_cron_mono_ms() - r.start_ms) / 1000.0;
+    double elapsed = (double)(sfp_mono_ms() - r.start_ms) / 1000.0;
     elapsed = (double)(long long)(elapsed * 100.0 + 0.5) / 100.0;
 
     set_bool(res, "ok", ok);
@@ -348,7 +342,7 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
     set_str(res, "completed_at", sfp_arena_strdup(r.arena, completed_at));
     lock_release(lock, d->job);
 
-    long long elapsed_ms = sfp_cron_mono_ms() - r.start_ms;
+    long long elapsed_ms = sfp_mono_ms() - r.start_ms;
     atomic_store(&cnt->last_duration_ms, elapsed_ms);
     atomic_fetch_add(&cnt->duration_ms_total, elapsed_ms);
     if (ok) {

@@ -1,4 +1,5 @@
 #include "health_service.h"
+#include "clock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +11,6 @@
 #include "pool_stats_pb.h"
 #include "sfpermits/v1/health_service.pb-c.h"
 #include "sfpermits/v1/introspection.pb-c.h"
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Estimated rows from the planner's statistics (cheap), or exact counts with one statement
  * that counts every table through query_to_xml (names come from pg_class, never from input). */
@@ -137,7 +131,7 @@ static grpc_status_code get_health(sfp_rpc_ctx *ctx, const ProtobufCMessage *req
     Sfpermits__V1__GetHealthResponse *r = sfp_arena_msg(a, &sfpermits__v1__get_health_response__descriptor);
     r->backend = "postgres";
     r->version = SFP_VERSION;
-    r->uptime_seconds = mono_s() - svc->started_mono;
+    r->uptime_seconds = sfp_mono_s() - svc->started_mono;
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
@@ -154,7 +148,7 @@ static grpc_status_code get_health(sfp_rpc_ctx *ctx, const ProtobufCMessage *req
 
 sfp_rpc_method sfp_health_service_method(sfp_health_service *svc)
 {
-    if (!svc->started_mono) svc->started_mono = mono_s();
+    if (!svc->started_mono) svc->started_mono = sfp_mono_s();
     return (sfp_rpc_method){"/sfpermits.v1.HealthService/GetHealth", &sfpermits__v1__get_health_request__descriptor,
                             &sfpermits__v1__get_health_response__descriptor, get_health, svc};
 }

@@ -1,4 +1,5 @@
 #include "report_cache.h"
+#include "clock.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -71,14 +72,12 @@ void sfp_rpt_cache_listen_event(void *cache, sfp_listen_event ev, const char *pa
     }
 }
 
-static double now_s(void) { return (double)sfp_ttl_cache_mono_ms() / 1000.0; }
-
 /* A fresh ttl_cache entry is servable only for its own day, before its own expiry, and when
  * no change was notified since it was computed. */
 static bool servable(const sfp_cache_val *v, int32_t today, uint64_t gen)
 {
     const sfp_rpt_cached *e = sfp_cache_val_data(v);
-    return e && e->generation == gen && e->today == today && now_s() < e->expires_at;
+    return e && e->generation == gen && e->today == today && sfp_mono_s() < e->expires_at;
 }
 
 sfp_cache_val *sfp_rpt_cache_get(sfp_rpt_cache *c, const char *block, const char *lot, int32_t today,

@@ -49,7 +49,7 @@ typedef struct sfp_rpt_cached {
     uint8_t *content; /* malloc'd: packed fields 1–15 */
     size_t len;
     int32_t today;
-    double stored_at;  /* sfp_ttl_cache_mono_ms() / 1000 */
+    double stored_at;  /* sfp_mono_s() */
     double expires_at;
     unsigned soda_needed;
     sfp_rpt_soda_result soda[SFP_RPT_DS_N]; /* states, ages, TTLs; no records */
@@ -83,7 +83,7 @@ void sfp_rpt_cache_listen_event(void *cache, sfp_listen_event ev, const char *pa
 /* Looks up block/lot for `today`. A servable entry: returns a new reference (read it with
  * sfp_cache_val_data, drop it with sfp_cache_val_unref) and leaves t inactive. Otherwise
  * NULL and t is the caller's ticket — possibly after waiting, until deadline_ms
- * (sfp_ttl_cache_mono_ms clock), for another request assembling the same parcel. c may be NULL. */
+ * (sfp_mono_ms clock), for another request assembling the same parcel. c may be NULL. */
 sfp_cache_val *sfp_rpt_cache_get(sfp_rpt_cache *c, const char *block, const char *lot, int32_t today,
                                  int64_t deadline_ms, sfp_rpt_cache_ticket *t);
 /* Stores e (ownership passes; freed here when not stored) unless the data changed since the

@@ -1,4 +1,5 @@
 #include "report_service.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,13 +40,6 @@ int sfp_report_config_from_env(sfp_report_config *c, sfp_err *err)
         sfp_env_int("REPORT_SODA_BUDGET_MS", 10000, 100, 600000, &c->soda_budget_ms, err))
         return -1;
     return 0;
-}
-
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static int32_t today_days(const sfp_report_service *svc)
@@ -154,7 +148,7 @@ static void respond(sfp_rpc_ctx *ctx, const uint8_t *content, size_t len, const 
 static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, const sfp_rpt_cached *e, double t0,
                                      ProtobufCMessage **resp)
 {
-    double elapsed_s = (double)sfp_ttl_cache_mono_ms() / 1000.0 - e->stored_at;
+    double elapsed_s = sfp_mono_s() - e->stored_at;
     sfp_rpt_soda_result src[SFP_RPT_DS_N];
     memcpy(src, e->soda, sizeof src);
     for (int d = 0; d < SFP_RPT_DS_N; d++) {
@@ -170,7 +164,7 @@ static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, 
                           .generated_at = sfp_arena_strdup(sfp_rpc_arena(ctx), e->generated_at)};
     uint8_t *content = sfp_arena_alloc(sfp_rpc_arena(ctx), e->len ? e->len : 1); /* outlives our reference */
     if (e->len) memcpy(content, e->content, e->len);
-    v.elapsed_ms = mono_ms() - t0;
+    v.elapsed_ms = (sfp_mono_s() - t0) * 1e3;
     respond(ctx, content, e->len, &v, resp);
     atomic_fetch_add(&svc->counters.ok, 1);
     return GRPC_STATUS_OK;
@@ -280,7 +274,7 @@ static grpc_status_code assemble_report(sfp_report_service *svc, sfp_rpc_ctx *ct
         memcpy(e->content, bytes, len);
         e->len = len;
         e->today = today;
-        e->stored_at = (double)sfp_ttl_cache_mono_ms() / 1000.0;
+        e->stored_at = sfp_mono_s();
         e->expires_at = e->stored_at + max_age;
         e->soda_needed = needed;
         memcpy(e->soda, soda, sizeof e->soda);
@@ -294,7 +288,7 @@ static grpc_status_code assemble_report(sfp_report_service *svc, sfp_rpc_ctx *ct
 
     sfp_rpt_volatile v = {.soda = soda, .soda_needed = needed, .sql_queries = db.queries,
                           .soda_requests = soda_requests, .generated_at = sfp_arena_strdup(a, ts_buf)};
-    v.elapsed_ms = mono_ms() - t0;
+    v.elapsed_ms = (sfp_mono_s() - t0) * 1e3;
     respond(ctx, bytes, len, &v, resp);
     sfp_log(SFP_DEBUG, "report", SFP_S("block", block), SFP_S("lot", lot), SFP_I("permits", sql.set.n_permits),
             SFP_I("total_permits", sql.set.total), SFP_I("sql_queries", db.queries),
@@ -307,7 +301,7 @@ static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req
 {
     sfp_report_service *svc = user;
     const Sfpermits__V1__GetPropertyReportRequest *in = (const void *)req;
-    double t0 = mono_ms();
+    double t0 = sfp_mono_s();
     atomic_fetch_add(&svc->counters.reports, 1);
 
     char block[6], lot[6];
@@ -322,7 +316,7 @@ static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req
 
     sfp_rpt_cache_ticket ticket;
     int64_t wait_ms = budget(ctx, (int64_t)svc->cfg.statement_timeout_ms + svc->cfg.soda_budget_ms);
-    sfp_cache_val *hit = sfp_rpt_cache_get(svc->cache, block, lot, today, sfp_ttl_cache_mono_ms() + wait_ms, &ticket);
+    sfp_cache_val *hit = sfp_rpt_cache_get(svc->cache, block, lot, today, sfp_mono_ms() + wait_ms, &ticket);
     if (hit) {
         grpc_status_code code = serve_cached(svc, ctx, sfp_cache_val_data(hit), t0, resp);
         sfp_cache_val_unref(hit);

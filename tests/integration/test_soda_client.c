@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "buf.h"
 #include "soda_client.h"
 #include "testsupport.h"
@@ -28,7 +29,7 @@ static double fake_clock(void *arg)
     return g_now;
 }
 
-static int64_t mono_ms(void) { return sfp_ttl_cache_mono_ms(); }
+static int64_t mono_ms(void) { return sfp_mono_ms(); }
 
 /* ---------------- test-server helpers ---------------- */
 

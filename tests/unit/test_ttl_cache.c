@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "arena.h"
 #include "ttl_cache.h"
 
@@ -240,7 +241,7 @@ static void test_coalescing_10_concurrent_misses(void **st)
     worker w[10];
     pthread_t th[10];
     for (int i = 0; i < 10; i++) {
-        w[i] = (worker){.c = c, .key = "nbtm-fbw5:3512:001", .deadline_ms = sfp_ttl_cache_mono_ms() + 30000,
+        w[i] = (worker){.c = c, .key = "nbtm-fbw5:3512:001", .deadline_ms = sfp_mono_ms() + 30000,
                         .fetch_ms = 50, .wait_joiners = 9};
         pthread_create(&th[i], NULL, run_worker, &w[i]);
     }
@@ -271,11 +272,11 @@ static void test_joiner_uses_own_deadline(void **st)
     assert_int_equal(leader.kind, SFP_CACHE_LEAD);
     sfp_ttl_cache_lookup(c, "k", &joiner);
     assert_int_equal(joiner.kind, SFP_CACHE_JOIN);
-    int64_t t0 = sfp_ttl_cache_mono_ms();
+    int64_t t0 = sfp_mono_ms();
     char reason[32];
     sfp_cache_val *v = NULL;
     assert_int_equal(sfp_ttl_cache_wait(c, joiner.flight, t0 + 100, &v, reason), SFP_CACHE_WAIT_TIMEOUT);
-    int64_t waited = sfp_ttl_cache_mono_ms() - t0;
+    int64_t waited = sfp_mono_ms() - t0;
     assert_true(waited >= 95 && waited < 600);
     assert_null(v);
     assert_string_equal(reason, "deadline");
@@ -297,7 +298,7 @@ static void test_leader_failure_fans_out_not_cached(void **st)
     worker w[5];
     pthread_t th[5];
     for (int i = 0; i < 5; i++) {
-        w[i] = (worker){.c = c, .key = "k", .deadline_ms = sfp_ttl_cache_mono_ms() + 30000, .fetch_ms = 50,
+        w[i] = (worker){.c = c, .key = "k", .deadline_ms = sfp_mono_ms() + 30000, .fetch_ms = 50,
                         .wait_joiners = 4, .fail = true, .fail_retry = false};
         pthread_create(&th[i], NULL, run_worker, &w[i]);
     }
@@ -326,7 +327,7 @@ static void test_leader_retryable_failure_promotes_one(void **st)
     worker w[4];
     pthread_t th[4];
     for (int i = 0; i < 4; i++) {
-        w[i] = (worker){.c = c, .key = "k", .deadline_ms = sfp_ttl_cache_mono_ms() + 5000, .fetch_ms = 50};
+        w[i] = (worker){.c = c, .key = "k", .deadline_ms = sfp_mono_ms() + 5000, .fetch_ms = 50};
         pthread_create(&th[i], NULL, run_worker, &w[i]);
     }
     for (int i = 0; i < 500; i++) { /* until all four have joined */

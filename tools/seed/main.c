@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "clock.h"
 #include "migrations.h"
 #include "seed_demo.h"
 #include "seed_gen.h"
@@ -33,13 +34,6 @@ static void usage(FILE *f)
           "  --as-of YYYY-MM-DD       the data's 'today' (default: yesterday, UTC)\n"
           "  --jobs N                 parallel loader connections, 1..8 (default 2)\n",
           f);
-}
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -127,7 +121,7 @@ static void print_summary(const seed_cli *cli, double elapsed, double gen_s, con
 
 static int run(const seed_cli *cli, const char *url)
 {
-    double t0 = mono_now();
+    double t0 = sfp_mono_s();
     sfp_err err = {0};
     PGconn *conn = seed_connect(url, &err);
     if (!conn || check_schema(conn, &err) < 0 || seed_session_setup(conn, &err) < 0) {
@@ -135,9 +129,9 @@ static int run(const seed_cli *cli, const char *url)
         PQfinish(conn);
         return 1;
     }
-    double tw = mono_now();
+    double tw = sfp_mono_s();
     sfp_seed_world *w = sfp_seed_world_new(&cli->opts);
-    double gen_s = mono_now() - tw;
+    double gen_s = sfp_mono_s() - tw;
     if (!w) {
         sfp_log(SFP_ERROR, "seed failed", SFP_S("error", "cannot build the dataset (out of memory?)"));
         PQfinish(conn);
@@ -151,7 +145,7 @@ static int run(const seed_cli *cli, const char *url)
     int rc = seed_load_bulk(url, w, cli->jobs, stats, &err);
     if (rc == 0) rc = seed_load_demo(conn, w, &demo, &err);
     if (rc == 0) {
-        double elapsed = mono_now() - t0;
+        double elapsed = sfp_mono_s() - t0;
         sfp_log(SFP_INFO, "seed done", SFP_S("scale", cli->scale_name), SFP_D("elapsed_s", elapsed));
         print_summary(cli, elapsed, gen_s, stats, &demo);
     } else {

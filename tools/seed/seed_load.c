@@ -1,6 +1,7 @@
 /* seed_load.c — COPY loader for sfp-seed (see seed_load.h). Each worker thread owns one
  * connection; the task list is shared under a mutex and handed out largest table first. */
 #include "seed_load.h"
+#include "clock.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -11,13 +12,6 @@
 #include "log.h"
 
 enum { SEED_ERR = 1 };
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int fail(sfp_err *err, PGconn *conn, PGresult *res, const char *what)
 {
@@ -137,19 +131,19 @@ static int load_in_txn(PGconn *conn, const sfp_seed_world *w, sfp_seed_table t, 
     PGresult *defs = read_index_defs(conn, name, err);
     if (!defs) return -1;
     int rc = run_column(conn, defs, 2, "drop index", err);
-    double t0 = mono_now();
+    double t0 = sfp_mono_s();
     if (rc == 0) rc = seed_copy_table(conn, w, t, 1, &st->rows, err);
-    double t1 = mono_now();
+    double t1 = sfp_mono_s();
     if (rc == 0) rc = run_column(conn, defs, 3, "create index", err);
     st->copy_seconds = t1 - t0;
-    st->index_seconds = mono_now() - t1;
+    st->index_seconds = sfp_mono_s() - t1;
     PQclear(defs);
     return rc;
 }
 
 static int load_table(PGconn *conn, const sfp_seed_world *w, sfp_seed_table t, seed_table_stat *st, sfp_err *err)
 {
-    double t0 = mono_now();
+    double t0 = sfp_mono_s();
     if (seed_exec(conn, "BEGIN", "begin", err) < 0) return -1;
     if (load_in_txn(conn, w, t, st, err) < 0 || seed_exec(conn, "COMMIT", "commit", err) < 0) {
         PQclear(PQexec(conn, "ROLLBACK"));
@@ -159,7 +153,7 @@ static int load_table(PGconn *conn, const sfp_seed_world *w, sfp_seed_table t, s
     char sql[128];
     snprintf(sql, sizeof sql, "ANALYZE %s", sfp_seed_table_name(t));
     if (seed_exec(conn, sql, "analyze", err) < 0) return -1;
-    st->seconds = mono_now() - t0;
+    st->seconds = sfp_mono_s() - t0;
     sfp_log(SFP_INFO, "table loaded", SFP_S("table", sfp_seed_table_name(t)), SFP_I("rows", st->rows),
             SFP_D("seconds", st->seconds), SFP_D("copy_s", st->copy_seconds), SFP_D("index_s", st->index_seconds));
     return 0;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "soda_test_server.h"
@@ -50,13 +51,6 @@ struct sts_server {
 };
 
 /* ---------------- helpers ---------------- */
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body, size_t len,
                              int retry_after)
@@ -102,7 +96,7 @@ static bool wait_locked(sts_server *s, int64_t until_ms, uint64_t gen)
     for (;;) {
         if (s->stopping) return false;
         if (until_ms < 0 && s->mode_gen != gen) return true;
-        int64_t now = mono_ms();
+        int64_t now = sfp_mono_ms();
         if (until_ms >= 0 && now >= until_ms) return true;
         int64_t wake = until_ms >= 0 ? until_ms : now + 1000;
         struct timespec ts = {.tv_sec = (time_t)(wake / 1000), .tv_nsec = (long)(wake % 1000) * 1000000L};
@@ -249,7 +243,7 @@ static enum MHD_Result handle_resource(sts_server *s, struct MHD_Connection *c, 
         }
     }
     bool alive = true;
-    if (delay > 0) alive = wait_locked(s, mono_ms() + delay, gen);
+    if (delay > 0) alive = wait_locked(s, sfp_mono_ms() + delay, gen);
     if (alive && mode == M_HANG) {
         wait_locked(s, -1, gen);
         alive = false; /* never answer a hung request: drop the connection */
