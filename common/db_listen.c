@@ -1,5 +1,4 @@
 #include "db_listen.h"
-#include "clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -8,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define BACKOFF_MIN_MS 100

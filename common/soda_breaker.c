@@ -1,12 +1,12 @@
 /* soda_breaker.c — see soda_breaker.h for the state machine. */
 #include "soda_breaker.h"
-#include "clock.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 

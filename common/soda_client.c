@@ -1,6 +1,5 @@
 /* soda_client.c — see soda_client.h. */
 #include "soda_client.h"
-#include "clock.h"
 
 #include <curl/curl.h>
 #include <ctype.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 

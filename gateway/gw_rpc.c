@@ -1,11 +1,11 @@
 /* gw_rpc.c — see gw_rpc.h. */
 #include "gw_rpc.h"
-#include "clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "http_server.h"
 #include "log.h"
 #include "pbjson.h"

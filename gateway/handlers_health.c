@@ -1,10 +1,10 @@
 /* handlers_health.c — GET /health, /healthz, /readyz (see handlers.h). */
 #include "handlers.h"
-#include "clock.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "gw_rpc.h"
 #include "http_server.h"

@@ -1,6 +1,5 @@
 /* http_server.c — libmicrohttpd wiring; see http_server.h for the request life cycle. */
 #include "http_server.h"
-#include "clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "gw_limits.h"
 #include "gw_metrics.h"
 #include "gw_ratelimit.h"

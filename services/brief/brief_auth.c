@@ -1,6 +1,5 @@
 /* brief_auth.c — see brief_auth.h. */
 #include "brief_auth.h"
-#include "clock.h"
 
 #include <ctype.h>
 #include <grpc/status.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "db_prep.h"
 #include "log.h"
 

@@ -1,10 +1,10 @@
 #include "health_service.h"
-#include "clock.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "migrations.h"

@@ -1,11 +1,11 @@
 #include "report_cache.h"
-#include "clock.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 
@@ -46,6 +46,43 @@ void sfp_rpt_cache_free(sfp_rpt_cache *c)
     if (!c) return;
     sfp_ttl_cache_free(c->tc);
     free(c);
+}
+
+sfp_rpt_cached *sfp_rpt_cached_new(const uint8_t *content, size_t len, int32_t today,
+                                   const sfp_rpt_soda_result soda[SFP_RPT_DS_N], unsigned needed,
+                                   const char *generated_at)
+{
+    int32_t max_age = sfp_rpt_sources_max_age(soda, needed);
+    if (max_age <= 0) return NULL;
+    sfp_rpt_cached *e = calloc(1, sizeof *e);
+    if (!e) abort();
+    e->content = malloc(len ? len : 1);
+    if (!e->content) abort();
+    memcpy(e->content, content, len);
+    e->len = len;
+    e->today = today;
+    e->stored_at = sfp_mono_s();
+    e->expires_at = e->stored_at + max_age;
+    e->soda_needed = needed;
+    memcpy(e->soda, soda, sizeof e->soda);
+    for (int d = 0; d < SFP_RPT_DS_N; d++) e->soda[d].records = NULL; /* n_records stays: `records` in sources */
+    snprintf(e->generated_at, sizeof e->generated_at, "%s", generated_at);
+    return e;
+}
+
+void sfp_rpt_cached_sources(const sfp_rpt_cached *e, sfp_rpt_soda_result out[SFP_RPT_DS_N])
+{
+    double elapsed_s = sfp_mono_s() - e->stored_at;
+    memcpy(out, e->soda, sizeof e->soda);
+    for (int d = 0; d < SFP_RPT_DS_N; d++) {
+        out[d].upstream_requests = 0;
+        if (!(e->soda_needed & SFP_RPT_DS_BIT(d))) continue;
+        out[d].state = SFP_RPT_SRC_CACHED; /* entries are made only from live/cached sources */
+        out[d].has_age = true;
+        out[d].age_seconds += elapsed_s;
+        out[d].ttl_remaining_seconds -= elapsed_s;
+        if (out[d].ttl_remaining_seconds < 0) out[d].ttl_remaining_seconds = 0;
+    }
 }
 
 void sfp_rpt_cached_free(void *p)
@@ -123,6 +160,10 @@ void sfp_rpt_cache_store(sfp_rpt_cache *c, sfp_rpt_cache_ticket *t, sfp_rpt_cach
 {
     if (!c || !t->active) {
         sfp_rpt_cached_free(e);
+        return;
+    }
+    if (!e) {
+        sfp_rpt_cache_abandon(c, t);
         return;
     }
     t->active = false;

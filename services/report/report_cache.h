@@ -87,10 +87,18 @@ void sfp_rpt_cache_listen_event(void *cache, sfp_listen_event ev, const char *pa
 sfp_cache_val *sfp_rpt_cache_get(sfp_rpt_cache *c, const char *block, const char *lot, int32_t today,
                                  int64_t deadline_ms, sfp_rpt_cache_ticket *t);
 /* Stores e (ownership passes; freed here when not stored) unless the data changed since the
- * ticket's lookup or the listener went down meanwhile. */
+ * ticket's lookup or the listener went down meanwhile. e == NULL ends the ticket unstored. */
 void sfp_rpt_cache_store(sfp_rpt_cache *c, sfp_rpt_cache_ticket *t, sfp_rpt_cached *e);
 void sfp_rpt_cache_abandon(sfp_rpt_cache *c, sfp_rpt_cache_ticket *t);
+/* An entry for an assembled report (content copied; SODA states, ages and TTLs kept, records
+ * not), servable until the shortest TTL its needed sources have left runs out. NULL — not to
+ * be kept — when a needed source is stale or unavailable (sfp_rpt_sources_max_age is 0). */
+sfp_rpt_cached *sfp_rpt_cached_new(const uint8_t *content, size_t len, int32_t today,
+                                   const sfp_rpt_soda_result soda[SFP_RPT_DS_N], unsigned needed,
+                                   const char *generated_at);
 void sfp_rpt_cached_free(void *e); /* NULL-safe */
+/* e's sources as of now: the needed ones `cached`, aged by the time since e was stored. */
+void sfp_rpt_cached_sources(const sfp_rpt_cached *e, sfp_rpt_soda_result out[SFP_RPT_DS_N]);
 
 void sfp_rpt_cache_get_stats(sfp_rpt_cache *c, sfp_rpt_cache_stats *s); /* zeros for NULL */
 

@@ -1,11 +1,9 @@
 #include "report_service.h"
-#include "clock.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "pool_stats_pb.h"
@@ -148,18 +146,8 @@ static void respond(sfp_rpc_ctx *ctx, const uint8_t *content, size_t len, const 
 static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, const sfp_rpt_cached *e, double t0,
                                      ProtobufCMessage **resp)
 {
-    double elapsed_s = sfp_mono_s() - e->stored_at;
     sfp_rpt_soda_result src[SFP_RPT_DS_N];
-    memcpy(src, e->soda, sizeof src);
-    for (int d = 0; d < SFP_RPT_DS_N; d++) {
-        src[d].upstream_requests = 0;
-        if (!(e->soda_needed & SFP_RPT_DS_BIT(d))) continue;
-        src[d].state = SFP_RPT_SRC_CACHED; /* stored entries had only live/cached sources */
-        src[d].has_age = true;
-        src[d].age_seconds += elapsed_s;
-        src[d].ttl_remaining_seconds -= elapsed_s;
-        if (src[d].ttl_remaining_seconds < 0) src[d].ttl_remaining_seconds = 0;
-    }
+    sfp_rpt_cached_sources(e, src);
     sfp_rpt_volatile v = {.soda = src, .soda_needed = e->soda_needed, .report_cache_hit = true,
                           .generated_at = sfp_arena_strdup(sfp_rpc_arena(ctx), e->generated_at)};
     uint8_t *content = sfp_arena_alloc(sfp_rpc_arena(ctx), e->len ? e->len : 1); /* outlives our reference */
@@ -265,26 +253,7 @@ static grpc_status_code assemble_report(sfp_report_service *svc, sfp_rpc_ctx *ct
     uint8_t *bytes = sfp_arena_alloc(a, len ? len : 1);
     protobuf_c_message_pack(&content->base, bytes);
 
-    int32_t max_age = sfp_rpt_sources_max_age(soda, needed);
-    if (ticket->active && max_age > 0) {
-        sfp_rpt_cached *e = calloc(1, sizeof *e);
-        if (!e) abort();
-        e->content = malloc(len ? len : 1);
-        if (!e->content) abort();
-        memcpy(e->content, bytes, len);
-        e->len = len;
-        e->today = today;
-        e->stored_at = sfp_mono_s();
-        e->expires_at = e->stored_at + max_age;
-        e->soda_needed = needed;
-        memcpy(e->soda, soda, sizeof e->soda);
-        for (int d = 0; d < SFP_RPT_DS_N; d++) {
-            e->soda[d].records = NULL;
-            e->soda[d].n_records = soda[d].n_records; /* reported as `records` in sources */
-        }
-        snprintf(e->generated_at, sizeof e->generated_at, "%s", ts_buf);
-        sfp_rpt_cache_store(svc->cache, ticket, e);
-    }
+    if (ticket->active) sfp_rpt_cache_store(svc->cache, ticket, sfp_rpt_cached_new(bytes, len, today, soda, needed, ts_buf));
 
     sfp_rpt_volatile v = {.soda = soda, .soda_needed = needed, .sql_queries = db.queries,
                           .soda_requests = soda_requests, .generated_at = sfp_arena_strdup(a, ts_buf)};
