@@ -29,6 +29,7 @@
 #include "log.h"
 #include "report_cache.h"
 #include "report_db.h"
+#include "report_sample.h"
 #include "report_service.h"
 #include "report_text.h"
 #include "sfpermits/v1/introspection.pb-c.h"
@@ -958,24 +959,6 @@ static void stop_cached(cached_harness *c)
     sfp_rpt_cache_free(c->cache);
 }
 
-/* The content part of a report (fields 1–15) packed: equal bytes = equal content. */
-static uint8_t *content_bytes(Sfpermits__V1__PropertyReport *r, size_t *len)
-{
-    Sfpermits__V1__ReportSources *src = r->sources;
-    Sfpermits__V1__ReportDebug *dbg = r->debug;
-    char *gen = r->generated_at;
-    r->sources = NULL;
-    r->debug = NULL;
-    r->generated_at = "";
-    *len = protobuf_c_message_get_packed_size(&r->base);
-    uint8_t *b = malloc(*len + 1);
-    protobuf_c_message_pack(&r->base, b);
-    r->sources = src;
-    r->debug = dbg;
-    r->generated_at = gen;
-    return b;
-}
-
 /* A hit costs no SQL and no SODA, carries the same content, ages its sources; a write to a
  * table the report reads (from another connection) invalidates through NOTIFY; a write to an
  * unrelated table does not. */
@@ -1004,7 +987,7 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
     assert_true(hit->sources->max_age_seconds > 0 && hit->sources->max_age_seconds <= 900);
     assert_string_equal(hit->generated_at, miss->generated_at);
     size_t n1, n2;
-    uint8_t *b1 = content_bytes(miss, &n1), *b2 = content_bytes(hit, &n2);
+    uint8_t *b1 = sfp_test_pack_content(miss, &n1), *b2 = sfp_test_pack_content(hit, &n2);
     assert_int_equal(n1, n2);
     assert_memory_equal(b1, b2, n1);
     free(b1);

@@ -10,87 +10,13 @@
 #include <string.h>
 
 #include "gw_pbwire.h"
+#include "report_sample.h"
 #include "sfpermits/v1/report.pb-c.h"
-
-static uint8_t *pack(const ProtobufCMessage *m, size_t *n)
-{
-    *n = protobuf_c_message_get_packed_size(m);
-    uint8_t *b = malloc(*n ? *n : 1);
-    assert_non_null(b);
-    protobuf_c_message_pack(m, b);
-    return b;
-}
-
-/* A report with content and volatile fields, including a permit with a contact. */
-typedef struct sample {
-    Sfpermits__V1__PropertyReport r;
-    Sfpermits__V1__ReportPermit p;
-    Sfpermits__V1__ReportPermit *pp;
-    Sfpermits__V1__PermitContact c;
-    Sfpermits__V1__PermitContact *cp;
-    Sfpermits__V1__ReportSources src;
-    Sfpermits__V1__SourceStatus st;
-    Sfpermits__V1__ReportDebug dbg;
-    Sfpermits__V1__ReportLinks links;
-    char *lots[2];
-} sample;
-
-static void sample_init(sample *s)
-{
-    Sfpermits__V1__PropertyReport r = SFPERMITS__V1__PROPERTY_REPORT__INIT;
-    Sfpermits__V1__ReportPermit p = SFPERMITS__V1__REPORT_PERMIT__INIT;
-    Sfpermits__V1__PermitContact c = SFPERMITS__V1__PERMIT_CONTACT__INIT;
-    Sfpermits__V1__ReportSources src = SFPERMITS__V1__REPORT_SOURCES__INIT;
-    Sfpermits__V1__SourceStatus st = SFPERMITS__V1__SOURCE_STATUS__INIT;
-    Sfpermits__V1__ReportDebug dbg = SFPERMITS__V1__REPORT_DEBUG__INIT;
-    Sfpermits__V1__ReportLinks links = SFPERMITS__V1__REPORT_LINKS__INIT;
-    s->r = r;
-    s->p = p;
-    s->c = c;
-    s->src = src;
-    s->st = st;
-    s->dbg = dbg;
-    s->links = links;
-    s->c.role = "contractor";
-    s->c.name = "Ann Builder";
-    s->c.has_entity_id = true;
-    s->c.entity_id = 1234567890123LL;
-    s->cp = &s->c;
-    s->p.permit_number = "202401010001";
-    s->p.has_estimated_cost = true;
-    s->p.estimated_cost = 125000.5;
-    s->p.contacts = &s->cp;
-    s->p.n_contacts = 1;
-    s->pp = &s->p;
-    s->lots[0] = "001";
-    s->lots[1] = "002";
-    s->r.block = "3512";
-    s->r.lot = "001";
-    s->r.address = "100 MAIN ST";
-    s->r.historical_lots = s->lots;
-    s->r.n_historical_lots = 2;
-    s->r.permits = &s->pp;
-    s->r.n_permits = 1;
-    s->r.total_permits = 1;
-    s->r.links = &s->links;
-    s->st.state = "live";
-    s->src.complaints = &s->st;
-    s->src.max_age_seconds = 600;
-    s->r.sources = &s->src;
-    s->dbg.sql_queries = 10;
-    s->dbg.elapsed_ms = 12.5;
-    s->r.debug = &s->dbg;
-    s->r.generated_at = "2026-01-08T10:00:00.000Z";
-}
 
 /* The old ETag input: the report packed with sources/debug/generated_at cleared. */
 static uint64_t cleared_hash(Sfpermits__V1__PropertyReport *r, size_t *len)
 {
-    Sfpermits__V1__PropertyReport c = *r;
-    c.sources = NULL;
-    c.debug = NULL;
-    c.generated_at = "";
-    uint8_t *b = pack(&c.base, len);
+    uint8_t *b = sfp_test_pack_content(r, len);
     uint64_t h = gw_fnv1a64(GW_FNV1A64_INIT, b, *len);
     free(b);
     return h;
@@ -99,10 +25,10 @@ static uint64_t cleared_hash(Sfpermits__V1__PropertyReport *r, size_t *len)
 static void test_split_report(void **state)
 {
     (void)state;
-    sample s;
-    sample_init(&s);
+    sfp_test_report_sample s;
+    sfp_test_report_sample_init(&s);
     size_t n;
-    uint8_t *w = pack(&s.r.base, &n);
+    uint8_t *w = sfp_test_pack(&s.r.base, &n);
     gw_pbwire_split sp;
     assert_int_equal(gw_pbwire_split_fields(w, n, 16, 18, &sp), 0);
     size_t clen;
@@ -142,12 +68,12 @@ static void test_split_report(void **state)
     s.r.generated_at = "2026-01-09T00:00:00.000Z";
     s.dbg.sql_queries = 1;
     s.src.max_age_seconds = 5;
-    w = pack(&s.r.base, &n);
+    w = sfp_test_pack(&s.r.base, &n);
     assert_int_equal(gw_pbwire_split_fields(w, n, 16, 18, &sp), 0);
     assert_true(sp.hash == h0);
     free(w);
     s.c.name = "Ann Builder Jr";
-    w = pack(&s.r.base, &n);
+    w = sfp_test_pack(&s.r.base, &n);
     assert_int_equal(gw_pbwire_split_fields(w, n, 16, 18, &sp), 0);
     assert_true(sp.hash != h0);
     assert_true(sp.hash == cleared_hash(&s.r, &clen));
@@ -157,7 +83,7 @@ static void test_split_report(void **state)
     s.r.sources = NULL;
     s.r.debug = NULL;
     s.r.generated_at = "";
-    w = pack(&s.r.base, &n);
+    w = sfp_test_pack(&s.r.base, &n);
     assert_int_equal(gw_pbwire_split_fields(w, n, 16, 18, &sp), 0);
     assert_int_equal(sp.nspans, 0);
     assert_int_equal(sp.content_len, n);

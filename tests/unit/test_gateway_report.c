@@ -15,29 +15,17 @@
 #include "gw_pbwire.h"
 #include "handlers.h"
 #include "pbjson.h"
+#include "report_sample.h"
 #include "rpc.h"
 #include "sfpermits/v1/brief.pb-c.h"
 #include "sfpermits/v1/report.pb-c.h"
-
-static uint8_t *pack(const ProtobufCMessage *m, size_t *n)
-{
-    *n = protobuf_c_message_get_packed_size(m);
-    uint8_t *b = malloc(*n ? *n : 1);
-    assert_non_null(b);
-    protobuf_c_message_pack(m, b);
-    return b;
-}
 
 /* The ETag as the gateway always defined it: FNV-1a 64 of the report packed with
  * sources/debug/generated_at cleared. */
 static void old_etag(const Sfpermits__V1__PropertyReport *r, char *out, size_t n)
 {
-    Sfpermits__V1__PropertyReport c = *r;
-    c.sources = NULL;
-    c.debug = NULL;
-    c.generated_at = "";
     size_t len;
-    uint8_t *b = pack(&c.base, &len);
+    uint8_t *b = sfp_test_pack_content(r, &len);
     snprintf(out, n, "\"%016llx\"", (unsigned long long)gw_fnv1a64(GW_FNV1A64_INIT, b, len));
     free(b);
 }
@@ -75,94 +63,17 @@ static void check_wire(const uint8_t *w, size_t n, const Sfpermits__V1__Property
 static void check_same_as_encoder(const Sfpermits__V1__PropertyReport *m, bool want_hit)
 {
     size_t n;
-    uint8_t *w = pack(&m->base, &n);
+    uint8_t *w = sfp_test_pack(&m->base, &n);
     check_wire(w, n, m, want_hit, true);
     free(w);
-}
-
-typedef struct sample {
-    Sfpermits__V1__PropertyReport r;
-    Sfpermits__V1__ReportPermit p, *pp;
-    Sfpermits__V1__PermitContact c, *cp;
-    Sfpermits__V1__PermitInspection i, *ip;
-    Sfpermits__V1__SodaRecord rec, *recp;
-    Sfpermits__V1__SodaRecord__FieldsEntry f[2], *fp[2];
-    Sfpermits__V1__ReportSources src;
-    Sfpermits__V1__SourceStatus st;
-    Sfpermits__V1__ReportDebug dbg;
-    Sfpermits__V1__ReportLinks links;
-} sample;
-
-static void sample_init(sample *s)
-{
-    memset(s, 0, sizeof *s);
-    Sfpermits__V1__PropertyReport r = SFPERMITS__V1__PROPERTY_REPORT__INIT;
-    Sfpermits__V1__ReportPermit p = SFPERMITS__V1__REPORT_PERMIT__INIT;
-    Sfpermits__V1__PermitContact c = SFPERMITS__V1__PERMIT_CONTACT__INIT;
-    Sfpermits__V1__PermitInspection i = SFPERMITS__V1__PERMIT_INSPECTION__INIT;
-    Sfpermits__V1__SodaRecord rec = SFPERMITS__V1__SODA_RECORD__INIT;
-    Sfpermits__V1__SodaRecord__FieldsEntry f = SFPERMITS__V1__SODA_RECORD__FIELDS_ENTRY__INIT;
-    Sfpermits__V1__ReportSources src = SFPERMITS__V1__REPORT_SOURCES__INIT;
-    Sfpermits__V1__SourceStatus st = SFPERMITS__V1__SOURCE_STATUS__INIT;
-    Sfpermits__V1__ReportDebug dbg = SFPERMITS__V1__REPORT_DEBUG__INIT;
-    Sfpermits__V1__ReportLinks links = SFPERMITS__V1__REPORT_LINKS__INIT;
-    s->r = r, s->p = p, s->c = c, s->i = i, s->rec = rec, s->f[0] = f, s->f[1] = f;
-    s->src = src, s->st = st, s->dbg = dbg, s->links = links;
-    s->c.role = "contractor";
-    s->c.name = "Ann Builder";
-    s->c.has_entity_id = true;
-    s->c.entity_id = 42;
-    s->cp = &s->c;
-    s->i.scheduled_date = "2025-03-01";
-    s->i.result = "PASSED";
-    s->ip = &s->i;
-    s->p.permit_number = "202401010001";
-    s->p.description = "replace windows, \"sources\": none"; /* look-alike inside a string */
-    s->p.has_estimated_cost = true;
-    s->p.estimated_cost = 125000.5;
-    s->p.contacts = &s->cp;
-    s->p.n_contacts = 1;
-    s->p.inspections = &s->ip;
-    s->p.n_inspections = 1;
-    s->pp = &s->p;
-    /* a complaint record whose map has a key "sources": the exact bytes `,"sources":` appear
-     * in the content, before the real tail */
-    s->f[0].key = "complaint_number";
-    s->f[0].value = "C1";
-    s->f[1].key = "sources";
-    s->f[1].value = ",\"sources\":{}";
-    s->fp[0] = &s->f[0];
-    s->fp[1] = &s->f[1];
-    s->rec.fields = s->fp;
-    s->rec.n_fields = 2;
-    s->recp = &s->rec;
-    s->r.block = "3512";
-    s->r.lot = "001";
-    s->r.address = "he said ,\"sources\":1 here";
-    s->r.permits = &s->pp;
-    s->r.n_permits = 1;
-    s->r.total_permits = 1;
-    s->r.complaints = &s->recp;
-    s->r.n_complaints = 1;
-    s->links.parcel = "https://sfplanninggis.org/pim/?search=3512%2F001";
-    s->r.links = &s->links;
-    s->st.state = "live";
-    s->st.dataset = "gm2e-bten";
-    s->src.complaints = &s->st;
-    s->src.max_age_seconds = 600;
-    s->r.sources = &s->src;
-    s->dbg.sql_queries = 10;
-    s->dbg.elapsed_ms = 12.5;
-    s->r.debug = &s->dbg;
-    s->r.generated_at = "2026-01-08T10:00:00.000Z";
 }
 
 static void test_memo_same_bytes(void **state)
 {
     (void)state;
     gw_report_memo_clear();
-    sample s;
-    sample_init(&s);
+    sfp_test_report_sample s;
+    sfp_test_report_sample_init(&s);
     {
         size_t n;
         char *j = sfp_pbjson_encode(&s.r.base, &n);
@@ -203,8 +114,8 @@ static void test_memo_bounded_lru(void **state)
 {
     (void)state;
     gw_report_memo_clear();
-    sample s;
-    sample_init(&s);
+    sfp_test_report_sample s;
+    sfp_test_report_sample_init(&s);
     for (int i = 0; i < 100; i++) { /* more contents than entries */
         s.r.total_permits = i;
         check_same_as_encoder(&s.r, false);
@@ -222,11 +133,11 @@ static void test_fallback_full_unpack(void **state)
 {
     (void)state;
     gw_report_memo_clear();
-    sample s;
-    sample_init(&s);
+    sfp_test_report_sample s;
+    sfp_test_report_sample_init(&s);
     s.r.generated_at = "";
     size_t n;
-    uint8_t *w0 = pack(&s.r.base, &n);
+    uint8_t *w0 = sfp_test_pack(&s.r.base, &n);
     size_t extra = (GW_PBWIRE_MAX_SPANS + 1) * 4;
     uint8_t *w = malloc(n + extra);
     memcpy(w, w0, n);

@@ -1,0 +1,92 @@
+#include "report_sample.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+uint8_t *sfp_test_pack(const ProtobufCMessage *m, size_t *n)
+{
+    *n = protobuf_c_message_get_packed_size(m);
+    uint8_t *b = malloc(*n ? *n : 1);
+    assert_non_null(b);
+    protobuf_c_message_pack(m, b);
+    return b;
+}
+
+uint8_t *sfp_test_pack_content(const Sfpermits__V1__PropertyReport *r, size_t *n)
+{
+    Sfpermits__V1__PropertyReport c = *r;
+    c.sources = NULL;
+    c.debug = NULL;
+    c.generated_at = "";
+    return sfp_test_pack(&c.base, n);
+}
+
+void sfp_test_report_sample_init(sfp_test_report_sample *s)
+{
+    memset(s, 0, sizeof *s);
+    Sfpermits__V1__PropertyReport r = SFPERMITS__V1__PROPERTY_REPORT__INIT;
+    Sfpermits__V1__ReportPermit p = SFPERMITS__V1__REPORT_PERMIT__INIT;
+    Sfpermits__V1__PermitContact c = SFPERMITS__V1__PERMIT_CONTACT__INIT;
+    Sfpermits__V1__PermitInspection i = SFPERMITS__V1__PERMIT_INSPECTION__INIT;
+    Sfpermits__V1__SodaRecord rec = SFPERMITS__V1__SODA_RECORD__INIT;
+    Sfpermits__V1__SodaRecord__FieldsEntry f = SFPERMITS__V1__SODA_RECORD__FIELDS_ENTRY__INIT;
+    Sfpermits__V1__ReportSources src = SFPERMITS__V1__REPORT_SOURCES__INIT;
+    Sfpermits__V1__SourceStatus st = SFPERMITS__V1__SOURCE_STATUS__INIT;
+    Sfpermits__V1__ReportDebug dbg = SFPERMITS__V1__REPORT_DEBUG__INIT;
+    Sfpermits__V1__ReportLinks links = SFPERMITS__V1__REPORT_LINKS__INIT;
+    s->r = r, s->p = p, s->c = c, s->i = i, s->rec = rec, s->f[0] = f, s->f[1] = f;
+    s->src = src, s->st = st, s->dbg = dbg, s->links = links;
+    s->c.role = "contractor";
+    s->c.name = "Ann Builder";
+    s->c.has_entity_id = true;
+    s->c.entity_id = 1234567890123LL; /* a multi-byte varint */
+    s->cp = &s->c;
+    s->i.scheduled_date = "2025-03-01";
+    s->i.result = "PASSED";
+    s->ip = &s->i;
+    s->p.permit_number = "202401010001";
+    s->p.description = "replace windows, \"sources\": none";
+    s->p.has_estimated_cost = true;
+    s->p.estimated_cost = 125000.5;
+    s->p.contacts = &s->cp;
+    s->p.n_contacts = 1;
+    s->p.inspections = &s->ip;
+    s->p.n_inspections = 1;
+    s->pp = &s->p;
+    s->f[0].key = "complaint_number";
+    s->f[0].value = "C1";
+    s->f[1].key = "sources";
+    s->f[1].value = ",\"sources\":{}";
+    s->fp[0] = &s->f[0];
+    s->fp[1] = &s->f[1];
+    s->rec.fields = s->fp;
+    s->rec.n_fields = 2;
+    s->recp = &s->rec;
+    s->lots[0] = "001";
+    s->lots[1] = "002";
+    s->r.block = "3512";
+    s->r.lot = "001";
+    s->r.address = "he said ,\"sources\":1 here";
+    s->r.historical_lots = s->lots;
+    s->r.n_historical_lots = 2;
+    s->r.permits = &s->pp;
+    s->r.n_permits = 1;
+    s->r.total_permits = 1;
+    s->r.complaints = &s->recp;
+    s->r.n_complaints = 1;
+    s->links.parcel = "https://sfplanninggis.org/pim/?search=3512%2F001";
+    s->r.links = &s->links;
+    s->st.state = "live";
+    s->st.dataset = "gm2e-bten";
+    s->src.complaints = &s->st;
+    s->src.max_age_seconds = 600;
+    s->r.sources = &s->src;
+    s->dbg.sql_queries = 10;
+    s->dbg.elapsed_ms = 12.5;
+    s->r.debug = &s->dbg;
+    s->r.generated_at = "2026-01-08T10:00:00.000Z";
+}
