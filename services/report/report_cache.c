@@ -1,5 +1,6 @@
 #include "report_cache.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,9 @@
 
 struct sfp_rpt_cache {
     sfp_ttl_cache *tc;
+    /* Held while the generation moves (and the cache is cleared) and while an entry is
+     * checked against it and stored: the cache never holds an entry of an old generation. */
+    pthread_mutex_t mu;
     atomic_uint_fast64_t generation;
     atomic_bool listening;
     atomic_llong hits, misses, stores, invalidations;
@@ -38,6 +42,7 @@ sfp_rpt_cache *sfp_rpt_cache_new(const sfp_rpt_cache_config *c)
     if (!rc) abort();
     sfp_ttl_cache_config tc = {.ttl_s = c->ttl_s, .max_entries = c->max_entries, .stale_max_s = 0};
     rc->tc = sfp_ttl_cache_new(&tc);
+    pthread_mutex_init(&rc->mu, NULL);
     return rc;
 }
 
@@ -45,6 +50,7 @@ void sfp_rpt_cache_free(sfp_rpt_cache *c)
 {
     if (!c) return;
     sfp_ttl_cache_free(c->tc);
+    pthread_mutex_destroy(&c->mu);
     free(c);
 }
 
@@ -99,22 +105,24 @@ void sfp_rpt_cache_listen_event(void *cache, sfp_listen_event ev, const char *pa
     sfp_rpt_cache *c = cache;
     /* Every event invalidates: a notification means data changed; UP and DOWN bracket a
      * period in which notifications may have been missed. */
+    pthread_mutex_lock(&c->mu);
     atomic_fetch_add(&c->generation, 1);
-    sfp_ttl_cache_clear(c->tc); /* free the memory now, and let the next misses coalesce */
+    sfp_ttl_cache_clear(c->tc);
+    if (ev != SFP_LISTEN_NOTIFY) atomic_store(&c->listening, ev == SFP_LISTEN_UP);
+    pthread_mutex_unlock(&c->mu);
     if (ev == SFP_LISTEN_NOTIFY) atomic_fetch_add(&c->invalidations, 1);
     if (ev != SFP_LISTEN_NOTIFY) {
-        atomic_store(&c->listening, ev == SFP_LISTEN_UP);
         sfp_log(ev == SFP_LISTEN_UP ? SFP_INFO : SFP_WARN, "report cache",
                 SFP_S("state", ev == SFP_LISTEN_UP ? "on" : "bypassed until the listener reconnects"));
     }
 }
 
-/* A fresh ttl_cache entry is servable only for its own day, before its own expiry, and when
- * no change was notified since it was computed. */
-static bool servable(const sfp_cache_val *v, int32_t today, uint64_t gen)
+/* A fresh ttl_cache entry (entries of an old generation are gone: see mu) is servable only
+ * for its own day and before its own expiry. */
+static bool servable(const sfp_cache_val *v, int32_t today)
 {
     const sfp_rpt_cached *e = sfp_cache_val_data(v);
-    return e && e->generation == gen && e->today == today && sfp_mono_s() < e->expires_at;
+    return e && e->today == today && sfp_mono_s() < e->expires_at;
 }
 
 sfp_cache_val *sfp_rpt_cache_get(sfp_rpt_cache *c, const char *block, const char *lot, int32_t today,
@@ -146,7 +154,7 @@ sfp_cache_val *sfp_rpt_cache_get(sfp_rpt_cache *c, const char *block, const char
         }
         break;
     }
-    if (v && servable(v, today, t->generation)) {
+    if (v && servable(v, today)) {
         atomic_fetch_add(&c->hits, 1);
         t->active = false;
         return v;
@@ -167,15 +175,17 @@ void sfp_rpt_cache_store(sfp_rpt_cache *c, sfp_rpt_cache_ticket *t, sfp_rpt_cach
         return;
     }
     t->active = false;
+    pthread_mutex_lock(&c->mu);
     if (!atomic_load(&c->listening) || atomic_load(&c->generation) != t->generation) {
+        pthread_mutex_unlock(&c->mu);
         sfp_rpt_cached_free(e); /* the data changed while it was assembled */
         if (t->flight) sfp_ttl_cache_fail(c->tc, t->flight, "data changed", true);
         return;
     }
-    e->generation = t->generation;
     sfp_cache_val *v = sfp_cache_val_new(e, e->len, 1, sfp_rpt_cached_free);
     if (t->flight) sfp_ttl_cache_fill(c->tc, t->flight, v);
     else sfp_ttl_cache_put(c->tc, t->key, v);
+    pthread_mutex_unlock(&c->mu);
     sfp_cache_val_unref(v);
     atomic_fetch_add(&c->stores, 1);
 }

@@ -54,7 +54,6 @@ typedef struct sfp_rpt_cached {
     unsigned soda_needed;
     sfp_rpt_soda_result soda[SFP_RPT_DS_N]; /* states, ages, TTLs; no records */
     char generated_at[32];
-    uint64_t generation; /* set by sfp_rpt_cache_store */
 } sfp_rpt_cached;
 
 typedef struct sfp_rpt_cache sfp_rpt_cache;
