@@ -199,7 +199,7 @@ static int setup(void **state)
     if (sfp_proc_start(&g_brief, "sfp-brief", benv)) return -1;
     static char brief_addr[64], soda[128];
     snprintf(brief_addr, sizeof brief_addr, "BRIEF_SVC_ADDR=127.0.0.1:%d", g_brief.port);
-    snprintf(soda, sizeof soda, "SODA_BASE_URL=http://127.0.0.1:%d/resource", sfp_test_free_port());
+    snprintf(soda, sizeof soda, "SODA_BASE_URL=http://%s/resource", SFP_TEST_DEAD_ADDR);
     const char *cenv[] = {g_env_db, "LISTEN_ADDR=127.0.0.1:0", "CRON_SECRET=" SECRET, brief_addr, soda,
                           "CRON_NIGHTLY_RETRY_BASE_MS=10", NULL};
     if (sfp_proc_start(&g_cron, "sfp-cron", cenv)) return -1;
@@ -497,8 +497,7 @@ static void test_cronctl_exit_codes(void **state)
     const char *env_badaddr[] = {"CRON_SVC_ADDR=nonsense", "CRON_SECRET=" SECRET, NULL};
     assert_int_equal(cronctl(hb, env_badaddr, NULL), 2);
     /* 5: nothing listens there */
-    static char dead[64];
-    snprintf(dead, sizeof dead, "CRON_SVC_ADDR=127.0.0.1:%d", sfp_test_free_port());
+    static const char dead[] = "CRON_SVC_ADDR=" SFP_TEST_DEAD_ADDR;
     const char *env_dead[] = {dead, "CRON_SECRET=" SECRET, NULL};
     const char *hb_short[] = {"heartbeat", "--timeout", "2", NULL};
     assert_int_equal(cronctl(hb_short, env_dead, &out), 5);

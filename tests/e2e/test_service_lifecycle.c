@@ -80,10 +80,11 @@ static bool wait_ready(sfp_rpc_channel *ch, int want, int timeout_ms)
 static void test_db_down_at_start_then_recovers_and_survives_restart(void **state)
 {
     (void)state;
-    int pgport = sfp_test_free_port();
-    char dir[128], url[160], env_url[200], cmd[512];
+    /* The cluster's unix socket lives in its own directory, so its address is known before it
+     * exists and stays the same across the restart below. */
+    char dir[128], url[200], env_url[240], cmd[512];
     snprintf(dir, sizeof dir, "/tmp/sfp-e2e-lifecycle-%d", (int)getpid());
-    snprintf(url, sizeof url, "postgresql://postgres@127.0.0.1:%d/postgres", pgport);
+    snprintf(url, sizeof url, "postgresql://postgres@/postgres?host=%s&port=5432", dir);
     snprintf(env_url, sizeof env_url, "DATABASE_URL=%s", url);
     const char *env[] = {env_url, "LISTEN_ADDR=127.0.0.1:0", "REPORT_SVC_ADDR=off", "BRIEF_SVC_ADDR=off",
                          "CRON_SVC_ADDR=off", "DB_CONNECT_TIMEOUT=1", NULL};
@@ -96,7 +97,7 @@ static void test_db_down_at_start_then_recovers_and_survives_restart(void **stat
     assert_int_equal(sfp_rpc_health_check(ch, "", 2000, &st), 1); /* alive */
     assert_int_equal(readiness(ch), 2);                            /* not ready */
 
-    snprintf(cmd, sizeof cmd, "PGTMP_PORT=%d %s/scripts/pgtmp start %s >/dev/null", pgport, SFP_SOURCE_DIR, dir);
+    snprintf(cmd, sizeof cmd, "%s/scripts/pgtmp start %s >/dev/null", SFP_SOURCE_DIR, dir);
     assert_int_equal(run_cmd(cmd), 0);
     assert_true(wait_ready(ch, 1, 15000)); /* recovered by itself */
 
@@ -109,10 +110,9 @@ static void test_db_down_at_start_then_recovers_and_survives_restart(void **stat
     protobuf_c_message_free_unpacked(resp, NULL);
 
     /* Postgres restart on the same address: pooled connections die; the service reconnects. */
-    snprintf(cmd, sizeof cmd, "%s/scripts/pgtmp halt %s && PGTMP_PORT=%d %s/scripts/pgtmp start %s >/dev/null",
-             SFP_SOURCE_DIR, dir, pgport, SFP_SOURCE_DIR, dir);
-    assert_int_equal(run_cmd(cmd), 0);
-    sleep_ms(200);
+    snprintf(cmd, sizeof cmd, "%s/scripts/pgtmp halt %s && %s/scripts/pgtmp start %s >/dev/null", SFP_SOURCE_DIR,
+             dir, SFP_SOURCE_DIR, dir);
+    assert_int_equal(run_cmd(cmd), 0); /* pg_ctl -w: accepting connections when this returns */
     resp = NULL;
     assert_int_equal(sfp_rpc_call(ch, "/sfpermits.v1.HealthService/GetHealth", &req.base,
                                   &sfpermits__v1__get_health_response__descriptor, &resp, 5000, NULL, 0, &st),

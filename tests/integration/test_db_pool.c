@@ -224,10 +224,7 @@ static void test_statement_timeout_applied(void **state)
 static void test_unreachable_database(void **state)
 {
     (void)state;
-    int port = sfp_test_free_port();
-    char url[128];
-    snprintf(url, sizeof url, "postgresql://postgres@127.0.0.1:%d/postgres", port);
-    sfp_pool *p = make_pool(url, 2, 4, 500);
+    sfp_pool *p = make_pool(SFP_TEST_DEAD_PG_URL, 2, 4, 500);
     sfp_err err = {0};
     sfp_conn *c = sfp_pool_acquire(p, -1, &err);
     assert_null(c);

@@ -133,8 +133,7 @@ static void test_peers_reported_not_fatal(void **state)
 {
     (void)state;
     char *url = sfp_test_migrated_db("it_health_peers");
-    char dead[64];
-    snprintf(dead, sizeof dead, "127.0.0.1:%d", sfp_test_free_port());
+    const char *dead = SFP_TEST_DEAD_ADDR;
     harness h;
     start(&h, url, dead);
     Sfpermits__V1__GetHealthResponse *r = get(&h, false);
@@ -159,8 +158,7 @@ static void test_peers_reported_not_fatal(void **state)
 static void test_db_down_degraded_not_ready(void **state)
 {
     (void)state;
-    char url[128];
-    snprintf(url, sizeof url, "postgresql://postgres@127.0.0.1:%d/postgres", sfp_test_free_port());
+    const char *url = SFP_TEST_DEAD_PG_URL;
     harness h;
     start(&h, url, NULL);
     Sfpermits__V1__GetHealthResponse *r = get(&h, false);

@@ -630,8 +630,7 @@ static void test_database_unavailable(void **state)
 {
     (void)state;
     fake_reset();
-    char url[128];
-    snprintf(url, sizeof url, "postgresql://postgres@127.0.0.1:%d/postgres?connect_timeout=1", sfp_test_free_port());
+    const char *url = SFP_TEST_DEAD_PG_URL;
     harness h;
     start(&h, url, fake_interface(), NULL);
     Sfpermits__V1__PropertyReport *r = NULL;

@@ -237,18 +237,36 @@ int sfp_proc_stop(sfp_proc *p, int timeout_ms)
 
 bool sfp_proc_alive(const sfp_proc *p) { return p->pid > 0 && kill(p->pid, 0) == 0; }
 
+/* Lowest port of the kernel's ephemeral range (32768 when unreadable). */
+static int ephemeral_low(void)
+{
+    int lo = 32768, hi = 0;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d %d", &lo, &hi) != 2) lo = 32768;
+        fclose(f);
+    }
+    return lo > 10100 ? lo : 10100;
+}
+
 int sfp_test_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    /* Outside the ephemeral range, so no outgoing connection is ever given this port as its
+     * source port (a self-connection); proven free by binding it; another port when taken. */
+    int span = ephemeral_low() - 10000;
+    unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+    for (int attempt = 0; attempt < 200; attempt++) {
+        int port = 10000 + (int)(rand_r(&seed) % (unsigned)span);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0) return -1;
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
         close(fd);
-        return -1;
+        if (ok) return port;
     }
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
+    die("no free TCP port outside the ephemeral range", NULL);
+    return -1;
 }
 
 static void *rpc_thread(void *arg)

@@ -54,7 +54,13 @@ int sfp_proc_stop(sfp_proc *p, int timeout_ms);
 /* True while the process exists. */
 bool sfp_proc_alive(const sfp_proc *p);
 
-/* A free TCP port on 127.0.0.1 (bound and released; small race accepted in tests). */
+/* A free TCP port on 127.0.0.1 outside the kernel's ephemeral range, proven free by binding
+ * it (then released, for a process that must be started on a known port). */
 int sfp_test_free_port(void);
+/* An address where nothing listens: port 1 is privileged and unused, so a connect is refused
+ * at once (no race with other processes, unlike a port that was free a moment ago). */
+#define SFP_TEST_DEAD_ADDR "127.0.0.1:1"
+/* A Postgres URL that can never connect: its socket directory does not exist. */
+#define SFP_TEST_DEAD_PG_URL "postgresql://postgres@/postgres?host=/nonexistent/sfp-test&connect_timeout=1"
 
 #endif
