@@ -85,8 +85,14 @@ char *sfp_arena_printf(sfp_arena *a, const char *fmt, ...)
     return p;
 }
 
-static void *pb_alloc(void *data, size_t size) { return sfp_arena_alloc(data, size); }
-static void pb_free(void *data, void *p) { (void)data, (void)p; }
+static void *pb_alloc(void *data, size_t size)
+{
+    return sfp_arena_alloc(data, size);
+}
+static void pb_free(void *data, void *p)
+{
+    (void)data, (void)p;
+}
 
 ProtobufCAllocator sfp_arena_pb_allocator(sfp_arena *a)
 {

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sfp_buf_init(sfp_buf *b) { memset(b, 0, sizeof *b); }
+void sfp_buf_init(sfp_buf *b)
+{
+    memset(b, 0, sizeof *b);
+}
 
 void sfp_buf_free(sfp_buf *b)
 {
@@ -39,9 +42,15 @@ void sfp_buf_append(sfp_buf *b, const void *p, size_t n)
     b->data[b->len] = '\0';
 }
 
-void sfp_buf_puts(sfp_buf *b, const char *s) { sfp_buf_append(b, s, strlen(s)); }
+void sfp_buf_puts(sfp_buf *b, const char *s)
+{
+    sfp_buf_append(b, s, strlen(s));
+}
 
-void sfp_buf_putc(sfp_buf *b, char c) { sfp_buf_append(b, &c, 1); }
+void sfp_buf_putc(sfp_buf *b, char c)
+{
+    sfp_buf_append(b, &c, 1);
+}
 
 void sfp_buf_printf(sfp_buf *b, const char *fmt, ...)
 {
@@ -77,8 +86,13 @@ void sfp_buf_json_strn(sfp_buf *b, const char *s, size_t n)
         case '\f': esc = "\\f"; break;
         default:
             if (c < 0x20) {
-                u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
-                u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = 0;
+                u[0] = '\\';
+                u[1] = 'u';
+                u[2] = '0';
+                u[3] = '0';
+                u[4] = hex[c >> 4];
+                u[5] = hex[c & 15];
+                u[6] = 0;
                 esc = u;
             }
         }

@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 typedef struct sfp_buf {
-    char *data;  /* always NUL-terminated when len > 0 or after any append */
+    char *data; /* always NUL-terminated when len > 0 or after any append */
     size_t len;
     size_t cap;
 } sfp_buf;

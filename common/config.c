@@ -16,8 +16,7 @@ int sfp_parse_long(const char *name, const char *s, long min, long max, long *ou
     while (end && isspace((unsigned char)*end)) end++;
     if (errno || end == s || *end != '\0' || isspace((unsigned char)*s))
         return sfp_err_set(err, 1, "%s: '%.40s' is not an integer", name, s);
-    if (v < min || v > max)
-        return sfp_err_set(err, 1, "%s: %ld is out of range [%ld, %ld]", name, v, min, max);
+    if (v < min || v > max) return sfp_err_set(err, 1, "%s: %ld is out of range [%ld, %ld]", name, v, min, max);
     *out = v;
     return 0;
 }
@@ -28,12 +27,17 @@ int sfp_parse_bool(const char *name, const char *s, bool *out, sfp_err *err)
     static const char *const no[] = {"0", "false", "no", "off"};
     if (s) {
         for (size_t i = 0; i < 4; i++) {
-            if (!strcasecmp(s, yes[i])) { *out = true; return 0; }
-            if (!strcasecmp(s, no[i])) { *out = false; return 0; }
+            if (!strcasecmp(s, yes[i])) {
+                *out = true;
+                return 0;
+            }
+            if (!strcasecmp(s, no[i])) {
+                *out = false;
+                return 0;
+            }
         }
     }
-    return sfp_err_set(err, 1, "%s: '%.40s' is not a boolean (use 1/true/yes/on or 0/false/no/off)", name,
-                       s ? s : "");
+    return sfp_err_set(err, 1, "%s: '%.40s' is not a boolean (use 1/true/yes/on or 0/false/no/off)", name, s ? s : "");
 }
 
 int sfp_parse_addr(const char *name, const char *s, sfp_err *err)
@@ -45,8 +49,7 @@ int sfp_parse_addr(const char *name, const char *s, sfp_err *err)
         return 0;
     }
     const char *colon = strrchr(s, ':');
-    if (!colon || colon == s)
-        return sfp_err_set(err, 1, "%s: '%.60s' is not host:port or unix:/path", name, s);
+    if (!colon || colon == s) return sfp_err_set(err, 1, "%s: '%.60s' is not host:port or unix:/path", name, s);
     if (s[0] == '[' && colon[-1] != ']')
         return sfp_err_set(err, 1, "%s: '%.60s' has an unterminated [ipv6] host", name, s);
     for (const char *h = s; h < colon; h++) {
@@ -68,7 +71,10 @@ const char *sfp_env_str(const char *name, const char *def)
 int sfp_env_long(const char *name, long def, long min, long max, long *out, sfp_err *err)
 {
     const char *v = getenv(name);
-    if (!v || !*v) { *out = def; return 0; }
+    if (!v || !*v) {
+        *out = def;
+        return 0;
+    }
     return sfp_parse_long(name, v, min, max, out, err);
 }
 
@@ -83,7 +89,10 @@ int sfp_env_int(const char *name, int def, int min, int max, int *out, sfp_err *
 int sfp_env_bool(const char *name, bool def, bool *out, sfp_err *err)
 {
     const char *v = getenv(name);
-    if (!v || !*v) { *out = def; return 0; }
+    if (!v || !*v) {
+        *out = def;
+        return 0;
+    }
     return sfp_parse_bool(name, v, out, err);
 }
 

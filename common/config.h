@@ -9,7 +9,8 @@
 
 /* Pure parsers: return 0 and set *out, or -1 (err names `name`). */
 int sfp_parse_long(const char *name, const char *s, long min, long max, long *out, sfp_err *err);
-int sfp_parse_bool(const char *name, const char *s, bool *out, sfp_err *err); /* 1/true/yes/on, 0/false/no/off; case-insensitive */
+int sfp_parse_bool(const char *name, const char *s, bool *out,
+                   sfp_err *err); /* 1/true/yes/on, 0/false/no/off; case-insensitive */
 /* Listen/peer address: "host:port" (port 0..65535, host may be [v6]) or "unix:/abs/path". */
 int sfp_parse_addr(const char *name, const char *s, sfp_err *err);
 

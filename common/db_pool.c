@@ -81,7 +81,8 @@ int sfp_pool_config_from_env(sfp_pool_config *cfg, const char *application_name,
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->conninfo = sfp_env_str("DATABASE_URL", NULL);
-    if (!cfg->conninfo) return sfp_err_set(err, 1, "DATABASE_URL: not set (a libpq URI such as postgresql://user@host:5432/sfpermits)");
+    if (!cfg->conninfo)
+        return sfp_err_set(err, 1, "DATABASE_URL: not set (a libpq URI such as postgresql://user@host:5432/sfpermits)");
     cfg->application_name = application_name;
     if (sfp_env_int("DB_POOL_MIN", 2, 0, 1000, &cfg->min, err)) return -1;
     if (sfp_env_int("DB_POOL_MAX", 20, 1, 1000, &cfg->max, err)) return -1;
@@ -115,8 +116,8 @@ static PGconn *open_pg(sfp_pool *p, const char *app_name, int64_t deadline_ms, s
 {
     char ctimeout[16];
     snprintf(ctimeout, sizeof ctimeout, "%d", p->cfg.connect_timeout_s);
-    const char *keys[] = {"dbname", "application_name", "options", "connect_timeout", "keepalives",
-                          "keepalives_idle", NULL};
+    const char *keys[] = {"dbname",     "application_name", "options", "connect_timeout",
+                          "keepalives", "keepalives_idle",  NULL};
     const char *vals[] = {p->conninfo, app_name, p->options, ctimeout, "1", "30", NULL};
     PGconn *pg = PQconnectStartParams(keys, vals, 1);
     if (!pg) {
@@ -393,7 +394,10 @@ void sfp_pool_release(sfp_pool *p, sfp_conn *c)
     }
 }
 
-PGconn *sfp_conn_pg(sfp_conn *c) { return c->pg; }
+PGconn *sfp_conn_pg(sfp_conn *c)
+{
+    return c->pg;
+}
 
 /* ---------- maintenance: keep min open, retire long-idle extras, drop dead idle ones ---------- */
 
@@ -582,4 +586,7 @@ bool sfp_pool_ready(sfp_pool *p, int cache_ms)
     return ok;
 }
 
-bool sfp_pool_ready_cb(void *pool) { return sfp_pool_ready(pool, 3000); }
+bool sfp_pool_ready_cb(void *pool)
+{
+    return sfp_pool_ready(pool, 3000);
+}

@@ -26,13 +26,13 @@ typedef struct sfp_pool sfp_pool;
 typedef struct sfp_conn sfp_conn;
 
 typedef struct sfp_pool_config {
-    const char *conninfo;     /* DATABASE_URL (URI or key=value); required */
-    int min;                  /* DB_POOL_MIN, default 2 */
-    int max;                  /* DB_POOL_MAX, default 20 */
-    int connect_timeout_s;    /* DB_CONNECT_TIMEOUT, default 10 */
-    int statement_timeout_ms; /* DB_STATEMENT_TIMEOUT, default 30000; 0 = none */
-    int acquire_timeout_ms;   /* DB_ACQUIRE_TIMEOUT, default 5000 */
-    int idle_check_s;         /* DB_IDLE_CHECK, default 30 */
+    const char *conninfo;         /* DATABASE_URL (URI or key=value); required */
+    int min;                      /* DB_POOL_MIN, default 2 */
+    int max;                      /* DB_POOL_MAX, default 20 */
+    int connect_timeout_s;        /* DB_CONNECT_TIMEOUT, default 10 */
+    int statement_timeout_ms;     /* DB_STATEMENT_TIMEOUT, default 30000; 0 = none */
+    int acquire_timeout_ms;       /* DB_ACQUIRE_TIMEOUT, default 5000 */
+    int idle_check_s;             /* DB_IDLE_CHECK, default 30 */
     const char *application_name; /* shown in pg_stat_activity; e.g. "sfp-report" */
 } sfp_pool_config;
 

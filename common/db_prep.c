@@ -70,8 +70,7 @@ static void fail(PGconn *pg, PGresult *r, const sfp_db_stmt *st, sfp_log_level l
 }
 
 PGresult *sfp_db_prepared(sfp_conn *c, const sfp_db_stmt *st, const char *const *params, const int *lengths,
-                          const int *formats, int result_format, sfp_log_level fail_level, char *sqlstate,
-                          sfp_err *err)
+                          const int *formats, int result_format, sfp_log_level fail_level, char *sqlstate, sfp_err *err)
 {
     PGconn *pg = sfp_conn_pg(c);
     if (sqlstate) sqlstate[0] = '\0';

@@ -1,7 +1,7 @@
 #include "histogram.h"
 
-const double sfp_hist_bounds_ms[SFP_HIST_NBUCKETS - 1] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100,
-                                                          250, 500, 1000, 2500, 5000, 10000};
+const double sfp_hist_bounds_ms[SFP_HIST_NBUCKETS - 1] = {0.1, 0.25, 0.5, 1,   2.5,  5,    10,   25,
+                                                          50,  100,  250, 500, 1000, 2500, 5000, 10000};
 
 void sfp_hist_observe(sfp_hist *h, double ms)
 {

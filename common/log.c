@@ -38,16 +38,25 @@ void sfp_log_init(const char *svc)
     }
 }
 
-void sfp_log_set_level(sfp_log_level lvl) { g_level = (int)lvl; }
+void sfp_log_set_level(sfp_log_level lvl)
+{
+    g_level = (int)lvl;
+}
 
-bool sfp_log_enabled(sfp_log_level lvl) { return (int)lvl >= g_level; }
+bool sfp_log_enabled(sfp_log_level lvl)
+{
+    return (int)lvl >= g_level;
+}
 
 void sfp_log_set_request_id(const char *id)
 {
     snprintf(t_request_id, sizeof t_request_id, "%s", id ? id : "");
 }
 
-const char *sfp_log_request_id(void) { return t_request_id[0] ? t_request_id : NULL; }
+const char *sfp_log_request_id(void)
+{
+    return t_request_id[0] ? t_request_id : NULL;
+}
 
 void sfp_log_kv(sfp_log_level lvl, const char *msg, const sfp_kv *fields)
 {
@@ -61,8 +70,7 @@ void sfp_log_kv(sfp_log_level lvl, const char *msg, const sfp_kv *fields)
 
     sfp_buf b;
     sfp_buf_init(&b);
-    sfp_buf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"svc\":", tbuf, ts.tv_nsec / 1000000L,
-                   level_name(lvl));
+    sfp_buf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"svc\":", tbuf, ts.tv_nsec / 1000000L, level_name(lvl));
     sfp_buf_json_str(&b, g_svc);
     sfp_buf_puts(&b, ",\"msg\":");
     sfp_buf_json_str(&b, msg);

@@ -87,8 +87,8 @@ void sfp_metrics_histogram(sfp_buf *out, const char *name, const char *labels, c
         cum += h->counts[i];
         if (i < SFP_HIST_NBUCKETS - 1) snprintf(le, sizeof le, "%g", sfp_hist_bounds_ms[i] / 1000.0);
         else snprintf(le, sizeof le, "+Inf");
-        sfp_buf_printf(out, "%s_bucket{%s%sle=\"%s\"} %llu\n", name, labels ? labels : "",
-                       labels && *labels ? "," : "", le, (unsigned long long)cum);
+        sfp_buf_printf(out, "%s_bucket{%s%sle=\"%s\"} %llu\n", name, labels ? labels : "", labels && *labels ? "," : "",
+                       le, (unsigned long long)cum);
     }
     sfp_buf_puts(out, name);
     sfp_buf_puts(out, "_sum");
@@ -201,7 +201,8 @@ static int bind_addr(const char *addr, int *port_out, sfp_err *err)
         h++;
         h[strlen(h) - 1] = '\0';
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     if (getaddrinfo(h, colon + 1, &hints, &res)) return sfp_err_set(err, 1, "METRICS_ADDR: cannot resolve %s", addr);
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -266,7 +267,10 @@ void sfp_metrics_add(sfp_metrics *m, sfp_metrics_collect_fn fn, void *user)
     pthread_mutex_unlock(&m->mu);
 }
 
-int sfp_metrics_port(const sfp_metrics *m) { return m ? m->port : 0; }
+int sfp_metrics_port(const sfp_metrics *m)
+{
+    return m ? m->port : 0;
+}
 
 void sfp_metrics_stop(sfp_metrics *m)
 {

@@ -30,7 +30,7 @@ sfp_metrics *sfp_metrics_start_from_env(const char *svc, sfp_err *err);
 /* Adds a collector; call before traffic starts (collectors are read under a lock at scrape). */
 void sfp_metrics_add(sfp_metrics *m, sfp_metrics_collect_fn fn, void *user);
 int sfp_metrics_port(const sfp_metrics *m); /* 0 when off */
-void sfp_metrics_stop(sfp_metrics *m);       /* stops serving and frees; NULL-safe */
+void sfp_metrics_stop(sfp_metrics *m);      /* stops serving and frees; NULL-safe */
 /* The full exposition body (what GET /metrics returns), for tests. Caller frees. */
 char *sfp_metrics_render(sfp_metrics *m, size_t *len);
 

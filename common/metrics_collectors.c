@@ -20,7 +20,8 @@ static void pool_metrics(sfp_buf *out, const Sfpermits__V1__PoolStats *s)
     one(out, "sfp_db_pool_max_connections", "gauge", "DB_POOL_MAX.", s->max);
     one(out, "sfp_db_pool_min_connections", "gauge", "DB_POOL_MIN.", s->min);
     one(out, "sfp_db_pool_waiting", "gauge", "Callers waiting for a connection now.", s->waiting);
-    one(out, "sfp_db_pool_oldest_wait_seconds", "gauge", "Wait of the oldest current waiter.", s->oldest_wait_ms / 1000.0);
+    one(out, "sfp_db_pool_oldest_wait_seconds", "gauge", "Wait of the oldest current waiter.",
+        s->oldest_wait_ms / 1000.0);
     one(out, "sfp_db_pool_max_wait_seconds", "gauge", "Longest acquire wait since start.", s->max_wait_ms / 1000.0);
     one(out, "sfp_db_pool_healthy", "gauge", "1 when the last connect/check succeeded.", s->healthy ? 1 : 0);
     one(out, "sfp_db_pool_acquires_total", "counter", "Successful connection acquires.", (double)s->acquires);
@@ -54,11 +55,13 @@ static void response_cache_metrics(sfp_buf *out, const Sfpermits__V1__ResponseCa
 {
     one(out, "sfp_soda_cache_entries", "gauge", "Entries in the SODA response cache.", (double)c->entries);
     one(out, "sfp_soda_cache_hits_total", "counter", "Fresh SODA cache hits.", (double)c->hits);
-    one(out, "sfp_soda_cache_misses_total", "counter", "SODA cache lookups that were not fresh hits.", (double)c->misses);
+    one(out, "sfp_soda_cache_misses_total", "counter", "SODA cache lookups that were not fresh hits.",
+        (double)c->misses);
     one(out, "sfp_soda_cache_stale_served_total", "counter", "Expired entries served because SODA failed.",
         (double)c->stale_served);
     one(out, "sfp_soda_cache_evictions_total", "counter", "LRU evictions.", (double)c->evictions);
-    one(out, "sfp_soda_cache_coalesced_total", "counter", "Misses that joined another caller's fetch.", (double)c->coalesced);
+    one(out, "sfp_soda_cache_coalesced_total", "counter", "Misses that joined another caller's fetch.",
+        (double)c->coalesced);
 }
 
 static void page_cache_metrics(sfp_buf *out, const Sfpermits__V1__PageCacheStats *p)
@@ -66,7 +69,8 @@ static void page_cache_metrics(sfp_buf *out, const Sfpermits__V1__PageCacheStats
     one(out, "sfp_page_cache_hits_total", "counter", "page_cache hits by this process.", (double)p->hits);
     one(out, "sfp_page_cache_misses_total", "counter", "page_cache misses by this process.", (double)p->misses);
     one(out, "sfp_page_cache_live_rows", "gauge", "Live page_cache rows.", (double)p->live_rows);
-    one(out, "sfp_page_cache_expired_rows", "gauge", "Expired or invalidated page_cache rows.", (double)p->expired_rows);
+    one(out, "sfp_page_cache_expired_rows", "gauge", "Expired or invalidated page_cache rows.",
+        (double)p->expired_rows);
 }
 
 /* Counter names are service-chosen; keep only [a-z0-9_] so the family name is valid. */
@@ -77,7 +81,7 @@ static void counter_metric(sfp_buf *out, const Sfpermits__V1__Counter *c)
     for (const char *p = c->name; p && *p && n < sizeof name - 1; p++) {
         char ch = *p;
         name[n++] = ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_') ? ch
-                    : (ch >= 'A' && ch <= 'Z')                                         ? (char)(ch + 32)
+                    : (ch >= 'A' && ch <= 'Z')                                          ? (char)(ch + 32)
                                                                                         : '_';
     }
     name[n] = '\0';

@@ -22,14 +22,36 @@ enum { SFP_MIGRATE_ERR = 1 };
 
 const char *const sfp_expected_tables[] = {
     /* 0001 bulk */
-    "permits", "entities", "contacts", "inspections", "addenda", "complaints", "violations",
-    "tax_rolls", "parcel_summary", "timeline_stats",
+    "permits",
+    "entities",
+    "contacts",
+    "inspections",
+    "addenda",
+    "complaints",
+    "violations",
+    "tax_rolls",
+    "parcel_summary",
+    "timeline_stats",
     /* 0002 application */
-    "users", "api_tokens", "watch_items", "brief_refresh", "permit_changes", "addenda_changes",
-    "regulatory_watch", "cron_log", "page_cache",
+    "users",
+    "api_tokens",
+    "watch_items",
+    "brief_refresh",
+    "permit_changes",
+    "addenda_changes",
+    "regulatory_watch",
+    "cron_log",
+    "page_cache",
     /* 0003 derived */
-    "severity_cache", "signal_types", "permit_signals", "property_signals", "property_health",
-    "station_velocity", "station_velocity_v2", "station_transitions", "station_congestion",
+    "severity_cache",
+    "signal_types",
+    "permit_signals",
+    "property_signals",
+    "property_health",
+    "station_velocity",
+    "station_velocity_v2",
+    "station_transitions",
+    "station_congestion",
     /* runner */
     "schema_migrations",
     NULL,
@@ -125,8 +147,8 @@ static int record_version(PGconn *conn, const sfp_migration *m, sfp_err *err)
     char ver[16];
     snprintf(ver, sizeof ver, "%d", m->version);
     const char *params[2] = {ver, m->name};
-    PGresult *res = PQexecParams(conn, "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)",
-                                 2, NULL, params, NULL, NULL, 0);
+    PGresult *res = PQexecParams(conn, "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)", 2, NULL,
+                                 params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) return fail_res(err, conn, res, "record version");
     PQclear(res);
     return 0;

@@ -535,11 +535,12 @@ long long sfp_page_cache_purge_expired(sfp_conn *c, int grace_minutes, sfp_err *
     char g[16];
     snprintf(g, sizeof g, "%d", grace_minutes < 0 ? 0 : grace_minutes);
     const char *p[1] = {g};
-    PGresult *r = sfp_db_query(c,
-                               "DELETE FROM page_cache WHERE "
-                               "(invalidated_at IS NOT NULL AND invalidated_at <= now() - make_interval(mins => $1::int)) "
-                               "OR computed_at + make_interval(mins => ttl_minutes + $1::int) <= now()",
-                               1, p, err);
+    PGresult *r =
+        sfp_db_query(c,
+                     "DELETE FROM page_cache WHERE "
+                     "(invalidated_at IS NOT NULL AND invalidated_at <= now() - make_interval(mins => $1::int)) "
+                     "OR computed_at + make_interval(mins => ttl_minutes + $1::int) <= now()",
+                     1, p, err);
     if (!r) return -1;
     long long n = strtoll(PQcmdTuples(r), NULL, 10);
     PQclear(r);

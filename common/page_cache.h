@@ -57,15 +57,15 @@ typedef int (*sfp_page_compute_fn)(sfp_conn *conn, void *user, uint8_t **payload
                                    sfp_err *err);
 
 typedef struct sfp_page_result {
-    uint8_t *payload;     /* malloc'd (NULL when len == 0) */
+    uint8_t *payload; /* malloc'd (NULL when len == 0) */
     size_t len;
-    bool cached;          /* this call did not compute (row hit, or another caller's compute) */
-    bool coalesced;       /* the page came from a concurrent computation (flight or other replica) */
-    bool stored;          /* this call computed and wrote the row */
-    char cached_at[40];   /* RFC 3339 computed_at when cached, else "" */
-    char computed_at[40]; /* RFC 3339 computed_at of the payload (hit or miss) */
+    bool cached;               /* this call did not compute (row hit, or another caller's compute) */
+    bool coalesced;            /* the page came from a concurrent computation (flight or other replica) */
+    bool stored;               /* this call computed and wrote the row */
+    char cached_at[40];        /* RFC 3339 computed_at when cached, else "" */
+    char computed_at[40];      /* RFC 3339 computed_at of the payload (hit or miss) */
     int ttl_seconds_remaining; /* of the entry; the full TTL right after a compute; 0 if not stored */
-    int queries;          /* SQL statements this call ran, the compute's own excluded */
+    int queries;               /* SQL statements this call ran, the compute's own excluded */
 } sfp_page_result;
 
 void sfp_page_result_clear(sfp_page_result *r);

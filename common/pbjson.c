@@ -41,7 +41,8 @@ static const char HEX[] = "0123456789abcdef";
 
 /* Length of the valid UTF-8 sequence at s[0..n), or 0 if invalid; *bad gets the length of the
  * maximal invalid subpart to replace with one U+FFFD (>= 1) when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n, size_t *bad) {
+static size_t utf8_seq(const unsigned char *s, size_t n, size_t *bad)
+{
     unsigned char c = s[0];
     size_t need;
     unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the 2nd byte */
@@ -70,7 +71,8 @@ static size_t utf8_seq(const unsigned char *s, size_t n, size_t *bad) {
     return 0;
 }
 
-static void emit_string(sfp_buf *out, const char *s, size_t n) {
+static void emit_string(sfp_buf *out, const char *s, size_t n)
+{
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, run = 0; /* run: start of pending bytes copied verbatim */
     sfp_buf_putc(out, '"');
@@ -118,14 +120,16 @@ static void emit_string(sfp_buf *out, const char *s, size_t n) {
     sfp_buf_putc(out, '"');
 }
 
-static void emit_cstr(sfp_buf *out, const char *s) {
+static void emit_cstr(sfp_buf *out, const char *s)
+{
     if (!s) s = "";
     emit_string(out, s, strlen(s));
 }
 
 /* ---------------------------------------------------------------- bytes */
 
-static void emit_base64(sfp_buf *out, const ProtobufCBinaryData *bd) {
+static void emit_base64(sfp_buf *out, const ProtobufCBinaryData *bd)
+{
     static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const unsigned char *d = bd->data;
     size_t n = d ? bd->len : 0;
@@ -153,14 +157,16 @@ static void emit_base64(sfp_buf *out, const ProtobufCBinaryData *bd) {
 /* ---------------------------------------------------------------- numbers */
 
 /* printf's %g honours LC_NUMERIC; JSON wants '.' whatever the locale. */
-static void fix_decimal_point(char *s) {
+static void fix_decimal_point(char *s)
+{
     for (; *s; s++) {
         char c = *s;
         if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E')) *s = '.';
     }
 }
 
-static void emit_double(sfp_buf *out, double v) {
+static void emit_double(sfp_buf *out, double v)
+{
     if (!isfinite(v)) {
         sfp_buf_puts(out, "null");
         return;
@@ -174,7 +180,8 @@ static void emit_double(sfp_buf *out, double v) {
     sfp_buf_puts(out, tmp);
 }
 
-static void emit_float(sfp_buf *out, float v) {
+static void emit_float(sfp_buf *out, float v)
+{
     if (!isfinite(v)) {
         sfp_buf_puts(out, "null");
         return;
@@ -188,23 +195,22 @@ static void emit_float(sfp_buf *out, float v) {
     sfp_buf_puts(out, tmp);
 }
 
-static void emit_int64(sfp_buf *out, int64_t v) {
-    if (v >= -SFP_PBJSON_MAX_SAFE_INT && v <= SFP_PBJSON_MAX_SAFE_INT)
-        sfp_buf_printf(out, "%lld", (long long)v);
-    else
-        sfp_buf_printf(out, "\"%lld\"", (long long)v);
+static void emit_int64(sfp_buf *out, int64_t v)
+{
+    if (v >= -SFP_PBJSON_MAX_SAFE_INT && v <= SFP_PBJSON_MAX_SAFE_INT) sfp_buf_printf(out, "%lld", (long long)v);
+    else sfp_buf_printf(out, "\"%lld\"", (long long)v);
 }
 
-static void emit_uint64(sfp_buf *out, uint64_t v) {
-    if (v <= (uint64_t)SFP_PBJSON_MAX_SAFE_INT)
-        sfp_buf_printf(out, "%llu", (unsigned long long)v);
-    else
-        sfp_buf_printf(out, "\"%llu\"", (unsigned long long)v);
+static void emit_uint64(sfp_buf *out, uint64_t v)
+{
+    if (v <= (uint64_t)SFP_PBJSON_MAX_SAFE_INT) sfp_buf_printf(out, "%llu", (unsigned long long)v);
+    else sfp_buf_printf(out, "\"%llu\"", (unsigned long long)v);
 }
 
 /* ---------------------------------------------------------------- fields */
 
-static size_t elem_size(ProtobufCType t) {
+static size_t elem_size(ProtobufCType t)
+{
     switch (t) {
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
@@ -228,17 +234,14 @@ static size_t elem_size(ProtobufCType t) {
 }
 
 /* One value of field f stored at p (the member itself, or one element of a repeated array). */
-static void emit_value(sfp_buf *out, const ProtobufCFieldDescriptor *f, const void *p, int depth) {
+static void emit_value(sfp_buf *out, const ProtobufCFieldDescriptor *f, const void *p, int depth)
+{
     switch (f->type) {
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-        sfp_buf_printf(out, "%" PRId32, *(const int32_t *)p);
-        break;
+    case PROTOBUF_C_TYPE_SFIXED32: sfp_buf_printf(out, "%" PRId32, *(const int32_t *)p); break;
     case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        sfp_buf_printf(out, "%" PRIu32, *(const uint32_t *)p);
-        break;
+    case PROTOBUF_C_TYPE_FIXED32: sfp_buf_printf(out, "%" PRIu32, *(const uint32_t *)p); break;
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64: emit_int64(out, *(const int64_t *)p); break;
@@ -246,41 +249,32 @@ static void emit_value(sfp_buf *out, const ProtobufCFieldDescriptor *f, const vo
     case PROTOBUF_C_TYPE_FIXED64: emit_uint64(out, *(const uint64_t *)p); break;
     case PROTOBUF_C_TYPE_FLOAT: emit_float(out, *(const float *)p); break;
     case PROTOBUF_C_TYPE_DOUBLE: emit_double(out, *(const double *)p); break;
-    case PROTOBUF_C_TYPE_BOOL:
-        sfp_buf_puts(out, *(const protobuf_c_boolean *)p ? "true" : "false");
-        break;
+    case PROTOBUF_C_TYPE_BOOL: sfp_buf_puts(out, *(const protobuf_c_boolean *)p ? "true" : "false"); break;
     case PROTOBUF_C_TYPE_ENUM: {
         int32_t v = *(const int32_t *)p;
-        const ProtobufCEnumValue *ev =
-            f->descriptor ? protobuf_c_enum_descriptor_get_value(f->descriptor, v) : NULL;
-        if (ev && ev->name)
-            emit_cstr(out, ev->name);
-        else
-            sfp_buf_printf(out, "%" PRId32, v);
+        const ProtobufCEnumValue *ev = f->descriptor ? protobuf_c_enum_descriptor_get_value(f->descriptor, v) : NULL;
+        if (ev && ev->name) emit_cstr(out, ev->name);
+        else sfp_buf_printf(out, "%" PRId32, v);
         break;
     }
     case PROTOBUF_C_TYPE_STRING: emit_cstr(out, *(const char *const *)p); break;
     case PROTOBUF_C_TYPE_BYTES: emit_base64(out, (const ProtobufCBinaryData *)p); break;
-    case PROTOBUF_C_TYPE_MESSAGE:
-        emit_message(out, *(const ProtobufCMessage *const *)p, depth + 1);
-        break;
+    case PROTOBUF_C_TYPE_MESSAGE: emit_message(out, *(const ProtobufCMessage *const *)p, depth + 1); break;
     default: sfp_buf_puts(out, "null"); break;
     }
 }
 
 /* protoc's synthesized map entry: a message nested directly in the map's owner (full name
  * "<owner>.<X>Entry"), fields key = 1 and value = 2 only. */
-static bool is_map_entry(const ProtobufCMessageDescriptor *owner,
-                         const ProtobufCMessageDescriptor *d) {
+static bool is_map_entry(const ProtobufCMessageDescriptor *owner, const ProtobufCMessageDescriptor *d)
+{
     if (!d || d->n_fields != 2 || !d->short_name || !d->name || !owner->name) return false;
     size_t ln = strlen(d->short_name), on = strlen(owner->name);
     if (ln < 5 || strcmp(d->short_name + ln - 5, "Entry") != 0) return false;
-    if (strncmp(d->name, owner->name, on) != 0 || d->name[on] != '.' ||
-        strcmp(d->name + on + 1, d->short_name) != 0)
+    if (strncmp(d->name, owner->name, on) != 0 || d->name[on] != '.' || strcmp(d->name + on + 1, d->short_name) != 0)
         return false;
     const ProtobufCFieldDescriptor *k = &d->fields[0], *v = &d->fields[1];
-    if (k->id != 1 || v->id != 2 || strcmp(k->name, "key") != 0 || strcmp(v->name, "value") != 0)
-        return false;
+    if (k->id != 1 || v->id != 2 || strcmp(k->name, "key") != 0 || strcmp(v->name, "value") != 0) return false;
     /* map keys are integral, bool or string */
     switch (k->type) {
     case PROTOBUF_C_TYPE_FLOAT:
@@ -293,31 +287,25 @@ static bool is_map_entry(const ProtobufCMessageDescriptor *owner,
 }
 
 /* Map key as a JSON string. */
-static void emit_map_key(sfp_buf *out, const ProtobufCFieldDescriptor *k, const void *p) {
+static void emit_map_key(sfp_buf *out, const ProtobufCFieldDescriptor *k, const void *p)
+{
     switch (k->type) {
     case PROTOBUF_C_TYPE_STRING: emit_cstr(out, *(const char *const *)p); break;
-    case PROTOBUF_C_TYPE_BOOL:
-        sfp_buf_puts(out, *(const protobuf_c_boolean *)p ? "\"true\"" : "\"false\"");
-        break;
+    case PROTOBUF_C_TYPE_BOOL: sfp_buf_puts(out, *(const protobuf_c_boolean *)p ? "\"true\"" : "\"false\""); break;
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-        sfp_buf_printf(out, "\"%lld\"", (long long)*(const int64_t *)p);
-        break;
+    case PROTOBUF_C_TYPE_SFIXED64: sfp_buf_printf(out, "\"%lld\"", (long long)*(const int64_t *)p); break;
     case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        sfp_buf_printf(out, "\"%llu\"", (unsigned long long)*(const uint64_t *)p);
-        break;
+    case PROTOBUF_C_TYPE_FIXED64: sfp_buf_printf(out, "\"%llu\"", (unsigned long long)*(const uint64_t *)p); break;
     case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        sfp_buf_printf(out, "\"%" PRIu32 "\"", *(const uint32_t *)p);
-        break;
+    case PROTOBUF_C_TYPE_FIXED32: sfp_buf_printf(out, "\"%" PRIu32 "\"", *(const uint32_t *)p); break;
     default: sfp_buf_printf(out, "\"%" PRId32 "\"", *(const int32_t *)p); break;
     }
 }
 
-static void emit_map(sfp_buf *out, const ProtobufCMessageDescriptor *ed,
-                     const ProtobufCMessage *const *entries, size_t n, int depth) {
+static void emit_map(sfp_buf *out, const ProtobufCMessageDescriptor *ed, const ProtobufCMessage *const *entries,
+                     size_t n, int depth)
+{
     const ProtobufCFieldDescriptor *kf = &ed->fields[0], *vf = &ed->fields[1];
     bool first = true;
     sfp_buf_putc(out, '{');
@@ -334,7 +322,8 @@ static void emit_map(sfp_buf *out, const ProtobufCMessageDescriptor *ed,
     sfp_buf_putc(out, '}');
 }
 
-static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth) {
+static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth)
+{
     if (!msg || !msg->descriptor || depth > SFP_PBJSON_MAX_DEPTH) {
         sfp_buf_puts(out, "null");
         return;
@@ -385,11 +374,13 @@ static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth) {
 
 /* ---------------------------------------------------------------- API */
 
-void sfp_pbjson_append(sfp_buf *out, const ProtobufCMessage *msg) {
+void sfp_pbjson_append(sfp_buf *out, const ProtobufCMessage *msg)
+{
     emit_message(out, msg, 1);
 }
 
-char *sfp_pbjson_encode(const ProtobufCMessage *msg, size_t *len) {
+char *sfp_pbjson_encode(const ProtobufCMessage *msg, size_t *len)
+{
     sfp_buf b;
     sfp_buf_init(&b);
     sfp_pbjson_append(&b, msg);

@@ -30,8 +30,8 @@ typedef struct sfp_rpc_ctx sfp_rpc_ctx; /* one call; valid only during the handl
  * *resp to a message allocated from sfp_rpc_arena(ctx) (or leaves NULL for an empty reply of
  * the declared type) and returns GRPC_STATUS_OK, or returns an error code after
  * sfp_rpc_set_message(). */
-typedef grpc_status_code (*sfp_rpc_handler)(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
-                                             ProtobufCMessage **resp, void *user);
+typedef grpc_status_code (*sfp_rpc_handler)(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                            void *user);
 
 typedef struct sfp_rpc_method {
     const char *path; /* "/sfpermits.v1.ReportService/GetPropertyReport" */
@@ -47,21 +47,21 @@ struct Sfpermits__V1__ServiceStats;
 typedef void (*sfp_rpc_stats_fn)(struct Sfpermits__V1__ServiceStats *stats, sfp_arena *a, void *user);
 
 typedef struct sfp_rpc_server_config {
-    const char *service;      /* short name for logs and stats: "health", "report", ... */
-    const char *addr;         /* LISTEN_ADDR: host:port (port 0 = any) or unix:/path */
-    int workers;              /* RPC_WORKERS, concurrent calls; default 8 */
-    int drain_timeout_ms;     /* SHUTDOWN_GRACE_MS: wait for in-flight calls on SIGTERM; default 10000 */
-    int max_message_bytes;    /* default 4 MiB */
+    const char *service;              /* short name for logs and stats: "health", "report", ... */
+    const char *addr;                 /* LISTEN_ADDR: host:port (port 0 = any) or unix:/path */
+    int workers;                      /* RPC_WORKERS, concurrent calls; default 8 */
+    int drain_timeout_ms;             /* SHUTDOWN_GRACE_MS: wait for in-flight calls on SIGTERM; default 10000 */
+    int max_message_bytes;            /* default 4 MiB */
     const char *const *service_names; /* full names answering readiness, NULL-terminated */
-    sfp_rpc_ready_fn ready;   /* NULL = always ready */
+    sfp_rpc_ready_fn ready;           /* NULL = always ready */
     void *ready_user;
-    sfp_rpc_stats_fn stats;   /* NULL = framework stats only */
+    sfp_rpc_stats_fn stats; /* NULL = framework stats only */
     void *stats_user;
 } sfp_rpc_server_config;
 
 /* Creates and binds (so the port is known) but does not start serving. */
-sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sfp_rpc_method *methods,
-                                      size_t nmethods, sfp_err *err);
+sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sfp_rpc_method *methods, size_t nmethods,
+                                      sfp_err *err);
 int sfp_rpc_server_port(const sfp_rpc_server *s); /* bound TCP port (0 for unix sockets) */
 /* Serves until SIGTERM/SIGINT (or sfp_rpc_server_stop), then drains: health turns
  * NOT_SERVING, new calls are refused, in-flight calls get drain_timeout_ms, the rest are
@@ -108,14 +108,14 @@ void sfp_rpc_channel_destroy(sfp_rpc_channel *ch);
 /* Blocking unary call; timeout_ms <= 0 means no deadline (callers should always pass one). On OK, *resp is a malloc-unpacked message the caller frees with
  * protobuf_c_message_free_unpacked(*resp, NULL). Returns the status code (also in st). */
 grpc_status_code sfp_rpc_call(sfp_rpc_channel *ch, const char *path, const ProtobufCMessage *req,
-                              const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
-                              int64_t timeout_ms, const sfp_rpc_md *md, size_t nmd, sfp_rpc_status *st);
+                              const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp, int64_t timeout_ms,
+                              const sfp_rpc_md *md, size_t nmd, sfp_rpc_status *st);
 /* sfp_rpc_call without the decoding: on OK, *resp is the response payload as received (the
  * packed message; malloc'd, caller frees; never NULL on OK, even for an empty message) and
  * *resp_len its length; else *resp is NULL. sfp_rpc_call is this + sfp_rpc_unpack. */
-grpc_status_code sfp_rpc_call_raw(sfp_rpc_channel *ch, const char *path, const ProtobufCMessage *req,
-                                  uint8_t **resp, size_t *resp_len, int64_t timeout_ms, const sfp_rpc_md *md,
-                                  size_t nmd, sfp_rpc_status *st);
+grpc_status_code sfp_rpc_call_raw(sfp_rpc_channel *ch, const char *path, const ProtobufCMessage *req, uint8_t **resp,
+                                  size_t *resp_len, int64_t timeout_ms, const sfp_rpc_md *md, size_t nmd,
+                                  sfp_rpc_status *st);
 /* Unpacks a response payload: on success *resp is a malloc-unpacked message (caller frees
  * with protobuf_c_message_free_unpacked(*resp, NULL)) and st->code is OK; else *resp is NULL
  * and st is INTERNAL "response could not be decoded". Returns st->code. */

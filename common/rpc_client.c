@@ -16,15 +16,22 @@ struct sfp_rpc_channel {
     grpc_channel *ch;
 };
 
-void sfp_rpc_init(void) { grpc_init(); }
-void sfp_rpc_shutdown(void) { grpc_shutdown(); }
+void sfp_rpc_init(void)
+{
+    grpc_init();
+}
+void sfp_rpc_shutdown(void)
+{
+    grpc_shutdown();
+}
 
 const char *sfp_rpc_code_name(grpc_status_code code)
 {
-    static const char *const names[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-                                        "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-                                        "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
-                                        "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+    static const char *const names[] = {
+        "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+        "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+        "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+        "DATA_LOSS", "UNAUTHENTICATED"};
     if ((int)code >= 0 && (int)code < (int)(sizeof names / sizeof names[0])) return names[code];
     return "UNKNOWN";
 }
@@ -63,9 +70,9 @@ static void set_status(sfp_rpc_status *st, grpc_status_code code, const char *ms
     st->message[len] = '\0';
 }
 
-grpc_status_code sfp_rpc_call_raw(sfp_rpc_channel *c, const char *path, const ProtobufCMessage *req,
-                                  uint8_t **resp, size_t *resp_len, int64_t timeout_ms, const sfp_rpc_md *md,
-                                  size_t nmd, sfp_rpc_status *st)
+grpc_status_code sfp_rpc_call_raw(sfp_rpc_channel *c, const char *path, const ProtobufCMessage *req, uint8_t **resp,
+                                  size_t *resp_len, int64_t timeout_ms, const sfp_rpc_md *md, size_t nmd,
+                                  sfp_rpc_status *st)
 {
     sfp_rpc_status local;
     if (!st) st = &local;
@@ -74,9 +81,9 @@ grpc_status_code sfp_rpc_call_raw(sfp_rpc_channel *c, const char *path, const Pr
     *resp_len = 0;
 
     grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
-    gpr_timespec deadline = timeout_ms > 0 ? gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                                                          gpr_time_from_millis(timeout_ms, GPR_TIMESPAN))
-                                           : gpr_inf_future(GPR_CLOCK_MONOTONIC);
+    gpr_timespec deadline =
+        timeout_ms > 0 ? gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN))
+                       : gpr_inf_future(GPR_CLOCK_MONOTONIC);
     grpc_slice method = grpc_slice_from_static_string(path);
     grpc_call *call = grpc_channel_create_call(c->ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, method, NULL, deadline, NULL);
 
@@ -182,8 +189,8 @@ grpc_status_code sfp_rpc_unpack(const ProtobufCMessageDescriptor *resp_desc, con
 }
 
 grpc_status_code sfp_rpc_call(sfp_rpc_channel *c, const char *path, const ProtobufCMessage *req,
-                              const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
-                              int64_t timeout_ms, const sfp_rpc_md *md, size_t nmd, sfp_rpc_status *st)
+                              const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp, int64_t timeout_ms,
+                              const sfp_rpc_md *md, size_t nmd, sfp_rpc_status *st)
 {
     sfp_rpc_status local;
     if (!st) st = &local;

@@ -84,7 +84,10 @@ static bool slice_eq(grpc_slice s, const char *str)
 
 /* ---------- ctx API ---------- */
 
-sfp_arena *sfp_rpc_arena(sfp_rpc_ctx *ctx) { return ctx->arena; }
+sfp_arena *sfp_rpc_arena(sfp_rpc_ctx *ctx)
+{
+    return ctx->arena;
+}
 
 void sfp_rpc_set_packed_prefix(sfp_rpc_ctx *ctx, const uint8_t *bytes, size_t len)
 {
@@ -132,15 +135,18 @@ void sfp_rpc_add_trailer(sfp_rpc_ctx *ctx, const char *key, const char *value)
 
 /* ---------- built-in handlers ---------- */
 
-static bool is_ready(sfp_rpc_server *s) { return !s->draining && (!s->cfg.ready || s->cfg.ready(s->cfg.ready_user)); }
+static bool is_ready(sfp_rpc_server *s)
+{
+    return !s->draining && (!s->cfg.ready || s->cfg.ready(s->cfg.ready_user));
+}
 
-static grpc_status_code health_check(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp,
-                                     void *user)
+static grpc_status_code health_check(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user)
 {
     sfp_rpc_server *s = user;
     const Grpc__Health__V1__HealthCheckRequest *r = (const void *)req;
     const char *svc = r->service ? r->service : "";
-    Grpc__Health__V1__HealthCheckResponse *out = sfp_arena_msg(ctx->arena, &grpc__health__v1__health_check_response__descriptor);
+    Grpc__Health__V1__HealthCheckResponse *out =
+        sfp_arena_msg(ctx->arena, &grpc__health__v1__health_check_response__descriptor);
     bool known = !*svc || !strcmp(svc, "liveness") || !strcmp(svc, "readiness");
     bool readiness = !strcmp(svc, "readiness");
     for (char **n = s->names; n && *n && !known; n++) {
@@ -310,7 +316,9 @@ static void serve_call(sfp_rpc_server *s, grpc_completion_queue *cq, grpc_call *
         if (pl >= sizeof path) pl = sizeof path - 1;
         memcpy(path, GRPC_SLICE_START_PTR(details->method), pl);
         path[pl] = '\0';
-        sfp_log(code == GRPC_STATUS_OK ? SFP_DEBUG : (code == GRPC_STATUS_INTERNAL || code == GRPC_STATUS_UNKNOWN ? SFP_ERROR : SFP_INFO),
+        sfp_log(code == GRPC_STATUS_OK
+                    ? SFP_DEBUG
+                    : (code == GRPC_STATUS_INTERNAL || code == GRPC_STATUS_UNKNOWN ? SFP_ERROR : SFP_INFO),
                 "rpc", SFP_S("method", path), SFP_S("code", sfp_rpc_code_name(code)), SFP_D("ms", ms_taken),
                 SFP_S("message", ctx.message ? ctx.message : ""));
     }
@@ -338,8 +346,14 @@ static void *worker_main(void *arg)
         if (ok) {
             for (;;) {
                 grpc_event ev = grpc_completion_queue_next(wa.cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-                if (ev.type == GRPC_QUEUE_SHUTDOWN) { ok = false; break; }
-                if (ev.type == GRPC_OP_COMPLETE && ev.tag == &tag_new) { ok = ev.success != 0; break; }
+                if (ev.type == GRPC_QUEUE_SHUTDOWN) {
+                    ok = false;
+                    break;
+                }
+                if (ev.type == GRPC_OP_COMPLETE && ev.tag == &tag_new) {
+                    ok = ev.success != 0;
+                    break;
+                }
             }
         }
         if (ok && call) {
@@ -365,8 +379,8 @@ static void add_method(sfp_rpc_server *s, const sfp_rpc_method *m)
     pthread_mutex_init(&ms->mu, NULL);
 }
 
-sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sfp_rpc_method *methods,
-                                      size_t nmethods, sfp_err *err)
+sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sfp_rpc_method *methods, size_t nmethods,
+                                      sfp_err *err)
 {
     sfp_rpc_init();
     sfp_rpc_server *s = calloc(1, sizeof *s);
@@ -391,7 +405,9 @@ sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sf
                                     &sfpermits__v1__service_stats__descriptor, get_stats, s});
 
     grpc_arg args[2] = {
-        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, .value.integer = s->cfg.max_message_bytes},
+        {.type = GRPC_ARG_INTEGER,
+         .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+         .value.integer = s->cfg.max_message_bytes},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, .value.integer = s->cfg.max_message_bytes},
     };
     grpc_channel_args ca = {.num_args = 2, .args = args};
@@ -415,7 +431,10 @@ sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sf
     return s;
 }
 
-int sfp_rpc_server_port(const sfp_rpc_server *s) { return s->port; }
+int sfp_rpc_server_port(const sfp_rpc_server *s)
+{
+    return s->port;
+}
 
 void sfp_rpc_server_stop(sfp_rpc_server *s)
 {
@@ -467,7 +486,8 @@ int sfp_rpc_server_run(sfp_rpc_server *s)
     sfp_log(SFP_INFO, "draining", SFP_I("in_flight", s->busy), SFP_I("grace_ms", s->cfg.drain_timeout_ms));
     int shutdown_tag = 0;
     grpc_server_shutdown_and_notify(s->server, s->shutdown_cq, &shutdown_tag);
-    gpr_timespec grace = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(s->cfg.drain_timeout_ms, GPR_TIMESPAN));
+    gpr_timespec grace =
+        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(s->cfg.drain_timeout_ms, GPR_TIMESPAN));
     grpc_event ev = grpc_completion_queue_pluck(s->shutdown_cq, &shutdown_tag, grace, NULL);
     int rc = 0;
     if (ev.type == GRPC_QUEUE_TIMEOUT) {
@@ -525,7 +545,8 @@ void sfp_rpc_server_destroy(sfp_rpc_server *s)
 void sfp_rpc_server_collect(sfp_buf *out, void *server)
 {
     sfp_rpc_server *s = server;
-    sfp_metrics_family(out, "sfp_rpc_server_requests_total", "counter", "gRPC calls handled, by method and status code.");
+    sfp_metrics_family(out, "sfp_rpc_server_requests_total", "counter",
+                       "gRPC calls handled, by method and status code.");
     sfp_buf lb;
     sfp_buf_init(&lb);
     for (size_t i = 0; i < s->nmethods; i++) {

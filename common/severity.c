@@ -7,8 +7,19 @@
 #include <string.h>
 
 static const char *const k_category_names[SFP_SEV_CAT_COUNT] = {
-    "seismic_structural", "fire_safety", "adu",      "new_construction", "kitchen_bath", "electrical", "plumbing",
-    "structural",         "windows_doors", "reroofing", "solar",          "demolition",   "general",
+    "seismic_structural",
+    "fire_safety",
+    "adu",
+    "new_construction",
+    "kitchen_bath",
+    "electrical",
+    "plumbing",
+    "structural",
+    "windows_doors",
+    "reroofing",
+    "solar",
+    "demolition",
+    "general",
 };
 
 /* Keyword groups in matching order (the first group with a hit wins). */
@@ -34,18 +45,34 @@ static const char *const k_keywords[SFP_SEV_CAT_GENERAL][12] = {
 };
 
 static const double k_expected_inspections[SFP_SEV_CAT_COUNT] = {
-    [SFP_SEV_CAT_SEISMIC_STRUCTURAL] = 4.2, [SFP_SEV_CAT_FIRE_SAFETY] = 3.5,   [SFP_SEV_CAT_ADU] = 6.8,
-    [SFP_SEV_CAT_NEW_CONSTRUCTION] = 8.5,   [SFP_SEV_CAT_KITCHEN_BATH] = 3.0,  [SFP_SEV_CAT_ELECTRICAL] = 2.5,
-    [SFP_SEV_CAT_PLUMBING] = 2.5,           [SFP_SEV_CAT_STRUCTURAL] = 4.0,    [SFP_SEV_CAT_WINDOWS_DOORS] = 1.5,
-    [SFP_SEV_CAT_REROOFING] = 1.2,          [SFP_SEV_CAT_SOLAR] = 1.5,         [SFP_SEV_CAT_DEMOLITION] = 2.0,
+    [SFP_SEV_CAT_SEISMIC_STRUCTURAL] = 4.2,
+    [SFP_SEV_CAT_FIRE_SAFETY] = 3.5,
+    [SFP_SEV_CAT_ADU] = 6.8,
+    [SFP_SEV_CAT_NEW_CONSTRUCTION] = 8.5,
+    [SFP_SEV_CAT_KITCHEN_BATH] = 3.0,
+    [SFP_SEV_CAT_ELECTRICAL] = 2.5,
+    [SFP_SEV_CAT_PLUMBING] = 2.5,
+    [SFP_SEV_CAT_STRUCTURAL] = 4.0,
+    [SFP_SEV_CAT_WINDOWS_DOORS] = 1.5,
+    [SFP_SEV_CAT_REROOFING] = 1.2,
+    [SFP_SEV_CAT_SOLAR] = 1.5,
+    [SFP_SEV_CAT_DEMOLITION] = 2.0,
     [SFP_SEV_CAT_GENERAL] = 2.0,
 };
 
 static const double k_category_risk[SFP_SEV_CAT_COUNT] = {
-    [SFP_SEV_CAT_SEISMIC_STRUCTURAL] = 100, [SFP_SEV_CAT_STRUCTURAL] = 90, [SFP_SEV_CAT_FIRE_SAFETY] = 85,
-    [SFP_SEV_CAT_NEW_CONSTRUCTION] = 80,    [SFP_SEV_CAT_ADU] = 70,        [SFP_SEV_CAT_DEMOLITION] = 65,
-    [SFP_SEV_CAT_ELECTRICAL] = 55,          [SFP_SEV_CAT_PLUMBING] = 50,   [SFP_SEV_CAT_KITCHEN_BATH] = 45,
-    [SFP_SEV_CAT_WINDOWS_DOORS] = 25,       [SFP_SEV_CAT_SOLAR] = 20,      [SFP_SEV_CAT_REROOFING] = 10,
+    [SFP_SEV_CAT_SEISMIC_STRUCTURAL] = 100,
+    [SFP_SEV_CAT_STRUCTURAL] = 90,
+    [SFP_SEV_CAT_FIRE_SAFETY] = 85,
+    [SFP_SEV_CAT_NEW_CONSTRUCTION] = 80,
+    [SFP_SEV_CAT_ADU] = 70,
+    [SFP_SEV_CAT_DEMOLITION] = 65,
+    [SFP_SEV_CAT_ELECTRICAL] = 55,
+    [SFP_SEV_CAT_PLUMBING] = 50,
+    [SFP_SEV_CAT_KITCHEN_BATH] = 45,
+    [SFP_SEV_CAT_WINDOWS_DOORS] = 25,
+    [SFP_SEV_CAT_SOLAR] = 20,
+    [SFP_SEV_CAT_REROOFING] = 10,
     [SFP_SEV_CAT_GENERAL] = 30,
 };
 
@@ -113,9 +140,18 @@ const char *sfp_sev_category_name(sfp_sev_category c)
 {
     return (c >= 0 && c < SFP_SEV_CAT_COUNT) ? k_category_names[c] : "general";
 }
-const char *sfp_sev_dim_name(sfp_sev_dim d) { return (d >= 0 && d < SFP_SEV_DIM_COUNT) ? k_dims[d].name : ""; }
-const char *sfp_sev_dim_label(sfp_sev_dim d) { return (d >= 0 && d < SFP_SEV_DIM_COUNT) ? k_dims[d].label : ""; }
-double sfp_sev_dim_weight(sfp_sev_dim d) { return (d >= 0 && d < SFP_SEV_DIM_COUNT) ? k_dims[d].weight : 0; }
+const char *sfp_sev_dim_name(sfp_sev_dim d)
+{
+    return (d >= 0 && d < SFP_SEV_DIM_COUNT) ? k_dims[d].name : "";
+}
+const char *sfp_sev_dim_label(sfp_sev_dim d)
+{
+    return (d >= 0 && d < SFP_SEV_DIM_COUNT) ? k_dims[d].label : "";
+}
+double sfp_sev_dim_weight(sfp_sev_dim d)
+{
+    return (d >= 0 && d < SFP_SEV_DIM_COUNT) ? k_dims[d].weight : 0;
+}
 
 const char *sfp_sev_tier_for_score(int score)
 {
@@ -143,7 +179,10 @@ int sfp_sev_validity_days(sfp_sev_category c, double cost)
     return 360;
 }
 
-static double clamp100(double x) { return x < 0 ? 0 : x > 100 ? 100 : x; }
+static double clamp100(double x)
+{
+    return x < 0 ? 0 : x > 100 ? 100 : x;
+}
 
 static bool is_life_safety(sfp_sev_category c)
 {
@@ -197,7 +236,10 @@ static double age_staleness(const char *st, const sfp_sev_input *in, int32_t tod
     return clamp100(s);
 }
 
-static double cost_of(const sfp_sev_input *in) { return in->has_revised_cost ? in->revised_cost : in->estimated_cost; }
+static double cost_of(const sfp_sev_input *in)
+{
+    return in->has_revised_cost ? in->revised_cost : in->estimated_cost;
+}
 
 static double expiration_proximity(const char *st, const sfp_sev_input *in, sfp_sev_category cat, int32_t today,
                                    int *expires_in, bool *applies)
@@ -243,8 +285,7 @@ void sfp_severity_score(const sfp_sev_input *in, int32_t today, sfp_sev_result *
     bool exp_applies;
     raw[SFP_SEV_DIM_INSPECTION] = clamp100(inspection_activity(st, in, cat, today));
     raw[SFP_SEV_DIM_AGE] = age_staleness(st, in, today);
-    raw[SFP_SEV_DIM_EXPIRATION] =
-        clamp100(expiration_proximity(st, in, cat, today, &out->expires_in, &exp_applies));
+    raw[SFP_SEV_DIM_EXPIRATION] = clamp100(expiration_proximity(st, in, cat, today, &out->expires_in, &exp_applies));
     raw[SFP_SEV_DIM_COST] = cost_tier(in);
     raw[SFP_SEV_DIM_CATEGORY] = k_category_risk[cat];
     out->expired = exp_applies && out->expires_in <= 0;

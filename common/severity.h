@@ -53,19 +53,19 @@ typedef enum {
 
 typedef struct sfp_sev_input {
     const char *permit_number;
-    const char *status;                 /* any case; NULL = "" */
-    const char *permit_type_definition; /* NULL = "" */
-    const char *description;            /* NULL = "" */
+    const char *status;                                       /* any case; NULL = "" */
+    const char *permit_type_definition;                       /* NULL = "" */
+    const char *description;                                  /* NULL = "" */
     int32_t filed_day, issued_day, completed_day, status_day; /* SFP_SEV_NO_DATE when missing */
-    double estimated_cost;              /* 0 when unknown */
+    double estimated_cost;                                    /* 0 when unknown */
     bool has_revised_cost;
     double revised_cost;
     int inspection_count;
 } sfp_sev_input;
 
 typedef struct sfp_sev_result {
-    int score;                      /* 0..100 */
-    const char *tier;               /* "CRITICAL" | "HIGH" | "MEDIUM" | "LOW" | "GREEN" */
+    int score;        /* 0..100 */
+    const char *tier; /* "CRITICAL" | "HIGH" | "MEDIUM" | "LOW" | "GREEN" */
     sfp_sev_category category;
     double dims[SFP_SEV_DIM_COUNT]; /* each 0..100, rounded to 1 decimal */
     sfp_sev_dim top_driver;         /* argmax dim × weight (first on ties) */
@@ -82,8 +82,8 @@ int32_t sfp_sev_parse_day(const char *s);
 
 sfp_sev_category sfp_sev_classify(const char *description, const char *permit_type_definition);
 const char *sfp_sev_category_name(sfp_sev_category c); /* "seismic_structural", ... */
-const char *sfp_sev_dim_name(sfp_sev_dim d);            /* "inspection_activity", ... */
-const char *sfp_sev_dim_label(sfp_sev_dim d);           /* "Inspection Activity", ... */
+const char *sfp_sev_dim_name(sfp_sev_dim d);           /* "inspection_activity", ... */
+const char *sfp_sev_dim_label(sfp_sev_dim d);          /* "Inspection Activity", ... */
 double sfp_sev_dim_weight(sfp_sev_dim d);
 const char *sfp_sev_tier_for_score(int score);
 /* Table B validity (days) used by the expiration dimension: demolition category 180; cost

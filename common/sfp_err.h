@@ -5,8 +5,8 @@
 #include <stdarg.h>
 
 typedef struct sfp_err {
-    int code;       /* module-specific (0 = none); rpc code where it maps to one */
-    char msg[256];  /* short, safe, human text: no SQL, no secrets */
+    int code;      /* module-specific (0 = none); rpc code where it maps to one */
+    char msg[256]; /* short, safe, human text: no SQL, no secrets */
 } sfp_err;
 
 /* Sets err (if non-NULL) and returns -1, so callers can `return sfp_err_set(...)`. */

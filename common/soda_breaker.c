@@ -19,8 +19,8 @@ struct sfp_breaker {
     uint64_t generation;
     int consecutive;
     int probes_in_flight;
-    double probe_since;    /* when the oldest outstanding probe was granted */
-    double open_until;     /* valid while open */
+    double probe_since;       /* when the oldest outstanding probe was granted */
+    double open_until;        /* valid while open */
     double retry_after_until; /* lower bound for the next/current open period (0 = none) */
     int64_t opens, rejected, successes, failures, ignored, transitions;
 };
@@ -37,7 +37,10 @@ typedef struct pending_log {
     int n;
 } pending_log;
 
-static double now_of(const sfp_breaker *b) { return b->cfg.clock(b->cfg.clock_arg); }
+static double now_of(const sfp_breaker *b)
+{
+    return b->cfg.clock(b->cfg.clock_arg);
+}
 
 const char *sfp_breaker_state_name(sfp_breaker_state s)
 {
@@ -67,7 +70,10 @@ int sfp_breaker_config_from_env(sfp_breaker_config *c, sfp_err *err)
     return 0;
 }
 
-static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+static int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 sfp_breaker *sfp_breaker_new(const sfp_breaker_config *c)
 {
@@ -243,8 +249,7 @@ void sfp_breaker_get_stats(sfp_breaker *b, sfp_breaker_stats *s)
     s->failures = b->failures;
     s->ignored = b->ignored;
     s->transitions = b->transitions;
-    s->seconds_until_half_open =
-        (b->state == SFP_BREAKER_OPEN && b->open_until > now) ? b->open_until - now : 0.0;
+    s->seconds_until_half_open = (b->state == SFP_BREAKER_OPEN && b->open_until > now) ? b->open_until - now : 0.0;
     pthread_mutex_unlock(&b->mu);
     flush_log(b, &pl);
 }

@@ -68,18 +68,18 @@ typedef struct sfp_breaker_ticket {
 } sfp_breaker_ticket;
 
 typedef struct sfp_breaker_stats {
-    const char *state;          /* "closed" | "open" | "half_open" (static string) */
+    const char *state; /* "closed" | "open" | "half_open" (static string) */
     int consecutive_failures;
     int threshold;
-    int open_seconds;           /* configured open period (SODA_CB_TIMEOUT) */
-    int half_open_probes;       /* configured */
+    int open_seconds;     /* configured open period (SODA_CB_TIMEOUT) */
+    int half_open_probes; /* configured */
     int probes_in_flight;
-    int64_t opens;              /* transitions to open */
-    int64_t rejected;           /* calls refused while open / half_open full */
-    int64_t successes;          /* all reported SUCCESS outcomes */
-    int64_t failures;           /* all reported FAILURE outcomes (counted failures) */
-    int64_t ignored;            /* all reported IGNORED outcomes */
-    int64_t transitions;        /* state changes (= log lines written) */
+    int64_t opens;                  /* transitions to open */
+    int64_t rejected;               /* calls refused while open / half_open full */
+    int64_t successes;              /* all reported SUCCESS outcomes */
+    int64_t failures;               /* all reported FAILURE outcomes (counted failures) */
+    int64_t ignored;                /* all reported IGNORED outcomes */
+    int64_t transitions;            /* state changes (= log lines written) */
     double seconds_until_half_open; /* > 0 only while open */
 } sfp_breaker_stats;
 

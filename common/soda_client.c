@@ -43,7 +43,6 @@ const sfp_soda_parcel_spec sfp_soda_report_specs[SFP_SODA_REPORT_N] = {
     [SFP_SODA_TAX_ROLL] = {"wv5m-vpq2", "closed_roll_year DESC", 5},
 };
 
-
 /* ======================= configuration ======================= */
 
 void sfp_soda_config_defaults(sfp_soda_config *c)
@@ -90,7 +89,10 @@ int sfp_soda_config_from_env(sfp_soda_config *c, sfp_err *err)
 
 static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
 static CURLcode g_curl_init_rc;
-static void curl_init_once(void) { g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init_once(void)
+{
+    g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *user)
 {
@@ -181,8 +183,14 @@ void sfp_soda_destroy(sfp_soda *s)
     free(s);
 }
 
-sfp_breaker *sfp_soda_breaker(sfp_soda *s) { return s->breaker; }
-sfp_ttl_cache *sfp_soda_cache(sfp_soda *s) { return s->cache; }
+sfp_breaker *sfp_soda_breaker(sfp_soda *s)
+{
+    return s->breaker;
+}
+sfp_ttl_cache *sfp_soda_cache(sfp_soda *s)
+{
+    return s->cache;
+}
 
 void sfp_soda_get_counters(sfp_soda *s, sfp_soda_counters *out)
 {
@@ -204,8 +212,14 @@ static bool digits_then_upper(const char *v, size_t ndig)
     return v[ndig] >= 'A' && v[ndig] <= 'Z' && v[ndig + 1] == '\0';
 }
 
-bool sfp_soda_valid_block(const char *block) { return digits_then_upper(block, 4); }
-bool sfp_soda_valid_lot(const char *lot) { return digits_then_upper(lot, 3); }
+bool sfp_soda_valid_block(const char *block)
+{
+    return digits_then_upper(block, 4);
+}
+bool sfp_soda_valid_lot(const char *lot)
+{
+    return digits_then_upper(lot, 3);
+}
 
 bool sfp_soda_valid_dataset(const char *d)
 {
@@ -291,12 +305,27 @@ char *sfp_soda_build_url(const char *base, const sfp_soda_query *q, sfp_err *err
 
 /* ======================= rows ======================= */
 
-static void rows_free(void *p) { cJSON_Delete(p); }
+static void rows_free(void *p)
+{
+    cJSON_Delete(p);
+}
 
-const cJSON *sfp_soda_rows_json(const sfp_soda_rows *r) { return r ? sfp_cache_val_data(r) : NULL; }
-long sfp_soda_rows_count(const sfp_soda_rows *r) { return r ? sfp_cache_val_count(r) : 0; }
-sfp_soda_rows *sfp_soda_rows_ref(sfp_soda_rows *r) { return sfp_cache_val_ref(r); }
-void sfp_soda_rows_unref(sfp_soda_rows *r) { sfp_cache_val_unref(r); }
+const cJSON *sfp_soda_rows_json(const sfp_soda_rows *r)
+{
+    return r ? sfp_cache_val_data(r) : NULL;
+}
+long sfp_soda_rows_count(const sfp_soda_rows *r)
+{
+    return r ? sfp_cache_val_count(r) : 0;
+}
+sfp_soda_rows *sfp_soda_rows_ref(sfp_soda_rows *r)
+{
+    return sfp_cache_val_ref(r);
+}
+void sfp_soda_rows_unref(sfp_soda_rows *r)
+{
+    sfp_cache_val_unref(r);
+}
 
 /* ======================= transfers ======================= */
 
@@ -321,10 +350,8 @@ sfp_breaker_outcome sfp_soda_classify(int curl_code, long http_status, bool body
     case CURLE_HTTP2_STREAM:
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_BAD_CONTENT_ENCODING:
-    case CURLE_TOO_MANY_REDIRECTS:
-        return SFP_BREAKER_FAILURE;
-    default:
-        return SFP_BREAKER_IGNORED; /* our limits (size), malformed URL, out of memory, ... */
+    case CURLE_TOO_MANY_REDIRECTS: return SFP_BREAKER_FAILURE;
+    default: return SFP_BREAKER_IGNORED; /* our limits (size), malformed URL, out of memory, ... */
     }
 }
 
@@ -749,8 +776,11 @@ static void parcel_execute(sfp_soda_pending *p)
     size_t nl = 0;
     for (size_t i = 0; i < p->n; i++) {
         if (p->slots[i].lk.kind != SFP_CACHE_LEAD) continue;
-        qs[nl] = (sfp_soda_query){.dataset = p->specs[i].dataset, .where = where, .order = p->specs[i].order,
-                                  .limit = p->specs[i].limit, .offset = 0};
+        qs[nl] = (sfp_soda_query){.dataset = p->specs[i].dataset,
+                                  .where = where,
+                                  .order = p->specs[i].order,
+                                  .limit = p->specs[i].limit,
+                                  .offset = 0};
         idx[nl++] = i;
     }
     run_many(s, qs, nl, p->deadline, rs);
@@ -775,20 +805,19 @@ static void parcel_execute(sfp_soda_pending *p)
             out->rows = val;
             break;
         case SFP_CACHE_WAIT_LEAD: {
-            sfp_soda_query q = {.dataset = p->specs[i].dataset, .where = where, .order = p->specs[i].order,
-                                .limit = p->specs[i].limit, .offset = 0};
+            sfp_soda_query q = {.dataset = p->specs[i].dataset,
+                                .where = where,
+                                .order = p->specs[i].order,
+                                .limit = p->specs[i].limit,
+                                .offset = 0};
             sfp_soda_response r1;
             run_many(s, &q, 1, p->deadline, &r1);
             lead_done(s, sl, &r1, out);
             sfp_soda_response_clear(&r1);
             break;
         }
-        case SFP_CACHE_WAIT_FAILED:
-            fallback(s, sl->key, reason, 0, out);
-            break;
-        case SFP_CACHE_WAIT_TIMEOUT:
-            fallback(s, sl->key, "deadline", 0, out);
-            break;
+        case SFP_CACHE_WAIT_FAILED: fallback(s, sl->key, reason, 0, out); break;
+        case SFP_CACHE_WAIT_TIMEOUT: fallback(s, sl->key, "deadline", 0, out); break;
         }
         sl->lk.flight = NULL;
     }
@@ -805,9 +834,8 @@ static void *parcel_thread(void *arg)
     return NULL;
 }
 
-static sfp_soda_pending *pending_new(sfp_soda *s, const char *block, const char *lot,
-                                     const sfp_soda_parcel_spec *specs, size_t n, int64_t budget_ms,
-                                     sfp_soda_result *res, sfp_err *err)
+static sfp_soda_pending *pending_new(sfp_soda *s, const char *block, const char *lot, const sfp_soda_parcel_spec *specs,
+                                     size_t n, int64_t budget_ms, sfp_soda_result *res, sfp_err *err)
 {
     char where[64];
     if (!block || !lot || sfp_soda_where_parcel(block, lot, where, sizeof where, err)) return NULL;
@@ -832,8 +860,8 @@ static sfp_soda_pending *pending_new(sfp_soda *s, const char *block, const char 
     return p;
 }
 
-int sfp_soda_parcel_fetch(sfp_soda *s, const char *block, const char *lot, const sfp_soda_parcel_spec *specs,
-                          size_t n, int64_t budget_ms, sfp_soda_result *out, sfp_err *err)
+int sfp_soda_parcel_fetch(sfp_soda *s, const char *block, const char *lot, const sfp_soda_parcel_spec *specs, size_t n,
+                          int64_t budget_ms, sfp_soda_result *out, sfp_err *err)
 {
     sfp_soda_pending *p = pending_new(s, block, lot, specs, n, budget_ms, out, err);
     if (!p) return -1;
@@ -845,8 +873,7 @@ int sfp_soda_parcel_fetch(sfp_soda *s, const char *block, const char *lot, const
 }
 
 sfp_soda_pending *sfp_soda_parcel_begin(sfp_soda *s, const char *block, const char *lot,
-                                        const sfp_soda_parcel_spec *specs, size_t n, int64_t budget_ms,
-                                        sfp_err *err)
+                                        const sfp_soda_parcel_spec *specs, size_t n, int64_t budget_ms, sfp_err *err)
 {
     sfp_soda_pending *p = pending_new(s, block, lot, specs, n, budget_ms, NULL, err);
     if (!p) return NULL;

@@ -62,8 +62,8 @@ typedef sfp_cache_val sfp_soda_rows;
 /* ---------------- configuration / lifecycle ---------------- */
 
 typedef struct sfp_soda_config {
-    const char *base_url;   /* no trailing slash needed; copied by create */
-    const char *app_token;  /* NULL or "" = none; copied by create */
+    const char *base_url;  /* no trailing slash needed; copied by create */
+    const char *app_token; /* NULL or "" = none; copied by create */
     int timeout_ms;
     int connect_timeout_ms;
     long max_response_bytes;
@@ -87,11 +87,11 @@ sfp_breaker *sfp_soda_breaker(sfp_soda *s);
 sfp_ttl_cache *sfp_soda_cache(sfp_soda *s);
 
 typedef struct sfp_soda_counters {
-    int64_t requests;      /* HTTP requests started */
-    int64_t ok;            /* 2xx with a usable body */
-    int64_t errors;        /* everything else that reached the network */
+    int64_t requests;         /* HTTP requests started */
+    int64_t ok;               /* 2xx with a usable body */
+    int64_t errors;           /* everything else that reached the network */
     int64_t breaker_rejected; /* queries refused by the breaker (no HTTP) */
-    int64_t bytes;         /* decoded body bytes received */
+    int64_t bytes;            /* decoded body bytes received */
 } sfp_soda_counters;
 void sfp_soda_get_counters(sfp_soda *s, sfp_soda_counters *out);
 
@@ -138,12 +138,12 @@ typedef enum {
 
 typedef struct sfp_soda_response {
     sfp_soda_status status;
-    long http_status;     /* 0 when no HTTP status was received */
-    int retry_after_s;    /* from Retry-After on 429/503, else 0 */
+    long http_status;  /* 0 when no HTTP status was received */
+    int retry_after_s; /* from Retry-After on 429/503, else 0 */
     double elapsed_ms;
-    char reason[32];      /* "" when OK; else "breaker_open", "timeout", "deadline",
+    char reason[32];     /* "" when OK; else "breaker_open", "timeout", "deadline",
                            * "network", "http_503", "bad_json", "too_large", "invalid_query" */
-    sfp_soda_rows *rows;  /* OK: a reference (possibly 0 rows); otherwise NULL */
+    sfp_soda_rows *rows; /* OK: a reference (possibly 0 rows); otherwise NULL */
 } sfp_soda_response;
 
 /* One query through the breaker, bounded by budget_ms (INT64_MAX = SODA_TIMEOUT_MS only).
@@ -152,8 +152,7 @@ typedef struct sfp_soda_response {
  * pager cannot mistake it for the end of data. */
 int sfp_soda_query_run(sfp_soda *s, const sfp_soda_query *q, int64_t budget_ms, sfp_soda_response *out);
 /* n queries at once (one curl multi), all bounded by budget_ms; outs[i] for qs[i]. */
-void sfp_soda_query_many(sfp_soda *s, const sfp_soda_query *qs, size_t n, int64_t budget_ms,
-                         sfp_soda_response *outs);
+void sfp_soda_query_many(sfp_soda *s, const sfp_soda_query *qs, size_t n, int64_t budget_ms, sfp_soda_response *outs);
 void sfp_soda_response_clear(sfp_soda_response *r); /* drops rows; NULL-safe */
 
 /* Breaker classification of a finished transfer (pure): curl_code is a CURLcode. */
@@ -203,8 +202,8 @@ typedef struct sfp_soda_result {
  * Validates block/lot first: invalid → -1 + err (code 3 INVALID_ARGUMENT), no request made,
  * out untouched. Otherwise 0 and out[i] filled for every i (a per-dataset failure is an
  * UNAVAILABLE/STALE result, not an error). Release with sfp_soda_results_clear(out, n). */
-int sfp_soda_parcel_fetch(sfp_soda *s, const char *block, const char *lot, const sfp_soda_parcel_spec *specs,
-                          size_t n, int64_t budget_ms, sfp_soda_result *out, sfp_err *err);
+int sfp_soda_parcel_fetch(sfp_soda *s, const char *block, const char *lot, const sfp_soda_parcel_spec *specs, size_t n,
+                          int64_t budget_ms, sfp_soda_result *out, sfp_err *err);
 void sfp_soda_result_clear(sfp_soda_result *r);
 void sfp_soda_results_clear(sfp_soda_result *r, size_t n);
 
@@ -215,8 +214,7 @@ void sfp_soda_results_clear(sfp_soda_result *r, size_t n);
  * end frees the handle; it must be called exactly once for every non-NULL begin. */
 typedef struct sfp_soda_pending sfp_soda_pending;
 sfp_soda_pending *sfp_soda_parcel_begin(sfp_soda *s, const char *block, const char *lot,
-                                        const sfp_soda_parcel_spec *specs, size_t n, int64_t budget_ms,
-                                        sfp_err *err);
+                                        const sfp_soda_parcel_spec *specs, size_t n, int64_t budget_ms, sfp_err *err);
 void sfp_soda_parcel_end(sfp_soda_pending *p, sfp_soda_result *out);
 
 #endif

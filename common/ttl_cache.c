@@ -50,9 +50,18 @@ void sfp_cache_val_unref(sfp_cache_val *v)
     }
 }
 
-void *sfp_cache_val_data(const sfp_cache_val *v) { return v ? v->data : NULL; }
-size_t sfp_cache_val_bytes(const sfp_cache_val *v) { return v ? v->bytes : 0; }
-long sfp_cache_val_count(const sfp_cache_val *v) { return v ? v->count : 0; }
+void *sfp_cache_val_data(const sfp_cache_val *v)
+{
+    return v ? v->data : NULL;
+}
+size_t sfp_cache_val_bytes(const sfp_cache_val *v)
+{
+    return v ? v->bytes : 0;
+}
+long sfp_cache_val_count(const sfp_cache_val *v)
+{
+    return v ? v->count : 0;
+}
 
 /* ---------------- cache ---------------- */
 
@@ -70,7 +79,7 @@ typedef enum { FL_FETCHING, FL_FILLED, FL_FAILED, FL_ORPHANED } flight_state;
 struct sfp_cache_flight {
     char *key;
     uint64_t hash;
-    int refs;       /* table + leader + joiners (under the cache mutex) */
+    int refs; /* table + leader + joiners (under the cache mutex) */
     bool in_table;
     flight_state state;
     int waiters;
@@ -178,7 +187,10 @@ void sfp_ttl_cache_free(sfp_ttl_cache *c)
     free(c);
 }
 
-int sfp_ttl_cache_ttl(const sfp_ttl_cache *c) { return c->cfg.ttl_s; }
+int sfp_ttl_cache_ttl(const sfp_ttl_cache *c)
+{
+    return c->cfg.ttl_s;
+}
 
 /* ---- entry table (lock held) ---- */
 
@@ -370,8 +382,8 @@ void sfp_ttl_cache_fail(sfp_ttl_cache *c, sfp_cache_flight *f, const char *reaso
     pthread_mutex_unlock(&c->mu);
 }
 
-sfp_cache_wait_rc sfp_ttl_cache_wait(sfp_ttl_cache *c, sfp_cache_flight *f, int64_t deadline_ms,
-                                     sfp_cache_val **val, char *reason)
+sfp_cache_wait_rc sfp_ttl_cache_wait(sfp_ttl_cache *c, sfp_cache_flight *f, int64_t deadline_ms, sfp_cache_val **val,
+                                     char *reason)
 {
     struct timespec ts = {.tv_sec = (time_t)(deadline_ms / 1000), .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
     if (val) *val = NULL;
@@ -411,7 +423,7 @@ sfp_cache_wait_rc sfp_ttl_cache_wait(sfp_ttl_cache *c, sfp_cache_flight *f, int6
     f->waiters--;
     if (f->state == FL_ORPHANED) {
         if (f->waiters == 0) flight_unlink(c, f); /* nobody left to lead it */
-        else pthread_cond_signal(&f->cv);        /* pass the promotion on */
+        else pthread_cond_signal(&f->cv);         /* pass the promotion on */
     }
     flight_release(f);
     pthread_mutex_unlock(&c->mu);

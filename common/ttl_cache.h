@@ -51,22 +51,22 @@ long sfp_cache_val_count(const sfp_cache_val *v);
 
 /* ---- cache ---- */
 typedef struct sfp_ttl_cache_config {
-    int ttl_s;        /* SODA_CACHE_TTL, default 900 (0..86400; 0 = every lookup misses) */
-    int max_entries;  /* SODA_CACHE_MAX_ENTRIES, default 10000 (1..10000000) */
-    int stale_max_s;  /* SODA_CACHE_STALE_MAX, default 86400 (0..2592000): retention after expiry */
+    int ttl_s;          /* SODA_CACHE_TTL, default 900 (0..86400; 0 = every lookup misses) */
+    int max_entries;    /* SODA_CACHE_MAX_ENTRIES, default 10000 (1..10000000) */
+    int stale_max_s;    /* SODA_CACHE_STALE_MAX, default 86400 (0..2592000): retention after expiry */
     sfp_clock_fn clock; /* NULL = CLOCK_MONOTONIC; used for ages only (waits use real time) */
     void *clock_arg;
 } sfp_ttl_cache_config;
 
 typedef struct sfp_ttl_cache_stats {
     int64_t entries, capacity;
-    int64_t hits, misses;  /* fresh hits; lookups that were not fresh hits */
-    int64_t stale_served;  /* sfp_ttl_cache_get_stale successes */
-    int64_t evictions;     /* LRU evictions for capacity */
-    int64_t purged;        /* entries dropped for being older than ttl+stale_max */
-    int64_t coalesced;     /* misses that joined another caller's flight */
-    int64_t fills, fails;  /* flight outcomes */
-    int64_t in_flight;     /* flights running now */
+    int64_t hits, misses; /* fresh hits; lookups that were not fresh hits */
+    int64_t stale_served; /* sfp_ttl_cache_get_stale successes */
+    int64_t evictions;    /* LRU evictions for capacity */
+    int64_t purged;       /* entries dropped for being older than ttl+stale_max */
+    int64_t coalesced;    /* misses that joined another caller's flight */
+    int64_t fills, fails; /* flight outcomes */
+    int64_t in_flight;    /* flights running now */
 } sfp_ttl_cache_stats;
 
 typedef struct sfp_ttl_cache sfp_ttl_cache;
@@ -113,8 +113,8 @@ typedef enum {
 
 /* Joiner: waits until the flight ends or deadline_ms (sfp_mono_ms() clock) passes.
  * Except for WAIT_LEAD, the caller's flight handle is ended. reason: char[32] or NULL. */
-sfp_cache_wait_rc sfp_ttl_cache_wait(sfp_ttl_cache *c, sfp_cache_flight *f, int64_t deadline_ms,
-                                     sfp_cache_val **val, char *reason);
+sfp_cache_wait_rc sfp_ttl_cache_wait(sfp_ttl_cache *c, sfp_cache_flight *f, int64_t deadline_ms, sfp_cache_val **val,
+                                     char *reason);
 
 /* An entry within ttl+stale_max (fresh or expired): *val new reference, *age_s its age.
  * Counts stale_served. */

@@ -36,8 +36,8 @@
 #define GW_MAX_TIMEOUT_MS 30000 /* cap of X-Timeout-Ms */
 
 typedef struct gw_config {
-    const char *addr;      /* GATEWAY_ADDR as given (points into env or a default) */
-    char host[256];        /* parsed host without [] */
+    const char *addr; /* GATEWAY_ADDR as given (points into env or a default) */
+    char host[256];   /* parsed host without [] */
     int port;
     const char *health_addr, *report_addr, *brief_addr, *cron_addr;
     bool cron_worker;

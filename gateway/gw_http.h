@@ -47,29 +47,28 @@ typedef struct gw_request {
     struct MHD_Connection *conn; /* NULL in unit tests: header/query lookups return NULL */
     const char *method;
     unsigned method_bit;
-    const char *path;            /* raw path (before '?'), as received */
+    const char *path; /* raw path (before '?'), as received */
     const gw_route *route;
-    const gw_match *match;       /* captures (decoded) */
-    const char *body;            /* NUL-terminated; NULL when none */
+    const gw_match *match; /* captures (decoded) */
+    const char *body;      /* NUL-terminated; NULL when none */
     size_t body_len;
     const char *request_id;
-    int64_t start_ns;            /* CLOCK_MONOTONIC at the first handler call */
-    int64_t deadline_ns;         /* CLOCK_MONOTONIC deadline for backend calls */
-    bool client_deadline;        /* deadline came from the client's X-Timeout-Ms */
+    int64_t start_ns;     /* CLOCK_MONOTONIC at the first handler call */
+    int64_t deadline_ns;  /* CLOCK_MONOTONIC deadline for backend calls */
+    bool client_deadline; /* deadline came from the client's X-Timeout-Ms */
 } gw_request;
 
 /* ---- request accessors ---- */
 const char *gw_req_header(const gw_request *req, const char *name); /* case-insensitive */
 const char *gw_req_query(const gw_request *req, const char *name);  /* decoded value, or NULL */
 const char *gw_req_capture(const gw_request *req, const char *name);
-int64_t gw_req_remaining_ms(const gw_request *req);                 /* <= 0 when passed */
+int64_t gw_req_remaining_ms(const gw_request *req); /* <= 0 when passed */
 /* Client address for rate limiting: the TCP peer, or the X-Forwarded-For client when the peer
  * is one of GATEWAY_TRUSTED_PROXIES (gw_ratelimit.h: gw_client_ip). */
 void gw_req_client_ip(const gw_request *req, char *out, size_t n);
 /* Replaces the route's default deadline (measured from the request start) unless the client
  * chose one with X-Timeout-Ms. */
 void gw_req_set_default_deadline(gw_request *req, int timeout_ms);
-
 
 /* ---- response builders ---- */
 void gw_resp_init(gw_response *r);
@@ -85,8 +84,7 @@ void gw_resp_remove_header(gw_response *r, const char *name);
 /* JSON error response with the status_map rules: body {"code","status","message"},
  * WWW-Authenticate: Bearer on 401, Retry-After on 429/503 (retry_after_hint or default).
  * Replaces any body already set. */
-void gw_resp_error(gw_response *r, int http_status, int grpc_code, const char *message,
-                   const char *retry_after_hint);
+void gw_resp_error(gw_response *r, int http_status, int grpc_code, const char *message, const char *retry_after_hint);
 /* Gateway-made HTTP error: the gRPC code is gw_grpc_code_for_http(http_status). */
 void gw_resp_http_error(gw_response *r, int http_status, const char *message);
 /* Backend error: HTTP status and client-safe message from st (status_map), retry-after from

@@ -30,7 +30,7 @@ typedef struct gw_json_memo gw_json_memo;
 
 /* tail_marker is not copied (a string literal). NULL on bad arguments. */
 gw_json_memo *gw_json_memo_new(const char *tail_marker, size_t max_entries, size_t max_bytes);
-void gw_json_memo_free(gw_json_memo *m); /* NULL-safe */
+void gw_json_memo_free(gw_json_memo *m);  /* NULL-safe */
 void gw_json_memo_clear(gw_json_memo *m); /* drops every entry */
 
 /* The JSON tail (from the marker through the closing brace) of the generic encoding of

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_REQUEST_ID_MAX 128   /* longest client id accepted */
+#define GW_REQUEST_ID_MAX 128    /* longest client id accepted */
 #define GW_REQUEST_ID_GEN_LEN 32 /* generated: 16 random bytes as lowercase hex */
 
 /* A client X-Request-Id is passed through when it is 1..128 chars of [A-Za-z0-9._-]. */

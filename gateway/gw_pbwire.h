@@ -27,10 +27,10 @@ typedef struct gw_pbwire_span {
 } gw_pbwire_span;
 
 typedef struct gw_pbwire_split {
-    uint64_t hash;         /* FNV-1a 64 over the bytes of every field NOT in [lo, hi], in order */
-    size_t content_len;    /* how many bytes that hash covers */
-    size_t nspans;         /* fields in [lo, hi], in order of appearance */
-    size_t spans_len;      /* their total length */
+    uint64_t hash;      /* FNV-1a 64 over the bytes of every field NOT in [lo, hi], in order */
+    size_t content_len; /* how many bytes that hash covers */
+    size_t nspans;      /* fields in [lo, hi], in order of appearance */
+    size_t spans_len;   /* their total length */
     gw_pbwire_span spans[GW_PBWIRE_MAX_SPANS];
 } gw_pbwire_split;
 

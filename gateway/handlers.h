@@ -61,11 +61,11 @@ void gw_handle_report(gw_request *req, gw_response *resp);
 struct Sfpermits__V1__PropertyReport;
 struct sfp_rpc_status;
 typedef struct gw_report_reply {
-    char etag[24];  /* "\"<16 hex>\"": FNV-1a 64 of the report packed without fields 16–18 */
-    int max_age;    /* sources.max_age_seconds clamped to 0..900 */
+    char etag[24];       /* "\"<16 hex>\"": FNV-1a 64 of the report packed without fields 16–18 */
+    int max_age;         /* sources.max_age_seconds clamped to 0..900 */
     const uint8_t *wire; /* borrowed: the packed report (must outlive the reply) */
     size_t wire_len;
-    size_t content_len;  /* packed bytes of fields 1–15 */
+    size_t content_len;                         /* packed bytes of fields 1–15 */
     struct Sfpermits__V1__PropertyReport *tail; /* fields 16–18 only (owned), NULL on the fallback */
     struct Sfpermits__V1__PropertyReport *full; /* the whole report (owned) once unpacked, else NULL */
 } gw_report_reply;
@@ -78,7 +78,7 @@ int gw_report_reply_parse(gw_report_reply *r, const uint8_t *wire, size_t n, str
 char *gw_report_reply_json(gw_report_reply *r, const char *block, const char *lot, size_t *len, bool *memo_hit,
                            struct sfp_rpc_status *st);
 void gw_report_reply_free(gw_report_reply *r); /* frees tail/full, not wire */
-void gw_report_memo_clear(void); /* drops every memoised report (tests, shutdown) */
+void gw_report_memo_clear(void);               /* drops every memoised report (tests, shutdown) */
 #define GW_REPORT_TIMEOUT_MS 10000
 
 #define GW_HEALTH_FULL_TIMEOUT_MS 30000

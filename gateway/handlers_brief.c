@@ -39,7 +39,10 @@ static gw_json_memo *brief_memo(void)
     return g_memo;
 }
 
-void gw_brief_memo_clear(void) { gw_json_memo_clear(brief_memo()); }
+void gw_brief_memo_clear(void)
+{
+    gw_json_memo_clear(brief_memo());
+}
 
 /* The response body: the memoised page + this request's tail, or a full encoding (which then
  * feeds the memo). Same bytes either way. */
@@ -86,7 +89,8 @@ void gw_handle_brief(gw_request *req, gw_response *resp)
     }
     const Sfpermits__V1__GetBriefResponse *b = (const Sfpermits__V1__GetBriefResponse *)out;
     /* Per-user content: only the user's own cache may keep it, for what is left of the entry's TTL. */
-    gw_resp_header(resp, "Cache-Control", "private, max-age=%d", b->ttl_seconds_remaining > 0 ? b->ttl_seconds_remaining : 0);
+    gw_resp_header(resp, "Cache-Control", "private, max-age=%d",
+                   b->ttl_seconds_remaining > 0 ? b->ttl_seconds_remaining : 0);
     gw_resp_header(resp, "Vary", "Authorization");
     if (b->etag && *b->etag) {
         char etag[GW_RESP_HEADER_MAX];

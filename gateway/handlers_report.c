@@ -59,9 +59,15 @@ static gw_json_memo *report_memo(void)
     return g_memo;
 }
 
-void gw_report_memo_clear(void) { gw_json_memo_clear(report_memo()); }
+void gw_report_memo_clear(void)
+{
+    gw_json_memo_clear(report_memo());
+}
 
-static void format_etag(uint64_t h, char *out, size_t n) { snprintf(out, n, "\"%016llx\"", (unsigned long long)h); }
+static void format_etag(uint64_t h, char *out, size_t n)
+{
+    snprintf(out, n, "\"%016llx\"", (unsigned long long)h);
+}
 
 /* Content ETag of an unpacked report (the fallback path): its packed protobuf with the volatile
  * fields detached, hashed — the same value the wire scan computes. */

@@ -68,12 +68,30 @@ typedef struct gw_ctx {
 
 /* ------------------------------------------------------------------ accessors */
 
-const gw_config *gw_server_config(const gw_server *s) { return &s->cfg; }
-gw_backends *gw_server_backends(gw_server *s) { return s->backends; }
-gw_ready_cache *gw_server_ready_cache(gw_server *s) { return &s->ready; }
-gw_ratelimit *gw_server_report_limiter(gw_server *s) { return s->report_limit; }
-gw_metrics *gw_server_metrics(gw_server *s) { return s->metrics; }
-static int in_flight(void *s) { return atomic_load(&((gw_server *)s)->active); }
+const gw_config *gw_server_config(const gw_server *s)
+{
+    return &s->cfg;
+}
+gw_backends *gw_server_backends(gw_server *s)
+{
+    return s->backends;
+}
+gw_ready_cache *gw_server_ready_cache(gw_server *s)
+{
+    return &s->ready;
+}
+gw_ratelimit *gw_server_report_limiter(gw_server *s)
+{
+    return s->report_limit;
+}
+gw_metrics *gw_server_metrics(gw_server *s)
+{
+    return s->metrics;
+}
+static int in_flight(void *s)
+{
+    return atomic_load(&((gw_server *)s)->active);
+}
 
 void gw_req_client_ip(const gw_request *req, char *out, size_t n)
 {
@@ -88,8 +106,14 @@ void gw_req_client_ip(const gw_request *req, char *out, size_t n)
     }
     gw_client_ip(peer, gw_req_header(req, "X-Forwarded-For"), req->srv ? req->srv->cfg.trusted_proxies : "", out, n);
 }
-bool gw_server_draining(const gw_server *s) { return atomic_load(&((gw_server *)s)->draining); }
-int gw_server_port(const gw_server *s) { return s->port; }
+bool gw_server_draining(const gw_server *s)
+{
+    return atomic_load(&((gw_server *)s)->draining);
+}
+int gw_server_port(const gw_server *s)
+{
+    return s->port;
+}
 
 const char *gw_req_header(const gw_request *req, const char *name)
 {
@@ -156,7 +180,8 @@ static enum MHD_Result send_response(gw_server *srv, struct MHD_Connection *conn
         gw_resp_free(resp);
         return MHD_NO;
     }
-    for (size_t i = 0; i < resp->nheaders; i++) MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+    for (size_t i = 0; i < resp->nheaders; i++)
+        MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type ? resp->content_type : GW_CT_JSON);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (ctx->request_id[0]) MHD_add_response_header(r, "X-Request-Id", ctx->request_id);
@@ -263,9 +288,7 @@ static void dispatch(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, g
     gw_match m;
     char msg[160];
     switch (gw_router_match(srv->router, ctx->method, ctx->path, srv->visible, &m)) {
-    case GW_MATCH_NOT_FOUND:
-        gw_resp_http_error(resp, 404, "no route matches this path");
-        break;
+    case GW_MATCH_NOT_FOUND: gw_resp_http_error(resp, 404, "no route matches this path"); break;
     case GW_MATCH_METHOD_NOT_ALLOWED: {
         char allow[96];
         gw_allow_header(m.allow, allow, sizeof allow);
@@ -324,8 +347,7 @@ static void dispatch(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, g
 /* ------------------------------------------------------------------ MHD callbacks */
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                 const char *version, const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     gw_server *srv = cls;
     gw_ctx *ctx = *con_cls;
@@ -403,10 +425,10 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     } else {
         sfp_log_set_request_id(ctx->request_id);
         if (ctx->responded) {
-            sfp_log(ctx->status >= 500 ? SFP_WARN : SFP_INFO, "request", SFP_S("method", ctx->method), SFP_S("path", path),
-                    SFP_S("route", ctx->route ? ctx->route : ""), SFP_I("status", ctx->status), SFP_D("ms", ctx->ms),
-                    SFP_I("bytes_in", (long long)ctx->body_seen), SFP_I("bytes_out", (long long)ctx->resp_bytes),
-                    SFP_S("termination", toe_name(toe)));
+            sfp_log(ctx->status >= 500 ? SFP_WARN : SFP_INFO, "request", SFP_S("method", ctx->method),
+                    SFP_S("path", path), SFP_S("route", ctx->route ? ctx->route : ""), SFP_I("status", ctx->status),
+                    SFP_D("ms", ctx->ms), SFP_I("bytes_in", (long long)ctx->body_seen),
+                    SFP_I("bytes_out", (long long)ctx->resp_bytes), SFP_S("termination", toe_name(toe)));
         } else {
             double ms = (double)(sfp_mono_ns() - ctx->start_ns) / 1e6;
             sfp_log(SFP_INFO, "request", SFP_S("method", ctx->method), SFP_S("path", path),
@@ -457,8 +479,8 @@ static int listen_socket(const gw_config *cfg, int *port_out, sfp_err *err)
 {
     char port[8];
     snprintf(port, sizeof port, "%d", cfg->port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(cfg->host, port, &hints, &res);
     if (rc) return sfp_err_set(err, 1, "GATEWAY_ADDR: cannot resolve '%s': %s", cfg->host, gai_strerror(rc));
@@ -494,15 +516,12 @@ int gw_server_start(gw_server *s, sfp_err *err)
     int fd = listen_socket(&s->cfg, &port, err);
     if (fd < 0) return -1;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
-    s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s, /* must come first */
-                            MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.idle_timeout_s,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->conn_memory,
-                            MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
-                            MHD_OPTION_END);
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s, /* must come first */
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        s->conn_memory, MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+        MHD_OPTION_END);
     if (!s->d) {
         close(fd);
         return sfp_err_set(err, 1, "GATEWAY_ADDR: libmicrohttpd failed to start on %s", s->cfg.addr);

@@ -96,8 +96,7 @@ static int compile(const gw_route *rt, compiled *c, sfp_err *err)
             for (size_t i = 0; i < n; i++)
                 if (!lit_char(p[i])) {
                     compiled_free(c);
-                    return sfp_err_set(err, 1, "route '%s': literal segments use [A-Za-z0-9._~-] only",
-                                       rt->pattern);
+                    return sfp_err_set(err, 1, "route '%s': literal segments use [A-Za-z0-9._~-] only", rt->pattern);
                 }
             s->capture = false;
             s->text = strndup(p, n);
@@ -223,8 +222,8 @@ static bool has_ctl(const char *s)
     return false;
 }
 
-gw_match_result gw_router_match(const gw_router *r, const char *method, const char *raw_path,
-                                unsigned visible, gw_match *m)
+gw_match_result gw_router_match(const gw_router *r, const char *method, const char *raw_path, unsigned visible,
+                                gw_match *m)
 {
     memset(m, 0, sizeof *m);
     if (!raw_path || raw_path[0] != '/') {
@@ -317,7 +316,7 @@ size_t gw_allow_header(unsigned methods, char *buf, size_t cap)
     static const struct {
         unsigned bit;
         const char *name;
-    } order[] = {{GW_M_GET, "GET"},     {GW_M_HEAD, "HEAD"},   {GW_M_POST, "POST"},      {GW_M_PUT, "PUT"},
+    } order[] = {{GW_M_GET, "GET"},     {GW_M_HEAD, "HEAD"},     {GW_M_POST, "POST"},      {GW_M_PUT, "PUT"},
                  {GW_M_PATCH, "PATCH"}, {GW_M_DELETE, "DELETE"}, {GW_M_OPTIONS, "OPTIONS"}};
     methods = effective_methods(methods);
     size_t o = 0;

@@ -63,8 +63,8 @@ typedef enum {
 unsigned gw_visible_classes(bool cron_worker);
 
 typedef struct gw_route {
-    unsigned methods;         /* GW_M_* bits; GET implies HEAD */
-    const char *pattern;      /* "/report/{block}/{lot}" */
+    unsigned methods;    /* GW_M_* bits; GET implies HEAD */
+    const char *pattern; /* "/report/{block}/{lot}" */
     gw_handler handler;
     gw_route_class klass;
     int deadline_ms;          /* default gRPC deadline for this route; 0 = gateway default */
@@ -95,13 +95,13 @@ typedef struct gw_capture {
 
 typedef struct gw_match {
     gw_match_result result;
-    const gw_route *route;     /* GW_MATCH_OK only */
-    unsigned allow;            /* GW_MATCH_METHOD_NOT_ALLOWED: methods of the matching routes */
-    const char *error;         /* GW_MATCH_BAD_PATH: static reason text */
-    const char *bad_param;     /* GW_MATCH_BAD_PATH for a capture: its name, else NULL */
+    const gw_route *route; /* GW_MATCH_OK only */
+    unsigned allow;        /* GW_MATCH_METHOD_NOT_ALLOWED: methods of the matching routes */
+    const char *error;     /* GW_MATCH_BAD_PATH: static reason text */
+    const char *bad_param; /* GW_MATCH_BAD_PATH for a capture: its name, else NULL */
     int ncaptures;
     gw_capture captures[GW_MAX_CAPTURES];
-    char *storage;             /* owned; freed by gw_match_clear */
+    char *storage; /* owned; freed by gw_match_clear */
 } gw_match;
 
 /* Method name → GW_M_* bit ("GET" → GW_M_GET; unknown → GW_M_OTHER). Case-sensitive (RFC 9110). */
@@ -109,8 +109,8 @@ unsigned gw_method_bit(const char *method);
 
 /* Matches method + raw path (no query string; must start with '/'). Always fills *m (call
  * gw_match_clear afterwards) and returns m->result. */
-gw_match_result gw_router_match(const gw_router *r, const char *method, const char *raw_path,
-                                unsigned visible_classes, gw_match *m);
+gw_match_result gw_router_match(const gw_router *r, const char *method, const char *raw_path, unsigned visible_classes,
+                                gw_match *m);
 void gw_match_clear(gw_match *m);
 /* Capture by name, or NULL. */
 const char *gw_match_capture(const gw_match *m, const char *name);

@@ -10,7 +10,7 @@ typedef struct gw_static_page {
     const char *content_type; /* "text/html; charset=utf-8" */
     const char *data;         /* NUL-terminated */
     size_t len;
-    const char *etag;         /* "\"<16 hex of sha256>\"" */
+    const char *etag; /* "\"<16 hex of sha256>\"" */
 } gw_static_page;
 
 extern const gw_static_page gw_static_pages[];

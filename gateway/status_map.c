@@ -80,9 +80,15 @@ const char *gw_http_reason(int s)
     }
 }
 
-bool gw_needs_www_authenticate(int s) { return s == 401; }
+bool gw_needs_www_authenticate(int s)
+{
+    return s == 401;
+}
 
-bool gw_needs_retry_after(int s) { return s == 429 || s == 503; }
+bool gw_needs_retry_after(int s)
+{
+    return s == 429 || s == 503;
+}
 
 int gw_retry_after_seconds(const char *hint, int s)
 {

@@ -88,7 +88,8 @@ int sfp_brief_authenticate_service(sfp_conn *c, const char *authorization, const
         return sfp_err_set(err, GRPC_STATUS_UNAUTHENTICATED, "a valid bearer token is required");
     const char *p[1] = {user_id_value};
     (*queries)++;
-    static const sfp_db_stmt st = {"brief_auth_service", "SELECT user_id FROM users WHERE user_id = $1::int AND is_active", 1};
+    static const sfp_db_stmt st = {"brief_auth_service",
+                                   "SELECT user_id FROM users WHERE user_id = $1::int AND is_active", 1};
     PGresult *r = sfp_db_prepared(c, &st, p, NULL, NULL, 0, SFP_ERROR, NULL, err);
     if (!r) return -1;
     bool ok = PQntuples(r) == 1;
@@ -105,7 +106,7 @@ int sfp_brief_authenticate_service(sfp_conn *c, const char *authorization, const
 typedef struct auth_slot {
     unsigned char hash[32]; /* SHA-256 of the token */
     int32_t user_id;
-    int64_t expires_ms;     /* 0 = empty */
+    int64_t expires_ms; /* 0 = empty */
 } auth_slot;
 
 struct sfp_brief_auth_cache {

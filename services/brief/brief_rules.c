@@ -9,7 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *nz(const char *s) { return s ? s : ""; }
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
 static bool blank(const char *s)
 {
     for (; s && *s; s++)
@@ -127,7 +130,7 @@ static Sfpermits__V1__PipelineCheck *check(sfp_arena *a, const char *name, const
 }
 
 Sfpermits__V1__PipelineHealth *sfp_brief_pipeline_health(const sfp_brief_pipeline_input *in, int32_t today,
-                                                        sfp_arena *a)
+                                                         sfp_arena *a)
 {
     Sfpermits__V1__PipelineHealth *h = sfp_arena_msg(a, &sfpermits__v1__pipeline_health__descriptor);
     h->checks = sfp_arena_alloc(a, 4 * sizeof *h->checks);
@@ -141,9 +144,10 @@ Sfpermits__V1__PipelineHealth *sfp_brief_pipeline_health(const sfp_brief_pipelin
     } else {
         double hrs = in->hours_since_success;
         const char *st = hrs > 50.0 ? "critical" : hrs > 26.0 ? "warn" : "ok";
-        char *msg = hrs > 50.0   ? sfp_arena_printf(a, "Last successful nightly run was %.1fh ago (>50.0h threshold)", hrs)
-                    : hrs > 26.0 ? sfp_arena_printf(a, "Last successful nightly run was %.1fh ago (>26.0h threshold)", hrs)
-                                 : sfp_arena_printf(a, "Last successful nightly run was %.1fh ago", hrs);
+        char *msg =
+            hrs > 50.0   ? sfp_arena_printf(a, "Last successful nightly run was %.1fh ago (>50.0h threshold)", hrs)
+            : hrs > 26.0 ? sfp_arena_printf(a, "Last successful nightly run was %.1fh ago (>26.0h threshold)", hrs)
+                         : sfp_arena_printf(a, "Last successful nightly run was %.1fh ago", hrs);
         h->checks[h->n_checks++] = check(a, "cron_nightly", st, msg);
     }
     /* data_freshness: addenda data_as_of older than 5 days is stale (1 stale field warn, >=2 critical) */
@@ -172,8 +176,7 @@ Sfpermits__V1__PipelineHealth *sfp_brief_pipeline_health(const sfp_brief_pipelin
     if (in->recent_failures > 0)
         h->checks[h->n_checks++] = check(a, "recent_failures", in->recent_failures <= 2 ? "warn" : "critical",
                                          sfp_arena_printf(a, "%ld failure(s) in last 48h", in->recent_failures));
-    else
-        h->checks[h->n_checks++] = check(a, "recent_failures", "ok", sfp_arena_strdup(a, "No failures in last 48h"));
+    else h->checks[h->n_checks++] = check(a, "recent_failures", "ok", sfp_arena_strdup(a, "No failures in last 48h"));
 
     const char *worst = "ok";
     for (size_t i = 0; i < h->n_checks; i++) {
@@ -504,7 +507,8 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
             if (m->open_violations) snprintf(parts, sizeof parts, "%s", plural(a, m->open_violations, "violation"));
             if (m->open_complaints) {
                 size_t l = strlen(parts);
-                snprintf(parts + l, sizeof parts - l, "%s%s", l ? ", " : "", plural(a, m->open_complaints, "complaint"));
+                snprintf(parts + l, sizeof parts - l, "%s%s", l ? ", " : "",
+                         plural(a, m->open_complaints, "complaint"));
             }
             m->health = "at_risk";
             m->health_reason = sfp_arena_printf(a, "Open enforcement: %s", parts);

@@ -53,14 +53,14 @@ int sfp_brief_health_rank(const char *health);
 /* ---- pipeline health (§2.2): the four checks and their worst ---- */
 typedef struct sfp_brief_pipeline_input {
     bool has_last_success;
-    double hours_since_success;   /* last nightly success (started_at) */
+    double hours_since_success; /* last nightly success (started_at) */
     bool has_addenda_as_of;
-    int32_t addenda_as_of_day;    /* MAX(addenda.data_as_of) as days */
-    long stuck_jobs;              /* running for > 120 min */
-    long recent_failures;         /* failed in the last 48 h */
+    int32_t addenda_as_of_day; /* MAX(addenda.data_as_of) as days */
+    long stuck_jobs;           /* running for > 120 min */
+    long recent_failures;      /* failed in the last 48 h */
 } sfp_brief_pipeline_input;
 Sfpermits__V1__PipelineHealth *sfp_brief_pipeline_health(const sfp_brief_pipeline_input *in, int32_t today,
-                                                        sfp_arena *a);
+                                                         sfp_arena *a);
 
 /* Average duration of the successful jobs with elapsed >= 0, rounded to 2 decimals;
  * false when there is none. */
@@ -76,13 +76,13 @@ typedef struct sfp_brief_permit_row {
     bool has_revised_cost;
     double revised_cost;
     const char *street_number, *street_name, *street_suffix, *block, *lot, *neighborhood;
-    const char *label;        /* label of the watch that brought the permit in */
-    int label_rank;           /* preference of that watch: address 1 < parcel 2 < permit 3 */
+    const char *label; /* label of the watch that brought the permit in */
+    int label_rank;    /* preference of that watch: address 1 < parcel 2 < permit 3 */
     int inspection_count;
     const char *hold_stations; /* comma-separated pending stations on hold (filed permits), "" none */
     /* parcel (block/lot) facts, repeated on every row of the parcel */
     int open_violations, open_complaints;
-    const char *ph_tier;       /* property_health.tier, "" when the parcel has no row */
+    const char *ph_tier; /* property_health.tier, "" when the parcel has no row */
     int ph_signal_count, ph_at_risk_count;
     const char *ph_signals_json; /* [{type, severity, permit, detail}], "" none */
 } sfp_brief_permit_row;

@@ -12,6 +12,7 @@
 #include "db_prep.h"
 #include "log.h"
 
+/* clang-format off */ /* SQL assembled from macros: kept as written */
 #define TS(x) "to_char((" x ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /* The caller's active watches; street names upper-cased once for the address joins. */
@@ -194,6 +195,7 @@ static const char SQL_PIPELINE_STATS[] =
     " SELECT c.s, c.f, c.n, r.log_id, r.job_type, r.status, " TS("r.started_at") ", " TS("r.completed_at") ","
     " round(EXTRACT(EPOCH FROM r.completed_at - r.started_at)::numeric, 2)::float8"
     " FROM c LEFT JOIN r ON true ORDER BY r.started_at DESC NULLS LAST, r.log_id DESC";
+/* clang-format on */
 
 /* ---------- helpers ---------- */
 
@@ -250,8 +252,7 @@ static bool plain(sec *s, const char *sql)
 }
 
 /* One section statement under its own savepoint; NULL (and a warning) when it failed. */
-static PGresult *run(sec *s, const char *section, const char *stmt_name, const char *sql, int n,
-                     const char *const *p)
+static PGresult *run(sec *s, const char *section, const char *stmt_name, const char *sql, int n, const char *const *p)
 {
     const sfp_db_stmt stmt = {stmt_name, sql, n};
     if (s->lost) {
@@ -276,10 +277,22 @@ static PGresult *run(sec *s, const char *section, const char *stmt_name, const c
     return NULL;
 }
 
-static char *S(sec *s, const PGresult *r, int i, int j) { return sfp_arena_strdup(s->a, PQgetvalue(r, i, j)); }
-static bool null_at(const PGresult *r, int i, int j) { return PQgetisnull(r, i, j); }
-static double D(const PGresult *r, int i, int j) { return strtod(PQgetvalue(r, i, j), NULL); }
-static long long L(const PGresult *r, int i, int j) { return strtoll(PQgetvalue(r, i, j), NULL, 10); }
+static char *S(sec *s, const PGresult *r, int i, int j)
+{
+    return sfp_arena_strdup(s->a, PQgetvalue(r, i, j));
+}
+static bool null_at(const PGresult *r, int i, int j)
+{
+    return PQgetisnull(r, i, j);
+}
+static double D(const PGresult *r, int i, int j)
+{
+    return strtod(PQgetvalue(r, i, j), NULL);
+}
+static long long L(const PGresult *r, int i, int j)
+{
+    return strtoll(PQgetvalue(r, i, j), NULL, 10);
+}
 
 #define ALLOC_LIST(s, ptr, n) (ptr) = sfp_arena_alloc((s)->a, ((n) ? (size_t)(n) : 1) * sizeof *(ptr))
 
@@ -429,13 +442,12 @@ static void section_expiring(sec *s, const char *const *p)
     for (int i = 0; i < n; i++) {
         int32_t issued = sfp_sev_parse_day(PQgetvalue(r, i, 1));
         if (issued == SFP_SEV_NO_DATE) continue;
-        int validity = sfp_brief_validity_days(PQgetvalue(r, i, 3), !null_at(r, i, 9), null_at(r, i, 9) ? 0 : D(r, i, 9),
-                                               null_at(r, i, 8) ? 0 : D(r, i, 8));
+        int validity = sfp_brief_validity_days(PQgetvalue(r, i, 3), !null_at(r, i, 9),
+                                               null_at(r, i, 9) ? 0 : D(r, i, 9), null_at(r, i, 8) ? 0 : D(r, i, 8));
         int days = s->ctx->today - issued;
         int expires_in = validity - days;
         if (expires_in > SFP_BRIEF_EXPIRING_WARN_DAYS) continue;
-        Sfpermits__V1__BriefExpiringPermit *v =
-            sfp_arena_msg(s->a, &sfpermits__v1__brief_expiring_permit__descriptor);
+        Sfpermits__V1__BriefExpiringPermit *v = sfp_arena_msg(s->a, &sfpermits__v1__brief_expiring_permit__descriptor);
         v->permit_number = S(s, r, i, 0);
         v->issued_date = S(s, r, i, 1);
         v->status = S(s, r, i, 2);
@@ -559,8 +571,8 @@ static void section_pipeline_stats(sec *s)
         j->elapsed_seconds = j->has_elapsed_seconds ? D(r, i, 8) : 0;
         st->recent_jobs[st->n_recent_jobs++] = j;
     }
-    st->has_avg_duration_seconds = sfp_brief_avg_success_duration(st->recent_jobs, st->n_recent_jobs,
-                                                                   &st->avg_duration_seconds);
+    st->has_avg_duration_seconds =
+        sfp_brief_avg_success_duration(st->recent_jobs, st->n_recent_jobs, &st->avg_duration_seconds);
     s->r->pipeline_stats = st;
     PQclear(r);
 }

@@ -63,8 +63,8 @@ static int64_t work_deadline(const sfp_brief_service *svc, sfp_rpc_ctx *ctx)
 
 static grpc_status_code fail(sfp_rpc_ctx *ctx, const sfp_err *err)
 {
-    grpc_status_code code = err->code > 0 && err->code <= GRPC_STATUS_UNAUTHENTICATED ? (grpc_status_code)err->code
-                                                                                        : GRPC_STATUS_INTERNAL;
+    grpc_status_code code =
+        err->code > 0 && err->code <= GRPC_STATUS_UNAUTHENTICATED ? (grpc_status_code)err->code : GRPC_STATUS_INTERNAL;
     sfp_rpc_set_message(ctx, "%s", err->msg[0] ? err->msg : "brief failed");
     return code;
 }
@@ -151,8 +151,11 @@ static grpc_status_code get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
         atomic_fetch_add(err.code == GRPC_STATUS_UNAUTHENTICATED ? &k->unauthenticated : &k->failed, 1);
         return fail(ctx, &err);
     }
-    compute_ctx cc = {.svc = svc, .user_id = uid, .lookback = sfp_brief_clamp_lookback(in->lookback_days),
-                      .today = today_days(svc), .deadline_ms = deadline};
+    compute_ctx cc = {.svc = svc,
+                      .user_id = uid,
+                      .lookback = sfp_brief_clamp_lookback(in->lookback_days),
+                      .today = today_days(svc),
+                      .deadline_ms = deadline};
     char key[48];
     snprintf(key, sizeof key, "brief:%d:%d", (int)uid, (int)cc.lookback);
     sfp_page_result pr;

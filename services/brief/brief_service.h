@@ -68,11 +68,11 @@ typedef struct sfp_brief_counters {
 } sfp_brief_counters;
 
 typedef struct sfp_brief_service {
-    sfp_pool *pool;         /* borrowed */
-    sfp_page_cache *cache;  /* borrowed (one per process, shared by all calls) */
+    sfp_pool *pool;                   /* borrowed */
+    sfp_page_cache *cache;            /* borrowed (one per process, shared by all calls) */
     sfp_brief_auth_cache *auth_cache; /* borrowed, optional (NULL: every call asks Postgres) */
     sfp_brief_config cfg;
-    int32_t fixed_today;    /* tests: days since 1970-01-01; 0 = the local date */
+    int32_t fixed_today; /* tests: days since 1970-01-01; 0 = the local date */
     sfp_brief_counters counters;
 } sfp_brief_service;
 

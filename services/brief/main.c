@@ -30,9 +30,15 @@ int main(void)
     sfp_brief_service_methods(&svc, methods);
     static const char *const names[] = {SFP_BRIEF_SERVICE_NAME, NULL};
     sfp_rpc_server_config scfg = {
-        .service = "brief", .addr = env.listen_addr, .workers = env.workers, .drain_timeout_ms = env.drain_ms,
-        .service_names = names, .ready = sfp_pool_ready_cb, .ready_user = pool,
-        .stats = sfp_brief_service_stats, .stats_user = &svc,
+        .service = "brief",
+        .addr = env.listen_addr,
+        .workers = env.workers,
+        .drain_timeout_ms = env.drain_ms,
+        .service_names = names,
+        .ready = sfp_pool_ready_cb,
+        .ready_user = pool,
+        .stats = sfp_brief_service_stats,
+        .stats_user = &svc,
     };
     sfp_log(SFP_INFO, "brief config", SFP_I("cache_ttl_minutes", bcfg.cache_ttl_minutes),
             SFP_I("degraded_ttl_minutes", bcfg.degraded_ttl_minutes),

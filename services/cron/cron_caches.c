@@ -66,8 +66,8 @@ static void warm_one(warm *w, int64_t uid)
             SFP_S("error", st.message));
     pthread_mutex_lock(&w->mu);
     if (!w->first_error[0])
-        snprintf(w->first_error, sizeof w->first_error, "user %lld: %s %.120s", (long long)uid,
-                 sfp_rpc_code_name(code), st.message);
+        snprintf(w->first_error, sizeof w->first_error, "user %lld: %s %.120s", (long long)uid, sfp_rpc_code_name(code),
+                 st.message);
     pthread_mutex_unlock(&w->mu);
 }
 

@@ -19,16 +19,16 @@
 typedef struct sfp_cron_run {
     sfp_cron_service *svc;
     sfp_cron_job job;
-    const char *job_type;  /* cron_log.job_type (a job may change it, e.g. nightly_dry_run) */
-    sfp_arena *arena;      /* the call's arena: result strings live here */
+    const char *job_type; /* cron_log.job_type (a job may change it, e.g. nightly_dry_run) */
+    sfp_arena *arena;     /* the call's arena: result strings live here */
     const char *request_id;
-    int64_t start_ms;      /* CLOCK_MONOTONIC ms */
-    int64_t deadline_ms;   /* CLOCK_MONOTONIC ms: start + budget */
-    int limit_s;           /* the job's own limit (for messages) */
+    int64_t start_ms;    /* CLOCK_MONOTONIC ms */
+    int64_t deadline_ms; /* CLOCK_MONOTONIC ms: start + budget */
+    int limit_s;         /* the job's own limit (for messages) */
     int64_t log_id;
-    long swept;            /* stuck rows swept before this run */
+    long swept; /* stuck rows swept before this run */
     /* failure */
-    int code;              /* 0 while fine */
+    int code; /* 0 while fine */
     char error[256];
     /* optional cron_log columns */
     bool has_lookback;

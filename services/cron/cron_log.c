@@ -75,11 +75,13 @@ int sfp_cron_log_finish(sfp_conn *c, const sfp_cron_run *r, const char *status, 
     PGresult *res = sfp_db_query(
         c,
         "UPDATE cron_log SET status = $2, completed_at = clock_timestamp(), error_message = $3, "
-        "soda_records = " CLAMP_INT("$4") ", changes_inserted = " CLAMP_INT("$5") ", "
-        "inspections_updated = " CLAMP_INT("$6") ", "
-        "stats = coalesce(stats, '{}'::jsonb) || coalesce($7::jsonb, '{}'::jsonb), "
-        "lookback_days = coalesce($8::int, lookback_days), was_catchup = $9::boolean, job_type = $10 "
-        "WHERE log_id = $1::bigint RETURNING " TS("completed_at"),
+        "soda_records = " CLAMP_INT("$4") ", changes_inserted = " CLAMP_INT(
+            "$5") ", "
+                  "inspections_updated = " CLAMP_INT(
+                      "$6") ", "
+                            "stats = coalesce(stats, '{}'::jsonb) || coalesce($7::jsonb, '{}'::jsonb), "
+                            "lookback_days = coalesce($8::int, lookback_days), was_catchup = $9::boolean, job_type = $10 "
+                            "WHERE log_id = $1::bigint RETURNING " TS("completed_at"),
         10, p, err);
     if (!res) return -1;
     int ok = PQntuples(res) == 1;
@@ -96,10 +98,11 @@ int sfp_cron_log_recent(sfp_conn *c, int limit, sfp_arena *a, Sfpermits__V1__Get
     const char *p[1] = {lim};
     PGresult *res = sfp_db_query(
         c,
-        "SELECT log_id, job_type, " TS("started_at") ", coalesce(" TS("completed_at") ", ''), status, "
-        "round(EXTRACT(EPOCH FROM completed_at - started_at)::numeric, 2), lookback_days, soda_records, "
-        "changes_inserted, inspections_updated, was_catchup, coalesce(error_message, '') "
-        "FROM cron_log ORDER BY started_at DESC, log_id DESC LIMIT $1::int",
+        "SELECT log_id, job_type, " TS("started_at") ", coalesce(" TS(
+            "completed_at") ", ''), status, "
+                            "round(EXTRACT(EPOCH FROM completed_at - started_at)::numeric, 2), lookback_days, soda_records, "
+                            "changes_inserted, inspections_updated, was_catchup, coalesce(error_message, '') "
+                            "FROM cron_log ORDER BY started_at DESC, log_id DESC LIMIT $1::int",
         1, p, err);
     if (!res) return -1;
     int n = PQntuples(res);
@@ -112,12 +115,12 @@ int sfp_cron_log_recent(sfp_conn *c, int limit, sfp_arena *a, Sfpermits__V1__Get
         e->started_at = sfp_arena_strdup(a, PQgetvalue(res, i, 2));
         e->completed_at = sfp_arena_strdup(a, PQgetvalue(res, i, 3));
         e->status = sfp_arena_strdup(a, PQgetvalue(res, i, 4));
-        if ((e->has_elapsed_seconds = !PQgetisnull(res, i, 5))) e->elapsed_seconds = strtod(PQgetvalue(res, i, 5), NULL);
+        if ((e->has_elapsed_seconds = !PQgetisnull(res, i, 5)))
+            e->elapsed_seconds = strtod(PQgetvalue(res, i, 5), NULL);
         if ((e->has_lookback_days = !PQgetisnull(res, i, 6))) e->lookback_days = (int32_t)sfp_cron_ll(res, i, 6);
         if ((e->has_soda_records = !PQgetisnull(res, i, 7))) e->soda_records = sfp_cron_ll(res, i, 7);
         if ((e->has_changes_inserted = !PQgetisnull(res, i, 8))) e->changes_inserted = sfp_cron_ll(res, i, 8);
-        if ((e->has_inspections_updated = !PQgetisnull(res, i, 9)))
-            e->inspections_updated = sfp_cron_ll(res, i, 9);
+        if ((e->has_inspections_updated = !PQgetisnull(res, i, 9))) e->inspections_updated = sfp_cron_ll(res, i, 9);
         e->was_catchup = !strcmp(PQgetvalue(res, i, 10), "t");
         e->error_message = sfp_arena_strdup(a, PQgetvalue(res, i, 11));
         resp->jobs[i] = e;

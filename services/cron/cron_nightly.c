@@ -38,6 +38,7 @@
 #include "log.h"
 #include "page_cache.h"
 
+/* clang-format off */ /* SQL assembled from macros: kept as written */
 #define TXT(k) "nullif(j->>'" k "', '')"
 #define NUM(k) "CASE WHEN j->>'" k "' ~ '^ *-?[0-9]+(\\.[0-9]*)? *$' THEN (j->>'" k "')::float8 END"
 #define INT(k) "CASE WHEN j->>'" k "' ~ '^ *-?[0-9]{1,9}(\\.0*)? *$' THEN (j->>'" k "')::numeric::int END"
@@ -189,6 +190,7 @@ static const ds_spec k_ds[DS_COUNT] = {
     {"87xy-gk8d", "addenda", "arrive > '%1$s' OR finish_date > '%1$s'", "application_number,addenda_number,step,:id",
      k_addenda_sql},
 };
+/* clang-format on */
 
 typedef struct ds_totals {
     long long rows, upserted, a, b, skipped;
@@ -288,8 +290,8 @@ static int ingest(sfp_cron_run *r, const ds_spec *ds, const char *since_lit, con
             sfp_soda_response_clear(&resp);
             if (again && delay >= sfp_cron_left_ms(r)) again = false;
             sfp_log(again ? SFP_WARN : SFP_ERROR, "nightly SODA page failed", SFP_S("dataset", ds->id),
-                    SFP_I("page", page), SFP_I("offset", offset), SFP_S("reason", reason), SFP_I("attempt", attempt + 1),
-                    SFP_B("retrying", again), SFP_I("backoff_ms", again ? delay : 0));
+                    SFP_I("page", page), SFP_I("offset", offset), SFP_S("reason", reason),
+                    SFP_I("attempt", attempt + 1), SFP_B("retrying", again), SFP_I("backoff_ms", again ? delay : 0));
             if (!again) {
                 if (status == SFP_SODA_E_DEADLINE)
                     return sfp_cron_fail(r, GRPC_STATUS_DEADLINE_EXCEEDED,
@@ -385,7 +387,8 @@ int sfp_cron_nightly_job(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest
     memset(tot, 0, sizeof tot);
     Sfpermits__V1__NightlyDatasetStats *stats[DS_COUNT] = {res->permits, res->inspections, res->addenda};
     int rc = 0;
-    for (int d = 0; d < DS_COUNT && rc == 0; d++) rc = ingest(r, &k_ds[d], since_lit, source, req->dry_run, stats[d], &tot[d]);
+    for (int d = 0; d < DS_COUNT && rc == 0; d++)
+        rc = ingest(r, &k_ds[d], since_lit, source, req->dry_run, stats[d], &tot[d]);
 
     res->changes_inserted = tot[DS_PERMITS].a + tot[DS_PERMITS].b;
     res->new_permits = tot[DS_PERMITS].a;
@@ -400,8 +403,8 @@ int sfp_cron_nightly_job(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest
     char *warn[4];
     size_t nw = 0;
     if (tot[DS_ADDENDA].skipped > 0)
-        warn[nw++] = sfp_arena_printf(r->arena, "addenda: %lld row(s) without primary_key skipped",
-                                      tot[DS_ADDENDA].skipped);
+        warn[nw++] =
+            sfp_arena_printf(r->arena, "addenda: %lld row(s) without primary_key skipped", tot[DS_ADDENDA].skipped);
     if (rc == 0 && res->permits->fetched == 0)
         warn[nw++] = sfp_arena_printf(r->arena, "permits: no changes from SODA since %s (stale source?)", res->since);
     if (rc) {

@@ -54,7 +54,10 @@ sfp_cron_job sfp_cron_job_from_cli(const char *name)
 
 /* ---------------- auth ---------------- */
 
-static bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static bool blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 static void trim(const char *s, const char **start, size_t *len)
 {
@@ -116,7 +119,7 @@ const sfp_cron_signal_type *sfp_cron_signal_catalog(size_t *n)
 }
 
 static const char *const k_compounding[] = {"hold_comments", "hold_stalled_planning", "nov",
-                                            "abatement", "expired_uninspected", "stale_with_activity"};
+                                            "abatement",     "expired_uninspected",   "stale_with_activity"};
 #define NCOMP (sizeof k_compounding / sizeof k_compounding[0])
 
 bool sfp_cron_signal_compounding(const char *type)

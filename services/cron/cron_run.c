@@ -64,7 +64,10 @@ int sfp_cron_config_from_env(sfp_cron_config *c, sfp_err *err)
 
 /* ---------------- run helpers ---------------- */
 
-int64_t sfp_cron_left_ms(const sfp_cron_run *r) { return r->deadline_ms - sfp_mono_ms(); }
+int64_t sfp_cron_left_ms(const sfp_cron_run *r)
+{
+    return r->deadline_ms - sfp_mono_ms();
+}
 
 int sfp_cron_fail(sfp_cron_run *r, int code, const char *fmt, ...)
 {
@@ -80,8 +83,8 @@ int sfp_cron_fail(sfp_cron_run *r, int code, const char *fmt, ...)
 int sfp_cron_fail_db(sfp_cron_run *r, const char *what, const sfp_err *err)
 {
     if (err->code == GRPC_STATUS_DEADLINE_EXCEEDED || sfp_cron_left_ms(r) <= 50)
-        return sfp_cron_fail(r, GRPC_STATUS_DEADLINE_EXCEEDED, "%s: time budget exhausted (job limit %d s or the caller's deadline)",
-                             what, r->limit_s);
+        return sfp_cron_fail(r, GRPC_STATUS_DEADLINE_EXCEEDED,
+                             "%s: time budget exhausted (job limit %d s or the caller's deadline)", what, r->limit_s);
     return sfp_cron_fail(r, err->code == GRPC_STATUS_UNAVAILABLE ? GRPC_STATUS_UNAVAILABLE : GRPC_STATUS_INTERNAL,
                          "%s: %s", what, err->msg[0] ? err->msg : "database error");
 }
@@ -164,7 +167,10 @@ static void set_int64(ProtobufCMessage *m, const char *name, int64_t v)
 
 /* ---------------- advisory lock ---------------- */
 
-static void quiet_notice(void *arg, const char *msg) { (void)arg, (void)msg; }
+static void quiet_notice(void *arg, const char *msg)
+{
+    (void)arg, (void)msg;
+}
 
 /* Dedicated connection holding pg_try_advisory_lock(NS, job). Returns 1 locked, 0 busy, -1 error. */
 static int lock_take(sfp_cron_service *svc, sfp_cron_job job, PGconn **out, sfp_err *err)
@@ -206,8 +212,8 @@ static void lock_release(PGconn *pg, sfp_cron_job job)
     const char *p[2] = {ns, j};
     PGresult *res = PQexecParams(pg, "SELECT pg_advisory_unlock($1::int, $2::int)", 2, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || strcmp(PQgetvalue(res, 0, 0), "t"))
-        sfp_log(SFP_WARN, "cron unlock did not release the lock; closing its connection releases it",
-                SFP_I("job", job), SFP_S("error", PQresultErrorMessage(res)));
+        sfp_log(SFP_WARN, "cron unlock did not release the lock; closing its connection releases it", SFP_I("job", job),
+                SFP_S("error", PQresultErrorMessage(res)));
     PQclear(res);
     PQfinish(pg); /* ends the session: nothing of this run can outlive it */
 }
@@ -303,7 +309,8 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
     }
     if (!c) {
         lock_release(lock, d->job);
-        sfp_log(SFP_ERROR, "cron job not started: cron_log unavailable", SFP_S("job", job_type), SFP_S("error", err.msg));
+        sfp_log(SFP_ERROR, "cron job not started: cron_log unavailable", SFP_S("job", job_type),
+                SFP_S("error", err.msg));
         if (err.code == GRPC_STATUS_DEADLINE_EXCEEDED) {
             sfp_rpc_set_message(ctx, "deadline exceeded before %s started", job_type);
             return GRPC_STATUS_DEADLINE_EXCEEDED;
@@ -337,8 +344,9 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
     int finished = fc ? sfp_cron_log_finish(fc, &r, ok ? "success" : "failed", stats, completed_at, &ferr) : -1;
     if (fc) sfp_pool_release(svc->pool, fc);
     free(stats);
-    if (finished) sfp_log(SFP_ERROR, "cron_log finish failed; the row stays 'running' until swept",
-                          SFP_I("log_id", r.log_id), SFP_S("error", ferr.msg));
+    if (finished)
+        sfp_log(SFP_ERROR, "cron_log finish failed; the row stays 'running' until swept", SFP_I("log_id", r.log_id),
+                SFP_S("error", ferr.msg));
     set_str(res, "completed_at", sfp_arena_strdup(r.arena, completed_at));
     lock_release(lock, d->job);
 
@@ -495,7 +503,7 @@ void sfp_cron_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, void 
     if (st->n_counters) memcpy(arr, st->counters, sizeof(*arr) * st->n_counters);
     for (int j = SFP_CRON_JOB_SIGNALS; j <= SFP_CRON_JOB_STATUS; j++) {
         const sfp_cron_job_counters *c = &svc->counters[j];
-        const long long v[6] = {atomic_load(&c->runs), atomic_load(&c->success), atomic_load(&c->failed),
+        const long long v[6] = {atomic_load(&c->runs), atomic_load(&c->success),         atomic_load(&c->failed),
                                 atomic_load(&c->busy), atomic_load(&c->unauthenticated), atomic_load(&c->deadline)};
         for (int k = 0; k < 6; k++) {
             Sfpermits__V1__Counter *x = sfp_arena_msg(a, &sfpermits__v1__counter__descriptor);

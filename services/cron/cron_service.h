@@ -77,7 +77,7 @@
 #define SFP_CRON_DEADLINE_MARGIN_MS 1000
 
 typedef struct sfp_cron_config {
-    const char *secret;         /* CRON_SECRET; NULL/"" denies every job */
+    const char *secret; /* CRON_SECRET; NULL/"" denies every job */
     int stuck_minutes;
     int job_timeout_s;
     int nightly_timeout_s;
@@ -87,9 +87,9 @@ typedef struct sfp_cron_config {
     int nightly_page_size;
     int nightly_retries;
     int nightly_retry_base_ms;
-    const char *work_mem;       /* CRON_WORK_MEM, e.g. "128MB" */
-    const char *worker;         /* cron_log.worker; NULL = "" */
-    const char *today;          /* tests: "YYYY-MM-DD" as the jobs' today; NULL = current_date */
+    const char *work_mem; /* CRON_WORK_MEM, e.g. "128MB" */
+    const char *worker;   /* cron_log.worker; NULL = "" */
+    const char *today;    /* tests: "YYYY-MM-DD" as the jobs' today; NULL = current_date */
 } sfp_cron_config;
 
 void sfp_cron_config_defaults(sfp_cron_config *c);
@@ -98,16 +98,16 @@ int sfp_cron_config_from_env(sfp_cron_config *c, sfp_err *err);
 
 typedef struct sfp_cron_job_counters {
     atomic_llong runs, success, failed, busy, unauthenticated, deadline;
-    atomic_llong last_duration_ms;   /* of the last finished run, success or not */
-    atomic_llong duration_ms_total;  /* all finished runs */
-    atomic_llong last_success_unix;  /* wall clock of the last success, 0 = never (this process) */
+    atomic_llong last_duration_ms;  /* of the last finished run, success or not */
+    atomic_llong duration_ms_total; /* all finished runs */
+    atomic_llong last_success_unix; /* wall clock of the last success, 0 = never (this process) */
 } sfp_cron_job_counters;
 
 typedef struct sfp_cron_service {
-    sfp_pool *pool;              /* borrowed */
-    const char *conninfo;        /* DATABASE_URL, for the advisory-lock connections */
-    sfp_soda *soda;              /* borrowed; NULL → nightly fails ("SODA client not configured") */
-    sfp_rpc_channel *brief;      /* borrowed; NULL → compute-caches fails */
+    sfp_pool *pool;         /* borrowed */
+    const char *conninfo;   /* DATABASE_URL, for the advisory-lock connections */
+    sfp_soda *soda;         /* borrowed; NULL → nightly fails ("SODA client not configured") */
+    sfp_rpc_channel *brief; /* borrowed; NULL → compute-caches fails */
     sfp_cron_config cfg;
     sfp_cron_job_counters counters[SFP_CRON_JOB_STATUS + 1]; /* by sfp_cron_job */
 } sfp_cron_service;

@@ -28,6 +28,7 @@
 #include "severity.h"
 
 /* today as a date (parameter $1; NULL = current_date) */
+/* clang-format off */ /* SQL assembled from macros: kept as written */
 #define TODAY "coalesce($1::date, current_date)"
 #define D(n) "(" TODAY " - " #n ")::text"
 #define BLOCK_LOT(p) \
@@ -203,6 +204,7 @@ static const char k_severity_upsert[] =
     "  AS x(permit_number text, score int, tier text, drivers jsonb) "
     "ON CONFLICT (permit_number) DO UPDATE SET score = EXCLUDED.score, tier = EXCLUDED.tier, "
     "  drivers = EXCLUDED.drivers, computed_at = EXCLUDED.computed_at";
+/* clang-format on */
 
 static int upsert_catalog(sfp_cron_run *r, sfp_conn *c, sfp_err *err)
 {
@@ -384,8 +386,8 @@ int sfp_cron_signals_job(sfp_cron_run *r, const Sfpermits__V1__RunSignalsRequest
     res->property_health = sfp_cron_ll(st, 0, 3);
     res->signal_types = sfp_cron_ll(st, 0, 4);
     PQclear(st);
-    PGresult *tiers = sfp_db_query(c, "SELECT tier, count(*) FROM property_health GROUP BY tier ORDER BY tier", 0,
-                                   NULL, &err);
+    PGresult *tiers =
+        sfp_db_query(c, "SELECT tier, count(*) FROM property_health GROUP BY tier ORDER BY tier", 0, NULL, &err);
     if (!tiers) {
         sfp_cron_fail_db(r, "signals: tiers", &err);
         goto fail;

@@ -39,6 +39,7 @@
 #include "cron_internal.h"
 #include "log.h"
 
+/* clang-format off */ /* SQL assembled from macros: kept as written */
 #define TODAY "coalesce($1::date, current_date)"
 #define DAY(expr) "((" expr ")::date)::text"
 #define ISO_DAY "'^[0-9]{4}-[0-9]{2}-[0-9]{2}'"
@@ -140,6 +141,7 @@ static const char k_write_congestion[] =
     "SELECT station, current_queue, baseline_queue_avg, congestion_ratio, congestion_label, now() "
     "FROM jsonb_to_recordset($1::jsonb) AS x(station text, current_queue int, baseline_queue_avg float8, "
     "  congestion_ratio float8, congestion_label text)";
+/* clang-format on */
 
 /* ---------------- concurrent computation ---------------- */
 
@@ -154,9 +156,9 @@ typedef struct step {
     const char *name, *sql;
     char snapshot[64];
     sync_state *sync;
-    char *json;  /* malloc'd result */
+    char *json; /* malloc'd result */
     sfp_err err;
-    int rc;      /* 0 ok, -1 failed (err) */
+    int rc; /* 0 ok, -1 failed (err) */
 } step;
 
 static void signal_imported(sync_state *s)
@@ -317,10 +319,11 @@ int sfp_cron_velocity_job(sfp_cron_run *r, const Sfpermits__V1__RunVelocityRefre
         goto fail;
     }
     PQclear(w);
-    PGresult *st = sfp_db_query(c,
-                                "SELECT count(*), count(DISTINCT station), count(DISTINCT period), "
-                                "coalesce(string_agg(DISTINCT period, ',' ORDER BY period), '') FROM station_velocity_v2",
-                                0, NULL, &err);
+    PGresult *st =
+        sfp_db_query(c,
+                     "SELECT count(*), count(DISTINCT station), count(DISTINCT period), "
+                     "coalesce(string_agg(DISTINCT period, ',' ORDER BY period), '') FROM station_velocity_v2",
+                     0, NULL, &err);
     if (!st) {
         sfp_cron_fail_db(r, "station_velocity_v2", &err);
         goto fail;

@@ -11,7 +11,10 @@
 #include "service_main.h"
 #include "soda_client.h"
 
-static int refuse(const sfp_err *err) { return sfp_service_refuse("sfp-cron", err); }
+static int refuse(const sfp_err *err)
+{
+    return sfp_service_refuse("sfp-cron", err);
+}
 
 int main(void)
 {
@@ -21,8 +24,8 @@ int main(void)
     sfp_pool_config pcfg;
     sfp_cron_config ccfg;
     const char *brief_addr = sfp_env_str("BRIEF_SVC_ADDR", SFP_DEFAULT_BRIEF_ADDR);
-    if (sfp_service_env_load(&env, SFP_DEFAULT_CRON_ADDR, &err) ||
-        sfp_pool_config_from_env(&pcfg, "sfp-cron", &err) || sfp_cron_config_from_env(&ccfg, &err) ||
+    if (sfp_service_env_load(&env, SFP_DEFAULT_CRON_ADDR, &err) || sfp_pool_config_from_env(&pcfg, "sfp-cron", &err) ||
+        sfp_cron_config_from_env(&ccfg, &err) ||
         (strcmp(brief_addr, "off") && sfp_env_addr("BRIEF_SVC_ADDR", SFP_DEFAULT_BRIEF_ADDR, &brief_addr, &err)))
         return refuse(&err);
     if (!ccfg.secret || !*ccfg.secret)
@@ -46,9 +49,15 @@ int main(void)
     size_t nm = sfp_cron_service_methods(&svc, methods);
     static const char *const names[] = {SFP_CRON_SERVICE_NAME, NULL};
     sfp_rpc_server_config scfg = {
-        .service = "cron", .addr = env.listen_addr, .workers = env.workers, .drain_timeout_ms = env.drain_ms,
-        .service_names = names, .ready = sfp_pool_ready_cb, .ready_user = pool,
-        .stats = sfp_cron_service_stats, .stats_user = &svc,
+        .service = "cron",
+        .addr = env.listen_addr,
+        .workers = env.workers,
+        .drain_timeout_ms = env.drain_ms,
+        .service_names = names,
+        .ready = sfp_pool_ready_cb,
+        .ready_user = pool,
+        .stats = sfp_cron_service_stats,
+        .stats_user = &svc,
     };
     sfp_log(SFP_INFO, "cron config", SFP_B("secret_configured", ccfg.secret && *ccfg.secret),
             SFP_I("stuck_minutes", ccfg.stuck_minutes), SFP_I("job_timeout_s", ccfg.job_timeout_s),

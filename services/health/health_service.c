@@ -14,10 +14,9 @@
 
 /* Estimated rows from the planner's statistics (cheap), or exact counts with one statement
  * that counts every table through query_to_xml (names come from pg_class, never from input). */
-static const char SQL_TABLES_ESTIMATED[] =
-    "SELECT c.relname, GREATEST(c.reltuples, 0)::bigint FROM pg_class c "
-    "JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = 'public' AND c.relkind IN ('r','p') ORDER BY c.relname";
+static const char SQL_TABLES_ESTIMATED[] = "SELECT c.relname, GREATEST(c.reltuples, 0)::bigint FROM pg_class c "
+                                           "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                           "WHERE n.nspname = 'public' AND c.relkind IN ('r','p') ORDER BY c.relname";
 static const char SQL_TABLES_EXACT[] =
     "SELECT c.relname, (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM public.%I', "
     "c.relname), false, true, '')))[1]::text::bigint FROM pg_class c "

@@ -17,7 +17,7 @@ typedef struct sfp_health_peer {
 } sfp_health_peer;
 
 typedef struct sfp_health_service {
-    sfp_pool *pool;             /* borrowed */
+    sfp_pool *pool;               /* borrowed */
     const sfp_health_peer *peers; /* borrowed */
     size_t npeers;
     int peer_timeout_ms;

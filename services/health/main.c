@@ -21,7 +21,9 @@ int main(void)
         return sfp_service_refuse("sfp-health", &err);
 
     /* Peers: a *_SVC_ADDR set to "off" is not polled. */
-    static const struct { const char *svc, *var, *def; } peer_env[] = {
+    static const struct {
+        const char *svc, *var, *def;
+    } peer_env[] = {
         {"report", "REPORT_SVC_ADDR", SFP_DEFAULT_REPORT_ADDR},
         {"brief", "BRIEF_SVC_ADDR", SFP_DEFAULT_BRIEF_ADDR},
         {"cron", "CRON_SVC_ADDR", SFP_DEFAULT_CRON_ADDR},
@@ -42,9 +44,15 @@ int main(void)
     sfp_rpc_method methods[] = {sfp_health_service_method(&svc)};
     static const char *const names[] = {"sfpermits.v1.HealthService", NULL};
     sfp_rpc_server_config scfg = {
-        .service = "health", .addr = env.listen_addr, .workers = env.workers, .drain_timeout_ms = env.drain_ms,
-        .service_names = names, .ready = sfp_pool_ready_cb, .ready_user = pool,
-        .stats = sfp_health_service_stats, .stats_user = &svc,
+        .service = "health",
+        .addr = env.listen_addr,
+        .workers = env.workers,
+        .drain_timeout_ms = env.drain_ms,
+        .service_names = names,
+        .ready = sfp_pool_ready_cb,
+        .ready_user = pool,
+        .stats = sfp_health_service_stats,
+        .stats_user = &svc,
     };
     int rc = sfp_service_serve(&scfg, methods, 1);
     for (size_t i = 0; i < npeers; i++) sfp_rpc_channel_destroy(peers[i].ch);

@@ -40,9 +40,15 @@ int main(void)
     sfp_rpc_method methods[] = {sfp_report_service_method(&svc)};
     static const char *const names[] = {SFP_REPORT_SERVICE_NAME, NULL};
     sfp_rpc_server_config scfg = {
-        .service = "report", .addr = env.listen_addr, .workers = env.workers, .drain_timeout_ms = env.drain_ms,
-        .service_names = names, .ready = sfp_pool_ready_cb, .ready_user = pool,
-        .stats = sfp_report_service_stats, .stats_user = &svc,
+        .service = "report",
+        .addr = env.listen_addr,
+        .workers = env.workers,
+        .drain_timeout_ms = env.drain_ms,
+        .service_names = names,
+        .ready = sfp_pool_ready_cb,
+        .ready_user = pool,
+        .stats = sfp_report_service_stats,
+        .stats_user = &svc,
     };
     int rc = sfp_service_serve(&scfg, methods, 1);
     sfp_db_listen_stop(listener);

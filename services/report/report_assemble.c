@@ -42,7 +42,8 @@ static Sfpermits__V1__SodaRecord *soda_record(const sfp_rpt_rec *r, sfp_arena *a
 
 static Sfpermits__V1__RoutingProgress *routing(const sfp_rpt_routing *r, sfp_arena *a)
 {
-    Sfpermits__V1__RoutingProgress *m = NEW(a, Sfpermits__V1__RoutingProgress, sfpermits__v1__routing_progress__descriptor);
+    Sfpermits__V1__RoutingProgress *m =
+        NEW(a, Sfpermits__V1__RoutingProgress, sfpermits__v1__routing_progress__descriptor);
     m->total = r->total;
     m->completed = r->completed;
     m->approved = r->approved;
@@ -64,7 +65,8 @@ static Sfpermits__V1__RoutingProgress *routing(const sfp_rpt_routing *r, sfp_are
         m->stalled[m->n_stalled++] = s;
     }
     if (r->has_latest) {
-        Sfpermits__V1__RoutingLatest *l = NEW(a, Sfpermits__V1__RoutingLatest, sfpermits__v1__routing_latest__descriptor);
+        Sfpermits__V1__RoutingLatest *l =
+            NEW(a, Sfpermits__V1__RoutingLatest, sfpermits__v1__routing_latest__descriptor);
         l->station = S(r->latest_station);
         l->result = S(r->latest_result);
         l->date = S(r->latest_date);
@@ -109,7 +111,8 @@ static Sfpermits__V1__ReportPermit *permit(const sfp_rpt_permit *p, sfp_arena *a
     m->contacts = ARR(a, Sfpermits__V1__PermitContact *, p->n_contacts);
     for (size_t i = 0; i < p->n_contacts; i++) {
         const sfp_rpt_contact *c = &p->contacts[i];
-        Sfpermits__V1__PermitContact *x = NEW(a, Sfpermits__V1__PermitContact, sfpermits__v1__permit_contact__descriptor);
+        Sfpermits__V1__PermitContact *x =
+            NEW(a, Sfpermits__V1__PermitContact, sfpermits__v1__permit_contact__descriptor);
         x->role = S(c->role);
         x->name = S(c->name);
         x->firm_name = S(c->firm_name);
@@ -132,8 +135,9 @@ static Sfpermits__V1__ReportPermit *permit(const sfp_rpt_permit *p, sfp_arena *a
         x->description = S(s->description);
         m->inspections[m->n_inspections++] = x;
     }
-    m->link = sfp_rpt_blank(p->permit_number) ? ""
-                                               : sfp_arena_printf(a, "/?q=%s", sfp_rpt_urlencode_plus(a, p->permit_number));
+    m->link = sfp_rpt_blank(p->permit_number)
+                  ? ""
+                  : sfp_arena_printf(a, "/?q=%s", sfp_rpt_urlencode_plus(a, p->permit_number));
     if (p->routing) m->routing = routing(p->routing, a);
     return m;
 }
@@ -154,7 +158,8 @@ static Sfpermits__V1__SourceStatus *source(const sfp_rpt_soda_result *r, sfp_rpt
 
 Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_arena *a)
 {
-    Sfpermits__V1__PropertyReport *m = NEW(a, Sfpermits__V1__PropertyReport, sfpermits__v1__property_report__descriptor);
+    Sfpermits__V1__PropertyReport *m =
+        NEW(a, Sfpermits__V1__PropertyReport, sfpermits__v1__property_report__descriptor);
     m->block = S(r->block);
     m->lot = S(r->lot);
     m->address = S(r->address);
@@ -163,7 +168,8 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
 
     if (r->profile && r->profile->present) {
         const sfp_rpt_profile *p = r->profile;
-        Sfpermits__V1__PropertyProfile *x = NEW(a, Sfpermits__V1__PropertyProfile, sfpermits__v1__property_profile__descriptor);
+        Sfpermits__V1__PropertyProfile *x =
+            NEW(a, Sfpermits__V1__PropertyProfile, sfpermits__v1__property_profile__descriptor);
         x->assessed_value = S(p->assessed_value);
         x->has_assessed_value_raw = p->has_assessed_value_raw;
         x->assessed_value_raw = p->assessed_value_raw;
@@ -203,7 +209,8 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
         m->risk_assessment[m->n_risk_assessment++] = x;
     }
 
-    Sfpermits__V1__ConsultantSignal *sig = NEW(a, Sfpermits__V1__ConsultantSignal, sfpermits__v1__consultant_signal__descriptor);
+    Sfpermits__V1__ConsultantSignal *sig =
+        NEW(a, Sfpermits__V1__ConsultantSignal, sfpermits__v1__consultant_signal__descriptor);
     if (r->signal) {
         sig->score = r->signal->score;
         sig->signal = S(r->signal->signal);
@@ -224,8 +231,8 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
         x->section_ref = S(k->section_ref);
         x->evidence = ARR(a, Sfpermits__V1__MissingItem__EvidenceEntry *, k->n_evidence);
         for (size_t e = 0; e < k->n_evidence; e++) {
-            Sfpermits__V1__MissingItem__EvidenceEntry *ev =
-                NEW(a, Sfpermits__V1__MissingItem__EvidenceEntry, sfpermits__v1__missing_item__evidence_entry__descriptor);
+            Sfpermits__V1__MissingItem__EvidenceEntry *ev = NEW(
+                a, Sfpermits__V1__MissingItem__EvidenceEntry, sfpermits__v1__missing_item__evidence_entry__descriptor);
             ev->key = S(k->evidence[e].key);
             ev->value = S(k->evidence[e].value);
             x->evidence[x->n_evidence++] = ev;
@@ -259,7 +266,8 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
 
 Sfpermits__V1__PropertyReport *sfp_rpt_assemble_volatile(const sfp_rpt_volatile *v, sfp_arena *a)
 {
-    Sfpermits__V1__PropertyReport *m = NEW(a, Sfpermits__V1__PropertyReport, sfpermits__v1__property_report__descriptor);
+    Sfpermits__V1__PropertyReport *m =
+        NEW(a, Sfpermits__V1__PropertyReport, sfpermits__v1__property_report__descriptor);
     Sfpermits__V1__ReportSources *src = NEW(a, Sfpermits__V1__ReportSources, sfpermits__v1__report_sources__descriptor);
     src->complaints = source(&v->soda[SFP_RPT_DS_COMPLAINTS], SFP_RPT_DS_COMPLAINTS, a);
     src->violations = source(&v->soda[SFP_RPT_DS_VIOLATIONS], SFP_RPT_DS_VIOLATIONS, a);

@@ -137,12 +137,8 @@ sfp_cache_val *sfp_rpt_cache_get(sfp_rpt_cache *c, const char *block, const char
     sfp_ttl_cache_lookup(c->tc, t->key, &lk);
     sfp_cache_val *v = NULL;
     switch (lk.kind) {
-    case SFP_CACHE_HIT:
-        v = lk.val;
-        break;
-    case SFP_CACHE_LEAD:
-        t->flight = lk.flight;
-        break;
+    case SFP_CACHE_HIT: v = lk.val; break;
+    case SFP_CACHE_LEAD: t->flight = lk.flight; break;
     case SFP_CACHE_JOIN:
         switch (sfp_ttl_cache_wait(c->tc, lk.flight, deadline_ms, &v, NULL)) {
         case SFP_CACHE_WAIT_FILLED: break;

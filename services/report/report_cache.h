@@ -49,7 +49,7 @@ typedef struct sfp_rpt_cached {
     uint8_t *content; /* malloc'd: packed fields 1–15 */
     size_t len;
     int32_t today;
-    double stored_at;  /* sfp_mono_s() */
+    double stored_at; /* sfp_mono_s() */
     double expires_at;
     unsigned soda_needed;
     sfp_rpt_soda_result soda[SFP_RPT_DS_N]; /* states, ages, TTLs; no records */

@@ -19,7 +19,8 @@ const char *sfp_rpt_signal_tier(int score)
 const char *sfp_rpt_signal_message(const char *tier)
 {
     if (!strcmp(tier, "cold")) return "Nothing in the public record suggests this project needs a permit consultant.";
-    if (!strcmp(tier, "warm")) return "A few factors add complexity; a permit consultant could help but is not essential.";
+    if (!strcmp(tier, "warm"))
+        return "A few factors add complexity; a permit consultant could help but is not essential.";
     if (!strcmp(tier, "recommended")) return "Several risk factors apply; a permit consultant is recommended.";
     if (!strcmp(tier, "strongly_recommended"))
         return "Significant risk factors apply; a permit consultant is strongly recommended.";
@@ -31,9 +32,9 @@ void sfp_rpt_signal_compute(const sfp_rpt_signal_input *in, sfp_arena *a, sfp_rp
     memset(out, 0, sizeof *out);
     out->factors = sfp_arena_alloc(a, sizeof(char *) * 8);
     int score = 0;
-#define FACTOR(pts, ...)                                                  \
-    do {                                                                  \
-        score += (pts);                                                   \
+#define FACTOR(pts, ...)                                                   \
+    do {                                                                   \
+        score += (pts);                                                    \
         out->factors[out->n_factors++] = sfp_arena_printf(a, __VA_ARGS__); \
     } while (0)
 
@@ -62,7 +63,8 @@ void sfp_rpt_signal_compute(const sfp_rpt_signal_input *in, sfp_arena *a, sfp_rp
 
     for (size_t i = 0; i < in->n_permits; i++) {
         const sfp_rpt_permit *p = &in->permits[i];
-        if (!p->has_estimated_cost || !(p->estimated_cost > 0) || !p->has_revised_cost || p->revised_cost == 0) continue;
+        if (!p->has_estimated_cost || !(p->estimated_cost > 0) || !p->has_revised_cost || p->revised_cost == 0)
+            continue;
         if (fabs(p->revised_cost - p->estimated_cost) / p->estimated_cost > 0.5) {
             char from[48], to[48];
             sfp_rpt_fmt_money(p->estimated_cost, from, sizeof from);
@@ -71,8 +73,7 @@ void sfp_rpt_signal_compute(const sfp_rpt_signal_input *in, sfp_arena *a, sfp_rp
             break;
         }
     }
-    if (in->property && in->property->present && sfp_rpt_restrictive_zoning(in->property->zoning_code))
-    {
+    if (in->property && in->property->present && sfp_rpt_restrictive_zoning(in->property->zoning_code)) {
         char z[32];
         sfp_rpt_upper_trim(in->property->zoning_code, z, sizeof z);
         FACTOR(1, "Restrictive zoning (%s)", z);

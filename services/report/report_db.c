@@ -15,10 +15,10 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-#define PERMIT_COLS                                                                                             \
-    "permit_number, permit_type, permit_type_definition, status, status_date, description, filed_date, "       \
-    "issued_date, approved_date, completed_date, estimated_cost, revised_cost, existing_use, proposed_use, "    \
-    "existing_units, proposed_units, street_number, street_name, street_suffix, zipcode, neighborhood, "       \
+#define PERMIT_COLS                                                                                          \
+    "permit_number, permit_type, permit_type_definition, status, status_date, description, filed_date, "     \
+    "issued_date, approved_date, completed_date, estimated_cost, revised_cost, existing_use, proposed_use, " \
+    "existing_units, proposed_units, street_number, street_name, street_suffix, zipcode, neighborhood, "     \
     "supervisor_district, block, lot, adu, data_as_of"
 #define N_PERMIT_COLS 26
 
@@ -47,10 +47,11 @@ static const char SQL_PERMITS[] =
     " hits AS ("
     "  SELECT " PERMIT_COLS ", count(*) OVER () AS total FROM permits"
     "  WHERE block = $1 AND lot IN (SELECT lot FROM lots)"
-    "  ORDER BY filed_date DESC NULLS LAST, permit_number DESC LIMIT " STR(SFP_RPT_PERMIT_LIMIT) ")"
-    " SELECT (SELECT array_agg(lot ORDER BY lot) FROM lots)::text AS lots, h.*"
-    " FROM (SELECT 1) AS one LEFT JOIN hits h ON true"
-    " ORDER BY h.filed_date DESC NULLS LAST, h.permit_number DESC";
+    "  ORDER BY filed_date DESC NULLS LAST, permit_number DESC LIMIT " STR(
+        SFP_RPT_PERMIT_LIMIT) ")"
+                              " SELECT (SELECT array_agg(lot ORDER BY lot) FROM lots)::text AS lots, h.*"
+                              " FROM (SELECT 1) AS one LEFT JOIN hits h ON true"
+                              " ORDER BY h.filed_date DESC NULLS LAST, h.permit_number DESC";
 
 /* Role rank (§1.2c): applicant first — ingest normalises roles, so the applicant is also
  * recognised by is_applicant = 'Y' (the reference's rank on role = 'applicant' alone was dead,
@@ -249,8 +250,8 @@ size_t sfp_rpt_parse_concepts(sfp_arena *a, const char *text, const char ***out)
     if (cJSON_IsArray(j)) {
         const char **v = sfp_arena_alloc(a, sizeof(char *) * (size_t)(cJSON_GetArraySize(j) + 1));
         const cJSON *e;
-        cJSON_ArrayForEach(e, j)
-            if (cJSON_IsString(e) && !sfp_rpt_blank(e->valuestring)) v[n++] = sfp_rpt_trim_dup(a, e->valuestring);
+        cJSON_ArrayForEach(e, j) if (cJSON_IsString(e) && !sfp_rpt_blank(e->valuestring)) v[n++] =
+            sfp_rpt_trim_dup(a, e->valuestring);
         *out = v;
     } else {
         size_t cap = 2;
@@ -266,7 +267,8 @@ size_t sfp_rpt_parse_concepts(sfp_arena *a, const char *text, const char ***out)
             while (*t == '[' || *t == '"' || *t == '\'') t++;
             char *u = sfp_arena_strdup(a, t);
             size_t ul = strlen(u);
-            while (ul && (u[ul - 1] == ']' || u[ul - 1] == '"' || u[ul - 1] == '\'' || u[ul - 1] == ' ')) u[--ul] = '\0';
+            while (ul && (u[ul - 1] == ']' || u[ul - 1] == '"' || u[ul - 1] == '\'' || u[ul - 1] == ' '))
+                u[--ul] = '\0';
             if (*u) v[n++] = u;
             p = e ? e + 1 : p + len;
         }
@@ -363,9 +365,9 @@ int sfp_rpt_db_parcel_summary(sfp_rpt_db *db, const char *block, const char *lot
 static void read_permit(sfp_rpt_db *db, const PGresult *r, int row, int c0, sfp_rpt_permit *p)
 {
     memset(p, 0, sizeof *p);
-    const char **s1[] = {&p->permit_number, &p->permit_type,   &p->permit_type_definition,
-                         &p->status,        &p->status_date,   &p->description,
-                         &p->filed_date,    &p->issued_date,   &p->approved_date,
+    const char **s1[] = {&p->permit_number, &p->permit_type, &p->permit_type_definition,
+                         &p->status,        &p->status_date, &p->description,
+                         &p->filed_date,    &p->issued_date, &p->approved_date,
                          &p->completed_date};
     for (int i = 0; i < 10; i++) *s1[i] = col(db, r, row, c0 + i);
     p->has_estimated_cost = col_double(r, row, c0 + 10, &p->estimated_cost);
@@ -374,8 +376,8 @@ static void read_permit(sfp_rpt_db *db, const PGresult *r, int row, int c0, sfp_
     p->proposed_use = col(db, r, row, c0 + 13);
     p->has_existing_units = col_int(r, row, c0 + 14, &p->existing_units);
     p->has_proposed_units = col_int(r, row, c0 + 15, &p->proposed_units);
-    const char **s2[] = {&p->street_number, &p->street_name, &p->street_suffix, &p->zipcode, &p->neighborhood,
-                         &p->supervisor_district, &p->block, &p->lot, &p->adu, &p->data_as_of};
+    const char **s2[] = {&p->street_number,       &p->street_name, &p->street_suffix, &p->zipcode, &p->neighborhood,
+                         &p->supervisor_district, &p->block,       &p->lot,           &p->adu,     &p->data_as_of};
     for (int i = 0; i < 10; i++) *s2[i] = col(db, r, row, c0 + 16 + i);
 }
 
@@ -521,8 +523,8 @@ int sfp_rpt_db_reg_watch(sfp_rpt_db *db, sfp_rpt_reg_watch **out, size_t *n)
         w[i].description = col(db, r, i, 1);
         w[i].status = col(db, r, i, 2);
         w[i].impact_level = col(db, r, i, 3);
-        w[i].n_concepts = sfp_rpt_parse_concepts(db->a, PQgetisnull(r, i, 4) ? NULL : PQgetvalue(r, i, 4),
-                                                 &w[i].concepts);
+        w[i].n_concepts =
+            sfp_rpt_parse_concepts(db->a, PQgetisnull(r, i, 4) ? NULL : PQgetvalue(r, i, 4), &w[i].concepts);
         w[i].url = col(db, r, i, 5);
     }
     *out = w;

@@ -12,8 +12,8 @@ typedef struct miss_list {
     sfp_arena *a;
 } miss_list;
 
-static sfp_rpt_missing *add(miss_list *l, const char *type, sfp_rpt_severity sev, const char *title,
-                            const char *desc, const char *section)
+static sfp_rpt_missing *add(miss_list *l, const char *type, sfp_rpt_severity sev, const char *title, const char *desc,
+                            const char *section)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
@@ -43,10 +43,10 @@ int sfp_rpt_use_class(const char *use)
         const char *kw;
         int cls;
     } map[] = {
-        {"single family", 1}, {"single-family", 1}, {"1 family", 1},   {"1-family", 1},      {"one family", 1},
-        {"two family", 2},    {"2 family", 2},      {"2-family", 2},   {"duplex", 2},        {"multi-family", 3},
-        {"multi family", 3},  {"multifamily", 3},   {"apartment", 3},  {"multiple family", 3}, {"office", 4},
-        {"retail", 5},        {"industrial", 6},    {"warehouse", 6},  {"vacant", 7},
+        {"single family", 1}, {"single-family", 1}, {"1 family", 1},  {"1-family", 1},        {"one family", 1},
+        {"two family", 2},    {"2 family", 2},      {"2-family", 2},  {"duplex", 2},          {"multi-family", 3},
+        {"multi family", 3},  {"multifamily", 3},   {"apartment", 3}, {"multiple family", 3}, {"office", 4},
+        {"retail", 5},        {"industrial", 6},    {"warehouse", 6}, {"vacant", 7},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (sfp_rpt_contains_ci(use, map[i].kw)) return map[i].cls;
@@ -153,13 +153,14 @@ static void timing(const sfp_rpt_missing_input *in, miss_list *l)
         if (!best) continue;
         const char *cn = sfp_rpt_rec_first(best, SFP_RPT_COMPLAINT_NUMBER_KEYS);
         const char *cdate = sfp_arena_strndup(l->a, sfp_rpt_rec_first(best, SFP_RPT_DATE_FILED_KEYS), 10);
-        sfp_rpt_missing *m = add(
-            l, "complaint_to_permit_timing", SFP_SEV_LOW, "Permit filed soon after a complaint",
-            sfp_arena_printf(l->a,
-                             "Permit %s was filed %d days after complaint %s (%s). It may respond to enforcement; check "
-                             "that its scope covers everything the complaint cited.",
-                             p->permit_number, (int)best_days, *cn ? cn : "(no number)", cdate),
-            "complaints");
+        sfp_rpt_missing *m =
+            add(l, "complaint_to_permit_timing", SFP_SEV_LOW, "Permit filed soon after a complaint",
+                sfp_arena_printf(
+                    l->a,
+                    "Permit %s was filed %d days after complaint %s (%s). It may respond to enforcement; check "
+                    "that its scope covers everything the complaint cited.",
+                    p->permit_number, (int)best_days, *cn ? cn : "(no number)", cdate),
+                "complaints");
         ev(m, "permit_number", p->permit_number);
         ev(m, "filed_date", sfp_arena_strndup(l->a, p->filed_date, 10));
         ev(m, "complaint_number", cn);
@@ -184,9 +185,14 @@ static void companions(const sfp_rpt_missing_input *in, miss_list *l)
         const char *const companions[4];
         const char *title, *expected;
     } kinds[] = {
-        {"kitchen", {"plumbing", "gas", "mechanical", NULL}, "Kitchen work without a plumbing or mechanical permit",
+        {"kitchen",
+         {"plumbing", "gas", "mechanical", NULL},
+         "Kitchen work without a plumbing or mechanical permit",
          "plumbing, gas or mechanical permit"},
-        {"elevator", {"elevator", "elevators", NULL, NULL}, "Elevator work without an elevator permit", "elevator permit"},
+        {"elevator",
+         {"elevator", "elevators", NULL, NULL},
+         "Elevator work without an elevator permit",
+         "elevator permit"},
     };
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         const sfp_rpt_permit *trig = NULL;

@@ -104,8 +104,9 @@ static void rule_complaints(const sfp_rpt_risk_input *in, risk_list *l)
         const char *filed = sfp_rpt_rec_first(c, SFP_RPT_DATE_FILED_KEYS);
         const char *title = sfp_arena_printf(l->a, "Active DBI complaint — %s", *what ? what : "complaint on file");
         const char *desc = sfp_arena_printf(
-            l->a, "Complaint%s%s%s%.10s is %s. An open complaint can hold up new permits and final sign-offs; "
-                  "respond to it before starting work.",
+            l->a,
+            "Complaint%s%s%s%.10s is %s. An open complaint can hold up new permits and final sign-offs; "
+            "respond to it before starting work.",
             *num ? " " : "", num, *filed ? " filed " : "", filed, status);
         add(l, SFP_SEV_HIGH, "active_complaint", title, desc, "complaints", q_link(l->a, num));
     }
@@ -120,10 +121,12 @@ static void rule_violations(const sfp_rpt_risk_input *in, risk_list *l)
         const char *id = sfp_rpt_rec_first(v, SFP_RPT_VIOLATION_ID_KEYS);
         const char *what = sfp_rpt_rec_first(v, SFP_RPT_VIOLATION_DESC_KEYS);
         const char *filed = sfp_rpt_rec_first(v, SFP_RPT_DATE_FILED_KEYS);
-        const char *title = sfp_arena_printf(l->a, "Active notice of violation — %s", *what ? what : "violation on file");
+        const char *title =
+            sfp_arena_printf(l->a, "Active notice of violation — %s", *what ? what : "violation on file");
         const char *desc = sfp_arena_printf(
-            l->a, "Notice of violation%s%s%s%.10s is %s. Violations must be corrected (usually under a permit) and "
-                  "abated before other work is signed off.",
+            l->a,
+            "Notice of violation%s%s%s%.10s is %s. Violations must be corrected (usually under a permit) and "
+            "abated before other work is signed off.",
             *id ? " " : "", id, *filed ? " filed " : "", filed, status);
         add(l, SFP_SEV_HIGH, "active_violation", title, desc, "violations", "");
     }
@@ -187,7 +190,8 @@ static void rule_expiration(const sfp_rpt_risk_input *in, risk_list *l)
         if (sfp_rpt_parse_day(ref, &day)) continue;
         int32_t age = in->today - day, validity = sfp_rpt_validity_days(p);
         if (age > validity) {
-            add(l, SFP_SEV_MODERATE, "dormant_permit", sfp_arena_printf(l->a, "Permit may have expired — %s", p->permit_number),
+            add(l, SFP_SEV_MODERATE, "dormant_permit",
+                sfp_arena_printf(l->a, "Permit may have expired — %s", p->permit_number),
                 sfp_arena_printf(l->a,
                                  "Permit %s (%s) was %s %.10s, %d days ago; its validity under Table B (SFBC "
                                  "106A.4.4) is %d days. Work under an expired permit needs a renewal or a new permit.",
@@ -229,7 +233,8 @@ static void rule_units(const sfp_rpt_risk_input *in, risk_list *l)
     size_t len = 0;
     for (size_t k = 0; k < n && len < sizeof list - 16; k++)
         len += (size_t)snprintf(list + len, sizeof list - len, "%s%d", k ? ", " : "", (int)u[k]);
-    add(l, SFP_SEV_MODERATE, "unit_count_ambiguity", sfp_arena_printf(l->a, "Permits disagree on the unit count (%s)", list),
+    add(l, SFP_SEV_MODERATE, "unit_count_ambiguity",
+        sfp_arena_printf(l->a, "Permits disagree on the unit count (%s)", list),
         "Permits on file list different numbers of existing dwelling units. The legal unit count may need to be "
         "established (e.g. a 3-R report) before new work or a sale.",
         "permits", "");
@@ -266,7 +271,8 @@ static void rule_turnover(const sfp_rpt_risk_input *in, risk_list *l)
 static void rule_regulation(const sfp_rpt_risk_input *in, risk_list *l)
 {
     unsigned concepts = 0;
-    for (size_t i = 0; i < in->n_permits; i++) concepts |= sfp_rpt_permit_concepts(in->permits[i].permit_type_definition);
+    for (size_t i = 0; i < in->n_permits; i++)
+        concepts |= sfp_rpt_permit_concepts(in->permits[i].permit_type_definition);
     if (!concepts) return;
     for (size_t i = 0; i < in->n_watch; i++) {
         const sfp_rpt_reg_watch *w = &in->watch[i];

@@ -4,8 +4,7 @@
 
 #include "report_text.h"
 
-const sfp_rpt_routing *sfp_rpt_routing_compute(const sfp_rpt_addenda_row *rows, size_t n, int32_t today,
-                                               sfp_arena *a)
+const sfp_rpt_routing *sfp_rpt_routing_compute(const sfp_rpt_addenda_row *rows, size_t n, int32_t today, sfp_arena *a)
 {
     if (!n) return NULL;
     sfp_rpt_routing *r = sfp_arena_alloc(a, sizeof *r);

@@ -22,7 +22,6 @@
 
 /* rows: the latest revision's stations in step order. NULL when n == 0 (a permit without
  * addenda has no routing). The result and its arrays live in a. */
-const sfp_rpt_routing *sfp_rpt_routing_compute(const sfp_rpt_addenda_row *rows, size_t n, int32_t today,
-                                               sfp_arena *a);
+const sfp_rpt_routing *sfp_rpt_routing_compute(const sfp_rpt_addenda_row *rows, size_t n, int32_t today, sfp_arena *a);
 
 #endif

@@ -49,7 +49,10 @@ static int32_t today_days(const sfp_report_service *svc)
     return sfp_rpt_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
 
 /* Time left for work that must end before the call's deadline (INT64_MAX: none). */
 static int64_t budget(sfp_rpc_ctx *ctx, int64_t cap)
@@ -79,8 +82,9 @@ static void soda_start(sfp_report_service *svc, sfp_rpc_ctx *ctx, soda_jobs *j, 
                        const char *lot, unsigned mask)
 {
     j->mask[k] = mask;
-    j->job[k] = svc->soda.begin ? svc->soda.begin(svc->soda.user, block, lot, mask, budget(ctx, svc->cfg.soda_budget_ms))
-                                : NULL;
+    j->job[k] = svc->soda.begin
+                    ? svc->soda.begin(svc->soda.user, block, lot, mask, budget(ctx, svc->cfg.soda_budget_ms))
+                    : NULL;
 }
 
 /* Runs the SQL plan (report_db.h) on one connection. While it runs, SODA fetches proceed in
@@ -94,8 +98,8 @@ static int run_sql(sfp_report_service *svc, sfp_rpc_ctx *ctx, sfp_rpt_db *db, co
     if (sfp_rpt_db_permits(db, block, lot, &out->set)) return -1;
     sfp_rpt_permit *p = out->set.permits;
     size_t n = out->set.n_permits;
-    if (n && (sfp_rpt_db_contacts(db, p, n) || sfp_rpt_db_inspections(db, p, n) || sfp_rpt_db_routing(db, p, n, today) ||
-              sfp_rpt_db_reg_watch(db, &out->watch, &out->n_watch)))
+    if (n && (sfp_rpt_db_contacts(db, p, n) || sfp_rpt_db_inspections(db, p, n) ||
+              sfp_rpt_db_routing(db, p, n, today) || sfp_rpt_db_reg_watch(db, &out->watch, &out->n_watch)))
         return -1;
     const char *hood = n && !sfp_rpt_blank(p[0].neighborhood) ? p[0].neighborhood : out->ps.neighborhood;
     if (sfp_rpt_db_nearby(db, hood, block, out->set.lots, out->set.n_lots, svc->cfg.nearby_limit, &out->nearby,
@@ -148,7 +152,9 @@ static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, 
 {
     sfp_rpt_soda_result src[SFP_RPT_DS_N];
     sfp_rpt_cached_sources(e, src);
-    sfp_rpt_volatile v = {.soda = src, .soda_needed = e->soda_needed, .report_cache_hit = true,
+    sfp_rpt_volatile v = {.soda = src,
+                          .soda_needed = e->soda_needed,
+                          .report_cache_hit = true,
                           .generated_at = sfp_arena_strdup(sfp_rpc_arena(ctx), e->generated_at)};
     uint8_t *content = sfp_arena_alloc(sfp_rpc_arena(ctx), e->len ? e->len : 1); /* outlives our reference */
     if (e->len) memcpy(content, e->content, e->len);
@@ -160,14 +166,14 @@ static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, 
 
 /* A report assembled from SQL + SODA; offered to the cache when every needed source is live or
  * cached (a degraded report must be retried, not kept). */
-static grpc_status_code assemble_report(sfp_report_service *svc, sfp_rpc_ctx *ctx, const char *block,
-                                        const char *lot, int32_t today, double t0, sfp_rpt_cache_ticket *ticket,
-                                        ProtobufCMessage **resp)
+static grpc_status_code assemble_report(sfp_report_service *svc, sfp_rpc_ctx *ctx, const char *block, const char *lot,
+                                        int32_t today, double t0, sfp_rpt_cache_ticket *ticket, ProtobufCMessage **resp)
 {
     sfp_arena *a = sfp_rpc_arena(ctx);
     /* SODA first, so the HTTP calls overlap the SQL work. */
     soda_jobs jobs = {0};
-    soda_start(svc, ctx, &jobs, 0, block, lot, SFP_RPT_DS_BIT(SFP_RPT_DS_COMPLAINTS) | SFP_RPT_DS_BIT(SFP_RPT_DS_VIOLATIONS));
+    soda_start(svc, ctx, &jobs, 0, block, lot,
+               SFP_RPT_DS_BIT(SFP_RPT_DS_COMPLAINTS) | SFP_RPT_DS_BIT(SFP_RPT_DS_VIOLATIONS));
 
     sql_part sql;
     memset(&sql, 0, sizeof sql);
@@ -210,12 +216,12 @@ static grpc_status_code assemble_report(sfp_report_service *svc, sfp_rpc_ctx *ct
     sfp_rpt_property property;
     sfp_rpt_property_from(&sql.ps, ts->records, ts->n_records, &property);
 
-    sfp_rpt_risk_input ri = {cs->records, cs->n_records, vs->records, vs->n_records, sql.set.permits,
-                             sql.set.n_permits, &property, sql.watch, sql.n_watch, today};
+    sfp_rpt_risk_input ri = {cs->records,       cs->n_records, vs->records, vs->n_records, sql.set.permits,
+                             sql.set.n_permits, &property,     sql.watch,   sql.n_watch,   today};
     sfp_rpt_risk *risks;
     size_t n_risks = sfp_rpt_risk_compute(&ri, a, &risks);
-    sfp_rpt_signal_input si = {cs->records, cs->n_records, vs->records, vs->n_records, sql.set.permits,
-                               sql.set.n_permits, &property};
+    sfp_rpt_signal_input si = {cs->records,     cs->n_records,     vs->records, vs->n_records,
+                               sql.set.permits, sql.set.n_permits, &property};
     sfp_rpt_signal signal;
     sfp_rpt_signal_compute(&si, a, &signal);
     sfp_rpt_missing_input mi = {sql.set.permits, sql.set.n_permits, &property, cs->records, cs->n_records};
@@ -253,10 +259,14 @@ static grpc_status_code assemble_report(sfp_report_service *svc, sfp_rpc_ctx *ct
     uint8_t *bytes = sfp_arena_alloc(a, len ? len : 1);
     protobuf_c_message_pack(&content->base, bytes);
 
-    if (ticket->active) sfp_rpt_cache_store(svc->cache, ticket, sfp_rpt_cached_new(bytes, len, today, soda, needed, ts_buf));
+    if (ticket->active)
+        sfp_rpt_cache_store(svc->cache, ticket, sfp_rpt_cached_new(bytes, len, today, soda, needed, ts_buf));
 
-    sfp_rpt_volatile v = {.soda = soda, .soda_needed = needed, .sql_queries = db.queries,
-                          .soda_requests = soda_requests, .generated_at = sfp_arena_strdup(a, ts_buf)};
+    sfp_rpt_volatile v = {.soda = soda,
+                          .soda_needed = needed,
+                          .sql_queries = db.queries,
+                          .soda_requests = soda_requests,
+                          .generated_at = sfp_arena_strdup(a, ts_buf)};
     v.elapsed_ms = (sfp_mono_s() - t0) * 1e3;
     respond(ctx, bytes, len, &v, resp);
     sfp_log(SFP_DEBUG, "report", SFP_S("block", block), SFP_S("lot", lot), SFP_I("permits", sql.set.n_permits),

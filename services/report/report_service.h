@@ -54,12 +54,12 @@ typedef struct sfp_report_counters {
 } sfp_report_counters;
 
 typedef struct sfp_report_service {
-    sfp_pool *pool;                /* borrowed */
-    sfp_rpt_soda soda;             /* production: sfp_rpt_soda_from_client(client) */
-    struct sfp_soda *soda_client;  /* borrowed, optional: breaker/cache stats for Introspection */
+    sfp_pool *pool;               /* borrowed */
+    sfp_rpt_soda soda;            /* production: sfp_rpt_soda_from_client(client) */
+    struct sfp_soda *soda_client; /* borrowed, optional: breaker/cache stats for Introspection */
     sfp_report_config cfg;
-    struct sfp_rpt_cache *cache;   /* borrowed, optional (NULL = no report cache; report_cache.h) */
-    int32_t fixed_today;           /* tests: "today" in days since 1970-01-01; 0 = the local date */
+    struct sfp_rpt_cache *cache; /* borrowed, optional (NULL = no report cache; report_cache.h) */
+    int32_t fixed_today;         /* tests: "today" in days since 1970-01-01; 0 = the local date */
     sfp_report_counters counters;
 } sfp_report_service;
 

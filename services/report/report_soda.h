@@ -16,7 +16,12 @@
 #include "arena.h"
 #include "report_types.h"
 
-typedef enum { SFP_RPT_DS_COMPLAINTS = 0, SFP_RPT_DS_VIOLATIONS = 1, SFP_RPT_DS_TAX_ROLL = 2, SFP_RPT_DS_N = 3 } sfp_rpt_dataset;
+typedef enum {
+    SFP_RPT_DS_COMPLAINTS = 0,
+    SFP_RPT_DS_VIOLATIONS = 1,
+    SFP_RPT_DS_TAX_ROLL = 2,
+    SFP_RPT_DS_N = 3
+} sfp_rpt_dataset;
 #define SFP_RPT_DS_BIT(d) (1u << (d))
 const char *sfp_rpt_dataset_id(sfp_rpt_dataset d); /* "gm2e-bten" | "nbtm-fbw5" | "wv5m-vpq2" */
 
@@ -31,15 +36,15 @@ const char *sfp_rpt_src_state_name(sfp_rpt_src_state s); /* "live" | "cached" | 
 /* One dataset as served to this report. */
 typedef struct sfp_rpt_soda_result {
     sfp_rpt_src_state state;
-    const char *reason;      /* stale/unavailable: "breaker_open" | "timeout" | "http_5xx" | "http_429" |
+    const char *reason; /* stale/unavailable: "breaker_open" | "timeout" | "http_5xx" | "http_429" |
                               * "error" | "not_needed"; "" otherwise */
-    bool has_age;            /* false for unavailable */
-    double age_seconds;      /* 0 for live */
-    bool has_ttl;            /* live/cached only */
+    bool has_age;       /* false for unavailable */
+    double age_seconds; /* 0 for live */
+    bool has_ttl;       /* live/cached only */
     double ttl_remaining_seconds;
-    sfp_rpt_rec *records;    /* request arena */
+    sfp_rpt_rec *records; /* request arena */
     size_t n_records;
-    int upstream_requests;   /* HTTP requests this report caused for the dataset (0 or 1) */
+    int upstream_requests; /* HTTP requests this report caused for the dataset (0 or 1) */
 } sfp_rpt_soda_result;
 
 typedef struct sfp_rpt_soda {

@@ -22,11 +22,11 @@ sfp_permit_class sfp_rpt_permit_class(const char *status)
         const char *name;
         sfp_permit_class cls;
     } map[] = {
-        {"filed", SFP_PERMIT_IN_REVIEW},     {"plancheck", SFP_PERMIT_IN_REVIEW}, {"approved", SFP_PERMIT_APPROVED},
-        {"issued", SFP_PERMIT_ISSUED},       {"reinstated", SFP_PERMIT_ISSUED},   {"complete", SFP_PERMIT_COMPLETE},
-        {"completed", SFP_PERMIT_COMPLETE},  {"expired", SFP_PERMIT_CLOSED},      {"cancelled", SFP_PERMIT_CLOSED},
-        {"canceled", SFP_PERMIT_CLOSED},     {"withdrawn", SFP_PERMIT_CLOSED},    {"revoked", SFP_PERMIT_CLOSED},
-        {"disapproved", SFP_PERMIT_CLOSED},  {"denied", SFP_PERMIT_CLOSED},
+        {"filed", SFP_PERMIT_IN_REVIEW},    {"plancheck", SFP_PERMIT_IN_REVIEW}, {"approved", SFP_PERMIT_APPROVED},
+        {"issued", SFP_PERMIT_ISSUED},      {"reinstated", SFP_PERMIT_ISSUED},   {"complete", SFP_PERMIT_COMPLETE},
+        {"completed", SFP_PERMIT_COMPLETE}, {"expired", SFP_PERMIT_CLOSED},      {"cancelled", SFP_PERMIT_CLOSED},
+        {"canceled", SFP_PERMIT_CLOSED},    {"withdrawn", SFP_PERMIT_CLOSED},    {"revoked", SFP_PERMIT_CLOSED},
+        {"disapproved", SFP_PERMIT_CLOSED}, {"denied", SFP_PERMIT_CLOSED},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(s, map[i].name)) return map[i].cls;
@@ -39,7 +39,10 @@ bool sfp_rpt_permit_is_active(const char *status)
     return c == SFP_PERMIT_IN_REVIEW || c == SFP_PERMIT_APPROVED || c == SFP_PERMIT_ISSUED;
 }
 
-bool sfp_rpt_permit_in_review(const char *status) { return sfp_rpt_permit_class(status) == SFP_PERMIT_IN_REVIEW; }
+bool sfp_rpt_permit_in_review(const char *status)
+{
+    return sfp_rpt_permit_class(status) == SFP_PERMIT_IN_REVIEW;
+}
 
 static bool in_list(const char *w, const char *const *list)
 {
@@ -50,9 +53,9 @@ static bool in_list(const char *w, const char *const *list)
 
 sfp_enf_class sfp_rpt_enforcement_class(const char *status, bool nov_active)
 {
-    static const char *const closing[] = {"not",      "no",       "non",     "inactive", "closed",   "close",
-                                          "complied", "abated",   "resolved", "cancelled", "canceled", "withdrawn",
-                                          "dismissed", "completed", "complete", "expired",  "duplicate", NULL};
+    static const char *const closing[] = {"not",       "no",        "non",      "inactive",  "closed",    "close",
+                                          "complied",  "abated",    "resolved", "cancelled", "canceled",  "withdrawn",
+                                          "dismissed", "completed", "complete", "expired",   "duplicate", NULL};
     static const char *const active[] = {"active", "open", "opened", "reopened", "pending", NULL};
     bool act = false, closed = false;
     const char *p = sfp_rpt_str(status);
@@ -73,16 +76,22 @@ sfp_enf_class sfp_rpt_enforcement_class(const char *status, bool nov_active)
     return act ? SFP_ENF_ACTIVE : SFP_ENF_UNKNOWN;
 }
 
-bool sfp_rpt_is_active_complaint(const char *status) { return sfp_rpt_enforcement_class(status, false) == SFP_ENF_ACTIVE; }
-bool sfp_rpt_is_active_violation(const char *status) { return sfp_rpt_enforcement_class(status, true) == SFP_ENF_ACTIVE; }
+bool sfp_rpt_is_active_complaint(const char *status)
+{
+    return sfp_rpt_enforcement_class(status, false) == SFP_ENF_ACTIVE;
+}
+bool sfp_rpt_is_active_violation(const char *status)
+{
+    return sfp_rpt_enforcement_class(status, true) == SFP_ENF_ACTIVE;
+}
 
 static int normalize(const char *in, int ndigits, char out[6])
 {
     if (!in) return -1;
     while (*in == ' ' || *in == '\t' || *in == '\n' || *in == '\r' || *in == '\v' || *in == '\f') in++;
     size_t n = strlen(in);
-    while (n && (in[n - 1] == ' ' || in[n - 1] == '\t' || in[n - 1] == '\n' || in[n - 1] == '\r' ||
-                 in[n - 1] == '\v' || in[n - 1] == '\f'))
+    while (n && (in[n - 1] == ' ' || in[n - 1] == '\t' || in[n - 1] == '\n' || in[n - 1] == '\r' || in[n - 1] == '\v' ||
+                 in[n - 1] == '\f'))
         n--;
     if (n != (size_t)ndigits && n != (size_t)ndigits + 1) return -1;
     for (int i = 0; i < ndigits; i++)
@@ -93,5 +102,11 @@ static int normalize(const char *in, int ndigits, char out[6])
     return 0;
 }
 
-int sfp_rpt_normalize_block(const char *in, char out[6]) { return normalize(in, 4, out); }
-int sfp_rpt_normalize_lot(const char *in, char out[6]) { return normalize(in, 3, out); }
+int sfp_rpt_normalize_block(const char *in, char out[6])
+{
+    return normalize(in, 4, out);
+}
+int sfp_rpt_normalize_lot(const char *in, char out[6])
+{
+    return normalize(in, 3, out);
+}

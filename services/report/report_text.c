@@ -29,7 +29,10 @@ int sfp_rpt_day_year(int32_t day)
     return (int)yoe + era * 400 + (m <= 2);
 }
 
-static bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static bool leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 int sfp_rpt_parse_day(const char *s, int32_t *day)
 {
@@ -177,8 +180,14 @@ static void case_trim(const char *s, char *out, size_t n, int (*conv)(int))
     out[len] = '\0';
 }
 
-void sfp_rpt_lower_trim(const char *s, char *out, size_t n) { case_trim(s, out, n, tolower); }
-void sfp_rpt_upper_trim(const char *s, char *out, size_t n) { case_trim(s, out, n, toupper); }
+void sfp_rpt_lower_trim(const char *s, char *out, size_t n)
+{
+    case_trim(s, out, n, tolower);
+}
+void sfp_rpt_upper_trim(const char *s, char *out, size_t n)
+{
+    case_trim(s, out, n, toupper);
+}
 
 char *sfp_rpt_trim_dup(sfp_arena *a, const char *s)
 {

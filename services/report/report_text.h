@@ -31,7 +31,10 @@ void sfp_rpt_fmt_money(double v, char *out, size_t n);
 bool sfp_rpt_parse_double(const char *s, double *out);
 
 /* NULL → "". */
-static inline const char *sfp_rpt_str(const char *s) { return s ? s : ""; }
+static inline const char *sfp_rpt_str(const char *s)
+{
+    return s ? s : "";
+}
 /* True for NULL, "" or only whitespace. */
 bool sfp_rpt_blank(const char *s);
 /* ASCII case-insensitive substring test (NULL haystack → false). */

@@ -8,7 +8,7 @@ const char *const SFP_RPT_COMPLAINT_NUMBER_KEYS[] = {"complaint_number", NULL};
 const char *const SFP_RPT_COMPLAINT_DESC_KEYS[] = {"complaint_description", "complaint_type", "description", NULL};
 const char *const SFP_RPT_VIOLATION_ID_KEYS[] = {"complaint_number", "nov_number", "violation_number", NULL};
 const char *const SFP_RPT_VIOLATION_DESC_KEYS[] = {"nov_category_description", "nov_item_description", "item",
-                                                   "violation_type", "description", NULL};
+                                                   "violation_type",           "description",          NULL};
 const char *const SFP_RPT_DATE_FILED_KEYS[] = {"date_filed", NULL};
 const char *const SFP_RPT_STATUS_KEYS[] = {"status", NULL};
 

@@ -105,8 +105,8 @@ static void test_brief_cached_headers_etag(void **state)
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j1, "cached")));
     assert_string_equal(cJSON_GetObjectItem(j1, "cached_at")->valuestring, "");
     assert_int_equal(cJSON_GetObjectItem(j1, "lookback_days")->valueint, 1);
-    const char *arrays[] = {"changes", "plan_reviews", "inspections", "new_filings", "expiring", "property_health",
-                            "warnings"};
+    const char *arrays[] = {"changes",  "plan_reviews",    "inspections", "new_filings",
+                            "expiring", "property_health", "warnings"};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         assert_true(cJSON_IsArray(cJSON_GetObjectItem(j1, arrays[i])));
     assert_true(cJSON_IsObject(cJSON_GetObjectItem(j1, "summary")));
@@ -169,7 +169,8 @@ static void test_lookback_param(void **state)
     static const struct {
         const char *q;
         int want;
-    } cases[] = {{"?lookback=7", 7}, {"?lookback=abc", 1}, {"?lookback=500", 90}, {"?lookback=0", 1}, {"?lookback=", 1}};
+    } cases[] = {
+        {"?lookback=7", 7}, {"?lookback=abc", 1}, {"?lookback=500", 90}, {"?lookback=0", 1}, {"?lookback=", 1}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[64];
         snprintf(path, sizeof path, "/brief%s", cases[i].q);

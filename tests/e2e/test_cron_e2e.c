@@ -83,7 +83,10 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static long q(const char *sql) { return sfp_test_sql_long(g_db, sql); }
+static long q(const char *sql)
+{
+    return sfp_test_sql_long(g_db, sql);
+}
 
 static void wait_for(const char *sql, long want)
 {
@@ -192,16 +195,17 @@ static int setup(void **state)
                      "INSERT INTO watch_items (user_id, watch_type, permit_number) VALUES (7, 'permit', 'E1')"))
         return -1;
 
-    const char *henv[] = {g_env_db, "LISTEN_ADDR=127.0.0.1:0", "REPORT_SVC_ADDR=off", "BRIEF_SVC_ADDR=off",
-                          "CRON_SVC_ADDR=off", NULL};
+    const char *henv[] = {
+        g_env_db, "LISTEN_ADDR=127.0.0.1:0", "REPORT_SVC_ADDR=off", "BRIEF_SVC_ADDR=off", "CRON_SVC_ADDR=off", NULL};
     if (sfp_proc_start(&g_health, "sfp-health", henv)) return -1;
     const char *benv[] = {g_env_db, "LISTEN_ADDR=127.0.0.1:0", "CRON_SECRET=" SECRET, NULL};
     if (sfp_proc_start(&g_brief, "sfp-brief", benv)) return -1;
     static char brief_addr[64], soda[128];
     snprintf(brief_addr, sizeof brief_addr, "BRIEF_SVC_ADDR=127.0.0.1:%d", g_brief.port);
     snprintf(soda, sizeof soda, "SODA_BASE_URL=http://%s/resource", SFP_TEST_DEAD_ADDR);
-    const char *cenv[] = {g_env_db, "LISTEN_ADDR=127.0.0.1:0", "CRON_SECRET=" SECRET, brief_addr, soda,
-                          "CRON_NIGHTLY_RETRY_BASE_MS=10", NULL};
+    const char *cenv[] = {
+        g_env_db, "LISTEN_ADDR=127.0.0.1:0", "CRON_SECRET=" SECRET, brief_addr, soda, "CRON_NIGHTLY_RETRY_BASE_MS=10",
+        NULL};
     if (sfp_proc_start(&g_cron, "sfp-cron", cenv)) return -1;
     snprintf(g_cron_addr, sizeof g_cron_addr, "CRON_SVC_ADDR=127.0.0.1:%d", g_cron.port);
     static char health_addr[64];

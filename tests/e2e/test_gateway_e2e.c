@@ -158,8 +158,8 @@ static char *slurp(const char *path)
 static int raw_connect(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
         close(fd);
         return -1;
@@ -271,8 +271,8 @@ static int setup(void **state)
     g_db_url = sfp_test_migrated_db("e2e_gateway");
     snprintf(g_env_db, sizeof g_env_db, "DATABASE_URL=%s", g_db_url);
     /* peers "off": sfp-health reports on the database only, quickly and deterministically */
-    const char *henv[] = {g_env_db, "LISTEN_ADDR=127.0.0.1:0", "REPORT_SVC_ADDR=off", "BRIEF_SVC_ADDR=off",
-                          "CRON_SVC_ADDR=off", NULL};
+    const char *henv[] = {
+        g_env_db, "LISTEN_ADDR=127.0.0.1:0", "REPORT_SVC_ADDR=off", "BRIEF_SVC_ADDR=off", "CRON_SVC_ADDR=off", NULL};
     if (sfp_proc_start(&g_health, "sfp-health", henv)) return -1;
     snprintf(g_env_health_addr, sizeof g_env_health_addr, "HEALTH_SVC_ADDR=127.0.0.1:%d", g_health.port);
     if (start_gateway(&g_gw, "127.0.0.1:0")) return -1;

@@ -182,7 +182,7 @@ static void test_bad_input_400_before_rpc(void **state)
 {
     (void)state;
     const char *bad[] = {"/report/%27%3B%20DROP/001", "/report/..%2F/001", "/report/351234567/001",
-                         "/report/3512/0001", "/report/abcd/001", "/report/3512/%00"};
+                         "/report/3512/0001",         "/report/abcd/001",  "/report/3512/%00"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sfp_http_resp r;
         assert_int_equal(sfp_http(NULL, g_gw.port, "GET", bad[i], NULL, NULL, 0, &r), 0);
@@ -277,10 +277,10 @@ static void test_metrics_move_with_traffic(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_report_44_permits),   cmocka_unit_test(test_report_memo_consistent),
-        cmocka_unit_test(test_query_count_constant),
-        cmocka_unit_test(test_bad_input_400_before_rpc), cmocka_unit_test(test_unknown_parcel_404),
-        cmocka_unit_test(test_rate_limit_429),        cmocka_unit_test(test_metrics_move_with_traffic),
+        cmocka_unit_test(test_report_44_permits),         cmocka_unit_test(test_report_memo_consistent),
+        cmocka_unit_test(test_query_count_constant),      cmocka_unit_test(test_bad_input_400_before_rpc),
+        cmocka_unit_test(test_unknown_parcel_404),        cmocka_unit_test(test_rate_limit_429),
+        cmocka_unit_test(test_metrics_move_with_traffic),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -86,8 +86,13 @@ static void test_db_down_at_start_then_recovers_and_survives_restart(void **stat
     snprintf(dir, sizeof dir, "/tmp/sfp-e2e-lifecycle-%d", (int)getpid());
     snprintf(url, sizeof url, "postgresql://postgres@/postgres?host=%s&port=5432", dir);
     snprintf(env_url, sizeof env_url, "DATABASE_URL=%s", url);
-    const char *env[] = {env_url, "LISTEN_ADDR=127.0.0.1:0", "REPORT_SVC_ADDR=off", "BRIEF_SVC_ADDR=off",
-                         "CRON_SVC_ADDR=off", "DB_CONNECT_TIMEOUT=1", NULL};
+    const char *env[] = {env_url,
+                         "LISTEN_ADDR=127.0.0.1:0",
+                         "REPORT_SVC_ADDR=off",
+                         "BRIEF_SVC_ADDR=off",
+                         "CRON_SVC_ADDR=off",
+                         "DB_CONNECT_TIMEOUT=1",
+                         NULL};
     sfp_proc p;
     assert_int_equal(sfp_proc_start(&p, "sfp-health", env), 0); /* starts although Postgres is down */
     char addr[64];
@@ -95,7 +100,7 @@ static void test_db_down_at_start_then_recovers_and_survives_restart(void **stat
     sfp_rpc_channel *ch = sfp_rpc_channel_create(addr);
     sfp_rpc_status st;
     assert_int_equal(sfp_rpc_health_check(ch, "", 2000, &st), 1); /* alive */
-    assert_int_equal(readiness(ch), 2);                            /* not ready */
+    assert_int_equal(readiness(ch), 2);                           /* not ready */
 
     snprintf(cmd, sizeof cmd, "%s/scripts/pgtmp start %s >/dev/null", SFP_SOURCE_DIR, dir);
     assert_int_equal(run_cmd(cmd), 0);
@@ -110,8 +115,8 @@ static void test_db_down_at_start_then_recovers_and_survives_restart(void **stat
     protobuf_c_message_free_unpacked(resp, NULL);
 
     /* Postgres restart on the same address: pooled connections die; the service reconnects. */
-    snprintf(cmd, sizeof cmd, "%s/scripts/pgtmp halt %s && %s/scripts/pgtmp start %s >/dev/null", SFP_SOURCE_DIR,
-             dir, SFP_SOURCE_DIR, dir);
+    snprintf(cmd, sizeof cmd, "%s/scripts/pgtmp halt %s && %s/scripts/pgtmp start %s >/dev/null", SFP_SOURCE_DIR, dir,
+             SFP_SOURCE_DIR, dir);
     assert_int_equal(run_cmd(cmd), 0); /* pg_ctl -w: accepting connections when this returns */
     resp = NULL;
     assert_int_equal(sfp_rpc_call(ch, "/sfpermits.v1.HealthService/GetHealth", &req.base,

@@ -44,8 +44,13 @@ typedef struct harness {
 static void start(harness *h)
 {
     memset(h, 0, sizeof *h);
-    sfp_pool_config cfg = {.conninfo = g_url, .min = 1, .max = 12, .connect_timeout_s = 5,
-                           .statement_timeout_ms = 20000, .acquire_timeout_ms = 5000, .idle_check_s = 30,
+    sfp_pool_config cfg = {.conninfo = g_url,
+                           .min = 1,
+                           .max = 12,
+                           .connect_timeout_s = 5,
+                           .statement_timeout_ms = 20000,
+                           .acquire_timeout_ms = 5000,
+                           .idle_check_s = 30,
                            .application_name = "it-brief"};
     sfp_err err = {0};
     h->pool = sfp_pool_create(&cfg, &err);
@@ -57,9 +62,14 @@ static void start(harness *h)
     sfp_rpc_method m[2];
     sfp_brief_service_methods(&h->svc, m);
     static const char *const names[] = {SFP_BRIEF_SERVICE_NAME, NULL};
-    sfp_rpc_server_config sc = {.service = "brief", .addr = "127.0.0.1:0", .workers = 8, .service_names = names,
-                                .ready = sfp_pool_ready_cb, .ready_user = h->pool,
-                                .stats = sfp_brief_service_stats, .stats_user = &h->svc};
+    sfp_rpc_server_config sc = {.service = "brief",
+                                .addr = "127.0.0.1:0",
+                                .workers = 8,
+                                .service_names = names,
+                                .ready = sfp_pool_ready_cb,
+                                .ready_user = h->pool,
+                                .stats = sfp_brief_service_stats,
+                                .stats_user = &h->svc};
     sfp_test_rpc_start(&sc, m, 2, &h->srv, &h->th, &h->ch);
 }
 
@@ -81,9 +91,9 @@ static grpc_status_code get_brief(harness *h, const char *token, int lookback, S
     else if (token) snprintf(v, sizeof v, "Bearer %s", token);
     sfp_rpc_md md = {"authorization", v};
     ProtobufCMessage *resp = NULL;
-    grpc_status_code c = sfp_rpc_call(h->ch, SFP_BRIEF_GET_PATH, &req.base,
-                                      &sfpermits__v1__get_brief_response__descriptor, &resp, 20000, &md,
-                                      token ? 1 : 0, st);
+    grpc_status_code c =
+        sfp_rpc_call(h->ch, SFP_BRIEF_GET_PATH, &req.base, &sfpermits__v1__get_brief_response__descriptor, &resp, 20000,
+                     &md, token ? 1 : 0, st);
     *out = (void *)resp;
     return c;
 }
@@ -105,9 +115,9 @@ static grpc_status_code refresh(harness *h, const char *token, Sfpermits__V1__Re
     snprintf(v, sizeof v, "Bearer %s", token ? token : "");
     sfp_rpc_md md = {"authorization", v};
     ProtobufCMessage *resp = NULL;
-    grpc_status_code c = sfp_rpc_call(h->ch, SFP_BRIEF_REFRESH_PATH, &req.base,
-                                      &sfpermits__v1__refresh_brief_response__descriptor, &resp, 10000, &md,
-                                      token ? 1 : 0, st);
+    grpc_status_code c =
+        sfp_rpc_call(h->ch, SFP_BRIEF_REFRESH_PATH, &req.base, &sfpermits__v1__refresh_brief_response__descriptor,
+                     &resp, 10000, &md, token ? 1 : 0, st);
     *out = (void *)resp;
     return c;
 }
@@ -140,13 +150,15 @@ static void test_unauthenticated(void **state)
     (void)state;
     harness h;
     start(&h);
-    const char *bad[] = {NULL, "nope-not-a-token", "raw:Basic YWxpY2U6eA==", "raw:Bearer", "raw:demo-token-alice",
-                         "raw:Bearer demo-token-alice extra", "tok-revoked", "tok-inactive"};
+    const char *bad[] = {NULL,          "nope-not-a-token",     "raw:Basic YWxpY2U6eA==",
+                         "raw:Bearer",  "raw:demo-token-alice", "raw:Bearer demo-token-alice extra",
+                         "tok-revoked", "tok-inactive"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         Sfpermits__V1__GetBriefResponse *r = NULL;
         sfp_rpc_status st;
         grpc_status_code c = get_brief(&h, bad[i], 1, &r, &st);
-        if (c != GRPC_STATUS_UNAUTHENTICATED) fail_msg("token %s: %s", bad[i] ? bad[i] : "(none)", sfp_rpc_code_name(c));
+        if (c != GRPC_STATUS_UNAUTHENTICATED)
+            fail_msg("token %s: %s", bad[i] ? bad[i] : "(none)", sfp_rpc_code_name(c));
         assert_null(r);
         assert_null(strstr(st.message, "revoked")); /* no hint which check failed */
     }
@@ -179,8 +191,10 @@ static void test_user_isolation(void **state)
     (void)state;
     harness h;
     start(&h);
-    static const char *const alice[] = {"1600 Mission St (HQ)", "HQ tenant improvement", "1455 Market St", "Tenderloin", "", NULL};
-    static const char *const bob[] = {"146 Lake St", "146 Lake St parcel", "Jackson St remodel", "1281 8th Ave", "", NULL};
+    static const char *const alice[] = {
+        "1600 Mission St (HQ)", "HQ tenant improvement", "1455 Market St", "Tenderloin", "", NULL};
+    static const char *const bob[] = {"146 Lake St", "146 Lake St parcel", "Jackson St remodel", "1281 8th Ave", "",
+                                      NULL};
     for (int u = 0; u < 2; u++) {
         Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, u ? "demo-token-bob" : "demo-token-alice", 30);
         const char *const *own = u ? bob : alice, *const *other = u ? alice : bob;
@@ -285,8 +299,8 @@ static void test_refresh_then_recompute_then_rate_limited(void **state)
     start(&h);
     assert_int_equal(refresh(&h, "demo-token-alice", &rr, &st), GRPC_STATUS_RESOURCE_EXHAUSTED);
     char sql[160];
-    snprintf(sql, sizeof sql, "UPDATE brief_refresh SET last_refresh_at = now() - interval '301 seconds' WHERE user_id = %ld",
-             g_alice);
+    snprintf(sql, sizeof sql,
+             "UPDATE brief_refresh SET last_refresh_at = now() - interval '301 seconds' WHERE user_id = %ld", g_alice);
     assert_int_equal(sfp_test_sql(g_url, sql), 0);
     assert_int_equal(refresh(&h, "demo-token-alice", &rr, &st), GRPC_STATUS_OK);
     assert_int_equal(rr->invalidated, 1); /* the page recomputed after the first refresh */
@@ -502,14 +516,15 @@ static void test_twenty_concurrent_cold_calls_one_compute(void **state)
     stop(&h);
 }
 
-static grpc_status_code get_as(harness *h, const char *authz, const char *user_id, Sfpermits__V1__GetBriefResponse **out)
+static grpc_status_code get_as(harness *h, const char *authz, const char *user_id,
+                               Sfpermits__V1__GetBriefResponse **out)
 {
     Sfpermits__V1__GetBriefRequest req = SFPERMITS__V1__GET_BRIEF_REQUEST__INIT;
     sfp_rpc_md md[2] = {{"authorization", authz}, {"x-sfp-user-id", user_id}};
     ProtobufCMessage *resp = NULL;
     sfp_rpc_status st;
-    grpc_status_code c = sfp_rpc_call(h->ch, SFP_BRIEF_GET_PATH, &req.base, &sfpermits__v1__get_brief_response__descriptor,
-                                      &resp, 20000, md, 2, &st);
+    grpc_status_code c = sfp_rpc_call(h->ch, SFP_BRIEF_GET_PATH, &req.base,
+                                      &sfpermits__v1__get_brief_response__descriptor, &resp, 20000, md, 2, &st);
     *out = (void *)resp;
     return c;
 }
@@ -522,7 +537,8 @@ static void test_service_identity_for_cron(void **state)
     start(&h);
     char alice[16], gone[16];
     snprintf(alice, sizeof alice, "%ld", g_alice);
-    snprintf(gone, sizeof gone, "%ld", sfp_test_sql_long(g_url, "SELECT user_id FROM users WHERE email = 'gone@example.com'"));
+    snprintf(gone, sizeof gone, "%ld",
+             sfp_test_sql_long(g_url, "SELECT user_id FROM users WHERE email = 'gone@example.com'"));
     Sfpermits__V1__GetBriefResponse *r = NULL;
     assert_int_equal(get_as(&h, "Bearer s3cret", alice, &r), GRPC_STATUS_UNAUTHENTICATED); /* no secret configured */
     h.svc.cfg.service_secret = "s3cret";
@@ -562,7 +578,9 @@ static void test_auth_cache(void **state)
     assert_true(r->cached);
     assert_int_equal(r->sql_queries, 1); /* no auth statement */
     free_msg(r);
-    assert_int_equal(sfp_test_sql(g_url, "UPDATE api_tokens SET revoked_at = now() WHERE token_sha256 = sha256('tok-temp'::bytea)"), 0);
+    assert_int_equal(
+        sfp_test_sql(g_url, "UPDATE api_tokens SET revoked_at = now() WHERE token_sha256 = sha256('tok-temp'::bytea)"),
+        0);
     free_msg(brief_ok(&h, "tok-temp", 2)); /* still remembered */
     usleep(500 * 1000);
     sfp_rpc_status st;
@@ -630,35 +648,36 @@ static int group_setup(void **state)
     assert_true(g_alice > 0 && g_bob > 0);
     /* extra tokens: revoked (alice), an inactive user, a 1-watch and a 50-watch user */
     assert_int_equal(
-        sfp_test_sql(g_url,
-                     "INSERT INTO api_tokens (user_id, token_sha256, label, revoked_at) SELECT user_id,"
-                     " sha256('tok-revoked'::bytea), 'revoked', now() FROM users WHERE email = 'alice@example.com';"
-                     "INSERT INTO users (email, is_active) VALUES ('gone@example.com', false),"
-                     " ('one@example.com', true), ('fifty@example.com', true);"
-                     "INSERT INTO api_tokens (user_id, token_sha256) SELECT user_id, sha256('tok-inactive'::bytea)"
-                     " FROM users WHERE email = 'gone@example.com';"
-                     "INSERT INTO api_tokens (user_id, token_sha256) SELECT user_id, sha256('tok-one-watch'::bytea)"
-                     " FROM users WHERE email = 'one@example.com';"
-                     "INSERT INTO api_tokens (user_id, token_sha256) SELECT user_id, sha256('tok-fifty-watches'::bytea)"
-                     " FROM users WHERE email = 'fifty@example.com';"
-                     "INSERT INTO watch_items (user_id, watch_type, block, lot, label) SELECT u.user_id, 'parcel',"
-                     " '3512', '001', 'HQ' FROM users u WHERE email = 'one@example.com';"
-                     /* 50: 20 parcels, 20 permits, 8 addresses, 2 neighborhoods */
-                     "INSERT INTO watch_items (user_id, watch_type, block, lot, label)"
-                     " SELECT u.user_id, 'parcel', p.block, p.lot, 'parcel ' || p.block || '/' || p.lot"
-                     " FROM users u, (SELECT DISTINCT block, lot FROM permits ORDER BY 1, 2 LIMIT 20) p"
-                     " WHERE u.email = 'fifty@example.com';"
-                     "INSERT INTO watch_items (user_id, watch_type, permit_number, label)"
-                     " SELECT u.user_id, 'permit', p.permit_number, 'permit ' || p.permit_number"
-                     " FROM users u, (SELECT permit_number FROM permits ORDER BY status_date DESC NULLS LAST LIMIT 20) p"
-                     " WHERE u.email = 'fifty@example.com';"
-                     "INSERT INTO watch_items (user_id, watch_type, street_number, street_name, label)"
-                     " SELECT u.user_id, 'address', p.street_number, p.street_name, 'addr'"
-                     " FROM users u, (SELECT DISTINCT street_number, street_name FROM permits ORDER BY 1 DESC, 2 LIMIT 8) p"
-                     " WHERE u.email = 'fifty@example.com';"
-                     "INSERT INTO watch_items (user_id, watch_type, neighborhood, label)"
-                     " SELECT u.user_id, 'neighborhood', n, n FROM users u, (VALUES ('Tenderloin'), ('Mission')) v(n)"
-                     " WHERE u.email = 'fifty@example.com'"),
+        sfp_test_sql(
+            g_url,
+            "INSERT INTO api_tokens (user_id, token_sha256, label, revoked_at) SELECT user_id,"
+            " sha256('tok-revoked'::bytea), 'revoked', now() FROM users WHERE email = 'alice@example.com';"
+            "INSERT INTO users (email, is_active) VALUES ('gone@example.com', false),"
+            " ('one@example.com', true), ('fifty@example.com', true);"
+            "INSERT INTO api_tokens (user_id, token_sha256) SELECT user_id, sha256('tok-inactive'::bytea)"
+            " FROM users WHERE email = 'gone@example.com';"
+            "INSERT INTO api_tokens (user_id, token_sha256) SELECT user_id, sha256('tok-one-watch'::bytea)"
+            " FROM users WHERE email = 'one@example.com';"
+            "INSERT INTO api_tokens (user_id, token_sha256) SELECT user_id, sha256('tok-fifty-watches'::bytea)"
+            " FROM users WHERE email = 'fifty@example.com';"
+            "INSERT INTO watch_items (user_id, watch_type, block, lot, label) SELECT u.user_id, 'parcel',"
+            " '3512', '001', 'HQ' FROM users u WHERE email = 'one@example.com';"
+            /* 50: 20 parcels, 20 permits, 8 addresses, 2 neighborhoods */
+            "INSERT INTO watch_items (user_id, watch_type, block, lot, label)"
+            " SELECT u.user_id, 'parcel', p.block, p.lot, 'parcel ' || p.block || '/' || p.lot"
+            " FROM users u, (SELECT DISTINCT block, lot FROM permits ORDER BY 1, 2 LIMIT 20) p"
+            " WHERE u.email = 'fifty@example.com';"
+            "INSERT INTO watch_items (user_id, watch_type, permit_number, label)"
+            " SELECT u.user_id, 'permit', p.permit_number, 'permit ' || p.permit_number"
+            " FROM users u, (SELECT permit_number FROM permits ORDER BY status_date DESC NULLS LAST LIMIT 20) p"
+            " WHERE u.email = 'fifty@example.com';"
+            "INSERT INTO watch_items (user_id, watch_type, street_number, street_name, label)"
+            " SELECT u.user_id, 'address', p.street_number, p.street_name, 'addr'"
+            " FROM users u, (SELECT DISTINCT street_number, street_name FROM permits ORDER BY 1 DESC, 2 LIMIT 8) p"
+            " WHERE u.email = 'fifty@example.com';"
+            "INSERT INTO watch_items (user_id, watch_type, neighborhood, label)"
+            " SELECT u.user_id, 'neighborhood', n, n FROM users u, (VALUES ('Tenderloin'), ('Mission')) v(n)"
+            " WHERE u.email = 'fifty@example.com'"),
         0);
     return 0;
 }

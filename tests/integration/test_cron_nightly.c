@@ -44,9 +44,9 @@ typedef struct stub {
     char last_order[3][128];
     char last_where[3][256];
     /* faults */
-    long fail_at;      /* fail the request with this global sequence number (1-based); 0 = none */
-    long fail_from;    /* fail every request from this sequence number on; 0 = none */
-    int fail_status;   /* HTTP status of injected failures */
+    long fail_at;    /* fail the request with this global sequence number (1-based); 0 = none */
+    long fail_from;  /* fail every request from this sequence number on; 0 = none */
+    int fail_status; /* HTTP status of injected failures */
     long seq;
 } stub;
 
@@ -233,8 +233,13 @@ static void start(harness *h, const char *db, int breaker_threshold)
 {
     memset(h, 0, sizeof *h);
     h->url = sfp_test_migrated_db(db);
-    sfp_pool_config cfg = {.conninfo = h->url, .min = 1, .max = 4, .connect_timeout_s = 2,
-                           .statement_timeout_ms = 30000, .acquire_timeout_ms = 3000, .idle_check_s = 30,
+    sfp_pool_config cfg = {.conninfo = h->url,
+                           .min = 1,
+                           .max = 4,
+                           .connect_timeout_s = 2,
+                           .statement_timeout_ms = 30000,
+                           .acquire_timeout_ms = 3000,
+                           .idle_check_s = 30,
                            .application_name = "sfp-cron-nightly-test"};
     sfp_err err = {0};
     h->pool = sfp_pool_create(&cfg, &err);
@@ -285,33 +290,37 @@ static Sfpermits__V1__NightlyResult *nightly(harness *h, int lookback, bool dry_
     return (Sfpermits__V1__NightlyResult *)resp;
 }
 
-static long q(harness *h, const char *sql) { return sfp_test_sql_long(h->url, sql); }
+static long q(harness *h, const char *sql)
+{
+    return sfp_test_sql_long(h->url, sql);
+}
 
 /* ------------------------------------------------------------------ fixture */
 
 /* Local state before the run + SODA rows. 7 permits in the window (3 pages of 3), 1 outside. */
 static void fixture(harness *h)
 {
-    assert_int_equal(sfp_test_sql(h->url,
-                                  "INSERT INTO permits (permit_number, status, status_date, filed_date, block, lot, "
-                                  "permit_type_definition) VALUES "
-                                  "('N1', 'filed', '2025-05-01T00:00:00.000', '2025-05-01T00:00:00.000', '2000', '001', "
-                                  "'otc alterations permit'),"
-                                  "('N2', 'issued', '2025-06-14T09:00:00.000', '2025-05-02T00:00:00.000', '2000', '002', "
-                                  "'otc alterations permit');"
-                                  "INSERT INTO inspections (reference_number, scheduled_date, inspection_description, "
-                                  "result) VALUES ('N1', '2025-06-14T08:00:00.000', 'ROUGH FRAME', NULL);"
-                                  "INSERT INTO addenda (primary_key, application_number, addenda_number, step, station, "
-                                  "arrive, finish_date, review_results) VALUES "
-                                  "('N1-0-1', 'N1', 0, 1, 'BLDG', '2025-06-10T00:00:00.000', NULL, NULL);"
-                                  "INSERT INTO page_cache (cache_key, payload) VALUES ('brief:1:1', '\\x00'), "
-                                  "('brief:2:7', '\\x00'), ('report:x', '\\x00')"),
-                     0);
+    assert_int_equal(
+        sfp_test_sql(h->url, "INSERT INTO permits (permit_number, status, status_date, filed_date, block, lot, "
+                             "permit_type_definition) VALUES "
+                             "('N1', 'filed', '2025-05-01T00:00:00.000', '2025-05-01T00:00:00.000', '2000', '001', "
+                             "'otc alterations permit'),"
+                             "('N2', 'issued', '2025-06-14T09:00:00.000', '2025-05-02T00:00:00.000', '2000', '002', "
+                             "'otc alterations permit');"
+                             "INSERT INTO inspections (reference_number, scheduled_date, inspection_description, "
+                             "result) VALUES ('N1', '2025-06-14T08:00:00.000', 'ROUGH FRAME', NULL);"
+                             "INSERT INTO addenda (primary_key, application_number, addenda_number, step, station, "
+                             "arrive, finish_date, review_results) VALUES "
+                             "('N1-0-1', 'N1', 0, 1, 'BLDG', '2025-06-10T00:00:00.000', NULL, NULL);"
+                             "INSERT INTO page_cache (cache_key, payload) VALUES ('brief:1:1', '\\x00'), "
+                             "('brief:2:7', '\\x00'), ('report:x', '\\x00')"),
+        0);
     /* permits: N1 status change filed → issued; N2 unchanged; N3..N7 new; OLD outside the window */
-    ROW(0, "permit_number=N1", "status=issued", "status_date=2025-06-14T10:00:00.000", "filed_date=2025-05-01T00:00:00.000",
-        "block=2000", "lot=001", "permit_type_definition=otc alterations permit", "estimated_cost=12000");
-    ROW(0, "permit_number=N2", "status=issued", "status_date=2025-06-14T09:00:00.000", "filed_date=2025-05-02T00:00:00.000",
-        "block=2000", "lot=002", "permit_type_definition=otc alterations permit");
+    ROW(0, "permit_number=N1", "status=issued", "status_date=2025-06-14T10:00:00.000",
+        "filed_date=2025-05-01T00:00:00.000", "block=2000", "lot=001", "permit_type_definition=otc alterations permit",
+        "estimated_cost=12000");
+    ROW(0, "permit_number=N2", "status=issued", "status_date=2025-06-14T09:00:00.000",
+        "filed_date=2025-05-02T00:00:00.000", "block=2000", "lot=002", "permit_type_definition=otc alterations permit");
     for (int i = 3; i <= 7; i++) {
         char num[32], sd[48];
         snprintf(num, sizeof num, "permit_number=N%d", i);
@@ -454,9 +463,10 @@ static void test_catchup_window(void **state)
     ROW(0, "permit_number=C2", "status=filed", "status_date=2025-06-01T00:00:00.000",
         "filed_date=2025-06-01T00:00:00.000");
     /* the last success was 4.5 days ago → window ceil(4.5) + 1 = 6 days, source backfill */
-    assert_int_equal(sfp_test_sql(h.url, "INSERT INTO cron_log (job_type, started_at, completed_at, status) VALUES "
-                                         "('nightly', now() - interval '108 hours', now() - interval '107 hours', "
-                                         "'success'), ('nightly_dry_run', now() - interval '1 hour', now(), 'success')"),
+    assert_int_equal(sfp_test_sql(h.url,
+                                  "INSERT INTO cron_log (job_type, started_at, completed_at, status) VALUES "
+                                  "('nightly', now() - interval '108 hours', now() - interval '107 hours', "
+                                  "'success'), ('nightly_dry_run', now() - interval '1 hour', now(), 'success')"),
                      0);
     Sfpermits__V1__NightlyResult *r = nightly(&h, 0, false);
     assert_true(r->ok);
@@ -464,7 +474,8 @@ static void test_catchup_window(void **state)
     assert_int_equal(r->lookback_days, 6);
     assert_string_equal(r->since, "2025-06-09T00:00:00");
     assert_int_equal(r->permits->fetched, 1);
-    assert_int_equal(q(&h, "SELECT count(*) FROM permit_changes WHERE permit_number = 'C1' AND source = 'backfill'"), 1);
+    assert_int_equal(q(&h, "SELECT count(*) FROM permit_changes WHERE permit_number = 'C1' AND source = 'backfill'"),
+                     1);
     assert_int_equal(q(&h, "SELECT count(*) FROM cron_log WHERE job_type = 'nightly' AND was_catchup AND "
                            "lookback_days = 6"),
                      1);
@@ -530,8 +541,9 @@ static void test_soda_down_fails_cleanly(void **state)
     assert_int_equal(r->permits->retries, 3);
     assert_null(r->cache_invalidation);
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM cron_log WHERE log_id = %lld AND status = 'failed' AND "
-                              "error_message LIKE '%%SODA%%' AND completed_at IS NOT NULL",
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM cron_log WHERE log_id = %lld AND status = 'failed' AND "
+             "error_message LIKE '%%SODA%%' AND completed_at IS NOT NULL",
              (long long)r->log_id);
     assert_int_equal(q(&h, sql), 1);
     /* page 1 (N2, N1, N3 by status_date) committed; nothing of later pages */
@@ -554,8 +566,8 @@ static void test_page_is_atomic(void **state)
     start(&h, "it_cron_nightly_atomic", 5);
     fixture(&h);
     /* N5 is on page 2 (N4, N5, N6): its change row violates a constraint */
-    assert_int_equal(sfp_test_sql(h.url, "ALTER TABLE permit_changes ADD CONSTRAINT no_n5 CHECK (permit_number <> 'N5')"),
-                     0);
+    assert_int_equal(
+        sfp_test_sql(h.url, "ALTER TABLE permit_changes ADD CONSTRAINT no_n5 CHECK (permit_number <> 'N5')"), 0);
     Sfpermits__V1__NightlyResult *r = nightly(&h, 0, false);
     assert_false(r->ok);
     assert_string_equal(r->status, "failed");

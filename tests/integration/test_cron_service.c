@@ -93,8 +93,13 @@ static void start(harness *h, const char *dbname, const char *secret)
 {
     memset(h, 0, sizeof *h);
     h->url = sfp_test_migrated_db(dbname);
-    sfp_pool_config cfg = {.conninfo = h->url, .min = 1, .max = 8, .connect_timeout_s = 2,
-                           .statement_timeout_ms = 30000, .acquire_timeout_ms = 3000, .idle_check_s = 30,
+    sfp_pool_config cfg = {.conninfo = h->url,
+                           .min = 1,
+                           .max = 8,
+                           .connect_timeout_s = 2,
+                           .statement_timeout_ms = 30000,
+                           .acquire_timeout_ms = 3000,
+                           .idle_check_s = 30,
                            .application_name = "sfp-cron-test"};
     sfp_err err = {0};
     h->pool = sfp_pool_create(&cfg, &err);
@@ -118,8 +123,8 @@ static void start(harness *h, const char *dbname, const char *secret)
     h->svc.brief = h->brief_ch;
     sfp_rpc_method m[SFP_CRON_NMETHODS];
     size_t nm = sfp_cron_service_methods(&h->svc, m);
-    sfp_rpc_server_config sc = {.service = "cron", .addr = "127.0.0.1:0", .workers = 8,
-                                .stats = sfp_cron_service_stats, .stats_user = &h->svc};
+    sfp_rpc_server_config sc = {
+        .service = "cron", .addr = "127.0.0.1:0", .workers = 8, .stats = sfp_cron_service_stats, .stats_user = &h->svc};
     sfp_test_rpc_start(&sc, m, nm, &h->srv, &h->th, &h->ch);
 }
 
@@ -151,8 +156,8 @@ static grpc_status_code call(harness *h, sfp_cron_job job, const char *auth, int
     Sfpermits__V1__RunSignalsRequest empty = SFPERMITS__V1__RUN_SIGNALS_REQUEST__INIT;
     sfp_rpc_md md[1] = {{"authorization", auth}};
     ProtobufCMessage *resp = NULL;
-    grpc_status_code c = sfp_rpc_call(h->ch, sfp_cron_job_rpc_path(job), &empty.base, res_desc(job), &resp,
-                                      timeout_ms, md, auth ? 1 : 0, st);
+    grpc_status_code c = sfp_rpc_call(h->ch, sfp_cron_job_rpc_path(job), &empty.base, res_desc(job), &resp, timeout_ms,
+                                      md, auth ? 1 : 0, st);
     *out = resp;
     return c;
 }
@@ -171,7 +176,10 @@ static void free_msg(void *m)
     if (m) protobuf_c_message_free_unpacked(m, NULL);
 }
 
-static long q(harness *h, const char *sql) { return sfp_test_sql_long(h->url, sql); }
+static long q(harness *h, const char *sql)
+{
+    return sfp_test_sql_long(h->url, sql);
+}
 
 static int64_t map_get(void *entries, size_t n, const char *key)
 {
@@ -305,8 +313,8 @@ static const char *const k_signals_fixture[] = {
     NULL};
 
 static const char *const k_tiers[][2] = {
-    {"1000/001", "high_risk"}, {"1000/002", "at_risk"}, {"1000/003", "behind"},   {"1000/004", "slower"},
-    {"1000/005", "behind"},    {"1000/006", "slower"},  {"1000/007", "slower"},   {"1000/008", "at_risk"},
+    {"1000/001", "high_risk"}, {"1000/002", "at_risk"},   {"1000/003", "behind"}, {"1000/004", "slower"},
+    {"1000/005", "behind"},    {"1000/006", "slower"},    {"1000/007", "slower"}, {"1000/008", "at_risk"},
     {"1000/009", "high_risk"}, {"1000/010", "high_risk"}, {"1000/011", "behind"},
 };
 
@@ -314,10 +322,18 @@ static const struct {
     const char *name;
     int64_t n;
 } k_detector_counts[] = {
-    {"hold_comments", 1},         {"hold_stalled_planning", 1}, {"hold_stalled", 1},
-    {"nov", 3},                   {"abatement", 1},             {"expired_uninspected", 1},
-    {"stale_with_activity", 1},   {"expired_minor_activity", 1}, {"expired_inconclusive", 1},
-    {"complaint", 1},             {"expired_otc", 1},           {"stale_no_activity", 1},
+    {"hold_comments", 1},
+    {"hold_stalled_planning", 1},
+    {"hold_stalled", 1},
+    {"nov", 3},
+    {"abatement", 1},
+    {"expired_uninspected", 1},
+    {"stale_with_activity", 1},
+    {"expired_minor_activity", 1},
+    {"expired_inconclusive", 1},
+    {"complaint", 1},
+    {"expired_otc", 1},
+    {"stale_no_activity", 1},
 };
 
 static int load(const char *url, const char *const *parts)
@@ -383,22 +399,28 @@ static void test_signals_detectors_tiers_and_twice(void **state)
     /* severity: P1, P12, P13 (watched by the active user), never P2 (inactive watcher) */
     assert_int_equal(q(&h, "SELECT count(*) FROM severity_cache WHERE permit_number IN ('P1', 'P12', 'P13')"), 3);
     assert_int_equal(q(&h, "SELECT count(*) FROM severity_cache WHERE permit_number = 'P2'"), 0);
-    sfp_sev_input in = {.permit_number = "P1", .status = "expired",
+    sfp_sev_input in = {.permit_number = "P1",
+                        .status = "expired",
                         .permit_type_definition = "additions alterations or repairs",
-                        .description = "seismic retrofit", .filed_day = sfp_sev_parse_day("2019-01-01"),
-                        .issued_day = sfp_sev_parse_day("2019-06-01"), .completed_day = SFP_SEV_NO_DATE,
-                        .status_day = sfp_sev_parse_day("2024-01-01"), .estimated_cost = 80000,
+                        .description = "seismic retrofit",
+                        .filed_day = sfp_sev_parse_day("2019-01-01"),
+                        .issued_day = sfp_sev_parse_day("2019-06-01"),
+                        .completed_day = SFP_SEV_NO_DATE,
+                        .status_day = sfp_sev_parse_day("2024-01-01"),
+                        .estimated_cost = 80000,
                         .inspection_count = 5};
     sfp_sev_result sr;
     sfp_severity_score(&in, sfp_sev_parse_day(TODAY), &sr);
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM severity_cache WHERE permit_number = 'P1' AND score = %d AND "
-                              "tier = '%s' AND drivers ? 'inspection_activity'",
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM severity_cache WHERE permit_number = 'P1' AND score = %d AND "
+             "tier = '%s' AND drivers ? 'inspection_activity'",
              sr.score, sr.tier);
     assert_int_equal(q(&h, sql), 1);
     /* cron_log row finished by id with the stats JSON */
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM cron_log WHERE log_id = %lld AND status = 'success' AND "
-                              "job_type = 'signals' AND (stats->>'total_signals')::int = 14 AND completed_at IS NOT NULL",
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM cron_log WHERE log_id = %lld AND status = 'success' AND "
+             "job_type = 'signals' AND (stats->>'total_signals')::int = 14 AND completed_at IS NOT NULL",
              (long long)r1->log_id);
     assert_int_equal(q(&h, sql), 1);
 
@@ -455,8 +477,10 @@ static void test_signals_failures(void **state)
     assert_non_null(strstr(r->error, "signals"));
     assert_null(strstr(r->error, "DELETE")); /* no SQL in messages */
     char sql[200];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM cron_log WHERE log_id = %lld AND status = 'failed' AND "
-                              "error_message <> '' AND completed_at IS NOT NULL", (long long)r->log_id);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM cron_log WHERE log_id = %lld AND status = 'failed' AND "
+             "error_message <> '' AND completed_at IS NOT NULL",
+             (long long)r->log_id);
     assert_int_equal(q(&h, sql), 1);
     assert_int_equal(q(&h, "SELECT count(*) FROM permit_signals"), before);
     free_msg(r);
@@ -512,8 +536,10 @@ static void check_velocity_row(harness *h, const char *station, const char *metr
              station, metric, period, n, p25, p50, p75, p90);
     if (q(h, sql) != 1) {
         PGconn *c = PQconnectdb(h->url);
-        snprintf(sql, sizeof sql, "SELECT sample_count, p25_days, p50_days, p75_days, p90_days FROM station_velocity_v2 "
-                                  "WHERE station = '%s' AND metric_type = '%s' AND period = '%s'", station, metric, period);
+        snprintf(sql, sizeof sql,
+                 "SELECT sample_count, p25_days, p50_days, p75_days, p90_days FROM station_velocity_v2 "
+                 "WHERE station = '%s' AND metric_type = '%s' AND period = '%s'",
+                 station, metric, period);
         PGresult *r = PQexec(c, sql);
         char got[256] = "(no row)";
         if (PQntuples(r) == 1)
@@ -827,8 +853,10 @@ static void test_deadline_marks_row_failed(void **state)
     sfp_rpc_status st;
     assert_int_equal(call(&h, SFP_CRON_JOB_SIGNALS, "Bearer " SECRET, 2000, &out, &st), GRPC_STATUS_DEADLINE_EXCEEDED);
     release_lock(lk);
-    wait_for(&h, "SELECT count(*) FROM cron_log WHERE job_type = 'signals' AND status = 'failed' AND "
-                 "error_message LIKE '%time budget%'", 1);
+    wait_for(&h,
+             "SELECT count(*) FROM cron_log WHERE job_type = 'signals' AND status = 'failed' AND "
+             "error_message LIKE '%time budget%'",
+             1);
     assert_int_equal(q(&h, "SELECT count(*) FROM cron_log WHERE status = 'running'"), 0);
     /* a deadline shorter than the margin: refused before anything runs */
     assert_int_equal(call(&h, SFP_CRON_JOB_SIGNALS, "Bearer " SECRET, 500, &out, &st), GRPC_STATUS_DEADLINE_EXCEEDED);
@@ -853,14 +881,14 @@ static void test_compute_caches(void **state)
     assert_int_equal(r->computed + r->fresh_hits + r->errors, 0);
     free_msg(r);
 
-    assert_int_equal(sfp_test_sql(h.url,
-                                  "INSERT INTO users (user_id, email, is_active) VALUES (42, 'u42@x', true), "
-                                  "(43, 'u43@x', true), (44, 'u44@x', false), (45, 'u45@x', true);"
-                                  "INSERT INTO page_cache (cache_key, payload, computed_at, ttl_minutes, invalidated_at) "
-                                  "VALUES ('brief:42:1', '\\x00', now() - interval '2 hours', 30, NULL),"
-                                  "('brief:43:1', '\\x00', now(), 30, NULL),"
-                                  "('brief:45:7', '\\x00', now(), 30, now() - interval '1 minute')"),
-                     0);
+    assert_int_equal(
+        sfp_test_sql(h.url, "INSERT INTO users (user_id, email, is_active) VALUES (42, 'u42@x', true), "
+                            "(43, 'u43@x', true), (44, 'u44@x', false), (45, 'u45@x', true);"
+                            "INSERT INTO page_cache (cache_key, payload, computed_at, ttl_minutes, invalidated_at) "
+                            "VALUES ('brief:42:1', '\\x00', now() - interval '2 hours', 30, NULL),"
+                            "('brief:43:1', '\\x00', now(), 30, NULL),"
+                            "('brief:45:7', '\\x00', now(), 30, now() - interval '1 minute')"),
+        0);
     g_brief.fresh_uid = 43;
     g_brief.fail_uid = 45;
     r = run_ok(&h, SFP_CRON_JOB_COMPUTE_CACHES);

@@ -26,8 +26,13 @@ static void sleep_ms(int ms)
 
 static sfp_pool *make_pool(const char *url, int min, int max, int acquire_ms)
 {
-    sfp_pool_config cfg = {.conninfo = url, .min = min, .max = max, .connect_timeout_s = 5,
-                           .statement_timeout_ms = 30000, .acquire_timeout_ms = acquire_ms, .idle_check_s = 30,
+    sfp_pool_config cfg = {.conninfo = url,
+                           .min = min,
+                           .max = max,
+                           .connect_timeout_s = 5,
+                           .statement_timeout_ms = 30000,
+                           .acquire_timeout_ms = acquire_ms,
+                           .idle_check_s = 30,
                            .application_name = "sfp-test-pool"};
     sfp_err err = {0};
     sfp_pool *p = sfp_pool_create(&cfg, &err);
@@ -208,8 +213,12 @@ static void test_rollback_on_release(void **state)
 static void test_statement_timeout_applied(void **state)
 {
     (void)state;
-    sfp_pool_config cfg = {.conninfo = g_url, .min = 0, .max = 1, .connect_timeout_s = 5,
-                           .statement_timeout_ms = 100, .acquire_timeout_ms = 1000};
+    sfp_pool_config cfg = {.conninfo = g_url,
+                           .min = 0,
+                           .max = 1,
+                           .connect_timeout_s = 5,
+                           .statement_timeout_ms = 100,
+                           .acquire_timeout_ms = 1000};
     sfp_err err = {0};
     sfp_pool *p = sfp_pool_create(&cfg, &err);
     sfp_conn *c = sfp_pool_acquire(p, -1, &err);

@@ -27,16 +27,26 @@ typedef struct harness {
 static void start(harness *h, const char *url, const char *peer_addr)
 {
     memset(h, 0, sizeof *h);
-    sfp_pool_config cfg = {.conninfo = url, .min = 1, .max = 4, .connect_timeout_s = 2,
-                           .statement_timeout_ms = 10000, .acquire_timeout_ms = 2000, .idle_check_s = 30,
+    sfp_pool_config cfg = {.conninfo = url,
+                           .min = 1,
+                           .max = 4,
+                           .connect_timeout_s = 2,
+                           .statement_timeout_ms = 10000,
+                           .acquire_timeout_ms = 2000,
+                           .idle_check_s = 30,
                            .application_name = "sfp-health-test"};
     sfp_err err = {0};
     h->pool = sfp_pool_create(&cfg, &err);
     assert_non_null(h->pool);
     h->svc = (sfp_health_service){.pool = h->pool, .peers = h->peers, .npeers = 0, .peer_timeout_ms = 500};
     sfp_rpc_method m[] = {sfp_health_service_method(&h->svc)};
-    sfp_rpc_server_config sc = {.service = "health", .addr = "127.0.0.1:0", .workers = 2, .ready = sfp_pool_ready_cb,
-                                .ready_user = h->pool, .stats = sfp_health_service_stats, .stats_user = &h->svc};
+    sfp_rpc_server_config sc = {.service = "health",
+                                .addr = "127.0.0.1:0",
+                                .workers = 2,
+                                .ready = sfp_pool_ready_cb,
+                                .ready_user = h->pool,
+                                .stats = sfp_health_service_stats,
+                                .stats_user = &h->svc};
     sfp_test_rpc_start(&sc, m, 1, &h->srv, &h->th, &h->ch);
     static char self[64];
     snprintf(self, sizeof self, "127.0.0.1:%d", sfp_rpc_server_port(h->srv));

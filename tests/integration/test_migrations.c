@@ -18,7 +18,10 @@
 #include "migrations.h"
 #include "testsupport.h"
 
-static void quiet(void *arg, const char *msg) { (void)arg, (void)msg; }
+static void quiet(void *arg, const char *msg)
+{
+    (void)arg, (void)msg;
+}
 
 static PGconn *connect_url(const char *url)
 {
@@ -28,7 +31,10 @@ static PGconn *connect_url(const char *url)
     return c;
 }
 
-static int latest_version(void) { return sfp_migrations[sfp_migrations_count - 1].version; }
+static int latest_version(void)
+{
+    return sfp_migrations[sfp_migrations_count - 1].version;
+}
 
 static void test_embedded_migrations(void **state)
 {
@@ -106,7 +112,8 @@ static void test_expected_tables(void **state)
     char sql[256];
     size_t n = 0;
     for (const char *const *t = sfp_expected_tables; *t; t++, n++) {
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = '%s'", *t);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = '%s'",
+                 *t);
         if (sfp_test_sql_long(url, sql) != 1) fail_msg("expected table %s is missing", *t);
     }
     /* and nothing the migrations create is missing from the list */
@@ -117,11 +124,32 @@ static void test_expected_tables(void **state)
 static void test_permits_column_order(void **state)
 {
     (void)state;
-    static const char *const cols[] = {
-        "permit_number", "permit_type", "permit_type_definition", "status", "status_date", "description",
-        "filed_date", "issued_date", "approved_date", "completed_date", "estimated_cost", "revised_cost",
-        "existing_use", "proposed_use", "existing_units", "proposed_units", "street_number", "street_name",
-        "street_suffix", "zipcode", "neighborhood", "supervisor_district", "block", "lot", "adu", "data_as_of"};
+    static const char *const cols[] = {"permit_number",
+                                       "permit_type",
+                                       "permit_type_definition",
+                                       "status",
+                                       "status_date",
+                                       "description",
+                                       "filed_date",
+                                       "issued_date",
+                                       "approved_date",
+                                       "completed_date",
+                                       "estimated_cost",
+                                       "revised_cost",
+                                       "existing_use",
+                                       "proposed_use",
+                                       "existing_units",
+                                       "proposed_units",
+                                       "street_number",
+                                       "street_name",
+                                       "street_suffix",
+                                       "zipcode",
+                                       "neighborhood",
+                                       "supervisor_district",
+                                       "block",
+                                       "lot",
+                                       "adu",
+                                       "data_as_of"};
     char *url = sfp_test_migrated_db("sfp_it_migrations_cols");
     PGconn *c = connect_url(url);
     PGresult *r = PQexec(c, "SELECT attname FROM pg_attribute WHERE attrelid = 'permits'::regclass"
@@ -148,8 +176,8 @@ static void test_bad_connection(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_embedded_migrations), cmocka_unit_test(test_fresh_then_noop),
-        cmocka_unit_test(test_concurrent_runners),  cmocka_unit_test(test_expected_tables),
+        cmocka_unit_test(test_embedded_migrations),  cmocka_unit_test(test_fresh_then_noop),
+        cmocka_unit_test(test_concurrent_runners),   cmocka_unit_test(test_expected_tables),
         cmocka_unit_test(test_permits_column_order), cmocka_unit_test(test_bad_connection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

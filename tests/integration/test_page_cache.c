@@ -30,8 +30,13 @@ static char *g_url;
 
 static sfp_pool *new_pool(int max)
 {
-    sfp_pool_config cfg = {.conninfo = g_url, .min = 1, .max = max, .connect_timeout_s = 5,
-                           .statement_timeout_ms = 20000, .acquire_timeout_ms = 10000, .idle_check_s = 30,
+    sfp_pool_config cfg = {.conninfo = g_url,
+                           .min = 1,
+                           .max = max,
+                           .connect_timeout_s = 5,
+                           .statement_timeout_ms = 20000,
+                           .acquire_timeout_ms = 10000,
+                           .idle_check_s = 30,
                            .application_name = "it-page-cache"};
     sfp_err err = {0};
     sfp_pool *p = sfp_pool_create(&cfg, &err);
@@ -80,7 +85,10 @@ static int compute(sfp_conn *c, void *user, uint8_t **payload, size_t *len, int 
     return 0;
 }
 
-static int64_t in_ms(int ms) { return sfp_mono_ms() + ms; }
+static int64_t in_ms(int ms)
+{
+    return sfp_mono_ms() + ms;
+}
 
 static void get_ok(sfp_page_cache *pc, const char *key, int ttl, job *j, sfp_page_result *r)
 {
@@ -97,8 +105,9 @@ static bool payload_is(const sfp_page_result *r, const char *s)
 static void assert_rfc3339(const char *s)
 {
     regex_t re;
-    assert_int_equal(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
-                             REG_EXTENDED | REG_NOSUB), 0);
+    assert_int_equal(
+        regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$", REG_EXTENDED | REG_NOSUB),
+        0);
     int m = regexec(&re, s, 0, NULL, 0);
     regfree(&re);
     if (m) fail_msg("not RFC 3339: '%s'", s);
@@ -365,8 +374,7 @@ static void test_payload_round_trips(void **state)
     assert_true(r.cached);
     assert_int_equal(r.len, n);
     assert_memory_equal(r.payload, buf, n);
-    Sfpermits__V1__GetBriefResponse *u =
-        sfpermits__v1__get_brief_response__unpack(NULL, r.len, r.payload);
+    Sfpermits__V1__GetBriefResponse *u = sfpermits__v1__get_brief_response__unpack(NULL, r.len, r.payload);
     assert_non_null(u);
     assert_int_equal(u->n_changes, 100);
     assert_string_equal(u->changes[99]->permit_number, "202400000099");
@@ -577,7 +585,8 @@ static void test_cache_table_error_still_served(void **state)
     assert_true(st.errors >= 2);
     assert_int_equal(sfp_test_sql(g_url, "ALTER TABLE page_cache_gone RENAME TO page_cache"), 0);
     /* write-only failure: the read works, the upsert does not (column made read-only by a check) */
-    assert_int_equal(sfp_test_sql(g_url, "ALTER TABLE page_cache ADD CONSTRAINT no_writes CHECK (cache_key <> 'test:nowrite')"), 0);
+    assert_int_equal(
+        sfp_test_sql(g_url, "ALTER TABLE page_cache ADD CONSTRAINT no_writes CHECK (cache_key <> 'test:nowrite')"), 0);
     get_ok(f->pc, "test:nowrite", 30, &j, &r);
     assert_false(r.cached);
     assert_false(r.stored);
@@ -589,13 +598,14 @@ static void test_cache_table_error_still_served(void **state)
 static void test_purge_and_row_stats(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(sfp_test_sql(g_url,
-                                  "INSERT INTO page_cache (cache_key, payload, computed_at, ttl_minutes, invalidated_at) VALUES"
-                                  " ('p:live', '\\x01', now() - interval '10 minutes', 30, NULL),"
-                                  " ('p:expired', '\\x01', now() - interval '2 hours', 30, NULL),"
-                                  " ('p:old_expired', '\\x01', now() - interval '3 days', 30, NULL),"
-                                  " ('p:invalidated', '\\x01', now(), 30, now())"),
-                     0);
+    assert_int_equal(
+        sfp_test_sql(g_url,
+                     "INSERT INTO page_cache (cache_key, payload, computed_at, ttl_minutes, invalidated_at) VALUES"
+                     " ('p:live', '\\x01', now() - interval '10 minutes', 30, NULL),"
+                     " ('p:expired', '\\x01', now() - interval '2 hours', 30, NULL),"
+                     " ('p:old_expired', '\\x01', now() - interval '3 days', 30, NULL),"
+                     " ('p:invalidated', '\\x01', now(), 30, now())"),
+        0);
     sfp_err err = {0};
     sfp_conn *c = sfp_pool_acquire(f->pool, 5000, &err);
     assert_non_null(c);

@@ -132,17 +132,25 @@ typedef struct fake_row {
 } fake_row;
 
 static const fake_row FAKE_ROWS[] = {
-    {"1386", "025", SFP_RPT_DS_COMPLAINTS,
+    {"1386",
+     "025",
+     SFP_RPT_DS_COMPLAINTS,
      {"complaint_number", "status", "complaint_description", "date_filed"},
      {"C100", "ACTIVE", "Work without permit", "2025-10-20T00:00:00.000"}},
-    {"1386", "025", SFP_RPT_DS_COMPLAINTS,
+    {"1386",
+     "025",
+     SFP_RPT_DS_COMPLAINTS,
      {"complaint_number", "status", "complaint_description", "date_filed"},
      {"C101", "NOT ACTIVE", "Noise", "2020-01-01T00:00:00.000"}},
-    {"1386", "025", SFP_RPT_DS_VIOLATIONS,
+    {"1386",
+     "025",
+     SFP_RPT_DS_VIOLATIONS,
      {"complaint_number", "status", "nov_category_description", "date_filed"},
      {"C100", "open", "building section", "2025-10-25T00:00:00.000"}},
     {"1386", "025", SFP_RPT_DS_TAX_ROLL, {"closed_roll_year", "zoning_code"}, {"2024", "NC-1"}},
-    {"3507", "004", SFP_RPT_DS_TAX_ROLL,
+    {"3507",
+     "004",
+     SFP_RPT_DS_TAX_ROLL,
      {"closed_roll_year", "zoning_code", "assessed_land_value", "assessed_improvement_value", "property_area",
       "lot_area", "use_definition", "year_property_built"},
      {"2024", "C-3-G", "100000", "250000.7", "1200", "2500", "Commercial Office", "1910"}},
@@ -226,7 +234,10 @@ static void fake_end(void *user, void *job, sfp_rpt_soda_result out[SFP_RPT_DS_N
     free(j);
 }
 
-static sfp_rpt_soda fake_interface(void) { return (sfp_rpt_soda){fake_begin, fake_end, &FAKE}; }
+static sfp_rpt_soda fake_interface(void)
+{
+    return (sfp_rpt_soda){fake_begin, fake_end, &FAKE};
+}
 
 /* ------------------------------------------------------------------ harness */
 
@@ -241,8 +252,14 @@ typedef struct harness {
 static void start(harness *h, const char *url, sfp_rpt_soda soda, struct sfp_soda *client)
 {
     memset(h, 0, sizeof *h);
-    sfp_pool_config cfg = {.conninfo = url, .min = 1, .max = 4, .connect_timeout_s = 2, .statement_timeout_ms = 10000,
-                           .acquire_timeout_ms = 1000, .idle_check_s = 30, .application_name = "sfp-report-test"};
+    sfp_pool_config cfg = {.conninfo = url,
+                           .min = 1,
+                           .max = 4,
+                           .connect_timeout_s = 2,
+                           .statement_timeout_ms = 10000,
+                           .acquire_timeout_ms = 1000,
+                           .idle_check_s = 30,
+                           .application_name = "sfp-report-test"};
     sfp_err err = {0};
     h->pool = sfp_pool_create(&cfg, &err);
     assert_non_null(h->pool);
@@ -254,9 +271,14 @@ static void start(harness *h, const char *url, sfp_rpt_soda soda, struct sfp_sod
     h->svc.fixed_today = sfp_rpt_days_from_civil(2026, 2, 12);
     sfp_rpc_method m[] = {sfp_report_service_method(&h->svc)};
     static const char *const names[] = {SFP_REPORT_SERVICE_NAME, NULL};
-    sfp_rpc_server_config sc = {.service = "report", .addr = "127.0.0.1:0", .workers = 4, .service_names = names,
-                                .ready = sfp_pool_ready_cb, .ready_user = h->pool,
-                                .stats = sfp_report_service_stats, .stats_user = &h->svc};
+    sfp_rpc_server_config sc = {.service = "report",
+                                .addr = "127.0.0.1:0",
+                                .workers = 4,
+                                .service_names = names,
+                                .ready = sfp_pool_ready_cb,
+                                .ready_user = h->pool,
+                                .stats = sfp_report_service_stats,
+                                .stats_user = &h->svc};
     sfp_test_rpc_start(&sc, m, 1, &h->srv, &h->th, &h->ch);
 }
 
@@ -273,8 +295,8 @@ static grpc_status_code call(harness *h, const char *block, const char *lot, int
     req.block = (char *)block;
     req.lot = (char *)lot;
     ProtobufCMessage *resp = NULL;
-    grpc_status_code rc = sfp_rpc_call(h->ch, SFP_REPORT_METHOD_PATH, &req.base, &sfpermits__v1__property_report__descriptor,
-                                       &resp, timeout_ms, NULL, 0, st);
+    grpc_status_code rc = sfp_rpc_call(h->ch, SFP_REPORT_METHOD_PATH, &req.base,
+                                       &sfpermits__v1__property_report__descriptor, &resp, timeout_ms, NULL, 0, st);
     *out = (Sfpermits__V1__PropertyReport *)resp;
     return rc;
 }
@@ -604,13 +626,21 @@ static void test_not_found_and_invalid(void **state)
     double q = stat_counter(&h, "report_sql_queries_total");
     int begins = FAKE.begins;
     static const char *const bad[][2] = {
-        {"'; DROP", "001"}, {"3512", "'; DROP TABLE permits; --"}, {"../", "001"}, {"3512", "../.."},
-        {"35120000000000000000000000000000000000", "001"}, {"3512", "0010000000000000000"}, {"", "001"},
-        {"3512", ""}, {"3512a", "001"}, {"3512", " "},
+        {"'; DROP", "001"},
+        {"3512", "'; DROP TABLE permits; --"},
+        {"../", "001"},
+        {"3512", "../.."},
+        {"35120000000000000000000000000000000000", "001"},
+        {"3512", "0010000000000000000"},
+        {"", "001"},
+        {"3512", ""},
+        {"3512a", "001"},
+        {"3512", " "},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         grpc_status_code rc = call(&h, bad[i][0], bad[i][1], 5000, &r, &st);
-        if (rc != GRPC_STATUS_INVALID_ARGUMENT) fail_msg("'%s'/'%s' gave %s", bad[i][0], bad[i][1], sfp_rpc_code_name(rc));
+        if (rc != GRPC_STATUS_INVALID_ARGUMENT)
+            fail_msg("'%s'/'%s' gave %s", bad[i][0], bad[i][1], sfp_rpc_code_name(rc));
         assert_true(strstr(st.message, "block") || strstr(st.message, "lot"));
     }
     /* trimmed input is fine */
@@ -717,18 +747,18 @@ static void test_real_soda_client_and_test_server(void **state)
     }
     char *url = sfp_test_migrated_db("it_report_soda");
     assert_int_equal(load_fixture(url), 0);
-    assert_int_equal(sfp_test_sql(url,
-                                  "INSERT INTO complaints(complaint_number, date_filed, block, lot, complaint_description,"
-                                  " status) VALUES ('C1', '2025-10-20T00:00:00.000', '1386', '025', 'Work without permit',"
-                                  " 'active'), ('C2', '2021-01-01T00:00:00.000', '1386', '025', 'Noise', 'not active');"
-                                  "INSERT INTO violations(complaint_number, date_filed, block, lot, status,"
-                                  " nov_category_description) VALUES ('C1', '2025-10-25T00:00:00.000', '1386', '025',"
-                                  " 'open', 'building section');"
-                                  "INSERT INTO tax_rolls(block, lot, tax_year, zoning_code, assessed_land_value,"
-                                  " assessed_improvement_value, use_definition) VALUES"
-                                  " ('3507', '004', '2024', 'RH-1(D)', 100000, 200000, 'Commercial Office'),"
-                                  " ('3507', '004', '2023', 'RH-2', 1, 1, 'x')"),
-                     0);
+    assert_int_equal(
+        sfp_test_sql(url, "INSERT INTO complaints(complaint_number, date_filed, block, lot, complaint_description,"
+                          " status) VALUES ('C1', '2025-10-20T00:00:00.000', '1386', '025', 'Work without permit',"
+                          " 'active'), ('C2', '2021-01-01T00:00:00.000', '1386', '025', 'Noise', 'not active');"
+                          "INSERT INTO violations(complaint_number, date_filed, block, lot, status,"
+                          " nov_category_description) VALUES ('C1', '2025-10-25T00:00:00.000', '1386', '025',"
+                          " 'open', 'building section');"
+                          "INSERT INTO tax_rolls(block, lot, tax_year, zoning_code, assessed_land_value,"
+                          " assessed_improvement_value, use_definition) VALUES"
+                          " ('3507', '004', '2024', 'RH-1(D)', 100000, 200000, 'Commercial Office'),"
+                          " ('3507', '004', '2023', 'RH-2', 1, 1, 'x')"),
+        0);
     char dbenv[600];
     snprintf(dbenv, sizeof dbenv, "DATABASE_URL=%s", url);
     const char *env[] = {dbenv, "SODA_TEST_ADDR=127.0.0.1:0", NULL};
@@ -1005,7 +1035,8 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
 
     /* the data changes: the next report is assembled again and shows it */
     assert_int_equal(sfp_test_sql(g_url, "UPDATE permits SET description = 'kitchen and bath remodel'"
-                                         " WHERE permit_number = 'PA-001'"), 0);
+                                         " WHERE permit_number = 'PA-001'"),
+                     0);
     assert_true(wait_counter(&c.h, "report_cache_invalidations_total", 1) >= 1);
     Sfpermits__V1__PropertyReport *fresh = get_ok(&c.h, "1386", "025");
     assert_false(fresh->debug->report_cache_hit);
@@ -1014,7 +1045,8 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
     assert_string_equal(find_permit(miss, "PA-001")->description, "kitchen remodel");
     protobuf_c_message_free_unpacked(&fresh->base, NULL);
     assert_int_equal(sfp_test_sql(g_url, "UPDATE permits SET description = 'kitchen remodel'"
-                                         " WHERE permit_number = 'PA-001'"), 0);
+                                         " WHERE permit_number = 'PA-001'"),
+                     0);
     assert_true(wait_counter(&c.h, "report_cache_invalidations_total", 2) >= 2);
     fresh = get_ok(&c.h, "1386", "025");
     assert_false(fresh->debug->report_cache_hit);
@@ -1088,7 +1120,8 @@ static void test_report_cache_listener_loss(void **state)
     assert_true(r->debug->report_cache_hit);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     assert_int_equal(sfp_test_sql(g_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                                         " WHERE application_name = 'sfp-report-listen-test'"), 0);
+                                         " WHERE application_name = 'sfp-report-listen-test'"),
+                     0);
     /* DOWN then UP again (reconnect after 100 ms): the entry is gone either way */
     for (int i = 0; i < 250 && stat_counter(&c.h, "report_cache_entries") > 0; i++) usleep(20000);
     assert_int_equal(stat_counter(&c.h, "report_cache_entries"), 0);

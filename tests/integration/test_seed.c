@@ -20,9 +20,9 @@
 #define SEED_CMD SFP_BIN_DIR "/sfp-seed --scale demo --as-of 2026-02-11"
 
 static const char *const counted[] = {
-    "permits",  "contacts", "entities",       "inspections",    "addenda",         "complaints",
-    "violations", "tax_rolls", "parcel_summary", "timeline_stats", "permit_changes", "addenda_changes",
-    "users",    "api_tokens", "watch_items",  "cron_log",       "regulatory_watch"};
+    "permits",    "contacts",   "entities",       "inspections",    "addenda",         "complaints",
+    "violations", "tax_rolls",  "parcel_summary", "timeline_stats", "permit_changes",  "addenda_changes",
+    "users",      "api_tokens", "watch_items",    "cron_log",       "regulatory_watch"};
 #define N_COUNTED (sizeof counted / sizeof counted[0])
 
 /* Runs sfp-seed with DATABASE_URL=url (NULL: unset); returns its exit code and stdout line. */
@@ -102,8 +102,8 @@ static void test_demo_twice_identical(void **state)
     assert_int_equal(sfp_test_sql_long(url, k_index_fingerprint), indexes_before);
 
     assert_int_equal(sfp_test_sql_long(url, "SELECT count(*) FROM permits WHERE block = '3512' AND lot = '001'"), 44);
-    assert_int_equal(sfp_test_sql_long(url, "SELECT max(c) FROM (SELECT count(*) c FROM permits GROUP BY block, lot) x"),
-                     44);
+    assert_int_equal(
+        sfp_test_sql_long(url, "SELECT max(c) FROM (SELECT count(*) c FROM permits GROUP BY block, lot) x"), 44);
     assert_int_equal(sfp_test_sql_long(url, "SELECT count(*) FROM api_tokens t JOIN users u USING (user_id)"
                                             " WHERE u.email = 'alice@example.com'"
                                             " AND t.token_sha256 = sha256('demo-token-alice'::bytea)"),
@@ -132,9 +132,8 @@ static void test_usage_errors(void **state)
     (void)state;
     char line[4096];
     assert_int_equal(run_seed(NULL, SEED_CMD " 2>/dev/null", line, sizeof line), 1);
-    assert_int_equal(run_seed("postgresql:///nowhere", SFP_BIN_DIR "/sfp-seed --scale huge 2>/dev/null", line,
-                              sizeof line),
-                     2);
+    assert_int_equal(
+        run_seed("postgresql:///nowhere", SFP_BIN_DIR "/sfp-seed --scale huge 2>/dev/null", line, sizeof line), 2);
     assert_int_equal(run_seed("postgresql:///nowhere", SFP_BIN_DIR "/sfp-seed 2>/dev/null", line, sizeof line), 2);
 }
 

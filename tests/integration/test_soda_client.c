@@ -29,7 +29,10 @@ static double fake_clock(void *arg)
     return g_now;
 }
 
-static int64_t mono_ms(void) { return sfp_mono_ms(); }
+static int64_t mono_ms(void)
+{
+    return sfp_mono_ms();
+}
 
 /* ---------------- test-server helpers ---------------- */
 
@@ -229,8 +232,8 @@ static void test_request_as_sent_and_rows(void **st)
     assert_int_equal(sfp_soda_parcel_fetch(s, "0417", "022A", tax_spec, 1, 5000, &t, &e), 0);
     sfp_soda_result_clear(&t);
     const char *k[] = {"dataset", "where", "order", "limit", "offset", "app_token"};
-    const char *want[] = {"wv5m-vpq2", "block='0417' AND lot='022A'", "closed_roll_year DESC",
-                          "5",         "0",                           "test-token-123"};
+    const char *want[] = {"wv5m-vpq2",     "block='0417' AND lot='022A'", "closed_roll_year DESC", "5", "0",
+                          "test-token-123"};
     for (int i = 0; i < 6; i++) {
         char *v = last_field(k[i]);
         if (strcmp(v, want[i])) fail_msg("last.%s = '%s', want '%s'", k[i], v, want[i]);
@@ -260,7 +263,7 @@ static void test_stale_served_when_server_fails(void **st)
         assert_ptr_equal(r2[i].rows, r1[i].rows);
     }
     assert_int_equal(upstream(NULL), 6); /* the refresh was attempted */
-    g_now += 900 + 3600; /* beyond retention */
+    g_now += 900 + 3600;                 /* beyond retention */
     fetch3(s, "1234", "005", 5000, r3);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(r3[i].source, SFP_SODA_UNAVAILABLE);

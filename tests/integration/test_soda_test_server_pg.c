@@ -25,21 +25,30 @@ static void test_serves_seeded_rows(void **st)
 {
     (void)st;
     char *url = sfp_test_migrated_db("sfp_test_soda_pg");
-    assert_int_equal(sfp_test_sql(url,
-        "INSERT INTO complaints (complaint_number, date_filed, block, lot, status, complaint_description) VALUES"
-        " ('201900001', '2019-03-01T00:00:00.000', '3512', '001', 'ACTIVE', 'Work without permit'),"
-        " ('202300002', '2023-07-15T00:00:00.000', '3512', '001', NULL, 'Unsafe building'),"
-        " ('202100003', '2021-01-02T00:00:00.000', '3512', '001', 'NOT ACTIVE', 'O''Brien''s complaint'),"
-        " ('202200004', '2022-01-02T00:00:00.000', '3512', '002', 'ACTIVE', 'other lot')"), 0);
-    assert_int_equal(sfp_test_sql(url,
-        "INSERT INTO violations (complaint_number, item_sequence_number, date_filed, block, lot, status) VALUES"
-        " ('201900001', '1', '2019-03-05T00:00:00.000', '3512', '001', 'open'),"
-        " ('201900001', '2', '2019-03-05T00:00:00.000', '3512', '001', 'closed')"), 0);
-    assert_int_equal(sfp_test_sql(url,
-        "INSERT INTO tax_rolls (block, lot, tax_year, property_location, number_of_units, assessed_land_value) VALUES"
-        " ('3512', '001', '2022', '0000 0100 MAIN ST0000', 4, 500000),"
-        " ('3512', '001', '2024', '0000 0100 MAIN ST0000', 4, 512000.5),"
-        " ('3512', '001', '2023', '0000 0100 MAIN ST0000', 4, 506000)"), 0);
+    assert_int_equal(
+        sfp_test_sql(
+            url,
+            "INSERT INTO complaints (complaint_number, date_filed, block, lot, status, complaint_description) VALUES"
+            " ('201900001', '2019-03-01T00:00:00.000', '3512', '001', 'ACTIVE', 'Work without permit'),"
+            " ('202300002', '2023-07-15T00:00:00.000', '3512', '001', NULL, 'Unsafe building'),"
+            " ('202100003', '2021-01-02T00:00:00.000', '3512', '001', 'NOT ACTIVE', 'O''Brien''s complaint'),"
+            " ('202200004', '2022-01-02T00:00:00.000', '3512', '002', 'ACTIVE', 'other lot')"),
+        0);
+    assert_int_equal(
+        sfp_test_sql(
+            url,
+            "INSERT INTO violations (complaint_number, item_sequence_number, date_filed, block, lot, status) VALUES"
+            " ('201900001', '1', '2019-03-05T00:00:00.000', '3512', '001', 'open'),"
+            " ('201900001', '2', '2019-03-05T00:00:00.000', '3512', '001', 'closed')"),
+        0);
+    assert_int_equal(
+        sfp_test_sql(
+            url,
+            "INSERT INTO tax_rolls (block, lot, tax_year, property_location, number_of_units, assessed_land_value) VALUES"
+            " ('3512', '001', '2022', '0000 0100 MAIN ST0000', 4, 500000),"
+            " ('3512', '001', '2024', '0000 0100 MAIN ST0000', 4, 512000.5),"
+            " ('3512', '001', '2023', '0000 0100 MAIN ST0000', 4, 506000)"),
+        0);
 
     char env_db[1100];
     snprintf(env_db, sizeof env_db, "DATABASE_URL=%s", url);
@@ -62,7 +71,7 @@ static void test_serves_seeded_rows(void **st)
     const cJSON *cm = sfp_soda_rows_json(r[SFP_SODA_COMPLAINTS].rows);
     assert_int_equal(cJSON_GetArraySize(cm), 3);
     assert_string_equal(str_field(cJSON_GetArrayItem(cm, 0), "complaint_number"), "202300002"); /* date_filed DESC */
-    assert_null(str_field(cJSON_GetArrayItem(cm, 0), "status"));                               /* NULL omitted */
+    assert_null(str_field(cJSON_GetArrayItem(cm, 0), "status"));                                /* NULL omitted */
     assert_string_equal(str_field(cJSON_GetArrayItem(cm, 1), "complaint_description"), "O'Brien's complaint");
     assert_string_equal(str_field(cJSON_GetArrayItem(cm, 2), "complaint_number"), "201900001");
     assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(cm, 0), "id")); /* our surrogate key is not exposed */
@@ -85,8 +94,11 @@ static void test_serves_seeded_rows(void **st)
         assert_int_equal(sfp_soda_rows_count(r[i].rows), 0);
     }
     sfp_soda_results_clear(r, 3);
-    sfp_soda_query q = {.dataset = "gm2e-bten", .where = "block='3512' AND lot='001'", .order = "date_filed ASC",
-                        .limit = 2, .offset = 1};
+    sfp_soda_query q = {.dataset = "gm2e-bten",
+                        .where = "block='3512' AND lot='001'",
+                        .order = "date_filed ASC",
+                        .limit = 2,
+                        .offset = 1};
     sfp_soda_response resp;
     assert_int_equal(sfp_soda_query_run(s, &q, 5000, &resp), 0);
     assert_int_equal(sfp_soda_rows_count(resp.rows), 2);

@@ -270,7 +270,8 @@ static int check_histograms(state *st)
                 if (isinf(le)) inf = st->s[j].value;
             }
             if (isnan(inf)) return fail(st, "%s{%s}: no le=\"+Inf\" bucket", bucket, ls);
-            if (inf != st->s[i].value) return fail(st, "%s{%s}: +Inf (%g) != _count (%g)", fam->name, ls, inf, st->s[i].value);
+            if (inf != st->s[i].value)
+                return fail(st, "%s{%s}: +Inf (%g) != _count (%g)", fam->name, ls, inf, st->s[i].value);
             if (!has_sum) return fail(st, "%s{%s}: no _sum", fam->name, ls);
         }
         for (int j = 0; j < st->ns; j++) { /* every bucket set has a _count */

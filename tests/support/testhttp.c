@@ -25,8 +25,8 @@ static size_t collect(char *p, size_t sz, size_t n, void *ud)
     return add;
 }
 
-int sfp_http(void *handle, int port, const char *method, const char *path, const char *const *headers,
-             const char *body, size_t blen, sfp_http_resp *r)
+int sfp_http(void *handle, int port, const char *method, const char *path, const char *const *headers, const char *body,
+             size_t blen, sfp_http_resp *r)
 {
     memset(r, 0, sizeof *r);
     CURL *h = handle ? handle : curl_easy_init();

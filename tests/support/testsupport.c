@@ -42,7 +42,10 @@ const char *sfp_test_admin_url(void)
     return url;
 }
 
-static void quiet_notices(void *arg, const char *msg) { (void)arg, (void)msg; }
+static void quiet_notices(void *arg, const char *msg)
+{
+    (void)arg, (void)msg;
+}
 
 static PGconn *connect_or_die(const char *url)
 {
@@ -172,9 +175,15 @@ int sfp_proc_start(sfp_proc *p, const char *binary, const char *const *env)
         const char *vg = getenv("SFP_TEST_VALGRIND");
         if (vg && !strcmp(vg, binary)) {
             /* Leak check of our own code: definite/indirect leaks make the exit status 99. */
-            char *argv[] = {"valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
-                            "--show-leak-kinds=definite,indirect", "--error-exitcode=99",
-                            "--suppressions=" SFP_SOURCE_DIR "/tests/grpc.supp", path, NULL};
+            char *argv[] = {"valgrind",
+                            "-q",
+                            "--leak-check=full",
+                            "--errors-for-leak-kinds=definite,indirect",
+                            "--show-leak-kinds=definite,indirect",
+                            "--error-exitcode=99",
+                            "--suppressions=" SFP_SOURCE_DIR "/tests/grpc.supp",
+                            path,
+                            NULL};
             execvp("valgrind", argv);
             _exit(127);
         }
@@ -235,7 +244,10 @@ int sfp_proc_stop(sfp_proc *p, int timeout_ms)
     return -1;
 }
 
-bool sfp_proc_alive(const sfp_proc *p) { return p->pid > 0 && kill(p->pid, 0) == 0; }
+bool sfp_proc_alive(const sfp_proc *p)
+{
+    return p->pid > 0 && kill(p->pid, 0) == 0;
+}
 
 /* Lowest port of the kernel's ephemeral range (32768 when unreadable). */
 static int ephemeral_low(void)
@@ -259,8 +271,8 @@ int sfp_test_free_port(void)
         int port = 10000 + (int)(rand_r(&seed) % (unsigned)span);
         int fd = socket(AF_INET, SOCK_STREAM, 0);
         if (fd < 0) return -1;
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        struct sockaddr_in a = {
+            .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
         close(fd);
         if (ok) return port;

@@ -25,9 +25,10 @@ static void test_lookback(void **state)
     static const struct {
         const char *in;
         int32_t want;
-    } cases[] = {{NULL, 1},   {"", 1},      {"abc", 1},   {"7", 7},     {" 7 ", 7},  {"+7", 7},
-                 {"-3", 1},   {"0", 1},     {"1", 1},     {"90", 90},   {"91", 90},  {"7d", 1},
-                 {"1.5", 1},  {"0x10", 1},  {"99999999999999999999999", 90}, {"030", 30}};
+    } cases[] = {{NULL, 1},  {"", 1},   {"abc", 1}, {"7", 7},    {" 7 ", 7},
+                 {"+7", 7},  {"-3", 1}, {"0", 1},   {"1", 1},    {"90", 90},
+                 {"91", 90}, {"7d", 1}, {"1.5", 1}, {"0x10", 1}, {"99999999999999999999999", 90},
+                 {"030", 30}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int32_t a = sfp_brief_clamp_lookback(sfp_brief_parse_lookback(cases[i].in));
         int32_t g = gw_brief_lookback(cases[i].in);
@@ -47,8 +48,10 @@ static void test_inspection_outcome(void **state)
     const char *pass[] = {"PASSED", "passed", "Approved", "OK", "pass"};
     const char *fail[] = {"FAILED", "DISAPPROVED", "fail", "Not Approved"};
     const char *neither[] = {"", "CANCELLED", "PARTIAL", "not  approved"};
-    for (size_t i = 0; i < 5; i++) assert_true(sfp_brief_inspection_is_pass(pass[i]) && !sfp_brief_inspection_is_fail(pass[i]));
-    for (size_t i = 0; i < 4; i++) assert_true(sfp_brief_inspection_is_fail(fail[i]) && !sfp_brief_inspection_is_pass(fail[i]));
+    for (size_t i = 0; i < 5; i++)
+        assert_true(sfp_brief_inspection_is_pass(pass[i]) && !sfp_brief_inspection_is_fail(pass[i]));
+    for (size_t i = 0; i < 4; i++)
+        assert_true(sfp_brief_inspection_is_fail(fail[i]) && !sfp_brief_inspection_is_pass(fail[i]));
     for (size_t i = 0; i < 4; i++)
         assert_true(!sfp_brief_inspection_is_fail(neither[i]) && !sfp_brief_inspection_is_pass(neither[i]));
     assert_false(sfp_brief_inspection_is_pass(NULL));
@@ -102,8 +105,8 @@ static void test_pipeline_health(void **state)
 {
     (void)state;
     sfp_arena *a = sfp_arena_new();
-    sfp_brief_pipeline_input in = {.has_last_success = true, .hours_since_success = 6.04, .has_addenda_as_of = true,
-                                   .addenda_as_of_day = T - 1};
+    sfp_brief_pipeline_input in = {
+        .has_last_success = true, .hours_since_success = 6.04, .has_addenda_as_of = true, .addenda_as_of_day = T - 1};
     Sfpermits__V1__PipelineHealth *h = sfp_brief_pipeline_health(&in, T, a);
     assert_string_equal(h->status, "ok");
     assert_int_equal(h->n_checks, 4);
@@ -227,12 +230,25 @@ static const char *day_ago(int slot, int days)
 
 static sfp_brief_permit_row row(const char *permit, const char *status)
 {
-    sfp_brief_permit_row r = {.permit_number = permit, .status = status, .status_date = "", .filed_date = "",
-                              .issued_date = "", .completed_date = "", .description = "paint",
-                              .permit_type_definition = "otc alterations permit", .street_number = "1455",
-                              .street_name = "MARKET", .street_suffix = "ST", .block = "3507", .lot = "004",
-                              .neighborhood = "South of Market", .label = "", .label_rank = 3, .hold_stations = "",
-                              .ph_tier = "", .ph_signals_json = ""};
+    sfp_brief_permit_row r = {.permit_number = permit,
+                              .status = status,
+                              .status_date = "",
+                              .filed_date = "",
+                              .issued_date = "",
+                              .completed_date = "",
+                              .description = "paint",
+                              .permit_type_definition = "otc alterations permit",
+                              .street_number = "1455",
+                              .street_name = "MARKET",
+                              .street_suffix = "ST",
+                              .block = "3507",
+                              .lot = "004",
+                              .neighborhood = "South of Market",
+                              .label = "",
+                              .label_rank = 3,
+                              .hold_stations = "",
+                              .ph_tier = "",
+                              .ph_signals_json = ""};
     return r;
 }
 
@@ -274,7 +290,7 @@ static void test_cards_grouping_labels_enforcement(void **state)
     assert_int_equal(m->total_permits, 3);
     assert_int_equal(m->active_permits, 2);
     assert_string_equal(m->label, "1455 Market St"); /* the address watch wins over the permit watch */
-    assert_int_equal(m->open_violations, 3);          /* 2 (once for 3507/004) + 1 (3507/005) */
+    assert_int_equal(m->open_violations, 3);         /* 2 (once for 3507/004) + 1 (3507/005) */
     assert_int_equal(m->open_complaints, 1);
     assert_int_equal(m->enforcement_total, 4);
     assert_string_equal(m->health, "at_risk"); /* open enforcement upgrade */

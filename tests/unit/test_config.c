@@ -115,8 +115,8 @@ static void test_pool_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_long),     cmocka_unit_test(test_parse_bool),
-        cmocka_unit_test(test_parse_addr),     cmocka_unit_test(test_env_defaults_and_errors),
+        cmocka_unit_test(test_parse_long),  cmocka_unit_test(test_parse_bool),
+        cmocka_unit_test(test_parse_addr),  cmocka_unit_test(test_env_defaults_and_errors),
         cmocka_unit_test(test_pool_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,18 +25,18 @@ static void test_auth(void **state)
         {"Bearer ", "", false},
         {"Bearer", "", false},
         {"", "", false},
-        {"Bearer s3cret", "   ", false},            /* blank secret = empty */
-        {NULL, "s3cret", false},                    /* header missing */
-        {"Bearer s3cret", NULL, false},             /* secret unset */
+        {"Bearer s3cret", "   ", false}, /* blank secret = empty */
+        {NULL, "s3cret", false},         /* header missing */
+        {"Bearer s3cret", NULL, false},  /* secret unset */
         {"", "s3cret", false},
-        {"bearer s3cret", "s3cret", false},          /* case-sensitive, as the reference */
-        {"Bearer s3cre", "s3cret", false},           /* prefix of the secret */
-        {"Bearer s3cretX", "s3cret", false},         /* longer */
-        {"Bearer  s3cret", "s3cret", false},         /* two spaces */
+        {"bearer s3cret", "s3cret", false},  /* case-sensitive, as the reference */
+        {"Bearer s3cre", "s3cret", false},   /* prefix of the secret */
+        {"Bearer s3cretX", "s3cret", false}, /* longer */
+        {"Bearer  s3cret", "s3cret", false}, /* two spaces */
         {"Basic s3cret", "s3cret", false},
         {"s3cret", "s3cret", false},
         {"Bearer S3CRET", "s3cret", false},
-        {"Bearer s3cret\0junk", "s3cret", true},     /* C string ends at NUL */
+        {"Bearer s3cret\0junk", "s3cret", true}, /* C string ends at NUL */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (sfp_cron_auth_ok(cases[i].header, cases[i].secret) != cases[i].ok)
@@ -66,7 +66,9 @@ static void test_tier(void **state)
         /* an at_risk type outside the compounding set counts as at_risk only */
         {{"nov", "station_slow"}, {"at_risk", "at_risk"}, 2, "at_risk"},
         {{"expired_uninspected", "hold_stalled_planning", "nov", "abatement"},
-         {"at_risk", "at_risk", "at_risk", "at_risk"}, 4, "high_risk"},
+         {"at_risk", "at_risk", "at_risk", "at_risk"},
+         4,
+         "high_risk"},
         {{"x"}, {"info"}, 1, "on_track"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -118,7 +120,7 @@ static void test_percentile_cont(void **state)
 static void test_round1(void **state)
 {
     (void)state;
-    static const double cases[][2] = {{3.25, 3.3}, {7.75, 7.8}, {9.1, 9.1}, {2.05, 2.1}, {0.04, 0.0},
+    static const double cases[][2] = {{3.25, 3.3},   {7.75, 7.8},    {9.1, 9.1},  {2.05, 2.1}, {0.04, 0.0},
                                       {-1.25, -1.3}, {174.0, 174.0}, {0.15, 0.2}, {20.8, 20.8}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (fabs(sfp_cron_round1(cases[i][0]) - cases[i][1]) > 1e-9)
@@ -179,10 +181,10 @@ static void test_backoff_and_budget(void **state)
 static void test_jobs(void **state)
 {
     (void)state;
-    static const char *const cli[] = {"signals", "velocity-refresh", "compute-caches", "nightly", "heartbeat",
-                                      "status"};
-    static const char *const types[] = {"signals", "velocity_refresh", "compute_caches", "nightly", "heartbeat",
-                                        "status"};
+    static const char *const cli[] = {"signals", "velocity-refresh", "compute-caches",
+                                      "nightly", "heartbeat",        "status"};
+    static const char *const types[] = {"signals", "velocity_refresh", "compute_caches",
+                                        "nightly", "heartbeat",        "status"};
     for (size_t i = 0; i < 6; i++) {
         sfp_cron_job j = sfp_cron_job_from_cli(cli[i]);
         assert_int_equal(j, (int)i + 1);
@@ -209,8 +211,10 @@ static void test_cronctl_exit_codes(void **state)
     assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_PERMISSION_DENIED, false), 6);
     /* all distinct */
     int seen[8] = {0};
-    const int codes[] = {sfp_cronctl_exit_code(GRPC_STATUS_OK, true), sfp_cronctl_exit_code(GRPC_STATUS_OK, false),
-                         SFP_CRONCTL_USAGE, sfp_cronctl_exit_code(GRPC_STATUS_ABORTED, true),
+    const int codes[] = {sfp_cronctl_exit_code(GRPC_STATUS_OK, true),
+                         sfp_cronctl_exit_code(GRPC_STATUS_OK, false),
+                         SFP_CRONCTL_USAGE,
+                         sfp_cronctl_exit_code(GRPC_STATUS_ABORTED, true),
                          sfp_cronctl_exit_code(GRPC_STATUS_DEADLINE_EXCEEDED, true),
                          sfp_cronctl_exit_code(GRPC_STATUS_UNAVAILABLE, true),
                          sfp_cronctl_exit_code(GRPC_STATUS_UNAUTHENTICATED, true)};
@@ -220,11 +224,16 @@ static void test_cronctl_exit_codes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_auth),           cmocka_unit_test(test_tier),
-        cmocka_unit_test(test_catalog),        cmocka_unit_test(test_percentile_cont),
-        cmocka_unit_test(test_round1),         cmocka_unit_test(test_congestion_label),
-        cmocka_unit_test(test_nightly_lookback), cmocka_unit_test(test_backoff_and_budget),
-        cmocka_unit_test(test_jobs),           cmocka_unit_test(test_cronctl_exit_codes),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_tier),
+        cmocka_unit_test(test_catalog),
+        cmocka_unit_test(test_percentile_cont),
+        cmocka_unit_test(test_round1),
+        cmocka_unit_test(test_congestion_label),
+        cmocka_unit_test(test_nightly_lookback),
+        cmocka_unit_test(test_backoff_and_budget),
+        cmocka_unit_test(test_jobs),
+        cmocka_unit_test(test_cronctl_exit_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

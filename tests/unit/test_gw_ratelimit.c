@@ -22,7 +22,7 @@ static void test_limit_then_window_resets(void **state)
     assert_false(gw_ratelimit_take(rl, "1.2.3.4", 40 * S, &ra));
     assert_int_equal(ra, 30);
     assert_true(gw_ratelimit_take(rl, "5.6.7.8", 40 * S, &ra)); /* other clients unaffected */
-    assert_true(gw_ratelimit_take(rl, "1.2.3.4", 70 * S, &ra));  /* window over */
+    assert_true(gw_ratelimit_take(rl, "1.2.3.4", 70 * S, &ra)); /* window over */
     gw_ratelimit_free(rl);
 }
 

@@ -26,14 +26,16 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static void assert_valid_json(const char *s) {
+static void assert_valid_json(const char *s)
+{
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithOpts(s, &end, 1);
     if (!j) fail_msg("invalid JSON near offset %td: %.60s", end ? end - s : -1, end ? end : s);
     cJSON_Delete(j);
 }
 
-static void check_json(const void *msg, const char *expected) {
+static void check_json(const void *msg, const char *expected)
+{
     size_t len = 12345;
     char *s = sfp_pbjson_encode((const ProtobufCMessage *)msg, &len);
     assert_non_null(s);
@@ -47,7 +49,8 @@ static void check_json(const void *msg, const char *expected) {
 static void **g_allocs;
 static size_t g_nallocs, g_capallocs;
 
-static void *talloc(size_t n) {
+static void *talloc(size_t n)
+{
     void *p = calloc(1, n ? n : 1);
     assert_non_null(p);
     if (g_nallocs == g_capallocs) {
@@ -59,17 +62,18 @@ static void *talloc(size_t n) {
     return p;
 }
 
-static void tfree_all(void) {
+static void tfree_all(void)
+{
     for (size_t i = 0; i < g_nallocs; i++) free(g_allocs[i]);
     free(g_allocs);
     g_allocs = NULL;
     g_nallocs = g_capallocs = 0;
 }
 
-
 /* ---------------------------------------------------------------- scalars */
 
-static void test_scalars_zero_values(void **state) {
+static void test_scalars_zero_values(void **state)
+{
     (void)state;
     Sfptest__Scalars m = SFPTEST__SCALARS__INIT;
     check_json(&m, "{\"f_int32\":0,\"f_sint32\":0,\"f_sfixed32\":0,\"f_uint32\":0,\"f_fixed32\":0,"
@@ -82,7 +86,8 @@ static void test_scalars_zero_values(void **state) {
     free(s);
 }
 
-static void test_scalars_32bit_limits(void **state) {
+static void test_scalars_32bit_limits(void **state)
+{
     (void)state;
     Sfptest__Scalars m = SFPTEST__SCALARS__INIT;
     m.f_int32 = INT32_MIN;
@@ -102,7 +107,8 @@ static void test_scalars_32bit_limits(void **state) {
                    "\"f_bytes\":\"\",\"f_enum\":\"COLOR_GREEN\"}");
 }
 
-static void test_scalars_64bit_boundary(void **state) {
+static void test_scalars_64bit_boundary(void **state)
+{
     (void)state;
     const int64_t p53 = INT64_C(9007199254740992); /* 2^53 */
     Sfptest__Scalars m = SFPTEST__SCALARS__INIT;
@@ -130,7 +136,8 @@ static void test_scalars_64bit_boundary(void **state) {
                    "\"f_bytes\":\"\",\"f_enum\":\"COLOR_UNSPECIFIED\"}");
 }
 
-static void test_enum_unknown_value_is_number(void **state) {
+static void test_enum_unknown_value_is_number(void **state)
+{
     (void)state;
     Sfptest__Scalars m = SFPTEST__SCALARS__INIT;
     m.f_enum = (Sfptest__Color)42;
@@ -144,8 +151,7 @@ static void test_enum_unknown_value_is_number(void **state) {
     free(s);
 
     Sfptest__Repeated r = SFPTEST__REPEATED__INIT;
-    Sfptest__Color colors[] = {SFPTEST__COLOR__COLOR_RED, (Sfptest__Color)7,
-                               SFPTEST__COLOR__COLOR_UNSPECIFIED};
+    Sfptest__Color colors[] = {SFPTEST__COLOR__COLOR_RED, (Sfptest__Color)7, SFPTEST__COLOR__COLOR_UNSPECIFIED};
     r.n_r_enum = 3;
     r.r_enum = colors;
     check_json(&r, "{\"r_int32\":[],\"r_string\":[],\"r_nested\":[],\"r_double\":[],\"r_bool\":[],"
@@ -155,11 +161,11 @@ static void test_enum_unknown_value_is_number(void **state) {
 
 /* ---------------------------------------------------------------- floating point */
 
-static void test_doubles(void **state) {
+static void test_doubles(void **state)
+{
     (void)state;
-    double v[] = {0.1,     1e300,   -0.0,    0.0,  0.1 + 0.2, 1.0 / 3, 100.0,
-                  1e15,    123456789.0, -2.5, 1e-7, DBL_MAX,  DBL_MIN, 9007199254740993.0,
-                  NAN,     INFINITY, -INFINITY};
+    double v[] = {0.1,  1e300, -0.0,    0.0,     0.1 + 0.2,          1.0 / 3, 100.0,    1e15,     123456789.0,
+                  -2.5, 1e-7,  DBL_MAX, DBL_MIN, 9007199254740993.0, NAN,     INFINITY, -INFINITY};
     Sfptest__Repeated r = SFPTEST__REPEATED__INIT;
     r.n_r_double = sizeof v / sizeof v[0];
     r.r_double = v;
@@ -170,10 +176,10 @@ static void test_doubles(void **state) {
                    "],\"r_bool\":[],\"r_enum\":[],\"r_bytes\":[],\"r_int64\":[],\"r_float\":[]}");
 }
 
-static void test_floats(void **state) {
+static void test_floats(void **state)
+{
     (void)state;
-    float v[] = {0.1f,   -0.0f,         16777216.0f, 1.0f / 3, FLT_MAX, 1e-45f,
-                 3.14159f, 1e10f, 0.2f, NAN, INFINITY, -INFINITY};
+    float v[] = {0.1f, -0.0f, 16777216.0f, 1.0f / 3, FLT_MAX, 1e-45f, 3.14159f, 1e10f, 0.2f, NAN, INFINITY, -INFINITY};
     Sfptest__Repeated r = SFPTEST__REPEATED__INIT;
     r.n_r_float = sizeof v / sizeof v[0];
     r.r_float = v;
@@ -192,26 +198,29 @@ static void test_floats(void **state) {
 
 /* ---------------------------------------------------------------- strings */
 
-static void test_string_escaping(void **state) {
+static void test_string_escaping(void **state)
+{
     (void)state;
     char *v[] = {
-        "a\"b",           /* quote */
-        "back\\slash",    /* backslash */
-        "line\nfeed\r\t", /* short escapes */
-        "\x01\x1f\x7f",   /* C0 controls → \u00XX; DEL passes */
-        "\b\f/",          /* \b \f; '/' not escaped */
-        "caf\xc3\xa9",    /* é passes through */
+        "a\"b",             /* quote */
+        "back\\slash",      /* backslash */
+        "line\nfeed\r\t",   /* short escapes */
+        "\x01\x1f\x7f",     /* C0 controls → \u00XX; DEL passes */
+        "\b\f/",            /* \b \f; '/' not escaped */
+        "caf\xc3\xa9",      /* é passes through */
         "\xf0\x9f\x98\x80", /* 😀 passes through */
-        "bad\xff" "byte", /* invalid byte */
-        "\xc3",           /* truncated 2-byte sequence */
-        "\xe2\x82" "x",   /* truncated 3-byte sequence: one replacement */
-        "\xed\xa0\x80",   /* UTF-16 surrogate: not UTF-8 → 3 replacements */
-        "\xc0\xaf",       /* overlong '/' (2-byte) */
-        "\xe0\x80\xaf",   /* overlong '/' (3-byte) */
-        "\xf0\x80\x80\xaf", /* overlong '/' (4-byte) */
+        "bad\xff"
+        "byte", /* invalid byte */
+        "\xc3", /* truncated 2-byte sequence */
+        "\xe2\x82"
+        "x",                                            /* truncated 3-byte sequence: one replacement */
+        "\xed\xa0\x80",                                 /* UTF-16 surrogate: not UTF-8 → 3 replacements */
+        "\xc0\xaf",                                     /* overlong '/' (2-byte) */
+        "\xe0\x80\xaf",                                 /* overlong '/' (3-byte) */
+        "\xf0\x80\x80\xaf",                             /* overlong '/' (4-byte) */
         "\xe0\xa0\x80\xf0\x90\x80\x80\xf4\x8f\xbf\xbf", /* U+0800, U+10000, U+10FFFF */
-        "\xf4\x90\x80\x80", /* > U+10FFFF */
-        "\x80\xe2\x82\xac", /* stray continuation, then € */
+        "\xf4\x90\x80\x80",                             /* > U+10FFFF */
+        "\x80\xe2\x82\xac",                             /* stray continuation, then € */
         "",
     };
     Sfptest__Repeated r = SFPTEST__REPEATED__INIT;
@@ -242,7 +251,8 @@ static void test_string_escaping(void **state) {
 
 /* ---------------------------------------------------------------- bytes */
 
-static void test_bytes_base64(void **state) {
+static void test_bytes_base64(void **state)
+{
     (void)state;
     static const unsigned char bin[] = {0x00, 0xff, 0xfe, 0x80, 0x3e, 0x3f, 0xfb};
     ProtobufCBinaryData v[] = {
@@ -264,7 +274,8 @@ static void test_bytes_base64(void **state) {
                    "\"Zm9vYmE=\",\"Zm9vYmFy\",\"AP/+gD4/+w==\",\"\"],\"r_int64\":[],\"r_float\":[]}");
 }
 
-static int b64val(char c) {
+static int b64val(char c)
+{
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
     if (c >= '0' && c <= '9') return c - '0' + 52;
@@ -274,7 +285,8 @@ static int b64val(char c) {
 }
 
 /* Long binary (crosses the encoder's internal chunking): decode and compare. */
-static void test_bytes_base64_long_roundtrip(void **state) {
+static void test_bytes_base64_long_roundtrip(void **state)
+{
     (void)state;
     for (size_t n = 180; n < 200; n++) {
         unsigned char *data = malloc(n);
@@ -313,7 +325,8 @@ static void test_bytes_base64_long_roundtrip(void **state) {
 
 /* ---------------------------------------------------------------- repeated / nested */
 
-static void test_repeated_empty_and_filled(void **state) {
+static void test_repeated_empty_and_filled(void **state)
+{
     (void)state;
     Sfptest__Repeated r = SFPTEST__REPEATED__INIT;
     check_json(&r, "{\"r_int32\":[],\"r_string\":[],\"r_nested\":[],\"r_double\":[],\"r_bool\":[],"
@@ -340,7 +353,8 @@ static void test_repeated_empty_and_filled(void **state) {
                    "\"r_int64\":[1,\"9007199254740993\",-5],\"r_float\":[]}");
 }
 
-static void test_nested_unset_is_null_and_empty_message(void **state) {
+static void test_nested_unset_is_null_and_empty_message(void **state)
+{
     (void)state;
     Sfptest__Empty e = SFPTEST__EMPTY__INIT;
     check_json(&e, "{}");
@@ -363,7 +377,8 @@ static void test_nested_unset_is_null_and_empty_message(void **state) {
                    "\"children\":[]}]}");
 }
 
-static void test_null_message_and_append(void **state) {
+static void test_null_message_and_append(void **state)
+{
     (void)state;
     size_t len = 99;
     char *s = sfp_pbjson_encode(NULL, &len);
@@ -385,7 +400,8 @@ static void test_null_message_and_append(void **state) {
 }
 
 /* Chain of 70 Tree nodes named by depth: levels 1..64 are objects, level 65 becomes null. */
-static void test_depth_limit(void **state) {
+static void test_depth_limit(void **state)
+{
     (void)state;
     enum { N = 70, LIMIT = 64 };
     Sfptest__Tree nodes[N];
@@ -418,7 +434,8 @@ static void test_depth_limit(void **state) {
 
 /* ---------------------------------------------------------------- maps */
 
-static void test_maps(void **state) {
+static void test_maps(void **state)
+{
     (void)state;
     Sfptest__Maps m = SFPTEST__MAPS__INIT;
     check_json(&m, "{\"counts\":{},\"items\":{},\"by_id\":{}}");
@@ -455,7 +472,8 @@ static void test_maps(void **state) {
                    "\"by_id\":{\"7\":\"seven\",\"-1\":\"neg\"}}");
 }
 
-static void test_map_lookalike_stays_array(void **state) {
+static void test_map_lookalike_stays_array(void **state)
+{
     (void)state;
     Sfptest__KvEntry kv = SFPTEST__KV_ENTRY__INIT;
     kv.key = "a";
@@ -484,7 +502,8 @@ static void test_map_lookalike_stays_array(void **state) {
 
 /* ---------------------------------------------------------------- oneof */
 
-static void test_oneof_only_set_member(void **state) {
+static void test_oneof_only_set_member(void **state)
+{
     (void)state;
     Sfptest__Choice c = SFPTEST__CHOICE__INIT;
     c.before = "b";
@@ -510,7 +529,8 @@ static void test_oneof_only_set_member(void **state) {
 
 /* ---------------------------------------------------------------- optional (has_) */
 
-static void test_optional_unset_omitted_vs_set(void **state) {
+static void test_optional_unset_omitted_vs_set(void **state)
+{
     (void)state;
     Sfptest__Optionals o = SFPTEST__OPTIONALS__INIT;
     /* nothing set: has_ fields and NULL/default strings omitted; sub-message → null;
@@ -568,18 +588,23 @@ static void test_optional_unset_omitted_vs_set(void **state) {
 /* ---------------------------------------------------------------- big random message */
 
 static uint64_t g_rng = 0x9e3779b97f4a7c15ULL;
-static uint64_t rnd(void) { /* xorshift64* */
+static uint64_t rnd(void)
+{ /* xorshift64* */
     g_rng ^= g_rng >> 12;
     g_rng ^= g_rng << 25;
     g_rng ^= g_rng >> 27;
     return g_rng * 0x2545F4914F6CDD1DULL;
 }
-static size_t rndn(size_t n) { return (size_t)(rnd() % n); }
+static size_t rndn(size_t n)
+{
+    return (size_t)(rnd() % n);
+}
 
 /* clean: valid UTF-8 (controls, quotes, multibyte); else arbitrary bytes except NUL */
-static char *rnd_string(bool clean) {
-    static const char *pieces[] = {"a", "Z", "\"", "\\", "\n", "\x01", "\x1f", " ", "/",
-                                   "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\x7f"};
+static char *rnd_string(bool clean)
+{
+    static const char *pieces[] = {
+        "a", "Z", "\"", "\\", "\n", "\x01", "\x1f", " ", "/", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\x7f"};
     size_t n = rndn(24);
     char *s = talloc(n * 4 + 1);
     size_t k = 0;
@@ -597,7 +622,8 @@ static char *rnd_string(bool clean) {
     return s;
 }
 
-static double rnd_double(void) {
+static double rnd_double(void)
+{
     uint64_t bits = rnd();
     double d;
     switch (rndn(4)) {
@@ -608,7 +634,8 @@ static double rnd_double(void) {
     }
 }
 
-static float rnd_float(void) {
+static float rnd_float(void)
+{
     uint32_t bits = (uint32_t)rnd();
     float f;
     if (rndn(2)) {
@@ -618,7 +645,8 @@ static float rnd_float(void) {
     return (float)rndn(100000) / 7.0f;
 }
 
-static Sfptest__Nested *rnd_nested(void) {
+static Sfptest__Nested *rnd_nested(void)
+{
     if (rndn(5) == 0) return NULL;
     Sfptest__Nested *n = talloc(sizeof *n);
     sfptest__nested__init(n);
@@ -627,7 +655,8 @@ static Sfptest__Nested *rnd_nested(void) {
     return n;
 }
 
-static Sfptest__Scalars *rnd_scalars(void) {
+static Sfptest__Scalars *rnd_scalars(void)
+{
     Sfptest__Scalars *s = talloc(sizeof *s);
     sfptest__scalars__init(s);
     s->f_int32 = (int32_t)rnd();
@@ -651,7 +680,8 @@ static Sfptest__Scalars *rnd_scalars(void) {
     return s;
 }
 
-static Sfptest__Everything *rnd_everything(int depth) {
+static Sfptest__Everything *rnd_everything(int depth)
+{
     Sfptest__Everything *m = talloc(sizeof *m);
     sfptest__everything__init(m);
     m->scalars = rndn(6) ? rnd_scalars() : NULL;
@@ -743,7 +773,8 @@ static Sfptest__Everything *rnd_everything(int depth) {
     return m;
 }
 
-static void check_number(const cJSON *j, double expected) {
+static void check_number(const cJSON *j, double expected)
+{
     if (!isfinite(expected)) {
         assert_true(cJSON_IsNull(j));
         return;
@@ -752,7 +783,8 @@ static void check_number(const cJSON *j, double expected) {
     assert_true(j->valuedouble == expected); /* exact round trip */
 }
 
-static void check_int64(const cJSON *j, int64_t v) {
+static void check_int64(const cJSON *j, int64_t v)
+{
     char tmp[32];
     if (v >= -INT64_C(9007199254740992) && v <= INT64_C(9007199254740992)) {
         check_number(j, (double)v);
@@ -764,7 +796,8 @@ static void check_int64(const cJSON *j, int64_t v) {
 }
 
 /* Round-trip checks of the values cJSON can represent exactly. */
-static void verify_everything(const cJSON *j, const Sfptest__Everything *m) {
+static void verify_everything(const cJSON *j, const Sfptest__Everything *m)
+{
     assert_true(cJSON_IsObject(j));
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(j, "scalars");
     if (!m->scalars) {
@@ -804,11 +837,11 @@ static void verify_everything(const cJSON *j, const Sfptest__Everything *m) {
     assert_int_equal(present, m->choice->pick_case ? 1 : 0);
     const cJSON *kids = cJSON_GetObjectItemCaseSensitive(j, "children");
     assert_int_equal(cJSON_GetArraySize(kids), m->n_children);
-    for (size_t i = 0; i < m->n_children; i++)
-        verify_everything(cJSON_GetArrayItem(kids, (int)i), m->children[i]);
+    for (size_t i = 0; i < m->n_children; i++) verify_everything(cJSON_GetArrayItem(kids, (int)i), m->children[i]);
 }
 
-static void test_big_random_message_is_valid_json(void **state) {
+static void test_big_random_message_is_valid_json(void **state)
+{
     (void)state;
     size_t total = 0;
     for (int round = 0; round < 20; round++) {
@@ -840,7 +873,8 @@ static void test_big_random_message_is_valid_json(void **state) {
     assert_true(total > 200000); /* the generator really produces big messages */
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scalars_zero_values),
         cmocka_unit_test(test_scalars_32bit_limits),
@@ -866,13 +900,15 @@ int main(void) {
 
 #else /* sfp_test_proto not linked: tests/CMakeLists.txt lacks add_subdirectory(proto) */
 
-static void test_pbjson_needs_sfp_test_proto(void **state) {
+static void test_pbjson_needs_sfp_test_proto(void **state)
+{
     (void)state;
     fail_msg("pbjson_test.pb-c.h not found: add `add_subdirectory(proto)` and link "
              "sfp_test_proto in tests/CMakeLists.txt (see tests/proto/CMakeLists.txt)");
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_pbjson_needs_sfp_test_proto)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

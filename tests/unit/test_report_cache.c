@@ -36,7 +36,9 @@ static sfp_rpt_cached *entry(void)
     sfp_rpt_soda_result soda[SFP_RPT_DS_N];
     live_sources(soda);
     unsigned all = SFP_RPT_DS_BIT(0) | SFP_RPT_DS_BIT(1) | SFP_RPT_DS_BIT(2);
-    sfp_rpt_cached *e = sfp_rpt_cached_new((const uint8_t *)"\x0a\x04" "3512", 6, TODAY, soda, all, "2026-02-12T10:00:00Z");
+    sfp_rpt_cached *e = sfp_rpt_cached_new((const uint8_t *)"\x0a\x04"
+                                                            "3512",
+                                           6, TODAY, soda, all, "2026-02-12T10:00:00Z");
     assert_non_null(e);
     return e;
 }

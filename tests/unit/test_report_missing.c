@@ -17,8 +17,8 @@ typedef struct permit_spec {
 
 typedef struct missing_case {
     const char *name;
-    permit_spec permits[6]; /* any order: the rules sort by filed_date themselves */
-    const char *assessor_use; /* NULL = no property data */
+    permit_spec permits[6];       /* any order: the rules sort by filed_date themselves */
+    const char *assessor_use;     /* NULL = no property data */
     const char *complaints[4][2]; /* number, date_filed */
     const char *expect[8];
     const char *evidence[8]; /* "key=value" expected in item i (NULL = no check) */
@@ -27,7 +27,8 @@ typedef struct missing_case {
 static const missing_case CASES[] = {
     {.name = "nothing", .expect = {NULL}},
     {.name = "use changes with no explaining permit → drift",
-     .permits = {{"P2", "2015-06-01", "2 family dwelling", "kitchen and bath"}, {"P1", "2010-01-01", "1 family dwelling", "reroof"}},
+     .permits = {{"P2", "2015-06-01", "2 family dwelling", "kitchen and bath"},
+                 {"P1", "2010-01-01", "1 family dwelling", "reroof"}},
      .expect = {"moderate:classification_drift", "low:missing_companion"},
      .evidence = {"from_use=1 family dwelling", "permit_number=P2"}},
     {.name = "use change explained by a legalization permit in between",
@@ -41,11 +42,14 @@ static const missing_case CASES[] = {
                  {"P3", "2015-06-01", "1 family dwelling", "ADU addition"}},
      .expect = {NULL}},
     {.name = "two unexplained changes → two items, oldest first",
-     .permits = {{"P1", "2010-01-01", "office", "x"}, {"P2", "2012-01-01", "retail sales", "y"}, {"P3", "2014-01-01", "office", "z"}},
+     .permits = {{"P1", "2010-01-01", "office", "x"},
+                 {"P2", "2012-01-01", "retail sales", "y"},
+                 {"P3", "2014-01-01", "office", "z"}},
      .expect = {"moderate:classification_drift", "moderate:classification_drift"},
      .evidence = {"to_permit=P2", "to_permit=P3"}},
     {.name = "assessor single family vs newest permit 1 family dwelling → equivalent",
-     .permits = {{"P1", "2020-01-01", "1 family dwelling", "x"}}, .assessor_use = "Single Family Residential",
+     .permits = {{"P1", "2020-01-01", "1 family dwelling", "x"}},
+     .assessor_use = "Single Family Residential",
      .expect = {NULL}},
     {.name = "assessor multi-family vs newest permit 1 family dwelling → mismatch (newest permit wins)",
      .permits = {{"P1", "2010-01-01", "apartments", "x"}, {"P2", "2020-01-01", "1 family dwelling", "convert"}},
@@ -53,9 +57,13 @@ static const missing_case CASES[] = {
      .expect = {"low:assessor_mismatch"},
      .evidence = {"permit_number=P2"}},
     {.name = "unknown assessor class is not compared",
-     .permits = {{"P1", "2020-01-01", "1 family dwelling", "x"}}, .assessor_use = "Mixed Use", .expect = {NULL}},
+     .permits = {{"P1", "2020-01-01", "1 family dwelling", "x"}},
+     .assessor_use = "Mixed Use",
+     .expect = {NULL}},
     {.name = "permit filed 0..30 days after a complaint; closest complaint reported",
-     .permits = {{"P1", "2024-01-15", "", "x"}, {"P2", "2024-01-31T00:00:00.000", "", "y"}, {"P3", "2023-12-31", "", "z"},
+     .permits = {{"P1", "2024-01-15", "", "x"},
+                 {"P2", "2024-01-31T00:00:00.000", "", "y"},
+                 {"P3", "2023-12-31", "", "z"},
                  {"P4", "2024-02-15", "", "w"}},
      .complaints = {{"C1", "2024-01-01T00:00:00.000"}, {"C2", "2024-01-10"}},
      .expect = {"low:complaint_to_permit_timing", "low:complaint_to_permit_timing"},
@@ -92,7 +100,8 @@ static void run_case(const missing_case *c)
     const char *keys[] = {"complaint_number", "date_filed"};
     size_t nc = 0;
     for (; nc < 4 && c->complaints[nc][0]; nc++) comp[nc] = (sfp_rpt_rec){2, keys, (const char **)c->complaints[nc]};
-    sfp_rpt_property prop = {.present = c->assessor_use != NULL, .zoning_code = "", .use_definition = sfp_rpt_str(c->assessor_use)};
+    sfp_rpt_property prop = {
+        .present = c->assessor_use != NULL, .zoning_code = "", .use_definition = sfp_rpt_str(c->assessor_use)};
     sfp_rpt_missing_input in = {permits, np, &prop, comp, nc};
     sfp_rpt_missing *items;
     size_t n = sfp_rpt_missing_compute(&in, a, &items);
@@ -100,7 +109,8 @@ static void run_case(const missing_case *c)
     while (c->expect[want]) want++;
     char got[512] = "";
     for (size_t i = 0; i < n; i++)
-        snprintf(got + strlen(got), sizeof got - strlen(got), "%s:%s ", sfp_rpt_severity_name(items[i].severity), items[i].type);
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s:%s ", sfp_rpt_severity_name(items[i].severity),
+                 items[i].type);
     if (n != want) fail_msg("case '%s': %zu items, want %zu: %s", c->name, n, want, got);
     for (size_t i = 0; i < n; i++) {
         char sig[96];

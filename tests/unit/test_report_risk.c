@@ -42,12 +42,18 @@ typedef struct risk_case {
     permit_spec permits[MAXN];
     const char *zoning; /* NULL = no property data */
     watch_spec watch[MAXN];
-    const char *expect[16];      /* "sev:type" in order */
-    const char *title_has[16];   /* substring expected in the title of item i (NULL = no check) */
-    const char *link_is[16];     /* exact link of item i (NULL = no check) */
+    const char *expect[16];    /* "sev:type" in order */
+    const char *title_has[16]; /* substring expected in the title of item i (NULL = no check) */
+    const char *link_is[16];   /* exact link of item i (NULL = no check) */
 } risk_case;
 
-#define C(status, desc) {{"complaint_number", "status", "complaint_description", "date_filed"}, {"202401015555", status, desc, "2024-01-01T00:00:00.000"}}
+#define C(status, desc)                                                        \
+    {                                                                          \
+        {"complaint_number", "status", "complaint_description", "date_filed"}, \
+        {                                                                      \
+            "202401015555", status, desc, "2024-01-01T00:00:00.000"            \
+        }                                                                      \
+    }
 
 static const risk_case CASES[] = {
     {.name = "empty parcel", .expect = {NULL}},
@@ -84,7 +90,9 @@ static const risk_case CASES[] = {
      .title_has = {"$600,000", "$150,000", "$500,000"},
      .link_is = {"/?q=P1", "/?q=P2", "/?q=P4"}},
     {.name = "more than one active permit (plancheck and approved count as active)",
-     .permits = {{.pn = "P1", .status = "plancheck"}, {.pn = "P2", .status = "approved"}, {.pn = "P3", .status = "complete"}},
+     .permits = {{.pn = "P1", .status = "plancheck"},
+                 {.pn = "P2", .status = "approved"},
+                 {.pn = "P3", .status = "complete"}},
      .expect = {"low:multiple_active_permits"},
      .title_has = {"2 active permits"}},
     {.name = "one active permit is not multiple",
@@ -132,15 +140,22 @@ static const risk_case CASES[] = {
      .permits = {{.pn = "P1", .status = "complete", .units = 3}, {.pn = "P2", .status = "complete", .units = 3}},
      .expect = {NULL}},
     {.name = "five distinct contractor/agent names (case/space-insensitive) → turnover",
-     .permits = {{.pn = "P1", .status = "complete",
-                  .contacts = {{"contractor", "Acme"}, {"contractor", " ACME "}, {"agent", "Bolt"}, {"Contractor", "Cobalt"}}},
-                 {.pn = "P2", .status = "complete", .contacts = {{"contractor", "Delta"}, {"agent", "Echo"}}}},
+     .permits =
+         {{.pn = "P1",
+           .status = "complete",
+           .contacts = {{"contractor", "Acme"}, {"contractor", " ACME "}, {"agent", "Bolt"}, {"Contractor", "Cobalt"}}},
+          {.pn = "P2", .status = "complete", .contacts = {{"contractor", "Delta"}, {"agent", "Echo"}}}},
      .expect = {"low:high_contractor_turnover"},
      .title_has = {"5 different"}},
     {.name = "four contractors plus architects/owners is not turnover",
-     .permits = {{.pn = "P1", .status = "complete",
-                  .contacts = {{"contractor", "A"}, {"contractor", "B"}, {"agent", "C"}, {"contractor", "D"},
-                               {"architect", "E"}, {"owner", "F"}}}},
+     .permits = {{.pn = "P1",
+                  .status = "complete",
+                  .contacts = {{"contractor", "A"},
+                               {"contractor", "B"},
+                               {"agent", "C"},
+                               {"contractor", "D"},
+                               {"architect", "E"},
+                               {"owner", "F"}}}},
      .expect = {NULL}},
     {.name = "pending regulation: concept match, impact high → moderate, low otherwise; archived ignored",
      .permits = {{.pn = "P1", .status = "complete", .type_def = "additions alterations or repairs"}},
@@ -219,8 +234,11 @@ static void run_case(const risk_case *c)
     in.property = &prop;
     sfp_rpt_reg_watch *w = sfp_arena_alloc(a, sizeof *w * MAXN);
     for (size_t i = 0; i < MAXN && c->watch[i].title; i++) {
-        w[i] = (sfp_rpt_reg_watch){.title = c->watch[i].title, .description = "", .status = c->watch[i].status,
-                                   .impact_level = c->watch[i].impact, .url = c->watch[i].url,
+        w[i] = (sfp_rpt_reg_watch){.title = c->watch[i].title,
+                                   .description = "",
+                                   .status = c->watch[i].status,
+                                   .impact_level = c->watch[i].impact,
+                                   .url = c->watch[i].url,
                                    .concepts = (const char **)c->watch[i].concepts};
         while (w[i].n_concepts < 4 && c->watch[i].concepts[w[i].n_concepts]) w[i].n_concepts++;
         in.n_watch++;
@@ -239,7 +257,8 @@ static void run_case(const risk_case *c)
     for (size_t i = 0; i < n; i++) {
         char sig[96];
         snprintf(sig, sizeof sig, "%s:%s", sfp_rpt_severity_name(items[i].severity), items[i].risk_type);
-        if (strcmp(sig, c->expect[i])) fail_msg("case '%s': item %zu is %s, expected %s (all: %s)", c->name, i, sig, c->expect[i], got);
+        if (strcmp(sig, c->expect[i]))
+            fail_msg("case '%s': item %zu is %s, expected %s (all: %s)", c->name, i, sig, c->expect[i], got);
         if (c->title_has[i] && !strstr(items[i].title, c->title_has[i]))
             fail_msg("case '%s': title '%s' lacks '%s'", c->name, items[i].title, c->title_has[i]);
         if (c->link_is[i] && strcmp(items[i].link, c->link_is[i]))
@@ -264,15 +283,22 @@ static void test_validity_days_table(void **state)
         double est, rev;
         int32_t days;
     } t[] = {
-        {"additions alterations or repairs", 0, 0, 360},      {"", 100000, 0, 360},
-        {"", 100001, 0, 1080},                                {"", 2499999, 0, 1080},
-        {"", 2500000, 0, 1440},                               {"", 50000, 2500000, 1440},
-        {"", 3000000, 0, 1440},                               {"Demolitions", 9000000, 0, 180},
+        {"additions alterations or repairs", 0, 0, 360},
+        {"", 100000, 0, 360},
+        {"", 100001, 0, 1080},
+        {"", 2499999, 0, 1080},
+        {"", 2500000, 0, 1440},
+        {"", 50000, 2500000, 1440},
+        {"", 3000000, 0, 1440},
+        {"Demolitions", 9000000, 0, 180},
         {"", 0, 150000, 1080},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        sfp_rpt_permit p = {.permit_type_definition = t[i].type_def, .has_estimated_cost = t[i].est != 0,
-                            .estimated_cost = t[i].est, .has_revised_cost = t[i].rev != 0, .revised_cost = t[i].rev};
+        sfp_rpt_permit p = {.permit_type_definition = t[i].type_def,
+                            .has_estimated_cost = t[i].est != 0,
+                            .estimated_cost = t[i].est,
+                            .has_revised_cost = t[i].rev != 0,
+                            .revised_cost = t[i].rev};
         if (sfp_rpt_validity_days(&p) != t[i].days)
             fail_msg("validity row %zu: got %d want %d", i, (int)sfp_rpt_validity_days(&p), (int)t[i].days);
     }

@@ -19,14 +19,20 @@ static void test_permit_classes(void **state)
         const char *status;
         bool active, review;
     } t[] = {
-        {"filed", true, true},      {"plancheck", true, true},   {"Plan Check", true, true}, {"approved", true, false},
-        {"issued", true, false},    {" ISSUED ", true, false},   {"reinstated", true, false}, {"complete", false, false},
-        {"expired", false, false},  {"cancelled", false, false}, {"withdrawn", false, false}, {"suspend", false, false},
-        {"", false, false},         {NULL, false, false},        {"revoked", false, false},   {"disapproved", false, false},
+        {"filed", true, true},       {"plancheck", true, true},
+        {"Plan Check", true, true},  {"approved", true, false},
+        {"issued", true, false},     {" ISSUED ", true, false},
+        {"reinstated", true, false}, {"complete", false, false},
+        {"expired", false, false},   {"cancelled", false, false},
+        {"withdrawn", false, false}, {"suspend", false, false},
+        {"", false, false},          {NULL, false, false},
+        {"revoked", false, false},   {"disapproved", false, false},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        if (sfp_rpt_permit_is_active(t[i].status) != t[i].active) fail_msg("active('%s')", t[i].status ? t[i].status : "NULL");
-        if (sfp_rpt_permit_in_review(t[i].status) != t[i].review) fail_msg("in_review('%s')", t[i].status ? t[i].status : "NULL");
+        if (sfp_rpt_permit_is_active(t[i].status) != t[i].active)
+            fail_msg("active('%s')", t[i].status ? t[i].status : "NULL");
+        if (sfp_rpt_permit_in_review(t[i].status) != t[i].review)
+            fail_msg("in_review('%s')", t[i].status ? t[i].status : "NULL");
     }
 }
 
@@ -37,13 +43,16 @@ static void test_enforcement_status(void **state)
         const char *status;
         bool complaint_active, violation_active;
     } t[] = {
-        {"ACTIVE", true, true},         {"active", true, true},           {"Open", true, true},
-        {"NOT ACTIVE", false, false},   {"not active", false, false},     {"Inactive", false, false},
-        {"closed", false, false},       {"Closed - Abated", false, false}, {"complied", false, false},
-        {"NOV", false, true},           {"NOV issued", false, true},      {"closed nov", false, false},
-        {"non-active", false, false},   {"reopened", true, true},         {"", false, false},
-        {NULL, false, false},           {"Referred", false, false},       {"ACTIVE - REFERRED", true, true},
-        {"novel", false, false},        {"pending", true, true},
+        {"ACTIVE", true, true},       {"active", true, true},
+        {"Open", true, true},         {"NOT ACTIVE", false, false},
+        {"not active", false, false}, {"Inactive", false, false},
+        {"closed", false, false},     {"Closed - Abated", false, false},
+        {"complied", false, false},   {"NOV", false, true},
+        {"NOV issued", false, true},  {"closed nov", false, false},
+        {"non-active", false, false}, {"reopened", true, true},
+        {"", false, false},           {NULL, false, false},
+        {"Referred", false, false},   {"ACTIVE - REFERRED", true, true},
+        {"novel", false, false},      {"pending", true, true},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         const char *s = t[i].status ? t[i].status : "NULL";
@@ -59,11 +68,25 @@ static void test_block_lot_validation(void **state)
         const char *in;
         const char *block, *lot; /* normalized, or NULL = invalid */
     } t[] = {
-        {"3512", "3512", NULL},   {" 3512 ", "3512", NULL}, {"3512A", "3512A", NULL}, {"3512a", NULL, NULL},
-        {"351", NULL, "351"},     {"001", NULL, "001"},     {"001B", NULL, "001B"},   {"35123", NULL, NULL},
-        {"'; DROP", NULL, NULL},  {"../", NULL, NULL},      {"", NULL, NULL},         {"   ", NULL, NULL},
-        {"3512AB", NULL, NULL},   {"00001", NULL, NULL},    {"35 12", NULL, NULL},    {"3512\n", "3512", NULL},
-        {"0000000000000000000000000000000000000000", NULL, NULL}, {"-001", NULL, NULL}, {"3512%00", NULL, NULL},
+        {"3512", "3512", NULL},
+        {" 3512 ", "3512", NULL},
+        {"3512A", "3512A", NULL},
+        {"3512a", NULL, NULL},
+        {"351", NULL, "351"},
+        {"001", NULL, "001"},
+        {"001B", NULL, "001B"},
+        {"35123", NULL, NULL},
+        {"'; DROP", NULL, NULL},
+        {"../", NULL, NULL},
+        {"", NULL, NULL},
+        {"   ", NULL, NULL},
+        {"3512AB", NULL, NULL},
+        {"00001", NULL, NULL},
+        {"35 12", NULL, NULL},
+        {"3512\n", "3512", NULL},
+        {"0000000000000000000000000000000000000000", NULL, NULL},
+        {"-001", NULL, NULL},
+        {"3512%00", NULL, NULL},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         char out[6];
@@ -170,9 +193,9 @@ static void test_concepts_parsing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_permit_classes),     cmocka_unit_test(test_enforcement_status),
+        cmocka_unit_test(test_permit_classes),       cmocka_unit_test(test_enforcement_status),
         cmocka_unit_test(test_block_lot_validation), cmocka_unit_test(test_days),
-        cmocka_unit_test(test_text_helpers),       cmocka_unit_test(test_pg_arrays),
+        cmocka_unit_test(test_text_helpers),         cmocka_unit_test(test_pg_arrays),
         cmocka_unit_test(test_concepts_parsing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

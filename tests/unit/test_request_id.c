@@ -22,8 +22,8 @@ static void test_request_id_valid(void **state)
     max[GW_REQUEST_ID_MAX] = 'x';
     max[GW_REQUEST_ID_MAX + 1] = '\0';
     assert_false(gw_request_id_valid(max)); /* 129 */
-    const char *bad[] = {NULL, "", "a b", "a\"b", "id\r\nX-Evil: 1", "caf\xc3\xa9", "a/b", "a:b", "{json}", "a\tb",
-                         "%41"};
+    const char *bad[] = {NULL,  "",       "a b",  "a\"b", "id\r\nX-Evil: 1", "caf\xc3\xa9", "a/b",
+                         "a:b", "{json}", "a\tb", "%41"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) assert_false(gw_request_id_valid(bad[i]));
 }
 
@@ -87,7 +87,8 @@ static void test_timeout_ms(void **state)
     assert_int_equal(gw_parse_timeout_ms("9999999999", 30000, &v), 0);
     assert_int_equal(v, 30000);
     const char *bad[] = {NULL, "", "0", "-1", "1.5", "5s", " 5", "99999999999", "abc"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) assert_int_equal(gw_parse_timeout_ms(bad[i], 30000, &v), -1);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(gw_parse_timeout_ms(bad[i], 30000, &v), -1);
 }
 
 static void test_content_length(void **state)
@@ -126,9 +127,9 @@ static void test_etag(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_request_id_valid), cmocka_unit_test(test_request_id_generate),
+        cmocka_unit_test(test_request_id_valid),  cmocka_unit_test(test_request_id_generate),
         cmocka_unit_test(test_request_id_choose), cmocka_unit_test(test_timeout_ms),
-        cmocka_unit_test(test_content_length),   cmocka_unit_test(test_etag),
+        cmocka_unit_test(test_content_length),    cmocka_unit_test(test_etag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

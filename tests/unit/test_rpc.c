@@ -38,7 +38,8 @@ static grpc_status_code echo(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, Prot
         struct timespec ts = {0, 300 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    Sfpermits__V1__GetHealthResponse *out = sfp_arena_msg(sfp_rpc_arena(ctx), &sfpermits__v1__get_health_response__descriptor);
+    Sfpermits__V1__GetHealthResponse *out =
+        sfp_arena_msg(sfp_rpc_arena(ctx), &sfpermits__v1__get_health_response__descriptor);
     const char *rid = sfp_rpc_metadata(ctx, "x-request-id");
     out->version = rid ? (char *)rid : "none";
     int64_t left = sfp_rpc_deadline_left_ms(ctx);
@@ -75,8 +76,12 @@ static int setup(void **state)
     sfp_rpc_method m[] = {{ECHO, &sfpermits__v1__get_health_request__descriptor,
                            &sfpermits__v1__get_health_response__descriptor, echo, NULL}};
     static const char *const names[] = {"sfpermits.v1.HealthService", NULL};
-    sfp_rpc_server_config cfg = {.service = "test", .addr = "127.0.0.1:0", .workers = 4, .drain_timeout_ms = 2000,
-                                 .service_names = names, .ready = ready_cb};
+    sfp_rpc_server_config cfg = {.service = "test",
+                                 .addr = "127.0.0.1:0",
+                                 .workers = 4,
+                                 .drain_timeout_ms = 2000,
+                                 .service_names = names,
+                                 .ready = ready_cb};
     sfp_err err = {0};
     g_srv = sfp_rpc_server_create(&cfg, m, 1, &err);
     if (!g_srv) return -1;
@@ -110,9 +115,9 @@ static void test_echo_metadata_and_deadline(void **state)
     ProtobufCMessage *resp = NULL;
     sfp_rpc_status st;
     sfp_rpc_md md[] = {{"x-request-id", "abc-123"}};
-    assert_int_equal(sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp,
-                                  2000, md, 1, &st),
-                     GRPC_STATUS_OK);
+    assert_int_equal(
+        sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 2000, md, 1, &st),
+        GRPC_STATUS_OK);
     Sfpermits__V1__GetHealthResponse *r = (void *)resp;
     assert_string_equal(r->version, "abc-123");
     assert_true(r->table_count > 1000 && r->table_count <= 2000); /* deadline propagated */
@@ -127,9 +132,9 @@ static void test_packed_prefix_merges(void **state)
     ProtobufCMessage *resp = NULL;
     sfp_rpc_status st;
     sfp_rpc_md md[] = {{"x-request-id", "pre-1"}, {"x-prefix", "1"}};
-    assert_int_equal(sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp,
-                                  2000, md, 2, &st),
-                     GRPC_STATUS_OK);
+    assert_int_equal(
+        sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 2000, md, 2, &st),
+        GRPC_STATUS_OK);
     Sfpermits__V1__GetHealthResponse *r = (void *)resp;
     assert_string_equal(r->status, "degraded");
     assert_string_equal(r->backend, "packed-prefix");
@@ -137,9 +142,9 @@ static void test_packed_prefix_merges(void **state)
     assert_true(r->table_count > 0);
     protobuf_c_message_free_unpacked(resp, NULL);
     /* without the prefix, the same call has neither field */
-    assert_int_equal(sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp,
-                                  2000, md, 1, &st),
-                     GRPC_STATUS_OK);
+    assert_int_equal(
+        sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 2000, md, 1, &st),
+        GRPC_STATUS_OK);
     r = (void *)resp;
     assert_string_equal(r->status, "");
     assert_string_equal(r->backend, "");
@@ -153,9 +158,9 @@ static void test_error_message_and_trailer(void **state)
     req.full = true;
     ProtobufCMessage *resp = NULL;
     sfp_rpc_status st;
-    assert_int_equal(sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp,
-                                  2000, NULL, 0, &st),
-                     GRPC_STATUS_RESOURCE_EXHAUSTED);
+    assert_int_equal(
+        sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 2000, NULL, 0, &st),
+        GRPC_STATUS_RESOURCE_EXHAUSTED);
     assert_null(resp);
     assert_string_equal(st.message, "nope: 42");
     assert_string_equal(st.retry_after, "7");
@@ -168,9 +173,9 @@ static void test_deadline_exceeded(void **state)
     ProtobufCMessage *resp = NULL;
     sfp_rpc_status st;
     sfp_rpc_md md[] = {{"x-slow", "1"}};
-    assert_int_equal(sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp,
-                                  100, md, 1, &st),
-                     GRPC_STATUS_DEADLINE_EXCEEDED);
+    assert_int_equal(
+        sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 100, md, 1, &st),
+        GRPC_STATUS_DEADLINE_EXCEEDED);
     assert_null(resp);
 }
 
@@ -229,14 +234,10 @@ static void test_introspection_counts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_port_bound),
-        cmocka_unit_test(test_echo_metadata_and_deadline),
-        cmocka_unit_test(test_packed_prefix_merges),
-        cmocka_unit_test(test_error_message_and_trailer),
-        cmocka_unit_test(test_deadline_exceeded),
-        cmocka_unit_test(test_unknown_method),
-        cmocka_unit_test(test_health_check),
-        cmocka_unit_test(test_introspection_counts),
+        cmocka_unit_test(test_port_bound),           cmocka_unit_test(test_echo_metadata_and_deadline),
+        cmocka_unit_test(test_packed_prefix_merges), cmocka_unit_test(test_error_message_and_trailer),
+        cmocka_unit_test(test_deadline_exceeded),    cmocka_unit_test(test_unknown_method),
+        cmocka_unit_test(test_health_check),         cmocka_unit_test(test_introspection_counts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -174,7 +174,10 @@ static void test_heavy_tail(void **state)
     sfp_seed_world_free(w);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static void check_permit_row(char **f)
 {

@@ -129,21 +129,21 @@ static void test_inspection_activity(void **state)
         {"filed", "seismic retrofit", 400, 0, 0},
         {"approved", "seismic retrofit", 400, 0, 0},
         {"", "seismic retrofit", 400, 0, 0},
-        {"complete", "seismic retrofit", -1, 0, 90},   /* life safety */
+        {"complete", "seismic retrofit", -1, 0, 90}, /* life safety */
         {"complete", "fire alarm", -1, 0, 90},
-        {"complete", "new foundation", -1, 0, 90},     /* structural is life safety */
+        {"complete", "new foundation", -1, 0, 90}, /* structural is life safety */
         {"complete", "kitchen remodel", -1, 0, 70},
         {"complete", "adu conversion", -1, 0, 70},
         {"complete", "paint", -1, 0, 30},
-        {"complete", "electrical", -1, 1, 30},         /* ratio 1/2.5 → (1−0.4)×50 */
+        {"complete", "electrical", -1, 1, 30}, /* ratio 1/2.5 → (1−0.4)×50 */
         {"complete", "electrical", -1, 3, 0},
-        {"issued", "paint", 10, 0, 0},                 /* < 30 days */
-        {"issued", "new foundation", 365, 0, 70},      /* 40 + 30×1 */
-        {"issued", "paint", 365, 0, 40},               /* 20 + 20×1 */
-        {"issued", "paint", 1000, 0, 60},              /* staleness capped at 2 */
-        {"issued", "paint", 100, 1, 0},                /* ratio 1/2 ≥ 0.5 */
-        {"issued", "adu", 100, 1, 14.1},               /* (0.5 − 1/6.8)×40 = 14.12 */
-        {"issued", "paint", -1, 0, 0},                 /* issued without a date */
+        {"issued", "paint", 10, 0, 0},            /* < 30 days */
+        {"issued", "new foundation", 365, 0, 70}, /* 40 + 30×1 */
+        {"issued", "paint", 365, 0, 40},          /* 20 + 20×1 */
+        {"issued", "paint", 1000, 0, 60},         /* staleness capped at 2 */
+        {"issued", "paint", 100, 1, 0},           /* ratio 1/2 ≥ 0.5 */
+        {"issued", "adu", 100, 1, 14.1},          /* (0.5 − 1/6.8)×40 = 14.12 */
+        {"issued", "paint", -1, 0, 0},            /* issued without a date */
         {"expired", "paint", 400, 0, 0},
         {"reinstated", "paint", 400, 0, 0},
     };
@@ -182,7 +182,7 @@ static void test_expiration_and_validity(void **state)
         {"issued", "paint", 50000, false, 0, 350, 90, 10, false},
         {"issued", "paint", 50000, false, 0, 300, 70, 60, false},
         {"issued", "paint", 50000, false, 0, 200, 50, 160, false},
-        {"issued", "paint", 50000, false, 0, 360, 100, 0, true},  /* expires_in 0 → expired */
+        {"issued", "paint", 50000, false, 0, 360, 100, 0, true}, /* expires_in 0 → expired */
         {"issued", "paint", 50000, false, 0, 400, 100, -40, true},
         {"issued", "paint", 50000, false, 0, 10, 1.4, 350, false}, /* 350 ≤ 360: (10/180)×25 = 1.39 */
         {"issued", "demolish garage", 50000, false, 0, 100, 70, 80, false},
@@ -202,8 +202,8 @@ static void test_expiration_and_validity(void **state)
         double want = cases[i].want;
         if (fabs(r.dims[SFP_SEV_DIM_EXPIRATION] - want) > 1e-9 || r.expires_in != cases[i].expires_in ||
             r.expired != cases[i].expired)
-            fail_msg("case %zu: expiration %.2f/%d/%d want %.2f/%d/%d", i, r.dims[SFP_SEV_DIM_EXPIRATION],
-                     r.expires_in, r.expired, want, cases[i].expires_in, cases[i].expired);
+            fail_msg("case %zu: expiration %.2f/%d/%d want %.2f/%d/%d", i, r.dims[SFP_SEV_DIM_EXPIRATION], r.expires_in,
+                     r.expired, want, cases[i].expires_in, cases[i].expired);
     }
 }
 
@@ -213,8 +213,8 @@ static void test_cost_tier_and_category_risk(void **state)
     static const struct {
         double cost;
         double want;
-    } cost[] = {{0, 0}, {-5, 0}, {10000, 10}, {50000, 20}, {199999, 20}, {200000, 40},
-                {500000, 60}, {1000000, 80}, {2500000, 100}, {9e9, 100}};
+    } cost[] = {{0, 0},       {-5, 0},      {10000, 10},   {50000, 20},    {199999, 20},
+                {200000, 40}, {500000, 60}, {1000000, 80}, {2500000, 100}, {9e9, 100}};
     for (size_t i = 0; i < sizeof cost / sizeof cost[0]; i++) {
         sfp_sev_input in = base();
         in.estimated_cost = cost[i].cost;
@@ -225,8 +225,8 @@ static void test_cost_tier_and_category_risk(void **state)
     static const struct {
         const char *desc;
         double want;
-    } cat[] = {{"seismic", 100}, {"beam", 90},  {"fire escape", 85}, {"new building", 80}, {"adu", 70},
-               {"raze", 65},     {"outlet", 55}, {"sewer", 50},      {"new bathroom", 45}, {"door", 25},
+    } cat[] = {{"seismic", 100},   {"beam", 90},     {"fire escape", 85}, {"new building", 80}, {"adu", 70},
+               {"raze", 65},       {"outlet", 55},   {"sewer", 50},       {"new bathroom", 45}, {"door", 25},
                {"ev charger", 20}, {"new roof", 10}, {"paint", 30}};
     for (size_t i = 0; i < sizeof cat / sizeof cat[0]; i++) {
         sfp_sev_input in = base();

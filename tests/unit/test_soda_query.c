@@ -16,8 +16,9 @@ static void test_block_lot_validation(void **st)
 {
     (void)st;
     const char *good_blocks[] = {"3512", "0001", "3512A", "9999Z"};
-    const char *bad_blocks[] = {"", "351", "35123", "3512a", "3512AB", "'; DROP", "../", "3512'", "35 2",
-                                "3512\n", "351A", "35120000000000000000000000000000000000000000"};
+    const char *bad_blocks[] = {"",       "351",     "35123", "3512a",
+                                "3512AB", "'; DROP", "../",   "3512'",
+                                "35 2",   "3512\n",  "351A",  "35120000000000000000000000000000000000000000"};
     for (size_t i = 0; i < sizeof good_blocks / sizeof *good_blocks; i++)
         assert_true(sfp_soda_valid_block(good_blocks[i]));
     for (size_t i = 0; i < sizeof bad_blocks / sizeof *bad_blocks; i++)
@@ -91,8 +92,12 @@ static void test_url_exact(void **st)
     sfp_soda_cache_key("gm2e-bten", "2991", "012", key, sizeof key);
     assert_string_equal(key, "gm2e-bten:2991:012");
     /* generic query: select + paging, everything escaped */
-    sfp_soda_query q = {.dataset = "i98e-djp9", .select = "count(*) as n", .where = "name='O''Brien & Co'",
-                        .order = ":id", .limit = 10000, .offset = 20000};
+    sfp_soda_query q = {.dataset = "i98e-djp9",
+                        .select = "count(*) as n",
+                        .where = "name='O''Brien & Co'",
+                        .order = ":id",
+                        .limit = 10000,
+                        .offset = 20000};
     char *url = sfp_soda_build_url("http://x/r", &q, &e);
     assert_string_equal(url, "http://x/r/i98e-djp9.json?$select=count%28%2A%29%20as%20n"
                              "&$where=name%3D%27O%27%27Brien%20%26%20Co%27&$order=%3Aid&$limit=10000&$offset=20000");
@@ -144,9 +149,9 @@ static void test_classify(void **st)
     }
 }
 
-static const char *k_vars[] = {"SODA_BASE_URL", "SODA_APP_TOKEN", "SODA_TIMEOUT_MS", "SODA_CONNECT_TIMEOUT_MS",
-                               "SODA_MAX_RESPONSE_BYTES", "SODA_CB_THRESHOLD", "SODA_CB_TIMEOUT",
-                               "SODA_CACHE_TTL", "SODA_CACHE_MAX_ENTRIES", "SODA_CACHE_STALE_MAX"};
+static const char *k_vars[] = {
+    "SODA_BASE_URL",     "SODA_APP_TOKEN",  "SODA_TIMEOUT_MS", "SODA_CONNECT_TIMEOUT_MS", "SODA_MAX_RESPONSE_BYTES",
+    "SODA_CB_THRESHOLD", "SODA_CB_TIMEOUT", "SODA_CACHE_TTL",  "SODA_CACHE_MAX_ENTRIES",  "SODA_CACHE_STALE_MAX"};
 
 static void clear_env(void)
 {
@@ -185,7 +190,7 @@ static void test_env_config(void **st)
     struct {
         const char *var, *val;
     } bad[] = {{"SODA_BASE_URL", "ftp://x"}, {"SODA_BASE_URL", "http://x/r?y=1"}, {"SODA_TIMEOUT_MS", "0"},
-               {"SODA_TIMEOUT_MS", "10s"}, {"SODA_MAX_RESPONSE_BYTES", "-1"}, {"SODA_CB_TIMEOUT", "0"},
+               {"SODA_TIMEOUT_MS", "10s"},   {"SODA_MAX_RESPONSE_BYTES", "-1"},   {"SODA_CB_TIMEOUT", "0"},
                {"SODA_CACHE_TTL", "x"}};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         clear_env();
@@ -210,13 +215,12 @@ static void test_invalid_input_makes_no_request(void **st)
     sfp_soda *s = sfp_soda_create(&c, &e);
     assert_non_null(s);
     const char *bad[][2] = {{"'; DROP", "001"}, {"3512", "../"}, {"35120000000000000000000", "001"},
-                            {"", "001"}, {"3512", ""}, {"3512", "001' OR '1'='1"}};
+                            {"", "001"},        {"3512", ""},    {"3512", "001' OR '1'='1"}};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         sfp_soda_result r[SFP_SODA_REPORT_N];
         memset(r, 0x5a, sizeof r);
-        assert_int_equal(sfp_soda_parcel_fetch(s, bad[i][0], bad[i][1], sfp_soda_report_specs, SFP_SODA_REPORT_N,
-                                               1000, r, &e),
-                         -1);
+        assert_int_equal(
+            sfp_soda_parcel_fetch(s, bad[i][0], bad[i][1], sfp_soda_report_specs, SFP_SODA_REPORT_N, 1000, r, &e), -1);
         assert_int_equal(e.code, 3);
         assert_null(sfp_soda_parcel_begin(s, bad[i][0], bad[i][1], sfp_soda_report_specs, SFP_SODA_REPORT_N, 1000, &e));
     }

@@ -63,8 +63,8 @@ static void test_http_only_errors(void **state)
     (void)state;
     static const struct {
         int http, code;
-    } t[] = {{400, 3}, {404, 5}, {405, 12}, {413, 3}, {414, 3}, {431, 3}, {401, 16}, {403, 7}, {409, 10},
-             {429, 8}, {499, 1}, {501, 12}, {503, 14}, {504, 4}, {500, 13}, {418, 3}, {502, 13}, {200, 0}};
+    } t[] = {{400, 3}, {404, 5}, {405, 12}, {413, 3},  {414, 3}, {431, 3},  {401, 16}, {403, 7},  {409, 10},
+             {429, 8}, {499, 1}, {501, 12}, {503, 14}, {504, 4}, {500, 13}, {418, 3},  {502, 13}, {200, 0}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) assert_int_equal(gw_grpc_code_for_http(t[i].http), t[i].code);
     assert_string_equal(gw_http_reason(431), "Request Header Fields Too Large");
     assert_string_equal(gw_http_reason(499), "Client Closed Request");
@@ -84,8 +84,7 @@ static void test_header_decisions(void **state)
     /* clamped */
     assert_int_equal(gw_retry_after_seconds("999999999", 503), GW_RETRY_AFTER_MAX);
     /* defaults for missing / unusable hints */
-    const char *bad[] = {NULL, "", "-5", "1.5", "soon", "12a", " 7", "12345678901",
-                         "Wed, 21 Oct 2015 07:28:00 GMT"};
+    const char *bad[] = {NULL, "", "-5", "1.5", "soon", "12a", " 7", "12345678901", "Wed, 21 Oct 2015 07:28:00 GMT"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(gw_retry_after_seconds(bad[i], 429), GW_RETRY_AFTER_429_DEFAULT);
         assert_int_equal(gw_retry_after_seconds(bad[i], 503), GW_RETRY_AFTER_503_DEFAULT);
@@ -195,13 +194,12 @@ static void test_response_builders(void **state)
         int code;
         const char *retry;
         int http;
-        const char *ra;    /* expected Retry-After or NULL */
+        const char *ra; /* expected Retry-After or NULL */
         bool www;
     } t[] = {
-        {16, "", 401, NULL, true},       {8, "", 429, "10", false},    {8, "42", 429, "42", false},
-        {14, "", 503, "5", false},       {14, "7", 503, "7", false},   {14, "x", 503, "5", false},
-        {4, "", 504, NULL, false},       {1, "", 499, NULL, false},    {9, "", 400, NULL, false},
-        {10, "", 409, NULL, false},      {12, "", 501, NULL, false},   {23, "", 500, NULL, false},
+        {16, "", 401, NULL, true},  {8, "", 429, "10", false},  {8, "42", 429, "42", false}, {14, "", 503, "5", false},
+        {14, "7", 503, "7", false}, {14, "x", 503, "5", false}, {4, "", 504, NULL, false},   {1, "", 499, NULL, false},
+        {9, "", 400, NULL, false},  {10, "", 409, NULL, false}, {12, "", 501, NULL, false},  {23, "", 500, NULL, false},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         sfp_rpc_status st;
@@ -242,7 +240,8 @@ static void test_response_builders(void **state)
     memset(longv, 'v', sizeof longv - 1);
     longv[sizeof longv - 1] = '\0';
     assert_int_equal(gw_resp_header(&r, "X-Long", "%s", longv), -1);
-    static const char *const names[] = {"H0", "H1", "H2", "H3", "H4", "H5", "H6", "H7", "H8", "H9", "H10", "H11", "H12"};
+    static const char *const names[] = {"H0", "H1", "H2", "H3",  "H4",  "H5", "H6",
+                                        "H7", "H8", "H9", "H10", "H11", "H12"};
     int fails = 0;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) fails += gw_resp_header(&r, names[i], "x") != 0;
     assert_int_equal(r.nheaders, GW_MAX_RESP_HEADERS);
@@ -261,9 +260,9 @@ static void test_response_builders(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_table),     cmocka_unit_test(test_http_only_errors),
+        cmocka_unit_test(test_full_table),       cmocka_unit_test(test_http_only_errors),
         cmocka_unit_test(test_header_decisions), cmocka_unit_test(test_client_messages),
-        cmocka_unit_test(test_error_body),     cmocka_unit_test(test_response_builders),
+        cmocka_unit_test(test_error_body),       cmocka_unit_test(test_response_builders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -171,13 +171,13 @@ static void test_stale_retention(void **st)
 typedef struct worker {
     sfp_ttl_cache *c;
     const char *key;
-    int kind;     /* lookup kind */
-    int wait_rc;  /* for joiners */
+    int kind;    /* lookup kind */
+    int wait_rc; /* for joiners */
     char data[16];
     int64_t deadline_ms;
-    int fetch_ms;      /* leader's simulated fetch time */
-    int wait_joiners;  /* leader waits (≤ 5 s) until this many callers coalesced before filling */
-    bool fail;         /* leader fails instead of filling */
+    int fetch_ms;     /* leader's simulated fetch time */
+    int wait_joiners; /* leader waits (≤ 5 s) until this many callers coalesced before filling */
+    bool fail;        /* leader fails instead of filling */
     bool fail_retry;
     char reason[32];
 } worker;
@@ -241,8 +241,11 @@ static void test_coalescing_10_concurrent_misses(void **st)
     worker w[10];
     pthread_t th[10];
     for (int i = 0; i < 10; i++) {
-        w[i] = (worker){.c = c, .key = "nbtm-fbw5:3512:001", .deadline_ms = sfp_mono_ms() + 30000,
-                        .fetch_ms = 50, .wait_joiners = 9};
+        w[i] = (worker){.c = c,
+                        .key = "nbtm-fbw5:3512:001",
+                        .deadline_ms = sfp_mono_ms() + 30000,
+                        .fetch_ms = 50,
+                        .wait_joiners = 9};
         pthread_create(&th[i], NULL, run_worker, &w[i]);
     }
     for (int i = 0; i < 10; i++) pthread_join(th[i], NULL);
@@ -298,8 +301,13 @@ static void test_leader_failure_fans_out_not_cached(void **st)
     worker w[5];
     pthread_t th[5];
     for (int i = 0; i < 5; i++) {
-        w[i] = (worker){.c = c, .key = "k", .deadline_ms = sfp_mono_ms() + 30000, .fetch_ms = 50,
-                        .wait_joiners = 4, .fail = true, .fail_retry = false};
+        w[i] = (worker){.c = c,
+                        .key = "k",
+                        .deadline_ms = sfp_mono_ms() + 30000,
+                        .fetch_ms = 50,
+                        .wait_joiners = 4,
+                        .fail = true,
+                        .fail_retry = false};
         pthread_create(&th[i], NULL, run_worker, &w[i]);
     }
     for (int i = 0; i < 5; i++) pthread_join(th[i], NULL);

@@ -40,12 +40,11 @@
 static int usage(const char *msg)
 {
     if (msg) fprintf(stderr, "sfp-cronctl: %s\n", msg);
-    fprintf(stderr,
-            "usage: sfp-cronctl JOB [--timeout S] [--lookback N] [--dry-run] [--concurrency N]\n"
-            "  JOB: signals | velocity-refresh | compute-caches | nightly | heartbeat | status\n"
-            "  env: CRON_SVC_ADDR (127.0.0.1:50053), CRON_SECRET (required except for status)\n"
-            "  exit: 0 ok, 1 job failed, 2 usage/config, 3 already running, 4 timeout, 5 unavailable,\n"
-            "        6 unauthenticated\n");
+    fprintf(stderr, "usage: sfp-cronctl JOB [--timeout S] [--lookback N] [--dry-run] [--concurrency N]\n"
+                    "  JOB: signals | velocity-refresh | compute-caches | nightly | heartbeat | status\n"
+                    "  env: CRON_SVC_ADDR (127.0.0.1:50053), CRON_SECRET (required except for status)\n"
+                    "  exit: 0 ok, 1 job failed, 2 usage/config, 3 already running, 4 timeout, 5 unavailable,\n"
+                    "        6 unauthenticated\n");
     return SFP_CRONCTL_USAGE;
 }
 
@@ -153,8 +152,8 @@ int main(int argc, char **argv)
     ProtobufCMessage *resp = NULL;
     sfp_rpc_status st;
     memset(&st, 0, sizeof st);
-    grpc_status_code code = sfp_rpc_call(ch, sfp_cron_job_rpc_path(job), req, result_desc(job), &resp,
-                                         timeout_s * 1000, md, nmd, &st);
+    grpc_status_code code =
+        sfp_rpc_call(ch, sfp_cron_job_rpc_path(job), req, result_desc(job), &resp, timeout_s * 1000, md, nmd, &st);
     bool ok = false;
     if (code == GRPC_STATUS_OK) {
         const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(resp->descriptor, "ok");

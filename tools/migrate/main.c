@@ -52,8 +52,7 @@ static int run_migrate(PGconn *conn)
     int v = sfp_schema_version(conn);
     int latest = sfp_migrations_count ? sfp_migrations[sfp_migrations_count - 1].version : 0;
     if (v > latest)
-        sfp_log(SFP_WARN, "database schema is newer than this binary", SFP_I("version", v),
-                SFP_I("known", latest));
+        sfp_log(SFP_WARN, "database schema is newer than this binary", SFP_I("version", v), SFP_I("known", latest));
     sfp_log(SFP_INFO, "migrations done", SFP_I("applied", applied), SFP_I("version", v));
     printf("{\"applied\":%d,\"version\":%d}\n", applied, v);
     return 0;

@@ -18,12 +18,18 @@ static const seed_demo_user users[] = {
 };
 #define N_USERS (sizeof users / sizeof users[0])
 
-size_t seed_demo_user_count(void) { return N_USERS; }
-const seed_demo_user *seed_demo_user_get(size_t i) { return i < N_USERS ? &users[i] : NULL; }
+size_t seed_demo_user_count(void)
+{
+    return N_USERS;
+}
+const seed_demo_user *seed_demo_user_get(size_t i)
+{
+    return i < N_USERS ? &users[i] : NULL;
+}
 
 typedef struct demo_watch {
-    const char *type;         /* permit | address | parcel | neighborhood | entity */
-    const char *block, *lot;  /* parcel watches, and the parcel a permit watch is taken from */
+    const char *type;        /* permit | address | parcel | neighborhood | entity */
+    const char *block, *lot; /* parcel watches, and the parcel a permit watch is taken from */
     const char *street_number, *street_name, *neighborhood, *label;
 } demo_watch;
 
@@ -66,8 +72,7 @@ int seed_sha256_hex(const char *s, char out[65])
 }
 
 /* Parameterised statement; returns its result (tuples or command) or NULL with err set. */
-static PGresult *run(PGconn *conn, const char *sql, int n, const char *const *params, const char *what,
-                     sfp_err *err)
+static PGresult *run(PGconn *conn, const char *sql, int n, const char *const *params, const char *what, sfp_err *err)
 {
     PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
@@ -78,8 +83,7 @@ static PGresult *run(PGconn *conn, const char *sql, int n, const char *const *pa
     return NULL;
 }
 
-static int run_cmd(PGconn *conn, const char *sql, int n, const char *const *params, const char *what,
-                   sfp_err *err)
+static int run_cmd(PGconn *conn, const char *sql, int n, const char *const *params, const char *what, sfp_err *err)
 {
     PGresult *res = run(conn, sql, n, params, what, err);
     if (!res) return -1;
@@ -102,13 +106,11 @@ static int insert_user(PGconn *conn, const seed_demo_user *u, char user_id[16], 
     char hash[65];
     if (seed_sha256_hex(u->token, hash) < 0) return sfp_err_set(err, SEED_ERR, "sha256 failed");
     const char *t[2] = {user_id, hash};
-    return run_cmd(conn,
-                   "INSERT INTO api_tokens (user_id, token_sha256, label) VALUES ($1, decode($2, 'hex'), 'demo')",
+    return run_cmd(conn, "INSERT INTO api_tokens (user_id, token_sha256, label) VALUES ($1, decode($2, 'hex'), 'demo')",
                    2, t, "insert token", err);
 }
 
-static int insert_watch(PGconn *conn, const sfp_seed_world *w, const char *user_id, const demo_watch *x,
-                        sfp_err *err)
+static int insert_watch(PGconn *conn, const sfp_seed_world *w, const char *user_id, const demo_watch *x, sfp_err *err)
 {
     char permit[13] = "", entity[16] = "";
     int is_permit = !strcmp(x->type, "permit");
@@ -120,10 +122,16 @@ static int insert_watch(PGconn *conn, const sfp_seed_world *w, const char *user_
         if (!id) return 0;
         snprintf(entity, sizeof entity, "%d", id);
     }
-    const char *p[10] = {user_id,          x->type,  is_permit ? permit : NULL,
-                         x->street_number, x->street_name,
-                         is_permit ? NULL : x->block, is_permit ? NULL : x->lot,
-                         entity[0] ? entity : NULL, x->neighborhood, x->label};
+    const char *p[10] = {user_id,
+                         x->type,
+                         is_permit ? permit : NULL,
+                         x->street_number,
+                         x->street_name,
+                         is_permit ? NULL : x->block,
+                         is_permit ? NULL : x->lot,
+                         entity[0] ? entity : NULL,
+                         x->neighborhood,
+                         x->label};
     return run_cmd(conn,
                    "INSERT INTO watch_items (user_id, watch_type, permit_number, street_number, street_name,"
                    " block, lot, entity_id, neighborhood, label) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::int, $9, $10)",

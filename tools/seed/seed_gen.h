@@ -83,8 +83,7 @@ const sfp_seed_special *sfp_seed_special_get(size_t i);
 /* Writes into out (13 bytes) the permit number of a permit at block/lot: the most recently
  * filed one that is still active (filed, plancheck, approved, issued, reinstated) when
  * want_active, else the most recently filed. Returns 0, or -1 if the parcel has none. */
-int sfp_seed_parcel_permit(const sfp_seed_world *w, const char *block, const char *lot, bool want_active,
-                           char out[13]);
+int sfp_seed_parcel_permit(const sfp_seed_world *w, const char *block, const char *lot, bool want_active, char out[13]);
 /* entity_id of the contractor entity with the most contacts (0 if none). */
 int32_t sfp_seed_top_contractor(const sfp_seed_world *w);
 

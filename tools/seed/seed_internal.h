@@ -34,22 +34,38 @@ static inline seed_rng rng_for(uint64_t seed, uint32_t tag, uint64_t idx)
 }
 
 /* Uniform in [0, 1). */
-static inline double rng_unit(seed_rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
+static inline double rng_unit(seed_rng *r)
+{
+    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+}
 /* Uniform integer in [lo, hi]. */
 static inline int rng_range(seed_rng *r, int lo, int hi)
 {
     return lo + (int)(rng_unit(r) * (double)(hi - lo + 1));
 }
-static inline int rng_chance(seed_rng *r, double p) { return rng_unit(r) < p; }
+static inline int rng_chance(seed_rng *r, double p)
+{
+    return rng_unit(r) < p;
+}
 /* Exponential with the given mean. */
-static inline double rng_exp(seed_rng *r, double mean) { return -mean * log(1.0 - rng_unit(r)); }
+static inline double rng_exp(seed_rng *r, double mean)
+{
+    return -mean * log(1.0 - rng_unit(r));
+}
 /* Index drawn from weights w[0..n-1] (any positive scale). */
 int rng_pick(seed_rng *r, const double *w, int n);
 
 /* Stream tags (one per table / purpose; never reuse a tag for another purpose). */
 enum {
-    TAG_WORLD = 1, TAG_PERMIT_ROW, TAG_CONTACT_ROW, TAG_ENTITY_ROW, TAG_INSP_ROW, TAG_ADDENDA,
-    TAG_COMPLAINT_ROW, TAG_VIOLATION_ROW, TAG_TAX_ROW
+    TAG_WORLD = 1,
+    TAG_PERMIT_ROW,
+    TAG_CONTACT_ROW,
+    TAG_ENTITY_ROW,
+    TAG_INSP_ROW,
+    TAG_ADDENDA,
+    TAG_COMPLAINT_ROW,
+    TAG_VIOLATION_ROW,
+    TAG_TAX_ROW
 };
 
 /* ------------------------------------------------------------------ COPY text writer */
@@ -67,20 +83,31 @@ typedef struct seed_out {
 int out_init(seed_out *o, sfp_seed_sink_fn sink, void *ud);
 /* Flushes what is buffered; returns rows or -1, and frees the buffer. */
 int64_t out_finish(seed_out *o);
-void out_str(seed_out *o, const char *s);          /* NULL -> \N */
+void out_str(seed_out *o, const char *s); /* NULL -> \N */
 void out_int(seed_out *o, long long v);
-void out_money(seed_out *o, double v);             /* whole dollars; v < 0 -> \N */
-void out_dec1(seed_out *o, double v);              /* one decimal */
+void out_money(seed_out *o, double v); /* whole dollars; v < 0 -> \N */
+void out_dec1(seed_out *o, double v);  /* one decimal */
 void out_null(seed_out *o);
-void out_date(seed_out *o, int32_t day);           /* YYYY-MM-DDT00:00:00.000 or \N */
+void out_date(seed_out *o, int32_t day); /* YYYY-MM-DDT00:00:00.000 or \N */
 void out_datetime(seed_out *o, int32_t day, int secs);
 void out_day(seed_out *o, int32_t day);            /* YYYY-MM-DD (SQL DATE) or \N */
 void out_tstz(seed_out *o, int32_t day, int secs); /* YYYY-MM-DD HH:MM:SS+00 */
 void out_end_row(seed_out *o);
 
 /* ------------------------------------------------------------------ world skeleton */
-enum { ST_FILED, ST_PLANCHECK, ST_APPROVED, ST_ISSUED, ST_COMPLETE, ST_EXPIRED, ST_CANCELLED,
-       ST_WITHDRAWN, ST_REINSTATED, ST_SUSPEND, ST_COUNT };
+enum {
+    ST_FILED,
+    ST_PLANCHECK,
+    ST_APPROVED,
+    ST_ISSUED,
+    ST_COMPLETE,
+    ST_EXPIRED,
+    ST_CANCELLED,
+    ST_WITHDRAWN,
+    ST_REINSTATED,
+    ST_SUSPEND,
+    ST_COUNT
+};
 
 typedef struct seed_parcel {
     const char *street_name, *street_suffix;
@@ -97,8 +124,8 @@ typedef struct seed_permit {
     uint32_t parcel;
     uint32_t first_contact; /* index into world.contact_entity */
     int32_t filed, approved, issued, completed, status_day;
-    float cost, revised;    /* < 0: NULL */
-    uint16_t seq;           /* NNNN of YYYYMMDDNNNN */
+    float cost, revised; /* < 0: NULL */
+    uint16_t seq;        /* NNNN of YYYYMMDDNNNN */
     uint8_t type, status, cat, desc, n_contacts, n_insp, recent, units_ex, units_pr;
 } seed_permit;
 
@@ -118,7 +145,7 @@ struct sfp_seed_world {
     size_t n_complaints;
     uint32_t *contact_entity; /* per contact: entity_id */
     size_t n_contacts;
-    uint8_t *entity_role;     /* per entity (index entity_id - 1) */
+    uint8_t *entity_role; /* per entity (index entity_id - 1) */
     uint32_t *entity_contacts, *entity_permits;
     size_t n_entities;
 };
@@ -162,9 +189,24 @@ extern const char *const seed_type_codes[8];
 extern const char *const seed_type_defs[8];
 
 /* Permit description categories (severity keyword groups) and their texts. */
-enum { CAT_SEISMIC, CAT_FIRE, CAT_ADU, CAT_NEW, CAT_KITCHEN, CAT_ELECTRICAL, CAT_PLUMBING,
-       CAT_STRUCTURAL, CAT_WINDOWS, CAT_REROOF, CAT_SOLAR, CAT_DEMOLITION, CAT_GENERAL, CAT_SIGN,
-       CAT_GRADING, CAT_COUNT };
+enum {
+    CAT_SEISMIC,
+    CAT_FIRE,
+    CAT_ADU,
+    CAT_NEW,
+    CAT_KITCHEN,
+    CAT_ELECTRICAL,
+    CAT_PLUMBING,
+    CAT_STRUCTURAL,
+    CAT_WINDOWS,
+    CAT_REROOF,
+    CAT_SOLAR,
+    CAT_DEMOLITION,
+    CAT_GENERAL,
+    CAT_SIGN,
+    CAT_GRADING,
+    CAT_COUNT
+};
 int seed_pick_category(seed_rng *r, int type_idx);
 int seed_desc_count(int cat);
 const char *seed_desc(int cat, int i);
@@ -185,8 +227,17 @@ extern const int seed_last_name_count;
 extern const char *const seed_firm_words[];
 extern const int seed_firm_word_count;
 
-enum { ROLE_CONTRACTOR, ROLE_AGENT, ROLE_ARCHITECT, ROLE_ENGINEER, ROLE_OWNER, ROLE_OTHER,
-       ROLE_CONSULTANT, ROLE_DESIGNER, ROLE_COUNT };
+enum {
+    ROLE_CONTRACTOR,
+    ROLE_AGENT,
+    ROLE_ARCHITECT,
+    ROLE_ENGINEER,
+    ROLE_OWNER,
+    ROLE_OTHER,
+    ROLE_CONSULTANT,
+    ROLE_DESIGNER,
+    ROLE_COUNT
+};
 extern const char *const seed_role_names[ROLE_COUNT];
 
 #endif

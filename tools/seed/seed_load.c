@@ -59,8 +59,7 @@ static int copy_sink(void *ud, const char *data, size_t len)
     return PQputCopyData((PGconn *)ud, data, (int)len) == 1 ? 0 : -1;
 }
 
-int seed_copy_table(PGconn *conn, const sfp_seed_world *w, sfp_seed_table t, int freeze, int64_t *rows,
-                    sfp_err *err)
+int seed_copy_table(PGconn *conn, const sfp_seed_world *w, sfp_seed_table t, int freeze, int64_t *rows, sfp_err *err)
 {
     char sql[1024];
     snprintf(sql, sizeof sql, "COPY %s %s FROM STDIN%s", sfp_seed_table_name(t), sfp_seed_table_columns(t),
@@ -213,10 +212,9 @@ static void *worker(void *arg)
 /* Largest first, so the long addenda load starts at once and the small ones fill the gaps. */
 static size_t plan_order(sfp_seed_table *order)
 {
-    static const sfp_seed_table by_size[] = {SFP_SEED_ADDENDA,    SFP_SEED_PERMITS,     SFP_SEED_CONTACTS,
-                                             SFP_SEED_INSPECTIONS, SFP_SEED_TAX_ROLLS,   SFP_SEED_VIOLATIONS,
-                                             SFP_SEED_TIMELINE_STATS, SFP_SEED_ENTITIES, SFP_SEED_COMPLAINTS,
-                                             SFP_SEED_PARCEL_SUMMARY};
+    static const sfp_seed_table by_size[] = {
+        SFP_SEED_ADDENDA,    SFP_SEED_PERMITS,        SFP_SEED_CONTACTS, SFP_SEED_INSPECTIONS, SFP_SEED_TAX_ROLLS,
+        SFP_SEED_VIOLATIONS, SFP_SEED_TIMELINE_STATS, SFP_SEED_ENTITIES, SFP_SEED_COMPLAINTS,  SFP_SEED_PARCEL_SUMMARY};
     size_t n = 0;
     for (size_t i = 0; i < sizeof by_size / sizeof by_size[0]; i++)
         if (sfp_seed_table_is_bulk(by_size[i])) order[n++] = by_size[i];

@@ -32,8 +32,7 @@ int seed_load_bulk(const char *url, const sfp_seed_world *w, int jobs, seed_tabl
                    sfp_err *err);
 
 /* COPY one generated table into conn (inside the caller's transaction). */
-int seed_copy_table(PGconn *conn, const sfp_seed_world *w, sfp_seed_table t, int freeze, int64_t *rows,
-                    sfp_err *err);
+int seed_copy_table(PGconn *conn, const sfp_seed_world *w, sfp_seed_table t, int freeze, int64_t *rows, sfp_err *err);
 
 /* Runs one statement without parameters; on error fills err with what + the server message. */
 int seed_exec(PGconn *conn, const char *sql, const char *what, sfp_err *err);

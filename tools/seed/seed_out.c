@@ -63,10 +63,22 @@ void out_str(seed_out *o, const char *s)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         switch (c) {
-        case '\\': *p++ = '\\'; *p++ = '\\'; break;
-        case '\t': *p++ = '\\'; *p++ = 't'; break;
-        case '\n': *p++ = '\\'; *p++ = 'n'; break;
-        case '\r': *p++ = '\\'; *p++ = 'r'; break;
+        case '\\':
+            *p++ = '\\';
+            *p++ = '\\';
+            break;
+        case '\t':
+            *p++ = '\\';
+            *p++ = 't';
+            break;
+        case '\n':
+            *p++ = '\\';
+            *p++ = 'n';
+            break;
+        case '\r':
+            *p++ = '\\';
+            *p++ = 'r';
+            break;
         default: *p++ = c;
         }
     }
@@ -195,7 +207,10 @@ void out_datetime(seed_out *o, int32_t day, int secs)
     o->len = (size_t)(p + 5 - o->buf);
 }
 
-void out_date(seed_out *o, int32_t day) { out_datetime(o, day, 0); }
+void out_date(seed_out *o, int32_t day)
+{
+    out_datetime(o, day, 0);
+}
 
 void out_day(seed_out *o, int32_t day)
 {

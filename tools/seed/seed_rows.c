@@ -85,9 +85,18 @@ static const struct {
                                   false},
 };
 
-const char *sfp_seed_table_name(sfp_seed_table t) { return t < SFP_SEED_TABLE_COUNT ? tables[t].name : NULL; }
-const char *sfp_seed_table_columns(sfp_seed_table t) { return t < SFP_SEED_TABLE_COUNT ? tables[t].columns : NULL; }
-bool sfp_seed_table_is_bulk(sfp_seed_table t) { return t < SFP_SEED_TABLE_COUNT && tables[t].bulk; }
+const char *sfp_seed_table_name(sfp_seed_table t)
+{
+    return t < SFP_SEED_TABLE_COUNT ? tables[t].name : NULL;
+}
+const char *sfp_seed_table_columns(sfp_seed_table t)
+{
+    return t < SFP_SEED_TABLE_COUNT ? tables[t].columns : NULL;
+}
+bool sfp_seed_table_is_bulk(sfp_seed_table t)
+{
+    return t < SFP_SEED_TABLE_COUNT && tables[t].bulk;
+}
 
 /* ------------------------------------------------------------------ shared field helpers */
 static char *put_num(char *p, unsigned v, int width)
@@ -104,7 +113,10 @@ static char *put_num(char *p, unsigned v, int width)
     return p;
 }
 
-static void fmt_block(const seed_parcel *pc, char out[8]) { put_num(out, pc->block, 4); }
+static void fmt_block(const seed_parcel *pc, char out[8])
+{
+    put_num(out, pc->block, 4);
+}
 
 static void fmt_lot(const seed_parcel *pc, char out[8])
 {
@@ -115,7 +127,10 @@ static void fmt_lot(const seed_parcel *pc, char out[8])
     }
 }
 
-static void out_suffix(seed_out *o, const char *suffix) { out_str(o, suffix && *suffix ? suffix : NULL); }
+static void out_suffix(seed_out *o, const char *suffix)
+{
+    out_str(o, suffix && *suffix ? suffix : NULL);
+}
 
 /* street_number, street_name, street_suffix */
 static void out_street(seed_out *o, const seed_parcel *pc)
@@ -136,11 +151,13 @@ static void out_block_lot(seed_out *o, const seed_parcel *pc)
 
 static void address_text(const seed_parcel *pc, char *out, size_t n)
 {
-    snprintf(out, n, "%u %s%s%s", pc->street_no, pc->street_name, *pc->street_suffix ? " " : "",
-             pc->street_suffix);
+    snprintf(out, n, "%u %s%s%s", pc->street_no, pc->street_name, *pc->street_suffix ? " " : "", pc->street_suffix);
 }
 
-static const seed_parcel *parcel_of(const sfp_seed_world *w, const seed_permit *p) { return &w->parcels[p->parcel]; }
+static const seed_parcel *parcel_of(const sfp_seed_world *w, const seed_permit *p)
+{
+    return &w->parcels[p->parcel];
+}
 
 /* ------------------------------------------------------------------ permits */
 static const char *type_definition(seed_rng *r, int type)
@@ -196,9 +213,9 @@ typedef struct entity_attrs {
 static void entity_firm(seed_rng *r, int role, const char *last, char *firm, size_t n)
 {
     const char *word = seed_firm_words[rng_range(r, 0, seed_firm_word_count - 1)];
-    static const char *const kinds[ROLE_COUNT] = {"CONSTRUCTION INC", "PERMIT SERVICES", "ARCHITECTS",
-                                                  "STRUCTURAL ENGINEERS", "", "", "PERMIT CONSULTING",
-                                                  "DESIGN STUDIO"};
+    static const char *const kinds[ROLE_COUNT] = {
+        "CONSTRUCTION INC",  "PERMIT SERVICES", "ARCHITECTS", "STRUCTURAL ENGINEERS", "", "",
+        "PERMIT CONSULTING", "DESIGN STUDIO"};
     firm[0] = '\0';
     if (role == ROLE_OWNER || role == ROLE_OTHER) return;
     if (role == ROLE_AGENT && rng_chance(r, 0.5)) return;
@@ -224,13 +241,21 @@ static void entity_attrs_of(const sfp_seed_world *w, uint32_t id, entity_attrs *
     snprintf(a->address, sizeof a->address, "%d %s %s", rng_range(&r, 1, 3999), nb->streets[0].name,
              nb->streets[0].suffix);
     static const char *const cities[] = {"SAN FRANCISCO", "SAN FRANCISCO", "SAN FRANCISCO", "SAN FRANCISCO",
-                                         "OAKLAND", "DALY CITY", "SAN MATEO", "SOUTH SAN FRANCISCO"};
+                                         "OAKLAND",       "DALY CITY",     "SAN MATEO",     "SOUTH SAN FRANCISCO"};
     int c = rng_range(&r, 0, 7);
     a->city = cities[c];
-    snprintf(a->zip, sizeof a->zip, "%s", c < 4 ? nb->zip : c == 4 ? "94607" : c == 5 ? "94014" : c == 6 ? "94401" : "94080");
+    snprintf(a->zip, sizeof a->zip, "%s",
+             c < 4    ? nb->zip
+             : c == 4 ? "94607"
+             : c == 5 ? "94014"
+             : c == 6 ? "94401"
+                      : "94080");
 }
 
-static const char *nz(const char *s) { return s && *s ? s : NULL; }
+static const char *nz(const char *s)
+{
+    return s && *s ? s : NULL;
+}
 
 static void row_entity(const sfp_seed_world *w, seed_out *o, uint32_t id)
 {
@@ -320,12 +345,13 @@ static void rows_inspections_of(const sfp_seed_world *w, seed_out *o, size_t i)
 {
     const seed_permit *p = &w->permits[i];
     if (!p->n_insp) return;
-    static const char *const results[] = {"PASSED", "FAILED", "DISAPPROVED", "CANCELLED", "NOT READY",
-                                          "PARTIAL APPROVAL", "N/A"};
+    static const char *const results[] = {"PASSED",    "FAILED",           "DISAPPROVED", "CANCELLED",
+                                          "NOT READY", "PARTIAL APPROVAL", "N/A"};
     static const double result_w[] = {58, 8, 7, 9, 8, 6, 4};
-    static const char *const descs[] = {"ROUGH FRAME", "FOUNDATION", "INSULATION", "SHEETROCK NAILING",
-                                        "REINSPECT", "PRE-CONSTRUCTION MEETING", "SHEAR WALL NAILING",
-                                        "ROUGH PLUMBING", "ROUGH ELECTRICAL", "OK TO COVER"};
+    static const char *const descs[] = {"ROUGH FRAME",        "FOUNDATION",     "INSULATION",
+                                        "SHEETROCK NAILING",  "REINSPECT",      "PRE-CONSTRUCTION MEETING",
+                                        "SHEAR WALL NAILING", "ROUGH PLUMBING", "ROUGH ELECTRICAL",
+                                        "OK TO COVER"};
     const seed_parcel *pc = parcel_of(w, p);
     const seed_nbhd *nb = &seed_nbhds[pc->nbhd];
     seed_rng r = rng_for(w->opts.seed, TAG_INSP_ROW, i);
@@ -362,13 +388,18 @@ typedef struct route_row {
     uint8_t addenda_number, station, result, hold, reviewer, has_reviewer;
 } route_row;
 
-static const char *const review_results[] = {NULL, "Approved", "Administrative", "Issued Comments",
-                                             "Not Applicable", "Approved-Stipulated", "Denied", "In Progress"};
+static const char *const review_results[] = {
+    NULL,     "Approved",   "Administrative", "Issued Comments", "Not Applicable", "Approved-Stipulated",
+    "Denied", "In Progress"};
 static const double review_w[] = {90.6, 4.3, 3.7, 1.0, 0.3, 0.1, 0.007};
-static const char *const hold_texts[] = {
-    "Pending revised plans from applicant", "Awaiting fee payment", "Need structural calculations",
-    "Routed to next station", "Comments issued - see plan check letter", "Waiting for planning approval",
-    "Applicant to respond to comments", "Approved, forward to CPB"};
+static const char *const hold_texts[] = {"Pending revised plans from applicant",
+                                         "Awaiting fee payment",
+                                         "Need structural calculations",
+                                         "Routed to next station",
+                                         "Comments issued - see plan check letter",
+                                         "Waiting for planning approval",
+                                         "Applicant to respond to comments",
+                                         "Approved, forward to CPB"};
 
 static int route_length(seed_rng *r, int otc)
 {
@@ -454,8 +485,8 @@ static int route_finish(seed_rng *r, const sfp_seed_world *w, const seed_permit 
         x.reviewer = (uint8_t)rng_range(r, 0, 5);
         x.approved = (x.result == 1 || x.result == 5) ? x.finish : SEED_NO_DAY;
         if (p->filed < DAY_2018_01_01 && rng_chance(r, 0.0005)) { /* garbage years seen in SODA */
-            if (rng_chance(r, 0.5)) x.arrive -= 109573; /* ~1721 */
-            else if (x.finish != SEED_NO_DAY) x.finish += 65379; /* ~2205 */
+            if (rng_chance(r, 0.5)) x.arrive -= 109573;           /* ~1721 */
+            else if (x.finish != SEED_NO_DAY) x.finish += 65379;  /* ~2205 */
         }
         rows[kept++] = x;
     }
@@ -517,10 +548,12 @@ static void rows_addenda_of(const sfp_seed_world *w, seed_out *o, size_t i)
 }
 
 /* ------------------------------------------------------------------ complaints, violations */
-static const char *const complaint_texts[] = {
-    "Work without permit", "Unsafe building", "Illegal unit", "Construction noise after hours",
-    "Water leak and mold", "No heat", "Blocked exits", "Debris on sidewalk", "Illegal demolition",
-    "Failure to maintain building", "Fire escape obstructed", "Exceeding scope of permit"};
+static const char *const complaint_texts[] = {"Work without permit",    "Unsafe building",
+                                              "Illegal unit",           "Construction noise after hours",
+                                              "Water leak and mold",    "No heat",
+                                              "Blocked exits",          "Debris on sidewalk",
+                                              "Illegal demolition",     "Failure to maintain building",
+                                              "Fire escape obstructed", "Exceeding scope of permit"};
 static const char *const divisions[] = {"BID", "HIS", "PID", "EID"};
 static const char *const complaint_status[] = {"open", "closed", "abated"};
 
@@ -565,22 +598,21 @@ static void rows_violations_of(const sfp_seed_world *w, seed_out *o, size_t ci)
 {
     const seed_complaint *c = &w->complaints[ci];
     if (!c->n_items) return;
-    static const char *const cats[] = {"building section", "housing section", "plumbing and electrical section",
-                                       "fire section", "interior surfaces", "sanitation", "order of abatement",
-                                       "directors hearing"};
+    static const char *const cats[] = {"building section",   "housing section",   "plumbing and electrical section",
+                                       "fire section",       "interior surfaces", "sanitation",
+                                       "order of abatement", "directors hearing"};
     static const double cat_w[] = {30, 25, 12, 10, 10, 8, 3, 2};
-    static const char *const items[] = {"work without permit", "unsafe condition", "failure to maintain",
-                                        "illegal occupancy", "smoke detector missing", "no permit for unit",
+    static const char *const items[] = {"work without permit",       "unsafe condition",       "failure to maintain",
+                                        "illegal occupancy",         "smoke detector missing", "no permit for unit",
                                         "exceeding scope of permit", "deteriorated stairs"};
-    static const char *const item_desc[] = {
-        "Obtain a building permit for the work performed and call for inspections.",
-        "Repair the unsafe condition and provide a report by a licensed engineer.",
-        "Maintain the building in a safe and sanitary condition.",
-        "Discontinue the illegal occupancy or legalize the unit with a permit.",
-        "Install smoke detectors in every sleeping room and hallway.",
-        "Legalize or remove the unwarranted dwelling unit.",
-        "Revise the permit to cover the work performed beyond its scope.",
-        "Repair the deteriorated stairs and landings under permit."};
+    static const char *const item_desc[] = {"Obtain a building permit for the work performed and call for inspections.",
+                                            "Repair the unsafe condition and provide a report by a licensed engineer.",
+                                            "Maintain the building in a safe and sanitary condition.",
+                                            "Discontinue the illegal occupancy or legalize the unit with a permit.",
+                                            "Install smoke detectors in every sleeping room and hallway.",
+                                            "Legalize or remove the unwarranted dwelling unit.",
+                                            "Revise the permit to cover the work performed beyond its scope.",
+                                            "Repair the deteriorated stairs and landings under permit."};
     const seed_parcel *pc = &w->parcels[c->parcel];
     const seed_nbhd *nb = &seed_nbhds[pc->nbhd];
     seed_rng r = rng_for(w->opts.seed, TAG_VIOLATION_ROW, ci);
@@ -726,9 +758,12 @@ static int previous_status(const seed_permit *p, int32_t *since)
     case ST_PLANCHECK: return ST_FILED;
     case ST_APPROVED: return ST_PLANCHECK;
     case ST_ISSUED: *since = p->approved; return p->type == 7 ? ST_FILED : ST_APPROVED;
-    case ST_COMPLETE: case ST_EXPIRED: case ST_SUSPEND: *since = p->issued; return ST_ISSUED;
+    case ST_COMPLETE:
+    case ST_EXPIRED:
+    case ST_SUSPEND: *since = p->issued; return ST_ISSUED;
     case ST_REINSTATED: *since = p->issued; return ST_EXPIRED;
-    case ST_CANCELLED: case ST_WITHDRAWN:
+    case ST_CANCELLED:
+    case ST_WITHDRAWN:
         if (p->issued != SEED_NO_DAY) {
             *since = p->issued;
             return ST_ISSUED;

@@ -22,11 +22,20 @@ static const sfp_seed_special specials[] = {
 };
 #define N_SPECIALS ((int)(sizeof specials / sizeof specials[0]))
 
-size_t sfp_seed_special_count(void) { return N_SPECIALS; }
-const sfp_seed_special *sfp_seed_special_get(size_t i) { return i < N_SPECIALS ? &specials[i] : NULL; }
+size_t sfp_seed_special_count(void)
+{
+    return N_SPECIALS;
+}
+const sfp_seed_special *sfp_seed_special_get(size_t i)
+{
+    return i < N_SPECIALS ? &specials[i] : NULL;
+}
 
 /* Parcels (including the specials) per scale; permits follow from ~6.6 per parcel. */
-static size_t scale_parcels(sfp_seed_scale s) { return s == SFP_SEED_FULL ? 194000 : 200; }
+static size_t scale_parcels(sfp_seed_scale s)
+{
+    return s == SFP_SEED_FULL ? 194000 : 200;
+}
 
 enum { MAX_PERMITS_PER_PARCEL = 40, MAX_ITEMS = 20 };
 
@@ -181,13 +190,16 @@ static int pick_type(seed_rng *r)
 static double draw_cost(seed_rng *r, int cat)
 {
     static const double median[CAT_COUNT] = {45000, 30000, 180000, 1500000, 60000, 8000, 6000, 35000,
-                                             12000, 15000, 20000,  25000,  25000,  4000,  60000};
+                                             12000, 15000, 20000,  25000,   25000, 4000, 60000};
     double z = rng_unit(r) + rng_unit(r) + rng_unit(r) - 1.5; /* ~N(0, 0.5) */
     double c = median[cat] * exp(1.6 * z);
     return c < 1000 ? (double)(int)c : 100.0 * (int)(c / 100.0);
 }
 
-static int clamp_day(int32_t d, int32_t as_of) { return d > as_of ? as_of : d; }
+static int clamp_day(int32_t d, int32_t as_of)
+{
+    return d > as_of ? as_of : d;
+}
 
 /* Pre-issuance part of the lifecycle; returns 1 when the permit's story ends before issuance. */
 static int timeline_review(seed_rng *r, seed_permit *p, int32_t as_of, int otc, int32_t *approved)
@@ -286,7 +298,7 @@ static int draw_inspections(seed_rng *r, const seed_permit *p, int32_t as_of, in
 {
     if (p->issued == SEED_NO_DAY) return 0;
     static const double p_has[CAT_COUNT] = {0.373, 0.062, 0.378, 0.85, 0.15, 0.12, 0.12, 0.30,
-                                            0.05, 0.06, 0.109, 0.5, 0.08, 0.05, 0.3};
+                                            0.05,  0.06,  0.109, 0.5,  0.08, 0.05, 0.3};
     double f = p->status == ST_EXPIRED ? 0.3 : (p->status == ST_ISSUED && p->issued < as_of - 730) ? 0.4 : 1.0;
     if (!special && !rng_chance(r, p_has[p->cat] * f)) return 0;
     double mean = p->cat == CAT_NEW ? 8.0 : 2.8;
@@ -437,7 +449,7 @@ static void build_complaint(seed_rng *r, seed_complaint *c, int32_t as_of, int f
     c->filed = as_of - age;
     double p_open = age < 60 ? 0.5 : age < 730 ? 0.08 : 0.01;
     if (force_open || rng_chance(r, p_open)) c->status = 0; /* open */
-    else c->status = rng_chance(r, 0.85) ? 1 : 2;          /* closed | abated */
+    else c->status = rng_chance(r, 0.85) ? 1 : 2;           /* closed | abated */
     c->abated = c->status == 0 ? SEED_NO_DAY : clamp_day(c->filed + 1 + (int)rng_exp(r, 90), as_of);
     c->n_items = 0;
     if (force_open || rng_chance(r, 0.55)) {
@@ -561,9 +573,18 @@ void sfp_seed_world_free(sfp_seed_world *w)
     free(w);
 }
 
-size_t sfp_seed_world_parcels(const sfp_seed_world *w) { return w->n_parcels; }
-size_t sfp_seed_world_permits(const sfp_seed_world *w) { return w->n_permits; }
-const sfp_seed_opts *sfp_seed_world_opts(const sfp_seed_world *w) { return &w->opts; }
+size_t sfp_seed_world_parcels(const sfp_seed_world *w)
+{
+    return w->n_parcels;
+}
+size_t sfp_seed_world_permits(const sfp_seed_world *w)
+{
+    return w->n_permits;
+}
+const sfp_seed_opts *sfp_seed_world_opts(const sfp_seed_world *w)
+{
+    return &w->opts;
+}
 
 /* ------------------------------------------------------------------ lookups for the demo */
 static const seed_parcel *find_parcel(const sfp_seed_world *w, const char *block, const char *lot)
@@ -576,8 +597,7 @@ static const seed_parcel *find_parcel(const sfp_seed_world *w, const char *block
     return bsearch(&key, w->parcels, w->n_parcels, sizeof key, parcel_cmp);
 }
 
-int sfp_seed_parcel_permit(const sfp_seed_world *w, const char *block, const char *lot, bool want_active,
-                           char out[13])
+int sfp_seed_parcel_permit(const sfp_seed_world *w, const char *block, const char *lot, bool want_active, char out[13])
 {
     const seed_parcel *pc = find_parcel(w, block, lot);
     if (!pc) return -1;

@@ -23,7 +23,7 @@ typedef struct dataset_map {
     const char *object_sql; /* a jsonb object of the row `t` with string values */
 } dataset_map;
 
-#define STRINGIFY_OBJ(extra) \
+#define STRINGIFY_OBJ(extra)                                                                          \
     "(SELECT coalesce(jsonb_object_agg(e.key, e.value #>> '{}'), '{}'::jsonb) FROM jsonb_each(" extra \
     ") e WHERE jsonb_typeof(e.value) <> 'null')"
 
@@ -40,11 +40,20 @@ static const dataset_map *find_dataset(const char *id)
     return NULL;
 }
 
-bool sts_dataset_known(const char *dataset) { return dataset && find_dataset(dataset) != NULL; }
+bool sts_dataset_known(const char *dataset)
+{
+    return dataset && find_dataset(dataset) != NULL;
+}
 
-static void conn_destroy(void *p) { PQfinish(p); }
+static void conn_destroy(void *p)
+{
+    PQfinish(p);
+}
 
-static void quiet_notices(void *arg, const char *msg) { (void)arg, (void)msg; }
+static void quiet_notices(void *arg, const char *msg)
+{
+    (void)arg, (void)msg;
+}
 
 static PGconn *thread_conn(sts_data *d, sfp_err *err)
 {
@@ -104,7 +113,10 @@ void sts_data_close(sts_data *d)
     free(d);
 }
 
-const char *sts_data_kind(const sts_data *d) { return d->url ? "postgres" : "generator"; }
+const char *sts_data_kind(const sts_data *d)
+{
+    return d->url ? "postgres" : "generator";
+}
 
 /* ---------------- Postgres ---------------- */
 
@@ -170,8 +182,9 @@ static void add_str(cJSON *o, const char *k, const char *fmt, ...)
     cJSON_AddStringToObject(o, k, v);
 }
 
-static const char *k_complaint_desc[] = {"Work without permit", "Unsafe building", "Illegal unit",
-                                         "Construction noise after hours", "Blocked exit", "Debris on sidewalk"};
+static const char *k_complaint_desc[] = {"Work without permit", "Unsafe building",
+                                         "Illegal unit",        "Construction noise after hours",
+                                         "Blocked exit",        "Debris on sidewalk"};
 static const char *k_nov_cat[] = {"building section", "plumbing section", "electrical section", "housing section"};
 static const char *k_streets[] = {"MARKET", "MISSION", "VALENCIA", "GEARY", "19TH", "CASTRO"};
 

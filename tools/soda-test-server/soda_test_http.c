@@ -52,8 +52,7 @@ struct sts_server {
 
 /* ---------------- helpers ---------------- */
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body, size_t len,
-                             int retry_after)
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body, size_t len, int retry_after)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r) return MHD_NO;
@@ -87,7 +86,10 @@ static enum MHD_Result socrata_error(struct MHD_Connection *c, unsigned status, 
     return rc;
 }
 
-static void copy(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src ? src : ""); }
+static void copy(char *dst, size_t n, const char *src)
+{
+    snprintf(dst, n, "%s", src ? src : "");
+}
 
 /* Waits until until_ms (or, with until_ms < 0, until the mode generation changes) or shutdown.
  * Lock held. Returns false when the server is stopping. */
@@ -302,8 +304,8 @@ static enum MHD_Result handle_stats(sts_server *s, struct MHD_Connection *c)
     sfp_buf_printf(&b, ",\"in_flight\":%ld,\"data\":", s->in_flight);
     sfp_buf_json_str(&b, sts_data_kind(s->data));
     const char *keys[] = {"dataset", "where", "order", "limit", "offset", "app_token", "accept_encoding"};
-    const char *vals[] = {s->last_dataset, s->last_where, s->last_order, s->last_limit,
-                          s->last_offset, s->last_token, s->last_accept_encoding};
+    const char *vals[] = {s->last_dataset, s->last_where, s->last_order,          s->last_limit,
+                          s->last_offset,  s->last_token, s->last_accept_encoding};
     sfp_buf_puts(&b, ",\"last\":{");
     for (int i = 0; i < 7; i++) {
         if (i) sfp_buf_putc(&b, ',');
@@ -528,7 +530,10 @@ sts_server *sts_server_start(const char *addr, sts_data *d, sfp_err *err)
     return s;
 }
 
-int sts_server_port(const sts_server *s) { return s->port; }
+int sts_server_port(const sts_server *s)
+{
+    return s->port;
+}
 
 void sts_server_stop(sts_server *s)
 {
