@@ -24,7 +24,7 @@
 #include "sfp_err.h"
 #include "sfpermits/v1/brief.pb-c.h"
 
-#define SFP_BRIEF_SECTION_QUERIES 10
+#define SFP_BRIEF_SECTION_QUERIES 16
 
 typedef struct sfp_brief_build_ctx {
     int32_t user_id;
