@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "db_pool.h"
 #include "sfp_err.h"
 
@@ -35,6 +36,9 @@ int sfp_brief_sha256_hex(const void *data, size_t len, char out[65]);
 typedef struct sfp_brief_auth_cache sfp_brief_auth_cache;
 sfp_brief_auth_cache *sfp_brief_auth_cache_new(int ttl_ms);
 void sfp_brief_auth_cache_free(sfp_brief_auth_cache *c); /* NULL-safe */
+/* Tests: the clock the entries' ages are judged by (seconds; NULL = the monotonic clock).
+ * Set before the cache is shared. */
+void sfp_brief_auth_cache_set_clock(sfp_brief_auth_cache *c, sfp_clock_fn fn, void *arg);
 
 /* Resolves the Authorization value to a user id. Returns 0 with *user_id, or -1 with err
  * (UNAUTHENTICATED, or the database error's code). *queries is incremented per statement. */
