@@ -605,7 +605,7 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
             m->health_reason = sfp_arena_printf(a, "Open enforcement: %s", parts);
             upgraded = true;
         }
-        /* §9 item 9, fixed: an expired permit at an active site is paperwork, not an emergency */
+        /* an expired permit at an active site is paperwork, not an emergency */
         if (!upgraded && expired_driver && !strcmp(m->health, "at_risk") && m->has_days_since_activity &&
             m->days_since_activity <= 30) {
             m->health = "behind";

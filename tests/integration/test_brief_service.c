@@ -1,13 +1,15 @@
 /* BriefService over real gRPC against a Postgres seeded by `sfp-seed --scale demo`
- * (counterparts of the reference's tests/test_brief_cache.py §7.6 and test_sprint_79_3.py
- * §7.2 cases 1–2, plus what the reference never had):
+ * (counterparts of the reference implementation's brief-cache and pipeline-stats tests,
+ * plus what the reference never had):
  *   401 without / unknown / malformed / revoked token or inactive user; A's token never yields
  *   B's data; second call served from the cache; two users → two computes; refresh → the next
  *   call recomputes; a second refresh → RESOURCE_EXHAUSTED + retry-after; pipeline_stats with
  *   average and 24 h counts; a failing pipeline_stats query → section absent + warning, brief
  *   still OK (and kept only for the degraded TTL); lookback clamp; the SQL statement count of a
  *   cold brief is the same for 1 watch and 50 watches; 20 concurrent cold calls → 1 compute;
- *   Introspection counters and page-cache stats. */
+ *   Introspection counters and page-cache stats; an integration test per section with data
+ *   (health, team_activity, regulatory_alerts, property_synopsis, planning_context,
+ *   change_velocity), each degrading alone, and the reference's card/changes rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -399,7 +401,7 @@ static void test_pipeline_stats(void **state)
     stop(&h);
 }
 
-/* §7.2 case 2: the stats query fails → the section is absent and named in warnings; the
+/* The stats query fails → the section is absent and named in warnings; the
  * brief is still served, and kept only for the degraded TTL. */
 static void test_pipeline_stats_failure_degrades(void **state)
 {

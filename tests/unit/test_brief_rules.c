@@ -1,8 +1,8 @@
 /* Pure rules of the brief (services/brief/brief_rules.h, brief_auth.h) and the gateway's
  * ?lookback parser: lookback clamp, inspection outcome, Table B, station label, pipeline health
  * checks, pipeline_stats average, address keys, property-health cards (v2 vs severity v1,
- * hold / enforcement upgrades, the expired-permit downgrade of §9 item 9), summary counts as
- * section lengths (§9 item 11), bearer parsing. */
+ * hold / enforcement upgrades, the expired-permit downgrade), summary counts as
+ * section lengths, bearer parsing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -651,7 +651,7 @@ static void test_synopsis(void **state)
     sfp_arena_free(a);
 }
 
-/* §9 item 9: an at_risk that comes from an expired permit becomes behind " (active site)" when
+/* An at_risk that comes from an expired permit becomes behind " (active site)" when
  * the site had activity within 30 days; decided on the severity result, so it fires. */
 static void test_cards_expired_downgrade(void **state)
 {
