@@ -241,16 +241,27 @@ static const char SQL_HEALTH[] =
     "  LIMIT 1) b(lvl, n, pc)"
     " ORDER BY p.permit_number LIMIT 50";
 
-/* team_activity: permits filed since `since` with a contact resolved to a watched entity. */
+/* team_activity: permits filed since `since` with a contact resolved to a watched entity.
+ * Two ways to the same rows, one of which runs (a one-time filter on the entities' permit
+ * counts): few permits → from the entities' contacts to their permits; many (a busy
+ * contractor has thousands) → from the permits filed since `since` to their contacts. */
 static const char SQL_TEAM[] =
     "WITH we AS (SELECT DISTINCT ON (entity_id) entity_id, coalesce(label, '') AS label FROM watch_items"
     "  WHERE user_id = $1 AND is_active AND watch_type = 'entity' AND entity_id IS NOT NULL ORDER BY entity_id, watch_id),"
+    " big AS (SELECT coalesce(sum(e.permit_count), 0) > 500 AS b FROM we JOIN entities e USING (entity_id)),"
+    " hits AS ("
+    "  SELECT c.permit_number, c.entity_id, c.role FROM we JOIN contacts c ON c.entity_id = we.entity_id"
+    "   JOIN permits p ON p.permit_number = c.permit_number WHERE p.filed_date >= $2 AND NOT (SELECT b FROM big)"
+    "  UNION ALL"
+    "  SELECT c.permit_number, c.entity_id, c.role FROM (SELECT permit_number FROM permits WHERE filed_date >= $2"
+    "   OFFSET 0) rp JOIN contacts c ON c.permit_number = rp.permit_number"
+    "   WHERE c.entity_id IN (SELECT entity_id FROM we) AND (SELECT b FROM big)),"
     " m AS (SELECT DISTINCT ON (p.permit_number, we.entity_id) p.permit_number, p.permit_type_definition, p.status,"
-    "  p.filed_date, p.street_number, p.street_name, p.neighborhood, c.role,"
+    "  p.filed_date, p.street_number, p.street_name, p.neighborhood, h.role,"
     "  coalesce(e.canonical_name, e.canonical_firm, '') AS ename, we.label"
-    "  FROM we JOIN contacts c ON c.entity_id = we.entity_id JOIN permits p ON p.permit_number = c.permit_number"
-    "  LEFT JOIN entities e ON e.entity_id = we.entity_id WHERE p.filed_date >= $2"
-    "  ORDER BY p.permit_number, we.entity_id, c.role)"
+    "  FROM hits h JOIN we ON we.entity_id = h.entity_id JOIN permits p ON p.permit_number = h.permit_number"
+    "  LEFT JOIN entities e ON e.entity_id = we.entity_id"
+    "  ORDER BY p.permit_number, we.entity_id, h.role)"
     " SELECT permit_number, permit_type_definition, status, filed_date, street_number, street_name, neighborhood,"
     " role, ename, label FROM m ORDER BY filed_date DESC, permit_number, ename LIMIT 30";
 
@@ -356,7 +367,12 @@ static PGresult *run(sec *s, const char *section, const char *stmt_name, const c
         warn(s, section, "section unavailable: database connection lost");
         return NULL;
     }
-    if (!plain(s, "SAVEPOINT brief_section")) {
+    /* the plan mode rides on the savepoint's round trip: generic plans (planned once per
+     * connection) except for the statements whose best plan depends on the date parameter's
+     * selectivity (change_velocity) */
+    bool custom = !strcmp(stmt_name, "brief_change_velocity");
+    if (!plain(s, custom ? "SAVEPOINT brief_section; SET LOCAL plan_cache_mode = auto"
+                         : "SAVEPOINT brief_section; SET LOCAL plan_cache_mode = force_generic_plan")) {
         warn(s, section, "section unavailable: database error");
         return NULL;
     }
@@ -858,10 +874,6 @@ int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__GetBri
     r->lookback_days = ctx->lookback_days;
     r->since = sfp_arena_strdup(a, since);
 
-    /* Generic plans: each section statement is planned once per connection instead of on
-     * every brief (custom planning of these CTEs cost more than running them, and the watch
-     * list, not the parameter values, decides the plan). Reverts at the transaction's end. */
-    plain(&s, "SET LOCAL plan_cache_mode = force_generic_plan");
     int32_t total_watches = section_watches(&s, p);
     section_changes(&s, p);
     section_plan_reviews(&s, p);

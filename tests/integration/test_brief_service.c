@@ -710,6 +710,18 @@ static void test_section_team_activity(void **state)
     assert_int_equal(r->n_team_activity, 2);
     assert_string_equal(r->team_activity[0]->permit_number, "T00000000005"); /* newest first */
     free_msg(r);
+    /* a busy entity (the other way to the rows: from the permits filed since `since`) */
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE entities SET permit_count = 100000 WHERE entity_id = 999001;"
+                                         "DELETE FROM page_cache"),
+                     0);
+    for (int lb = 7; lb <= 90; lb += 83) {
+        r = brief_ok(&h, "tok-sections", lb);
+        assert_int_equal(r->n_team_activity, lb == 7 ? 1 : 2);
+        assert_string_equal(r->team_activity[0]->permit_number, "T00000000005");
+        assert_string_equal(r->team_activity[0]->entity_name, "Test Builders Inc");
+        free_msg(r);
+    }
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE entities SET permit_count = 2 WHERE entity_id = 999001"), 0);
     stop(&h);
 }
 
