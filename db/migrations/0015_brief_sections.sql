@@ -17,3 +17,6 @@ CREATE INDEX timeline_stats_path_issued_idx
     INCLUDE (permit_type_definition, days_to_issuance);
 -- team_activity: a watched entity's contacts and their permits.
 CREATE INDEX contacts_entity_permit_idx ON contacts (entity_id, permit_number) INCLUDE (role);
+-- team_activity of a busy entity starts from the permits filed since the lookback's start:
+-- index-only (filed_date, permit_number) instead of a heap page per permit.
+CREATE INDEX permits_filed_number_idx ON permits (filed_date) INCLUDE (permit_number);
