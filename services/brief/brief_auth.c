@@ -111,30 +111,31 @@ typedef struct auth_slot {
 
 struct sfp_brief_auth_cache {
     int ttl_ms;
-    sfp_clock_fn clock; /* NULL: the monotonic clock */
+    sfp_clock_fn clock;
     void *clock_arg;
     pthread_mutex_t mu;
     auth_slot slots[AUTH_CACHE_SLOTS];
 };
+
+static int64_t now_ms(const sfp_brief_auth_cache *c)
+{
+    return (int64_t)(c->clock(c->clock_arg) * 1000.0);
+}
+
+void sfp_brief_auth_cache_set_clock(sfp_brief_auth_cache *c, sfp_clock_fn clock, void *arg)
+{
+    c->clock = clock ? clock : sfp_mono_clock;
+    c->clock_arg = arg;
+}
 
 sfp_brief_auth_cache *sfp_brief_auth_cache_new(int ttl_ms)
 {
     sfp_brief_auth_cache *c = calloc(1, sizeof *c);
     if (!c) abort();
     c->ttl_ms = ttl_ms;
+    c->clock = sfp_mono_clock;
     pthread_mutex_init(&c->mu, NULL);
     return c;
-}
-
-void sfp_brief_auth_cache_set_clock(sfp_brief_auth_cache *c, sfp_clock_fn fn, void *arg)
-{
-    c->clock = fn;
-    c->clock_arg = arg;
-}
-
-static int64_t now_ms(const sfp_brief_auth_cache *c)
-{
-    return c->clock ? (int64_t)(c->clock(c->clock_arg) * 1000.0) : sfp_mono_ms();
 }
 
 void sfp_brief_auth_cache_free(sfp_brief_auth_cache *c)
