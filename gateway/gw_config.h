@@ -7,10 +7,18 @@
  *                            backends (defaults in common/config.h)
  *   CRON_WORKER              bool (default false): cron-worker route gating (issue 5)
  *   GATEWAY_MAX_URL          longest request target in bytes, path + query (2048; 64..65536) → 414
- *   GATEWAY_MAX_HEADER_BYTES request line + all header lines (16384; 1024..1048576) → 431
+ *   GATEWAY_MAX_HEADER_BYTES request line + all header lines (8192; 1024..1048576) → 431
  *   GATEWAY_MAX_BODY         request body bytes (65536; 0..16777216) → 413
- *   GATEWAY_MAX_CONNECTIONS  concurrent connections = threads (512; 1..10000); beyond it new
- *                            connections are closed by libmicrohttpd without a response
+ *   GATEWAY_MAX_CONNECTIONS  open connections in all (10000; 1..1000000); beyond it a new
+ *                            connection gets 503 JSON and is closed
+ *   GATEWAY_MAX_CONNECTIONS_PER_CLIENT  open connections per client address (256; 0 = no cap,
+ *                            ..1000000); beyond it 429 JSON and closed; GATEWAY_TRUSTED_PROXIES
+ *                            are exempt
+ *   GATEWAY_HEAD_TIMEOUT_MS  a request head must be complete this long after the connection
+ *                            opened (first request) or after its request line (later ones), else
+ *                            the connection is closed (10000; 100..600000)
+ *   GATEWAY_THREADS          HTTP worker threads (libmicrohttpd epoll thread pool; default the
+ *                            number of CPUs, at least 2; 1..64)
  *   GATEWAY_TIMEOUT_MS       default gRPC deadline of a route without its own (5000; 1..30000)
  *   GATEWAY_IDLE_TIMEOUT     seconds an idle keep-alive connection is kept (60; 1..3600)
  *   SHUTDOWN_GRACE_MS        SIGTERM: wait this long for in-flight requests (10000; 0..600000)
@@ -18,14 +26,11 @@
  *   GATEWAY_REPORT_RATE_WINDOW  the window in seconds (60; 1..86400)
  *   GATEWAY_TRUSTED_PROXIES     comma-separated proxy IPs whose X-Forwarded-For is believed
  *                               for the client address (default none: the peer address counts)
- *   GATEWAY_THREADS          not applicable (thread per connection); a warning is logged if set
  *
  * Ownership: gw_config holds no allocations; its address strings point into the environment
  * or at static defaults, which live for the process.
  *
- * The libmicrohttpd per-connection memory pool is derived (gw_config_conn_memory): it must be
- * large enough that requests up to the limits above reach the gateway's own checks, so their
- * 414/431 answers carry X-Response-Time; see http_server.h. */
+ * The libmicrohttpd per-connection memory pool is derived (gw_config_conn_memory). */
 #ifndef GW_CONFIG_H
 #define GW_CONFIG_H
 
@@ -45,6 +50,9 @@ typedef struct gw_config {
     long max_header_bytes;
     long max_body;
     int max_connections;
+    int max_conn_per_client;
+    int head_timeout_ms;
+    int threads;
     int default_timeout_ms;
     int idle_timeout_s;
     int shutdown_grace_ms;
@@ -53,14 +61,18 @@ typedef struct gw_config {
     const char *trusted_proxies; /* points into env or "" */
 } gw_config;
 
+/* GATEWAY_THREADS default: online CPUs clamped to 2..64. */
+int gw_config_default_threads(void);
 /* Defaults, as if no variable were set (for tests). */
 void gw_config_defaults(gw_config *cfg);
 /* Reads and validates every variable; -1 with err naming the first bad variable. */
 int gw_config_from_env(gw_config *cfg, sfp_err *err);
 /* Splits "host:port" / "[v6]:port" into cfg->host / cfg->port. -1 + err on a bad address. */
 int gw_config_split_addr(const char *name, const char *addr, gw_config *cfg, sfp_err *err);
-/* libmicrohttpd MHD_OPTION_CONNECTION_MEMORY_LIMIT for cfg:
- * max(256 KiB, 4 * (max_header_bytes + max_url)) rounded up to 4 KiB. */
+/* libmicrohttpd MHD_OPTION_CONNECTION_MEMORY_LIMIT for cfg: max_header_bytes + 4 KiB (room
+ * for libmicrohttpd's header records and the response header), rounded up to 1 KiB.
+ * libmicrohttpd clears the whole pool after every request, so each keep-alive connection keeps
+ * this much memory committed: the figure bounds the gateway's memory per idle connection. */
 size_t gw_config_conn_memory(const gw_config *cfg);
 
 #endif

@@ -23,9 +23,6 @@ int main(void)
         sfp_log(SFP_ERROR, "invalid configuration", SFP_S("error", err.msg));
         return 2;
     }
-    if (getenv("GATEWAY_THREADS"))
-        sfp_log(SFP_WARN, "GATEWAY_THREADS is ignored",
-                SFP_S("reason", "one thread per connection, bounded by GATEWAY_MAX_CONNECTIONS"));
     if (gw_routes_check(&err)) {
         sfp_log(SFP_ERROR, "bad route table", SFP_S("error", err.msg));
         return 1;
