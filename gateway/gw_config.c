@@ -27,7 +27,7 @@ void gw_config_defaults(gw_config *cfg)
     cfg->cron_addr = SFP_DEFAULT_CRON_ADDR;
     cfg->cron_worker = false;
     cfg->max_url = 2048;
-    cfg->max_header_bytes = 8192;
+    cfg->max_header_bytes = 4096;
     cfg->max_body = 65536;
     cfg->max_connections = 10000;
     cfg->max_conn_per_client = 256;
@@ -70,7 +70,7 @@ int gw_config_from_env(gw_config *cfg, sfp_err *err)
     if (sfp_env_addr("CRON_SVC_ADDR", SFP_DEFAULT_CRON_ADDR, &cfg->cron_addr, err)) return -1;
     if (sfp_env_bool("CRON_WORKER", false, &cfg->cron_worker, err)) return -1;
     if (sfp_env_long("GATEWAY_MAX_URL", 2048, 64, 65536, &cfg->max_url, err)) return -1;
-    if (sfp_env_long("GATEWAY_MAX_HEADER_BYTES", 8192, 1024, 1048576, &cfg->max_header_bytes, err)) return -1;
+    if (sfp_env_long("GATEWAY_MAX_HEADER_BYTES", 4096, 1024, 1048576, &cfg->max_header_bytes, err)) return -1;
     if (sfp_env_long("GATEWAY_MAX_BODY", 65536, 0, 16777216, &cfg->max_body, err)) return -1;
     if (sfp_env_int("GATEWAY_MAX_CONNECTIONS", 10000, 1, 1000000, &cfg->max_connections, err)) return -1;
     if (sfp_env_int("GATEWAY_MAX_CONNECTIONS_PER_CLIENT", 256, 0, 1000000, &cfg->max_conn_per_client, err)) return -1;
@@ -87,6 +87,6 @@ int gw_config_from_env(gw_config *cfg, sfp_err *err)
 
 size_t gw_config_conn_memory(const gw_config *cfg)
 {
-    size_t need = (size_t)cfg->max_header_bytes + 4096;
+    size_t need = (size_t)cfg->max_header_bytes + 2048;
     return (need + 1023) & ~(size_t)1023;
 }

@@ -7,7 +7,7 @@
  *                            backends (defaults in common/config.h)
  *   CRON_WORKER              bool (default false): cron-worker route gating (issue 5)
  *   GATEWAY_MAX_URL          longest request target in bytes, path + query (2048; 64..65536) → 414
- *   GATEWAY_MAX_HEADER_BYTES request line + all header lines (8192; 1024..1048576) → 431
+ *   GATEWAY_MAX_HEADER_BYTES request line + all header lines (4096; 1024..1048576) → 431
  *   GATEWAY_MAX_BODY         request body bytes (65536; 0..16777216) → 413
  *   GATEWAY_MAX_CONNECTIONS  open connections in all (10000; 1..1000000); beyond it a new
  *                            connection gets 503 JSON and is closed
@@ -69,7 +69,7 @@ void gw_config_defaults(gw_config *cfg);
 int gw_config_from_env(gw_config *cfg, sfp_err *err);
 /* Splits "host:port" / "[v6]:port" into cfg->host / cfg->port. -1 + err on a bad address. */
 int gw_config_split_addr(const char *name, const char *addr, gw_config *cfg, sfp_err *err);
-/* libmicrohttpd MHD_OPTION_CONNECTION_MEMORY_LIMIT for cfg: max_header_bytes + 4 KiB (room
+/* libmicrohttpd MHD_OPTION_CONNECTION_MEMORY_LIMIT for cfg: max_header_bytes + 2 KiB (room
  * for libmicrohttpd's header records and the response header), rounded up to 1 KiB.
  * libmicrohttpd clears the whole pool after every request, so each keep-alive connection keeps
  * this much memory committed: the figure bounds the gateway's memory per idle connection. */

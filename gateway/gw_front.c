@@ -77,6 +77,7 @@ struct gw_front {
     size_t peek_cap;
     _Atomic uint64_t accepted, refused_total_cap, refused_client_cap, bad_heads, head_timeouts, keepalive_timeouts;
     gw_front_stats logged;
+    uint64_t id_seed;
     int64_t last_summary_ns;
 };
 
@@ -237,11 +238,29 @@ size_t gw_front_error_response(int status, const char *reason, const char *reque
     return (n < 0 || (size_t)n >= cap) ? 0 : (size_t)n;
 }
 
+/* A request id for a front answer: splitmix64 of a counter seeded from the kernel RNG once
+ * (a refusal flood must not cost a getrandom(2) each). Front thread only. */
+static void front_request_id(gw_front *f, char out[GW_REQUEST_ID_GEN_LEN + 1])
+{
+    if (!f->id_seed) {
+        char seed[GW_REQUEST_ID_GEN_LEN + 1];
+        gw_request_id_generate(seed);
+        f->id_seed = strtoull(seed + 16, NULL, 16) | 1;
+    }
+    for (int half = 0; half < 2; half++) {
+        uint64_t z = (f->id_seed += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        snprintf(out + 16 * half, 17, "%016llx", (unsigned long long)z);
+    }
+}
+
 /* Answers and starts a lingering close (mu held). The record must not be in any list. */
 static void refuse(gw_front *f, gw_conn *c, int status, const char *reason)
 {
     char rid[GW_REQUEST_ID_GEN_LEN + 1];
-    gw_request_id_generate(rid);
+    front_request_id(f, rid);
     char out[1024];
     size_t n = gw_front_error_response(status, reason, rid, (double)(sfp_mono_ns() - c->accepted_ns) / 1e6, out,
                                        sizeof out);
