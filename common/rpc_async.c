@@ -77,8 +77,7 @@ static void complete(acall *c, bool ok)
     uint8_t *bytes = NULL;
     size_t len = 0;
     if (!ok) set_status(&st, GRPC_STATUS_INTERNAL, "call failed", 11);
-    else
-        set_status(&st, c->code, (const char *)GRPC_SLICE_START_PTR(c->details), GRPC_SLICE_LENGTH(c->details));
+    else set_status(&st, c->code, (const char *)GRPC_SLICE_START_PTR(c->details), GRPC_SLICE_LENGTH(c->details));
     for (size_t i = 0; i < c->trailing_md.count; i++) {
         grpc_metadata *m = &c->trailing_md.metadata[i];
         if (GRPC_SLICE_LENGTH(m->key) == 11 && !memcmp(GRPC_SLICE_START_PTR(m->key), "retry-after", 11)) {

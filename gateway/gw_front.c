@@ -44,7 +44,7 @@ struct gw_conn {
     int fd;
     conn_state state;
     _Atomic int phase; /* conn_phase; set by HTTP threads, read by the sweep */
-    bool counted; /* in total / per-IP counts */
+    bool counted;      /* in total / per-IP counts */
     unsigned char key[17];
     struct sockaddr_storage sa;
     socklen_t salen;
@@ -219,8 +219,7 @@ static const char *reason_phrase(int status)
     }
 }
 
-size_t gw_front_error_response(int status, const char *reason, const char *request_id, double ms, char *out,
-                               size_t cap)
+size_t gw_front_error_response(int status, const char *reason, const char *request_id, double ms, char *out, size_t cap)
 {
     sfp_buf body;
     sfp_buf_init(&body);
@@ -262,8 +261,8 @@ static void refuse(gw_front *f, gw_conn *c, int status, const char *reason)
     char rid[GW_REQUEST_ID_GEN_LEN + 1];
     front_request_id(f, rid);
     char out[1024];
-    size_t n = gw_front_error_response(status, reason, rid, (double)(sfp_mono_ns() - c->accepted_ns) / 1e6, out,
-                                       sizeof out);
+    size_t n =
+        gw_front_error_response(status, reason, rid, (double)(sfp_mono_ns() - c->accepted_ns) / 1e6, out, sizeof out);
     if (n) (void)!send(c->fd, out, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     shutdown(c->fd, SHUT_WR);
     uncount(f, c);
@@ -528,8 +527,8 @@ gw_front *gw_front_create(const gw_front_config *cfg, sfp_err *err)
     if (fds - MAX_CLOSING - FD_RESERVE < f->cap) {
         long eff = fds - FD_RESERVE - 64 > 16 ? (fds - FD_RESERVE) * 3 / 4 : 16;
         if (eff < f->cap) {
-            sfp_log(SFP_WARN, "file descriptor limit lowers the connection cap", SFP_I("GATEWAY_MAX_CONNECTIONS", f->cap),
-                    SFP_I("nofile", fds), SFP_I("effective_cap", eff));
+            sfp_log(SFP_WARN, "file descriptor limit lowers the connection cap",
+                    SFP_I("GATEWAY_MAX_CONNECTIONS", f->cap), SFP_I("nofile", fds), SFP_I("effective_cap", eff));
             f->cap = (int)eff;
         }
     }

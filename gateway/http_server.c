@@ -55,7 +55,7 @@ typedef struct gw_ctx {
     struct MHD_Connection *conn;
     const char *uri_ptr; /* libmicrohttpd's copy of the request target (its pool), for the NUL check */
     char *raw_uri;       /* owned: request target as received (up to a NUL, if any) */
-    char *path;    /* owned: raw_uri up to '?' */
+    char *path;          /* owned: raw_uri up to '?' */
     int64_t start_ns;
     unsigned calls;
     bool counted;   /* included in srv->active */
@@ -654,8 +654,8 @@ int gw_server_start(gw_server *s, sfp_err *err)
     /* Connections are accepted by the front and handed over; libmicrohttpd's own limit only
      * backs up the front's cap (never reached first). */
     unsigned int hard_limit = (unsigned int)gw_front_effective_cap(s->front) + 1024;
-    unsigned flags = MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_NO_LISTEN_SOCKET |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     unsigned int threads = (unsigned int)s->cfg.threads;
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s, /* must come first */

@@ -176,8 +176,8 @@ static void stop_gateway(void)
 
 static int start_health(void)
 {
-    const char *henv[] = {g_env_db,           g_health_listen,     "REPORT_SVC_ADDR=off",
-                          "BRIEF_SVC_ADDR=off", "CRON_SVC_ADDR=off", NULL};
+    const char *henv[] = {g_env_db, g_health_listen, "REPORT_SVC_ADDR=off", "BRIEF_SVC_ADDR=off", "CRON_SVC_ADDR=off",
+                          NULL};
     return sfp_proc_start(&g_health, "sfp-health", henv);
 }
 
@@ -392,8 +392,8 @@ static void test_idle_keepalive_memory(void **state)
         char b;
         if (recv(fds[i], &b, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN) still_open++;
     }
-    print_message("idle keep-alive: %d/%d answered, %d still open; gateway RSS %ld KB before, %ld KB with them\n", ok, N,
-                  still_open, base, rss);
+    print_message("idle keep-alive: %d/%d answered, %d still open; gateway RSS %ld KB before, %ld KB with them\n", ok,
+                  N, still_open, base, rss);
     for (int i = 0; i < N; i++)
         if (fds[i] >= 0) close(fds[i]);
     free(fds);
@@ -493,8 +493,7 @@ static void test_backend_killed(void **state)
     (void)state;
     start_gateway(NULL);
     long s = -1;
-    for (int64_t end = now_ms() + 15000; now_ms() < end && (s = get_status("/health", NULL, 0)) != 200;)
-        sleep_ms(100);
+    for (int64_t end = now_ms() + 15000; now_ms() < end && (s = get_status("/health", NULL, 0)) != 200;) sleep_ms(100);
     assert_int_equal(s, 200);
     kill(g_health.pid, SIGKILL);
     waitpid(g_health.pid, NULL, 0);
@@ -506,8 +505,7 @@ static void test_backend_killed(void **state)
     assert_true(atoi(ra) > 0);
     assert_int_equal(get_status("/healthz", NULL, 0), 200); /* the gateway itself is fine */
     assert_int_equal(start_health(), 0);
-    for (int64_t end = now_ms() + 20000; now_ms() < end && (s = get_status("/health", NULL, 0)) != 200;)
-        sleep_ms(100);
+    for (int64_t end = now_ms() + 20000; now_ms() < end && (s = get_status("/health", NULL, 0)) != 200;) sleep_ms(100);
     assert_int_equal(s, 200);
     stop_gateway();
 }
