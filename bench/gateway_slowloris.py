@@ -40,9 +40,12 @@ def slowloris(port, n, seconds):
                 nxt = i + 1
         tick = time.time() + 1
         while time.time() < tick:
-            live = [s for s in socks if s is not None]
-            r, _, _ = select.select(live[:1000], [], [], 0.05) if live else ([], [], [])
-            for s in r:
+            live = {s.fileno(): s for s in socks if s is not None}
+            p = select.poll()
+            for fd in live:
+                p.register(fd, select.POLLIN)
+            for fd, _ in p.poll(50):
+                s = live[fd]
                 try:
                     d = s.recv(512)
                 except OSError:

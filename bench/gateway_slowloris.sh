@@ -33,20 +33,26 @@ if [ -n "$base" ]; then
 fi
 for p in "${ports[@]}"; do curl -sf "http://127.0.0.1:$p/report/3512/001" >/dev/null; done # warm caches
 machine_line
-echo "# 1. throughput, wrk -t2 -c16 -d${dur}s --latency"
-for i in "${!ports[@]}"; do
-  wrk_line "${names[$i]}: GET /healthz" -t2 -c16 -d"${dur}s" "http://127.0.0.1:${ports[$i]}/healthz"
-  wrk_line "${names[$i]}: GET /report (cached)" -t2 -c16 -d"${dur}s" "http://127.0.0.1:${ports[$i]}/report/3512/001"
+echo "# 1. throughput, wrk -t2 -c16 -d${dur}s --latency; two rounds, gateways interleaved"
+for round in 1 2; do
+  for i in "${!ports[@]}"; do
+    wrk_line "${names[$i]}: GET /healthz" -t2 -c16 -d"${dur}s" "http://127.0.0.1:${ports[$i]}/healthz"
+    wrk_line "${names[$i]}: GET /report (cached)" -t2 -c16 -d"${dur}s" "http://127.0.0.1:${ports[$i]}/report/3512/001"
+  done
 done
-echo "# 2. during a slowloris attack (2,000 connections from 127.0.0.2), wrk -t2 -c16 -d${dur}s"
+echo "# 2. during a slowloris attack (2,000 connections from 127.0.0.2): one client (wrk -t1 -c1)"
+echo "#    and a saturating load (wrk -t2 -c16), ${dur}s each, --timeout 5s"
 for i in "${!ports[@]}"; do
-  python3 "$root/bench/gateway_slowloris.py" slowloris "${ports[$i]}" 2000 $((2 * dur + 8)) >"$tmp/attack.txt" &
+  python3 "$root/bench/gateway_slowloris.py" slowloris "${ports[$i]}" 2000 $((4 * dur + 10)) >"$tmp/attack.txt" &
   apid=$!
   sleep 3
-  wrk_line "${names[$i]}: GET /healthz, attacked" -t2 -c16 -d"${dur}s" --timeout 5s "http://127.0.0.1:${ports[$i]}/healthz"
-  grep -h "Socket errors" "$tmp/wrk.txt" || true
-  wrk_line "${names[$i]}: GET /report, attacked" -t2 -c16 -d"${dur}s" --timeout 5s "http://127.0.0.1:${ports[$i]}/report/3512/001"
-  grep -h "Socket errors" "$tmp/wrk.txt" || true
+  for c in 1 16; do
+    t=$((c > 1 ? 2 : 1))
+    wrk_line "${names[$i]}: /healthz attacked c=$c" -t$t -c$c -d"${dur}s" --timeout 5s "http://127.0.0.1:${ports[$i]}/healthz"
+    grep -h "Socket errors" "$tmp/wrk.txt" || true
+    wrk_line "${names[$i]}: /report attacked c=$c" -t$t -c$c -d"${dur}s" --timeout 5s "http://127.0.0.1:${ports[$i]}/report/3512/001"
+    grep -h "Socket errors" "$tmp/wrk.txt" || true
+  done
   wait "$apid" || true
   sed "s/^/# ${names[$i]}: /" "$tmp/attack.txt"
 done
