@@ -94,7 +94,7 @@ static const char k_velocity[] =
     "    CASE WHEN n90 < 30 AND n180 >= 10 THEN n180 ELSE n90 END AS n, "
     "    CASE WHEN n90 < 30 AND n180 >= 10 THEN pc180 ELSE pc90 END AS pc FROM agg WHERE n90 >= 10 "
     "  UNION ALL SELECT station, metric_type, 'baseline', n365, pc365 FROM agg WHERE n365 >= 10) "
-    /* unrounded float8 percentiles (exact text): rounded in C, see write_velocity_json */
+    /* unrounded float8 percentiles (exact text): rounded in C, see velocity_json */
     "SELECT station, metric_type, period, n, pc[1], pc[2], pc[3], pc[4] FROM rows "
     "ORDER BY period, station, metric_type";
 
