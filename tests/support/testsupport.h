@@ -36,6 +36,10 @@ Sfpermits__V1__ServiceStats *sfp_test_stats(sfp_rpc_channel *ch);
 double sfp_test_stats_counter(const Sfpermits__V1__ServiceStats *st, const char *name);
 
 /* ---- processes (e2e) ---- */
+/* Fails the current test (never skips) when SFP_BIN_DIR/<binary> is missing or not executable:
+ * a test that cannot run its real parts must not pass. */
+void sfp_test_require_bin(const char *binary);
+
 typedef struct sfp_proc {
     pid_t pid;
     int port;           /* parsed from its "listening" log line (field "port") */
