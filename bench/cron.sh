@@ -21,6 +21,7 @@
 #                  warm-up run of each job, signals and velocity-refresh run --runs times on
 #                  each, alternating (before/after, then after/before, ...), and a median line
 #                  per job and build closes the output. compute-caches is not run.
+#                  CRON_BENCH_JOBS="signals" limits the comparison to the jobs listed.
 # Env: BUILD_DIR (default build/); DATABASE_URL: use this already migrated AND seeded database
 #      instead of a private throwaway cluster.
 # Targets (issue 5, 2-core machine): velocity-refresh <= 20 s, signals <= 60 s,
@@ -116,7 +117,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 if [ -n "$compare" ]; then
   addr_after=127.0.0.1:$cport addr_before=127.0.0.1:$bport_before
-  for job in signals velocity-refresh; do
+  for job in ${CRON_BENCH_JOBS:-signals velocity-refresh}; do
     CRON_SVC_ADDR=$addr_before run "$job" "$job(before,warm-up)"
     CRON_SVC_ADDR=$addr_after run "$job" "$job(after,warm-up)"
     : >"$tmp/before.wall"; : >"$tmp/before.job"; : >"$tmp/after.wall"; : >"$tmp/after.job"

@@ -284,14 +284,16 @@ static void test_congestion_baseline_over_snapshots_with_queue(void **state)
     expect_text(&h, "SELECT congestion_label FROM station_congestion WHERE station = 'BLDG'", "busy");
     expect_congestion(&h, "CPB", 0, cpb);
     expect_congestion(&h, "PPC", 4, ppc);
-    expect_text(&h, "SELECT concat_ws(' ', baseline_queue_avg IS NULL, congestion_ratio IS NULL, congestion_label) "
-                    "FROM station_congestion WHERE station = 'PPC'",
+    expect_text(&h,
+                "SELECT concat_ws(' ', baseline_queue_avg IS NULL, congestion_ratio IS NULL, congestion_label) "
+                "FROM station_congestion WHERE station = 'PPC'",
                 "t t normal");
     expect_congestion(&h, "MECH", 3, mech);
     expect_text(&h, "SELECT congestion_label FROM station_congestion WHERE station = 'MECH'", "clearing");
     expect_congestion(&h, "DPW", 4, dpw);
-    expect_text(&h, "SELECT concat_ws(' ', baseline_queue_avg, congestion_ratio, congestion_label) FROM "
-                    "station_congestion WHERE station = 'DPW'",
+    expect_text(&h,
+                "SELECT concat_ws(' ', baseline_queue_avg, congestion_ratio, congestion_label) FROM "
+                "station_congestion WHERE station = 'DPW'",
                 "1.25 3.2 congested");
     assert_int_equal(r->congestion, 4); /* BLDG, DPW, MECH, PPC — not CPB */
     assert_int_equal(sfp_test_sql_long(h.url, "SELECT count(*) FROM station_congestion"), 4);

@@ -81,7 +81,8 @@ static void test_category_order_and_quirks(void **state)
     }
 }
 
-/* §9 item 25: the formula days/1460×100 — 365 d → 25, 730 → 50, 1095 → 75 (not 30/60/80). */
+/* The formula days/1460×100: 365 d → 25, 730 → 50, 1095 → 75 (not the 30/60/80 that a code
+ * comment of the replaced system claims). */
 static void test_age_ramp_formula(void **state)
 {
     (void)state;
