@@ -159,6 +159,23 @@ static int parse_port(const char *line)
     return atoi(p + 7);
 }
 
+bool sfp_test_file_wait(const char *path, const char *needle, int timeout_ms)
+{
+    for (int waited = 0;; waited += 10) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            char line[8192];
+            bool found = false;
+            while (!found && fgets(line, sizeof line, f)) found = strstr(line, needle) != NULL;
+            fclose(f);
+            if (found) return true;
+        }
+        if (waited >= timeout_ms) return false;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 void sfp_test_require_bin(const char *binary)
 {
     char path[512];

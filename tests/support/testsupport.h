@@ -55,6 +55,8 @@ int sfp_proc_start(sfp_proc *p, const char *binary, const char *const *env);
 int sfp_proc_log_port(const sfp_proc *p, const char *msg);
 /* SIGTERM, wait up to timeout_ms; returns the exit status (or -1 on timeout, after SIGKILL). */
 int sfp_proc_stop(sfp_proc *p, int timeout_ms);
+/* Polls (every 10 ms, up to timeout_ms) until the file at path contains needle. */
+bool sfp_test_file_wait(const char *path, const char *needle, int timeout_ms);
 /* True while the process exists. */
 bool sfp_proc_alive(const sfp_proc *p);
 
