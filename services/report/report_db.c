@@ -27,9 +27,9 @@ static const char SQL_PARCEL_SUMMARY[] =
     "number_of_units, health_tier, permit_count, complaint_count, violation_count "
     "FROM parcel_summary WHERE block = $1 AND lot = $2";
 
-/* Historical lots (§1.2b): the lots of this block whose permits carry the address of the
+/* Historical lots: the lots of this block whose permits carry the address of the
  * parcel's newest addressed permit (street name compared case-insensitively, which also covers
- * the reference's UPPER() retry), plus the requested lot. Then the newest 50 permits over those
+ * an UPPER() retry), plus the requested lot. Then the newest 50 permits over those
  * lots with the total count (window evaluated before LIMIT). The LEFT JOIN from a one-row
  * relation returns the lots even when there is no permit. */
 static const char SQL_PERMITS[] =
@@ -53,9 +53,8 @@ static const char SQL_PERMITS[] =
                               " FROM (SELECT 1) AS one LEFT JOIN hits h ON true"
                               " ORDER BY h.filed_date DESC NULLS LAST, h.permit_number DESC";
 
-/* Role rank (§1.2c): applicant first — ingest normalises roles, so the applicant is also
- * recognised by is_applicant = 'Y' (the reference's rank on role = 'applicant' alone was dead,
- * §9.3) — then contractor, architect, engineer, agent, consultant, designer, owner, others. */
+/* Role rank: applicant first — ingest normalises roles, so the applicant is also
+ * recognised by is_applicant = 'Y' (a rank on role = 'applicant' alone would be dead) — then contractor, architect, engineer, agent, consultant, designer, owner, others. */
 static const char SQL_CONTACTS[] =
     "SELECT c.permit_number, c.role, c.name, c.firm_name, c.entity_id, e.canonical_name, e.canonical_firm, "
     "e.permit_count FROM contacts c LEFT JOIN entities e ON e.entity_id = c.entity_id "
@@ -71,7 +70,7 @@ static const char SQL_INSPECTIONS[] =
     "WHERE reference_number = ANY($1::text[]) AND coalesce(reference_number_type, 'permit') = 'permit' "
     "ORDER BY reference_number, scheduled_date DESC NULLS LAST, id DESC";
 
-/* Every station of the latest revision of each permit, in one query (§1.6 batched; no
+/* Every station of the latest revision of each permit, in one query (batched; no
  * per-permit round trips). */
 static const char SQL_ROUTING[] =
     "SELECT application_number, addenda_number, step, station, department, plan_checked_by, review_results, "
@@ -291,13 +290,14 @@ static sfp_rpt_permit *find_permit(sfp_rpt_permit *permits, size_t n, const char
     return NULL;
 }
 
-static char *permit_array(sfp_rpt_db *db, const sfp_rpt_permit *permits, size_t n, bool active_only, size_t *count)
+/* {permit numbers} of the permits whose status is in `set` (0: every permit). */
+static char *permit_array(sfp_rpt_db *db, const sfp_rpt_permit *permits, size_t n, unsigned set, size_t *count)
 {
     const char **v = sfp_arena_alloc(db->a, sizeof(char *) * (n ? n : 1));
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (!*permits[i].permit_number) continue;
-        if (active_only && !sfp_rpt_permit_is_active(permits[i].status)) continue;
+        if (set && !sfp_rpt_permit_in(permits[i].status, set)) continue;
         v[k++] = permits[i].permit_number;
     }
     *count = k;
@@ -408,7 +408,7 @@ int sfp_rpt_db_permits(sfp_rpt_db *db, const char *block, const char *lot, sfp_r
 int sfp_rpt_db_contacts(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n)
 {
     size_t k;
-    char *arr = permit_array(db, permits, n, false, &k);
+    char *arr = permit_array(db, permits, n, 0, &k);
     if (!k) return 0;
     const char *p[] = {arr};
     PGresult *r = query(db, ST_CONTACTS, 1, p);
@@ -445,7 +445,7 @@ int sfp_rpt_db_contacts(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n)
 int sfp_rpt_db_inspections(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n)
 {
     size_t k;
-    char *arr = permit_array(db, permits, n, false, &k);
+    char *arr = permit_array(db, permits, n, 0, &k);
     if (!k) return 0;
     const char *p[] = {arr};
     PGresult *r = query(db, ST_INSPECTIONS, 1, p);
@@ -476,11 +476,12 @@ int sfp_rpt_db_inspections(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n)
 
 int sfp_rpt_db_routing(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n, int32_t today)
 {
-    /* Runs whenever the parcel has permits, even if none is active (then it is an empty index
-     * probe), so the round-trip count depends only on whether there are permits at all. */
+    /* Runs whenever the parcel has permits, even if none is routed (then it is an empty index
+     * probe), so the round-trip count depends only on whether there are permits at all. Only
+     * permits in SFP_PERMITS_ROUTED get routing. */
     if (!n) return 0;
     size_t k;
-    const char *p[] = {permit_array(db, permits, n, true, &k)};
+    const char *p[] = {permit_array(db, permits, n, SFP_PERMITS_ROUTED, &k)};
     PGresult *r = query(db, ST_ROUTING, 1, p);
     if (!r) return -1;
     int rows = PQntuples(r);

@@ -7,13 +7,14 @@
  *      the connection; on a connection's first report they are PREPAREd in ONE extra round
  *      trip (so a fresh connection's first report counts one more).
  *   2  parcel_summary row
- *   3  historical lots (same address on the block, §1.2b) + the 50 newest permits over them
+ *   3  historical lots (same address on the block) + the 50 newest permits over them
  *      + their total count (one CTE; count(*) OVER () before LIMIT)
  *   4  contacts of all those permits joined to entities, = ANY($1::text[]), role-ranked
  *   5  inspections of all those permits, = ANY($1::text[]), newest first
  *   6  routing: every addenda row of the latest revision (rank() over addenda_number) of all
- *      active permits — serves the report's routing progress AND the consultant's routing
- *      factors (the reference ran 2 queries per permit for the latter)
+ *      permits whose routing the report shows (SFP_PERMITS_ROUTED: filed, plancheck, issued,
+ *      reinstated) — serves the report's routing progress AND the consultant's routing
+ *      factors, whose permits in review are a subset (no per-permit round trips)
  *   7  regulatory_watch rows in monitoring/passed
  *   8  nearby activity in the neighborhood (other parcels), LIMIT n
  *   9  COMMIT
@@ -59,7 +60,7 @@ int sfp_rpt_db_permits(sfp_rpt_db *db, const char *block, const char *lot, sfp_r
 /* Batched enrichment: attach contacts / inspections to each permit (no query for n == 0). */
 int sfp_rpt_db_contacts(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n);
 int sfp_rpt_db_inspections(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n);
-/* Routing progress of the active permits (report_status.h), computed with today. */
+/* Routing progress of the permits in SFP_PERMITS_ROUTED (report_status.h), computed with today. */
 int sfp_rpt_db_routing(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n, int32_t today);
 
 int sfp_rpt_db_reg_watch(sfp_rpt_db *db, sfp_rpt_reg_watch **out, size_t *n);

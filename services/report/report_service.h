@@ -1,5 +1,5 @@
 /* report_service.h — ReportService.GetPropertyReport(block, lot): the property report of one
- * parcel (reference §1), assembled from one pooled Postgres connection (a constant number of
+ * parcel, assembled from one pooled Postgres connection (a constant number of
  * round trips, report_db.h) and three SODA datasets fetched concurrently through the shared
  * cached client while the SQL runs (report_soda.h).
  *

@@ -1,8 +1,8 @@
 /* ReportService.GetPropertyReport over real gRPC against a real Postgres, with a fake SODA
- * behind the report's SODA interface (and, when the binary is built, one test with the real
- * shared client against sfp-soda-test-server; and one on the sfp-seed demo dataset).
+ * behind the report's SODA interface (and one test with the real shared client against
+ * sfp-soda-test-server; and one on the sfp-seed demo dataset).
  *
- * Counterparts of reference §7.1: contacts / inspections batches grouped by permit, an empty
+ * Contacts / inspections batches grouped by permit, an empty
  * permit list makes no batch query, an unknown permit is absent (empty list), role order
  * (applicant first). Plus: SQL round trips equal for a 1-permit and a 54-permit parcel,
  * historical lots merged, truncation at 50 with the total, NOT_FOUND, INVALID_ARGUMENT for
@@ -113,6 +113,13 @@ static const char *const FIXTURE_SQL[] = {
     " UNION ALL SELECT permit_number, 'permit', filed_date, 'FAILED' FROM permits WHERE block = '3512';",
     "INSERT INTO addenda(application_number, addenda_number, step, station, arrive, finish_date)"
     " SELECT permit_number, 0, 1, 'INTAKE', filed_date, filed_date FROM permits WHERE block = '3512';",
+    /* 4000/001: one permit per status, each with one routing station; routing is shown only for
+     * filed, plancheck, issued and reinstated */
+    "INSERT INTO permits(permit_number, status, filed_date, street_number, street_name, neighborhood, block, lot)"
+    " SELECT 'RT-' || s, s, '2025-06-01T00:00:00.000', '9', 'ROUTE', 'Routing Test', '4000', '001'"
+    " FROM unnest(ARRAY['filed', 'plancheck', 'approved', 'issued', 'reinstated', 'complete', 'expired']) s;",
+    "INSERT INTO addenda(application_number, addenda_number, step, station, arrive, finish_date)"
+    " SELECT permit_number, 0, 1, 'BLDG', '2025-06-01', NULL FROM permits WHERE block = '4000';",
     NULL,
 };
 
@@ -346,7 +353,7 @@ static int group_teardown(void **state)
 
 /* ------------------------------------------------------------------ tests */
 
-/* §7.1 #1 #3 #4 #5 #7: batches grouped by permit; unknown permit has empty lists; role order. */
+/* batches grouped by permit; unknown permit has empty lists; role order. */
 static void test_contacts_and_inspections_grouped_and_ranked(void **state)
 {
     (void)state;
@@ -394,7 +401,7 @@ static void test_contacts_and_inspections_grouped_and_ranked(void **state)
     stop(&h);
 }
 
-/* §7.1 #2 #6: empty input → no query (the connection must not be touched). */
+/* empty input → no query (the connection must not be touched). */
 static void test_empty_batches_make_no_query(void **state)
 {
     (void)state;
@@ -463,7 +470,7 @@ static void test_query_count_constant(void **state)
     stop(&h);
 }
 
-/* §1.2b historical lots + the 50 cap with the total count. */
+/* Historical lots + the 50 cap with the total count. */
 static void test_historical_lots_and_truncation(void **state)
 {
     (void)state;
@@ -564,6 +571,40 @@ static void test_full_report_sections(void **state)
     assert_int_equal(strlen(r->generated_at), 20);
     assert_true(r->debug->elapsed_ms > 0);
     assert_int_equal(r->debug->soda_requests, 2);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    stop(&h);
+}
+
+/* Routing progress is attached to permits in plan review or issued (filed, plancheck, issued,
+ * reinstated) and to no other; the active-permit count leaves plancheck out (filed, approved,
+ * issued, reinstated). */
+static void test_routing_and_active_status_sets(void **state)
+{
+    (void)state;
+    fake_reset();
+    harness h;
+    start(&h, g_url, fake_interface(), NULL);
+    Sfpermits__V1__PropertyReport *r = get_ok(&h, "4000", "001");
+    assert_int_equal(r->n_permits, 7);
+    static const struct {
+        const char *pn;
+        bool routed;
+    } want[] = {{"RT-filed", true},      {"RT-plancheck", true}, {"RT-approved", false}, {"RT-issued", true},
+                {"RT-reinstated", true}, {"RT-complete", false}, {"RT-expired", false}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const Sfpermits__V1__ReportPermit *p = find_permit(r, want[i].pn);
+        assert_non_null(p);
+        if ((p->routing != NULL) != want[i].routed)
+            fail_msg("%s: routing %s", want[i].pn, p->routing ? "set" : "unset");
+        if (p->routing) assert_int_equal(p->routing->total, 1);
+    }
+    bool multiple = false;
+    for (size_t i = 0; i < r->n_risk_assessment; i++)
+        if (!strcmp(r->risk_assessment[i]->risk_type, "multiple_active_permits")) {
+            multiple = true;
+            assert_string_equal(r->risk_assessment[i]->title, "4 active permits on this parcel");
+        }
+    assert_true(multiple);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     stop(&h);
 }
@@ -741,10 +782,7 @@ static int http_post(const char *url)
 static void test_real_soda_client_and_test_server(void **state)
 {
     (void)state;
-    if (access(SFP_BIN_DIR "/sfp-soda-test-server", X_OK)) {
-        skip();
-        return;
-    }
+    if (access(SFP_BIN_DIR "/sfp-soda-test-server", X_OK)) fail_msg("missing " SFP_BIN_DIR "/sfp-soda-test-server");
     char *url = sfp_test_migrated_db("it_report_soda");
     assert_int_equal(load_fixture(url), 0);
     assert_int_equal(
@@ -836,10 +874,8 @@ static void test_real_soda_client_and_test_server(void **state)
 static void test_binary_serves_reports(void **state)
 {
     (void)state;
-    if (access(SFP_BIN_DIR "/sfp-soda-test-server", X_OK) || access(SFP_BIN_DIR "/sfp-report", X_OK)) {
-        skip();
-        return;
-    }
+    if (access(SFP_BIN_DIR "/sfp-soda-test-server", X_OK) || access(SFP_BIN_DIR "/sfp-report", X_OK))
+        fail_msg("missing " SFP_BIN_DIR "/sfp-soda-test-server or sfp-report");
     const char *soda_env[] = {"SODA_TEST_ADDR=127.0.0.1:0", "DATABASE_URL=", NULL}; /* generator data */
     sfp_proc soda;
     assert_int_equal(sfp_proc_start(&soda, "sfp-soda-test-server", soda_env), 0);
@@ -912,10 +948,7 @@ static int run_seed(const char *url)
 static void test_seeded_demo_parcels(void **state)
 {
     (void)state;
-    if (access(SFP_BIN_DIR "/sfp-seed", X_OK)) {
-        skip();
-        return;
-    }
+    if (access(SFP_BIN_DIR "/sfp-seed", X_OK)) fail_msg("missing " SFP_BIN_DIR "/sfp-seed");
     char *url = sfp_test_migrated_db("it_report_seed");
     assert_int_equal(run_seed(url), 0);
     fake_reset();
@@ -1197,6 +1230,7 @@ int main(void)
         cmocka_unit_test(test_query_count_constant),
         cmocka_unit_test(test_historical_lots_and_truncation),
         cmocka_unit_test(test_full_report_sections),
+        cmocka_unit_test(test_routing_and_active_status_sets),
         cmocka_unit_test(test_tax_roll_profile_and_sources),
         cmocka_unit_test(test_not_found_and_invalid),
         cmocka_unit_test(test_database_unavailable),
