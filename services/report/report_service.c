@@ -16,6 +16,7 @@
 #include "report_risk.h"
 #include "report_status.h"
 #include "report_text.h"
+#include "report_watch.h"
 #include "sfpermits/v1/introspection.pb-c.h"
 #include "sfpermits/v1/report.pb-c.h"
 #include "soda_client.h"
@@ -98,16 +99,22 @@ static int run_sql(sfp_report_service *svc, sfp_rpc_ctx *ctx, sfp_rpt_db *db, co
     if (!out->ps.present) soda_start(svc, ctx, jobs, 1, block, lot, SFP_RPT_DS_BIT(SFP_RPT_DS_TAX_ROLL));
     sfp_rpt_permit *p = out->set.permits;
     size_t n = out->set.n_permits;
+    /* regulatory_watch: the in-process copy when it is servable, else read in round trip 2 */
+    uint64_t watch_gen = 0;
+    bool watch_held = n && sfp_rpt_watch_get(svc->watch, db->a, &out->watch, &out->n_watch, &watch_gen);
     sfp_rpt_db_rest rest = {
         .block = block,
         .neighborhood = n && !sfp_rpt_blank(p[0].neighborhood) ? p[0].neighborhood : out->ps.neighborhood,
         .nearby_limit = svc->cfg.nearby_limit,
         .today = today,
-        .reg_watch = n > 0,
+        .reg_watch = n > 0 && !watch_held,
     };
     if (sfp_rpt_db_finish(db, &out->set, &rest)) return -1;
-    out->watch = rest.watch;
-    out->n_watch = rest.n_watch;
+    if (rest.reg_watch) {
+        out->watch = rest.watch;
+        out->n_watch = rest.n_watch;
+        sfp_rpt_watch_put(svc->watch, watch_gen, rest.watch, rest.n_watch);
+    }
     out->nearby = rest.nearby;
     out->n_nearby = rest.n_nearby;
     return 0;
@@ -333,6 +340,8 @@ void sfp_report_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, voi
     const sfp_report_counters *c = &svc->counters;
     sfp_rpt_cache_stats cs;
     sfp_rpt_cache_get_stats(svc->cache, &cs);
+    sfp_rpt_watch_stats ws;
+    sfp_rpt_watch_get_stats(svc->watch, &ws);
     const struct {
         const char *name;
         long long v;
@@ -356,6 +365,9 @@ void sfp_report_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, voi
         {"report_cache_coalesced_total", cs.coalesced},
         {"report_cache_entries", cs.entries},
         {"report_cache_listening", cs.listening},
+        {"report_watch_hits_total", ws.hits},
+        {"report_watch_misses_total", ws.misses},
+        {"report_watch_invalidations_total", ws.invalidations},
     };
     size_t n = sizeof list / sizeof list[0];
     Sfpermits__V1__Counter **arr = sfp_arena_alloc(a, sizeof(*arr) * (st->n_counters + n));

@@ -32,6 +32,7 @@
 #include "report_sample.h"
 #include "report_service.h"
 #include "report_text.h"
+#include "report_watch.h"
 #include "sfpermits/v1/introspection.pb-c.h"
 #include "sfpermits/v1/report.pb-c.h"
 #include "soda_client.h"
@@ -1237,6 +1238,64 @@ static void test_report_cache_coalesces_misses(void **state)
     stop_cached(&c);
 }
 
+/* regulatory_watch held in process: the second report reads no regulatory_watch statement (the
+ * copy is served), a write to the table drops it through NOTIFY and the next report shows the
+ * new row. */
+static const char *watch_risk_title(const Sfpermits__V1__PropertyReport *r)
+{
+    for (size_t i = 0; i < r->n_risk_assessment; i++)
+        if (!strcmp(r->risk_assessment[i]->risk_type, "pending_regulation")) return r->risk_assessment[i]->title;
+    return "";
+}
+
+static void test_reg_watch_held_and_invalidated(void **state)
+{
+    (void)state;
+    fake_reset();
+    harness h;
+    start(&h, g_url, fake_interface(), NULL);
+    sfp_rpt_watch *w = sfp_rpt_watch_new(NULL, NULL);
+    h.svc.watch = w;
+    sfp_db_listener *l =
+        sfp_db_listen_start(h.pool, "sfp_data_changed", "sfp-report-watch-test", sfp_rpt_watch_listen_event, w);
+    assert_non_null(l);
+    sfp_rpt_watch_stats ws = {0};
+    for (int i = 0; i < 250 && !ws.listening; i++) {
+        sfp_rpt_watch_get_stats(w, &ws);
+        if (!ws.listening) usleep(20000);
+    }
+    assert_true(ws.listening);
+
+    Sfpermits__V1__PropertyReport *r = get_ok(&h, "1386", "025"); /* reads and keeps the rows */
+    assert_string_equal(watch_risk_title(r), "Pending regulation — Permit expiration reform");
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    double hits = stat_counter(&h, "report_watch_hits_total");
+    r = get_ok(&h, "1386", "025");
+    assert_string_equal(watch_risk_title(r), "Pending regulation — Permit expiration reform");
+    assert_int_equal(r->debug->sql_queries, 2);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    assert_true(stat_counter(&h, "report_watch_hits_total") == hits + 1);
+
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE regulatory_watch SET title = 'Permit expiration reform II'"
+                                         " WHERE source_id = 'BOS-1'"),
+                     0);
+    bool seen = false;
+    for (int i = 0; i < 250 && !seen; i++) {
+        r = get_ok(&h, "1386", "025");
+        seen = !strcmp(watch_risk_title(r), "Pending regulation — Permit expiration reform II");
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+        if (!seen) usleep(20000);
+    }
+    assert_true(seen);
+    assert_true(stat_counter(&h, "report_watch_invalidations_total") >= 1);
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE regulatory_watch SET title = 'Permit expiration reform'"
+                                         " WHERE source_id = 'BOS-1'"),
+                     0);
+    stop(&h);
+    sfp_db_listen_stop(l);
+    sfp_rpt_watch_free(w);
+}
+
 int main(void)
 {
     sfp_log_init("test-report");
@@ -1260,6 +1319,7 @@ int main(void)
         cmocka_unit_test(test_report_cache_bounds),
         cmocka_unit_test(test_report_cache_listener_loss),
         cmocka_unit_test(test_report_cache_coalesces_misses),
+        cmocka_unit_test(test_reg_watch_held_and_invalidated),
     };
     int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
     sfp_rpc_shutdown();
