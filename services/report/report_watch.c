@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 struct sfp_rpt_watch {
     pthread_mutex_t mu;
     sfp_clock_fn clock;
@@ -12,8 +11,8 @@ struct sfp_rpt_watch {
     uint64_t generation; /* bumped by every notification, UP and DOWN */
     bool listening;
     bool held;
-    double stored_at;  /* w->clock */
-    sfp_arena *arena;  /* the held rows live here (owned) */
+    double stored_at; /* w->clock */
+    sfp_arena *arena; /* the held rows live here (owned) */
     sfp_rpt_reg_watch *rows;
     size_t n;
     int64_t hits, misses, stores, invalidations;
