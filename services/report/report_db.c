@@ -202,6 +202,11 @@ static int pipe_queued(sfp_rpt_db *db, pipe *p, int ok, const char *what, bool c
         fail(db, NULL, what);
         return -1;
     }
+    if (p->n == MAX_PIPE) { /* cannot happen with the plans here; never overrun */
+        sfp_log(SFP_ERROR, "report pipeline too long", SFP_S("step", what));
+        sfp_err_set(&db->err, GRPC_STATUS_INTERNAL, "database error");
+        return -1;
+    }
     p->counted[p->n] = counted;
     p->what[p->n++] = what;
     return 0;
@@ -214,10 +219,11 @@ static int pipe_exec(sfp_rpt_db *db, pipe *p, int st, const char *const *params)
                        STMTS[st].name, true);
 }
 
-static int pipe_unnamed(sfp_rpt_db *db, pipe *p, const char *sql, int n, const char *const *params, const char *what)
+static int pipe_unnamed(sfp_rpt_db *db, pipe *p, const char *sql, int n, const char *const *params, const char *what,
+                        bool counted)
 {
     PGconn *pg = sfp_conn_pg(db->conn);
-    return pipe_queued(db, p, PQsendQueryParams(pg, sql, n, NULL, params, NULL, NULL, 0), what, false);
+    return pipe_queued(db, p, PQsendQueryParams(pg, sql, n, NULL, params, NULL, NULL, 0), what, counted);
 }
 
 /* Sends Sync (one round trip) and reads every queued command's result into p->res. 0 when all
@@ -405,10 +411,11 @@ static void read_permits(sfp_rpt_db *db, const PGresult *r, const char *lot, sfp
 static int start_preparing(sfp_rpt_db *db, pipe *p, const char *timeout, const char *block, const char *lot)
 {
     const char *settings[] = {timeout};
-    if (pipe_unnamed(db, p, "ROLLBACK", 0, NULL, "rollback") || pipe_unnamed(db, p, SQL_BEGIN, 0, NULL, "begin") ||
-        pipe_unnamed(db, p, SQL_SETTINGS, 1, settings, "settings") ||
+    if (pipe_unnamed(db, p, "ROLLBACK", 0, NULL, "rollback", false) ||
+        pipe_unnamed(db, p, SQL_BEGIN, 0, NULL, "begin", true) ||
+        pipe_unnamed(db, p, SQL_SETTINGS, 1, settings, "settings", true) ||
         pipe_unnamed(db, p, "SELECT name FROM pg_prepared_statements WHERE starts_with(name, 'sfp_report_')", 0, NULL,
-                     "prepared") ||
+                     "prepared", false) ||
         pipe_run(db, p, NULL))
         return -1;
     bool have[ST_N] = {0};
