@@ -1,7 +1,7 @@
 /* cron_service.h — sfpermits.v1.CronService (proto/sfpermits/v1/cron.proto): scheduled data
  * jobs, safe to trigger twice and from any replica.
  *
- *   RunSignals          12 detectors (§3.7) → permit_signals, property_signals, property_health
+ *   RunSignals          12 detectors → permit_signals, property_signals, property_health
  *                       + severity v1 of watched permits → severity_cache; one transaction
  *                       (cron_signals.c)
  *   RunVelocityRefresh  station_velocity_v2 current/baseline, station_transitions,
