@@ -228,7 +228,8 @@ int sfp_derived_rebuild(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *st
     sfp_buf_init(&ps);
     for (const char *const *part = k_parcel_summary; *part; part++) sfp_buf_puts(&ps, *part);
     const char *ps_sql = ps.data;
-    int rc = step(r, c, "nightly: entity sequence", k_sync_seq, 0, NULL, NULL, NULL) ||
+    int rc =
+        step(r, c, "nightly: entity sequence", k_sync_seq, 0, NULL, NULL, NULL) ||
         step(r, c, "nightly: affected entities",
              "CREATE TEMP TABLE nightly_affected_entities (entity_id integer) ON COMMIT DROP", 0, NULL, NULL, NULL) ||
         step(r, c, "nightly: contact keys", k_contact_keys, 1, pf, NULL, NULL) ||

@@ -80,7 +80,8 @@ static char *page_sql(const sfp_ingest_dataset *ds)
         put_extract(&b, &ds->cols[i]);
         sfp_buf_printf(&b, " AS %s", ds->cols[i].name);
     }
-    sfp_buf_printf(&b, " FROM jsonb_array_elements($1::jsonb) AS e(j)), ins AS (INSERT INTO %s SELECT * FROM x ", stage);
+    sfp_buf_printf(&b, " FROM jsonb_array_elements($1::jsonb) AS e(j)), ins AS (INSERT INTO %s SELECT * FROM x ",
+                   stage);
     sfp_buf_printf(&b, "WHERE x.%s IS NOT NULL", ds->key[0]);
     if (ds->keep) sfp_buf_printf(&b, " AND (%s)", ds->keep);
     sfp_buf_puts(&b, " RETURNING 1) SELECT (SELECT count(*) FROM x), (SELECT count(*) FROM ins)");
@@ -145,8 +146,9 @@ static char *insert_sql(const sfp_ingest_dataset *ds)
     put_hash(&b, ds, "s");
     sfp_buf_puts(&b, ") RETURNING ");
     put_keys(&b, ds, ds->table);
-    sfp_buf_printf(&b, ") SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM nightly_del_%s), "
-                       "(SELECT count(*) FROM ins i WHERE EXISTS (SELECT 1 FROM nightly_del_%s d WHERE ",
+    sfp_buf_printf(&b,
+                   ") SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM nightly_del_%s), "
+                   "(SELECT count(*) FROM ins i WHERE EXISTS (SELECT 1 FROM nightly_del_%s d WHERE ",
                    ds->name, ds->name);
     put_keymatch(&b, ds, "i", "d");
     sfp_buf_puts(&b, "))");
@@ -280,7 +282,9 @@ int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
     if (soda_get(r, st, &cq, "count", &resp)) return -1;
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(sfp_soda_rows_json(resp.rows), 0), "n");
     bool count_ok = cJSON_IsString(n) || cJSON_IsNumber(n);
-    st->expected = cJSON_IsString(n) ? strtoll(n->valuestring, NULL, 10) : cJSON_IsNumber(n) ? (long long)n->valuedouble : 0;
+    st->expected = cJSON_IsString(n)   ? strtoll(n->valuestring, NULL, 10)
+                   : cJSON_IsNumber(n) ? (long long)n->valuedouble
+                                       : 0;
     sfp_soda_response_clear(&resp);
     if (!count_ok) return sfp_cron_fail(r, GRPC_STATUS_UNAVAILABLE, "nightly: SODA %s count(*) unreadable", ds->name);
 

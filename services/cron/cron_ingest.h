@@ -41,17 +41,17 @@ typedef struct sfp_ingest_column {
 #define SFP_INGEST_MAX_KEY 4
 
 typedef struct sfp_ingest_dataset {
-    const char *id;           /* SODA 4x4 id */
-    const char *name;         /* unique: staging table suffix, result and watermark name */
-    const char *table;        /* target table */
-    const char *update_field; /* SODA field of the incremental $where (rows changed after it) */
-    const char *update_col;   /* target column holding that field (the new watermark = its max) */
-    const char *scope;        /* SQL on target alias t: the rows this dataset owns (NULL = all) */
+    const char *id;                          /* SODA 4x4 id */
+    const char *name;                        /* unique: staging table suffix, result and watermark name */
+    const char *table;                       /* target table */
+    const char *update_field;                /* SODA field of the incremental $where (rows changed after it) */
+    const char *update_col;                  /* target column holding that field (the new watermark = its max) */
+    const char *scope;                       /* SQL on target alias t: the rows this dataset owns (NULL = all) */
     const char *key[SFP_INGEST_MAX_KEY + 1]; /* key columns, NULL-terminated; key[0] indexed and
                                               * required (rows without it are skipped) */
-    const char *keep;         /* SQL on the staged row alias x: rows to keep (NULL = all) */
-    const char *soql_filter;  /* SoQL term always AND-ed into $where (NULL = none) */
-    const char *feed_sql;     /* change feed run before the merge, or NULL: reads
+    const char *keep;                        /* SQL on the staged row alias x: rows to keep (NULL = all) */
+    const char *soql_filter;                 /* SoQL term always AND-ed into $where (NULL = none) */
+    const char *feed_sql;                    /* change feed run before the merge, or NULL: reads
                                * nightly_stage_<name> and the target; $1 = source
                                * ('nightly' | 'backfill'); returns one row (count1, count2) */
     const sfp_ingest_column *cols;
@@ -66,9 +66,9 @@ const sfp_ingest_dataset *sfp_ingest_find(const char *name);
 /* Per-dataset run state. */
 typedef struct sfp_ingest_state {
     const sfp_ingest_dataset *ds;
-    bool full;         /* fetched in full */
+    bool full; /* fetched in full */
     bool had_watermark;
-    char since[40];    /* incremental lower bound, "" when full */
+    char since[40];     /* incremental lower bound, "" when full */
     char watermark[40]; /* after the run ("" = none) */
     long long fetched, staged, skipped, expected;
     int pages, retries;

@@ -68,6 +68,8 @@ typedef struct harness {
     sfp_rpc_channel *ch;
 } harness;
 
+static harness *g_running; /* a started harness, stopped by teardown if a test fails */
+
 static void seed(const char *url)
 {
     pid_t pid = fork();
@@ -133,10 +135,12 @@ static void start(harness *h, const char *name, int breaker_threshold)
     size_t nm = sfp_cron_service_methods(&h->svc, m);
     sfp_rpc_server_config rc = {.service = "cron", .addr = "127.0.0.1:0", .workers = 4};
     sfp_test_rpc_start(&rc, m, nm, &h->srv, &h->th, &h->ch);
+    g_running = h;
 }
 
 static void stop(harness *h)
 {
+    g_running = NULL;
     sfp_test_rpc_stop(h->srv, h->th, h->ch);
     sfp_soda_destroy(h->soda);
     sfp_pool_destroy(h->pool);
@@ -213,8 +217,8 @@ static void assert_same_base(harness *h)
 /* Copies of every table the nightly writes, to diff against after a run. */
 static void snapshot(harness *h)
 {
-    static const char *const t[] = {"permits",  "addenda",        "inspections",    "complaints",
-                                    "violations", "contacts",     "tax_rolls",      "entities",
+    static const char *const t[] = {"permits",        "addenda",        "inspections",        "complaints",
+                                    "violations",     "contacts",       "tax_rolls",          "entities",
                                     "parcel_summary", "timeline_stats", "nightly_watermarks", "permit_changes"};
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         char sql[256];
@@ -243,9 +247,9 @@ static long removed(harness *h, const char *table)
 
 static void assert_unchanged(harness *h)
 {
-    static const char *const t[] = {"permits",    "addenda",  "inspections", "complaints",    "violations",
-                                    "contacts",   "tax_rolls", "entities",   "parcel_summary", "timeline_stats",
-                                    "nightly_watermarks", "permit_changes"};
+    static const char *const t[] = {"permits",        "addenda",        "inspections",        "complaints",
+                                    "violations",     "contacts",       "tax_rolls",          "entities",
+                                    "parcel_summary", "timeline_stats", "nightly_watermarks", "permit_changes"};
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         long a = changed(h, t[i]), b = removed(h, t[i]);
         if (a || b) fail_msg("%s changed by a failed run: %ld new/changed, %ld gone", t[i], a, b);
@@ -274,7 +278,7 @@ static void change_source(harness *h)
 static void test_full_then_incremental(void **state)
 {
     (void)state;
-    harness h;
+    static harness h; /* static: the teardown may need it after a failed assertion */
     start(&h, "it_nightly_inc", 50);
     long seeded_entities = q(h.src, "SELECT count(*) FROM entities");
 
@@ -350,9 +354,8 @@ static void test_full_then_incremental(void **state)
     assert_int_equal(changed(&h, "complaints"), 1);
     assert_int_equal(changed(&h, "contacts"), 1); /* the new one; nobody else's entity_id moved */
     assert_int_equal(removed(&h, "contacts"), 0);
-    assert_int_equal(changed(&h, "addenda") + changed(&h, "inspections") + changed(&h, "violations") +
-                         changed(&h, "tax_rolls"),
-                     0);
+    assert_int_equal(
+        changed(&h, "addenda") + changed(&h, "inspections") + changed(&h, "violations") + changed(&h, "tax_rolls"), 0);
     assert_int_equal(changed(&h, "entities"), 1);
     assert_int_equal(q(h.dst, "SELECT count(*) FROM permit_changes WHERE change_type = 'status_change' "
                               "AND new_status = 'complete'"),
@@ -405,7 +408,7 @@ static void fault_run(harness *h, const char *mode, const char *expect)
 static void test_faults_leave_old_data(void **state)
 {
     (void)state;
-    harness h;
+    static harness h; /* static: the teardown may need it after a failed assertion */
     start(&h, "it_nightly_fault", 50);
     Sfpermits__V1__NightlyResult *r = nightly(&h, false, false);
     assert_true(r->ok);
@@ -433,7 +436,7 @@ static void test_faults_leave_old_data(void **state)
 static void test_open_breaker_fails_the_run(void **state)
 {
     (void)state;
-    harness h;
+    static harness h; /* static: the teardown may need it after a failed assertion */
     start(&h, "it_nightly_breaker", 1);
     Sfpermits__V1__NightlyResult *r = nightly(&h, false, false);
     assert_true(r->ok);
@@ -454,7 +457,7 @@ static void test_open_breaker_fails_the_run(void **state)
 static void test_dry_run_writes_nothing(void **state)
 {
     (void)state;
-    harness h;
+    static harness h; /* static: the teardown may need it after a failed assertion */
     start(&h, "it_nightly_dry", 50);
     Sfpermits__V1__NightlyResult *r = nightly(&h, false, false);
     assert_true(r->ok);
@@ -473,14 +476,33 @@ static void test_dry_run_writes_nothing(void **state)
     stop(&h);
 }
 
+/* After a failed assertion: end the SODA test server (it must not outlive the test) and the
+ * in-process server. */
+static int teardown(void **state)
+{
+    (void)state;
+    harness *h = g_running;
+    if (!h) return 0;
+    g_running = NULL;
+    sfp_http_resp r;
+    if (sfp_http(NULL, h->soda_proc.port, "POST", "/__reset", NULL, NULL, 0, &r) == 0) sfp_http_resp_free(&r);
+    sfp_proc_stop(&h->soda_proc, 5000);
+    sfp_test_rpc_stop(h->srv, h->th, h->ch);
+    sfp_soda_destroy(h->soda);
+    sfp_pool_destroy(h->pool);
+    free(h->src);
+    free(h->dst);
+    return 0;
+}
+
 int main(void)
 {
     sfp_rpc_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_then_incremental),
-        cmocka_unit_test(test_faults_leave_old_data),
-        cmocka_unit_test(test_open_breaker_fails_the_run),
-        cmocka_unit_test(test_dry_run_writes_nothing),
+        cmocka_unit_test_teardown(test_full_then_incremental, teardown),
+        cmocka_unit_test_teardown(test_faults_leave_old_data, teardown),
+        cmocka_unit_test_teardown(test_open_breaker_fails_the_run, teardown),
+        cmocka_unit_test_teardown(test_dry_run_writes_nothing, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     sfp_rpc_shutdown();
