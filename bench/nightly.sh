@@ -27,7 +27,7 @@ done
 unset DATABASE_URL
 bench_pg_seeded "$scale"
 src=$DATABASE_URL
-psql -qAtX "$src" -c "DROP DATABASE IF EXISTS nightly_target" -c "CREATE DATABASE nightly_target"
+PGOPTIONS="-c client_min_messages=warning" psql -qAtX "$src" -c "DROP DATABASE IF EXISTS nightly_target" -c "CREATE DATABASE nightly_target"
 dst=${src/@\/postgres\?/@\/nightly_target?}
 DATABASE_URL=$dst "$build/bin/sfp-migrate" >/dev/null 2>>"$tmp/migrate.log"
 machine_line

@@ -37,7 +37,7 @@ static const sfp_ingest_column k_addenda_cols[] = {
 
 static const sfp_ingest_column k_inspection_cols[] = {
     {"reference_number", 't', NULL, NULL},
-    {"reference_number_type", 'x', "coalesce(nullif(j->>'reference_number_type', ''), 'permit')", NULL},
+    {"reference_number_type", 'd', NULL, "permit"},
     {"inspector", 't', NULL, NULL}, {"scheduled_date", 't', NULL, NULL}, {"result", 't', NULL, NULL},
     {"inspection_description", 't', NULL, NULL}, {"block", 't', NULL, NULL}, {"lot", 't', NULL, NULL},
     {"street_number", 't', NULL, NULL}, {"street_name", 't', NULL, NULL}, {"street_suffix", 't', NULL, NULL},
@@ -79,18 +79,9 @@ static const sfp_ingest_column k_tax_cols[] = {
     {"data_as_of", 't', NULL, NULL},
 };
 
-/* Raw DBI contact roles → contractor|agent|architect|engineer|owner|other|consultant|designer. */
-#define ROLE_SQL                                                                                          \
-    "(SELECT CASE WHEN r IS NULL THEN NULL WHEN r LIKE '%contractor%' THEN 'contractor' "                 \
-    "WHEN r LIKE '%consultant%' OR r LIKE '%expediter%' THEN 'consultant' WHEN r LIKE '%agent%' THEN 'agent' " \
-    "WHEN r LIKE '%architect%' THEN 'architect' WHEN r LIKE '%engineer%' THEN 'engineer' "               \
-    "WHEN r LIKE '%designer%' THEN 'designer' WHEN r IN ('owner', 'lessee') THEN 'owner' ELSE 'other' END " \
-    "FROM (SELECT lower(btrim(nullif(j->>'role', ''))) AS r) rr)"
-
 #define CONTACT_COLS(src)                                                                                 \
-    {"source", 'c', src, NULL}, {"permit_number", 't', NULL, NULL}, {"role", 'x', ROLE_SQL, NULL},     \
-    {"name", 'x', "coalesce(nullif(j->>'name', ''), nullif(btrim(coalesce(j->>'first_name', '') || ' ' || " \
-                  "coalesce(j->>'last_name', '')), ''))", NULL},                                          \
+    {"source", 'c', src, NULL}, {"permit_number", 't', NULL, NULL}, {"role", 'r', NULL, NULL},         \
+    {"name", 'n', NULL, NULL},                                                                              \
     {"first_name", 't', NULL, NULL}, {"last_name", 't', NULL, NULL}, {"firm_name", 't', NULL, NULL},       \
     {"pts_agent_id", 't', NULL, NULL}, {"license_number", 't', "license_number", "license1"},             \
     {"sf_business_license", 't', "sf_business_license", "sf_business_license_number"},                  \

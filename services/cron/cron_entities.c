@@ -23,7 +23,7 @@
  *                       type 8), cost bracket, filed/issued/completed days and durations.
  *
  * Incremental runs recompute only what the staged rows touch (new or changed contacts, the
- * parcels and permits of staged rows, plus timeline rows aged out of the 5-year window); a full
+ * parcels (block, lot) of the staged rows of every dataset that has them, the staged permits, plus timeline rows aged out of the 5-year window); a full
  * run recomputes everything. Rows are only written when their content changes. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,15 +100,6 @@ static const char k_entities[] =
     "del AS (DELETE FROM entities e WHERE ($1::bool OR e.entity_id IN (SELECT entity_id FROM nightly_affected_entities)) "
     "  AND NOT EXISTS (SELECT 1 FROM new WHERE new.entity_id = e.entity_id) RETURNING 1) "
     "SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM del)";
-
-/* Parcels touched by this run's staged rows. */
-static const char k_affected_parcels[] =
-    "CREATE TEMP TABLE nightly_parcels ON COMMIT DROP AS "
-    "SELECT block, lot FROM nightly_stage_permits WHERE block IS NOT NULL AND lot IS NOT NULL "
-    "UNION SELECT block, lot FROM nightly_stage_inspections WHERE block IS NOT NULL AND lot IS NOT NULL "
-    "UNION SELECT block, lot FROM nightly_stage_complaints WHERE block IS NOT NULL AND lot IS NOT NULL "
-    "UNION SELECT block, lot FROM nightly_stage_violations WHERE block IS NOT NULL AND lot IS NOT NULL "
-    "UNION SELECT block, lot FROM nightly_stage_tax_rolls";
 
 #define IN_SCOPE(t) "($1::bool OR (" t ".block, " t ".lot) IN (SELECT block, lot FROM nightly_parcels))"
 #define PS_COLS                                                                                                 \
@@ -221,9 +212,25 @@ int sfp_derived_rebuild(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *st
                         sfp_derived_stats *out)
 {
     memset(out, 0, sizeof *out);
-    (void)sts, (void)n;
     const char *pf[2] = {full ? "t" : "f", sfp_cron_today_param(r)};
     long long ignored = 0;
+    /* parcels touched by this run: the (block, lot) of every staged row of a dataset that has them */
+    sfp_buf ap;
+    sfp_buf_init(&ap);
+    sfp_buf_puts(&ap, "CREATE TEMP TABLE nightly_parcels ON COMMIT DROP AS SELECT NULL::text COLLATE \"C\" AS block, "
+                      "NULL::text COLLATE \"C\" AS lot "
+                      "WHERE false");
+    for (size_t i = 0; i < n; i++) {
+        bool block = false, lot = false;
+        for (size_t k = 0; k < sts[i].ds->n_cols; k++) {
+            block = block || !strcmp(sts[i].ds->cols[k].name, "block");
+            lot = lot || !strcmp(sts[i].ds->cols[k].name, "lot");
+        }
+        if (block && lot)
+            sfp_buf_printf(&ap,
+                           " UNION SELECT block, lot FROM nightly_stage_%s WHERE block IS NOT NULL AND lot IS NOT NULL",
+                           sts[i].ds->name);
+    }
     sfp_buf ps;
     sfp_buf_init(&ps);
     for (const char *const *part = k_parcel_summary; *part; part++) sfp_buf_puts(&ps, *part);
@@ -236,10 +243,11 @@ int sfp_derived_rebuild(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *st
         step(r, c, "nightly: new entity keys", k_new_keys, 0, NULL, &out->entities_new, NULL) ||
         step(r, c, "nightly: contact resolution", k_assign, 0, NULL, &out->contacts_resolved, &ignored) ||
         step(r, c, "nightly: entities", k_entities, 1, pf, &out->entities, &out->entities_deleted) ||
-        step(r, c, "nightly: affected parcels", k_affected_parcels, 0, NULL, NULL, NULL) ||
+        step(r, c, "nightly: affected parcels", ap.data, 0, NULL, NULL, NULL) ||
         step(r, c, "nightly: parcel_summary", ps_sql, 1, pf, &out->parcel_summary, &out->parcel_summary_deleted) ||
         step(r, c, "nightly: timeline_stats", k_timeline, 2, pf, &out->timeline_stats, &out->timeline_stats_deleted);
     sfp_buf_free(&ps);
+    sfp_buf_free(&ap);
     if (rc) return -1;
     sfp_log(SFP_INFO, "nightly derived tables", SFP_B("full", full), SFP_I("entities_new", out->entities_new),
             SFP_I("contacts_resolved", out->contacts_resolved), SFP_I("entities", out->entities),

@@ -46,46 +46,123 @@ static void put_keys(sfp_buf *b, const sfp_ingest_dataset *ds, const char *alias
     for (int i = 0; ds->key[i]; i++) sfp_buf_printf(b, "%s%s.%s", i ? ", " : "", alias, ds->key[i]);
 }
 
-/* The SQL reading one column from a SODA row j. */
-static void put_extract(sfp_buf *b, const sfp_ingest_column *c)
+/* ---------------- SODA row → COPY text ---------------- */
+
+/* A field's value: NULL when absent, null or empty. Numbers (not sent by Socrata, which
+ * quotes everything) are formatted into buf. */
+static const char *field_of(const cJSON *row, const char *k, char *buf, size_t n)
 {
-    const char *f = c->field ? c->field : c->name;
-    if (c->type == 'x') {
-        sfp_buf_puts(b, f);
-        return;
+    const cJSON *v = k ? cJSON_GetObjectItemCaseSensitive(row, k) : NULL;
+    if (cJSON_IsString(v)) return v->valuestring[0] ? v->valuestring : NULL;
+    if (cJSON_IsNumber(v)) {
+        snprintf(buf, n, "%.17g", v->valuedouble);
+        return buf;
     }
-    if (c->type == 'c') { /* static descriptor constant, never user input; no quotes in it */
-        sfp_buf_printf(b, "'%s'::text", f);
-        return;
-    }
-    char v[192];
-    if (c->alt) snprintf(v, sizeof v, "coalesce(nullif(j->>'%s', ''), nullif(j->>'%s', ''))", f, c->alt);
-    else snprintf(v, sizeof v, "nullif(j->>'%s', '')", f);
-    if (c->type == 'f') sfp_buf_printf(b, "CASE WHEN %s ~ '^ *-?[0-9]+(\\.[0-9]*)? *$' THEN (%s)::float8 END", v, v);
-    else if (c->type == 'i')
-        sfp_buf_printf(b, "CASE WHEN %s ~ '^ *-?[0-9]{1,9}(\\.0*)? *$' THEN (%s)::numeric::int END", v, v);
-    else sfp_buf_puts(b, v);
+    if (cJSON_IsBool(v)) return cJSON_IsTrue(v) ? "true" : "false";
+    return NULL;
 }
 
-/* $1 page (JSON array). Returns (rows in page, rows staged). */
-static char *page_sql(const sfp_ingest_dataset *ds)
+static void copy_text(sfp_buf *b, const char *v)
 {
-    char stage[96];
-    stage_name(ds, stage, sizeof stage);
-    sfp_buf b;
-    sfp_buf_init(&b);
-    sfp_buf_puts(&b, "WITH x AS (SELECT ");
-    for (size_t i = 0; i < ds->n_cols; i++) {
-        if (i) sfp_buf_puts(&b, ", ");
-        put_extract(&b, &ds->cols[i]);
-        sfp_buf_printf(&b, " AS %s", ds->cols[i].name);
+    if (!v) {
+        sfp_buf_puts(b, "\\N");
+        return;
     }
-    sfp_buf_printf(&b, " FROM jsonb_array_elements($1::jsonb) AS e(j)), ins AS (INSERT INTO %s SELECT * FROM x ",
-                   stage);
-    sfp_buf_printf(&b, "WHERE x.%s IS NOT NULL", ds->key[0]);
-    if (ds->keep) sfp_buf_printf(&b, " AND (%s)", ds->keep);
-    sfp_buf_puts(&b, " RETURNING 1) SELECT (SELECT count(*) FROM x), (SELECT count(*) FROM ins)");
-    return sfp_buf_steal(&b, NULL);
+    for (const char *p = v; *p; p++) {
+        switch (*p) {
+        case '\\': sfp_buf_puts(b, "\\\\"); break;
+        case '\n': sfp_buf_puts(b, "\\n"); break;
+        case '\r': sfp_buf_puts(b, "\\r"); break;
+        case '\t': sfp_buf_puts(b, "\\t"); break;
+        default: sfp_buf_putc(b, *p);
+        }
+    }
+}
+
+/* ^ *-?[0-9]+(\.[0-9]*)? *$ (float) or ^ *-?[0-9]{1,9}(\.0*)? *$ (integer) → the trimmed number
+ * (an integer without its zero fraction) in out; false for anything else. */
+static bool number_of(const char *v, bool integer, char *out, size_t n)
+{
+    if (!v) return false;
+    while (*v == ' ') v++;
+    size_t o = 0, digits = 0;
+    if (*v == '-') out[o++] = *v++;
+    while (*v >= '0' && *v <= '9' && o + 1 < n) out[o++] = *v++, digits++;
+    if (!digits || (integer && digits > 9)) return false;
+    if (*v == '.') {
+        if (!integer && o + 1 < n) out[o++] = '.';
+        for (v++; *v >= '0' && *v <= '9'; v++) {
+            if (integer && *v != '0') return false;
+            if (!integer && o + 1 < n) out[o++] = *v;
+        }
+    }
+    while (*v == ' ') v++;
+    out[o] = '\0';
+    return *v == '\0';
+}
+
+static const char *role_of(const char *v)
+{
+    if (!v) return NULL;
+    char r[64];
+    size_t o = 0;
+    while (*v == ' ') v++;
+    for (; *v && o + 1 < sizeof r; v++) r[o++] = (char)(*v >= 'A' && *v <= 'Z' ? *v + 32 : *v);
+    while (o && r[o - 1] == ' ') o--;
+    r[o] = '\0';
+    if (!o) return NULL;
+    if (strstr(r, "contractor")) return "contractor";
+    if (strstr(r, "consultant") || strstr(r, "expediter")) return "consultant";
+    if (strstr(r, "agent")) return "agent";
+    if (strstr(r, "architect")) return "architect";
+    if (strstr(r, "engineer")) return "engineer";
+    if (strstr(r, "designer")) return "designer";
+    if (!strcmp(r, "owner") || !strcmp(r, "lessee")) return "owner";
+    return "other";
+}
+
+/* One SODA row as a COPY text line. */
+static void copy_row(sfp_buf *b, const sfp_ingest_dataset *ds, const cJSON *row)
+{
+    for (size_t i = 0; i < ds->n_cols; i++) {
+        const sfp_ingest_column *c = &ds->cols[i];
+        const char *f = c->field ? c->field : c->name;
+        char nb[64], tmp[320];
+        const char *v = NULL;
+        if (i) sfp_buf_putc(b, '\t');
+        switch (c->type) {
+        case 'c': v = f; break;
+        case 'd':
+            v = field_of(row, f, nb, sizeof nb);
+            if (!v) v = c->alt;
+            break;
+        case 'r': v = role_of(field_of(row, f, nb, sizeof nb)); break;
+        case 'n':
+            v = field_of(row, f, nb, sizeof nb);
+            if (!v) {
+                char b1[64], b2[64];
+                const char *first = field_of(row, "first_name", b1, sizeof b1);
+                const char *last = field_of(row, "last_name", b2, sizeof b2);
+                if (first || last) {
+                    snprintf(tmp, sizeof tmp, "%s%s%s", first ? first : "", first && last ? " " : "", last ? last : "");
+                    v = tmp;
+                }
+            }
+            break;
+        case 'f':
+        case 'i': {
+            const char *raw = field_of(row, f, nb, sizeof nb);
+            if (!raw && c->alt) raw = field_of(row, c->alt, nb, sizeof nb);
+            v = number_of(raw, c->type == 'i', tmp, sizeof tmp) ? tmp : NULL;
+            break;
+        }
+        default:
+            v = field_of(row, f, nb, sizeof nb);
+            if (!v && c->alt) v = field_of(row, c->alt, nb, sizeof nb);
+        }
+        copy_text(b, v);
+    }
+    sfp_buf_putc(b, '\n');
 }
 
 /* Merge, statement 1: the target rows of the dataset that no staged row reproduces exactly —
@@ -227,24 +304,50 @@ static int exec_on_pool(sfp_cron_run *r, const char *what, const char *sql)
     return rc ? sfp_cron_fail_db(r, what, &err) : 0;
 }
 
-/* One page into staging (autocommit: staging is private to the run). */
-static int stage_page(sfp_cron_run *r, sfp_ingest_state *st, const char *sql, const char *json)
+/* One page into staging with COPY (autocommit: staging is private to the run). */
+static int stage_page(sfp_cron_run *r, sfp_ingest_state *st, const cJSON *rows)
 {
+    const sfp_ingest_dataset *ds = st->ds;
+    sfp_buf data;
+    sfp_buf_init(&data);
+    for (const cJSON *row = rows ? rows->child : NULL; row; row = row->next) copy_row(&data, ds, row);
+    sfp_buf cmd;
+    sfp_buf_init(&cmd);
+    sfp_buf_printf(&cmd, "COPY nightly_stage_%s (", ds->name);
+    put_cols(&cmd, ds, NULL);
+    sfp_buf_puts(&cmd, ") FROM STDIN");
     sfp_err err = {0};
     sfp_conn *c = sfp_cron_acquire(r, &err);
-    if (!c) return sfp_cron_fail_db(r, st->ds->name, &err);
-    const char *p[1] = {json};
-    PGresult *res = sfp_db_query(c, sql, 1, p, &err);
-    sfp_pool_release(r->svc->pool, c);
-    if (!res) {
-        char what[96];
-        snprintf(what, sizeof what, "nightly: staging %s", st->ds->name);
-        return sfp_cron_fail_db(r, what, &err);
+    if (!c) {
+        sfp_buf_free(&data);
+        sfp_buf_free(&cmd);
+        return sfp_cron_fail_db(r, "nightly: staging", &err);
     }
-    long long rows = sfp_cron_ll(res, 0, 0), staged = sfp_cron_ll(res, 0, 1);
+    PGconn *pg = sfp_conn_pg(c);
+    PGresult *res = PQexec(pg, cmd.data);
+    bool ok = PQresultStatus(res) == PGRES_COPY_IN;
     PQclear(res);
-    st->staged += staged;
-    st->skipped += rows - staged;
+    if (ok) {
+        ok = PQputCopyData(pg, data.len ? data.data : "", (int)data.len) == 1;
+        ok = PQputCopyEnd(pg, ok ? NULL : "nightly: copy aborted") == 1 && ok;
+    }
+    char msg[160] = "";
+    while ((res = PQgetResult(pg)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            ok = false;
+            snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(res));
+        }
+        PQclear(res);
+    }
+    if (!ok && !msg[0]) snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg));
+    sfp_pool_release(r->svc->pool, c);
+    sfp_buf_free(&data);
+    sfp_buf_free(&cmd);
+    if (!ok) {
+        msg[strcspn(msg, "\n")] = '\0';
+        sfp_log(SFP_ERROR, "nightly staging COPY failed", SFP_S("dataset", ds->id), SFP_S("error", msg));
+        return sfp_cron_fail(r, GRPC_STATUS_INTERNAL, "nightly: staging %s failed", ds->name);
+    }
     return 0;
 }
 
@@ -288,7 +391,6 @@ int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
     sfp_soda_response_clear(&resp);
     if (!count_ok) return sfp_cron_fail(r, GRPC_STATUS_UNAVAILABLE, "nightly: SODA %s count(*) unreadable", ds->name);
 
-    char *psql = page_sql(ds);
     long limit = r->svc->cfg.nightly_page_size;
     long offset = 0;
     rc = 0;
@@ -304,18 +406,28 @@ int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
         long got = sfp_soda_rows_count(resp.rows);
         st->pages++;
         st->fetched += got;
-        if (got > 0) {
-            char *json = cJSON_PrintUnformatted(sfp_soda_rows_json(resp.rows));
-            if (!json) abort();
-            rc = stage_page(r, st, psql, json);
-            cJSON_free(json);
-        }
+        if (got > 0) rc = stage_page(r, st, sfp_soda_rows_json(resp.rows));
         sfp_soda_response_clear(&resp);
         if (got < limit) break;
         offset += got;
     }
-    free(psql);
     if (rc) return -1;
+    /* rows without their key, or outside what the dataset keeps, are dropped */
+    sfp_buf del;
+    sfp_buf_init(&del);
+    sfp_buf_printf(&del, "WITH d AS (DELETE FROM %s x WHERE x.%s IS NULL", stage, ds->key[0]);
+    if (ds->keep) sfp_buf_printf(&del, " OR (%s) IS NOT TRUE", ds->keep);
+    sfp_buf_puts(&del, " RETURNING 1) SELECT count(*) FROM d");
+    sfp_err err = {0};
+    sfp_conn *c = sfp_cron_acquire(r, &err);
+    PGresult *dres = c ? sfp_db_query(c, del.data, 0, NULL, &err) : NULL;
+    if (c) sfp_pool_release(r->svc->pool, c);
+    sfp_buf_free(&del);
+    if (!dres) return sfp_cron_fail_db(r, "nightly: staging", &err);
+    st->skipped = sfp_cron_ll(dres, 0, 0);
+    st->staged = st->fetched - st->skipped;
+    PQclear(dres);
+
     if (st->fetched < st->expected)
         return sfp_cron_fail(r, GRPC_STATUS_UNAVAILABLE,
                              "nightly: SODA %s (%s) returned %lld rows but counted %lld (a page was cut short)",

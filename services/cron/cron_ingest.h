@@ -7,9 +7,9 @@
  *
  * A run has two phases:
  *   1. fetch (sfp_ingest_fetch, once per dataset): SODA pages ($where, $order=:id, $limit,
- *      $offset) with retries, loaded into the dataset's private staging table
+ *      $offset) with retries, converted in C and COPYed into the dataset's private staging table
  *      nightly_stage_<name> (UNLOGGED, re-created from the target's columns every run, read by
- *      nothing else). Before paging, SODA's count(*) of the same query is read; fewer rows
+ *      nothing else); rows without key[0] or failing `keep` are then dropped (skipped). Before paging, SODA's count(*) of the same query is read; fewer rows
  *      fetched than counted (a page cut short) fails the dataset. The live tables are not
  *      touched.
  *   2. apply (sfp_ingest_apply, all datasets, in ONE transaction the caller owns together with
@@ -29,12 +29,17 @@
 
 #include "cron_internal.h"
 
-/* How one target column is read from a SODA row (a jsonb object `j` of string values). */
+/* How one target column is read from a SODA row (an object of string values; an absent or
+ * empty value is NULL). Types:
+ *   't' text   'f' float8 (a non-number → NULL)   'i' integer (a non-integer → NULL)
+ *   'c' the constant `field`   'd' text, else the constant `alt`
+ *   'r' a DBI contact role normalised to contractor|agent|architect|engineer|owner|other|
+ *       consultant|designer   'n' a contact name: `name`, else "first_name last_name" */
 typedef struct sfp_ingest_column {
-    const char *name;  /* target column */
-    char type;         /* 't' text, 'f' float8, 'i' integer, 'c' constant text (= field), 'x' SQL expr */
-    const char *field; /* SODA field (NULL = name); the constant for 'c'; the SQL over j for 'x' */
-    const char *alt;   /* fallback SODA field when field is absent or empty, or NULL */
+    const char *name; /* target column */
+    char type;
+    const char *field; /* SODA field (NULL = name); the constant for 'c' */
+    const char *alt;   /* fallback SODA field when field is absent or empty ('d': the default), or NULL */
 } sfp_ingest_column;
 
 #define SFP_INGEST_MAX_COLS 32

@@ -6,7 +6,8 @@
  * (00:00, San Francisco wall-clock time); `full`, or a dataset never ingested, fetches the
  * whole dataset and replaces its rows (rows gone from SODA are deleted).
  *
- * Phase 1 fetches every dataset into its staging table (pages with $order=:id, retries with
+ * Phase 1 fetches every dataset into its staging table, FETCH_PARALLEL datasets at a time
+ * (largest first: the descriptors' order), each page after page (pages with $order=:id, retries with
  * back-off honouring Retry-After, an open breaker or a persisting 5xx / timeout / malformed page
  * fails the run, a page cut short is caught by SODA's count(*)). Nothing live changes.
  * Phase 2 is ONE transaction: change feeds (permit_changes, addenda_changes; source 'backfill'
@@ -16,6 +17,8 @@
  * unchanged watermarks. The tables' statement triggers (sfp_data_changed) notify the report
  * caches at commit. dry_run: phase 2 is rolled back (counts show what would change), nothing
  * invalidated. Afterwards: page_cache brief:% invalidated (an error there is a warning). */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +88,59 @@ static int plan(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest *req, sf
     return 0;
 }
 
+#define FETCH_PARALLEL 3
+
+typedef struct fetch_pool {
+    sfp_cron_run *r;
+    sfp_ingest_state *sts;
+    size_t n;
+    atomic_size_t next;
+    atomic_bool failed;
+    pthread_mutex_t mu;
+} fetch_pool;
+
+/* Worker: fetches the next dataset until none is left or one failed. Each fetch runs on a copy
+ * of the run context; the first failure is copied back. */
+static void *fetch_worker(void *arg)
+{
+    fetch_pool *fp = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&fp->next, 1);
+        if (i >= fp->n || atomic_load(&fp->failed)) break;
+        pthread_mutex_lock(&fp->mu);
+        sfp_cron_run local = *fp->r;
+        pthread_mutex_unlock(&fp->mu);
+        local.code = 0;
+        local.error[0] = '\0';
+        if (sfp_ingest_fetch(&local, &fp->sts[i]) == 0) continue;
+        atomic_store(&fp->failed, true);
+        pthread_mutex_lock(&fp->mu);
+        if (!fp->r->code) {
+            fp->r->code = local.code ? local.code : GRPC_STATUS_INTERNAL;
+            memcpy(fp->r->error, local.error, sizeof fp->r->error);
+        }
+        pthread_mutex_unlock(&fp->mu);
+    }
+    return NULL;
+}
+
+/* Phase 1: every dataset into staging. */
+static int fetch_all(sfp_cron_run *r, sfp_ingest_state *sts, size_t n)
+{
+    fetch_pool fp = {.r = r, .sts = sts, .n = n};
+    atomic_init(&fp.next, 0);
+    atomic_init(&fp.failed, false);
+    pthread_mutex_init(&fp.mu, NULL);
+    pthread_t th[FETCH_PARALLEL];
+    int started = 0;
+    for (int i = 0; i < FETCH_PARALLEL && (size_t)i < n; i++)
+        if (pthread_create(&th[started], NULL, fetch_worker, &fp) == 0) started++;
+    if (started == 0) fetch_worker(&fp);
+    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&fp.mu);
+    return atomic_load(&fp.failed) ? -1 : 0;
+}
+
 /* Phase 2: one transaction. */
 static int apply_all(sfp_cron_run *r, sfp_ingest_state *sts, size_t n, bool full, bool dry_run, const char *source,
                      sfp_derived_stats *derived)
@@ -134,7 +190,7 @@ int sfp_cron_nightly_job(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest
         sfp_log(SFP_INFO, "nightly window", SFP_S("lookback_since", lookback_since), SFP_B("full", req->full),
                 SFP_B("was_catchup", catchup), SFP_B("dry_run", req->dry_run));
     }
-    for (size_t i = 0; i < n && rc == 0; i++) rc = sfp_ingest_fetch(r, &sts[i]);
+    if (rc == 0) rc = fetch_all(r, sts, n);
     sfp_derived_stats derived;
     memset(&derived, 0, sizeof derived);
     if (rc == 0) rc = apply_all(r, sts, n, req->full, req->dry_run, source, &derived);
