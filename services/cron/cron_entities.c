@@ -73,7 +73,7 @@ static const char k_assign[] =
     "entity_id, canonical_name, canonical_firm, entity_type, pts_agent_id, license_number, sf_business_license, " \
     "resolution_method, resolution_confidence, contact_count, permit_count, source_datasets"
 
-/* $1 = full. Returns (written, deleted). */
+/* Entities of nightly_affected_entities. Returns (written, deleted). */
 static const char k_entities[] =
     "WITH agg AS (SELECT c.entity_id, mode() WITHIN GROUP (ORDER BY c.name) AS canonical_name, "
     "  mode() WITHIN GROUP (ORDER BY c.firm_name) AS canonical_firm, mode() WITHIN GROUP (ORDER BY c.role) AS "
@@ -81,8 +81,7 @@ static const char k_entities[] =
     "  max(c.sf_business_license) AS sf_business_license, count(*)::int AS contact_count, "
     "  count(DISTINCT c.permit_number)::int AS permit_count, "
     "  string_agg(DISTINCT c.source, ',' ORDER BY c.source) AS source_datasets "
-    "  FROM contacts c WHERE c.entity_id IS NOT NULL "
-    "  AND ($1::bool OR c.entity_id IN (SELECT entity_id FROM nightly_affected_entities)) GROUP BY c.entity_id), "
+    "  FROM contacts c WHERE c.entity_id IN (SELECT entity_id FROM nightly_affected_entities) GROUP BY c.entity_id), "
     "new AS (SELECT entity_id, canonical_name, canonical_firm, entity_type, pts_agent_id, license_number, "
     "  sf_business_license, CASE WHEN license_number IS NOT NULL THEN 'license_number' "
     "  WHEN pts_agent_id IS NOT NULL THEN 'pts_agent_id' WHEN contact_count > 1 THEN 'name_match' ELSE 'singleton' END "
@@ -97,17 +96,17 @@ static const char k_entities[] =
     "  resolution_confidence = EXCLUDED.resolution_confidence, contact_count = EXCLUDED.contact_count, "
     "  permit_count = EXCLUDED.permit_count, source_datasets = EXCLUDED.source_datasets "
     "  WHERE ROW(e.*) IS DISTINCT FROM ROW(EXCLUDED.*) RETURNING 1), "
-    "del AS (DELETE FROM entities e WHERE ($1::bool OR e.entity_id IN (SELECT entity_id FROM nightly_affected_entities)) "
+    "del AS (DELETE FROM entities e WHERE e.entity_id IN (SELECT entity_id FROM nightly_affected_entities) "
     "  AND NOT EXISTS (SELECT 1 FROM new WHERE new.entity_id = e.entity_id) RETURNING 1) "
     "SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM del)";
 
-#define IN_SCOPE(t) "($1::bool OR (" t ".block, " t ".lot) IN (SELECT block, lot FROM nightly_parcels))"
+#define IN_SCOPE(t) "(" t ".block, " t ".lot) IN (SELECT block, lot FROM nightly_parcels)"
 #define PS_COLS                                                                                                 \
     "block, lot, canonical_address, neighborhood, supervisor_district, permit_count, open_permit_count, "        \
     "complaint_count, violation_count, boiler_permit_count, inspection_count, tax_value, zoning_code, "          \
     "use_definition, number_of_units, health_tier, last_permit_date"
 
-/* $1 = full. Returns (written, deleted). */
+/* Parcels of nightly_parcels. Returns (written, deleted). */
 static const char *const k_parcel_summary[] = {
     "WITH p AS (SELECT block, lot, count(*)::int AS n, count(*) FILTER (WHERE lower(status) IN ('filed', 'plancheck', 'approved', "
     "  'issued', 'reinstated'))::int AS open, max(filed_date) AS last_filed FROM permits pm "
@@ -161,11 +160,12 @@ static const char *const k_parcel_summary[] = {
     "permit_number, permit_type_definition, review_path, neighborhood, estimated_cost, revised_cost, "          \
     "cost_bracket, filed, issued, completed, days_to_issuance, days_to_completion, supervisor_district"
 
-/* $1 = full, $2 = today (NULL = current_date). Returns (written, deleted). */
+/* The staged permits (all of them in a full run); $1 = full (rows of permits gone are deleted),
+ * $2 = today (NULL = current_date). Returns (written, deleted). */
 static const char k_timeline[] =
     "WITH d AS (SELECT pm.*, " DAY("pm.filed_date") " AS f, " DAY("pm.issued_date") " AS i, "
     "  " DAY("pm.completed_date") " AS c FROM permits pm "
-    "  WHERE $1::bool OR pm.permit_number IN (SELECT permit_number FROM nightly_stage_permits)), "
+    "  WHERE pm.permit_number IN (SELECT permit_number FROM nightly_stage_permits)), "
     "new AS (SELECT permit_number, permit_type_definition, CASE WHEN permit_type = '8' THEN 'otc' ELSE 'in_house' END "
     "  AS review_path, neighborhood, estimated_cost, revised_cost, CASE WHEN coalesce(estimated_cost, 0) < 50000 "
     "  THEN 'under_50k' WHEN estimated_cost < 150000 THEN '50k_150k' WHEN estimated_cost < 500000 THEN '150k_500k' "
@@ -242,9 +242,15 @@ int sfp_derived_rebuild(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *st
         step(r, c, "nightly: contact keys", k_contact_keys, 1, pf, NULL, NULL) ||
         step(r, c, "nightly: new entity keys", k_new_keys, 0, NULL, &out->entities_new, NULL) ||
         step(r, c, "nightly: contact resolution", k_assign, 0, NULL, &out->contacts_resolved, &ignored) ||
-        step(r, c, "nightly: entities", k_entities, 1, pf, &out->entities, &out->entities_deleted) ||
+        (full && step(r, c, "nightly: affected entities",
+                      "INSERT INTO nightly_affected_entities SELECT entity_id FROM entities UNION "
+                      "SELECT entity_id FROM contacts WHERE entity_id IS NOT NULL",
+                      0, NULL, NULL, NULL)) ||
+        step(r, c, "nightly: affected entities", "ANALYZE nightly_affected_entities", 0, NULL, NULL, NULL) ||
+        step(r, c, "nightly: entities", k_entities, 0, NULL, &out->entities, &out->entities_deleted) ||
         step(r, c, "nightly: affected parcels", ap.data, 0, NULL, NULL, NULL) ||
-        step(r, c, "nightly: parcel_summary", ps_sql, 1, pf, &out->parcel_summary, &out->parcel_summary_deleted) ||
+        step(r, c, "nightly: affected parcels", "ANALYZE nightly_parcels", 0, NULL, NULL, NULL) ||
+        step(r, c, "nightly: parcel_summary", ps_sql, 0, NULL, &out->parcel_summary, &out->parcel_summary_deleted) ||
         step(r, c, "nightly: timeline_stats", k_timeline, 2, pf, &out->timeline_stats, &out->timeline_stats_deleted);
     sfp_buf_free(&ps);
     sfp_buf_free(&ap);
