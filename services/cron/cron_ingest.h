@@ -8,10 +8,10 @@
  * A run has two phases:
  *   1. fetch (sfp_ingest_fetch, once per dataset): SODA pages ($where, $order=:id, $limit,
  *      $offset) with retries, converted in C and COPYed into the dataset's private staging table
- *      nightly_stage_<name> (UNLOGGED, re-created from the target's columns every run, read by
- *      nothing else); rows without key[0] or failing `keep` are then dropped (skipped). Before paging, SODA's count(*) of the same query is read; fewer rows
- *      fetched than counted (a page cut short) fails the dataset. The live tables are not
- *      touched.
+ *      nightly_stage_<name> (UNLOGGED, created from the target's columns, read by nothing else,
+ *      dropped after the run); rows without key[0] or failing `keep` are then dropped (skipped).
+ *      Before paging, SODA's count(*) of the same query is read; fewer rows fetched than counted
+ *      (a page cut short) fails the dataset. The live tables are not touched.
  *   2. apply (sfp_ingest_apply, all datasets, in ONE transaction the caller owns together with
  *      the derived rebuilds and the watermarks): change feeds, then each staging table merged
  *      into its target by row hash — rows whose content differs are replaced, new rows

@@ -16,7 +16,8 @@
  * see either yesterday's tables or today's, never a mix; the next run starts again from the
  * unchanged watermarks. The tables' statement triggers (sfp_data_changed) notify the report
  * caches at commit. dry_run: phase 2 is rolled back (counts show what would change), nothing
- * invalidated. Afterwards: page_cache brief:% invalidated (an error there is a warning). */
+ * invalidated. Afterwards the staging tables are dropped and page_cache brief:% invalidated (an
+ * error there is a warning). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -49,14 +50,14 @@ static Sfpermits__V1__NightlyDatasetStats *ds_stats(sfp_arena *a, const sfp_inge
 }
 
 /* Reads the catch-up state, today and the watermarks; sets each state's full/since. */
-static int plan(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest *req, sfp_ingest_state *sts, size_t n,
-                bool *catchup, char *lookback_since, size_t lsz)
+static int plan(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest *req, int lookback, sfp_ingest_state *sts,
+                size_t n, bool *catchup, char *lookback_since, size_t lsz)
 {
     sfp_err err = {0};
     sfp_conn *c = sfp_cron_acquire(r, &err);
     if (!c) return sfp_cron_fail_db(r, "nightly: window", &err);
     char lb[16];
-    snprintf(lb, sizeof lb, "%d", req->lookback_days);
+    snprintf(lb, sizeof lb, "%d", lookback);
     const char *p1[2] = {sfp_cron_today_param(r), lb};
     PGresult *w = sfp_db_query(c,
                                "SELECT EXTRACT(EPOCH FROM now() - max(started_at)) / 86400.0, "
@@ -73,7 +74,7 @@ static int plan(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest *req, sf
     double days_since = has_last ? strtod(PQgetvalue(w, 0, 0), NULL) : 0;
     sfp_cron_nightly_lookback(0, has_last, days_since, catchup);
     lookback_since[0] = '\0';
-    if (req->lookback_days > 0) snprintf(lookback_since, lsz, "%.10sT00:00:00.000", PQgetvalue(w, 0, 1));
+    if (lookback > 0) snprintf(lookback_since, lsz, "%.10sT00:00:00.000", PQgetvalue(w, 0, 1));
     PQclear(w);
     for (size_t i = 0; i < n; i++) {
         const char *mark = NULL;
@@ -141,6 +142,23 @@ static int fetch_all(sfp_cron_run *r, sfp_ingest_state *sts, size_t n)
     return atomic_load(&fp.failed) ? -1 : 0;
 }
 
+/* The staging tables hold a copy of what was fetched (millions of rows after a full run):
+ * dropped once the run is over, whatever its outcome. Best effort. */
+static void drop_staging(sfp_cron_run *r, const sfp_ingest_state *sts, size_t n)
+{
+    sfp_err err = {0};
+    sfp_pool *pool = r->svc->pool;
+    sfp_conn *c = sfp_pool_acquire(pool, 5000, &err);
+    if (!c) return;
+    for (size_t i = 0; i < n; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS nightly_stage_%s", sts[i].ds->name);
+        if (sfp_db_exec(c, sql, 0, NULL, &err))
+            sfp_log(SFP_WARN, "nightly: staging table not dropped", SFP_S("table", sql + 21), SFP_S("error", err.msg));
+    }
+    sfp_pool_release(pool, c);
+}
+
 /* Phase 2: one transaction. */
 static int apply_all(sfp_cron_run *r, sfp_ingest_state *sts, size_t n, bool full, bool dry_run, const char *source,
                      sfp_derived_stats *derived)
@@ -173,18 +191,18 @@ int sfp_cron_nightly_job(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest
     memset(sts, 0, sizeof *sts * n);
     for (size_t i = 0; i < n; i++) sts[i].ds = &sfp_ingest_datasets[i];
     if (req->lookback_days < 0) return sfp_cron_fail(r, GRPC_STATUS_INVALID_ARGUMENT, "lookback_days must be >= 0");
-    if (req->lookback_days > 90) return sfp_cron_fail(r, GRPC_STATUS_INVALID_ARGUMENT, "lookback_days must be <= 90");
     if (!r->svc->soda) return sfp_cron_fail(r, GRPC_STATUS_FAILED_PRECONDITION, "SODA client not configured");
 
+    int lookback = req->lookback_days > 90 ? 90 : req->lookback_days; /* 1..90 */
     bool catchup = false;
     char lookback_since[40];
-    int rc = plan(r, req, sts, n, &catchup, lookback_since, sizeof lookback_since);
+    int rc = plan(r, req, lookback, sts, n, &catchup, lookback_since, sizeof lookback_since);
     const char *source = catchup ? "backfill" : "nightly";
     if (rc == 0) {
-        r->has_lookback = req->lookback_days > 0;
-        r->lookback_days = req->lookback_days;
+        r->has_lookback = lookback > 0;
+        r->lookback_days = lookback;
         r->was_catchup = catchup;
-        res->lookback_days = req->lookback_days;
+        res->lookback_days = lookback;
         res->was_catchup = catchup;
         res->since = sfp_arena_strdup(r->arena, lookback_since);
         sfp_log(SFP_INFO, "nightly window", SFP_S("lookback_since", lookback_since), SFP_B("full", req->full),
@@ -194,6 +212,7 @@ int sfp_cron_nightly_job(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest
     sfp_derived_stats derived;
     memset(&derived, 0, sizeof derived);
     if (rc == 0) rc = apply_all(r, sts, n, req->full, req->dry_run, source, &derived);
+    drop_staging(r, sts, n);
 
     /* result: every dataset, the legacy three, the derived counts */
     res->n_datasets = n;
