@@ -99,8 +99,9 @@ static void *listen_main(void *arg)
         bool stopped = false;
         if (pg) {
             int64_t t0 = sfp_mono_ms();
-            if (down_logged) sfp_log(SFP_INFO, "listen connection back", SFP_S("channel", l->channel),
-                                     SFP_I("connect_attempts", attempts));
+            if (down_logged)
+                sfp_log(SFP_INFO, "listen connection back", SFP_S("channel", l->channel),
+                        SFP_I("connect_attempts", attempts));
             down_logged = false;
             attempts = 0;
             stopped = session(l, pg);

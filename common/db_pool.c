@@ -17,8 +17,8 @@
 
 struct sfp_conn {
     PGconn *pg;
-    PGcancel *cancel;      /* for sfp_pool_cancel_all */
-    struct sfp_conn *next; /* idle stack link */
+    PGcancel *cancel;                     /* for sfp_pool_cancel_all */
+    struct sfp_conn *next;                /* idle stack link */
     struct sfp_conn *use_prev, *use_next; /* borrowed list */
     bool borrowed;
     int64_t last_used_ms;
@@ -56,7 +56,7 @@ struct sfp_pool {
 };
 
 #define IDLE_RETIRE_MS (300 * 1000) /* idle connections above min are closed after 5 min */
-#define SUMMARY_EVERY_MS 5000        /* "database still unreachable" while down */
+#define SUMMARY_EVERY_MS 5000       /* "database still unreachable" while down */
 
 static struct timespec abs_realtime(int64_t ms_from_now)
 {

@@ -41,8 +41,13 @@ static int setup(void **state)
     const char *soda_env[] = {g_env_db, "SODA_TEST_ADDR=127.0.0.1:0", NULL};
     if (sfp_proc_start(&g_soda, "sfp-soda-test-server", soda_env)) return -1;
     snprintf(g_env_soda, sizeof g_env_soda, "SODA_BASE_URL=http://127.0.0.1:%d/resource", g_soda.port);
-    const char *rep_env[] = {g_env_db,         g_env_soda,           "LISTEN_ADDR=127.0.0.1:0",
-                             "RPC_WORKERS=8",  "REPORT_SODA_BUDGET_MS=1500", "SODA_CB_THRESHOLD=5", "DB_POOL_MIN=8",
+    const char *rep_env[] = {g_env_db,
+                             g_env_soda,
+                             "LISTEN_ADDR=127.0.0.1:0",
+                             "RPC_WORKERS=8",
+                             "REPORT_SODA_BUDGET_MS=1500",
+                             "SODA_CB_THRESHOLD=5",
+                             "DB_POOL_MIN=8",
                              NULL};
     if (sfp_proc_start(&g_report, "sfp-report", rep_env)) return -1;
     char addr[64];
@@ -119,7 +124,8 @@ static void test_hung_soda_degrades_within_budget_and_spares_the_rest(void **sta
     }
     fprintf(stderr, "\n");
     double p99 = fault_quantile(fast, nfast, 0.99);
-    fprintf(stderr, "soda hang: %d uncached reports, slowest %.0f ms (budget %d ms); %d cache hits meanwhile, p99 %.2f ms\n",
+    fprintf(stderr,
+            "soda hang: %d uncached reports, slowest %.0f ms (budget %d ms); %d cache hits meanwhile, p99 %.2f ms\n",
             N_UNCACHED, worst, BUDGET_MS, nfast, p99);
     /* The report's own time (from its handler's start) is the SODA budget plus assembly; the
      * client also sees the queueing of 16 simultaneous calls' SQL on 8 workers, which on a
