@@ -26,7 +26,9 @@
 typedef struct sfp_rpc_server sfp_rpc_server;
 typedef struct sfp_rpc_ctx sfp_rpc_ctx; /* one call; valid only during the handler */
 
-/* A handler decodes nothing itself: `req` is the unpacked request (arena-owned). It sets
+/* A handler decodes nothing itself: `req` is the unpacked request (arena-owned). A request
+ * with a NUL byte in any string field never reaches it (INVALID_ARGUMENT: protobuf-c would
+ * hand the string over cut at the NUL). It sets
  * *resp to a message allocated from sfp_rpc_arena(ctx) (or leaves NULL for an empty reply of
  * the declared type) and returns GRPC_STATUS_OK, or returns an error code after
  * sfp_rpc_set_message(). */
@@ -95,6 +97,9 @@ void sfp_rpc_server_handle_signals(sfp_rpc_server *s);
 sfp_arena *sfp_rpc_arena(sfp_rpc_ctx *ctx);
 /* First value of a request metadata key (lowercase), NUL-terminated in the arena, or NULL. */
 const char *sfp_rpc_metadata(sfp_rpc_ctx *ctx, const char *key);
+/* How many times a metadata key (lowercase) was sent (a header that must be unique can be
+ * refused when repeated). */
+int sfp_rpc_metadata_count(sfp_rpc_ctx *ctx, const char *key);
 /* Milliseconds until the call's deadline (INT64_MAX when none, <= 0 when passed). */
 int64_t sfp_rpc_deadline_left_ms(sfp_rpc_ctx *ctx);
 /* Sets the status message sent with a non-OK code (safe text only). */

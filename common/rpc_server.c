@@ -113,6 +113,13 @@ const char *sfp_rpc_metadata(sfp_rpc_ctx *ctx, const char *key)
     return NULL;
 }
 
+int sfp_rpc_metadata_count(sfp_rpc_ctx *ctx, const char *key)
+{
+    int n = 0;
+    for (size_t i = 0; i < ctx->md->count; i++) n += slice_eq(ctx->md->metadata[i].key, key);
+    return n;
+}
+
 int64_t sfp_rpc_deadline_left_ms(sfp_rpc_ctx *ctx)
 {
     gpr_timespec d = gpr_convert_clock_type(ctx->deadline, GPR_CLOCK_MONOTONIC);
@@ -258,6 +265,57 @@ static bool run_batch(worker *w, grpc_call *call, const grpc_op *ops, size_t n)
         if (ev.type == GRPC_QUEUE_SHUTDOWN) return false;
         on_foreign_event(ev);
     }
+}
+
+/* ---------- request checks ---------- */
+
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) return true;
+    }
+    return false;
+}
+
+/* False when a string field (at any depth) of a wire-format message holds a NUL byte:
+ * protobuf-c hands strings over NUL-terminated, so "3512\0" would silently arrive as "3512".
+ * Malformed input is left to the decoder (true). */
+static bool strings_nul_free(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n, int depth)
+{
+    const uint8_t *end = p + n;
+    while (p < end) {
+        uint64_t tag, len;
+        if (!read_varint(&p, end, &tag)) return true;
+        switch (tag & 7) {
+        case 0:
+            if (!read_varint(&p, end, &len)) return true;
+            break;
+        case 1:
+            if ((size_t)(end - p) < 8) return true;
+            p += 8;
+            break;
+        case 5:
+            if ((size_t)(end - p) < 4) return true;
+            p += 4;
+            break;
+        case 2: {
+            if (!read_varint(&p, end, &len) || len > (uint64_t)(end - p)) return true;
+            const ProtobufCFieldDescriptor *f =
+                tag >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3)) : NULL;
+            if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, (size_t)len)) return false;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && depth < 32 &&
+                !strings_nul_free(f->descriptor, p, (size_t)len, depth + 1))
+                return false;
+            p += len;
+            break;
+        }
+        default: return true; /* groups: not used by our protos */
+        }
+    }
+    return true;
 }
 
 static method_slot *find_method(sfp_rpc_server *s, grpc_slice path)
@@ -408,6 +466,7 @@ static void serve_call(worker *w, call_state *cs)
         ctx->message = "deadline exceeded before the call started";
     } else {
         const ProtobufCMessage *req = NULL;
+        bool nul_in_string = false;
         ProtobufCAllocator alloc = sfp_arena_pb_allocator(ctx->arena);
         if (payload) {
             grpc_byte_buffer_reader rd;
@@ -415,6 +474,8 @@ static void serve_call(worker *w, call_state *cs)
                 grpc_slice all = grpc_byte_buffer_reader_readall(&rd);
                 req = protobuf_c_message_unpack(ms->m.req_desc, &alloc, GRPC_SLICE_LENGTH(all),
                                                 GRPC_SLICE_START_PTR(all));
+                if (req && !strings_nul_free(ms->m.req_desc, GRPC_SLICE_START_PTR(all), GRPC_SLICE_LENGTH(all), 0))
+                    nul_in_string = true;
                 grpc_slice_unref(all);
                 grpc_byte_buffer_reader_destroy(&rd);
             }
@@ -424,6 +485,9 @@ static void serve_call(worker *w, call_state *cs)
         if (!req) {
             code = GRPC_STATUS_INVALID_ARGUMENT;
             ctx->message = "request message could not be decoded";
+        } else if (nul_in_string) {
+            code = GRPC_STATUS_INVALID_ARGUMENT;
+            ctx->message = "a string field contains a NUL byte";
         } else {
             /* Counted before the handler runs: it may complete the call from another thread
              * before it even returns. */

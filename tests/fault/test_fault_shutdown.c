@@ -37,8 +37,8 @@ static int setup(void **state)
     const char *soda_env[] = {g_env_db, "SODA_TEST_ADDR=127.0.0.1:0", NULL};
     if (sfp_proc_start(&g_soda, "sfp-soda-test-server", soda_env)) return -1;
     snprintf(g_env_soda, sizeof g_env_soda, "SODA_BASE_URL=http://127.0.0.1:%d/resource", g_soda.port);
-    const char *rep_env[] = {g_env_db, g_env_soda, "LISTEN_ADDR=127.0.0.1:0", "SHUTDOWN_GRACE_MS=1000",
-                             "REPORT_SODA_BUDGET_MS=8000", NULL};
+    const char *rep_env[] = {
+        g_env_db, g_env_soda, "LISTEN_ADDR=127.0.0.1:0", "SHUTDOWN_GRACE_MS=1000", "REPORT_SODA_BUDGET_MS=8000", NULL};
     if (sfp_proc_start(&g_report, "sfp-report", rep_env)) return -1;
     char addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", g_report.port);
@@ -77,8 +77,9 @@ static long soda_in_flight(void)
     sfp_http_resp r;
     if (sfp_http(NULL, g_soda.port, "GET", "/__stats", NULL, NULL, 0, &r) != 0) return -1;
     cJSON *j = cJSON_Parse(r.body);
-    long n = j && cJSON_IsNumber(cJSON_GetObjectItem(j, "in_flight")) ? (long)cJSON_GetObjectItem(j, "in_flight")->valuedouble
-                                                                      : -1;
+    long n = j && cJSON_IsNumber(cJSON_GetObjectItem(j, "in_flight"))
+                 ? (long)cJSON_GetObjectItem(j, "in_flight")->valuedouble
+                 : -1;
     cJSON_Delete(j);
     sfp_http_resp_free(&r);
     return n;
@@ -116,8 +117,9 @@ static void test_sigterm_past_grace_with_slow_soda(void **state)
         if (c[i].done_at - t0 > last_answer) last_answer = c[i].done_at - t0;
         ok += c[i].r.code == GRPC_STATUS_OK;
     }
-    fprintf(stderr, "sigterm with slow SODA: exited after %.0f ms (grace %d ms), status %d; %d/%d calls OK (degraded), "
-                    "last answer %.0f ms after SIGTERM\n",
+    fprintf(stderr,
+            "sigterm with slow SODA: exited after %.0f ms (grace %d ms), status %d; %d/%d calls OK (degraded), "
+            "last answer %.0f ms after SIGTERM\n",
             exited, GRACE_MS, WIFEXITED(status) ? WEXITSTATUS(status) : -1, ok, N_CALLS, last_answer);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 1);

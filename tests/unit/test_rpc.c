@@ -13,6 +13,7 @@
 #include "rpc.h"
 #include "sfpermits/v1/health_service.pb-c.h"
 #include "sfpermits/v1/introspection.pb-c.h"
+#include "sfpermits/v1/report.pb-c.h"
 
 static sfp_rpc_server *g_srv;
 static pthread_t g_thread;
@@ -90,6 +91,19 @@ static grpc_status_code echo(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, Prot
     return GRPC_STATUS_OK;
 }
 
+#define PARCEL "/test.Parcel/Echo"
+/* Echoes block + lot back in a PropertyReport (the framework's string checks happen first). */
+static grpc_status_code parcel(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user)
+{
+    (void)user;
+    const Sfpermits__V1__GetPropertyReportRequest *in = (const void *)req;
+    Sfpermits__V1__PropertyReport *out = sfp_arena_msg(sfp_rpc_arena(ctx), &sfpermits__v1__property_report__descriptor);
+    out->block = in->block;
+    out->lot = in->lot;
+    *resp = &out->base;
+    return GRPC_STATUS_OK;
+}
+
 static bool ready_cb(void *u)
 {
     (void)u;
@@ -107,7 +121,9 @@ static int setup(void **state)
 {
     (void)state;
     sfp_rpc_method m[] = {{ECHO, &sfpermits__v1__get_health_request__descriptor,
-                           &sfpermits__v1__get_health_response__descriptor, echo, NULL}};
+                           &sfpermits__v1__get_health_response__descriptor, echo, NULL},
+                          {PARCEL, &sfpermits__v1__get_property_report_request__descriptor,
+                           &sfpermits__v1__property_report__descriptor, parcel, NULL}};
     static const char *const names[] = {"sfpermits.v1.HealthService", NULL};
     sfp_rpc_server_config cfg = {.service = "test",
                                  .addr = "127.0.0.1:0",
@@ -116,7 +132,7 @@ static int setup(void **state)
                                  .service_names = names,
                                  .ready = ready_cb};
     sfp_err err = {0};
-    g_srv = sfp_rpc_server_create(&cfg, m, 1, &err);
+    g_srv = sfp_rpc_server_create(&cfg, m, 2, &err);
     if (!g_srv) return -1;
     pthread_create(&g_thread, NULL, run_server, NULL);
     char addr[64];
@@ -342,6 +358,43 @@ static void test_deferred_completion_frees_workers(void **state)
     protobuf_c_message_free_unpacked(resp, NULL);
 }
 
+/* A string field carrying "3512\0": refused, never seen by the handler as "3512". The bytes are
+ * sent as an unknown field 1 of an empty message (protobuf-c copies its data, length prefix
+ * included, as it is), which is exactly the wire form of block = "3512\0". */
+static grpc_status_code call_parcel_raw(const char *block, size_t block_len, char *echoed, size_t cap)
+{
+    Sfpermits__V1__GetHealthRequest req = SFPERMITS__V1__GET_HEALTH_REQUEST__INIT;
+    uint8_t data[64];
+    data[0] = (uint8_t)block_len; /* < 128: a one-byte varint */
+    memcpy(data + 1, block, block_len);
+    ProtobufCMessageUnknownField uf = {
+        .tag = 1, .wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED, .len = block_len + 1, .data = data};
+    req.base.n_unknown_fields = 1;
+    req.base.unknown_fields = &uf;
+    ProtobufCMessage *resp = NULL;
+    sfp_rpc_status st;
+    grpc_status_code code =
+        sfp_rpc_call(g_ch, PARCEL, &req.base, &sfpermits__v1__property_report__descriptor, &resp, 5000, NULL, 0, &st);
+    if (code == GRPC_STATUS_OK) {
+        snprintf(echoed, cap, "%s", ((Sfpermits__V1__PropertyReport *)resp)->block);
+        protobuf_c_message_free_unpacked(resp, NULL);
+    }
+    return code;
+}
+
+static void test_nul_in_string_field_refused(void **state)
+{
+    (void)state;
+    char echoed[32] = "";
+    assert_int_equal(call_parcel_raw("3512", 4, echoed, sizeof echoed), GRPC_STATUS_OK);
+    assert_string_equal(echoed, "3512");
+    assert_int_equal(call_parcel_raw("3512\0", 5, echoed, sizeof echoed), GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(call_parcel_raw("35\0"
+                                     "12",
+                                     5, echoed, sizeof echoed),
+                     GRPC_STATUS_INVALID_ARGUMENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_health_check),
         cmocka_unit_test(test_introspection_counts),
         cmocka_unit_test(test_deferred_completion_frees_workers),
+        cmocka_unit_test(test_nul_in_string_field_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
