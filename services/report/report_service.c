@@ -34,9 +34,9 @@ void sfp_report_config_defaults(sfp_report_config *c)
 int sfp_report_config_from_env(sfp_report_config *c, sfp_err *err)
 {
     sfp_report_config_defaults(c);
-    if (sfp_env_int("REPORT_NEARBY_LIMIT", 10, 0, 50, &c->nearby_limit, err) ||
-        sfp_env_int("REPORT_STATEMENT_TIMEOUT_MS", 10000, 100, 600000, &c->statement_timeout_ms, err) ||
-        sfp_env_int("REPORT_SODA_BUDGET_MS", SFP_REPORT_SODA_BUDGET_DEFAULT_MS, 100, 600000, &c->soda_budget_ms, err))
+    if (sfp_cfg_int("REPORT_NEARBY_LIMIT", &c->nearby_limit, err) ||
+        sfp_cfg_int("REPORT_STATEMENT_TIMEOUT_MS", &c->statement_timeout_ms, err) ||
+        sfp_cfg_int("REPORT_SODA_BUDGET_MS", &c->soda_budget_ms, err))
         return -1;
     return 0;
 }
@@ -160,7 +160,7 @@ static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, 
                                      ProtobufCMessage **resp)
 {
     sfp_rpt_soda_result src[SFP_RPT_DS_N];
-    sfp_rpt_cached_sources(e, src);
+    sfp_rpt_cached_sources(e, sfp_rpt_cache_now(svc->cache), src);
     sfp_rpt_volatile v = {.soda = src,
                           .soda_needed = e->soda_needed,
                           .report_cache_hit = true,
@@ -267,7 +267,8 @@ static grpc_status_code finish_report(report_job *rj, ProtobufCMessage **resp)
     protobuf_c_message_pack(&content->base, bytes);
 
     if (rj->ticket.active)
-        sfp_rpt_cache_store(svc->cache, &rj->ticket, sfp_rpt_cached_new(bytes, len, today, soda, needed, ts_buf));
+        sfp_rpt_cache_store(svc->cache, &rj->ticket,
+                            sfp_rpt_cached_new(bytes, len, today, soda, needed, ts_buf, sfp_rpt_cache_now(svc->cache)));
 
     sfp_rpt_volatile v = {.soda = soda,
                           .soda_needed = needed,
