@@ -1,4 +1,5 @@
 /* cron_rules.c — see cron_rules.h. */
+#include "bearer.h"
 #include "cron_rules.h"
 
 #include <math.h>
@@ -74,23 +75,18 @@ bool sfp_cron_auth_ok(const char *authorization, const char *secret)
 {
     if (!authorization || !secret) return false;
     const char *sec, *tok;
-    size_t sec_len, tok_len;
+    size_t sec_len, tok_len = 0;
     trim(secret, &sec, &sec_len);
-    trim(authorization, &tok, &tok_len);
     if (sec_len == 0) return false;
-    static const char prefix[] = "Bearer ";
-    const size_t plen = sizeof prefix - 1;
-    /* Compare tok against prefix+secret over the token's full length: every byte is touched
-     * whatever the outcome, and the loop never reads past either string. */
-    size_t want = plen + sec_len;
-    volatile unsigned char diff = (unsigned char)(tok_len != want);
+    tok = sfp_bearer_token(authorization, &tok_len); /* scheme case-insensitive (RFC 7235) */
+    if (!tok) return false;
+    /* Compare the token against the secret over the token's full length: every byte is
+     * touched whatever the outcome, and the loop never reads past either string. */
+    volatile unsigned char diff = (unsigned char)(tok_len != sec_len);
     for (size_t i = 0; i < tok_len; i++) {
-        unsigned char expect;
-        if (i < plen) expect = (unsigned char)prefix[i];
-        else if (i - plen < sec_len) expect = (unsigned char)sec[i - plen];
-        else expect = 0;
+        unsigned char expect = i < sec_len ? (unsigned char)sec[i] : 0;
         diff |= (unsigned char)((unsigned char)tok[i] ^ expect);
-        if (i >= want) diff |= 1;
+        if (i >= sec_len) diff |= 1;
     }
     return diff == 0;
 }

@@ -39,9 +39,10 @@ sfp_cron_job sfp_cron_job_from_cli(const char *name);
 const char *sfp_cron_job_rpc_path(sfp_cron_job j);
 
 /* ---- auth ---- */
-/* True iff secret (surrounding blanks ignored) is non-empty and authorization (surrounding
- * blanks ignored) is exactly "Bearer " + secret. The comparison time does not depend on where
- * the strings differ (nor on the secret's content). NULL authorization/secret → false. */
+/* True iff secret (surrounding blanks ignored) is non-empty and authorization is a Bearer
+ * credential (common/bearer.h: scheme case-insensitive per RFC 7235, blanks around) whose token
+ * is exactly the secret. The comparison time does not depend on where the strings differ (nor
+ * on the secret's content). NULL authorization/secret → false. */
 bool sfp_cron_auth_ok(const char *authorization, const char *secret);
 
 /* ---- signals ---- */

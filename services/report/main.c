@@ -67,6 +67,7 @@ int main(int argc, char **argv)
                               .watch = watch};
     sfp_rpc_method methods[] = {sfp_report_service_method(&svc)};
     static const char *const names[] = {SFP_REPORT_SERVICE_NAME, NULL};
+    sfp_service_outbound outbound = {.pool = pool, .soda = soda};
     sfp_rpc_server_config scfg = {
         .service = "report",
         .addr = env.listen_addr,
@@ -77,6 +78,8 @@ int main(int argc, char **argv)
         .ready_user = pool,
         .stats = sfp_report_service_stats,
         .stats_user = &svc,
+        .on_grace_expired = sfp_service_cancel_outbound,
+        .grace_user = &outbound,
     };
     int rc = sfp_service_serve(&scfg, methods, 1);
     sfp_db_listen_stop(listener);

@@ -13,8 +13,11 @@
  *   REPORT_NEARBY_LIMIT          10     (0..50) nearby_activity rows; 0 disables the query
  *   REPORT_STATEMENT_TIMEOUT_MS  10000  (100..600000) cap of SET LOCAL statement_timeout; the
  *                                       remaining call deadline lowers it further
- *   REPORT_SODA_BUDGET_MS        10000  (100..600000) longest wait for SODA when the call's
- *                                       deadline is later (or absent)
+ *   REPORT_SODA_BUDGET_MS        2500   (100..600000) longest wait for SODA; it always ends at
+ *                                       least 300 ms before the call's deadline. The wait holds
+ *                                       no RPC worker: the call is completed by the SODA
+ *                                       client's thread when the sources arrive or the budget
+ *                                       ends (deferred completion, rpc.h)
  *
  * Introspection counters: reports_total, reports_ok, reports_not_found,
  * reports_invalid_argument, reports_unavailable, reports_deadline_exceeded, reports_failed,
@@ -38,6 +41,8 @@
 #include "db_pool.h"
 #include "report_soda.h"
 #include "rpc.h"
+
+#define SFP_REPORT_SODA_BUDGET_DEFAULT_MS 2500
 
 typedef struct sfp_report_config {
     int nearby_limit;

@@ -53,8 +53,14 @@ typedef struct sfp_rpt_soda {
      * datasets are then reported unavailable, reason "error"). */
     void *(*begin)(void *user, const char *block, const char *lot, unsigned mask, int64_t budget_ms);
     /* Waits for the job (bounded by its budget) and fills out[d] for each d in its mask with
-     * records copied into a; a == NULL only releases the job. Called exactly once per job. */
+     * records copied into a; a == NULL releases the job without waiting. Called exactly once
+     * per job. */
     void (*end)(void *user, void *job, sfp_rpt_soda_result out[SFP_RPT_DS_N], sfp_arena *a);
+    /* Optional (NULL: the service waits in end). Registers fn(arg) to run once, on another
+     * thread, when the job's results are in (end then returns at once); returns false without
+     * registering when they are in already. This is what lets a report wait for SODA without
+     * holding an RPC worker. */
+    bool (*notify)(void *user, void *job, void (*fn)(void *arg), void *arg);
     void *user;
 } sfp_rpt_soda;
 

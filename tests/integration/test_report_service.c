@@ -246,7 +246,7 @@ static void fake_end(void *user, void *job, sfp_rpt_soda_result out[SFP_RPT_DS_N
 
 static sfp_rpt_soda fake_interface(void)
 {
-    return (sfp_rpt_soda){fake_begin, fake_end, &FAKE};
+    return (sfp_rpt_soda){.begin = fake_begin, .end = fake_end, .user = &FAKE};
 }
 
 /* ------------------------------------------------------------------ harness */

@@ -31,10 +31,12 @@ static void test_auth(void **state)
         {NULL, "s3cret", false},         /* header missing */
         {"Bearer s3cret", NULL, false},  /* secret unset */
         {"", "s3cret", false},
-        {"bearer s3cret", "s3cret", false},  /* case-sensitive, as the reference */
-        {"Bearer s3cre", "s3cret", false},   /* prefix of the secret */
-        {"Bearer s3cretX", "s3cret", false}, /* longer */
-        {"Bearer  s3cret", "s3cret", false}, /* two spaces */
+        {"bearer s3cret", "s3cret", true}, /* the scheme is case-insensitive (RFC 7235) */
+        {"BEARER s3cret", "s3cret", true},
+        {"Bearer s3cre", "s3cret", false},    /* prefix of the secret */
+        {"Bearer s3cretX", "s3cret", false},  /* longer */
+        {"Bearer  s3cret", "s3cret", true},   /* blanks after the scheme: 1 or more */
+        {"Bearer s3 cret", "s3 cret", false}, /* a token has no blanks inside */
         {"Basic s3cret", "s3cret", false},
         {"s3cret", "s3cret", false},
         {"Bearer S3CRET", "s3cret", false},

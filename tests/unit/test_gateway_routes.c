@@ -417,7 +417,7 @@ static void test_config(void **state)
                                          {"GATEWAY_MAX_CONNECTIONS_PER_CLIENT", "x"},
                                          {"GATEWAY_HEAD_TIMEOUT_MS", "99"},
                                          {"GATEWAY_HEAD_TIMEOUT_MS", "600001"},
-                                         {"GATEWAY_THREADS", "0"},
+                                         {"GATEWAY_THREADS", "-1"},
                                          {"GATEWAY_THREADS", "65"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         setenv(bad[i][0], bad[i][1], 1);
