@@ -60,8 +60,7 @@ cmd_build() {
 }
 
 cmd_checks() {
-  local tmp
-  tmp=$(mktemp -d)
+  tmp=$(mktemp -d) # global: the EXIT trap runs after this function's locals are gone
   trap 'rm -rf "$tmp"' EXIT
   "$image" inspect >"$tmp/inspect.json"
   jcheck "$tmp/inspect.json" 'j.user === "10001:10001"' "the image's USER must be 10001:10001"
