@@ -94,11 +94,18 @@
     X(GATEWAY_ADDR, SFP_CFG_ADDR, "127.0.0.1:8080", 0, 0, 0, SFP_B_GATEWAY, 0, "host:port or [v6]:port the gateway listens on; port 0 picks a free port (logged)") \
     X(CRON_WORKER, SFP_CFG_BOOL, NULL, 0, 0, 1, SFP_B_GATEWAY, 0, "serve POST /cron/* on this gateway (1/true/yes/on, 0/false/no/off)") \
     X(GATEWAY_MAX_URL, SFP_CFG_INT, NULL, 2048, 64, 65536, SFP_B_GATEWAY, 0, "longest request target (path + query) in bytes; longer = 414") \
-    X(GATEWAY_MAX_HEADER_BYTES, SFP_CFG_INT, NULL, 16384, 1024, 1048576, SFP_B_GATEWAY, 0, "request line + all header lines in bytes; more = 431") \
+    X(GATEWAY_MAX_HEADER_BYTES, SFP_CFG_INT, NULL, 4096, 1024, 1048576, SFP_B_GATEWAY, 0, \
+      "request line + all header lines in bytes; more = 431. Also sizes each connection's memory pool (this + 2 KiB), committed for every keep-alive connection") \
     X(GATEWAY_MAX_BODY, SFP_CFG_INT, NULL, 65536, 0, 16777216, SFP_B_GATEWAY, 0, "request body bytes; more = 413") \
-    X(GATEWAY_MAX_CONNECTIONS, SFP_CFG_INT, NULL, 512, 1, 10000, SFP_B_GATEWAY, 0, "concurrent connections; beyond it new connections are closed at once") \
+    X(GATEWAY_MAX_CONNECTIONS, SFP_CFG_INT, NULL, 10000, 1, 1000000, SFP_B_GATEWAY, 0, \
+      "open connections in all; beyond it 503 JSON and closed (the soft RLIMIT_NOFILE is raised as far as allowed, else the cap is lowered with a warning)") \
+    X(GATEWAY_MAX_CONNECTIONS_PER_CLIENT, SFP_CFG_INT, NULL, 256, 0, 1000000, SFP_B_GATEWAY, 0, \
+      "open connections per client address (0 = no cap); beyond it 429 JSON and closed; GATEWAY_TRUSTED_PROXIES are exempt") \
+    X(GATEWAY_HEAD_TIMEOUT_MS, SFP_CFG_INT, NULL, 10000, 100, 600000, SFP_B_GATEWAY, 0, \
+      "a request head must be complete within this of the connection opening (first request) or of its request line (later ones), else the connection is closed; dripping bytes does not extend it") \
+    X(GATEWAY_THREADS, SFP_CFG_INT, NULL, 0, 0, 64, SFP_B_GATEWAY, 0, "HTTP worker threads (epoll thread pool); 0 = one per CPU, at least 2; handlers never block") \
     X(GATEWAY_TIMEOUT_MS, SFP_CFG_INT, NULL, 5000, 1, 30000, SFP_B_GATEWAY, 0, "default gRPC deadline of a route that sets none") \
-    X(GATEWAY_IDLE_TIMEOUT, SFP_CFG_INT, NULL, 60, 1, 3600, SFP_B_GATEWAY, 0, "seconds an idle keep-alive connection is kept") \
+    X(GATEWAY_IDLE_TIMEOUT, SFP_CFG_INT, NULL, 60, 1, 3600, SFP_B_GATEWAY, 0, "seconds an idle keep-alive connection is kept; its next request line must arrive within this of the previous response") \
     X(GATEWAY_REPORT_RATE_LIMIT, SFP_CFG_INT, NULL, 10, 0, 100000, SFP_B_GATEWAY, 0, "/report requests per client per window (0 disables)") \
     X(GATEWAY_REPORT_RATE_WINDOW, SFP_CFG_INT, NULL, 60, 1, 86400, SFP_B_GATEWAY, 0, "that window in seconds") \
     X(GATEWAY_TRUSTED_PROXIES, SFP_CFG_IP_LIST, "", 0, 0, 0, SFP_B_GATEWAY, 0, \

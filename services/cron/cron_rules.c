@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "severity.h"
+
 typedef struct job_info {
     sfp_cron_job job;
     const char *type, *cli, *rpc;
@@ -173,16 +175,37 @@ double sfp_cron_percentile_cont(const double *sorted, size_t n, double p)
 
 double sfp_cron_round1(double x)
 {
-    /* Decimal-correct for the values percentiles produce: scale, nudge off binary
-     * representation error, round half away from zero. */
-    double s = x * 10.0;
-    double r = s >= 0 ? floor(s + 0.5 + 1e-9) : -floor(-s + 0.5 + 1e-9);
-    return r / 10.0;
+    return sfp_round_half_even(x, 1);
+}
+
+double sfp_cron_transition_probability(long count, const long *from_counts, size_t n)
+{
+    if (count < SFP_CRON_TRANSITION_MIN) return NAN;
+    long long total = 0;
+    for (size_t i = 0; i < n; i++)
+        if (from_counts[i] >= SFP_CRON_TRANSITION_MIN) total += from_counts[i];
+    if (total <= 0) return NAN;
+    /* round(count / total, 4) half away from zero, in integers: floor((2·count·10⁴ + total) / (2·total)) */
+    long long q = (2LL * count * 10000 + total) / (2 * total);
+    return (double)q / 10000.0;
+}
+
+double sfp_cron_congestion_baseline(const long snapshot_queue[4])
+{
+    long sum = 0;
+    int with_queue = 0;
+    for (int i = 0; i < 4; i++)
+        if (snapshot_queue[i] > 0) {
+            sum += snapshot_queue[i];
+            with_queue++;
+        }
+    return with_queue ? (double)sum / with_queue : NAN;
 }
 
 const char *sfp_cron_congestion_label(long queue, double ratio)
 {
     if (queue < 3) return "normal";
+    if (isnan(ratio)) return "normal";
     if (ratio > 1.5) return "congested";
     if (ratio > 1.15) return "busy";
     if (ratio < 0.7) return "clearing";

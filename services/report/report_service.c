@@ -16,6 +16,7 @@
 #include "report_risk.h"
 #include "report_status.h"
 #include "report_text.h"
+#include "report_watch.h"
 #include "sfpermits/v1/introspection.pb-c.h"
 #include "sfpermits/v1/report.pb-c.h"
 #include "soda_client.h"
@@ -87,25 +88,36 @@ static void soda_start(sfp_report_service *svc, sfp_rpc_ctx *ctx, soda_jobs *j, 
                     : NULL;
 }
 
-/* Runs the SQL plan (report_db.h) on one connection. While it runs, SODA fetches proceed in
- * the background; the tax roll is started as soon as parcel_summary says it is needed. */
+/* Runs the SQL plan (report_db.h: two round trips) on one connection. While it runs, SODA
+ * fetches proceed in the background; the tax roll is started as soon as parcel_summary says it
+ * is needed. */
 static int run_sql(sfp_report_service *svc, sfp_rpc_ctx *ctx, sfp_rpt_db *db, const char *block, const char *lot,
                    int32_t today, soda_jobs *jobs, sql_part *out)
 {
-    if (sfp_rpt_db_begin(db, (int)budget(ctx, svc->cfg.statement_timeout_ms))) return -1;
-    if (sfp_rpt_db_parcel_summary(db, block, lot, &out->ps)) return -1;
+    if (sfp_rpt_db_start(db, (int)budget(ctx, svc->cfg.statement_timeout_ms), block, lot, &out->ps, &out->set))
+        return -1;
     if (!out->ps.present) soda_start(svc, ctx, jobs, 1, block, lot, SFP_RPT_DS_BIT(SFP_RPT_DS_TAX_ROLL));
-    if (sfp_rpt_db_permits(db, block, lot, &out->set)) return -1;
     sfp_rpt_permit *p = out->set.permits;
     size_t n = out->set.n_permits;
-    if (n && (sfp_rpt_db_contacts(db, p, n) || sfp_rpt_db_inspections(db, p, n) ||
-              sfp_rpt_db_routing(db, p, n, today) || sfp_rpt_db_reg_watch(db, &out->watch, &out->n_watch)))
-        return -1;
-    const char *hood = n && !sfp_rpt_blank(p[0].neighborhood) ? p[0].neighborhood : out->ps.neighborhood;
-    if (sfp_rpt_db_nearby(db, hood, block, out->set.lots, out->set.n_lots, svc->cfg.nearby_limit, &out->nearby,
-                          &out->n_nearby))
-        return -1;
-    return sfp_rpt_db_commit(db);
+    /* regulatory_watch: the in-process copy when it is servable, else read in round trip 2 */
+    uint64_t watch_gen = 0;
+    bool watch_held = n && sfp_rpt_watch_get(svc->watch, db->a, &out->watch, &out->n_watch, &watch_gen);
+    sfp_rpt_db_rest rest = {
+        .block = block,
+        .neighborhood = n && !sfp_rpt_blank(p[0].neighborhood) ? p[0].neighborhood : out->ps.neighborhood,
+        .nearby_limit = svc->cfg.nearby_limit,
+        .today = today,
+        .reg_watch = n > 0 && !watch_held,
+    };
+    if (sfp_rpt_db_finish(db, &out->set, &rest)) return -1;
+    if (rest.reg_watch) {
+        out->watch = rest.watch;
+        out->n_watch = rest.n_watch;
+        sfp_rpt_watch_put(svc->watch, watch_gen, rest.watch, rest.n_watch);
+    }
+    out->nearby = rest.nearby;
+    out->n_nearby = rest.n_nearby;
+    return 0;
 }
 
 static void soda_finish(sfp_report_service *svc, soda_jobs *j, sfp_rpt_soda_result res[SFP_RPT_DS_N], sfp_arena *a)
@@ -180,6 +192,7 @@ static grpc_status_code assemble_report(sfp_report_service *svc, sfp_rpc_ctx *ct
     sfp_rpt_db db = {.a = a};
     db.conn = sfp_pool_acquire(svc->pool, (int)budget(ctx, svc->cfg.acquire_timeout_ms), &db.err);
     int rc = db.conn ? run_sql(svc, ctx, &db, block, lot, today, &jobs, &sql) : -1;
+    sfp_rpt_db_end(&db);
     sfp_pool_release(svc->pool, db.conn);
     atomic_fetch_add(&svc->counters.sql_queries, db.queries);
     atomic_store(&svc->counters.sql_queries_last, db.queries);
@@ -328,6 +341,8 @@ void sfp_report_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, voi
     const sfp_report_counters *c = &svc->counters;
     sfp_rpt_cache_stats cs;
     sfp_rpt_cache_get_stats(svc->cache, &cs);
+    sfp_rpt_watch_stats ws;
+    sfp_rpt_watch_get_stats(svc->watch, &ws);
     const struct {
         const char *name;
         long long v;
@@ -351,6 +366,9 @@ void sfp_report_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, voi
         {"report_cache_coalesced_total", cs.coalesced},
         {"report_cache_entries", cs.entries},
         {"report_cache_listening", cs.listening},
+        {"report_watch_hits_total", ws.hits},
+        {"report_watch_misses_total", ws.misses},
+        {"report_watch_invalidations_total", ws.invalidations},
     };
     size_t n = sizeof list / sizeof list[0];
     Sfpermits__V1__Counter **arr = sfp_arena_alloc(a, sizeof(*arr) * (st->n_counters + n));

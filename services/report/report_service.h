@@ -1,5 +1,5 @@
 /* report_service.h — ReportService.GetPropertyReport(block, lot): the property report of one
- * parcel (reference §1), assembled from one pooled Postgres connection (a constant number of
+ * parcel, assembled from one pooled Postgres connection (a constant number of
  * round trips, report_db.h) and three SODA datasets fetched concurrently through the shared
  * cached client while the SQL runs (report_soda.h).
  *
@@ -21,7 +21,8 @@
  * report_sql_queries_total, report_sql_queries_last, report_soda_requests_total,
  * report_sources_stale_total, report_sources_unavailable_total, report_cache_hits_total,
  * report_cache_misses_total, report_cache_stores_total, report_cache_invalidations_total,
- * report_cache_coalesced_total, report_cache_entries, report_cache_listening; plus pool, SODA
+ * report_cache_coalesced_total, report_cache_entries, report_cache_listening,
+ * report_watch_hits_total, report_watch_misses_total, report_watch_invalidations_total; plus pool, SODA
  * breaker and response-cache stats when a client is attached.
  *
  * With a report cache (report_cache.h, REPORT_CACHE_*), a hit costs no SQL and no SODA call:
@@ -59,6 +60,8 @@ typedef struct sfp_report_service {
     struct sfp_soda *soda_client; /* borrowed, optional: breaker/cache stats for Introspection */
     sfp_report_config cfg;
     struct sfp_rpt_cache *cache; /* borrowed, optional (NULL = no report cache; report_cache.h) */
+    struct sfp_rpt_watch *watch; /* borrowed, optional (NULL = read regulatory_watch every time;
+                                  * report_watch.h) */
     int32_t fixed_today;         /* tests: "today" in days since 1970-01-01; 0 = the local date */
     sfp_report_counters counters;
 } sfp_report_service;

@@ -61,7 +61,7 @@ typedef struct sfp_rpt_soda {
 /* Marks out as unavailable with reason (static string), no records. */
 void sfp_rpt_soda_unavailable(sfp_rpt_soda_result *out, const char *reason);
 
-/* Cache-Control max-age of a report from its sources (reference §1.3 TTL 900 s): the smallest
+/* Cache-Control max-age of a report from its sources (SODA cache TTL 900 s): the smallest
  * ttl_remaining of the live/cached sources among `needed` (SFP_RPT_DS_BIT mask), floored,
  * clamped to 0..900; 0 when any needed source is stale or unavailable (a degraded report must
  * not be cached) or none is live/cached. */
