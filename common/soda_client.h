@@ -182,7 +182,7 @@ typedef struct sfp_soda_parcel_spec {
     long limit;
 } sfp_soda_parcel_spec;
 
-/* Reference §1.3: complaints gm2e-bten (date_filed DESC, 50), violations nbtm-fbw5
+/* The report's datasets: complaints gm2e-bten (date_filed DESC, 50), violations nbtm-fbw5
  * (date_filed DESC, 50), tax roll wv5m-vpq2 (closed_roll_year DESC, 5); $offset=0. */
 enum { SFP_SODA_COMPLAINTS = 0, SFP_SODA_VIOLATIONS = 1, SFP_SODA_TAX_ROLL = 2, SFP_SODA_REPORT_N = 3 };
 extern const sfp_soda_parcel_spec sfp_soda_report_specs[SFP_SODA_REPORT_N];
