@@ -281,6 +281,7 @@ static char *pg_run(sts_data *d, int di, const sts_query *q, sfp_err *err)
     PGconn *c = thread_conn(d, err);
     if (!c) return NULL;
     const char *params[STS_MAX_TERMS + 5];
+    char lim[24], off[24]; /* live until the query has run: params point at them */
     int np = 0;
     sfp_buf sql;
     sfp_buf_init(&sql);
@@ -336,7 +337,6 @@ static char *pg_run(sts_data *d, int di, const sts_query *q, sfp_err *err)
             sfp_buf_printf(&sql, "t.\"%s\" %s NULLS LAST, ", col, q->order[i].desc ? "DESC" : "ASC");
         }
         for (int k = 0; k < st->n_identity; k++) sfp_buf_printf(&sql, "%st.\"%s\"", k ? ", " : "", st->identity[k]);
-        char lim[24], off[24];
         snprintf(lim, sizeof lim, "%ld", q->limit);
         snprintf(off, sizeof off, "%ld", hit.n ? 0L : q->offset);
         params[np++] = lim;
