@@ -56,6 +56,9 @@ typedef struct gw_request {
     int64_t start_ns;     /* CLOCK_MONOTONIC at the first handler call */
     int64_t deadline_ns;  /* CLOCK_MONOTONIC deadline for backend calls */
     bool client_deadline; /* deadline came from the client's X-Timeout-Ms */
+    /* "Bearer <token>" from the session cookie (gw_pages.h), sent to backends instead of the
+     * absent Authorization header; NULL = none. Points to handler storage. */
+    const char *authorization;
 } gw_request;
 
 /* ---- request accessors ---- */

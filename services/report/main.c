@@ -7,6 +7,7 @@
 #include "log.h"
 #include "service_main.h"
 #include "report_cache.h"
+#include "report_search.h"
 #include "report_service.h"
 #include "soda_client.h"
 
@@ -37,7 +38,7 @@ int main(void)
               : NULL;
     sfp_report_service svc = {
         .pool = pool, .soda = sfp_rpt_soda_from_client(soda), .soda_client = soda, .cfg = rcfg, .cache = cache};
-    sfp_rpc_method methods[] = {sfp_report_service_method(&svc)};
+    sfp_rpc_method methods[] = {sfp_report_service_method(&svc), sfp_report_search_method(&svc)};
     static const char *const names[] = {SFP_REPORT_SERVICE_NAME, NULL};
     sfp_rpc_server_config scfg = {
         .service = "report",
@@ -50,7 +51,7 @@ int main(void)
         .stats = sfp_report_service_stats,
         .stats_user = &svc,
     };
-    int rc = sfp_service_serve(&scfg, methods, 1);
+    int rc = sfp_service_serve(&scfg, methods, 2);
     sfp_db_listen_stop(listener);
     sfp_rpt_cache_free(cache);
     sfp_pool_destroy(pool);
