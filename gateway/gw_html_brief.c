@@ -58,8 +58,7 @@ static void addr_td(sfp_buf *b, const char *num, const char *street)
 }
 
 /* Section heading + empty text, or the opening of its table. Returns true when rows follow. */
-static bool section(sfp_buf *b, const char *id, const char *title, size_t n, const char *empty,
-                    const char *const *cols)
+static bool section(sfp_buf *b, const char *id, const char *title, size_t n, const char *empty, const char *const *cols)
 {
     sfp_buf_printf(b, "<section aria-labelledby=\"%s-h\">\n<h2 id=\"%s-h\">", id, id);
     ESC(title);
@@ -87,10 +86,8 @@ static void tabs(sfp_buf *b, int current)
     for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
         sfp_buf_printf(b, "<li><a href=\"/brief?lookback=%d\"%s>", days[i],
                        days[i] == current ? " aria-current=\"page\"" : "");
-        if (days[i] == 1)
-            PUTS("Today");
-        else
-            sfp_buf_printf(b, "%d days", days[i]);
+        if (days[i] == 1) PUTS("Today");
+        else sfp_buf_printf(b, "%d days", days[i]);
         PUTS("</a></li>");
     }
     PUTS("</ul></nav>\n");
@@ -102,10 +99,14 @@ static void summary(sfp_buf *b, const Sfpermits__V1__BriefSummary *s)
     const struct {
         const char *label;
         int v;
-    } items[] = {{"Watches", s->total_watches},          {"Properties", s->total_properties},
-                 {"Changes", s->changes_count},          {"Plan reviews", s->plan_reviews_count},
-                 {"Inspections", s->inspections_count},  {"New filings", s->new_filings_count},
-                 {"Expiring", s->expiring_count},        {"At risk", s->at_risk_count},
+    } items[] = {{"Watches", s->total_watches},
+                 {"Properties", s->total_properties},
+                 {"Changes", s->changes_count},
+                 {"Plan reviews", s->plan_reviews_count},
+                 {"Inspections", s->inspections_count},
+                 {"New filings", s->new_filings_count},
+                 {"Expiring", s->expiring_count},
+                 {"At risk", s->at_risk_count},
                  {"With enforcement", s->enforcement_count}};
     PUTS("<section aria-labelledby=\"summary-h\"><h2 id=\"summary-h\">Summary</h2>\n<dl class=\"stats\">");
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
@@ -253,10 +254,8 @@ static void pipeline(sfp_buf *b, const Sfpermits__V1__GetBriefResponse *r)
             td(b, j->status);
             td(b, j->started_at);
             td(b, j->completed_at);
-            if (j->has_elapsed_seconds)
-                sfp_buf_printf(b, "<td>%.2f</td>", j->elapsed_seconds);
-            else
-                td(b, "");
+            if (j->has_elapsed_seconds) sfp_buf_printf(b, "<td>%.2f</td>", j->elapsed_seconds);
+            else td(b, "");
             PUTS("</tr>\n");
         }
         PUTS("</tbody></table></div>\n");
@@ -314,8 +313,8 @@ char *gw_html_brief_page(const Sfpermits__V1__GetBriefResponse *r, const char *n
         }
         section_end(b);
     }
-    static const char *const pr_cols[] = {"Permit", "Date",   "Station", "Reviewer", "Result",
-                                          "Notes",  "Routing", "Next",   NULL};
+    static const char *const pr_cols[] = {"Permit", "Date",    "Station", "Reviewer", "Result",
+                                          "Notes",  "Routing", "Next",    NULL};
     if (section(b, "reviews", "Plan reviews", r->n_plan_reviews, "No plan-review activity.", pr_cols)) {
         for (size_t i = 0; i < r->n_plan_reviews; i++) {
             const Sfpermits__V1__BriefPlanReview *p = r->plan_reviews[i];
@@ -329,8 +328,7 @@ char *gw_html_brief_page(const Sfpermits__V1__GetBriefResponse *r, const char *n
             if (p->has_routing_completion_pct)
                 sfp_buf_printf(b, "<td>%d%% (%d/%d)</td>", p->routing_completion_pct, p->routing_completed_stations,
                                p->routing_total_stations);
-            else
-                td(b, "");
+            else td(b, "");
             td(b, p->predicted_next);
             PUTS("</tr>\n");
         }
@@ -376,10 +374,8 @@ char *gw_html_brief_page(const Sfpermits__V1__GetBriefResponse *r, const char *n
             td(b, e->issued_date);
             td(b, e->status);
             addr_td(b, e->street_number, e->street_name);
-            if (e->is_expired)
-                sfp_buf_printf(b, "<td class=\"fail\">expired %d days ago</td>", -e->expires_in);
-            else
-                sfp_buf_printf(b, "<td>%d days</td>", e->expires_in);
+            if (e->is_expired) sfp_buf_printf(b, "<td class=\"fail\">expired %d days ago</td>", -e->expires_in);
+            else sfp_buf_printf(b, "<td>%d days</td>", e->expires_in);
             PUTS("</tr>\n");
         }
         section_end(b);

@@ -10,7 +10,10 @@
 struct Sfpermits__V1__GetBriefResponse;
 
 /* The lookback tabs offered (days). */
-#define GW_BRIEF_TABS {1, 7, 30, 90}
+#define GW_BRIEF_TABS \
+    {                 \
+        1, 7, 30, 90  \
+    }
 
 /* notice: an informational line shown above the brief (NULL = none). */
 char *gw_html_brief_page(const struct Sfpermits__V1__GetBriefResponse *b, const char *notice, size_t *len);

@@ -47,10 +47,8 @@ void gw_html_text_or_dash(sfp_buf *b, const char *s)
     bool blank = true;
     for (const char *p = s ? s : ""; *p; p++)
         if (!isspace((unsigned char)*p)) blank = false;
-    if (blank)
-        sfp_buf_puts(b, "<span class=\"muted\">\xe2\x80\x94</span>");
-    else
-        gw_html_esc(b, s);
+    if (blank) sfp_buf_puts(b, "<span class=\"muted\">\xe2\x80\x94</span>");
+    else gw_html_esc(b, s);
 }
 
 static void nav_link(sfp_buf *b, const char *href, const char *label, const char *current)

@@ -16,7 +16,7 @@
 #include "buf.h"
 
 #define GW_CT_HTML "text/html; charset=utf-8"
-#define GW_PAGE_CSP                                                                                           \
+#define GW_PAGE_CSP                                                                                     \
     "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; " \
     "frame-ancestors 'none'"
 

@@ -81,10 +81,8 @@ static void table_close(sfp_buf *b)
 static void header(sfp_buf *b, const Sfpermits__V1__PropertyReport *r)
 {
     PUTS("<h1>");
-    if (!blank(r->address))
-        ESC(r->address);
-    else
-        sfp_buf_printf(b, "Block %s, lot %s", r->block ? r->block : "", r->lot ? r->lot : "");
+    if (!blank(r->address)) ESC(r->address);
+    else sfp_buf_printf(b, "Block %s, lot %s", r->block ? r->block : "", r->lot ? r->lot : "");
     PUTS("</h1>\n<p class=\"meta\">Block <strong>");
     ESC(r->block);
     PUTS("</strong>, lot <strong>");
@@ -216,8 +214,9 @@ static void soda_section(sfp_buf *b, const char *id, const char *title, const ch
     bool unavailable = src && src->state && !strcmp(src->state, "unavailable");
     section_open(b, id, title, unavailable ? -1 : (long)n);
     if (unavailable) {
-        sfp_buf_printf(b, "<p class=\"notice warn degraded\" role=\"status\" data-source=\"%s\"><strong>%s are "
-                          "unavailable right now</strong>: ",
+        sfp_buf_printf(b,
+                       "<p class=\"notice warn degraded\" role=\"status\" data-source=\"%s\"><strong>%s are "
+                       "unavailable right now</strong>: ",
                        id, title);
         ESC(reason_text(src->reason));
         sfp_buf_printf(b, ". This does not mean there are no %s; try again in a few minutes.</p>\n", noun);
@@ -265,10 +264,8 @@ static void soda_section(sfp_buf *b, const char *id, const char *title, const ch
 static void money_td(sfp_buf *b, bool has, double v)
 {
     PUTS("<td class=\"num\">");
-    if (has)
-        gw_html_money(b, v);
-    else
-        DASH("");
+    if (has) gw_html_money(b, v);
+    else DASH("");
     PUTS("</td>");
 }
 
@@ -296,18 +293,17 @@ static void permit_details(sfp_buf *b, const Sfpermits__V1__ReportPermit *p)
     kv(b, "Data as of", p->data_as_of);
     PUTS("</dl>\n");
     if (p->n_contacts) {
-        PUTS("<table class=\"inner\"><caption>Contacts</caption><thead><tr><th scope=\"col\">Role</th>"
-             "<th scope=\"col\">Name</th><th scope=\"col\">Firm</th><th scope=\"col\">Permits</th></tr></thead><tbody>");
+        PUTS(
+            "<table class=\"inner\"><caption>Contacts</caption><thead><tr><th scope=\"col\">Role</th>"
+            "<th scope=\"col\">Name</th><th scope=\"col\">Firm</th><th scope=\"col\">Permits</th></tr></thead><tbody>");
         for (size_t i = 0; i < p->n_contacts; i++) {
             const Sfpermits__V1__PermitContact *c = p->contacts[i];
             PUTS("<tr>");
             td(b, c->role);
             td(b, !blank(c->canonical_name) ? c->canonical_name : c->name);
             td(b, !blank(c->canonical_firm) ? c->canonical_firm : c->firm_name);
-            if (c->has_permit_count)
-                sfp_buf_printf(b, "<td class=\"num\">%d</td>", c->permit_count);
-            else
-                td(b, "");
+            if (c->has_permit_count) sfp_buf_printf(b, "<td class=\"num\">%d</td>", c->permit_count);
+            else td(b, "");
             PUTS("</tr>");
         }
         PUTS("</tbody></table>\n");
@@ -477,12 +473,9 @@ static void source_row(sfp_buf *b, const char *name, const Sfpermits__V1__Source
     PUTS("<td>");
     if (s->has_age_seconds) {
         double a = s->age_seconds;
-        if (a < 1)
-            PUTS("just fetched");
-        else if (a < 120)
-            sfp_buf_printf(b, "%.0f s old", a);
-        else
-            sfp_buf_printf(b, "%.0f min old", a / 60);
+        if (a < 1) PUTS("just fetched");
+        else if (a < 120) sfp_buf_printf(b, "%.0f s old", a);
+        else sfp_buf_printf(b, "%.0f min old", a / 60);
     } else {
         DASH("");
     }
@@ -515,17 +508,14 @@ char *gw_html_report_page(const Sfpermits__V1__PropertyReport *r, size_t *len)
     char title[128];
     if (!blank(r->address))
         snprintf(title, sizeof title, "%s (%s/%s)", r->address, r->block ? r->block : "", r->lot ? r->lot : "");
-    else
-        snprintf(title, sizeof title, "Block %s, lot %s", r->block ? r->block : "", r->lot ? r->lot : "");
+    else snprintf(title, sizeof title, "Block %s, lot %s", r->block ? r->block : "", r->lot ? r->lot : "");
     gw_html_open(b, title, NULL);
     header(b, r);
     profile(b, r);
     risk(b, r);
     const Sfpermits__V1__ReportSources *s = r->sources;
-    soda_section(b, "complaints", "Complaints", "complaints", r->complaints, r->n_complaints,
-                 s ? s->complaints : NULL);
-    soda_section(b, "violations", "Violations", "violations", r->violations, r->n_violations,
-                 s ? s->violations : NULL);
+    soda_section(b, "complaints", "Complaints", "complaints", r->complaints, r->n_complaints, s ? s->complaints : NULL);
+    soda_section(b, "violations", "Violations", "violations", r->violations, r->n_violations, s ? s->violations : NULL);
     permits(b, r);
     nearby(b, r);
     sources(b, r);

@@ -59,10 +59,8 @@ char *gw_html_search_page(const char *q, const Sfpermits__V1__SearchParcelsRespo
                     gw_html_esc(&b, h->permit_number);
                 }
                 sfp_buf_puts(&b, "\"><span class=\"addr\">");
-                if (h->address && *h->address)
-                    gw_html_esc(&b, h->address);
-                else
-                    sfp_buf_puts(&b, "Address unknown");
+                if (h->address && *h->address) gw_html_esc(&b, h->address);
+                else sfp_buf_puts(&b, "Address unknown");
                 sfp_buf_puts(&b, "</span> <span class=\"bl\">Block ");
                 gw_html_esc(&b, h->block);
                 sfp_buf_puts(&b, ", lot ");

@@ -162,8 +162,8 @@ static bool over_tls(const gw_request *req)
 
 static void set_cookie(gw_request *req, gw_response *resp, const char *value, int max_age)
 {
-    gw_resp_header(resp, "Set-Cookie", "%s=%s; Path=/brief; Max-Age=%d; HttpOnly; SameSite=Strict%s",
-                   GW_SESSION_COOKIE, value, max_age, over_tls(req) ? "; Secure" : "");
+    gw_resp_header(resp, "Set-Cookie", "%s=%s; Path=/brief; Max-Age=%d; HttpOnly; SameSite=Strict%s", GW_SESSION_COOKIE,
+                   value, max_age, over_tls(req) ? "; Secure" : "");
 }
 
 static void see_other(gw_response *resp, const char *location)
@@ -219,8 +219,8 @@ void gw_handle_home(gw_request *req, gw_response *resp)
     in.q = (char *)q;
     ProtobufCMessage *out = NULL;
     sfp_rpc_status st;
-    if (gw_call(req, GW_BACKEND_REPORT, SEARCH_RPC, &in.base, &sfpermits__v1__search_parcels_response__descriptor,
-                &out, &st) != GRPC_STATUS_OK) {
+    if (gw_call(req, GW_BACKEND_REPORT, SEARCH_RPC, &in.base, &sfpermits__v1__search_parcels_response__descriptor, &out,
+                &st) != GRPC_STATUS_OK) {
         gw_resp_rpc_error(resp, &st); /* status + Retry-After; the body becomes the page */
         const char *msg = st.code == GRPC_STATUS_INVALID_ARGUMENT
                               ? "Type an address (1600 Mission St), a block/lot (3512/001) or a permit number."
@@ -336,8 +336,8 @@ void gw_brief_html(gw_request *req, gw_response *resp)
     }
     const char *refreshed = gw_req_query(req, "refreshed");
     size_t len;
-    char *page = gw_html_brief_page(b, refreshed ? "Refreshed: the brief was recomputed from the latest data." : NULL,
-                                    &len);
+    char *page =
+        gw_html_brief_page(b, refreshed ? "Refreshed: the brief was recomputed from the latest data." : NULL, &len);
     protobuf_c_message_free_unpacked(out, NULL);
     gw_page_set(resp, 200, page, len);
 }
@@ -348,8 +348,7 @@ void gw_handle_brief_signin(gw_request *req, gw_response *resp)
     int lookback = form_lookback(req);
     char tok[TOKEN_MAX + 1];
     if (!gw_form_value(req->body, req->body_len, "token", tok, sizeof tok) || !token_ok(tok)) {
-        signin_page(resp, 400, "Enter the access token you were given (letters, digits and . _ ~ + / = -).",
-                    lookback);
+        signin_page(resp, 400, "Enter the access token you were given (letters, digits and . _ ~ + / = -).", lookback);
         return;
     }
     static __thread char auth[TOKEN_MAX + 16];

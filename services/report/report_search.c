@@ -12,16 +12,15 @@
 /* ------------------------------------------------------------------ parsing (pure) */
 
 static const char *const k_suffixes[] = {
-    "ST",   "STREET", "AV",    "AVE",  "AVENUE", "BL",     "BLVD",  "BOULEVARD", "DR",    "DRIVE", "WY",   "WAY",
-    "TER",  "TERR",   "TR",    "TERRACE", "PL",  "PLACE",  "CT",    "COURT",     "LN",    "LANE",  "RD",   "ROAD",
-    "HWY",  "HY",     "HIGHWAY", "ALY", "AL",    "ALLEY",  "CIR",   "CIRCLE",    "PLZ",   "PLAZA", "SQ",   "SQUARE",
-    "STWY", "STAIRWAY", "WALK", "WK",  "PARKWAY", "PKWY",  "ROW",   NULL};
+    "ST",    "STREET", "AV",     "AVE",  "AVENUE",   "BL",   "BLVD",  "BOULEVARD", "DR",    "DRIVE",  "WY",
+    "WAY",   "TER",    "TERR",   "TR",   "TERRACE",  "PL",   "PLACE", "CT",        "COURT", "LN",     "LANE",
+    "RD",    "ROAD",   "HWY",    "HY",   "HIGHWAY",  "ALY",  "AL",    "ALLEY",     "CIR",   "CIRCLE", "PLZ",
+    "PLAZA", "SQ",     "SQUARE", "STWY", "STAIRWAY", "WALK", "WK",    "PARKWAY",   "PKWY",  "ROW",    NULL};
 
-static const char *const k_ordinal_words[] = {"FIRST",       "SECOND",     "THIRD",      "FOURTH",    "FIFTH",
-                                              "SIXTH",       "SEVENTH",    "EIGHTH",     "NINTH",     "TENTH",
-                                              "ELEVENTH",    "TWELFTH",    "THIRTEENTH", "FOURTEENTH", "FIFTEENTH",
-                                              "SIXTEENTH",   "SEVENTEENTH", "EIGHTEENTH", "NINETEENTH", "TWENTIETH",
-                                              NULL};
+static const char *const k_ordinal_words[] = {
+    "FIRST",     "SECOND",    "THIRD",       "FOURTH",     "FIFTH",      "SIXTH",      "SEVENTH",
+    "EIGHTH",    "NINTH",     "TENTH",       "ELEVENTH",   "TWELFTH",    "THIRTEENTH", "FOURTEENTH",
+    "FIFTEENTH", "SIXTEENTH", "SEVENTEENTH", "EIGHTEENTH", "NINETEENTH", "TWENTIETH",  NULL};
 
 static bool in_list(const char *t, const char *const *list)
 {
@@ -146,8 +145,8 @@ int sfp_search_parse(const char *q, sfp_search_query *out)
     for (char *save = NULL, *t = strtok_r(buf, " ", &save); t && nt < MAX_TOKENS; t = strtok_r(NULL, " ", &save))
         tok[nt++] = t;
     for (int i = 0; i < nt; i++) /* a unit designator ends the street */
-        if (i > 0 && (!strcmp(tok[i], "APT") || !strcmp(tok[i], "UNIT") || !strcmp(tok[i], "STE") ||
-                      !strcmp(tok[i], "SUITE"))) {
+        if (i > 0 &&
+            (!strcmp(tok[i], "APT") || !strcmp(tok[i], "UNIT") || !strcmp(tok[i], "STE") || !strcmp(tok[i], "SUITE"))) {
             nt = i;
             break;
         }
@@ -157,8 +156,7 @@ int sfp_search_parse(const char *q, sfp_search_query *out)
         if (strlen(tok[nt - 1]) == 5 && all_digits(tok[nt - 1])) nt--, changed = true;
         else if (!strcmp(tok[nt - 1], "CA") || !strcmp(tok[nt - 1], "CALIFORNIA") || !strcmp(tok[nt - 1], "SF"))
             nt--, changed = true;
-        else if (nt > 2 && !strcmp(tok[nt - 2], "SAN") && !strcmp(tok[nt - 1], "FRANCISCO"))
-            nt -= 2, changed = true;
+        else if (nt > 2 && !strcmp(tok[nt - 2], "SAN") && !strcmp(tok[nt - 1], "FRANCISCO")) nt -= 2, changed = true;
     }
     int first = 0;
     if (nt && all_digits(tok[0]) && strlen(tok[0]) < sizeof out->number &&
@@ -192,16 +190,16 @@ int sfp_search_parse(const char *q, sfp_search_query *out)
 
 /* Every statement yields (block, lot, permit_number) rows in `m` ordered by relevance; the
  * common tail adds the parcel's newest permit's address and neighborhood and its permit count. */
-#define HIT_TAIL                                                                                              \
-    " SELECT m.block, m.lot, coalesce(a.addr, ''), coalesce(a.neighborhood, ps.neighborhood, ''),"           \
-    "        (SELECT count(*) FROM permits c WHERE c.block = m.block AND c.lot = m.lot), m.pn"               \
-    " FROM m"                                                                                                 \
-    " LEFT JOIN LATERAL (SELECT concat_ws(' ', nullif(btrim(p.street_number), ''),"                          \
+#define HIT_TAIL                                                                                                 \
+    " SELECT m.block, m.lot, coalesce(a.addr, ''), coalesce(a.neighborhood, ps.neighborhood, ''),"               \
+    "        (SELECT count(*) FROM permits c WHERE c.block = m.block AND c.lot = m.lot), m.pn"                   \
+    " FROM m"                                                                                                    \
+    " LEFT JOIN LATERAL (SELECT concat_ws(' ', nullif(btrim(p.street_number), ''),"                              \
     "                                     nullif(btrim(p.street_name), ''), nullif(btrim(p.street_suffix), ''))" \
-    "                           AS addr, p.neighborhood"                                                      \
-    "                    FROM permits p WHERE p.block = m.block AND p.lot = m.lot"                            \
-    "                    ORDER BY p.filed_date DESC NULLS LAST, p.permit_number DESC LIMIT 1) a ON true"    \
-    " LEFT JOIN parcel_summary ps ON ps.block = m.block AND ps.lot = m.lot"                                  \
+    "                           AS addr, p.neighborhood"                                                         \
+    "                    FROM permits p WHERE p.block = m.block AND p.lot = m.lot"                               \
+    "                    ORDER BY p.filed_date DESC NULLS LAST, p.permit_number DESC LIMIT 1) a ON true"         \
+    " LEFT JOIN parcel_summary ps ON ps.block = m.block AND ps.lot = m.lot"                                      \
     " ORDER BY m.rank, 5 DESC, m.block, m.lot"
 
 static const char SQL_BLOCK_LOT[] =
@@ -209,8 +207,9 @@ static const char SQL_BLOCK_LOT[] =
     "           WHERE EXISTS (SELECT 1 FROM permits WHERE block = $1 AND lot = $2)"
     "              OR EXISTS (SELECT 1 FROM parcel_summary WHERE block = $1 AND lot = $2))" HIT_TAIL;
 
-static const char SQL_PERMIT[] = "WITH m AS (SELECT block, lot, permit_number AS pn, 0 AS rank FROM permits"
-                                 "           WHERE permit_number = $1 AND block IS NOT NULL AND lot IS NOT NULL)" HIT_TAIL;
+static const char SQL_PERMIT[] =
+    "WITH m AS (SELECT block, lot, permit_number AS pn, 0 AS rank FROM permits"
+    "           WHERE permit_number = $1 AND block IS NOT NULL AND lot IS NOT NULL)" HIT_TAIL;
 
 /* An exact street name ranks before longer names with the same prefix ("MISSION" before
  * "MISSION BAY"). */
@@ -249,8 +248,9 @@ static grpc_status_code search(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, Pr
                             SFP_SEARCH_Q_MAX);
         return GRPC_STATUS_INVALID_ARGUMENT;
     }
-    int limit = in->limit <= 0 ? SFP_SEARCH_LIMIT_DEFAULT : in->limit > SFP_SEARCH_LIMIT_MAX ? SFP_SEARCH_LIMIT_MAX
-                                                                                              : in->limit;
+    int limit = in->limit <= 0                     ? SFP_SEARCH_LIMIT_DEFAULT
+                : in->limit > SFP_SEARCH_LIMIT_MAX ? SFP_SEARCH_LIMIT_MAX
+                                                   : in->limit;
     char lim[16], like[sizeof sq.street * 2 + 2];
     snprintf(lim, sizeof lim, "%d", limit);
     like_prefix(sq.street, like, sizeof like);
