@@ -1,5 +1,6 @@
 /* gw_config.c — see gw_config.h. */
 #include "gw_config.h"
+#include "gw_cors.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,8 @@ int gw_config_from_env(gw_config *cfg, sfp_err *err)
     if (sfp_env_int("GATEWAY_REPORT_RATE_LIMIT", 10, 0, 100000, &cfg->report_rate_limit, err)) return -1;
     if (sfp_env_int("GATEWAY_REPORT_RATE_WINDOW", 60, 1, 86400, &cfg->report_rate_window_s, err)) return -1;
     cfg->trusted_proxies = sfp_env_str("GATEWAY_TRUSTED_PROXIES", "");
+    cfg->cors_origins = sfp_env_str("GATEWAY_CORS_ORIGINS", "");
+    if (gw_cors_validate(cfg->cors_origins, err)) return -1;
     return 0;
 }
 

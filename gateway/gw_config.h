@@ -18,6 +18,8 @@
  *   GATEWAY_REPORT_RATE_WINDOW  the window in seconds (60; 1..86400)
  *   GATEWAY_TRUSTED_PROXIES     comma-separated proxy IPs whose X-Forwarded-For is believed
  *                               for the client address (default none: the peer address counts)
+ *   GATEWAY_CORS_ORIGINS     comma-separated origins allowed cross-origin requests (default
+ *                            none: CORS off); see gw_cors.h
  *   GATEWAY_THREADS          not applicable (thread per connection); a warning is logged if set
  *
  * Ownership: gw_config holds no allocations; its address strings point into the environment
@@ -51,6 +53,7 @@ typedef struct gw_config {
     int report_rate_limit;
     int report_rate_window_s;
     const char *trusted_proxies; /* points into env or "" */
+    const char *cors_origins;    /* GATEWAY_CORS_ORIGINS, points into env or "" (gw_cors.h) */
 } gw_config;
 
 /* Defaults, as if no variable were set (for tests). */

@@ -13,9 +13,11 @@
  * data stores them, zero padded ("8th", "8", "eighth" → "08TH"). The street is matched as a
  * prefix ("1600 miss" finds 1600 MISSION ST).
  *
- * SQL (one statement, parameterised; the indexes of db/migrations/0025_search_indexes.sql):
- *   address  permits (street_number, upper(street_name) LIKE 'PREFIX%')
- *   street   permits (upper(street_name) LIKE 'PREFIX%'), first 500 rows in index order
+ * SQL (one statement, parameterised):
+ *   address  permits (street_number, upper(street_name) LIKE 'PREFIX%'): index
+ *            permits_street_upper_idx (db/migrations/0005_brief.sql)
+ *   street   permits (upper(street_name) LIKE 'PREFIX%'), first 500 rows in index order:
+ *            index permits_search_street_idx (db/migrations/0025_search_indexes.sql)
  *   block/lot permits (block, lot) and parcel_summary
  *   permit   permits primary key
  * Hits are parcels (block/lot) with the address and neighborhood of the parcel's newest

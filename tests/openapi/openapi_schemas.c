@@ -119,11 +119,11 @@ static void message(sfp_buf *b, const ProtobufCMessageDescriptor *d)
 int main(void)
 {
     const ProtobufCMessageDescriptor *roots[] = {
-        &sfpermits__v1__property_report__descriptor,   &sfpermits__v1__search_parcels_response__descriptor,
-        &sfpermits__v1__get_brief_response__descriptor, &sfpermits__v1__refresh_brief_response__descriptor,
-        &sfpermits__v1__get_health_response__descriptor, &sfpermits__v1__signals_result__descriptor,
+        &sfpermits__v1__property_report__descriptor,         &sfpermits__v1__search_parcels_response__descriptor,
+        &sfpermits__v1__get_brief_response__descriptor,      &sfpermits__v1__refresh_brief_response__descriptor,
+        &sfpermits__v1__get_health_response__descriptor,     &sfpermits__v1__signals_result__descriptor,
         &sfpermits__v1__velocity_refresh_result__descriptor, &sfpermits__v1__compute_caches_result__descriptor,
-        &sfpermits__v1__nightly_result__descriptor,     &sfpermits__v1__heartbeat_result__descriptor,
+        &sfpermits__v1__nightly_result__descriptor,          &sfpermits__v1__heartbeat_result__descriptor,
         &sfpermits__v1__get_status_response__descriptor,
     };
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) add(roots[i]);

@@ -151,6 +151,23 @@ await call(CRON_GW, "POST", "/cron/nightly?dry_run=1&lookback=1", "/cron/nightly
 await call(GW, "POST", "/cron/heartbeat", "/cron/heartbeat", { headers: CRON, expect: 404 });
 await call(CRON_GW, "GET", "/cron/status", "/cron/status", { expect: 200 });
 
+// CORS (the suite's gateway runs with GATEWAY_CORS_ORIGINS=http://app.example:3000)
+const APP = "http://app.example:3000";
+let c = await fetch(`${GW}/search?q=3512%2F001`, { headers: { Origin: APP } });
+assert.equal(c.headers.get("access-control-allow-origin"), APP);
+assert.match(c.headers.get("vary") || "", /Origin/);
+c = await fetch(`${GW}/search?q=3512%2F001`, { headers: { Origin: "http://evil.example" } });
+assert.equal(c.headers.get("access-control-allow-origin"), null);
+c = await fetch(`${GW}/brief`, { method: "OPTIONS", headers: { Origin: APP, "Access-Control-Request-Method": "GET",
+  "Access-Control-Request-Headers": "authorization" } });
+assert.equal(c.status, 204);
+assert.equal(c.headers.get("access-control-allow-origin"), APP);
+assert.match(c.headers.get("access-control-allow-headers"), /Authorization/);
+c = await fetch(`${GW}/brief`, { method: "OPTIONS", headers: { Origin: "http://evil.example", "Access-Control-Request-Method": "GET" } });
+assert.equal(c.status, 403);
+c = await fetch(`${GW}/report/3512/001`, { method: "OPTIONS", headers: { Origin: APP, "Access-Control-Request-Method": "POST" } });
+assert.equal(c.status, 405);
+
 const missing = [];
 for (const [p, ops] of Object.entries(spec.paths))
   for (const m of Object.keys(ops)) if (!exercised.has(`${m} ${p}`)) missing.push(`${m.toUpperCase()} ${p}`);

@@ -209,7 +209,7 @@ static void test_brief_pages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escape_and_encode), cmocka_unit_test(test_accept),
+        cmocka_unit_test(test_escape_and_encode),  cmocka_unit_test(test_accept),
         cmocka_unit_test(test_cookie_form_origin), cmocka_unit_test(test_report_page),
         cmocka_unit_test(test_search_page),        cmocka_unit_test(test_brief_pages),
     };
