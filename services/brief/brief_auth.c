@@ -111,15 +111,29 @@ typedef struct auth_slot {
 
 struct sfp_brief_auth_cache {
     int ttl_ms;
+    sfp_clock_fn clock;
+    void *clock_arg;
     pthread_mutex_t mu;
     auth_slot slots[AUTH_CACHE_SLOTS];
 };
+
+static int64_t now_ms(const sfp_brief_auth_cache *c)
+{
+    return (int64_t)(c->clock(c->clock_arg) * 1000.0);
+}
+
+void sfp_brief_auth_cache_set_clock(sfp_brief_auth_cache *c, sfp_clock_fn clock, void *arg)
+{
+    c->clock = clock ? clock : sfp_mono_clock;
+    c->clock_arg = arg;
+}
 
 sfp_brief_auth_cache *sfp_brief_auth_cache_new(int ttl_ms)
 {
     sfp_brief_auth_cache *c = calloc(1, sizeof *c);
     if (!c) abort();
     c->ttl_ms = ttl_ms;
+    c->clock = sfp_mono_clock;
     pthread_mutex_init(&c->mu, NULL);
     return c;
 }
@@ -153,7 +167,7 @@ bool sfp_brief_auth_cache_lookup(sfp_brief_auth_cache *c, const char *authorizat
     bool hit = false;
     pthread_mutex_lock(&c->mu);
     auth_slot *s = &c->slots[slot_of(h)];
-    if (s->expires_ms > sfp_mono_ms() && CRYPTO_memcmp(s->hash, h, 32) == 0) {
+    if (s->expires_ms > now_ms(c) && CRYPTO_memcmp(s->hash, h, 32) == 0) {
         *user_id = s->user_id;
         hit = true;
     }
@@ -169,6 +183,6 @@ void sfp_brief_auth_cache_store(sfp_brief_auth_cache *c, const char *authorizati
     auth_slot *s = &c->slots[slot_of(h)];
     memcpy(s->hash, h, 32);
     s->user_id = user_id;
-    s->expires_ms = sfp_mono_ms() + c->ttl_ms;
+    s->expires_ms = now_ms(c) + c->ttl_ms;
     pthread_mutex_unlock(&c->mu);
 }

@@ -12,6 +12,7 @@
 #ifndef SFP_BRIEF_AUTH_H
 #define SFP_BRIEF_AUTH_H
 
+#include "clock.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +36,8 @@ int sfp_brief_sha256_hex(const void *data, size_t len, char out[65]);
 typedef struct sfp_brief_auth_cache sfp_brief_auth_cache;
 sfp_brief_auth_cache *sfp_brief_auth_cache_new(int ttl_ms);
 void sfp_brief_auth_cache_free(sfp_brief_auth_cache *c); /* NULL-safe */
+/* Replaces the cache's clock (default sfp_mono_clock; seconds) — tests pass a fake. */
+void sfp_brief_auth_cache_set_clock(sfp_brief_auth_cache *c, sfp_clock_fn clock, void *arg);
 
 /* Resolves the Authorization value to a user id. Returns 0 with *user_id, or -1 with err
  * (UNAUTHENTICATED, or the database error's code). *queries is incremented per statement. */

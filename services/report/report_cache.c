@@ -12,6 +12,8 @@
 
 struct sfp_rpt_cache {
     sfp_ttl_cache *tc;
+    sfp_clock_fn clock;
+    void *clock_arg;
     /* Held while the generation moves (and the cache is cleared) and while an entry is
      * checked against it and stored: the cache never holds an entry of an old generation. */
     pthread_mutex_t mu;
@@ -22,8 +24,7 @@ struct sfp_rpt_cache {
 
 void sfp_rpt_cache_config_defaults(sfp_rpt_cache_config *c)
 {
-    c->ttl_s = 300;
-    c->max_entries = 512;
+    *c = (sfp_rpt_cache_config){.ttl_s = 300, .max_entries = 512}; /* clock NULL: monotonic */
 }
 
 int sfp_rpt_cache_config_from_env(sfp_rpt_cache_config *c, sfp_err *err)
@@ -40,7 +41,13 @@ sfp_rpt_cache *sfp_rpt_cache_new(const sfp_rpt_cache_config *c)
     if (c->ttl_s <= 0) return NULL;
     sfp_rpt_cache *rc = calloc(1, sizeof *rc);
     if (!rc) abort();
-    sfp_ttl_cache_config tc = {.ttl_s = c->ttl_s, .max_entries = c->max_entries, .stale_max_s = 0};
+    rc->clock = c->clock ? c->clock : sfp_mono_clock;
+    rc->clock_arg = c->clock_arg;
+    sfp_ttl_cache_config tc = {.ttl_s = c->ttl_s,
+                               .max_entries = c->max_entries,
+                               .stale_max_s = 0,
+                               .clock = rc->clock,
+                               .clock_arg = rc->clock_arg};
     rc->tc = sfp_ttl_cache_new(&tc);
     pthread_mutex_init(&rc->mu, NULL);
     return rc;
@@ -56,7 +63,7 @@ void sfp_rpt_cache_free(sfp_rpt_cache *c)
 
 sfp_rpt_cached *sfp_rpt_cached_new(const uint8_t *content, size_t len, int32_t today,
                                    const sfp_rpt_soda_result soda[SFP_RPT_DS_N], unsigned needed,
-                                   const char *generated_at)
+                                   const char *generated_at, double now_s)
 {
     int32_t max_age = sfp_rpt_sources_max_age(soda, needed);
     if (max_age <= 0) return NULL;
@@ -67,7 +74,7 @@ sfp_rpt_cached *sfp_rpt_cached_new(const uint8_t *content, size_t len, int32_t t
     memcpy(e->content, content, len);
     e->len = len;
     e->today = today;
-    e->stored_at = sfp_mono_s();
+    e->stored_at = now_s;
     e->expires_at = e->stored_at + max_age;
     e->soda_needed = needed;
     memcpy(e->soda, soda, sizeof e->soda);
@@ -76,9 +83,9 @@ sfp_rpt_cached *sfp_rpt_cached_new(const uint8_t *content, size_t len, int32_t t
     return e;
 }
 
-void sfp_rpt_cached_sources(const sfp_rpt_cached *e, sfp_rpt_soda_result out[SFP_RPT_DS_N])
+void sfp_rpt_cached_sources(const sfp_rpt_cached *e, double now_s, sfp_rpt_soda_result out[SFP_RPT_DS_N])
 {
-    double elapsed_s = sfp_mono_s() - e->stored_at;
+    double elapsed_s = now_s - e->stored_at;
     memcpy(out, e->soda, sizeof e->soda);
     for (int d = 0; d < SFP_RPT_DS_N; d++) {
         out[d].upstream_requests = 0;
@@ -119,10 +126,15 @@ void sfp_rpt_cache_listen_event(void *cache, sfp_listen_event ev, const char *pa
 
 /* A fresh ttl_cache entry (entries of an old generation are gone: see mu) is servable only
  * for its own day and before its own expiry. */
-static bool servable(const sfp_cache_val *v, int32_t today)
+static bool servable(const sfp_rpt_cache *c, const sfp_cache_val *v, int32_t today)
 {
     const sfp_rpt_cached *e = sfp_cache_val_data(v);
-    return e && e->today == today && sfp_mono_s() < e->expires_at;
+    return e && e->today == today && sfp_rpt_cache_now(c) < e->expires_at;
+}
+
+double sfp_rpt_cache_now(const sfp_rpt_cache *c)
+{
+    return c ? c->clock(c->clock_arg) : sfp_mono_s();
 }
 
 sfp_cache_val *sfp_rpt_cache_get(sfp_rpt_cache *c, const char *block, const char *lot, int32_t today,
@@ -150,7 +162,7 @@ sfp_cache_val *sfp_rpt_cache_get(sfp_rpt_cache *c, const char *block, const char
         }
         break;
     }
-    if (v && servable(v, today)) {
+    if (v && servable(c, v, today)) {
         atomic_fetch_add(&c->hits, 1);
         t->active = false;
         return v;

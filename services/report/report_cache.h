@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "db_listen.h"
 #include "report_soda.h"
 #include "sfp_err.h"
@@ -39,6 +40,8 @@
 typedef struct sfp_rpt_cache_config {
     int ttl_s;
     int max_entries;
+    sfp_clock_fn clock; /* ages and expiry; NULL = sfp_mono_clock (tests pass a fake) */
+    void *clock_arg;
 } sfp_rpt_cache_config;
 
 void sfp_rpt_cache_config_defaults(sfp_rpt_cache_config *c);
@@ -49,7 +52,7 @@ typedef struct sfp_rpt_cached {
     uint8_t *content; /* malloc'd: packed fields 1–15 */
     size_t len;
     int32_t today;
-    double stored_at; /* sfp_mono_s() */
+    double stored_at; /* the cache's clock, seconds */
     double expires_at;
     unsigned soda_needed;
     sfp_rpt_soda_result soda[SFP_RPT_DS_N]; /* states, ages, TTLs; no records */
@@ -94,11 +97,13 @@ void sfp_rpt_cache_abandon(sfp_rpt_cache *c, sfp_rpt_cache_ticket *t);
  * be kept — when a needed source is stale or unavailable (sfp_rpt_sources_max_age is 0). */
 sfp_rpt_cached *sfp_rpt_cached_new(const uint8_t *content, size_t len, int32_t today,
                                    const sfp_rpt_soda_result soda[SFP_RPT_DS_N], unsigned needed,
-                                   const char *generated_at);
+                                   const char *generated_at, double now_s);
 void sfp_rpt_cached_free(void *e); /* NULL-safe */
-/* e's sources as of now: the needed ones `cached`, aged by the time since e was stored. */
-void sfp_rpt_cached_sources(const sfp_rpt_cached *e, sfp_rpt_soda_result out[SFP_RPT_DS_N]);
+/* e's sources as of now_s: the needed ones `cached`, aged by the time since e was stored. */
+void sfp_rpt_cached_sources(const sfp_rpt_cached *e, double now_s, sfp_rpt_soda_result out[SFP_RPT_DS_N]);
 
 void sfp_rpt_cache_get_stats(sfp_rpt_cache *c, sfp_rpt_cache_stats *s); /* zeros for NULL */
+/* The cache's clock now, in seconds (sfp_mono_s for NULL): the `now_s` of the two calls above. */
+double sfp_rpt_cache_now(const sfp_rpt_cache *c);
 
 #endif

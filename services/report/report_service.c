@@ -151,7 +151,7 @@ static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, 
                                      ProtobufCMessage **resp)
 {
     sfp_rpt_soda_result src[SFP_RPT_DS_N];
-    sfp_rpt_cached_sources(e, src);
+    sfp_rpt_cached_sources(e, sfp_rpt_cache_now(svc->cache), src);
     sfp_rpt_volatile v = {.soda = src,
                           .soda_needed = e->soda_needed,
                           .report_cache_hit = true,
@@ -260,7 +260,8 @@ static grpc_status_code assemble_report(sfp_report_service *svc, sfp_rpc_ctx *ct
     protobuf_c_message_pack(&content->base, bytes);
 
     if (ticket->active)
-        sfp_rpt_cache_store(svc->cache, ticket, sfp_rpt_cached_new(bytes, len, today, soda, needed, ts_buf));
+        sfp_rpt_cache_store(svc->cache, ticket,
+                            sfp_rpt_cached_new(bytes, len, today, soda, needed, ts_buf, sfp_rpt_cache_now(svc->cache)));
 
     sfp_rpt_volatile v = {.soda = soda,
                           .soda_needed = needed,

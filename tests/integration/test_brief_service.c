@@ -560,6 +560,14 @@ static void test_service_identity_for_cron(void **state)
     stop(&h);
 }
 
+/* The auth cache's clock (seconds): moved by the test, never slept on. */
+static double g_auth_now = 1000;
+static double auth_clock(void *arg)
+{
+    (void)arg;
+    return g_auth_now;
+}
+
 /* BRIEF_AUTH_CACHE_MS: a hot token costs one statement (the page read); a revocation is
  * honoured once the entry expires. */
 static void test_auth_cache(void **state)
@@ -568,6 +576,7 @@ static void test_auth_cache(void **state)
     harness h;
     start(&h);
     h.svc.auth_cache = sfp_brief_auth_cache_new(400);
+    sfp_brief_auth_cache_set_clock(h.svc.auth_cache, auth_clock, NULL);
     assert_int_equal(sfp_test_sql(g_url, "INSERT INTO api_tokens (user_id, token_sha256) SELECT user_id,"
                                          " sha256('tok-temp'::bytea) FROM users WHERE email = 'carol@example.com'"),
                      0);
@@ -582,7 +591,7 @@ static void test_auth_cache(void **state)
         sfp_test_sql(g_url, "UPDATE api_tokens SET revoked_at = now() WHERE token_sha256 = sha256('tok-temp'::bytea)"),
         0);
     free_msg(brief_ok(&h, "tok-temp", 2)); /* still remembered */
-    usleep(500 * 1000);
+    g_auth_now += 0.5;                     /* past the 400 ms */
     sfp_rpc_status st;
     assert_int_equal(get_brief(&h, "tok-temp", 2, &r, &st), GRPC_STATUS_UNAUTHENTICATED);
     assert_int_equal(get_brief(&h, "nope", 2, &r, &st), GRPC_STATUS_UNAUTHENTICATED); /* failures not cached */

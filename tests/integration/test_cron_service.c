@@ -760,7 +760,8 @@ typedef struct reader {
     const char *url;
     const char *sql;
     atomic_bool stop;
-    long min, polls;
+    long min;
+    atomic_long polls;
     pthread_t th;
 } reader;
 
@@ -783,6 +784,14 @@ static void *reader_main(void *arg)
     return NULL;
 }
 
+/* Waits (up to 30 s) until the reader has polled n more times. */
+static void wait_polls(reader *rd, long n)
+{
+    long want = atomic_load(&rd->polls) + n;
+    for (int i = 0; i < 30000 && atomic_load(&rd->polls) < want; i++) sleep_ms(1);
+    if (atomic_load(&rd->polls) < want) fail_msg("reader stalled");
+}
+
 static void readers_during_run(harness *h, sfp_cron_job job, const char *late_table, const char *count_sql,
                                const char *wait_sql)
 {
@@ -794,10 +803,10 @@ static void readers_during_run(harness *h, sfp_cron_job job, const char *late_ta
     async_call a;
     async_start(&a, h, job, 60000);
     wait_for(h, wait_sql, 1); /* the job is blocked on our lock, its DELETE/INSERT done */
-    sleep_ms(200);            /* readers poll meanwhile */
+    wait_polls(&rd, 20);      /* readers poll meanwhile */
     release_lock(lk);
     pthread_join(a.th, NULL);
-    sleep_ms(50);
+    wait_polls(&rd, 5); /* and after the commit */
     atomic_store(&rd.stop, true);
     pthread_join(rd.th, NULL);
     assert_int_equal(a.code, GRPC_STATUS_OK);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <grpc/status.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,15 +109,23 @@ static void test_max_respected_and_timeout(void **state)
 
 typedef struct {
     sfp_pool *p;
-    sfp_conn *c;
-} release_later;
+    sfp_conn *got;
+} acquirer;
 
-static void *release_after_100ms(void *arg)
+static void *acquire_main(void *arg)
 {
-    release_later *r = arg;
-    sleep_ms(150);
-    sfp_pool_release(r->p, r->c);
+    acquirer *a = arg;
+    sfp_err err = {0};
+    a->got = sfp_pool_acquire(a->p, -1, &err);
     return NULL;
+}
+
+/* Polls (up to 10 s) until the server's end of socket fd is closed (readable: EOF or the
+ * termination notice), which is what the pool's checkout peek looks for. */
+static void wait_server_closed(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLRDHUP};
+    assert_int_equal(poll(&pfd, 1, 10000), 1);
 }
 
 static void test_waiting_acquire_counts(void **state)
@@ -126,17 +135,18 @@ static void test_waiting_acquire_counts(void **state)
     sfp_err err = {0};
     sfp_conn *c = sfp_pool_acquire(p, -1, &err);
     assert_non_null(c);
-    release_later r = {p, c};
+    acquirer a = {p, NULL};
     pthread_t th;
-    pthread_create(&th, NULL, release_after_100ms, &r);
-    sleep_ms(30);
-    sfp_conn *c2 = sfp_pool_acquire(p, -1, &err);
-    assert_non_null(c2);
+    pthread_create(&th, NULL, acquire_main, &a);
+    for (int i = 0; i < 1000 && stats(p).waiting < 1; i++) sleep_ms(10); /* it is waiting */
+    assert_int_equal(stats(p).waiting, 1);
+    sfp_pool_release(p, c);
     pthread_join(th, NULL);
+    sfp_conn *c2 = a.got;
+    assert_non_null(c2);
     sfp_pool_stats s = stats(p);
     assert_int_equal(s.acquires, 2);
     assert_int_equal(s.waited_acquires, 1);
-    assert_true(s.max_wait_ms >= 50);
     assert_int_equal(s.waiting, 0);
     assert_ptr_equal(c, c2); /* the same connection was handed over */
     sfp_pool_release(p, c2);
@@ -150,11 +160,12 @@ static void test_terminated_backend_replaced(void **state)
     sfp_err err = {0};
     sfp_conn *c = sfp_pool_acquire(p, -1, &err);
     int pid = backend_pid(c);
+    int fd = PQsocket(sfp_conn_pg(c));
     sfp_pool_release(p, c);
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", pid);
     assert_int_equal(sfp_test_sql(g_url, sql), 0);
-    sleep_ms(100);
+    wait_server_closed(fd); /* the idle connection is still the pool's; we only watch its socket */
     c = sfp_pool_acquire(p, -1, &err);
     assert_non_null(c);
     int pid2 = backend_pid(c); /* the query works: the caller never saw the dead connection */
@@ -176,7 +187,7 @@ static void test_broken_in_use_connection_discarded(void **state)
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", pid);
     assert_int_equal(sfp_test_sql(g_url, sql), 0);
-    sleep_ms(50);
+    wait_server_closed(PQsocket(sfp_conn_pg(c)));
     PGresult *r = sfp_db_query(c, "SELECT 1", 0, NULL, &err);
     assert_null(r);
     assert_int_equal(err.code, GRPC_STATUS_UNAVAILABLE);

@@ -47,7 +47,8 @@ static sfp_pool *new_pool(int max)
 typedef struct job {
     atomic_int calls;
     atomic_int fail_left; /* this many calls fail (after sleeping) */
-    int sleep_ms;
+    int sleep_ms;         /* a slow computation (the outcome of the tests using it does not depend on it) */
+    atomic_bool gate;     /* while true, compute waits (up to 30 s) before finishing: the test decides */
     const uint8_t *data;
     size_t len;
     int ttl_override; /* 0 = keep */
@@ -69,6 +70,7 @@ static int compute(sfp_conn *c, void *user, uint8_t **payload, size_t *len, int 
     if (sfp_db_exec(c, "SELECT 1", 0, NULL, &e) != 0) /* no cmocka asserts off the main thread */
         return sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "connection unusable in compute");
     if (j->sleep_ms) sleep_ms(j->sleep_ms);
+    for (int i = 0; i < 30000 && atomic_load(&j->gate); i++) sleep_ms(1);
     if (atomic_load(&j->fail_left) > 0 && atomic_fetch_sub(&j->fail_left, 1) > 0)
         return sfp_err_set(err, GRPC_STATUS_INTERNAL, "compute failed (test)");
     if (j->data) {
@@ -453,16 +455,19 @@ static void test_twenty_concurrent_cold_requests_one_compute(void **state)
 static void test_failed_leader_hands_over_to_one_waiter(void **state)
 {
     fixture *f = *state;
-    job j = {.sleep_ms = 200, .fail_left = 1};
+    job j = {.fail_left = 1};
+    atomic_init(&j.gate, true);
     worker w[6];
     pthread_t th[6];
     w[0] = (worker){.pc = f->pc, .key = "test:handover", .j = &j, .deadline_ms = 10000};
     pthread_create(&th[0], NULL, run_worker, &w[0]);
-    sleep_ms(50); /* w[0] leads */
+    for (int i = 0; i < 10000 && atomic_load(&j.calls) < 1; i++) sleep_ms(1); /* w[0] leads */
+    assert_int_equal(atomic_load(&j.calls), 1);
     for (int i = 1; i < 6; i++) {
         w[i] = (worker){.pc = f->pc, .key = "test:handover", .j = &j, .deadline_ms = 10000};
         pthread_create(&th[i], NULL, run_worker, &w[i]);
     }
+    atomic_store(&j.gate, false); /* the leader fails now; late arrivals lead or hit: same counts */
     int ok = 0, computed = 0;
     for (int i = 0; i < 6; i++) {
         pthread_join(th[i], NULL);
@@ -483,17 +488,20 @@ static void test_failed_leader_hands_over_to_one_waiter(void **state)
 static void test_waiter_gives_up_at_its_own_deadline(void **state)
 {
     fixture *f = *state;
-    job j = {.sleep_ms = 1200};
-    worker lead = {.pc = f->pc, .key = "test:slow", .j = &j, .deadline_ms = 10000};
+    job j = {0};
+    atomic_init(&j.gate, true); /* the leader computes until the waiter has given up */
+    worker lead = {.pc = f->pc, .key = "test:slow", .j = &j, .deadline_ms = 60000};
     worker wait = {.pc = f->pc, .key = "test:slow", .j = &j, .deadline_ms = 150};
     pthread_t a, b;
     pthread_create(&a, NULL, run_worker, &lead);
-    sleep_ms(50);
+    for (int i = 0; i < 10000 && atomic_load(&j.calls) < 1; i++) sleep_ms(1); /* lead is computing */
+    assert_int_equal(atomic_load(&j.calls), 1);
     pthread_create(&b, NULL, run_worker, &wait);
     pthread_join(b, NULL);
     assert_int_equal(wait.rc, -1);
     assert_int_equal(wait.err.code, GRPC_STATUS_DEADLINE_EXCEEDED);
-    assert_true(wait.took_ms < 700);
+    assert_true(wait.took_ms < 10000); /* its own deadline, not the leader's 60 s */
+    atomic_store(&j.gate, false);
     pthread_join(a, NULL);
     assert_int_equal(lead.rc, 0); /* the leader is not affected */
     assert_false(lead.r.cached);

@@ -17,7 +17,9 @@
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -718,6 +720,19 @@ static void test_deadlines_bound_db_work(void **state)
 
 /* ------------------------------------------------------------------ real client + test server */
 
+/* The caches' clock in these tests (seconds): time passes only when a test moves it, so TTLs
+ * expire without sleeping. */
+static _Atomic double g_cache_now = 1000;
+static double cache_clock(void *arg)
+{
+    (void)arg;
+    return atomic_load(&g_cache_now);
+}
+static void cache_clock_advance(double s)
+{
+    atomic_store(&g_cache_now, atomic_load(&g_cache_now) + s);
+}
+
 static size_t discard(char *p, size_t size, size_t n, void *ud)
 {
     (void)p, (void)ud;
@@ -741,10 +756,7 @@ static int http_post(const char *url)
 static void test_real_soda_client_and_test_server(void **state)
 {
     (void)state;
-    if (access(SFP_BIN_DIR "/sfp-soda-test-server", X_OK)) {
-        skip();
-        return;
-    }
+    sfp_test_require_bin("sfp-soda-test-server");
     char *url = sfp_test_migrated_db("it_report_soda");
     assert_int_equal(load_fixture(url), 0);
     assert_int_equal(
@@ -771,6 +783,7 @@ static void test_real_soda_client_and_test_server(void **state)
     snprintf(base, sizeof base, "http://127.0.0.1:%d/resource", srv.port);
     cfg.base_url = base;
     cfg.cache.ttl_s = 1; /* expire quickly to exercise stale */
+    cfg.cache.clock = cache_clock;
     sfp_err err = {0};
     sfp_soda *client = sfp_soda_create(&cfg, &err);
     assert_non_null(client);
@@ -806,7 +819,7 @@ static void test_real_soda_client_and_test_server(void **state)
     char ctl[160];
     snprintf(ctl, sizeof ctl, "http://127.0.0.1:%d/__control?mode=fail500", srv.port);
     assert_int_equal(http_post(ctl), 0);
-    usleep(1300 * 1000);
+    cache_clock_advance(1.3);
     r = get_ok(&h, "1386", "025");
     assert_string_equal(r->sources->complaints->state, "stale");
     assert_string_equal(r->sources->complaints->reason, "http_5xx");
@@ -836,10 +849,8 @@ static void test_real_soda_client_and_test_server(void **state)
 static void test_binary_serves_reports(void **state)
 {
     (void)state;
-    if (access(SFP_BIN_DIR "/sfp-soda-test-server", X_OK) || access(SFP_BIN_DIR "/sfp-report", X_OK)) {
-        skip();
-        return;
-    }
+    sfp_test_require_bin("sfp-soda-test-server");
+    sfp_test_require_bin("sfp-report");
     const char *soda_env[] = {"SODA_TEST_ADDR=127.0.0.1:0", "DATABASE_URL=", NULL}; /* generator data */
     sfp_proc soda;
     assert_int_equal(sfp_proc_start(&soda, "sfp-soda-test-server", soda_env), 0);
@@ -912,10 +923,7 @@ static int run_seed(const char *url)
 static void test_seeded_demo_parcels(void **state)
 {
     (void)state;
-    if (access(SFP_BIN_DIR "/sfp-seed", X_OK)) {
-        skip();
-        return;
-    }
+    sfp_test_require_bin("sfp-seed");
     char *url = sfp_test_migrated_db("it_report_seed");
     assert_int_equal(run_seed(url), 0);
     fake_reset();
@@ -960,6 +968,25 @@ static double wait_counter(harness *h, const char *name, double want)
     return v;
 }
 
+/* Payload of the next notification on c (polled up to 5 s); "" when none came. */
+static const char *next_notification(PGconn *c)
+{
+    static char payload[64];
+    payload[0] = '\0';
+    for (int i = 0; i < 500; i++) {
+        PQconsumeInput(c);
+        PGnotify *n = PQnotifies(c);
+        if (n) {
+            snprintf(payload, sizeof payload, "%s", n->extra);
+            PQfreemem(n);
+            break;
+        }
+        struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+        poll(&pfd, 1, 10);
+    }
+    return payload;
+}
+
 typedef struct cached_harness {
     harness h;
     sfp_rpt_cache *cache;
@@ -972,6 +999,7 @@ static void start_cached(cached_harness *c)
     start(&c->h, g_url, fake_interface(), NULL);
     sfp_rpt_cache_config cc;
     sfp_rpt_cache_config_defaults(&cc);
+    cc.clock = cache_clock;
     c->cache = sfp_rpt_cache_new(&cc);
     assert_non_null(c->cache);
     c->h.svc.cache = c->cache;
@@ -1002,7 +1030,7 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
     assert_true(miss->debug->sql_queries >= 9);
     assert_string_equal(miss->sources->complaints->state, "live");
     assert_int_equal(fake_begins(), 1); /* complaints+violations (the profile is in parcel_summary) */
-    usleep(50000);
+    cache_clock_advance(0.05);
     Sfpermits__V1__PropertyReport *hit = get_ok(&c.h, "1386", "025");
     assert_true(hit->debug->report_cache_hit);
     assert_int_equal(hit->debug->sql_queries, 0);
@@ -1025,19 +1053,25 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
     assert_int_equal(stat_counter(&c.h, "report_cache_stores_total"), 1);
     protobuf_c_message_free_unpacked(&hit->base, NULL);
 
-    /* a write elsewhere (not read by the report) keeps the entry */
+    /* a write elsewhere (not read by the report) sends no notification, so the entry stays:
+     * notifications arrive in commit order, so the first one a listener sees after that write
+     * must be a sentinel sent after it */
+    PGconn *watcher = PQconnectdb(g_url);
+    PQclear(PQexec(watcher, "LISTEN " SFP_RPT_CACHE_CHANNEL));
     assert_int_equal(sfp_test_sql(g_url, "INSERT INTO cron_log(job_type, status) VALUES ('noop', 'success')"), 0);
-    usleep(300000);
-    assert_int_equal(stat_counter(&c.h, "report_cache_invalidations_total"), 0);
     hit = get_ok(&c.h, "1386", "025");
     assert_true(hit->debug->report_cache_hit);
     protobuf_c_message_free_unpacked(&hit->base, NULL);
+    assert_int_equal(sfp_test_sql(g_url, "NOTIFY " SFP_RPT_CACHE_CHANNEL ", 'sentinel'"), 0);
+    assert_string_equal(next_notification(watcher), "sentinel");
+    PQfinish(watcher);
+    assert_true(wait_counter(&c.h, "report_cache_invalidations_total", 1) >= 1); /* the sentinel's */
 
     /* the data changes: the next report is assembled again and shows it */
     assert_int_equal(sfp_test_sql(g_url, "UPDATE permits SET description = 'kitchen and bath remodel'"
                                          " WHERE permit_number = 'PA-001'"),
                      0);
-    assert_true(wait_counter(&c.h, "report_cache_invalidations_total", 1) >= 1);
+    assert_true(wait_counter(&c.h, "report_cache_invalidations_total", 2) >= 2);
     Sfpermits__V1__PropertyReport *fresh = get_ok(&c.h, "1386", "025");
     assert_false(fresh->debug->report_cache_hit);
     assert_true(fresh->debug->sql_queries >= 9);
@@ -1047,7 +1081,7 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
     assert_int_equal(sfp_test_sql(g_url, "UPDATE permits SET description = 'kitchen remodel'"
                                          " WHERE permit_number = 'PA-001'"),
                      0);
-    assert_true(wait_counter(&c.h, "report_cache_invalidations_total", 2) >= 2);
+    assert_true(wait_counter(&c.h, "report_cache_invalidations_total", 3) >= 3);
     fresh = get_ok(&c.h, "1386", "025");
     assert_false(fresh->debug->report_cache_hit);
     assert_string_equal(find_permit(fresh, "PA-001")->description, "kitchen remodel");
@@ -1077,7 +1111,7 @@ static void test_report_cache_bounds(void **state)
 
     fake_reset();
     pthread_mutex_lock(&FAKE.mu);
-    FAKE.ttl[SFP_RPT_DS_COMPLAINTS] = 1.5; /* the SODA entry expires in 1.5 s */
+    FAKE.ttl[SFP_RPT_DS_COMPLAINTS] = 1.5; /* the SODA entry expires in 1.5 s (of the cache's clock) */
     pthread_mutex_unlock(&FAKE.mu);
     Sfpermits__V1__PropertyReport *r = get_ok(&c.h, "3507", "004");
     assert_false(r->debug->report_cache_hit);
@@ -1086,7 +1120,7 @@ static void test_report_cache_bounds(void **state)
     assert_true(r->debug->report_cache_hit);
     assert_int_equal(r->sources->max_age_seconds, 1); /* floor of what is left of 1.5 s */
     protobuf_c_message_free_unpacked(&r->base, NULL);
-    usleep(1600 * 1000);
+    cache_clock_advance(1.6);
     int begins = fake_begins();
     r = get_ok(&c.h, "3507", "004");
     assert_false(r->debug->report_cache_hit); /* SODA is asked again */

@@ -2,6 +2,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
@@ -152,6 +157,30 @@ static int parse_port(const char *line)
     const char *p = strstr(line, "\"port\":");
     if (!p) return -1;
     return atoi(p + 7);
+}
+
+bool sfp_test_file_wait(const char *path, const char *needle, int timeout_ms)
+{
+    for (int waited = 0;; waited += 10) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            char line[8192];
+            bool found = false;
+            while (!found && fgets(line, sizeof line, f)) found = strstr(line, needle) != NULL;
+            fclose(f);
+            if (found) return true;
+        }
+        if (waited >= timeout_ms) return false;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void sfp_test_require_bin(const char *binary)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", SFP_BIN_DIR, binary);
+    if (access(path, X_OK)) fail_msg("required binary missing: %s (build it first)", path);
 }
 
 int sfp_proc_start(sfp_proc *p, const char *binary, const char *const *env)

@@ -36,6 +36,10 @@ Sfpermits__V1__ServiceStats *sfp_test_stats(sfp_rpc_channel *ch);
 double sfp_test_stats_counter(const Sfpermits__V1__ServiceStats *st, const char *name);
 
 /* ---- processes (e2e) ---- */
+/* Fails the current test (never skips) when SFP_BIN_DIR/<binary> is missing or not executable:
+ * a test that cannot run its real parts must not pass. */
+void sfp_test_require_bin(const char *binary);
+
 typedef struct sfp_proc {
     pid_t pid;
     int port;           /* parsed from its "listening" log line (field "port") */
@@ -51,6 +55,8 @@ int sfp_proc_start(sfp_proc *p, const char *binary, const char *const *env);
 int sfp_proc_log_port(const sfp_proc *p, const char *msg);
 /* SIGTERM, wait up to timeout_ms; returns the exit status (or -1 on timeout, after SIGKILL). */
 int sfp_proc_stop(sfp_proc *p, int timeout_ms);
+/* Polls (every 10 ms, up to timeout_ms) until the file at path contains needle. */
+bool sfp_test_file_wait(const char *path, const char *needle, int timeout_ms);
 /* True while the process exists. */
 bool sfp_proc_alive(const sfp_proc *p);
 

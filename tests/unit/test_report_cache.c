@@ -15,6 +15,14 @@
 
 #define TODAY 20500
 
+/* The cache's clock: whole seconds set by the test, so ages and expiries are exact. */
+static double g_now = 1000;
+static double fake_clock(void *arg)
+{
+    (void)arg;
+    return g_now;
+}
+
 static void live_sources(sfp_rpt_soda_result soda[SFP_RPT_DS_N])
 {
     memset(soda, 0, sizeof(sfp_rpt_soda_result) * SFP_RPT_DS_N);
@@ -38,18 +46,25 @@ static sfp_rpt_cached *entry(void)
     unsigned all = SFP_RPT_DS_BIT(0) | SFP_RPT_DS_BIT(1) | SFP_RPT_DS_BIT(2);
     sfp_rpt_cached *e = sfp_rpt_cached_new((const uint8_t *)"\x0a\x04"
                                                             "3512",
-                                           6, TODAY, soda, all, "2026-02-12T10:00:00Z");
+                                           6, TODAY, soda, all, "2026-02-12T10:00:00Z", g_now);
     assert_non_null(e);
     return e;
 }
 
-static sfp_rpt_cache *mk(void)
+static sfp_rpt_cache *mk_ttl(int ttl_s)
 {
     sfp_rpt_cache_config cfg;
     sfp_rpt_cache_config_defaults(&cfg);
+    cfg.ttl_s = ttl_s;
+    cfg.clock = fake_clock;
     sfp_rpt_cache *c = sfp_rpt_cache_new(&cfg);
     assert_non_null(c);
     return c;
+}
+
+static sfp_rpt_cache *mk(void)
+{
+    return mk_ttl(300);
 }
 
 /* get → miss with an active ticket (the caller assembles). */
@@ -120,23 +135,44 @@ static void test_notify_during_assembly_drops_the_store(void **state)
     sfp_rpt_cache_free(c);
 }
 
+/* An entry ends at REPORT_CACHE_TTL_S, at its SODA sources' shortest TTL, whichever is first,
+ * and on another day. */
 static void test_entry_ends_at_expiry_and_day(void **state)
 {
     (void)state;
-    sfp_rpt_cache *c = mk();
+    sfp_rpt_cache *c = mk_ttl(3600); /* longer than the sources' 800 s */
     sfp_rpt_cache_listen_event(c, SFP_LISTEN_UP, "");
     sfp_rpt_cache_ticket t;
     miss(c, &t);
+    g_now = 1000;
     sfp_rpt_cached *e = entry();
-    assert_true(e->expires_at - e->stored_at == 800); /* the shortest source TTL */
+    assert_true(e->stored_at == 1000 && e->expires_at == 1800); /* the shortest source TTL: 800 s */
     sfp_rpt_cache_store(c, &t, e);
     assert_null(sfp_rpt_cache_get(c, "3512", "001", TODAY + 1, sfp_mono_ms() + 1000, &t)); /* another day */
     assert_true(t.active);
-    e = entry(); /* replaces the entry: one whose SODA data would be stale now */
-    e->expires_at = sfp_mono_s() - 1;
-    sfp_rpt_cache_store(c, &t, e);
+    sfp_rpt_cache_store(c, &t, entry()); /* stored at 1000 again, for today */
+    g_now = 1799;                        /* one second before its SODA data would be stale: served */
+    sfp_cache_val *v = sfp_rpt_cache_get(c, "3512", "001", TODAY, sfp_mono_ms() + 1000, &t);
+    assert_non_null(v);
+    sfp_cache_val_unref(v);
+    g_now = 1800; /* at expiry: a miss */
     miss(c, &t);
     sfp_rpt_cache_abandon(c, &t);
+    sfp_rpt_cache_free(c);
+
+    c = mk_ttl(300); /* shorter than the sources' 800 s */
+    sfp_rpt_cache_listen_event(c, SFP_LISTEN_UP, "");
+    g_now = 1000;
+    miss(c, &t);
+    sfp_rpt_cache_store(c, &t, entry());
+    g_now = 1299;
+    v = sfp_rpt_cache_get(c, "3512", "001", TODAY, sfp_mono_ms() + 1000, &t);
+    assert_non_null(v);
+    sfp_cache_val_unref(v);
+    g_now = 1300;
+    miss(c, &t);
+    sfp_rpt_cache_abandon(c, &t);
+    g_now = 1000;
     sfp_rpt_cache_free(c);
 }
 
@@ -147,19 +183,18 @@ static void test_entries_and_aged_sources(void **state)
     live_sources(soda);
     unsigned cv = SFP_RPT_DS_BIT(SFP_RPT_DS_COMPLAINTS) | SFP_RPT_DS_BIT(SFP_RPT_DS_VIOLATIONS);
     soda[SFP_RPT_DS_VIOLATIONS].state = SFP_RPT_SRC_STALE; /* degraded: never an entry */
-    assert_null(sfp_rpt_cached_new((const uint8_t *)"x", 1, TODAY, soda, cv, ""));
+    assert_null(sfp_rpt_cached_new((const uint8_t *)"x", 1, TODAY, soda, cv, "", 1000));
     live_sources(soda);
     sfp_rpt_soda_unavailable(&soda[SFP_RPT_DS_TAX_ROLL], "not_needed"); /* not needed: no bound */
-    sfp_rpt_cached *e = sfp_rpt_cached_new((const uint8_t *)"x", 1, TODAY, soda, cv, "2026-02-12T10:00:00Z");
+    sfp_rpt_cached *e = sfp_rpt_cached_new((const uint8_t *)"x", 1, TODAY, soda, cv, "2026-02-12T10:00:00Z", 1000);
     assert_non_null(e);
     assert_null(e->soda[SFP_RPT_DS_COMPLAINTS].records);
-    e->stored_at -= 10; /* stored 10 s ago */
     sfp_rpt_soda_result out[SFP_RPT_DS_N];
-    sfp_rpt_cached_sources(e, out);
+    sfp_rpt_cached_sources(e, 1010, out); /* 10 s after it was stored */
     for (int d = SFP_RPT_DS_COMPLAINTS; d <= SFP_RPT_DS_VIOLATIONS; d++) {
         assert_int_equal(out[d].state, SFP_RPT_SRC_CACHED);
-        assert_true(out[d].age_seconds >= 10 && out[d].age_seconds < 11);
-        assert_true(out[d].ttl_remaining_seconds > 889 && out[d].ttl_remaining_seconds <= 890);
+        assert_true(out[d].age_seconds == 10);
+        assert_true(out[d].ttl_remaining_seconds == 890);
         assert_int_equal(out[d].upstream_requests, 0);
         assert_int_equal(out[d].n_records, (size_t)d + 1);
     }
