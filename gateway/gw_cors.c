@@ -55,9 +55,9 @@ int gw_cors_validate(const char *list, sfp_err *err)
 {
     char bad[96] = "";
     if (each(list, invalid, bad))
-        return sfp_err_set(err, 1,
-                           "GATEWAY_CORS_ORIGINS: '%s' is not an origin (comma-separated http(s)://host[:port], no path)",
-                           bad);
+        return sfp_err_set(
+            err, 1, "GATEWAY_CORS_ORIGINS: '%s' is not an origin (comma-separated http(s)://host[:port], no path)",
+            bad);
     return 0;
 }
 
@@ -82,8 +82,7 @@ bool gw_cors_allowed(const char *list, const char *origin)
 static void add_vary_origin(gw_response *resp)
 {
     const char *v = gw_resp_get_header(resp, "Vary");
-    if (!v)
-        gw_resp_header(resp, "Vary", "Origin");
+    if (!v) gw_resp_header(resp, "Vary", "Origin");
     else if (!strstr(v, "Origin")) {
         char cur[GW_RESP_HEADER_MAX];
         snprintf(cur, sizeof cur, "%s", v);

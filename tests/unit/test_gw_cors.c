@@ -21,8 +21,9 @@ static void test_validate(void **state)
     assert_int_equal(gw_cors_validate(NULL, &err), 0);
     assert_int_equal(gw_cors_validate(LIST, &err), 0);
     assert_int_equal(gw_cors_validate(" https://a.b ,, ", &err), 0);
-    const char *bad[] = {"*", "app.example.org", "https://app.example.org/", "ftp://x.org", "https://x.org:99999",
-                         "https://x.org:", "https://:80", "https://a.b, http://c d"};
+    const char *bad[] = {"*",           "app.example.org",        "https://app.example.org/",
+                         "ftp://x.org", "https://x.org:99999",    "https://x.org:",
+                         "https://:80", "https://a.b, http://c d"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (gw_cors_validate(bad[i], &err) != -1) fail_msg("'%s' accepted", bad[i]);
         assert_non_null(strstr(err.msg, "GATEWAY_CORS_ORIGINS"));
