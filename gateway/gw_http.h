@@ -57,8 +57,9 @@ typedef struct gw_request {
     int64_t deadline_ns;  /* CLOCK_MONOTONIC deadline for backend calls */
     bool client_deadline; /* deadline came from the client's X-Timeout-Ms */
     /* "Bearer <token>" from the session cookie (gw_pages.h), sent to backends instead of the
-     * absent Authorization header; NULL = none. Points to handler storage. */
+     * absent Authorization header; NULL = none. Points into auth_buf. */
     const char *authorization;
+    char auth_buf[224];
 } gw_request;
 
 /* ---- request accessors ---- */

@@ -23,6 +23,7 @@
 #define SEARCH_RPC "/sfpermits.v1.ReportService/SearchParcels"
 #define REPORT_RPC "/sfpermits.v1.ReportService/GetPropertyReport"
 #define TOKEN_MAX 200
+_Static_assert(sizeof(((gw_request *)0)->auth_buf) >= TOKEN_MAX + sizeof "Bearer ", "auth_buf holds a token");
 
 /* ------------------------------------------------------------------ pure helpers */
 
@@ -132,12 +133,11 @@ bool gw_session_token(const gw_request *req, char *out, size_t n)
 
 bool gw_use_session(gw_request *req)
 {
-    static __thread char auth[TOKEN_MAX + 16];
     if (gw_req_header(req, "Authorization")) return false;
     char tok[TOKEN_MAX + 1];
     if (!gw_session_token(req, tok, sizeof tok)) return false;
-    snprintf(auth, sizeof auth, "Bearer %s", tok);
-    req->authorization = auth;
+    snprintf(req->auth_buf, sizeof req->auth_buf, "Bearer %s", tok);
+    req->authorization = req->auth_buf;
     return true;
 }
 
@@ -351,9 +351,8 @@ void gw_handle_brief_signin(gw_request *req, gw_response *resp)
         signin_page(resp, 400, "Enter the access token you were given (letters, digits and . _ ~ + / = -).", lookback);
         return;
     }
-    static __thread char auth[TOKEN_MAX + 16];
-    snprintf(auth, sizeof auth, "Bearer %s", tok);
-    if (!gw_req_header(req, "Authorization")) req->authorization = auth;
+    snprintf(req->auth_buf, sizeof req->auth_buf, "Bearer %s", tok);
+    if (!gw_req_header(req, "Authorization")) req->authorization = req->auth_buf;
     Sfpermits__V1__GetBriefRequest in = SFPERMITS__V1__GET_BRIEF_REQUEST__INIT;
     in.lookback_days = lookback;
     ProtobufCMessage *out = NULL;
