@@ -13,7 +13,7 @@
  * data stores them, zero padded ("8th", "8", "eighth" → "08TH"). The street is matched as a
  * prefix ("1600 miss" finds 1600 MISSION ST).
  *
- * SQL (one statement, parameterised):
+ * SQL (one statement, parameterised, a named prepared statement of each pooled connection):
  *   address  permits (street_number, upper(street_name) LIKE 'PREFIX%'): index
  *            permits_street_upper_idx (db/migrations/0005_brief.sql)
  *   street   permits (upper(street_name) LIKE 'PREFIX%'), first 500 rows in index order:
