@@ -2,33 +2,43 @@
 # bench/brief.sh — GET /brief for a user watching 50 parcels/permits:
 #   1. cold brief: the user's page_cache rows invalidated before each call, then
 #      GET /brief?lookback=7 through the gateway; N calls, p50/p90/max of curl's time_total
-#      (includes auth, cache miss, the 10 section queries, the cache write, JSON encoding);
+#      (includes auth, cache miss, the section queries, the cache write, JSON encoding);
+#      with --compare, the same calls against a second build (the "before"), interleaved
+#      call by call so both see the same machine load;
 #   2. cached brief: wrk -t2 -c16 -d<dur>s --latency against GET /brief?lookback=7 with the
 #      user's bearer token (auth + one page_cache read + JSON encoding per request).
 #
-# Usage: bench/brief.sh [--scale full|demo] [--runs N] [--duration S]
+# Usage: bench/brief.sh [--scale full|demo] [--runs N] [--duration S] [--compare BUILD_DIR]
 #   --scale   dataset when a private cluster is started (default full: ~1.28M permits; the seed
 #             takes several minutes)
 #   --runs    cold calls (default 30)      --duration  wrk seconds (default 10)
+#   --compare a build directory of the previous version (its bin/sfp-brief and bin/sfp-gateway),
+#             e.g. `git worktree add /tmp/before <commit> && cmake -S /tmp/before -B /tmp/before/build
+#             -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build /tmp/before/build --target sfp-brief
+#             sfp-gateway`; it runs against the same (migrated) database
 # Env: BUILD_DIR (default build/; use an optimised build — RelWithDebInfo, the default — not
 #      Debug, which is about twice as slow); DATABASE_URL: use this already migrated AND seeded database
 #      (e.g. a full-scale one kept between runs) instead of a private throwaway cluster.
-# Targets (issue 4): cold p50 <= 50 ms; cached >= 2,000 req/s at 16 connections, p50 <= 2 ms.
+# Targets: cold p50 <= 15 ms with every section on (issue 18; 50 ms in issue 4); cached
+# >= 2,000 req/s at 16 connections, p50 <= 2 ms.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-scale=full runs=30 dur=10
+scale=full runs=30 dur=10 before=
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) scale=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --duration) dur=$2; shift 2 ;;
-    *) echo "usage: bench/brief.sh [--scale full|demo] [--runs N] [--duration S]" >&2; exit 2 ;;
+    --compare) before=$(cd "$2" && pwd); shift 2 ;;
+    *) echo "usage: bench/brief.sh [--scale full|demo] [--runs N] [--duration S] [--compare BUILD_DIR]" >&2; exit 2 ;;
   esac
 done
 bench_pg_seeded "$scale"
 
-# The bench user: 50 active watches — 20 parcels with the most permits, 25 recently changed
-# permits, 5 addresses — token "bench-token-50" (stored as SHA-256). Idempotent.
+# The bench user: 50 active watches — 20 parcels with the most permits, 24 recently changed
+# permits, 5 addresses, the entity with the most contacts — and a primary address (the
+# busiest one), so every section has data; token "bench-token-50" (stored as SHA-256).
+# Idempotent.
 psql -qAtX "$DATABASE_URL" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 INSERT INTO users (email, display_name) VALUES ('bench50@example.com', 'Bench 50 watches')
   ON CONFLICT (email) DO NOTHING;
@@ -43,13 +53,21 @@ INSERT INTO watch_items (user_id, watch_type, block, lot, label)
   WHERE u.email = 'bench50@example.com';
 INSERT INTO watch_items (user_id, watch_type, permit_number, label)
   SELECT u.user_id, 'permit', p.permit_number, 'permit ' || p.permit_number
-  FROM users u, (SELECT permit_number FROM permits ORDER BY status_date DESC NULLS LAST, permit_number LIMIT 25) p
+  FROM users u, (SELECT permit_number FROM permits ORDER BY status_date DESC NULLS LAST, permit_number LIMIT 24) p
   WHERE u.email = 'bench50@example.com';
 INSERT INTO watch_items (user_id, watch_type, street_number, street_name, label)
   SELECT u.user_id, 'address', p.street_number, p.street_name, p.street_number || ' ' || p.street_name
   FROM users u, (SELECT street_number, street_name FROM permits WHERE street_number IS NOT NULL
                  GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 5) p
   WHERE u.email = 'bench50@example.com';
+INSERT INTO watch_items (user_id, watch_type, entity_id, label)
+  SELECT u.user_id, 'entity', e.entity_id, 'busiest contractor'
+  FROM users u, (SELECT entity_id FROM entities ORDER BY contact_count DESC NULLS LAST, entity_id LIMIT 1) e
+  WHERE u.email = 'bench50@example.com';
+UPDATE users SET (primary_street_number, primary_street_name) =
+  (SELECT street_number, street_name FROM permits WHERE street_number IS NOT NULL
+   GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 1)
+  WHERE email = 'bench50@example.com';
 ANALYZE watch_items, api_tokens, users;
 SQL
 uid=$(psql -qAtX "$DATABASE_URL" -c "SELECT user_id FROM users WHERE email = 'bench50@example.com'")
@@ -62,31 +80,61 @@ start gw sfp-gateway GATEWAY_ADDR=127.0.0.1:0 BRIEF_SVC_ADDR=127.0.0.1:$bport
 gport=$port
 url="http://127.0.0.1:$gport/brief?lookback=7"
 auth="Authorization: Bearer bench-token-50"
+burl=
+if [ -n "$before" ]; then
+  build_now=$build build=$before
+  start brief0 sfp-brief LISTEN_ADDR=127.0.0.1:0
+  start gw0 sfp-gateway GATEWAY_ADDR=127.0.0.1:0 BRIEF_SVC_ADDR=127.0.0.1:$port
+  build=$build_now
+  burl="http://127.0.0.1:$port/brief?lookback=7"
+fi
 
 echo "# $(date -u +%F) $(nproc) cores, $(uname -m); $np permits; user $uid with $nw watches"
+invalidate() {
+  psql -qAtX "$DATABASE_URL" -c "UPDATE page_cache SET invalidated_at = now() WHERE cache_key LIKE 'brief:$uid:%'" >/dev/null
+}
+# cold URL OUT BODY: one cold call, its time appended to OUT
+cold() {
+  invalidate
+  curl -sf -o "$3" -w '%{time_total}\n' -H "$auth" "$1" >>"$2"
+  grep -q '"cached":false' "$3" || { echo "cold call was served from the cache" >&2; exit 1; }
+}
 # warm-up: connections, plans, OS cache
 for _ in 1 2 3; do
-  psql -qAtX "$DATABASE_URL" -c "UPDATE page_cache SET invalidated_at = now() WHERE cache_key LIKE 'brief:$uid:%'" >/dev/null
-  curl -sf -o /dev/null -H "$auth" "$url"
+  cold "$url" /dev/null "$tmp/body.json"
+  [ -z "$burl" ] || cold "$burl" /dev/null "$tmp/body0.json"
 done
 
-# 1. cold
+# 1. cold (with --compare: interleaved, alternating which build goes first)
 : >"$tmp/cold.txt"
-for _ in $(seq "$runs"); do
-  psql -qAtX "$DATABASE_URL" -c "UPDATE page_cache SET invalidated_at = now() WHERE cache_key LIKE 'brief:$uid:%'" >/dev/null
-  curl -sf -o "$tmp/body.json" -w '%{time_total}\n' -H "$auth" "$url" >>"$tmp/cold.txt"
-  grep -q '"cached":false' "$tmp/body.json" || { echo "cold call was served from the cache" >&2; exit 1; }
+: >"$tmp/cold0.txt"
+for i in $(seq "$runs"); do
+  if [ -n "$burl" ] && [ $((i % 2)) = 0 ]; then cold "$burl" "$tmp/cold0.txt" "$tmp/body0.json"; fi
+  cold "$url" "$tmp/cold.txt" "$tmp/body.json"
+  if [ -n "$burl" ] && [ $((i % 2)) = 1 ]; then cold "$burl" "$tmp/cold0.txt" "$tmp/body0.json"; fi
 done
-sort -n "$tmp/cold.txt" | awk -v n="$runs" '{v[NR]=$1*1000} END {
-  printf "cold  GET /brief (miss, %d runs): p50=%.1fms p90=%.1fms max=%.1fms\n", n, v[int((n+1)/2)], v[int(n*0.9+0.5)], v[n]}'
-python3 - "$tmp/body.json" <<'PY' || true
+summ() {
+  sort -n "$1" | awk -v n="$runs" -v label="$2" '{v[NR]=$1*1000} END {
+    printf "cold  GET /brief %-7s (miss, %d runs): p50=%.1fms p90=%.1fms max=%.1fms\n", label, n, v[int((n+1)/2)], v[int(n*0.9+0.5)], v[n]}'
+}
+body() {
+  python3 - "$1" "$2" <<'PY' || true
 import json, sys
 d = json.load(open(sys.argv[1]))
 s = d["summary"]
-print(f"      body {len(open(sys.argv[1]).read())} bytes; sql_queries={d['sql_queries']}; "
+extra = ""
+if "health" in d:
+    extra = (f" health={len(d['health'])} team={len(d['team_activity'])} regulatory={len(d['regulatory_alerts'])}"
+             f" synopsis={'yes' if d.get('property_synopsis') else 'no'} planning={len(d['planning_context'])}"
+             f" velocity={len(d['change_velocity'])}")
+print(f"      {sys.argv[2]:7s} body {len(open(sys.argv[1]).read())} bytes; sql_queries={d['sql_queries']}; "
       f"changes={s['changes_count']} plan_reviews={s['plan_reviews_count']} inspections={s['inspections_count']} "
-      f"properties={s['total_properties']} expiring={s['expiring_count']} warnings={len(d['warnings'])}")
+      f"properties={s['total_properties']} expiring={s['expiring_count']} warnings={len(d['warnings'])}{extra}")
 PY
+}
+if [ -n "$burl" ]; then summ "$tmp/cold0.txt" before; body "$tmp/body0.json" before; fi
+summ "$tmp/cold.txt" "$([ -n "$burl" ] && echo after || echo '')"
+body "$tmp/body.json" "$([ -n "$burl" ] && echo after || echo '')"
 
 # 2. cached
 curl -sf -o /dev/null -H "$auth" "$url"

@@ -7,7 +7,7 @@ set(i 0)
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME_WE)
   string(REGEX MATCH "^[0-9]+" ver ${name})
-  string(REGEX REPLACE "^0+([0-9])" "\\1" ver "${ver}") # "0025" → 25: not a C octal literal
+  string(REGEX REPLACE "^0+([0-9])" "\\1" ver "${ver}") # 0015 is 15, not an octal C literal
   file(READ ${f} hex HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
   string(APPEND body "static const unsigned char m${i}[] = {${hex} 0};\n")

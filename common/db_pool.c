@@ -59,40 +59,21 @@ static struct timespec abs_realtime(int64_t ms_from_now)
 
 /* ---------- configuration ---------- */
 
-static int parse_statement_timeout(const char *v, int *out, sfp_err *err)
-{
-    /* "30000" (ms), "30s", "500ms", "2min" — the forms Postgres itself accepts most often. */
-    char *end = NULL;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || n < 0)
-        return sfp_err_set(err, 1, "DB_STATEMENT_TIMEOUT: '%.40s' is not a duration (e.g. 30s, 500ms, 30000)", v);
-    long mult = 1;
-    if (!strcmp(end, "") || !strcmp(end, "ms")) mult = 1;
-    else if (!strcmp(end, "s")) mult = 1000;
-    else if (!strcmp(end, "min")) mult = 60000;
-    else return sfp_err_set(err, 1, "DB_STATEMENT_TIMEOUT: '%.40s' has an unknown unit (use ms, s or min)", v);
-    if (n > 24L * 3600 * 1000 / mult) return sfp_err_set(err, 1, "DB_STATEMENT_TIMEOUT: '%.40s' is too large", v);
-    *out = (int)(n * mult);
-    return 0;
-}
-
 int sfp_pool_config_from_env(sfp_pool_config *cfg, const char *application_name, sfp_err *err)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->conninfo = sfp_env_str("DATABASE_URL", NULL);
+    if (sfp_cfg_text("DATABASE_URL", &cfg->conninfo, err)) return -1;
     if (!cfg->conninfo)
         return sfp_err_set(err, 1, "DATABASE_URL: not set (a libpq URI such as postgresql://user@host:5432/sfpermits)");
     cfg->application_name = application_name;
-    if (sfp_env_int("DB_POOL_MIN", 2, 0, 1000, &cfg->min, err)) return -1;
-    if (sfp_env_int("DB_POOL_MAX", 20, 1, 1000, &cfg->max, err)) return -1;
+    if (sfp_cfg_int("DB_POOL_MIN", &cfg->min, err)) return -1;
+    if (sfp_cfg_int("DB_POOL_MAX", &cfg->max, err)) return -1;
     if (cfg->min > cfg->max)
         return sfp_err_set(err, 1, "DB_POOL_MIN: %d is larger than DB_POOL_MAX (%d)", cfg->min, cfg->max);
-    if (sfp_env_int("DB_CONNECT_TIMEOUT", 10, 1, 300, &cfg->connect_timeout_s, err)) return -1;
-    const char *st = sfp_env_str("DB_STATEMENT_TIMEOUT", "30s");
-    if (parse_statement_timeout(st, &cfg->statement_timeout_ms, err)) return -1;
-    if (sfp_env_int("DB_ACQUIRE_TIMEOUT", 5000, 1, 600000, &cfg->acquire_timeout_ms, err)) return -1;
-    if (sfp_env_int("DB_IDLE_CHECK", 30, 0, 86400, &cfg->idle_check_s, err)) return -1;
+    if (sfp_cfg_int("DB_CONNECT_TIMEOUT", &cfg->connect_timeout_s, err)) return -1;
+    if (sfp_cfg_duration_ms("DB_STATEMENT_TIMEOUT", &cfg->statement_timeout_ms, err)) return -1;
+    if (sfp_cfg_int("DB_ACQUIRE_TIMEOUT", &cfg->acquire_timeout_ms, err)) return -1;
+    if (sfp_cfg_int("DB_IDLE_CHECK", &cfg->idle_check_s, err)) return -1;
     return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "log.h"
+#include "config.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -29,8 +30,9 @@ static const char *level_name(sfp_log_level l)
 void sfp_log_init(const char *svc)
 {
     snprintf(g_svc, sizeof g_svc, "%s", svc ? svc : "sfp");
-    const char *lv = getenv("LOG_LEVEL");
-    if (lv && *lv) {
+    const char *lv = NULL;
+    sfp_err err = {0};
+    if (sfp_cfg_text("LOG_LEVEL", &lv, &err) == 0 && lv) { /* invalid: refused by sfp_config_start */
         if (!strcasecmp(lv, "debug")) g_level = SFP_DEBUG;
         else if (!strcasecmp(lv, "info")) g_level = SFP_INFO;
         else if (!strcasecmp(lv, "warn") || !strcasecmp(lv, "warning")) g_level = SFP_WARN;

@@ -224,9 +224,9 @@ static int bind_addr(const char *addr, int *port_out, sfp_err *err)
 
 sfp_metrics *sfp_metrics_start_from_env(const char *svc, sfp_err *err)
 {
-    const char *addr = sfp_env_str("METRICS_ADDR", "127.0.0.1:0");
+    const char *addr;
+    if (sfp_cfg_text("METRICS_ADDR", &addr, err)) return NULL;
     bool off = !strcmp(addr, "off");
-    if (!off && sfp_parse_addr("METRICS_ADDR", addr, err)) return NULL;
     if (!off && !strncmp(addr, "unix:", 5)) {
         sfp_err_set(err, 1, "METRICS_ADDR: must be host:port (Prometheus scrapes TCP)");
         return NULL;

@@ -81,7 +81,7 @@ static const struct {
     double weight;
 } k_dims[SFP_SEV_DIM_COUNT] = {
     [SFP_SEV_DIM_INSPECTION] = {"inspection_activity", "Inspection Activity", 0.25},
-    [SFP_SEV_DIM_AGE] = {"age_staleness", "Age Staleness", 0.25},
+    [SFP_SEV_DIM_AGE] = {"age_staleness", "Age / Staleness", 0.25},
     [SFP_SEV_DIM_EXPIRATION] = {"expiration_proximity", "Expiration Proximity", 0.20},
     [SFP_SEV_DIM_COST] = {"cost_tier", "Cost Tier", 0.15},
     [SFP_SEV_DIM_CATEGORY] = {"category_risk", "Category Risk", 0.15},

@@ -63,10 +63,10 @@ void sfp_breaker_config_defaults(sfp_breaker_config *c)
 
 int sfp_breaker_config_from_env(sfp_breaker_config *c, sfp_err *err)
 {
-    if (sfp_env_int("SODA_CB_THRESHOLD", 5, 1, 1000, &c->threshold, err)) return -1;
-    if (sfp_env_int("SODA_CB_TIMEOUT", 60, 1, 86400, &c->open_s, err)) return -1;
-    if (sfp_env_int("SODA_CB_HALF_OPEN_PROBES", 3, 1, 100, &c->half_open_probes, err)) return -1;
-    if (sfp_env_int("SODA_CB_HALF_OPEN_MAX_WAIT", 30, 1, 86400, &c->half_open_max_wait_s, err)) return -1;
+    if (sfp_cfg_int("SODA_CB_THRESHOLD", &c->threshold, err)) return -1;
+    if (sfp_cfg_int("SODA_CB_TIMEOUT", &c->open_s, err)) return -1;
+    if (sfp_cfg_int("SODA_CB_HALF_OPEN_PROBES", &c->half_open_probes, err)) return -1;
+    if (sfp_cfg_int("SODA_CB_HALF_OPEN_MAX_WAIT", &c->half_open_max_wait_s, err)) return -1;
     return 0;
 }
 

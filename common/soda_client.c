@@ -71,15 +71,14 @@ static int check_base_url(const char *name, const char *u, sfp_err *err)
 int sfp_soda_config_from_env(sfp_soda_config *c, sfp_err *err)
 {
     sfp_soda_config_defaults(c);
-    c->base_url = sfp_env_str("SODA_BASE_URL", c->base_url);
+    if (sfp_cfg_text("SODA_BASE_URL", &c->base_url, err)) return -1;
     if (check_base_url("SODA_BASE_URL", c->base_url, err)) return -1;
-    c->app_token = sfp_env_str("SODA_APP_TOKEN", NULL);
+    if (sfp_cfg_text("SODA_APP_TOKEN", &c->app_token, err)) return -1;
     if (c->app_token && strpbrk(c->app_token, "\r\n"))
         return sfp_err_set(err, 3, "SODA_APP_TOKEN must not contain line breaks");
-    if (sfp_env_int("SODA_TIMEOUT_MS", 10000, 100, 600000, &c->timeout_ms, err)) return -1;
-    if (sfp_env_int("SODA_CONNECT_TIMEOUT_MS", 3000, 50, 60000, &c->connect_timeout_ms, err)) return -1;
-    if (sfp_env_long("SODA_MAX_RESPONSE_BYTES", 32L * 1024 * 1024, 1024, 1073741824L, &c->max_response_bytes, err))
-        return -1;
+    if (sfp_cfg_int("SODA_TIMEOUT_MS", &c->timeout_ms, err)) return -1;
+    if (sfp_cfg_int("SODA_CONNECT_TIMEOUT_MS", &c->connect_timeout_ms, err)) return -1;
+    if (sfp_cfg_long("SODA_MAX_RESPONSE_BYTES", &c->max_response_bytes, err)) return -1;
     if (sfp_breaker_config_from_env(&c->breaker, err)) return -1;
     if (sfp_ttl_cache_config_from_env(&c->cache, err)) return -1;
     return 0;

@@ -129,9 +129,9 @@ void sfp_ttl_cache_config_defaults(sfp_ttl_cache_config *c)
 
 int sfp_ttl_cache_config_from_env(sfp_ttl_cache_config *c, sfp_err *err)
 {
-    if (sfp_env_int("SODA_CACHE_TTL", 900, 0, 86400, &c->ttl_s, err)) return -1;
-    if (sfp_env_int("SODA_CACHE_MAX_ENTRIES", 10000, 1, 10000000, &c->max_entries, err)) return -1;
-    if (sfp_env_int("SODA_CACHE_STALE_MAX", 86400, 0, 2592000, &c->stale_max_s, err)) return -1;
+    if (sfp_cfg_int("SODA_CACHE_TTL", &c->ttl_s, err)) return -1;
+    if (sfp_cfg_int("SODA_CACHE_MAX_ENTRIES", &c->max_entries, err)) return -1;
+    if (sfp_cfg_int("SODA_CACHE_STALE_MAX", &c->stale_max_s, err)) return -1;
     return 0;
 }
 

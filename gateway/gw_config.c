@@ -52,24 +52,25 @@ int gw_config_split_addr(const char *name, const char *addr, gw_config *cfg, sfp
 int gw_config_from_env(gw_config *cfg, sfp_err *err)
 {
     gw_config_defaults(cfg);
-    if (sfp_env_addr("GATEWAY_ADDR", SFP_DEFAULT_GATEWAY_ADDR, &cfg->addr, err)) return -1;
+    if (sfp_cfg_text("GATEWAY_ADDR", &cfg->addr, err)) return -1;
     if (gw_config_split_addr("GATEWAY_ADDR", cfg->addr, cfg, err)) return -1;
-    if (sfp_env_addr("HEALTH_SVC_ADDR", SFP_DEFAULT_HEALTH_ADDR, &cfg->health_addr, err)) return -1;
-    if (sfp_env_addr("REPORT_SVC_ADDR", SFP_DEFAULT_REPORT_ADDR, &cfg->report_addr, err)) return -1;
-    if (sfp_env_addr("BRIEF_SVC_ADDR", SFP_DEFAULT_BRIEF_ADDR, &cfg->brief_addr, err)) return -1;
-    if (sfp_env_addr("CRON_SVC_ADDR", SFP_DEFAULT_CRON_ADDR, &cfg->cron_addr, err)) return -1;
-    if (sfp_env_bool("CRON_WORKER", false, &cfg->cron_worker, err)) return -1;
-    if (sfp_env_long("GATEWAY_MAX_URL", 2048, 64, 65536, &cfg->max_url, err)) return -1;
-    if (sfp_env_long("GATEWAY_MAX_HEADER_BYTES", 16384, 1024, 1048576, &cfg->max_header_bytes, err)) return -1;
-    if (sfp_env_long("GATEWAY_MAX_BODY", 65536, 0, 16777216, &cfg->max_body, err)) return -1;
-    if (sfp_env_int("GATEWAY_MAX_CONNECTIONS", 512, 1, 10000, &cfg->max_connections, err)) return -1;
-    if (sfp_env_int("GATEWAY_TIMEOUT_MS", 5000, 1, GW_MAX_TIMEOUT_MS, &cfg->default_timeout_ms, err)) return -1;
-    if (sfp_env_int("GATEWAY_IDLE_TIMEOUT", 60, 1, 3600, &cfg->idle_timeout_s, err)) return -1;
-    if (sfp_env_int("SHUTDOWN_GRACE_MS", 10000, 0, 600000, &cfg->shutdown_grace_ms, err)) return -1;
-    if (sfp_env_int("GATEWAY_REPORT_RATE_LIMIT", 10, 0, 100000, &cfg->report_rate_limit, err)) return -1;
-    if (sfp_env_int("GATEWAY_REPORT_RATE_WINDOW", 60, 1, 86400, &cfg->report_rate_window_s, err)) return -1;
-    cfg->trusted_proxies = sfp_env_str("GATEWAY_TRUSTED_PROXIES", "");
-    cfg->cors_origins = sfp_env_str("GATEWAY_CORS_ORIGINS", "");
+    if (sfp_cfg_text("HEALTH_SVC_ADDR", &cfg->health_addr, err)) return -1;
+    if (sfp_cfg_text("REPORT_SVC_ADDR", &cfg->report_addr, err)) return -1;
+    if (sfp_cfg_text("BRIEF_SVC_ADDR", &cfg->brief_addr, err)) return -1;
+    if (sfp_cfg_text("CRON_SVC_ADDR", &cfg->cron_addr, err)) return -1;
+    if (sfp_cfg_bool("CRON_WORKER", &cfg->cron_worker, err)) return -1;
+    if (sfp_cfg_long("GATEWAY_MAX_URL", &cfg->max_url, err)) return -1;
+    if (sfp_cfg_long("GATEWAY_MAX_HEADER_BYTES", &cfg->max_header_bytes, err)) return -1;
+    if (sfp_cfg_long("GATEWAY_MAX_BODY", &cfg->max_body, err)) return -1;
+    if (sfp_cfg_int("GATEWAY_MAX_CONNECTIONS", &cfg->max_connections, err)) return -1;
+    if (sfp_cfg_int("GATEWAY_TIMEOUT_MS", &cfg->default_timeout_ms, err)) return -1;
+    if (sfp_cfg_int("GATEWAY_IDLE_TIMEOUT", &cfg->idle_timeout_s, err)) return -1;
+    if (sfp_cfg_int("SHUTDOWN_GRACE_MS", &cfg->shutdown_grace_ms, err)) return -1;
+    if (sfp_cfg_int("GATEWAY_REPORT_RATE_LIMIT", &cfg->report_rate_limit, err)) return -1;
+    if (sfp_cfg_int("GATEWAY_REPORT_RATE_WINDOW", &cfg->report_rate_window_s, err)) return -1;
+    if (sfp_cfg_text("GATEWAY_TRUSTED_PROXIES", &cfg->trusted_proxies, err)) return -1;
+    if (sfp_cfg_text("GATEWAY_CORS_ORIGINS", &cfg->cors_origins, err)) return -1;
+    if (!cfg->cors_origins) cfg->cors_origins = "";
     if (gw_cors_validate(cfg->cors_origins, err)) return -1;
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include "config.h"
 #include "gw_config.h"
 #include "gw_rpc.h"
 #include "http_server.h"
@@ -14,8 +15,11 @@
 #include "metrics.h"
 #include "routes.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int early = sfp_config_start(SFP_B_GATEWAY, "", "sfp-gateway: the HTTP/1.1 gateway in front of the gRPC services.",
+                                 argc, argv);
+    if (early >= 0) return early;
     sfp_log_init("gateway");
     gw_config cfg;
     sfp_err err = {0};
@@ -23,9 +27,6 @@ int main(void)
         sfp_log(SFP_ERROR, "invalid configuration", SFP_S("error", err.msg));
         return 2;
     }
-    if (getenv("GATEWAY_THREADS"))
-        sfp_log(SFP_WARN, "GATEWAY_THREADS is ignored",
-                SFP_S("reason", "one thread per connection, bounded by GATEWAY_MAX_CONNECTIONS"));
     if (gw_routes_check(&err)) {
         sfp_log(SFP_ERROR, "bad route table", SFP_S("error", err.msg));
         return 1;

@@ -275,7 +275,8 @@ typedef struct card {
     bool has_sev;
     sfp_sev_result sev;
     const sfp_brief_permit_row *sev_row;
-    char hold[128];
+    Sfpermits__V1__BriefRouting *routing; /* filed permit with the lowest completion */
+    bool active;                          /* days_since_activity <= lookback */
 } card;
 
 static const char *const k_active[] = {"filed", "approved", "issued", "reinstated", NULL};
@@ -316,8 +317,9 @@ static bool card_has_parcel(card *c, const char *bl)
 
 static int cmp_cards(const void *pa, const void *pb)
 {
-    const Sfpermits__V1__BriefPropertyHealth *a = *(Sfpermits__V1__BriefPropertyHealth *const *)pa;
-    const Sfpermits__V1__BriefPropertyHealth *b = *(Sfpermits__V1__BriefPropertyHealth *const *)pb;
+    const card *ca = *(card *const *)pa, *cb = *(card *const *)pb;
+    if (ca->active != cb->active) return ca->active ? -1 : 1;
+    const Sfpermits__V1__BriefPropertyHealth *a = ca->m, *b = cb->m;
     int ra = sfp_brief_health_rank(a->health), rb = sfp_brief_health_rank(b->health);
     if (ra != rb) return rb - ra;
     int da = a->has_days_since_activity ? a->days_since_activity : INT32_MAX;
@@ -350,7 +352,100 @@ static char *plural(sfp_arena *a, int n, const char *word)
     return sfp_arena_printf(a, "%d %s%s", n, word, n == 1 ? "" : "s");
 }
 
-void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t today, sfp_arena *a,
+/* The card's displayed address for a row and its grouping key. */
+static void card_title(const sfp_brief_permit_row *r, const char *key, char *title, size_t cap)
+{
+    bool is_addr = strchr(key, '/') == NULL || !blank(r->street_number) || !blank(r->street_name);
+    if (is_addr) sfp_brief_title_case(key, title, cap);
+    else snprintf(title, cap, "%s", key);
+}
+
+static const char *const k_suffixes[] = {"ST", "AVE", "AV", "BLVD", "BL",  "DR",  "WAY", "WY", "PL",
+                                         "CT", "TER", "LN", "RD",   "HWY", "CIR", "AL",  NULL};
+
+void sfp_brief_address_norm(const char *street_number, const char *street_name, char *out, size_t cap)
+{
+    char buf[240];
+    snprintf(buf, sizeof buf, "%s %s", nz(street_number), nz(street_name));
+    /* upper case, blanks collapsed */
+    size_t k = 0;
+    bool sp = true;
+    for (const char *p = buf; *p && k + 1 < sizeof buf; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (isspace(ch)) {
+            if (!sp) buf[k++] = ' ';
+            sp = true;
+        } else {
+            buf[k++] = (char)toupper(ch);
+            sp = false;
+        }
+    }
+    while (k && buf[k - 1] == ' ') k--;
+    buf[k] = '\0';
+    /* a trailing suffix token, when something precedes it besides the number */
+    char *last = strrchr(buf, ' ');
+    if (last && last != strchr(buf, ' ')) {
+        for (const char *const *sx = k_suffixes; *sx; sx++)
+            if (!strcmp(last + 1, *sx)) {
+                *last = '\0';
+                break;
+            }
+    }
+    snprintf(out, cap, "%s", buf);
+}
+
+Sfpermits__V1__BriefRouting *sfp_brief_routing_from_json(const char *permit_number, const char *json, int32_t today,
+                                                         sfp_arena *a)
+{
+    if (blank(json)) return NULL;
+    cJSON *root = cJSON_Parse(json);
+    const cJSON *tot = cJSON_GetObjectItemCaseSensitive(root, "total");
+    const cJSON *done = cJSON_GetObjectItemCaseSensitive(root, "completed");
+    const cJSON *pend = cJSON_GetObjectItemCaseSensitive(root, "pending");
+    if (!cJSON_IsObject(root) || !cJSON_IsNumber(tot) || tot->valuedouble < 1) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    Sfpermits__V1__BriefRouting *rt = sfp_arena_msg(a, &sfpermits__v1__brief_routing__descriptor);
+    rt->permit_number = sfp_arena_strdup(a, nz(permit_number));
+    rt->total_stations = (int32_t)tot->valuedouble;
+    rt->completed_stations = cJSON_IsNumber(done) ? (int32_t)done->valuedouble : 0;
+    rt->completion_pct = (int32_t)((int64_t)rt->completed_stations * 100 / rt->total_stations);
+    int np = cJSON_IsArray(pend) ? cJSON_GetArraySize(pend) : 0;
+    size_t cap = np ? (size_t)np : 1;
+    rt->pending_station_names = sfp_arena_alloc(a, cap * sizeof(char *));
+    rt->stalled_stations = sfp_arena_alloc(a, cap * sizeof(char *));
+    rt->held_stations = sfp_arena_alloc(a, cap * sizeof(char *));
+    rt->velocity = sfp_arena_alloc(a, 5 * sizeof *rt->velocity);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, pend)
+    {
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "station");
+        if (!cJSON_IsString(st)) continue;
+        char *name = sfp_arena_strdup(a, st->valuestring);
+        rt->pending_station_names[rt->n_pending_station_names++] = name;
+        const cJSON *hold = cJSON_GetObjectItemCaseSensitive(it, "hold");
+        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(it, "arrive");
+        const cJSON *med = cJSON_GetObjectItemCaseSensitive(it, "median");
+        if (cJSON_IsTrue(hold)) rt->held_stations[rt->n_held_stations++] = name;
+        else if (cJSON_IsString(arr)) {
+            int32_t d = sfp_sev_parse_day(arr->valuestring);
+            if (d != SFP_SEV_NO_DATE && today - d > 30) rt->stalled_stations[rt->n_stalled_stations++] = name;
+        }
+        if (rt->n_velocity < 5) {
+            Sfpermits__V1__BriefStationTypical *v = sfp_arena_msg(a, &sfpermits__v1__brief_station_typical__descriptor);
+            v->station = name;
+            char label[32] = "";
+            if (cJSON_IsNumber(med)) sfp_brief_station_label(true, med->valuedouble, label, sizeof label);
+            v->typical = sfp_arena_strdup(a, label);
+            rt->velocity[rt->n_velocity++] = v;
+        }
+    }
+    cJSON_Delete(root);
+    return rt;
+}
+
+void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t today, int32_t lookback, sfp_arena *a,
                            Sfpermits__V1__BriefPropertyHealth ***out, size_t *nout)
 {
     card *cards = sfp_arena_alloc(a, (n ? n : 1) * sizeof *cards);
@@ -371,9 +466,7 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
             c->ph_rank = -1;
             Sfpermits__V1__BriefPropertyHealth *m = sfp_arena_msg(a, &sfpermits__v1__brief_property_health__descriptor);
             char title[240];
-            bool is_addr = strchr(key, '/') == NULL || !blank(r->street_number) || !blank(r->street_name);
-            if (is_addr) sfp_brief_title_case(key, title, sizeof title);
-            else snprintf(title, sizeof title, "%s", key);
+            card_title(r, key, title, sizeof title);
             m->address = sfp_arena_strdup(a, title);
             m->block = sfp_arena_strdup(a, nz(r->block));
             m->lot = sfp_arena_strdup(a, nz(r->lot));
@@ -386,6 +479,8 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
             m->search_url = sfp_arena_strdup(a, url);
             m->latest_permit = "";
             m->latest_permit_status = "";
+            m->latest_permit_type = "";
+            m->parcels_display = "";
             m->latest_activity = "";
             m->health_reason = "";
             m->severity_tier = "";
@@ -408,9 +503,11 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
             m->latest_activity = sfp_arena_strndup(a, r->status_date, 10);
             m->latest_permit = sfp_arena_strdup(a, nz(r->permit_number));
             m->latest_permit_status = sfp_arena_strdup(a, nz(r->status));
+            m->latest_permit_type = sfp_arena_strdup(a, nz(r->permit_type_definition));
         } else if (!*m->latest_permit && c->latest_day == SFP_SEV_NO_DATE) {
             m->latest_permit = sfp_arena_strdup(a, nz(r->permit_number));
             m->latest_permit_status = sfp_arena_strdup(a, nz(r->status));
+            m->latest_permit_type = sfp_arena_strdup(a, nz(r->permit_type_definition));
         }
         /* parcel-level facts, once per distinct parcel */
         if (!blank(r->block) && !blank(r->lot)) {
@@ -418,6 +515,8 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
             snprintf(bl, sizeof bl, "%.11s/%.11s", r->block, r->lot);
             if (!card_has_parcel(c, bl) && c->nparcels < 16) {
                 snprintf(c->parcels[c->nparcels++], sizeof c->parcels[0], "%s", bl);
+                m->parcels_display = *m->parcels_display ? sfp_arena_printf(a, "%s, %s", m->parcels_display, bl)
+                                                         : sfp_arena_strdup(a, bl);
                 m->open_violations += r->open_violations;
                 m->open_complaints += r->open_complaints;
                 if (!blank(r->ph_tier)) {
@@ -444,23 +543,19 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
                 c->sev_row = r;
             }
         }
-        if (!blank(r->hold_stations) && !c->hold[0] &&
-            (!strcasecmp(nz(r->status), "filed") || !strcasecmp(nz(r->status), "plancheck"))) {
-            /* first two stations */
-            const char *s = r->hold_stations;
-            const char *comma = strchr(s, ',');
-            const char *comma2 = comma ? strchr(comma + 1, ',') : NULL;
-            size_t len = comma2 ? (size_t)(comma2 - s) : strlen(s);
-            if (len >= sizeof c->hold) len = sizeof c->hold - 1;
-            memcpy(c->hold, s, len);
-            c->hold[len] = '\0';
+        /* routing: holds are read only from the filed permit with the lowest completion */
+        if (!strcasecmp(nz(r->status), "filed")) {
+            Sfpermits__V1__BriefRouting *rt = sfp_brief_routing_from_json(r->permit_number, r->routing_json, today, a);
+            if (rt && (!c->routing || rt->completion_pct < c->routing->completion_pct)) c->routing = rt;
         }
     }
 
-    Sfpermits__V1__BriefPropertyHealth **list = sfp_arena_alloc(a, (nc ? nc : 1) * sizeof *list);
+    card **sorted = sfp_arena_alloc(a, (nc ? nc : 1) * sizeof *sorted);
     for (size_t k = 0; k < nc; k++) {
         card *c = &cards[k];
+        sorted[k] = c;
         Sfpermits__V1__BriefPropertyHealth *m = c->m;
+        m->routing = c->routing;
         bool expired_driver = false;
         if (c->has_ph) {
             m->health_source = "property_health";
@@ -485,21 +580,17 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
         if (c->latest_day != SFP_SEV_NO_DATE) {
             m->has_days_since_activity = true;
             m->days_since_activity = today - c->latest_day;
+            c->active = m->days_since_activity <= lookback;
         }
         int at_risk = sfp_brief_health_rank("at_risk");
         bool upgraded = false;
-        if (c->hold[0] && sfp_brief_health_rank(m->health) < at_risk) {
+        if (c->routing && c->routing->n_held_stations && sfp_brief_health_rank(m->health) < at_risk) {
             m->health = "at_risk";
-            char held[160];
-            snprintf(held, sizeof held, "%s", c->hold);
-            for (char *p = held; *p; p++)
-                if (*p == ',') {
-                    memmove(p + 2, p + 1, strlen(p + 1) + 1);
-                    p[0] = ',';
-                    p[1] = ' ';
-                    p++;
-                }
-            m->health_reason = sfp_arena_printf(a, "Hold at %s", held);
+            /* the first two held stations */
+            m->health_reason =
+                c->routing->n_held_stations > 1
+                    ? sfp_arena_printf(a, "Hold at %s, %s", c->routing->held_stations[0], c->routing->held_stations[1])
+                    : sfp_arena_printf(a, "Hold at %s", c->routing->held_stations[0]);
             upgraded = true;
         }
         if (m->enforcement_total > 0 && sfp_brief_health_rank(m->health) < at_risk) {
@@ -514,15 +605,17 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
             m->health_reason = sfp_arena_printf(a, "Open enforcement: %s", parts);
             upgraded = true;
         }
-        /* §9 item 9, fixed: an expired permit at an active site is paperwork, not an emergency */
+        /* an expired permit at an active site is paperwork, not an emergency */
         if (!upgraded && expired_driver && !strcmp(m->health, "at_risk") && m->has_days_since_activity &&
             m->days_since_activity <= 30) {
             m->health = "behind";
             m->health_reason = sfp_arena_printf(a, "%s (active site)", m->health_reason);
         }
-        list[k] = m;
+        if (!strcmp(m->health, "on_track")) m->health_reason = "";
     }
-    qsort(list, nc, sizeof *list, cmp_cards);
+    qsort(sorted, nc, sizeof *sorted, cmp_cards);
+    Sfpermits__V1__BriefPropertyHealth **list = sfp_arena_alloc(a, (nc ? nc : 1) * sizeof *list);
+    for (size_t k = 0; k < nc; k++) list[k] = sorted[k]->m;
     *out = list;
     *nout = nc > SFP_BRIEF_MAX_CARDS ? SFP_BRIEF_MAX_CARDS : nc;
 }
@@ -537,10 +630,270 @@ void sfp_brief_fill_summary(Sfpermits__V1__GetBriefResponse *r, int32_t total_wa
     s->inspections_count = (int32_t)r->n_inspections;
     s->new_filings_count = (int32_t)r->n_new_filings;
     s->expiring_count = (int32_t)r->n_expiring;
-    for (size_t i = 0; i < r->n_property_health; i++) {
-        const Sfpermits__V1__BriefPropertyHealth *p = r->property_health[i];
-        if (sfp_brief_health_rank(p->health) >= sfp_brief_health_rank("at_risk")) s->at_risk_count++;
-        if (p->enforcement_total > 0) s->enforcement_count++;
+    s->team_count = (int32_t)r->n_team_activity;
+    s->regulatory_count = (int32_t)r->n_regulatory_alerts;
+    s->planning_context_count = (int32_t)r->n_planning_context;
+    for (size_t i = 0; i < r->n_health; i++) {
+        const char *st = r->health[i]->status;
+        if (st && (!strcmp(st, "behind") || !strcmp(st, "at_risk"))) s->at_risk_count++;
     }
+    for (size_t i = 0; i < r->n_property_health; i++)
+        if (r->property_health[i]->enforcement_total > 0) s->enforcement_count++;
     r->summary = s;
+}
+
+/* ---------- property activity (changes) ---------- */
+
+typedef struct strset {
+    char **v;
+    size_t n, cap;
+} strset;
+
+static bool strset_has(const strset *s, const char *x)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->v[i], x)) return true;
+    return false;
+}
+
+static void strset_add(strset *s, const char *x, sfp_arena *a)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        char **v = sfp_arena_alloc(a, cap * sizeof *v);
+        if (s->n) memcpy(v, s->v, s->n * sizeof *v);
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = sfp_arena_strdup(a, x);
+}
+
+static void push_change(Sfpermits__V1__GetBriefResponse *r, size_t *cap, Sfpermits__V1__BriefChange *c, sfp_arena *a)
+{
+    if (r->n_changes == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        Sfpermits__V1__BriefChange **v = sfp_arena_alloc(a, nc * sizeof *v);
+        if (r->n_changes) memcpy(v, r->changes, r->n_changes * sizeof *v);
+        r->changes = v;
+        *cap = nc;
+    }
+    r->changes[r->n_changes++] = c;
+}
+
+static Sfpermits__V1__BriefChange *new_change(sfp_arena *a)
+{
+    Sfpermits__V1__BriefChange *c = sfp_arena_msg(a, &sfpermits__v1__brief_change__descriptor);
+    c->old_status = c->latest_permit_status = c->health = c->health_reason = "";
+    c->block = c->lot = "";
+    return c;
+}
+
+void sfp_brief_add_property_activity(Sfpermits__V1__GetBriefResponse *r, const sfp_brief_permit_row *rows, size_t n,
+                                     int32_t since_day, int32_t lookback, sfp_arena *a)
+{
+    strset seen_addr = {0}, seen_change = {0};
+    char norm[240];
+    for (size_t i = 0; i < r->n_changes; i++) {
+        const Sfpermits__V1__BriefChange *c = r->changes[i];
+        sfp_brief_address_norm(c->street_number, c->street_name, norm, sizeof norm);
+        if (*norm && !strset_has(&seen_addr, norm)) strset_add(&seen_addr, norm, a);
+        char k[96];
+        snprintf(k, sizeof k, "%.40s|%.10s", nz(c->permit_number), nz(c->change_date));
+        strset_add(&seen_change, k, a);
+    }
+    size_t cap = r->n_changes;
+    for (size_t ci = 0; ci < r->n_property_health; ci++) {
+        const Sfpermits__V1__BriefPropertyHealth *m = r->property_health[ci];
+        if (!m->has_days_since_activity || m->days_since_activity > lookback) continue;
+        /* the card's rows: same grouping key → same displayed address */
+        const sfp_brief_permit_row *first = NULL;
+        int added = 0;
+        for (size_t i = 0; i < n; i++) {
+            char key[240], title[240];
+            sfp_brief_address_key(rows[i].street_number, rows[i].street_name, rows[i].street_suffix, rows[i].block,
+                                  rows[i].lot, key, sizeof key);
+            card_title(&rows[i], key, title, sizeof title);
+            if (strcmp(title, m->address)) continue;
+            if (!first) {
+                first = &rows[i];
+                sfp_brief_address_norm(first->street_number, first->street_name, norm, sizeof norm);
+                if (*norm && strset_has(&seen_addr, norm)) break; /* already represented */
+            }
+            const sfp_brief_permit_row *x = &rows[i];
+            int32_t d = sfp_sev_parse_day(x->status_date);
+            if (added >= 10 || d == SFP_SEV_NO_DATE || d < since_day) continue;
+            char k[96];
+            snprintf(k, sizeof k, "%.40s|%.10s", nz(x->permit_number), nz(x->status_date));
+            if (strset_has(&seen_change, k)) continue;
+            Sfpermits__V1__BriefChange *c = new_change(a);
+            c->permit_number = sfp_arena_strdup(a, nz(x->permit_number));
+            c->change_date = sfp_arena_strndup(a, nz(x->status_date), 10);
+            char up[64];
+            upper_copy(nz(x->status), up, sizeof up);
+            c->new_status = sfp_arena_strdup(a, up);
+            c->change_type = "status";
+            c->permit_type = sfp_arena_strdup(a, nz(x->permit_type));
+            c->street_number = sfp_arena_strdup(a, nz(x->street_number));
+            c->street_name = sfp_arena_strdup(a, nz(x->street_name));
+            c->neighborhood = sfp_arena_strdup(a, nz(x->neighborhood));
+            c->block = sfp_arena_strdup(a, nz(x->block));
+            c->lot = sfp_arena_strdup(a, nz(x->lot));
+            c->label = m->label;
+            c->watch_type = "property";
+            push_change(r, &cap, c, a);
+            added++;
+        }
+        if (!first || (*norm && strset_has(&seen_addr, norm))) continue;
+        if (!added) {
+            Sfpermits__V1__BriefChange *c = new_change(a);
+            c->permit_number = m->latest_permit;
+            c->change_date = m->latest_activity;
+            c->new_status = c->change_type = "activity";
+            c->permit_type = "";
+            c->street_number = sfp_arena_strdup(a, nz(first->street_number));
+            c->street_name = sfp_arena_strdup(a, nz(first->street_name));
+            c->neighborhood = m->neighborhood;
+            c->block = m->block;
+            c->lot = m->lot;
+            c->label = m->label;
+            c->watch_type = "property";
+            c->latest_permit_status = m->latest_permit_status;
+            c->total_permits = m->total_permits;
+            c->active_permits = m->active_permits;
+            c->health = m->health;
+            c->health_reason = m->health_reason;
+            c->has_days_since_activity = m->has_days_since_activity;
+            c->days_since_activity = m->days_since_activity;
+            push_change(r, &cap, c, a);
+        }
+        if (*norm) strset_add(&seen_addr, norm, a);
+    }
+}
+
+/* ---------- predictability ---------- */
+
+const char *sfp_brief_cost_bracket(double c)
+{
+    if (c < 50000) return "under_50k";
+    if (c < 150000) return "50k_150k";
+    if (c < 500000) return "150k_500k";
+    return "over_500k";
+}
+
+const char *sfp_brief_review_path(const char *type)
+{
+    return contains_ci(type, "otc") ? "otc" : "in_house";
+}
+
+const char *sfp_brief_predictability_status(int elapsed, int p50, int p75, int p90)
+{
+    if (elapsed <= p50) return "on_track";
+    if (elapsed <= p75) return "slower";
+    if (elapsed <= p90) return "behind";
+    return "at_risk";
+}
+
+int sfp_brief_pct_of_typical(int elapsed, int p50)
+{
+    if (p50 <= 0) return 0;
+    return (int)lround((double)elapsed / p50 * 100.0);
+}
+
+static int cmp_pred(const void *pa, const void *pb)
+{
+    const Sfpermits__V1__BriefPredictability *a = *(Sfpermits__V1__BriefPredictability *const *)pa;
+    const Sfpermits__V1__BriefPredictability *b = *(Sfpermits__V1__BriefPredictability *const *)pb;
+    int ra = sfp_brief_health_rank(a->status), rb = sfp_brief_health_rank(b->status);
+    if (ra != rb) return rb - ra;
+    if (a->pct_of_typical != b->pct_of_typical) return b->pct_of_typical - a->pct_of_typical;
+    return strcmp(a->permit_number, b->permit_number);
+}
+
+void sfp_brief_sort_predictability(Sfpermits__V1__BriefPredictability **items, size_t n)
+{
+    if (n > 1) qsort(items, n, sizeof *items, cmp_pred);
+}
+
+/* ---------- property synopsis ---------- */
+
+static int cmp_count(const void *pa, const void *pb)
+{
+    const Sfpermits__V1__BriefCount *a = *(Sfpermits__V1__BriefCount *const *)pa;
+    const Sfpermits__V1__BriefCount *b = *(Sfpermits__V1__BriefCount *const *)pb;
+    if (a->count != b->count) return b->count - a->count;
+    return strcmp(a->name, b->name);
+}
+
+/* Adds 1 to name's count in the list (bounded by cap entries). */
+static void count_in(Sfpermits__V1__BriefCount **v, size_t *n, size_t cap, const char *name, sfp_arena *a)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp(v[i]->name, name)) {
+            v[i]->count++;
+            return;
+        }
+    if (*n >= cap) return;
+    Sfpermits__V1__BriefCount *c = sfp_arena_msg(a, &sfpermits__v1__brief_count__descriptor);
+    c->name = sfp_arena_strdup(a, name);
+    c->count = 1;
+    v[(*n)++] = c;
+}
+
+Sfpermits__V1__BriefPropertySynopsis *sfp_brief_build_synopsis(const char *street_number, const char *street_name,
+                                                               const sfp_brief_synopsis_row *rows, size_t n,
+                                                               sfp_arena *a)
+{
+    if (!n) return NULL;
+    Sfpermits__V1__BriefPropertySynopsis *s = sfp_arena_msg(a, &sfpermits__v1__brief_property_synopsis__descriptor);
+    char addr[240], title[240];
+    snprintf(addr, sizeof addr, "%s %s", nz(street_number), nz(street_name));
+    trim(addr);
+    sfp_brief_title_case(addr, title, sizeof title);
+    s->address = sfp_arena_strdup(a, title);
+    s->total_permits = (int32_t)n;
+    Sfpermits__V1__BriefCount **status = sfp_arena_alloc(a, n * sizeof *status);
+    Sfpermits__V1__BriefCount **types = sfp_arena_alloc(a, n * sizeof *types);
+    size_t ns = 0, nt = 0;
+    const sfp_brief_synopsis_row *latest = NULL;
+    const char *earliest = NULL, *newest = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const sfp_brief_synopsis_row *r = &rows[i];
+        if (in_set_ci(r->status, k_active)) s->active_count++;
+        if (!strcasecmp(nz(r->status), "complete") || !strcasecmp(nz(r->status), "completed")) s->completed_count++;
+        count_in(status, &ns, n, blank(r->status) ? "unknown" : r->status, a);
+        count_in(types, &nt, n, blank(r->permit_type_definition) ? "unknown" : r->permit_type_definition, a);
+        if (!blank(r->filed_date)) {
+            if (!earliest || strncmp(r->filed_date, earliest, 10) < 0) earliest = r->filed_date;
+            if (!newest || strncmp(r->filed_date, newest, 10) > 0) newest = r->filed_date;
+            int c = latest ? strncmp(r->filed_date, latest->filed_date, 10) : 1;
+            if (c > 0 || (c == 0 && strcmp(nz(r->permit_number), nz(latest->permit_number)) > 0)) latest = r;
+        }
+    }
+    if (!latest) latest = &rows[0];
+    s->neighborhood = sfp_arena_strdup(a, nz(latest->neighborhood));
+    s->block = sfp_arena_strdup(a, nz(latest->block));
+    s->lot = sfp_arena_strdup(a, nz(latest->lot));
+    s->earliest_date = earliest ? sfp_arena_strndup(a, earliest, 10) : "";
+    s->latest_date = newest ? sfp_arena_strndup(a, newest, 10) : "";
+    Sfpermits__V1__BriefSynopsisPermit *lp = sfp_arena_msg(a, &sfpermits__v1__brief_synopsis_permit__descriptor);
+    lp->permit_number = sfp_arena_strdup(a, nz(latest->permit_number));
+    lp->type = sfp_arena_strdup(a, nz(latest->permit_type_definition));
+    lp->status = sfp_arena_strdup(a, nz(latest->status));
+    lp->filed_date = sfp_arena_strndup(a, nz(latest->filed_date), 10);
+    lp->description = sfp_arena_strndup(a, nz(latest->description), 120);
+    s->latest_permit = lp;
+    /* status counts by name (a JSON object), types by count */
+    qsort(status, ns, sizeof *status, cmp_count);
+    s->status_counts = sfp_arena_alloc(a, (ns ? ns : 1) * sizeof *s->status_counts);
+    for (size_t i = 0; i < ns; i++) {
+        Sfpermits__V1__BriefPropertySynopsis__StatusCountsEntry *e =
+            sfp_arena_msg(a, &sfpermits__v1__brief_property_synopsis__status_counts_entry__descriptor);
+        e->key = status[i]->name;
+        e->value = status[i]->count;
+        s->status_counts[s->n_status_counts++] = e;
+    }
+    qsort(types, nt, sizeof *types, cmp_count);
+    s->top_types = types;
+    s->n_top_types = nt > 5 ? 5 : nt;
+    return s;
 }

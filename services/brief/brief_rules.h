@@ -1,8 +1,8 @@
 /* brief_rules.h — the brief's pure domain rules (no I/O; unit-tested in
  * tests/unit/test_brief_rules.c): lookback clamp, inspection outcome, Table B validity and the
  * expiring filter, station velocity label, pipeline health checks, pipeline stats average,
- * severity tier → health, address keys and the property-health cards (reference §2.2–§2.4,
- * with §9 items 9 and 11 fixed).
+ * severity tier → health, address keys and normalisation, routing, the property cards and
+ * their activity rows, predictability, the property synopsis and the summary.
  *
  * Ownership: functions that build proto messages allocate them (and every string in them)
  * from the arena passed in; inputs are borrowed. */
@@ -50,7 +50,7 @@ const char *sfp_brief_health_for_tier(const char *tier);
 /* on_track 0 < slower 1 < behind 2 < at_risk 3 < high_risk 4; unknown → 0. */
 int sfp_brief_health_rank(const char *health);
 
-/* ---- pipeline health (§2.2): the four checks and their worst ---- */
+/* ---- pipeline health: the four checks and their worst ---- */
 typedef struct sfp_brief_pipeline_input {
     bool has_last_success;
     double hours_since_success; /* last nightly success (started_at) */
@@ -66,7 +66,7 @@ Sfpermits__V1__PipelineHealth *sfp_brief_pipeline_health(const sfp_brief_pipelin
  * false when there is none. */
 bool sfp_brief_avg_success_duration(Sfpermits__V1__PipelineJob *const *jobs, size_t n, double *avg);
 
-/* ---- property health cards (§2.4) ---- */
+/* ---- property cards ---- */
 
 /* One watched permit with its parcel-level facts (the property-health query's row). */
 typedef struct sfp_brief_permit_row {
@@ -76,10 +76,14 @@ typedef struct sfp_brief_permit_row {
     bool has_revised_cost;
     double revised_cost;
     const char *street_number, *street_name, *street_suffix, *block, *lot, *neighborhood;
-    const char *label; /* label of the watch that brought the permit in */
-    int label_rank;    /* preference of that watch: address 1 < parcel 2 < permit 3 */
+    const char *permit_type; /* permits.permit_type (property-activity rows) */
+    const char *label;       /* label of the watch that brought the permit in */
+    int label_rank;          /* preference of that watch: address 1 < parcel 2 < permit 3 */
     int inspection_count;
-    const char *hold_stations; /* comma-separated pending stations on hold (filed permits), "" none */
+    /* routing of a filed permit's latest addenda round, "" when not filed or no addenda:
+     * {"total":N,"completed":N,"pending":[{"station":S,"arrive":"YYYY-MM-DD…","hold":bool,
+     *  "median":days|null}, …]} with pending stations in routing (step) order */
+    const char *routing_json;
     /* parcel (block/lot) facts, repeated on every row of the parcel */
     int open_violations, open_complaints;
     const char *ph_tier; /* property_health.tier, "" when the parcel has no row */
@@ -94,18 +98,66 @@ void sfp_brief_address_key(const char *street_number, const char *street_name, c
 /* "1455 MARKET ST" → "1455 Market St" (word starts upper, the rest lower; "8TH" → "8th"). */
 void sfp_brief_title_case(const char *in, char *out, size_t cap);
 
-/* Groups rows (ordered newest status_date first) into at most SFP_BRIEF_MAX_CARDS cards,
- * worst health first (then most recent activity, then address). Health: the worst
- * property_health tier of the card's parcels when any has a row ("property_health"), else the
- * severity v1 score of its worst active permit ("severity_v1"); then upgrades to at_risk for
- * holds ("Hold at …") and open enforcement ("Open enforcement: …"); an at_risk that comes only
- * from an expired permit is downgraded to behind (" (active site)") when the site had activity
- * within 30 days — decided on the severity result, not on the reason text (§9 item 9). */
-void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t today, sfp_arena *a,
+/* Address for matching a change against a card: upper case, blanks collapsed, a trailing
+ * street suffix token (ST, AVE, AV, BLVD, BL, DR, WAY, WY, PL, CT, TER, LN, RD, HWY, CIR, AL)
+ * dropped, so "1455 Market St" and "1455 MARKET" compare equal. "" when number and name are
+ * blank. */
+void sfp_brief_address_norm(const char *street_number, const char *street_name, char *out, size_t cap);
+
+/* Routing of a filed permit (sfp_brief_permit_row.routing_json) → BriefRouting, or NULL when
+ * the JSON is blank, malformed or has no station. Stalled: pending, arrived > 30 days before
+ * today, no hold. velocity: the first 5 pending stations with their v1 median label. */
+Sfpermits__V1__BriefRouting *sfp_brief_routing_from_json(const char *permit_number, const char *json, int32_t today,
+                                                         sfp_arena *a);
+
+/* Groups rows (ordered newest status_date first) into at most SFP_BRIEF_MAX_CARDS cards.
+ * Order: cards active within the lookback (days_since_activity <= lookback) first, then worst
+ * health, then most recent activity, then address. Health: the worst property_health tier of
+ * the card's parcels when any has a row ("property_health"), else the severity v1 score of its
+ * worst active permit ("severity_v1"); then upgrades to at_risk for holds ("Hold at …": the
+ * held stations of the routing of the card's filed permit with the lowest completion) and open
+ * enforcement ("Open enforcement: …"); an at_risk that comes only from an expired permit is
+ * downgraded to behind (" (active site)") when the site had activity within 30 days — decided
+ * on the severity result, not on the reason text. health_reason is "" when on_track. */
+void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t today, int32_t lookback, sfp_arena *a,
                            Sfpermits__V1__BriefPropertyHealth ***cards, size_t *ncards);
 
-/* Summary counts: every *_count is the length of its own section (§9 item 11);
- * total_watches from the caller. */
+/* Appends the property-activity rows to r->changes (see BriefChange in brief.proto): for each
+ * card of r->property_health active within the lookback whose normalised address no change in
+ * r->changes already has, its permits (from rows, the same rows the cards were built from)
+ * with status_date on or after since_day, newest first, ≤10; or one "activity" row. A permit
+ * already listed in changes on the same date is not listed again. */
+void sfp_brief_add_property_activity(Sfpermits__V1__GetBriefResponse *r, const sfp_brief_permit_row *rows, size_t n,
+                                     int32_t since_day, int32_t lookback, sfp_arena *a);
+
+/* ---- predictability (the `health` section) ---- */
+
+/* under_50k (< 50,000) | 50k_150k (< 150,000) | 150k_500k (< 500,000) | over_500k. */
+const char *sfp_brief_cost_bracket(double estimated_cost);
+/* "otc" when the type definition contains "otc" (any case), else "in_house". */
+const char *sfp_brief_review_path(const char *permit_type_definition);
+/* elapsed ≤ p50 on_track, ≤ p75 slower, ≤ p90 behind, else at_risk. */
+const char *sfp_brief_predictability_status(int elapsed, int p50, int p75, int p90);
+/* round(elapsed / p50 * 100), half away from zero; 0 when p50 <= 0. */
+int sfp_brief_pct_of_typical(int elapsed, int p50);
+/* Sorts at_risk, behind, slower, on_track; then elapsed/p50 descending, then permit number. */
+void sfp_brief_sort_predictability(Sfpermits__V1__BriefPredictability **items, size_t n);
+
+/* ---- property synopsis ---- */
+
+typedef struct sfp_brief_synopsis_row {
+    const char *permit_number, *permit_type_definition, *status, *filed_date, *description;
+    const char *neighborhood, *block, *lot;
+} sfp_brief_synopsis_row;
+
+/* The synopsis of the user's primary address from its permits (any order); NULL when n = 0. */
+Sfpermits__V1__BriefPropertySynopsis *sfp_brief_build_synopsis(const char *street_number, const char *street_name,
+                                                               const sfp_brief_synopsis_row *rows, size_t n,
+                                                               sfp_arena *a);
+
+/* Summary counts: every *_count is the length of its own section (changes_count included);
+ * at_risk_count counts the `health` items with status behind or at_risk; total_watches from
+ * the caller. */
 void sfp_brief_fill_summary(Sfpermits__V1__GetBriefResponse *r, int32_t total_watches, sfp_arena *a);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <grpc/status.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +83,7 @@ static const char SQL_NEW_FILINGS[] =
 /* plan_reviews: addenda_changes on watched permits (≤50), addresses (≤30), parcels (≤30);
  * dedup (permit, station, date); routing progress of the permit's latest addenda round,
  * the station's v1 median label, the most likely next station and v2 p50 estimates. */
-static const char SQL_PLAN_REVIEWS[] =
+static const char SQL_PLAN_REVIEWS_1[] =
     "WITH " W_CTE ", m AS ("
     " (SELECT 1 AS ord, 'permit'::text AS wt, " AC_COLS " FROM w JOIN addenda_changes ac"
     "  ON ac.application_number = w.permit_number WHERE w.watch_type = 'permit' AND ac.change_date >= $2::date"
@@ -95,11 +96,15 @@ static const char SQL_PLAN_REVIEWS[] =
     " (SELECT 3, 'parcel', " AC_COLS " FROM w JOIN addenda_changes ac ON ac.block = w.block AND ac.lot = w.lot"
     "  WHERE w.watch_type = 'parcel' AND ac.change_date >= $2::date"
     "  ORDER BY ac.change_date DESC, ac.change_id DESC LIMIT 30)"
-    "), d AS (SELECT DISTINCT ON (application_number, station, change_date) * FROM m"
+    ")";
+/* (one statement in two literals: C compilers need only support 4095-character literals) */
+static const char SQL_PLAN_REVIEWS_2[] =
+    ", d AS (SELECT DISTINCT ON (application_number, station, change_date) * FROM m"
     " ORDER BY application_number, station, change_date, ord, watch_id),"
     " apps AS (SELECT DISTINCT application_number FROM d),"
-    " rp AS (SELECT x.application_number, r.total, r.completed FROM apps x CROSS JOIN LATERAL ("
-    "  SELECT count(*) AS total, count(*) FILTER (WHERE coalesce(a.finish_date, '') <> '') AS completed"
+    " rp AS (SELECT x.application_number, r.total, r.completed, r.pending FROM apps x CROSS JOIN LATERAL ("
+    "  SELECT count(*) AS total, count(*) FILTER (WHERE coalesce(a.finish_date, '') <> '') AS completed,"
+    "  string_agg(a.station, E'\\x1f' ORDER BY a.step, a.station) FILTER (WHERE coalesce(a.finish_date, '') = '') AS pending"
     "  FROM addenda a WHERE " LATEST_ADDENDA("x.application_number") ") r),"
     " sv AS (SELECT DISTINCT ON (station) station, median_days FROM station_velocity"
     "  WHERE station IN (SELECT station FROM d) ORDER BY station, baseline_date DESC),"
@@ -115,7 +120,7 @@ static const char SQL_PLAN_REVIEWS[] =
     " SELECT d.application_number, d.change_date::text, d.station, d.plan_checked_by, d.new_review_results,"
     " left(d.hold_description, 120), d.change_type, d.department, d.finish_date, d.permit_type, d.street_number,"
     " d.street_name, d.neighborhood, d.label, d.wt, rp.total, rp.completed, sv.median_days::float8, nx.to_station,"
-    " v2n.p50_days, rem.days"
+    " v2n.p50_days, rem.days, rp.pending"
     " FROM d LEFT JOIN rp ON rp.application_number = d.application_number"
     " LEFT JOIN sv ON sv.station = d.station LEFT JOIN nx ON nx.from_station = d.station"
     " LEFT JOIN v2 v2n ON v2n.station = nx.to_station LEFT JOIN rem ON rem.application_number = d.application_number"
@@ -136,9 +141,10 @@ static const char SQL_EXPIRING[] =
     " AND lower(coalesce(p.status, '')) NOT IN ('complete', 'completed', 'expired', 'cancelled', 'withdrawn')"
     " ORDER BY p.issued_date, p.permit_number LIMIT 500";
 
-/* property health: every permit at a watched parcel / address plus watched permits (≤500,
+/* property cards: every permit at a watched parcel / address plus watched permits (≤500,
  * newest status first) with inspection counts of the active ones (the severity v1 input),
- * holds of filed permits, and per-parcel open enforcement and property_health (signals v2). */
+ * the routing of filed permits (latest addenda round, pending stations with arrival, hold and
+ * v1 median), and per-parcel open enforcement and property_health (signals v2). */
 static const char SQL_PROPERTY[] =
     "WITH " W_CTE ", t0 AS ("
     " SELECT 3 AS ord, w.watch_id, w.label AS wlabel, p.* FROM w JOIN permits p ON p.permit_number = w.permit_number"
@@ -162,20 +168,27 @@ static const char SQL_PROPERTY[] =
     " t.block, t.lot, t.neighborhood, t.wlabel, t.ord,"
     " CASE WHEN lower(coalesce(t.status, '')) IN ('filed', 'approved', 'issued', 'reinstated') THEN"
     "  (SELECT count(*) FROM inspections i WHERE i.reference_number = t.permit_number) ELSE 0 END," /* severity input */
-    " (SELECT string_agg(DISTINCT a.station, ',') FROM addenda a WHERE lower(coalesce(t.status, '')) IN ('filed', 'plancheck')"
-    "   AND " LATEST_ADDENDA("t.permit_number") " AND coalesce(a.finish_date, '') = ''"
-    "   AND coalesce(btrim(a.hold_description), '') <> ''),"
+    " (SELECT json_build_object('total', count(*),"
+    "   'completed', count(*) FILTER (WHERE coalesce(a.finish_date, '') <> ''),"
+    "   'pending', coalesce(json_agg(json_build_object('station', a.station, 'arrive', a.arrive,"
+    "     'hold', coalesce(btrim(a.hold_description), '') <> '', 'median', sv.median_days::float8) ORDER BY a.step, a.station)"
+    "     FILTER (WHERE coalesce(a.finish_date, '') = ''), '[]'::json))::text"
+    "  FROM addenda a LEFT JOIN LATERAL (SELECT s.median_days FROM station_velocity s WHERE s.station = a.station"
+    "   ORDER BY s.baseline_date DESC LIMIT 1) sv ON true"
+    "  WHERE lower(coalesce(t.status, '')) = 'filed' AND " LATEST_ADDENDA("t.permit_number") "),"
     " coalesce(enf.nv, 0), coalesce(enf.nc, 0), enf.tier, coalesce(enf.signal_count, 0), coalesce(enf.at_risk_count, 0),"
-    " enf.signals"
+    " enf.signals, t.permit_type"
     " FROM t LEFT JOIN enf ON enf.block = t.block AND enf.lot = t.lot"
     " ORDER BY t.status_date DESC NULLS LAST, t.permit_number";
 
-/* last_refresh: the latest successful nightly run + permit changes detected in 24 h. */
+/* last_refresh: the latest successful nightly run (its start time) + permit changes detected
+ * in 24 h. */
 static const char SQL_LAST_REFRESH[] =
-    "SELECT " TS("coalesce(completed_at, started_at)") ","
-    " round((EXTRACT(EPOCH FROM now() - coalesce(completed_at, started_at)) / 3600.0)::numeric, 1)::float8,"
+    "SELECT " TS("started_at") ","
+    " round((EXTRACT(EPOCH FROM now() - started_at) / 3600.0)::numeric, 1)::float8,"
     " was_catchup, inspections_updated,"
-    " (SELECT count(*) FROM permit_changes WHERE detected_at >= now() - interval '24 hours')"
+    " (SELECT count(*) FROM permit_changes WHERE detected_at >= now() - interval '24 hours'),"
+    " to_char(started_at AT TIME ZONE 'UTC', 'Mon DD')"
     " FROM cron_log WHERE job_type = 'nightly' AND status = 'success' ORDER BY started_at DESC LIMIT 1";
 
 /* pipeline_health: the inputs of the four checks in one round trip. */
@@ -195,6 +208,98 @@ static const char SQL_PIPELINE_STATS[] =
     " SELECT c.s, c.f, c.n, r.log_id, r.job_type, r.status, " TS("r.started_at") ", " TS("r.completed_at") ","
     " round(EXTRACT(EPOCH FROM r.completed_at - r.started_at)::numeric, 2)::float8"
     " FROM c LEFT JOIN r ON true ORDER BY r.started_at DESC NULLS LAST, r.log_id DESC";
+/* health (predictability): watched active permits against days_to_issuance of comparable
+ * permits issued in the 365 days before today ($2), widening until >= 10 samples. The
+ * UNION ALL under LIMIT 1 runs its branches in order and stops at the first that returns a
+ * row, so the wider (costlier) comparables are only read when the narrower ones are too few. */
+#define TS_BASE                                                                                                     \
+    "FROM timeline_stats t WHERE t.review_path = p.path AND t.issued > $2::date - 365 AND t.issued <= $2::date"    \
+    " AND t.days_to_issuance IS NOT NULL"
+/* trade permits (electrical, plumbing, mechanical) are no comparables: tested once on the
+ * permit's own type where the comparables share it, per row where they do not */
+#define TS_TRADE(col) " AND " col " !~* '(electrical|plumbing|mechanical)'"
+#define TS_PCT "count(*), percentile_disc(ARRAY[0.5, 0.75, 0.9]) WITHIN GROUP (ORDER BY t.days_to_issuance)"
+static const char SQL_HEALTH[] =
+    "WITH " WP_CTE ", p AS (SELECT wp.label, p.permit_number, p.status, left(p.filed_date, 10) AS filed,"
+    "  coalesce(p.permit_type_definition, '') AS ptype, p.street_number, p.street_name, p.neighborhood,"
+    "  CASE WHEN coalesce(p.estimated_cost, 0) < 50000 THEN 'under_50k' WHEN p.estimated_cost < 150000 THEN '50k_150k'"
+    "   WHEN p.estimated_cost < 500000 THEN '150k_500k' ELSE 'over_500k' END AS bracket,"
+    "  CASE WHEN p.permit_type_definition ILIKE '%otc%' THEN 'otc' ELSE 'in_house' END AS path"
+    "  FROM wp JOIN permits p ON p.permit_number = wp.permit_number"
+    "  WHERE lower(coalesce(p.status, '')) IN ('filed', 'approved', 'issued', 'reinstated')"
+    "  AND p.filed_date ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}')"
+    " SELECT p.permit_number, p.status, p.filed, p.ptype, p.street_number, p.street_name, p.label, p.bracket,"
+    " b.lvl, b.n, b.pc[1], b.pc[2], b.pc[3] FROM p CROSS JOIN LATERAL ("
+    "  (SELECT 'neighborhood+cost+type' AS lvl, " TS_PCT " " TS_BASE TS_TRADE("p.ptype") " AND t.neighborhood = p.neighborhood"
+    "   AND t.cost_bracket = p.bracket AND t.permit_type_definition = p.ptype HAVING count(*) >= 10)"
+    "  UNION ALL (SELECT 'cost+type', " TS_PCT " " TS_BASE TS_TRADE("p.ptype") " AND t.cost_bracket = p.bracket"
+    "   AND t.permit_type_definition = p.ptype HAVING count(*) >= 10)"
+    "  UNION ALL (SELECT 'type', " TS_PCT " " TS_BASE TS_TRADE("p.ptype") " AND t.permit_type_definition = p.ptype"
+    "   HAVING count(*) >= 10)"
+    "  UNION ALL (SELECT 'review_path', " TS_PCT " " TS_BASE TS_TRADE("coalesce(t.permit_type_definition, '')")
+    "   HAVING count(*) >= 10)"
+    "  LIMIT 1) b(lvl, n, pc)"
+    " ORDER BY p.permit_number LIMIT 50";
+
+/* team_activity: permits filed since `since` with a contact resolved to a watched entity.
+ * Two ways to the same rows, one of which runs (a one-time filter on the entities' permit
+ * counts): few permits → from the entities' contacts to their permits; many (a busy
+ * contractor has thousands) → from the permits filed since `since` to their contacts. */
+static const char SQL_TEAM[] =
+    "WITH we AS (SELECT DISTINCT ON (entity_id) entity_id, coalesce(label, '') AS label FROM watch_items"
+    "  WHERE user_id = $1 AND is_active AND watch_type = 'entity' AND entity_id IS NOT NULL ORDER BY entity_id, watch_id),"
+    " big AS (SELECT coalesce(sum(e.permit_count), 0) > 500 AS b FROM we JOIN entities e USING (entity_id)),"
+    " hits AS ("
+    "  SELECT c.permit_number, c.entity_id, c.role FROM we JOIN contacts c ON c.entity_id = we.entity_id"
+    "   JOIN permits p ON p.permit_number = c.permit_number WHERE p.filed_date >= $2 AND NOT (SELECT b FROM big)"
+    "  UNION ALL"
+    "  SELECT c.permit_number, c.entity_id, c.role FROM (SELECT permit_number FROM permits WHERE filed_date >= $2"
+    "   OFFSET 0) rp JOIN contacts c ON c.permit_number = rp.permit_number"
+    "   WHERE c.entity_id IN (SELECT entity_id FROM we) AND (SELECT b FROM big)),"
+    " m AS (SELECT DISTINCT ON (p.permit_number, we.entity_id) p.permit_number, p.permit_type_definition, p.status,"
+    "  p.filed_date, p.street_number, p.street_name, p.neighborhood, h.role,"
+    "  coalesce(e.canonical_name, e.canonical_firm, '') AS ename, we.label"
+    "  FROM hits h JOIN we ON we.entity_id = h.entity_id JOIN permits p ON p.permit_number = h.permit_number"
+    "  LEFT JOIN entities e ON e.entity_id = we.entity_id"
+    "  ORDER BY p.permit_number, we.entity_id, h.role)"
+    " SELECT permit_number, permit_type_definition, status, filed_date, street_number, street_name, neighborhood,"
+    " role, ename, label FROM m ORDER BY filed_date DESC, permit_number, ename LIMIT 30";
+
+/* regulatory_alerts: every regulatory_watch row being monitored or passed (not per user). */
+static const char SQL_REGULATORY[] =
+    "SELECT watch_id, title, description, source_type, source_id, status, impact_level, affected_sections, url,"
+    " filed_date, effective_date FROM regulatory_watch WHERE status IN ('monitoring', 'passed')"
+    " ORDER BY watch_id LIMIT 50";
+
+/* property_synopsis: permits at the user's primary address; the street matches by name, name
+ * without its suffix, name + the permit's suffix, or ignoring blanks. */
+static const char SQL_SYNOPSIS[] =
+    "WITH u AS (SELECT btrim(primary_street_number) AS num, btrim(primary_street_name) AS raw,"
+    "  upper(regexp_replace(btrim(primary_street_name), '\\s+', ' ', 'g')) AS name FROM users"
+    "  WHERE user_id = $1 AND coalesce(btrim(primary_street_number), '') <> ''"
+    "  AND coalesce(btrim(primary_street_name), '') <> ''),"
+    " u2 AS (SELECT num, raw, name,"
+    "  regexp_replace(name, ' (ST|AVE|AV|BLVD|BL|DR|WAY|WY|PL|CT|TER|LN|RD|HWY|CIR|AL)$', '') AS base FROM u)"
+    " SELECT u2.num, u2.raw, p.permit_number, p.permit_type_definition, p.status, p.filed_date, p.description,"
+    " p.neighborhood, p.block, p.lot FROM u2 JOIN permits p ON p.street_number = u2.num"
+    " AND (upper(p.street_name) IN (u2.name, u2.base) OR upper(p.street_name || ' ' || coalesce(p.street_suffix, '')) = u2.name"
+    "  OR replace(upper(p.street_name), ' ', '') = replace(u2.name, ' ', ''))"
+    " ORDER BY p.filed_date DESC NULLS LAST, p.permit_number LIMIT 1000";
+
+/* planning_context (zoning part): watched parcels whose latest tax roll has a zoning code,
+ * most recently watched first. */
+static const char SQL_PLANNING[] =
+    "WITH w AS (SELECT DISTINCT ON (block, lot) watch_id, block, lot, coalesce(label, '') AS label FROM watch_items"
+    "  WHERE user_id = $1 AND is_active AND watch_type = 'parcel' AND block IS NOT NULL AND lot IS NOT NULL"
+    "  ORDER BY block, lot, watch_id)"
+    " SELECT w.block, w.lot, w.label, z.zoning_code FROM w CROSS JOIN LATERAL (SELECT t.zoning_code FROM tax_rolls t"
+    "  WHERE t.block = w.block AND t.lot = w.lot ORDER BY t.tax_year DESC LIMIT 1) z"
+    " WHERE coalesce(btrim(z.zoning_code), '') <> '' ORDER BY w.watch_id DESC LIMIT 50";
+
+/* change_velocity: permit_changes detected since `since` ($1), by change_type. */
+static const char SQL_VELOCITY[] =
+    "SELECT change_type, count(*) FROM permit_changes WHERE detected_at >= $1::date GROUP BY change_type"
+    " ORDER BY change_type";
 /* clang-format on */
 
 /* ---------- helpers ---------- */
@@ -207,6 +312,9 @@ typedef struct sec {
     sfp_arena *a;
     bool lost;
     bool timed_out;
+    PGresult *prop; /* the property-cards result, kept for the property-activity rows */
+    sfp_brief_permit_row *prop_rows;
+    size_t n_prop_rows;
 } sec;
 
 void sfp_brief_format_day(int32_t day, char out[11])
@@ -259,7 +367,12 @@ static PGresult *run(sec *s, const char *section, const char *stmt_name, const c
         warn(s, section, "section unavailable: database connection lost");
         return NULL;
     }
-    if (!plain(s, "SAVEPOINT brief_section")) {
+    /* the plan mode rides on the savepoint's round trip: generic plans (planned once per
+     * connection) except for the statements whose best plan depends on the date parameter's
+     * selectivity (change_velocity) */
+    bool custom = !strcmp(stmt_name, "brief_change_velocity");
+    if (!plain(s, custom ? "SAVEPOINT brief_section; SET LOCAL plan_cache_mode = auto"
+                         : "SAVEPOINT brief_section; SET LOCAL plan_cache_mode = force_generic_plan")) {
         warn(s, section, "section unavailable: database error");
         return NULL;
     }
@@ -295,6 +408,25 @@ static long long L(const PGresult *r, int i, int j)
 }
 
 #define ALLOC_LIST(s, ptr, n) (ptr) = sfp_arena_alloc((s)->a, ((n) ? (size_t)(n) : 1) * sizeof *(ptr))
+
+/* "A\x1fB\x1fC" → {"A", "B", "C"} (arena); "" → none. */
+static void split_names(sec *s, const char *v, char ***out, size_t *n)
+{
+    *n = 0;
+    *out = NULL;
+    if (!*v) return;
+    size_t cap = 1;
+    for (const char *p = v; *p; p++) cap += *p == '\x1f';
+    *out = sfp_arena_alloc(s->a, cap * sizeof **out);
+    const char *start = v;
+    for (const char *p = v;; p++) {
+        if (*p == '\x1f' || !*p) {
+            (*out)[(*n)++] = sfp_arena_strndup(s->a, start, (size_t)(p - start));
+            if (!*p) break;
+            start = p + 1;
+        }
+    }
+}
 
 /* ---------- sections ---------- */
 
@@ -333,9 +465,17 @@ static void section_changes(sec *s, const char *const *p)
     PQclear(r);
 }
 
+static char g_sql_plan_reviews[sizeof SQL_PLAN_REVIEWS_1 + sizeof SQL_PLAN_REVIEWS_2];
+static pthread_once_t g_sql_once = PTHREAD_ONCE_INIT;
+static void join_sql(void)
+{
+    snprintf(g_sql_plan_reviews, sizeof g_sql_plan_reviews, "%s%s", SQL_PLAN_REVIEWS_1, SQL_PLAN_REVIEWS_2);
+}
+
 static void section_plan_reviews(sec *s, const char *const *p)
 {
-    PGresult *r = run(s, "plan_reviews", "brief_plan_reviews", SQL_PLAN_REVIEWS, 2, p);
+    pthread_once(&g_sql_once, join_sql);
+    PGresult *r = run(s, "plan_reviews", "brief_plan_reviews", g_sql_plan_reviews, 2, p);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->plan_reviews, n);
@@ -363,10 +503,11 @@ static void section_plan_reviews(sec *s, const char *const *p)
             v->routing_completion_pct = (int32_t)(done * 100 / total);
             v->routing_total_stations = (int32_t)total;
             v->routing_completed_stations = (int32_t)done;
-            v->routing_pending_stations = (int32_t)(total - done);
+            v->routing_pending_count = (int32_t)(total - done);
         }
-        char label[32];
-        sfp_brief_station_label(!null_at(r, i, 17), null_at(r, i, 17) ? 0 : D(r, i, 17), label, sizeof label);
+        split_names(s, PQgetvalue(r, i, 21), &v->routing_pending_stations, &v->n_routing_pending_stations);
+        char label[32] = "";
+        if (!null_at(r, i, 17)) sfp_brief_station_label(true, D(r, i, 17), label, sizeof label);
         v->station_typical_label = sfp_arena_strdup(s->a, label);
         v->predicted_next = S(s, r, i, 18);
         if (!null_at(r, i, 19)) {
@@ -495,16 +636,21 @@ static void section_property(sec *s, const char *const *p)
         x->label = PQgetvalue(r, i, 16);
         x->label_rank = (int)L(r, i, 17);
         x->inspection_count = (int)L(r, i, 18);
-        x->hold_stations = PQgetvalue(r, i, 19);
+        x->routing_json = PQgetvalue(r, i, 19);
         x->open_violations = (int)L(r, i, 20);
         x->open_complaints = (int)L(r, i, 21);
         x->ph_tier = PQgetvalue(r, i, 22);
         x->ph_signal_count = (int)L(r, i, 23);
         x->ph_at_risk_count = (int)L(r, i, 24);
         x->ph_signals_json = PQgetvalue(r, i, 25);
+        x->permit_type = PQgetvalue(r, i, 26);
     }
-    sfp_brief_build_cards(rows, (size_t)n, s->ctx->today, s->a, &s->r->property_health, &s->r->n_property_health);
-    PQclear(r);
+    sfp_brief_build_cards(rows, (size_t)n, s->ctx->today, s->ctx->lookback_days, s->a, &s->r->property_health,
+                          &s->r->n_property_health);
+    /* the rows stay readable until the brief is built: the property-activity rows of changes */
+    s->prop = r;
+    s->prop_rows = rows;
+    s->n_prop_rows = (size_t)n;
 }
 
 static void section_last_refresh(sec *s)
@@ -520,6 +666,7 @@ static void section_last_refresh(sec *s)
         v->has_inspections_updated = !null_at(r, 0, 3);
         v->inspections_updated = v->has_inspections_updated ? L(r, 0, 3) : 0;
         v->changes_detected = L(r, 0, 4);
+        v->last_success_date = S(s, r, 0, 5);
         s->r->last_refresh = v;
     }
     PQclear(r);
@@ -577,14 +724,153 @@ static void section_pipeline_stats(sec *s)
     PQclear(r);
 }
 
+static void section_health(sec *s, const char *const *p)
+{
+    PGresult *r = run(s, "health", "brief_health", SQL_HEALTH, 2, p);
+    if (!r) return;
+    int n = PQntuples(r);
+    ALLOC_LIST(s, s->r->health, n);
+    for (int i = 0; i < n; i++) {
+        int32_t filed = sfp_sev_parse_day(PQgetvalue(r, i, 2));
+        if (filed == SFP_SEV_NO_DATE) continue;
+        Sfpermits__V1__BriefPredictability *v = sfp_arena_msg(s->a, &sfpermits__v1__brief_predictability__descriptor);
+        v->permit_number = S(s, r, i, 0);
+        v->permit_status = S(s, r, i, 1);
+        v->permit_type = S(s, r, i, 3);
+        v->street_number = S(s, r, i, 4);
+        v->street_name = S(s, r, i, 5);
+        v->label = S(s, r, i, 6);
+        v->cost_bracket = S(s, r, i, 7);
+        v->benchmark = S(s, r, i, 8);
+        v->sample_size = (int32_t)L(r, i, 9);
+        v->p50 = (int32_t)L(r, i, 10);
+        v->p75 = (int32_t)L(r, i, 11);
+        v->p90 = (int32_t)L(r, i, 12);
+        v->elapsed_days = s->ctx->today - filed;
+        v->status = (char *)sfp_brief_predictability_status(v->elapsed_days, v->p50, v->p75, v->p90);
+        v->pct_of_typical = sfp_brief_pct_of_typical(v->elapsed_days, v->p50);
+        s->r->health[s->r->n_health++] = v;
+    }
+    sfp_brief_sort_predictability(s->r->health, s->r->n_health);
+    PQclear(r);
+}
+
+static void section_team(sec *s, const char *const *p)
+{
+    PGresult *r = run(s, "team_activity", "brief_team_activity", SQL_TEAM, 2, p);
+    if (!r) return;
+    int n = PQntuples(r);
+    ALLOC_LIST(s, s->r->team_activity, n);
+    for (int i = 0; i < n; i++) {
+        Sfpermits__V1__BriefTeamActivity *v = sfp_arena_msg(s->a, &sfpermits__v1__brief_team_activity__descriptor);
+        v->permit_number = S(s, r, i, 0);
+        v->permit_type = S(s, r, i, 1);
+        v->status = S(s, r, i, 2);
+        v->filed_date = S(s, r, i, 3);
+        v->street_number = S(s, r, i, 4);
+        v->street_name = S(s, r, i, 5);
+        v->neighborhood = S(s, r, i, 6);
+        v->role = S(s, r, i, 7);
+        v->entity_name = S(s, r, i, 8);
+        v->label = S(s, r, i, 9);
+        s->r->team_activity[s->r->n_team_activity++] = v;
+    }
+    PQclear(r);
+}
+
+static void section_regulatory(sec *s)
+{
+    PGresult *r = run(s, "regulatory_alerts", "brief_regulatory_alerts", SQL_REGULATORY, 0, NULL);
+    if (!r) return;
+    int n = PQntuples(r);
+    ALLOC_LIST(s, s->r->regulatory_alerts, n);
+    for (int i = 0; i < n; i++) {
+        Sfpermits__V1__BriefRegulatoryAlert *v =
+            sfp_arena_msg(s->a, &sfpermits__v1__brief_regulatory_alert__descriptor);
+        v->watch_id = (int32_t)L(r, i, 0);
+        v->title = S(s, r, i, 1);
+        v->description = S(s, r, i, 2);
+        v->source_type = S(s, r, i, 3);
+        v->source_id = S(s, r, i, 4);
+        v->status = S(s, r, i, 5);
+        v->impact_level = S(s, r, i, 6);
+        v->affected_sections = S(s, r, i, 7);
+        v->url = S(s, r, i, 8);
+        v->filed_date = S(s, r, i, 9);
+        v->effective_date = S(s, r, i, 10);
+        s->r->regulatory_alerts[s->r->n_regulatory_alerts++] = v;
+    }
+    PQclear(r);
+}
+
+static void section_synopsis(sec *s, const char *const *p)
+{
+    PGresult *r = run(s, "property_synopsis", "brief_property_synopsis", SQL_SYNOPSIS, 1, p);
+    if (!r) return;
+    int n = PQntuples(r);
+    sfp_brief_synopsis_row *rows = sfp_arena_alloc(s->a, (n ? (size_t)n : 1) * sizeof *rows);
+    for (int i = 0; i < n; i++) {
+        rows[i] = (sfp_brief_synopsis_row){.permit_number = PQgetvalue(r, i, 2),
+                                           .permit_type_definition = PQgetvalue(r, i, 3),
+                                           .status = PQgetvalue(r, i, 4),
+                                           .filed_date = PQgetvalue(r, i, 5),
+                                           .description = PQgetvalue(r, i, 6),
+                                           .neighborhood = PQgetvalue(r, i, 7),
+                                           .block = PQgetvalue(r, i, 8),
+                                           .lot = PQgetvalue(r, i, 9)};
+    }
+    if (n)
+        s->r->property_synopsis =
+            sfp_brief_build_synopsis(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), rows, (size_t)n, s->a);
+    PQclear(r);
+}
+
+static void section_planning(sec *s, const char *const *p)
+{
+    PGresult *r = run(s, "planning_context", "brief_planning_context", SQL_PLANNING, 1, p);
+    if (!r) return;
+    int n = PQntuples(r);
+    ALLOC_LIST(s, s->r->planning_context, n);
+    for (int i = 0; i < n; i++) {
+        Sfpermits__V1__BriefPlanningContext *v =
+            sfp_arena_msg(s->a, &sfpermits__v1__brief_planning_context__descriptor);
+        v->block = S(s, r, i, 0);
+        v->lot = S(s, r, i, 1);
+        v->block_lot = sfp_arena_printf(s->a, "%s-%s", v->block, v->lot);
+        v->label = S(s, r, i, 2);
+        v->zoning_code = S(s, r, i, 3);
+        s->r->planning_context[s->r->n_planning_context++] = v;
+    }
+    PQclear(r);
+}
+
+static void section_velocity(sec *s, const char *since)
+{
+    const char *p[1] = {since};
+    PGresult *r = run(s, "change_velocity", "brief_change_velocity", SQL_VELOCITY, 1, p);
+    if (!r) return;
+    int n = PQntuples(r);
+    ALLOC_LIST(s, s->r->change_velocity, n);
+    for (int i = 0; i < n; i++) {
+        Sfpermits__V1__GetBriefResponse__ChangeVelocityEntry *e =
+            sfp_arena_msg(s->a, &sfpermits__v1__get_brief_response__change_velocity_entry__descriptor);
+        e->key = S(s, r, i, 0);
+        e->value = L(r, i, 1);
+        s->r->change_velocity[s->r->n_change_velocity++] = e;
+    }
+    PQclear(r);
+}
+
 int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__GetBriefResponse *r, sfp_arena *a,
                     sfp_err *err)
 {
     sec s = {.c = c, .pg = sfp_conn_pg(c), .ctx = ctx, .r = r, .a = a};
-    char uid[16], since[11];
+    char uid[16], since[11], today[11];
     snprintf(uid, sizeof uid, "%d", (int)ctx->user_id);
     sfp_brief_format_day(ctx->today - ctx->lookback_days, since);
+    sfp_brief_format_day(ctx->today, today);
     const char *p[2] = {uid, since};
+    const char *pt[2] = {uid, today};
     r->lookback_days = ctx->lookback_days;
     r->since = sfp_arena_strdup(a, since);
 
@@ -595,6 +881,17 @@ int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__GetBri
     section_new_filings(&s, p);
     section_expiring(&s, p);
     section_property(&s, p);
+    if (s.prop) {
+        sfp_brief_add_property_activity(r, s.prop_rows, s.n_prop_rows, ctx->today - ctx->lookback_days,
+                                        ctx->lookback_days, a);
+        PQclear(s.prop);
+    }
+    section_health(&s, pt);
+    section_team(&s, p);
+    section_regulatory(&s);
+    section_synopsis(&s, p);
+    section_planning(&s, p);
+    section_velocity(&s, since);
     section_last_refresh(&s);
     section_pipeline_health(&s);
     section_pipeline_stats(&s);

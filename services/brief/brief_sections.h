@@ -3,10 +3,14 @@
  * by LIMIT. The whole brief is a constant number of statements whatever the watch count:
  *
  *   watches (total) · changes · plan_reviews · inspections · new_filings · expiring ·
- *   property_health · last_refresh · pipeline_health · pipeline_stats       = 10 queries
+ *   property_health · health · team_activity · regulatory_alerts · property_synopsis ·
+ *   planning_context · change_velocity · last_refresh · pipeline_health · pipeline_stats
+ *                                                                         = 16 queries
  *
+ * (the property-activity rows of changes are derived from the property_health result), run
+ * with plan_cache_mode = force_generic_plan (transaction-local: planned once per connection),
  * plus one SAVEPOINT per section: a section whose statement fails is rolled back to its
- * savepoint, degrades to empty (absent for last_refresh / pipeline_stats; pipeline_health
+ * savepoint, degrades to empty (absent for last_refresh / pipeline_stats / property_synopsis; pipeline_health
  * becomes status "unknown") and is named in `warnings`; the other sections still run.
  *
  * sfp_brief_build runs on a connection that is inside a transaction (the page cache's) and
@@ -24,7 +28,7 @@
 #include "sfp_err.h"
 #include "sfpermits/v1/brief.pb-c.h"
 
-#define SFP_BRIEF_SECTION_QUERIES 10
+#define SFP_BRIEF_SECTION_QUERIES 16
 
 typedef struct sfp_brief_build_ctx {
     int32_t user_id;

@@ -30,13 +30,13 @@ void sfp_brief_config_defaults(sfp_brief_config *c)
 int sfp_brief_config_from_env(sfp_brief_config *c, sfp_err *err)
 {
     sfp_brief_config_defaults(c);
-    if (sfp_env_int("BRIEF_CACHE_TTL_MINUTES", 30, 0, 1440, &c->cache_ttl_minutes, err) ||
-        sfp_env_int("BRIEF_AUTH_CACHE_MS", 5000, 0, 60000, &c->auth_cache_ms, err) ||
-        sfp_env_int("BRIEF_DEGRADED_TTL_MINUTES", 1, 0, 1440, &c->degraded_ttl_minutes, err) ||
-        sfp_env_int("BRIEF_REFRESH_INTERVAL_S", 300, 0, 86400, &c->refresh_interval_s, err) ||
-        sfp_env_int("BRIEF_STATEMENT_TIMEOUT_MS", 10000, 100, 600000, &c->statement_timeout_ms, err))
+    if (sfp_cfg_int("BRIEF_CACHE_TTL_MINUTES", &c->cache_ttl_minutes, err) ||
+        sfp_cfg_int("BRIEF_AUTH_CACHE_MS", &c->auth_cache_ms, err) ||
+        sfp_cfg_int("BRIEF_DEGRADED_TTL_MINUTES", &c->degraded_ttl_minutes, err) ||
+        sfp_cfg_int("BRIEF_REFRESH_INTERVAL_S", &c->refresh_interval_s, err) ||
+        sfp_cfg_int("BRIEF_STATEMENT_TIMEOUT_MS", &c->statement_timeout_ms, err))
         return -1;
-    c->service_secret = sfp_env_str("CRON_SECRET", NULL);
+    if (sfp_cfg_text("CRON_SECRET", &c->service_secret, err)) return -1;
     return 0;
 }
 

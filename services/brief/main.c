@@ -6,15 +6,18 @@
 #include "log.h"
 #include "service_main.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int early = sfp_config_start(SFP_B_BRIEF, "",
+                                 "sfp-brief: the morning brief gRPC service (sfpermits.v1.BriefService).", argc, argv);
+    if (early >= 0) return early;
     sfp_log_init("brief");
     sfp_err err = {0};
     sfp_service_env env;
     sfp_pool_config pcfg;
     sfp_brief_config bcfg;
-    if (sfp_service_env_load(&env, SFP_DEFAULT_BRIEF_ADDR, &err) ||
-        sfp_pool_config_from_env(&pcfg, "sfp-brief", &err) || sfp_brief_config_from_env(&bcfg, &err))
+    if (sfp_service_env_load(&env, SFP_B_BRIEF, &err) || sfp_pool_config_from_env(&pcfg, "sfp-brief", &err) ||
+        sfp_brief_config_from_env(&bcfg, &err))
         return sfp_service_refuse("sfp-brief", &err);
 
     sfp_pool *pool = sfp_pool_create(&pcfg, &err);

@@ -33,32 +33,26 @@ void sfp_cron_config_defaults(sfp_cron_config *c)
     c->work_mem = "128MB";
 }
 
-/* Postgres memory size: digits + kB|MB|GB. */
-static bool valid_mem(const char *v)
-{
-    size_t i = 0;
-    while (v[i] >= '0' && v[i] <= '9') i++;
-    return i > 0 && i < 8 && (!strcmp(v + i, "kB") || !strcmp(v + i, "MB") || !strcmp(v + i, "GB"));
-}
-
 int sfp_cron_config_from_env(sfp_cron_config *c, sfp_err *err)
 {
     sfp_cron_config_defaults(c);
-    c->secret = sfp_env_str("CRON_SECRET", "");
-    if (sfp_env_int("CRON_STUCK_MINUTES", 60, 1, 10080, &c->stuck_minutes, err) ||
-        sfp_env_int("CRON_JOB_TIMEOUT_S", 300, 1, 3600, &c->job_timeout_s, err) ||
-        sfp_env_int("CRON_NIGHTLY_TIMEOUT_S", 480, 1, 3600, &c->nightly_timeout_s, err) ||
-        sfp_env_int("CRON_CACHES_CONCURRENCY", 4, 1, 32, &c->caches_concurrency, err) ||
-        sfp_env_int("CRON_BRIEF_TIMEOUT_MS", 30000, 100, 300000, &c->brief_timeout_ms, err) ||
-        sfp_env_int("CRON_PURGE_GRACE_MINUTES", 0, 0, 10080, &c->purge_grace_minutes, err) ||
-        sfp_env_int("CRON_NIGHTLY_PAGE_SIZE", 10000, 1, 50000, &c->nightly_page_size, err) ||
-        sfp_env_int("CRON_NIGHTLY_RETRIES", 3, 0, 10, &c->nightly_retries, err) ||
-        sfp_env_int("CRON_NIGHTLY_RETRY_BASE_MS", 2000, 0, 60000, &c->nightly_retry_base_ms, err))
+    if (sfp_cfg_text("CRON_SECRET", &c->secret, err)) return -1;
+    if (!c->secret) c->secret = "";
+    if (sfp_cfg_int("CRON_STUCK_MINUTES", &c->stuck_minutes, err) ||
+        sfp_cfg_int("CRON_JOB_TIMEOUT_S", &c->job_timeout_s, err) ||
+        sfp_cfg_int("CRON_NIGHTLY_TIMEOUT_S", &c->nightly_timeout_s, err) ||
+        sfp_cfg_int("CRON_CACHES_CONCURRENCY", &c->caches_concurrency, err) ||
+        sfp_cfg_int("CRON_BRIEF_TIMEOUT_MS", &c->brief_timeout_ms, err) ||
+        sfp_cfg_int("CRON_PURGE_GRACE_MINUTES", &c->purge_grace_minutes, err) ||
+        sfp_cfg_int("CRON_NIGHTLY_PAGE_SIZE", &c->nightly_page_size, err) ||
+        sfp_cfg_int("CRON_NIGHTLY_RETRIES", &c->nightly_retries, err) ||
+        sfp_cfg_int("CRON_NIGHTLY_RETRY_BASE_MS", &c->nightly_retry_base_ms, err))
         return -1;
-    c->work_mem = sfp_env_str("CRON_WORK_MEM", "128MB");
-    if (!valid_mem(c->work_mem))
-        return sfp_err_set(err, 1, "CRON_WORK_MEM must be a Postgres size like 64MB or 1GB, got '%s'", c->work_mem);
-    c->worker = sfp_env_str("POD_NAME", sfp_env_str("HOSTNAME", ""));
+    const char *pod, *host;
+    if (sfp_cfg_text("CRON_WORK_MEM", &c->work_mem, err) || sfp_cfg_text("POD_NAME", &pod, err) ||
+        sfp_cfg_text("HOSTNAME", &host, err))
+        return -1;
+    c->worker = pod ? pod : host ? host : "";
     return 0;
 }
 

@@ -16,17 +16,19 @@ static int refuse(const sfp_err *err)
     return sfp_service_refuse("sfp-cron", err);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int early = sfp_config_start(SFP_B_CRON, "",
+                                 "sfp-cron: the scheduled jobs gRPC service (sfpermits.v1.CronService).", argc, argv);
+    if (early >= 0) return early;
     sfp_log_init("cron");
     sfp_err err = {0};
     sfp_service_env env;
     sfp_pool_config pcfg;
     sfp_cron_config ccfg;
-    const char *brief_addr = sfp_env_str("BRIEF_SVC_ADDR", SFP_DEFAULT_BRIEF_ADDR);
-    if (sfp_service_env_load(&env, SFP_DEFAULT_CRON_ADDR, &err) || sfp_pool_config_from_env(&pcfg, "sfp-cron", &err) ||
-        sfp_cron_config_from_env(&ccfg, &err) ||
-        (strcmp(brief_addr, "off") && sfp_env_addr("BRIEF_SVC_ADDR", SFP_DEFAULT_BRIEF_ADDR, &brief_addr, &err)))
+    const char *brief_addr;
+    if (sfp_service_env_load(&env, SFP_B_CRON, &err) || sfp_pool_config_from_env(&pcfg, "sfp-cron", &err) ||
+        sfp_cron_config_from_env(&ccfg, &err) || sfp_cfg_text("BRIEF_SVC_ADDR", &brief_addr, &err))
         return refuse(&err);
     if (!ccfg.secret || !*ccfg.secret)
         sfp_log_msg(SFP_WARN, "CRON_SECRET is empty: every job call will be rejected (GetStatus still works)");

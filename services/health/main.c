@@ -8,32 +8,34 @@
 #include "log.h"
 #include "service_main.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int early = sfp_config_start(
+        SFP_B_HEALTH, "", "sfp-health: whole-suite health gRPC service (sfpermits.v1.HealthService).", argc, argv);
+    if (early >= 0) return early;
     sfp_log_init("health");
     sfp_err err = {0};
     sfp_service_env env;
     sfp_pool_config pcfg;
     int peer_timeout_ms;
-    if (sfp_service_env_load(&env, SFP_DEFAULT_HEALTH_ADDR, &err) ||
-        sfp_pool_config_from_env(&pcfg, "sfp-health", &err) ||
-        sfp_env_int("HEALTH_PEER_TIMEOUT_MS", 500, 10, 10000, &peer_timeout_ms, &err))
+    if (sfp_service_env_load(&env, SFP_B_HEALTH, &err) || sfp_pool_config_from_env(&pcfg, "sfp-health", &err) ||
+        sfp_cfg_int("HEALTH_PEER_TIMEOUT_MS", &peer_timeout_ms, &err))
         return sfp_service_refuse("sfp-health", &err);
 
     /* Peers: a *_SVC_ADDR set to "off" is not polled. */
     static const struct {
-        const char *svc, *var, *def;
+        const char *svc, *var;
     } peer_env[] = {
-        {"report", "REPORT_SVC_ADDR", SFP_DEFAULT_REPORT_ADDR},
-        {"brief", "BRIEF_SVC_ADDR", SFP_DEFAULT_BRIEF_ADDR},
-        {"cron", "CRON_SVC_ADDR", SFP_DEFAULT_CRON_ADDR},
+        {"report", "REPORT_SVC_ADDR"},
+        {"brief", "BRIEF_SVC_ADDR"},
+        {"cron", "CRON_SVC_ADDR"},
     };
     sfp_health_peer peers[3];
     size_t npeers = 0;
     for (size_t i = 0; i < 3; i++) {
-        const char *addr = sfp_env_str(peer_env[i].var, peer_env[i].def);
+        const char *addr;
+        if (sfp_cfg_text(peer_env[i].var, &addr, &err)) return sfp_service_refuse("sfp-health", &err);
         if (!strcmp(addr, "off")) continue;
-        if (sfp_env_addr(peer_env[i].var, peer_env[i].def, &addr, &err)) return sfp_service_refuse("sfp-health", &err);
         peers[npeers++] = (sfp_health_peer){peer_env[i].svc, addr, NULL};
     }
 

@@ -11,17 +11,19 @@
 #include "report_service.h"
 #include "soda_client.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int early = sfp_config_start(
+        SFP_B_REPORT, "", "sfp-report: the property report gRPC service (sfpermits.v1.ReportService).", argc, argv);
+    if (early >= 0) return early;
     sfp_log_init("report");
     sfp_err err = {0};
     sfp_service_env env;
     sfp_pool_config pcfg;
     sfp_report_config rcfg;
     sfp_rpt_cache_config ccfg;
-    if (sfp_service_env_load(&env, SFP_DEFAULT_REPORT_ADDR, &err) ||
-        sfp_pool_config_from_env(&pcfg, "sfp-report", &err) || sfp_report_config_from_env(&rcfg, &err) ||
-        sfp_rpt_cache_config_from_env(&ccfg, &err))
+    if (sfp_service_env_load(&env, SFP_B_REPORT, &err) || sfp_pool_config_from_env(&pcfg, "sfp-report", &err) ||
+        sfp_report_config_from_env(&rcfg, &err) || sfp_rpt_cache_config_from_env(&ccfg, &err))
         return sfp_service_refuse("sfp-report", &err);
     rcfg.acquire_timeout_ms = pcfg.acquire_timeout_ms;
 

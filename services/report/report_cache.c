@@ -30,8 +30,8 @@ void sfp_rpt_cache_config_defaults(sfp_rpt_cache_config *c)
 int sfp_rpt_cache_config_from_env(sfp_rpt_cache_config *c, sfp_err *err)
 {
     sfp_rpt_cache_config_defaults(c);
-    if (sfp_env_int("REPORT_CACHE_TTL_S", 300, 0, 86400, &c->ttl_s, err) ||
-        sfp_env_int("REPORT_CACHE_MAX_ENTRIES", 512, 1, 100000, &c->max_entries, err))
+    if (sfp_cfg_int("REPORT_CACHE_TTL_S", &c->ttl_s, err) ||
+        sfp_cfg_int("REPORT_CACHE_MAX_ENTRIES", &c->max_entries, err))
         return -1;
     return 0;
 }

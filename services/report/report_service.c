@@ -33,9 +33,9 @@ void sfp_report_config_defaults(sfp_report_config *c)
 int sfp_report_config_from_env(sfp_report_config *c, sfp_err *err)
 {
     sfp_report_config_defaults(c);
-    if (sfp_env_int("REPORT_NEARBY_LIMIT", 10, 0, 50, &c->nearby_limit, err) ||
-        sfp_env_int("REPORT_STATEMENT_TIMEOUT_MS", 10000, 100, 600000, &c->statement_timeout_ms, err) ||
-        sfp_env_int("REPORT_SODA_BUDGET_MS", 10000, 100, 600000, &c->soda_budget_ms, err))
+    if (sfp_cfg_int("REPORT_NEARBY_LIMIT", &c->nearby_limit, err) ||
+        sfp_cfg_int("REPORT_STATEMENT_TIMEOUT_MS", &c->statement_timeout_ms, err) ||
+        sfp_cfg_int("REPORT_SODA_BUDGET_MS", &c->soda_budget_ms, err))
         return -1;
     return 0;
 }

@@ -1,13 +1,15 @@
 /* BriefService over real gRPC against a Postgres seeded by `sfp-seed --scale demo`
- * (counterparts of the reference's tests/test_brief_cache.py §7.6 and test_sprint_79_3.py
- * §7.2 cases 1–2, plus what the reference never had):
+ * (counterparts of the reference implementation's brief-cache and pipeline-stats tests,
+ * plus what the reference never had):
  *   401 without / unknown / malformed / revoked token or inactive user; A's token never yields
  *   B's data; second call served from the cache; two users → two computes; refresh → the next
  *   call recomputes; a second refresh → RESOURCE_EXHAUSTED + retry-after; pipeline_stats with
  *   average and 24 h counts; a failing pipeline_stats query → section absent + warning, brief
  *   still OK (and kept only for the degraded TTL); lookback clamp; the SQL statement count of a
  *   cold brief is the same for 1 watch and 50 watches; 20 concurrent cold calls → 1 compute;
- *   Introspection counters and page-cache stats. */
+ *   Introspection counters and page-cache stats; an integration test per section with data
+ *   (health, team_activity, regulatory_alerts, property_synopsis, planning_context,
+ *   change_velocity), each degrading alone, and the reference's card/changes rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +30,8 @@
 #include "sfpermits/v1/brief.pb-c.h"
 #include "sfpermits/v1/introspection.pb-c.h"
 #include "testsupport.h"
+
+#include <libpq-fe.h>
 
 static char *g_url;
 static long g_alice, g_bob;
@@ -397,7 +401,7 @@ static void test_pipeline_stats(void **state)
     stop(&h);
 }
 
-/* §7.2 case 2: the stats query fails → the section is absent and named in warnings; the
+/* The stats query fails → the section is absent and named in warnings; the
  * brief is still served, and kept only for the degraded TTL. */
 static void test_pipeline_stats_failure_degrades(void **state)
 {
@@ -625,6 +629,324 @@ static void test_introspection(void **state)
     stop(&h);
 }
 
+/* ---------------------------------------------------------------- sections with data */
+
+/* One SQL value as text (malloc'd; "" for no row / NULL). */
+static char *sql_text(const char *sql)
+{
+    PGconn *c = PQconnectdb(g_url);
+    PGresult *r = PQexec(c, sql);
+    char *v = strdup(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
+static const Sfpermits__V1__BriefPredictability *pred(const Sfpermits__V1__GetBriefResponse *r, const char *permit)
+{
+    for (size_t i = 0; i < r->n_health; i++)
+        if (!strcmp(r->health[i]->permit_number, permit)) return r->health[i];
+    return NULL;
+}
+
+/* health (predictability): the narrowest comparables with >= 10 samples; trade permits
+ * only ever compare at the review-path level; inactive permits are left out. */
+static void test_section_health(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h);
+    Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "tok-sections", 7);
+    assert_int_equal(r->n_warnings, 0);
+    const Sfpermits__V1__BriefPredictability *a = pred(r, "T00000000001");
+    assert_non_null(a);
+    /* 10 comparables in Testville / 50k_150k / same type: 10, 20, ..., 100 days */
+    assert_string_equal(a->benchmark, "neighborhood+cost+type");
+    assert_int_equal(a->sample_size, 10);
+    assert_int_equal(a->p50, 50);
+    assert_int_equal(a->p75, 80);
+    assert_int_equal(a->p90, 90);
+    assert_int_equal(a->elapsed_days, 100);
+    assert_string_equal(a->status, "at_risk");
+    assert_int_equal(a->pct_of_typical, 200);
+    assert_string_equal(a->permit_status, "filed");
+    assert_string_equal(a->cost_bracket, "50k_150k");
+    assert_string_equal(a->label, "pred A");
+    const Sfpermits__V1__BriefPredictability *b = pred(r, "T00000000002"); /* Emptyville: widened */
+    assert_non_null(b);
+    assert_string_not_equal(b->benchmark, "neighborhood+cost+type");
+    assert_true(b->sample_size >= 10);
+    assert_int_equal(b->elapsed_days, 5);
+    const Sfpermits__V1__BriefPredictability *e = pred(r, "T00000000003"); /* electrical */
+    assert_non_null(e);
+    assert_string_equal(e->benchmark, "review_path");
+    assert_null(pred(r, "T00000000004"));                 /* complete: not active */
+    assert_string_equal(r->health[0]->status, "at_risk"); /* worst first */
+    int risky = 0;
+    for (size_t i = 0; i < r->n_health; i++)
+        risky += !strcmp(r->health[i]->status, "at_risk") || !strcmp(r->health[i]->status, "behind");
+    assert_int_equal(r->summary->at_risk_count, risky);
+    free_msg(r);
+    stop(&h);
+}
+
+static void test_section_team_activity(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h);
+    Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "tok-sections", 7);
+    assert_int_equal(r->n_team_activity, 1); /* the 40-day-old filing is outside the lookback */
+    Sfpermits__V1__BriefTeamActivity *t = r->team_activity[0];
+    assert_string_equal(t->permit_number, "T00000000005");
+    assert_string_equal(t->entity_name, "Test Builders Inc");
+    assert_string_equal(t->role, "contractor");
+    assert_string_equal(t->label, "my GC");
+    assert_string_equal(t->street_name, "TESTING");
+    assert_int_equal(r->summary->team_count, 1);
+    free_msg(r);
+    r = brief_ok(&h, "tok-sections", 90);
+    assert_int_equal(r->n_team_activity, 2);
+    assert_string_equal(r->team_activity[0]->permit_number, "T00000000005"); /* newest first */
+    free_msg(r);
+    /* a busy entity (the other way to the rows: from the permits filed since `since`) */
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE entities SET permit_count = 100000 WHERE entity_id = 999001;"
+                                         "DELETE FROM page_cache"),
+                     0);
+    for (int lb = 7; lb <= 90; lb += 83) {
+        r = brief_ok(&h, "tok-sections", lb);
+        assert_int_equal(r->n_team_activity, lb == 7 ? 1 : 2);
+        assert_string_equal(r->team_activity[0]->permit_number, "T00000000005");
+        assert_string_equal(r->team_activity[0]->entity_name, "Test Builders Inc");
+        free_msg(r);
+    }
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE entities SET permit_count = 2 WHERE entity_id = 999001"), 0);
+    stop(&h);
+}
+
+static void test_section_regulatory_alerts(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h);
+    Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-carol", 1);
+    long want =
+        sfp_test_sql_long(g_url, "SELECT count(*) FROM regulatory_watch WHERE status IN ('monitoring', 'passed')");
+    assert_true(want >= 3);
+    assert_int_equal(r->n_regulatory_alerts, want);
+    assert_int_equal(r->summary->regulatory_count, want);
+    for (size_t i = 0; i < r->n_regulatory_alerts; i++) {
+        assert_string_not_equal(r->regulatory_alerts[i]->source_id, "test-withdrawn");
+        assert_true(strlen(r->regulatory_alerts[i]->title) > 0);
+    }
+    assert_string_equal(r->regulatory_alerts[0]->source_id, "demo-ord-adu");
+    assert_string_equal(r->regulatory_alerts[0]->status, "passed");
+    free_msg(r);
+    stop(&h);
+}
+
+static void test_section_property_synopsis(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h);
+    /* alice: primary address 1455 MARKET */
+    Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-alice", 1);
+    long n = sfp_test_sql_long(g_url, "SELECT count(*) FROM permits WHERE street_number = '1455'"
+                                      " AND upper(street_name) = 'MARKET'");
+    assert_true(n > 0);
+    Sfpermits__V1__BriefPropertySynopsis *s = r->property_synopsis;
+    assert_non_null(s);
+    assert_string_equal(s->address, "1455 Market");
+    assert_int_equal(s->total_permits, n);
+    long total = 0;
+    for (size_t i = 0; i < s->n_status_counts; i++) total += s->status_counts[i]->value;
+    assert_int_equal(total, n);
+    assert_non_null(s->latest_permit);
+    char *latest = sql_text("SELECT left(max(filed_date), 10) FROM permits WHERE street_number = '1455'"
+                            " AND upper(street_name) = 'MARKET'");
+    assert_string_equal(s->latest_date, latest);
+    assert_string_equal(s->latest_permit->filed_date, latest);
+    free(latest);
+    assert_true(s->n_top_types >= 1 && s->n_top_types <= 5);
+    free_msg(r);
+    /* carol has no primary address */
+    r = brief_ok(&h, "demo-token-carol", 1);
+    assert_null(r->property_synopsis);
+    free_msg(r);
+    /* "146 Lake St" matches the LAKE permits (suffix ignored, any case) */
+    r = brief_ok(&h, "tok-sections", 1);
+    assert_non_null(r->property_synopsis);
+    assert_int_equal(r->property_synopsis->total_permits,
+                     sfp_test_sql_long(g_url, "SELECT count(*) FROM permits WHERE street_number = '146'"
+                                              " AND upper(street_name) = 'LAKE'"));
+    free_msg(r);
+    stop(&h);
+}
+
+static void test_section_planning_context(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h);
+    Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-alice", 1);
+    assert_int_equal(r->n_planning_context, 1); /* alice watches one parcel: 3512/001 */
+    Sfpermits__V1__BriefPlanningContext *p = r->planning_context[0];
+    assert_string_equal(p->block_lot, "3512-001");
+    assert_string_equal(p->label, "1600 Mission St (HQ)");
+    char *z = sql_text("SELECT zoning_code FROM tax_rolls WHERE block = '3512' AND lot = '001'"
+                       " ORDER BY tax_year DESC LIMIT 1");
+    assert_true(strlen(z) > 0);
+    assert_string_equal(p->zoning_code, z);
+    free(z);
+    assert_int_equal(p->n_planning_records, 0);
+    assert_int_equal(r->summary->planning_context_count, 1);
+    free_msg(r);
+    stop(&h);
+}
+
+static void test_section_change_velocity(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h);
+    Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-bob", 30);
+    char sql[256];
+    long total = 0;
+    assert_true(r->n_change_velocity > 0);
+    for (size_t i = 0; i < r->n_change_velocity; i++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM permit_changes WHERE detected_at >= '%s'::date AND change_type = '%s'", r->since,
+                 r->change_velocity[i]->key);
+        assert_int_equal(r->change_velocity[i]->value, sfp_test_sql_long(g_url, sql));
+        if (i) assert_true(strcmp(r->change_velocity[i - 1]->key, r->change_velocity[i]->key) < 0);
+        total += r->change_velocity[i]->value;
+    }
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM permit_changes WHERE detected_at >= '%s'::date", r->since);
+    assert_int_equal(total, sfp_test_sql_long(g_url, sql));
+    free_msg(r);
+    stop(&h);
+}
+
+static bool warned(const Sfpermits__V1__GetBriefResponse *r, const char *section)
+{
+    for (size_t i = 0; i < r->n_warnings; i++)
+        if (!strcmp(r->warnings[i]->section, section)) return true;
+    return false;
+}
+
+/* Each new section degrades on its own: its table gone → empty + a warning, the rest intact. */
+static void test_sections_degrade_alone(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *section, *breaks, *repairs;
+    } cases[] = {
+        {"health", "ALTER TABLE timeline_stats RENAME TO timeline_stats_x",
+         "ALTER TABLE timeline_stats_x RENAME TO timeline_stats"},
+        {"team_activity", "ALTER TABLE entities RENAME TO entities_x", "ALTER TABLE entities_x RENAME TO entities"},
+        {"regulatory_alerts", "ALTER TABLE regulatory_watch RENAME TO regulatory_watch_x",
+         "ALTER TABLE regulatory_watch_x RENAME TO regulatory_watch"},
+        {"property_synopsis", "ALTER TABLE users RENAME COLUMN primary_street_name TO psn_x",
+         "ALTER TABLE users RENAME COLUMN psn_x TO primary_street_name"},
+        {"planning_context", "ALTER TABLE tax_rolls RENAME TO tax_rolls_x",
+         "ALTER TABLE tax_rolls_x RENAME TO tax_rolls"},
+        {"change_velocity", "ALTER TABLE permit_changes RENAME COLUMN detected_at TO detected_x",
+         "ALTER TABLE permit_changes RENAME COLUMN detected_x TO detected_at"},
+    };
+    harness h;
+    start(&h);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache"), 0);
+        assert_int_equal(sfp_test_sql(g_url, cases[i].breaks), 0);
+        Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "tok-sections", 90);
+        assert_int_equal(sfp_test_sql(g_url, cases[i].repairs), 0);
+        if (!warned(r, cases[i].section)) fail_msg("%s: no warning", cases[i].section);
+        for (size_t k = 0; k < r->n_warnings; k++) /* only this section (and last_refresh for detected_at) */
+            if (strcmp(r->warnings[k]->section, cases[i].section) && strcmp(r->warnings[k]->section, "last_refresh"))
+                fail_msg("%s: also %s", cases[i].section, r->warnings[k]->section);
+        assert_true(r->n_property_health > 0);
+        assert_int_equal(r->ttl_seconds_remaining, 60); /* degraded TTL */
+        free_msg(r);
+    }
+    stop(&h);
+}
+
+/* The reference's rules, on seeded data. */
+static void test_rules_on_seeded_data(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h);
+    Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-alice", 30);
+    /* last_refresh: the latest successful nightly's start time and its "Mon DD" */
+    char *started = sql_text("SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || '|'"
+                             " || to_char(started_at AT TIME ZONE 'UTC', 'Mon DD') FROM cron_log"
+                             " WHERE job_type = 'nightly' AND status = 'success' ORDER BY started_at DESC LIMIT 1");
+    char both[64];
+    snprintf(both, sizeof both, "%s|%s", r->last_refresh->last_success, r->last_refresh->last_success_date);
+    assert_string_equal(both, started);
+    free(started);
+    assert_true(r->last_refresh->hours_ago >= 5.9 && r->last_refresh->hours_ago <= 6.2); /* started 6 h ago */
+    /* plan reviews: pending stations by name; no "unknown" label */
+    assert_true(r->n_plan_reviews > 0);
+    for (size_t i = 0; i < r->n_plan_reviews; i++) {
+        const Sfpermits__V1__BriefPlanReview *v = r->plan_reviews[i];
+        assert_int_equal(v->n_routing_pending_stations, v->routing_pending_count);
+        assert_string_not_equal(v->station_typical_label, "unknown");
+    }
+    /* cards: routing only from filed permits; type of the latest permit; parcels */
+    for (size_t i = 0; i < r->n_property_health; i++) {
+        const Sfpermits__V1__BriefPropertyHealth *m = r->property_health[i];
+        if (*m->block) assert_non_null(strstr(m->parcels_display, m->block));
+        if (!strcmp(m->health, "on_track")) assert_string_equal(m->health_reason, "");
+        if (m->routing) {
+            char sql[200];
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM permits WHERE permit_number = '%s' AND status = 'filed'",
+                     m->routing->permit_number);
+            assert_int_equal(sfp_test_sql_long(g_url, sql), 1);
+        }
+        if (*m->latest_permit) {
+            char sql[200];
+            snprintf(sql, sizeof sql,
+                     "SELECT coalesce(permit_type_definition, '') FROM permits WHERE permit_number = '%s'",
+                     m->latest_permit);
+            char *t = sql_text(sql);
+            assert_string_equal(m->latest_permit_type, t);
+            free(t);
+        }
+        if (i && r->property_health[i - 1]->has_days_since_activity && m->has_days_since_activity &&
+            m->days_since_activity <= 30)
+            assert_true(r->property_health[i - 1]->days_since_activity <= 30); /* recently active first */
+    }
+    free_msg(r);
+    /* changes: a card active within the lookback adds its permits as property rows, unless a
+     * change at its address is listed ("2 TESTING" stands for the card "2 Testing St") */
+    r = brief_ok(&h, "tok-sections", 7);
+    int t1 = 0, t2 = 0;
+    for (size_t i = 0; i < r->n_changes; i++) {
+        const Sfpermits__V1__BriefChange *c = r->changes[i];
+        if (!strcmp(c->permit_number, "T00000000002")) {
+            t2++;
+            assert_string_equal(c->watch_type, "permit");
+        }
+        if (!strcmp(c->permit_number, "T00000000001")) {
+            t1++;
+            assert_string_equal(c->watch_type, "property");
+            assert_string_equal(c->change_type, "status");
+            assert_string_equal(c->new_status, "FILED");
+            assert_string_equal(c->label, "pred A");
+        }
+    }
+    assert_int_equal(t1, 1);
+    assert_int_equal(t2, 1);
+    assert_int_equal(r->summary->changes_count, (int)r->n_changes);
+    /* the recently active cards come first */
+    assert_true(r->property_health[0]->has_days_since_activity && r->property_health[0]->days_since_activity <= 7);
+    free_msg(r);
+    stop(&h);
+}
+
 /* ---------------------------------------------------------------- fixture */
 
 static void seed(void)
@@ -688,6 +1010,63 @@ static int group_setup(void **state)
             " SELECT u.user_id, 'neighborhood', n, n FROM users u, (VALUES ('Tenderloin'), ('Mission')) v(n)"
             " WHERE u.email = 'fifty@example.com'"),
         0);
+    /* the sections user: watched permits with timeline_stats comparables, a watched entity,
+     * a primary address written differently from the permits' */
+    assert_int_equal(
+        sfp_test_sql(
+            g_url,
+            "INSERT INTO users (email, is_active, primary_street_number, primary_street_name)"
+            " VALUES ('sections@example.com', true, '146', 'Lake St');"
+            "INSERT INTO api_tokens (user_id, token_sha256) SELECT user_id, sha256('tok-sections'::bytea)"
+            " FROM users WHERE email = 'sections@example.com';"
+            "INSERT INTO permits (permit_number, status, filed_date, permit_type_definition, neighborhood,"
+            " estimated_cost, street_number, street_name, block, lot) VALUES"
+            " ('T00000000001', 'filed', to_char(current_date - 100, 'YYYY-MM-DD') || 'T00:00:00.000',"
+            "  'additions alterations or repairs', 'Testville', 60000, '1', 'TESTING', '9901', '001'),"
+            " ('T00000000002', 'issued', to_char(current_date - 5, 'YYYY-MM-DD') || 'T00:00:00.000',"
+            "  'additions alterations or repairs', 'Emptyville', 60000, '2', 'TESTING', '9901', '002'),"
+            " ('T00000000003', 'filed', to_char(current_date - 30, 'YYYY-MM-DD') || 'T00:00:00.000',"
+            "  'Electrical Permit', 'Testville', 60000, '3', 'TESTING', '9901', '003'),"
+            " ('T00000000004', 'complete', to_char(current_date - 300, 'YYYY-MM-DD') || 'T00:00:00.000',"
+            "  'additions alterations or repairs', 'Testville', 60000, '4', 'TESTING', '9901', '004'),"
+            " ('T00000000005', 'filed', to_char(current_date - 1, 'YYYY-MM-DD') || 'T00:00:00.000',"
+            "  'otc alterations permit', 'Testville', 1000, '5', 'TESTING', '9901', '005'),"
+            " ('T00000000006', 'filed', to_char(current_date - 40, 'YYYY-MM-DD') || 'T00:00:00.000',"
+            "  'otc alterations permit', 'Testville', 1000, '6', 'TESTING', '9901', '006');"
+            /* activity: T1 active 2 days ago (no permit_changes row: a property-activity row);
+             * T2 ('2 TESTING ST') 3 days ago with a permit_changes row at '2 TESTING' */
+            "UPDATE permits SET status_date = to_char(current_date - 2, 'YYYY-MM-DD') || 'T00:00:00.000'"
+            " WHERE permit_number = 'T00000000001';"
+            "UPDATE permits SET status_date = to_char(current_date - 3, 'YYYY-MM-DD') || 'T00:00:00.000',"
+            " street_suffix = 'ST' WHERE permit_number = 'T00000000002';"
+            "INSERT INTO permit_changes (permit_number, change_date, old_status, new_status, change_type,"
+            " street_number, street_name, neighborhood, block, lot) VALUES ('T00000000002', current_date - 3,"
+            " 'filed', 'issued', 'status_change', '2', 'TESTING', 'Emptyville', '9901', '002');"
+            "INSERT INTO timeline_stats (permit_number, permit_type_definition, review_path, neighborhood,"
+            " estimated_cost, cost_bracket, filed, issued, days_to_issuance)"
+            " SELECT 'TS' || g, 'additions alterations or repairs', 'in_house', 'Testville', 70000, '50k_150k',"
+            " current_date - 20 - g * 10, current_date - 20, g * 10 FROM generate_series(1, 10) g;"
+            /* an old comparable (issued 400 days ago) and an electrical one never count */
+            "INSERT INTO timeline_stats (permit_number, permit_type_definition, review_path, neighborhood,"
+            " estimated_cost, cost_bracket, filed, issued, days_to_issuance) VALUES"
+            " ('TSOLD', 'additions alterations or repairs', 'in_house', 'Testville', 70000, '50k_150k',"
+            "  current_date - 500, current_date - 400, 100),"
+            " ('TSELEC', 'additions alterations or repairs electrical', 'in_house', 'Testville', 70000, '50k_150k',"
+            "  current_date - 30, current_date - 20, 1);"
+            "INSERT INTO entities (entity_id, canonical_name, entity_type) VALUES (999001, 'Test Builders Inc',"
+            " 'contractor');"
+            "INSERT INTO contacts (permit_number, role, name, entity_id) VALUES"
+            " ('T00000000005', 'contractor', 'Test Builders', 999001),"
+            " ('T00000000006', 'contractor', 'Test Builders', 999001);"
+            "INSERT INTO watch_items (user_id, watch_type, permit_number, entity_id, label)"
+            " SELECT u.user_id, v.t, v.p, v.e, v.l FROM users u, (VALUES ('permit', 'T00000000001', NULL::int, 'pred A'),"
+            "  ('permit', 'T00000000002', NULL, 'pred B'), ('permit', 'T00000000003', NULL, 'pred E'),"
+            "  ('permit', 'T00000000004', NULL, 'pred C'), ('entity', NULL, 999001, 'my GC')) v(t, p, e, l)"
+            " WHERE u.email = 'sections@example.com';"
+            "INSERT INTO regulatory_watch (title, source_type, source_id, status)"
+            " VALUES ('Withdrawn bill', 'state_bill', 'test-withdrawn', 'withdrawn');"
+            "ANALYZE permits, timeline_stats, contacts, entities"),
+        0);
     return 0;
 }
 
@@ -714,6 +1093,14 @@ int main(void)
         cmocka_unit_test_setup(test_service_identity_for_cron, reset),
         cmocka_unit_test_setup(test_auth_cache, reset),
         cmocka_unit_test_setup(test_introspection, reset),
+        cmocka_unit_test_setup(test_section_health, reset),
+        cmocka_unit_test_setup(test_section_team_activity, reset),
+        cmocka_unit_test_setup(test_section_regulatory_alerts, reset),
+        cmocka_unit_test_setup(test_section_property_synopsis, reset),
+        cmocka_unit_test_setup(test_section_planning_context, reset),
+        cmocka_unit_test_setup(test_section_change_velocity, reset),
+        cmocka_unit_test_setup(test_sections_degrade_alone, reset),
+        cmocka_unit_test_setup(test_rules_on_seeded_data, reset),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

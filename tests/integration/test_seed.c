@@ -131,7 +131,7 @@ static void test_usage_errors(void **state)
 {
     (void)state;
     char line[4096];
-    assert_int_equal(run_seed(NULL, SEED_CMD " 2>/dev/null", line, sizeof line), 1);
+    assert_int_equal(run_seed(NULL, SEED_CMD " 2>/dev/null", line, sizeof line), 2); /* DATABASE_URL missing */
     assert_int_equal(
         run_seed("postgresql:///nowhere", SFP_BIN_DIR "/sfp-seed --scale huge 2>/dev/null", line, sizeof line), 2);
     assert_int_equal(run_seed("postgresql:///nowhere", SFP_BIN_DIR "/sfp-seed 2>/dev/null", line, sizeof line), 2);

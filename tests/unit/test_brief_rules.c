@@ -1,8 +1,8 @@
 /* Pure rules of the brief (services/brief/brief_rules.h, brief_auth.h) and the gateway's
  * ?lookback parser: lookback clamp, inspection outcome, Table B, station label, pipeline health
  * checks, pipeline_stats average, address keys, property-health cards (v2 vs severity v1,
- * hold / enforcement upgrades, the expired-permit downgrade of §9 item 9), summary counts as
- * section lengths (§9 item 11), bearer parsing. */
+ * hold / enforcement upgrades, the expired-permit downgrade), summary counts as
+ * section lengths, bearer parsing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -246,7 +246,8 @@ static sfp_brief_permit_row row(const char *permit, const char *status)
                               .neighborhood = "South of Market",
                               .label = "",
                               .label_rank = 3,
-                              .hold_stations = "",
+                              .routing_json = "",
+                              .permit_type = "8",
                               .ph_tier = "",
                               .ph_signals_json = ""};
     return r;
@@ -284,7 +285,7 @@ static void test_cards_grouping_labels_enforcement(void **state)
     r[3].lot = "001";
     Sfpermits__V1__BriefPropertyHealth **c;
     size_t n;
-    sfp_brief_build_cards(r, 4, T, a, &c, &n);
+    sfp_brief_build_cards(r, 4, T, 1, a, &c, &n);
     assert_int_equal(n, 2);
     Sfpermits__V1__BriefPropertyHealth *m = card_at(c, n, "1455 Market St");
     assert_int_equal(m->total_permits, 3);
@@ -300,11 +301,14 @@ static void test_cards_grouping_labels_enforcement(void **state)
     assert_true(m->has_days_since_activity);
     assert_int_equal(m->days_since_activity, 3);
     assert_string_equal(m->search_url, "/?q=1455+MARKET+ST");
+    assert_string_equal(m->latest_permit_type, "otc alterations permit");
+    assert_string_equal(m->parcels_display, "3507/004, 3507/005");
+    assert_null(m->routing); /* P2 is filed but has no addenda */
     assert_string_equal(m->health_source, "severity_v1");
     assert_true(m->has_severity_score);
     m = card_at(c, n, "3512/001");
     assert_string_equal(m->health, "on_track");
-    assert_string_equal(m->health_reason, "No active permits");
+    assert_string_equal(m->health_reason, ""); /* empty when on track */
     assert_false(m->has_severity_score);
     assert_false(m->has_days_since_activity);
     assert_string_equal(c[0]->address, "1455 Market St"); /* worst first */
@@ -330,7 +334,7 @@ static void test_cards_property_health_v2(void **state)
     r[1].lot = "025";
     Sfpermits__V1__BriefPropertyHealth **c;
     size_t n;
-    sfp_brief_build_cards(r, 2, T, a, &c, &n);
+    sfp_brief_build_cards(r, 2, T, 1, a, &c, &n);
     assert_int_equal(n, 2);
     Sfpermits__V1__BriefPropertyHealth *m = c[0];
     assert_string_equal(m->address, "1455 Market St");
@@ -347,21 +351,307 @@ static void test_cards_property_health_v2(void **state)
     sfp_arena_free(a);
 }
 
-static void test_cards_hold_upgrade(void **state)
+/* Holds are read only from the routing of the filed permit with the lowest completion;
+ * plancheck permits (and filed ones with a higher completion) do not count. */
+static void test_cards_hold_only_from_filed(void **state)
 {
     (void)state;
+    static const char *const held2 =
+        "{\"total\":4,\"completed\":1,\"pending\":[{\"station\":\"CPB\",\"arrive\":\"2025-12-20\",\"hold\":true,"
+        "\"median\":3},{\"station\":\"SFFD\",\"arrive\":\"2025-12-20\",\"hold\":true,\"median\":null},"
+        "{\"station\":\"BLDG\",\"arrive\":\"2025-10-01\",\"hold\":false,\"median\":45}]}";
+    static const char *const clear_low =
+        "{\"total\":4,\"completed\":0,\"pending\":[{\"station\":\"INTAKE\",\"arrive\":\"2025-12-30\",\"hold\":false,"
+        "\"median\":0.5}]}";
+    static const struct {
+        const char *status1, *routing1, *status2, *routing2;
+        const char *health, *reason;
+    } cases[] = {
+        {"filed", held2, NULL, NULL, "at_risk", "Hold at CPB, SFFD"},
+        {"plancheck", held2, NULL, NULL, "on_track", ""},         /* plancheck: not read */
+        {"filed", held2, "filed", clear_low, "on_track", ""},     /* lowest completion has no hold */
+        {"filed", clear_low, "plancheck", held2, "on_track", ""}, /* the held one is plancheck */
+        {"approved", held2, NULL, NULL, "on_track", ""},          /* only filed */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sfp_arena *a = sfp_arena_new();
+        sfp_brief_permit_row r[2];
+        r[0] = row("P1", cases[i].status1);
+        r[0].routing_json = cases[i].routing1;
+        r[0].description = "new window";
+        size_t nr = 1;
+        if (cases[i].status2) {
+            r[1] = row("P2", cases[i].status2);
+            r[1].routing_json = cases[i].routing2;
+            r[1].description = "new window";
+            nr = 2;
+        }
+        Sfpermits__V1__BriefPropertyHealth **c;
+        size_t n;
+        sfp_brief_build_cards(r, nr, T, 1, a, &c, &n);
+        if (strcmp(c[0]->health, cases[i].health) || strcmp(c[0]->health_reason, cases[i].reason))
+            fail_msg("case %zu: %s / %s", i, c[0]->health, c[0]->health_reason);
+        sfp_arena_free(a);
+    }
+    /* the card carries the routing it read */
     sfp_arena *a = sfp_arena_new();
     sfp_brief_permit_row r = row("P1", "filed");
-    r.hold_stations = "CPB,SFFD,BLDG";
+    r.routing_json = held2;
     Sfpermits__V1__BriefPropertyHealth **c;
     size_t n;
-    sfp_brief_build_cards(&r, 1, T, a, &c, &n);
-    assert_string_equal(c[0]->health, "at_risk");
-    assert_string_equal(c[0]->health_reason, "Hold at CPB, SFFD");
+    sfp_brief_build_cards(&r, 1, T, 1, a, &c, &n);
+    Sfpermits__V1__BriefRouting *rt = c[0]->routing;
+    assert_non_null(rt);
+    assert_string_equal(rt->permit_number, "P1");
+    assert_int_equal(rt->completion_pct, 25);
+    assert_int_equal(rt->total_stations, 4);
+    assert_int_equal(rt->completed_stations, 1);
+    assert_int_equal(rt->n_pending_station_names, 3);
+    assert_int_equal(rt->n_held_stations, 2);
+    assert_int_equal(rt->n_stalled_stations, 1); /* BLDG: 92 days, no hold */
+    assert_string_equal(rt->stalled_stations[0], "BLDG");
+    assert_int_equal(rt->n_velocity, 3);
+    assert_string_equal(rt->velocity[0]->typical, "~3 days");
+    assert_string_equal(rt->velocity[1]->typical, ""); /* no median */
+    assert_string_equal(rt->velocity[2]->typical, "~1.5 months");
+    assert_null(sfp_brief_routing_from_json("P", "", T, a));
+    assert_null(sfp_brief_routing_from_json("P", "{\"total\":0,\"completed\":0,\"pending\":[]}", T, a));
+    assert_null(sfp_brief_routing_from_json("P", "not json", T, a));
     sfp_arena_free(a);
 }
 
-/* §9 item 9: an at_risk that comes from an expired permit becomes behind " (active site)" when
+/* Cards active within the lookback come first, then worst health. */
+static void test_cards_order_recent_first(void **state)
+{
+    (void)state;
+    static const char *const nums[] = {"1", "2", "3", NULL};
+    /* card 1: quiet (40 days), at_risk (open complaint); card 2: active (2 days), on_track;
+     * card 3: active (5 days), at_risk */
+    static const struct {
+        int lookback;
+        const char *order[3];
+    } cases[] = {
+        {7, {"3 Market St", "2 Market St", "1 Market St"}},
+        {1, {"3 Market St", "1 Market St", "2 Market St"}},  /* nobody active in 1 day: worst first */
+        {90, {"3 Market St", "1 Market St", "2 Market St"}}, /* everybody active: worst first */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        sfp_arena *a = sfp_arena_new();
+        sfp_brief_permit_row r[3];
+        int ago[3] = {40, 2, 5};
+        for (int i = 0; nums[i]; i++) {
+            r[i] = row("P", "complete");
+            r[i].street_number = nums[i];
+            r[i].block = nums[i];
+            r[i].status_date = day_ago(i, ago[i]);
+        }
+        r[0].open_complaints = 1;
+        r[2].open_violations = 1;
+        Sfpermits__V1__BriefPropertyHealth **c;
+        size_t n;
+        sfp_brief_build_cards(r, 3, T, cases[k].lookback, a, &c, &n);
+        for (int i = 0; i < 3; i++)
+            if (strcmp(c[i]->address, cases[k].order[i]))
+                fail_msg("lookback %d, position %d: %s", cases[k].lookback, i, c[i]->address);
+        sfp_arena_free(a);
+    }
+}
+
+static void test_address_norm(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *num, *name, *want;
+    } cases[] = {
+        {"1455", "MARKET", "1455 MARKET"},
+        {"1455", "Market St", "1455 MARKET"},
+        {"1455", " market  st ", "1455 MARKET"},
+        {"146", "LAKE", "146 LAKE"},
+        {"1281", "8th Ave", "1281 8TH"},
+        {"10", "ST FRANCIS", "10 ST FRANCIS"},
+        {"5", "ST", "5 ST"},
+        {"", "", ""},
+        {"88", "BROADWAY", "88 BROADWAY"},
+        {"701", "Van Ness Blvd", "701 VAN NESS"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[64];
+        sfp_brief_address_norm(cases[i].num, cases[i].name, out, sizeof out);
+        if (strcmp(out, cases[i].want)) fail_msg("%s %s → %s", cases[i].num, cases[i].name, out);
+    }
+}
+
+static Sfpermits__V1__BriefChange *mk_change(const char *permit, const char *date, const char *num, const char *name)
+{
+    static Sfpermits__V1__BriefChange c[8];
+    static int k;
+    Sfpermits__V1__BriefChange *x = &c[k++ % 8];
+    sfpermits__v1__brief_change__init(x);
+    x->permit_number = (char *)permit;
+    x->change_date = (char *)date;
+    x->street_number = (char *)num;
+    x->street_name = (char *)name;
+    x->new_status = "issued";
+    x->watch_type = "permit";
+    return x;
+}
+
+/* changes carries property-activity rows of cards active within the lookback; a card whose
+ * address a change already has adds nothing, whatever the suffix. */
+static void test_property_activity(void **state)
+{
+    (void)state;
+    sfp_arena *a = sfp_arena_new();
+    sfp_brief_permit_row r[4];
+    r[0] = row("P1", "issued"); /* 1455 MARKET ST, active 2 days ago */
+    r[0].status_date = day_ago(0, 2);
+    r[0].label = "1455 Market St";
+    r[1] = row("P2", "filed"); /* same card, 20 days ago: before since */
+    r[1].status_date = day_ago(1, 20);
+    r[2] = row("P3", "complete"); /* 146 LAKE, active 3 days ago */
+    r[2].street_number = "146";
+    r[2].street_name = "LAKE";
+    r[2].street_suffix = "";
+    r[2].block = "1386";
+    r[2].lot = "025";
+    r[2].status_date = day_ago(2, 3);
+    r[3] = row("P4", "complete"); /* 9 OAK: quiet for 60 days → no row */
+    r[3].street_number = "9";
+    r[3].street_name = "OAK";
+    r[3].block = "0001";
+    r[3].status_date = day_ago(3, 60);
+    Sfpermits__V1__GetBriefResponse resp = SFPERMITS__V1__GET_BRIEF_RESPONSE__INIT;
+    sfp_brief_build_cards(r, 4, T, 7, a, &resp.property_health, &resp.n_property_health);
+    assert_int_equal(resp.n_property_health, 3);
+
+    /* no changes: both active cards add their rows */
+    sfp_brief_add_property_activity(&resp, r, 4, T - 7, 7, a);
+    assert_int_equal(resp.n_changes, 2);
+    bool market = false, lake = false;
+    for (size_t i = 0; i < resp.n_changes; i++) {
+        Sfpermits__V1__BriefChange *c = resp.changes[i];
+        assert_string_equal(c->watch_type, "property");
+        assert_string_equal(c->change_type, "status");
+        if (!strcmp(c->permit_number, "P1")) {
+            market = true;
+            assert_string_equal(c->new_status, "ISSUED");
+            assert_string_equal(c->change_date, g_day[0]);
+            assert_string_equal(c->label, "1455 Market St");
+            assert_string_equal(c->permit_type, "8");
+            assert_string_equal(c->old_status, "");
+        }
+        if (!strcmp(c->permit_number, "P3")) lake = true;
+    }
+    assert_true(market && lake);
+
+    /* a change at "1455 MARKET" (no suffix) represents the card "1455 Market St": no duplicate */
+    Sfpermits__V1__BriefChange *ch[1] = {mk_change("P9", g_day[0], "1455", "MARKET")};
+    resp.changes = ch;
+    resp.n_changes = 1;
+    sfp_brief_add_property_activity(&resp, r, 4, T - 7, 7, a);
+    assert_int_equal(resp.n_changes, 2); /* P9 + the 146 Lake row */
+    assert_string_equal(resp.changes[1]->permit_number, "P3");
+
+    /* a card active within the lookback but without a permit since `since`: one activity row */
+    Sfpermits__V1__BriefChange *ch2[1] = {mk_change("P9", g_day[0], "1455", "MARKET")};
+    resp.changes = ch2;
+    resp.n_changes = 1;
+    sfp_brief_add_property_activity(&resp, r, 4, T - 2, 7, a); /* since = 2 days ago: P3 (3 days) is older */
+    assert_int_equal(resp.n_changes, 2);
+    Sfpermits__V1__BriefChange *g = resp.changes[1];
+    assert_string_equal(g->change_type, "activity");
+    assert_string_equal(g->new_status, "activity");
+    assert_string_equal(g->permit_number, "P3");
+    assert_string_equal(g->latest_permit_status, "complete");
+    assert_int_equal(g->total_permits, 1);
+    assert_true(g->has_days_since_activity);
+    assert_int_equal(g->days_since_activity, 3);
+    assert_string_equal(g->health, "on_track");
+
+    /* the same permit and date already listed (another address spelling) is not repeated */
+    Sfpermits__V1__BriefChange *ch3[1] = {mk_change("P3", g_day[2], "146", "LAKE AVE")};
+    resp.changes = ch3;
+    resp.n_changes = 1;
+    sfp_brief_add_property_activity(&resp, r, 4, T - 7, 7, a);
+    for (size_t i = 1; i < resp.n_changes; i++) assert_string_not_equal(resp.changes[i]->permit_number, "P3");
+    sfp_arena_free(a);
+}
+
+static void test_predictability_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        int elapsed, p50, p75, p90;
+        const char *status;
+        int pct;
+    } cases[] = {
+        {10, 30, 60, 90, "on_track", 33}, {30, 30, 60, 90, "on_track", 100}, {31, 30, 60, 90, "slower", 103},
+        {60, 30, 60, 90, "slower", 200},  {61, 30, 60, 90, "behind", 203},   {90, 30, 60, 90, "behind", 300},
+        {91, 30, 60, 90, "at_risk", 303}, {5, 0, 0, 0, "at_risk", 0},        {0, 0, 0, 0, "on_track", 0},
+        {1, 3, 4, 5, "on_track", 33},     {2, 3, 4, 5, "on_track", 67},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *st = sfp_brief_predictability_status(cases[i].elapsed, cases[i].p50, cases[i].p75, cases[i].p90);
+        if (strcmp(st, cases[i].status)) fail_msg("case %zu: %s", i, st);
+        assert_int_equal(sfp_brief_pct_of_typical(cases[i].elapsed, cases[i].p50), cases[i].pct);
+    }
+    assert_string_equal(sfp_brief_cost_bracket(0), "under_50k");
+    assert_string_equal(sfp_brief_cost_bracket(49999.99), "under_50k");
+    assert_string_equal(sfp_brief_cost_bracket(50000), "50k_150k");
+    assert_string_equal(sfp_brief_cost_bracket(150000), "150k_500k");
+    assert_string_equal(sfp_brief_cost_bracket(500000), "over_500k");
+    assert_string_equal(sfp_brief_review_path("otc alterations permit"), "otc");
+    assert_string_equal(sfp_brief_review_path("OTC Alterations Permit"), "otc");
+    assert_string_equal(sfp_brief_review_path("additions alterations or repairs"), "in_house");
+    /* sort: at_risk, behind, slower, on_track */
+    Sfpermits__V1__BriefPredictability it[4], *pp[4];
+    const char *st[4] = {"on_track", "behind", "at_risk", "slower"};
+    for (int i = 0; i < 4; i++) {
+        sfpermits__v1__brief_predictability__init(&it[i]);
+        it[i].status = (char *)st[i];
+        it[i].permit_number = "P";
+        pp[i] = &it[i];
+    }
+    sfp_brief_sort_predictability(pp, 4);
+    assert_string_equal(pp[0]->status, "at_risk");
+    assert_string_equal(pp[1]->status, "behind");
+    assert_string_equal(pp[2]->status, "slower");
+    assert_string_equal(pp[3]->status, "on_track");
+}
+
+static void test_synopsis(void **state)
+{
+    (void)state;
+    sfp_arena *a = sfp_arena_new();
+    assert_null(sfp_brief_build_synopsis("1455", "MARKET", NULL, 0, a));
+    sfp_brief_synopsis_row r[4] = {
+        {"P1", "otc alterations permit", "complete", "2019-05-01T00:00:00.000", "paint", "SoMa", "3507", "004"},
+        {"P2", "otc alterations permit", "issued", "2024-02-01T00:00:00.000", "kitchen", "SoMa", "3507", "004"},
+        {"P3", "additions alterations or repairs", "filed", "2025-11-03T00:00:00.000",
+         "a very long description that goes on and on and on and on and on and on and on and on and on and on and "
+         "on and on and beyond the limit",
+         "South of Market", "3507", "004"},
+        {"P4", "sign - erect", "completed", "", "sign", "SoMa", "3507", "004"},
+    };
+    Sfpermits__V1__BriefPropertySynopsis *s = sfp_brief_build_synopsis("1455", "MARKET", r, 4, a);
+    assert_string_equal(s->address, "1455 Market");
+    assert_int_equal(s->total_permits, 4);
+    assert_int_equal(s->active_count, 2);
+    assert_int_equal(s->completed_count, 2);
+    assert_string_equal(s->latest_permit->permit_number, "P3");
+    assert_string_equal(s->latest_permit->filed_date, "2025-11-03");
+    assert_int_equal(strlen(s->latest_permit->description), 120);
+    assert_string_equal(s->neighborhood, "South of Market");
+    assert_string_equal(s->earliest_date, "2019-05-01");
+    assert_string_equal(s->latest_date, "2025-11-03");
+    assert_int_equal(s->n_top_types, 3);
+    assert_string_equal(s->top_types[0]->name, "otc alterations permit");
+    assert_int_equal(s->top_types[0]->count, 2);
+    assert_int_equal(s->n_status_counts, 4);
+    sfp_arena_free(a);
+}
+
+/* An at_risk that comes from an expired permit becomes behind " (active site)" when
  * the site had activity within 30 days; decided on the severity result, so it fires. */
 static void test_cards_expired_downgrade(void **state)
 {
@@ -378,14 +668,14 @@ static void test_cards_expired_downgrade(void **state)
     r.status_date = day_ago(2, 5);
     Sfpermits__V1__BriefPropertyHealth **c;
     size_t n;
-    sfp_brief_build_cards(&r, 1, T, a, &c, &n);
+    sfp_brief_build_cards(&r, 1, T, 1, a, &c, &n);
     assert_int_equal(c[0]->severity_score, 81);
     assert_string_equal(c[0]->severity_tier, "CRITICAL");
     assert_string_equal(c[0]->health, "behind");
     assert_non_null(strstr(c[0]->health_reason, "Permit expired 60 days ago (active site)"));
 
     r.status_date = day_ago(2, 40); /* quiet site: stays at_risk */
-    sfp_brief_build_cards(&r, 1, T, a, &c, &n);
+    sfp_brief_build_cards(&r, 1, T, 1, a, &c, &n);
     assert_string_equal(c[0]->health, "at_risk");
     assert_null(strstr(c[0]->health_reason, "active site"));
     sfp_arena_free(a);
@@ -404,14 +694,15 @@ static void test_cards_bounded(void **state)
     }
     Sfpermits__V1__BriefPropertyHealth **c;
     size_t n;
-    sfp_brief_build_cards(r, 60, T, a, &c, &n);
+    sfp_brief_build_cards(r, 60, T, 1, a, &c, &n);
     assert_int_equal(n, SFP_BRIEF_MAX_CARDS);
-    sfp_brief_build_cards(r, 0, T, a, &c, &n);
+    sfp_brief_build_cards(r, 0, T, 1, a, &c, &n);
     assert_int_equal(n, 0);
     sfp_arena_free(a);
 }
 
-/* §9 item 11: every *_count is its own section's length. */
+/* Every *_count is its own section's length; at_risk_count counts the predictability
+ * (`health`) items that are behind or at_risk, not the cards. */
 static void test_summary_counts(void **state)
 {
     (void)state;
@@ -426,11 +717,22 @@ static void test_summary_counts(void **state)
     p[2].health = "behind";
     r.property_health = pp;
     r.n_property_health = 3;
+    Sfpermits__V1__BriefPredictability h[4], *hp[4] = {&h[0], &h[1], &h[2], &h[3]};
+    const char *hs[4] = {"at_risk", "behind", "slower", "on_track"};
+    for (int i = 0; i < 4; i++) {
+        sfpermits__v1__brief_predictability__init(&h[i]);
+        h[i].status = (char *)hs[i];
+    }
+    r.health = hp;
+    r.n_health = 4;
     r.n_changes = 7;
     r.n_plan_reviews = 2;
     r.n_inspections = 11;
     r.n_new_filings = 1;
     r.n_expiring = 4;
+    r.n_team_activity = 5;
+    r.n_regulatory_alerts = 3;
+    r.n_planning_context = 2;
     sfp_brief_fill_summary(&r, 13, a);
     assert_int_equal(r.summary->total_watches, 13);
     assert_int_equal(r.summary->total_properties, 3);
@@ -439,8 +741,14 @@ static void test_summary_counts(void **state)
     assert_int_equal(r.summary->inspections_count, 11);
     assert_int_equal(r.summary->new_filings_count, 1);
     assert_int_equal(r.summary->expiring_count, 4);
-    assert_int_equal(r.summary->at_risk_count, 2);
+    assert_int_equal(r.summary->at_risk_count, 2); /* at_risk + behind of `health` */
     assert_int_equal(r.summary->enforcement_count, 1);
+    assert_int_equal(r.summary->team_count, 5);
+    assert_int_equal(r.summary->regulatory_count, 3);
+    assert_int_equal(r.summary->planning_context_count, 2);
+    r.n_health = 0; /* cards at risk do not count */
+    sfp_brief_fill_summary(&r, 13, a);
+    assert_int_equal(r.summary->at_risk_count, 0);
     sfp_arena_free(a);
 }
 
@@ -459,7 +767,12 @@ int main(void)
         cmocka_unit_test(test_bearer),
         cmocka_unit_test(test_cards_grouping_labels_enforcement),
         cmocka_unit_test(test_cards_property_health_v2),
-        cmocka_unit_test(test_cards_hold_upgrade),
+        cmocka_unit_test(test_cards_hold_only_from_filed),
+        cmocka_unit_test(test_cards_order_recent_first),
+        cmocka_unit_test(test_address_norm),
+        cmocka_unit_test(test_property_activity),
+        cmocka_unit_test(test_predictability_rules),
+        cmocka_unit_test(test_synopsis),
         cmocka_unit_test(test_cards_expired_downgrade),
         cmocka_unit_test(test_cards_bounded),
         cmocka_unit_test(test_summary_counts),

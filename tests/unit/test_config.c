@@ -66,15 +66,80 @@ static void test_env_defaults_and_errors(void **state)
     (void)state;
     sfp_err e = {0};
     int v = 0;
-    unsetenv("SFP_T_INT");
-    assert_int_equal(sfp_env_int("SFP_T_INT", 7, 0, 10, &v, &e), 0);
-    assert_int_equal(v, 7);
-    setenv("SFP_T_INT", "", 1);
-    assert_int_equal(sfp_env_int("SFP_T_INT", 7, 0, 10, &v, &e), 0);
-    assert_int_equal(v, 7);
-    setenv("SFP_T_INT", "11", 1);
-    assert_int_equal(sfp_env_int("SFP_T_INT", 7, 0, 10, &v, &e), -1);
-    assert_non_null(strstr(e.msg, "SFP_T_INT"));
+    unsetenv("RPC_WORKERS");
+    assert_int_equal(sfp_cfg_int("RPC_WORKERS", &v, &e), 0);
+    assert_int_equal(v, 8); /* the table's default */
+    setenv("RPC_WORKERS", "", 1);
+    assert_int_equal(sfp_cfg_int("RPC_WORKERS", &v, &e), 0);
+    assert_int_equal(v, 8);
+    setenv("RPC_WORKERS", "257", 1); /* the table's range is 1..256 */
+    assert_int_equal(sfp_cfg_int("RPC_WORKERS", &v, &e), -1);
+    assert_non_null(strstr(e.msg, "RPC_WORKERS"));
+    unsetenv("RPC_WORKERS");
+}
+
+/* Every kind refuses what it cannot use, naming the variable. */
+static void test_kinds(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *value;
+        int rc;
+    } cases[] = {
+        {"LOG_LEVEL", "debug", 0},
+        {"LOG_LEVEL", "bogus", -1},
+        {"TZ", "America/Los_Angeles", 0},
+        {"TZ", "Mars/Olympus", -1},
+        {"TZ", "PST8PDT", 0},
+        {"TZ", "../../etc/passwd", -1},
+        {"CRON_WORK_MEM", "64MB", 0},
+        {"CRON_WORK_MEM", "64 MB", -1},
+        {"SODA_BASE_URL", "http://x/r", 0},
+        {"SODA_BASE_URL", "ftp://x", -1},
+        {"METRICS_ADDR", "off", 0},
+        {"REPORT_SVC_ADDR", "off", 0},
+        {"GATEWAY_ADDR", "off", -1},
+        {"GATEWAY_TRUSTED_PROXIES", "10.0.0.1, ::1", 0},
+        {"GATEWAY_TRUSTED_PROXIES", "10.0.0.0/8", -1},
+        {"CRON_SECRET", "a\nb", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sfp_err e = {0};
+        const char *out = NULL;
+        setenv(cases[i].name, cases[i].value, 1);
+        int rc = sfp_cfg_text(cases[i].name, &out, &e);
+        if (rc != cases[i].rc) fail_msg("%s=%s: rc %d", cases[i].name, cases[i].value, rc);
+        if (rc) assert_non_null(strstr(e.msg, cases[i].name));
+        unsetenv(cases[i].name);
+    }
+    sfp_err e = {0};
+    int ms = 0;
+    setenv("DB_STATEMENT_TIMEOUT", "2min", 1);
+    assert_int_equal(sfp_cfg_duration_ms("DB_STATEMENT_TIMEOUT", &ms, &e), 0);
+    assert_int_equal(ms, 120000);
+    unsetenv("DB_STATEMENT_TIMEOUT");
+}
+
+/* Start-up: a bad value refuses with exit code 2; a required variable missing too; --help and
+ * --print-config exit 0 without starting anything. */
+static void test_startup_check(void **state)
+{
+    (void)state;
+    sfp_err e = {0};
+    setenv("DATABASE_URL", "postgresql://u:hunter2@h/db", 1);
+    assert_int_equal(sfp_config_check(SFP_B_REPORT, &e), 0);
+    setenv("LOG_LEVEL", "bogus", 1);
+    assert_int_equal(sfp_config_check(SFP_B_REPORT, &e), -1);
+    assert_non_null(strstr(e.msg, "LOG_LEVEL"));
+    unsetenv("LOG_LEVEL");
+    unsetenv("DATABASE_URL");
+    assert_int_equal(sfp_config_check(SFP_B_REPORT, &e), -1);
+    assert_non_null(strstr(e.msg, "DATABASE_URL"));
+    assert_int_equal(sfp_config_check(SFP_B_GATEWAY, &e), 0); /* the gateway needs no database */
+    char *argv[] = {"sfp-x", "--bogus", NULL};
+    assert_int_equal(sfp_config_start(SFP_B_GATEWAY, "", "x", 2, argv), 2);
+    char *ok[] = {"sfp-x", NULL};
+    assert_int_equal(sfp_config_start(SFP_B_GATEWAY, "", "x", 1, ok), -1);
 }
 
 static void test_pool_config(void **state)
@@ -117,6 +182,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_long),  cmocka_unit_test(test_parse_bool),
         cmocka_unit_test(test_parse_addr),  cmocka_unit_test(test_env_defaults_and_errors),
+        cmocka_unit_test(test_kinds),       cmocka_unit_test(test_startup_check),
         cmocka_unit_test(test_pool_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

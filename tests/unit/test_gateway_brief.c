@@ -88,11 +88,61 @@ static void test_memo_bounded_lru(void **state)
     gw_brief_memo_clear();
 }
 
+/* The page's sections (the new ones too) precede the per-request fields, so a page with every
+ * section filled is still memoised and served from the memo with the same bytes. */
+static void test_memo_with_every_section(void **state)
+{
+    (void)state;
+    gw_brief_memo_clear();
+    Sfpermits__V1__GetBriefResponse m = SFPERMITS__V1__GET_BRIEF_RESPONSE__INIT;
+    Sfpermits__V1__BriefPredictability h = SFPERMITS__V1__BRIEF_PREDICTABILITY__INIT, *hp = &h;
+    h.permit_number = "202401010001";
+    h.status = "at_risk";
+    Sfpermits__V1__BriefTeamActivity t = SFPERMITS__V1__BRIEF_TEAM_ACTIVITY__INIT, *tp = &t;
+    t.entity_name = "Test Builders";
+    Sfpermits__V1__BriefRegulatoryAlert g = SFPERMITS__V1__BRIEF_REGULATORY_ALERT__INIT, *gp = &g;
+    g.title = "ADU";
+    Sfpermits__V1__BriefPropertySynopsis y = SFPERMITS__V1__BRIEF_PROPERTY_SYNOPSIS__INIT;
+    y.address = "1455 Market";
+    Sfpermits__V1__BriefPlanningContext c = SFPERMITS__V1__BRIEF_PLANNING_CONTEXT__INIT, *cp = &c;
+    c.zoning_code = "C-3-G";
+    Sfpermits__V1__GetBriefResponse__ChangeVelocityEntry
+        v = SFPERMITS__V1__GET_BRIEF_RESPONSE__CHANGE_VELOCITY_ENTRY__INIT,
+        *vp = &v;
+    v.key = "status_change";
+    v.value = 12;
+    m.health = &hp;
+    m.n_health = 1;
+    m.team_activity = &tp;
+    m.n_team_activity = 1;
+    m.regulatory_alerts = &gp;
+    m.n_regulatory_alerts = 1;
+    m.property_synopsis = &y;
+    m.planning_context = &cp;
+    m.n_planning_context = 1;
+    m.change_velocity = &vp;
+    m.n_change_velocity = 1;
+    m.etag = "0123456789abcdef0123456789abcdef";
+    m.computed_at = "2026-01-08T10:00:00.000Z";
+    m.cached_at = "";
+    check_same_as_encoder(&m, false);
+    m.cached = true;
+    m.cached_at = m.computed_at;
+    check_same_as_encoder(&m, true);
+    size_t n = 0;
+    char *json = sfp_pbjson_encode(&m.base, &n);
+    assert_non_null(strstr(json, "\"change_velocity\":{\"status_change\":12}"));
+    assert_true(strstr(json, "\"change_velocity\"") < strstr(json, ",\"cached\":"));
+    free(json);
+    gw_brief_memo_clear();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memo_same_bytes),
         cmocka_unit_test(test_memo_bounded_lru),
+        cmocka_unit_test(test_memo_with_every_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -300,7 +300,7 @@ static void test_full_scores(void **state)
     assert_true(r.expired);
     assert_int_equal(r.expires_in, -60);
     assert_string_equal(r.explanation,
-                        "Requires immediate attention. Top driver: Age Staleness (100/100). Filed 1500 days ago. "
+                        "Requires immediate attention. Top driver: Age / Staleness (100/100). Filed 1500 days ago. "
                         "No activity in 400 days");
 
     /* expired general permit with its inspections done: exp 100 → 20 is the top driver.

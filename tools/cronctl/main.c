@@ -86,12 +86,16 @@ static long default_timeout_s(sfp_cron_job j)
 
 int main(int argc, char **argv)
 {
+    int early =
+        sfp_config_start(SFP_B_CRONCTL, "JOB [--timeout S] [--lookback N] [--dry-run] [--concurrency N]",
+                         "sfp-cronctl: runs one sfpermits.v1.CronService job and prints its JSON result.\n"
+                         "  JOB: signals | velocity-refresh | compute-caches | nightly | heartbeat | status\n"
+                         "  exit: 0 ok, 1 job failed, 2 usage/config, 3 already running, 4 timeout, 5 unavailable,\n"
+                         "        6 unauthenticated",
+                         argc, argv);
+    if (early >= 0) return early;
     sfp_log_init("cronctl");
     if (argc < 2) return usage("missing JOB");
-    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        usage(NULL);
-        return 0;
-    }
     sfp_cron_job job = sfp_cron_job_from_cli(argv[1]);
     if (!job) return usage("unknown JOB");
     long timeout_s = default_timeout_s(job), lookback = 0, concurrency = 0;
@@ -118,11 +122,17 @@ int main(int argc, char **argv)
 
     sfp_err err = {0};
     const char *addr;
-    if (sfp_env_addr("CRON_SVC_ADDR", SFP_DEFAULT_CRON_ADDR, &addr, &err)) {
+    if (sfp_cfg_text("CRON_SVC_ADDR", &addr, &err) ||
+        (!strcmp(addr, "off") && sfp_err_set(&err, 1, "CRON_SVC_ADDR: sfp-cronctl needs an address, not off"))) {
         fprintf(stderr, "sfp-cronctl: %s\n", err.msg);
         return SFP_CRONCTL_USAGE;
     }
-    const char *secret = sfp_env_str("CRON_SECRET", "");
+    const char *secret;
+    if (sfp_cfg_text("CRON_SECRET", &secret, &err)) {
+        fprintf(stderr, "sfp-cronctl: %s\n", err.msg);
+        return SFP_CRONCTL_USAGE;
+    }
+    if (!secret) secret = "";
     if (job != SFP_CRON_JOB_STATUS && (!secret || !*secret)) {
         fprintf(stderr, "sfp-cronctl: CRON_SECRET is not set (required for %s)\n", argv[1]);
         return SFP_CRONCTL_USAGE;

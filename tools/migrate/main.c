@@ -11,15 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "log.h"
 #include "migrations.h"
 
 static void usage(FILE *f)
 {
-    fputs("usage: sfp-migrate [--status]\n"
-          "  DATABASE_URL (required)  Postgres URL or key=value conninfo\n"
-          "  --status                 print the applied schema version and exit\n",
-          f);
+    fputs("usage: sfp-migrate [--help] [--print-config] [--status]\n", f);
 }
 
 /* connect_timeout is listed before the URL so a value inside DATABASE_URL wins. */
@@ -60,13 +58,15 @@ static int run_migrate(PGconn *conn)
 
 int main(int argc, char **argv)
 {
+    int early = sfp_config_start(SFP_B_MIGRATE, "[--status]",
+                                 "sfp-migrate: applies the embedded migrations once, under an advisory lock.\n"
+                                 "  --status        print the applied schema version and exit",
+                                 argc, argv);
+    if (early >= 0) return early;
     bool status = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--status")) {
             status = true;
-        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
         } else {
             fprintf(stderr, "sfp-migrate: unknown argument '%s'\n", argv[i]);
             usage(stderr);
@@ -74,12 +74,9 @@ int main(int argc, char **argv)
         }
     }
     sfp_log_init("sfp-migrate");
-    const char *url = getenv("DATABASE_URL");
-    if (!url || !*url) {
-        sfp_log(SFP_ERROR, "DATABASE_URL is not set (required: Postgres URL of the database to migrate)",
-                SFP_S("variable", "DATABASE_URL"));
-        return 1;
-    }
+    const char *url = NULL;
+    sfp_err err = {0};
+    sfp_cfg_text("DATABASE_URL", &url, &err); /* checked by sfp_config_start */
     PGconn *conn = connect_db(url);
     if (PQstatus(conn) != CONNECTION_OK) {
         char msg[256];

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "log.h"
 #include "clock.h"
 #include "migrations.h"
@@ -158,15 +159,17 @@ static int run(const seed_cli *cli, const char *url)
 
 int main(int argc, char **argv)
 {
+    int early = sfp_config_start(SFP_B_SEED, "--scale demo|full [--seed N] [--as-of YYYY-MM-DD] [--jobs N]",
+                                 "sfp-seed: replaces the bulk tables and the demo-owned application tables with a\n"
+                                 "deterministic synthetic dataset (run it only against a database you mean to reset).",
+                                 argc, argv);
+    if (early >= 0) return early;
     seed_cli cli;
     int prc = parse_args(argc, argv, &cli);
     if (prc) return prc == 1 ? 0 : 2;
     sfp_log_init("sfp-seed");
-    const char *url = getenv("DATABASE_URL");
-    if (!url || !*url) {
-        sfp_log(SFP_ERROR, "DATABASE_URL is not set (required: Postgres URL of a migrated database)",
-                SFP_S("variable", "DATABASE_URL"));
-        return 1;
-    }
+    const char *url = NULL;
+    sfp_err err = {0};
+    sfp_cfg_text("DATABASE_URL", &url, &err); /* checked by sfp_config_start */
     return run(&cli, url);
 }

@@ -11,8 +11,12 @@
 #include "log.h"
 #include "soda_test_server.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int early = sfp_config_start(
+        SFP_B_SODA_TEST, "",
+        "sfp-soda-test-server: a local stand-in for the SODA API (tests, benchmarks, offline dev).", argc, argv);
+    if (early >= 0) return early;
     sfp_log_init("soda-test-server");
     /* Signals are taken synchronously by this thread; every other thread inherits the mask. */
     sigset_t set;
@@ -23,8 +27,10 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
 
     sfp_err err = {0};
-    const char *addr = sfp_env_str("SODA_TEST_ADDR", "127.0.0.1:0");
-    sts_data *data = sts_data_open(sfp_env_str("DATABASE_URL", NULL), &err);
+    const char *addr = NULL, *db_url = NULL;
+    sfp_cfg_text("SODA_TEST_ADDR", &addr, &err); /* both checked by sfp_config_start */
+    sfp_cfg_text("DATABASE_URL", &db_url, &err);
+    sts_data *data = sts_data_open(db_url, &err);
     if (!data) {
         sfp_log(SFP_ERROR, "startup failed", SFP_S("error", err.msg));
         return 1;

@@ -354,7 +354,7 @@ export class Checker {
         this.check(/^(1|true|yes|on|0|false|no|off)$/i.test(v), w.obj, `container ${c.name}: ${name}=${v} is not a boolean: ${bin} would refuse to start`);
       } else if (s.fn === "addr") {
         const a = parseAddr(v);
-        const off = v === "off" && bin === "sfp-health";
+        const off = v === "off" && s.off;
         this.check(off || (a && (a.unix || (a.port >= 0 && a.port <= 65535))), w.obj, `container ${c.name}: ${name}=${v} is not host:port or unix:/path`);
       }
     }

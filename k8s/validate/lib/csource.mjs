@@ -2,13 +2,9 @@
 // (never from a hard-coded list), so the manifests are checked against the code as it is now:
 //
 //   binaries()       add_executable() targets and their source files
-//   envReads(bin)    every environment variable the binary can read: string literals passed to
-//                    getenv()/sfp_env_*() in the functions reachable from the binary's own source
-//                    files (a call graph over all of common/, services/, gateway/, tools/), so
-//                    sfp_pool_config_from_env implies DB_*, sfp_soda_create_from_env SODA_*,
-//                    sfp_service_env_load LISTEN_ADDR/RPC_WORKERS/SHUTDOWN_GRACE_MS, ... When a
-//                    function passes a non-literal name (a table of names), every ALL_CAPS string
-//                    literal of that function and of its file's top level counts.
+//   envReads(bin)    every environment variable the binary reads, and envSpecs(bin) their kinds,
+//                    defaults and ranges: from the configuration schema the build emits
+//                    (sfp-config-doc --json, generated from common/config_vars.h), not from C
 //   grpcServer(bin)  whether the binary runs the common gRPC server (and so grpc.health.v1)
 //   healthNames(bin) the grpc.health.v1 service names it answers: "", the generic names that
 //                    common/rpc_server.c compares against, and the binary's service_names[]
@@ -24,8 +20,6 @@ import fs from "node:fs";
 import path from "node:path";
 
 const SCAN_DIRS = ["common", "services", "gateway", "tools"];
-const ENV_FN = /\b(?:sfp_env_(?:long|int|bool|addr|str)|getenv|secure_getenv)\s*\(\s*/g;
-const ENV_NAME = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/;
 const C_KEYWORDS = new Set(["if", "for", "while", "switch", "return", "sizeof", "do", "else", "case"]);
 
 const SKIP_DIRS = /^(\..*|build.*|node_modules|tests|k8s|bench|db|reference)$/;
@@ -135,14 +129,6 @@ function splitFunctions(code) {
   return { fns, fileScope };
 }
 
-function stringLiterals(text) {
-  const out = [];
-  const re = /"((?:[^"\\\n]|\\.)*)"/g;
-  let m;
-  while ((m = re.exec(text))) out.push(m[1]);
-  return out;
-}
-
 // Top-level comma-separated arguments of a call whose "(" ends just before `start`.
 function splitArgs(text, start) {
   const args = [];
@@ -165,21 +151,6 @@ function splitArgs(text, start) {
     cur += c;
   }
   return args;
-}
-
-// First argument of each env-reading call: {literal: "NAME"} | {ident: "X"} | {expr: "..."}.
-function envCallArgs(text) {
-  const out = [];
-  ENV_FN.lastIndex = 0;
-  let m;
-  while ((m = ENV_FN.exec(text))) {
-    const rest = text.slice(m.index + m[0].length);
-    let a;
-    if ((a = rest.match(/^"((?:[^"\\]|\\.)*)"/))) out.push({ literal: a[1] });
-    else if ((a = rest.match(/^([A-Za-z_]\w*)\s*[,)]/))) out.push({ ident: a[1] });
-    else out.push({ expr: rest.slice(0, 40) });
-  }
-  return out;
 }
 
 export class CSources {
@@ -291,26 +262,43 @@ export class CSources {
     return this.reach(bin).fns.some((d) => d.fn.name === name);
   }
 
-  // Map NAME -> [where] of env variables the binary reads.
+  // The configuration schema the build emits (sfp-config-doc --json, from common/config_vars.h):
+  // every environment variable, its kind, default, range and the binaries that read it.
+  // SFP_CONFIG_SCHEMA names it (ctest sets it); else build/config-schema.json under the root.
+  schema() {
+    if (this._schema) return this._schema;
+    const p = process.env.SFP_CONFIG_SCHEMA || path.join(this.root, "build", "config-schema.json");
+    if (!fs.existsSync(p))
+      throw new Error(`configuration schema ${p} is missing: build sfp-config-doc (or set SFP_CONFIG_SCHEMA)`);
+    this._schema = JSON.parse(fs.readFileSync(p, "utf8"));
+    if (!Array.isArray(this._schema.variables) || !this._schema.variables.length)
+      throw new Error(`${p}: no variables`);
+    return this._schema;
+  }
+
+  // The project version the binaries report (CMake project(VERSION), via the schema).
+  version() {
+    return this.schema().version;
+  }
+
+  // Map NAME -> [where] of env variables the binary reads (from the configuration table).
   envReads(bin) {
     const names = new Map();
-    const add = (n, where) => {
-      if (!names.has(n)) names.set(n, []);
-      names.get(n).push(where);
-    };
-    for (const { file, fn } of this.reach(bin).fns) {
-      let indirect = false;
-      for (const a of envCallArgs(fn.body)) {
-        if (a.literal !== undefined) add(a.literal, `${file}:${fn.name}`);
-        else if (a.ident && this.macros.has(a.ident)) add(this.macros.get(a.ident), `${file}:${fn.name}`);
-        else indirect = true;
-      }
-      if (indirect) {
-        const lits = [...stringLiterals(fn.body), ...stringLiterals(this.files.get(file).fileScope)];
-        for (const s of lits) if (ENV_NAME.test(s)) add(s, `${file}:${fn.name} (table)`);
-      }
-    }
+    for (const v of this.schema().variables) if (v.binaries.includes(bin)) names.set(v.name, ["common/config_vars.h"]);
     return names;
+  }
+
+  // NAME -> {fn, def, min, max, off} of the binary's variables: fn is int, bool, addr or str.
+  envSpecs(bin) {
+    const specs = new Map();
+    for (const v of this.schema().variables) {
+      if (!v.binaries.includes(bin)) continue;
+      const fn = v.kind === "int" ? "int" : v.kind === "bool" ? "bool" : v.kind.startsWith("addr") ? "addr" : "str";
+      let def = v.default;
+      if (v.name === "LISTEN_ADDR") def = this.schema().binaries.find((b) => b.name === bin)?.listen_default ?? null;
+      specs.set(v.name, { fn, def: typeof def === "boolean" ? String(def) : def, min: v.min, max: v.max, off: v.kind === "addr_or_off", kind: v.kind });
+    }
+    return specs;
   }
 
   // Integer value of a C constant expression (literals with L/U suffixes, + - * << ( ), and
@@ -330,36 +318,6 @@ export class CSources {
     } catch {
       return NaN;
     }
-  }
-
-  // NAME -> {fn, def, min, max} for the typed getters (sfp_env_int/long: bounds; bool; addr; str).
-  envSpecs(bin) {
-    const specs = new Map();
-    const re = /\bsfp_env_(long|int|bool|addr|str)\s*\(/g;
-    for (const { fn } of this.reach(bin).fns) {
-      re.lastIndex = 0;
-      let m;
-      while ((m = re.exec(fn.body))) {
-        const args = splitArgs(fn.body, m.index + m[0].length);
-        if (!args.length) continue;
-        const lit = args[0].match(/^"([^"]*)"$/);
-        const name = lit ? lit[1] : this.macros.get(args[0]);
-        if (!name) continue;
-        const spec = { fn: m[1] };
-        if (m[1] === "int" || m[1] === "long") {
-          spec.def = this.evalInt(args[1]);
-          spec.min = this.evalInt(args[2]);
-          spec.max = this.evalInt(args[3]);
-        } else if (m[1] === "bool") {
-          spec.def = args[1];
-        } else {
-          const d = (args[1] || "").match(/^"([^"]*)"$/);
-          spec.def = d ? d[1] : this.macros.get(args[1]);
-        }
-        specs.set(name, spec);
-      }
-    }
-    return specs;
   }
 
   // sfp-cronctl's exit codes: NAME -> value (services/cron/cron_rules.h, SFP_CRONCTL_*).

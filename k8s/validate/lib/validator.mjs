@@ -126,11 +126,11 @@ export function validateTree({ root, k8s, modules, compare = false, facts: pre }
     const schemaOk = errors.length === before;
     if (compare) kubectlCompare(YAML, dir, label, recs.map((r) => r.obj), errors);
     if (label === "base") {
-      const want = facts.macros.get("SFP_VERSION");
+      const want = facts.version();
       const tags = new Set();
       for (const r of recs) for (const s of [r.obj.spec?.template?.spec, r.obj.spec?.jobTemplate?.spec?.template?.spec])
         for (const c of s?.containers || []) tags.add(String(c.image).split(":")[1]);
-      if (want && (tags.size !== 1 || !tags.has(want))) errors.push(`base: the image tag (${[...tags].join(", ")}) must be the project version ${want} (common/config.h SFP_VERSION)`);
+      if (want && (tags.size !== 1 || !tags.has(want))) errors.push(`base: the image tag (${[...tags].join(", ")}) must be the project version ${want} (CMakeLists.txt project(VERSION))`);
     }
     if (!schemaOk) continue; // cross-references assume well-formed objects
     const c = new Checker({ objs: recs, facts, docker, secret, label }).run();
