@@ -2,15 +2,19 @@
 # sfp-health, sfp-cronctl, sfp-migrate, sfp-seed); each Kubernetes workload picks its binary
 # with `command:`. Why one image and not one per service: k8s/README.md, "Image".
 #
-# No Docker engine runs in CI, so this file is not built there. Its build steps are CI's own:
-# scripts/bootstrap installs the same Debian 12 package list CI uses, then the same cmake
-# configure/build as scripts/dev (SFP_WERROR=ON; Release instead of CI's RelWithDebInfo: no
-# debug info in the image), then the unit tests (ctest -L unit; the integration and e2e suites
-# need a Postgres and run in CI). k8s/validate checks the manifests against this file (user id,
-# ENV, installed binaries).
-#
-#   docker build -t sfpermits:0.1.0 .
+# Build and run it with a Docker engine, or without one (buildah; base images made locally with
+# debootstrap where no registry answers) through scripts/image:
+#   docker build -t sfpermits:0.1.0 .              scripts/image build
 #   docker run --rm sfpermits:0.1.0 sfp-migrate --help
+#                                                  scripts/image run -- sfp-migrate --help
+# CI builds it and runs the whole suite from it (ctest -L image, tests/image/); k8s/validate
+# checks the manifests against the built image (user id, installed binaries) when that ran,
+# else against this file's text (USER, ENV, SFP_BINARIES).
+#
+# The build steps are CI's own: scripts/bootstrap --build installs the build half of the Debian
+# 12 package list CI uses, then the same cmake configure/build as scripts/dev (SFP_WERROR=ON;
+# Release instead of CI's RelWithDebInfo: no debug info in the image), then the unit tests
+# (ctest -L unit; the integration and e2e suites need a Postgres and run in CI).
 
 # ---- build: the CI toolchain ---------------------------------------------------------------
 FROM debian:12 AS build
@@ -18,7 +22,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 WORKDIR /src
 # bootstrap alone first, so the package layer is cached across source changes.
 COPY scripts/bootstrap scripts/bootstrap
-RUN scripts/bootstrap && rm -rf /var/lib/apt/lists/*
+RUN scripts/bootstrap --build && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSFP_WERROR=ON \
  && cmake --build build -j"$(nproc)" \
@@ -36,7 +40,8 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libgrpc29 libprotobuf-c1 libpq5 libcurl4 libcjson1 libmicrohttpd12 libssl3 \
       ca-certificates tzdata \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt/* /var/log/dpkg.log \
  && groupadd --system --gid 10001 sfp \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin sfp

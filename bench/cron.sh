@@ -9,27 +9,34 @@
 # Each job runs --runs times (the second run also shows it is safe to run twice); the figure is
 # the wall time of sfp-cronctl (process start → exit) next to the job's own elapsed_seconds.
 #
-# Usage: bench/cron.sh [--scale full|demo] [--users N] [--runs N] [--concurrency N]
+# Usage: bench/cron.sh [--scale full|demo] [--users N] [--runs N] [--concurrency N] [--compare DIR]
 #   --scale        dataset when a private cluster is started (default full: ~1.28M permits,
 #                  3.9M addenda; the seed takes several minutes)
 #   --users        active users to warm (default 1000; created here: bench-cron-<i>@example.com,
 #                  each watching 2 parcels and 3 permits)
 #   --runs         runs of signals and velocity-refresh (default 2)
 #   --concurrency  compute-caches parallel brief computations (default 4)
+#   --compare DIR  before/after in ONE run: a second sfp-cron from the build tree DIR (e.g. main's
+#                  build) serves the same database next to this build's; after one unreported
+#                  warm-up run of each job, signals and velocity-refresh run --runs times on
+#                  each, alternating (before/after, then after/before, ...), and a median line
+#                  per job and build closes the output. compute-caches is not run.
+#                  CRON_BENCH_JOBS="signals" limits the comparison to the jobs listed.
 # Env: BUILD_DIR (default build/); DATABASE_URL: use this already migrated AND seeded database
 #      instead of a private throwaway cluster.
 # Targets (issue 5, 2-core machine): velocity-refresh <= 20 s, signals <= 60 s,
 #      compute-caches (1,000 users) <= 30 s.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-scale=full users=1000 runs=2 conc=4
+scale=full users=1000 runs=2 conc=4 compare=
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) scale=$2; shift 2 ;;
     --users) users=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --concurrency) conc=$2; shift 2 ;;
-    *) echo "usage: bench/cron.sh [--scale full|demo] [--users N] [--runs N] [--concurrency N]" >&2; exit 2 ;;
+    --compare) compare=$(cd "$2" && pwd); shift 2 ;;
+    *) echo "usage: bench/cron.sh [--scale full|demo] [--users N] [--runs N] [--concurrency N] [--compare DIR]" >&2; exit 2 ;;
   esac
 done
 bench_pg_seeded "$scale"
@@ -71,11 +78,20 @@ start cron sfp-cron CRON_SECRET=$secret LISTEN_ADDR=127.0.0.1:0 BRIEF_SVC_ADDR=1
   CRON_CACHES_CONCURRENCY=$conc
 cport=$port
 export CRON_SVC_ADDR=127.0.0.1:$cport CRON_SECRET=$secret
+if [ -n "$compare" ]; then
+  [ -x "$compare/bin/sfp-cron" ] || { echo "--compare: no $compare/bin/sfp-cron" >&2; exit 2; }
+  # lib.sh's start runs $build/bin/BINARY: start the other build's sfp-cron with build= swapped
+  build_after=$build build=$compare
+  start cron-before sfp-cron CRON_SECRET=$secret LISTEN_ADDR=127.0.0.1:0 BRIEF_SVC_ADDR=127.0.0.1:$bport \
+    CRON_CACHES_CONCURRENCY=$conc
+  build=$build_after bport_before=$port
+fi
 
 np=$(psql -qAtX "$DATABASE_URL" -c "SELECT count(*) FROM permits")
 na=$(psql -qAtX "$DATABASE_URL" -c "SELECT count(*) FROM addenda")
 nu=$(psql -qAtX "$DATABASE_URL" -c "SELECT count(*) FROM users WHERE is_active")
 echo "# $(date -u +%F) $(nproc) cores, $(uname -m); permits=$np addenda=$na active_users=$nu; compute-caches concurrency=$conc"
+[ -z "$compare" ] || echo "# before = $compare, after = $build"
 
 run() { # job [label] → one line: wall, job elapsed, key stats
   local job=$1 label=${2:-$1} t0 t1 rc=0
@@ -93,9 +109,34 @@ run() { # job [label] → one line: wall, job elapsed, key stats
     velocity-refresh) stats=$(jq -c '{rows_inserted, stations, transitions, congestion, transitions_error, congestion_error}' "$tmp/out.json") ;;
     compute-caches) stats=$(jq -c '{total_users, computed, fresh_hits, errors, purged}' "$tmp/out.json") ;;
   esac
-  printf '%-22s wall=%6.2fs job=%6.2fs %s\n' "$label" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
-    "$(jq -r .elapsed_seconds "$tmp/out.json")" "$stats"
+  last_wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') last_job=$(jq -r .elapsed_seconds "$tmp/out.json")
+  printf '%-22s wall=%6.2fs job=%6.2fs %s\n' "$label" "$last_wall" "$last_job" "$stats"
 }
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+if [ -n "$compare" ]; then
+  addr_after=127.0.0.1:$cport addr_before=127.0.0.1:$bport_before
+  for job in ${CRON_BENCH_JOBS:-signals velocity-refresh}; do
+    CRON_SVC_ADDR=$addr_before run "$job" "$job(before,warm-up)"
+    CRON_SVC_ADDR=$addr_after run "$job" "$job(after,warm-up)"
+    : >"$tmp/before.wall"; : >"$tmp/before.job"; : >"$tmp/after.wall"; : >"$tmp/after.job"
+    for i in $(seq "$runs"); do
+      order="before after"; [ $((i % 2)) = 0 ] && order="after before"
+      for side in $order; do
+        addr=$addr_after; [ "$side" = before ] && addr=$addr_before
+        CRON_SVC_ADDR=$addr run "$job" "$job($side)#$i"
+        echo "$last_wall" >>"$tmp/$side.wall"; echo "$last_job" >>"$tmp/$side.job"
+      done
+    done
+    for side in before after; do
+      printf '%-22s median of %d: wall=%6.2fs job=%6.2fs\n' "$job($side)" "$runs" \
+        "$(median <"$tmp/$side.wall")" "$(median <"$tmp/$side.job")" >>"$tmp/medians"
+    done
+  done
+  cat "$tmp/medians"
+  exit 0
+fi
 
 for i in $(seq "$runs"); do run signals "signals#$i"; done
 for i in $(seq "$runs"); do run velocity-refresh "velocity-refresh#$i"; done

@@ -35,10 +35,12 @@
     X(DB_STATEMENT_TIMEOUT, SFP_CFG_DURATION, "30s", 0, 0, 0, SFP_SERVICES, 0, "per statement (30000, 30s, 500ms, 2min)") \
     X(DB_ACQUIRE_TIMEOUT, SFP_CFG_INT, NULL, 5000, 1, 600000, SFP_SERVICES, 0, "ms to wait for a free connection before UNAVAILABLE") \
     X(DB_IDLE_CHECK, SFP_CFG_INT, NULL, 30, 0, 86400, SFP_SERVICES, 0, "a connection idle longer than this (s) is checked with SELECT 1 on checkout") \
+    X(DB_RECONNECT_MIN_MS, SFP_CFG_INT, NULL, 50, 1, 10000, SFP_SERVICES, 0, "Postgres outage back-off: first retry delay (ms), doubling with jitter (a delay is drawn from [step/2, step]) up to DB_RECONNECT_MAX_MS; meanwhile requests without an idle connection fail at once (UNAVAILABLE) and only one probe at a time connects") \
+    X(DB_RECONNECT_MAX_MS, SFP_CFG_INT, NULL, 800, 1, 60000, SFP_SERVICES, 0, "cap of that back-off (ms, at least DB_RECONNECT_MIN_MS): it bounds the probe rate (about 2.5 connects/s per process) and how late recovery is noticed, so 200s are back within 1 s of Postgres accepting connections") \
     X(LISTEN_ADDR, SFP_CFG_ADDR, NULL, 0, 0, 0, SFP_SERVICES, 0, \
       "host:port or unix:/path the service listens on; default per service: report 127.0.0.1:50051, brief :50052, cron :50053, health :50054; port 0 picks a free port (logged)") \
     X(RPC_WORKERS, SFP_CFG_INT, NULL, 8, 1, 256, SFP_SERVICES, 0, "concurrent calls per process") \
-    X(SHUTDOWN_GRACE_MS, SFP_CFG_INT, NULL, 10000, 0, 600000, SFP_SERVERS, 0, "SIGTERM drain: in-flight calls and requests get this long, then are cancelled") \
+    X(SHUTDOWN_GRACE_MS, SFP_CFG_INT, NULL, 10000, 0, 600000, SFP_SERVERS, 0, "SIGTERM drain: in-flight calls and requests get this long; then a service cancels its in-flight SODA transfers and SQL statements (PQcancel) with the calls and is gone within grace + 500 ms (exit 0 after a clean drain, 1 when calls had to be cancelled)") \
     X(METRICS_ADDR, SFP_CFG_ADDR_OFF, "127.0.0.1:0", 0, 0, 0, SFP_SERVERS, 0, \
       "Prometheus /metrics listener (host:port; port 0 = any free port, logged as metrics listening; off disables; Kubernetes uses 0.0.0.0:9464)") \
     X(LOG_LEVEL, SFP_CFG_LOG_LEVEL, "info", 0, 0, 0, SFP_ALL_BINARIES, 0, "debug, info, warn, error") \
@@ -74,7 +76,7 @@
     X(HOSTNAME, SFP_CFG_TEXT, NULL, 0, 0, 0, SFP_B_CRON, 0, "fallback worker name of cron_log rows") \
     X(REPORT_NEARBY_LIMIT, SFP_CFG_INT, NULL, 10, 0, 50, SFP_B_REPORT, 0, "nearby-activity rows (0 = none)") \
     X(REPORT_STATEMENT_TIMEOUT_MS, SFP_CFG_INT, NULL, 10000, 100, 600000, SFP_B_REPORT, 0, "longest the report's SQL may run when the call's deadline is later") \
-    X(REPORT_SODA_BUDGET_MS, SFP_CFG_INT, NULL, 10000, 100, 600000, SFP_B_REPORT, 0, "longest the report waits for SODA (the call's deadline lowers it)") \
+    X(REPORT_SODA_BUDGET_MS, SFP_CFG_INT, NULL, 2500, 100, 600000, SFP_B_REPORT, 0, "longest the report waits for SODA; it always ends at least 300 ms before the call's deadline. 2.5 s because the report is a web page: an answer at ~3 s with one section marked unavailable beats one at 10 s, and a healthy SODA answers a parcel query well under a second. The wait holds no RPC worker (the SODA client's thread completes the call), so a hung SODA delays only the reports that need it") \
     X(REPORT_CACHE_TTL_S, SFP_CFG_INT, NULL, 300, 0, 86400, SFP_B_REPORT, 0, \
       "assembled-report cache: longest life of an entry (0 = off); an entry also ends when its SODA sources' entries would expire, at midnight, and on any write to a table the report reads (NOTIFY sfp_data_changed on one extra connection per process); while that connection is down the cache is bypassed") \
     X(REPORT_CACHE_MAX_ENTRIES, SFP_CFG_INT, NULL, 512, 1, 100000, SFP_B_REPORT, 0, "LRU bound of that cache (~10 KB per typical parcel, ~80 KB for a 50-permit one)") \
@@ -94,11 +96,18 @@
     X(GATEWAY_ADDR, SFP_CFG_ADDR, "127.0.0.1:8080", 0, 0, 0, SFP_B_GATEWAY, 0, "host:port or [v6]:port the gateway listens on; port 0 picks a free port (logged)") \
     X(CRON_WORKER, SFP_CFG_BOOL, NULL, 0, 0, 1, SFP_B_GATEWAY, 0, "serve POST /cron/* on this gateway (1/true/yes/on, 0/false/no/off)") \
     X(GATEWAY_MAX_URL, SFP_CFG_INT, NULL, 2048, 64, 65536, SFP_B_GATEWAY, 0, "longest request target (path + query) in bytes; longer = 414") \
-    X(GATEWAY_MAX_HEADER_BYTES, SFP_CFG_INT, NULL, 16384, 1024, 1048576, SFP_B_GATEWAY, 0, "request line + all header lines in bytes; more = 431") \
+    X(GATEWAY_MAX_HEADER_BYTES, SFP_CFG_INT, NULL, 4096, 1024, 1048576, SFP_B_GATEWAY, 0, \
+      "request line + all header lines in bytes; more = 431. Also sizes each connection's memory pool (this + 2 KiB), committed for every keep-alive connection") \
     X(GATEWAY_MAX_BODY, SFP_CFG_INT, NULL, 65536, 0, 16777216, SFP_B_GATEWAY, 0, "request body bytes; more = 413") \
-    X(GATEWAY_MAX_CONNECTIONS, SFP_CFG_INT, NULL, 512, 1, 10000, SFP_B_GATEWAY, 0, "concurrent connections; beyond it new connections are closed at once") \
+    X(GATEWAY_MAX_CONNECTIONS, SFP_CFG_INT, NULL, 10000, 1, 1000000, SFP_B_GATEWAY, 0, \
+      "open connections in all; beyond it 503 JSON and closed (the soft RLIMIT_NOFILE is raised as far as allowed, else the cap is lowered with a warning)") \
+    X(GATEWAY_MAX_CONNECTIONS_PER_CLIENT, SFP_CFG_INT, NULL, 256, 0, 1000000, SFP_B_GATEWAY, 0, \
+      "open connections per client address (0 = no cap); beyond it 429 JSON and closed; GATEWAY_TRUSTED_PROXIES are exempt") \
+    X(GATEWAY_HEAD_TIMEOUT_MS, SFP_CFG_INT, NULL, 10000, 100, 600000, SFP_B_GATEWAY, 0, \
+      "a request head must be complete within this of the connection opening (first request) or of its request line (later ones), else the connection is closed; dripping bytes does not extend it") \
+    X(GATEWAY_THREADS, SFP_CFG_INT, NULL, 0, 0, 64, SFP_B_GATEWAY, 0, "HTTP worker threads (epoll thread pool); 0 = one per CPU, at least 2; handlers never block") \
     X(GATEWAY_TIMEOUT_MS, SFP_CFG_INT, NULL, 5000, 1, 30000, SFP_B_GATEWAY, 0, "default gRPC deadline of a route that sets none") \
-    X(GATEWAY_IDLE_TIMEOUT, SFP_CFG_INT, NULL, 60, 1, 3600, SFP_B_GATEWAY, 0, "seconds an idle keep-alive connection is kept") \
+    X(GATEWAY_IDLE_TIMEOUT, SFP_CFG_INT, NULL, 60, 1, 3600, SFP_B_GATEWAY, 0, "seconds an idle keep-alive connection is kept; its next request line must arrive within this of the previous response") \
     X(GATEWAY_REPORT_RATE_LIMIT, SFP_CFG_INT, NULL, 10, 0, 100000, SFP_B_GATEWAY, 0, "/report requests per client per window (0 disables)") \
     X(GATEWAY_REPORT_RATE_WINDOW, SFP_CFG_INT, NULL, 60, 1, 86400, SFP_B_GATEWAY, 0, "that window in seconds") \
     X(GATEWAY_TRUSTED_PROXIES, SFP_CFG_IP_LIST, "", 0, 0, 0, SFP_B_GATEWAY, 0, \

@@ -12,9 +12,8 @@
 #include "clock.h"
 #include "log.h"
 
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
 #define PING_AFTER_MS 30000
+#define STABLE_MS 5000 /* a session that lasted this long resets the back-off */
 
 struct sfp_db_listener {
     sfp_pool *pool;
@@ -83,26 +82,41 @@ static bool session(sfp_db_listener *l, PGconn *pg)
     }
 }
 
+/* Reconnects on the pool's back-off schedule (backoff.h, DB_RECONNECT_*); logs one line when
+ * the session is lost and one when it is back (session()), not one per attempt. */
 static void *listen_main(void *arg)
 {
     sfp_db_listener *l = arg;
-    int backoff = BACKOFF_MIN_MS;
+    sfp_backoff bo;
+    sfp_backoff_config bc = sfp_pool_backoff_config(l->pool);
+    sfp_backoff_init(&bo, &bc);
+    bool down_logged = false;
+    int attempts = 0;
     while (!atomic_load(&l->stopping)) {
         sfp_err err = {0};
+        attempts++;
         PGconn *pg = sfp_pool_connect_dedicated(l->pool, l->app_name, &err);
         bool stopped = false;
         if (pg) {
             int64_t t0 = sfp_mono_ms();
+            if (down_logged)
+                sfp_log(SFP_INFO, "listen connection back", SFP_S("channel", l->channel),
+                        SFP_I("connect_attempts", attempts));
+            down_logged = false;
+            attempts = 0;
             stopped = session(l, pg);
             PQfinish(pg);
-            if (sfp_mono_ms() - t0 > BACKOFF_MAX_MS) backoff = BACKOFF_MIN_MS; /* it had been up a while */
+            if (sfp_mono_ms() - t0 > STABLE_MS) sfp_backoff_reset(&bo); /* it had been up a while */
         }
         if (stopped) break;
         l->fn(l->user, SFP_LISTEN_DOWN, "");
-        sfp_log(SFP_WARN, "listen connection lost; reconnecting", SFP_S("channel", l->channel),
-                SFP_I("retry_ms", backoff));
-        if (wait_for(l, -1, backoff) < 0) break;
-        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        int delay = sfp_backoff_fail(&bo);
+        if (!down_logged) {
+            sfp_log(SFP_WARN, "listen connection lost; reconnecting with back-off", SFP_S("channel", l->channel),
+                    SFP_S("error", err.msg[0] ? err.msg : "session ended"), SFP_I("retry_ms", delay));
+            down_logged = true;
+        }
+        if (wait_for(l, -1, delay) < 0) break;
     }
     return NULL;
 }

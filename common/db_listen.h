@@ -7,7 +7,8 @@
  *   SFP_LISTEN_DOWN    the connection was lost (or could not be made): notifications sent
  *                      until the next UP are missed, so whoever caches must stop trusting
  *                      its cache until then.
- * Reconnects with back-off (100 ms doubling to 5 s). A silently dead TCP peer is caught by the
+ * Reconnects with the pool's back-off (DB_RECONNECT_MIN_MS doubling to DB_RECONNECT_MAX_MS, with
+ * jitter; one log line when lost, one when back). A silently dead TCP peer is caught by the
  * pool's keepalives plus a `SELECT 1` after 30 s without traffic.
  *
  * Ownership: the caller owns the listener (sfp_db_listen_stop joins the thread and closes the

@@ -17,7 +17,10 @@
 
 struct sfp_conn {
     PGconn *pg;
-    struct sfp_conn *next; /* idle stack link */
+    PGcancel *cancel;                     /* for sfp_pool_cancel_all */
+    struct sfp_conn *next;                /* idle stack link */
+    struct sfp_conn *use_prev, *use_next; /* borrowed list */
+    bool borrowed;
     int64_t last_used_ms;
     bool broken;
 };
@@ -39,6 +42,13 @@ struct sfp_pool {
     sfp_pool_stats st;
     bool stopping;
     pthread_t maint;
+    sfp_conn *used; /* borrowed connections (cancel_all) */
+    /* outage state: back-off, one attempt at a time (the maintenance thread) while down */
+    sfp_backoff bo;
+    bool down;
+    bool kick;
+    int64_t down_since_ms, outage_attempts, outage_failed_fast, last_summary_ms;
+    char last_error[160];
     /* readiness cache */
     pthread_mutex_t ready_mu;
     int64_t ready_at_ms;
@@ -46,6 +56,7 @@ struct sfp_pool {
 };
 
 #define IDLE_RETIRE_MS (300 * 1000) /* idle connections above min are closed after 5 min */
+#define SUMMARY_EVERY_MS 5000       /* "database still unreachable" while down */
 
 static struct timespec abs_realtime(int64_t ms_from_now)
 {
@@ -74,6 +85,11 @@ int sfp_pool_config_from_env(sfp_pool_config *cfg, const char *application_name,
     if (sfp_cfg_duration_ms("DB_STATEMENT_TIMEOUT", &cfg->statement_timeout_ms, err)) return -1;
     if (sfp_cfg_int("DB_ACQUIRE_TIMEOUT", &cfg->acquire_timeout_ms, err)) return -1;
     if (sfp_cfg_int("DB_IDLE_CHECK", &cfg->idle_check_s, err)) return -1;
+    if (sfp_cfg_int("DB_RECONNECT_MIN_MS", &cfg->reconnect_min_ms, err)) return -1;
+    if (sfp_cfg_int("DB_RECONNECT_MAX_MS", &cfg->reconnect_max_ms, err)) return -1;
+    if (cfg->reconnect_max_ms < cfg->reconnect_min_ms)
+        return sfp_err_set(err, 1, "DB_RECONNECT_MAX_MS: %d is smaller than DB_RECONNECT_MIN_MS (%d)",
+                           cfg->reconnect_max_ms, cfg->reconnect_min_ms);
     return 0;
 }
 
@@ -82,6 +98,7 @@ int sfp_pool_config_from_env(sfp_pool_config *cfg, const char *application_name,
 static void close_conn(sfp_conn *c)
 {
     if (!c) return;
+    if (c->cancel) PQfreeCancel(c->cancel);
     PQfinish(c->pg);
     free(c);
 }
@@ -91,9 +108,10 @@ static void notice_sink(void *arg, const char *message)
     (void)arg, (void)message; /* NOTICEs (e.g. "relation already exists") are not errors */
 }
 
-/* Opens one libpq connection with the pool's settings, bounded by the connect timeout and
- * deadline_ms (monotonic). */
-static PGconn *open_pg(sfp_pool *p, const char *app_name, int64_t deadline_ms, sfp_err *err)
+/* Opens one libpq connection with the pool's settings, bounded by the connect timeout,
+ * deadline_ms (monotonic) and pool shutdown. Logs nothing: the caller reports state changes;
+ * why (if not NULL, char[160]) gets libpq's reason on failure. */
+static PGconn *open_pg(sfp_pool *p, const char *app_name, int64_t deadline_ms, sfp_err *err, char *why_out)
 {
     char ctimeout[16];
     snprintf(ctimeout, sizeof ctimeout, "%d", p->cfg.connect_timeout_s);
@@ -112,18 +130,18 @@ static PGconn *open_pg(sfp_pool *p, const char *app_name, int64_t deadline_ms, s
         if (ps == PGRES_POLLING_OK) break;
         if (ps == PGRES_POLLING_FAILED) break;
         int64_t left = limit - sfp_mono_ms();
-        if (left <= 0) break;
+        if (left <= 0 || __atomic_load_n(&p->stopping, __ATOMIC_RELAXED)) break;
         struct pollfd pfd = {.fd = PQsocket(pg), .events = ps == PGRES_POLLING_READING ? POLLIN : POLLOUT};
-        int r = poll(&pfd, 1, (int)(left > 1000 ? 1000 : left));
+        int r = poll(&pfd, 1, (int)(left > 100 ? 100 : left));
         if (r < 0 && errno != EINTR) break;
         if (r > 0) ps = PQconnectPoll(pg);
     }
     if (ps != PGRES_POLLING_OK || PQstatus(pg) != CONNECTION_OK) {
         const char *why = PQstatus(pg) == CONNECTION_BAD ? PQerrorMessage(pg) : "connect timed out";
-        char line[200];
-        snprintf(line, sizeof line, "%s", why);
-        line[strcspn(line, "\n")] = '\0';
-        sfp_log(SFP_WARN, "db connect failed", SFP_S("error", line));
+        if (why_out) {
+            snprintf(why_out, 160, "%s", why);
+            why_out[strcspn(why_out, "\n")] = '\0';
+        }
         PQfinish(pg);
         sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable");
         return NULL;
@@ -134,18 +152,112 @@ static PGconn *open_pg(sfp_pool *p, const char *app_name, int64_t deadline_ms, s
 
 PGconn *sfp_pool_connect_dedicated(sfp_pool *p, const char *app_name, sfp_err *err)
 {
-    return open_pg(p, app_name, INT64_MAX, err);
+    char why[160] = "";
+    PGconn *pg = open_pg(p, app_name, INT64_MAX, err, why);
+    if (!pg && why[0]) snprintf(err->msg, sizeof err->msg, "database unavailable: %.150s", why);
+    return pg;
+}
+
+sfp_backoff_config sfp_pool_backoff_config(const sfp_pool *p)
+{
+    return (sfp_backoff_config){.min_ms = p->cfg.reconnect_min_ms,
+                                .max_ms = p->cfg.reconnect_max_ms,
+                                .clock = p->cfg.clock,
+                                .clock_arg = p->cfg.clock_arg,
+                                .rnd = p->cfg.rnd,
+                                .rnd_arg = p->cfg.rnd_arg};
+}
+
+/* The outcome of one connect attempt (p->mu held): the UP/DOWN state machine and its log. */
+static void note_connect(sfp_pool *p, bool ok, const char *why)
+{
+    p->st.connect_attempts++;
+    int64_t now = sfp_mono_ms();
+    if (ok) {
+        sfp_backoff_reset(&p->bo);
+        if (p->down) {
+            p->down = false;
+            sfp_log(SFP_INFO, "database reachable again", SFP_I("outage_ms", now - p->down_since_ms),
+                    SFP_I("connect_attempts", p->outage_attempts + 1),
+                    SFP_I("requests_failed_fast", p->outage_failed_fast));
+        }
+        p->st.healthy = true;
+        return;
+    }
+    p->st.connect_failures++;
+    p->st.healthy = false;
+    if (why && *why) snprintf(p->last_error, sizeof p->last_error, "%s", why);
+    int delay = sfp_backoff_fail(&p->bo);
+    if (!p->down) {
+        p->down = true;
+        p->down_since_ms = p->last_summary_ms = now;
+        p->outage_attempts = 1;
+        p->outage_failed_fast = 0;
+        sfp_log(SFP_WARN, "database unreachable; connects back off", SFP_S("error", p->last_error),
+                SFP_I("retry_ms", delay), SFP_I("max_retry_ms", p->cfg.reconnect_max_ms));
+    } else {
+        p->outage_attempts++;
+    }
+    pthread_cond_broadcast(&p->maint_cv); /* the maintenance thread schedules the next attempt */
 }
 
 static sfp_conn *open_conn(sfp_pool *p, int64_t deadline_ms, sfp_err *err)
 {
-    PGconn *pg = open_pg(p, p->app_name, deadline_ms, err);
+    char why[160] = "";
+    PGconn *pg = open_pg(p, p->app_name, deadline_ms, err, why);
+    pthread_mutex_lock(&p->mu);
+    note_connect(p, pg != NULL, why);
+    pthread_mutex_unlock(&p->mu);
     if (!pg) return NULL;
     sfp_conn *c = calloc(1, sizeof *c);
     if (!c) abort();
     c->pg = pg;
+    c->cancel = PQgetCancel(pg);
     c->last_used_ms = sfp_mono_ms();
     return c;
+}
+
+/* Borrowed list (p->mu held). */
+static void use_add(sfp_pool *p, sfp_conn *c)
+{
+    c->use_prev = NULL;
+    c->use_next = p->used;
+    if (p->used) p->used->use_prev = c;
+    p->used = c;
+    c->borrowed = true;
+}
+
+static void use_del(sfp_pool *p, sfp_conn *c)
+{
+    if (!c->borrowed) return;
+    if (c->use_prev) c->use_prev->use_next = c->use_next;
+    else p->used = c->use_next;
+    if (c->use_next) c->use_next->use_prev = c->use_prev;
+    c->use_prev = c->use_next = NULL;
+    c->borrowed = false;
+}
+
+int sfp_pool_cancel_all(sfp_pool *p)
+{
+    if (!p) return 0;
+    int n = 0;
+    pthread_mutex_lock(&p->mu);
+    for (sfp_conn *c = p->used; c; c = c->use_next) {
+        if (!c->cancel || PQtransactionStatus(c->pg) != PQTRANS_ACTIVE) continue;
+        char buf[128];
+        if (PQcancel(c->cancel, buf, sizeof buf)) n++;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (n) sfp_log(SFP_WARN, "db statements cancelled", SFP_I("count", n));
+    return n;
+}
+
+void sfp_pool_kick(sfp_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->kick = true;
+    pthread_cond_broadcast(&p->maint_cv);
+    pthread_mutex_unlock(&p->mu);
 }
 
 /* Cheap liveness check done on every checkout: no round trip unless the socket has data or
@@ -199,6 +311,10 @@ sfp_pool *sfp_pool_create(const sfp_pool_config *cfg, sfp_err *err)
     if (p->cfg.connect_timeout_s <= 0) p->cfg.connect_timeout_s = 10;
     p->st.min = cfg->min;
     p->st.max = cfg->max;
+    if (p->cfg.reconnect_min_ms <= 0) p->cfg.reconnect_min_ms = 50;
+    if (p->cfg.reconnect_max_ms < p->cfg.reconnect_min_ms) p->cfg.reconnect_max_ms = 800;
+    sfp_backoff_config bc = sfp_pool_backoff_config(p);
+    sfp_backoff_init(&p->bo, &bc);
     pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->ready_mu, NULL);
     pthread_condattr_t ca;
@@ -217,7 +333,7 @@ void sfp_pool_destroy(sfp_pool *p)
 {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
-    p->stopping = true;
+    __atomic_store_n(&p->stopping, true, __ATOMIC_RELAXED);
     pthread_cond_broadcast(&p->maint_cv);
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
@@ -290,6 +406,7 @@ sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err)
             if (ok) {
                 note_acquired(p, waited, start);
                 p->st.healthy = true;
+                use_add(p, c);
                 pthread_mutex_unlock(&p->mu);
                 c->next = NULL;
                 return c;
@@ -303,6 +420,15 @@ sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err)
             pthread_mutex_lock(&p->mu);
             continue;
         }
+        if (p->down && p->size + p->connecting < p->cfg.max) {
+            /* Outage: no idle connection and no connect of our own (the maintenance thread
+             * probes on the back-off schedule): fail at once. */
+            p->st.failed_fast++;
+            p->outage_failed_fast++;
+            pthread_mutex_unlock(&p->mu);
+            sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable");
+            return NULL;
+        }
         if (p->size + p->connecting < p->cfg.max) {
             p->connecting++;
             pthread_mutex_unlock(&p->mu);
@@ -310,7 +436,6 @@ sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err)
             pthread_mutex_lock(&p->mu);
             p->connecting--;
             if (!c) {
-                p->st.healthy = false;
                 pthread_cond_signal(&p->cv); /* the slot is free again */
                 pthread_mutex_unlock(&p->mu);
                 return NULL;
@@ -318,8 +443,8 @@ sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err)
             p->size++;
             p->in_use++;
             p->st.opened++;
-            p->st.healthy = true;
             note_acquired(p, waited, start);
+            use_add(p, c);
             pthread_mutex_unlock(&p->mu);
             return c;
         }
@@ -357,6 +482,7 @@ void sfp_pool_release(sfp_pool *p, sfp_conn *c)
         }
     }
     pthread_mutex_lock(&p->mu);
+    use_del(p, c);
     p->in_use--;
     if (keep) {
         c->last_used_ms = sfp_mono_ms();
@@ -438,6 +564,11 @@ static void maintain_once(sfp_pool *p)
     p->st.broken += dropped_broken;
     p->st.closed += retired;
     int missing = p->cfg.min - (p->size + p->connecting);
+    if (p->down) {
+        /* one probe at a time, on the back-off schedule, whatever min says */
+        bool due = sfp_backoff_wait_ms(&p->bo) == 0 && p->connecting == 0;
+        missing = due ? 1 : 0;
+    }
     if (missing > 0) p->connecting += missing;
     if (dropped_broken + retired) pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
@@ -456,13 +587,11 @@ static void maintain_once(sfp_pool *p)
         if (c) {
             p->size++;
             p->st.opened++;
-            p->st.healthy = true;
             c->next = p->idle;
             p->idle = c;
             p->n_idle++;
             pthread_cond_signal(&p->cv);
         } else {
-            p->st.healthy = false;
             p->connecting -= missing - i - 1; /* give back the remaining reserved slots */
             pthread_mutex_unlock(&p->mu);
             break;
@@ -476,11 +605,25 @@ static void *maintenance_main(void *arg)
     sfp_pool *p = arg;
     pthread_mutex_lock(&p->mu);
     while (!p->stopping) {
+        p->kick = false;
         pthread_mutex_unlock(&p->mu);
         maintain_once(p);
         pthread_mutex_lock(&p->mu);
         if (p->stopping) break;
-        struct timespec ts = abs_realtime(1000);
+        int64_t wait = 1000;
+        if (p->down) {
+            int64_t now = sfp_mono_ms();
+            if (now - p->last_summary_ms >= SUMMARY_EVERY_MS) {
+                p->last_summary_ms = now;
+                sfp_log(SFP_WARN, "database still unreachable", SFP_I("outage_ms", now - p->down_since_ms),
+                        SFP_I("connect_attempts", p->outage_attempts),
+                        SFP_I("requests_failed_fast", p->outage_failed_fast), SFP_S("error", p->last_error));
+            }
+            int64_t due = sfp_backoff_wait_ms(&p->bo);
+            if (due < wait) wait = due < 1 ? 1 : due;
+        }
+        if (p->kick) continue;
+        struct timespec ts = abs_realtime(wait);
         pthread_cond_timedwait(&p->maint_cv, &p->mu, &ts);
     }
     pthread_mutex_unlock(&p->mu);
@@ -541,6 +684,7 @@ void sfp_pool_get_stats(sfp_pool *p, sfp_pool_stats *out)
     out->in_use = p->in_use;
     out->waiting = p->waiting;
     out->oldest_wait_ms = p->wait_head ? (double)(sfp_mono_ms() - p->wait_head->since_ms) : 0.0;
+    out->down = p->down;
     pthread_mutex_unlock(&p->mu);
 }
 

@@ -12,6 +12,18 @@
  * discarded and replaced transparently. The pool never fails to start because Postgres is
  * down: connections are opened on demand and by a maintenance thread that keeps DB_POOL_MIN.
  *
+ * Outages: the first failed connect marks the pool DOWN. While down, requests that find no
+ * idle connection fail at once with UNAVAILABLE and make no connect of their own; only the
+ * maintenance thread tries, one attempt at a time, after an exponential back-off with jitter
+ * (backoff.h: DB_RECONNECT_MIN_MS 50 doubling to DB_RECONNECT_MAX_MS 800). The first success
+ * marks it UP and requests connect on demand again. Logged: one line per state change
+ * ("database unreachable", "database reachable again" with the outage's length, attempts and
+ * requests failed) and a summary every 5 s while down. The cap bounds both the probe rate
+ * (about 2.5 attempts/s) and how late recovery is noticed (at most DB_RECONNECT_MAX_MS).
+ *
+ * Shutdown: sfp_pool_cancel_all sends a cancel request (PQcancel) for every statement running
+ * on a borrowed connection, so a drain that ran out of grace does not wait for slow SQL.
+ *
  * Ownership: the pool owns every sfp_conn; a caller borrows one between acquire and release and
  * must not PQfinish it. Results returned by sfp_db_query belong to the caller (PQclear). */
 #ifndef SFP_DB_POOL_H
@@ -20,6 +32,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "backoff.h"
 #include "sfp_err.h"
 
 typedef struct sfp_pool sfp_pool;
@@ -34,13 +47,22 @@ typedef struct sfp_pool_config {
     int acquire_timeout_ms;       /* DB_ACQUIRE_TIMEOUT, default 5000 */
     int idle_check_s;             /* DB_IDLE_CHECK, default 30 */
     const char *application_name; /* shown in pg_stat_activity; e.g. "sfp-report" */
+    int reconnect_min_ms;         /* DB_RECONNECT_MIN_MS, default 50 (1..10000) */
+    int reconnect_max_ms;         /* DB_RECONNECT_MAX_MS, default 800 (min..60000) */
+    sfp_clock_fn clock;           /* back-off clock; NULL = monotonic (tests inject one) */
+    void *clock_arg;
+    sfp_rand_fn rnd; /* back-off jitter; NULL = internal generator (tests inject one) */
+    void *rnd_arg;
 } sfp_pool_config;
 
 typedef struct sfp_pool_stats {
     int min, max, size, idle, in_use, waiting;
     double max_wait_ms, oldest_wait_ms;
     int64_t acquires, waited_acquires, timeouts, opened, closed, broken;
-    bool healthy; /* last connect/check succeeded */
+    int64_t connect_attempts, connect_failures; /* every libpq connect the pool started */
+    int64_t failed_fast;                        /* acquires refused at once while DOWN */
+    bool healthy;                               /* last connect/check succeeded */
+    bool down;                                  /* in an outage: connects are backing off */
 } sfp_pool_stats;
 
 /* Reads the DB_* env vars and DATABASE_URL (required) into cfg; err names a bad variable. */
@@ -68,6 +90,15 @@ PGconn *sfp_conn_pg(sfp_conn *c);
  * for a long-lived session such as a LISTEN (db_listen.h). Blocks up to DB_CONNECT_TIMEOUT.
  * The caller owns it (PQfinish). NULL + err (UNAVAILABLE) on failure. */
 PGconn *sfp_pool_connect_dedicated(sfp_pool *p, const char *app_name, sfp_err *err);
+/* The pool's back-off settings (DB_RECONNECT_*, injected clock/random), for a dedicated
+ * connection that reconnects on its own schedule (db_listen.h). */
+sfp_backoff_config sfp_pool_backoff_config(const sfp_pool *p);
+
+/* Shutdown: PQcancel for every statement running on a borrowed connection (their callers see
+ * an error and release). Safe from any thread; returns how many were sent. */
+int sfp_pool_cancel_all(sfp_pool *p);
+/* Makes the maintenance thread run now (tests with an injected clock). */
+void sfp_pool_kick(sfp_pool *p);
 
 /* Parameterised query (text params, text results). Returns the result when its status is
  * TUPLES_OK or COMMAND_OK, else NULL with a safe message in err (the server text is logged,

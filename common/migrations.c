@@ -52,6 +52,9 @@ const char *const sfp_expected_tables[] = {
     "station_velocity_v2",
     "station_transitions",
     "station_congestion",
+    /* 0010 nightly ingest */
+    "nightly_watermarks",
+    "entity_keys",
     /* runner */
     "schema_migrations",
     NULL,

@@ -1,4 +1,4 @@
-/* pbjson.c — generic protobuf-c message → JSON encoder driven by descriptors (DESIGN.md §5).
+/* pbjson.c — generic protobuf-c message → JSON encoder driven by descriptors (ARCHITECTURE.md).
  *
  * Output is compact JSON (no whitespace). Keys are the proto field names, in the order of the
  * descriptor's field array (field-number order). Per field:

@@ -1,5 +1,5 @@
 /* pbjson.h — generic protobuf-c message → JSON encoder driven by descriptors.
- * Rules (DESIGN.md §5): proto field names as keys, zero values emitted, repeated → arrays,
+ * Rules (ARCHITECTURE.md): proto field names as keys, zero values emitted, repeated → arrays,
  * nested → objects, maps → objects, enums → their name, bytes → base64, int64/uint64 as
  * numbers when |v| <= 2^53 else as strings, doubles with shortest round-trip precision,
  * NaN/Inf → null, oneof members only when set, unset sub-messages → null. */

@@ -26,12 +26,24 @@
 typedef struct sfp_rpc_server sfp_rpc_server;
 typedef struct sfp_rpc_ctx sfp_rpc_ctx; /* one call; valid only during the handler */
 
-/* A handler decodes nothing itself: `req` is the unpacked request (arena-owned). It sets
+/* A handler decodes nothing itself: `req` is the unpacked request (arena-owned). A request
+ * with a NUL byte in any string field never reaches it (INVALID_ARGUMENT: protobuf-c would
+ * hand the string over cut at the NUL). It sets
  * *resp to a message allocated from sfp_rpc_arena(ctx) (or leaves NULL for an empty reply of
  * the declared type) and returns GRPC_STATUS_OK, or returns an error code after
  * sfp_rpc_set_message(). */
 typedef grpc_status_code (*sfp_rpc_handler)(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp,
                                             void *user);
+
+/* Deferred completion: a handler that must wait for something slow (e.g. SODA) without holding
+ * its worker returns SFP_RPC_PENDING and later calls sfp_rpc_complete(ctx, ...) exactly once,
+ * from any thread. Until then the ctx, its arena and its request stay valid (sfp_rpc_metadata
+ * and sfp_rpc_deadline_left_ms too); after sfp_rpc_complete returns they are gone. The worker
+ * takes the next call as soon as the handler returns. Every other handler stays synchronous. */
+#define SFP_RPC_PENDING ((grpc_status_code)-1)
+/* Sends the reply of a pending call: resp/code/message/trailers/prefix exactly as a
+ * synchronous handler's return would. Thread-safe; exactly once per pending call. */
+void sfp_rpc_complete(sfp_rpc_ctx *ctx, grpc_status_code code, ProtobufCMessage *resp);
 
 typedef struct sfp_rpc_method {
     const char *path; /* "/sfpermits.v1.ReportService/GetPropertyReport" */
@@ -57,6 +69,15 @@ typedef struct sfp_rpc_server_config {
     void *ready_user;
     sfp_rpc_stats_fn stats; /* NULL = framework stats only */
     void *stats_user;
+    /* Called once (on the serving thread) when the drain grace expires with calls still in
+     * flight, before they are cancelled: cancel outbound work (SODA transfers, SQL statements)
+     * so handlers and pending calls finish at once. NULL = none. */
+    void (*on_grace_expired)(void *user);
+    void *grace_user;
+    /* A whole process (sfp_service_serve): once draining starts, the process exits with code 1
+     * if it is still alive SHUTDOWN_GRACE_MS + 450 ms later, whatever is stuck. Tests that run
+     * a server inside their own process leave it false. */
+    bool exit_after_grace;
 } sfp_rpc_server_config;
 
 /* Creates and binds (so the port is known) but does not start serving. */
@@ -64,8 +85,9 @@ sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sf
                                       sfp_err *err);
 int sfp_rpc_server_port(const sfp_rpc_server *s); /* bound TCP port (0 for unix sockets) */
 /* Serves until SIGTERM/SIGINT (or sfp_rpc_server_stop), then drains: health turns
- * NOT_SERVING, new calls are refused, in-flight calls get drain_timeout_ms, the rest are
- * cancelled. Returns 0 after a clean drain. */
+ * NOT_SERVING, new calls are refused, in-flight calls (pending ones included) get
+ * drain_timeout_ms, then on_grace_expired runs and the rest are cancelled. Returns 0 after a
+ * clean drain, 1 when calls had to be cancelled. */
 int sfp_rpc_server_run(sfp_rpc_server *s);
 void sfp_rpc_server_stop(sfp_rpc_server *s); /* async-signal-safe */
 void sfp_rpc_server_destroy(sfp_rpc_server *s);
@@ -75,6 +97,9 @@ void sfp_rpc_server_handle_signals(sfp_rpc_server *s);
 sfp_arena *sfp_rpc_arena(sfp_rpc_ctx *ctx);
 /* First value of a request metadata key (lowercase), NUL-terminated in the arena, or NULL. */
 const char *sfp_rpc_metadata(sfp_rpc_ctx *ctx, const char *key);
+/* How many times a metadata key (lowercase) was sent (a header that must be unique can be
+ * refused when repeated). */
+int sfp_rpc_metadata_count(sfp_rpc_ctx *ctx, const char *key);
 /* Milliseconds until the call's deadline (INT64_MAX when none, <= 0 when passed). */
 int64_t sfp_rpc_deadline_left_ms(sfp_rpc_ctx *ctx);
 /* Sets the status message sent with a non-OK code (safe text only). */

@@ -11,10 +11,7 @@
 
 #include "grpc/health/v1/health.pb-c.h"
 #include "rpc.h"
-
-struct sfp_rpc_channel {
-    grpc_channel *ch;
-};
+#include "rpc_channel.h"
 
 void sfp_rpc_init(void)
 {

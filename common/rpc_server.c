@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,9 @@ typedef struct method_slot {
     pthread_mutex_t mu;
     sfp_hist hist;
     uint64_t errors;
-    uint64_t codes[17]; /* calls by gRPC status code (codes above 16 counted as UNKNOWN) */
+    uint64_t codes[17];  /* calls by gRPC status code (codes above 16 counted as UNKNOWN) */
+    double last_log[17]; /* when a non-OK call of that code was last logged (sfp_mono_s) */
+    uint64_t suppressed[17];
 } method_slot;
 
 struct sfp_rpc_server {
@@ -52,6 +55,7 @@ struct sfp_rpc_server {
     grpc_server *server;
     grpc_completion_queue **cqs;
     grpc_completion_queue *shutdown_cq;
+    struct worker *workers;
     pthread_t *threads;
     method_slot *methods;
     size_t nmethods;
@@ -59,11 +63,14 @@ struct sfp_rpc_server {
     int wake[2]; /* self-pipe: stop requests (signal handler safe) */
     _Atomic bool draining;
     _Atomic int busy;
+    atomic_int pending; /* calls whose handler returned SFP_RPC_PENDING and are not completed */
     struct timespec started;
 };
 
+struct call_state;
 struct sfp_rpc_ctx {
     sfp_rpc_server *srv;
+    struct call_state *cs;
     sfp_arena *arena;
     grpc_metadata_array *md;
     gpr_timespec deadline;
@@ -104,6 +111,13 @@ const char *sfp_rpc_metadata(sfp_rpc_ctx *ctx, const char *key)
         }
     }
     return NULL;
+}
+
+int sfp_rpc_metadata_count(sfp_rpc_ctx *ctx, const char *key)
+{
+    int n = 0;
+    for (size_t i = 0; i < ctx->md->count; i++) n += slice_eq(ctx->md->metadata[i].key, key);
+    return n;
 }
 
 int64_t sfp_rpc_deadline_left_ms(sfp_rpc_ctx *ctx)
@@ -198,15 +212,110 @@ static grpc_status_code get_stats(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
 
 /* ---------- one call ---------- */
 
-static bool run_batch(grpc_call *call, grpc_completion_queue *cq, const grpc_op *ops, size_t n)
+/* A worker: its completion queue gets the events of the calls it accepted, including the
+ * reply of a deferred call completed from another thread (the tag is then the call_state). */
+typedef struct worker {
+    sfp_rpc_server *s;
+    grpc_completion_queue *cq;
+    atomic_int deferred; /* pending calls accepted by this worker whose reply has not completed */
+} worker;
+
+#define CALL_MAGIC 0x5ca11u
+
+/* Everything one call owns, from request_call to the end of its reply. */
+typedef struct call_state {
+    unsigned magic;
+    worker *w;
+    grpc_call *call;
+    grpc_call_details details;
+    grpc_metadata_array md;
+    sfp_rpc_ctx ctx;
+    method_slot *ms;
+    double t0;
+    grpc_status_code code;
+    grpc_op ops[4];
+    size_t nops;
+    grpc_byte_buffer *out;
+    grpc_slice details_slice;
+    int cancelled;
+    char rid[129];
+} call_state;
+
+/* Handles an event on a worker's queue that is not the one it is waiting for: it can only be
+ * the end of a deferred call's reply. */
+static void finalize_call(call_state *cs);
+static void on_foreign_event(grpc_event ev)
+{
+    if (ev.type != GRPC_OP_COMPLETE || !ev.tag) return;
+    call_state *cs = ev.tag;
+    if (cs->magic != CALL_MAGIC) abort();
+    worker *w = cs->w;
+    finalize_call(cs);
+    atomic_fetch_sub(&w->s->pending, 1);
+    atomic_fetch_sub(&w->deferred, 1);
+}
+
+static bool run_batch(worker *w, grpc_call *call, const grpc_op *ops, size_t n)
 {
     void *tag = (void *)ops;
     if (grpc_call_start_batch(call, ops, n, tag, NULL) != GRPC_CALL_OK) return false;
     for (;;) {
-        grpc_event ev = grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        grpc_event ev = grpc_completion_queue_next(w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         if (ev.type == GRPC_OP_COMPLETE && ev.tag == tag) return ev.success != 0;
         if (ev.type == GRPC_QUEUE_SHUTDOWN) return false;
+        on_foreign_event(ev);
     }
+}
+
+/* ---------- request checks ---------- */
+
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) return true;
+    }
+    return false;
+}
+
+/* False when a string field (at any depth) of a wire-format message holds a NUL byte:
+ * protobuf-c hands strings over NUL-terminated, so "3512\0" would silently arrive as "3512".
+ * Malformed input is left to the decoder (true). */
+static bool strings_nul_free(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n, int depth)
+{
+    const uint8_t *end = p + n;
+    while (p < end) {
+        uint64_t tag, len;
+        if (!read_varint(&p, end, &tag)) return true;
+        switch (tag & 7) {
+        case 0:
+            if (!read_varint(&p, end, &len)) return true;
+            break;
+        case 1:
+            if ((size_t)(end - p) < 8) return true;
+            p += 8;
+            break;
+        case 5:
+            if ((size_t)(end - p) < 4) return true;
+            p += 4;
+            break;
+        case 2: {
+            if (!read_varint(&p, end, &len) || len > (uint64_t)(end - p)) return true;
+            const ProtobufCFieldDescriptor *f =
+                tag >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3)) : NULL;
+            if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, (size_t)len)) return false;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && depth < 32 &&
+                !strings_nul_free(f->descriptor, p, (size_t)len, depth + 1))
+                return false;
+            p += len;
+            break;
+        }
+        default: return true; /* groups: not used by our protos */
+        }
+    }
+    return true;
 }
 
 static method_slot *find_method(sfp_rpc_server *s, grpc_slice path)
@@ -216,40 +325,157 @@ static method_slot *find_method(sfp_rpc_server *s, grpc_slice path)
     return NULL;
 }
 
-static void serve_call(sfp_rpc_server *s, grpc_completion_queue *cq, grpc_call *call, grpc_call_details *details,
-                       grpc_metadata_array *md)
+/* Fills cs->ops with the reply: initial metadata, message (OK only), status + trailers, and
+ * the wait for the close. */
+static void build_reply(call_state *cs, grpc_status_code code, ProtobufCMessage *resp)
 {
-    double t0 = sfp_mono_s();
-    sfp_rpc_ctx ctx = {.srv = s, .arena = sfp_arena_new(), .md = md, .deadline = details->deadline};
-    const char *rid = sfp_rpc_metadata(&ctx, "x-request-id");
+    sfp_rpc_ctx *ctx = &cs->ctx;
+    if (code == GRPC_STATUS_OK && !resp) resp = sfp_arena_msg(ctx->arena, cs->ms->m.resp_desc);
+    cs->code = code;
+    memset(cs->ops, 0, sizeof cs->ops);
+    size_t n = 0;
+    cs->ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+    if (code == GRPC_STATUS_OK) {
+        /* The prefix (if any) and the packed message go out as one payload: protobuf
+         * concatenation merges them into one message on the receiving side. */
+        size_t len = protobuf_c_message_get_packed_size(resp);
+        grpc_slice sl = grpc_slice_malloc(ctx->prefix_len + len);
+        uint8_t *dst = GRPC_SLICE_START_PTR(sl);
+        if (ctx->prefix_len) memcpy(dst, ctx->prefix, ctx->prefix_len);
+        protobuf_c_message_pack(resp, dst + ctx->prefix_len);
+        cs->out = grpc_raw_byte_buffer_create(&sl, 1);
+        grpc_slice_unref(sl);
+        cs->ops[n].op = GRPC_OP_SEND_MESSAGE;
+        cs->ops[n++].data.send_message.send_message = cs->out;
+    }
+    cs->details_slice = grpc_slice_from_copied_string(ctx->message ? ctx->message : "");
+    cs->ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    cs->ops[n].data.send_status_from_server.status = code;
+    cs->ops[n].data.send_status_from_server.status_details = code == GRPC_STATUS_OK ? NULL : &cs->details_slice;
+    cs->ops[n].data.send_status_from_server.trailing_metadata_count = ctx->ntrailers;
+    cs->ops[n++].data.send_status_from_server.trailing_metadata = ctx->trailers;
+    cs->ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    cs->ops[n++].data.recv_close_on_server.cancelled = &cs->cancelled;
+    cs->nops = n;
+}
+
+/* Non-OK calls are logged at most once per second per method and code (with the number left
+ * out), so an outage that fails every call cannot flood the log. */
+static bool log_allowed(method_slot *ms, grpc_status_code code, uint64_t *suppressed)
+{
+    if (!ms) return true;
+    unsigned c = (unsigned)code <= 16 ? (unsigned)code : GRPC_STATUS_UNKNOWN;
+    double now = sfp_mono_s();
+    bool ok = false;
+    pthread_mutex_lock(&ms->mu);
+    if (ms->last_log[c] == 0 || now - ms->last_log[c] >= 1.0) {
+        ok = true;
+        ms->last_log[c] = now;
+        *suppressed = ms->suppressed[c];
+        ms->suppressed[c] = 0;
+    } else {
+        ms->suppressed[c]++;
+    }
+    pthread_mutex_unlock(&ms->mu);
+    return ok;
+}
+
+static void finalize_call(call_state *cs)
+{
+    sfp_rpc_ctx *ctx = &cs->ctx;
+    grpc_status_code code = cs->code;
+    if (cs->out) grpc_byte_buffer_destroy(cs->out);
+    grpc_slice_unref(cs->details_slice);
+    for (size_t i = 0; i < ctx->ntrailers; i++) {
+        grpc_slice_unref(ctx->trailers[i].key);
+        grpc_slice_unref(ctx->trailers[i].value);
+    }
+    double ms_taken = (sfp_mono_s() - cs->t0) * 1000.0;
+    method_slot *ms = cs->ms;
+    if (ms) {
+        pthread_mutex_lock(&ms->mu);
+        sfp_hist_observe(&ms->hist, ms_taken);
+        if (code != GRPC_STATUS_OK) ms->errors++;
+        ms->codes[(unsigned)code <= 16 ? (unsigned)code : GRPC_STATUS_UNKNOWN]++;
+        pthread_mutex_unlock(&ms->mu);
+    }
+    uint64_t suppressed = 0;
+    if ((code != GRPC_STATUS_OK && log_allowed(ms, code, &suppressed)) || sfp_log_enabled(SFP_DEBUG)) {
+        char path[160];
+        size_t pl = GRPC_SLICE_LENGTH(cs->details.method);
+        if (pl >= sizeof path) pl = sizeof path - 1;
+        memcpy(path, GRPC_SLICE_START_PTR(cs->details.method), pl);
+        path[pl] = '\0';
+        sfp_log_set_request_id(cs->rid[0] ? cs->rid : NULL);
+        sfp_log(code == GRPC_STATUS_OK
+                    ? SFP_DEBUG
+                    : (code == GRPC_STATUS_INTERNAL || code == GRPC_STATUS_UNKNOWN ? SFP_ERROR : SFP_INFO),
+                "rpc", SFP_S("method", path), SFP_S("code", sfp_rpc_code_name(code)), SFP_D("ms", ms_taken),
+                SFP_S("message", ctx->message ? ctx->message : ""), SFP_I("suppressed", (long long)suppressed));
+    }
+    sfp_log_set_request_id(NULL);
+    sfp_arena_free(ctx->arena);
+    if (cs->call) grpc_call_unref(cs->call);
+    grpc_call_details_destroy(&cs->details);
+    grpc_metadata_array_destroy(&cs->md);
+    free(cs);
+}
+
+void sfp_rpc_complete(sfp_rpc_ctx *ctx, grpc_status_code code, ProtobufCMessage *resp)
+{
+    call_state *cs = ctx->cs;
+    build_reply(cs, code, resp);
+    if (grpc_call_start_batch(cs->call, cs->ops, cs->nops, cs, NULL) != GRPC_CALL_OK) {
+        /* Cannot happen with a well-formed batch; never leak the call. */
+        worker *w = cs->w;
+        sfp_log_msg(SFP_ERROR, "rpc: deferred reply could not be started");
+        finalize_call(cs);
+        atomic_fetch_sub(&w->s->pending, 1);
+        atomic_fetch_sub(&w->deferred, 1);
+    }
+}
+
+static void serve_call(worker *w, call_state *cs)
+{
+    sfp_rpc_server *s = w->s;
+    cs->t0 = sfp_mono_s();
+    cs->ctx = (sfp_rpc_ctx){.srv = s, .arena = sfp_arena_new(), .md = &cs->md, .deadline = cs->details.deadline};
+    cs->ctx.cs = cs;
+    sfp_rpc_ctx *ctx = &cs->ctx;
+    const char *rid = sfp_rpc_metadata(ctx, "x-request-id");
+    if (rid) snprintf(cs->rid, sizeof cs->rid, "%s", rid);
     sfp_log_set_request_id(rid);
 
     grpc_byte_buffer *payload = NULL;
     grpc_op recv = {.op = GRPC_OP_RECV_MESSAGE};
     recv.data.recv_message.recv_message = &payload;
-    bool got = run_batch(call, cq, &recv, 1);
+    bool got = run_batch(w, cs->call, &recv, 1);
 
     grpc_status_code code = GRPC_STATUS_OK;
     ProtobufCMessage *resp = NULL;
-    method_slot *ms = find_method(s, details->method);
+    method_slot *ms = find_method(s, cs->details.method);
+    cs->ms = ms;
     if (!got) {
         code = GRPC_STATUS_CANCELLED;
-        ctx.message = "request not received";
+        ctx->message = "request not received";
     } else if (!ms) {
         code = GRPC_STATUS_UNIMPLEMENTED;
-        ctx.message = "unknown method";
-    } else if (sfp_rpc_deadline_left_ms(&ctx) <= 0) {
+        ctx->message = "unknown method";
+    } else if (sfp_rpc_deadline_left_ms(ctx) <= 0) {
         code = GRPC_STATUS_DEADLINE_EXCEEDED;
-        ctx.message = "deadline exceeded before the call started";
+        ctx->message = "deadline exceeded before the call started";
     } else {
         const ProtobufCMessage *req = NULL;
-        ProtobufCAllocator alloc = sfp_arena_pb_allocator(ctx.arena);
+        bool nul_in_string = false;
+        ProtobufCAllocator alloc = sfp_arena_pb_allocator(ctx->arena);
         if (payload) {
             grpc_byte_buffer_reader rd;
             if (grpc_byte_buffer_reader_init(&rd, payload)) {
                 grpc_slice all = grpc_byte_buffer_reader_readall(&rd);
                 req = protobuf_c_message_unpack(ms->m.req_desc, &alloc, GRPC_SLICE_LENGTH(all),
                                                 GRPC_SLICE_START_PTR(all));
+                if (req && !strings_nul_free(ms->m.req_desc, GRPC_SLICE_START_PTR(all), GRPC_SLICE_LENGTH(all), 0))
+                    nul_in_string = true;
                 grpc_slice_unref(all);
                 grpc_byte_buffer_reader_destroy(&rd);
             }
@@ -258,94 +484,49 @@ static void serve_call(sfp_rpc_server *s, grpc_completion_queue *cq, grpc_call *
         }
         if (!req) {
             code = GRPC_STATUS_INVALID_ARGUMENT;
-            ctx.message = "request message could not be decoded";
+            ctx->message = "request message could not be decoded";
+        } else if (nul_in_string) {
+            code = GRPC_STATUS_INVALID_ARGUMENT;
+            ctx->message = "a string field contains a NUL byte";
         } else {
-            code = ms->m.fn(&ctx, req, &resp, ms->m.user);
-            if (code == GRPC_STATUS_OK && !resp) resp = sfp_arena_msg(ctx.arena, ms->m.resp_desc);
+            /* Counted before the handler runs: it may complete the call from another thread
+             * before it even returns. */
+            atomic_fetch_add(&w->deferred, 1);
+            atomic_fetch_add(&s->pending, 1);
+            code = ms->m.fn(ctx, req, &resp, ms->m.user);
+            if (code == SFP_RPC_PENDING) {
+                if (payload) grpc_byte_buffer_destroy(payload);
+                sfp_log_set_request_id(NULL);
+                return; /* the reply comes from sfp_rpc_complete; the worker is free */
+            }
+            atomic_fetch_sub(&w->deferred, 1);
+            atomic_fetch_sub(&s->pending, 1);
         }
     }
     if (payload) grpc_byte_buffer_destroy(payload);
-
-    /* Reply: initial metadata, message (OK only), status + trailers; wait for the close. */
-    grpc_op ops[4];
-    memset(ops, 0, sizeof ops);
-    size_t n = 0;
-    ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
-    grpc_byte_buffer *out = NULL;
-    if (code == GRPC_STATUS_OK) {
-        /* The prefix (if any) and the packed message go out as one payload: protobuf
-         * concatenation merges them into one message on the receiving side. */
-        size_t len = protobuf_c_message_get_packed_size(resp);
-        grpc_slice sl = grpc_slice_malloc(ctx.prefix_len + len);
-        uint8_t *dst = GRPC_SLICE_START_PTR(sl);
-        if (ctx.prefix_len) memcpy(dst, ctx.prefix, ctx.prefix_len);
-        protobuf_c_message_pack(resp, dst + ctx.prefix_len);
-        out = grpc_raw_byte_buffer_create(&sl, 1);
-        grpc_slice_unref(sl);
-        ops[n].op = GRPC_OP_SEND_MESSAGE;
-        ops[n++].data.send_message.send_message = out;
-    }
-    grpc_slice details_slice = grpc_slice_from_copied_string(ctx.message ? ctx.message : "");
-    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-    ops[n].data.send_status_from_server.status = code;
-    ops[n].data.send_status_from_server.status_details = code == GRPC_STATUS_OK ? NULL : &details_slice;
-    ops[n].data.send_status_from_server.trailing_metadata_count = ctx.ntrailers;
-    ops[n++].data.send_status_from_server.trailing_metadata = ctx.trailers;
-    int cancelled = 0;
-    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-    ops[n++].data.recv_close_on_server.cancelled = &cancelled;
-    run_batch(call, cq, ops, n);
-    if (out) grpc_byte_buffer_destroy(out);
-    grpc_slice_unref(details_slice);
-    for (size_t i = 0; i < ctx.ntrailers; i++) {
-        grpc_slice_unref(ctx.trailers[i].key);
-        grpc_slice_unref(ctx.trailers[i].value);
-    }
-
-    double ms_taken = (sfp_mono_s() - t0) * 1000.0;
-    if (ms) {
-        pthread_mutex_lock(&ms->mu);
-        sfp_hist_observe(&ms->hist, ms_taken);
-        if (code != GRPC_STATUS_OK) ms->errors++;
-        ms->codes[(unsigned)code <= 16 ? (unsigned)code : GRPC_STATUS_UNKNOWN]++;
-        pthread_mutex_unlock(&ms->mu);
-    }
-    if (code != GRPC_STATUS_OK || sfp_log_enabled(SFP_DEBUG)) {
-        char path[160];
-        size_t pl = GRPC_SLICE_LENGTH(details->method);
-        if (pl >= sizeof path) pl = sizeof path - 1;
-        memcpy(path, GRPC_SLICE_START_PTR(details->method), pl);
-        path[pl] = '\0';
-        sfp_log(code == GRPC_STATUS_OK
-                    ? SFP_DEBUG
-                    : (code == GRPC_STATUS_INTERNAL || code == GRPC_STATUS_UNKNOWN ? SFP_ERROR : SFP_INFO),
-                "rpc", SFP_S("method", path), SFP_S("code", sfp_rpc_code_name(code)), SFP_D("ms", ms_taken),
-                SFP_S("message", ctx.message ? ctx.message : ""));
-    }
-    sfp_log_set_request_id(NULL);
-    sfp_arena_free(ctx.arena);
+    if (!ms && code == GRPC_STATUS_OK) code = GRPC_STATUS_INTERNAL;
+    build_reply(cs, code, resp);
+    run_batch(w, cs->call, cs->ops, cs->nops);
+    finalize_call(cs);
 }
-
-typedef struct worker_arg {
-    sfp_rpc_server *s;
-    grpc_completion_queue *cq;
-} worker_arg;
 
 static void *worker_main(void *arg)
 {
-    worker_arg wa = *(worker_arg *)arg;
-    free(arg);
+    worker *w = arg;
     for (;;) {
-        grpc_call *call = NULL;
-        grpc_call_details details;
-        grpc_metadata_array md;
-        grpc_call_details_init(&details);
-        grpc_metadata_array_init(&md);
+        call_state *cs = calloc(1, sizeof *cs);
+        if (!cs) abort();
+        cs->magic = CALL_MAGIC;
+        cs->w = w;
+        cs->details_slice = grpc_empty_slice();
+        grpc_call_details_init(&cs->details);
+        grpc_metadata_array_init(&cs->md);
         int tag_new = 0;
-        bool ok = grpc_server_request_call(wa.s->server, &call, &details, &md, wa.cq, wa.cq, &tag_new) == GRPC_CALL_OK;
+        bool ok = grpc_server_request_call(w->s->server, &cs->call, &cs->details, &cs->md, w->cq, w->cq, &tag_new) ==
+                  GRPC_CALL_OK;
         if (ok) {
             for (;;) {
-                grpc_event ev = grpc_completion_queue_next(wa.cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+                grpc_event ev = grpc_completion_queue_next(w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
                 if (ev.type == GRPC_QUEUE_SHUTDOWN) {
                     ok = false;
                     break;
@@ -354,17 +535,27 @@ static void *worker_main(void *arg)
                     ok = ev.success != 0;
                     break;
                 }
+                on_foreign_event(ev);
             }
         }
-        if (ok && call) {
-            wa.s->busy++;
-            serve_call(wa.s, wa.cq, call, &details, &md);
-            wa.s->busy--;
+        if (ok && cs->call) {
+            w->s->busy++;
+            serve_call(w, cs);
+            w->s->busy--;
+            continue;
         }
-        if (call) grpc_call_unref(call);
-        grpc_call_details_destroy(&details);
-        grpc_metadata_array_destroy(&md);
-        if (!ok) break; /* server shutting down */
+        if (cs->call) grpc_call_unref(cs->call);
+        grpc_call_details_destroy(&cs->details);
+        grpc_metadata_array_destroy(&cs->md);
+        free(cs);
+        break; /* server shutting down */
+    }
+    /* Deferred calls this worker accepted still send their reply through its queue. */
+    while (atomic_load(&w->deferred) > 0) {
+        grpc_event ev = grpc_completion_queue_next(
+            w->cq, gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(100, GPR_TIMESPAN)), NULL);
+        if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
+        on_foreign_event(ev);
     }
     return NULL;
 }
@@ -445,6 +636,34 @@ void sfp_rpc_server_stop(sfp_rpc_server *s)
 
 static sfp_rpc_server *g_signal_server;
 
+#define EXIT_SLACK_MS 450 /* the process is gone by grace + 500 ms */
+
+static void *exit_watchdog(void *arg)
+{
+    int64_t ms = (int64_t)(intptr_t)arg;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+    }
+    sfp_log(SFP_ERROR, "shutdown overran its grace; exiting now", SFP_I("after_ms", ms));
+    _exit(1);
+}
+
+/* Backstop of a bounded shutdown: whatever is stuck (a peer call, a blocking library), the
+ * process ends ms from now with exit code 1. */
+static void arm_exit_watchdog(int64_t ms)
+{
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &at, exit_watchdog, (void *)(intptr_t)ms) != 0) abort();
+    pthread_attr_destroy(&at);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -468,11 +687,13 @@ int sfp_rpc_server_run(sfp_rpc_server *s)
     grpc_server_start(s->server);
     clock_gettime(CLOCK_MONOTONIC, &s->started);
     s->threads = calloc((size_t)s->cfg.workers, sizeof *s->threads);
+    s->workers = calloc((size_t)s->cfg.workers, sizeof *s->workers);
+    if (!s->threads || !s->workers) abort();
     for (int i = 0; i < s->cfg.workers; i++) {
-        worker_arg *wa = malloc(sizeof *wa);
-        wa->s = s;
-        wa->cq = s->cqs[i];
-        if (pthread_create(&s->threads[i], NULL, worker_main, wa) != 0) abort();
+        s->workers[i].s = s;
+        s->workers[i].cq = s->cqs[i];
+        atomic_init(&s->workers[i].deferred, 0);
+        if (pthread_create(&s->threads[i], NULL, worker_main, &s->workers[i]) != 0) abort();
     }
     sfp_log(SFP_INFO, "listening", SFP_S("addr", s->addr), SFP_I("port", s->port), SFP_I("workers", s->cfg.workers));
 
@@ -483,7 +704,9 @@ int sfp_rpc_server_run(sfp_rpc_server *s)
         if (r < 0 && errno != EINTR) break;
     }
     s->draining = true;
-    sfp_log(SFP_INFO, "draining", SFP_I("in_flight", s->busy), SFP_I("grace_ms", s->cfg.drain_timeout_ms));
+    sfp_log(SFP_INFO, "draining", SFP_I("in_flight", s->busy), SFP_I("pending", atomic_load(&s->pending)),
+            SFP_I("grace_ms", s->cfg.drain_timeout_ms));
+    if (s->cfg.exit_after_grace) arm_exit_watchdog(s->cfg.drain_timeout_ms + EXIT_SLACK_MS);
     int shutdown_tag = 0;
     grpc_server_shutdown_and_notify(s->server, s->shutdown_cq, &shutdown_tag);
     gpr_timespec grace =
@@ -491,7 +714,9 @@ int sfp_rpc_server_run(sfp_rpc_server *s)
     grpc_event ev = grpc_completion_queue_pluck(s->shutdown_cq, &shutdown_tag, grace, NULL);
     int rc = 0;
     if (ev.type == GRPC_QUEUE_TIMEOUT) {
-        sfp_log(SFP_WARN, "drain grace expired; cancelling in-flight calls", SFP_I("in_flight", s->busy));
+        sfp_log(SFP_WARN, "drain grace expired; cancelling in-flight calls", SFP_I("in_flight", s->busy),
+                SFP_I("pending", atomic_load(&s->pending)));
+        if (s->cfg.on_grace_expired) s->cfg.on_grace_expired(s->cfg.grace_user);
         grpc_server_cancel_all_calls(s->server);
         grpc_completion_queue_pluck(s->shutdown_cq, &shutdown_tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         rc = 1;
@@ -536,6 +761,7 @@ void sfp_rpc_server_destroy(sfp_rpc_server *s)
     free(s->methods);
     free(s->cqs);
     free(s->threads);
+    free(s->workers);
     free(s->service);
     free(s->addr);
     free(s);
@@ -573,6 +799,9 @@ void sfp_rpc_server_collect(sfp_buf *out, void *server)
     }
     sfp_metrics_family(out, "sfp_rpc_server_busy_workers", "gauge", "Workers handling a call now.");
     sfp_metrics_sample(out, "sfp_rpc_server_busy_workers", NULL, s->busy);
+    sfp_metrics_family(out, "sfp_rpc_server_pending_calls", "gauge",
+                       "Calls waiting for a deferred completion (no worker held).");
+    sfp_metrics_sample(out, "sfp_rpc_server_pending_calls", NULL, atomic_load(&s->pending));
     sfp_buf_free(&lb);
     if (s->cfg.stats) {
         sfp_arena *a = sfp_arena_new();

@@ -2,13 +2,26 @@
 
 #include <stdio.h>
 
+#include "db_pool.h"
 #include "log.h"
 #include "metrics.h"
 #include "metrics_collectors.h"
+#include "soda_client.h"
+
+void sfp_service_cancel_outbound(void *outbound)
+{
+    sfp_service_outbound *o = outbound;
+    if (!o) return;
+    sfp_soda_cancel_all(o->soda);
+    if (o->pool) sfp_pool_cancel_all(o->pool);
+}
 
 int sfp_service_serve(const sfp_rpc_server_config *cfg, const sfp_rpc_method *methods, size_t nmethods)
 {
     sfp_err err = {0};
+    sfp_rpc_server_config c = *cfg;
+    c.exit_after_grace = true; /* a whole process: its shutdown is bounded */
+    cfg = &c;
     sfp_rpc_server *srv = sfp_rpc_server_create(cfg, methods, nmethods, &err);
     sfp_metrics *metrics = srv ? sfp_rpc_server_metrics_start(srv, cfg->service, &err) : NULL;
     if (!srv || !metrics) {

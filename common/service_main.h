@@ -8,9 +8,21 @@
 #include "rpc.h"
 
 /* Returns the process exit code: 0 after a clean drain, 1 when in-flight calls had to be
- * cancelled, 2 when the server or metrics could not start (the reason is logged and printed
- * on stderr, naming the variable). */
+ * cancelled at SHUTDOWN_GRACE_MS, 2 when the server or metrics could not start (the reason is
+ * logged and printed on stderr, naming the variable). Once draining starts the process is gone
+ * within SHUTDOWN_GRACE_MS + 500 ms whatever is stuck (exit code 1 then too). */
 int sfp_service_serve(const sfp_rpc_server_config *cfg, const sfp_rpc_method *methods, size_t nmethods);
+
+/* Outbound work a service cancels when the drain grace expires: in-flight SODA transfers and
+ * SQL statements (PQcancel). Either may be NULL. Pass sfp_service_cancel_outbound as
+ * on_grace_expired and a pointer to this (which must outlive the server) as grace_user. */
+struct sfp_pool;
+struct sfp_soda;
+typedef struct sfp_service_outbound {
+    struct sfp_pool *pool;
+    struct sfp_soda *soda;
+} sfp_service_outbound;
+void sfp_service_cancel_outbound(void *outbound);
 /* Logs and prints "<binary>: <reason>" for a configuration error; returns exit code 2. */
 int sfp_service_refuse(const char *binary, const sfp_err *err);
 

@@ -171,12 +171,38 @@ static const char *tier_text(const char *tier)
     return "On track, no action needed";
 }
 
-int sfp_sev_validity_days(sfp_sev_category c, double cost)
+int sfp_sev_validity_days(const char *permit_type_definition, double cost)
 {
-    if (c == SFP_SEV_CAT_DEMOLITION) return 180;
+    char t[256];
+    snprintf(t, sizeof t, "%s", permit_type_definition ? permit_type_definition : "");
+    for (char *p = t; *p; p++) *p = (char)tolower((unsigned char)*p);
+    if (strstr(t, "demolition")) return 180;
     if (cost >= 2500000) return 1440;
     if (cost >= 100001) return 1080;
     return 360;
+}
+
+double sfp_round_half_even(double x, int ndigits)
+{
+    static const double k_pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    if (!isfinite(x)) return x;
+    if (ndigits < 0) ndigits = 0;
+    if (ndigits > 15) ndigits = 15;
+    const double p = k_pow10[ndigits];
+    const double y = x * p;                          /* x·p rounded to a double */
+    if (!isfinite(y) || fabs(y) >= 0x1p52) return x; /* no fractional digits left at this scale */
+    /* y is within half an ulp of the exact x·p, so it can only land ON a half-integer, never
+     * cross one: rint(y) is right unless y is exactly k + 0.5. Then the product's rounding
+     * error (exact with fma) says on which side of the tie the exact x·p lies. */
+    double r = rint(y); /* ties to even in the default rounding mode */
+    const double f = floor(y);
+    if (y - f == 0.5) {
+        const double e = fma(x, p, -y); /* exact: x·p − y */
+        if (e > 0) r = f + 1;
+        else if (e < 0) r = f;
+    }
+    return r / p; /* r and p exact: the division gives the double nearest r / 10^ndigits */
 }
 
 static double clamp100(double x)
@@ -218,18 +244,22 @@ static double inspection_activity(const char *st, const sfp_sev_input *in, sfp_s
     return 0;
 }
 
+/* Caps in this order: filing age at 100; (filing age + inactivity boost ≤ 40) at 100; only
+ * then × 0.1 for a complete permit (so ≤ 10). The same operations in the same order as the
+ * system this one replaces, so the doubles are bit-identical. */
 static double age_staleness(const char *st, const sfp_sev_input *in, int32_t today)
 {
     double s = 0;
     if (in->filed_day != SFP_SEV_NO_DATE) {
         int days_filed = today - in->filed_day;
-        if (days_filed > 0) s = days_filed / 1460.0 * 100;
+        if (days_filed > 0) s = clamp100(days_filed / 1460.0 * 100.0);
     }
     if (in->status_day != SFP_SEV_NO_DATE) {
         int days_since = today - in->status_day;
         if (days_since > 60) {
-            double add = (days_since - 60) / 300.0 * 40;
-            s += add > 40 ? 40 : add;
+            double boost = (days_since - 60) / 300.0 * 40.0;
+            if (boost > 40) boost = 40;
+            s = clamp100(s + boost);
         }
     }
     if (!strcmp(st, "complete")) s *= 0.1;
@@ -241,14 +271,14 @@ static double cost_of(const sfp_sev_input *in)
     return in->has_revised_cost ? in->revised_cost : in->estimated_cost;
 }
 
-static double expiration_proximity(const char *st, const sfp_sev_input *in, sfp_sev_category cat, int32_t today,
-                                   int *expires_in, bool *applies)
+static double expiration_proximity(const char *st, const sfp_sev_input *in, int32_t today, int *expires_in,
+                                   bool *applies)
 {
     *applies = false;
     *expires_in = 0;
     if (strcmp(st, "issued") || in->issued_day == SFP_SEV_NO_DATE) return 0;
     *applies = true;
-    int validity = sfp_sev_validity_days(cat, cost_of(in));
+    int validity = sfp_sev_validity_days(in->permit_type_definition, cost_of(in));
     int e = validity - (today - in->issued_day);
     *expires_in = e;
     if (e <= 0) return 100;
@@ -285,22 +315,24 @@ void sfp_severity_score(const sfp_sev_input *in, int32_t today, sfp_sev_result *
     bool exp_applies;
     raw[SFP_SEV_DIM_INSPECTION] = clamp100(inspection_activity(st, in, cat, today));
     raw[SFP_SEV_DIM_AGE] = age_staleness(st, in, today);
-    raw[SFP_SEV_DIM_EXPIRATION] = clamp100(expiration_proximity(st, in, cat, today, &out->expires_in, &exp_applies));
+    raw[SFP_SEV_DIM_EXPIRATION] = clamp100(expiration_proximity(st, in, today, &out->expires_in, &exp_applies));
     raw[SFP_SEV_DIM_COST] = cost_tier(in);
     raw[SFP_SEV_DIM_CATEGORY] = k_category_risk[cat];
     out->expired = exp_applies && out->expires_in <= 0;
 
+    /* score from the unrounded dimensions, summed in dimension order; top driver from the
+     * dimensions rounded to 1 decimal × weight, the first dimension winning a tie */
     double total = 0, best = -1;
     for (int d = 0; d < SFP_SEV_DIM_COUNT; d++) {
-        double w = raw[d] * k_dims[d].weight;
-        total += w;
-        if (w > best) {
-            best = w;
+        total += raw[d] * k_dims[d].weight;
+        out->dims[d] = sfp_round_half_even(raw[d], 1);
+        double contribution = out->dims[d] * k_dims[d].weight;
+        if (contribution > best) {
+            best = contribution;
             out->top_driver = (sfp_sev_dim)d;
         }
-        out->dims[d] = rint(raw[d] * 10) / 10; /* round(x, 1), half to even like Python */
     }
-    out->score = (int)rint(clamp100(total));
+    out->score = (int)sfp_round_half_even(clamp100(total), 0);
     out->tier = sfp_sev_tier_for_score(out->score);
     out->confidence = (!strcmp(st, "issued") && in->inspection_count <= 0) ? "medium" : "high";
 
@@ -320,7 +352,7 @@ void sfp_severity_score(const sfp_sev_input *in, int32_t today, sfp_sev_result *
         }
         break;
     case SFP_SEV_DIM_INSPECTION:
-        snprintf(clause, sizeof clause, "%d inspections (expected ~%.1f for %s)",
+        snprintf(clause, sizeof clause, "%d inspections (expected ~%.0f for %s)",
                  in->inspection_count < 0 ? 0 : in->inspection_count, k_expected_inspections[cat],
                  k_category_names[cat]);
         break;

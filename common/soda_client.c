@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <ctype.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -34,8 +35,21 @@ struct sfp_soda {
     pthread_mutex_t pool_mu;
     CURLM *pool[POOL_MAX];
     int npool;
+    CURLM *busy[POOL_MAX]; /* multi handles of running sfp_soda_query_* calls (pool_mu) */
+    int nbusy;
     atomic_llong n_requests, n_ok, n_errors, n_rejected, n_bytes;
+    /* event loop of the parcel path (see "the event loop" below) */
+    pthread_mutex_t ev_mu;
+    struct fetch *fetches;         /* running or about to start */
+    struct sfp_soda_pending *jobs; /* not done yet */
+    CURLM *loop_multi;
+    pthread_t loop_th;
+    bool loop_running, loop_stop;
+    _Atomic bool cancelled; /* sfp_soda_cancel_all: every transfer ends now, new ones are refused */
 };
+
+static int sfp_soda_loop_start(sfp_soda *s);
+static void sfp_soda_loop_stop(sfp_soda *s);
 
 const sfp_soda_parcel_spec sfp_soda_report_specs[SFP_SODA_REPORT_N] = {
     [SFP_SODA_COMPLAINTS] = {"gm2e-bten", "date_filed DESC", 50},
@@ -135,6 +149,7 @@ sfp_soda *sfp_soda_create(const sfp_soda_config *c, sfp_err *err)
     s->cache = sfp_ttl_cache_new(&c->cache);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_init(&s->share_mu[i], NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
+    pthread_mutex_init(&s->ev_mu, NULL);
     s->share = curl_share_init();
     if (!s->share || curl_share_setopt(s->share, CURLSHOPT_LOCKFUNC, share_lock) ||
         curl_share_setopt(s->share, CURLSHOPT_UNLOCKFUNC, share_unlock) ||
@@ -153,6 +168,11 @@ sfp_soda *sfp_soda_create(const sfp_soda_config *c, sfp_err *err)
         s->headers = curl_slist_append(s->headers, h.data);
         sfp_buf_free(&h);
     }
+    if (sfp_soda_loop_start(s)) {
+        sfp_err_set(err, 13, "soda event loop could not start");
+        sfp_soda_destroy(s);
+        return NULL;
+    }
     sfp_log(SFP_INFO, "soda client ready", SFP_S("base_url", s->base_url), SFP_B("app_token", s->app_token != NULL),
             SFP_I("timeout_ms", s->timeout_ms), SFP_I("cb_threshold", c->breaker.threshold),
             SFP_I("cb_timeout_s", c->breaker.open_s), SFP_I("cache_ttl_s", c->cache.ttl_s),
@@ -170,11 +190,13 @@ sfp_soda *sfp_soda_create_from_env(sfp_err *err)
 void sfp_soda_destroy(sfp_soda *s)
 {
     if (!s) return;
+    sfp_soda_loop_stop(s);
     for (int i = 0; i < s->npool; i++) curl_multi_cleanup(s->pool[i]);
     if (s->share) curl_share_cleanup(s->share);
     curl_slist_free_all(s->headers);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_destroy(&s->share_mu[i]);
     pthread_mutex_destroy(&s->pool_mu);
+    pthread_mutex_destroy(&s->ev_mu);
     sfp_ttl_cache_free(s->cache);
     sfp_breaker_free(s->breaker);
     free(s->base_url);
@@ -364,6 +386,7 @@ typedef struct xfer {
     bool too_large;
     bool active;
     bool budget_limited; /* its timeout came from the caller's budget, not SODA_TIMEOUT_MS */
+    bool cancelled;      /* ended by sfp_soda_cancel_all (shutdown) */
     int64_t budget_ms;   /* timeout given to curl */
     int retry_after_s;
     int64_t t0;
@@ -463,6 +486,24 @@ static void pool_put(sfp_soda *s, CURLM *m)
     if (m) curl_multi_cleanup(m);
 }
 
+static void busy_add(sfp_soda *s, CURLM *m)
+{
+    pthread_mutex_lock(&s->pool_mu);
+    if (s->nbusy < POOL_MAX) s->busy[s->nbusy++] = m;
+    pthread_mutex_unlock(&s->pool_mu);
+}
+
+static void busy_remove(sfp_soda *s, CURLM *m)
+{
+    pthread_mutex_lock(&s->pool_mu);
+    for (int i = 0; i < s->nbusy; i++)
+        if (s->busy[i] == m) {
+            s->busy[i] = s->busy[--s->nbusy];
+            break;
+        }
+    pthread_mutex_unlock(&s->pool_mu);
+}
+
 static void set_reason(sfp_soda_response *r, sfp_soda_status st, const char *reason)
 {
     r->status = st;
@@ -495,6 +536,8 @@ static void finish(xfer *x, CURLcode cc)
         snprintf(why, sizeof why, "http_%ld", http);
         set_reason(r, SFP_SODA_E_HTTP, why);
         if (http == 429 || http == 503) r->retry_after_s = x->retry_after_s;
+    } else if (x->cancelled) {
+        set_reason(r, SFP_SODA_E_DEADLINE, "cancelled");
     } else if (x->too_large || cc == CURLE_FILESIZE_EXCEEDED) {
         set_reason(r, SFP_SODA_E_TOO_LARGE, "too_large");
     } else if (cc == CURLE_OPERATION_TIMEDOUT) {
@@ -515,7 +558,7 @@ static void finish(xfer *x, CURLcode cc)
     }
 
     sfp_breaker_outcome o = sfp_soda_classify(cc, http, body_ok);
-    if (x->too_large) o = SFP_BREAKER_IGNORED;
+    if (x->too_large || x->cancelled) o = SFP_BREAKER_IGNORED;
     int64_t short_budget = s->timeout_ms < SHORT_BUDGET_MS ? s->timeout_ms : SHORT_BUDGET_MS;
     if (r->status == SFP_SODA_E_DEADLINE && x->budget_ms < short_budget) o = SFP_BREAKER_IGNORED;
     sfp_breaker_done(s->breaker, &x->ticket, o, (http == 429 || http == 503) ? x->retry_after_s : 0);
@@ -585,7 +628,9 @@ static void run_many(sfp_soda *s, const sfp_soda_query *qs, size_t n, int64_t de
         atomic_fetch_add(&s->n_requests, 1);
     }
 
+    if (m) busy_add(s, m);
     while (active > 0) {
+        if (atomic_load(&s->cancelled)) break; /* shutdown: the rest end as cancelled below */
         int running = 0;
         curl_multi_perform(m, &running);
         CURLMsg *msg;
@@ -613,6 +658,7 @@ static void run_many(sfp_soda *s, const sfp_soda_query *qs, size_t n, int64_t de
         xfer *x = &xs[i];
         if (x->active) {
             x->budget_limited = true;
+            x->cancelled = atomic_load(&s->cancelled);
             finish(x, CURLE_OPERATION_TIMEDOUT);
             curl_multi_remove_handle(m, x->easy);
             curl_easy_cleanup(x->easy);
@@ -620,7 +666,10 @@ static void run_many(sfp_soda *s, const sfp_soda_query *qs, size_t n, int64_t de
         sfp_buf_free(&x->body);
         free(x->url);
     }
-    if (m) pool_put(s, m);
+    if (m) {
+        busy_remove(s, m);
+        pool_put(s, m);
+    }
     free(xs);
 }
 
@@ -674,9 +723,30 @@ void sfp_soda_results_clear(sfp_soda_result *r, size_t n)
     for (size_t i = 0; r && i < n; i++) sfp_soda_result_clear(&r[i]);
 }
 
+/* ---- the event loop: one thread and one curl multi per client ----
+ *
+ * Every parcel job (sfp_soda_parcel_begin) resolves its cache hits in the calling thread; the
+ * misses become "fetches" run by the loop thread, which owns the one curl multi handle of the
+ * parcel path. A job is done when each of its datasets has a result or its deadline passes;
+ * then its notify callback (if any) runs on the loop thread, or a thread blocked in
+ * sfp_soda_parcel_end wakes up. No caller thread ever waits for the network unless it asks to
+ * (sfp_soda_parcel_end before the job is done, sfp_soda_parcel_fetch).
+ *
+ * Coalescing still goes through the response cache's flights: a fetch is the flight's leader;
+ * a job whose lookup JOINs a flight led by the loop waits as that fetch's waiter and ends its
+ * flight handle when the fetch ends (the flight is then over, so that wait returns at once).
+ * A flight led elsewhere (another sfp_soda on the same cache cannot exist, so this is only a
+ * safety net) is waited for on a helper thread.
+ *
+ * Locking: s->ev_mu guards fetches, jobs and every job's results; cache and breaker calls made
+ * under it take their own locks after it (never the other way round). */
+
 typedef struct slot {
     char key[48];
     sfp_cache_lookup lk;
+    struct fetch *fetch; /* the fetch this slot waits for, NULL once resolved */
+    bool resolved;
+    bool foreign; /* JOIN of a flight this client does not lead: helper thread */
 } slot;
 
 struct sfp_soda_pending {
@@ -687,10 +757,35 @@ struct sfp_soda_pending {
     int64_t deadline;
     sfp_soda_result *res;
     slot *slots;
+    size_t remaining; /* unresolved slots */
+    bool done, abandoned, in_list;
+    sfp_soda_done_fn fn;
+    void *fn_arg;
+    pthread_cond_t cv;                    /* done (for sfp_soda_parcel_end) */
+    struct sfp_soda_pending *next, *prev; /* s->jobs: not done yet */
     bool threaded;
     pthread_t th;
     char request_id[129];
 };
+
+typedef struct waiter {
+    sfp_soda_pending *p;
+    size_t i;
+    struct waiter *next;
+} waiter;
+
+typedef struct fetch {
+    char key[48];
+    char dataset[16], order[64], where[64];
+    sfp_soda_query q;
+    sfp_cache_flight *flight; /* we lead it */
+    sfp_soda_response resp;
+    xfer x;
+    bool started;
+    int64_t deadline;
+    waiter *waiters;
+    struct fetch *next;
+} fetch;
 
 /* Failure path of one dataset: serve a retained entry (stale) or report unavailable. */
 static void fallback(sfp_soda *s, const char *key, const char *reason, long http, sfp_soda_result *out)
@@ -715,131 +810,370 @@ static void fallback(sfp_soda *s, const char *key, const char *reason, long http
     }
 }
 
-/* The leader's fetch finished: publish to the flight and fill out. Consumes resp->rows. */
-static void lead_done(sfp_soda *s, slot *sl, sfp_soda_response *resp, sfp_soda_result *out)
+static void job_unlink(sfp_soda *s, sfp_soda_pending *p)
 {
-    if (resp->status == SFP_SODA_OK) {
-        sfp_ttl_cache_fill(s->cache, sl->lk.flight, resp->rows);
-        memset(out, 0, sizeof *out);
-        out->source = SFP_SODA_LIVE;
-        out->fresh_for_s = sfp_ttl_cache_ttl(s->cache);
-        out->http_status = resp->http_status;
-        out->rows = resp->rows; /* the response's reference moves to the result */
-        resp->rows = NULL;
-    } else {
-        /* Our own deadline ran out: let a joiner with more time retry. Upstream errors and an
-         * open breaker are handed to every joiner as they are. */
-        bool retry = resp->status == SFP_SODA_E_DEADLINE;
-        sfp_ttl_cache_fail(s->cache, sl->lk.flight, resp->reason, retry);
-        fallback(s, sl->key, resp->reason, resp->http_status, out);
-    }
-    sl->lk.flight = NULL;
+    if (!p->in_list) return;
+    if (p->prev) p->prev->next = p->next;
+    else s->jobs = p->next;
+    if (p->next) p->next->prev = p->prev;
+    p->in_list = false;
 }
 
-static void parcel_lookup(sfp_soda_pending *p)
+static void job_free(sfp_soda_pending *p)
 {
-    for (size_t i = 0; i < p->n; i++) {
-        slot *sl = &p->slots[i];
-        sfp_soda_cache_key(p->specs[i].dataset, p->block, p->lot, sl->key, sizeof sl->key);
-        sfp_ttl_cache_lookup(p->s->cache, sl->key, &sl->lk);
-        if (sl->lk.kind == SFP_CACHE_HIT) {
-            sfp_soda_result *r = &p->res[i];
-            memset(r, 0, sizeof *r);
-            r->source = SFP_SODA_CACHED;
-            r->age_s = sl->lk.age_s;
-            r->fresh_for_s = sl->lk.ttl_left_s;
-            r->rows = sl->lk.val;
-            sl->lk.val = NULL;
+    sfp_soda_results_clear(p->res, p->n);
+    pthread_cond_destroy(&p->cv);
+    free(p->res);
+    free(p->slots);
+    free(p);
+}
+
+/* A job whose last slot was just resolved (ev_mu held). Returns the job when its callback must
+ * run after the lock is released, else NULL. */
+static sfp_soda_pending *job_maybe_done(sfp_soda *s, sfp_soda_pending *p)
+{
+    if (p->done || p->remaining > 0) return NULL;
+    p->done = true;
+    job_unlink(s, p);
+    pthread_cond_broadcast(&p->cv);
+    if (p->abandoned && !p->threaded) {
+        job_free(p);
+        return NULL;
+    }
+    return p->fn ? p : NULL;
+}
+
+typedef struct done_list {
+    sfp_soda_pending *items[64];
+    size_t n;
+    struct done_list *more;
+} done_list;
+
+static void done_push(done_list *d, sfp_soda_pending *p)
+{
+    if (!p) return;
+    while (d->n == sizeof d->items / sizeof d->items[0]) {
+        if (!d->more) {
+            d->more = calloc(1, sizeof *d->more);
+            if (!d->more) abort();
         }
+        d = d->more;
+    }
+    d->items[d->n++] = p;
+}
+
+/* Runs the callbacks of finished jobs (no lock held). */
+static void done_run(done_list *d)
+{
+    bool first = true;
+    while (d) {
+        for (size_t i = 0; i < d->n; i++) {
+            sfp_soda_pending *p = d->items[i];
+            sfp_log_set_request_id(p->request_id[0] ? p->request_id : NULL);
+            p->fn(p->fn_arg); /* may call sfp_soda_parcel_end(p) and so free p */
+        }
+        sfp_log_set_request_id(NULL);
+        done_list *next = d->more;
+        if (!first) free(d);
+        first = false;
+        d = next;
     }
 }
 
-static bool parcel_needs_work(const sfp_soda_pending *p)
+/* Resolves slot i of p with out (moved in), ev_mu held. */
+static void slot_resolve(sfp_soda *s, sfp_soda_pending *p, size_t i, done_list *dl)
 {
-    for (size_t i = 0; i < p->n; i++)
-        if (p->slots[i].lk.kind != SFP_CACHE_HIT) return true;
+    slot *sl = &p->slots[i];
+    if (sl->resolved) return;
+    sl->resolved = true;
+    sl->fetch = NULL;
+    p->remaining--;
+    done_push(dl, job_maybe_done(s, p));
+}
+
+static void fetch_unlink(sfp_soda *s, fetch *f)
+{
+    for (fetch **pp = &s->fetches; *pp; pp = &(*pp)->next)
+        if (*pp == f) {
+            *pp = f->next;
+            return;
+        }
+}
+
+/* A fetch ended (resp filled by finish(), or a breaker refusal/cancel). Publishes to the
+ * flight, resolves every waiter and frees the fetch. ev_mu held. */
+static void fetch_end(sfp_soda *s, fetch *f, done_list *dl)
+{
+    sfp_soda_response *resp = &f->resp;
+    fetch_unlink(s, f);
+    bool ok = resp->status == SFP_SODA_OK;
+    if (ok) sfp_ttl_cache_fill(s->cache, f->flight, resp->rows);
+    else sfp_ttl_cache_fail(s->cache, f->flight, resp->reason, false);
+    f->flight = NULL;
+    for (waiter *w = f->waiters; w;) {
+        waiter *next = w->next;
+        sfp_soda_pending *p = w->p;
+        slot *sl = &p->slots[w->i];
+        sfp_soda_result *out = &p->res[w->i];
+        if (!sl->resolved) {
+            bool leader = sl->lk.kind == SFP_CACHE_LEAD;
+            if (!leader) {
+                /* our flight just ended: this wait returns at once */
+                sfp_cache_val *val = NULL;
+                sfp_ttl_cache_wait(s->cache, sl->lk.flight, sfp_mono_ms(), &val, NULL);
+                sfp_cache_val_unref(val);
+            }
+            sl->lk.flight = NULL;
+            if (ok) {
+                memset(out, 0, sizeof *out);
+                out->source = SFP_SODA_LIVE;
+                out->coalesced = !leader;
+                out->fresh_for_s = sfp_ttl_cache_ttl(s->cache);
+                out->http_status = resp->http_status;
+                out->rows = sfp_cache_val_ref(resp->rows);
+            } else {
+                fallback(s, sl->key, resp->reason, resp->http_status, out);
+            }
+            slot_resolve(s, p, w->i, dl);
+        }
+        free(w);
+        w = next;
+    }
+    sfp_soda_response_clear(resp);
+    sfp_buf_free(&f->x.body);
+    free(f->x.url);
+    free(f);
+}
+
+/* Starts the transfer of a new fetch (ev_mu held). Returns false when it ended at once
+ * (breaker open, invalid, no budget): then it has been ended already. */
+static bool fetch_start(sfp_soda *s, fetch *f, done_list *dl)
+{
+    f->started = true;
+    xfer *x = &f->x;
+    sfp_soda_response *r = &f->resp;
+    memset(r, 0, sizeof *r);
+    x->s = s;
+    x->q = &f->q;
+    x->out = r;
+    x->t0 = sfp_mono_ms();
+    sfp_buf_init(&x->body);
+    sfp_err err = {0};
+    x->url = sfp_soda_build_url(s->base_url, &f->q, &err);
+    int64_t left = f->deadline - x->t0;
+    if (!x->url) {
+        set_reason(r, SFP_SODA_E_INVALID, "invalid_query");
+    } else if (s->cancelled) {
+        set_reason(r, SFP_SODA_E_DEADLINE, "cancelled");
+    } else if (left <= 0) {
+        set_reason(r, SFP_SODA_E_DEADLINE, "deadline");
+    } else if (!sfp_breaker_allow(s->breaker, &x->ticket)) {
+        set_reason(r, SFP_SODA_E_BREAKER_OPEN, "breaker_open");
+        atomic_fetch_add(&s->n_rejected, 1);
+        sfp_log(SFP_DEBUG, "soda breaker open: query skipped", SFP_S("dataset", f->dataset));
+    } else {
+        x->budget_ms = left < s->timeout_ms ? left : s->timeout_ms;
+        x->budget_limited = left < s->timeout_ms;
+        x->easy = make_easy(s, x);
+        if (x->easy && curl_multi_add_handle(s->loop_multi, x->easy) == CURLM_OK) {
+            x->active = true;
+            atomic_fetch_add(&s->n_requests, 1);
+            return true;
+        }
+        set_reason(r, SFP_SODA_E_INTERNAL, "curl_init");
+        sfp_breaker_done(s->breaker, &x->ticket, SFP_BREAKER_IGNORED, 0);
+        if (x->easy) curl_easy_cleanup(x->easy);
+        x->easy = NULL;
+    }
+    fetch_end(s, f, dl);
     return false;
 }
 
-static void parcel_execute(sfp_soda_pending *p)
+/* Detaches every unresolved slot of jobs past their deadline (ev_mu held); returns ms until
+ * the next job deadline (capped at 1000). */
+static int expire_jobs(sfp_soda *s, done_list *dl)
 {
-    sfp_soda *s = p->s;
-    char where[64];
-    sfp_soda_where_parcel(p->block, p->lot, where, sizeof where, NULL); /* validated in begin */
-    sfp_soda_query *qs = calloc(p->n, sizeof *qs);
-    sfp_soda_response *rs = calloc(p->n, sizeof *rs);
-    size_t *idx = calloc(p->n, sizeof *idx);
-    if (!qs || !rs || !idx) abort();
-
-    /* 1. our own flights, all at once */
-    size_t nl = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        if (p->slots[i].lk.kind != SFP_CACHE_LEAD) continue;
-        qs[nl] = (sfp_soda_query){.dataset = p->specs[i].dataset,
-                                  .where = where,
-                                  .order = p->specs[i].order,
-                                  .limit = p->specs[i].limit,
-                                  .offset = 0};
-        idx[nl++] = i;
-    }
-    run_many(s, qs, nl, p->deadline, rs);
-    for (size_t k = 0; k < nl; k++) {
-        lead_done(s, &p->slots[idx[k]], &rs[k], &p->res[idx[k]]);
-        sfp_soda_response_clear(&rs[k]);
-    }
-
-    /* 2. flights of other requests that we joined, each with our own deadline */
-    for (size_t i = 0; i < p->n; i++) {
-        slot *sl = &p->slots[i];
-        if (sl->lk.kind != SFP_CACHE_JOIN) continue;
-        sfp_cache_val *val = NULL;
-        char reason[32];
-        sfp_soda_result *out = &p->res[i];
-        switch (sfp_ttl_cache_wait(s->cache, sl->lk.flight, p->deadline, &val, reason)) {
-        case SFP_CACHE_WAIT_FILLED:
-            memset(out, 0, sizeof *out);
-            out->source = SFP_SODA_LIVE;
-            out->coalesced = true;
-            out->fresh_for_s = sfp_ttl_cache_ttl(s->cache);
-            out->rows = val;
-            break;
-        case SFP_CACHE_WAIT_LEAD: {
-            sfp_soda_query q = {.dataset = p->specs[i].dataset,
-                                .where = where,
-                                .order = p->specs[i].order,
-                                .limit = p->specs[i].limit,
-                                .offset = 0};
-            sfp_soda_response r1;
-            run_many(s, &q, 1, p->deadline, &r1);
-            lead_done(s, sl, &r1, out);
-            sfp_soda_response_clear(&r1);
-            break;
+    int64_t now = sfp_mono_ms(), next = now + 1000;
+    for (sfp_soda_pending *p = s->jobs, *pn; p; p = pn) {
+        pn = p->next;
+        if (p->deadline > now && !s->cancelled) {
+            if (p->deadline < next) next = p->deadline;
+            continue;
         }
-        case SFP_CACHE_WAIT_FAILED: fallback(s, sl->key, reason, 0, out); break;
-        case SFP_CACHE_WAIT_TIMEOUT: fallback(s, sl->key, "deadline", 0, out); break;
+        const char *why = s->cancelled ? "cancelled" : "deadline";
+        for (size_t i = 0; i < p->n; i++) {
+            slot *sl = &p->slots[i];
+            if (sl->resolved || sl->foreign) continue;
+            fetch *f = sl->fetch;
+            if (f) {
+                for (waiter **wp = &f->waiters; *wp; wp = &(*wp)->next)
+                    if ((*wp)->p == p && (*wp)->i == i) {
+                        waiter *w = *wp;
+                        *wp = w->next;
+                        free(w);
+                        break;
+                    }
+            }
+            if (sl->lk.kind == SFP_CACHE_JOIN && sl->lk.flight) {
+                sfp_ttl_cache_wait(s->cache, sl->lk.flight, now, NULL, NULL); /* ends our handle */
+                sl->lk.flight = NULL;
+            }
+            fallback(s, sl->key, why, 0, &p->res[i]);
+            bool last = p->remaining == 1;
+            slot_resolve(s, p, i, dl); /* the last one may free an abandoned p */
+            if (last) break;
         }
-        sl->lk.flight = NULL;
     }
-    free(qs);
-    free(rs);
-    free(idx);
+    return (int)(next - now < 1 ? 1 : next - now);
 }
 
-static void *parcel_thread(void *arg)
+static void *loop_main(void *arg)
+{
+    sfp_soda *s = arg;
+    done_list dl;
+    for (;;) {
+        memset(&dl, 0, sizeof dl);
+        pthread_mutex_lock(&s->ev_mu);
+        /* new fetches */
+        for (fetch *f = s->fetches, *fn; f; f = fn) {
+            fn = f->next;
+            if (!f->started) fetch_start(s, f, &dl);
+        }
+        /* cancel (shutdown): abort every transfer now */
+        if (s->cancelled) {
+            for (fetch *f = s->fetches, *fn; f; f = fn) {
+                fn = f->next;
+                if (!f->x.active) continue;
+                curl_multi_remove_handle(s->loop_multi, f->x.easy);
+                f->x.cancelled = true;
+                finish(&f->x, CURLE_ABORTED_BY_CALLBACK);
+                curl_easy_cleanup(f->x.easy);
+                f->x.easy = NULL;
+                f->x.active = false;
+                fetch_end(s, f, &dl);
+            }
+        }
+        int wait_ms = expire_jobs(s, &dl);
+        bool stop = s->loop_stop && !s->fetches && !s->jobs;
+        pthread_mutex_unlock(&s->ev_mu);
+        done_run(&dl);
+        if (stop) break;
+
+        int running = 0;
+        curl_multi_perform(s->loop_multi, &running);
+        CURLMsg *msg;
+        int q;
+        memset(&dl, 0, sizeof dl);
+        pthread_mutex_lock(&s->ev_mu);
+        while ((msg = curl_multi_info_read(s->loop_multi, &q))) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            char *priv = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+            xfer *x = (xfer *)priv;
+            fetch *f = (fetch *)((char *)x - offsetof(fetch, x));
+            CURLcode cc = msg->data.result;
+            finish(x, cc);
+            curl_multi_remove_handle(s->loop_multi, x->easy);
+            curl_easy_cleanup(x->easy);
+            x->easy = NULL;
+            x->active = false;
+            fetch_end(s, f, &dl);
+        }
+        pthread_mutex_unlock(&s->ev_mu);
+        done_run(&dl);
+        curl_multi_poll(s->loop_multi, NULL, 0, wait_ms, NULL);
+    }
+    return NULL;
+}
+
+static int sfp_soda_loop_start(sfp_soda *s)
+{
+    s->loop_multi = curl_multi_init();
+    if (!s->loop_multi) return -1;
+    curl_multi_setopt(s->loop_multi, CURLMOPT_MAXCONNECTS, 64L);
+    if (pthread_create(&s->loop_th, NULL, loop_main, s) != 0) {
+        curl_multi_cleanup(s->loop_multi);
+        s->loop_multi = NULL;
+        return -1;
+    }
+    s->loop_running = true;
+    return 0;
+}
+
+static void sfp_soda_loop_stop(sfp_soda *s)
+{
+    if (!s->loop_running) return;
+    pthread_mutex_lock(&s->ev_mu);
+    s->loop_stop = true;
+    s->cancelled = true; /* whatever is still running ends now */
+    pthread_mutex_unlock(&s->ev_mu);
+    curl_multi_wakeup(s->loop_multi);
+    pthread_join(s->loop_th, NULL);
+    curl_multi_cleanup(s->loop_multi);
+    s->loop_multi = NULL;
+    s->loop_running = false;
+}
+
+void sfp_soda_cancel_all(sfp_soda *s)
+{
+    if (!s) return;
+    pthread_mutex_lock(&s->ev_mu);
+    s->cancelled = true;
+    pthread_mutex_unlock(&s->ev_mu);
+    if (s->loop_multi) curl_multi_wakeup(s->loop_multi);
+    pthread_mutex_lock(&s->pool_mu);
+    for (int i = 0; i < s->nbusy; i++) curl_multi_wakeup(s->busy[i]);
+    pthread_mutex_unlock(&s->pool_mu);
+    sfp_log_msg(SFP_WARN, "soda: in-flight transfers cancelled");
+}
+
+/* Safety net: slots that JOINed a flight this client does not lead wait on a helper thread. */
+static void *foreign_thread(void *arg)
 {
     sfp_soda_pending *p = arg;
+    sfp_soda *s = p->s;
     sfp_log_set_request_id(p->request_id[0] ? p->request_id : NULL);
-    parcel_execute(p);
+    for (size_t i = 0; i < p->n; i++) {
+        slot *sl = &p->slots[i];
+        if (!sl->foreign) continue;
+        sfp_cache_val *val = NULL;
+        char reason[32];
+        sfp_soda_result out;
+        switch (sfp_ttl_cache_wait(s->cache, sl->lk.flight, p->deadline, &val, reason)) {
+        case SFP_CACHE_WAIT_FILLED:
+            memset(&out, 0, sizeof out);
+            out.source = SFP_SODA_LIVE;
+            out.coalesced = true;
+            out.fresh_for_s = sfp_ttl_cache_ttl(s->cache);
+            out.rows = val;
+            break;
+        case SFP_CACHE_WAIT_LEAD:
+            sfp_ttl_cache_fail(s->cache, sl->lk.flight, "deadline", false);
+            fallback(s, sl->key, "deadline", 0, &out);
+            break;
+        case SFP_CACHE_WAIT_FAILED: fallback(s, sl->key, reason, 0, &out); break;
+        default: fallback(s, sl->key, "deadline", 0, &out); break;
+        }
+        sl->lk.flight = NULL;
+        done_list dl;
+        memset(&dl, 0, sizeof dl);
+        pthread_mutex_lock(&s->ev_mu);
+        p->res[i] = out;
+        slot_resolve(s, p, i, &dl);
+        pthread_mutex_unlock(&s->ev_mu);
+        done_run(&dl);
+    }
     return NULL;
 }
 
 static sfp_soda_pending *pending_new(sfp_soda *s, const char *block, const char *lot, const sfp_soda_parcel_spec *specs,
-                                     size_t n, int64_t budget_ms, sfp_soda_result *res, sfp_err *err)
+                                     size_t n, int64_t budget_ms, sfp_err *err)
 {
     char where[64];
     if (!block || !lot || sfp_soda_where_parcel(block, lot, where, sizeof where, err)) return NULL;
     for (size_t i = 0; i < n; i++)
-        if (!sfp_soda_valid_dataset(specs[i].dataset) || specs[i].limit < 1 || specs[i].limit > 50000) {
+        if (!sfp_soda_valid_dataset(specs[i].dataset) || specs[i].limit < 1 || specs[i].limit > 50000 ||
+            (specs[i].order && strlen(specs[i].order) >= 64)) {
             sfp_err_set(err, 3, "invalid SODA dataset spec");
             return NULL;
         }
@@ -851,45 +1185,155 @@ static sfp_soda_pending *pending_new(sfp_soda *s, const char *block, const char 
     p->specs = specs;
     p->n = n;
     p->deadline = deadline_from_budget(s, budget_ms);
-    p->res = res ? res : calloc(n ? n : 1, sizeof *p->res);
+    p->res = calloc(n ? n : 1, sizeof *p->res);
     p->slots = calloc(n ? n : 1, sizeof *p->slots);
     if (!p->res || !p->slots) abort();
+    pthread_cond_init(&p->cv, NULL);
     const char *rid = sfp_log_request_id();
     if (rid) snprintf(p->request_id, sizeof p->request_id, "%s", rid);
     return p;
 }
 
-int sfp_soda_parcel_fetch(sfp_soda *s, const char *block, const char *lot, const sfp_soda_parcel_spec *specs, size_t n,
-                          int64_t budget_ms, sfp_soda_result *out, sfp_err *err)
+static fetch *find_fetch(sfp_soda *s, const char *key)
 {
-    sfp_soda_pending *p = pending_new(s, block, lot, specs, n, budget_ms, out, err);
-    if (!p) return -1;
-    parcel_lookup(p);
-    if (parcel_needs_work(p)) parcel_execute(p);
-    free(p->slots);
-    free(p);
-    return 0;
+    for (fetch *f = s->fetches; f; f = f->next)
+        if (!strcmp(f->key, key)) return f;
+    return NULL;
+}
+
+static void add_waiter(fetch *f, sfp_soda_pending *p, size_t i)
+{
+    waiter *w = calloc(1, sizeof *w);
+    if (!w) abort();
+    w->p = p;
+    w->i = i;
+    w->next = f->waiters;
+    f->waiters = w;
+    p->slots[i].fetch = f;
 }
 
 sfp_soda_pending *sfp_soda_parcel_begin(sfp_soda *s, const char *block, const char *lot,
                                         const sfp_soda_parcel_spec *specs, size_t n, int64_t budget_ms, sfp_err *err)
 {
-    sfp_soda_pending *p = pending_new(s, block, lot, specs, n, budget_ms, NULL, err);
+    sfp_soda_pending *p = pending_new(s, block, lot, specs, n, budget_ms, err);
     if (!p) return NULL;
-    parcel_lookup(p);
-    if (parcel_needs_work(p)) {
-        if (pthread_create(&p->th, NULL, parcel_thread, p) == 0) p->threaded = true;
-        else parcel_execute(p); /* no thread: do it now, still correct */
+    char where[64];
+    sfp_soda_where_parcel(p->block, p->lot, where, sizeof where, NULL);
+    bool wake = false, foreign = false;
+    pthread_mutex_lock(&s->ev_mu);
+    p->remaining = n;
+    for (size_t i = 0; i < n; i++) {
+        slot *sl = &p->slots[i];
+        sfp_soda_cache_key(specs[i].dataset, p->block, p->lot, sl->key, sizeof sl->key);
+        sfp_ttl_cache_lookup(s->cache, sl->key, &sl->lk);
+        if (sl->lk.kind == SFP_CACHE_HIT) {
+            sfp_soda_result *r = &p->res[i];
+            memset(r, 0, sizeof *r);
+            r->source = SFP_SODA_CACHED;
+            r->age_s = sl->lk.age_s;
+            r->fresh_for_s = sl->lk.ttl_left_s;
+            r->rows = sl->lk.val;
+            sl->lk.val = NULL;
+            sl->resolved = true;
+            p->remaining--;
+        } else if (sl->lk.kind == SFP_CACHE_LEAD) {
+            fetch *f = calloc(1, sizeof *f);
+            if (!f) abort();
+            snprintf(f->key, sizeof f->key, "%s", sl->key);
+            snprintf(f->dataset, sizeof f->dataset, "%s", specs[i].dataset);
+            snprintf(f->order, sizeof f->order, "%s", specs[i].order ? specs[i].order : "");
+            snprintf(f->where, sizeof f->where, "%s", where);
+            f->q = (sfp_soda_query){.dataset = f->dataset,
+                                    .where = f->where,
+                                    .order = specs[i].order ? f->order : NULL,
+                                    .limit = specs[i].limit,
+                                    .offset = 0};
+            f->flight = sl->lk.flight;
+            f->deadline = p->deadline;
+            f->next = s->fetches;
+            s->fetches = f;
+            add_waiter(f, p, i);
+            wake = true;
+        } else {
+            fetch *f = find_fetch(s, sl->key);
+            if (f) add_waiter(f, p, i);
+            else sl->foreign = foreign = true;
+        }
     }
+    if (p->remaining == 0) {
+        p->done = true;
+    } else {
+        p->next = s->jobs;
+        if (s->jobs) s->jobs->prev = p;
+        s->jobs = p;
+        p->in_list = true;
+        wake = true;
+    }
+    if (foreign) p->threaded = true;
+    pthread_mutex_unlock(&s->ev_mu);
+    if (foreign && pthread_create(&p->th, NULL, foreign_thread, p) != 0) {
+        p->threaded = false;
+        foreign_thread(p);
+    }
+    if (wake) curl_multi_wakeup(s->loop_multi);
     return p;
+}
+
+bool sfp_soda_parcel_notify(sfp_soda_pending *p, sfp_soda_done_fn fn, void *arg)
+{
+    sfp_soda *s = p->s;
+    pthread_mutex_lock(&s->ev_mu);
+    bool later = !p->done;
+    if (later) {
+        p->fn = fn;
+        p->fn_arg = arg;
+    }
+    pthread_mutex_unlock(&s->ev_mu);
+    return later;
+}
+
+bool sfp_soda_parcel_done(sfp_soda_pending *p)
+{
+    pthread_mutex_lock(&p->s->ev_mu);
+    bool d = p->done;
+    pthread_mutex_unlock(&p->s->ev_mu);
+    return d;
 }
 
 void sfp_soda_parcel_end(sfp_soda_pending *p, sfp_soda_result *out)
 {
     if (!p) return;
+    sfp_soda *s = p->s;
+    pthread_mutex_lock(&s->ev_mu);
+    while (!p->done) pthread_cond_wait(&p->cv, &s->ev_mu);
+    pthread_mutex_unlock(&s->ev_mu);
     if (p->threaded) pthread_join(p->th, NULL);
-    memcpy(out, p->res, p->n * sizeof *out);
-    free(p->res);
-    free(p->slots);
-    free(p);
+    if (out) {
+        memcpy(out, p->res, p->n * sizeof *out);
+        memset(p->res, 0, p->n * sizeof *p->res); /* the references moved to out */
+    }
+    job_free(p);
+}
+
+void sfp_soda_parcel_release(sfp_soda_pending *p)
+{
+    if (!p) return;
+    sfp_soda *s = p->s;
+    pthread_mutex_lock(&s->ev_mu);
+    bool now = p->done || p->threaded;
+    if (!now) {
+        p->abandoned = true;
+        p->fn = NULL;
+    }
+    pthread_mutex_unlock(&s->ev_mu);
+    if (now) sfp_soda_parcel_end(p, NULL); /* done: frees; helper thread: bounded by the deadline */
+}
+
+int sfp_soda_parcel_fetch(sfp_soda *s, const char *block, const char *lot, const sfp_soda_parcel_spec *specs, size_t n,
+                          int64_t budget_ms, sfp_soda_result *out, sfp_err *err)
+{
+    sfp_soda_pending *p = sfp_soda_parcel_begin(s, block, lot, specs, n, budget_ms, err);
+    if (!p) return -1;
+    sfp_soda_parcel_end(p, out);
+    return 0;
 }

@@ -21,8 +21,9 @@
  * until the reference you hold is released (sfp_soda_result_clear / sfp_soda_response_clear).
  * Do not modify it (cJSON reads are safe from many threads; writes are not).
  *
- * Connections: a pool of curl multi handles (each keeps its own connection cache, so
- * keep-alive connections are reused by later requests) plus a CURLSH sharing DNS and TLS
+ * Connections: the parcel path runs on one event-loop thread with one curl multi handle
+ * (its connection cache keeps SODA connections alive between reports); sfp_soda_query_* use a
+ * pool of curl multi handles (each with its own connection cache); a CURLSH shares DNS and TLS
  * sessions. (libcurl documents that sharing the connection cache itself through CURLSH is not
  * thread-safe, so it is not shared that way.)
  *
@@ -181,7 +182,7 @@ typedef struct sfp_soda_parcel_spec {
     long limit;
 } sfp_soda_parcel_spec;
 
-/* Reference §1.3: complaints gm2e-bten (date_filed DESC, 50), violations nbtm-fbw5
+/* The report's datasets: complaints gm2e-bten (date_filed DESC, 50), violations nbtm-fbw5
  * (date_filed DESC, 50), tax roll wv5m-vpq2 (closed_roll_year DESC, 5); $offset=0. */
 enum { SFP_SODA_COMPLAINTS = 0, SFP_SODA_VIOLATIONS = 1, SFP_SODA_TAX_ROLL = 2, SFP_SODA_REPORT_N = 3 };
 extern const sfp_soda_parcel_spec sfp_soda_report_specs[SFP_SODA_REPORT_N];
@@ -207,14 +208,32 @@ int sfp_soda_parcel_fetch(sfp_soda *s, const char *block, const char *lot, const
 void sfp_soda_result_clear(sfp_soda_result *r);
 void sfp_soda_results_clear(sfp_soda_result *r, size_t n);
 
-/* Asynchronous form, so the report can overlap SODA with its SQL work: begin does the cache
- * lookups in the calling thread and, only if something must be fetched or awaited, starts one
- * helper thread; end waits for it (the budget still applies) and fills out[0..n).
- * begin: NULL + err for invalid block/lot (no request made). specs must outlive end.
- * end frees the handle; it must be called exactly once for every non-NULL begin. */
+/* Asynchronous form, event-driven: begin does the cache lookups in the calling thread and
+ * hands every miss to the client's one event-loop thread (one curl multi for all parcel
+ * fetches of the process), so no caller thread waits for the network. A job is done when each
+ * dataset has a result or its budget ends (then the missing ones are STALE/UNAVAILABLE with
+ * reason "deadline"); concurrent jobs for the same key share one transfer (coalesced).
+ *   begin:   NULL + err for invalid block/lot (no request made). specs must outlive the job.
+ *   notify:  registers fn(arg), run once on the loop thread when the job is done; returns
+ *            false (fn not registered) when it is done already. fn may call end.
+ *   done:    true once the results are in (end will not block).
+ *   end:     waits for the job if needed (the budget still applies), moves the results into
+ *            out[0..n) (out NULL: drops them) and frees the handle.
+ *   release: gives the handle up without waiting (a caller that no longer needs the results);
+ *            the loop frees it when done.
+ * Exactly one of end / release for every non-NULL begin. */
 typedef struct sfp_soda_pending sfp_soda_pending;
+typedef void (*sfp_soda_done_fn)(void *arg);
 sfp_soda_pending *sfp_soda_parcel_begin(sfp_soda *s, const char *block, const char *lot,
                                         const sfp_soda_parcel_spec *specs, size_t n, int64_t budget_ms, sfp_err *err);
+bool sfp_soda_parcel_notify(sfp_soda_pending *p, sfp_soda_done_fn fn, void *arg);
+bool sfp_soda_parcel_done(sfp_soda_pending *p);
 void sfp_soda_parcel_end(sfp_soda_pending *p, sfp_soda_result *out);
+void sfp_soda_parcel_release(sfp_soda_pending *p);
+
+/* Shutdown: ends every running transfer now (parcel jobs and sfp_soda_query_* calls alike)
+ * and refuses new ones; results say reason "cancelled" (not counted by the breaker).
+ * Thread-safe, idempotent. NULL-safe. */
+void sfp_soda_cancel_all(sfp_soda *s);
 
 #endif

@@ -8,6 +8,14 @@
 
 #include "config.h"
 
+#include <unistd.h>
+
+int gw_config_default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 2 ? 2 : n > 64 ? 64 : (int)n;
+}
+
 void gw_config_defaults(gw_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -20,9 +28,12 @@ void gw_config_defaults(gw_config *cfg)
     cfg->cron_addr = SFP_DEFAULT_CRON_ADDR;
     cfg->cron_worker = false;
     cfg->max_url = 2048;
-    cfg->max_header_bytes = 16384;
+    cfg->max_header_bytes = 4096;
     cfg->max_body = 65536;
-    cfg->max_connections = 512;
+    cfg->max_connections = 10000;
+    cfg->max_conn_per_client = 256;
+    cfg->head_timeout_ms = 10000;
+    cfg->threads = gw_config_default_threads();
     cfg->default_timeout_ms = 5000;
     cfg->idle_timeout_s = 60;
     cfg->shutdown_grace_ms = 10000;
@@ -63,6 +74,11 @@ int gw_config_from_env(gw_config *cfg, sfp_err *err)
     if (sfp_cfg_long("GATEWAY_MAX_HEADER_BYTES", &cfg->max_header_bytes, err)) return -1;
     if (sfp_cfg_long("GATEWAY_MAX_BODY", &cfg->max_body, err)) return -1;
     if (sfp_cfg_int("GATEWAY_MAX_CONNECTIONS", &cfg->max_connections, err)) return -1;
+    if (sfp_cfg_int("GATEWAY_MAX_CONNECTIONS_PER_CLIENT", &cfg->max_conn_per_client, err)) return -1;
+    if (sfp_cfg_int("GATEWAY_HEAD_TIMEOUT_MS", &cfg->head_timeout_ms, err)) return -1;
+    int threads = 0;
+    if (sfp_cfg_int("GATEWAY_THREADS", &threads, err)) return -1;
+    if (threads > 0) cfg->threads = threads; /* 0: the default, one per CPU (at least 2) */
     if (sfp_cfg_int("GATEWAY_TIMEOUT_MS", &cfg->default_timeout_ms, err)) return -1;
     if (sfp_cfg_int("GATEWAY_IDLE_TIMEOUT", &cfg->idle_timeout_s, err)) return -1;
     if (sfp_cfg_int("SHUTDOWN_GRACE_MS", &cfg->shutdown_grace_ms, err)) return -1;
@@ -77,7 +93,6 @@ int gw_config_from_env(gw_config *cfg, sfp_err *err)
 
 size_t gw_config_conn_memory(const gw_config *cfg)
 {
-    size_t need = 4 * ((size_t)cfg->max_header_bytes + (size_t)cfg->max_url);
-    if (need < 256 * 1024) need = 256 * 1024;
-    return (need + 4095) & ~(size_t)4095;
+    size_t need = (size_t)cfg->max_header_bytes + 2048;
+    return (need + 1023) & ~(size_t)1023;
 }

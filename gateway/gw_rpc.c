@@ -72,8 +72,9 @@ static void log_failure(gw_backend_id be, const char *rpc_path, const sfp_rpc_st
                 SFP_S("error", st->message));
 }
 
-grpc_status_code gw_call_raw(gw_request *req, gw_backend_id be, const char *rpc_path, const ProtobufCMessage *msg,
-                             uint8_t **out, size_t *out_len, sfp_rpc_status *st)
+/* The metadata forwarded for req into md (at least GW_FWD_MAX entries); returns the count. */
+#define GW_FWD_MAX 5
+static size_t forward_md(gw_request *req, sfp_rpc_md *md)
 {
     static const struct {
         const char *header, *key;
@@ -81,10 +82,6 @@ grpc_status_code gw_call_raw(gw_request *req, gw_backend_id be, const char *rpc_
                {"traceparent", "traceparent"},
                {"tracestate", "tracestate"},
                {"User-Agent", "user-agent"}};
-    *out = NULL;
-    *out_len = 0;
-    memset(st, 0, sizeof *st);
-    sfp_rpc_md md[1 + sizeof fwd / sizeof fwd[0]];
     size_t nmd = 0;
     md[nmd++] = (sfp_rpc_md){"x-request-id", req->request_id};
     for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++) {
@@ -92,6 +89,74 @@ grpc_status_code gw_call_raw(gw_request *req, gw_backend_id be, const char *rpc_
         if (i == 0 && !v) v = req->authorization; /* the session cookie's token (gw_pages.h) */
         if (md_value_ok(v)) md[nmd++] = (sfp_rpc_md){fwd[i].key, v};
     }
+    return nmd;
+}
+
+void gw_rpc_log_failure(gw_backend_id be, const char *rpc_path, const sfp_rpc_status *st, int64_t t0)
+{
+    log_failure(be, rpc_path, st, t0);
+}
+
+void gw_call_async(gw_request *req, gw_backend_id be, const char *rpc_path, const ProtobufCMessage *msg,
+                   gw_rpc_cont cont)
+{
+    gw_rpc_reply r = {.be = be, .rpc_path = rpc_path};
+    int64_t left = gw_req_remaining_ms(req);
+    sfp_rpc_channel *ch = (req->srv && be >= 0 && be < GW_BACKEND_COUNT) ? gw_server_backends(req->srv)->ch[be] : NULL;
+    if (!ch || !req->ctx) {
+        r.st.code = GRPC_STATUS_UNAVAILABLE;
+        snprintf(r.st.message, sizeof r.st.message, "no channel for backend %s", gw_backend_name(be));
+    } else if (left <= 0) {
+        r.st.code = GRPC_STATUS_DEADLINE_EXCEEDED;
+        snprintf(r.st.message, sizeof r.st.message, "deadline passed before the call");
+    } else {
+        sfp_rpc_md md[GW_FWD_MAX];
+        size_t nmd = forward_md(req, md);
+        gw_server_call_async(req, be, rpc_path, msg, md, nmd, left, cont);
+        return;
+    }
+    log_failure(be, rpc_path, &r.st, -1);
+    cont(req, gw_server_response(req), &r);
+}
+
+grpc_status_code gw_reply_decode(const gw_rpc_reply *r, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+                                 sfp_rpc_status *st)
+{
+    *out = NULL;
+    if (r->st.code != GRPC_STATUS_OK) {
+        *st = r->st;
+        return st->code;
+    }
+    memset(st, 0, sizeof *st);
+    return gw_rpc_decode(r->be, r->rpc_path, desc, r->bytes, r->len, out, st);
+}
+
+grpc_status_code gw_reply_json(const gw_rpc_reply *r, gw_response *resp, const ProtobufCMessageDescriptor *desc,
+                               ProtobufCMessage **keep)
+{
+    if (keep) *keep = NULL;
+    ProtobufCMessage *out = NULL;
+    sfp_rpc_status st;
+    if (gw_reply_decode(r, desc, &out, &st) != GRPC_STATUS_OK) {
+        gw_resp_rpc_error(resp, &st);
+        return st.code;
+    }
+    size_t len = 0;
+    char *json = sfp_pbjson_encode(out, &len);
+    gw_resp_set_body(resp, 200, GW_CT_JSON, json, len);
+    if (keep) *keep = out;
+    else protobuf_c_message_free_unpacked(out, NULL);
+    return GRPC_STATUS_OK;
+}
+
+grpc_status_code gw_call_raw(gw_request *req, gw_backend_id be, const char *rpc_path, const ProtobufCMessage *msg,
+                             uint8_t **out, size_t *out_len, sfp_rpc_status *st)
+{
+    *out = NULL;
+    *out_len = 0;
+    memset(st, 0, sizeof *st);
+    sfp_rpc_md md[GW_FWD_MAX];
+    size_t nmd = forward_md(req, md);
     int64_t left = gw_req_remaining_ms(req);
     sfp_rpc_channel *ch = (req->srv && be >= 0 && be < GW_BACKEND_COUNT) ? gw_server_backends(req->srv)->ch[be] : NULL;
     if (!ch) {

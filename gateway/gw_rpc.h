@@ -38,7 +38,35 @@ const char *gw_backend_name(gw_backend_id id); /* "health", "report", ... */
 void gw_backends_open(gw_backends *b, const gw_config *cfg);
 void gw_backends_close(gw_backends *b); /* NULL-safe, idempotent */
 
-/* Unary call with the request's deadline and forwarded metadata. Fills st; on OK *out holds
+/* The outcome of an asynchronous call, as its continuation sees it. Failures are already
+ * logged ("backend call failed"). */
+typedef struct gw_rpc_reply {
+    gw_backend_id be;
+    const char *rpc_path;
+    sfp_rpc_status st;
+    const uint8_t *bytes; /* OK: the packed reply (owned by the server, valid during the continuation) */
+    size_t len;
+} gw_rpc_reply;
+typedef void (*gw_rpc_cont)(gw_request *req, gw_response *resp, const gw_rpc_reply *reply);
+
+/* Starts a unary call with the request's deadline and forwarded metadata; `cont` produces the
+ * response once the reply (or an error: deadline, unavailable, ...) is in. When no call can be
+ * made (deadline already passed, no channel) cont runs at once with that error. The message is
+ * packed before this returns (it may live on the handler's stack). */
+void gw_call_async(gw_request *req, gw_backend_id be, const char *rpc_path, const ProtobufCMessage *msg,
+                   gw_rpc_cont cont);
+/* Unpacks an OK reply: OK and *out (caller frees), or INTERNAL in st (logged). */
+grpc_status_code gw_reply_decode(const gw_rpc_reply *r, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+                                 sfp_rpc_status *st);
+/* gw_call_json's rendering for a reply: 200 + the generic JSON encoding, or the mapped error.
+ * keep as in gw_call_json. Returns the gRPC code. */
+grpc_status_code gw_reply_json(const gw_rpc_reply *r, gw_response *resp, const ProtobufCMessageDescriptor *desc,
+                               ProtobufCMessage **keep);
+
+/* One "backend call failed" log line (t0 = sfp_mono_ns() at the start, < 0 when no call was made). */
+void gw_rpc_log_failure(gw_backend_id be, const char *rpc_path, const sfp_rpc_status *st, int64_t t0);
+
+/* Blocking: unary call with the request's deadline and forwarded metadata. Fills st; on OK *out holds
  * the response (caller frees). Failures are logged (with the backend's original message). */
 grpc_status_code gw_call(gw_request *req, gw_backend_id be, const char *rpc_path, const ProtobufCMessage *msg,
                          const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **out, sfp_rpc_status *st);

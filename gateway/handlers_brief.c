@@ -77,19 +77,11 @@ int32_t gw_brief_lookback(const char *s)
     return v < 1 ? 1 : v > 90 ? 90 : (int32_t)v;
 }
 
-void gw_handle_brief(gw_request *req, gw_response *resp)
+static void brief_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)
 {
-    if (gw_req_wants_html(req)) {
-        gw_brief_html(req, resp); /* the page, or the sign-in form (gw_pages.h) */
-        return;
-    }
-    gw_use_session(req); /* no Authorization header: the session cookie's token, if any */
-    Sfpermits__V1__GetBriefRequest in = SFPERMITS__V1__GET_BRIEF_REQUEST__INIT;
-    in.lookback_days = gw_brief_lookback(gw_req_query(req, "lookback"));
     ProtobufCMessage *out = NULL;
     sfp_rpc_status st;
-    if (gw_call(req, GW_BACKEND_BRIEF, "/sfpermits.v1.BriefService/GetBrief", &in.base,
-                &sfpermits__v1__get_brief_response__descriptor, &out, &st) != GRPC_STATUS_OK) {
+    if (gw_reply_decode(r, &sfpermits__v1__get_brief_response__descriptor, &out, &st) != GRPC_STATUS_OK) {
         gw_resp_rpc_error(resp, &st); /* 401 + WWW-Authenticate: Bearer, 429/503 + Retry-After, ... */
         return;
     }
@@ -115,11 +107,28 @@ void gw_handle_brief(gw_request *req, gw_response *resp)
     gw_resp_set_body(resp, 200, GW_CT_JSON, json, len);
 }
 
+void gw_handle_brief(gw_request *req, gw_response *resp)
+{
+    if (gw_req_wants_html(req)) {
+        gw_brief_html(req, resp); /* the page, or the sign-in form (gw_pages.h) */
+        return;
+    }
+    gw_use_session(req); /* no Authorization header: the session cookie's token, if any */
+    Sfpermits__V1__GetBriefRequest in = SFPERMITS__V1__GET_BRIEF_REQUEST__INIT;
+    in.lookback_days = gw_brief_lookback(gw_req_query(req, "lookback"));
+    gw_call_async(req, GW_BACKEND_BRIEF, "/sfpermits.v1.BriefService/GetBrief", &in.base, brief_done);
+}
+
+static void brief_refresh_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)
+{
+    (void)req;
+    if (gw_reply_json(r, resp, &sfpermits__v1__refresh_brief_response__descriptor, NULL) == GRPC_STATUS_OK)
+        gw_resp_header(resp, "Cache-Control", "no-store");
+}
+
 void gw_handle_brief_refresh(gw_request *req, gw_response *resp)
 {
     if (gw_brief_refresh_session(req, resp)) return; /* the page's form, cookie-authenticated */
     Sfpermits__V1__RefreshBriefRequest in = SFPERMITS__V1__REFRESH_BRIEF_REQUEST__INIT;
-    if (gw_call_json(req, resp, GW_BACKEND_BRIEF, "/sfpermits.v1.BriefService/RefreshBrief", &in.base,
-                     &sfpermits__v1__refresh_brief_response__descriptor, NULL) == GRPC_STATUS_OK)
-        gw_resp_header(resp, "Cache-Control", "no-store");
+    gw_call_async(req, GW_BACKEND_BRIEF, "/sfpermits.v1.BriefService/RefreshBrief", &in.base, brief_refresh_done);
 }

@@ -73,6 +73,8 @@ static int query_bool(gw_request *req, gw_response *resp, const char *name, bool
     return 0;
 }
 
+static void cron_job_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r);
+
 void gw_handle_cron_job(gw_request *req, gw_response *resp)
 {
     const cron_route *cr = find_route(req->route ? req->route->pattern : NULL);
@@ -98,8 +100,15 @@ void gw_handle_cron_job(gw_request *req, gw_response *resp)
         caches.concurrency = (int32_t)conc;
         msg = &caches.base;
     }
+    req->user = (void *)cr;
+    gw_call_async(req, GW_BACKEND_CRON, cr->rpc, msg, cron_job_done);
+}
+
+static void cron_job_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)
+{
+    const cron_route *cr = req->user;
     ProtobufCMessage *out = NULL;
-    grpc_status_code code = gw_call_json(req, resp, GW_BACKEND_CRON, cr->rpc, msg, cr->resp_desc, &out);
+    grpc_status_code code = gw_reply_json(r, resp, cr->resp_desc, &out);
     gw_resp_header(resp, "Cache-Control", "no-store");
     if (code != GRPC_STATUS_OK) return;
     const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(cr->resp_desc, "ok");
@@ -107,10 +116,16 @@ void gw_handle_cron_job(gw_request *req, gw_response *resp)
     protobuf_c_message_free_unpacked(out, NULL);
 }
 
+static void cron_status_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)
+{
+    (void)req;
+    gw_reply_json(r, resp, &sfpermits__v1__get_status_response__descriptor, NULL);
+    gw_resp_header(resp, "Cache-Control", "no-store");
+}
+
 void gw_handle_cron_status(gw_request *req, gw_response *resp)
 {
+    (void)resp;
     Sfpermits__V1__GetStatusRequest sreq = SFPERMITS__V1__GET_STATUS_REQUEST__INIT;
-    gw_call_json(req, resp, GW_BACKEND_CRON, "/sfpermits.v1.CronService/GetStatus", &sreq.base,
-                 &sfpermits__v1__get_status_response__descriptor, NULL);
-    gw_resp_header(resp, "Cache-Control", "no-store");
+    gw_call_async(req, GW_BACKEND_CRON, "/sfpermits.v1.CronService/GetStatus", &sreq.base, cron_status_done);
 }

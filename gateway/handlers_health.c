@@ -9,8 +9,16 @@
 #include "gw_rpc.h"
 #include "http_server.h"
 #include "log.h"
+#include "grpc/health/v1/health.pb-c.h"
 #include "sfpermits/v1/health_service.pb-c.h"
 #include "status_map.h"
+
+static void health_done_impl(gw_response *resp, const gw_rpc_reply *r);
+static void health_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)
+{
+    (void)req;
+    health_done_impl(resp, r);
+}
 
 void gw_handle_health(gw_request *req, gw_response *resp)
 {
@@ -26,10 +34,13 @@ void gw_handle_health(gw_request *req, gw_response *resp)
         hreq.full = b;
     }
     if (hreq.full) gw_req_set_default_deadline(req, GW_HEALTH_FULL_TIMEOUT_MS);
+    gw_call_async(req, GW_BACKEND_HEALTH, "/sfpermits.v1.HealthService/GetHealth", &hreq.base, health_done);
+}
+
+static void health_done_impl(gw_response *resp, const gw_rpc_reply *r)
+{
     ProtobufCMessage *out = NULL;
-    if (gw_call_json(req, resp, GW_BACKEND_HEALTH, "/sfpermits.v1.HealthService/GetHealth", &hreq.base,
-                     &sfpermits__v1__get_health_response__descriptor, &out) != GRPC_STATUS_OK)
-        return;
+    if (gw_reply_json(r, resp, &sfpermits__v1__get_health_response__descriptor, &out) != GRPC_STATUS_OK) return;
     const Sfpermits__V1__GetHealthResponse *h = (const Sfpermits__V1__GetHealthResponse *)out;
     if (!h->status || strcmp(h->status, "ok") != 0) {
         resp->status = 503;
@@ -45,30 +56,15 @@ void gw_handle_healthz(gw_request *req, gw_response *resp)
     gw_resp_set_static(resp, 200, GW_CT_JSON, body, sizeof body - 1);
 }
 
-void gw_handle_readyz(gw_request *req, gw_response *resp)
+/* Readiness: the health backend's grpc.health.v1 Check("readiness"), cached GW_READY_CACHE_MS.
+ * One check runs at a time; probes arriving meanwhile get the previous answer (or, before the
+ * first answer, start their own). */
+static void ready_answer(gw_request *req, gw_response *resp)
 {
     gw_ready_cache *rc = gw_server_ready_cache(req->srv);
-    bool ready;
-    char reason[128];
     pthread_mutex_lock(&rc->mu);
-    int64_t now = sfp_mono_ns();
-    if (rc->checked_ns == 0 || now - rc->checked_ns >= (int64_t)GW_READY_CACHE_MS * 1000000) {
-        sfp_rpc_status st;
-        memset(&st, 0, sizeof st);
-        sfp_rpc_channel *ch = gw_server_backends(req->srv)->ch[GW_BACKEND_HEALTH];
-        int64_t left = gw_req_remaining_ms(req);
-        int64_t t = left < GW_READY_CHECK_TIMEOUT_MS ? left : GW_READY_CHECK_TIMEOUT_MS;
-        int s = (ch && t > 0) ? sfp_rpc_health_check(ch, "readiness", t, &st) : -1;
-        rc->ready = s == 1;
-        if (rc->ready) rc->reason[0] = '\0';
-        else if (s >= 0) snprintf(rc->reason, sizeof rc->reason, "health backend reports not serving");
-        else snprintf(rc->reason, sizeof rc->reason, "health backend unreachable");
-        if (!rc->ready)
-            sfp_log(SFP_WARN, "not ready", SFP_S("reason", rc->reason), SFP_I("code", st.code),
-                    SFP_S("error", st.message));
-        rc->checked_ns = sfp_mono_ns();
-    }
-    ready = rc->ready;
+    bool ready = rc->ready;
+    char reason[128];
     snprintf(reason, sizeof reason, "%s", rc->reason);
     pthread_mutex_unlock(&rc->mu);
     if (ready) {
@@ -78,4 +74,47 @@ void gw_handle_readyz(gw_request *req, gw_response *resp)
         gw_resp_http_error(resp, 503, reason);
     }
     gw_resp_header(resp, "Cache-Control", "no-store");
+}
+
+static void readyz_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)
+{
+    gw_ready_cache *rc = gw_server_ready_cache(req->srv);
+    ProtobufCMessage *out = NULL;
+    sfp_rpc_status st;
+    int s = -1;
+    if (gw_reply_decode(r, &grpc__health__v1__health_check_response__descriptor, &out, &st) == GRPC_STATUS_OK) {
+        s = ((Grpc__Health__V1__HealthCheckResponse *)out)->status;
+        protobuf_c_message_free_unpacked(out, NULL);
+    }
+    pthread_mutex_lock(&rc->mu);
+    rc->ready = s == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+    if (rc->ready) rc->reason[0] = '\0';
+    else if (s >= 0) snprintf(rc->reason, sizeof rc->reason, "health backend reports not serving");
+    else snprintf(rc->reason, sizeof rc->reason, "health backend unreachable");
+    if (!rc->ready)
+        sfp_log(SFP_WARN, "not ready", SFP_S("reason", rc->reason), SFP_I("code", st.code), SFP_S("error", st.message));
+    rc->checked_ns = sfp_mono_ns();
+    rc->checking = false;
+    pthread_mutex_unlock(&rc->mu);
+    ready_answer(req, resp);
+}
+
+void gw_handle_readyz(gw_request *req, gw_response *resp)
+{
+    gw_ready_cache *rc = gw_server_ready_cache(req->srv);
+    pthread_mutex_lock(&rc->mu);
+    int64_t now = sfp_mono_ns();
+    bool stale = rc->checked_ns == 0 || now - rc->checked_ns >= (int64_t)GW_READY_CACHE_MS * 1000000;
+    bool check = stale && (!rc->checking || rc->checked_ns == 0);
+    if (check) rc->checking = true;
+    pthread_mutex_unlock(&rc->mu);
+    if (!check) {
+        ready_answer(req, resp);
+        return;
+    }
+    if (req->deadline_ns > now + (int64_t)GW_READY_CHECK_TIMEOUT_MS * 1000000)
+        req->deadline_ns = now + (int64_t)GW_READY_CHECK_TIMEOUT_MS * 1000000;
+    Grpc__Health__V1__HealthCheckRequest hc = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    hc.service = (char *)"readiness";
+    gw_call_async(req, GW_BACKEND_HEALTH, "/grpc.health.v1.Health/Check", &hc.base, readyz_done);
 }

@@ -184,6 +184,13 @@ static int search_limit(const char *s)
     return v < 1 || v > 50 ? -1 : (int)v;
 }
 
+static void search_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)
+{
+    (void)req;
+    if (gw_reply_json(r, resp, &sfpermits__v1__search_parcels_response__descriptor, NULL) == GRPC_STATUS_OK)
+        gw_resp_header(resp, "Cache-Control", "public, max-age=60");
+}
+
 void gw_handle_search(gw_request *req, gw_response *resp)
 {
     const char *q = gw_req_query(req, "q");
@@ -199,28 +206,24 @@ void gw_handle_search(gw_request *req, gw_response *resp)
     Sfpermits__V1__SearchParcelsRequest in = SFPERMITS__V1__SEARCH_PARCELS_REQUEST__INIT;
     in.q = (char *)q;
     in.limit = limit;
-    if (gw_call_json(req, resp, GW_BACKEND_REPORT, SEARCH_RPC, &in.base,
-                     &sfpermits__v1__search_parcels_response__descriptor, NULL) == GRPC_STATUS_OK)
-        gw_resp_header(resp, "Cache-Control", "public, max-age=60");
+    gw_call_async(req, GW_BACKEND_REPORT, SEARCH_RPC, &in.base, search_done);
 }
 
-void gw_handle_home(gw_request *req, gw_response *resp)
+/* The landing page's q without leading blanks (NULL when absent). */
+static const char *home_q(const gw_request *req)
 {
     const char *q = gw_req_query(req, "q");
     while (q && isspace((unsigned char)*q)) q++;
+    return q;
+}
+
+static void home_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)
+{
+    const char *q = home_q(req);
     size_t len = 0;
-    if (!q || !*q) {
-        char *page = gw_html_search_page(NULL, NULL, NULL, &len);
-        gw_resp_header(resp, "Cache-Control", "%s", GW_STATIC_CACHE_CONTROL);
-        gw_page_set(resp, 200, page, len);
-        return;
-    }
-    Sfpermits__V1__SearchParcelsRequest in = SFPERMITS__V1__SEARCH_PARCELS_REQUEST__INIT;
-    in.q = (char *)q;
     ProtobufCMessage *out = NULL;
     sfp_rpc_status st;
-    if (gw_call(req, GW_BACKEND_REPORT, SEARCH_RPC, &in.base, &sfpermits__v1__search_parcels_response__descriptor, &out,
-                &st) != GRPC_STATUS_OK) {
+    if (gw_reply_decode(r, &sfpermits__v1__search_parcels_response__descriptor, &out, &st) != GRPC_STATUS_OK) {
         gw_resp_rpc_error(resp, &st); /* status + Retry-After; the body becomes the page */
         const char *msg = st.code == GRPC_STATUS_INVALID_ARGUMENT
                               ? "Type an address (1600 Mission St), a block/lot (3512/001) or a permit number."
@@ -233,6 +236,21 @@ void gw_handle_home(gw_request *req, gw_response *resp)
     protobuf_c_message_free_unpacked(out, NULL);
     gw_resp_header(resp, "Cache-Control", "public, max-age=60");
     gw_page_set(resp, 200, page, len);
+}
+
+void gw_handle_home(gw_request *req, gw_response *resp)
+{
+    const char *q = home_q(req);
+    if (!q || !*q) {
+        size_t len = 0;
+        char *page = gw_html_search_page(NULL, NULL, NULL, &len);
+        gw_resp_header(resp, "Cache-Control", "%s", GW_STATIC_CACHE_CONTROL);
+        gw_page_set(resp, 200, page, len);
+        return;
+    }
+    Sfpermits__V1__SearchParcelsRequest in = SFPERMITS__V1__SEARCH_PARCELS_REQUEST__INIT;
+    in.q = (char *)q;
+    gw_call_async(req, GW_BACKEND_REPORT, SEARCH_RPC, &in.base, home_done);
 }
 
 /* ------------------------------------------------------------------ report */
@@ -292,21 +310,14 @@ static void signin_page(gw_response *resp, int status, const char *error, int lo
     gw_page_set(resp, status, page, len);
 }
 
-void gw_brief_html(gw_request *req, gw_response *resp)
+static void brief_page_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)
 {
     int lookback = gw_brief_lookback(gw_req_query(req, "lookback"));
+    bool had_session = req->authorization != NULL; /* gw_use_session took the cookie */
     gw_resp_header(resp, "Vary", "Accept, Cookie, Authorization");
-    bool had_session = gw_use_session(req);
-    if (!had_session && !gw_req_header(req, "Authorization")) {
-        signin_page(resp, 200, NULL, lookback);
-        return;
-    }
-    Sfpermits__V1__GetBriefRequest in = SFPERMITS__V1__GET_BRIEF_REQUEST__INIT;
-    in.lookback_days = lookback;
     ProtobufCMessage *out = NULL;
     sfp_rpc_status st;
-    if (gw_call(req, GW_BACKEND_BRIEF, "/sfpermits.v1.BriefService/GetBrief", &in.base,
-                &sfpermits__v1__get_brief_response__descriptor, &out, &st) != GRPC_STATUS_OK) {
+    if (gw_reply_decode(r, &sfpermits__v1__get_brief_response__descriptor, &out, &st) != GRPC_STATUS_OK) {
         if (st.code == GRPC_STATUS_UNAUTHENTICATED) {
             if (had_session) set_cookie(req, resp, "", 0);
             signin_page(resp, 200, "Your session has ended or the token is no longer valid. Please sign in again.",
@@ -342,6 +353,42 @@ void gw_brief_html(gw_request *req, gw_response *resp)
     gw_page_set(resp, 200, page, len);
 }
 
+void gw_brief_html(gw_request *req, gw_response *resp)
+{
+    int lookback = gw_brief_lookback(gw_req_query(req, "lookback"));
+    if (!gw_use_session(req) && !gw_req_header(req, "Authorization")) {
+        gw_resp_header(resp, "Vary", "Accept, Cookie, Authorization");
+        signin_page(resp, 200, NULL, lookback);
+        return;
+    }
+    Sfpermits__V1__GetBriefRequest in = SFPERMITS__V1__GET_BRIEF_REQUEST__INIT;
+    in.lookback_days = lookback;
+    gw_call_async(req, GW_BACKEND_BRIEF, "/sfpermits.v1.BriefService/GetBrief", &in.base, brief_page_done);
+}
+
+/* Sign-in: the token (in req->auth_buf as "Bearer <token>") was tried with GetBrief. */
+static void signin_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)
+{
+    int lookback = form_lookback(req);
+    const char *tok = req->auth_buf + strlen("Bearer ");
+    req->authorization = NULL;
+    if (r->st.code == GRPC_STATUS_UNAUTHENTICATED) {
+        signin_page(resp, 401, "That token was not accepted. Check it and try again.", lookback);
+        gw_resp_header(resp, "WWW-Authenticate", "Bearer");
+        return;
+    }
+    if (r->st.code != GRPC_STATUS_OK) {
+        gw_resp_rpc_error(resp, &r->st);
+        int status = resp->status;
+        signin_page(resp, status, "Sign-in is unavailable right now. Please try again in a minute.", lookback);
+        return;
+    }
+    set_cookie(req, resp, tok, GW_SESSION_MAX_AGE);
+    char loc[64];
+    snprintf(loc, sizeof loc, "/brief?lookback=%d", lookback);
+    see_other(resp, loc);
+}
+
 void gw_handle_brief_signin(gw_request *req, gw_response *resp)
 {
     if (!csrf_ok(req, resp)) return;
@@ -355,27 +402,7 @@ void gw_handle_brief_signin(gw_request *req, gw_response *resp)
     if (!gw_req_header(req, "Authorization")) req->authorization = req->auth_buf;
     Sfpermits__V1__GetBriefRequest in = SFPERMITS__V1__GET_BRIEF_REQUEST__INIT;
     in.lookback_days = lookback;
-    ProtobufCMessage *out = NULL;
-    sfp_rpc_status st;
-    grpc_status_code code = gw_call(req, GW_BACKEND_BRIEF, "/sfpermits.v1.BriefService/GetBrief", &in.base,
-                                    &sfpermits__v1__get_brief_response__descriptor, &out, &st);
-    req->authorization = NULL;
-    if (out) protobuf_c_message_free_unpacked(out, NULL);
-    if (code == GRPC_STATUS_UNAUTHENTICATED) {
-        signin_page(resp, 401, "That token was not accepted. Check it and try again.", lookback);
-        gw_resp_header(resp, "WWW-Authenticate", "Bearer");
-        return;
-    }
-    if (code != GRPC_STATUS_OK) {
-        gw_resp_rpc_error(resp, &st);
-        int status = resp->status;
-        signin_page(resp, status, "Sign-in is unavailable right now. Please try again in a minute.", lookback);
-        return;
-    }
-    set_cookie(req, resp, tok, GW_SESSION_MAX_AGE);
-    char loc[64];
-    snprintf(loc, sizeof loc, "/brief?lookback=%d", lookback);
-    see_other(resp, loc);
+    gw_call_async(req, GW_BACKEND_BRIEF, "/sfpermits.v1.BriefService/GetBrief", &in.base, signin_done);
 }
 
 void gw_handle_brief_signout(gw_request *req, gw_response *resp)
@@ -385,38 +412,28 @@ void gw_handle_brief_signout(gw_request *req, gw_response *resp)
     see_other(resp, "/brief");
 }
 
-bool gw_brief_refresh_session(gw_request *req, gw_response *resp)
+static void refresh_page_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)
 {
-    if (gw_req_header(req, "Authorization")) return false;
-    char tok[TOKEN_MAX + 1];
-    if (!gw_session_token(req, tok, sizeof tok)) return false;
-    if (!csrf_ok(req, resp)) return true;
-    gw_use_session(req);
     int lookback = form_lookback(req);
-    Sfpermits__V1__RefreshBriefRequest in = SFPERMITS__V1__REFRESH_BRIEF_REQUEST__INIT;
-    ProtobufCMessage *out = NULL;
-    sfp_rpc_status st;
-    grpc_status_code code = gw_call(req, GW_BACKEND_BRIEF, "/sfpermits.v1.BriefService/RefreshBrief", &in.base,
-                                    &sfpermits__v1__refresh_brief_response__descriptor, &out, &st);
-    if (out) protobuf_c_message_free_unpacked(out, NULL);
+    grpc_status_code code = r->st.code;
     char back[64];
     snprintf(back, sizeof back, "/brief?lookback=%d", lookback);
     if (code == GRPC_STATUS_OK) {
         char loc[80];
         snprintf(loc, sizeof loc, "%s&refreshed=1", back);
         see_other(resp, loc);
-        return true;
+        return;
     }
     if (code == GRPC_STATUS_UNAUTHENTICATED) {
         set_cookie(req, resp, "", 0);
         signin_page(resp, 401, "Your session has ended. Please sign in again.", lookback);
-        return true;
+        return;
     }
-    gw_resp_rpc_error(resp, &st); /* 429 + Retry-After, 503, ... */
+    gw_resp_rpc_error(resp, &r->st); /* 429 + Retry-After, 503, ... */
     int status = resp->status;
     char msg[200];
     if (code == GRPC_STATUS_RESOURCE_EXHAUSTED) {
-        int secs = atoi(st.retry_after);
+        int secs = atoi(r->st.retry_after);
         if (secs <= 0) secs = 300;
         int mins = (secs + 59) / 60;
         snprintf(msg, sizeof msg,
@@ -431,5 +448,16 @@ bool gw_brief_refresh_session(gw_request *req, gw_response *resp)
                                       msg, back, "Back to the morning brief", &len);
     gw_resp_header(resp, "Cache-Control", "no-store");
     gw_page_set(resp, status, page, len);
+}
+
+bool gw_brief_refresh_session(gw_request *req, gw_response *resp)
+{
+    if (gw_req_header(req, "Authorization")) return false;
+    char tok[TOKEN_MAX + 1];
+    if (!gw_session_token(req, tok, sizeof tok)) return false;
+    if (!csrf_ok(req, resp)) return true;
+    gw_use_session(req);
+    Sfpermits__V1__RefreshBriefRequest in = SFPERMITS__V1__REFRESH_BRIEF_REQUEST__INIT;
+    gw_call_async(req, GW_BACKEND_BRIEF, "/sfpermits.v1.BriefService/RefreshBrief", &in.base, refresh_page_done);
     return true;
 }

@@ -164,6 +164,8 @@ void gw_report_reply_free(gw_report_reply *r)
     r->tail = r->full = NULL;
 }
 
+static void report_done(gw_request *req, gw_response *resp, const gw_rpc_reply *reply);
+
 void gw_handle_report(gw_request *req, gw_response *resp)
 {
     const char *block = gw_req_capture(req, "block");
@@ -189,23 +191,27 @@ void gw_handle_report(gw_request *req, gw_response *resp)
     Sfpermits__V1__GetPropertyReportRequest in = SFPERMITS__V1__GET_PROPERTY_REPORT_REQUEST__INIT;
     in.block = (char *)block;
     in.lot = (char *)lot;
-    uint8_t *wire = NULL;
-    size_t wire_len = 0;
-    sfp_rpc_status st;
-    if (gw_call_raw(req, GW_BACKEND_REPORT, REPORT_RPC, &in.base, &wire, &wire_len, &st) != GRPC_STATUS_OK) {
+    gw_call_async(req, GW_BACKEND_REPORT, REPORT_RPC, &in.base, report_done);
+}
+
+static void report_done(gw_request *req, gw_response *resp, const gw_rpc_reply *reply)
+{
+    const char *block = gw_req_capture(req, "block");
+    const char *lot = gw_req_capture(req, "lot");
+    sfp_rpc_status st = reply->st;
+    if (st.code != GRPC_STATUS_OK) {
         gw_resp_rpc_error(resp, &st);
         return;
     }
+    const uint8_t *wire = reply->bytes; /* owned by the server */
     gw_report_reply r;
-    if (gw_report_reply_parse(&r, wire, wire_len, &st)) {
-        free(wire);
+    if (gw_report_reply_parse(&r, wire, reply->len, &st)) {
         gw_resp_rpc_error(resp, &st);
         return;
     }
     if (gw_req_wants_html(req)) { /* the page: its own ETag and Cache-Control (gw_pages.h) */
         gw_report_html(req, resp, &r);
         gw_report_reply_free(&r);
-        free(wire);
         return;
     }
     gw_resp_header(resp, "Vary", "Accept");
@@ -213,7 +219,6 @@ void gw_handle_report(gw_request *req, gw_response *resp)
     gw_resp_header(resp, "ETag", "%s", r.etag);
     if (gw_etag_matches(gw_req_header(req, "If-None-Match"), r.etag)) {
         gw_report_reply_free(&r);
-        free(wire);
         gw_resp_set_static(resp, 304, GW_CT_JSON, NULL, 0); /* no body, no serialisation */
         return;
     }
@@ -221,7 +226,6 @@ void gw_handle_report(gw_request *req, gw_response *resp)
     bool memo_hit;
     char *json = gw_report_reply_json(&r, block, lot, &len, &memo_hit, &st);
     gw_report_reply_free(&r);
-    free(wire);
     if (!json) {
         gw_resp_rpc_error(resp, &st);
         return;

@@ -12,13 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "clock.h"
+#include "gw_front.h"
+#include "gw_head.h"
 #include "gw_limits.h"
+#include "rpc_async.h"
 #include "gw_metrics.h"
 #include "gw_ratelimit.h"
 #include "log.h"
@@ -35,7 +39,8 @@ struct gw_server {
     unsigned visible;
     size_t conn_memory;
     struct MHD_Daemon *d;
-    int listen_fd;
+    gw_front *front;
+    sfp_rpc_cq *cq;
     int port;
     atomic_int active;
     atomic_bool draining;
@@ -48,8 +53,10 @@ struct gw_server {
  * MHD's con_cls slot, freed by the completion callback. */
 typedef struct gw_ctx {
     gw_server *srv;
-    char *raw_uri; /* owned: request target as received */
-    char *path;    /* owned: raw_uri up to '?' */
+    struct MHD_Connection *conn;
+    const char *uri_ptr; /* libmicrohttpd's copy of the request target (its pool), for the NUL check */
+    char *raw_uri;       /* owned: request target as received (up to a NUL, if any) */
+    char *path;          /* owned: raw_uri up to '?' */
     int64_t start_ns;
     unsigned calls;
     bool counted;   /* included in srv->active */
@@ -65,6 +72,20 @@ typedef struct gw_ctx {
     double ms;
     size_t resp_bytes;
     const char *route; /* static pattern */
+    /* dispatch and the asynchronous backend call (gw_call_async) */
+    bool dispatched;
+    gw_match match;   /* captures of the request (owned) */
+    gw_request req;   /* what the handler and its continuations see */
+    gw_response resp; /* filled by the handler / continuation */
+    bool suspended;   /* a call is in flight; the connection is suspended */
+    atomic_bool reply_ready;
+    gw_rpc_cont cont;
+    gw_backend_id call_be;
+    const char *call_path;
+    int64_t call_t0;
+    sfp_rpc_status reply_st;
+    uint8_t *reply_bytes; /* owned until the continuation ran */
+    size_t reply_len;
 } gw_ctx;
 
 /* ------------------------------------------------------------------ accessors */
@@ -145,6 +166,8 @@ static gw_ctx *ctx_new(gw_server *srv, const char *uri)
     c->path = strndup(c->raw_uri, plen);
     if (!c->path) abort();
     sfp_buf_init(&c->body);
+    gw_resp_init(&c->resp);
+    atomic_init(&c->reply_ready, false);
     return c;
 }
 
@@ -154,13 +177,38 @@ static void ctx_free(gw_ctx *c)
     free(c->raw_uri);
     free(c->path);
     sfp_buf_free(&c->body);
+    if (c->dispatched) gw_match_clear(&c->match);
+    gw_resp_free(&c->resp);
+    free(c->reply_bytes);
     free(c);
+}
+
+static gw_conn *front_conn(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
 }
 
 static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void)conn;
-    return ctx_new(cls, uri);
+    gw_server *srv = cls;
+    gw_front_conn_request_line(srv->front, front_conn(conn));
+    gw_ctx *c = ctx_new(srv, uri);
+    c->uri_ptr = uri;
+    return c;
+}
+
+static void notify_conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
+                           enum MHD_ConnectionNotificationCode toe)
+{
+    gw_server *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? gw_front_conn_started(srv->front, ci->connect_fd) : NULL;
+    } else {
+        gw_front_conn_closed(srv->front, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /* ------------------------------------------------------------------ responses */
@@ -216,18 +264,6 @@ static enum MHD_Result send_http_error(gw_server *srv, struct MHD_Connection *co
 
 /* ------------------------------------------------------------------ first call: limits */
 
-typedef struct hdr_sum {
-    size_t bytes;
-} hdr_sum;
-
-static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-    (void)kind;
-    hdr_sum *h = cls;
-    h->bytes += gw_header_line_bytes(key ? strlen(key) : 0, value ? strlen(value) : 0);
-    return MHD_YES;
-}
-
 static void set_pending(gw_ctx *ctx, int status, const char *fmt, long v)
 {
     if (ctx->pending_status) return;
@@ -235,23 +271,81 @@ static void set_pending(gw_ctx *ctx, int status, const char *fmt, long v)
     snprintf(ctx->pending_msg, sizeof ctx->pending_msg, fmt, v);
 }
 
+/* Framing headers of a request: Content-Length / Transfer-Encoding counts and the TE value. */
+typedef struct framing {
+    int ncl, nte;
+    const char *te;
+    size_t bytes; /* header lines as sent */
+} framing;
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    size_t kl = key ? strlen(key) : 0;
+    f->bytes += gw_header_line_bytes(kl, value ? strlen(value) : 0);
+    if (key && !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) f->ncl++;
+    if (key && !strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        f->nte++;
+        f->te = value;
+    }
+    return MHD_YES;
+}
+
+/* The request-line and framing rules of gw_head.h, for requests libmicrohttpd parsed itself
+ * (keep-alive requests after the first, which the front checked on the raw bytes). Returns 0,
+ * or the HTTP status to answer (the connection is then closed) with *why set. */
+static int strict_check(gw_ctx *ctx, const char *method, const char *version, const framing *f, const char **why)
+{
+    for (const char *p = method; p && *p; p++)
+        if (!gw_head_tchar((unsigned char)*p)) return *why = "malformed request line", 400;
+    /* libmicrohttpd hands over the target as a C string: a NUL sent inside it would silently cut
+     * it. The target runs from where it started up to the space before the version. */
+    size_t sent = strlen(ctx->raw_uri);
+    if (ctx->uri_ptr && version && version > ctx->uri_ptr && (size_t)(version - ctx->uri_ptr) <= (1u << 20)) {
+        size_t span = (size_t)(version - ctx->uri_ptr) - 1;
+        if (span != sent) return *why = "NUL byte in the request line", 400;
+    }
+    for (const unsigned char *p = (const unsigned char *)ctx->raw_uri; *p; p++)
+        if (*p < 0x21 || *p > 0x7e) return *why = "control or non-ASCII byte in the request target", 400;
+    if (f->ncl > 1) return *why = "Content-Length given more than once", 400;
+    if (f->nte > 1) return *why = "Transfer-Encoding given more than once", 400;
+    if (f->ncl && f->nte) return *why = "Content-Length together with Transfer-Encoding", 400;
+    if (f->nte && strcasecmp(f->te ? f->te : "", "chunked"))
+        return *why = "transfer coding not implemented (only chunked)", 501;
+    return 0;
+}
+
 static enum MHD_Result first_call(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, const char *method,
                                   const char *version)
 {
     ctx->start_ns = sfp_mono_ns();
     ctx->counted = true;
+    ctx->conn = conn;
     atomic_fetch_add(&srv->active, 1);
+    gw_front_conn_head_done(srv->front, front_conn(conn));
     snprintf(ctx->method, sizeof ctx->method, "%s", method ? method : "");
     gw_request_id_choose(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"), ctx->request_id);
     sfp_log_set_request_id(ctx->request_id);
+
+    framing fr = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &fr);
+    const char *why = NULL;
+    int bad = strict_check(ctx, method, version, &fr, &why);
+    if (bad) { /* answered now: MHD then closes the connection, nothing after it is served */
+        gw_response resp;
+        gw_resp_init(&resp);
+        gw_resp_http_error(&resp, bad, why);
+        gw_resp_header(&resp, "Connection", "close");
+        return send_response(srv, conn, ctx, &resp);
+    }
 
     const gw_config *cfg = &srv->cfg;
     if ((long)strlen(ctx->raw_uri) > cfg->max_url)
         set_pending(ctx, 414, "request URL is longer than %ld bytes", cfg->max_url);
 
-    hdr_sum h = {strlen(ctx->method) + 1 + strlen(ctx->raw_uri) + 1 + (version ? strlen(version) : 8) + 2};
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, sum_header, &h);
-    if ((long)h.bytes > cfg->max_header_bytes)
+    size_t hbytes = strlen(ctx->method) + 1 + strlen(ctx->raw_uri) + 1 + (version ? strlen(version) : 8) + 2 + fr.bytes;
+    if ((long)hbytes > cfg->max_header_bytes)
         set_pending(ctx, 431, "request headers are larger than %ld bytes", cfg->max_header_bytes);
 
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -286,25 +380,25 @@ static enum MHD_Result check_query(void *cls, enum MHD_ValueKind kind, const cha
 
 static void dispatch(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, gw_response *resp)
 {
-    gw_match m;
+    gw_match *m = &ctx->match;
     char msg[160];
-    switch (gw_router_match(srv->router, ctx->method, ctx->path, srv->visible, &m)) {
+    switch (gw_router_match(srv->router, ctx->method, ctx->path, srv->visible, m)) {
     case GW_MATCH_NOT_FOUND: gw_resp_http_error(resp, 404, "no route matches this path"); break;
     case GW_MATCH_METHOD_NOT_ALLOWED: {
         char allow[96];
-        gw_allow_header(m.allow, allow, sizeof allow);
+        gw_allow_header(m->allow, allow, sizeof allow);
         snprintf(msg, sizeof msg, "method %.16s is not allowed here; allowed: %s", ctx->method, allow);
         gw_resp_http_error(resp, 405, msg);
         gw_resp_header(resp, "Allow", "%s", allow);
         break;
     }
     case GW_MATCH_BAD_PATH:
-        if (m.bad_param) snprintf(msg, sizeof msg, "path parameter '%s' %s", m.bad_param, m.error);
-        else snprintf(msg, sizeof msg, "%s", m.error ? m.error : "bad path");
+        if (m->bad_param) snprintf(msg, sizeof msg, "path parameter '%s' %s", m->bad_param, m->error);
+        else snprintf(msg, sizeof msg, "%s", m->error ? m->error : "bad path");
         gw_resp_http_error(resp, 400, msg);
         break;
     case GW_MATCH_OK: {
-        const gw_route *rt = m.route;
+        const gw_route *rt = m->route;
         ctx->route = rt->pattern;
         if (rt->query) {
             query_check q = {.allowed = rt->query};
@@ -315,19 +409,21 @@ static void dispatch(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, g
                 break;
             }
         }
-        gw_request req = {
+        ctx->req = (gw_request){
             .srv = srv,
             .conn = conn,
             .method = ctx->method,
             .method_bit = gw_method_bit(ctx->method),
             .path = ctx->path,
             .route = rt,
-            .match = &m,
+            .match = m,
             .body = ctx->body.len ? ctx->body.data : NULL,
             .body_len = ctx->body.len,
             .request_id = ctx->request_id,
             .start_ns = ctx->start_ns,
+            .ctx = ctx,
         };
+        gw_request *req = &ctx->req;
         int timeout_ms = rt->deadline_ms > 0 ? rt->deadline_ms : srv->cfg.default_timeout_ms;
         const char *xt = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Timeout-Ms");
         if (xt) {
@@ -335,14 +431,66 @@ static void dispatch(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, g
                 gw_resp_http_error(resp, 400, "X-Timeout-Ms must be a positive integer (milliseconds)");
                 break;
             }
-            req.client_deadline = true;
+            req->client_deadline = true;
         }
-        req.deadline_ns = req.start_ns + (int64_t)timeout_ms * 1000000;
-        rt->handler(&req, resp);
+        req->deadline_ns = req->start_ns + (int64_t)timeout_ms * 1000000;
+        rt->handler(req, resp);
         break;
     }
     }
-    gw_match_clear(&m);
+}
+
+/* ------------------------------------------------------------------ asynchronous calls */
+
+gw_response *gw_server_response(gw_request *req)
+{
+    return &req->ctx->resp;
+}
+
+/* On the completion queue's thread: keep the reply, wake the connection. */
+static void rpc_done(void *user, const sfp_rpc_status *st, uint8_t *bytes, size_t len)
+{
+    gw_ctx *ctx = user;
+    ctx->reply_st = *st;
+    ctx->reply_bytes = bytes;
+    ctx->reply_len = len;
+    atomic_store(&ctx->reply_ready, true);
+    MHD_resume_connection(ctx->conn);
+}
+
+void gw_server_call_async(gw_request *req, gw_backend_id be, const char *rpc_path, const ProtobufCMessage *msg,
+                          const sfp_rpc_md *md, size_t nmd, int64_t timeout_ms, gw_rpc_cont cont)
+{
+    gw_ctx *ctx = req->ctx;
+    gw_server *srv = ctx->srv;
+    ctx->cont = cont;
+    ctx->call_be = be;
+    ctx->call_path = rpc_path;
+    ctx->call_t0 = sfp_mono_ns();
+    ctx->suspended = true;
+    /* suspended first: the reply may arrive (and resume it) before this returns */
+    MHD_suspend_connection(ctx->conn);
+    sfp_rpc_call_async(srv->cq, srv->backends->ch[be], rpc_path, msg, timeout_ms, md, nmd, rpc_done, ctx);
+}
+
+/* Back in an HTTP worker after the reply: the continuation renders the response. */
+static void run_continuation(gw_ctx *ctx)
+{
+    atomic_store(&ctx->reply_ready, false);
+    ctx->suspended = false;
+    gw_rpc_reply r = {.be = ctx->call_be, .rpc_path = ctx->call_path, .st = ctx->reply_st};
+    uint8_t *bytes = ctx->reply_bytes;
+    ctx->reply_bytes = NULL;
+    if (r.st.code == GRPC_STATUS_OK) {
+        r.bytes = bytes;
+        r.len = ctx->reply_len;
+    } else {
+        gw_rpc_log_failure(ctx->call_be, ctx->call_path, &r.st, ctx->call_t0);
+    }
+    gw_rpc_cont cont = ctx->cont;
+    ctx->cont = NULL;
+    cont(&ctx->req, &ctx->resp, &r);
+    free(bytes);
 }
 
 /* CORS preflight (gw_cors.h): with an allowlist, OPTIONS + Access-Control-Request-Method is
@@ -397,19 +545,26 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         }
         return MHD_YES;
     }
-    gw_response resp;
-    gw_resp_init(&resp);
-    if (ctx->pending_status) {
-        gw_resp_http_error(&resp, ctx->pending_status, ctx->pending_msg);
-    } else if (ctx->body_too_large) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "request body is larger than %ld bytes", srv->cfg.max_body);
-        gw_resp_http_error(&resp, 413, msg);
-    } else if (!cors_preflight(srv, conn, ctx, &resp)) {
-        dispatch(srv, conn, ctx, &resp);
+    gw_response *resp = &ctx->resp;
+    if (!ctx->dispatched) {
+        ctx->dispatched = true;
+        if (ctx->pending_status) {
+            gw_resp_http_error(resp, ctx->pending_status, ctx->pending_msg);
+        } else if (ctx->body_too_large) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "request body is larger than %ld bytes", srv->cfg.max_body);
+            gw_resp_http_error(resp, 413, msg);
+        } else if (!cors_preflight(srv, conn, ctx, resp)) {
+            dispatch(srv, conn, ctx, resp);
+        }
+    } else if (atomic_load(&ctx->reply_ready)) {
+        run_continuation(ctx);
+    } else if (ctx->suspended) {
+        return MHD_YES; /* not ours to answer yet */
     }
-    gw_cors_apply(srv->cfg.cors_origins, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"), &resp);
-    return send_response(srv, conn, ctx, &resp);
+    if (ctx->suspended) return MHD_YES; /* a backend call is in flight */
+    gw_cors_apply(srv->cfg.cors_origins, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"), resp);
+    return send_response(srv, conn, ctx, resp);
 }
 
 static const char *toe_name(enum MHD_RequestTerminationCode toe)
@@ -427,8 +582,8 @@ static const char *toe_name(enum MHD_RequestTerminationCode toe)
 
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     gw_server *srv = cls;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) gw_front_conn_request_done(srv->front, front_conn(conn));
     gw_ctx *ctx = *con_cls;
     if (!ctx) return;
     *con_cls = NULL;
@@ -482,7 +637,6 @@ gw_server *gw_server_create(const gw_config *cfg, const gw_route *routes, size_t
     s->backends = backends;
     s->visible = gw_visible_classes(cfg->cron_worker);
     s->conn_memory = gw_config_conn_memory(cfg);
-    s->listen_fd = -1;
     atomic_init(&s->active, 0);
     atomic_init(&s->draining, false);
     pthread_mutex_init(&s->ready.mu, NULL);
@@ -492,89 +646,100 @@ gw_server *gw_server_create(const gw_config *cfg, const gw_route *routes, size_t
     return s;
 }
 
-static int listen_socket(const gw_config *cfg, int *port_out, sfp_err *err)
+static int handoff(void *user, int fd, const struct sockaddr *sa, socklen_t salen)
 {
-    char port[8];
-    snprintf(port, sizeof port, "%d", cfg->port);
-    struct addrinfo hints = {
-        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(cfg->host, port, &hints, &res);
-    if (rc) return sfp_err_set(err, 1, "GATEWAY_ADDR: cannot resolve '%s': %s", cfg->host, gai_strerror(rc));
-    int fd = -1, last_errno = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
-            last_errno = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0) break;
-        last_errno = errno;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0) return sfp_err_set(err, 1, "GATEWAY_ADDR: cannot listen on %s: %s", cfg->addr, strerror(last_errno));
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-        if (ss.ss_family == AF_INET) *port_out = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-        else if (ss.ss_family == AF_INET6) *port_out = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    }
-    return fd;
+    gw_server *s = user;
+    return MHD_add_connection(s->d, fd, sa, salen) == MHD_YES ? 0 : -1;
 }
 
 int gw_server_start(gw_server *s, sfp_err *err)
 {
     if (s->d) return 0;
-    int port = s->cfg.port;
-    int fd = listen_socket(&s->cfg, &port, err);
-    if (fd < 0) return -1;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    gw_front_config fc = {
+        .host = s->cfg.host,
+        .port = s->cfg.port,
+        .max_connections = s->cfg.max_connections,
+        .max_per_client = s->cfg.max_conn_per_client,
+        .head_timeout_ms = s->cfg.head_timeout_ms,
+        .idle_timeout_ms = s->cfg.idle_timeout_s * 1000,
+        .limits = {.max_url = (size_t)s->cfg.max_url, .max_head = (size_t)s->cfg.max_header_bytes},
+        .trusted_proxies = s->cfg.trusted_proxies,
+    };
+    s->front = gw_front_create(&fc, err);
+    if (!s->front) return -1;
+    s->cq = sfp_rpc_cq_start();
+    /* Connections are accepted by the front and handed over; libmicrohttpd's own limit only
+     * backs up the front's cap (never reached first). */
+    unsigned int hard_limit = (unsigned int)gw_front_effective_cap(s->front) + 1024;
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_NO_LISTEN_SOCKET |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned int threads = (unsigned int)s->cfg.threads;
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s, /* must come first */
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
+        MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_LIMIT, hard_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         s->conn_memory, MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, notify_conn_cb, s, MHD_OPTION_END);
     if (!s->d) {
-        close(fd);
+        gw_front_destroy(s->front);
+        s->front = NULL;
+        sfp_rpc_cq_stop(s->cq);
+        s->cq = NULL;
         return sfp_err_set(err, 1, "GATEWAY_ADDR: libmicrohttpd failed to start on %s", s->cfg.addr);
     }
-    s->listen_fd = fd;
-    s->port = port;
-    sfp_log(SFP_INFO, "listening", SFP_S("addr", s->cfg.addr), SFP_I("port", port),
-            SFP_I("max_connections", s->cfg.max_connections), SFP_I("max_url", s->cfg.max_url),
+    if (gw_front_start(s->front, handoff, s)) {
+        MHD_stop_daemon(s->d);
+        s->d = NULL;
+        gw_front_destroy(s->front);
+        s->front = NULL;
+        sfp_rpc_cq_stop(s->cq);
+        s->cq = NULL;
+        return sfp_err_set(err, 1, "cannot start the accept thread");
+    }
+    s->port = gw_front_port(s->front);
+    sfp_log(SFP_INFO, "listening", SFP_S("addr", s->cfg.addr), SFP_I("port", s->port), SFP_I("threads", threads),
+            SFP_I("max_connections", gw_front_effective_cap(s->front)),
+            SFP_I("max_connections_per_client", s->cfg.max_conn_per_client),
+            SFP_I("head_timeout_ms", s->cfg.head_timeout_ms), SFP_I("max_url", s->cfg.max_url),
             SFP_I("max_header_bytes", s->cfg.max_header_bytes), SFP_I("max_body", s->cfg.max_body),
             SFP_I("conn_memory", (long long)s->conn_memory), SFP_B("cron_worker", s->cfg.cron_worker));
     return 0;
+}
+
+static void wait_idle(gw_server *s, int64_t until)
+{
+    while (atomic_load(&s->active) > 0 && sfp_mono_ns() < until) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 void gw_server_stop(gw_server *s)
 {
     if (!s || !s->d) return;
     atomic_store(&s->draining, true);
-    MHD_socket lfd = MHD_quiesce_daemon(s->d);
-    if (lfd != MHD_INVALID_SOCKET) close(lfd);
-    s->listen_fd = -1;
-    int64_t until = sfp_mono_ns() + (int64_t)s->cfg.shutdown_grace_ms * 1000000;
-    while (atomic_load(&s->active) > 0 && sfp_mono_ns() < until) {
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
+    gw_front_stop_accepting(s->front); /* the port is free from here on */
+    wait_idle(s, sfp_mono_ns() + (int64_t)s->cfg.shutdown_grace_ms * 1000000);
     int left = atomic_load(&s->active);
-    if (left > 0) sfp_log(SFP_WARN, "shutdown grace expired", SFP_I("in_flight", left));
+    if (left > 0) {
+        /* Cancelled calls resume their connections, which answer and finish; libmicrohttpd
+         * must not be stopped while a connection is suspended. */
+        sfp_log(SFP_WARN, "shutdown grace expired; cancelling backend calls", SFP_I("in_flight", left));
+        sfp_rpc_cq_cancel_all(s->cq);
+        wait_idle(s, sfp_mono_ns() + 2000LL * 1000000);
+    }
     MHD_stop_daemon(s->d);
     s->d = NULL;
+    sfp_rpc_cq_stop(s->cq);
+    s->cq = NULL;
+    gw_front_destroy(s->front);
+    s->front = NULL;
 }
 
 void gw_server_destroy(gw_server *s)
 {
     if (!s) return;
     gw_server_stop(s);
-    if (s->listen_fd >= 0) close(s->listen_fd);
     gw_router_destroy(s->router);
     pthread_mutex_destroy(&s->ready.mu);
     gw_ratelimit_free(s->report_limit);

@@ -1,41 +1,45 @@
 /* http_server.h — the gateway's HTTP/1.1 server on libmicrohttpd.
  *
- * Threading: MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD (+ERROR_LOG routed
- * into the JSON log, +ITC for quiesce). A handler runs in its connection's thread and may
- * block on gRPC. GATEWAY_MAX_CONNECTIONS bounds connections (= threads).
+ * Threading: connections are accepted by the front (gw_front.h: caps, strict head check, head
+ * deadline) and handed to libmicrohttpd once their first request head is complete.
+ * libmicrohttpd runs MHD_USE_EPOLL with an internal thread pool of GATEWAY_THREADS threads
+ * (MHD_ALLOW_SUSPEND_RESUME, ITC), so connections are multiplexed on a few threads and a
+ * handler must never block. Backend calls are asynchronous (gw_rpc.h: gw_call_async): the
+ * connection is suspended while its gRPC call runs on the shared completion queue (one thread,
+ * rpc_async.h) and resumed from that queue's thread when the reply arrives; the continuation then
+ * renders the response in an HTTP thread. No thread is held per in-flight request.
  *
  * Request life cycle (MHD calls the access handler several times per request):
  *  1. URI-log callback (request line parsed): a per-request context is allocated and owned
  *     by MHD's con_cls slot until the completion callback frees it.
  *  2. First handler call (headers complete): start of the X-Response-Time clock, request id
- *     (client X-Request-Id if sane, else 16 random bytes as hex), limit checks:
+ *     (client X-Request-Id if sane, else 16 random bytes as hex), strict checks (a NUL or
+ *     control byte in the request line, Content-Length twice, Content-Length with
+ *     Transfer-Encoding → 400, a transfer coding other than chunked → 501; answered at once
+ *     with Connection: close, so nothing pipelined behind it is served), limit checks:
  *       URL longer than GATEWAY_MAX_URL        → 414 (answered at step 4)
  *       request line + headers > GATEWAY_MAX_HEADER_BYTES → 431 (answered at step 4)
  *       Content-Length > GATEWAY_MAX_BODY      → 413 answered right away, so no
  *                                                "100 Continue" is sent; MHD then closes.
- *     Nothing else is queued here: a response queued in the first call makes MHD close the
- *     connection, which would break keep-alive.
  *  3. Body calls: the body is buffered up to GATEWAY_MAX_BODY; a streamed (chunked) body that
- *     grows beyond it is drained and answered 413 at step 4. libmicrohttpd 0.9.75 refuses a
- *     response queued while upload data is pending, so draining is the only way to answer;
- *     after GATEWAY_MAX_BODY + 1 MiB the connection is dropped without an answer.
+ *     grows beyond it is drained and answered 413 at step 4; after GATEWAY_MAX_BODY + 1 MiB the
+ *     connection is dropped without an answer.
  *  4. Final call (no more upload data): pending limit error, or route dispatch (404 / 405 +
- *     Allow / 400 bad path or query / handler). Every response gets X-Response-Time,
- *     X-Request-Id, Content-Type, X-Content-Type-Options.
+ *     Allow / 400 bad path or query / handler). A handler that called gw_call_async leaves the
+ *     connection suspended; the call after the resume runs its continuation. Every response
+ *     gets X-Response-Time, X-Request-Id, Content-Type, X-Content-Type-Options.
  *  5. Completion callback: one JSON access-log line {method, path, route, status, ms,
  *     request_id, ...}; the context is freed.
  *
- * What libmicrohttpd answers by itself (no handler call, so no X-Response-Time): a request
- * line or header block larger than the per-connection memory pool (gw_config_conn_memory:
- * >= 256 KiB, and at least 4x the configured limits, so any request up to 4x the limits
- * gets the gateway's own 414/431), malformed request lines, and an HTTP/1.1 request with an
- * invalid Content-Length or chunked framing (400). These are logged as "request rejected by
- * http layer" when the request line was parsed. There is no hook in libmicrohttpd 0.9.75 to
- * add headers to those internal responses.
+ * What libmicrohttpd answers by itself (no handler call, so no X-Response-Time): a keep-alive
+ * request whose head does not fit the per-connection memory pool (gw_config_conn_memory), or
+ * with malformed framing. The first request of a connection never gets there: the front checks
+ * it on the raw bytes and answers with the gateway's JSON.
  *
- * Shutdown (gw_server_stop): stop accepting (quiesce, the listening socket is closed so the
- * port is free at once), answer in-flight requests with Connection: close, wait up to
- * SHUTDOWN_GRACE_MS for them, then stop MHD (closes idle keep-alive connections).
+ * Shutdown (gw_server_stop): stop accepting (the listening socket is closed so the port is
+ * free at once), answer in-flight requests with Connection: close, wait up to
+ * SHUTDOWN_GRACE_MS for them, cancel the backend calls still running (their requests answer
+ * 499/504 and finish), then stop MHD (closes idle keep-alive connections).
  *
  * Ownership: gw_server_create copies cfg; routes and backends are borrowed and must outlive
  * the server. gw_server_destroy frees everything the server allocated. */
@@ -56,8 +60,9 @@ typedef struct gw_server gw_server;
 /* Readiness answer cached for GW_READY_CACHE_MS so probes never hammer the backend. */
 #define GW_READY_CACHE_MS 2000
 typedef struct gw_ready_cache {
-    pthread_mutex_t mu; /* held during a check, so concurrent probes coalesce */
+    pthread_mutex_t mu;
     int64_t checked_ns; /* 0 = never */
+    bool checking;      /* a check is in flight */
     bool ready;
     char reason[128];
 } gw_ready_cache;
@@ -80,5 +85,12 @@ struct gw_ratelimit *gw_server_report_limiter(gw_server *s);
 /* HTTP metrics (gw_metrics.h), registered with the process's /metrics by main. */
 struct gw_metrics *gw_server_metrics(gw_server *s);
 bool gw_server_draining(const gw_server *s);
+
+/* Used by gw_call_async (gw_rpc.c): suspends req's connection and starts the call; cont runs
+ * after the resume. */
+void gw_server_call_async(gw_request *req, gw_backend_id be, const char *rpc_path, const ProtobufCMessage *msg,
+                          const sfp_rpc_md *md, size_t nmd, int64_t timeout_ms, gw_rpc_cont cont);
+/* The response a continuation fills (the request's own). */
+gw_response *gw_server_response(gw_request *req);
 
 #endif

@@ -19,7 +19,7 @@ extern const size_t gw_static_pages_count;
 /* Page for a URL path, or NULL. */
 const gw_static_page *gw_static_page_find(const char *path);
 
-/* Cache-Control of every static page (reference §6.3). */
+/* Cache-Control of every static page. */
 #define GW_STATIC_CACHE_CONTROL "public, max-age=3600, stale-while-revalidate=86400"
 
 #endif

@@ -1,6 +1,6 @@
 /* status_map.h — gRPC status ↔ HTTP decisions of the gateway (pure functions, no I/O).
  *
- * gRPC → HTTP (DESIGN.md §5, google/rpc/code.proto): OK 200; INVALID_ARGUMENT,
+ * gRPC → HTTP (ARCHITECTURE.md, google/rpc/code.proto): OK 200; INVALID_ARGUMENT,
  * FAILED_PRECONDITION, OUT_OF_RANGE 400; UNAUTHENTICATED 401 (+WWW-Authenticate: Bearer);
  * PERMISSION_DENIED 403; NOT_FOUND 404; ALREADY_EXISTS, ABORTED 409; RESOURCE_EXHAUSTED 429
  * (+Retry-After); CANCELLED 499; UNIMPLEMENTED 501; UNAVAILABLE 503 (+Retry-After);

@@ -1,4 +1,4 @@
--- 0001_bulk_tables.sql - tables mirrored from the DataSF (SODA) datasets, reference sec. 5.4.
+-- 0001_bulk_tables.sql - tables mirrored from the DataSF (SODA) datasets, with their column names.
 --
 -- Owner: migrations (helper "schema/seed"). Applied by sfp_migrate() inside ONE transaction
 -- with its schema_migrations row, so this file must not contain BEGIN/COMMIT or anything that

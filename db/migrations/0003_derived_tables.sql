@@ -5,7 +5,7 @@
 -- Owner: migrations (helper "schema/seed"). Runs inside one transaction (see 0001).
 -- The signal_types catalog is seeded here, once; jobs refresh permit_signals/property_signals
 -- with TRUNCATE/INSERT and upsert signal_types (never DELETE it while children reference it:
--- reference sec. 9.14).
+-- the foreign keys would cascade or fail).
 
 CREATE TABLE severity_cache (
     permit_number TEXT PRIMARY KEY,

@@ -6,7 +6,7 @@
 -- pipeline_health's data_freshness check reads MAX(addenda.data_as_of): without this index
 -- that is a scan of ~3.9M rows on every brief computation.
 CREATE INDEX addenda_data_as_of_idx ON addenda (data_as_of);
--- Address watches match permits on (street_number, UPPER(street_name)) (reference sec. 2.2/2.4).
+-- Address watches match permits on (street_number, UPPER(street_name)).
 CREATE INDEX permits_street_upper_idx ON permits (street_number, upper(street_name));
 -- The change feeds joined with address / parcel / neighborhood watches (changes, new_filings,
 -- plan_reviews): without these, each watch type scans every change of the lookback window.

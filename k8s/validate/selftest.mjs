@@ -8,8 +8,11 @@
 // rejected with the expected problem. The untouched copy and the first mutations run
 // validate.mjs as a separate process (exit 0, resp. exit 1: what ctest sees); the others call
 // the same validator in-process, which is much faster. A mutation whose text is no longer in
-// the manifests fails the self-test too (so it cannot rot into a no-op).
+// the manifests fails the self-test too (so it cannot rot into a no-op). Then facts of a built
+// image (as ctest -L image writes them) that contradict the manifests must be rejected, and
+// facts written for another Dockerfile must be ignored.
 import { spawn } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -28,6 +31,19 @@ for (let i = 0; i < args.length; i++) {
   }
 }
 
+// Image facts (what tests/image writes after building the image) that must make the untouched
+// manifests fail, or be ignored: [what, edit of the facts, expected message (regex) or null =
+// the copy passes, checked against the Dockerfile's text].
+const IMAGE_CASES = [
+  ["image runs as another uid than the manifests' runAsUser", (f) => { f.uid = 10002; },
+    /runAsUser 10001 must be the image's user 10002 \(built image/],
+  ["image lacks a binary a manifest runs", (f) => { f.binaries = f.binaries.filter((b) => b !== "sfp-cronctl"); },
+    /sfp-cronctl is not installed in the image \(built image .*\/usr\/local\/bin\)/],
+  ["image and Dockerfile disagree on the binaries", (f) => { f.binaries.push("sfp-extra"); },
+    /the built image .* holds .*sfp-extra.* the Dockerfile's SFP_BINARIES says/],
+  ["facts of another Dockerfile are not used", (f) => { f.uid = 10002; f.dockerfile_sha256 = "0".repeat(64); }, null],
+];
+
 // [what, file under k8s/, text to find, replacement, expected message (regex)]
 const MUTATIONS = [
   ["YAML syntax error", "base/gateway.yaml", "  name: sfp-gateway\n  labels:", "  name: sfp-gateway\n   labels:", /YAML error/],
@@ -39,7 +55,7 @@ const MUTATIONS = [
   ["liveness probe that touches Postgres", "base/cron.yaml", "livenessProbe:\n            grpc: {port: 50053, service: liveness}", "livenessProbe:\n            grpc: {port: 50053, service: readiness}", /livenessProbe: service "readiness" touches Postgres/],
   ["HTTP probe on a path the gateway lacks", "base/gateway.yaml", "httpGet: {path: /readyz, port: http}", "httpGet: {path: /ready, port: http}", /GET \/ready is not a gateway route/],
   ["env var the binary never reads", "base/config/report.env", "RPC_WORKERS=8\n", "RPC_WORKERS=8\nREPORT_NEARBY_LIMITS=5\n", /sets REPORT_NEARBY_LIMITS .* which sfp-report never reads/],
-  ["env value outside the binary's range", "base/config/gateway.env", "GATEWAY_MAX_CONNECTIONS=256", "GATEWAY_MAX_CONNECTIONS=20000", /GATEWAY_MAX_CONNECTIONS=20000 .* outside 1\.\.10000/],
+  ["env value outside the binary's range", "base/config/gateway.env", "GATEWAY_MAX_CONNECTIONS=256", "GATEWAY_MAX_CONNECTIONS=2000000", /GATEWAY_MAX_CONNECTIONS=2000000 .* outside 1\.\.1000000/],
   ["CronJob calling a job sfp-cronctl does not have", "base/cronjobs.yaml", "command: [sfp-cronctl, signals]", "command: [sfp-cronctl, signal]", /sfp-cronctl job "signal" does not exist/],
   ["CronJob deadline shorter than sfp-cronctl's timeout", "base/cronjobs.yaml", "activeDeadlineSeconds: 1200", "activeDeadlineSeconds: 300", /activeDeadlineSeconds 300 must exceed sfp-cronctl's timeout for nightly \(490 s\)/],
   ["Service selector matching no pod", "base/report.yaml", "  selector:\n    app.kubernetes.io/name: sfpermits\n    app.kubernetes.io/component: report\n  ports:", "  selector:\n    app.kubernetes.io/name: sfpermits\n    app.kubernetes.io/component: reports\n  ports:", /Service\/sfp-report .*must select the pods of exactly one Deployment \(selects: nothing\)/],
@@ -117,6 +133,22 @@ try {
       results[i] = await jobs[i]();
     }
   }));
+  // Image facts written for this Dockerfile, as the image test would, then broken.
+  const sha = crypto.createHash("sha256").update(fs.readFileSync(path.join(root, "Dockerfile"))).digest("hex");
+  const text = loadFacts(root).docker;
+  for (const [what, edit, expect] of IMAGE_CASES) {
+    const f = { tag: "sfpermits:selftest", dockerfile_sha256: sha, binaries: [...text.binaries], uid: text.uid, gid: text.gid,
+                env: Object.fromEntries(text.env) };
+    edit(f);
+    const file = path.join(tmp, "image-facts.json");
+    fs.writeFileSync(file, JSON.stringify(f));
+    const r = validateTree({ root, k8s: pristine, modules: modulesLoaded, facts: loadFacts(root, file) });
+    const out = r.errors.join("\n");
+    if (expect === null) results.push(r.errors.length ? { what, ok: false, why: `rejected, expected a pass:\n${out}` } : { what, ok: true });
+    else if (!r.errors.length) results.push({ what, ok: false, why: "passed, expected a rejection" });
+    else if (!expect.test(out)) results.push({ what, ok: false, why: `failed, but without the expected message ${expect}:\n${out}` });
+    else results.push({ what, ok: true });
+  }
   for (const r of results) {
     if (r.ok) console.log(`ok    ${r.what}`);
     else {
@@ -127,5 +159,5 @@ try {
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
-console.log(`selftest: ${MUTATIONS.length - failed}/${MUTATIONS.length} broken copies rejected, ${Date.now() - t0} ms`);
+console.log(`selftest: ${MUTATIONS.length + IMAGE_CASES.length - failed}/${MUTATIONS.length + IMAGE_CASES.length} broken copies and image facts rejected, ${Date.now() - t0} ms`);
 process.exit(failed ? 1 : 0);

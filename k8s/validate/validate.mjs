@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // k8s/validate/validate.mjs — offline validation of the Kubernetes manifests (ctest -L k8s).
 //
-//   node validate.mjs [--root DIR] [--k8s DIR] [--modules DIR] [--compare-kubectl] [--quiet]
+//   node validate.mjs [--root DIR] [--k8s DIR] [--modules DIR] [--image-facts FILE] [--compare-kubectl] [--quiet]
 //
 //   --root     the source tree (C sources, CMake files, Dockerfile); default: ../.. from here
 //   --k8s      the manifests; default: ROOT/k8s
 //   --modules  the directory holding node_modules (kubernetes-models, yaml); default: here.
 //              ctest installs them with `npm ci` into the build tree and passes that.
+//   --image-facts  the built image's facts (binaries in /usr/local/bin, process uid/gid, ENV) as
+//              tests/image writes them (ctest -L image: BUILD/image/image-facts.json); used
+//              instead of the Dockerfile's text when the file exists and was written for the
+//              Dockerfile as it is, so the manifests are checked against the image itself
 //   --compare-kubectl  also render with `kubectl kustomize` and require identical output
 //                      (a development aid; CI has no kubectl)
 //
@@ -21,16 +25,17 @@ import { loadModules, validateTree } from "./lib/validator.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const opt = { root: path.resolve(here, "../.."), k8s: null, modules: here, compare: false, quiet: false };
+const opt = { root: path.resolve(here, "../.."), k8s: null, modules: here, imageFacts: null, compare: false, quiet: false };
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === "--root") opt.root = path.resolve(args[++i]);
   else if (a === "--k8s") opt.k8s = path.resolve(args[++i]);
   else if (a === "--modules") opt.modules = path.resolve(args[++i]);
+  else if (a === "--image-facts") opt.imageFacts = path.resolve(args[++i]);
   else if (a === "--compare-kubectl") opt.compare = true;
   else if (a === "--quiet") opt.quiet = true;
   else {
-    console.error(`validate.mjs: unknown argument ${a}\nusage: node validate.mjs [--root DIR] [--k8s DIR] [--modules DIR] [--compare-kubectl] [--quiet]`);
+    console.error(`validate.mjs: unknown argument ${a}\nusage: node validate.mjs [--root DIR] [--k8s DIR] [--modules DIR] [--image-facts FILE] [--compare-kubectl] [--quiet]`);
     process.exit(2);
   }
 }
@@ -47,7 +52,7 @@ try {
 const t0 = Date.now();
 let r;
 try {
-  r = validateTree({ root: opt.root, k8s: opt.k8s, modules, compare: opt.compare });
+  r = validateTree({ root: opt.root, k8s: opt.k8s, modules, compare: opt.compare, imageFacts: opt.imageFacts });
 } catch (e) {
   // A fact could not be read from the sources (they changed shape): a failure, not a pass.
   console.error(`validate.mjs: ${e.message}`);

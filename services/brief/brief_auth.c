@@ -11,24 +11,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bearer.h"
 #include "clock.h"
 #include "db_prep.h"
 #include "log.h"
 
 const char *sfp_brief_bearer_token(const char *v, size_t *len)
 {
-    if (!v) return NULL;
-    while (*v == ' ' || *v == '\t') v++;
-    if (strncasecmp(v, "Bearer", 6) != 0 || (v[6] != ' ' && v[6] != '\t')) return NULL;
-    v += 6;
-    while (*v == ' ' || *v == '\t') v++;
     size_t n = 0;
-    while (v[n] && v[n] > 0x20 && v[n] < 0x7f) n++;
-    size_t end = n;
-    while (v[end] == ' ' || v[end] == '\t') end++;
-    if (n == 0 || n > SFP_BRIEF_TOKEN_MAX || v[end] != '\0') return NULL;
+    const char *tok = sfp_bearer_token(v, &n); /* the shared RFC 7235 parser */
+    if (!tok || n > SFP_BRIEF_TOKEN_MAX) return NULL;
     *len = n;
-    return v;
+    return tok;
 }
 
 int sfp_brief_sha256_hex(const void *data, size_t len, char out[65])

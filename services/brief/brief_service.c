@@ -83,6 +83,10 @@ static int authenticate(sfp_brief_service *svc, sfp_rpc_ctx *ctx, int64_t deadli
     const char *authz = sfp_rpc_metadata(ctx, "authorization");
     const char *as_user = sfp_rpc_metadata(ctx, "x-sfp-user-id"); /* cron warm-up only */
     size_t len;
+    /* Identity headers must be unique: a repeated one is ambiguous (which value did a proxy
+     * check?), so it is refused before anything else. */
+    if (sfp_rpc_metadata_count(ctx, "authorization") > 1 || sfp_rpc_metadata_count(ctx, "x-sfp-user-id") > 1)
+        return sfp_err_set(err, GRPC_STATUS_UNAUTHENTICATED, "authorization and x-sfp-user-id must not be repeated");
     if (!sfp_brief_bearer_token(authz, &len) || (as_user && (!svc->cfg.service_secret || !*svc->cfg.service_secret)))
         return sfp_err_set(err, GRPC_STATUS_UNAUTHENTICATED, "a valid bearer token is required");
     if (!as_user && sfp_brief_auth_cache_lookup(svc->auth_cache, authz, uid)) return 0;

@@ -32,6 +32,7 @@ int main(int argc, char **argv)
     sfp_rpc_method methods[2];
     sfp_brief_service_methods(&svc, methods);
     static const char *const names[] = {SFP_BRIEF_SERVICE_NAME, NULL};
+    sfp_service_outbound outbound = {.pool = pool};
     sfp_rpc_server_config scfg = {
         .service = "brief",
         .addr = env.listen_addr,
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
         .ready_user = pool,
         .stats = sfp_brief_service_stats,
         .stats_user = &svc,
+        .on_grace_expired = sfp_service_cancel_outbound,
+        .grace_user = &outbound,
     };
     sfp_log(SFP_INFO, "brief config", SFP_I("cache_ttl_minutes", bcfg.cache_ttl_minutes),
             SFP_I("degraded_ttl_minutes", bcfg.degraded_ttl_minutes),

@@ -1,8 +1,11 @@
 /* cron_rules.c — see cron_rules.h. */
+#include "bearer.h"
 #include "cron_rules.h"
 
 #include <math.h>
 #include <string.h>
+
+#include "severity.h"
 
 typedef struct job_info {
     sfp_cron_job job;
@@ -72,23 +75,18 @@ bool sfp_cron_auth_ok(const char *authorization, const char *secret)
 {
     if (!authorization || !secret) return false;
     const char *sec, *tok;
-    size_t sec_len, tok_len;
+    size_t sec_len, tok_len = 0;
     trim(secret, &sec, &sec_len);
-    trim(authorization, &tok, &tok_len);
     if (sec_len == 0) return false;
-    static const char prefix[] = "Bearer ";
-    const size_t plen = sizeof prefix - 1;
-    /* Compare tok against prefix+secret over the token's full length: every byte is touched
-     * whatever the outcome, and the loop never reads past either string. */
-    size_t want = plen + sec_len;
-    volatile unsigned char diff = (unsigned char)(tok_len != want);
+    tok = sfp_bearer_token(authorization, &tok_len); /* scheme case-insensitive (RFC 7235) */
+    if (!tok) return false;
+    /* Compare the token against the secret over the token's full length: every byte is
+     * touched whatever the outcome, and the loop never reads past either string. */
+    volatile unsigned char diff = (unsigned char)(tok_len != sec_len);
     for (size_t i = 0; i < tok_len; i++) {
-        unsigned char expect;
-        if (i < plen) expect = (unsigned char)prefix[i];
-        else if (i - plen < sec_len) expect = (unsigned char)sec[i - plen];
-        else expect = 0;
+        unsigned char expect = i < sec_len ? (unsigned char)sec[i] : 0;
         diff |= (unsigned char)((unsigned char)tok[i] ^ expect);
-        if (i >= want) diff |= 1;
+        if (i >= sec_len) diff |= 1;
     }
     return diff == 0;
 }
@@ -173,16 +171,37 @@ double sfp_cron_percentile_cont(const double *sorted, size_t n, double p)
 
 double sfp_cron_round1(double x)
 {
-    /* Decimal-correct for the values percentiles produce: scale, nudge off binary
-     * representation error, round half away from zero. */
-    double s = x * 10.0;
-    double r = s >= 0 ? floor(s + 0.5 + 1e-9) : -floor(-s + 0.5 + 1e-9);
-    return r / 10.0;
+    return sfp_round_half_even(x, 1);
+}
+
+double sfp_cron_transition_probability(long count, const long *from_counts, size_t n)
+{
+    if (count < SFP_CRON_TRANSITION_MIN) return NAN;
+    long long total = 0;
+    for (size_t i = 0; i < n; i++)
+        if (from_counts[i] >= SFP_CRON_TRANSITION_MIN) total += from_counts[i];
+    if (total <= 0) return NAN;
+    /* round(count / total, 4) half away from zero, in integers: floor((2·count·10⁴ + total) / (2·total)) */
+    long long q = (2LL * count * 10000 + total) / (2 * total);
+    return (double)q / 10000.0;
+}
+
+double sfp_cron_congestion_baseline(const long snapshot_queue[4])
+{
+    long sum = 0;
+    int with_queue = 0;
+    for (int i = 0; i < 4; i++)
+        if (snapshot_queue[i] > 0) {
+            sum += snapshot_queue[i];
+            with_queue++;
+        }
+    return with_queue ? (double)sum / with_queue : NAN;
 }
 
 const char *sfp_cron_congestion_label(long queue, double ratio)
 {
     if (queue < 3) return "normal";
+    if (isnan(ratio)) return "normal";
     if (ratio > 1.5) return "congested";
     if (ratio > 1.15) return "busy";
     if (ratio < 0.7) return "clearing";

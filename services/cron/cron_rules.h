@@ -1,8 +1,9 @@
 /* cron_rules.h — the cron service's pure rules (no I/O; unit-tested in
  * tests/unit/test_cron_rules.c): the job catalogue and its advisory-lock keys, the bearer
- * check, property-health tiers (§3.7), the signal catalogue, percentile_cont (§3.8, the
- * reference for the SQL), congestion labels, the nightly window (catch-up capped at 30 days),
- * retry back-off, time budgets and sfp-cronctl's exit codes.
+ * check, property-health tiers, the signal catalogue, the velocity-refresh rules that the SQL
+ * of cron_velocity.c implements set-based (percentile_cont, rounding, transition probability,
+ * congestion baseline and label — the tests compare the SQL's rows with these), the nightly
+ * window (catch-up capped at 30 days), retry back-off, time budgets and sfp-cronctl's exit codes.
  *
  * Ownership: every string returned is static; inputs are borrowed. */
 #ifndef SFP_CRON_RULES_H
@@ -38,12 +39,13 @@ sfp_cron_job sfp_cron_job_from_cli(const char *name);
 const char *sfp_cron_job_rpc_path(sfp_cron_job j);
 
 /* ---- auth ---- */
-/* True iff secret (surrounding blanks ignored) is non-empty and authorization (surrounding
- * blanks ignored) is exactly "Bearer " + secret. The comparison time does not depend on where
- * the strings differ (nor on the secret's content). NULL authorization/secret → false. */
+/* True iff secret (surrounding blanks ignored) is non-empty and authorization is a Bearer
+ * credential (common/bearer.h: scheme case-insensitive per RFC 7235, blanks around) whose token
+ * is exactly the secret. The comparison time does not depend on where the strings differ (nor
+ * on the secret's content). NULL authorization/secret → false. */
 bool sfp_cron_auth_ok(const char *authorization, const char *secret);
 
-/* ---- signals (§3.7) ---- */
+/* ---- signals ---- */
 typedef struct sfp_cron_signal_type {
     const char *type, *severity, *source, *actionable, *description;
     bool has_detector; /* station_slow: catalogue only */
@@ -58,17 +60,34 @@ bool sfp_cron_signal_compounding(const char *type);
  * "behind"; any slower → "slower"; else "on_track". */
 const char *sfp_cron_tier(const char *const *types, const char *const *severities, size_t n);
 
-/* ---- velocity (§3.8) ---- */
+/* ---- velocity refresh ---- */
 #define SFP_CRON_VEL_MIN_SAMPLES 10
 #define SFP_CRON_VEL_MIN_CURRENT 30
+#define SFP_CRON_TRANSITION_MIN 5
 /* percentile_cont over sorted[0..n) (ascending), 0 <= p <= 1, linear interpolation between
  * the closest ranks, as Postgres computes it. n == 0 → NAN. */
 double sfp_cron_percentile_cont(const double *sorted, size_t n, double p);
-/* Round half away from zero to 1 decimal, as numeric round(x, 1). */
+/* The percentiles' rounding: 1 decimal with the one rounding rule of common/severity.h
+ * (sfp_round_half_even = Python's round: exact binary value, ties to even): 21.25 → 21.2,
+ * 0.15 → 0.1. */
 double sfp_cron_round1(double x);
 
-/* queue < 3 → "normal"; ratio > 1.5 "congested"; > 1.15 "busy"; < 0.7 "clearing"; else
- * "normal". */
+/* Probability of the transition from → to that was seen `count` times, given the counts of
+ * every transition out of `from` (from_counts[0..n), `count` among them): only pairs seen at
+ * least SFP_CRON_TRANSITION_MIN times are kept, and the denominator is the sum over the KEPT
+ * pairs only (6 to BLDG + 2 to CPB → BLDG 1.0, CPB not kept). Rounded to 4 decimals half away
+ * from zero on the exact quotient (numeric round(count::numeric / total, 4), as the replaced
+ * system computes it in SQL). NAN when the pair itself is not kept. */
+double sfp_cron_transition_probability(long count, const long *from_counts, size_t n);
+
+/* Baseline queue of a station from its queues (arrived, not finished) at the four snapshots
+ * today − 3/6/9/12 months: the mean over the snapshots in which the station HAD a queue
+ * (5, 0, 0, 0 → 5); NAN when it had none in any (no baseline: ratio and baseline are NULL). */
+double sfp_cron_congestion_baseline(const long snapshot_queue[4]);
+
+/* queue < 3 → "normal"; no baseline (ratio NAN) → "normal"; ratio > 1.5 "congested";
+ * > 1.15 "busy"; < 0.7 "clearing"; else "normal". A station with no current queue gets no
+ * row at all. */
 const char *sfp_cron_congestion_label(long queue, double ratio);
 
 /* ---- nightly ---- */

@@ -1,7 +1,7 @@
 /* cron_service.h — sfpermits.v1.CronService (proto/sfpermits/v1/cron.proto): scheduled data
  * jobs, safe to trigger twice and from any replica.
  *
- *   RunSignals          12 detectors (§3.7) → permit_signals, property_signals, property_health
+ *   RunSignals          12 detectors → permit_signals, property_signals, property_health
  *                       + severity v1 of watched permits → severity_cache; one transaction
  *                       (cron_signals.c)
  *   RunVelocityRefresh  station_velocity_v2 current/baseline, station_transitions,
@@ -9,8 +9,11 @@
  *                       one transaction, companions non-fatal (cron_velocity.c)
  *   RunComputeCaches    brief:{uid}:1 warmed through BriefService for every active user,
  *                       expired page_cache rows purged (cron_caches.c)
- *   RunNightly          incremental SODA ingest of permits/inspections/addenda + change
- *                       feeds, then brief:% invalidated (cron_nightly.c)
+ *   RunNightly          SODA ingest of every dataset the services read (incremental per
+ *                       dataset watermark, or full), change feeds, entities, parcel_summary,
+ *                       timeline_stats, all swapped in one transaction, then brief:%
+ *                       invalidated (cron_nightly.c, cron_ingest.c, cron_datasets.c,
+ *                       cron_entities.c)
  *   RunHeartbeat        one cron_log row
  *   GetStatus           the last 20 cron_log rows, newest first (no secret); UNAVAILABLE when
  *                       the database cannot be reached

@@ -1,10 +1,10 @@
-/* cron_signals.c — RunSignals: the 12 detectors of §3.7 as set-based SQL over all parcels, then
+/* cron_signals.c — RunSignals: the 12 signal detectors as set-based SQL over all parcels, then
  * permit_signals / property_signals / property_health and the severity v1 scores of watched
  * permits (common/severity.h) into severity_cache — all in ONE transaction:
  *
  *   BEGIN (statement_timeout = time left)
  *   upsert the 13-entry signal_types catalogue (ON CONFLICT DO UPDATE; never deleted, so the
- *     foreign keys of the child tables hold on every run — reference §9 item 14)
+ *     foreign keys of the child tables hold on every run — deleting it first would break them)
  *   CREATE TEMP TABLE cron_sig / cron_cand (ON COMMIT DROP)
  *   12 × (SAVEPOINT; INSERT INTO cron_sig SELECT <detector>; RELEASE) — a failing detector is
  *     rolled back to its savepoint and reported as −1, the others still count

@@ -1,16 +1,17 @@
-/* cron_velocity.c — RunVelocityRefresh (§3.8).
+/* cron_velocity.c — RunVelocityRefresh.
  *
  * Compute, then write:
  *   1. The three results are computed CONCURRENTLY on three pooled connections that share one
  *      snapshot (REPEATABLE READ READ ONLY; the main connection exports it with
  *      pg_export_snapshot(), the two helper threads import it with SET TRANSACTION SNAPSHOT), so
- *      they see the same data. Each query returns its (small) result as one JSON array.
+ *      they see the same data. Transitions and congestion return their (small) result as one
+ *      JSON array; velocity returns rows whose percentiles are rounded here (see rounding).
  *   2. ONE write transaction replaces the rows: DELETE + INSERT station_velocity_v2 (fatal on
  *      error), then under savepoints station_transitions and station_congestion (a failure —
  *      in its computation or its write — is reported as transitions_error / congestion_error
- *      and keeps that table's previous rows, as the reference's non-fatal companion steps).
- *      Readers see the old rows until COMMIT, never an empty table (§9 item 20 fixed); the
- *      transaction only moves a few hundred rows, so it is short.
+ *      and keeps that table's previous rows: these two steps are non-fatal). Readers see the
+ *      old rows until COMMIT, never an empty table; the transaction only moves a few hundred
+ *      rows, so it is short.
  *
  * station_velocity_v2: period 'current' = arrive in the last 90 days; a station/metric with
  * fewer than 30 samples takes its 180-day result, still labelled 'current' (stations absent
@@ -20,13 +21,22 @@
  * WINDOW (the row with the latest finish_date of each application/station/addenda_number among
  * the window's rows — computed in one pass with running counts instead of one sort per window);
  * days_in = fractional days finish − arrive, kept when 0..365; n ≥ 10 per station/metric;
- * p25/p50/p75/p90 with percentile_cont rounded to 1 decimal.
+ * p25/p50/p75/p90 with percentile_cont.
  * station_transitions: LEAD(station) per application_number ordered by (step, arrive) over
- * rows finished since 2018-01-01; pairs with ≥ 5 transitions; probability = n / all
- * transitions from the station (4 decimals); bucket 'all'; sample_permits = distinct permits.
- * station_congestion: queue = arrived, unfinished rows per station; baseline = mean of the
- * arrived-not-finished counts at today − 3/6/9/12 months (at least 1); ratio = queue /
- * baseline; label as sfp_cron_congestion_label.
+ * rows finished since 2018-01-01; pairs with ≥ 5 transitions are kept; probability = n / the
+ * transitions out of the station over the KEPT pairs (sfp_cron_transition_probability), numeric
+ * round to 4 decimals; bucket 'all'; sample_permits = distinct permits.
+ * station_congestion: one row per station with a current queue (arrived, unfinished rows);
+ * baseline = mean of its arrived-not-finished counts at today − 3/6/9/12 months over the
+ * snapshots where it had a queue (sfp_cron_congestion_baseline), NULL when none; ratio =
+ * queue / baseline (NULL without baseline), both unrounded float8; label as
+ * sfp_cron_congestion_label.
+ *
+ * Rounding: the percentiles are rounded to 1 decimal in C with sfp_round_half_even (Python's
+ * round: the float8's exact value, ties to even — 21.25 → 21.2), from the exact float8 text
+ * (extra_float_digits = 3); transition probabilities with numeric round(…, 4) on the exact
+ * quotient; congestion figures are not rounded. This is where and how the system this service
+ * replaces rounds them.
  *
  * Dates are TEXT 'YYYY-MM-DD...': compared as strings against date strings (x >= 'D' ⇔ day ≥ D;
  * x < 'D+1' ⇔ day ≤ D) — no per-row left()/casts — and only rows starting with YYYY-MM-DD are
@@ -36,8 +46,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cron_internal.h"
 #include "log.h"
+#include "severity.h"
 
 /* clang-format off */ /* SQL assembled from macros: kept as written */
 #define TODAY "coalesce($1::date, current_date)"
@@ -82,10 +94,9 @@ static const char k_velocity[] =
     "    CASE WHEN n90 < 30 AND n180 >= 10 THEN n180 ELSE n90 END AS n, "
     "    CASE WHEN n90 < 30 AND n180 >= 10 THEN pc180 ELSE pc90 END AS pc FROM agg WHERE n90 >= 10 "
     "  UNION ALL SELECT station, metric_type, 'baseline', n365, pc365 FROM agg WHERE n365 >= 10) "
-    "SELECT coalesce(jsonb_agg(jsonb_build_object('station', station, 'metric_type', metric_type, "
-    "  'period', period, 'sample_count', n, 'p25', round(pc[1]::numeric, 1), 'p50', round(pc[2]::numeric, 1), "
-    "  'p75', round(pc[3]::numeric, 1), 'p90', round(pc[4]::numeric, 1)) ORDER BY period, station, metric_type), "
-    "  '[]')::text FROM rows";
+    /* unrounded float8 percentiles (exact text): rounded in C, see velocity_json */
+    "SELECT station, metric_type, period, n, pc[1], pc[2], pc[3], pc[4] FROM rows "
+    "ORDER BY period, station, metric_type";
 
 static const char k_transitions[] =
     "WITH seq AS (SELECT application_number, station AS from_station, "
@@ -94,7 +105,8 @@ static const char k_transitions[] =
     "    AND length(station) <= 30), "
     "pairs AS (SELECT from_station, to_station, count(*) AS n, count(DISTINCT application_number) AS permits "
     "  FROM seq WHERE to_station IS NOT NULL GROUP BY from_station, to_station), "
-    "tot AS (SELECT from_station, sum(n) AS total FROM pairs GROUP BY from_station) "
+    /* the denominator counts only the pairs that survive the cut */
+    "tot AS (SELECT from_station, sum(n) AS total FROM pairs WHERE n >= 5 GROUP BY from_station) "
     "SELECT coalesce(jsonb_agg(jsonb_build_object('from_station', p.from_station, 'to_station', p.to_station, "
     "  'probability', round(p.n::numeric / t.total, 4), 'transition_count', p.n, 'sample_permits', p.permits) "
     "  ORDER BY p.from_station, p.to_station), '[]')::text "
@@ -108,18 +120,26 @@ static const char k_congestion[] =
     DAY(TODAY " - interval '9 months' + interval '1 day'") " AS n3, "
     DAY(TODAY " - interval '12 months' + interval '1 day'") " AS n4), "
     "q AS (SELECT a.station, count(*) FILTER (WHERE a.finish_date IS NULL) AS cur, "
-    "    count(*) FILTER (WHERE a.arrive < s.n1 AND (a.finish_date IS NULL OR a.finish_date >= s.n1)) AS q1, "
-    "    count(*) FILTER (WHERE a.arrive < s.n2 AND (a.finish_date IS NULL OR a.finish_date >= s.n2)) AS q2, "
-    "    count(*) FILTER (WHERE a.arrive < s.n3 AND (a.finish_date IS NULL OR a.finish_date >= s.n3)) AS q3, "
-    "    count(*) FILTER (WHERE a.arrive < s.n4 AND (a.finish_date IS NULL OR a.finish_date >= s.n4)) AS q4 "
-    "  FROM addenda a CROSS JOIN s WHERE a.arrive <> '' AND (a.finish_date IS NULL OR a.finish_date >= s.n4) "
+    "    count(*) FILTER (WHERE a.arrive <> '' AND a.arrive < s.n1 "
+    "      AND (a.finish_date IS NULL OR a.finish_date >= s.n1)) AS q1, "
+    "    count(*) FILTER (WHERE a.arrive <> '' AND a.arrive < s.n2 "
+    "      AND (a.finish_date IS NULL OR a.finish_date >= s.n2)) AS q2, "
+    "    count(*) FILTER (WHERE a.arrive <> '' AND a.arrive < s.n3 "
+    "      AND (a.finish_date IS NULL OR a.finish_date >= s.n3)) AS q3, "
+    "    count(*) FILTER (WHERE a.arrive <> '' AND a.arrive < s.n4 "
+    "      AND (a.finish_date IS NULL OR a.finish_date >= s.n4)) AS q4 "
+    "  FROM addenda a CROSS JOIN s WHERE a.arrive IS NOT NULL AND (a.finish_date IS NULL OR a.finish_date >= s.n4) "
     "    AND a.station IS NOT NULL AND a.station <> '' AND length(a.station) <= 30 GROUP BY a.station), "
-    "b AS (SELECT station, cur, greatest((q1 + q2 + q3 + q4) / 4.0, 1.0) AS base FROM q "
-    "  WHERE cur > 0 OR q1 + q2 + q3 + q4 > 0) "
+    /* mean over the snapshots in which the station had a queue (numeric mean, then float8) */
+    "b AS (SELECT station, cur, CASE WHEN nz > 0 THEN ((q1 + q2 + q3 + q4)::numeric / nz)::float8 END AS base "
+    "  FROM (SELECT q.*, (q1 > 0)::int + (q2 > 0)::int + (q3 > 0)::int + (q4 > 0)::int AS nz FROM q) x "
+    "  WHERE cur > 0), "
+    "r AS (SELECT station, cur, base, cur::float8 / base AS ratio FROM b) "
     "SELECT coalesce(jsonb_agg(jsonb_build_object('station', station, 'current_queue', cur, "
-    "  'baseline_queue_avg', round(base, 2), 'congestion_ratio', round(cur / base, 3), 'congestion_label', "
-    "  CASE WHEN cur < 3 THEN 'normal' WHEN cur / base > 1.5 THEN 'congested' WHEN cur / base > 1.15 THEN 'busy' "
-    "    WHEN cur / base < 0.7 THEN 'clearing' ELSE 'normal' END) ORDER BY station), '[]')::text FROM b";
+    "  'baseline_queue_avg', base, 'congestion_ratio', ratio, 'congestion_label', "
+    "  CASE WHEN cur < 3 OR ratio IS NULL THEN 'normal' WHEN ratio > 1.5 THEN 'congested' "
+    "    WHEN ratio > 1.15 THEN 'busy' WHEN ratio < 0.7 THEN 'clearing' ELSE 'normal' END) ORDER BY station), "
+    "  '[]')::text FROM r";
 
 static const char k_write_velocity[] =
     "INSERT INTO station_velocity_v2 (station, metric_type, p25_days, p50_days, p75_days, p90_days, sample_count, "
@@ -143,6 +163,11 @@ static const char k_write_congestion[] =
     "  congestion_ratio float8, congestion_label text)";
 /* clang-format on */
 
+/* Transaction settings of the computing connections: work_mem ($1), and float8 printed as its
+ * exact shortest text (in jsonb and in rows) so no figure is rounded on the way to C or to the
+ * tables. */
+static const char k_session[] = "SELECT set_config('work_mem', $1, true), set_config('extra_float_digits', '3', true)";
+
 /* ---------------- concurrent computation ---------------- */
 
 typedef struct sync_state {
@@ -156,7 +181,9 @@ typedef struct step {
     const char *name, *sql;
     char snapshot[64];
     sync_state *sync;
-    char *json; /* malloc'd result */
+    bool want_rows; /* keep the PGresult (rows) instead of one JSON text */
+    char *json;     /* malloc'd result (or, with want_rows, built from rows by the caller) */
+    PGresult *rows; /* want_rows: owned, PQclear'd by the job */
     sfp_err err;
     int rc; /* 0 ok, -1 failed (err) */
 } step;
@@ -177,6 +204,10 @@ static int run_query(step *st, sfp_conn *c)
     if (sfp_cron_tick(st->r, c, &st->err)) return -1;
     PGresult *res = sfp_db_query(c, st->sql, uses_today ? 1 : 0, uses_today ? p : NULL, &st->err);
     if (!res) return -1;
+    if (st->want_rows) {
+        st->rows = res;
+        return 0;
+    }
     st->json = strdup(PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "[]");
     PQclear(res);
     if (!st->json) abort();
@@ -207,14 +238,44 @@ static void *step_thread(void *arg)
         bool ok = in_tx && snapshot_id_ok(st->snapshot) && !sfp_db_exec(c, set_snap, 0, NULL, &st->err);
         signal_imported(st->sync);
         signalled = true;
-        if (ok && !sfp_db_exec(c, "SELECT set_config('work_mem', $1, true)", 1, wm, &st->err) && !run_query(st, c))
-            st->rc = 0;
+        if (ok && !sfp_db_exec(c, k_session, 1, wm, &st->err) && !run_query(st, c)) st->rc = 0;
         if (in_tx) sfp_cron_rollback(c); /* read-only: nothing to commit */
         sfp_pool_release(r->svc->pool, c);
     }
     if (!signalled) signal_imported(st->sync);
     if (st->rc && !st->err.msg[0]) sfp_err_set(&st->err, GRPC_STATUS_INTERNAL, "could not run");
     return NULL;
+}
+
+/* The velocity rows (station, metric_type, period, n, p25, p50, p75, p90 — percentiles as
+ * exact float8 text) → the JSON array k_write_velocity reads, each percentile rounded to 1
+ * decimal with the one rounding rule (sfp_cron_round1 = Python's round). "%.1f" prints the
+ * rounded double as exactly that decimal, which reads back as the same double. malloc'd. */
+static char *velocity_json(const PGresult *rows)
+{
+    sfp_buf b;
+    sfp_buf_init(&b);
+    sfp_buf_putc(&b, '[');
+    for (int i = 0; i < PQntuples(rows); i++) {
+        sfp_buf_puts(&b, i ? ",{\"station\":" : "{\"station\":");
+        sfp_buf_json_str(&b, PQgetvalue(rows, i, 0));
+        sfp_buf_puts(&b, ",\"metric_type\":");
+        sfp_buf_json_str(&b, PQgetvalue(rows, i, 1));
+        sfp_buf_puts(&b, ",\"period\":");
+        sfp_buf_json_str(&b, PQgetvalue(rows, i, 2));
+        sfp_buf_printf(&b, ",\"sample_count\":%lld", sfp_cron_ll(rows, i, 3));
+        static const char *const keys[4] = {"p25", "p50", "p75", "p90"};
+        for (int k = 0; k < 4; k++) {
+            if (PQgetisnull(rows, i, 4 + k)) sfp_buf_printf(&b, ",\"%s\":null", keys[k]);
+            else sfp_buf_printf(&b, ",\"%s\":%.1f", keys[k], sfp_cron_round1(strtod(PQgetvalue(rows, i, 4 + k), NULL)));
+        }
+        sfp_buf_putc(&b, '}');
+    }
+    sfp_buf_putc(&b, ']');
+    char *out = strdup(b.data ? b.data : "[]");
+    sfp_buf_free(&b);
+    if (!out) abort();
+    return out;
 }
 
 /* Replaces one table's rows from its JSON under a savepoint. Returns rows written, -1 when the
@@ -252,7 +313,7 @@ int sfp_cron_velocity_job(sfp_cron_run *r, const Sfpermits__V1__RunVelocityRefre
     pthread_mutex_init(&sync.mu, NULL);
     pthread_cond_init(&sync.cv, NULL);
     sync.imported = 0;
-    step vel = {.r = r, .name = "station_velocity_v2", .sql = k_velocity, .sync = &sync};
+    step vel = {.r = r, .name = "station_velocity_v2", .sql = k_velocity, .sync = &sync, .want_rows = true};
     step helpers[2] = {{.r = r, .name = "station_transitions", .sql = k_transitions, .sync = &sync},
                        {.r = r, .name = "station_congestion", .sql = k_congestion, .sync = &sync}};
     pthread_t th[2];
@@ -269,7 +330,7 @@ int sfp_cron_velocity_job(sfp_cron_run *r, const Sfpermits__V1__RunVelocityRefre
     PGresult *snap = NULL;
     if (sfp_db_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, &err) ||
         !(snap = sfp_db_query(c, "SELECT pg_export_snapshot()", 0, NULL, &err)) ||
-        sfp_db_exec(c, "SELECT set_config('work_mem', $1, true)", 1, wm, &err)) {
+        sfp_db_exec(c, k_session, 1, wm, &err)) {
         if (snap) PQclear(snap);
         sfp_cron_rollback(c);
         sfp_pool_release(r->svc->pool, c);
@@ -287,6 +348,7 @@ int sfp_cron_velocity_job(sfp_cron_run *r, const Sfpermits__V1__RunVelocityRefre
     while (sync.imported < want) pthread_cond_wait(&sync.cv, &sync.mu);
     pthread_mutex_unlock(&sync.mu);
     vel.rc = run_query(&vel, c);
+    if (!vel.rc) vel.json = velocity_json(vel.rows);
     /* a helper that could not start runs here, in the same snapshot */
     for (int i = 0; i < 2; i++)
         if (!started[i]) helpers[i].rc = vel.rc ? -1 : run_query(&helpers[i], c);
@@ -374,6 +436,7 @@ fail:
     sfp_pool_release(r->svc->pool, c);
 out:
     free(vel.json);
+    if (vel.rows) PQclear(vel.rows);
     free(helpers[0].json);
     free(helpers[1].json);
     pthread_cond_destroy(&sync.cv);

@@ -50,6 +50,7 @@ int main(int argc, char **argv)
     sfp_rpc_method methods[SFP_CRON_NMETHODS];
     size_t nm = sfp_cron_service_methods(&svc, methods);
     static const char *const names[] = {SFP_CRON_SERVICE_NAME, NULL};
+    sfp_service_outbound outbound = {.pool = pool, .soda = soda};
     sfp_rpc_server_config scfg = {
         .service = "cron",
         .addr = env.listen_addr,
@@ -60,6 +61,8 @@ int main(int argc, char **argv)
         .ready_user = pool,
         .stats = sfp_cron_service_stats,
         .stats_user = &svc,
+        .on_grace_expired = sfp_service_cancel_outbound,
+        .grace_user = &outbound,
     };
     sfp_log(SFP_INFO, "cron config", SFP_B("secret_configured", ccfg.secret && *ccfg.secret),
             SFP_I("stuck_minutes", ccfg.stuck_minutes), SFP_I("job_timeout_s", ccfg.job_timeout_s),

@@ -45,6 +45,7 @@ int main(int argc, char **argv)
     sfp_health_service svc = {.pool = pool, .peers = peers, .npeers = npeers, .peer_timeout_ms = peer_timeout_ms};
     sfp_rpc_method methods[] = {sfp_health_service_method(&svc)};
     static const char *const names[] = {"sfpermits.v1.HealthService", NULL};
+    sfp_service_outbound outbound = {.pool = pool};
     sfp_rpc_server_config scfg = {
         .service = "health",
         .addr = env.listen_addr,
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
         .ready_user = pool,
         .stats = sfp_health_service_stats,
         .stats_user = &svc,
+        .on_grace_expired = sfp_service_cancel_outbound,
+        .grace_user = &outbound,
     };
     int rc = sfp_service_serve(&scfg, methods, 1);
     for (size_t i = 0; i < npeers; i++) sfp_rpc_channel_destroy(peers[i].ch);

@@ -9,7 +9,21 @@
 #include "report_cache.h"
 #include "report_search.h"
 #include "report_service.h"
+#include "report_watch.h"
 #include "soda_client.h"
+
+/* One LISTEN on sfp_data_changed feeds both in-process copies. */
+typedef struct listeners {
+    sfp_rpt_cache *cache;
+    sfp_rpt_watch *watch;
+} listeners;
+
+static void on_data_changed(void *user, sfp_listen_event ev, const char *payload)
+{
+    listeners *l = user;
+    if (l->cache) sfp_rpt_cache_listen_event(l->cache, ev, payload);
+    sfp_rpt_watch_listen_event(l->watch, ev, payload);
+}
 
 int main(int argc, char **argv)
 {
@@ -35,13 +49,26 @@ int main(int argc, char **argv)
         return sfp_service_refuse("sfp-report", &err);
     }
     sfp_rpt_cache *cache = sfp_rpt_cache_new(&ccfg); /* NULL when REPORT_CACHE_TTL_S=0 */
+    sfp_rpt_watch *watch = sfp_rpt_watch_new(NULL, NULL);
+    if (!watch) {
+        sfp_rpt_cache_free(cache);
+        sfp_pool_destroy(pool);
+        sfp_soda_destroy(soda);
+        sfp_err_set(&err, 1, "out of memory");
+        return sfp_service_refuse("sfp-report", &err);
+    }
+    listeners lis = {.cache = cache, .watch = watch};
     sfp_db_listener *listener =
-        cache ? sfp_db_listen_start(pool, SFP_RPT_CACHE_CHANNEL, "sfp-report-listen", sfp_rpt_cache_listen_event, cache)
-              : NULL;
-    sfp_report_service svc = {
-        .pool = pool, .soda = sfp_rpt_soda_from_client(soda), .soda_client = soda, .cfg = rcfg, .cache = cache};
+        sfp_db_listen_start(pool, SFP_RPT_CACHE_CHANNEL, "sfp-report-listen", on_data_changed, &lis);
+    sfp_report_service svc = {.pool = pool,
+                              .soda = sfp_rpt_soda_from_client(soda),
+                              .soda_client = soda,
+                              .cfg = rcfg,
+                              .cache = cache,
+                              .watch = watch};
     sfp_rpc_method methods[] = {sfp_report_service_method(&svc), sfp_report_search_method(&svc)};
     static const char *const names[] = {SFP_REPORT_SERVICE_NAME, NULL};
+    sfp_service_outbound outbound = {.pool = pool, .soda = soda};
     sfp_rpc_server_config scfg = {
         .service = "report",
         .addr = env.listen_addr,
@@ -52,10 +79,13 @@ int main(int argc, char **argv)
         .ready_user = pool,
         .stats = sfp_report_service_stats,
         .stats_user = &svc,
+        .on_grace_expired = sfp_service_cancel_outbound,
+        .grace_user = &outbound,
     };
     int rc = sfp_service_serve(&scfg, methods, 2);
     sfp_db_listen_stop(listener);
     sfp_rpt_cache_free(cache);
+    sfp_rpt_watch_free(watch);
     sfp_pool_destroy(pool);
     sfp_soda_destroy(soda);
     return rc;

@@ -1,6 +1,6 @@
-/* report_consultant.h — the consultant signal of a property report (reference §1.7). Pure: no
+/* report_consultant.h — the consultant signal of a property report. Pure: no
  * I/O. The routing factors read the routing progress already attached to each permit by the
- * report's one batched routing query (the reference ran 2 queries per permit here).
+ * report's one batched routing query (no queries per permit).
  *
  * Additive score:
  *   +3 active DBI complaint          any complaint with an active status

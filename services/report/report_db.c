@@ -2,7 +2,6 @@
 
 #include <cjson/cJSON.h>
 #include <grpc/status.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +26,9 @@ static const char SQL_PARCEL_SUMMARY[] =
     "number_of_units, health_tier, permit_count, complaint_count, violation_count "
     "FROM parcel_summary WHERE block = $1 AND lot = $2";
 
-/* Historical lots (§1.2b): the lots of this block whose permits carry the address of the
+/* Historical lots: the lots of this block whose permits carry the address of the
  * parcel's newest addressed permit (street name compared case-insensitively, which also covers
- * the reference's UPPER() retry), plus the requested lot. Then the newest 50 permits over those
+ * an UPPER() retry), plus the requested lot. Then the newest 50 permits over those
  * lots with the total count (window evaluated before LIMIT). The LEFT JOIN from a one-row
  * relation returns the lots even when there is no permit. */
 static const char SQL_PERMITS[] =
@@ -53,9 +52,8 @@ static const char SQL_PERMITS[] =
                               " FROM (SELECT 1) AS one LEFT JOIN hits h ON true"
                               " ORDER BY h.filed_date DESC NULLS LAST, h.permit_number DESC";
 
-/* Role rank (§1.2c): applicant first — ingest normalises roles, so the applicant is also
- * recognised by is_applicant = 'Y' (the reference's rank on role = 'applicant' alone was dead,
- * §9.3) — then contractor, architect, engineer, agent, consultant, designer, owner, others. */
+/* Role rank: applicant first — ingest normalises roles, so the applicant is also
+ * recognised by is_applicant = 'Y' (a rank on role = 'applicant' alone would be dead) — then contractor, architect, engineer, agent, consultant, designer, owner, others. */
 static const char SQL_CONTACTS[] =
     "SELECT c.permit_number, c.role, c.name, c.firm_name, c.entity_id, e.canonical_name, e.canonical_firm, "
     "e.permit_count FROM contacts c LEFT JOIN entities e ON e.entity_id = c.entity_id "
@@ -71,14 +69,16 @@ static const char SQL_INSPECTIONS[] =
     "WHERE reference_number = ANY($1::text[]) AND coalesce(reference_number_type, 'permit') = 'permit' "
     "ORDER BY reference_number, scheduled_date DESC NULLS LAST, id DESC";
 
-/* Every station of the latest revision of each permit, in one query (§1.6 batched; no
- * per-permit round trips). */
+/* Every station of the latest revision (max addenda_number; rows without a number are not a
+ * revision) of each permit, in one query: per permit, max() is one step of a backward scan of
+ * the (application_number, addenda_number, step) index, then that revision's rows follow it. */
 static const char SQL_ROUTING[] =
-    "SELECT application_number, addenda_number, step, station, department, plan_checked_by, review_results, "
-    "finish_date, arrive, hold_description FROM ("
-    "  SELECT a.*, rank() OVER (PARTITION BY a.application_number ORDER BY a.addenda_number DESC NULLS LAST) AS rev"
-    "  FROM addenda a WHERE a.application_number = ANY($1::text[])) t "
-    "WHERE rev = 1 ORDER BY application_number, step NULLS LAST, id";
+    "SELECT a.application_number, a.addenda_number, a.step, a.station, a.department, a.plan_checked_by, "
+    "a.review_results, a.finish_date, a.arrive, a.hold_description "
+    "FROM unnest($1::text[]) AS p(pn) "
+    "CROSS JOIN LATERAL (SELECT max(addenda_number) AS rev FROM addenda WHERE application_number = p.pn) m "
+    "JOIN addenda a ON a.application_number = p.pn AND a.addenda_number = m.rev "
+    "ORDER BY a.application_number, a.step NULLS LAST, a.id";
 
 static const char SQL_REG_WATCH[] =
     "SELECT title, description, status, impact_level, semantic_concepts, url FROM regulatory_watch "
@@ -92,36 +92,47 @@ static const char SQL_NEARBY[] =
     "AND NOT (coalesce(block, '') = $2 AND coalesce(lot, '') = ANY($3::text[])) "
     "ORDER BY filed_date DESC, permit_number DESC LIMIT $4::int";
 
-/* Every data query is a named prepared statement of the connection (planning is most of the
- * cost of these index lookups). Whether they exist is checked in the BEGIN round trip; a new
- * connection prepares them all in one extra round trip (once per connection). */
-enum { ST_PARCEL, ST_PERMITS, ST_CONTACTS, ST_INSPECTIONS, ST_ROUTING, ST_REG_WATCH, ST_NEARBY, ST_N };
-static const struct {
-    const char *name, *types, *sql;
-} STMTS[ST_N] = {
-    [ST_PARCEL] = {"sfp_report_parcel", "(text, text)", SQL_PARCEL_SUMMARY},
-    [ST_PERMITS] = {"sfp_report_permits", "(text, text)", SQL_PERMITS},
-    [ST_CONTACTS] = {"sfp_report_contacts", "(text[])", SQL_CONTACTS},
-    [ST_INSPECTIONS] = {"sfp_report_inspections", "(text[])", SQL_INSPECTIONS},
-    [ST_ROUTING] = {"sfp_report_routing", "(text[])", SQL_ROUTING},
-    [ST_REG_WATCH] = {"sfp_report_reg_watch", "", SQL_REG_WATCH},
-    [ST_NEARBY] = {"sfp_report_nearby", "(text, text, text[], int)", SQL_NEARBY},
+/* Transaction control and settings are prepared statements too: the pipeline then never
+ * parses SQL. set_config(..., true) lasts until the end of the transaction. */
+static const char SQL_BEGIN[] = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+static const char SQL_SETTINGS[] = "SELECT set_config('statement_timeout', $1, true), "
+                                   "set_config('plan_cache_mode', 'force_generic_plan', true)";
+static const char SQL_COMMIT[] = "COMMIT";
+
+#define OID_INT4 23
+#define OID_TEXT 25
+#define OID_TEXT_ARRAY 1009
+
+enum {
+    ST_BEGIN,
+    ST_SETTINGS,
+    ST_PARCEL,
+    ST_PERMITS,
+    ST_CONTACTS,
+    ST_INSPECTIONS,
+    ST_ROUTING,
+    ST_REG_WATCH,
+    ST_NEARBY,
+    ST_COMMIT,
+    ST_N
 };
-
-static char *g_prepare_sql; /* "PREPARE a(...) AS ...; PREPARE b ..." built once */
-static pthread_once_t g_prepare_once = PTHREAD_ONCE_INIT;
-
-static void build_prepare_sql(void)
-{
-    size_t len = 1;
-    for (int i = 0; i < ST_N; i++) len += strlen(STMTS[i].name) + strlen(STMTS[i].types) + strlen(STMTS[i].sql) + 32;
-    g_prepare_sql = malloc(len);
-    if (!g_prepare_sql) abort();
-    size_t k = 0;
-    for (int i = 0; i < ST_N; i++)
-        k += (size_t)snprintf(g_prepare_sql + k, len - k, "PREPARE %s%s AS %s;", STMTS[i].name, STMTS[i].types,
-                              STMTS[i].sql);
-}
+static const struct {
+    const char *name;
+    int nparams;
+    Oid types[4];
+    const char *sql;
+} STMTS[ST_N] = {
+    [ST_BEGIN] = {"sfp_report_begin", 0, {0}, SQL_BEGIN},
+    [ST_SETTINGS] = {"sfp_report_settings", 1, {OID_TEXT}, SQL_SETTINGS},
+    [ST_PARCEL] = {"sfp_report_parcel", 2, {OID_TEXT, OID_TEXT}, SQL_PARCEL_SUMMARY},
+    [ST_PERMITS] = {"sfp_report_permits", 2, {OID_TEXT, OID_TEXT}, SQL_PERMITS},
+    [ST_CONTACTS] = {"sfp_report_contacts", 1, {OID_TEXT_ARRAY}, SQL_CONTACTS},
+    [ST_INSPECTIONS] = {"sfp_report_inspections", 1, {OID_TEXT_ARRAY}, SQL_INSPECTIONS},
+    [ST_ROUTING] = {"sfp_report_routing", 1, {OID_TEXT_ARRAY}, SQL_ROUTING},
+    [ST_REG_WATCH] = {"sfp_report_reg_watch", 0, {0}, SQL_REG_WATCH},
+    [ST_NEARBY] = {"sfp_report_nearby", 4, {OID_TEXT, OID_TEXT, OID_TEXT_ARRAY, OID_INT4}, SQL_NEARBY},
+    [ST_COMMIT] = {"sfp_report_commit", 0, {0}, SQL_COMMIT},
+};
 
 /* ---------------- helpers ---------------- */
 
@@ -166,28 +177,101 @@ static void fail(sfp_rpt_db *db, PGresult *res, const char *what)
     }
 }
 
-static PGresult *query(sfp_rpt_db *db, int st, int n, const char *const *params)
+/* ---------------- pipeline ---------------- */
+
+#define MAX_PIPE (ST_N + 8)
+#define SQLSTATE_NO_SUCH_STATEMENT "26000" /* invalid_sql_statement_name */
+
+/* Commands queued on the connection since the last sync, and their results. */
+typedef struct pipe {
+    const char *what[MAX_PIPE]; /* statement name, for logs */
+    bool counted[MAX_PIPE];     /* a report statement (not ROLLBACK or a Parse) */
+    PGresult *res[MAX_PIPE];
+    int n;
+} pipe;
+
+static void pipe_clear(pipe *p)
 {
-    db->queries++;
-    PGresult *r = PQexecPrepared(sfp_conn_pg(db->conn), STMTS[st].name, n, params, NULL, NULL, 0);
-    ExecStatusType s = PQresultStatus(r);
-    if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) return r;
-    fail(db, r, STMTS[st].name);
-    PQclear(r);
-    return NULL;
+    for (int i = 0; i < p->n; i++) PQclear(p->res[i]);
+    memset(p, 0, sizeof *p);
 }
 
-/* One simple-protocol round trip (several statements; constant text, no input). Returns the
- * last statement's result, or NULL with db->err set. */
-static PGresult *exec_simple(sfp_rpt_db *db, const char *sql, const char *what)
+static int pipe_queued(sfp_rpt_db *db, pipe *p, int ok, const char *what, bool counted)
 {
+    if (!ok) {
+        fail(db, NULL, what);
+        return -1;
+    }
+    if (p->n == MAX_PIPE) { /* cannot happen with the plans here; never overrun */
+        sfp_log(SFP_ERROR, "report pipeline too long", SFP_S("step", what));
+        sfp_err_set(&db->err, GRPC_STATUS_INTERNAL, "database error");
+        return -1;
+    }
+    p->counted[p->n] = counted;
+    p->what[p->n++] = what;
+    return 0;
+}
+
+static int pipe_exec(sfp_rpt_db *db, pipe *p, int st, const char *const *params)
+{
+    PGconn *pg = sfp_conn_pg(db->conn);
+    return pipe_queued(db, p, PQsendQueryPrepared(pg, STMTS[st].name, STMTS[st].nparams, params, NULL, NULL, 0),
+                       STMTS[st].name, true);
+}
+
+static int pipe_unnamed(sfp_rpt_db *db, pipe *p, const char *sql, int n, const char *const *params, const char *what,
+                        bool counted)
+{
+    PGconn *pg = sfp_conn_pg(db->conn);
+    return pipe_queued(db, p, PQsendQueryParams(pg, sql, n, NULL, params, NULL, NULL, 0), what, counted);
+}
+
+/* Sends Sync (one round trip) and reads every queued command's result into p->res. 0 when all
+ * succeeded; else -1 with db->err set from the first error — or, when that error is a missing
+ * prepared statement and missing != NULL, *missing = true and db->err untouched. The results
+ * up to the Sync are always consumed, so the connection is ready for the next pipeline (or,
+ * when it was lost, PQstatus says so). */
+static int pipe_run(sfp_rpt_db *db, pipe *p, bool *missing)
+{
+    PGconn *pg = sfp_conn_pg(db->conn);
     db->queries++;
-    PGresult *r = PQexec(sfp_conn_pg(db->conn), sql);
-    ExecStatusType s = PQresultStatus(r);
-    if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) return r;
-    fail(db, r, what);
-    PQclear(r);
-    return NULL;
+    if (!PQpipelineSync(pg)) {
+        fail(db, NULL, "sync");
+        return -1;
+    }
+    int rc = 0;
+    bool lost = false;
+    for (int i = 0; i < p->n; i++) {
+        PGresult *r = PQgetResult(pg);
+        if (!r) {
+            lost = true;
+            break;
+        }
+        p->res[i] = r;
+        ExecStatusType s = PQresultStatus(r);
+        if ((s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) && p->counted[i]) db->statements++;
+        if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK && rc == 0) {
+            rc = -1;
+            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            if (missing && state && !strcmp(state, SQLSTATE_NO_SUCH_STATEMENT)) *missing = true;
+            else fail(db, r, p->what[i]);
+        }
+        /* each command's results end with NULL */
+        for (int k = 0; k < 4 && (r = PQgetResult(pg)); k++) PQclear(r);
+    }
+    if (!lost) {
+        PGresult *r = PQgetResult(pg);
+        if (!r) lost = true;
+        else if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) lost = true; /* out of step: never reuse this connection */
+        PQclear(r);
+    }
+    if (lost) {
+        /* Results still pending keep the connection busy: sfp_rpt_db_end cannot leave pipeline
+         * mode and the pool discards it (its transaction status is "active"). */
+        if (rc == 0) fail(db, NULL, "pipeline");
+        return -1;
+    }
+    return rc;
 }
 
 char *sfp_rpt_pg_array(sfp_arena *a, const char *const *vals, size_t n)
@@ -291,13 +375,14 @@ static sfp_rpt_permit *find_permit(sfp_rpt_permit *permits, size_t n, const char
     return NULL;
 }
 
-static char *permit_array(sfp_rpt_db *db, const sfp_rpt_permit *permits, size_t n, bool active_only, size_t *count)
+/* {permit numbers} of the permits whose status is in `set` (0: every permit). */
+static char *permit_array(sfp_rpt_db *db, const sfp_rpt_permit *permits, size_t n, unsigned set, size_t *count)
 {
     const char **v = sfp_arena_alloc(db->a, sizeof(char *) * (n ? n : 1));
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (!*permits[i].permit_number) continue;
-        if (active_only && !sfp_rpt_permit_is_active(permits[i].status)) continue;
+        if (set && !sfp_rpt_permit_in(permits[i].status, set)) continue;
         v[k++] = permits[i].permit_number;
     }
     *count = k;
@@ -306,60 +391,101 @@ static char *permit_array(sfp_rpt_db *db, const sfp_rpt_permit *permits, size_t 
 
 /* ---------------- steps ---------------- */
 
-int sfp_rpt_db_begin(sfp_rpt_db *db, int statement_timeout_ms)
+/* Queues round trip 1 after BEGIN (settings, parcel_summary, permits). */
+static int queue_start(sfp_rpt_db *db, pipe *p, const char *timeout, const char *block, const char *lot)
 {
+    const char *settings[] = {timeout};
+    const char *bl[] = {block, lot};
+    return pipe_exec(db, p, ST_BEGIN, NULL) || pipe_exec(db, p, ST_SETTINGS, settings) ||
+           pipe_exec(db, p, ST_PARCEL, bl) || pipe_exec(db, p, ST_PERMITS, bl);
+}
+
+static void read_parcel_summary(sfp_rpt_db *db, const PGresult *r, sfp_rpt_parcel_summary *out);
+static void read_permits(sfp_rpt_db *db, const PGresult *r, const char *lot, sfp_rpt_permit_set *out);
+
+/* The connection lacks (some of) the report's statements: its first report, or a preparation
+ * cut short by a timeout. Round trip A rolls back the failed transaction, begins the report's
+ * transaction with unnamed statements (preparing takes table locks, so it must run under the
+ * report's timeout and inside its snapshot) and lists the statements the connection has; round
+ * trip B prepares the others (Parse messages) and reads parcel_summary and permits. */
+static int start_preparing(sfp_rpt_db *db, pipe *p, const char *timeout, const char *block, const char *lot)
+{
+    const char *settings[] = {timeout};
+    if (pipe_unnamed(db, p, "ROLLBACK", 0, NULL, "rollback", false) ||
+        pipe_unnamed(db, p, SQL_BEGIN, 0, NULL, "begin", true) ||
+        pipe_unnamed(db, p, SQL_SETTINGS, 1, settings, "settings", true) ||
+        pipe_unnamed(db, p, "SELECT name FROM pg_prepared_statements WHERE starts_with(name, 'sfp_report_')", 0, NULL,
+                     "prepared", false) ||
+        pipe_run(db, p, NULL))
+        return -1;
+    bool have[ST_N] = {0};
+    const PGresult *r = p->res[p->n - 1];
+    for (int i = 0; i < PQntuples(r); i++)
+        for (int st = 0; st < ST_N; st++)
+            if (!strcmp(PQgetvalue(r, i, 0), STMTS[st].name)) have[st] = true;
+    pipe_clear(p);
+    PGconn *pg = sfp_conn_pg(db->conn);
+    for (int st = 0; st < ST_N; st++)
+        if (!have[st] &&
+            pipe_queued(db, p, PQsendPrepare(pg, STMTS[st].name, STMTS[st].sql, STMTS[st].nparams, STMTS[st].types),
+                        STMTS[st].name, false))
+            return -1;
+    const char *bl[] = {block, lot};
+    return pipe_exec(db, p, ST_PARCEL, bl) || pipe_exec(db, p, ST_PERMITS, bl) ? -1 : pipe_run(db, p, NULL);
+}
+
+int sfp_rpt_db_start(sfp_rpt_db *db, int statement_timeout_ms, const char *block, const char *lot,
+                     sfp_rpt_parcel_summary *ps, sfp_rpt_permit_set *set)
+{
+    memset(ps, 0, sizeof *ps);
+    memset(set, 0, sizeof *set);
     if (statement_timeout_ms < 1) statement_timeout_ms = 1; /* 0 would mean "no timeout" */
-    char sql[256];
-    snprintf(sql, sizeof sql,
-             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL statement_timeout = %d; "
-             "SELECT count(*) FROM pg_prepared_statements WHERE starts_with(name, 'sfp_report_')",
-             statement_timeout_ms);
-    PGresult *r = exec_simple(db, sql, "begin");
-    if (!r) return -1;
-    long have = PQntuples(r) == 1 ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : -1;
-    PQclear(r);
-    if (have == ST_N) return 0;
-    /* A new connection (or a foreign set of statements): prepare ours in one round trip. */
-    pthread_once(&g_prepare_once, build_prepare_sql);
-    if (have != 0 && !(r = exec_simple(db, "DEALLOCATE ALL", "deallocate"))) return -1;
-    if (have != 0) PQclear(r);
-    if (!(r = exec_simple(db, g_prepare_sql, "prepare"))) return -1;
-    PQclear(r);
-    return 0;
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%d", statement_timeout_ms);
+    PGconn *pg = sfp_conn_pg(db->conn);
+    if (PQpipelineStatus(pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pg)) {
+        fail(db, NULL, "pipeline");
+        return -1;
+    }
+    pipe p = {0};
+    bool missing = false;
+    int rc = queue_start(db, &p, timeout, block, lot) ? -1 : pipe_run(db, &p, &missing);
+    if (rc && missing) {
+        pipe_clear(&p);
+        rc = start_preparing(db, &p, timeout, block, lot);
+    }
+    if (rc == 0) {
+        read_parcel_summary(db, p.res[p.n - 2], ps);
+        read_permits(db, p.res[p.n - 1], lot, set);
+    }
+    pipe_clear(&p);
+    return rc;
 }
 
-int sfp_rpt_db_commit(sfp_rpt_db *db)
+void sfp_rpt_db_end(sfp_rpt_db *db)
 {
-    PGresult *r = exec_simple(db, "COMMIT", "commit");
-    if (!r) return -1;
-    PQclear(r);
-    return 0;
+    if (!db->conn) return;
+    PGconn *pg = sfp_conn_pg(db->conn);
+    if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF) PQexitPipelineMode(pg);
 }
 
-int sfp_rpt_db_parcel_summary(sfp_rpt_db *db, const char *block, const char *lot, sfp_rpt_parcel_summary *out)
+static void read_parcel_summary(sfp_rpt_db *db, const PGresult *r, sfp_rpt_parcel_summary *out)
 {
-    memset(out, 0, sizeof *out);
     out->canonical_address = out->neighborhood = out->supervisor_district = "";
     out->zoning_code = out->use_definition = out->health_tier = "";
-    const char *p[] = {block, lot};
-    PGresult *r = query(db, ST_PARCEL, 2, p);
-    if (!r) return -1;
-    if (PQntuples(r) > 0) {
-        out->present = true;
-        out->canonical_address = col(db, r, 0, 0);
-        out->neighborhood = col(db, r, 0, 1);
-        out->supervisor_district = col(db, r, 0, 2);
-        out->has_tax_value = col_double(r, 0, 3, &out->tax_value);
-        out->zoning_code = col(db, r, 0, 4);
-        out->use_definition = col(db, r, 0, 5);
-        out->has_number_of_units = col_int(r, 0, 6, &out->number_of_units);
-        out->health_tier = col(db, r, 0, 7);
-        col_int(r, 0, 8, &out->permit_count);
-        col_int(r, 0, 9, &out->complaint_count);
-        col_int(r, 0, 10, &out->violation_count);
-    }
-    PQclear(r);
-    return 0;
+    if (PQntuples(r) < 1) return;
+    out->present = true;
+    out->canonical_address = col(db, r, 0, 0);
+    out->neighborhood = col(db, r, 0, 1);
+    out->supervisor_district = col(db, r, 0, 2);
+    out->has_tax_value = col_double(r, 0, 3, &out->tax_value);
+    out->zoning_code = col(db, r, 0, 4);
+    out->use_definition = col(db, r, 0, 5);
+    out->has_number_of_units = col_int(r, 0, 6, &out->number_of_units);
+    out->health_tier = col(db, r, 0, 7);
+    col_int(r, 0, 8, &out->permit_count);
+    col_int(r, 0, 9, &out->complaint_count);
+    col_int(r, 0, 10, &out->violation_count);
 }
 
 static void read_permit(sfp_rpt_db *db, const PGresult *r, int row, int c0, sfp_rpt_permit *p)
@@ -381,12 +507,8 @@ static void read_permit(sfp_rpt_db *db, const PGresult *r, int row, int c0, sfp_
     for (int i = 0; i < 10; i++) *s2[i] = col(db, r, row, c0 + 16 + i);
 }
 
-int sfp_rpt_db_permits(sfp_rpt_db *db, const char *block, const char *lot, sfp_rpt_permit_set *out)
+static void read_permits(sfp_rpt_db *db, const PGresult *r, const char *lot, sfp_rpt_permit_set *out)
 {
-    memset(out, 0, sizeof *out);
-    const char *p[] = {block, lot};
-    PGresult *r = query(db, ST_PERMITS, 2, p);
-    if (!r) return -1;
     int rows = PQntuples(r);
     if (rows > 0 && !PQgetisnull(r, 0, 0)) out->n_lots = sfp_rpt_pg_array_parse(db->a, PQgetvalue(r, 0, 0), &out->lots);
     if (!out->n_lots) {
@@ -401,18 +523,10 @@ int sfp_rpt_db_permits(sfp_rpt_db *db, const char *block, const char *lot, sfp_r
         int32_t total = 0;
         if (col_int(r, i, 1 + N_PERMIT_COLS, &total)) out->total = total;
     }
-    PQclear(r);
-    return 0;
 }
 
-int sfp_rpt_db_contacts(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n)
+static void read_contacts(sfp_rpt_db *db, const PGresult *r, sfp_rpt_permit *permits, size_t n)
 {
-    size_t k;
-    char *arr = permit_array(db, permits, n, false, &k);
-    if (!k) return 0;
-    const char *p[] = {arr};
-    PGresult *r = query(db, ST_CONTACTS, 1, p);
-    if (!r) return -1;
     int rows = PQntuples(r);
     /* Rows arrive grouped by permit: count per permit, then fill. */
     size_t hint = 0;
@@ -438,18 +552,10 @@ int sfp_rpt_db_contacts(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n)
         c->canonical_firm = col(db, r, i, 6);
         c->has_permit_count = col_int(r, i, 7, &c->permit_count);
     }
-    PQclear(r);
-    return 0;
 }
 
-int sfp_rpt_db_inspections(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n)
+static void read_inspections(sfp_rpt_db *db, const PGresult *r, sfp_rpt_permit *permits, size_t n)
 {
-    size_t k;
-    char *arr = permit_array(db, permits, n, false, &k);
-    if (!k) return 0;
-    const char *p[] = {arr};
-    PGresult *r = query(db, ST_INSPECTIONS, 1, p);
-    if (!r) return -1;
     int rows = PQntuples(r);
     size_t hint = 0;
     for (int i = 0; i < rows; i++) {
@@ -470,19 +576,10 @@ int sfp_rpt_db_inspections(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n)
         x->result = col(db, r, i, 3);
         x->description = col(db, r, i, 4);
     }
-    PQclear(r);
-    return 0;
 }
 
-int sfp_rpt_db_routing(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n, int32_t today)
+static void read_routing(sfp_rpt_db *db, const PGresult *r, sfp_rpt_permit *permits, size_t n, int32_t today)
 {
-    /* Runs whenever the parcel has permits, even if none is active (then it is an empty index
-     * probe), so the round-trip count depends only on whether there are permits at all. */
-    if (!n) return 0;
-    size_t k;
-    const char *p[] = {permit_array(db, permits, n, true, &k)};
-    PGresult *r = query(db, ST_ROUTING, 1, p);
-    if (!r) return -1;
     int rows = PQntuples(r);
     sfp_rpt_addenda_row *all = sfp_arena_alloc(db->a, sizeof *all * (size_t)(rows ? rows : 1));
     for (int i = 0; i < rows; i++) {
@@ -506,16 +603,10 @@ int sfp_rpt_db_routing(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n, int32_
         if (pm) pm->routing = sfp_rpt_routing_compute(&all[i], (size_t)(j - i), today, db->a);
         i = j;
     }
-    PQclear(r);
-    return 0;
 }
 
-int sfp_rpt_db_reg_watch(sfp_rpt_db *db, sfp_rpt_reg_watch **out, size_t *n)
+static void read_reg_watch(sfp_rpt_db *db, const PGresult *r, sfp_rpt_reg_watch **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    PGresult *r = query(db, ST_REG_WATCH, 0, NULL);
-    if (!r) return -1;
     int rows = PQntuples(r);
     sfp_rpt_reg_watch *w = sfp_arena_alloc(db->a, sizeof *w * (size_t)(rows ? rows : 1));
     for (int i = 0; i < rows; i++) {
@@ -529,21 +620,10 @@ int sfp_rpt_db_reg_watch(sfp_rpt_db *db, sfp_rpt_reg_watch **out, size_t *n)
     }
     *out = w;
     *n = (size_t)rows;
-    PQclear(r);
-    return 0;
 }
 
-int sfp_rpt_db_nearby(sfp_rpt_db *db, const char *neighborhood, const char *block, const char *const *lots,
-                      size_t n_lots, int limit, sfp_rpt_nearby **out, size_t *n)
+static void read_nearby(sfp_rpt_db *db, const PGresult *r, sfp_rpt_nearby **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    if (sfp_rpt_blank(neighborhood) || limit <= 0) return 0;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit);
-    const char *p[] = {neighborhood, block, sfp_rpt_pg_array(db->a, lots, n_lots), lim};
-    PGresult *r = query(db, ST_NEARBY, 4, p);
-    if (!r) return -1;
     int rows = PQntuples(r);
     sfp_rpt_nearby *v = sfp_arena_alloc(db->a, sizeof *v * (size_t)(rows ? rows : 1));
     for (int i = 0; i < rows; i++) {
@@ -559,6 +639,50 @@ int sfp_rpt_db_nearby(sfp_rpt_db *db, const char *neighborhood, const char *bloc
     }
     *out = v;
     *n = (size_t)rows;
-    PQclear(r);
-    return 0;
+}
+
+int sfp_rpt_db_finish(sfp_rpt_db *db, sfp_rpt_permit_set *set, sfp_rpt_db_rest *rest)
+{
+    rest->watch = NULL;
+    rest->nearby = NULL;
+    rest->n_watch = rest->n_nearby = 0;
+    sfp_rpt_permit *permits = set->permits;
+    size_t n = set->n_permits;
+    pipe p = {0};
+    int i_contacts = -1, i_inspections = -1, i_routing = -1, i_watch = -1, i_nearby = -1, rc = 0;
+    if (n) {
+        /* Routing runs whenever the parcel has permits, even if none is routed (then it is an
+         * empty index probe). */
+        size_t k;
+        const char *all[] = {permit_array(db, permits, n, 0, &k)};
+        const char *routed[] = {permit_array(db, permits, n, SFP_PERMITS_ROUTED, &k)};
+        i_contacts = p.n;
+        rc = pipe_exec(db, &p, ST_CONTACTS, all);
+        i_inspections = p.n;
+        rc = rc ? rc : pipe_exec(db, &p, ST_INSPECTIONS, all);
+        i_routing = p.n;
+        rc = rc ? rc : pipe_exec(db, &p, ST_ROUTING, routed);
+        if (rest->reg_watch) {
+            i_watch = p.n;
+            rc = rc ? rc : pipe_exec(db, &p, ST_REG_WATCH, NULL);
+        }
+    }
+    if (!sfp_rpt_blank(rest->neighborhood) && rest->nearby_limit > 0) {
+        char lim[16];
+        snprintf(lim, sizeof lim, "%d", rest->nearby_limit);
+        const char *params[] = {rest->neighborhood, rest->block, sfp_rpt_pg_array(db->a, set->lots, set->n_lots), lim};
+        i_nearby = p.n;
+        rc = rc ? rc : pipe_exec(db, &p, ST_NEARBY, params);
+    }
+    rc = rc ? rc : pipe_exec(db, &p, ST_COMMIT, NULL);
+    rc = rc ? rc : pipe_run(db, &p, NULL);
+    if (rc == 0) {
+        if (i_contacts >= 0) read_contacts(db, p.res[i_contacts], permits, n);
+        if (i_inspections >= 0) read_inspections(db, p.res[i_inspections], permits, n);
+        if (i_routing >= 0) read_routing(db, p.res[i_routing], permits, n, rest->today);
+        if (i_watch >= 0) read_reg_watch(db, p.res[i_watch], &rest->watch, &rest->n_watch);
+        if (i_nearby >= 0) read_nearby(db, p.res[i_nearby], &rest->nearby, &rest->n_nearby);
+    }
+    pipe_clear(&p);
+    return rc;
 }

@@ -1,28 +1,37 @@
-/* report_db.h — the SQL side of one property report: a constant number of round trips on
- * ONE pooled connection inside one read-only transaction, whatever the permit count.
+/* report_db.h — the SQL side of one property report: TWO round trips on ONE pooled connection
+ * inside one read-only REPEATABLE READ transaction, whatever the permit count. Statements are
+ * sent in libpq pipeline mode, so each round trip carries several of them:
  *
- *   1  BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL statement_timeout = N;
- *      SELECT count(*) FROM pg_prepared_statements ... (one simple-protocol round trip;
- *      N = min(deadline left, configured) in ms). Steps 2–8 are named prepared statements of
- *      the connection; on a connection's first report they are PREPAREd in ONE extra round
- *      trip (so a fresh connection's first report counts one more).
- *   2  parcel_summary row
- *   3  historical lots (same address on the block, §1.2b) + the 50 newest permits over them
- *      + their total count (one CTE; count(*) OVER () before LIMIT)
- *   4  contacts of all those permits joined to entities, = ANY($1::text[]), role-ranked
- *   5  inspections of all those permits, = ANY($1::text[]), newest first
- *   6  routing: every addenda row of the latest revision (rank() over addenda_number) of all
- *      active permits — serves the report's routing progress AND the consultant's routing
- *      factors (the reference ran 2 queries per permit for the latter)
- *   7  regulatory_watch rows in monitoring/passed
- *   8  nearby activity in the neighborhood (other parcels), LIMIT n
- *   9  COMMIT
- * Steps 4–7 are skipped when the parcel has no permits, step 8 when there is no
- * neighborhood. Every round trip increments sfp_rpt_db.queries.
+ *   round trip 1 (sfp_rpt_db_start)
+ *      BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY
+ *      statement_timeout = N ms for the transaction (N = min(deadline left, configured)) and
+ *      generic plans for every statement (they are all index lookups whose plan does not
+ *      depend on the values; re-planning cost more than running them)
+ *      parcel_summary row
+ *      historical lots (same address on the block) + the 50 newest permits over them + their
+ *      total count (one CTE; count(*) OVER () before LIMIT)
+ *   round trip 2 (sfp_rpt_db_finish)
+ *      contacts of all those permits joined to entities, = ANY($1::text[]), role-ranked
+ *      inspections of all those permits, = ANY($1::text[]), newest first
+ *      routing: the stations of the latest revision (LATERAL max(addenda_number) over the
+ *        ordered index) of the permits whose routing the report shows (SFP_PERMITS_ROUTED:
+ *        filed, plancheck, issued, reinstated) — serves the report's routing progress AND
+ *        the consultant's routing factors, whose permits in review are a subset
+ *      regulatory_watch rows in monitoring/passed (only when the caller has no fresh copy)
+ *      nearby activity in the neighborhood (other parcels), LIMIT n
+ *      COMMIT
+ * Contacts, inspections and routing are skipped when the parcel has no permits, nearby when
+ * there is no neighborhood. Every statement is a named prepared statement of the connection;
+ * a connection that lacks them (its first report) fails round trip 1 with "prepared statement
+ * does not exist", then rolls back, begins again and lists what it has (one round trip), and
+ * prepares the rest while reading parcel_summary and permits (one more): a fresh connection's
+ * first report counts 4 round trips, every later one 2.
+ * sfp_rpt_db.queries counts round trips.
  *
  * Errors: -1 with err.code a gRPC status (UNAVAILABLE: connection lost; DEADLINE_EXCEEDED:
  * statement_timeout; INTERNAL: anything else) and a safe message. After an error the
- * transaction is aborted; release the connection (the pool rolls back). */
+ * transaction is aborted. Always call sfp_rpt_db_end before releasing the connection (it
+ * leaves pipeline mode; the pool then rolls back what is left). */
 #ifndef SFP_REPORT_DB_H
 #define SFP_REPORT_DB_H
 
@@ -39,13 +48,9 @@ typedef struct sfp_rpt_db {
     sfp_conn *conn; /* borrowed for the whole report */
     sfp_arena *a;   /* every string read is copied here */
     int queries;    /* SQL round trips made so far */
+    int statements; /* statements executed so far (preparing them not counted) */
     sfp_err err;
 } sfp_rpt_db;
-
-int sfp_rpt_db_begin(sfp_rpt_db *db, int statement_timeout_ms);
-int sfp_rpt_db_commit(sfp_rpt_db *db);
-
-int sfp_rpt_db_parcel_summary(sfp_rpt_db *db, const char *block, const char *lot, sfp_rpt_parcel_summary *out);
 
 typedef struct sfp_rpt_permit_set {
     const char **lots; /* historical lots incl. the requested one, sorted */
@@ -54,17 +59,31 @@ typedef struct sfp_rpt_permit_set {
     size_t n_permits;
     int32_t total; /* all permits over lots */
 } sfp_rpt_permit_set;
-int sfp_rpt_db_permits(sfp_rpt_db *db, const char *block, const char *lot, sfp_rpt_permit_set *out);
 
-/* Batched enrichment: attach contacts / inspections to each permit (no query for n == 0). */
-int sfp_rpt_db_contacts(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n);
-int sfp_rpt_db_inspections(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n);
-/* Routing progress of the active permits (report_status.h), computed with today. */
-int sfp_rpt_db_routing(sfp_rpt_db *db, sfp_rpt_permit *permits, size_t n, int32_t today);
+/* Round trip 1: begins the transaction and reads the parcel_summary row and the permits. */
+int sfp_rpt_db_start(sfp_rpt_db *db, int statement_timeout_ms, const char *block, const char *lot,
+                     sfp_rpt_parcel_summary *ps, sfp_rpt_permit_set *set);
 
-int sfp_rpt_db_reg_watch(sfp_rpt_db *db, sfp_rpt_reg_watch **out, size_t *n);
-int sfp_rpt_db_nearby(sfp_rpt_db *db, const char *neighborhood, const char *block, const char *const *lots,
-                      size_t n_lots, int limit, sfp_rpt_nearby **out, size_t *n);
+typedef struct sfp_rpt_db_rest {
+    /* in */
+    const char *block;
+    const char *neighborhood; /* nearby activity: "" = none */
+    int nearby_limit;         /* 0 = none */
+    int32_t today;            /* for routing progress */
+    bool reg_watch;           /* read regulatory_watch (only when the parcel has permits) */
+    /* out (arena) */
+    sfp_rpt_reg_watch *watch;
+    size_t n_watch;
+    sfp_rpt_nearby *nearby;
+    size_t n_nearby;
+} sfp_rpt_db_rest;
+
+/* Round trip 2: attaches contacts, inspections and routing progress (SFP_PERMITS_ROUTED) to
+ * set's permits, reads regulatory_watch and nearby activity as asked, and commits. */
+int sfp_rpt_db_finish(sfp_rpt_db *db, sfp_rpt_permit_set *set, sfp_rpt_db_rest *rest);
+
+/* Leaves pipeline mode (after success or error); NULL connection is fine. */
+void sfp_rpt_db_end(sfp_rpt_db *db);
 
 /* Postgres text[] literal helpers (exposed for unit tests). build: {"a","b"} with " and \
  * escaped; parse: the text output of a text[] (quoted or bare elements; NULL elements are

@@ -84,7 +84,8 @@ static void drift(const sfp_rpt_missing_input *in, miss_list *l)
             if (!sfp_rpt_eq_ci_trim(was->existing_use, cur->existing_use)) {
                 bool explained = false;
                 for (size_t j = prev; j <= k && !explained; j++)
-                    explained = explains_use_change(in->permits[ord[j]].description);
+                    explained = explains_use_change(in->permits[ord[j]].description) ||
+                                explains_use_change(in->permits[ord[j]].permit_type_definition);
                 if (!explained) {
                     const char *from = sfp_rpt_trim_dup(l->a, was->existing_use);
                     const char *to = sfp_rpt_trim_dup(l->a, cur->existing_use);
@@ -169,50 +170,58 @@ static void timing(const sfp_rpt_missing_input *in, miss_list *l)
     }
 }
 
-static bool mentions(const sfp_rpt_permit *p, const char *const *kws)
+/* First phrase of the NULL-terminated list contained (case-insensitive) in s, or NULL. */
+static const char *first_phrase(const char *s, const char *const *phrases)
 {
-    for (; *kws; kws++)
-        if (sfp_rpt_has_word_ci(p->permit_type_definition, *kws) || sfp_rpt_has_word_ci(p->permit_type, *kws) ||
-            sfp_rpt_has_word_ci(p->description, *kws))
-            return true;
-    return false;
+    for (; *phrases; phrases++)
+        if (sfp_rpt_contains_ci(s, *phrases)) return *phrases;
+    return NULL;
 }
 
 static void companions(const sfp_rpt_missing_input *in, miss_list *l)
 {
     static const struct {
-        const char *trigger;
-        const char *const companions[4];
-        const char *title, *expected;
+        const char *const triggers[5];   /* in the permit's description */
+        const char *const companions[4]; /* in another permit's description or type definition */
+        const char *title, *work, *expected;
     } kinds[] = {
-        {"kitchen",
+        {{"kitchen remodel", "kitchen renovation", "new kitchen", "commercial kitchen", NULL},
          {"plumbing", "gas", "mechanical", NULL},
          "Kitchen work without a plumbing or mechanical permit",
+         "kitchen work",
          "plumbing, gas or mechanical permit"},
-        {"elevator",
-         {"elevator", "elevators", NULL, NULL},
+        {{"elevator", "lift installation", NULL},
+         {"elevator", NULL},
          "Elevator work without an elevator permit",
+         "elevator work",
          "elevator permit"},
     };
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-        const sfp_rpt_permit *trig = NULL;
-        for (size_t i = 0; i < in->n_permits && !trig; i++)
-            if (sfp_rpt_contains_ci(in->permits[i].description, kinds[k].trigger)) trig = &in->permits[i];
-        if (!trig) continue;
-        bool found = false;
-        for (size_t i = 0; i < in->n_permits && !found; i++)
-            found = &in->permits[i] != trig && mentions(&in->permits[i], kinds[k].companions);
-        if (found) continue;
-        sfp_rpt_missing *m =
-            add(l, "missing_companion", SFP_SEV_LOW, kinds[k].title,
-                sfp_arena_printf(l->a,
-                                 "Permit %s describes %s work, but no %s is on file for this parcel. Trade work "
-                                 "usually needs its own permit and inspections.",
-                                 trig->permit_number, kinds[k].trigger, kinds[k].expected),
-                "permits");
-        ev(m, "permit_number", trig->permit_number);
-        ev(m, "keyword", kinds[k].trigger);
-        ev(m, "expected", kinds[k].expected);
+    for (size_t i = 0; i < in->n_permits; i++) {
+        const sfp_rpt_permit *trig = &in->permits[i];
+        if (sfp_rpt_blank(trig->description)) continue;
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+            const char *phrase = first_phrase(trig->description, kinds[k].triggers);
+            if (!phrase) continue;
+            bool found = false;
+            for (size_t j = 0; j < in->n_permits && !found; j++) {
+                const sfp_rpt_permit *o = &in->permits[j];
+                found = strcmp(sfp_rpt_str(o->permit_number), sfp_rpt_str(trig->permit_number)) &&
+                        (first_phrase(o->description, kinds[k].companions) ||
+                         first_phrase(o->permit_type_definition, kinds[k].companions));
+            }
+            if (found) continue;
+            sfp_rpt_missing *m =
+                add(l, "missing_companion", SFP_SEV_LOW, kinds[k].title,
+                    sfp_arena_printf(l->a,
+                                     "Permit %s describes '%s', which is %s, but no %s is on file for this parcel. "
+                                     "Trade work usually needs its own permit and inspections.",
+                                     trig->permit_number, sfp_rpt_trim_dup(l->a, trig->description), kinds[k].work,
+                                     kinds[k].expected),
+                    "permits");
+            ev(m, "permit_number", trig->permit_number);
+            ev(m, "keyword", phrase);
+            ev(m, "expected", kinds[k].expected);
+        }
     }
 }
 

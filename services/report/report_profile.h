@@ -1,4 +1,4 @@
-/* report_profile.h — the property_profile section (reference §1.4) and the property facts the
+/* report_profile.h — the property_profile section and the property facts the
  * rules read (zoning, use), from the newest SODA tax-roll record (wv5m-vpq2) or the local
  * parcel_summary row. Pure: no I/O.
  *
@@ -6,7 +6,7 @@
  * ("" and no raw value when the total is 0 or unknown); zoning = zoning_code; property_class =
  * property_class_code_definition; use_code = use_definition; neighborhood =
  * neighborhood_code_definition, else analysis_neighborhood, assessor_neighborhood, neighborhood
- * (the reference read only the first, which the dataset does not carry, §9.5); year_built =
+ * (the first alone is not in the dataset); year_built =
  * year_property_built; building_area / lot_area = "N,NNN sq ft" of property_area / lot_area
  * ("" when 0 or unknown); tax_year = closed_roll_year (else tax_year); source "tax_roll".
  * From parcel_summary: assessed value from tax_value, zoning, use_code, neighborhood; the other

@@ -1,4 +1,4 @@
-/* report_risk.h — the risk assessment of a property report (reference §1.5): nine rules over
+/* report_risk.h — the risk assessment of a property report: nine rules over
  * complaints, violations, permits (with their contacts), zoning and regulatory_watch rows,
  * stable-sorted high → moderate → low. Pure: no I/O; today is a parameter.
  *
@@ -7,9 +7,12 @@
  *  2 active_violation (high)       each violation whose status is active (incl. "NOV ...")
  *  3 high_cost_project (moderate)  per permit, estimated_cost > 500,000;
  *    moderate_cost_project (low)   else > 100,000
- *  4 multiple_active_permits (low) more than one active permit
+ *  4 multiple_active_permits (low) more than one permit on the validity clock (filed,
+ *                                  approved, issued, reinstated; SFP_PERMITS_ON_CLOCK —
+ *                                  a permit in plan check does not count)
  *  5 restrictive_zoning (low)      zoning RH-1, RH-1(D), RH-1(S), RH-1D, RH-1S
- *  6 dormant_permit (moderate) /   active permit without completed_date whose age since
+ *  6 dormant_permit (moderate) /   a permit on the validity clock without completed_date whose
+ *                                  age since
  *    aging_permit (low)            issued_date (else filed_date) exceeds its Table B validity
  *                                  (SFBC 106A.4.4) / is within 90 days of it
  *  7 unit_count_ambiguity (moderate) ≥ 2 distinct existing_units > 0 across permits

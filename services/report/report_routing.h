@@ -1,5 +1,5 @@
 /* report_routing.h — plan-review routing progress from the addenda rows of a permit's latest
- * revision (reference §1.6). Pure: no I/O; today is a parameter.
+ * revision. Pure: no I/O; today is a parameter.
  *
  * A station is complete ⇔ finish_date is set; approved ⇔ review_results contains "approv";
  * comments ⇔ it contains "comment" (case-insensitive); held ⇔ non-blank hold_description.
@@ -7,7 +7,7 @@
  * days > SFP_RPT_STALLED_DAYS. pct = completed*100/total (integer division). latest = the
  * completed station with the greatest finish_date (first one on ties).
  *
- * Improvement over the reference: addenda carry garbage years (1721, 2205; §8.2), so dates
+ * On purpose: addenda carry garbage years (1721, 2205), so dates
  * outside 1990..(today's year + 1) never make a station stalled nor "latest". */
 #ifndef SFP_REPORT_ROUTING_H
 #define SFP_REPORT_ROUTING_H

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_prep.h"
 #include "log.h"
 #include "sfpermits/v1/report.pb-c.h"
 
@@ -239,27 +240,12 @@ static void like_prefix(const char *s, char *out, size_t n)
     out[j] = '\0';
 }
 
-/* The statement as a named prepared statement of the connection (no parse and plan per
- * search): executed directly; on a connection that lacks it (SQLSTATE 26000: new connection, or
- * the report's DEALLOCATE ALL) prepared once and executed again. Any other failure is run once
- * more through sfp_db_query, which classifies the error (connection lost, timeout, ...). */
-static PGresult *exec_search(sfp_conn *conn, const char *name, const char *sql, int np, const char *const *params,
-                             sfp_err *err)
-{
-    PGconn *pg = sfp_conn_pg(conn);
-    PGresult *r = PQexecPrepared(pg, name, np, params, NULL, NULL, 0);
-    const char *state = PQresultStatus(r) == PGRES_FATAL_ERROR ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    if (state && !strcmp(state, "26000")) {
-        PQclear(r);
-        PGresult *p = PQprepare(pg, name, sql, np, NULL);
-        bool ok = PQresultStatus(p) == PGRES_COMMAND_OK;
-        PQclear(p);
-        r = ok ? PQexecPrepared(pg, name, np, params, NULL, NULL, 0) : NULL;
-    }
-    if (r && PQresultStatus(r) == PGRES_TUPLES_OK) return r;
-    PQclear(r);
-    return sfp_db_query(conn, sql, np, params, err);
-}
+/* Each search shape is a named prepared statement of the pooled connection (common/db_prep.h):
+ * prepared on its first use there, then only bound and executed (no parse and plan per search). */
+static const sfp_db_stmt ST_BLOCK_LOT = {"sfp_search_block_lot", SQL_BLOCK_LOT, 2};
+static const sfp_db_stmt ST_PERMIT = {"sfp_search_permit", SQL_PERMIT, 1};
+static const sfp_db_stmt ST_ADDRESS = {"sfp_search_address", SQL_ADDRESS, 4};
+static const sfp_db_stmt ST_STREET = {"sfp_search_street", SQL_STREET, 3};
 
 static grpc_status_code search(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user)
 {
@@ -277,32 +263,28 @@ static grpc_status_code search(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, Pr
     char lim[16], like[sizeof sq.street * 2 + 2];
     snprintf(lim, sizeof lim, "%d", limit);
     like_prefix(sq.street, like, sizeof like);
-    const char *sql = NULL, *name = NULL;
+    const sfp_db_stmt *stmt = NULL;
     const char *params[4];
     int np = 0;
     switch (sq.kind) {
     case SFP_SEARCH_BLOCK_LOT:
-        sql = SQL_BLOCK_LOT;
-        name = "sfp_search_block_lot";
+        stmt = &ST_BLOCK_LOT;
         params[np++] = sq.block;
         params[np++] = sq.lot;
         break;
     case SFP_SEARCH_PERMIT:
-        sql = SQL_PERMIT;
-        name = "sfp_search_permit";
+        stmt = &ST_PERMIT;
         params[np++] = sq.permit;
         break;
     case SFP_SEARCH_ADDRESS:
-        sql = SQL_ADDRESS;
-        name = "sfp_search_address";
+        stmt = &ST_ADDRESS;
         params[np++] = sq.number;
         params[np++] = like;
         params[np++] = sq.street;
         params[np++] = lim;
         break;
     default:
-        sql = SQL_STREET;
-        name = "sfp_search_street";
+        stmt = &ST_STREET;
         params[np++] = like;
         params[np++] = sq.street;
         params[np++] = lim;
@@ -333,7 +315,7 @@ static grpc_status_code search(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, Pr
         sfp_rpc_set_message(ctx, "database unavailable");
         return GRPC_STATUS_UNAVAILABLE;
     }
-    PGresult *r = exec_search(conn, name, sql, np, params, &err);
+    PGresult *r = sfp_db_prepared(conn, stmt, params, NULL, NULL, 0, SFP_ERROR, NULL, &err);
     if (!r) {
         sfp_pool_release(svc->pool, conn);
         sfp_rpc_set_message(ctx, "%s", err.msg[0] ? err.msg : "database error");

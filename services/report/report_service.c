@@ -16,17 +16,19 @@
 #include "report_risk.h"
 #include "report_status.h"
 #include "report_text.h"
+#include "report_watch.h"
 #include "sfpermits/v1/introspection.pb-c.h"
 #include "sfpermits/v1/report.pb-c.h"
 #include "soda_client.h"
 
-#define DEADLINE_MARGIN_MS 50 /* leave time to assemble and send the reply */
+#define DEADLINE_MARGIN_MS 50       /* leave time to assemble and send the reply */
+#define SODA_DEADLINE_MARGIN_MS 300 /* SODA's budget ends at least this long before the deadline */
 
 void sfp_report_config_defaults(sfp_report_config *c)
 {
     c->nearby_limit = 10;
     c->statement_timeout_ms = 10000;
-    c->soda_budget_ms = 10000;
+    c->soda_budget_ms = SFP_REPORT_SODA_BUDGET_DEFAULT_MS;
     c->acquire_timeout_ms = 5000;
 }
 
@@ -78,34 +80,53 @@ typedef struct soda_jobs {
     unsigned mask[2];
 } soda_jobs;
 
+/* SODA's budget: REPORT_SODA_BUDGET_MS, ending at least SODA_DEADLINE_MARGIN_MS before the
+ * call's deadline so a degraded report still arrives in time. */
+static int64_t soda_budget(sfp_report_service *svc, sfp_rpc_ctx *ctx)
+{
+    int64_t left = sfp_rpc_deadline_left_ms(ctx);
+    if (left == INT64_MAX) return svc->cfg.soda_budget_ms;
+    left -= SODA_DEADLINE_MARGIN_MS;
+    return left < 1 ? 1 : min64(left, svc->cfg.soda_budget_ms);
+}
+
 static void soda_start(sfp_report_service *svc, sfp_rpc_ctx *ctx, soda_jobs *j, int k, const char *block,
                        const char *lot, unsigned mask)
 {
     j->mask[k] = mask;
-    j->job[k] = svc->soda.begin
-                    ? svc->soda.begin(svc->soda.user, block, lot, mask, budget(ctx, svc->cfg.soda_budget_ms))
-                    : NULL;
+    j->job[k] = svc->soda.begin ? svc->soda.begin(svc->soda.user, block, lot, mask, soda_budget(svc, ctx)) : NULL;
 }
 
-/* Runs the SQL plan (report_db.h) on one connection. While it runs, SODA fetches proceed in
- * the background; the tax roll is started as soon as parcel_summary says it is needed. */
+/* Runs the SQL plan (report_db.h: two round trips) on one connection. While it runs, SODA
+ * fetches proceed in the background; the tax roll is started as soon as parcel_summary says it
+ * is needed. */
 static int run_sql(sfp_report_service *svc, sfp_rpc_ctx *ctx, sfp_rpt_db *db, const char *block, const char *lot,
                    int32_t today, soda_jobs *jobs, sql_part *out)
 {
-    if (sfp_rpt_db_begin(db, (int)budget(ctx, svc->cfg.statement_timeout_ms))) return -1;
-    if (sfp_rpt_db_parcel_summary(db, block, lot, &out->ps)) return -1;
+    if (sfp_rpt_db_start(db, (int)budget(ctx, svc->cfg.statement_timeout_ms), block, lot, &out->ps, &out->set))
+        return -1;
     if (!out->ps.present) soda_start(svc, ctx, jobs, 1, block, lot, SFP_RPT_DS_BIT(SFP_RPT_DS_TAX_ROLL));
-    if (sfp_rpt_db_permits(db, block, lot, &out->set)) return -1;
     sfp_rpt_permit *p = out->set.permits;
     size_t n = out->set.n_permits;
-    if (n && (sfp_rpt_db_contacts(db, p, n) || sfp_rpt_db_inspections(db, p, n) ||
-              sfp_rpt_db_routing(db, p, n, today) || sfp_rpt_db_reg_watch(db, &out->watch, &out->n_watch)))
-        return -1;
-    const char *hood = n && !sfp_rpt_blank(p[0].neighborhood) ? p[0].neighborhood : out->ps.neighborhood;
-    if (sfp_rpt_db_nearby(db, hood, block, out->set.lots, out->set.n_lots, svc->cfg.nearby_limit, &out->nearby,
-                          &out->n_nearby))
-        return -1;
-    return sfp_rpt_db_commit(db);
+    /* regulatory_watch: the in-process copy when it is servable, else read in round trip 2 */
+    uint64_t watch_gen = 0;
+    bool watch_held = n && sfp_rpt_watch_get(svc->watch, db->a, &out->watch, &out->n_watch, &watch_gen);
+    sfp_rpt_db_rest rest = {
+        .block = block,
+        .neighborhood = n && !sfp_rpt_blank(p[0].neighborhood) ? p[0].neighborhood : out->ps.neighborhood,
+        .nearby_limit = svc->cfg.nearby_limit,
+        .today = today,
+        .reg_watch = n > 0 && !watch_held,
+    };
+    if (sfp_rpt_db_finish(db, &out->set, &rest)) return -1;
+    if (rest.reg_watch) {
+        out->watch = rest.watch;
+        out->n_watch = rest.n_watch;
+        sfp_rpt_watch_put(svc->watch, watch_gen, rest.watch, rest.n_watch);
+    }
+    out->nearby = rest.nearby;
+    out->n_nearby = rest.n_nearby;
+    return 0;
 }
 
 static void soda_finish(sfp_report_service *svc, soda_jobs *j, sfp_rpt_soda_result res[SFP_RPT_DS_N], sfp_arena *a)
@@ -164,39 +185,37 @@ static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, 
     return GRPC_STATUS_OK;
 }
 
-/* A report assembled from SQL + SODA; offered to the cache when every needed source is live or
- * cached (a degraded report must be retried, not kept). */
-static grpc_status_code assemble_report(sfp_report_service *svc, sfp_rpc_ctx *ctx, const char *block, const char *lot,
-                                        int32_t today, double t0, sfp_rpt_cache_ticket *ticket, ProtobufCMessage **resp)
-{
-    sfp_arena *a = sfp_rpc_arena(ctx);
-    /* SODA first, so the HTTP calls overlap the SQL work. */
-    soda_jobs jobs = {0};
-    soda_start(svc, ctx, &jobs, 0, block, lot,
-               SFP_RPT_DS_BIT(SFP_RPT_DS_COMPLAINTS) | SFP_RPT_DS_BIT(SFP_RPT_DS_VIOLATIONS));
-
+/* One report between its SQL work and its reply: lives in the call's arena, so it survives a
+ * deferred completion. */
+typedef struct report_job {
+    sfp_report_service *svc;
+    sfp_rpc_ctx *ctx;
+    char block[6], lot[6];
+    int32_t today;
+    double t0;
+    sfp_rpt_cache_ticket ticket;
+    soda_jobs jobs;
     sql_part sql;
-    memset(&sql, 0, sizeof sql);
-    sfp_rpt_db db = {.a = a};
-    db.conn = sfp_pool_acquire(svc->pool, (int)budget(ctx, svc->cfg.acquire_timeout_ms), &db.err);
-    int rc = db.conn ? run_sql(svc, ctx, &db, block, lot, today, &jobs, &sql) : -1;
-    sfp_pool_release(svc->pool, db.conn);
-    atomic_fetch_add(&svc->counters.sql_queries, db.queries);
-    atomic_store(&svc->counters.sql_queries_last, db.queries);
-    if (rc) {
-        soda_finish(svc, &jobs, NULL, NULL);
-        if (sfp_rpc_deadline_left_ms(ctx) <= DEADLINE_MARGIN_MS || db.err.code == GRPC_STATUS_DEADLINE_EXCEEDED)
-            return fail(svc, ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded while reading the database");
-        if (!db.conn || db.err.code == GRPC_STATUS_UNAVAILABLE)
-            return fail(svc, ctx, GRPC_STATUS_UNAVAILABLE, "database unavailable");
-        return fail(svc, ctx, GRPC_STATUS_INTERNAL, "database error");
-    }
+    int queries;
+    atomic_int outstanding; /* SODA jobs still running + 1 while the handler registers */
+} report_job;
+
+/* SODA is in: derive, assemble, store, reply. The report cache ticket ends here. */
+static grpc_status_code finish_report(report_job *rj, ProtobufCMessage **resp)
+{
+    sfp_report_service *svc = rj->svc;
+    sfp_rpc_ctx *ctx = rj->ctx;
+    sfp_arena *a = sfp_rpc_arena(ctx);
+    sql_part *sqlp = &rj->sql;
+    sql_part sql = *sqlp;
+    const char *block = rj->block, *lot = rj->lot;
+    int32_t today = rj->today;
 
     sfp_rpt_soda_result soda[SFP_RPT_DS_N];
     memset(soda, 0, sizeof soda);
     if (sql.ps.present) sfp_rpt_soda_unavailable(&soda[SFP_RPT_DS_TAX_ROLL], "not_needed");
-    soda_finish(svc, &jobs, soda, a);
-    unsigned needed = jobs.mask[0] | jobs.mask[1];
+    soda_finish(svc, &rj->jobs, soda, a);
+    unsigned needed = rj->jobs.mask[0] | rj->jobs.mask[1];
     int soda_requests = 0;
     for (int d = 0; d < SFP_RPT_DS_N; d++) {
         soda_requests += soda[d].upstream_requests;
@@ -259,22 +278,84 @@ static grpc_status_code assemble_report(sfp_report_service *svc, sfp_rpc_ctx *ct
     uint8_t *bytes = sfp_arena_alloc(a, len ? len : 1);
     protobuf_c_message_pack(&content->base, bytes);
 
-    if (ticket->active)
-        sfp_rpt_cache_store(svc->cache, ticket,
+    if (rj->ticket.active)
+        sfp_rpt_cache_store(svc->cache, &rj->ticket,
                             sfp_rpt_cached_new(bytes, len, today, soda, needed, ts_buf, sfp_rpt_cache_now(svc->cache)));
 
     sfp_rpt_volatile v = {.soda = soda,
                           .soda_needed = needed,
-                          .sql_queries = db.queries,
+                          .sql_queries = rj->queries,
                           .soda_requests = soda_requests,
                           .generated_at = sfp_arena_strdup(a, ts_buf)};
-    v.elapsed_ms = (sfp_mono_s() - t0) * 1e3;
+    v.elapsed_ms = (sfp_mono_s() - rj->t0) * 1e3;
     respond(ctx, bytes, len, &v, resp);
     sfp_log(SFP_DEBUG, "report", SFP_S("block", block), SFP_S("lot", lot), SFP_I("permits", sql.set.n_permits),
-            SFP_I("total_permits", sql.set.total), SFP_I("sql_queries", db.queries),
+            SFP_I("total_permits", sql.set.total), SFP_I("sql_queries", rj->queries),
             SFP_I("soda_requests", soda_requests), SFP_D("elapsed_ms", v.elapsed_ms));
     atomic_fetch_add(&svc->counters.ok, 1);
     return GRPC_STATUS_OK;
+}
+
+/* finish_report + the end of the cache ticket (stored, or abandoned: a no-op when stored). */
+static grpc_status_code finish_and_release(report_job *rj, ProtobufCMessage **resp)
+{
+    grpc_status_code code = finish_report(rj, resp);
+    sfp_rpt_cache_abandon(rj->svc->cache, &rj->ticket);
+    return code;
+}
+
+/* A SODA job of a deferred report is done (on the SODA client's thread): the last one to
+ * finish completes the call. */
+static void soda_arrived(void *arg)
+{
+    report_job *rj = arg;
+    if (atomic_fetch_sub(&rj->outstanding, 1) != 1) return;
+    ProtobufCMessage *resp = NULL;
+    grpc_status_code code = finish_and_release(rj, &resp);
+    sfp_rpc_complete(rj->ctx, code, resp);
+}
+
+/* A report assembled from SQL + SODA; offered to the cache when every needed source is live or
+ * cached (a degraded report must be retried, not kept). The SQL runs on the RPC worker; if SODA
+ * is still running afterwards, the call is deferred (SFP_RPC_PENDING) and completed by the SODA
+ * client when its results arrive or its budget ends, so no worker waits for SODA. */
+static grpc_status_code assemble_report(report_job *rj, ProtobufCMessage **resp)
+{
+    sfp_report_service *svc = rj->svc;
+    sfp_rpc_ctx *ctx = rj->ctx;
+    sfp_arena *a = sfp_rpc_arena(ctx);
+    /* SODA first, so the HTTP calls overlap the SQL work. */
+    soda_start(svc, ctx, &rj->jobs, 0, rj->block, rj->lot,
+               SFP_RPT_DS_BIT(SFP_RPT_DS_COMPLAINTS) | SFP_RPT_DS_BIT(SFP_RPT_DS_VIOLATIONS));
+
+    sfp_rpt_db db = {.a = a};
+    db.conn = sfp_pool_acquire(svc->pool, (int)budget(ctx, svc->cfg.acquire_timeout_ms), &db.err);
+    int rc = db.conn ? run_sql(svc, ctx, &db, rj->block, rj->lot, rj->today, &rj->jobs, &rj->sql) : -1;
+    sfp_rpt_db_end(&db);
+    sfp_pool_release(svc->pool, db.conn);
+    atomic_fetch_add(&svc->counters.sql_queries, db.queries);
+    atomic_store(&svc->counters.sql_queries_last, db.queries);
+    rj->queries = db.queries;
+    if (rc) {
+        soda_finish(svc, &rj->jobs, NULL, NULL);
+        sfp_rpt_cache_abandon(svc->cache, &rj->ticket);
+        if (sfp_rpc_deadline_left_ms(ctx) <= DEADLINE_MARGIN_MS || db.err.code == GRPC_STATUS_DEADLINE_EXCEEDED)
+            return fail(svc, ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded while reading the database");
+        if (!db.conn || db.err.code == GRPC_STATUS_UNAVAILABLE)
+            return fail(svc, ctx, GRPC_STATUS_UNAVAILABLE, "database unavailable");
+        return fail(svc, ctx, GRPC_STATUS_INTERNAL, "database error");
+    }
+    if (svc->soda.notify) {
+        atomic_init(&rj->outstanding, 1);
+        for (int k = 0; k < 2; k++) {
+            if (!rj->jobs.job[k]) continue;
+            atomic_fetch_add(&rj->outstanding, 1);
+            if (!svc->soda.notify(svc->soda.user, rj->jobs.job[k], soda_arrived, rj))
+                atomic_fetch_sub(&rj->outstanding, 1); /* already in */
+        }
+        if (atomic_fetch_sub(&rj->outstanding, 1) != 1) return SFP_RPC_PENDING; /* soda_arrived replies */
+    }
+    return finish_and_release(rj, resp);
 }
 
 static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user)
@@ -306,9 +387,16 @@ static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req
         sfp_rpt_cache_abandon(svc->cache, &ticket);
         return fail(svc, ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
     }
-    grpc_status_code code = assemble_report(svc, ctx, block, lot, today, t0, &ticket, resp);
-    sfp_rpt_cache_abandon(svc->cache, &ticket); /* no-op when it was stored */
-    return code;
+    report_job *rj = sfp_arena_alloc(sfp_rpc_arena(ctx), sizeof *rj);
+    memset(rj, 0, sizeof *rj);
+    rj->svc = svc;
+    rj->ctx = ctx;
+    memcpy(rj->block, block, sizeof rj->block);
+    memcpy(rj->lot, lot, sizeof rj->lot);
+    rj->today = today;
+    rj->t0 = t0;
+    rj->ticket = ticket;
+    return assemble_report(rj, resp);
 }
 
 sfp_rpc_method sfp_report_service_method(sfp_report_service *svc)
@@ -328,6 +416,8 @@ void sfp_report_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, voi
     const sfp_report_counters *c = &svc->counters;
     sfp_rpt_cache_stats cs;
     sfp_rpt_cache_get_stats(svc->cache, &cs);
+    sfp_rpt_watch_stats ws;
+    sfp_rpt_watch_get_stats(svc->watch, &ws);
     const struct {
         const char *name;
         long long v;
@@ -351,6 +441,9 @@ void sfp_report_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, voi
         {"report_cache_coalesced_total", cs.coalesced},
         {"report_cache_entries", cs.entries},
         {"report_cache_listening", cs.listening},
+        {"report_watch_hits_total", ws.hits},
+        {"report_watch_misses_total", ws.misses},
+        {"report_watch_invalidations_total", ws.invalidations},
     };
     size_t n = sizeof list / sizeof list[0];
     Sfpermits__V1__Counter **arr = sfp_arena_alloc(a, sizeof(*arr) * (st->n_counters + n));

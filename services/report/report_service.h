@@ -1,5 +1,5 @@
 /* report_service.h — ReportService.GetPropertyReport(block, lot): the property report of one
- * parcel (reference §1), assembled from one pooled Postgres connection (a constant number of
+ * parcel, assembled from one pooled Postgres connection (a constant number of
  * round trips, report_db.h) and three SODA datasets fetched concurrently through the shared
  * cached client while the SQL runs (report_soda.h).
  *
@@ -13,15 +13,19 @@
  *   REPORT_NEARBY_LIMIT          10     (0..50) nearby_activity rows; 0 disables the query
  *   REPORT_STATEMENT_TIMEOUT_MS  10000  (100..600000) cap of SET LOCAL statement_timeout; the
  *                                       remaining call deadline lowers it further
- *   REPORT_SODA_BUDGET_MS        10000  (100..600000) longest wait for SODA when the call's
- *                                       deadline is later (or absent)
+ *   REPORT_SODA_BUDGET_MS        2500   (100..600000) longest wait for SODA; it always ends at
+ *                                       least 300 ms before the call's deadline. The wait holds
+ *                                       no RPC worker: the call is completed by the SODA
+ *                                       client's thread when the sources arrive or the budget
+ *                                       ends (deferred completion, rpc.h)
  *
  * Introspection counters: reports_total, reports_ok, reports_not_found,
  * reports_invalid_argument, reports_unavailable, reports_deadline_exceeded, reports_failed,
  * report_sql_queries_total, report_sql_queries_last, report_soda_requests_total,
  * report_sources_stale_total, report_sources_unavailable_total, report_cache_hits_total,
  * report_cache_misses_total, report_cache_stores_total, report_cache_invalidations_total,
- * report_cache_coalesced_total, report_cache_entries, report_cache_listening; plus pool, SODA
+ * report_cache_coalesced_total, report_cache_entries, report_cache_listening,
+ * report_watch_hits_total, report_watch_misses_total, report_watch_invalidations_total; plus pool, SODA
  * breaker and response-cache stats when a client is attached.
  *
  * With a report cache (report_cache.h, REPORT_CACHE_*), a hit costs no SQL and no SODA call:
@@ -37,6 +41,8 @@
 #include "db_pool.h"
 #include "report_soda.h"
 #include "rpc.h"
+
+#define SFP_REPORT_SODA_BUDGET_DEFAULT_MS 2500
 
 typedef struct sfp_report_config {
     int nearby_limit;
@@ -59,6 +65,8 @@ typedef struct sfp_report_service {
     struct sfp_soda *soda_client; /* borrowed, optional: breaker/cache stats for Introspection */
     sfp_report_config cfg;
     struct sfp_rpt_cache *cache; /* borrowed, optional (NULL = no report cache; report_cache.h) */
+    struct sfp_rpt_watch *watch; /* borrowed, optional (NULL = read regulatory_watch every time;
+                                  * report_watch.h) */
     int32_t fixed_today;         /* tests: "today" in days since 1970-01-01; 0 = the local date */
     sfp_report_counters counters;
 } sfp_report_service;

@@ -127,14 +127,25 @@ static void copy_rows(const cJSON *arr, sfp_arena *a, sfp_rpt_soda_result *out)
     }
 }
 
+static bool client_notify(void *user, void *job, void (*fn)(void *arg), void *arg)
+{
+    (void)user;
+    return sfp_soda_parcel_notify(((client_job *)job)->pending, fn, arg);
+}
+
 static void client_end(void *user, void *job, sfp_rpt_soda_result out[SFP_RPT_DS_N], sfp_arena *a)
 {
     (void)user;
     client_job *j = job;
+    if (!a) { /* the caller gave up: never wait for the network */
+        sfp_soda_parcel_release(j->pending);
+        free(j);
+        return;
+    }
     sfp_soda_result res[SFP_RPT_DS_N];
     memset(res, 0, sizeof res);
     sfp_soda_parcel_end(j->pending, res);
-    for (size_t i = 0; a && i < j->n; i++) {
+    for (size_t i = 0; i < j->n; i++) {
         const sfp_soda_result *r = &res[i];
         sfp_rpt_soda_result *o = &out[j->ds[i]];
         memset(o, 0, sizeof *o);
@@ -173,5 +184,5 @@ static void client_end(void *user, void *job, sfp_rpt_soda_result out[SFP_RPT_DS
 
 sfp_rpt_soda sfp_rpt_soda_from_client(struct sfp_soda *client)
 {
-    return (sfp_rpt_soda){.begin = client_begin, .end = client_end, .user = client};
+    return (sfp_rpt_soda){.begin = client_begin, .end = client_end, .notify = client_notify, .user = client};
 }

@@ -53,15 +53,21 @@ typedef struct sfp_rpt_soda {
      * datasets are then reported unavailable, reason "error"). */
     void *(*begin)(void *user, const char *block, const char *lot, unsigned mask, int64_t budget_ms);
     /* Waits for the job (bounded by its budget) and fills out[d] for each d in its mask with
-     * records copied into a; a == NULL only releases the job. Called exactly once per job. */
+     * records copied into a; a == NULL releases the job without waiting. Called exactly once
+     * per job. */
     void (*end)(void *user, void *job, sfp_rpt_soda_result out[SFP_RPT_DS_N], sfp_arena *a);
+    /* Optional (NULL: the service waits in end). Registers fn(arg) to run once, on another
+     * thread, when the job's results are in (end then returns at once); returns false without
+     * registering when they are in already. This is what lets a report wait for SODA without
+     * holding an RPC worker. */
+    bool (*notify)(void *user, void *job, void (*fn)(void *arg), void *arg);
     void *user;
 } sfp_rpt_soda;
 
 /* Marks out as unavailable with reason (static string), no records. */
 void sfp_rpt_soda_unavailable(sfp_rpt_soda_result *out, const char *reason);
 
-/* Cache-Control max-age of a report from its sources (reference §1.3 TTL 900 s): the smallest
+/* Cache-Control max-age of a report from its sources (SODA cache TTL 900 s): the smallest
  * ttl_remaining of the live/cached sources among `needed` (SFP_RPT_DS_BIT mask), floored,
  * clamped to 0..900; 0 when any needed source is stale or unavailable (a degraded report must
  * not be cached) or none is live/cached. */

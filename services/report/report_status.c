@@ -14,34 +14,28 @@ static void squash(const char *s, char *out, size_t n)
     out[j] = '\0';
 }
 
-sfp_permit_class sfp_rpt_permit_class(const char *status)
+sfp_permit_status sfp_rpt_permit_status(const char *status)
 {
     char s[32];
     squash(status, s, sizeof s);
     static const struct {
         const char *name;
-        sfp_permit_class cls;
+        sfp_permit_status st;
     } map[] = {
-        {"filed", SFP_PERMIT_IN_REVIEW},    {"plancheck", SFP_PERMIT_IN_REVIEW}, {"approved", SFP_PERMIT_APPROVED},
-        {"issued", SFP_PERMIT_ISSUED},      {"reinstated", SFP_PERMIT_ISSUED},   {"complete", SFP_PERMIT_COMPLETE},
-        {"completed", SFP_PERMIT_COMPLETE}, {"expired", SFP_PERMIT_CLOSED},      {"cancelled", SFP_PERMIT_CLOSED},
-        {"canceled", SFP_PERMIT_CLOSED},    {"withdrawn", SFP_PERMIT_CLOSED},    {"revoked", SFP_PERMIT_CLOSED},
-        {"disapproved", SFP_PERMIT_CLOSED}, {"denied", SFP_PERMIT_CLOSED},
+        {"filed", SFP_PST_FILED},        {"plancheck", SFP_PST_PLANCHECK},   {"approved", SFP_PST_APPROVED},
+        {"issued", SFP_PST_ISSUED},      {"reinstated", SFP_PST_REINSTATED}, {"complete", SFP_PST_COMPLETE},
+        {"completed", SFP_PST_COMPLETE}, {"expired", SFP_PST_CLOSED},        {"cancelled", SFP_PST_CLOSED},
+        {"canceled", SFP_PST_CLOSED},    {"withdrawn", SFP_PST_CLOSED},      {"revoked", SFP_PST_CLOSED},
+        {"disapproved", SFP_PST_CLOSED}, {"denied", SFP_PST_CLOSED},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (!strcmp(s, map[i].name)) return map[i].cls;
-    return SFP_PERMIT_OTHER;
+        if (!strcmp(s, map[i].name)) return map[i].st;
+    return SFP_PST_OTHER;
 }
 
-bool sfp_rpt_permit_is_active(const char *status)
+bool sfp_rpt_permit_in(const char *status, unsigned set)
 {
-    sfp_permit_class c = sfp_rpt_permit_class(status);
-    return c == SFP_PERMIT_IN_REVIEW || c == SFP_PERMIT_APPROVED || c == SFP_PERMIT_ISSUED;
-}
-
-bool sfp_rpt_permit_in_review(const char *status)
-{
-    return sfp_rpt_permit_class(status) == SFP_PERMIT_IN_REVIEW;
+    return (SFP_PST_BIT(sfp_rpt_permit_status(status)) & set) != 0;
 }
 
 static bool in_list(const char *w, const char *const *list)

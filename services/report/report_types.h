@@ -2,7 +2,7 @@
  * the rules can be unit-tested alone. report_db fills them from Postgres, report_soda from
  * SODA, report_assemble maps them to the proto.
  *
- * Conventions: strings are never NULL ("" = no value / null in the reference); a nullable
+ * Conventions: strings are never NULL ("" = no value / null); a nullable
  * number is `bool has_x` + `x`. All memory belongs to one request arena (or to the test that
  * built the records); the functions that produce these records take the arena explicitly. */
 #ifndef SFP_REPORT_TYPES_H
@@ -25,8 +25,8 @@ const char *sfp_rpt_rec_get(const sfp_rpt_rec *r, const char *key);
  * first and older/alternative names as fallbacks. */
 const char *sfp_rpt_rec_first(const sfp_rpt_rec *r, const char *const *keys);
 
-/* SODA field names, real name first, then older/alternative names (reference §9.4: the
- * reference read complaint_type / nov_number / violation_type, which these datasets do not
+/* SODA field names, real name first, then older/alternative names (the
+ * system we replace read complaint_type / nov_number / violation_type, which these datasets do not
  * have, so its titles always fell back to "... on file"). NULL-terminated. */
 extern const char *const SFP_RPT_COMPLAINT_NUMBER_KEYS[];
 extern const char *const SFP_RPT_COMPLAINT_DESC_KEYS[];
@@ -64,7 +64,7 @@ typedef struct sfp_rpt_stalled {
     int32_t days;
 } sfp_rpt_stalled;
 
-/* Routing progress of a permit's latest addenda revision (reference §1.6). */
+/* Routing progress of a permit's latest addenda revision. */
 typedef struct sfp_rpt_routing {
     int32_t total, completed, approved, comments, pending, pct;
     bool is_all_clear;
@@ -110,7 +110,7 @@ typedef struct sfp_rpt_nearby {
     const char *description, *street_number, *street_name, *street_suffix;
 } sfp_rpt_nearby;
 
-/* The parcel_summary row (reference §1.2g). */
+/* The parcel_summary row. */
 typedef struct sfp_rpt_parcel_summary {
     bool present;
     const char *canonical_address, *neighborhood, *supervisor_district;
@@ -123,7 +123,7 @@ typedef struct sfp_rpt_parcel_summary {
     int32_t permit_count, complaint_count, violation_count;
 } sfp_rpt_parcel_summary;
 
-/* property_data[0] of the reference: the zoning/use facts the rules read, from the newest
+/* The property data: the zoning/use facts the rules read, from the newest
  * tax-roll record or, when present, the parcel_summary row. */
 typedef struct sfp_rpt_property {
     bool present;

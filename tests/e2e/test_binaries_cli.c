@@ -14,9 +14,10 @@
 
 #include "testsupport.h"
 
-static const char *const k_bins[] = {"sfp-gateway", "sfp-report", "sfp-brief",
-                                     "sfp-cron",    "sfp-health", "sfp-cronctl",
-                                     "sfp-migrate", "sfp-seed",   "sfp-soda-test-server"};
+static const char *const k_bins[] = {
+    "sfp-gateway", "sfp-report",           "sfp-brief", "sfp-cron", "sfp-health", "sfp-cronctl", "sfp-migrate",
+    "sfp-seed",    "sfp-soda-test-server",
+};
 #define NBINS (sizeof k_bins / sizeof k_bins[0])
 
 /* Runs `env ... bin args` (timeout 20 s, so a binary that serves instead fails the test);

@@ -118,11 +118,20 @@ static void test_db_down_at_start_then_recovers_and_survives_restart(void **stat
     snprintf(cmd, sizeof cmd, "%s/scripts/pgtmp halt %s && %s/scripts/pgtmp start %s >/dev/null", SFP_SOURCE_DIR, dir,
              SFP_SOURCE_DIR, dir);
     assert_int_equal(run_cmd(cmd), 0); /* pg_ctl -w: accepting connections when this returns */
-    resp = NULL;
-    assert_int_equal(sfp_rpc_call(ch, "/sfpermits.v1.HealthService/GetHealth", &req.base,
-                                  &sfpermits__v1__get_health_response__descriptor, &resp, 5000, NULL, 0, &st),
-                     GRPC_STATUS_OK);
-    Sfpermits__V1__GetHealthResponse *h = (void *)resp;
+    /* The pool noticed the outage and backs off: it is back within DB_RECONNECT_MAX_MS. */
+    Sfpermits__V1__GetHealthResponse *h = NULL;
+    for (int waited = 0; waited <= 5000; waited += 100) {
+        resp = NULL;
+        assert_int_equal(sfp_rpc_call(ch, "/sfpermits.v1.HealthService/GetHealth", &req.base,
+                                      &sfpermits__v1__get_health_response__descriptor, &resp, 5000, NULL, 0, &st),
+                         GRPC_STATUS_OK);
+        h = (void *)resp;
+        if (h->db_connected) break;
+        protobuf_c_message_free_unpacked(resp, NULL);
+        h = NULL;
+        sleep_ms(100);
+    }
+    assert_non_null(h);
     assert_true(h->db_connected);
     assert_true(h->pool_stats->broken >= 1); /* the dead connections were noticed and replaced */
     protobuf_c_message_free_unpacked(resp, NULL);

@@ -558,6 +558,19 @@ static void test_service_identity_for_cron(void **state)
     assert_int_equal(get_as(&h, "Bearer s3cret", gone, &r), GRPC_STATUS_UNAUTHENTICATED); /* inactive user */
     assert_int_equal(get_as(&h, "Bearer s3cret", "999999", &r), GRPC_STATUS_UNAUTHENTICATED);
     assert_int_equal(get_as(&h, "Bearer demo-token-bob", alice, &r), GRPC_STATUS_UNAUTHENTICATED); /* user token */
+    assert_int_equal(get_as(&h, "bearer s3cret", alice, &r), GRPC_STATUS_OK); /* scheme case-insensitive */
+    free_msg(r);
+    r = NULL;
+    { /* a repeated x-sfp-user-id is refused, even when both values are valid */
+        Sfpermits__V1__GetBriefRequest req = SFPERMITS__V1__GET_BRIEF_REQUEST__INIT;
+        sfp_rpc_md md[3] = {{"authorization", "Bearer s3cret"}, {"x-sfp-user-id", alice}, {"x-sfp-user-id", alice}};
+        ProtobufCMessage *resp = NULL;
+        sfp_rpc_status st;
+        assert_int_equal(sfp_rpc_call(h.ch, SFP_BRIEF_GET_PATH, &req.base,
+                                      &sfpermits__v1__get_brief_response__descriptor, &resp, 20000, md, 3, &st),
+                         GRPC_STATUS_UNAUTHENTICATED);
+        assert_null(resp);
+    }
     h.svc.cfg.service_secret = "";
     assert_int_equal(get_as(&h, "Bearer ", alice, &r), GRPC_STATUS_UNAUTHENTICATED);
     assert_null(r);

@@ -257,6 +257,70 @@ static void test_unreachable_database(void **state)
     sfp_pool_destroy(p);
 }
 
+/* Outage back-off with an injected clock and random source: a frozen clock means no attempt
+ * is ever due, so the counts below are exact (nothing depends on elapsed time). */
+static int64_t g_fake_now_ms = 1000000; /* read by the pool's maintenance thread */
+static double fake_clock(void *arg)
+{
+    (void)arg;
+    return (double)__atomic_load_n(&g_fake_now_ms, __ATOMIC_SEQ_CST) / 1000.0;
+}
+static uint32_t fake_rand(void *arg)
+{
+    (void)arg;
+    return 0; /* the lowest delay of each step: step/2 */
+}
+
+static void test_outage_backs_off_and_fails_fast(void **state)
+{
+    (void)state;
+    sfp_pool_config cfg = {.conninfo = SFP_TEST_DEAD_PG_URL,
+                           .min = 2,
+                           .max = 16,
+                           .connect_timeout_s = 5,
+                           .statement_timeout_ms = 30000,
+                           .acquire_timeout_ms = 500,
+                           .reconnect_min_ms = 50,
+                           .reconnect_max_ms = 800,
+                           .clock = fake_clock,
+                           .rnd = fake_rand};
+    sfp_err err = {0};
+    sfp_pool *p = sfp_pool_create(&cfg, &err);
+    assert_non_null(p);
+    /* the first failure (a request's or the maintenance thread's) marks the pool down */
+    for (int waited = 0; waited < 5000 && !stats(p).down; waited += 10) {
+        sfp_conn *c = sfp_pool_acquire(p, -1, &err);
+        assert_null(c);
+        sleep_ms(10);
+    }
+    sfp_pool_stats s = stats(p);
+    assert_true(s.down);
+    int64_t attempts = s.connect_attempts;
+    assert_true(attempts >= 1 && attempts <= 2); /* at most the request's and the maintainer's */
+    /* 200 requests during the outage: all UNAVAILABLE at once, none connects */
+    for (int i = 0; i < 200; i++) {
+        memset(&err, 0, sizeof err);
+        assert_null(sfp_pool_acquire(p, -1, &err));
+        assert_int_equal(err.code, GRPC_STATUS_UNAVAILABLE);
+    }
+    s = stats(p);
+    assert_int_equal(s.connect_attempts, attempts);
+    assert_true(s.failed_fast >= 200);
+    assert_false(sfp_pool_ready(p, 0));
+    /* time passes (fake): exactly one probe per due attempt, made by the maintenance thread */
+    for (int k = 1; k <= 3; k++) {
+        __atomic_add_fetch(&g_fake_now_ms, 10000, __ATOMIC_SEQ_CST);
+        sfp_pool_kick(p);
+        for (int waited = 0; waited < 5000 && stats(p).connect_attempts < attempts + k; waited += 10) sleep_ms(10);
+        assert_int_equal(stats(p).connect_attempts, attempts + k);
+    }
+    s = stats(p);
+    assert_true(s.down);
+    assert_int_equal(s.connect_failures, s.connect_attempts);
+    assert_int_equal(s.size, 0);
+    sfp_pool_destroy(p);
+}
+
 static void test_bad_config_refused(void **state)
 {
     (void)state;
@@ -323,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_rollback_on_release),
         cmocka_unit_test(test_statement_timeout_applied),
         cmocka_unit_test(test_unreachable_database),
+        cmocka_unit_test(test_outage_backs_off_and_fails_fast),
         cmocka_unit_test(test_bad_config_refused),
         cmocka_unit_test(test_concurrent_stats_add_up),
     };

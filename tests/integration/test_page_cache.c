@@ -1,5 +1,5 @@
 /* common/page_cache against a real Postgres: counterparts of the reference's
- * tests/test_page_cache.py (§7.5) — miss computes once, hit has cached flag + timestamp,
+ * tests/test_page_cache.py — miss computes once, hit has cached flag + timestamp,
  * 5 reads → 1 compute, independent keys, ttl 0 always computes, the row's own ttl_minutes,
  * invalidate an exact key / a pattern (only matching keys, real counts), missing keys, payload
  * round trips (empty, binary, large nested protobuf) — plus stampede protection: 20 concurrent
@@ -146,7 +146,7 @@ static long rows(const char *where)
     return sfp_test_sql_long(g_url, sql);
 }
 
-/* ---------------------------------------------------------------- §7.5 counterparts */
+/* ---------------------------------------------------------------- the replaced system's cases */
 
 static void test_miss_computes_once_then_hit(void **state)
 {

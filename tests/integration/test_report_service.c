@@ -1,8 +1,8 @@
 /* ReportService.GetPropertyReport over real gRPC against a real Postgres, with a fake SODA
- * behind the report's SODA interface (and, when the binary is built, one test with the real
- * shared client against sfp-soda-test-server; and one on the sfp-seed demo dataset).
+ * behind the report's SODA interface (and one test with the real shared client against
+ * sfp-soda-test-server; and one on the sfp-seed demo dataset).
  *
- * Counterparts of reference §7.1: contacts / inspections batches grouped by permit, an empty
+ * Contacts / inspections batches grouped by permit, an empty
  * permit list makes no batch query, an unknown permit is absent (empty list), role order
  * (applicant first). Plus: SQL round trips equal for a 1-permit and a 54-permit parcel,
  * historical lots merged, truncation at 50 with the total, NOT_FOUND, INVALID_ARGUMENT for
@@ -34,6 +34,7 @@
 #include "report_sample.h"
 #include "report_service.h"
 #include "report_text.h"
+#include "report_watch.h"
 #include "sfpermits/v1/introspection.pb-c.h"
 #include "sfpermits/v1/report.pb-c.h"
 #include "soda_client.h"
@@ -115,6 +116,13 @@ static const char *const FIXTURE_SQL[] = {
     " UNION ALL SELECT permit_number, 'permit', filed_date, 'FAILED' FROM permits WHERE block = '3512';",
     "INSERT INTO addenda(application_number, addenda_number, step, station, arrive, finish_date)"
     " SELECT permit_number, 0, 1, 'INTAKE', filed_date, filed_date FROM permits WHERE block = '3512';",
+    /* 4000/001: one permit per status, each with one routing station; routing is shown only for
+     * filed, plancheck, issued and reinstated */
+    "INSERT INTO permits(permit_number, status, filed_date, street_number, street_name, neighborhood, block, lot)"
+    " SELECT 'RT-' || s, s, '2025-06-01T00:00:00.000', '9', 'ROUTE', 'Routing Test', '4000', '001'"
+    " FROM unnest(ARRAY['filed', 'plancheck', 'approved', 'issued', 'reinstated', 'complete', 'expired']) s;",
+    "INSERT INTO addenda(application_number, addenda_number, step, station, arrive, finish_date)"
+    " SELECT permit_number, 0, 1, 'BLDG', '2025-06-01', NULL FROM permits WHERE block = '4000';",
     NULL,
 };
 
@@ -238,7 +246,7 @@ static void fake_end(void *user, void *job, sfp_rpt_soda_result out[SFP_RPT_DS_N
 
 static sfp_rpt_soda fake_interface(void)
 {
-    return (sfp_rpt_soda){fake_begin, fake_end, &FAKE};
+    return (sfp_rpt_soda){.begin = fake_begin, .end = fake_end, .user = &FAKE};
 }
 
 /* ------------------------------------------------------------------ harness */
@@ -348,7 +356,7 @@ static int group_teardown(void **state)
 
 /* ------------------------------------------------------------------ tests */
 
-/* §7.1 #1 #3 #4 #5 #7: batches grouped by permit; unknown permit has empty lists; role order. */
+/* batches grouped by permit; unknown permit has empty lists; role order. */
 static void test_contacts_and_inspections_grouped_and_ranked(void **state)
 {
     (void)state;
@@ -396,25 +404,41 @@ static void test_contacts_and_inspections_grouped_and_ranked(void **state)
     stop(&h);
 }
 
-/* §7.1 #2 #6: empty input → no query (the connection must not be touched). */
+/* No permits → no statement that needs them. */
 static void test_empty_batches_make_no_query(void **state)
 {
     (void)state;
-    sfp_arena *a = sfp_arena_new();
-    sfp_rpt_db db = {.conn = NULL, .a = a};
-    assert_int_equal(sfp_rpt_db_contacts(&db, NULL, 0), 0);
-    assert_int_equal(sfp_rpt_db_inspections(&db, NULL, 0), 0);
-    assert_int_equal(sfp_rpt_db_routing(&db, NULL, 0, 0), 0);
-    sfp_rpt_nearby *nb;
-    size_t n;
-    assert_int_equal(sfp_rpt_db_nearby(&db, "", "0312", NULL, 0, 10, &nb, &n), 0);
-    assert_int_equal(db.queries, 0);
-    sfp_arena_free(a);
-
-    /* A parcel with SODA data but no permit: BEGIN, parcel_summary, permits, COMMIT only. */
     fake_reset();
     harness h;
     start(&h, g_url, fake_interface(), NULL);
+    /* On the SQL side directly: a parcel without permits and without a neighborhood runs no
+     * contacts, inspections, routing, regulatory_watch or nearby statement. */
+    sfp_err err = {0};
+    sfp_conn *conn = sfp_pool_acquire(h.pool, 1000, &err);
+    assert_non_null(conn);
+    for (int pass = 0; pass < 2; pass++) { /* the first pass prepares the statements */
+        sfp_arena *a = sfp_arena_new();
+        sfp_rpt_db db = {.conn = conn, .a = a};
+        sfp_rpt_parcel_summary ps;
+        sfp_rpt_permit_set set;
+        assert_int_equal(sfp_rpt_db_start(&db, 5000, "0312", "005", &ps, &set), 0);
+        assert_int_equal(set.n_permits, 0);
+        sfp_rpt_db_rest rest = {
+            .block = "0312", .neighborhood = "", .nearby_limit = 10, .today = 20000, .reg_watch = true};
+        assert_int_equal(sfp_rpt_db_finish(&db, &set, &rest), 0);
+        sfp_rpt_db_end(&db);
+        assert_int_equal(rest.n_watch, 0);
+        assert_int_equal(rest.n_nearby, 0);
+        if (pass == 1) {
+            /* BEGIN, settings, parcel_summary, permits | COMMIT */
+            assert_int_equal(db.statements, 5);
+            assert_int_equal(db.queries, 2);
+        }
+        sfp_arena_free(a);
+    }
+    sfp_pool_release(h.pool, conn);
+
+    /* Through the service: the same two round trips as any parcel. */
     Sfpermits__V1__PropertyReport *r = get_ok(&h, "0312", "005"); /* warm-up: prepares statements */
     protobuf_c_message_free_unpacked(&r->base, NULL);
     r = get_ok(&h, "0312", "005");
@@ -422,7 +446,7 @@ static void test_empty_batches_make_no_query(void **state)
     assert_int_equal(r->total_permits, 0);
     assert_false(r->truncated);
     assert_int_equal(r->n_complaints, 1);
-    assert_int_equal(r->debug->sql_queries, 4);
+    assert_int_equal(r->debug->sql_queries, 2);
     assert_int_equal(r->n_historical_lots, 1);
     assert_string_equal(r->historical_lots[0], "005");
     assert_string_equal(r->address, "");
@@ -441,9 +465,10 @@ static void test_query_count_constant(void **state)
     fake_reset();
     harness h;
     start(&h, g_url, fake_interface(), NULL);
-    /* A fresh connection prepares the report's statements once: one extra round trip. */
+    /* A fresh connection learns that the statements are not prepared yet from its first round
+     * trip, then lists what it has and prepares the rest: two extra round trips, once. */
     Sfpermits__V1__PropertyReport *first = get_ok(&h, "3507", "004");
-    assert_int_equal(first->debug->sql_queries, 10);
+    assert_int_equal(first->debug->sql_queries, 4);
     protobuf_c_message_free_unpacked(&first->base, NULL);
     double before = stat_counter(&h, "report_sql_queries_total");
     Sfpermits__V1__PropertyReport *one = get_ok(&h, "3507", "004");
@@ -453,19 +478,20 @@ static void test_query_count_constant(void **state)
     assert_int_equal(many->n_permits, 50);
     assert_int_equal(one->debug->sql_queries, many->debug->sql_queries);
     assert_int_equal(three->debug->sql_queries, many->debug->sql_queries);
-    /* BEGIN, parcel_summary, permits, contacts, inspections, routing, regulatory_watch, nearby, COMMIT */
-    assert_int_equal(many->debug->sql_queries, 9);
+    /* BEGIN, settings, parcel_summary, permits | contacts, inspections, routing,
+     * regulatory_watch, nearby, COMMIT */
+    assert_int_equal(many->debug->sql_queries, 2);
     double after = stat_counter(&h, "report_sql_queries_total");
-    assert_true(fabs(after - before - 27) < 0.5);
+    assert_true(fabs(after - before - 6) < 0.5);
     assert_true(stat_counter(&h, "reports_ok") >= 3);
-    assert_true(stat_counter(&h, "report_sql_queries_last") == 9);
+    assert_true(stat_counter(&h, "report_sql_queries_last") == 2);
     protobuf_c_message_free_unpacked(&one->base, NULL);
     protobuf_c_message_free_unpacked(&many->base, NULL);
     protobuf_c_message_free_unpacked(&three->base, NULL);
     stop(&h);
 }
 
-/* §1.2b historical lots + the 50 cap with the total count. */
+/* Historical lots + the 50 cap with the total count. */
 static void test_historical_lots_and_truncation(void **state)
 {
     (void)state;
@@ -570,6 +596,40 @@ static void test_full_report_sections(void **state)
     stop(&h);
 }
 
+/* Routing progress is attached to permits in plan review or issued (filed, plancheck, issued,
+ * reinstated) and to no other; the active-permit count leaves plancheck out (filed, approved,
+ * issued, reinstated). */
+static void test_routing_and_active_status_sets(void **state)
+{
+    (void)state;
+    fake_reset();
+    harness h;
+    start(&h, g_url, fake_interface(), NULL);
+    Sfpermits__V1__PropertyReport *r = get_ok(&h, "4000", "001");
+    assert_int_equal(r->n_permits, 7);
+    static const struct {
+        const char *pn;
+        bool routed;
+    } want[] = {{"RT-filed", true},      {"RT-plancheck", true}, {"RT-approved", false}, {"RT-issued", true},
+                {"RT-reinstated", true}, {"RT-complete", false}, {"RT-expired", false}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const Sfpermits__V1__ReportPermit *p = find_permit(r, want[i].pn);
+        assert_non_null(p);
+        if ((p->routing != NULL) != want[i].routed)
+            fail_msg("%s: routing %s", want[i].pn, p->routing ? "set" : "unset");
+        if (p->routing) assert_int_equal(p->routing->total, 1);
+    }
+    bool multiple = false;
+    for (size_t i = 0; i < r->n_risk_assessment; i++)
+        if (!strcmp(r->risk_assessment[i]->risk_type, "multiple_active_permits")) {
+            multiple = true;
+            assert_string_equal(r->risk_assessment[i]->title, "4 active permits on this parcel");
+        }
+    assert_true(multiple);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    stop(&h);
+}
+
 /* Tax roll from SODA when parcel_summary has no row; sources and max_age. */
 static void test_tax_roll_profile_and_sources(void **state)
 {
@@ -651,7 +711,7 @@ static void test_not_found_and_invalid(void **state)
     assert_string_equal(r->lot, "004");
     protobuf_c_message_free_unpacked(&r->base, NULL);
     /* rejected requests made no SQL and no SODA call */
-    assert_true(stat_counter(&h, "report_sql_queries_total") - q == 9);
+    assert_true(stat_counter(&h, "report_sql_queries_total") - q == 2);
     assert_int_equal(FAKE.begins, begins + 2);
     assert_true(stat_counter(&h, "reports_invalid_argument") >= 10);
     assert_true(stat_counter(&h, "reports_not_found") >= 1);
@@ -1027,7 +1087,7 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
     start_cached(&c);
     Sfpermits__V1__PropertyReport *miss = get_ok(&c.h, "1386", "025");
     assert_false(miss->debug->report_cache_hit);
-    assert_true(miss->debug->sql_queries >= 9);
+    assert_true(miss->debug->sql_queries >= 2);
     assert_string_equal(miss->sources->complaints->state, "live");
     assert_int_equal(fake_begins(), 1); /* complaints+violations (the profile is in parcel_summary) */
     cache_clock_advance(0.05);
@@ -1074,7 +1134,7 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
     assert_true(wait_counter(&c.h, "report_cache_invalidations_total", 2) >= 2);
     Sfpermits__V1__PropertyReport *fresh = get_ok(&c.h, "1386", "025");
     assert_false(fresh->debug->report_cache_hit);
-    assert_true(fresh->debug->sql_queries >= 9);
+    assert_true(fresh->debug->sql_queries >= 2);
     assert_string_equal(find_permit(fresh, "PA-001")->description, "kitchen and bath remodel");
     assert_string_equal(find_permit(miss, "PA-001")->description, "kitchen remodel");
     protobuf_c_message_free_unpacked(&fresh->base, NULL);
@@ -1215,9 +1275,67 @@ static void test_report_cache_coalesces_misses(void **state)
     assert_int_equal(fake_begins(), 1);
     assert_int_equal(hits, N - 1);
     double q = stat_counter(&c.h, "report_sql_queries_total") - q0;
-    assert_true(q >= 9 && q <= 10); /* one plan */
+    assert_true(q >= 2 && q <= 4); /* one plan (4 on a fresh connection) */
     assert_int_equal(stat_counter(&c.h, "report_cache_coalesced_total"), N - 1);
     stop_cached(&c);
+}
+
+/* regulatory_watch held in process: the second report reads no regulatory_watch statement (the
+ * copy is served), a write to the table drops it through NOTIFY and the next report shows the
+ * new row. */
+static const char *watch_risk_title(const Sfpermits__V1__PropertyReport *r)
+{
+    for (size_t i = 0; i < r->n_risk_assessment; i++)
+        if (!strcmp(r->risk_assessment[i]->risk_type, "pending_regulation")) return r->risk_assessment[i]->title;
+    return "";
+}
+
+static void test_reg_watch_held_and_invalidated(void **state)
+{
+    (void)state;
+    fake_reset();
+    harness h;
+    start(&h, g_url, fake_interface(), NULL);
+    sfp_rpt_watch *w = sfp_rpt_watch_new(NULL, NULL);
+    h.svc.watch = w;
+    sfp_db_listener *l =
+        sfp_db_listen_start(h.pool, "sfp_data_changed", "sfp-report-watch-test", sfp_rpt_watch_listen_event, w);
+    assert_non_null(l);
+    sfp_rpt_watch_stats ws = {0};
+    for (int i = 0; i < 250 && !ws.listening; i++) {
+        sfp_rpt_watch_get_stats(w, &ws);
+        if (!ws.listening) usleep(20000);
+    }
+    assert_true(ws.listening);
+
+    Sfpermits__V1__PropertyReport *r = get_ok(&h, "1386", "025"); /* reads and keeps the rows */
+    assert_string_equal(watch_risk_title(r), "Pending regulation — Permit expiration reform");
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    double hits = stat_counter(&h, "report_watch_hits_total");
+    r = get_ok(&h, "1386", "025");
+    assert_string_equal(watch_risk_title(r), "Pending regulation — Permit expiration reform");
+    assert_int_equal(r->debug->sql_queries, 2);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    assert_true(stat_counter(&h, "report_watch_hits_total") == hits + 1);
+
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE regulatory_watch SET title = 'Permit expiration reform II'"
+                                         " WHERE source_id = 'BOS-1'"),
+                     0);
+    bool seen = false;
+    for (int i = 0; i < 250 && !seen; i++) {
+        r = get_ok(&h, "1386", "025");
+        seen = !strcmp(watch_risk_title(r), "Pending regulation — Permit expiration reform II");
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+        if (!seen) usleep(20000);
+    }
+    assert_true(seen);
+    assert_true(stat_counter(&h, "report_watch_invalidations_total") >= 1);
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE regulatory_watch SET title = 'Permit expiration reform'"
+                                         " WHERE source_id = 'BOS-1'"),
+                     0);
+    stop(&h);
+    sfp_db_listen_stop(l);
+    sfp_rpt_watch_free(w);
 }
 
 int main(void)
@@ -1231,6 +1349,7 @@ int main(void)
         cmocka_unit_test(test_query_count_constant),
         cmocka_unit_test(test_historical_lots_and_truncation),
         cmocka_unit_test(test_full_report_sections),
+        cmocka_unit_test(test_routing_and_active_status_sets),
         cmocka_unit_test(test_tax_roll_profile_and_sources),
         cmocka_unit_test(test_not_found_and_invalid),
         cmocka_unit_test(test_database_unavailable),
@@ -1242,6 +1361,7 @@ int main(void)
         cmocka_unit_test(test_report_cache_bounds),
         cmocka_unit_test(test_report_cache_listener_loss),
         cmocka_unit_test(test_report_cache_coalesces_misses),
+        cmocka_unit_test(test_reg_watch_held_and_invalidated),
     };
     int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
     sfp_rpc_shutdown();

@@ -1,6 +1,6 @@
 /* SODA client + breaker + cache against the local test server (sfp-soda-test-server, built-in
- * generator, no Postgres needed). Counterparts of the reference's §7.1 cache cases and §7.3
- * client/breaker cases, plus stale-if-error, coalescing, shared breaker, deadlines and
+ * generator, no Postgres needed). Counterparts of the replaced system's cache and
+ * client/breaker tests, plus stale-if-error, coalescing, shared breaker, deadlines and
  * concurrency. Upstream calls are counted with the server's /__stats. One fake clock drives
  * cache ages and the breaker's open period; HTTP timing is real. */
 #include <setjmp.h>

@@ -1,5 +1,7 @@
 /* Pure rules of the cron service (services/cron/cron_rules.h): bearer check, tiers, the
- * signal catalogue, percentile_cont against hand-computed values, rounding, congestion labels,
+ * signal catalogue, percentile_cont against hand-computed values, rounding (Python's round),
+ * transition probability over the kept pairs, congestion baseline over the snapshots with a
+ * queue and labels,
  * the nightly window (catch-up capped at 30 days), back-off, time budgets, job names and
  * sfp-cronctl exit codes. */
 #include <setjmp.h>
@@ -29,10 +31,12 @@ static void test_auth(void **state)
         {NULL, "s3cret", false},         /* header missing */
         {"Bearer s3cret", NULL, false},  /* secret unset */
         {"", "s3cret", false},
-        {"bearer s3cret", "s3cret", false},  /* case-sensitive, as the reference */
-        {"Bearer s3cre", "s3cret", false},   /* prefix of the secret */
-        {"Bearer s3cretX", "s3cret", false}, /* longer */
-        {"Bearer  s3cret", "s3cret", false}, /* two spaces */
+        {"bearer s3cret", "s3cret", true}, /* the scheme is case-insensitive (RFC 7235) */
+        {"BEARER s3cret", "s3cret", true},
+        {"Bearer s3cre", "s3cret", false},    /* prefix of the secret */
+        {"Bearer s3cretX", "s3cret", false},  /* longer */
+        {"Bearer  s3cret", "s3cret", true},   /* blanks after the scheme: 1 or more */
+        {"Bearer s3 cret", "s3 cret", false}, /* a token has no blanks inside */
         {"Basic s3cret", "s3cret", false},
         {"s3cret", "s3cret", false},
         {"Bearer S3CRET", "s3cret", false},
@@ -117,14 +121,95 @@ static void test_percentile_cont(void **state)
     assert_true(isnan(sfp_cron_percentile_cont(ten, 0, 0.5)));
 }
 
+/* One rounding rule (Python's round, as the replaced system rounds the percentiles): the
+ * float8's exact value, ties to even. 21.25 (SFFD revision p75) → 21.2, not numeric round's 21.3. */
 static void test_round1(void **state)
 {
     (void)state;
-    static const double cases[][2] = {{3.25, 3.3},   {7.75, 7.8},    {9.1, 9.1},  {2.05, 2.1}, {0.04, 0.0},
-                                      {-1.25, -1.3}, {174.0, 174.0}, {0.15, 0.2}, {20.8, 20.8}};
+    static const double cases[][2] = {
+        {21.25, 21.2},  /* exact tie → even (numeric round: 21.3) */
+        {3.25, 3.2},    /* exact tie → even (numeric round: 3.3) */
+        {7.75, 7.8},    /* exact tie → even */
+        {0.15, 0.1},    /* 0.1499999… (numeric round: 0.2) */
+        {2.05, 2.0},    /* 2.0499999… (numeric round: 2.1) */
+        {-1.25, -1.2},  /* symmetric */
+        {9.1, 9.1},     /* already one decimal */
+        {10.84, 10.8},  /* plain */
+        {22.6, 22.6},   /* plain */
+        {34.4, 34.4},   /* 24 + 0.4·26 computed in float8 */
+        {0.04, 0.0},    /* rounds to zero */
+        {174.0, 174.0}, /* integral */
+    };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        if (fabs(sfp_cron_round1(cases[i][0]) - cases[i][1]) > 1e-9)
-            fail_msg("round1(%g) = %g, want %g", cases[i][0], sfp_cron_round1(cases[i][0]), cases[i][1]);
+        if (sfp_cron_round1(cases[i][0]) != cases[i][1])
+            fail_msg("round1(%.17g) = %.17g, want %.17g", cases[i][0], sfp_cron_round1(cases[i][0]), cases[i][1]);
+    /* 3.2 + 0.25·0.4 as float8 (3.3000000000000003) → 3.3 */
+    assert_true(sfp_cron_round1(3.2 + 0.25 * 0.4) == 3.3);
+}
+
+/* Transition probability: only pairs with ≥ 5 transitions are kept, and the denominator is
+ * the sum over the kept pairs only (6 to BLDG + 2 to CPB: BLDG 1.0, not 0.75). */
+static void test_transition_probability(void **state)
+{
+    (void)state;
+    static const struct {
+        long count;
+        long from[4];
+        size_t n;
+        double want; /* NAN: pair not kept */
+    } cases[] = {
+        {6, {6, 2}, 2, 1.0},           /* the 2 to CPB are cut, and out of the total */
+        {2, {6, 2}, 2, NAN},           /* below the cut: no row */
+        {6, {6, 5}, 2, 0.5455},        /* 6/11 = 0.54545… */
+        {5, {6, 5}, 2, 0.4545},        /* 5/11 = 0.45454… */
+        {5, {5, 5, 5, 4}, 4, 0.3333},  /* 4 cut: 5/15 */
+        {5, {5, 27}, 2, 0.1563},       /* 5/32 = 0.15625: numeric round, half away from zero */
+        {10, {10, 3, 3, 3}, 4, 1.0},   /* 9 transitions cut, none in the denominator */
+        {4, {4}, 1, NAN},              /* nothing kept */
+        {7, {7, 7, 7}, 3, 0.3333},     /* 7/21 */
+        {20, {20, 20, 20}, 3, 0.3333}, /* 1/3 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double got = sfp_cron_transition_probability(cases[i].count, cases[i].from, cases[i].n);
+        if (isnan(cases[i].want) ? !isnan(got) : got != cases[i].want)
+            fail_msg("case %zu: probability %.17g, want %.17g", i, got, cases[i].want);
+    }
+}
+
+/* Congestion: the baseline is the mean over the snapshots in which the station HAD a queue;
+ * none → no baseline (NULL ratio, label normal). 6 open now, 5 in one snapshot: baseline 5,
+ * ratio 1.2 → busy (averaging the empty snapshots as 0 gave 1.25 and "congested"). */
+static void test_congestion_baseline_and_label(void **state)
+{
+    (void)state;
+    static const struct {
+        long snaps[4];
+        long queue;
+        double base; /* NAN: none */
+        const char *label;
+    } cases[] = {
+        {{5, 0, 0, 0}, 6, 5.0, "busy"},   /* 6 / 5 = 1.2 */
+        {{0, 0, 0, 0}, 4, NAN, "normal"}, /* no baseline: row with NULL baseline/ratio */
+        {{0, 0, 0, 0}, 2, NAN, "normal"},      {{4, 6, 0, 8}, 10, 6.0, "congested"}, /* 10 / 6 = 1.67 */
+        {{1, 2, 2, 2}, 7, 1.75, "congested"},                                        /* 4.0 */
+        {{3, 3, 3, 3}, 3, 3.0, "normal"},                                            /* 1.0 */
+        {{10, 0, 10, 0}, 6, 10.0, "clearing"},                                       /* 0.6 */
+        {{10, 10, 10, 10}, 2, 10.0, "normal"},                                       /* tiny queue */
+        {{0, 0, 0, 20}, 24, 20.0, "busy"},                                           /* 1.2 */
+        {{0, 0, 0, 20}, 23, 20.0, "normal"},                                         /* 1.15 is not > 1.15 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double base = sfp_cron_congestion_baseline(cases[i].snaps);
+        if (isnan(cases[i].base) ? !isnan(base) : base != cases[i].base)
+            fail_msg("case %zu: baseline %.17g, want %.17g", i, base, cases[i].base);
+        double ratio = isnan(base) ? NAN : (double)cases[i].queue / base;
+        const char *want = cases[i].label;
+        if (strcmp(sfp_cron_congestion_label(cases[i].queue, ratio), want))
+            fail_msg("case %zu: label %s, want %s", i, sfp_cron_congestion_label(cases[i].queue, ratio), want);
+    }
+    /* 1 / 3 snapshots: the mean is not rounded */
+    const long thirds[4] = {1, 1, 2, 0};
+    assert_true(sfp_cron_congestion_baseline(thirds) == 4.0 / 3.0);
 }
 
 static void test_congestion_label(void **state)
@@ -137,6 +222,7 @@ static void test_congestion_label(void **state)
     assert_string_equal(sfp_cron_congestion_label(10, 1.15), "normal");
     assert_string_equal(sfp_cron_congestion_label(10, 0.7), "normal");
     assert_string_equal(sfp_cron_congestion_label(10, 0.69), "clearing");
+    assert_string_equal(sfp_cron_congestion_label(10, NAN), "normal"); /* no baseline */
 }
 
 static void test_nightly_lookback(void **state)
@@ -230,6 +316,8 @@ int main(void)
         cmocka_unit_test(test_percentile_cont),
         cmocka_unit_test(test_round1),
         cmocka_unit_test(test_congestion_label),
+        cmocka_unit_test(test_transition_probability),
+        cmocka_unit_test(test_congestion_baseline_and_label),
         cmocka_unit_test(test_nightly_lookback),
         cmocka_unit_test(test_backoff_and_budget),
         cmocka_unit_test(test_jobs),

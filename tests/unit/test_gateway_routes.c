@@ -401,24 +401,52 @@ static void test_config(void **state)
     assert_true(c.cron_worker);
     assert_int_equal(c.max_body, 100);
     assert_int_equal(c.max_url, 2048);
-    assert_int_equal(c.max_connections, 512);
+    assert_int_equal(c.max_connections, 10000);
+    assert_int_equal(c.max_conn_per_client, 256);
+    assert_int_equal(c.head_timeout_ms, 10000);
+    assert_int_equal(c.max_header_bytes, 4096);
+    assert_true(c.threads >= 2);
     unsetenv("CRON_WORKER");
     unsetenv("GATEWAY_MAX_BODY");
     setenv("GATEWAY_MAX_CONNECTIONS", "0", 1);
     assert_int_equal(gw_config_from_env(&c, &e), -1);
     assert_non_null(strstr(e.msg, "GATEWAY_MAX_CONNECTIONS"));
     unsetenv("GATEWAY_MAX_CONNECTIONS");
+    /* the new variables refuse bad values, naming themselves */
+    static const char *const bad[][2] = {{"GATEWAY_MAX_CONNECTIONS_PER_CLIENT", "-1"},
+                                         {"GATEWAY_MAX_CONNECTIONS_PER_CLIENT", "x"},
+                                         {"GATEWAY_HEAD_TIMEOUT_MS", "99"},
+                                         {"GATEWAY_HEAD_TIMEOUT_MS", "600001"},
+                                         {"GATEWAY_THREADS", "-1"},
+                                         {"GATEWAY_THREADS", "65"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv(bad[i][0], bad[i][1], 1);
+        assert_int_equal(gw_config_from_env(&c, &e), -1);
+        assert_non_null(strstr(e.msg, bad[i][0]));
+        unsetenv(bad[i][0]);
+    }
+    setenv("GATEWAY_MAX_CONNECTIONS_PER_CLIENT", "0", 1);
+    setenv("GATEWAY_HEAD_TIMEOUT_MS", "2500", 1);
+    setenv("GATEWAY_THREADS", "3", 1);
+    assert_int_equal(gw_config_from_env(&c, &e), 0);
+    assert_int_equal(c.max_conn_per_client, 0);
+    assert_int_equal(c.head_timeout_ms, 2500);
+    assert_int_equal(c.threads, 3);
+    unsetenv("GATEWAY_MAX_CONNECTIONS_PER_CLIENT");
+    unsetenv("GATEWAY_HEAD_TIMEOUT_MS");
+    unsetenv("GATEWAY_THREADS");
     setenv("HEALTH_SVC_ADDR", "nohostport", 1);
     assert_int_equal(gw_config_from_env(&c, &e), -1);
     assert_non_null(strstr(e.msg, "HEALTH_SVC_ADDR"));
     unsetenv("HEALTH_SVC_ADDR");
     assert_int_equal(gw_config_from_env(&c, &e), 0);
     assert_string_equal(c.addr, "127.0.0.1:8080");
-    /* the MHD memory pool always leaves room for the gateway's own 414/431 checks */
-    assert_true(gw_config_conn_memory(&c) >= 4 * (size_t)(c.max_header_bytes + c.max_url));
-    assert_int_equal(gw_config_conn_memory(&c) % 4096, 0);
+    /* the MHD memory pool holds a head of the limit plus 2 KiB of its own records, and no more
+     * (it stays committed for every keep-alive connection) */
+    assert_int_equal(gw_config_conn_memory(&c), 4096 + 2048);
+    assert_int_equal(gw_config_conn_memory(&c) % 1024, 0);
     c.max_header_bytes = 1048576;
-    assert_true(gw_config_conn_memory(&c) >= 4 * (size_t)(c.max_header_bytes + c.max_url));
+    assert_int_equal(gw_config_conn_memory(&c), 1048576 + 2048);
 }
 
 int main(void)

@@ -1,4 +1,4 @@
-/* Consultant signal (reference §1.7): a table of cases with the expected score, tier and
+/* Consultant signal: a table of cases with the expected score, tier and
  * factor substrings; plus the tier boundaries. The routing factors read the routing already
  * attached to the permits (no I/O). */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* whats_missing (reference §1.8): a table of cases with the expected "severity:type" sequence
+/* whats_missing: a table of cases with the expected "severity:type" sequence
  * (moderate first) and evidence checks. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,7 +27,7 @@ typedef struct missing_case {
 static const missing_case CASES[] = {
     {.name = "nothing", .expect = {NULL}},
     {.name = "use changes with no explaining permit → drift",
-     .permits = {{"P2", "2015-06-01", "2 family dwelling", "kitchen and bath"},
+     .permits = {{"P2", "2015-06-01", "2 family dwelling", "kitchen remodel and bath"},
                  {"P1", "2010-01-01", "1 family dwelling", "reroof"}},
      .expect = {"moderate:classification_drift", "low:missing_companion"},
      .evidence = {"from_use=1 family dwelling", "permit_number=P2"}},
@@ -40,6 +40,11 @@ static const missing_case CASES[] = {
      .permits = {{"P1", "2010-01-01", "Apartments", "reroof"},
                  {"P2", "2012-01-01", "apartments ", "windows"},
                  {"P3", "2015-06-01", "1 family dwelling", "ADU addition"}},
+     .expect = {NULL}},
+    {.name = "use change explained by a change-of-use permit type in between",
+     .permits = {{"P1", "2010-01-01", "1 family dwelling", "reroof"},
+                 {"PX", "2012-01-01", "", "ground floor", "Change of Use"},
+                 {"P2", "2015-06-01", "2 family dwelling", "windows"}},
      .expect = {NULL}},
     {.name = "two unexplained changes → two items, oldest first",
      .permits = {{"P1", "2010-01-01", "office", "x"},
@@ -79,6 +84,37 @@ static const missing_case CASES[] = {
                  {"P3", "2021-01-01", "", "Install elevator", "additions alterations or repairs"}},
      .expect = {"low:missing_companion"},
      .evidence = {"keyword=elevator"}},
+    {.name = "one finding per triggering permit, on the phrases; 'kitchen' alone does not trigger",
+     .permits = {{"P1", "2020-01-01", "", "Kitchen Remodel", "additions alterations or repairs"},
+                 {"P2", "2020-02-01", "", "new kitchen at 2nd floor", "additions alterations or repairs"},
+                 {"P3", "2020-03-01", "", "kitchen renovation", "otc alterations permit"},
+                 {"P4", "2020-04-01", "", "replace kitchen cabinets", "otc alterations permit"},
+                 {"P5", "2020-05-01", "", "reroof", "otc alterations permit"}},
+     .expect = {"low:missing_companion", "low:missing_companion", "low:missing_companion"},
+     .evidence = {"permit_number=P1", "permit_number=P2", "keyword=kitchen renovation"}},
+    {.name = "'new gas line to kitchen range' is itself the gas work: no trigger, and it is the "
+             "companion of a kitchen remodel",
+     .permits = {{"P1", "2020-01-01", "", "new gas line to kitchen range", "otc alterations permit"},
+                 {"P2", "2020-02-01", "", "kitchen remodel", "additions alterations or repairs"}},
+     .expect = {NULL}},
+    {.name = "a permit is never its own companion",
+     .permits = {{"P1", "2020-01-01", "", "commercial kitchen with new plumbing", "plumbing"}},
+     .expect = {"low:missing_companion"},
+     .evidence = {"keyword=commercial kitchen"}},
+    {.name = "companion found in another permit's type definition; lift installation needs an elevator permit",
+     .permits = {{"P1", "2020-01-01", "", "commercial kitchen with new plumbing", "additions alterations or repairs"},
+                 {"P2", "2020-02-01", "", "lift installation", "additions alterations or repairs"},
+                 {"P3", "2020-03-01", "", "misc", "Mechanical Permit"}},
+     .expect = {"low:missing_companion"},
+     .evidence = {"permit_number=P2"}},
+    {.name = "two elevator permits are each other's companion",
+     .permits = {{"P1", "2020-01-01", "", "elevator modernization", ""},
+                 {"P2", "2020-02-01", "", "new elevator cab", ""}},
+     .expect = {NULL}},
+    {.name = "one permit triggering both kinds gets one finding per kind",
+     .permits = {{"P1", "2020-01-01", "", "new kitchen and elevator", ""}},
+     .expect = {"low:missing_companion", "low:missing_companion"},
+     .evidence = {"keyword=new kitchen", "keyword=elevator"}},
 };
 
 static void run_case(const missing_case *c)

@@ -1,4 +1,4 @@
-/* property_profile (reference §1.4): number formatting tables, the profile from a SODA tax-roll
+/* property_profile: number formatting tables, the profile from a SODA tax-roll
  * record (real field names + fallbacks) or from parcel_summary, and the property facts the
  * rules read. */
 #include <setjmp.h>

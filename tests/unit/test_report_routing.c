@@ -1,4 +1,4 @@
-/* Routing progress (reference §1.6) from the addenda rows of a permit's latest revision: a
+/* Routing progress from the addenda rows of a permit's latest revision: a
  * table of cases with today injected (2026-02-12). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -13,6 +13,7 @@
 #include "rpc.h"
 #include "sfpermits/v1/health_service.pb-c.h"
 #include "sfpermits/v1/introspection.pb-c.h"
+#include "sfpermits/v1/report.pb-c.h"
 
 static sfp_rpc_server *g_srv;
 static pthread_t g_thread;
@@ -24,9 +25,42 @@ static int g_run_rc = -1;
 
 /* Echo: version <- x-request-id metadata; full=true → FAILED_PRECONDITION with retry-after;
  * backend <- "slow" makes it sleep 300 ms. */
+/* Deferred calls (x-defer): the handler parks its ctx here and returns SFP_RPC_PENDING; the
+ * test completes them later from its own thread. */
+#define MAX_PARKED 32
+static pthread_mutex_t g_park_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_park_cv = PTHREAD_COND_INITIALIZER;
+static sfp_rpc_ctx *g_parked[MAX_PARKED];
+static int g_nparked;
+
+static void complete_echo(sfp_rpc_ctx *ctx, const char *tag)
+{
+    Sfpermits__V1__GetHealthResponse *out =
+        sfp_arena_msg(sfp_rpc_arena(ctx), &sfpermits__v1__get_health_response__descriptor);
+    const char *rid = sfp_rpc_metadata(ctx, "x-request-id");
+    out->version = rid ? (char *)rid : "none";
+    out->backend = (char *)tag;
+    sfp_rpc_complete(ctx, GRPC_STATUS_OK, &out->base);
+}
+
 static grpc_status_code echo(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user)
 {
     (void)user;
+    if (sfp_rpc_metadata(ctx, "x-defer")) {
+        pthread_mutex_lock(&g_park_mu);
+        if (g_nparked == MAX_PARKED) {
+            pthread_mutex_unlock(&g_park_mu);
+            return GRPC_STATUS_RESOURCE_EXHAUSTED;
+        }
+        g_parked[g_nparked++] = ctx;
+        pthread_cond_broadcast(&g_park_cv);
+        pthread_mutex_unlock(&g_park_mu);
+        return SFP_RPC_PENDING;
+    }
+    if (sfp_rpc_metadata(ctx, "x-defer-inline")) { /* completed before the handler returns */
+        complete_echo(ctx, "inline");
+        return SFP_RPC_PENDING;
+    }
     const Sfpermits__V1__GetHealthRequest *in = (const void *)req;
     if (in->full) {
         sfp_rpc_set_message(ctx, "nope: %d", 42);
@@ -57,6 +91,19 @@ static grpc_status_code echo(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, Prot
     return GRPC_STATUS_OK;
 }
 
+#define PARCEL "/test.Parcel/Echo"
+/* Echoes block + lot back in a PropertyReport (the framework's string checks happen first). */
+static grpc_status_code parcel(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user)
+{
+    (void)user;
+    const Sfpermits__V1__GetPropertyReportRequest *in = (const void *)req;
+    Sfpermits__V1__PropertyReport *out = sfp_arena_msg(sfp_rpc_arena(ctx), &sfpermits__v1__property_report__descriptor);
+    out->block = in->block;
+    out->lot = in->lot;
+    *resp = &out->base;
+    return GRPC_STATUS_OK;
+}
+
 static bool ready_cb(void *u)
 {
     (void)u;
@@ -74,7 +121,9 @@ static int setup(void **state)
 {
     (void)state;
     sfp_rpc_method m[] = {{ECHO, &sfpermits__v1__get_health_request__descriptor,
-                           &sfpermits__v1__get_health_response__descriptor, echo, NULL}};
+                           &sfpermits__v1__get_health_response__descriptor, echo, NULL},
+                          {PARCEL, &sfpermits__v1__get_property_report_request__descriptor,
+                           &sfpermits__v1__property_report__descriptor, parcel, NULL}};
     static const char *const names[] = {"sfpermits.v1.HealthService", NULL};
     sfp_rpc_server_config cfg = {.service = "test",
                                  .addr = "127.0.0.1:0",
@@ -83,7 +132,7 @@ static int setup(void **state)
                                  .service_names = names,
                                  .ready = ready_cb};
     sfp_err err = {0};
-    g_srv = sfp_rpc_server_create(&cfg, m, 1, &err);
+    g_srv = sfp_rpc_server_create(&cfg, m, 2, &err);
     if (!g_srv) return -1;
     pthread_create(&g_thread, NULL, run_server, NULL);
     char addr[64];
@@ -241,13 +290,134 @@ static void test_introspection_counts(void **state)
     protobuf_c_message_free_unpacked(resp, NULL);
 }
 
+typedef struct dcall {
+    char rid[16];
+    grpc_status_code code;
+    char backend[16], version[16];
+} dcall;
+
+static void *deferred_client(void *arg)
+{
+    dcall *d = arg;
+    Sfpermits__V1__GetHealthRequest req = SFPERMITS__V1__GET_HEALTH_REQUEST__INIT;
+    ProtobufCMessage *resp = NULL;
+    sfp_rpc_status st;
+    sfp_rpc_md md[] = {{"x-request-id", d->rid}, {"x-defer", "1"}};
+    d->code =
+        sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 30000, md, 2, &st);
+    if (d->code == GRPC_STATUS_OK) {
+        Sfpermits__V1__GetHealthResponse *r = (void *)resp;
+        snprintf(d->backend, sizeof d->backend, "%s", r->backend);
+        snprintf(d->version, sizeof d->version, "%s", r->version);
+        protobuf_c_message_free_unpacked(resp, NULL);
+    }
+    return NULL;
+}
+
+/* Pending calls hold no worker: 12 of them on 4 workers, and a plain call is still served;
+ * each is then completed from this (non-worker) thread and its client gets its own reply. */
+static void test_deferred_completion_frees_workers(void **state)
+{
+    (void)state;
+    enum { N = 12 };
+    dcall d[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        memset(&d[i], 0, sizeof d[i]);
+        snprintf(d[i].rid, sizeof d[i].rid, "d-%d", i);
+        pthread_create(&th[i], NULL, deferred_client, &d[i]);
+    }
+    pthread_mutex_lock(&g_park_mu);
+    while (g_nparked < N) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 20;
+        if (pthread_cond_timedwait(&g_park_cv, &g_park_mu, &ts) != 0) break;
+    }
+    int parked = g_nparked;
+    pthread_mutex_unlock(&g_park_mu);
+    assert_int_equal(parked, N); /* all 12 reached the handler with 4 workers */
+
+    Sfpermits__V1__GetHealthRequest req = SFPERMITS__V1__GET_HEALTH_REQUEST__INIT;
+    ProtobufCMessage *resp = NULL;
+    sfp_rpc_status st;
+    sfp_rpc_md md[] = {{"x-request-id", "plain"}};
+    assert_int_equal(
+        sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 10000, md, 1, &st),
+        GRPC_STATUS_OK);
+    protobuf_c_message_free_unpacked(resp, NULL);
+
+    pthread_mutex_lock(&g_park_mu);
+    for (int i = 0; i < g_nparked; i++) complete_echo(g_parked[i], "deferred");
+    g_nparked = 0;
+    pthread_mutex_unlock(&g_park_mu);
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(d[i].code, GRPC_STATUS_OK);
+        assert_string_equal(d[i].backend, "deferred");
+        assert_string_equal(d[i].version, d[i].rid); /* each reply went to its own call */
+    }
+    /* completed before the handler even returned */
+    sfp_rpc_md md2[] = {{"x-request-id", "in-1"}, {"x-defer-inline", "1"}};
+    assert_int_equal(
+        sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 10000, md2, 2, &st),
+        GRPC_STATUS_OK);
+    Sfpermits__V1__GetHealthResponse *r = (void *)resp;
+    assert_string_equal(r->backend, "inline");
+    assert_string_equal(r->version, "in-1");
+    protobuf_c_message_free_unpacked(resp, NULL);
+}
+
+/* A string field carrying "3512\0": refused, never seen by the handler as "3512". The bytes are
+ * sent as an unknown field 1 of an empty message (protobuf-c copies its data, length prefix
+ * included, as it is), which is exactly the wire form of block = "3512\0". */
+static grpc_status_code call_parcel_raw(const char *block, size_t block_len, char *echoed, size_t cap)
+{
+    Sfpermits__V1__GetHealthRequest req = SFPERMITS__V1__GET_HEALTH_REQUEST__INIT;
+    uint8_t data[64];
+    data[0] = (uint8_t)block_len; /* < 128: a one-byte varint */
+    memcpy(data + 1, block, block_len);
+    ProtobufCMessageUnknownField uf = {
+        .tag = 1, .wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED, .len = block_len + 1, .data = data};
+    req.base.n_unknown_fields = 1;
+    req.base.unknown_fields = &uf;
+    ProtobufCMessage *resp = NULL;
+    sfp_rpc_status st;
+    grpc_status_code code =
+        sfp_rpc_call(g_ch, PARCEL, &req.base, &sfpermits__v1__property_report__descriptor, &resp, 5000, NULL, 0, &st);
+    if (code == GRPC_STATUS_OK) {
+        snprintf(echoed, cap, "%s", ((Sfpermits__V1__PropertyReport *)resp)->block);
+        protobuf_c_message_free_unpacked(resp, NULL);
+    }
+    return code;
+}
+
+static void test_nul_in_string_field_refused(void **state)
+{
+    (void)state;
+    char echoed[32] = "";
+    assert_int_equal(call_parcel_raw("3512", 4, echoed, sizeof echoed), GRPC_STATUS_OK);
+    assert_string_equal(echoed, "3512");
+    assert_int_equal(call_parcel_raw("3512\0", 5, echoed, sizeof echoed), GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(call_parcel_raw("35\0"
+                                     "12",
+                                     5, echoed, sizeof echoed),
+                     GRPC_STATUS_INVALID_ARGUMENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_port_bound),           cmocka_unit_test(test_echo_metadata_and_deadline),
-        cmocka_unit_test(test_packed_prefix_merges), cmocka_unit_test(test_error_message_and_trailer),
-        cmocka_unit_test(test_deadline_exceeded),    cmocka_unit_test(test_unknown_method),
-        cmocka_unit_test(test_health_check),         cmocka_unit_test(test_introspection_counts),
+        cmocka_unit_test(test_port_bound),
+        cmocka_unit_test(test_echo_metadata_and_deadline),
+        cmocka_unit_test(test_packed_prefix_merges),
+        cmocka_unit_test(test_error_message_and_trailer),
+        cmocka_unit_test(test_deadline_exceeded),
+        cmocka_unit_test(test_unknown_method),
+        cmocka_unit_test(test_health_check),
+        cmocka_unit_test(test_introspection_counts),
+        cmocka_unit_test(test_deferred_completion_frees_workers),
+        cmocka_unit_test(test_nul_in_string_field_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

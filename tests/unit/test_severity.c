@@ -1,7 +1,8 @@
-/* Severity scoring v1 (common/severity.h, reference §3.6): tables of cases per dimension,
- * the age ramp FORMULA of §9 item 25 (365 d → 25, not the comment's 30), category order and
- * substring quirks, Table B validity, round-half-even score, tiers, top driver, confidence and
- * explanation clauses. */
+/* Severity scoring v1 (common/severity.h): tables of cases per dimension, the age ramp
+ * FORMULA (365 d → 25, not 30), age_staleness capping order (age 100, age + boost 100, then
+ * × 0.1 for complete), category order and substring quirks, Table B validity from the type
+ * definition, Python-style rounding (half to even on the exact binary value), tiers, top driver
+ * from ROUNDED dimensions (first on ties), confidence and explanation clauses. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,7 +81,8 @@ static void test_category_order_and_quirks(void **state)
     }
 }
 
-/* §9 item 25: the formula days/1460×100 — 365 d → 25, 730 → 50, 1095 → 75 (not 30/60/80). */
+/* The formula days/1460×100: 365 d → 25, 730 → 50, 1095 → 75 (not the 30/60/80 that a code
+ * comment of the replaced system claims). */
 static void test_age_ramp_formula(void **state)
 {
     (void)state;
@@ -163,13 +165,14 @@ static void test_inspection_activity(void **state)
 static void test_expiration_and_validity(void **state)
 {
     (void)state;
-    assert_int_equal(sfp_sev_validity_days(SFP_SEV_CAT_DEMOLITION, 5e6), 180);
-    assert_int_equal(sfp_sev_validity_days(SFP_SEV_CAT_GENERAL, 2500000), 1440);
-    assert_int_equal(sfp_sev_validity_days(SFP_SEV_CAT_GENERAL, 2499999), 1080);
-    assert_int_equal(sfp_sev_validity_days(SFP_SEV_CAT_GENERAL, 100001), 1080);
-    assert_int_equal(sfp_sev_validity_days(SFP_SEV_CAT_GENERAL, 100000), 360);
+    assert_int_equal(sfp_sev_validity_days("demolitions", 5e6), 180);
+    assert_int_equal(sfp_sev_validity_days("DEMOLITIONS", 10), 180); /* compared lower-cased */
+    assert_int_equal(sfp_sev_validity_days("otc alterations permit", 2500000), 1440);
+    assert_int_equal(sfp_sev_validity_days("otc alterations permit", 2499999), 1080);
+    assert_int_equal(sfp_sev_validity_days("", 100001), 1080);
+    assert_int_equal(sfp_sev_validity_days(NULL, 100000), 360);
     static const struct {
-        const char *status, *desc;
+        const char *status, *desc, *type;
         double est;
         bool has_rev;
         double rev;
@@ -178,22 +181,25 @@ static void test_expiration_and_validity(void **state)
         int expires_in;
         bool expired;
     } cases[] = {
-        {"issued", "paint", 50000, false, 0, 100, 13.9, 260, false}, /* (360−260)/180×25 = 13.89 */
-        {"issued", "paint", 50000, false, 0, 350, 90, 10, false},
-        {"issued", "paint", 50000, false, 0, 300, 70, 60, false},
-        {"issued", "paint", 50000, false, 0, 200, 50, 160, false},
-        {"issued", "paint", 50000, false, 0, 360, 100, 0, true}, /* expires_in 0 → expired */
-        {"issued", "paint", 50000, false, 0, 400, 100, -40, true},
-        {"issued", "paint", 50000, false, 0, 10, 1.4, 350, false}, /* 350 ≤ 360: (10/180)×25 = 1.39 */
-        {"issued", "demolish garage", 50000, false, 0, 100, 70, 80, false},
-        {"issued", "paint", 3000000, false, 0, 100, 0, 1340, false},
-        {"issued", "paint", 3000000, true, 50000, 100, 13.9, 260, false}, /* revised wins */
-        {"filed", "paint", 50000, false, 0, 400, 0, 0, false},            /* only issued permits */
+        {"issued", "paint", "", 50000, false, 0, 100, 13.9, 260, false}, /* (360−260)/180×25 = 13.89 */
+        {"issued", "paint", "", 50000, false, 0, 350, 90, 10, false},
+        {"issued", "paint", "", 50000, false, 0, 300, 70, 60, false},
+        {"issued", "paint", "", 50000, false, 0, 200, 50, 160, false},
+        {"issued", "paint", "", 50000, false, 0, 360, 100, 0, true}, /* expires_in 0 → expired */
+        {"issued", "paint", "", 50000, false, 0, 400, 100, -40, true},
+        {"issued", "paint", "", 50000, false, 0, 10, 1.4, 350, false}, /* 350 ≤ 360: (10/180)×25 = 1.39 */
+        /* validity comes from the type definition, not from the description's category */
+        {"issued", "garage", "demolitions", 50000, false, 0, 100, 70, 80, false},
+        {"issued", "demolish garage", "additions alterations or repairs", 50000, false, 0, 100, 13.9, 260, false},
+        {"issued", "paint", "", 3000000, false, 0, 100, 0, 1340, false},
+        {"issued", "paint", "", 3000000, true, 50000, 100, 13.9, 260, false}, /* revised wins */
+        {"filed", "paint", "", 50000, false, 0, 400, 0, 0, false},            /* only issued permits */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sfp_sev_input in = base();
         in.status = cases[i].status;
         in.description = cases[i].desc;
+        in.permit_type_definition = cases[i].type;
         in.estimated_cost = cases[i].est;
         in.has_revised_cost = cases[i].has_rev;
         in.revised_cost = cases[i].rev;
@@ -281,7 +287,7 @@ static void test_full_scores(void **state)
     assert_true(fabs(r.dims[SFP_SEV_DIM_INSPECTION] - 71.2) < 1e-9);
     assert_true(fabs(r.dims[SFP_SEV_DIM_AGE] - 67.4) < 1e-9);
     assert_string_equal(r.explanation, "Moderate risk \xe2\x80\x94 monitor closely. Top driver: Inspection Activity "
-                                       "(71/100). 0 inspections (expected ~4.2 for seismic_structural)");
+                                       "(71/100). 0 inspections (expected ~4 for seismic_structural)");
 
     /* new construction, $3M revised, filed+issued 1500 d ago, idle 400 d, 0 inspections:
      * insp 60 → 15; age 100 → 25; exp 100 (1440−1500 = −60) → 20; cost 100 → 15; cat 80 → 12 = 87. */
@@ -327,6 +333,133 @@ static void test_full_scores(void **state)
     assert_non_null(strstr(r.explanation, "Permit expires in 20 days"));
 }
 
+/* age_staleness caps the filing-age part at 100, then (age + inactivity boost) at 100, and only
+ * then multiplies a complete permit by 0.1: a complete permit's age is at most 10. Capping only
+ * after the 0.1 (the old rule) gave a 1991 complete permit 92.8 instead of 10. */
+static void test_age_capping_order(void **state)
+{
+    (void)state;
+    const int32_t filed_1991 = sfp_sev_days_from_civil(1991, 6, 5);
+    static const struct {
+        const char *status;
+        int filed_ago, status_ago; /* -1: no date */
+        double want;               /* old rule in the comment */
+    } cases[] = {
+        {"complete", -2, 2000, 10.0},  /* filed 1991-06-05: 100, +40 → 100, ×0.1 (old: >90) */
+        {"complete", 1000, 360, 10.0}, /* 68.49 + 40 = 108.49 → 100 → 10 (old 10.8) */
+        {"complete", 2000, -1, 10.0},  /* 136.99 → 100 → 10 (old 13.7) */
+        {"complete", 1460, 61, 10.0},  /* 100 + 0.13 → 100 → 10 (old 10.0) */
+        {"complete", 730, -1, 5.0},    /* 50 × 0.1 */
+        {"complete", 365, 210, 4.5},   /* (25 + 20) × 0.1 */
+        {"issued", 2000, 400, 100.0},  /* capped twice, no factor */
+        {"issued", 1200, 90, 86.2},    /* 82.19 + 4 = 86.19 */
+        {"issued", 1400, 1000, 100.0}, /* 95.89 + 40 → 100 */
+        {"filed", 1460, -1, 100.0},    {"filed", -1, 360, 40.0}, /* boost alone, capped at 40 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sfp_sev_input in = base();
+        in.status = cases[i].status;
+        if (cases[i].filed_ago == -2) in.filed_day = filed_1991;
+        else if (cases[i].filed_ago >= 0) in.filed_day = T - cases[i].filed_ago;
+        if (cases[i].status_ago >= 0) in.status_day = T - cases[i].status_ago;
+        double got = score(&in).dims[SFP_SEV_DIM_AGE];
+        if (got != cases[i].want) fail_msg("case %zu: age_staleness %.3f want %.3f", i, got, cases[i].want);
+    }
+    /* the whole score of such a permit: general, $10k, 0 inspections, complete, filed 1991, idle
+     * since 2000: inspection 30 ×.25 = 7.5; age 10 ×.25 = 2.5; cost 10 ×.15 = 1.5; category 30 ×.15
+     * = 4.5 → 16 GREEN (the old rule: age 92.x → 37 LOW) */
+    sfp_sev_input in = base();
+    in.status = "complete";
+    in.description = "paint";
+    in.estimated_cost = 10000;
+    in.filed_day = filed_1991;
+    in.status_day = sfp_sev_days_from_civil(2000, 1, 1);
+    sfp_sev_result r = score(&in);
+    assert_int_equal(r.score, 16);
+    assert_string_equal(r.tier, "GREEN");
+    assert_int_equal(r.top_driver, SFP_SEV_DIM_INSPECTION);
+}
+
+/* The top driver is chosen from the dimension scores ROUNDED to 1 decimal × weight, the first
+ * dimension (inspection, age, expiration, cost, category) winning a tie. */
+static void test_top_driver_rounded_first_on_tie(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *status, *desc;
+        int filed_ago, issued_ago, inspections;
+        double cost;
+        sfp_sev_dim want;
+    } cases[] = {
+        /* age 744/1460×100 = 50.96 → 51.0 ×.25 = 12.75 = fire_safety 85 ×.15: age first
+         * (unrounded: 12.74 < 12.75 → category) */
+        {"filed", "fire alarm", 744, -1, 0, 0, SFP_SEV_DIM_AGE},
+        /* 743 d → 50.89 → 50.9 ×.25 = 12.725 < 12.75: category */
+        {"filed", "fire alarm", 743, -1, 0, 0, SFP_SEV_DIM_CATEGORY},
+        /* 745 d → 51.03 → 51.0: still the tie, age first */
+        {"filed", "fire alarm", 745, -1, 0, 0, SFP_SEV_DIM_AGE},
+        /* inspection 60 ×.25 = 15, expiration (expired) 100 ×.2 = 20, age 100 ×.25 = 25: age */
+        {"issued", "paint", 1460, 1000, 0, 0, SFP_SEV_DIM_AGE},
+        /* exact tie inspection 40 ×.25 (issued 365 d, 0 inspections) = age 40 ×.25 (filed 584 d):
+         * inspection first; $150k → validity 1080, no expiration score */
+        {"issued", "paint", 584, 365, 0, 150000, SFP_SEV_DIM_INSPECTION},
+        /* nothing but category */
+        {"filed", "paint", -1, -1, 0, 0, SFP_SEV_DIM_CATEGORY},
+        /* cost 100 ×.15 = 15 = seismic category 100 ×.15: cost first */
+        {"filed", "seismic", -1, -1, 0, 3e6, SFP_SEV_DIM_COST},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sfp_sev_input in = base();
+        in.status = cases[i].status;
+        in.description = cases[i].desc;
+        if (cases[i].filed_ago >= 0) in.filed_day = T - cases[i].filed_ago;
+        if (cases[i].issued_ago >= 0) in.issued_day = T - cases[i].issued_ago;
+        in.inspection_count = cases[i].inspections;
+        in.estimated_cost = cases[i].cost;
+        sfp_sev_result r = score(&in);
+        if (r.top_driver != cases[i].want)
+            fail_msg("case %zu: top driver %s want %s (dims %.1f %.1f %.1f %.1f %.1f)", i,
+                     sfp_sev_dim_name(r.top_driver), sfp_sev_dim_name(cases[i].want), r.dims[0], r.dims[1], r.dims[2],
+                     r.dims[3], r.dims[4]);
+    }
+}
+
+/* One rounding rule, Python's round: the exact binary value, ties to even. Values compared
+ * bit for bit with the double nearest the expected decimal. */
+static void test_round_half_even(void **state)
+{
+    (void)state;
+    static const struct {
+        double x;
+        int nd;
+        double want;
+    } cases[] = {
+        {21.25, 1, 21.2},                     /* exact tie → even (Postgres numeric round: 21.3) */
+        {21.35, 1, 21.4},                     /* 21.35 is stored as 21.350000000000001 → up */
+        {12.75, 1, 12.8},                     /* exact tie → even 128 */
+        {0.25, 1, 0.2},                       /* exact tie → even */
+        {0.15, 1, 0.1},                       /* 0.1499999… (numeric round: 0.2) */
+        {0.35, 1, 0.3},                       /* 0.3499999… */
+        {0.45, 1, 0.5},                       /* 0.4500000…1 */
+        {1.45, 1, 1.4},                       /* 1.4499999… */
+        {-0.25, 1, -0.2},                     /* symmetric */
+        {13.8889, 1, 13.9}, {2.675, 2, 2.67}, /* 2.67499999… */
+        {0.125, 2, 0.12},                     /* exact tie → even */
+        {0.5, 0, 0},        {1.5, 0, 2},      {2.5, 0, 2},       {3.5, 0, 4},
+        {4.5, 0, 4},        {52.66, 0, 53},   {1e300, 1, 1e300}, {7.0, 1, 7.0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double got = sfp_round_half_even(cases[i].x, cases[i].nd);
+        if (got != cases[i].want)
+            fail_msg("round(%.17g, %d) = %.17g, want %.17g", cases[i].x, cases[i].nd, got, cases[i].want);
+    }
+    assert_true(isnan(sfp_round_half_even(NAN, 1)));
+    assert_true(isinf(sfp_round_half_even(INFINITY, 1)));
+    /* (10/180)×25 = 1.3888… and (0.5 − 1/6.8)×40 = 14.117…: the dimension values of the tables above */
+    assert_true(sfp_round_half_even(10 / 180.0 * 25.0, 1) == 1.4);
+    assert_true(sfp_round_half_even((0.5 - 1 / 6.8) * 40.0, 1) == 14.1);
+}
+
 int main(void)
 {
     T = sfp_sev_days_from_civil(2026, 1, 1);
@@ -340,6 +473,9 @@ int main(void)
         cmocka_unit_test(test_cost_tier_and_category_risk),
         cmocka_unit_test(test_tiers_and_rounding),
         cmocka_unit_test(test_full_scores),
+        cmocka_unit_test(test_age_capping_order),
+        cmocka_unit_test(test_top_driver_rounded_first_on_tie),
+        cmocka_unit_test(test_round_half_even),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /* SODA client pure parts (common/soda_client): block/lot validation, SoQL quoting, the exact
- * request URL of reference §1.3, breaker classification of outcomes, env configuration, and
+ * request URL (dataset, $where, $order, $limit), breaker classification of outcomes, env configuration, and
  * "invalid input never reaches the network" (a closed port as base URL proves no request). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,7 +87,7 @@ static void test_url_exact(void **st)
         assert_string_equal(url, expect[i]);
         free(url);
     }
-    /* cache keys of §1.3 */
+    /* cache keys: one per dataset and parcel */
     char key[48];
     sfp_soda_cache_key("gm2e-bten", "2991", "012", key, sizeof key);
     assert_string_equal(key, "gm2e-bten:2991:012");

@@ -1,4 +1,4 @@
-/* gRPC → HTTP mapping of the gateway (gateway/status_map.h, DESIGN.md §5): the full table,
+/* gRPC → HTTP mapping of the gateway (gateway/status_map.h, ARCHITECTURE.md): the full table,
  * codes outside 0..16, HTTP-only errors, Retry-After / WWW-Authenticate decisions, client-safe
  * messages, and the JSON error body (parsed back with cJSON), also as built by gw_resp_*. */
 #include <setjmp.h>

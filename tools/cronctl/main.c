@@ -1,6 +1,6 @@
 /* sfp-cronctl — trigger one CronService job (or read the status) and exit with its outcome.
  *
- *   sfp-cronctl JOB [--timeout S] [--lookback N] [--dry-run] [--concurrency N]
+ *   sfp-cronctl JOB [--timeout S] [--lookback N] [--dry-run] [--full] [--concurrency N]
  *   JOB: signals | velocity-refresh | compute-caches | nightly | heartbeat | status
  *
  * Environment: CRON_SVC_ADDR (default 127.0.0.1:50053), CRON_SECRET (required for every JOB
@@ -9,6 +9,8 @@
  *               a margin — nightly 490, heartbeat 35, status 10, others 310.
  * --lookback N  nightly: ingest window in days (1..90) instead of "since the last success".
  * --dry-run     nightly: fetch and detect, write nothing.
+ * --full        nightly: fetch every dataset in full and replace its rows (rows gone from SODA
+ *               are deleted) instead of the rows changed since each dataset's watermark.
  * --concurrency N  compute-caches: parallel brief computations (1..32).
  *
  * stdout: the result as JSON (proto field names), or on an RPC error
@@ -40,7 +42,7 @@
 static int usage(const char *msg)
 {
     if (msg) fprintf(stderr, "sfp-cronctl: %s\n", msg);
-    fprintf(stderr, "usage: sfp-cronctl JOB [--timeout S] [--lookback N] [--dry-run] [--concurrency N]\n"
+    fprintf(stderr, "usage: sfp-cronctl JOB [--timeout S] [--lookback N] [--dry-run] [--full] [--concurrency N]\n"
                     "  JOB: signals | velocity-refresh | compute-caches | nightly | heartbeat | status\n"
                     "  env: CRON_SVC_ADDR (127.0.0.1:50053), CRON_SECRET (required except for status)\n"
                     "  exit: 0 ok, 1 job failed, 2 usage/config, 3 already running, 4 timeout, 5 unavailable,\n"
@@ -99,7 +101,7 @@ int main(int argc, char **argv)
     sfp_cron_job job = sfp_cron_job_from_cli(argv[1]);
     if (!job) return usage("unknown JOB");
     long timeout_s = default_timeout_s(job), lookback = 0, concurrency = 0;
-    bool dry_run = false;
+    bool dry_run = false, full = false;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -111,6 +113,8 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--dry-run") && job == SFP_CRON_JOB_NIGHTLY) {
             dry_run = true;
+        } else if (!strcmp(a, "--full") && job == SFP_CRON_JOB_NIGHTLY) {
+            full = true;
         } else if (!strcmp(a, "--concurrency") && job == SFP_CRON_JOB_COMPUTE_CACHES) {
             if (parse_num("--concurrency", next, 1, 32, &concurrency)) return usage(NULL);
             i++;
@@ -145,6 +149,7 @@ int main(int argc, char **argv)
     if (job == SFP_CRON_JOB_NIGHTLY) {
         nightly.lookback_days = (int32_t)lookback;
         nightly.dry_run = dry_run;
+        nightly.full = full;
         req = &nightly.base;
     } else if (job == SFP_CRON_JOB_COMPUTE_CACHES) {
         caches.concurrency = (int32_t)concurrency;

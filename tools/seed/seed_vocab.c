@@ -1,4 +1,4 @@
-/* seed_vocab.c — value sets of the synthetic dataset (reference sec. 8.2): the 41 analysis
+/* seed_vocab.c — value sets of the synthetic dataset: the 41 analysis
  * neighborhoods with plausible assessor block ranges and streets, zoning and uses, permit
  * types and descriptions, plan-review stations with their shares and typical days, names. */
 #include <string.h>

@@ -7,42 +7,89 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "log.h"
 #include "soda_test_server.h"
 
-struct sts_data {
-    char *url; /* NULL = generator */
-    pthread_key_t conn_key;
-};
-
+/* How a table is served as a SODA dataset. */
 typedef struct dataset_map {
     const char *id;
     const char *table;
-    const char *object_sql; /* a jsonb object of the row `t` with string values */
+    const char *filter;   /* extra SQL condition on `t`, or NULL */
+    const char *identity; /* :id — unique, NOT NULL columns of `t`, comma separated */
+    const char *hidden;   /* columns never sent, comma separated (surrogate keys ...) */
+    const char *renames;  /* "column=soda_field,..." */
+    const char *extra;    /* "soda_field=column,..." sent in addition */
+    bool generated;       /* also served by the generator (parcel queries) */
 } dataset_map;
 
-#define STRINGIFY_OBJ(extra)                                                                          \
-    "(SELECT coalesce(jsonb_object_agg(e.key, e.value #>> '{}'), '{}'::jsonb) FROM jsonb_each(" extra \
-    ") e WHERE jsonb_typeof(e.value) <> 'null')"
-
 static const dataset_map k_datasets[] = {
-    {"gm2e-bten", "complaints", STRINGIFY_OBJ("to_jsonb(t) - 'id'")},
-    {"nbtm-fbw5", "violations", STRINGIFY_OBJ("to_jsonb(t) - 'id'")},
-    {"wv5m-vpq2", "tax_rolls", STRINGIFY_OBJ("to_jsonb(t) || jsonb_build_object('closed_roll_year', t.tax_year)")},
+    {"i98e-djp9", "permits", NULL, "permit_number", "", "neighborhood=neighborhoods_analysis_boundaries", "", false},
+    {"87xy-gk8d", "addenda", NULL, "id", "id", "", "", false},
+    {"vckc-dh2h", "inspections", NULL, "id", "id,source", "", "", false},
+    {"3pee-9qhc", "contacts", "t.source = 'building'", "id", "id,source,entity_id", "", "", false},
+    {"fdm7-jqqf", "contacts", "t.source = 'electrical'", "id", "id,source,entity_id", "", "", false},
+    {"k6kv-9kix", "contacts", "t.source = 'plumbing'", "id", "id,source,entity_id", "", "", false},
+    {"gm2e-bten", "complaints", NULL, "id", "id", "", "", true},
+    {"nbtm-fbw5", "violations", NULL, "id", "id", "", "", true},
+    {"wv5m-vpq2", "tax_rolls", NULL, "block,lot,tax_year", "", "", "closed_roll_year=tax_year", true},
+};
+#define NDS (sizeof k_datasets / sizeof *k_datasets)
+
+static const char *const k_ids[NDS] = {"i98e-djp9", "87xy-gk8d", "vckc-dh2h", "3pee-9qhc", "fdm7-jqqf",
+                                       "k6kv-9kix", "gm2e-bten", "nbtm-fbw5", "wv5m-vpq2"};
+
+/* A SODA field of a dataset and the SQL column it reads. */
+typedef struct field_map {
+    char soda[64];
+    char column[64];
+} field_map;
+
+typedef struct ds_state {
+    char *object_sql; /* json object of `t` with string values, nulls omitted */
+    field_map *fields;
+    size_t n_fields;
+    int n_identity;
+    char identity[3][64];
+} ds_state;
+
+/* Keyset continuation of :id-ordered paging: the query that returned rows up to next_offset
+ * ended at identity values last[]. */
+#define KEYSET_SLOTS 64
+typedef struct keyset {
+    char key[600]; /* dataset, where, next_offset */
+    int n;
+    char last[3][128];
+} keyset;
+
+struct sts_data {
+    char *url; /* NULL = generator */
+    pthread_key_t conn_key;
+    ds_state ds[NDS];
+    pthread_mutex_t mu;
+    keyset ks[KEYSET_SLOTS];
+    size_t ks_next;
 };
 
-static const dataset_map *find_dataset(const char *id)
+const char *const *sts_dataset_ids(size_t *n)
 {
-    for (size_t i = 0; i < sizeof k_datasets / sizeof *k_datasets; i++)
-        if (!strcmp(k_datasets[i].id, id)) return &k_datasets[i];
-    return NULL;
+    *n = NDS;
+    return k_ids;
 }
 
-bool sts_dataset_known(const char *dataset)
+static int find_dataset(const char *id)
 {
-    return dataset && find_dataset(dataset) != NULL;
+    for (size_t i = 0; i < NDS; i++)
+        if (!strcmp(k_datasets[i].id, id)) return (int)i;
+    return -1;
+}
+
+bool sts_dataset_known(const sts_data *d, const char *dataset)
+{
+    int i = dataset ? find_dataset(dataset) : -1;
+    return i >= 0 && (d->url || k_datasets[i].generated);
 }
 
 static void conn_destroy(void *p)
@@ -74,10 +121,98 @@ static PGconn *thread_conn(sts_data *d, sfp_err *err)
     return c;
 }
 
+/* "a=b,c=d": the value of key k, or NULL. */
+static const char *list_get(const char *list, const char *k, char *out, size_t n)
+{
+    size_t kl = strlen(k);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > kl && !strncmp(p, k, kl) && p[kl] == '=') {
+            snprintf(out, n, "%.*s", (int)(len - kl - 1), p + kl + 1);
+            return out;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
+static bool list_has(const char *list, const char *k)
+{
+    size_t kl = strlen(k);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == kl && !strncmp(p, k, kl)) return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+static void add_field(ds_state *st, const char *soda, const char *column)
+{
+    st->fields = realloc(st->fields, (st->n_fields + 1) * sizeof *st->fields);
+    if (!st->fields) abort();
+    /* names longer than the fields are cut (no dataset has one); %.*s says so to the compiler */
+    snprintf(st->fields[st->n_fields].soda, sizeof st->fields[0].soda, "%.*s", (int)sizeof st->fields[0].soda - 1,
+             soda);
+    snprintf(st->fields[st->n_fields].column, sizeof st->fields[0].column, "%.*s", (int)sizeof st->fields[0].column - 1,
+             column);
+    st->n_fields++;
+}
+
+/* Column list of the table → object SQL and field map. */
+static int build_state(PGconn *c, const dataset_map *m, ds_state *st, sfp_err *err)
+{
+    const char *params[1] = {m->table};
+    PGresult *r = PQexecParams(c,
+                               "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
+                               "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                               1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0) {
+        PQclear(r);
+        return sfp_err_set(err, 9, "DATABASE_URL: table %s missing (run sfp-migrate)", m->table);
+    }
+    sfp_buf b;
+    sfp_buf_init(&b);
+    sfp_buf_puts(&b, "json_strip_nulls(json_build_object(");
+    int n = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *col = PQgetvalue(r, i, 0);
+        if (list_has(m->hidden, col)) continue;
+        char renamed[64];
+        const char *soda = list_get(m->renames, col, renamed, sizeof renamed);
+        if (!soda) soda = col;
+        add_field(st, soda, col);
+        sfp_buf_printf(&b, "%s'%s', t.\"%s\"::text", n++ ? ", " : "", soda, col);
+    }
+    PQclear(r);
+    for (const char *p = m->extra; p && *p;) {
+        const char *end = strchr(p, ',');
+        char pair[128], *eq;
+        snprintf(pair, sizeof pair, "%.*s", (int)(end ? (size_t)(end - p) : strlen(p)), p);
+        if ((eq = strchr(pair, '='))) {
+            *eq = '\0';
+            add_field(st, pair, eq + 1);
+            sfp_buf_printf(&b, ", '%s', t.\"%s\"::text", pair, eq + 1);
+        }
+        p = end ? end + 1 : NULL;
+    }
+    sfp_buf_puts(&b, "))");
+    st->object_sql = sfp_buf_steal(&b, NULL);
+    char ids[128];
+    snprintf(ids, sizeof ids, "%s", m->identity);
+    st->n_identity = 0;
+    for (char *save = NULL, *t = strtok_r(ids, ",", &save); t && st->n_identity < 3; t = strtok_r(NULL, ",", &save))
+        snprintf(st->identity[st->n_identity++], sizeof st->identity[0], "%s", t);
+    return 0;
+}
+
 sts_data *sts_data_open(const char *database_url, sfp_err *err)
 {
     sts_data *d = calloc(1, sizeof *d);
     if (!d) abort();
+    pthread_mutex_init(&d->mu, NULL);
     if (!database_url || !*database_url) return d;
     d->url = strdup(database_url);
     pthread_key_create(&d->conn_key, conn_destroy);
@@ -86,13 +221,8 @@ sts_data *sts_data_open(const char *database_url, sfp_err *err)
         sts_data_close(d);
         return NULL;
     }
-    for (size_t i = 0; i < sizeof k_datasets / sizeof *k_datasets; i++) {
-        const char *params[1] = {k_datasets[i].table};
-        PGresult *r = PQexecParams(c, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params, NULL, NULL, 0);
-        bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(PQgetvalue(r, 0, 0), "t");
-        PQclear(r);
-        if (!ok) {
-            sfp_err_set(err, 9, "DATABASE_URL: table %s missing (run sfp-migrate)", k_datasets[i].table);
+    for (size_t i = 0; i < NDS; i++) {
+        if (build_state(c, &k_datasets[i], &d->ds[i], err)) {
             sts_data_close(d);
             return NULL;
         }
@@ -110,6 +240,11 @@ void sts_data_close(sts_data *d)
         pthread_key_delete(d->conn_key);
         free(d->url);
     }
+    for (size_t i = 0; i < NDS; i++) {
+        free(d->ds[i].object_sql);
+        free(d->ds[i].fields);
+    }
+    pthread_mutex_destroy(&d->mu);
     free(d);
 }
 
@@ -120,38 +255,139 @@ const char *sts_data_kind(const sts_data *d)
 
 /* ---------------- Postgres ---------------- */
 
-static char *pg_query(sts_data *d, const dataset_map *m, const char *block, const char *lot, const char *order_col,
-                      bool desc, long limit, long offset, sfp_err *err)
+static const char *column_of(const ds_state *st, const char *soda)
 {
+    for (size_t i = 0; i < st->n_fields; i++)
+        if (!strcmp(st->fields[i].soda, soda)) return st->fields[i].column;
+    return NULL;
+}
+
+static void keyset_key(const sts_query *q, long offset, char *out, size_t n)
+{
+    int o = snprintf(out, n, "%s|%ld|", q->dataset, offset);
+    for (int i = 0; i < q->n_terms && o > 0 && (size_t)o < n; i++)
+        o += snprintf(out + o, n - (size_t)o, "%s%s%s&", q->terms[i].field, q->terms[i].op, q->terms[i].value);
+}
+
+static bool by_identity(const sts_query *q)
+{
+    return !q->count && q->n_order == 1 && !strcmp(q->order[0].field, ":id") && !q->order[0].desc;
+}
+
+static char *pg_run(sts_data *d, int di, const sts_query *q, sfp_err *err)
+{
+    const dataset_map *m = &k_datasets[di];
+    const ds_state *st = &d->ds[di];
     PGconn *c = thread_conn(d, err);
     if (!c) return NULL;
-    /* Only fixed strings go into the SQL text; the order column is a parameter (->> $3). */
+    const char *params[STS_MAX_TERMS + 5];
+    char lim[24], off[24]; /* live until the query has run: params point at them */
+    int np = 0;
     sfp_buf sql;
     sfp_buf_init(&sql);
-    sfp_buf_printf(&sql,
-                   "SELECT coalesce(json_agg(s.j ORDER BY s.n), '[]')::text FROM ("
-                   " SELECT x.j, row_number() OVER (ORDER BY x.j->>$3 %s NULLS LAST) AS n"
-                   " FROM (SELECT %s AS j FROM %s t WHERE t.block = $1 AND t.lot = $2) x"
-                   " ORDER BY n LIMIT $4::bigint OFFSET $5::bigint) s",
-                   desc ? "DESC" : "ASC", m->object_sql, m->table);
-    char lim[24], off[24];
-    snprintf(lim, sizeof lim, "%ld", limit);
-    snprintf(off, sizeof off, "%ld", offset);
-    const char *params[5] = {block, lot, order_col, lim, off};
-    PGresult *r = PQexecParams(c, sql.data, 5, NULL, params, NULL, NULL, 0);
+    if (q->count) sfp_buf_puts(&sql, "SELECT count(*)::text");
+    else sfp_buf_printf(&sql, "SELECT %s::text", st->object_sql);
+    for (int i = 0; i < st->n_identity && !q->count; i++) sfp_buf_printf(&sql, ", t.\"%s\"::text", st->identity[i]);
+    sfp_buf_printf(&sql, " FROM %s t WHERE %s", m->table, m->filter ? m->filter : "true");
+    for (int i = 0; i < q->n_terms; i++) {
+        const char *col = column_of(st, q->terms[i].field);
+        if (!col) {
+            sfp_buf_free(&sql);
+            sfp_err_set(err, 3, "No such column: %s", q->terms[i].field);
+            return NULL;
+        }
+        params[np++] = q->terms[i].value;
+        sfp_buf_printf(&sql, " AND t.\"%s\" %s $%d", col, q->terms[i].op, np);
+    }
+    /* keyset continuation */
+    char kkey[600];
+    keyset hit = {.n = 0};
+    bool identity_order = by_identity(q);
+    if (identity_order && q->offset > 0) {
+        keyset_key(q, q->offset, kkey, sizeof kkey);
+        pthread_mutex_lock(&d->mu);
+        for (size_t i = 0; i < KEYSET_SLOTS; i++)
+            if (d->ks[i].n && !strcmp(d->ks[i].key, kkey)) hit = d->ks[i];
+        pthread_mutex_unlock(&d->mu);
+    }
+    if (hit.n) {
+        sfp_buf_puts(&sql, " AND (");
+        for (int i = 0; i < st->n_identity; i++) sfp_buf_printf(&sql, "%st.\"%s\"", i ? ", " : "", st->identity[i]);
+        sfp_buf_puts(&sql, ") > (");
+        for (int i = 0; i < hit.n; i++) {
+            params[np++] = hit.last[i];
+            sfp_buf_printf(&sql, "%s$%d", i ? ", " : "", np);
+        }
+        sfp_buf_puts(&sql, ")");
+    }
+    if (!q->count) {
+        sfp_buf_puts(&sql, " ORDER BY ");
+        for (int i = 0; i < q->n_order; i++) {
+            if (!strcmp(q->order[i].field, ":id")) {
+                for (int k = 0; k < st->n_identity; k++)
+                    sfp_buf_printf(&sql, "t.\"%s\" %s, ", st->identity[k], q->order[i].desc ? "DESC" : "ASC");
+                continue;
+            }
+            const char *col = column_of(st, q->order[i].field);
+            if (!col) {
+                sfp_buf_free(&sql);
+                sfp_err_set(err, 3, "No such column: %s", q->order[i].field);
+                return NULL;
+            }
+            sfp_buf_printf(&sql, "t.\"%s\" %s NULLS LAST, ", col, q->order[i].desc ? "DESC" : "ASC");
+        }
+        for (int k = 0; k < st->n_identity; k++) sfp_buf_printf(&sql, "%st.\"%s\"", k ? ", " : "", st->identity[k]);
+        snprintf(lim, sizeof lim, "%ld", q->limit);
+        snprintf(off, sizeof off, "%ld", hit.n ? 0L : q->offset);
+        params[np++] = lim;
+        sfp_buf_printf(&sql, " LIMIT $%d::bigint", np);
+        params[np++] = off;
+        sfp_buf_printf(&sql, " OFFSET $%d::bigint", np);
+    }
+    PGresult *r = PQexecParams(c, sql.data, np, NULL, params, NULL, NULL, 0);
     sfp_buf_free(&sql);
-    char *out = NULL;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
-        out = strdup(PQgetvalue(r, 0, 0));
-    } else {
-        sfp_err_set(err, 13, "query failed: %s", PQresultErrorMessage(r));
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        /* 22xxx data exceptions (a literal that does not fit the column) and 42xxx are our
+         * query's fault, like Socrata's 400 query.soql.type-mismatch */
+        bool client = state && (!strncmp(state, "22", 2) || !strncmp(state, "42", 2));
+        sfp_err_set(err, client ? 3 : 13, "query failed: %s", PQresultErrorMessage(r));
         if (PQstatus(c) != CONNECTION_OK) {
             PQfinish(c);
             pthread_setspecific(d->conn_key, NULL);
         }
+        PQclear(r);
+        return NULL;
+    }
+    sfp_buf b;
+    sfp_buf_init(&b);
+    if (q->count) {
+        sfp_buf_puts(&b, "[{");
+        sfp_buf_json_str(&b, q->count_alias);
+        sfp_buf_putc(&b, ':');
+        sfp_buf_json_str(&b, PQgetvalue(r, 0, 0));
+        sfp_buf_puts(&b, "}]");
+        PQclear(r);
+        return sfp_buf_steal(&b, NULL);
+    }
+    int rows = PQntuples(r);
+    sfp_buf_putc(&b, '[');
+    for (int i = 0; i < rows; i++) {
+        if (i) sfp_buf_putc(&b, ',');
+        sfp_buf_append(&b, PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
+    }
+    sfp_buf_putc(&b, ']');
+    if (identity_order && rows > 0) {
+        keyset k = {.n = st->n_identity};
+        keyset_key(q, q->offset + rows, k.key, sizeof k.key);
+        for (int i = 0; i < st->n_identity; i++)
+            snprintf(k.last[i], sizeof k.last[i], "%s", PQgetvalue(r, rows - 1, 1 + i));
+        pthread_mutex_lock(&d->mu);
+        d->ks[d->ks_next++ % KEYSET_SLOTS] = k;
+        pthread_mutex_unlock(&d->mu);
     }
     PQclear(r);
-    return out;
+    return sfp_buf_steal(&b, NULL);
 }
 
 /* ---------------- generator ---------------- */
@@ -293,14 +529,25 @@ static char *gen_query(const char *dataset, const char *block, const char *lot, 
     return sfp_buf_steal(&b, NULL);
 }
 
-char *sts_data_query(sts_data *d, const char *dataset, const char *block, const char *lot, const char *order_col,
-                     bool desc, long limit, long offset, sfp_err *err)
+/* Generator: only `block = 'B' AND lot = 'L'` and at most one order field. */
+char *sts_data_run(sts_data *d, const sts_query *q, sfp_err *err)
 {
-    const dataset_map *m = find_dataset(dataset);
-    if (!m) {
+    int di = find_dataset(q->dataset);
+    if (di < 0 || !sts_dataset_known(d, q->dataset)) {
         sfp_err_set(err, 5, "unknown dataset");
         return NULL;
     }
-    if (d->url) return pg_query(d, m, block, lot, order_col, desc, limit, offset, err);
-    return gen_query(dataset, block, lot, order_col, desc, limit, offset);
+    if (d->url) return pg_run(d, di, q, err);
+    const char *block = NULL, *lot = NULL;
+    for (int i = 0; i < q->n_terms; i++) {
+        if (!strcmp(q->terms[i].op, "=") && !strcasecmp(q->terms[i].field, "block")) block = q->terms[i].value;
+        else if (!strcmp(q->terms[i].op, "=") && !strcasecmp(q->terms[i].field, "lot")) lot = q->terms[i].value;
+        else block = lot = NULL, i = q->n_terms;
+    }
+    if (!block || !lot || q->n_terms != 2 || q->count || q->n_order > 1) {
+        sfp_err_set(err, 3, "Unsupported query (the generator only knows block='X' AND lot='Y')");
+        return NULL;
+    }
+    return gen_query(q->dataset, block, lot, q->n_order ? q->order[0].field : NULL, q->n_order && q->order[0].desc,
+                     q->limit, q->offset);
 }

@@ -21,10 +21,9 @@
 #include "log.h"
 #include "soda_test_server.h"
 
-#define NDATASETS 3
-static const char *k_ids[NDATASETS] = {"gm2e-bten", "nbtm-fbw5", "wv5m-vpq2"};
+#define NDATASETS 9 /* = sts_dataset_ids() */
 
-typedef enum { M_OK = 0, M_DELAY, M_GARBAGE, M_HANG, M_FAIL } mode_kind;
+typedef enum { M_OK = 0, M_DELAY, M_GARBAGE, M_TRUNCATE, M_HANG, M_FAIL } mode_kind;
 
 struct sts_server {
     struct MHD_Daemon *mhd;
@@ -42,11 +41,12 @@ struct sts_server {
     int retry_after;
     char mode_dataset[16]; /* "" = every dataset */
     long mode_count;       /* -1 = unlimited */
+    long mode_after;       /* affected requests still let through before the mode applies */
 
     long requests;
     long by_dataset[NDATASETS + 1]; /* + other */
     long in_flight;
-    char last_dataset[32], last_where[256], last_order[128], last_limit[24], last_offset[24];
+    char last_dataset[32], last_where[256], last_order[128], last_limit[24], last_offset[24], last_select[64];
     char last_token[128], last_accept_encoding[64];
 };
 
@@ -132,44 +132,77 @@ static const char *parse_literal(const char *p, char *out, size_t n)
     return p + 1;
 }
 
-static const char *parse_eq(const char *p, const char *col, char *val, size_t n)
+/* An identifier [A-Za-z_][A-Za-z0-9_]* (or ":id") → out. Returns the position after it or NULL. */
+static const char *parse_ident(const char *p, char *out, size_t n)
 {
-    p = skip_ws(p);
-    size_t l = strlen(col);
-    if (strncasecmp(p, col, l)) return NULL;
-    p = skip_ws(p + l);
-    if (*p != '=') return NULL;
-    p = skip_ws(p + 1);
-    return parse_literal(p, val, n);
+    size_t l = 0;
+    if (*p == ':') l = 1;
+    if (!(isalpha((unsigned char)p[l]) || p[l] == '_')) return NULL;
+    while (isalnum((unsigned char)p[l]) || p[l] == '_') l++;
+    if (l >= n) return NULL;
+    memcpy(out, p, l);
+    out[l] = '\0';
+    return p + l;
 }
 
-/* block='X' AND lot='Y' (case-insensitive keywords, flexible spaces). */
-static bool parse_where(const char *w, char *block, char *lot, size_t n)
+/* term (AND term)*, term = field OP 'literal'. */
+static bool parse_where(const char *w, sts_query *q)
 {
-    const char *p = parse_eq(w, "block", block, n);
-    if (!p) return false;
-    p = skip_ws(p);
-    if (strncasecmp(p, "AND", 3) || (p[3] != ' ' && p[3] != '\t')) return false;
-    p = parse_eq(p + 3, "lot", lot, n);
-    if (!p) return false;
-    return *skip_ws(p) == '\0';
+    const char *p = skip_ws(w);
+    for (;;) {
+        if (q->n_terms >= STS_MAX_TERMS) return false;
+        __typeof__(q->terms[0]) *t = &q->terms[q->n_terms];
+        p = parse_ident(p, t->field, sizeof t->field);
+        if (!p || t->field[0] == ':') return false;
+        p = skip_ws(p);
+        static const char *const ops[] = {">=", "<=", "!=", "<>", "=", ">", "<"};
+        size_t k = 0;
+        for (; k < sizeof ops / sizeof *ops; k++)
+            if (!strncmp(p, ops[k], strlen(ops[k]))) break;
+        if (k == sizeof ops / sizeof *ops) return false;
+        snprintf(t->op, sizeof t->op, "%s", !strcmp(ops[k], "<>") ? "!=" : ops[k]);
+        p = parse_literal(skip_ws(p + strlen(ops[k])), t->value, sizeof t->value);
+        if (!p) return false;
+        q->n_terms++;
+        p = skip_ws(p);
+        if (!*p) return true;
+        if (strncasecmp(p, "AND", 3) || (p[3] != ' ' && p[3] != '\t')) return false;
+        p = skip_ws(p + 3);
+    }
 }
 
-/* "col", "col ASC", "col DESC" */
-static bool parse_order(const char *o, char *col, size_t n, bool *desc)
+/* "field [ASC|DESC][, ...]" */
+static bool parse_order(const char *o, sts_query *q)
 {
     const char *p = skip_ws(o);
-    size_t l = 0;
-    if (!(isalpha((unsigned char)*p) || *p == '_' || *p == ':')) return false;
-    while (isalnum((unsigned char)p[l]) || p[l] == '_' || p[l] == ':') l++;
-    if (l >= n) return false;
-    memcpy(col, p, l);
-    col[l] = '\0';
-    p = skip_ws(p + l);
-    *desc = false;
-    if (!strncasecmp(p, "DESC", 4)) *desc = true, p += 4;
-    else if (!strncasecmp(p, "ASC", 3)) p += 3;
-    return *skip_ws(p) == '\0';
+    for (;;) {
+        if (q->n_order >= STS_MAX_ORDER) return false;
+        p = parse_ident(p, q->order[q->n_order].field, sizeof q->order[0].field);
+        if (!p) return false;
+        p = skip_ws(p);
+        bool desc = false;
+        if (!strncasecmp(p, "DESC", 4)) desc = true, p += 4;
+        else if (!strncasecmp(p, "ASC", 3)) p += 3;
+        q->order[q->n_order++].desc = desc;
+        p = skip_ws(p);
+        if (!*p) return true;
+        if (*p != ',') return false;
+        p = skip_ws(p + 1);
+    }
+}
+
+/* count(*) [AS alias] */
+static bool parse_select(const char *sel, sts_query *q)
+{
+    const char *p = skip_ws(sel);
+    if (strncasecmp(p, "count(*)", 8)) return false;
+    p = skip_ws(p + 8);
+    q->count = true;
+    snprintf(q->count_alias, sizeof q->count_alias, "count");
+    if (!*p) return true;
+    if (strncasecmp(p, "AS", 2) || (p[2] != ' ' && p[2] != '\t')) return false;
+    p = parse_ident(skip_ws(p + 2), q->count_alias, sizeof q->count_alias);
+    return p && q->count_alias[0] != ':' && !*skip_ws(p);
 }
 
 static bool parse_long_arg(const char *v, long min, long max, long *out)
@@ -187,8 +220,10 @@ static bool parse_long_arg(const char *v, long min, long max, long *out)
 
 static int dataset_index(const char *d)
 {
-    for (int i = 0; i < NDATASETS; i++)
-        if (!strcmp(d, k_ids[i])) return i;
+    size_t n;
+    const char *const *ids = sts_dataset_ids(&n);
+    for (size_t i = 0; i < n && i < NDATASETS; i++)
+        if (!strcmp(d, ids[i])) return (int)i;
     return NDATASETS;
 }
 
@@ -198,6 +233,7 @@ static const char *mode_name(const sts_server *s, char *buf, size_t n)
     case M_OK: return "ok";
     case M_DELAY: return "delay";
     case M_GARBAGE: return "garbage";
+    case M_TRUNCATE: return "truncate";
     case M_HANG: return "hang";
     default: snprintf(buf, n, "fail%d", s->fail_status); return buf;
     }
@@ -216,6 +252,7 @@ static enum MHD_Result handle_resource(sts_server *s, struct MHD_Connection *c, 
     const char *order = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "$order");
     const char *limit_s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "$limit");
     const char *offset_s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "$offset");
+    const char *select = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "$select");
 
     /* count, record, then apply the injected behaviour */
     pthread_mutex_lock(&s->mu);
@@ -227,6 +264,7 @@ static enum MHD_Result handle_resource(sts_server *s, struct MHD_Connection *c, 
     copy(s->last_order, sizeof s->last_order, order);
     copy(s->last_limit, sizeof s->last_limit, limit_s);
     copy(s->last_offset, sizeof s->last_offset, offset_s);
+    copy(s->last_select, sizeof s->last_select, select);
     copy(s->last_token, sizeof s->last_token, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-App-Token"));
     copy(s->last_accept_encoding, sizeof s->last_accept_encoding,
          MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding"));
@@ -234,6 +272,10 @@ static enum MHD_Result handle_resource(sts_server *s, struct MHD_Connection *c, 
     mode_kind mode = M_OK;
     int fail_status = 0, retry_after = 0, delay = 0;
     uint64_t gen = s->mode_gen;
+    if (affected && s->mode_after > 0) {
+        s->mode_after--;
+        affected = false;
+    }
     if (affected && s->mode_count != 0) {
         mode = s->mode;
         fail_status = s->fail_status;
@@ -269,24 +311,29 @@ static enum MHD_Result handle_resource(sts_server *s, struct MHD_Connection *c, 
     }
     if (mode == M_GARBAGE) return reply_str(c, 200, "<html><body>Service temporarily unavailable</body></html>{[");
 
-    if (!sts_dataset_known(dataset)) return socrata_error(c, 404, "not_found", "Unknown dataset");
-    char block[64], lot[64], col[64];
-    bool desc = false;
-    if (!where || !parse_where(where, block, lot, sizeof block))
+    if (!sts_dataset_known(s->data, dataset)) return socrata_error(c, 404, "not_found", "Unknown dataset");
+    sts_query q;
+    memset(&q, 0, sizeof q);
+    q.dataset = dataset;
+    if (where && !parse_where(where, &q))
         return socrata_error(c, 400, "query.compiler.malformed",
-                             "Unsupported $where (this test server only knows block='X' AND lot='Y')");
-    if (order && !parse_order(order, col, sizeof col, &desc))
-        return socrata_error(c, 400, "query.compiler.malformed", "Invalid $order");
-    long limit = 1000, offset = 0;
-    if (!parse_long_arg(limit_s, 0, 50000, &limit) || !parse_long_arg(offset_s, 0, 1000000000L, &offset))
+                             "Unsupported $where (this test server knows field OP 'literal' [AND ...])");
+    if (order && !parse_order(order, &q)) return socrata_error(c, 400, "query.compiler.malformed", "Invalid $order");
+    if (select && !parse_select(select, &q))
+        return socrata_error(c, 400, "query.compiler.malformed", "Unsupported $select (only count(*) [AS x])");
+    q.limit = 1000;
+    if (!parse_long_arg(limit_s, 0, 50000, &q.limit) || !parse_long_arg(offset_s, 0, 1000000000L, &q.offset))
         return socrata_error(c, 400, "query.compiler.malformed", "Invalid $limit or $offset");
     sfp_err err = {0};
-    char *json = sts_data_query(s->data, dataset, block, lot, order ? col : NULL, desc, limit, offset, &err);
+    char *json = sts_data_run(s->data, &q, &err);
     if (!json) {
+        if (err.code == 3) return socrata_error(c, 400, "query.soql.invalid", err.msg);
         sfp_log(SFP_ERROR, "query failed", SFP_S("dataset", dataset), SFP_S("error", err.msg));
         return socrata_error(c, 500, "internal", "query failed");
     }
-    enum MHD_Result rc = reply(c, 200, json, strlen(json), 0);
+    size_t len = strlen(json);
+    if (mode == M_TRUNCATE) len /= 2; /* a page cut short: the body is no longer valid JSON */
+    enum MHD_Result rc = reply(c, 200, json, len, 0);
     free(json);
     return rc;
 }
@@ -298,16 +345,19 @@ static enum MHD_Result handle_stats(sts_server *s, struct MHD_Connection *c)
     char mb[16];
     pthread_mutex_lock(&s->mu);
     sfp_buf_printf(&b, "{\"requests\":%ld,\"by_dataset\":{", s->requests);
-    for (int i = 0; i < NDATASETS; i++) sfp_buf_printf(&b, "%s\"%s\":%ld", i ? "," : "", k_ids[i], s->by_dataset[i]);
+    size_t nids;
+    const char *const *ids = sts_dataset_ids(&nids);
+    for (size_t i = 0; i < nids && i < NDATASETS; i++)
+        sfp_buf_printf(&b, "%s\"%s\":%ld", i ? "," : "", ids[i], s->by_dataset[i]);
     sfp_buf_printf(&b, ",\"other\":%ld},\"mode\":", s->by_dataset[NDATASETS]);
     sfp_buf_json_str(&b, mode_name(s, mb, sizeof mb));
     sfp_buf_printf(&b, ",\"in_flight\":%ld,\"data\":", s->in_flight);
     sfp_buf_json_str(&b, sts_data_kind(s->data));
-    const char *keys[] = {"dataset", "where", "order", "limit", "offset", "app_token", "accept_encoding"};
-    const char *vals[] = {s->last_dataset, s->last_where, s->last_order,          s->last_limit,
-                          s->last_offset,  s->last_token, s->last_accept_encoding};
+    const char *keys[] = {"dataset", "where", "order", "limit", "offset", "select", "app_token", "accept_encoding"};
+    const char *vals[] = {s->last_dataset, s->last_where,  s->last_order, s->last_limit,
+                          s->last_offset,  s->last_select, s->last_token, s->last_accept_encoding};
     sfp_buf_puts(&b, ",\"last\":{");
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 8; i++) {
         if (i) sfp_buf_putc(&b, ',');
         sfp_buf_json_str(&b, keys[i]);
         sfp_buf_putc(&b, ':');
@@ -328,6 +378,7 @@ static void reset_locked(sts_server *s)
     s->retry_after = 1;
     s->mode_dataset[0] = '\0';
     s->mode_count = -1;
+    s->mode_after = 0;
     s->mode_gen++;
     pthread_cond_broadcast(&s->cv);
 }
@@ -349,20 +400,22 @@ static const char *control_arg(struct MHD_Connection *c, cJSON *body, const char
 static enum MHD_Result handle_control(sts_server *s, struct MHD_Connection *c, const sfp_buf *upload)
 {
     cJSON *body = upload->len ? cJSON_ParseWithLength(upload->data, upload->len) : NULL;
-    char b1[32], b2[32], b3[32], b4[32], b5[32];
+    char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32];
     const char *mode = control_arg(c, body, "mode", b1, sizeof b1);
     const char *delay = control_arg(c, body, "delay_ms", b2, sizeof b2);
     const char *ra = control_arg(c, body, "retry_after", b3, sizeof b3);
     const char *ds = control_arg(c, body, "dataset", b4, sizeof b4);
     const char *count = control_arg(c, body, "count", b5, sizeof b5);
+    const char *after = control_arg(c, body, "after", b6, sizeof b6);
     mode_kind m;
     int fail = 0;
-    long delay_ms = 0, retry_after = 1, cnt = -1;
+    long delay_ms = 0, retry_after = 1, cnt = -1, aft = 0;
     bool ok = mode != NULL;
     if (ok) {
         if (!strcmp(mode, "ok")) m = M_OK;
         else if (!strcmp(mode, "delay")) m = M_DELAY;
         else if (!strcmp(mode, "garbage")) m = M_GARBAGE;
+        else if (!strcmp(mode, "truncate")) m = M_TRUNCATE;
         else if (!strcmp(mode, "hang")) m = M_HANG;
         else if (!strncmp(mode, "fail", 4) && strlen(mode) == 7 && isdigit((unsigned char)mode[4]) &&
                  (fail = atoi(mode + 4)) >= 400 && fail <= 599)
@@ -370,11 +423,13 @@ static enum MHD_Result handle_control(sts_server *s, struct MHD_Connection *c, c
         else ok = false;
     }
     ok = ok && parse_long_arg(delay, 0, 600000, &delay_ms) && parse_long_arg(ra, 0, 86400, &retry_after) &&
-         parse_long_arg(count, 1, 1000000000L, &cnt) && (!ds || strlen(ds) < 16);
+         parse_long_arg(count, 1, 1000000000L, &cnt) && parse_long_arg(after, 0, 1000000000L, &aft) &&
+         (!ds || strlen(ds) < 16);
     if (!ok) {
         cJSON_Delete(body);
         return socrata_error(c, 400, "bad_control",
-                             "mode must be ok|delay|garbage|hang|failNNN; delay_ms/retry_after/count numbers");
+                             "mode must be ok|delay|garbage|truncate|hang|failNNN; delay_ms/retry_after/count/after "
+                             "numbers");
     }
     pthread_mutex_lock(&s->mu);
     reset_locked(s); /* releases hung requests of the previous mode */
@@ -383,6 +438,7 @@ static enum MHD_Result handle_control(sts_server *s, struct MHD_Connection *c, c
     s->delay_ms = (int)delay_ms;
     s->retry_after = (int)retry_after;
     s->mode_count = cnt;
+    s->mode_after = aft;
     copy(s->mode_dataset, sizeof s->mode_dataset, ds);
     pthread_mutex_unlock(&s->mu);
     sfp_log(SFP_INFO, "mode", SFP_S("mode", mode), SFP_I("delay_ms", delay_ms), SFP_S("dataset", ds ? ds : ""),
@@ -398,6 +454,7 @@ static enum MHD_Result handle_reset(sts_server *s, struct MHD_Connection *c)
     s->requests = 0;
     memset(s->by_dataset, 0, sizeof s->by_dataset);
     s->last_dataset[0] = s->last_where[0] = s->last_order[0] = s->last_limit[0] = s->last_offset[0] = '\0';
+    s->last_select[0] = '\0';
     s->last_token[0] = s->last_accept_encoding[0] = '\0';
     pthread_mutex_unlock(&s->mu);
     return reply_str(c, 200, "{\"ok\":true}");

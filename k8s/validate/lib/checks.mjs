@@ -239,7 +239,7 @@ export class Checker {
         const bin = this.binaryOf(w, c);
         if (!this.check(typeof bin === "string" && this.facts.binaries().has(bin), w.obj,
           `container ${c.name}: command[0] ${JSON.stringify(bin)} is not a binary of the build (add_executable): ${[...this.facts.binaries().keys()].join(", ")}`)) continue;
-        this.check(this.docker.binaries.has(bin), w.obj, `container ${c.name}: ${bin} is not installed in the image (Dockerfile SFP_BINARIES)`);
+        this.check(this.docker.binaries.has(bin), w.obj, `container ${c.name}: ${bin} is not installed in the image (${this.docker.binSource})`);
         const env = this.env(w, c);
         c.__env = env;
         c.__bin = bin;
@@ -299,7 +299,7 @@ export class Checker {
       const uid = sc.runAsUser ?? psc.runAsUser;
       const seccomp = (sc.seccompProfile || psc.seccompProfile || {}).type;
       this.check(nonRoot === true, w.obj, `container ${c.name}: runAsNonRoot must be true`);
-      this.check(uid === this.docker.uid, w.obj, `container ${c.name}: runAsUser ${uid} must be the image's user ${this.docker.uid} (Dockerfile USER)`);
+      this.check(uid === this.docker.uid, w.obj, `container ${c.name}: runAsUser ${uid} must be the image's user ${this.docker.uid} (${this.docker.userSource})`);
       this.check(sc.allowPrivilegeEscalation === false, w.obj, `container ${c.name}: allowPrivilegeEscalation must be false`);
       this.check(!sc.privileged, w.obj, `container ${c.name}: privileged is not allowed`);
       this.check(sc.readOnlyRootFilesystem === true, w.obj, `container ${c.name}: readOnlyRootFilesystem must be true`);

@@ -2,6 +2,7 @@
 // every object, then the cross-references (checks.mjs) against the code (csource.mjs).
 // validate.mjs is the command line around it; selftest.mjs calls it in-process.
 import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -49,24 +50,60 @@ function dockerFacts(root) {
   const argLine = lines.find((l) => /^ARG\s+SFP_BINARIES=/.test(l));
   if (!argLine) throw new Error('Dockerfile: ARG SFP_BINARIES="..." (the shipped binaries) not found');
   const binaries = new Set(argLine.match(/SFP_BINARIES="([^"]*)"/)[1].split(/\s+/).filter(Boolean));
-  return { env, uid: Number(um[1]), gid: um[2] ? Number(um[2]) : undefined, binaries };
+  return { env, uid: Number(um[1]), gid: um[2] ? Number(um[2]) : undefined, binaries,
+           source: "Dockerfile", binSource: "Dockerfile SFP_BINARIES", userSource: "Dockerfile USER" };
 }
 
-// Facts about the code and the image, computed once per source tree.
-export function loadFacts(root) {
-  const facts = new CSources(root);
-  const docker = dockerFacts(root);
+// The facts of the built image, as tests/image (ctest -L image) wrote them after building it
+// and looking inside: {dockerfile_sha256, tag, binaries, uid, gid, env}. Used only when written
+// for the Dockerfile as it is now; returns {docker, note, errors}, docker null when unusable.
+function imageFacts(file, root, text) {
+  if (!file) return { docker: null, note: null, errors: [] };
+  if (!fs.existsSync(file)) return { docker: null, note: `image facts: none in ${file} (ctest -L image writes them); checked against the Dockerfile's text`, errors: [] };
+  let j;
+  try {
+    j = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    return { docker: null, note: null, errors: [`${file}: not JSON (${e.message}); rerun ctest -L image`] };
+  }
+  const sha = crypto.createHash("sha256").update(fs.readFileSync(path.join(root, "Dockerfile"))).digest("hex");
+  if (j.dockerfile_sha256 !== sha)
+    return { docker: null, note: `image facts: ${file} was written for another Dockerfile (rerun ctest -L image); checked against the Dockerfile's text`, errors: [] };
+  if (!Array.isArray(j.binaries) || !Number.isInteger(j.uid) || typeof j.env !== "object")
+    return { docker: null, note: null, errors: [`${file}: binaries, uid and env expected; rerun ctest -L image`] };
+  const docker = {
+    env: new Map(Object.entries(j.env).filter(([k]) => k !== "PATH")), // PATH comes with the base image
+    uid: j.uid, gid: Number.isInteger(j.gid) ? j.gid : undefined, binaries: new Set(j.binaries),
+    source: `built image ${j.tag}`, binSource: `built image ${j.tag}, /usr/local/bin`, userSource: `built image ${j.tag}, its process uid`,
+  };
+  // The image was built from this Dockerfile: what it holds must be what the file says.
   const errors = [];
+  const list = (set) => [...set].sort().join(" ");
+  if (list(docker.binaries) !== list(text.binaries))
+    errors.push(`the built image ${j.tag} holds ${list(docker.binaries)} in /usr/local/bin, the Dockerfile's SFP_BINARIES says ${list(text.binaries)}`);
+  if (docker.uid !== text.uid || (text.gid !== undefined && docker.gid !== text.gid))
+    errors.push(`the built image ${j.tag} runs as ${docker.uid}:${docker.gid}, the Dockerfile's USER says ${text.uid}:${text.gid}`);
+  return { docker, note: `image facts: from the ${docker.source} (${file})`, errors };
+}
+
+// Facts about the code and the image, computed once per source tree. imageFactsFile (optional):
+// the built image's facts, preferred to the Dockerfile's text when they were written for it.
+export function loadFacts(root, imageFactsFile) {
+  const facts = new CSources(root);
+  const text = dockerFacts(root);
+  const img = imageFacts(imageFactsFile, root, text);
+  const docker = img.docker || text;
+  const errors = [...img.errors];
   for (const b of docker.binaries)
-    if (!facts.binaries().has(b)) errors.push(`Dockerfile: SFP_BINARIES lists ${b}, which no add_executable() builds`);
+    if (!facts.binaries().has(b)) errors.push(`${docker.binSource} lists ${b}, which no add_executable() builds`);
   for (const k of docker.env.keys()) {
     const readers = [...docker.binaries].filter((b) => facts.binaries().has(b) && facts.envReads(b).has(k));
-    if (!readers.length && k !== "TZ" && k !== "METRICS_ADDR") errors.push(`Dockerfile: ENV ${k} is read by no shipped binary`);
+    if (!readers.length && k !== "TZ" && k !== "METRICS_ADDR") errors.push(`${docker.source}: ENV ${k} is read by no shipped binary`);
   }
-  return { facts, docker, errors };
+  return { facts, docker, errors, notes: img.note ? [img.note] : [] };
 }
 
-export function validateTree({ root, k8s, modules, compare = false, facts: pre }) {
+export function validateTree({ root, k8s, modules, compare = false, facts: pre, imageFacts: imageFactsFile }) {
   const { YAML, req } = modules;
   const errors = [];
   const lines = [];
@@ -85,8 +122,9 @@ export function validateTree({ root, k8s, modules, compare = false, facts: pre }
     }
   };
 
-  const { facts, docker, errors: factErrors } = pre || loadFacts(root);
+  const { facts, docker, errors: factErrors, notes: factNotes = [] } = pre || loadFacts(root, imageFactsFile);
   errors.push(...factErrors);
+  lines.push(...factNotes);
 
   // The Secret template: the one Secret the manifests may reference, placeholders only.
   const secretFile = path.join(k8s, "base", "secret.example.yaml");

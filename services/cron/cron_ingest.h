@@ -1,0 +1,104 @@
+/* cron_ingest.h — the nightly's table-driven SODA ingest. Not for use outside services/cron.
+ *
+ * One descriptor (sfp_ingest_dataset, cron_datasets.c) per SODA dataset says everything the
+ * engine (cron_ingest.c) needs: dataset id, target table, the columns and how each is read from
+ * a SODA row, the row key, the update field used for incremental fetches, and optional
+ * change-feed SQL. Adding a dataset is adding one descriptor to sfp_ingest_datasets[].
+ *
+ * A run has two phases:
+ *   1. fetch (sfp_ingest_fetch, once per dataset): SODA pages ($where, $order=:id, $limit,
+ *      $offset) with retries, converted in C and COPYed into the dataset's private staging table
+ *      nightly_stage_<name> (UNLOGGED, created from the target's columns, read by nothing else,
+ *      dropped after the run); rows without key[0] or failing `keep` are then dropped (skipped).
+ *      Before paging, SODA's count(*) of the same query is read; fewer rows fetched than counted
+ *      (a page cut short) fails the dataset. The live tables are not touched.
+ *   2. apply (sfp_ingest_apply, all datasets, in ONE transaction the caller owns together with
+ *      the derived rebuilds and the watermarks): change feeds, then each staging table merged
+ *      into its target by row hash — rows whose content differs are replaced, new rows
+ *      inserted, unchanged rows untouched; in a full fetch, rows of the dataset's scope missing
+ *      from SODA are deleted. Readers see the old tables until COMMIT, then the new ones.
+ *
+ * Ownership: descriptors are static; sfp_ingest_state is the caller's (stack/arena) and holds
+ * no heap memory. */
+#ifndef SFP_CRON_INGEST_H
+#define SFP_CRON_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cron_internal.h"
+
+/* How one target column is read from a SODA row (an object of string values; an absent or
+ * empty value is NULL). Types:
+ *   't' text   'f' float8 (a non-number → NULL)   'i' integer (a non-integer → NULL)
+ *   'c' the constant `field`   'd' text, else the constant `alt`
+ *   'r' a DBI contact role normalised to contractor|agent|architect|engineer|owner|other|
+ *       consultant|designer   'n' a contact name: `name`, else "first_name last_name" */
+typedef struct sfp_ingest_column {
+    const char *name; /* target column */
+    char type;
+    const char *field; /* SODA field (NULL = name); the constant for 'c' */
+    const char *alt;   /* fallback SODA field when field is absent or empty ('d': the default), or NULL */
+} sfp_ingest_column;
+
+#define SFP_INGEST_MAX_COLS 32
+#define SFP_INGEST_MAX_KEY 4
+
+typedef struct sfp_ingest_dataset {
+    const char *id;                          /* SODA 4x4 id */
+    const char *name;                        /* unique: staging table suffix, result and watermark name */
+    const char *table;                       /* target table */
+    const char *update_field;                /* SODA field of the incremental $where (rows changed after it) */
+    const char *update_col;                  /* target column holding that field (the new watermark = its max) */
+    const char *scope;                       /* SQL on target alias t: the rows this dataset owns (NULL = all) */
+    const char *key[SFP_INGEST_MAX_KEY + 1]; /* key columns, NULL-terminated; key[0] indexed and
+                                              * required (rows without it are skipped) */
+    const char *keep;                        /* SQL on the staged row alias x: rows to keep (NULL = all) */
+    const char *soql_filter;                 /* SoQL term always AND-ed into $where (NULL = none) */
+    const char *feed_sql;                    /* change feed run before the merge, or NULL: reads
+                               * nightly_stage_<name> and the target; $1 = source
+                               * ('nightly' | 'backfill'); returns one row (count1, count2) */
+    const sfp_ingest_column *cols;
+    size_t n_cols;
+} sfp_ingest_dataset;
+
+extern const sfp_ingest_dataset sfp_ingest_datasets[];
+extern const size_t sfp_ingest_dataset_count;
+/* The descriptor named `name`, or NULL. */
+const sfp_ingest_dataset *sfp_ingest_find(const char *name);
+
+/* Per-dataset run state. */
+typedef struct sfp_ingest_state {
+    const sfp_ingest_dataset *ds;
+    bool full; /* fetched in full */
+    bool had_watermark;
+    char since[40];     /* incremental lower bound, "" when full */
+    char watermark[40]; /* after the run ("" = none) */
+    long long fetched, staged, skipped, expected;
+    int pages, retries;
+    long long inserted, updated, deleted;
+    long long feed[2]; /* the change feed's two counts */
+} sfp_ingest_state;
+
+/* Phase 1 for one dataset: st->ds, full, since must be set. 0, or -1 after sfp_cron_fail*. */
+int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st);
+/* Phase 2 for one dataset inside the caller's transaction on c (feed with `source`, merge,
+ * watermark row). 0, or -1 after sfp_cron_fail*. */
+int sfp_ingest_apply(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const char *source);
+
+/* ---- derived tables (cron_entities.c), inside the same transaction ---- */
+typedef struct sfp_derived_stats {
+    long long contacts_resolved, entities_new, entities, entities_deleted;
+    long long parcel_summary, parcel_summary_deleted, timeline_stats, timeline_stats_deleted;
+} sfp_derived_stats;
+
+/* Before the merges: on the very first run, adopt the entity ids already in contacts as the
+ * resolution keys' ids (so seeded or earlier ids stay). 0 or -1 + fail. */
+int sfp_derived_prepare(sfp_cron_run *r, sfp_conn *c);
+/* Contact resolution (stable entity ids), entities, parcel_summary and timeline_stats. With
+ * `full` every row is recomputed; otherwise only what the staged rows touch. 0 or -1 + fail. */
+int sfp_derived_rebuild(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *sts, size_t n, bool full,
+                        sfp_derived_stats *out);
+
+#endif
