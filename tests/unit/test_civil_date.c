@@ -49,15 +49,15 @@ static void test_parse(void **state)
     int32_t day = 0;
     assert_int_equal(sfp_parse_iso_day("2024-03-05T00:00:00.000", &day), 0);
     assert_int_equal(day, sfp_days_from_civil(2024, 3, 5));
-    assert_int_equal(sfp_parse_iso_day("2000-02-29", &day), 0);     /* divisible by 400 */
-    assert_int_equal(sfp_parse_iso_day("1900-02-29", &day), -1);    /* by 100, not 400 */
+    assert_int_equal(sfp_parse_iso_day("2000-02-29", &day), 0);  /* divisible by 400 */
+    assert_int_equal(sfp_parse_iso_day("1900-02-29", &day), -1); /* by 100, not 400 */
     assert_int_equal(sfp_parse_iso_day("2023-02-29", &day), -1);
     assert_int_equal(sfp_parse_iso_day("2024-04-31", &day), -1);
     assert_int_equal(sfp_parse_iso_day("2024-13-01", &day), -1);
     assert_int_equal(sfp_parse_iso_day("2024-00-10", &day), -1);
     assert_int_equal(sfp_parse_iso_day("2024-01-00", &day), -1);
     assert_int_equal(sfp_parse_iso_day("2024-1-01", &day), -1);
-    assert_int_equal(sfp_parse_iso_day("2024-01-0", &day), -1);     /* short */
+    assert_int_equal(sfp_parse_iso_day("2024-01-0", &day), -1); /* short */
     assert_int_equal(sfp_parse_iso_day("2024/01/01", &day), -1);
     assert_int_equal(sfp_parse_iso_day("", &day), -1);
     assert_int_equal(sfp_parse_iso_day(NULL, &day), -1);
