@@ -302,8 +302,9 @@ static void set_files(Grpc__Reflection__V1__ServerReflectionResponse *r, sfp_are
     r->file_descriptor_response = fd;
 }
 
-Grpc__Reflection__V1__ServerReflectionResponse *sfp_reflection_answer(
-    const Grpc__Reflection__V1__ServerReflectionRequest *req, const char *const *services, sfp_arena *a)
+Grpc__Reflection__V1__ServerReflectionResponse *
+sfp_reflection_answer(const Grpc__Reflection__V1__ServerReflectionRequest *req, const char *const *services,
+                      sfp_arena *a)
 {
     ensure_index();
     Grpc__Reflection__V1__ServerReflectionResponse *r =
@@ -391,7 +392,9 @@ grpc_status_code sfp_reflection_stream(sfp_rpc_stream *st, sfp_rpc_stream_event 
         return SFP_RPC_PENDING;
     }
     case SFP_RPC_STREAM_HALF_CLOSE: return GRPC_STATUS_OK;
-    case SFP_RPC_STREAM_DRAIN: sfp_rpc_stream_set_message(st, "server is shutting down"); return GRPC_STATUS_UNAVAILABLE;
+    case SFP_RPC_STREAM_DRAIN:
+        sfp_rpc_stream_set_message(st, "server is shutting down");
+        return GRPC_STATUS_UNAVAILABLE;
     default: return SFP_RPC_PENDING;
     }
 }

@@ -30,8 +30,9 @@ extern const size_t sfp_descriptor_set_len;
 
 /* Answers one request; everything in the reply is allocated from a or points into the embedded
  * set. services: NULL-terminated full service names served (for list_services). */
-Grpc__Reflection__V1__ServerReflectionResponse *sfp_reflection_answer(
-    const Grpc__Reflection__V1__ServerReflectionRequest *req, const char *const *services, sfp_arena *a);
+Grpc__Reflection__V1__ServerReflectionResponse *
+sfp_reflection_answer(const Grpc__Reflection__V1__ServerReflectionRequest *req, const char *const *services,
+                      sfp_arena *a);
 
 /* The ServerReflectionInfo stream handler (v1 and v1alpha alike: their messages are the same on
  * the wire). user: the NULL-terminated service list, alive as long as the server. Ends with OK

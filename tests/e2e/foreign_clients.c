@@ -148,7 +148,8 @@ static void run_watching_client(const char *const *argv)
     int report_rc = sfp_proc_stop(&g_report, 15000);
     int rc = wait_exit(pid);
     assert_int_equal(rc, 0);
-    if (report_rc != 0) fail_msg("sfp-report exit %d after SIGTERM with a watcher open (log %s)", report_rc, g_report.log_path);
+    if (report_rc != 0)
+        fail_msg("sfp-report exit %d after SIGTERM with a watcher open (log %s)", report_rc, g_report.log_path);
 }
 
 static void test_python(void **state)
@@ -156,7 +157,8 @@ static void test_python(void **state)
     (void)state;
     require_file("/usr/bin/python3", "Debian python3");
     const char *probe[] = {"/usr/bin/python3", "-c", "import grpc, google.protobuf", NULL};
-    if (run_quiet(probe, NULL) != 0) fail_msg("/usr/bin/python3 cannot import grpc: run scripts/bootstrap (python3-grpcio)");
+    if (run_quiet(probe, NULL) != 0)
+        fail_msg("/usr/bin/python3 cannot import grpc: run scripts/bootstrap (python3-grpcio)");
     const char *argv[] = {"/usr/bin/python3", SFP_SOURCE_DIR "/tests/e2e/clients/grpc_client.py", NULL};
     run_watching_client(argv);
 }
@@ -170,7 +172,8 @@ static void test_node(void **state)
     run_watching_client(argv);
 }
 
-/* buf curl --list-methods through reflection: every service of each process, every method. */
+/* buf curl --list-methods through reflection (v1 and v1alpha): every service of each process and
+ * its methods; then one call (GetStats) whose schema buf takes from reflection alone. */
 static void test_buf(void **state)
 {
     (void)state;
@@ -183,15 +186,17 @@ static void test_buf(void **state)
         {"sfpermits.v1.HealthService/GetHealth", NULL},
     };
     static const char *const common[] = {"grpc.health.v1.Health/Check", "grpc.health.v1.Health/Watch",
-                                          "sfpermits.v1.Introspection/GetStats",
-                                          "grpc.reflection.v1.ServerReflection/ServerReflectionInfo", NULL};
+                                         "sfpermits.v1.Introspection/GetStats",
+                                         "grpc.reflection.v1.ServerReflection/ServerReflectionInfo", NULL};
     for (int i = 0; i < 4; i++) {
         for (int v = 0; v < 2; v++) {
             char url[96], out[300], cmd[900];
             snprintf(url, sizeof url, "http://%s", g_addr[i]);
             snprintf(out, sizeof out, "%s/list-%d-%d", g_tmp, i, v);
-            snprintf(cmd, sizeof cmd, "'%s' curl --protocol grpc --http2-prior-knowledge --reflect-protocol %s "
-                     "--list-methods '%s' > '%s' 2>&1", buf, v ? "grpc-v1alpha" : "grpc-v1", url, out);
+            snprintf(cmd, sizeof cmd,
+                     "'%s' curl --protocol grpc --http2-prior-knowledge --reflect-protocol %s "
+                     "--list-methods '%s' > '%s' 2>&1",
+                     buf, v ? "grpc-v1alpha" : "grpc-v1", url, out);
             int rc = system(cmd);
             FILE *f = fopen(out, "r");
             assert_non_null(f);
@@ -206,6 +211,23 @@ static void test_buf(void **state)
                 if (!strstr(text, *m)) fail_msg("buf curl --list-methods %s: no %s in:\n%s", url, *m, text);
             printf("buf curl --list-methods %s (reflection %s): ok\n", url, v ? "v1alpha" : "v1");
         }
+        /* and a call, its schema from reflection alone */
+        char out[300], cmd[900];
+        snprintf(out, sizeof out, "%s/call-%d", g_tmp, i);
+        snprintf(cmd, sizeof cmd,
+                 "'%s' curl --protocol grpc --http2-prior-knowledge -d '{}' "
+                 "'http://%s/sfpermits.v1.Introspection/GetStats' > '%s' 2>&1",
+                 buf, g_addr[i], out);
+        int rc = system(cmd);
+        FILE *f = fopen(out, "r");
+        assert_non_null(f);
+        char text[16384] = "";
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        text[n] = '\0';
+        fclose(f);
+        if (rc != 0 || !strstr(text, "\"service\""))
+            fail_msg("buf curl GetStats on %s: exit %d: %s", g_addr[i], rc, text);
+        printf("buf curl %s/sfpermits.v1.Introspection/GetStats: ok\n", g_addr[i]);
     }
 }
 
