@@ -391,7 +391,8 @@ static void test_reflection_answers(void **state)
     Grpc__Reflection__V1__ServerReflectionRequest *q =
         sfp_arena_msg(a, &grpc__reflection__v1__server_reflection_request__descriptor);
     Grpc__Reflection__V1__ExtensionRequest *er = sfp_arena_msg(a, &grpc__reflection__v1__extension_request__descriptor);
-    q->message_request_case = GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_CONTAINING_EXTENSION;
+    q->message_request_case =
+        GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_CONTAINING_EXTENSION;
     q->file_containing_extension = er;
     er->containing_type = "sfpermits.v1.NoSuch";
     er->extension_number = 100;

@@ -188,6 +188,8 @@ def main():
         nxt = next(stream)
     except StopIteration:
         fail("Watch ended without NOT_SERVING")
+    except grpc.RpcError as e:
+        fail("Watch ended without NOT_SERVING: %s %s" % (e.code(), e.details()))
     if nxt.status != values["NOT_SERVING"].number:
         fail("Watch after SIGTERM: %s" % nxt)
     try:
@@ -195,6 +197,8 @@ def main():
         fail("Watch sent more after NOT_SERVING: %s" % extra)
     except StopIteration:
         pass  # ended with OK
+    except grpc.RpcError as e:
+        fail("Watch after NOT_SERVING ended with %s %s, not OK" % (e.code(), e.details()))
     print("watch: SERVING, then NOT_SERVING on drain, then the end of the stream")
     print("%d unary calls ok" % calls)
 
