@@ -69,6 +69,7 @@ static bool next_field(const uint8_t **p, const uint8_t *end, wfield *f)
     if (*p >= end || !varint(p, end, &tag)) return false;
     f->num = (uint32_t)(tag >> 3);
     f->wt = (int)(tag & 7);
+    f->v = 0;
     f->p = NULL;
     f->len = 0;
     switch (f->wt) {
