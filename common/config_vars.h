@@ -40,6 +40,7 @@
     X(LISTEN_ADDR, SFP_CFG_ADDR, NULL, 0, 0, 0, SFP_SERVICES, 0, \
       "host:port or unix:/path the service listens on; default per service: report 127.0.0.1:50051, brief :50052, cron :50053, health :50054; port 0 picks a free port (logged)") \
     X(RPC_WORKERS, SFP_CFG_INT, NULL, 8, 1, 256, SFP_SERVICES, 0, "concurrent calls per process") \
+    X(RPC_MAX_STREAMS, SFP_CFG_INT, NULL, 100, 1, 10000, SFP_SERVICES, 0, "open streaming calls per process at most (grpc.health.v1 Health/Watch watchers and server reflection streams; they hold no worker); one more is refused with RESOURCE_EXHAUSTED. SIGTERM ends them: watchers get NOT_SERVING, then OK") \
     X(SHUTDOWN_GRACE_MS, SFP_CFG_INT, NULL, 10000, 0, 600000, SFP_SERVERS, 0, "SIGTERM drain: in-flight calls and requests get this long; then a service cancels its in-flight SODA transfers and SQL statements (PQcancel) with the calls and is gone within grace + 500 ms (exit 0 after a clean drain, 1 when calls had to be cancelled)") \
     X(METRICS_ADDR, SFP_CFG_ADDR_OFF, "127.0.0.1:0", 0, 0, 0, SFP_SERVERS, 0, \
       "Prometheus /metrics listener (host:port; port 0 = any free port, logged as metrics listening; off disables; Kubernetes uses 0.0.0.0:9464)") \

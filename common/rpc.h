@@ -1,6 +1,7 @@
 /* rpc.h — small gRPC C-core framework: a unary server (method table, N worker threads,
- * metadata, deadlines, graceful SIGTERM drain, built-in grpc.health.v1 Check and
- * sfpermits.v1.Introspection/GetStats) and a blocking unary client.
+ * metadata, deadlines, graceful SIGTERM drain, built-in grpc.health.v1 Check and Watch, server
+ * reflection and sfpermits.v1.Introspection/GetStats), streaming methods on one stream thread,
+ * and a blocking unary client.
  *
  * All grpc slices/byte buffers are handled inside common/rpc_*.c only.
  *
@@ -10,6 +11,12 @@
  *   "readiness"   the readiness callback (e.g. pool can hand out a connection, cached)
  *   each registered service's full name (e.g. "sfpermits.v1.ReportService"): same as readiness
  *   anything else → NOT_FOUND
+ * grpc.health.v1 Watch (server-streaming) sends the same status at once and then each change
+ * (checked every SFP_RPC_STREAM_TICK_MS); an unknown name gets SERVICE_UNKNOWN and stays open.
+ * On drain it sends NOT_SERVING and ends with OK.
+ *
+ * Server reflection (grpc.reflection.v1 and v1alpha ServerReflectionInfo) is built in too: see
+ * reflection.h.
  */
 #ifndef SFP_RPC_H
 #define SFP_RPC_H
@@ -45,6 +52,40 @@ typedef grpc_status_code (*sfp_rpc_handler)(sfp_rpc_ctx *ctx, const ProtobufCMes
  * synchronous handler's return would. Thread-safe; exactly once per pending call. */
 void sfp_rpc_complete(sfp_rpc_ctx *ctx, grpc_status_code code, ProtobufCMessage *resp);
 
+/* ---------- streaming calls ----------
+ * One mechanism for server-streaming and bidirectional methods (e.g. grpc.health.v1 Watch,
+ * server reflection). Streams hold no worker: every stream of a server runs on one stream
+ * thread, as events handed to the method's sfp_rpc_stream_fn. The framework keeps one request
+ * read outstanding while the send queue is empty (a client that does not read stops being
+ * read), and ends each stream with a status: the one its handler returned, CANCELLED when the
+ * client went away or its deadline passed. RPC_MAX_STREAMS bounds the open streams of a
+ * server: one more is refused with RESOURCE_EXHAUSTED. The streaming methods are the server's
+ * built-in ones (health Watch, reflection); rpc_server.c registers them with add_stream_method. */
+typedef struct sfp_rpc_stream sfp_rpc_stream;
+typedef enum sfp_rpc_stream_event {
+    SFP_RPC_STREAM_MESSAGE,    /* a request message arrived: req (valid during the callback) */
+    SFP_RPC_STREAM_HALF_CLOSE, /* the client sent its last message */
+    SFP_RPC_STREAM_TICK,       /* every SFP_RPC_STREAM_TICK_MS while the stream is open */
+    SFP_RPC_STREAM_DRAIN,      /* the server started draining: finish soon (bounded shutdown) */
+    SFP_RPC_STREAM_END,        /* the call is over: free the state; the return value is ignored */
+} sfp_rpc_stream_event;
+#define SFP_RPC_STREAM_TICK_MS 250
+/* Returns SFP_RPC_PENDING to keep the stream open, or a status code to end it once the queued
+ * messages are sent (sfp_rpc_stream_set_message for a non-OK one). Runs on the stream thread:
+ * it must be quick and never block. */
+typedef grpc_status_code (*sfp_rpc_stream_fn)(sfp_rpc_stream *st, sfp_rpc_stream_event ev, const ProtobufCMessage *req,
+                                              void *user);
+/* Queues a response message (packed at once: msg may live in the event's arena). False when
+ * SFP_RPC_STREAM_QUEUE messages are already waiting for a client that does not read: the
+ * handler then ends the stream (RESOURCE_EXHAUSTED). */
+#define SFP_RPC_STREAM_QUEUE 16
+bool sfp_rpc_stream_send(sfp_rpc_stream *st, const ProtobufCMessage *msg);
+/* Scratch memory for one event: emptied after every callback. */
+sfp_arena *sfp_rpc_stream_arena(sfp_rpc_stream *st);
+/* The handler's per-stream state slot (NULL at first; the handler frees it on END). */
+void **sfp_rpc_stream_state(sfp_rpc_stream *st);
+void sfp_rpc_stream_set_message(sfp_rpc_stream *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 typedef struct sfp_rpc_method {
     const char *path; /* "/sfpermits.v1.ReportService/GetPropertyReport" */
     const ProtobufCMessageDescriptor *req_desc;
@@ -78,6 +119,7 @@ typedef struct sfp_rpc_server_config {
      * if it is still alive SHUTDOWN_GRACE_MS + 450 ms later, whatever is stuck. Tests that run
      * a server inside their own process leave it false. */
     bool exit_after_grace;
+    int max_streams; /* RPC_MAX_STREAMS: open streaming calls at most; 0 = from the environment */
 } sfp_rpc_server_config;
 
 /* Creates and binds (so the port is known) but does not start serving. */

@@ -32,14 +32,17 @@
 #include "log.h"
 #include "metrics.h"
 #include "metrics_collectors.h"
+#include "reflection.h"
 #include "rpc.h"
 #include "sfpermits/v1/introspection.pb-c.h"
 
 #define HEALTH_CHECK_PATH "/grpc.health.v1.Health/Check"
+#define HEALTH_WATCH_PATH "/grpc.health.v1.Health/Watch"
 #define STATS_PATH "/sfpermits.v1.Introspection/GetStats"
 
 typedef struct method_slot {
     sfp_rpc_method m;
+    sfp_rpc_stream_fn stream; /* a streaming method (m.fn NULL) */
     pthread_mutex_t mu;
     sfp_hist hist;
     uint64_t errors;
@@ -65,6 +68,15 @@ struct sfp_rpc_server {
     _Atomic int busy;
     atomic_int pending; /* calls whose handler returned SFP_RPC_PENDING and are not completed */
     struct timespec started;
+    /* streaming calls: all on one thread and completion queue (see "streams" below) */
+    grpc_completion_queue *stream_cq;
+    pthread_t stream_thread;
+    bool stream_thread_started;
+    struct stream_req *sreqs; /* one outstanding request per streaming method */
+    size_t nsreqs;
+    struct sfp_rpc_stream *streams; /* open streams (stream thread only) */
+    int nstreams;
+    char **svc_names; /* full names of the services served, NULL-terminated (reflection) */
 };
 
 struct call_state;
@@ -154,27 +166,93 @@ static bool is_ready(sfp_rpc_server *s)
     return !s->draining && (!s->cfg.ready || s->cfg.ready(s->cfg.ready_user));
 }
 
-static grpc_status_code health_check(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user)
+/* Status of a health service name (see rpc.h); SERVICE_UNKNOWN for a name not served. */
+static Grpc__Health__V1__HealthCheckResponse__ServingStatus health_status(sfp_rpc_server *s, const char *svc)
 {
-    sfp_rpc_server *s = user;
-    const Grpc__Health__V1__HealthCheckRequest *r = (const void *)req;
-    const char *svc = r->service ? r->service : "";
-    Grpc__Health__V1__HealthCheckResponse *out =
-        sfp_arena_msg(ctx->arena, &grpc__health__v1__health_check_response__descriptor);
     bool known = !*svc || !strcmp(svc, "liveness") || !strcmp(svc, "readiness");
     bool readiness = !strcmp(svc, "readiness");
     for (char **n = s->names; n && *n && !known; n++) {
         if (!strcmp(*n, svc)) known = readiness = true;
     }
-    if (!known) {
+    if (!known) return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
+    bool ok = readiness ? is_ready(s) : !s->draining; /* liveness never touches the DB */
+    return ok ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+              : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+}
+
+static grpc_status_code health_check(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user)
+{
+    sfp_rpc_server *s = user;
+    const Grpc__Health__V1__HealthCheckRequest *r = (const void *)req;
+    Grpc__Health__V1__HealthCheckResponse *out =
+        sfp_arena_msg(ctx->arena, &grpc__health__v1__health_check_response__descriptor);
+    out->status = health_status(s, r->service ? r->service : "");
+    if (out->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN) {
         sfp_rpc_set_message(ctx, "unknown service");
         return GRPC_STATUS_NOT_FOUND;
     }
-    bool ok = readiness ? is_ready(s) : !s->draining; /* liveness never touches the DB */
-    out->status = ok ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
-                     : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
     *resp = &out->base;
     return GRPC_STATUS_OK;
+}
+
+/* One Watch: the service name asked for and the status last sent (-1: none yet). */
+typedef struct health_watch {
+    char *service;
+    int last;
+} health_watch;
+
+static bool watch_send(sfp_rpc_stream *st, health_watch *w, Grpc__Health__V1__HealthCheckResponse__ServingStatus now)
+{
+    if ((int)now == w->last) return true;
+    Grpc__Health__V1__HealthCheckResponse *out =
+        sfp_arena_msg(sfp_rpc_stream_arena(st), &grpc__health__v1__health_check_response__descriptor);
+    out->status = now;
+    w->last = (int)now;
+    return sfp_rpc_stream_send(st, &out->base);
+}
+
+/* grpc.health.v1 Watch: the current status at once, then each change; SERVICE_UNKNOWN (not an
+ * error) for a name not served; on drain NOT_SERVING, then the stream ends with OK. */
+static grpc_status_code health_watch_stream(sfp_rpc_stream *st, sfp_rpc_stream_event ev, const ProtobufCMessage *req,
+                                            void *user)
+{
+    sfp_rpc_server *s = user;
+    health_watch **slot = (health_watch **)sfp_rpc_stream_state(st);
+    health_watch *w = *slot;
+    switch (ev) {
+    case SFP_RPC_STREAM_MESSAGE: {
+        if (w) {
+            sfp_rpc_stream_set_message(st, "Watch takes one request");
+            return GRPC_STATUS_INVALID_ARGUMENT;
+        }
+        const Grpc__Health__V1__HealthCheckRequest *r = (const void *)req;
+        w = *slot = calloc(1, sizeof *w);
+        if (!w || !(w->service = strdup(r->service ? r->service : ""))) abort();
+        w->last = -1;
+        break;
+    }
+    case SFP_RPC_STREAM_HALF_CLOSE:
+        if (w) return SFP_RPC_PENDING; /* a server-streaming client half-closes after its request */
+        sfp_rpc_stream_set_message(st, "Watch needs a request");
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    case SFP_RPC_STREAM_TICK: break;
+    case SFP_RPC_STREAM_DRAIN:
+        if (w &&
+            health_status(s, w->service) != GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN)
+            watch_send(st, w, GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING);
+        return GRPC_STATUS_OK;
+    case SFP_RPC_STREAM_END:
+        if (w) free(w->service);
+        free(w);
+        *slot = NULL;
+        return GRPC_STATUS_OK;
+    }
+    if (!w) return SFP_RPC_PENDING;
+    if (!watch_send(st, w, health_status(s, w->service))) {
+        sfp_rpc_stream_set_message(st, "the client does not read its health updates");
+        return GRPC_STATUS_RESOURCE_EXHAUSTED;
+    }
+    return SFP_RPC_PENDING;
 }
 
 static grpc_status_code get_stats(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user)
@@ -560,6 +638,347 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* ---------- streams ----------
+ * Streaming methods are registered with the core (grpc_server_register_method), so their calls
+ * never reach the workers: the stream thread keeps one request outstanding per method on its
+ * own completion queue and runs every open stream as a small state machine driven by that
+ * queue's events (recv, send, status, close), plus a tick for handlers that poll (Watch) and a
+ * drain event once shutdown starts. All stream state is touched by that thread only. */
+
+enum { T_NEW, T_RECV, T_SEND, T_STATUS, T_CLOSE };
+
+typedef struct stream_tag {
+    int kind;
+    struct sfp_rpc_stream *st;
+    struct stream_req *rq;
+} stream_tag;
+
+typedef struct stream_req {
+    stream_tag tag;
+    method_slot *ms;
+    void *handle; /* grpc_server_register_method */
+    grpc_call *call;
+    gpr_timespec deadline;
+    grpc_metadata_array md;
+    bool armed;
+} stream_req;
+
+struct sfp_rpc_stream {
+    sfp_rpc_server *s;
+    method_slot *ms;
+    grpc_call *call;
+    grpc_metadata_array md;
+    sfp_arena *arena; /* one event's scratch */
+    void *state;
+    char *message; /* malloc'd status message */
+    stream_tag t_recv, t_send, t_status, t_close;
+    grpc_byte_buffer *in;
+    grpc_byte_buffer *q[SFP_RPC_STREAM_QUEUE];
+    int qhead, qlen;
+    bool recv_busy, send_busy, status_busy, half_closed, finishing, status_posted, closed, drained;
+    grpc_status_code code;
+    int cancelled;
+    grpc_slice details;
+    double t0;
+    struct sfp_rpc_stream *next;
+};
+
+bool sfp_rpc_stream_send(sfp_rpc_stream *st, const ProtobufCMessage *msg)
+{
+    if (st->qlen == SFP_RPC_STREAM_QUEUE || st->closed || st->finishing) return false;
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    grpc_slice sl = grpc_slice_malloc(len);
+    protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(sl));
+    st->q[(st->qhead + st->qlen++) % SFP_RPC_STREAM_QUEUE] = grpc_raw_byte_buffer_create(&sl, 1);
+    grpc_slice_unref(sl);
+    return true;
+}
+
+sfp_arena *sfp_rpc_stream_arena(sfp_rpc_stream *st)
+{
+    return st->arena;
+}
+
+void **sfp_rpc_stream_state(sfp_rpc_stream *st)
+{
+    return &st->state;
+}
+
+void sfp_rpc_stream_set_message(sfp_rpc_stream *st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    free(st->message);
+    if (vasprintf(&st->message, fmt, ap) < 0) st->message = NULL;
+    va_end(ap);
+}
+
+static bool stream_batch(sfp_rpc_stream *st, const grpc_op *ops, size_t n, stream_tag *tag)
+{
+    return grpc_call_start_batch(st->call, ops, n, tag, NULL) == GRPC_CALL_OK;
+}
+
+static void stream_finish(sfp_rpc_stream *st, grpc_status_code code)
+{
+    if (st->finishing) return;
+    st->finishing = true;
+    st->code = code;
+}
+
+/* Runs the handler for one event; a returned status ends the stream. */
+static void stream_deliver(sfp_rpc_stream *st, sfp_rpc_stream_event ev, const ProtobufCMessage *req)
+{
+    grpc_status_code code = st->ms->stream(st, ev, req, st->ms->m.user);
+    sfp_arena_free(st->arena);
+    st->arena = sfp_arena_new();
+    if (ev != SFP_RPC_STREAM_END && code != SFP_RPC_PENDING) stream_finish(st, code);
+}
+
+/* Starts whatever op the stream can start now: the next queued message, the status once the
+ * queue is empty and the handler finished, or the next read while nothing waits to be sent. */
+static void stream_pump(sfp_rpc_stream *st)
+{
+    if (st->closed) return;
+    if (!st->send_busy && st->qlen > 0) {
+        grpc_op op = {.op = GRPC_OP_SEND_MESSAGE};
+        op.data.send_message.send_message = st->q[st->qhead];
+        st->send_busy = stream_batch(st, &op, 1, &st->t_send);
+        if (!st->send_busy) stream_finish(st, GRPC_STATUS_INTERNAL);
+        return;
+    }
+    if (st->finishing) {
+        if (st->send_busy || st->status_posted) return;
+        st->details = grpc_slice_from_copied_string(st->message ? st->message : "");
+        grpc_op op = {.op = GRPC_OP_SEND_STATUS_FROM_SERVER};
+        op.data.send_status_from_server.status = st->code;
+        op.data.send_status_from_server.status_details = st->code == GRPC_STATUS_OK ? NULL : &st->details;
+        st->status_posted = true;
+        st->status_busy = stream_batch(st, &op, 1, &st->t_status);
+        return;
+    }
+    if (!st->recv_busy && !st->half_closed && st->qlen == 0) {
+        grpc_op op = {.op = GRPC_OP_RECV_MESSAGE};
+        op.data.recv_message.recv_message = &st->in;
+        st->recv_busy = stream_batch(st, &op, 1, &st->t_recv);
+        if (!st->recv_busy) stream_finish(st, GRPC_STATUS_INTERNAL);
+    }
+}
+
+static void stream_count(method_slot *ms, grpc_status_code code)
+{
+    pthread_mutex_lock(&ms->mu);
+    if (code != GRPC_STATUS_OK) ms->errors++;
+    ms->codes[(unsigned)code <= 16 ? (unsigned)code : GRPC_STATUS_UNKNOWN]++;
+    pthread_mutex_unlock(&ms->mu);
+}
+
+/* Frees the stream once the call is closed and none of its ops is outstanding. Streams are
+ * counted by status code; their duration is not a latency and stays out of the histogram. */
+static void stream_maybe_end(sfp_rpc_stream *st)
+{
+    if (!st->closed || st->recv_busy || st->send_busy || st->status_busy) return;
+    grpc_status_code code = st->status_posted && !st->cancelled ? st->code : GRPC_STATUS_CANCELLED;
+    stream_deliver(st, SFP_RPC_STREAM_END, NULL);
+    stream_count(st->ms, code);
+    sfp_log(code == GRPC_STATUS_OK || code == GRPC_STATUS_CANCELLED ? SFP_DEBUG : SFP_INFO, "rpc stream",
+            SFP_S("method", st->ms->m.path), SFP_S("code", sfp_rpc_code_name(code)),
+            SFP_D("ms", (sfp_mono_s() - st->t0) * 1000.0), SFP_S("message", st->message ? st->message : ""));
+    sfp_rpc_server *s = st->s;
+    for (sfp_rpc_stream **pp = &s->streams; *pp; pp = &(*pp)->next) {
+        if (*pp == st) {
+            *pp = st->next;
+            break;
+        }
+    }
+    s->nstreams--;
+    while (st->qlen > 0) {
+        grpc_byte_buffer_destroy(st->q[st->qhead]);
+        st->qhead = (st->qhead + 1) % SFP_RPC_STREAM_QUEUE;
+        st->qlen--;
+    }
+    if (st->in) grpc_byte_buffer_destroy(st->in);
+    grpc_slice_unref(st->details);
+    grpc_metadata_array_destroy(&st->md);
+    grpc_call_unref(st->call);
+    sfp_arena_free(st->arena);
+    free(st->message);
+    free(st);
+}
+
+static void stream_arm(sfp_rpc_server *s, stream_req *rq)
+{
+    rq->call = NULL;
+    grpc_metadata_array_init(&rq->md);
+    rq->armed = grpc_server_request_registered_call(s->server, rq->handle, &rq->call, &rq->deadline, &rq->md, NULL,
+                                                    s->stream_cq, s->stream_cq, &rq->tag) == GRPC_CALL_OK;
+    if (!rq->armed) grpc_metadata_array_destroy(&rq->md);
+}
+
+/* A new streaming call: it takes over the request's call and metadata. */
+static void stream_start(sfp_rpc_server *s, stream_req *rq)
+{
+    sfp_rpc_stream *st = calloc(1, sizeof *st);
+    if (!st) abort();
+    st->s = s;
+    st->ms = rq->ms;
+    st->call = rq->call;
+    st->md = rq->md;
+    st->arena = sfp_arena_new();
+    st->details = grpc_empty_slice();
+    st->t0 = sfp_mono_s();
+    st->t_recv = (stream_tag){T_RECV, st, NULL};
+    st->t_send = (stream_tag){T_SEND, st, NULL};
+    st->t_status = (stream_tag){T_STATUS, st, NULL};
+    st->t_close = (stream_tag){T_CLOSE, st, NULL};
+    st->next = s->streams;
+    s->streams = st;
+    s->nstreams++;
+    grpc_op ops[2] = {{.op = GRPC_OP_SEND_INITIAL_METADATA}, {.op = GRPC_OP_RECV_CLOSE_ON_SERVER}};
+    ops[1].data.recv_close_on_server.cancelled = &st->cancelled;
+    if (!stream_batch(st, ops, 2, &st->t_close)) {
+        st->closed = true; /* nothing outstanding: freed below */
+        stream_maybe_end(st);
+        return;
+    }
+    if (s->nstreams > s->cfg.max_streams) {
+        sfp_rpc_stream_set_message(st, "too many open streams (RPC_MAX_STREAMS=%d)", s->cfg.max_streams);
+        stream_finish(st, GRPC_STATUS_RESOURCE_EXHAUSTED);
+    } else if (s->draining) {
+        st->drained = true;
+        stream_deliver(st, SFP_RPC_STREAM_DRAIN, NULL);
+    }
+    stream_pump(st);
+}
+
+static void stream_on_recv(sfp_rpc_stream *st, bool success)
+{
+    st->recv_busy = false;
+    grpc_byte_buffer *in = st->in;
+    st->in = NULL;
+    if (st->closed || st->finishing) {
+        if (in) grpc_byte_buffer_destroy(in);
+        return;
+    }
+    if (!success || !in) {
+        st->half_closed = true;
+        stream_deliver(st, SFP_RPC_STREAM_HALF_CLOSE, NULL);
+        return;
+    }
+    const ProtobufCMessageDescriptor *d = st->ms->m.req_desc;
+    ProtobufCAllocator alloc = sfp_arena_pb_allocator(st->arena);
+    const ProtobufCMessage *req = NULL;
+    bool nul_in_string = false;
+    grpc_byte_buffer_reader rd;
+    if (grpc_byte_buffer_reader_init(&rd, in)) {
+        grpc_slice all = grpc_byte_buffer_reader_readall(&rd);
+        req = protobuf_c_message_unpack(d, &alloc, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+        if (req && !strings_nul_free(d, GRPC_SLICE_START_PTR(all), GRPC_SLICE_LENGTH(all), 0)) nul_in_string = true;
+        grpc_slice_unref(all);
+        grpc_byte_buffer_reader_destroy(&rd);
+    }
+    grpc_byte_buffer_destroy(in);
+    if (!req || nul_in_string) {
+        sfp_rpc_stream_set_message(st, "%s",
+                                   req ? "a string field contains a NUL byte" : "request message could not be decoded");
+        stream_finish(st, GRPC_STATUS_INVALID_ARGUMENT);
+        return;
+    }
+    stream_deliver(st, SFP_RPC_STREAM_MESSAGE, req);
+}
+
+static void stream_event(sfp_rpc_server *s, stream_tag *tag, bool success)
+{
+    if (tag->kind == T_NEW) {
+        stream_req *rq = tag->rq;
+        rq->armed = false;
+        if (!success || !rq->call) {
+            grpc_metadata_array_destroy(&rq->md);
+            return; /* the server is shutting down: not requested again */
+        }
+        stream_start(s, rq);
+        if (!s->draining) stream_arm(s, rq);
+        return;
+    }
+    sfp_rpc_stream *st = tag->st;
+    switch (tag->kind) {
+    case T_RECV: stream_on_recv(st, success); break;
+    case T_SEND:
+        st->send_busy = false;
+        grpc_byte_buffer_destroy(st->q[st->qhead]);
+        st->qhead = (st->qhead + 1) % SFP_RPC_STREAM_QUEUE;
+        st->qlen--;
+        if (!success) stream_finish(st, GRPC_STATUS_CANCELLED);
+        break;
+    case T_STATUS: st->status_busy = false; break;
+    case T_CLOSE: st->closed = true; break;
+    default: break;
+    }
+    stream_pump(st);
+    stream_maybe_end(st);
+}
+
+static bool stream_reqs_armed(const sfp_rpc_server *s)
+{
+    for (size_t i = 0; i < s->nsreqs; i++)
+        if (s->sreqs[i].armed) return true;
+    return false;
+}
+
+static void *stream_main(void *arg)
+{
+    sfp_rpc_server *s = arg;
+    sfp_log_set_request_id(NULL);
+    for (size_t i = 0; i < s->nsreqs; i++) stream_arm(s, &s->sreqs[i]);
+    double next_tick = sfp_mono_s() + SFP_RPC_STREAM_TICK_MS / 1000.0;
+    while (s->streams || stream_reqs_armed(s)) {
+        gpr_timespec until = s->streams ? gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                                       gpr_time_from_millis(SFP_RPC_STREAM_TICK_MS, GPR_TIMESPAN))
+                                        : gpr_inf_future(GPR_CLOCK_MONOTONIC);
+        grpc_event ev = grpc_completion_queue_next(s->stream_cq, until, NULL);
+        if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
+        if (ev.type == GRPC_OP_COMPLETE) stream_event(s, ev.tag, ev.success != 0);
+        /* Shutdown fails the outstanding requests, which wakes this thread at once. */
+        if (s->draining) {
+            for (sfp_rpc_stream *st = s->streams, *nx; st; st = nx) {
+                nx = st->next;
+                if (st->drained) continue;
+                st->drained = true;
+                if (!st->finishing && !st->closed) stream_deliver(st, SFP_RPC_STREAM_DRAIN, NULL);
+                stream_pump(st);
+                stream_maybe_end(st);
+            }
+        }
+        if (sfp_mono_s() >= next_tick) {
+            next_tick = sfp_mono_s() + SFP_RPC_STREAM_TICK_MS / 1000.0;
+            for (sfp_rpc_stream *st = s->streams, *nx; st; st = nx) {
+                nx = st->next;
+                if (st->finishing || st->closed) continue;
+                stream_deliver(st, SFP_RPC_STREAM_TICK, NULL);
+                stream_pump(st);
+                stream_maybe_end(st);
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Full service names from the method paths ("/pkg.Svc/Method" → "pkg.Svc"), each once. */
+static char **service_names(const method_slot *ms, size_t n)
+{
+    char **out = calloc(n + 1, sizeof *out);
+    if (!out) abort();
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = ms[i].m.path + (ms[i].m.path[0] == '/');
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        bool dup = false;
+        for (size_t j = 0; j < k && !dup; j++) dup = strlen(out[j]) == len && !strncmp(out[j], p, len);
+        if (!dup && !(out[k++] = strndup(p, len))) abort();
+    }
+    return out;
+}
+
 /* ---------- lifecycle ---------- */
 
 static void add_method(sfp_rpc_server *s, const sfp_rpc_method *m)
@@ -568,6 +987,14 @@ static void add_method(sfp_rpc_server *s, const sfp_rpc_method *m)
     memset(ms, 0, sizeof *ms);
     ms->m = *m;
     pthread_mutex_init(&ms->mu, NULL);
+}
+
+static void add_stream_method(sfp_rpc_server *s, const char *path, const ProtobufCMessageDescriptor *req,
+                              const ProtobufCMessageDescriptor *resp, sfp_rpc_stream_fn fn, void *user)
+{
+    sfp_rpc_method m = {path, req, resp, NULL, user};
+    add_method(s, &m);
+    s->methods[s->nmethods - 1].stream = fn;
 }
 
 sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sfp_rpc_method *methods, size_t nmethods,
@@ -588,12 +1015,28 @@ sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sf
     for (size_t i = 0; i < nn; i++) s->names[i] = strdup(cfg->service_names[i]);
     s->cfg.service_names = NULL;
 
-    s->methods = calloc(nmethods + 2, sizeof *s->methods);
+    if (s->cfg.max_streams <= 0) {
+        sfp_err e = {0};
+        if (sfp_cfg_int("RPC_MAX_STREAMS", &s->cfg.max_streams, &e) || s->cfg.max_streams <= 0)
+            s->cfg.max_streams = 100;
+    }
+
+    s->methods = calloc(nmethods + 5, sizeof *s->methods);
     for (size_t i = 0; i < nmethods; i++) add_method(s, &methods[i]);
     add_method(s, &(sfp_rpc_method){HEALTH_CHECK_PATH, &grpc__health__v1__health_check_request__descriptor,
                                     &grpc__health__v1__health_check_response__descriptor, health_check, s});
     add_method(s, &(sfp_rpc_method){STATS_PATH, &sfpermits__v1__get_stats_request__descriptor,
                                     &sfpermits__v1__service_stats__descriptor, get_stats, s});
+    add_stream_method(s, HEALTH_WATCH_PATH, &grpc__health__v1__health_check_request__descriptor,
+                      &grpc__health__v1__health_check_response__descriptor, health_watch_stream, s);
+    /* v1alpha's messages are v1's on the wire: one handler serves both */
+    const char *refl[2] = {SFP_REFLECTION_V1_PATH, SFP_REFLECTION_V1ALPHA_PATH};
+    for (int i = 0; i < 2; i++)
+        add_stream_method(s, refl[i], &grpc__reflection__v1__server_reflection_request__descriptor,
+                          &grpc__reflection__v1__server_reflection_response__descriptor, sfp_reflection_stream, NULL);
+    s->svc_names = service_names(s->methods, s->nmethods);
+    for (size_t i = 0; i < s->nmethods; i++)
+        if (s->methods[i].stream == sfp_reflection_stream) s->methods[i].m.user = s->svc_names;
 
     grpc_arg args[] = {
         {.type = GRPC_ARG_INTEGER,
@@ -612,6 +1055,17 @@ sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sf
     for (int i = 0; i < s->cfg.workers; i++) {
         s->cqs[i] = grpc_completion_queue_create_for_next(NULL);
         grpc_server_register_completion_queue(s->server, s->cqs[i], NULL);
+    }
+    s->stream_cq = grpc_completion_queue_create_for_next(NULL);
+    grpc_server_register_completion_queue(s->server, s->stream_cq, NULL);
+    s->sreqs = calloc(s->nmethods, sizeof *s->sreqs);
+    if (!s->sreqs) abort();
+    for (size_t i = 0; i < s->nmethods; i++) {
+        if (!s->methods[i].stream) continue;
+        stream_req *rq = &s->sreqs[s->nsreqs++];
+        rq->tag = (stream_tag){T_NEW, NULL, rq};
+        rq->ms = &s->methods[i];
+        rq->handle = grpc_server_register_method(s->server, s->methods[i].m.path, NULL, GRPC_SRM_PAYLOAD_NONE, 0);
     }
     s->shutdown_cq = grpc_completion_queue_create_for_pluck(NULL);
     grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
@@ -700,6 +1154,8 @@ int sfp_rpc_server_run(sfp_rpc_server *s)
         atomic_init(&s->workers[i].deferred, 0);
         if (pthread_create(&s->threads[i], NULL, worker_main, &s->workers[i]) != 0) abort();
     }
+    if (pthread_create(&s->stream_thread, NULL, stream_main, s) != 0) abort();
+    s->stream_thread_started = true;
     sfp_log(SFP_INFO, "listening", SFP_S("addr", s->addr), SFP_I("port", s->port), SFP_I("workers", s->cfg.workers));
 
     for (;;) {
@@ -727,6 +1183,8 @@ int sfp_rpc_server_run(sfp_rpc_server *s)
         rc = 1;
     }
     for (int i = 0; i < s->cfg.workers; i++) pthread_join(s->threads[i], NULL);
+    pthread_join(s->stream_thread, NULL);
+    s->stream_thread_started = false;
     sfp_log_msg(SFP_INFO, "stopped");
     return rc;
 }
@@ -753,6 +1211,10 @@ void sfp_rpc_server_destroy(sfp_rpc_server *s)
         grpc_server_destroy(s->server);
     }
     for (int i = 0; s->cqs && i < s->cfg.workers; i++) drain_cq(s->cqs[i]);
+    if (s->stream_cq) drain_cq(s->stream_cq);
+    for (char **n = s->svc_names; n && *n; n++) free(*n);
+    free(s->svc_names);
+    free(s->sreqs);
     if (s->shutdown_cq) {
         grpc_completion_queue_shutdown(s->shutdown_cq);
         grpc_completion_queue_pluck(s->shutdown_cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
