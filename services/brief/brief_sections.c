@@ -906,8 +906,7 @@ static void section_planning(sec *s, const char *const *p)
             s->r->planning_context[s->r->n_planning_context++] = v;
         }
         if (null_at(r, i, 4) || v->n_planning_records == 10) continue;
-        Sfpermits__V1__BriefPlanningRecord *x =
-            sfp_arena_msg(s->a, &sfpermits__v1__brief_planning_record__descriptor);
+        Sfpermits__V1__BriefPlanningRecord *x = sfp_arena_msg(s->a, &sfpermits__v1__brief_planning_record__descriptor);
         x->record_id = S(s, r, i, 4);
         x->record_type = S(s, r, i, 5);
         x->description = S(s, r, i, 6);
@@ -926,11 +925,9 @@ static void section_compliance(sec *s, const char *const *p)
     ALLOC_LIST(s, s->r->compliance_calendar, n);
     for (int i = 0; i < n; i++) {
         int32_t days;
-        if (!sfp_brief_days_until(PQgetvalue(r, i, 2), s->ctx->today, &days) ||
-            !sfp_brief_compliance_in_window(days))
+        if (!sfp_brief_days_until(PQgetvalue(r, i, 2), s->ctx->today, &days) || !sfp_brief_compliance_in_window(days))
             continue;
-        Sfpermits__V1__BriefComplianceItem *v =
-            sfp_arena_msg(s->a, &sfpermits__v1__brief_compliance_item__descriptor);
+        Sfpermits__V1__BriefComplianceItem *v = sfp_arena_msg(s->a, &sfpermits__v1__brief_compliance_item__descriptor);
         v->permit_number = S(s, r, i, 0);
         v->boiler_type = S(s, r, i, 1);
         v->expiration_date = S(s, r, i, 2);

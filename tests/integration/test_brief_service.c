@@ -815,8 +815,9 @@ static void test_section_planning_context(void **state)
     assert_string_equal(p->zoning_code, z);
     free(z);
     /* its open planning records (the seed places two open ones there), newest first, ≤10 */
-    long open = sfp_test_sql_long(g_url, "SELECT least(count(*), 10) FROM planning_records WHERE block = '3512'"
-                                         " AND lot = '001' AND lower(coalesce(record_status, '')) !~ '^ *(closed|withdrawn)'");
+    long open =
+        sfp_test_sql_long(g_url, "SELECT least(count(*), 10) FROM planning_records WHERE block = '3512'"
+                                 " AND lot = '001' AND lower(coalesce(record_status, '')) !~ '^ *(closed|withdrawn)'");
     assert_true(open >= 2);
     assert_int_equal(p->n_planning_records, open);
     for (size_t i = 0; i < p->n_planning_records; i++) {
@@ -859,8 +860,10 @@ static void test_section_compliance_calendar(void **state)
     for (size_t i = 0; i < r->n_compliance_calendar; i++) {
         const Sfpermits__V1__BriefComplianceItem *x = r->compliance_calendar[i];
         char sql[256];
-        snprintf(sql, sizeof sql, "SELECT left(expiration_date, 10)::date - current_date FROM boiler_permits"
-                                  " WHERE permit_number = '%s'", x->permit_number);
+        snprintf(sql, sizeof sql,
+                 "SELECT left(expiration_date, 10)::date - current_date FROM boiler_permits"
+                 " WHERE permit_number = '%s'",
+                 x->permit_number);
         assert_int_equal(x->days_until, sfp_test_sql_long(g_url, sql));
         assert_true(x->days_until >= -365 && x->days_until <= 90);
         assert_int_equal(x->is_expired, x->days_until < 0);

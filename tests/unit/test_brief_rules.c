@@ -769,10 +769,14 @@ static void test_compliance_rules(void **state)
         int32_t days;
         bool in_window;
     } cases[] = {
-        {"2026-01-01T00:00:00.000", true, 0, true},     {"2026-04-01", true, 90, true},
-        {"2026-04-02T00:00:00.000", true, 91, false},   {"2025-01-01T00:00:00.000", true, -365, true},
-        {"2024-12-31T00:00:00.000", true, -366, false}, {"2025-12-31", true, -1, true},
-        {"", false, 0, false},                          {NULL, false, 0, false},
+        {"2026-01-01T00:00:00.000", true, 0, true},
+        {"2026-04-01", true, 90, true},
+        {"2026-04-02T00:00:00.000", true, 91, false},
+        {"2025-01-01T00:00:00.000", true, -365, true},
+        {"2024-12-31T00:00:00.000", true, -366, false},
+        {"2025-12-31", true, -1, true},
+        {"", false, 0, false},
+        {NULL, false, 0, false},
         {"not a date", false, 0, false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -805,8 +809,8 @@ static void test_data_quality_rate(void **state)
         double pct;
         const char *status;
     } cases[] = {
-        {0, 0, 0.0, "unknown"},  {500, 0, 0.0, "warn"},    {500, 24, 4.8, "warn"}, {1000, 49, 4.9, "warn"},
-        {1000, 50, 5.0, "ok"},   {3, 1, 33.3, "ok"},       {3, 2, 66.7, "ok"},     {500, 500, 100.0, "ok"},
+        {0, 0, 0.0, "unknown"}, {500, 0, 0.0, "warn"}, {500, 24, 4.8, "warn"}, {1000, 49, 4.9, "warn"},
+        {1000, 50, 5.0, "ok"},  {3, 1, 33.3, "ok"},    {3, 2, 66.7, "ok"},     {500, 500, 100.0, "ok"},
         {2000, 99, 5.0, "ok"}, /* 4.95 rounds to 5.0: the shown figure decides */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -828,10 +832,19 @@ static void test_planning_and_pipeline_rules(void **state)
     static const struct {
         const char *status;
         bool open;
-    } cases[] = {{"Open", true},       {"Under Review", true},  {"Accepted", true},    {NULL, true},
-                 {"", true},           {"Closed", false},       {"CLOSED", false},     {" closed", false},
-                 {"Closed - CEQA Cleared", false}, {"Withdrawn", false}, {"WITHDRAWN", false},
-                 {"Clos", true},       {"Reopened", true}};
+    } cases[] = {{"Open", true},
+                 {"Under Review", true},
+                 {"Accepted", true},
+                 {NULL, true},
+                 {"", true},
+                 {"Closed", false},
+                 {"CLOSED", false},
+                 {" closed", false},
+                 {"Closed - CEQA Cleared", false},
+                 {"Withdrawn", false},
+                 {"WITHDRAWN", false},
+                 {"Clos", true},
+                 {"Reopened", true}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (sfp_brief_planning_is_open(cases[i].status) != cases[i].open)
             fail_msg("planning status '%s': want open=%d", cases[i].status ? cases[i].status : "(null)", cases[i].open);

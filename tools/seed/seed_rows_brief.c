@@ -68,7 +68,7 @@ static const char *firm(seed_rng *r, char *buf, size_t n)
 /* ------------------------------------------------------------------ boiler permits */
 static const char *const k_boiler_types[] = {"Hot Water Heating", "Low Pressure Steam", "Hot Water Supply",
                                              "High Pressure Steam", "Unfired Pressure Vessel"};
-static const char *const k_boiler_models[] = {"Burnham V8",   "Weil-McLain 88", "Lochinvar KBN",
+static const char *const k_boiler_models[] = {"Burnham V8",    "Weil-McLain 88",    "Lochinvar KBN",
                                               "Raypak XTherm", "Cleaver-Brooks CB", "Smith GB200"};
 
 /* Boilers on a parcel: multi-unit and larger buildings carry most of them. */
@@ -274,7 +274,7 @@ void seed_rows_planning_of(const sfp_seed_world *w, seed_out *o, size_t i)
 }
 
 /* ------------------------------------------------------------------ development pipeline */
-static const char *const k_dp_status[] = {"PL FILED", "PL APPROVED", "BP FILED", "BP APPROVED",
+static const char *const k_dp_status[] = {"PL FILED",  "PL APPROVED",  "BP FILED",     "BP APPROVED",
                                           "BP ISSUED", "CONSTRUCTION", "BP REINSTATED"};
 static const char *const k_heights[] = {"40-X", "65-A", "85-X", "120-R", "160-F", "45-X"};
 
