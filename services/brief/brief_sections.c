@@ -319,16 +319,16 @@ static const char SQL_COMPLIANCE[] =
     " ORDER BY b.expiration_date, b.permit_number LIMIT 200";
 
 /* data_quality: for planning records, tax rolls and boiler permits, how many of the dataset's
- * 500 newest rows (highest id; tax rolls: highest block/lot/year) have a permit on their
- * block + lot — a constant 1,500 index probes instead of joining whole tables. */
+ * 200 newest rows (highest id; tax rolls: highest block/lot/year) have a permit on their
+ * block + lot — a constant 600 index probes instead of joining whole tables. */
 #define DQ_PART(name, src)                                                                                          \
     "SELECT " name "::text, count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM permits p"                      \
     " WHERE p.block = s.block AND p.lot = s.lot)) FROM (" src ") s"
 static const char SQL_DATA_QUALITY[] =
-    DQ_PART("'planning_records'", "SELECT block, lot FROM planning_records ORDER BY id DESC LIMIT 500")
+    DQ_PART("'planning_records'", "SELECT block, lot FROM planning_records ORDER BY id DESC LIMIT 200")
     " UNION ALL " DQ_PART("'tax_rolls'", "SELECT block, lot FROM tax_rolls ORDER BY block DESC, lot DESC,"
-                                         " tax_year DESC LIMIT 500")
-    " UNION ALL " DQ_PART("'boiler_permits'", "SELECT block, lot FROM boiler_permits ORDER BY id DESC LIMIT 500");
+                                         " tax_year DESC LIMIT 200")
+    " UNION ALL " DQ_PART("'boiler_permits'", "SELECT block, lot FROM boiler_permits ORDER BY id DESC LIMIT 200");
 
 /* street_use_activity: street-use permits approved since $2 on the street of an address watch;
  * streets compared upper-case, blanks collapsed, without a trailing suffix (the expression of

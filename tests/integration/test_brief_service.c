@@ -889,15 +889,15 @@ static void test_section_compliance_calendar(void **state)
     stop(&h);
 }
 
-/* data_quality: one item per dataset, on the 500 newest rows; below 5 % → warn. */
+/* data_quality: one item per dataset, on the 200 newest rows; below 5 % → warn. */
 static void test_section_data_quality(void **state)
 {
     (void)state;
     static const struct {
         const char *name, *sample;
-    } ds[] = {{"planning_records", "SELECT block, lot FROM planning_records ORDER BY id DESC LIMIT 500"},
-              {"tax_rolls", "SELECT block, lot FROM tax_rolls ORDER BY block DESC, lot DESC, tax_year DESC LIMIT 500"},
-              {"boiler_permits", "SELECT block, lot FROM boiler_permits ORDER BY id DESC LIMIT 500"}};
+    } ds[] = {{"planning_records", "SELECT block, lot FROM planning_records ORDER BY id DESC LIMIT 200"},
+              {"tax_rolls", "SELECT block, lot FROM tax_rolls ORDER BY block DESC, lot DESC, tax_year DESC LIMIT 200"},
+              {"boiler_permits", "SELECT block, lot FROM boiler_permits ORDER BY id DESC LIMIT 200"}};
     harness h;
     start(&h);
     Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-bob", 1);
@@ -917,7 +917,7 @@ static void test_section_data_quality(void **state)
         assert_string_equal(x->status, x->match_rate_pct < 5.0 ? "warn" : "ok");
     }
     free_msg(r);
-    /* 500 boiler permits on a parcel no permit knows → the newest 500 match 0 % → warn */
+    /* 500 boiler permits on a parcel no permit knows → the newest 200 match 0 % → warn */
     assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache; INSERT INTO boiler_permits (permit_number, block,"
                                          " lot) SELECT 'BPX' || g, '9998', '001' FROM generate_series(1, 500) g"),
                      0);
