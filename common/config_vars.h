@@ -111,7 +111,9 @@
     X(GATEWAY_REPORT_RATE_LIMIT, SFP_CFG_INT, NULL, 10, 0, 100000, SFP_B_GATEWAY, 0, "/report requests per client per window (0 disables)") \
     X(GATEWAY_REPORT_RATE_WINDOW, SFP_CFG_INT, NULL, 60, 1, 86400, SFP_B_GATEWAY, 0, "that window in seconds") \
     X(GATEWAY_TRUSTED_PROXIES, SFP_CFG_IP_LIST, "", 0, 0, 0, SFP_B_GATEWAY, 0, \
-      "comma-separated proxy IP addresses whose X-Forwarded-For is believed for the client address (empty: none)")
+      "comma-separated proxy IP addresses whose X-Forwarded-For is believed for the client address (empty: none)") \
+    X(GATEWAY_CORS_ORIGINS, SFP_CFG_TEXT, "", 0, 0, 0, SFP_B_GATEWAY, 0, \
+      "comma-separated origins (http(s)://host[:port], exact) allowed cross-origin requests; empty: CORS off")
 /* clang-format on */
 
 #endif

@@ -1,5 +1,6 @@
 /* gw_config.c — see gw_config.h. */
 #include "gw_config.h"
+#include "gw_cors.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,9 @@ int gw_config_from_env(gw_config *cfg, sfp_err *err)
     if (sfp_cfg_int("GATEWAY_REPORT_RATE_LIMIT", &cfg->report_rate_limit, err)) return -1;
     if (sfp_cfg_int("GATEWAY_REPORT_RATE_WINDOW", &cfg->report_rate_window_s, err)) return -1;
     if (sfp_cfg_text("GATEWAY_TRUSTED_PROXIES", &cfg->trusted_proxies, err)) return -1;
+    if (sfp_cfg_text("GATEWAY_CORS_ORIGINS", &cfg->cors_origins, err)) return -1;
+    if (!cfg->cors_origins) cfg->cors_origins = "";
+    if (gw_cors_validate(cfg->cors_origins, err)) return -1;
     return 0;
 }
 

@@ -36,6 +36,7 @@ typedef struct gw_config {
     int report_rate_limit;
     int report_rate_window_s;
     const char *trusted_proxies; /* points into env or "" */
+    const char *cors_origins;    /* GATEWAY_CORS_ORIGINS, points into env or "" (gw_cors.h) */
 } gw_config;
 
 /* GATEWAY_THREADS default: online CPUs clamped to 2..64. */

@@ -58,6 +58,10 @@ typedef struct gw_request {
     bool client_deadline; /* deadline came from the client's X-Timeout-Ms */
     void *user;           /* the handler's own state across gw_call_async (not owned by the server) */
     struct gw_ctx *ctx;   /* the server's per-request context (NULL in unit tests) */
+    /* "Bearer <token>" from the session cookie (gw_pages.h), sent to backends instead of the
+     * absent Authorization header; NULL = none. Points into auth_buf. */
+    const char *authorization;
+    char auth_buf[224];
 } gw_request;
 
 /* ---- request accessors ---- */

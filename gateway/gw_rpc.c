@@ -86,6 +86,7 @@ static size_t forward_md(gw_request *req, sfp_rpc_md *md)
     md[nmd++] = (sfp_rpc_md){"x-request-id", req->request_id};
     for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++) {
         const char *v = gw_req_header(req, fwd[i].header);
+        if (i == 0 && !v) v = req->authorization; /* the session cookie's token (gw_pages.h) */
         if (md_value_ok(v)) md[nmd++] = (sfp_rpc_md){fwd[i].key, v};
     }
     return nmd;

@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include "gw_json_memo.h"
+#include "gw_pages.h"
 #include "gw_rpc.h"
 #include "sfpermits/v1/brief.pb-c.h"
 
@@ -88,7 +89,7 @@ static void brief_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r
     /* Per-user content: only the user's own cache may keep it, for what is left of the entry's TTL. */
     gw_resp_header(resp, "Cache-Control", "private, max-age=%d",
                    b->ttl_seconds_remaining > 0 ? b->ttl_seconds_remaining : 0);
-    gw_resp_header(resp, "Vary", "Authorization");
+    gw_resp_header(resp, "Vary", "Accept, Cookie, Authorization");
     if (b->etag && *b->etag) {
         char etag[GW_RESP_HEADER_MAX];
         snprintf(etag, sizeof etag, "W/\"%s\"", b->etag);
@@ -108,7 +109,11 @@ static void brief_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r
 
 void gw_handle_brief(gw_request *req, gw_response *resp)
 {
-    (void)resp;
+    if (gw_req_wants_html(req)) {
+        gw_brief_html(req, resp); /* the page, or the sign-in form (gw_pages.h) */
+        return;
+    }
+    gw_use_session(req); /* no Authorization header: the session cookie's token, if any */
     Sfpermits__V1__GetBriefRequest in = SFPERMITS__V1__GET_BRIEF_REQUEST__INIT;
     in.lookback_days = gw_brief_lookback(gw_req_query(req, "lookback"));
     gw_call_async(req, GW_BACKEND_BRIEF, "/sfpermits.v1.BriefService/GetBrief", &in.base, brief_done);
@@ -123,7 +128,7 @@ static void brief_refresh_done(gw_request *req, gw_response *resp, const gw_rpc_
 
 void gw_handle_brief_refresh(gw_request *req, gw_response *resp)
 {
-    (void)resp;
+    if (gw_brief_refresh_session(req, resp)) return; /* the page's form, cookie-authenticated */
     Sfpermits__V1__RefreshBriefRequest in = SFPERMITS__V1__REFRESH_BRIEF_REQUEST__INIT;
     gw_call_async(req, GW_BACKEND_BRIEF, "/sfpermits.v1.BriefService/RefreshBrief", &in.base, brief_refresh_done);
 }

@@ -22,6 +22,7 @@
 #include <pthread.h>
 
 #include "gw_json_memo.h"
+#include "gw_pages.h"
 #include "gw_pbwire.h"
 #include "gw_ratelimit.h"
 #include "gw_rpc.h"
@@ -208,6 +209,12 @@ static void report_done(gw_request *req, gw_response *resp, const gw_rpc_reply *
         gw_resp_rpc_error(resp, &st);
         return;
     }
+    if (gw_req_wants_html(req)) { /* the page: its own ETag and Cache-Control (gw_pages.h) */
+        gw_report_html(req, resp, &r);
+        gw_report_reply_free(&r);
+        return;
+    }
+    gw_resp_header(resp, "Vary", "Accept");
     gw_resp_header(resp, "Cache-Control", "public, max-age=%d", r.max_age);
     gw_resp_header(resp, "ETag", "%s", r.etag);
     if (gw_etag_matches(gw_req_header(req, "If-None-Match"), r.etag)) {

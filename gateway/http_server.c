@@ -1,5 +1,6 @@
 /* http_server.c — libmicrohttpd wiring; see http_server.h for the request life cycle. */
 #include "http_server.h"
+#include "gw_cors.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -492,6 +493,21 @@ static void run_continuation(gw_ctx *ctx)
     free(bytes);
 }
 
+/* CORS preflight (gw_cors.h): with an allowlist, OPTIONS + Access-Control-Request-Method is
+ * answered here for any routed path. Returns false when the request is not one. */
+static bool cors_preflight(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, gw_response *resp)
+{
+    const char *acrm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+    if (!srv->cfg.cors_origins || !*srv->cfg.cors_origins || strcmp(ctx->method, "OPTIONS") || !acrm) return false;
+    gw_match m;
+    gw_match_result mr = gw_router_match(srv->router, acrm, ctx->path, srv->visible, &m);
+    unsigned allow = mr == GW_MATCH_OK ? m.route->methods : mr == GW_MATCH_METHOD_NOT_ALLOWED ? m.allow : 0;
+    gw_match_clear(&m);
+    gw_cors_preflight(srv->cfg.cors_origins, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"), acrm, allow,
+                      resp);
+    return true;
+}
+
 /* ------------------------------------------------------------------ MHD callbacks */
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -538,7 +554,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
             char msg[96];
             snprintf(msg, sizeof msg, "request body is larger than %ld bytes", srv->cfg.max_body);
             gw_resp_http_error(resp, 413, msg);
-        } else {
+        } else if (!cors_preflight(srv, conn, ctx, resp)) {
             dispatch(srv, conn, ctx, resp);
         }
     } else if (atomic_load(&ctx->reply_ready)) {
@@ -547,6 +563,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         return MHD_YES; /* not ours to answer yet */
     }
     if (ctx->suspended) return MHD_YES; /* a backend call is in flight */
+    gw_cors_apply(srv->cfg.cors_origins, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"), resp);
     return send_response(srv, conn, ctx, resp);
 }
 

@@ -1,6 +1,7 @@
 /* routes.c — see routes.h. */
 #include "routes.h"
 
+#include "gw_pages.h"
 #include "handlers.h"
 #include "static_pages.h"
 
@@ -8,7 +9,9 @@ static const char *const health_query[] = {"full", NULL};
 static const char *const cron_no_query[] = {NULL};
 static const char *const cron_nightly_query[] = {"lookback", "dry_run", NULL};
 static const char *const cron_caches_query[] = {"concurrency", NULL};
-static const char *const brief_query[] = {"lookback", NULL};
+static const char *const brief_query[] = {"lookback", "refreshed", NULL};
+static const char *const home_query[] = {"q", NULL};
+static const char *const search_query[] = {"q", "limit", NULL};
 static const char *const report_query[] = {NULL};
 
 const gw_route gw_routes[] = {
@@ -31,6 +34,16 @@ const gw_route gw_routes[] = {
     {GW_M_GET, "/report/{block}/{lot}", gw_handle_report, GW_CLASS_PUBLIC, GW_REPORT_TIMEOUT_MS, report_query},
     {GW_M_GET, "/brief", gw_handle_brief, GW_CLASS_PUBLIC, GW_BRIEF_TIMEOUT_MS, brief_query},
     {GW_M_POST, "/brief/refresh", gw_handle_brief_refresh, GW_CLASS_PUBLIC, GW_BRIEF_REFRESH_TIMEOUT_MS, NULL},
+    /* browsers (gw_pages.h) and the embedded assets */
+    {GW_M_GET, "/", gw_handle_home, GW_CLASS_PUBLIC, GW_SEARCH_TIMEOUT_MS, home_query},
+    {GW_M_GET, "/search", gw_handle_search, GW_CLASS_PUBLIC, GW_SEARCH_TIMEOUT_MS, search_query},
+    {GW_M_POST, "/brief/sign-in", gw_handle_brief_signin, GW_CLASS_PUBLIC, GW_BRIEF_TIMEOUT_MS, NULL},
+    {GW_M_POST, "/brief/sign-out", gw_handle_brief_signout, GW_CLASS_PUBLIC, 0, NULL},
+    {GW_M_GET, "/app.css", gw_handle_static, GW_CLASS_PUBLIC, 0, NULL},
+    {GW_M_GET, "/favicon.svg", gw_handle_static, GW_CLASS_PUBLIC, 0, NULL},
+    {GW_M_GET, "/favicon.ico", gw_handle_static, GW_CLASS_PUBLIC, 0, NULL},
+    {GW_M_GET, "/robots.txt", gw_handle_static, GW_CLASS_PUBLIC, 0, NULL},
+    {GW_M_GET, "/openapi.json", gw_handle_static, GW_CLASS_PUBLIC, 0, NULL},
 };
 const size_t gw_routes_count = sizeof gw_routes / sizeof gw_routes[0];
 
@@ -38,7 +51,7 @@ int gw_routes_check(sfp_err *err)
 {
     for (size_t i = 0; i < gw_routes_count; i++)
         if (gw_routes[i].handler == gw_handle_static && !gw_static_page_find(gw_routes[i].pattern))
-            return sfp_err_set(err, 1, "route %s has no embedded page gateway/static%s.html", gw_routes[i].pattern,
+            return sfp_err_set(err, 1, "route %s has no embedded file gateway/static%s[.html]", gw_routes[i].pattern,
                                gw_routes[i].pattern);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "service_main.h"
 #include "report_cache.h"
+#include "report_search.h"
 #include "report_service.h"
 #include "report_watch.h"
 #include "soda_client.h"
@@ -65,7 +66,7 @@ int main(int argc, char **argv)
                               .cfg = rcfg,
                               .cache = cache,
                               .watch = watch};
-    sfp_rpc_method methods[] = {sfp_report_service_method(&svc)};
+    sfp_rpc_method methods[] = {sfp_report_service_method(&svc), sfp_report_search_method(&svc)};
     static const char *const names[] = {SFP_REPORT_SERVICE_NAME, NULL};
     sfp_service_outbound outbound = {.pool = pool, .soda = soda};
     sfp_rpc_server_config scfg = {
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
         .on_grace_expired = sfp_service_cancel_outbound,
         .grace_user = &outbound,
     };
-    int rc = sfp_service_serve(&scfg, methods, 1);
+    int rc = sfp_service_serve(&scfg, methods, 2);
     sfp_db_listen_stop(listener);
     sfp_rpt_cache_free(cache);
     sfp_rpt_watch_free(watch);

@@ -2,7 +2,7 @@
  * by `sfp-seed --scale demo`, driven with libcurl:
  *   401 JSON + WWW-Authenticate: Bearer (no token, unknown token, refresh without token);
  *   200 JSON with cached false then true and cached_at = the first computed_at;
- *   Cache-Control: private, max-age=<remaining TTL>, Vary: Authorization, weak ETag and
+ *   Cache-Control: private, max-age=<remaining TTL>, Vary: Accept, Cookie, Authorization, weak ETag and
  *   If-None-Match → 304 without a body; ?lookback parsing/clamping, unknown parameter → 400;
  *   POST /brief/refresh 200 {"invalidated":N} then the next GET recomputes, a second refresh →
  *   429 + Retry-After; GET on /brief/refresh → 405; HEAD /brief; X-Response-Time everywhere. */
@@ -113,7 +113,7 @@ static void test_brief_cached_headers_etag(void **state)
     assert_true(cJSON_IsObject(cJSON_GetObjectItem(j1, "pipeline_stats")));
     assert_true(cJSON_IsObject(cJSON_GetObjectItem(j1, "pipeline_health")));
     assert_header(&r1, "Cache-Control", "private, max-age=1800");
-    assert_header(&r1, "Vary", "Authorization");
+    assert_header(&r1, "Vary", "Accept, Cookie, Authorization"); /* JSON or page; token or session cookie */
     assert_header(&r1, "X-Response-Time", NULL);
     char etag[128];
     assert_non_null(hdr(&r1, "ETag", etag, sizeof etag));
@@ -142,7 +142,7 @@ static void test_brief_cached_headers_etag(void **state)
     assert_int_equal(r3.status, 304);
     assert_int_equal(r3.len, 0);
     assert_header(&r3, "ETag", etag);
-    assert_header(&r3, "Vary", "Authorization");
+    assert_header(&r3, "Vary", "Accept, Cookie, Authorization");
     assert_header(&r3, "X-Response-Time", NULL);
     resp r4 = http("GET", "/brief", ALICE, "If-None-Match: W/\"0123456789abcdef0123456789abcdef\"");
     assert_int_equal(r4.status, 200);

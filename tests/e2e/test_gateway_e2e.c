@@ -463,7 +463,7 @@ static void test_static_pages(void **state)
 static void test_not_found(void **state)
 {
     (void)state;
-    const char *paths[] = {"/nope", "/health/", "/healthz/x", "/", "/reports/3512/001"};
+    const char *paths[] = {"/nope", "/health/", "/healthz/x", "/reports/3512/001", "/search/"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         resp r = get(paths[i]);
         assert_int_equal(r.status, 404);

@@ -1,0 +1,143 @@
+/* openapi_schemas — prints, as one JSON object {name: JSON Schema}, the schemas of the REST
+ * responses the gateway encodes from protobuf messages (the generic encoder's rules, pbjson.h:
+ * proto field names, zero values present, unset sub-messages null, int64 as a number or a
+ * decimal string, NaN/Inf doubles null, maps as objects, oneof members only when set), plus
+ * every message they reach. tests/openapi/sync.mjs compares them with (or writes them into)
+ * components.schemas of gateway/static/openapi.json, so the description follows the protos. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "sfpermits/v1/brief.pb-c.h"
+#include "sfpermits/v1/cron.pb-c.h"
+#include "sfpermits/v1/health_service.pb-c.h"
+#include "sfpermits/v1/report.pb-c.h"
+
+#define MAX_MSGS 256
+static const ProtobufCMessageDescriptor *g_msgs[MAX_MSGS];
+static size_t g_n;
+
+static const char *short_name(const ProtobufCMessageDescriptor *d)
+{
+    const char *dot = strrchr(d->name, '.');
+    return dot ? dot + 1 : d->name;
+}
+
+/* protoc's map entry: nested directly in its owner, name ending in "Entry", fields key/value */
+static bool is_map_entry(const ProtobufCMessageDescriptor *owner, const ProtobufCMessageDescriptor *d)
+{
+    size_t on = strlen(owner->name), n = strlen(d->name);
+    return d->n_fields == 2 && n > on + 6 && !strncmp(d->name, owner->name, on) && d->name[on] == '.' &&
+           !strcmp(d->name + n - 5, "Entry") && !strchr(d->name + on + 1, '.');
+}
+
+static void add(const ProtobufCMessageDescriptor *d)
+{
+    for (size_t i = 0; i < g_n; i++)
+        if (g_msgs[i] == d) return;
+    if (g_n == MAX_MSGS) return;
+    g_msgs[g_n++] = d;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
+        const ProtobufCMessageDescriptor *sub = f->descriptor;
+        if (is_map_entry(d, sub)) {
+            const ProtobufCFieldDescriptor *v = &sub->fields[1];
+            if (v->type == PROTOBUF_C_TYPE_MESSAGE) add(v->descriptor);
+        } else {
+            add(sub);
+        }
+    }
+}
+
+static void scalar(sfp_buf *b, const ProtobufCFieldDescriptor *f, bool in_array)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING:
+    case PROTOBUF_C_TYPE_BYTES: sfp_buf_puts(b, "{\"type\":\"string\"}"); break;
+    case PROTOBUF_C_TYPE_BOOL: sfp_buf_puts(b, "{\"type\":\"boolean\"}"); break;
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32: sfp_buf_puts(b, "{\"type\":\"integer\"}"); break;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        sfp_buf_puts(b, "{\"anyOf\":[{\"type\":\"integer\"},{\"type\":\"string\",\"pattern\":\"^-?[0-9]+$\"}]}");
+        break;
+    case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_DOUBLE: sfp_buf_puts(b, "{\"type\":[\"number\",\"null\"]}"); break;
+    case PROTOBUF_C_TYPE_ENUM: sfp_buf_puts(b, "{\"type\":[\"string\",\"integer\"]}"); break;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        if (in_array)
+            sfp_buf_printf(b, "{\"$ref\":\"#/components/schemas/%s\"}",
+                           short_name((const ProtobufCMessageDescriptor *)f->descriptor));
+        else
+            sfp_buf_printf(b, "{\"anyOf\":[{\"$ref\":\"#/components/schemas/%s\"},{\"type\":\"null\"}]}",
+                           short_name((const ProtobufCMessageDescriptor *)f->descriptor));
+        break;
+    }
+}
+
+static void message(sfp_buf *b, const ProtobufCMessageDescriptor *d)
+{
+    sfp_buf_puts(b, "{\"type\":\"object\",\"properties\":{");
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (i) sfp_buf_putc(b, ',');
+        sfp_buf_json_str(b, f->name);
+        sfp_buf_putc(b, ':');
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE && is_map_entry(d, f->descriptor)) {
+            const ProtobufCMessageDescriptor *e = f->descriptor;
+            sfp_buf_puts(b, "{\"type\":\"object\",\"additionalProperties\":");
+            scalar(b, &e->fields[1], true);
+            sfp_buf_putc(b, '}');
+        } else if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            sfp_buf_puts(b, "{\"type\":\"array\",\"items\":");
+            scalar(b, f, true);
+            sfp_buf_putc(b, '}');
+        } else {
+            scalar(b, f, false);
+        }
+    }
+    sfp_buf_puts(b, "},\"required\":[");
+    bool first = true;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) continue;
+        if (!first) sfp_buf_putc(b, ',');
+        first = false;
+        sfp_buf_json_str(b, f->name);
+    }
+    sfp_buf_puts(b, "],\"additionalProperties\":false}");
+}
+
+int main(void)
+{
+    const ProtobufCMessageDescriptor *roots[] = {
+        &sfpermits__v1__property_report__descriptor,         &sfpermits__v1__search_parcels_response__descriptor,
+        &sfpermits__v1__get_brief_response__descriptor,      &sfpermits__v1__refresh_brief_response__descriptor,
+        &sfpermits__v1__get_health_response__descriptor,     &sfpermits__v1__signals_result__descriptor,
+        &sfpermits__v1__velocity_refresh_result__descriptor, &sfpermits__v1__compute_caches_result__descriptor,
+        &sfpermits__v1__nightly_result__descriptor,          &sfpermits__v1__heartbeat_result__descriptor,
+        &sfpermits__v1__get_status_response__descriptor,
+    };
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) add(roots[i]);
+    sfp_buf b;
+    sfp_buf_init(&b);
+    sfp_buf_putc(&b, '{');
+    for (size_t i = 0; i < g_n; i++) {
+        if (i) sfp_buf_putc(&b, ',');
+        sfp_buf_json_str(&b, short_name(g_msgs[i]));
+        sfp_buf_putc(&b, ':');
+        message(&b, g_msgs[i]);
+    }
+    sfp_buf_puts(&b, "}\n");
+    fwrite(b.data, 1, b.len, stdout);
+    sfp_buf_free(&b);
+    return 0;
+}
