@@ -127,6 +127,10 @@ if "health" in d:
     extra = (f" health={len(d['health'])} team={len(d['team_activity'])} regulatory={len(d['regulatory_alerts'])}"
              f" synopsis={'yes' if d.get('property_synopsis') else 'no'} planning={len(d['planning_context'])}"
              f" velocity={len(d['change_velocity'])}")
+if "data_quality" in d:
+    extra += (f" compliance={len(d['compliance_calendar'])} data_quality={len(d['data_quality'])}"
+              f" street_use={len(d['street_use_activity'])} nearby={len(d['nearby_development'])}"
+              f" planning_records={sum(len(p.get('planning_records', [])) for p in d['planning_context'])}")
 print(f"      {sys.argv[2]:7s} body {len(open(sys.argv[1]).read())} bytes; sql_queries={d['sql_queries']}; "
       f"changes={s['changes_count']} plan_reviews={s['plan_reviews_count']} inspections={s['inspections_count']} "
       f"properties={s['total_properties']} expiring={s['expiring_count']} warnings={len(d['warnings'])}{extra}")

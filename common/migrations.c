@@ -55,6 +55,11 @@ const char *const sfp_expected_tables[] = {
     /* 0010 nightly ingest */
     "nightly_watermarks",
     "entity_keys",
+    /* 0040 brief datasets */
+    "boiler_permits",
+    "street_use_permits",
+    "planning_records",
+    "development_pipeline",
     /* runner */
     "schema_migrations",
     NULL,

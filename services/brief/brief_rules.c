@@ -620,6 +620,65 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
     *nout = nc > SFP_BRIEF_MAX_CARDS ? SFP_BRIEF_MAX_CARDS : nc;
 }
 
+/* ---------- dataset sections ---------- */
+
+bool sfp_brief_days_until(const char *date, int32_t today, int32_t *out)
+{
+    int32_t d = date ? sfp_sev_parse_day(date) : SFP_SEV_NO_DATE;
+    if (d == SFP_SEV_NO_DATE) return false;
+    *out = d - today;
+    return true;
+}
+
+bool sfp_brief_compliance_in_window(int32_t days_until)
+{
+    return days_until >= -SFP_BRIEF_COMPLIANCE_EXPIRED_DAYS && days_until <= SFP_BRIEF_COMPLIANCE_AHEAD_DAYS;
+}
+
+static int cmp_compliance(const void *pa, const void *pb)
+{
+    const Sfpermits__V1__BriefComplianceItem *a = *(Sfpermits__V1__BriefComplianceItem *const *)pa;
+    const Sfpermits__V1__BriefComplianceItem *b = *(Sfpermits__V1__BriefComplianceItem *const *)pb;
+    if (a->days_until != b->days_until) return a->days_until < b->days_until ? -1 : 1;
+    return strcmp(nz(a->permit_number), nz(b->permit_number));
+}
+
+void sfp_brief_sort_compliance(Sfpermits__V1__BriefComplianceItem **items, size_t n)
+{
+    if (n > 1) qsort(items, n, sizeof *items, cmp_compliance);
+}
+
+void sfp_brief_data_quality_rate(Sfpermits__V1__BriefDataQuality *dq)
+{
+    if (dq->sampled <= 0) {
+        dq->match_rate_pct = 0;
+        dq->status = "unknown";
+        return;
+    }
+    dq->match_rate_pct = round((double)dq->matched * 1000.0 / (double)dq->sampled) / 10.0;
+    dq->status = dq->match_rate_pct < SFP_BRIEF_DQ_WARN_PCT ? "warn" : "ok";
+}
+
+static bool starts_with_ci(const char *s, const char *prefix)
+{
+    for (; *prefix; s++, prefix++)
+        if (!*s || tolower((unsigned char)*s) != *prefix) return false;
+    return true;
+}
+
+bool sfp_brief_planning_is_open(const char *status)
+{
+    if (!status) return true;
+    while (*status == ' ') status++;
+    return !starts_with_ci(status, "closed") && !starts_with_ci(status, "withdrawn");
+}
+
+char *sfp_brief_pipeline_description(const char *planning, const char *dbi, sfp_arena *a)
+{
+    const char *d = planning && *planning ? planning : nz(dbi);
+    return sfp_arena_strndup(a, d, 120);
+}
+
 void sfp_brief_fill_summary(Sfpermits__V1__GetBriefResponse *r, int32_t total_watches, sfp_arena *a)
 {
     Sfpermits__V1__BriefSummary *s = sfp_arena_msg(a, &sfpermits__v1__brief_summary__descriptor);
@@ -633,6 +692,9 @@ void sfp_brief_fill_summary(Sfpermits__V1__GetBriefResponse *r, int32_t total_wa
     s->team_count = (int32_t)r->n_team_activity;
     s->regulatory_count = (int32_t)r->n_regulatory_alerts;
     s->planning_context_count = (int32_t)r->n_planning_context;
+    s->compliance_calendar_count = (int32_t)r->n_compliance_calendar;
+    s->street_use_count = (int32_t)r->n_street_use_activity;
+    s->nearby_development_count = (int32_t)r->n_nearby_development;
     for (size_t i = 0; i < r->n_health; i++) {
         const char *st = r->health[i]->status;
         if (st && (!strcmp(st, "behind") || !strcmp(st, "at_risk"))) s->at_risk_count++;

@@ -155,6 +155,30 @@ Sfpermits__V1__BriefPropertySynopsis *sfp_brief_build_synopsis(const char *stree
                                                                const sfp_brief_synopsis_row *rows, size_t n,
                                                                sfp_arena *a);
 
+/* ---- the dataset sections (boiler, data quality, street use, planning, pipeline) ---- */
+
+#define SFP_BRIEF_COMPLIANCE_AHEAD_DAYS 90    /* expiring within this many days */
+#define SFP_BRIEF_COMPLIANCE_EXPIRED_DAYS 365 /* an expired permit stays listed this long */
+#define SFP_BRIEF_DQ_WARN_PCT 5.0             /* data_quality warns under this match rate */
+#define SFP_BRIEF_MAX_COMPLIANCE 50
+
+/* Days from `today` to the ISO date at the start of `date` (YYYY-MM-DD…); false when the date
+ * is missing or malformed. */
+bool sfp_brief_days_until(const char *date, int32_t today, int32_t *out);
+/* Whether a boiler permit expiring in days_until days belongs in the compliance calendar:
+ * −SFP_BRIEF_COMPLIANCE_EXPIRED_DAYS ≤ days_until ≤ SFP_BRIEF_COMPLIANCE_AHEAD_DAYS. */
+bool sfp_brief_compliance_in_window(int32_t days_until);
+/* Soonest (most overdue) first, then permit number. */
+void sfp_brief_sort_compliance(Sfpermits__V1__BriefComplianceItem **items, size_t n);
+/* Fills match_rate_pct (1 decimal) and status ("unknown" without rows, "warn" under
+ * SFP_BRIEF_DQ_WARN_PCT, else "ok") from sampled/matched. */
+void sfp_brief_data_quality_rate(Sfpermits__V1__BriefDataQuality *dq);
+/* A planning record is open unless its status starts with "closed" or "withdrawn" (any case);
+ * a missing status is open. */
+bool sfp_brief_planning_is_open(const char *status);
+/* The pipeline description shown: the planning one, else DBI's, ≤120 characters (arena). */
+char *sfp_brief_pipeline_description(const char *planning, const char *dbi, sfp_arena *a);
+
 /* Summary counts: every *_count is the length of its own section (changes_count included);
  * at_risk_count counts the `health` items with status behind or at_risk; total_watches from
  * the caller. */

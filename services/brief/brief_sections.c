@@ -287,15 +287,76 @@ static const char SQL_SYNOPSIS[] =
     "  OR replace(upper(p.street_name), ' ', '') = replace(u2.name, ' ', ''))"
     " ORDER BY p.filed_date DESC NULLS LAST, p.permit_number LIMIT 1000";
 
-/* planning_context (zoning part): watched parcels whose latest tax roll has a zoning code,
- * most recently watched first. */
-static const char SQL_PLANNING[] =
-    "WITH w AS (SELECT DISTINCT ON (block, lot) watch_id, block, lot, coalesce(label, '') AS label FROM watch_items"
-    "  WHERE user_id = $1 AND is_active AND watch_type = 'parcel' AND block IS NOT NULL AND lot IS NOT NULL"
+/* planning_context: watched parcels (most recently watched first) with their latest tax roll's
+ * zoning code and their open planning records (status not starting with closed/withdrawn),
+ * newest open_date first, ≤10 per parcel; one row per (parcel, record), a parcel without
+ * records once; parcels with neither are left out. */
+#define PARCEL_WATCHES                                                                                              \
+    "w AS (SELECT DISTINCT ON (block, lot) watch_id, block, lot, coalesce(label, '') AS label FROM watch_items"     \
+    "  WHERE user_id = $1 AND is_active AND watch_type = 'parcel' AND block IS NOT NULL AND lot IS NOT NULL"       \
     "  ORDER BY block, lot, watch_id)"
-    " SELECT w.block, w.lot, w.label, z.zoning_code FROM w CROSS JOIN LATERAL (SELECT t.zoning_code FROM tax_rolls t"
-    "  WHERE t.block = w.block AND t.lot = w.lot ORDER BY t.tax_year DESC LIMIT 1) z"
-    " WHERE coalesce(btrim(z.zoning_code), '') <> '' ORDER BY w.watch_id DESC LIMIT 50";
+static const char SQL_PLANNING[] =
+    "WITH " PARCEL_WATCHES ","
+    " z AS (SELECT w.*, (SELECT t.zoning_code FROM tax_rolls t WHERE t.block = w.block AND t.lot = w.lot"
+    "  ORDER BY t.tax_year DESC LIMIT 1) AS zoning_code FROM w)"
+    " SELECT z.block, z.lot, z.label, coalesce(btrim(z.zoning_code), ''), pr.record_id, pr.record_type,"
+    " left(pr.description, 120), left(pr.open_date, 10), pr.record_status"
+    " FROM z LEFT JOIN LATERAL (SELECT p.record_id, p.record_type, p.description, p.open_date, p.record_status"
+    "  FROM planning_records p WHERE p.block = z.block AND p.lot = z.lot"
+    "  AND lower(coalesce(p.record_status, '')) !~ '^ *(closed|withdrawn)'"
+    "  ORDER BY p.open_date DESC NULLS LAST, p.record_id LIMIT 10) pr ON true"
+    " WHERE coalesce(btrim(z.zoning_code), '') <> '' OR pr.record_id IS NOT NULL"
+    " ORDER BY z.watch_id DESC, pr.open_date DESC NULLS LAST, pr.record_id LIMIT 500";
+
+/* compliance_calendar ($2 = today): boiler permits of watched parcels whose expiration date is
+ * within [today − 365, today + 90] (the date compared as its ISO text prefix, on the
+ * (block, lot, expiration_date) index). */
+static const char SQL_COMPLIANCE[] =
+    "WITH " PARCEL_WATCHES
+    " SELECT b.permit_number, b.boiler_type, left(b.expiration_date, 10), b.block, b.lot, w.label, b.status"
+    " FROM w JOIN boiler_permits b ON b.block = w.block AND b.lot = w.lot"
+    " AND b.expiration_date >= to_char($2::date - 365, 'YYYY-MM-DD')"
+    " AND b.expiration_date < to_char($2::date + 91, 'YYYY-MM-DD')"
+    " ORDER BY b.expiration_date, b.permit_number LIMIT 200";
+
+/* data_quality: for planning records, tax rolls and boiler permits, how many of the dataset's
+ * 200 newest rows (highest id; tax rolls: highest block/lot/year) have a permit on their
+ * block + lot — a constant 600 index probes instead of joining whole tables. */
+#define DQ_PART(name, src)                                                                                          \
+    "SELECT " name "::text, count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM permits p"                      \
+    " WHERE p.block = s.block AND p.lot = s.lot)) FROM (" src ") s"
+static const char SQL_DATA_QUALITY[] =
+    DQ_PART("'planning_records'", "SELECT block, lot FROM planning_records ORDER BY id DESC LIMIT 200")
+    " UNION ALL " DQ_PART("'tax_rolls'", "SELECT block, lot FROM tax_rolls ORDER BY block DESC, lot DESC,"
+                                         " tax_year DESC LIMIT 200")
+    " UNION ALL " DQ_PART("'boiler_permits'", "SELECT block, lot FROM boiler_permits ORDER BY id DESC LIMIT 200");
+
+/* street_use_activity: street-use permits approved since $2 on the street of an address watch;
+ * streets compared upper-case, blanks collapsed, without a trailing suffix (the expression of
+ * the street_use_permits_street_idx index, verbatim). */
+#define STREET_KEY(x) "regexp_replace(upper(" x "), ' (ST|AVE|AV|BLVD|BL|DR|WAY|WY|PL|CT|TER|LN|RD|HWY|CIR|AL)$', '')"
+static const char SQL_STREET_USE[] =
+    "WITH w AS (SELECT DISTINCT ON (k) k, label FROM (SELECT " STREET_KEY("regexp_replace(btrim(street_name), '\\s+', ' ', 'g')")
+    "  AS k, coalesce(label, '') AS label, watch_id FROM watch_items WHERE user_id = $1 AND is_active"
+    "  AND watch_type = 'address' AND coalesce(btrim(street_name), '') <> '') x ORDER BY k, watch_id)"
+    " SELECT s.permit_number, s.permit_type, left(s.permit_purpose, 120), s.status, s.agent, s.street_name,"
+    " s.cross_street_1, s.cross_street_2, left(s.approved_date, 10), left(s.expiration_date, 10), w.label"
+    " FROM w CROSS JOIN LATERAL (SELECT * FROM street_use_permits s WHERE " STREET_KEY("s.street_name") " = w.k"
+    "  AND s.approved_date >= $2 ORDER BY s.approved_date DESC LIMIT 50) s"
+    " ORDER BY s.approved_date DESC, s.permit_number LIMIT 50";
+
+/* nearby_development: pipeline projects whose block_lot starts with a watched parcel's block
+ * (left(block_lot, 4), indexed), each project once (its own parcel's watch first). */
+static const char SQL_NEARBY[] =
+    "WITH " PARCEL_WATCHES ","
+    " m AS (SELECT DISTINCT ON (d.record_id) d.record_id, d.name_address, d.current_status,"
+    "  d.description_planning, d.description_dbi, d.proposed_units, d.net_pipeline_units, d.affordable_units,"
+    "  d.block_lot, d.bpa_no, d.case_no, w.block, w.label, d.block_lot = w.block || w.lot AS same, w.watch_id"
+    "  FROM w JOIN development_pipeline d ON left(d.block_lot, 4) = w.block"
+    "  ORDER BY d.record_id, (d.block_lot = w.block || w.lot) DESC, w.watch_id)"
+    " SELECT record_id, name_address, current_status, description_planning, description_dbi, proposed_units,"
+    " net_pipeline_units, affordable_units, block_lot, bpa_no, case_no, block, label, same FROM m"
+    " ORDER BY same DESC, watch_id, block_lot, record_id LIMIT 30";
 
 /* change_velocity: permit_changes detected since `since` ($1), by change_type. */
 static const char SQL_VELOCITY[] =
@@ -813,15 +874,122 @@ static void section_planning(sec *s, const char *const *p)
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->planning_context, n);
+    Sfpermits__V1__BriefPlanningContext *v = NULL;
     for (int i = 0; i < n; i++) {
-        Sfpermits__V1__BriefPlanningContext *v =
-            sfp_arena_msg(s->a, &sfpermits__v1__brief_planning_context__descriptor);
-        v->block = S(s, r, i, 0);
-        v->lot = S(s, r, i, 1);
-        v->block_lot = sfp_arena_printf(s->a, "%s-%s", v->block, v->lot);
-        v->label = S(s, r, i, 2);
-        v->zoning_code = S(s, r, i, 3);
-        s->r->planning_context[s->r->n_planning_context++] = v;
+        if (!v || strcmp(v->block, PQgetvalue(r, i, 0)) || strcmp(v->lot, PQgetvalue(r, i, 1))) {
+            if (s->r->n_planning_context == 50) break;
+            v = sfp_arena_msg(s->a, &sfpermits__v1__brief_planning_context__descriptor);
+            v->block = S(s, r, i, 0);
+            v->lot = S(s, r, i, 1);
+            v->block_lot = sfp_arena_printf(s->a, "%s-%s", v->block, v->lot);
+            v->label = S(s, r, i, 2);
+            v->zoning_code = S(s, r, i, 3);
+            v->planning_records = sfp_arena_alloc(s->a, 10 * sizeof *v->planning_records);
+            s->r->planning_context[s->r->n_planning_context++] = v;
+        }
+        if (null_at(r, i, 4) || v->n_planning_records == 10) continue;
+        Sfpermits__V1__BriefPlanningRecord *x = sfp_arena_msg(s->a, &sfpermits__v1__brief_planning_record__descriptor);
+        x->record_id = S(s, r, i, 4);
+        x->record_type = S(s, r, i, 5);
+        x->description = S(s, r, i, 6);
+        x->open_date = S(s, r, i, 7);
+        x->status = S(s, r, i, 8);
+        v->planning_records[v->n_planning_records++] = x;
+    }
+    PQclear(r);
+}
+
+static void section_compliance(sec *s, const char *const *p)
+{
+    PGresult *r = run(s, "compliance_calendar", "brief_compliance_calendar", SQL_COMPLIANCE, 2, p);
+    if (!r) return;
+    int n = PQntuples(r);
+    ALLOC_LIST(s, s->r->compliance_calendar, n);
+    for (int i = 0; i < n; i++) {
+        int32_t days;
+        if (!sfp_brief_days_until(PQgetvalue(r, i, 2), s->ctx->today, &days) || !sfp_brief_compliance_in_window(days))
+            continue;
+        Sfpermits__V1__BriefComplianceItem *v = sfp_arena_msg(s->a, &sfpermits__v1__brief_compliance_item__descriptor);
+        v->permit_number = S(s, r, i, 0);
+        v->boiler_type = S(s, r, i, 1);
+        v->expiration_date = S(s, r, i, 2);
+        v->days_until = days;
+        v->is_expired = days < 0;
+        v->block = S(s, r, i, 3);
+        v->lot = S(s, r, i, 4);
+        v->label = S(s, r, i, 5);
+        v->status = S(s, r, i, 6);
+        s->r->compliance_calendar[s->r->n_compliance_calendar++] = v;
+    }
+    sfp_brief_sort_compliance(s->r->compliance_calendar, s->r->n_compliance_calendar);
+    if (s->r->n_compliance_calendar > SFP_BRIEF_MAX_COMPLIANCE) s->r->n_compliance_calendar = SFP_BRIEF_MAX_COMPLIANCE;
+    PQclear(r);
+}
+
+static void section_data_quality(sec *s)
+{
+    PGresult *r = run(s, "data_quality", "brief_data_quality", SQL_DATA_QUALITY, 0, NULL);
+    if (!r) return;
+    int n = PQntuples(r);
+    ALLOC_LIST(s, s->r->data_quality, n);
+    for (int i = 0; i < n; i++) {
+        Sfpermits__V1__BriefDataQuality *v = sfp_arena_msg(s->a, &sfpermits__v1__brief_data_quality__descriptor);
+        v->dataset = S(s, r, i, 0);
+        v->sampled = (int32_t)L(r, i, 1);
+        v->matched = (int32_t)L(r, i, 2);
+        sfp_brief_data_quality_rate(v);
+        s->r->data_quality[s->r->n_data_quality++] = v;
+    }
+    PQclear(r);
+}
+
+static void section_street_use(sec *s, const char *const *p)
+{
+    PGresult *r = run(s, "street_use_activity", "brief_street_use_activity", SQL_STREET_USE, 2, p);
+    if (!r) return;
+    int n = PQntuples(r);
+    ALLOC_LIST(s, s->r->street_use_activity, n);
+    for (int i = 0; i < n; i++) {
+        Sfpermits__V1__BriefStreetUse *v = sfp_arena_msg(s->a, &sfpermits__v1__brief_street_use__descriptor);
+        v->permit_number = S(s, r, i, 0);
+        v->permit_type = S(s, r, i, 1);
+        v->purpose = S(s, r, i, 2);
+        v->status = S(s, r, i, 3);
+        v->agent = S(s, r, i, 4);
+        v->street_name = S(s, r, i, 5);
+        v->cross_street_1 = S(s, r, i, 6);
+        v->cross_street_2 = S(s, r, i, 7);
+        v->approved_date = S(s, r, i, 8);
+        v->expiration_date = S(s, r, i, 9);
+        v->label = S(s, r, i, 10);
+        s->r->street_use_activity[s->r->n_street_use_activity++] = v;
+    }
+    PQclear(r);
+}
+
+static void section_nearby(sec *s, const char *const *p)
+{
+    PGresult *r = run(s, "nearby_development", "brief_nearby_development", SQL_NEARBY, 1, p);
+    if (!r) return;
+    int n = PQntuples(r);
+    ALLOC_LIST(s, s->r->nearby_development, n);
+    for (int i = 0; i < n; i++) {
+        Sfpermits__V1__BriefNearbyDevelopment *v =
+            sfp_arena_msg(s->a, &sfpermits__v1__brief_nearby_development__descriptor);
+        v->record_id = S(s, r, i, 0);
+        v->name_address = S(s, r, i, 1);
+        v->current_status = S(s, r, i, 2);
+        v->description = sfp_brief_pipeline_description(PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), s->a);
+        v->proposed_units = (int32_t)L(r, i, 5);
+        v->net_pipeline_units = (int32_t)L(r, i, 6);
+        v->affordable_units = (int32_t)L(r, i, 7);
+        v->block_lot = S(s, r, i, 8);
+        v->bpa_no = S(s, r, i, 9);
+        v->case_no = S(s, r, i, 10);
+        v->block = S(s, r, i, 11);
+        v->label = S(s, r, i, 12);
+        v->same_parcel = PQgetvalue(r, i, 13)[0] == 't';
+        s->r->nearby_development[s->r->n_nearby_development++] = v;
     }
     PQclear(r);
 }
@@ -873,6 +1041,10 @@ int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__GetBri
     section_regulatory(&s);
     section_synopsis(&s, p);
     section_planning(&s, p);
+    section_compliance(&s, pt);
+    section_data_quality(&s);
+    section_street_use(&s, p);
+    section_nearby(&s, p);
     section_velocity(&s, since);
     section_last_refresh(&s);
     section_pipeline_health(&s);

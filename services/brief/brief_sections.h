@@ -4,8 +4,9 @@
  *
  *   watches (total) · changes · plan_reviews · inspections · new_filings · expiring ·
  *   property_health · health · team_activity · regulatory_alerts · property_synopsis ·
- *   planning_context · change_velocity · last_refresh · pipeline_health · pipeline_stats
- *                                                                         = 16 queries
+ *   planning_context · compliance_calendar · data_quality · street_use_activity ·
+ *   nearby_development · change_velocity · last_refresh · pipeline_health · pipeline_stats
+ *                                                                         = 20 queries
  *
  * (the property-activity rows of changes are derived from the property_health result), run
  * with plan_cache_mode = force_generic_plan (transaction-local: planned once per connection),
@@ -28,7 +29,7 @@
 #include "sfp_err.h"
 #include "sfpermits/v1/brief.pb-c.h"
 
-#define SFP_BRIEF_SECTION_QUERIES 16
+#define SFP_BRIEF_SECTION_QUERIES 20
 
 typedef struct sfp_brief_build_ctx {
     int32_t user_id;

@@ -8,7 +8,7 @@
  * process that path is closed.
  *
  * GetBrief: lookback_days clamped to 1..90 (0/negative → 1); key brief:{user_id}:{lookback},
- * TTL BRIEF_CACHE_TTL_MINUTES; a miss runs brief_sections.h (16 queries whatever the watch
+ * TTL BRIEF_CACHE_TTL_MINUTES; a miss runs brief_sections.h (20 queries whatever the watch
  * count) inside the page cache's transaction. The payload is the packed GetBriefResponse
  * without its per-request fields (cached, cached_at, computed_at, ttl_seconds_remaining, etag,
  * sql_queries), which are set on every call. A brief with degraded sections (warnings) is kept

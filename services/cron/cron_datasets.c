@@ -132,6 +132,55 @@ static const char k_addenda_feed[] =
     "    OR o.review_results IS DISTINCT FROM s.review_results RETURNING 1) "
     "SELECT count(*), 0 FROM ch";
 
+/* ---- the brief's datasets: boiler, street-use, planning (two SODA datasets, one table) and
+ * development pipeline (services/brief: compliance_calendar, data_quality,
+ * street_use_activity, planning_context, nearby_development; migration 0040) ---- */
+static const sfp_ingest_column k_boiler_cols[] = {
+    {"permit_number", 't', NULL, NULL}, {"block", 't', NULL, NULL}, {"lot", 't', NULL, NULL},
+    {"status", 't', NULL, NULL}, {"boiler_type", 't', NULL, NULL}, {"boiler_serial_number", 't', NULL, NULL},
+    {"model", 't', NULL, NULL}, {"description", 't', NULL, NULL}, {"application_date", 't', NULL, NULL},
+    {"expiration_date", 't', NULL, NULL}, {"street_number", 't', NULL, NULL}, {"street_name", 't', NULL, NULL},
+    {"street_suffix", 't', NULL, NULL}, {"zip_code", 't', NULL, NULL},
+    {"neighborhood", 't', "neighborhood", "neighborhoods_analysis_boundaries"},
+    {"supervisor_district", 't', NULL, NULL}, {"data_as_of", 't', NULL, NULL},
+};
+
+static const sfp_ingest_column k_street_use_cols[] = {
+    {"permit_number", 't', NULL, NULL}, {"permit_type", 't', NULL, NULL}, {"permit_purpose", 't', NULL, NULL},
+    {"status", 't', NULL, NULL}, {"agent", 't', NULL, NULL}, {"agent_phone", 't', "agent_phone", "agentphone"},
+    {"contact", 't', NULL, NULL}, {"street_name", 't', "street_name", "streetname"},
+    {"cross_street_1", 't', NULL, NULL}, {"cross_street_2", 't', NULL, NULL},
+    {"plan_checker", 't', "plan_checker", "planchecker"}, {"approved_date", 't', NULL, NULL},
+    {"expiration_date", 't', "expiration_date", "permit_end_date"}, {"neighborhood", 't', NULL, NULL},
+    {"supervisor_district", 't', NULL, NULL}, {"latitude", 'f', NULL, NULL}, {"longitude", 'f', NULL, NULL},
+    {"cnn", 't', NULL, NULL}, {"data_as_of", 't', NULL, NULL},
+};
+
+#define PLANNING_COLS(is_project)                                                                          \
+    {"record_id", 't', NULL, NULL}, {"record_type", 't', NULL, NULL}, {"record_status", 't', NULL, NULL},    \
+    {"block", 't', NULL, NULL}, {"lot", 't', NULL, NULL}, {"address", 't', NULL, NULL},                        \
+    {"project_name", 't', NULL, NULL}, {"description", 't', NULL, NULL}, {"applicant", 't', NULL, NULL},       \
+    {"applicant_org", 't', NULL, NULL}, {"assigned_planner", 't', NULL, NULL}, {"open_date", 't', NULL, NULL}, \
+    {"environmental_doc_type", 't', NULL, NULL}, {"is_project", 'c', is_project, NULL},                       \
+    {"units_existing", 'i', NULL, NULL}, {"units_proposed", 'i', NULL, NULL}, {"units_net", 'f', NULL, NULL}, \
+    {"affordable_units", 'i', NULL, NULL}, {"child_id", 't', NULL, NULL}, {"parent_id", 't', NULL, NULL},     \
+    {"data_as_of", 't', NULL, NULL}
+
+static const sfp_ingest_column k_planning_project_cols[] = {PLANNING_COLS("true")};
+static const sfp_ingest_column k_planning_other_cols[] = {PLANNING_COLS("false")};
+
+static const sfp_ingest_column k_pipeline_cols[] = {
+    {"record_id", 't', NULL, NULL}, {"bpa_no", 't', NULL, NULL}, {"case_no", 't', NULL, NULL},
+    {"name_address", 't', NULL, NULL}, {"current_status", 't', NULL, NULL}, {"description_dbi", 't', NULL, NULL},
+    {"description_planning", 't', NULL, NULL}, {"contact", 't', NULL, NULL}, {"sponsor", 't', NULL, NULL},
+    {"planner", 't', NULL, NULL}, {"proposed_units", 'i', NULL, NULL}, {"existing_units", 'i', NULL, NULL},
+    {"net_pipeline_units", 'i', NULL, NULL}, {"affordable_units", 'i', NULL, NULL},
+    {"zoning_district", 't', NULL, NULL}, {"height_district", 't', NULL, NULL}, {"neighborhood", 't', NULL, NULL},
+    {"planning_district", 't', NULL, NULL}, {"approved_date_planning", 't', NULL, NULL},
+    {"block_lot", 't', NULL, NULL}, {"latitude", 'f', NULL, NULL}, {"longitude", 'f', NULL, NULL},
+    {"data_as_of", 't', NULL, NULL},
+};
+
 #define CONTACT_DS(id_, name_, src, cols)                                                                      \
     {id_, name_, "contacts", "data_as_of", "data_as_of", "t.source = '" src "'",                              \
      {"permit_number", "role", "name", "firm_name", NULL}, NULL, NULL, NULL, cols, N(cols)}
@@ -155,6 +204,16 @@ const sfp_ingest_dataset sfp_ingest_datasets[] = {
     {"wv5m-vpq2", "tax_rolls", "tax_rolls", "data_as_of", "data_as_of", NULL, {"block", "lot", "tax_year", NULL},
      "x.lot IS NOT NULL AND x.tax_year IS NOT NULL AND x.tax_year >= '2022'", "closed_roll_year >= '2022'", NULL,
      k_tax_cols, N(k_tax_cols)},
+    {"5dp4-gtxk", "boiler_permits", "boiler_permits", "data_as_of", "data_as_of", NULL, {"permit_number", NULL},
+     NULL, NULL, NULL, k_boiler_cols, N(k_boiler_cols)},
+    {"b6tj-gt35", "street_use_permits", "street_use_permits", "data_as_of", "data_as_of", NULL,
+     {"permit_number", NULL}, NULL, NULL, NULL, k_street_use_cols, N(k_street_use_cols)},
+    {"qvu5-m3a2", "planning_projects", "planning_records", "data_as_of", "data_as_of", "t.is_project",
+     {"record_id", NULL}, NULL, NULL, NULL, k_planning_project_cols, N(k_planning_project_cols)},
+    {"y673-d69b", "planning_non_projects", "planning_records", "data_as_of", "data_as_of", "NOT t.is_project",
+     {"record_id", NULL}, NULL, NULL, NULL, k_planning_other_cols, N(k_planning_other_cols)},
+    {"6jgi-cpb4", "development_pipeline", "development_pipeline", "data_as_of", "data_as_of", NULL,
+     {"record_id", NULL}, NULL, NULL, NULL, k_pipeline_cols, N(k_pipeline_cols)},
 };
 /* clang-format on */
 const size_t sfp_ingest_dataset_count = N(sfp_ingest_datasets);

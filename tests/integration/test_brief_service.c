@@ -8,8 +8,9 @@
  *   still OK (and kept only for the degraded TTL); lookback clamp; the SQL statement count of a
  *   cold brief is the same for 1 watch and 50 watches; 20 concurrent cold calls → 1 compute;
  *   Introspection counters and page-cache stats; an integration test per section with data
- *   (health, team_activity, regulatory_alerts, property_synopsis, planning_context,
- *   change_velocity), each degrading alone, and the reference's card/changes rules. */
+ *   (health, team_activity, regulatory_alerts, property_synopsis, planning_context with its
+ *   planning records, change_velocity, compliance_calendar, data_quality, street_use_activity,
+ *   nearby_development), each degrading alone, and the reference's card/changes rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "brief_rules.h"
 #include "brief_sections.h"
 #include "brief_service.h"
 #include "severity.h"
@@ -812,8 +814,189 @@ static void test_section_planning_context(void **state)
     assert_true(strlen(z) > 0);
     assert_string_equal(p->zoning_code, z);
     free(z);
-    assert_int_equal(p->n_planning_records, 0);
+    /* its open planning records (the seed places two open ones there), newest first, ≤10 */
+    long open =
+        sfp_test_sql_long(g_url, "SELECT least(count(*), 10) FROM planning_records WHERE block = '3512'"
+                                 " AND lot = '001' AND lower(coalesce(record_status, '')) !~ '^ *(closed|withdrawn)'");
+    assert_true(open >= 2);
+    assert_int_equal(p->n_planning_records, open);
+    for (size_t i = 0; i < p->n_planning_records; i++) {
+        const Sfpermits__V1__BriefPlanningRecord *x = p->planning_records[i];
+        assert_true(sfp_brief_planning_is_open(x->status));
+        assert_true(strlen(x->description) <= 120);
+        assert_int_equal(strlen(x->open_date), 10);
+        if (i) assert_true(strcmp(p->planning_records[i - 1]->open_date, x->open_date) >= 0);
+    }
     assert_int_equal(r->summary->planning_context_count, 1);
+    free_msg(r);
+    /* a parcel without zoning still shows when it has open records: drop 3512/001's rolls */
+    assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache; CREATE TABLE tr_keep AS SELECT * FROM tax_rolls"
+                                         " WHERE block = '3512' AND lot = '001';"
+                                         " DELETE FROM tax_rolls WHERE block = '3512' AND lot = '001'"),
+                     0);
+    r = brief_ok(&h, "demo-token-alice", 1);
+    assert_int_equal(sfp_test_sql(g_url, "INSERT INTO tax_rolls SELECT * FROM tr_keep; DROP TABLE tr_keep"), 0);
+    assert_int_equal(r->n_planning_context, 1);
+    assert_string_equal(r->planning_context[0]->zoning_code, "");
+    assert_int_equal(r->planning_context[0]->n_planning_records, open);
+    free_msg(r);
+    stop(&h);
+}
+
+/* compliance_calendar: alice's parcel 3512/001 has boiler permits expiring within 90 days and
+ * expired within the year (seeded); every one in the window is listed, soonest first. */
+static void test_section_compliance_calendar(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h);
+    Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-alice", 1);
+    long want = sfp_test_sql_long(g_url, "SELECT count(*) FROM boiler_permits WHERE block = '3512' AND lot = '001'"
+                                         " AND left(expiration_date, 10)::date - current_date BETWEEN -365 AND 90");
+    assert_true(want >= 2);
+    assert_int_equal(r->n_compliance_calendar, want);
+    assert_int_equal(r->summary->compliance_calendar_count, want);
+    bool expired = false, ahead = false;
+    for (size_t i = 0; i < r->n_compliance_calendar; i++) {
+        const Sfpermits__V1__BriefComplianceItem *x = r->compliance_calendar[i];
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT left(expiration_date, 10)::date - current_date FROM boiler_permits"
+                 " WHERE permit_number = '%s'",
+                 x->permit_number);
+        assert_int_equal(x->days_until, sfp_test_sql_long(g_url, sql));
+        assert_true(x->days_until >= -365 && x->days_until <= 90);
+        assert_int_equal(x->is_expired, x->days_until < 0);
+        assert_string_equal(x->block, "3512");
+        assert_string_equal(x->lot, "001");
+        assert_string_equal(x->label, "1600 Mission St (HQ)");
+        assert_true(strlen(x->boiler_type) > 0);
+        if (i) assert_true(r->compliance_calendar[i - 1]->days_until <= x->days_until);
+        expired |= x->is_expired;
+        ahead |= !x->is_expired;
+    }
+    assert_true(expired && ahead);
+    free_msg(r);
+    /* carol watches 0312/005 and 0585/003 (both seeded with boilers): both parcels appear */
+    r = brief_ok(&h, "demo-token-carol", 1);
+    bool p1 = false, p2 = false;
+    for (size_t i = 0; i < r->n_compliance_calendar; i++) {
+        p1 |= !strcmp(r->compliance_calendar[i]->block, "0312");
+        p2 |= !strcmp(r->compliance_calendar[i]->block, "0585");
+    }
+    assert_true(p1 && p2);
+    free_msg(r);
+    stop(&h);
+}
+
+/* data_quality: one item per dataset, on the 200 newest rows; below 5 % → warn. */
+static void test_section_data_quality(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *sample;
+    } ds[] = {{"planning_records", "SELECT block, lot FROM planning_records ORDER BY id DESC LIMIT 200"},
+              {"tax_rolls", "SELECT block, lot FROM tax_rolls ORDER BY block DESC, lot DESC, tax_year DESC LIMIT 200"},
+              {"boiler_permits", "SELECT block, lot FROM boiler_permits ORDER BY id DESC LIMIT 200"}};
+    harness h;
+    start(&h);
+    Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-bob", 1);
+    assert_int_equal(r->n_data_quality, 3);
+    for (size_t i = 0; i < 3; i++) {
+        const Sfpermits__V1__BriefDataQuality *x = r->data_quality[i];
+        char sql[400];
+        assert_string_equal(x->dataset, ds[i].name);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s) s", ds[i].sample);
+        assert_int_equal(x->sampled, sfp_test_sql_long(g_url, sql));
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM (%s) s WHERE EXISTS (SELECT 1 FROM permits p WHERE p.block = s.block"
+                 " AND p.lot = s.lot)",
+                 ds[i].sample);
+        assert_int_equal(x->matched, sfp_test_sql_long(g_url, sql));
+        assert_true(x->sampled > 0);
+        assert_string_equal(x->status, x->match_rate_pct < 5.0 ? "warn" : "ok");
+    }
+    free_msg(r);
+    /* 500 boiler permits on a parcel no permit knows → the newest 200 match 0 % → warn */
+    assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache; INSERT INTO boiler_permits (permit_number, block,"
+                                         " lot) SELECT 'BPX' || g, '9998', '001' FROM generate_series(1, 500) g"),
+                     0);
+    r = brief_ok(&h, "demo-token-bob", 1);
+    assert_int_equal(sfp_test_sql(g_url, "DELETE FROM boiler_permits WHERE permit_number LIKE 'BPX%'"), 0);
+    assert_string_equal(r->data_quality[2]->dataset, "boiler_permits");
+    assert_int_equal(r->data_quality[2]->matched, 0);
+    assert_string_equal(r->data_quality[2]->status, "warn");
+    free_msg(r);
+    stop(&h);
+}
+
+/* street_use_activity: bob's address watch "146 LAKE" sees the street-use permits on LAKE ST
+ * approved since `since`; a watch spelled " Lake  St " sees the same ones. */
+static void test_section_street_use(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h);
+    Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-bob", 7);
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT least(count(*), 50) FROM street_use_permits WHERE street_name = 'LAKE ST'"
+             " AND approved_date >= '%s'",
+             r->since);
+    long want = sfp_test_sql_long(g_url, sql);
+    assert_true(want >= 2); /* the seed approves two on the last two days at 146 LAKE ST */
+    assert_int_equal(r->n_street_use_activity, want);
+    assert_int_equal(r->summary->street_use_count, want);
+    for (size_t i = 0; i < r->n_street_use_activity; i++) {
+        const Sfpermits__V1__BriefStreetUse *x = r->street_use_activity[i];
+        assert_string_equal(x->street_name, "LAKE ST");
+        assert_string_equal(x->label, "146 Lake St");
+        assert_true(strcmp(x->approved_date, r->since) >= 0);
+        assert_true(strlen(x->purpose) <= 120);
+        if (i) assert_true(strcmp(r->street_use_activity[i - 1]->approved_date, x->approved_date) >= 0);
+    }
+    char *first = strdup(r->street_use_activity[0]->permit_number);
+    free_msg(r);
+    assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache; UPDATE watch_items SET street_name = ' Lake  St '"
+                                         " WHERE watch_type = 'address' AND street_name = 'LAKE'"),
+                     0);
+    r = brief_ok(&h, "demo-token-bob", 7);
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE watch_items SET street_name = 'LAKE' WHERE watch_type = 'address'"
+                                         " AND street_name = ' Lake  St '"),
+                     0);
+    assert_int_equal(r->n_street_use_activity, want);
+    assert_string_equal(r->street_use_activity[0]->permit_number, first);
+    free(first);
+    free_msg(r);
+    stop(&h);
+}
+
+/* nearby_development: pipeline projects on the block of alice's watched parcel 3512/001, the
+ * parcel's own project first. */
+static void test_section_nearby_development(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h);
+    Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-alice", 1);
+    long want = sfp_test_sql_long(g_url, "SELECT least(count(*), 30) FROM development_pipeline"
+                                         " WHERE block_lot LIKE '3512%'");
+    assert_true(want >= 1);
+    assert_int_equal(r->n_nearby_development, want);
+    assert_int_equal(r->summary->nearby_development_count, want);
+    const Sfpermits__V1__BriefNearbyDevelopment *x = r->nearby_development[0];
+    assert_true(x->same_parcel);
+    assert_string_equal(x->block_lot, "3512001");
+    assert_string_equal(x->block, "3512");
+    assert_string_equal(x->label, "1600 Mission St (HQ)");
+    assert_true(strlen(x->description) > 0 && strlen(x->description) <= 120);
+    assert_true(x->proposed_units > 0);
+    for (size_t i = 0; i < r->n_nearby_development; i++)
+        assert_int_equal(strncmp(r->nearby_development[i]->block_lot, "3512", 4), 0);
+    free_msg(r);
+    /* a user without parcel watches → none */
+    r = brief_ok(&h, "tok-sections", 1);
+    assert_int_equal(r->n_nearby_development, 0);
     free_msg(r);
     stop(&h);
 }
@@ -862,8 +1045,16 @@ static void test_sections_degrade_alone(void **state)
          "ALTER TABLE regulatory_watch_x RENAME TO regulatory_watch"},
         {"property_synopsis", "ALTER TABLE users RENAME COLUMN primary_street_name TO psn_x",
          "ALTER TABLE users RENAME COLUMN psn_x TO primary_street_name"},
-        {"planning_context", "ALTER TABLE tax_rolls RENAME TO tax_rolls_x",
-         "ALTER TABLE tax_rolls_x RENAME TO tax_rolls"},
+        {"planning_context", "ALTER TABLE tax_rolls RENAME COLUMN zoning_code TO zoning_code_x",
+         "ALTER TABLE tax_rolls RENAME COLUMN zoning_code_x TO zoning_code"},
+        {"compliance_calendar", "ALTER TABLE boiler_permits RENAME COLUMN expiration_date TO exp_x",
+         "ALTER TABLE boiler_permits RENAME COLUMN exp_x TO expiration_date"},
+        {"data_quality", "ALTER TABLE planning_records RENAME COLUMN id TO id_x",
+         "ALTER TABLE planning_records RENAME COLUMN id_x TO id"},
+        {"street_use_activity", "ALTER TABLE street_use_permits RENAME TO street_use_permits_x",
+         "ALTER TABLE street_use_permits_x RENAME TO street_use_permits"},
+        {"nearby_development", "ALTER TABLE development_pipeline RENAME TO development_pipeline_x",
+         "ALTER TABLE development_pipeline_x RENAME TO development_pipeline"},
         {"change_velocity", "ALTER TABLE permit_changes RENAME COLUMN detected_at TO detected_x",
          "ALTER TABLE permit_changes RENAME COLUMN detected_x TO detected_at"},
     };
@@ -1112,6 +1303,10 @@ int main(void)
         cmocka_unit_test_setup(test_section_property_synopsis, reset),
         cmocka_unit_test_setup(test_section_planning_context, reset),
         cmocka_unit_test_setup(test_section_change_velocity, reset),
+        cmocka_unit_test_setup(test_section_compliance_calendar, reset),
+        cmocka_unit_test_setup(test_section_data_quality, reset),
+        cmocka_unit_test_setup(test_section_street_use, reset),
+        cmocka_unit_test_setup(test_section_nearby_development, reset),
         cmocka_unit_test_setup(test_sections_degrade_alone, reset),
         cmocka_unit_test_setup(test_rules_on_seeded_data, reset),
     };

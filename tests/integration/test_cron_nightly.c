@@ -54,6 +54,21 @@ static const struct {
     {"contacts", "source, permit_number, role, name, first_name, last_name, firm_name, pts_agent_id, license_number, "
                  "sf_business_license, phone, address, city, state, zipcode, is_applicant, from_date, data_as_of"},
     {"tax_rolls", "*"},
+    /* the brief's datasets (their surrogate id is the target's own) */
+    {"boiler_permits", "permit_number, block, lot, status, boiler_type, boiler_serial_number, model, description, "
+                       "application_date, expiration_date, street_number, street_name, street_suffix, zip_code, "
+                       "neighborhood, supervisor_district, data_as_of"},
+    {"street_use_permits", "permit_number, permit_type, permit_purpose, status, agent, agent_phone, contact, "
+                           "street_name, cross_street_1, cross_street_2, plan_checker, approved_date, "
+                           "expiration_date, neighborhood, supervisor_district, latitude, longitude, cnn, data_as_of"},
+    {"planning_records", "record_id, record_type, record_status, block, lot, address, project_name, description, "
+                         "applicant, applicant_org, assigned_planner, open_date, environmental_doc_type, is_project, "
+                         "units_existing, units_proposed, units_net, affordable_units, child_id, parent_id, "
+                         "data_as_of"},
+    {"development_pipeline", "record_id, bpa_no, case_no, name_address, current_status, description_dbi, "
+                             "description_planning, contact, sponsor, planner, proposed_units, existing_units, "
+                             "net_pipeline_units, affordable_units, zoning_district, height_district, neighborhood, "
+                             "planning_district, approved_date_planning, block_lot, latitude, longitude, data_as_of"},
 };
 #define NBASE (sizeof k_base / sizeof *k_base)
 
@@ -217,9 +232,22 @@ static void assert_same_base(harness *h)
 /* Copies of every table the nightly writes, to diff against after a run. */
 static void snapshot(harness *h)
 {
-    static const char *const t[] = {"permits",        "addenda",        "inspections",        "complaints",
-                                    "violations",     "contacts",       "tax_rolls",          "entities",
-                                    "parcel_summary", "timeline_stats", "nightly_watermarks", "permit_changes"};
+    static const char *const t[] = {"permits",
+                                    "addenda",
+                                    "inspections",
+                                    "complaints",
+                                    "violations",
+                                    "contacts",
+                                    "tax_rolls",
+                                    "entities",
+                                    "parcel_summary",
+                                    "timeline_stats",
+                                    "nightly_watermarks",
+                                    "permit_changes",
+                                    "boiler_permits",
+                                    "street_use_permits",
+                                    "planning_records",
+                                    "development_pipeline"};
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         char sql[256];
         snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS snap_%s; CREATE TABLE snap_%s AS SELECT * FROM %s", t[i], t[i],
@@ -247,9 +275,22 @@ static long removed(harness *h, const char *table)
 
 static void assert_unchanged(harness *h)
 {
-    static const char *const t[] = {"permits",        "addenda",        "inspections",        "complaints",
-                                    "violations",     "contacts",       "tax_rolls",          "entities",
-                                    "parcel_summary", "timeline_stats", "nightly_watermarks", "permit_changes"};
+    static const char *const t[] = {"permits",
+                                    "addenda",
+                                    "inspections",
+                                    "complaints",
+                                    "violations",
+                                    "contacts",
+                                    "tax_rolls",
+                                    "entities",
+                                    "parcel_summary",
+                                    "timeline_stats",
+                                    "nightly_watermarks",
+                                    "permit_changes",
+                                    "boiler_permits",
+                                    "street_use_permits",
+                                    "planning_records",
+                                    "development_pipeline"};
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         long a = changed(h, t[i]), b = removed(h, t[i]);
         if (a || b) fail_msg("%s changed by a failed run: %ld new/changed, %ld gone", t[i], a, b);
@@ -257,7 +298,7 @@ static void assert_unchanged(harness *h)
 }
 
 /* Source edits of a "day": 2 permits change status, 1 complaint is abated, 1 new electrical
- * contact. */
+ * contact, 1 boiler permit expires, 1 new planning non-project record. */
 static void change_source(harness *h)
 {
     assert_int_equal(
@@ -269,6 +310,11 @@ static void change_source(harness *h)
                      "data_as_of = '2099-01-01T00:00:00.000' WHERE id = (SELECT min(id) FROM complaints);"
                      "INSERT INTO contacts (source, permit_number, role, name, license_number, data_as_of) VALUES "
                      "('electrical', (SELECT min(permit_number) FROM permits), 'contractor', 'NEW SPARKS', '9990001', "
+                     "'2099-01-01T00:00:00.000');"
+                     "UPDATE boiler_permits SET status = 'Expired', data_as_of = '2099-01-01T00:00:00.000' "
+                     "WHERE id = (SELECT min(id) FROM boiler_permits WHERE status = 'Active');"
+                     "INSERT INTO planning_records (record_id, record_type, record_status, block, lot, is_project, "
+                     "data_as_of) VALUES ('2099-0000001VAR', 'VAR', 'Open', '3512', '001', false, "
                      "'2099-01-01T00:00:00.000')"),
         0);
 }
@@ -285,7 +331,7 @@ static void test_full_then_incremental(void **state)
     /* first run: nothing ingested yet → every dataset in full */
     Sfpermits__V1__NightlyResult *r = nightly(&h, false, false);
     if (!r->ok) fail_msg("first run failed: %s", r->error);
-    assert_int_equal(r->n_datasets, 9);
+    assert_int_equal(r->n_datasets, 14);
     for (size_t i = 0; i < r->n_datasets; i++) {
         assert_true(r->datasets[i]->full);
         assert_int_equal(r->datasets[i]->fetched, r->datasets[i]->expected);
@@ -312,10 +358,10 @@ static void test_full_then_incremental(void **state)
     b = table_digest(h.dst, "timeline_stats", "*");
     assert_string_equal(a, b);
     free(a), free(b);
-    assert_int_equal(q(h.dst, "SELECT count(*) FROM nightly_watermarks WHERE watermark IS NOT NULL"), 7);
+    assert_int_equal(q(h.dst, "SELECT count(*) FROM nightly_watermarks WHERE watermark IS NOT NULL"), 12);
     /* one cron_log row, its stats carrying every dataset's counts */
     assert_int_equal(q(h.dst, "SELECT count(*) FROM cron_log WHERE job_type = 'nightly' AND status = 'success'"), 1);
-    assert_int_equal(q(h.dst, "SELECT jsonb_array_length(stats::jsonb -> 'datasets') FROM cron_log"), 9);
+    assert_int_equal(q(h.dst, "SELECT jsonb_array_length(stats::jsonb -> 'datasets') FROM cron_log"), 14);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     /* second run: incremental, nothing changed at the source → nothing written */
@@ -346,6 +392,10 @@ static void test_full_then_incremental(void **state)
     assert_int_equal(ds(r, "complaints")->updated, 1);
     assert_int_equal(ds(r, "contacts_electrical")->inserted, 1);
     assert_int_equal(ds(r, "addenda")->fetched, 0);
+    assert_int_equal(ds(r, "boiler_permits")->updated, 1);
+    assert_int_equal(ds(r, "planning_non_projects")->inserted, 1);
+    assert_int_equal(ds(r, "planning_projects")->fetched, 0);
+    assert_int_equal(ds(r, "street_use_permits")->fetched + ds(r, "development_pipeline")->fetched, 0);
     assert_int_equal(r->status_changes, 2);
     assert_int_equal(r->derived->entities_new, 1);
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -357,6 +407,10 @@ static void test_full_then_incremental(void **state)
     assert_int_equal(
         changed(&h, "addenda") + changed(&h, "inspections") + changed(&h, "violations") + changed(&h, "tax_rolls"), 0);
     assert_int_equal(changed(&h, "entities"), 1);
+    assert_int_equal(changed(&h, "boiler_permits"), 1);
+    assert_int_equal(changed(&h, "planning_records"), 1);
+    assert_int_equal(removed(&h, "planning_records"), 0);
+    assert_int_equal(changed(&h, "street_use_permits") + changed(&h, "development_pipeline"), 0);
     assert_int_equal(q(h.dst, "SELECT count(*) FROM permit_changes WHERE change_type = 'status_change' "
                               "AND new_status = 'complete'"),
                      2);

@@ -734,6 +734,9 @@ static void test_summary_counts(void **state)
     r.n_team_activity = 5;
     r.n_regulatory_alerts = 3;
     r.n_planning_context = 2;
+    r.n_compliance_calendar = 6;
+    r.n_street_use_activity = 8;
+    r.n_nearby_development = 9;
     sfp_brief_fill_summary(&r, 13, a);
     assert_int_equal(r.summary->total_watches, 13);
     assert_int_equal(r.summary->total_properties, 3);
@@ -747,9 +750,113 @@ static void test_summary_counts(void **state)
     assert_int_equal(r.summary->team_count, 5);
     assert_int_equal(r.summary->regulatory_count, 3);
     assert_int_equal(r.summary->planning_context_count, 2);
+    assert_int_equal(r.summary->compliance_calendar_count, 6);
+    assert_int_equal(r.summary->street_use_count, 8);
+    assert_int_equal(r.summary->nearby_development_count, 9);
     r.n_health = 0; /* cards at risk do not count */
     sfp_brief_fill_summary(&r, 13, a);
     assert_int_equal(r.summary->at_risk_count, 0);
+    sfp_arena_free(a);
+}
+
+/* compliance_calendar: days until expiration, the window (expired within 365 days, expiring
+ * within 90), soonest first. */
+static void test_compliance_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *date;
+        bool ok;
+        int32_t days;
+        bool in_window;
+    } cases[] = {
+        {"2026-01-01T00:00:00.000", true, 0, true},
+        {"2026-04-01", true, 90, true},
+        {"2026-04-02T00:00:00.000", true, 91, false},
+        {"2025-01-01T00:00:00.000", true, -365, true},
+        {"2024-12-31T00:00:00.000", true, -366, false},
+        {"2025-12-31", true, -1, true},
+        {"", false, 0, false},
+        {NULL, false, 0, false},
+        {"not a date", false, 0, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int32_t d = 12345;
+        bool ok = sfp_brief_days_until(cases[i].date, T, &d);
+        if (ok != cases[i].ok) fail_msg("days_until(%s): ok %d", cases[i].date ? cases[i].date : "(null)", ok);
+        if (!ok) continue;
+        if (d != cases[i].days) fail_msg("days_until(%s) = %d, want %d", cases[i].date, d, cases[i].days);
+        if (sfp_brief_compliance_in_window(d) != cases[i].in_window) fail_msg("window(%d)", d);
+    }
+    Sfpermits__V1__BriefComplianceItem a = SFPERMITS__V1__BRIEF_COMPLIANCE_ITEM__INIT, b = a, c = a, d = a;
+    a.permit_number = "BP3", a.days_until = 29;
+    b.permit_number = "BP2", b.days_until = -21;
+    c.permit_number = "BP1", c.days_until = 29;
+    d.permit_number = "BP9", d.days_until = -336;
+    Sfpermits__V1__BriefComplianceItem *v[] = {&a, &b, &c, &d};
+    sfp_brief_sort_compliance(v, 4);
+    assert_string_equal(v[0]->permit_number, "BP9");
+    assert_string_equal(v[1]->permit_number, "BP2");
+    assert_string_equal(v[2]->permit_number, "BP1"); /* ties by permit number */
+    assert_string_equal(v[3]->permit_number, "BP3");
+}
+
+/* data_quality: rate to one decimal, warn under 5.0 %, unknown without rows. */
+static void test_data_quality_rate(void **state)
+{
+    (void)state;
+    static const struct {
+        int32_t sampled, matched;
+        double pct;
+        const char *status;
+    } cases[] = {
+        {0, 0, 0.0, "unknown"}, {500, 0, 0.0, "warn"}, {500, 24, 4.8, "warn"}, {1000, 49, 4.9, "warn"},
+        {1000, 50, 5.0, "ok"},  {3, 1, 33.3, "ok"},    {3, 2, 66.7, "ok"},     {500, 500, 100.0, "ok"},
+        {2000, 99, 5.0, "ok"}, /* 4.95 rounds to 5.0: the shown figure decides */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Sfpermits__V1__BriefDataQuality dq = SFPERMITS__V1__BRIEF_DATA_QUALITY__INIT;
+        dq.sampled = cases[i].sampled;
+        dq.matched = cases[i].matched;
+        sfp_brief_data_quality_rate(&dq);
+        if (fabs(dq.match_rate_pct - cases[i].pct) > 1e-9 || strcmp(dq.status, cases[i].status))
+            fail_msg("%d/%d: %.2f %s, want %.1f %s", cases[i].matched, cases[i].sampled, dq.match_rate_pct, dq.status,
+                     cases[i].pct, cases[i].status);
+    }
+}
+
+/* planning_context: a record is open unless closed or withdrawn; nearby_development's
+ * description. */
+static void test_planning_and_pipeline_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *status;
+        bool open;
+    } cases[] = {{"Open", true},
+                 {"Under Review", true},
+                 {"Accepted", true},
+                 {NULL, true},
+                 {"", true},
+                 {"Closed", false},
+                 {"CLOSED", false},
+                 {" closed", false},
+                 {"Closed - CEQA Cleared", false},
+                 {"Withdrawn", false},
+                 {"WITHDRAWN", false},
+                 {"Clos", true},
+                 {"Reopened", true}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (sfp_brief_planning_is_open(cases[i].status) != cases[i].open)
+            fail_msg("planning status '%s': want open=%d", cases[i].status ? cases[i].status : "(null)", cases[i].open);
+    sfp_arena *a = sfp_arena_new();
+    assert_string_equal(sfp_brief_pipeline_description("New building", "DBI text", a), "New building");
+    assert_string_equal(sfp_brief_pipeline_description("", "DBI text", a), "DBI text");
+    assert_string_equal(sfp_brief_pipeline_description(NULL, NULL, a), "");
+    char longtext[300];
+    memset(longtext, 'x', sizeof longtext - 1);
+    longtext[sizeof longtext - 1] = '\0';
+    assert_int_equal(strlen(sfp_brief_pipeline_description(longtext, NULL, a)), 120);
     sfp_arena_free(a);
 }
 
@@ -777,6 +884,9 @@ int main(void)
         cmocka_unit_test(test_cards_expired_downgrade),
         cmocka_unit_test(test_cards_bounded),
         cmocka_unit_test(test_summary_counts),
+        cmocka_unit_test(test_compliance_rules),
+        cmocka_unit_test(test_data_quality_rate),
+        cmocka_unit_test(test_planning_and_pipeline_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,6 +122,25 @@ static void test_memo_with_every_section(void **state)
     m.n_planning_context = 1;
     m.change_velocity = &vp;
     m.n_change_velocity = 1;
+    Sfpermits__V1__BriefComplianceItem ci = SFPERMITS__V1__BRIEF_COMPLIANCE_ITEM__INIT, *cip = &ci;
+    ci.permit_number = "BP0000001";
+    ci.days_until = -21;
+    ci.is_expired = true;
+    Sfpermits__V1__BriefDataQuality dq = SFPERMITS__V1__BRIEF_DATA_QUALITY__INIT, *dqp = &dq;
+    dq.dataset = "boiler_permits";
+    dq.status = "warn";
+    Sfpermits__V1__BriefStreetUse su = SFPERMITS__V1__BRIEF_STREET_USE__INIT, *sup = &su;
+    su.street_name = "LAKE ST";
+    Sfpermits__V1__BriefNearbyDevelopment nd = SFPERMITS__V1__BRIEF_NEARBY_DEVELOPMENT__INIT, *ndp = &nd;
+    nd.block_lot = "3512001";
+    m.compliance_calendar = &cip;
+    m.n_compliance_calendar = 1;
+    m.data_quality = &dqp;
+    m.n_data_quality = 1;
+    m.street_use_activity = &sup;
+    m.n_street_use_activity = 1;
+    m.nearby_development = &ndp;
+    m.n_nearby_development = 1;
     m.etag = "0123456789abcdef0123456789abcdef";
     m.computed_at = "2026-01-08T10:00:00.000Z";
     m.cached_at = "";
@@ -133,6 +152,12 @@ static void test_memo_with_every_section(void **state)
     char *json = sfp_pbjson_encode(&m.base, &n);
     assert_non_null(strstr(json, "\"change_velocity\":{\"status_change\":12}"));
     assert_true(strstr(json, "\"change_velocity\"") < strstr(json, ",\"cached\":"));
+    assert_non_null(strstr(json, "\"compliance_calendar\":[{\"permit_number\":\"BP0000001\""));
+    assert_non_null(strstr(json, "\"is_expired\":true"));
+    assert_non_null(strstr(json, "\"data_quality\":[{\"dataset\":\"boiler_permits\""));
+    assert_non_null(strstr(json, "\"street_use_activity\":[{"));
+    assert_non_null(strstr(json, "\"nearby_development\":[{"));
+    assert_true(strstr(json, "\"nearby_development\"") < strstr(json, ",\"cached\":"));
     free(json);
     gw_brief_memo_clear();
 }

@@ -41,6 +41,10 @@ typedef enum {
     SFP_SEED_TIMELINE_STATS,
     SFP_SEED_PERMIT_CHANGES,  /* demo feed: changes of the last 7 days before as_of */
     SFP_SEED_ADDENDA_CHANGES, /* demo feed */
+    SFP_SEED_BOILER_PERMITS,  /* the brief's datasets (bulk) */
+    SFP_SEED_STREET_USE_PERMITS,
+    SFP_SEED_PLANNING_RECORDS,
+    SFP_SEED_DEVELOPMENT_PIPELINE,
     SFP_SEED_TABLE_COUNT
 } sfp_seed_table;
 

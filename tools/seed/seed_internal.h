@@ -65,7 +65,11 @@ enum {
     TAG_ADDENDA,
     TAG_COMPLAINT_ROW,
     TAG_VIOLATION_ROW,
-    TAG_TAX_ROW
+    TAG_TAX_ROW,
+    TAG_BOILER_ROW,
+    TAG_STREET_USE_ROW,
+    TAG_PLANNING_ROW,
+    TAG_PIPELINE_ROW
 };
 
 /* ------------------------------------------------------------------ COPY text writer */
@@ -87,6 +91,7 @@ void out_str(seed_out *o, const char *s); /* NULL -> \N */
 void out_int(seed_out *o, long long v);
 void out_money(seed_out *o, double v); /* whole dollars; v < 0 -> \N */
 void out_dec1(seed_out *o, double v);  /* one decimal */
+void out_dec6(seed_out *o, double v);  /* six decimals (coordinates) */
 void out_null(seed_out *o);
 void out_date(seed_out *o, int32_t day); /* YYYY-MM-DDT00:00:00.000 or \N */
 void out_datetime(seed_out *o, int32_t day, int secs);
@@ -149,6 +154,12 @@ struct sfp_seed_world {
     uint32_t *entity_contacts, *entity_permits;
     size_t n_entities;
 };
+
+/* Rows of the brief's datasets (seed_rows_brief.c), one parcel at a time. */
+void seed_rows_boiler_of(const sfp_seed_world *w, seed_out *o, size_t i);
+void seed_rows_street_use_of(const sfp_seed_world *w, seed_out *o, size_t i);
+void seed_rows_planning_of(const sfp_seed_world *w, seed_out *o, size_t i);
+void seed_rows_pipeline_of(const sfp_seed_world *w, seed_out *o, size_t i);
 
 /* Status/date helpers used by several tables. */
 int seed_is_active(int status);

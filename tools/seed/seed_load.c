@@ -212,9 +212,13 @@ static void *worker(void *arg)
 /* Largest first, so the long addenda load starts at once and the small ones fill the gaps. */
 static size_t plan_order(sfp_seed_table *order)
 {
-    static const sfp_seed_table by_size[] = {
-        SFP_SEED_ADDENDA,    SFP_SEED_PERMITS,        SFP_SEED_CONTACTS, SFP_SEED_INSPECTIONS, SFP_SEED_TAX_ROLLS,
-        SFP_SEED_VIOLATIONS, SFP_SEED_TIMELINE_STATS, SFP_SEED_ENTITIES, SFP_SEED_COMPLAINTS,  SFP_SEED_PARCEL_SUMMARY};
+    static const sfp_seed_table by_size[] = {SFP_SEED_ADDENDA,        SFP_SEED_PERMITS,
+                                             SFP_SEED_CONTACTS,       SFP_SEED_STREET_USE_PERMITS,
+                                             SFP_SEED_INSPECTIONS,    SFP_SEED_TAX_ROLLS,
+                                             SFP_SEED_VIOLATIONS,     SFP_SEED_PLANNING_RECORDS,
+                                             SFP_SEED_TIMELINE_STATS, SFP_SEED_ENTITIES,
+                                             SFP_SEED_COMPLAINTS,     SFP_SEED_BOILER_PERMITS,
+                                             SFP_SEED_PARCEL_SUMMARY, SFP_SEED_DEVELOPMENT_PIPELINE};
     size_t n = 0;
     for (size_t i = 0; i < sizeof by_size / sizeof by_size[0]; i++)
         if (sfp_seed_table_is_bulk(by_size[i])) order[n++] = by_size[i];

@@ -259,3 +259,10 @@ int sfp_seed_parse_day(const char *s, int32_t *day)
     *day = v;
     return 0;
 }
+
+void out_dec6(seed_out *o, double v)
+{
+    char t[48];
+    snprintf(t, sizeof t, "%.6f", v);
+    out_str(o, t);
+}

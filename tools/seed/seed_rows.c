@@ -83,6 +83,30 @@ static const struct {
                                   "finish_date, change_type, source, department, permit_type, street_number, "
                                   "street_name, neighborhood, block, lot)",
                                   false},
+    [SFP_SEED_BOILER_PERMITS] = {"boiler_permits",
+                                 "(permit_number, block, lot, status, boiler_type, boiler_serial_number, model, "
+                                 "description, application_date, expiration_date, street_number, street_name, "
+                                 "street_suffix, zip_code, neighborhood, supervisor_district, data_as_of)",
+                                 true},
+    [SFP_SEED_STREET_USE_PERMITS] = {"street_use_permits",
+                                     "(permit_number, permit_type, permit_purpose, status, agent, agent_phone, "
+                                     "contact, street_name, cross_street_1, cross_street_2, plan_checker, "
+                                     "approved_date, expiration_date, neighborhood, supervisor_district, latitude, "
+                                     "longitude, cnn, data_as_of)",
+                                     true},
+    [SFP_SEED_PLANNING_RECORDS] = {"planning_records",
+                                   "(record_id, record_type, record_status, block, lot, address, project_name, "
+                                   "description, applicant, applicant_org, assigned_planner, open_date, "
+                                   "environmental_doc_type, is_project, units_existing, units_proposed, units_net, "
+                                   "affordable_units, child_id, parent_id, data_as_of)",
+                                   true},
+    [SFP_SEED_DEVELOPMENT_PIPELINE] = {"development_pipeline",
+                                       "(record_id, bpa_no, case_no, name_address, current_status, description_dbi, "
+                                       "description_planning, contact, sponsor, planner, proposed_units, "
+                                       "existing_units, net_pipeline_units, affordable_units, zoning_district, "
+                                       "height_district, neighborhood, planning_district, approved_date_planning, "
+                                       "block_lot, latitude, longitude, data_as_of)",
+                                       true},
 };
 
 const char *sfp_seed_table_name(sfp_seed_table t)
@@ -889,6 +913,10 @@ int64_t sfp_seed_generate(const sfp_seed_world *w, sfp_seed_table t, sfp_seed_si
     case SFP_SEED_TIMELINE_STATS: for_each(w, &o, w->n_permits, row_timeline); break;
     case SFP_SEED_PERMIT_CHANGES: for_each(w, &o, w->n_permits, rows_permit_changes_of); break;
     case SFP_SEED_ADDENDA_CHANGES: for_each(w, &o, w->n_permits, rows_addenda_changes_of); break;
+    case SFP_SEED_BOILER_PERMITS: for_each(w, &o, w->n_parcels, seed_rows_boiler_of); break;
+    case SFP_SEED_STREET_USE_PERMITS: for_each(w, &o, w->n_parcels, seed_rows_street_use_of); break;
+    case SFP_SEED_PLANNING_RECORDS: for_each(w, &o, w->n_parcels, seed_rows_planning_of); break;
+    case SFP_SEED_DEVELOPMENT_PIPELINE: for_each(w, &o, w->n_parcels, seed_rows_pipeline_of); break;
     default: break;
     }
     return out_finish(&o);

@@ -35,11 +35,17 @@ static const dataset_map k_datasets[] = {
     {"gm2e-bten", "complaints", NULL, "id", "id", "", "", true},
     {"nbtm-fbw5", "violations", NULL, "id", "id", "", "", true},
     {"wv5m-vpq2", "tax_rolls", NULL, "block,lot,tax_year", "", "", "closed_roll_year=tax_year", true},
+    {"5dp4-gtxk", "boiler_permits", NULL, "id", "id", "", "", false},
+    {"b6tj-gt35", "street_use_permits", NULL, "id", "id", "", "", false},
+    {"qvu5-m3a2", "planning_records", "t.is_project", "id", "id,is_project", "", "", false},
+    {"y673-d69b", "planning_records", "NOT t.is_project", "id", "id,is_project", "", "", false},
+    {"6jgi-cpb4", "development_pipeline", NULL, "id", "id", "", "", false},
 };
 #define NDS (sizeof k_datasets / sizeof *k_datasets)
 
 static const char *const k_ids[NDS] = {"i98e-djp9", "87xy-gk8d", "vckc-dh2h", "3pee-9qhc", "fdm7-jqqf",
-                                       "k6kv-9kix", "gm2e-bten", "nbtm-fbw5", "wv5m-vpq2"};
+                                       "k6kv-9kix", "gm2e-bten", "nbtm-fbw5", "wv5m-vpq2", "5dp4-gtxk",
+                                       "b6tj-gt35", "qvu5-m3a2", "y673-d69b", "6jgi-cpb4"};
 
 /* A SODA field of a dataset and the SQL column it reads. */
 typedef struct field_map {

@@ -21,7 +21,7 @@
 #include "log.h"
 #include "soda_test_server.h"
 
-#define NDATASETS 9 /* = sts_dataset_ids() */
+#define NDATASETS 14 /* = sts_dataset_ids() */
 
 typedef enum { M_OK = 0, M_DELAY, M_GARBAGE, M_TRUNCATE, M_HANG, M_FAIL } mode_kind;
 

@@ -10,6 +10,10 @@
  *                            plumbing (without id, source, entity_id)
  *                  gm2e-bten complaints     nbtm-fbw5 violations
  *                  wv5m-vpq2 tax_rolls (closed_roll_year = tax_year)
+ *                  5dp4-gtxk boiler_permits b6tj-gt35 street_use_permits
+ *                  qvu5-m3a2 / y673-d69b planning_records that are / are not projects
+ *                            (without is_project)
+ *                  6jgi-cpb4 development_pipeline (the last four without their surrogate id)
  *                Without DATABASE_URL: a deterministic generator for gm2e-bten, nbtm-fbw5 and
  *                wv5m-vpq2 keyed by (dataset, block, lot), parcel queries only:
  *                  lot "000"            → no rows in any dataset (an "empty parcel")
