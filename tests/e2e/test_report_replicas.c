@@ -50,7 +50,8 @@ static int setup(void **state)
     if (sfp_proc_start(&g_soda, "sfp-soda-test-server", soda_env)) return -1;
     snprintf(g_env_soda, sizeof g_env_soda, "SODA_BASE_URL=http://127.0.0.1:%d/resource", g_soda.port);
     int port = sfp_test_free_port();
-    if (port <= 0 || start_replica(&g_rep_a, "127.0.0.1", port) || start_replica(&g_rep_b, "127.0.0.2", port)) return -1;
+    if (port <= 0 || start_replica(&g_rep_a, "127.0.0.1", port) || start_replica(&g_rep_b, "127.0.0.2", port))
+        return -1;
     const char *ips[] = {"127.0.0.1", "127.0.0.2"};
     g_dns = sfp_test_dns_start(NAME, ips, 2);
     if (!g_dns) return -1;

@@ -65,9 +65,9 @@ static size_t answer(sfp_test_dns *d, const uint8_t *q, size_t qlen, uint8_t *ou
     if (ours && qtype == TYPE_A) n = d->naddrs;
     size_t need = DNS_HEADER + qsec + n * 16;
     if (need > cap) return 0;
-    memcpy(out, q, 2);                                          /* id */
-    out[2] = (uint8_t)(0x84 | (q[2] & 0x79));                   /* QR, AA, opcode and RD echoed */
-    out[3] = (uint8_t)(0x80 | (ours ? 0 : 3));                  /* RA; NOERROR or NXDOMAIN */
+    memcpy(out, q, 2);                         /* id */
+    out[2] = (uint8_t)(0x84 | (q[2] & 0x79));  /* QR, AA, opcode and RD echoed */
+    out[3] = (uint8_t)(0x80 | (ours ? 0 : 3)); /* RA; NOERROR or NXDOMAIN */
     put16(out + 4, 1);
     put16(out + 6, (unsigned)n);
     put16(out + 8, 0);
