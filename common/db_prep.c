@@ -58,14 +58,14 @@ static void fail(PGconn *pg, PGresult *r, const sfp_db_stmt *st, sfp_log_level l
     msg[strcspn(msg, "\n")] = '\0';
     if (PQstatus(pg) != CONNECTION_OK) {
         sfp_log(SFP_WARN, "db connection lost during query", SFP_S("stmt", st->name), SFP_S("error", msg));
-        sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database connection lost");
+        sfp_err_set(err, SFP_UNAVAILABLE, "database connection lost");
     } else if (state && (!strcmp(state, "57014") || !strcmp(state, "55P03"))) {
         sfp_log(SFP_WARN, "db statement timed out", SFP_S("stmt", st->name), SFP_S("sqlstate", state));
-        sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "database query timed out");
+        sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "database query timed out");
     } else {
         sfp_log(lvl, "db query failed", SFP_S("stmt", st->name), SFP_S("sqlstate", state ? state : ""),
                 SFP_S("error", msg));
-        sfp_err_set(err, GRPC_STATUS_INTERNAL, "database error");
+        sfp_err_set(err, SFP_INTERNAL, "database error");
     }
 }
 

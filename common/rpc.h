@@ -151,6 +151,11 @@ grpc_status_code sfp_rpc_unpack(const ProtobufCMessageDescriptor *resp_desc, con
 int sfp_rpc_health_check(sfp_rpc_channel *ch, const char *service, int64_t timeout_ms, sfp_rpc_status *st);
 
 const char *sfp_rpc_code_name(grpc_status_code code); /* "NOT_FOUND" */
+/* The one mapping of an error code to the status a handler returns: the same-named gRPC code;
+ * SFP_OK or a value outside the enum (a failure path that set no code) → INTERNAL. */
+grpc_status_code sfp_rpc_status_of(sfp_code code);
+/* A received status as an sfp_code (codes outside 0..16 → SFP_UNKNOWN). */
+sfp_code sfp_code_of_rpc(grpc_status_code code);
 
 /* Process-wide grpc_init/grpc_shutdown wrappers (ref-counted by grpc itself). */
 void sfp_rpc_init(void);

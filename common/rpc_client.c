@@ -24,13 +24,25 @@ void sfp_rpc_shutdown(void)
 
 const char *sfp_rpc_code_name(grpc_status_code code)
 {
-    static const char *const names[] = {
-        "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-        "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-        "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-        "DATA_LOSS", "UNAUTHENTICATED"};
-    if ((int)code >= 0 && (int)code < (int)(sizeof names / sizeof names[0])) return names[code];
-    return "UNKNOWN";
+    return sfp_code_name(sfp_code_of_rpc(code));
+}
+
+/* sfp_code has the values of grpc_status_code by construction; these checks keep it so. */
+_Static_assert((int)SFP_INVALID_ARGUMENT == (int)GRPC_STATUS_INVALID_ARGUMENT, "sfp_code follows gRPC");
+_Static_assert((int)SFP_RESOURCE_EXHAUSTED == (int)GRPC_STATUS_RESOURCE_EXHAUSTED, "sfp_code follows gRPC");
+_Static_assert((int)SFP_UNAVAILABLE == (int)GRPC_STATUS_UNAVAILABLE, "sfp_code follows gRPC");
+_Static_assert((int)SFP_UNAUTHENTICATED == (int)GRPC_STATUS_UNAUTHENTICATED, "sfp_code follows gRPC");
+
+grpc_status_code sfp_rpc_status_of(sfp_code code)
+{
+    /* SFP_OK in a failure path means the caller forgot to set a code: never report success. */
+    if (code == SFP_OK || (unsigned)code > SFP_CODE_MAX) return GRPC_STATUS_INTERNAL;
+    return (grpc_status_code)code;
+}
+
+sfp_code sfp_code_of_rpc(grpc_status_code code)
+{
+    return (unsigned)code <= SFP_CODE_MAX ? (sfp_code)code : SFP_UNKNOWN;
 }
 
 sfp_rpc_channel *sfp_rpc_channel_create(const char *addr)

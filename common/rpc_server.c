@@ -613,7 +613,7 @@ sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sf
     int port = grpc_server_add_http2_port(s->server, s->addr, creds);
     grpc_server_credentials_release(creds);
     if (port <= 0) {
-        sfp_err_set(err, 1, "LISTEN_ADDR: cannot listen on %s (address in use or invalid)", s->addr);
+        sfp_err_set(err, SFP_UNAVAILABLE, "LISTEN_ADDR: cannot listen on %s (address in use or invalid)", s->addr);
         sfp_rpc_server_destroy(s);
         return NULL;
     }

@@ -63,10 +63,8 @@ static int64_t work_deadline(const sfp_brief_service *svc, sfp_rpc_ctx *ctx)
 
 static grpc_status_code fail(sfp_rpc_ctx *ctx, const sfp_err *err)
 {
-    grpc_status_code code =
-        err->code > 0 && err->code <= GRPC_STATUS_UNAUTHENTICATED ? (grpc_status_code)err->code : GRPC_STATUS_INTERNAL;
     sfp_rpc_set_message(ctx, "%s", err->msg[0] ? err->msg : "brief failed");
-    return code;
+    return sfp_rpc_status_of(err->code);
 }
 
 static int acquire_timeout(int64_t deadline_ms)
@@ -86,9 +84,9 @@ static int authenticate(sfp_brief_service *svc, sfp_rpc_ctx *ctx, int64_t deadli
     /* Identity headers must be unique: a repeated one is ambiguous (which value did a proxy
      * check?), so it is refused before anything else. */
     if (sfp_rpc_metadata_count(ctx, "authorization") > 1 || sfp_rpc_metadata_count(ctx, "x-sfp-user-id") > 1)
-        return sfp_err_set(err, GRPC_STATUS_UNAUTHENTICATED, "authorization and x-sfp-user-id must not be repeated");
+        return sfp_err_set(err, SFP_UNAUTHENTICATED, "authorization and x-sfp-user-id must not be repeated");
     if (!sfp_brief_bearer_token(authz, &len) || (as_user && (!svc->cfg.service_secret || !*svc->cfg.service_secret)))
-        return sfp_err_set(err, GRPC_STATUS_UNAUTHENTICATED, "a valid bearer token is required");
+        return sfp_err_set(err, SFP_UNAUTHENTICATED, "a valid bearer token is required");
     if (!as_user && sfp_brief_auth_cache_lookup(svc->auth_cache, authz, uid)) return 0;
     sfp_conn *c = sfp_pool_acquire(svc->pool, acquire_timeout(deadline_ms), err);
     if (!c) return -1;
@@ -122,7 +120,7 @@ static int compute_brief(sfp_conn *conn, void *user, uint8_t **payload, size_t *
     cc->statements = b.statements;
     atomic_store(&cc->svc->counters.compute_queries_last, b.queries);
     if (rc == 0 && b.timed_out && sfp_mono_ms() >= cc->deadline_ms)
-        rc = sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "brief timed out");
+        rc = sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "brief timed out");
     if (rc != 0) {
         sfp_arena_free(a);
         return -1;
@@ -152,7 +150,7 @@ static grpc_status_code get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
     int queries = 0;
     int32_t uid = 0;
     if (authenticate(svc, ctx, deadline, &uid, &queries, &err) != 0) {
-        atomic_fetch_add(err.code == GRPC_STATUS_UNAUTHENTICATED ? &k->unauthenticated : &k->failed, 1);
+        atomic_fetch_add(err.code == SFP_UNAUTHENTICATED ? &k->unauthenticated : &k->failed, 1);
         return fail(ctx, &err);
     }
     compute_ctx cc = {.svc = svc,
@@ -236,7 +234,7 @@ static grpc_status_code refresh_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *
     int queries = 0;
     int32_t uid = 0;
     if (authenticate(svc, ctx, deadline, &uid, &queries, &err) != 0) {
-        atomic_fetch_add(err.code == GRPC_STATUS_UNAUTHENTICATED ? &k->unauthenticated : &k->failed, 1);
+        atomic_fetch_add(err.code == SFP_UNAUTHENTICATED ? &k->unauthenticated : &k->failed, 1);
         return fail(ctx, &err);
     }
     sfp_conn *c = sfp_pool_acquire(svc->pool, acquire_timeout(deadline), &err);

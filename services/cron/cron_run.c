@@ -63,10 +63,10 @@ int64_t sfp_cron_left_ms(const sfp_cron_run *r)
     return r->deadline_ms - sfp_mono_ms();
 }
 
-int sfp_cron_fail(sfp_cron_run *r, int code, const char *fmt, ...)
+int sfp_cron_fail(sfp_cron_run *r, sfp_code code, const char *fmt, ...)
 {
     if (r->code) return -1;
-    r->code = code ? code : GRPC_STATUS_INTERNAL;
+    r->code = code ? code : SFP_INTERNAL;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->error, sizeof r->error, fmt, ap);
@@ -76,17 +76,17 @@ int sfp_cron_fail(sfp_cron_run *r, int code, const char *fmt, ...)
 
 int sfp_cron_fail_db(sfp_cron_run *r, const char *what, const sfp_err *err)
 {
-    if (err->code == GRPC_STATUS_DEADLINE_EXCEEDED || sfp_cron_left_ms(r) <= 50)
-        return sfp_cron_fail(r, GRPC_STATUS_DEADLINE_EXCEEDED,
+    if (err->code == SFP_DEADLINE_EXCEEDED || sfp_cron_left_ms(r) <= 50)
+        return sfp_cron_fail(r, SFP_DEADLINE_EXCEEDED,
                              "%s: time budget exhausted (job limit %d s or the caller's deadline)", what, r->limit_s);
-    return sfp_cron_fail(r, err->code == GRPC_STATUS_UNAVAILABLE ? GRPC_STATUS_UNAVAILABLE : GRPC_STATUS_INTERNAL,
+    return sfp_cron_fail(r, err->code == SFP_UNAVAILABLE ? SFP_UNAVAILABLE : SFP_INTERNAL,
                          "%s: %s", what, err->msg[0] ? err->msg : "database error");
 }
 
 int sfp_cron_tick(sfp_cron_run *r, sfp_conn *c, sfp_err *err)
 {
     int64_t left = sfp_cron_left_ms(r);
-    if (left <= 0) return sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "no time left");
+    if (left <= 0) return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "no time left");
     char ms[24];
     snprintf(ms, sizeof ms, "%lld", (long long)left);
     const char *p[1] = {ms};
@@ -96,7 +96,7 @@ int sfp_cron_tick(sfp_cron_run *r, sfp_conn *c, sfp_err *err)
 
 int sfp_cron_begin(sfp_cron_run *r, sfp_conn *c, sfp_err *err)
 {
-    if (sfp_cron_left_ms(r) <= 0) return sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "no time left");
+    if (sfp_cron_left_ms(r) <= 0) return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "no time left");
     if (sfp_db_exec(c, "BEGIN", 0, NULL, err)) return -1;
     const char *wm[1] = {r->svc->cfg.work_mem && *r->svc->cfg.work_mem ? r->svc->cfg.work_mem : "128MB"};
     if (sfp_db_exec(c, "SELECT set_config('work_mem', $1, true)", 1, wm, err) || sfp_cron_tick(r, c, err)) {
@@ -116,7 +116,7 @@ sfp_conn *sfp_cron_acquire(sfp_cron_run *r, sfp_err *err)
 {
     int64_t left = sfp_cron_left_ms(r);
     if (left <= 0) {
-        sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "no time left");
+        sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "no time left");
         return NULL;
     }
     return sfp_pool_acquire(r->svc->pool, left < 5000 ? (int)left : -1, err);
@@ -176,7 +176,7 @@ static int lock_take(sfp_cron_service *svc, sfp_cron_job job, PGconn **out, sfp_
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         sfp_log(SFP_WARN, "cron lock connection failed", SFP_S("error", pg ? PQerrorMessage(pg) : "out of memory"));
         PQfinish(pg);
-        return sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable");
+        return sfp_err_set(err, SFP_UNAVAILABLE, "database unavailable");
     }
     PQsetNoticeProcessor(pg, quiet_notice, NULL);
     char ns[16], j[16];
@@ -187,7 +187,7 @@ static int lock_take(sfp_cron_service *svc, sfp_cron_job job, PGconn **out, sfp_
     int rc;
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         sfp_log(SFP_WARN, "cron lock query failed", SFP_S("error", PQresultErrorMessage(res)));
-        rc = sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable");
+        rc = sfp_err_set(err, SFP_UNAVAILABLE, "database unavailable");
     } else {
         rc = !strcmp(PQgetvalue(res, 0, 0), "t") ? 1 : 0;
     }
@@ -305,7 +305,7 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
         lock_release(lock, d->job);
         sfp_log(SFP_ERROR, "cron job not started: cron_log unavailable", SFP_S("job", job_type),
                 SFP_S("error", err.msg));
-        if (err.code == GRPC_STATUS_DEADLINE_EXCEEDED) {
+        if (err.code == SFP_DEADLINE_EXCEEDED) {
             sfp_rpc_set_message(ctx, "deadline exceeded before %s started", job_type);
             return GRPC_STATUS_DEADLINE_EXCEEDED;
         }
@@ -318,7 +318,7 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
 
     ProtobufCMessage *res = sfp_arena_msg(r.arena, d->res_desc);
     int rc = d->fn(&r, req, res);
-    if (rc && !r.code) sfp_cron_fail(&r, GRPC_STATUS_INTERNAL, "%s failed", job_type);
+    if (rc && !r.code) sfp_cron_fail(&r, SFP_INTERNAL, "%s failed", job_type);
     bool ok = rc == 0;
     double elapsed = (double)(sfp_mono_ms() - r.start_ms) / 1000.0;
     elapsed = (double)(long long)(elapsed * 100.0 + 0.5) / 100.0;
@@ -357,7 +357,7 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
         sfp_log(SFP_ERROR, "cron job failed", SFP_S("job", r.job_type), SFP_I("log_id", r.log_id),
                 SFP_D("elapsed_s", elapsed), SFP_S("error", r.error));
     }
-    if (!ok && r.code == GRPC_STATUS_DEADLINE_EXCEEDED) {
+    if (!ok && r.code == SFP_DEADLINE_EXCEEDED) {
         atomic_fetch_add(&cnt->deadline, 1);
         sfp_rpc_set_message(ctx, "%s", r.error);
         return GRPC_STATUS_DEADLINE_EXCEEDED;
@@ -446,7 +446,7 @@ static grpc_status_code h_status(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, 
     if (!c) {
         atomic_fetch_add(&svc->counters[SFP_CRON_JOB_STATUS].failed, 1);
         sfp_rpc_set_message(ctx, "database unavailable");
-        return err.code == GRPC_STATUS_DEADLINE_EXCEEDED ? GRPC_STATUS_DEADLINE_EXCEEDED : GRPC_STATUS_UNAVAILABLE;
+        return err.code == SFP_DEADLINE_EXCEEDED ? GRPC_STATUS_DEADLINE_EXCEEDED : GRPC_STATUS_UNAVAILABLE;
     }
     int rc = sfp_cron_log_recent(c, SFP_CRON_STATUS_ROWS, a, out, &err);
     sfp_pool_release(svc->pool, c);
@@ -454,8 +454,8 @@ static grpc_status_code h_status(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, 
         atomic_fetch_add(&svc->counters[SFP_CRON_JOB_STATUS].failed, 1);
         sfp_log(SFP_WARN, "cron status query failed", SFP_S("error", err.msg));
         sfp_rpc_set_message(ctx, "cron_log could not be read");
-        return err.code == GRPC_STATUS_DEADLINE_EXCEEDED ? GRPC_STATUS_DEADLINE_EXCEEDED
-               : err.code == GRPC_STATUS_UNAVAILABLE     ? GRPC_STATUS_UNAVAILABLE
+        return err.code == SFP_DEADLINE_EXCEEDED ? GRPC_STATUS_DEADLINE_EXCEEDED
+               : err.code == SFP_UNAVAILABLE     ? GRPC_STATUS_UNAVAILABLE
                                                          : GRPC_STATUS_INTERNAL;
     }
     atomic_fetch_add(&svc->counters[SFP_CRON_JOB_STATUS].success, 1);

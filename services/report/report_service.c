@@ -339,9 +339,9 @@ static grpc_status_code assemble_report(report_job *rj, ProtobufCMessage **resp)
     if (rc) {
         soda_finish(svc, &rj->jobs, NULL, NULL);
         sfp_rpt_cache_abandon(svc->cache, &rj->ticket);
-        if (sfp_rpc_deadline_left_ms(ctx) <= DEADLINE_MARGIN_MS || db.err.code == GRPC_STATUS_DEADLINE_EXCEEDED)
+        if (sfp_rpc_deadline_left_ms(ctx) <= DEADLINE_MARGIN_MS || db.err.code == SFP_DEADLINE_EXCEEDED)
             return fail(svc, ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded while reading the database");
-        if (!db.conn || db.err.code == GRPC_STATUS_UNAVAILABLE)
+        if (!db.conn || db.err.code == SFP_UNAVAILABLE)
             return fail(svc, ctx, GRPC_STATUS_UNAVAILABLE, "database unavailable");
         return fail(svc, ctx, GRPC_STATUS_INTERNAL, "database error");
     }
