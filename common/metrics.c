@@ -204,7 +204,8 @@ static int bind_addr(const char *addr, int *port_out, sfp_err *err)
     struct addrinfo hints = {
         .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
-    if (getaddrinfo(h, colon + 1, &hints, &res)) return sfp_err_set(err, SFP_UNAVAILABLE, "METRICS_ADDR: cannot resolve %s", addr);
+    if (getaddrinfo(h, colon + 1, &hints, &res))
+        return sfp_err_set(err, SFP_UNAVAILABLE, "METRICS_ADDR: cannot resolve %s", addr);
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

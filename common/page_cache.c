@@ -273,8 +273,7 @@ static int lead(sfp_page_cache *pc, sfp_conn *conn, const char *key, int ttl_min
             sfp_log(SFP_WARN, "page cache: advisory lock failed; computing without it", SFP_S("key", key),
                     SFP_S("sqlstate", st));
             count(pc, &pc->st.errors);
-            if (PQstatus(pg) != CONNECTION_OK)
-                return sfp_err_set(err, SFP_UNAVAILABLE, "database connection lost");
+            if (PQstatus(pg) != CONNECTION_OK) return sfp_err_set(err, SFP_UNAVAILABLE, "database connection lost");
             exec_ok(pg, "ROLLBACK TO SAVEPOINT pc_lock", q);
             cache_ok = false;
         } else {

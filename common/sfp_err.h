@@ -19,7 +19,7 @@ typedef enum sfp_code {
     SFP_NOT_FOUND = 5,
     SFP_ALREADY_EXISTS = 6,
     SFP_PERMISSION_DENIED = 7,
-    SFP_RESOURCE_EXHAUSTED = 8, /* a quota or rate limit: retry later */
+    SFP_RESOURCE_EXHAUSTED = 8,  /* a quota or rate limit: retry later */
     SFP_FAILED_PRECONDITION = 9, /* the system is not in a state that allows it (e.g. schema too old) */
     SFP_ABORTED = 10,            /* concurrency conflict (e.g. a job already running) */
     SFP_OUT_OF_RANGE = 11,

@@ -78,7 +78,8 @@ static int check_base_url(const char *name, const char *u, sfp_err *err)
     if (strlen(u) > 512) return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s is too long (max 512)", name);
     for (const char *p = u; *p; p++)
         if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#')
-            return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s must be a plain base URL (no spaces, query or fragment)", name);
+            return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s must be a plain base URL (no spaces, query or fragment)",
+                               name);
     return 0;
 }
 
@@ -272,7 +273,8 @@ int sfp_soda_where_parcel(const char *block, const char *lot, char *out, size_t 
 {
     if (!sfp_soda_valid_block(block))
         return sfp_err_set(err, SFP_INVALID_ARGUMENT, "block must be 4 digits and an optional capital letter");
-    if (!sfp_soda_valid_lot(lot)) return sfp_err_set(err, SFP_INVALID_ARGUMENT, "lot must be 3 digits and an optional capital letter");
+    if (!sfp_soda_valid_lot(lot))
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "lot must be 3 digits and an optional capital letter");
     char qb[16], ql[16];
     if (sfp_soda_soql_quote(block, qb, sizeof qb) || sfp_soda_soql_quote(lot, ql, sizeof ql))
         return sfp_err_set(err, SFP_INVALID_ARGUMENT, "block/lot too long");

@@ -488,7 +488,9 @@ static int listen_on(const char *host, int port, int *port_out, sfp_err *err)
         fd = -1;
     }
     freeaddrinfo(res);
-    if (fd < 0) return sfp_err_set(err, SFP_UNAVAILABLE, "GATEWAY_ADDR: cannot listen on %s:%d: %s", host, port, strerror(last));
+    if (fd < 0)
+        return sfp_err_set(err, SFP_UNAVAILABLE, "GATEWAY_ADDR: cannot listen on %s:%d: %s", host, port,
+                           strerror(last));
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {

@@ -54,7 +54,8 @@ static int compile(const gw_route *rt, compiled *c, sfp_err *err)
     memset(c, 0, sizeof *c);
     c->route = rt;
     const char *p = rt->pattern;
-    if (!p || p[0] != '/') return sfp_err_set(err, SFP_INVALID_ARGUMENT, "route '%s': pattern must start with '/'", p ? p : "(null)");
+    if (!p || p[0] != '/')
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "route '%s': pattern must start with '/'", p ? p : "(null)");
     if (!rt->handler) return sfp_err_set(err, SFP_INVALID_ARGUMENT, "route '%s': no handler", p);
     if (!(rt->methods & ~(unsigned)GW_M_OTHER) || (rt->methods & GW_M_OTHER))
         return sfp_err_set(err, SFP_INVALID_ARGUMENT, "route '%s': bad method set", p);
@@ -96,7 +97,8 @@ static int compile(const gw_route *rt, compiled *c, sfp_err *err)
             for (size_t i = 0; i < n; i++)
                 if (!lit_char(p[i])) {
                     compiled_free(c);
-                    return sfp_err_set(err, SFP_INVALID_ARGUMENT, "route '%s': literal segments use [A-Za-z0-9._~-] only", rt->pattern);
+                    return sfp_err_set(err, SFP_INVALID_ARGUMENT,
+                                       "route '%s': literal segments use [A-Za-z0-9._~-] only", rt->pattern);
                 }
             s->capture = false;
             s->text = strndup(p, n);
@@ -143,7 +145,8 @@ gw_router *gw_router_create(const gw_route *routes, size_t n, sfp_err *err)
         r->n = i + 1;
         for (size_t j = 0; j < i; j++)
             if (ambiguous(&r->c[i], &r->c[j])) {
-                sfp_err_set(err, SFP_INVALID_ARGUMENT, "routes '%s' and '%s' are ambiguous", routes[j].pattern, routes[i].pattern);
+                sfp_err_set(err, SFP_INVALID_ARGUMENT, "routes '%s' and '%s' are ambiguous", routes[j].pattern,
+                            routes[i].pattern);
                 gw_router_destroy(r);
                 return NULL;
             }

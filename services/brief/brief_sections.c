@@ -385,8 +385,7 @@ static PGresult *run(sec *s, const char *section, const char *stmt_name, const c
     else plain(s, "ROLLBACK TO SAVEPOINT brief_section");
     if (e.code == SFP_DEADLINE_EXCEEDED) s->timed_out = true;
     sfp_log(SFP_WARN, "brief section failed", SFP_S("section", section), SFP_S("error", e.msg));
-    warn(s, section,
-         e.code == SFP_DEADLINE_EXCEEDED ? "section timed out" : "section unavailable: database error");
+    warn(s, section, e.code == SFP_DEADLINE_EXCEEDED ? "section timed out" : "section unavailable: database error");
     return NULL;
 }
 

@@ -182,7 +182,7 @@ static grpc_status_code get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
         if (!r) {
             sfp_page_result_clear(&pr);
             atomic_fetch_add(&k->failed, 1);
-            err = (sfp_err){GRPC_STATUS_INTERNAL, "brief could not be encoded"};
+            err = (sfp_err){SFP_INTERNAL, "brief could not be encoded"};
             return fail(ctx, &err);
         }
     }

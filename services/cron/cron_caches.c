@@ -141,7 +141,6 @@ int sfp_cron_caches_job(sfp_cron_run *r, const Sfpermits__V1__RunComputeCachesRe
     res->purged = purged;
 
     if (n > 0 && res->errors == (int32_t)n)
-        return sfp_cron_fail(r, SFP_UNAVAILABLE, "every brief warm-up failed (%zu users); first: %s", n,
-                             w.first_error);
+        return sfp_cron_fail(r, SFP_UNAVAILABLE, "every brief warm-up failed (%zu users); first: %s", n, w.first_error);
     return 0;
 }

@@ -280,9 +280,8 @@ static int soda_get(sfp_cron_run *r, sfp_ingest_state *st, const sfp_soda_query 
         memset(resp, 0, sizeof *resp);
         int64_t left = sfp_cron_left_ms(r);
         if (left <= 0)
-            return sfp_cron_fail(r, SFP_DEADLINE_EXCEEDED,
-                                 "nightly: time budget exhausted (limit %d s) before %s %s", r->limit_s, ds->name,
-                                 what);
+            return sfp_cron_fail(r, SFP_DEADLINE_EXCEEDED, "nightly: time budget exhausted (limit %d s) before %s %s",
+                                 r->limit_s, ds->name, what);
         if (sfp_soda_query_run(r->svc->soda, q, left, resp) == 0) return 0;
         char reason[32];
         snprintf(reason, sizeof reason, "%s", resp->reason[0] ? resp->reason : "error");

@@ -79,8 +79,8 @@ int sfp_cron_fail_db(sfp_cron_run *r, const char *what, const sfp_err *err)
     if (err->code == SFP_DEADLINE_EXCEEDED || sfp_cron_left_ms(r) <= 50)
         return sfp_cron_fail(r, SFP_DEADLINE_EXCEEDED,
                              "%s: time budget exhausted (job limit %d s or the caller's deadline)", what, r->limit_s);
-    return sfp_cron_fail(r, err->code == SFP_UNAVAILABLE ? SFP_UNAVAILABLE : SFP_INTERNAL,
-                         "%s: %s", what, err->msg[0] ? err->msg : "database error");
+    return sfp_cron_fail(r, err->code == SFP_UNAVAILABLE ? SFP_UNAVAILABLE : SFP_INTERNAL, "%s: %s", what,
+                         err->msg[0] ? err->msg : "database error");
 }
 
 int sfp_cron_tick(sfp_cron_run *r, sfp_conn *c, sfp_err *err)
@@ -456,7 +456,7 @@ static grpc_status_code h_status(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, 
         sfp_rpc_set_message(ctx, "cron_log could not be read");
         return err.code == SFP_DEADLINE_EXCEEDED ? GRPC_STATUS_DEADLINE_EXCEEDED
                : err.code == SFP_UNAVAILABLE     ? GRPC_STATUS_UNAVAILABLE
-                                                         : GRPC_STATUS_INTERNAL;
+                                                 : GRPC_STATUS_INTERNAL;
     }
     atomic_fetch_add(&svc->counters[SFP_CRON_JOB_STATUS].success, 1);
     out->ok = true;

@@ -295,8 +295,7 @@ static long long write_companion(sfp_cron_run *r, sfp_conn *c, const char *name,
         if (sfp_db_exec(c, "RELEASE SAVEPOINT companion", 0, NULL, &err)) return sfp_cron_fail_db(r, name, &err) - 1;
         return n;
     }
-    if (err.code == SFP_DEADLINE_EXCEEDED || err.code == SFP_UNAVAILABLE)
-        return sfp_cron_fail_db(r, name, &err) - 1;
+    if (err.code == SFP_DEADLINE_EXCEEDED || err.code == SFP_UNAVAILABLE) return sfp_cron_fail_db(r, name, &err) - 1;
     sfp_log(SFP_WARN, "velocity companion step failed; job continues", SFP_S("step", name), SFP_S("error", err.msg));
     *msg = sfp_arena_printf(r->arena, "%s: %s", name, err.msg[0] ? err.msg : "failed");
     sfp_err e2 = {0};

@@ -127,7 +127,8 @@ int main(int argc, char **argv)
     sfp_err err = {0};
     const char *addr;
     if (sfp_cfg_text("CRON_SVC_ADDR", &addr, &err) ||
-        (!strcmp(addr, "off") && sfp_err_set(&err, SFP_INVALID_ARGUMENT, "CRON_SVC_ADDR: sfp-cronctl needs an address, not off"))) {
+        (!strcmp(addr, "off") &&
+         sfp_err_set(&err, SFP_INVALID_ARGUMENT, "CRON_SVC_ADDR: sfp-cronctl needs an address, not off"))) {
         fprintf(stderr, "sfp-cronctl: %s\n", err.msg);
         return SFP_CRONCTL_USAGE;
     }
