@@ -9,6 +9,10 @@
 
 #include "sfp_err.h"
 
+/* What a client is told to wait (RetryInfo) when the database is unavailable: just above the
+ * pool's default reconnect back-off ceiling (DB_RECONNECT_MAX_MS 800). */
+#define SFP_DB_RETRY_MS 1000
+
 typedef struct sfp_db_class {
     sfp_code code;   /* UNAVAILABLE, DEADLINE_EXCEEDED or INTERNAL */
     const char *msg; /* static, safe: "database connection lost", ... */

@@ -121,6 +121,9 @@ void sfp_rpc_add_detail(sfp_rpc_ctx *ctx, const ProtobufCMessage *msg);
 grpc_status_code sfp_rpc_bad_argument(sfp_rpc_ctx *ctx, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* ErrorInfo reason + RetryInfo retry_ms for an UNAVAILABLE / RESOURCE_EXHAUSTED reply. */
+void sfp_rpc_retry_later(sfp_rpc_ctx *ctx, sfp_reason reason, int64_t retry_ms);
+
 /* Bytes already in protobuf wire format (e.g. a cached, packed message) sent in front of the
  * packed *resp of an OK reply. Protobuf concatenation is a merge, so the client decodes one
  * message with the fields of both — the prefix should hold fields that *resp leaves unset.

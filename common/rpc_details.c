@@ -13,10 +13,9 @@
 
 #define TYPE_PREFIX "type.googleapis.com/"
 
-static const char *const k_reasons[] = {
-    "",
+static const char *const k_reasons[] = {"",
 #define SFP_REASON_STR_(name, doc) #name,
-    SFP_ERR_REASONS(SFP_REASON_STR_)
+                                        SFP_ERR_REASONS(SFP_REASON_STR_)
 #undef SFP_REASON_STR_
 };
 

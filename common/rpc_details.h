@@ -20,9 +20,10 @@
 
 /* X(NAME, what it means) — the one list of ErrorInfo reasons. */
 #define SFP_ERR_REASONS(X)                                                                                        \
-    X(ARGUMENT_OUT_OF_RANGE, "a request field is outside its documented range; BadRequest names the field")      \
-    X(RATE_LIMITED, "called again before the allowed interval; RetryInfo says when to retry")                    \
-    X(DATABASE_UNAVAILABLE, "Postgres could not be reached or the pool had no connection in time; retry later")  \
+    X(ARGUMENT_OUT_OF_RANGE, "a request field is outside its documented range; BadRequest names the field")       \
+    X(ARGUMENT_MALFORMED, "a request field does not have its documented form; BadRequest names the field")        \
+    X(RATE_LIMITED, "called again before the allowed interval; RetryInfo says when to retry")                     \
+    X(DATABASE_UNAVAILABLE, "Postgres could not be reached or the pool had no connection in time; retry later")   \
     X(CRON_JOB_FAILED, "the cron job ran and failed; metadata job_type/log_id, the job result is a detail (Any)") \
     X(CRON_JOB_TIMED_OUT, "the cron job ran out of its time budget; the job result is a detail (Any)")
 

@@ -178,6 +178,13 @@ grpc_status_code sfp_rpc_bad_argument(sfp_rpc_ctx *ctx, const char *field, const
     return GRPC_STATUS_INVALID_ARGUMENT;
 }
 
+void sfp_rpc_retry_later(sfp_rpc_ctx *ctx, sfp_reason reason, int64_t retry_ms)
+{
+    sfp_rpc_details *d = sfp_rpc_details_of(ctx);
+    sfp_rpc_details_set_reason(d, reason);
+    sfp_rpc_details_set_retry_ms(d, retry_ms);
+}
+
 /* The google.rpc.Status trailer of a non-OK reply whose handler added details. */
 static void add_details_trailer(sfp_rpc_ctx *ctx, grpc_status_code code)
 {

@@ -10,6 +10,7 @@
 #include "brief_rules.h"
 #include "brief_sections.h"
 #include "clock.h"
+#include "db_error.h"
 #include "config.h"
 #include "log.h"
 #include "pool_stats_pb.h"
@@ -64,6 +65,7 @@ static int64_t work_deadline(const sfp_brief_service *svc, sfp_rpc_ctx *ctx)
 static grpc_status_code fail(sfp_rpc_ctx *ctx, const sfp_err *err)
 {
     sfp_rpc_set_message(ctx, "%s", err->msg[0] ? err->msg : "brief failed");
+    if (err->code == SFP_UNAVAILABLE) sfp_rpc_retry_later(ctx, SFP_REASON_DATABASE_UNAVAILABLE, SFP_DB_RETRY_MS);
     return sfp_rpc_status_of(err->code);
 }
 
@@ -149,15 +151,18 @@ static grpc_status_code get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
     int64_t deadline = work_deadline(svc, ctx);
     int queries = 0;
     int32_t uid = 0;
+    int32_t lookback;
+    if (!sfp_brief_lookback_ok(in->lookback_days, &lookback)) {
+        atomic_fetch_add(&k->failed, 1);
+        return sfp_rpc_bad_argument(ctx, "lookback_days", "must be %d..%d (0 = %d), got %d", SFP_BRIEF_LOOKBACK_MIN,
+                                    SFP_BRIEF_LOOKBACK_MAX, SFP_BRIEF_LOOKBACK_MIN, (int)in->lookback_days);
+    }
     if (authenticate(svc, ctx, deadline, &uid, &queries, &err) != 0) {
         atomic_fetch_add(err.code == SFP_UNAUTHENTICATED ? &k->unauthenticated : &k->failed, 1);
         return fail(ctx, &err);
     }
-    compute_ctx cc = {.svc = svc,
-                      .user_id = uid,
-                      .lookback = sfp_brief_clamp_lookback(in->lookback_days),
-                      .today = today_days(svc),
-                      .deadline_ms = deadline};
+    compute_ctx cc = {
+        .svc = svc, .user_id = uid, .lookback = lookback, .today = today_days(svc), .deadline_ms = deadline};
     char key[48];
     snprintf(key, sizeof key, "brief:%d:%d", (int)uid, (int)cc.lookback);
     sfp_page_result pr;
@@ -259,11 +264,13 @@ static grpc_status_code refresh_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *
     }
     if (strtol(PQgetvalue(r, 0, 0), NULL, 10) != 1) {
         long retry = PQgetisnull(r, 0, 1) ? 1 : strtol(PQgetvalue(r, 0, 1), NULL, 10);
-        char ra[24];
-        snprintf(ra, sizeof ra, "%ld", retry < 1 ? 1 : retry);
-        sfp_rpc_add_trailer(ctx, "retry-after", ra);
-        sfp_rpc_set_message(ctx, "the brief can be refreshed once every %d seconds; retry in %s s",
-                            svc->cfg.refresh_interval_s, ra);
+        if (retry < 1) retry = 1;
+        sfp_rpc_details *d = sfp_rpc_details_of(ctx);
+        sfp_rpc_details_set_reason(d, SFP_REASON_RATE_LIMITED);
+        sfp_rpc_details_add_meta(d, "refresh_interval_s", "%d", svc->cfg.refresh_interval_s);
+        sfp_rpc_details_set_retry_ms(d, (int64_t)retry * 1000);
+        sfp_rpc_set_message(ctx, "the brief can be refreshed once every %d seconds; retry in %ld s",
+                            svc->cfg.refresh_interval_s, retry);
         atomic_fetch_add(&k->refresh_limited, 1);
         code = GRPC_STATUS_RESOURCE_EXHAUSTED;
         goto out;

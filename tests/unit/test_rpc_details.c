@@ -25,7 +25,7 @@ static void test_wire_form_matches_protobuf(void **st)
     static const char url[] = "type.googleapis.com/google.rpc.RetryInfo";
     uint8_t want[128];
     size_t n = 0;
-    want[n++] = 0x08, want[n++] = 8;                   /* code */
+    want[n++] = 0x08, want[n++] = 8;                  /* code */
     want[n++] = 0x12, want[n++] = 1, want[n++] = 'x'; /* message */
     want[n++] = 0x1a, want[n++] = (uint8_t)(2 + 40 + 2 + 4);
     want[n++] = 0x0a, want[n++] = 40;
@@ -143,8 +143,10 @@ static void test_reason_names(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_wire_form_matches_protobuf), cmocka_unit_test(test_round_trip_all_details),
-        cmocka_unit_test(test_limits_truncate),            cmocka_unit_test(test_garbage_and_empty),
+        cmocka_unit_test(test_wire_form_matches_protobuf),
+        cmocka_unit_test(test_round_trip_all_details),
+        cmocka_unit_test(test_limits_truncate),
+        cmocka_unit_test(test_garbage_and_empty),
         cmocka_unit_test(test_reason_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
