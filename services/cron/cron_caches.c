@@ -110,9 +110,9 @@ int sfp_cron_caches_job(sfp_cron_run *r, const Sfpermits__V1__RunComputeCachesRe
     snprintf(w.auth, sizeof w.auth, "Bearer %s", r->svc->cfg.secret ? r->svc->cfg.secret : "");
     pthread_mutex_init(&w.mu, NULL);
     int threads = req->concurrency > 0 ? req->concurrency : r->svc->cfg.caches_concurrency;
-    if (threads > 32) threads = 32;
+    if (threads > SFP_CRON_CONCURRENCY_MAX) threads = SFP_CRON_CONCURRENCY_MAX; /* the configured default */
     if ((size_t)threads > n) threads = (int)n;
-    pthread_t th[32];
+    pthread_t th[SFP_CRON_CONCURRENCY_MAX];
     int started = 0;
     for (int i = 0; i < threads; i++)
         if (pthread_create(&th[started], NULL, warm_thread, &w) == 0) started++;

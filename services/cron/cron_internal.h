@@ -4,7 +4,7 @@
  *
  * A job function fills its result's job stats (fields 20+) and returns 0, or returns -1 after
  * sfp_cron_fail*(): run->code = SFP_DEADLINE_EXCEEDED when the time budget ran out,
- * anything else means "the job failed" (ok=false). Each job bounds every statement by the time
+ * anything else means "the job failed" (ok=false; the call's non-OK status is run->code). Each job bounds every statement by the time
  * left (SET LOCAL statement_timeout) and never waits past run->deadline_ms. */
 #ifndef SFP_CRON_INTERNAL_H
 #define SFP_CRON_INTERNAL_H

@@ -190,10 +190,10 @@ int sfp_cron_nightly_job(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest
     sfp_ingest_state *sts = sfp_arena_alloc(r->arena, sizeof *sts * n);
     memset(sts, 0, sizeof *sts * n);
     for (size_t i = 0; i < n; i++) sts[i].ds = &sfp_ingest_datasets[i];
-    if (req->lookback_days < 0) return sfp_cron_fail(r, SFP_INVALID_ARGUMENT, "lookback_days must be >= 0");
+    /* lookback_days is 0..SFP_CRON_LOOKBACK_MAX here: RunNightly refuses anything else */
     if (!r->svc->soda) return sfp_cron_fail(r, SFP_FAILED_PRECONDITION, "SODA client not configured");
 
-    int lookback = req->lookback_days > 90 ? 90 : req->lookback_days; /* 1..90 */
+    int lookback = req->lookback_days;
     bool catchup = false;
     char lookback_since[40];
     int rc = plan(r, req, lookback, sts, n, &catchup, lookback_since, sizeof lookback_since);

@@ -232,6 +232,40 @@ static int job_limit_s(const sfp_cron_service *svc, sfp_cron_job j)
     }
 }
 
+/* Request fields out of their documented range → INVALID_ARGUMENT with a field violation,
+ * before any lock or cron_log row (never clamped). */
+static grpc_status_code check_args(sfp_rpc_ctx *ctx, const job_def *d, const ProtobufCMessage *req)
+{
+    if (d->job == SFP_CRON_JOB_NIGHTLY) {
+        const Sfpermits__V1__RunNightlyRequest *n = (const void *)req;
+        if (n->lookback_days < 0 || n->lookback_days > SFP_CRON_LOOKBACK_MAX)
+            return sfp_rpc_bad_argument(ctx, "lookback_days", "must be 0 (since the last run) or 1..%d, got %d",
+                                        SFP_CRON_LOOKBACK_MAX, (int)n->lookback_days);
+    } else if (d->job == SFP_CRON_JOB_COMPUTE_CACHES) {
+        const Sfpermits__V1__RunComputeCachesRequest *c = (const void *)req;
+        if (c->concurrency < 0 || c->concurrency > SFP_CRON_CONCURRENCY_MAX)
+            return sfp_rpc_bad_argument(ctx, "concurrency", "must be 0 (server default) or 1..%d, got %d",
+                                        SFP_CRON_CONCURRENCY_MAX, (int)c->concurrency);
+    }
+    return GRPC_STATUS_OK;
+}
+
+/* A job that ran and failed: its status (the run's code through the one mapping) carries
+ * ErrorInfo CRON_JOB_FAILED / CRON_JOB_TIMED_OUT (job_type, log_id) and the job's result
+ * message packed as Any, so callers still see every stat of the failed run. */
+static grpc_status_code job_failed(sfp_rpc_ctx *ctx, const sfp_cron_run *r, const ProtobufCMessage *res)
+{
+    sfp_rpc_details *det = sfp_rpc_details_of(ctx);
+    sfp_rpc_details_set_reason(det, r->code == SFP_DEADLINE_EXCEEDED ? SFP_REASON_CRON_JOB_TIMED_OUT
+                                                                     : SFP_REASON_CRON_JOB_FAILED);
+    sfp_rpc_details_add_meta(det, "job_type", "%s", r->job_type);
+    sfp_rpc_details_add_meta(det, "log_id", "%lld", (long long)r->log_id);
+    if (r->code == SFP_UNAVAILABLE) sfp_rpc_details_set_retry_ms(det, SFP_CRON_RETRY_MS);
+    sfp_rpc_add_detail(ctx, res);
+    sfp_rpc_set_message(ctx, "%s failed: %s", r->job_type, r->error[0] ? r->error : "job failed");
+    return sfp_rpc_status_of(r->code);
+}
+
 static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const job_def *d, const ProtobufCMessage *req,
                                 ProtobufCMessage **out)
 {
@@ -243,6 +277,11 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
                 SFP_B("secret_configured", svc->cfg.secret && *svc->cfg.secret));
         sfp_rpc_set_message(ctx, "missing or invalid cron bearer token");
         return GRPC_STATUS_UNAUTHENTICATED;
+    }
+    grpc_status_code bad = check_args(ctx, d, req);
+    if (bad != GRPC_STATUS_OK) {
+        atomic_fetch_add(&cnt->failed, 1);
+        return bad;
     }
     sfp_cron_run r;
     memset(&r, 0, sizeof r);
@@ -357,10 +396,9 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
         sfp_log(SFP_ERROR, "cron job failed", SFP_S("job", r.job_type), SFP_I("log_id", r.log_id),
                 SFP_D("elapsed_s", elapsed), SFP_S("error", r.error));
     }
-    if (!ok && r.code == SFP_DEADLINE_EXCEEDED) {
-        atomic_fetch_add(&cnt->deadline, 1);
-        sfp_rpc_set_message(ctx, "%s", r.error);
-        return GRPC_STATUS_DEADLINE_EXCEEDED;
+    if (!ok) {
+        if (r.code == SFP_DEADLINE_EXCEEDED) atomic_fetch_add(&cnt->deadline, 1);
+        return job_failed(ctx, &r, res);
     }
     *out = res;
     return GRPC_STATUS_OK;
