@@ -12,14 +12,15 @@
 
 int sfp_parse_long(const char *name, const char *s, long min, long max, long *out, sfp_err *err)
 {
-    if (!s || !*s) return sfp_err_set(err, 1, "%s: empty value, expected an integer", name);
+    if (!s || !*s) return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: empty value, expected an integer", name);
     errno = 0;
     char *end = NULL;
     long v = strtol(s, &end, 10);
     while (end && isspace((unsigned char)*end)) end++;
     if (errno || end == s || *end != '\0' || isspace((unsigned char)*s))
-        return sfp_err_set(err, 1, "%s: '%.40s' is not an integer", name, s);
-    if (v < min || v > max) return sfp_err_set(err, 1, "%s: %ld is out of range [%ld, %ld]", name, v, min, max);
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.40s' is not an integer", name, s);
+    if (v < min || v > max)
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: %ld is out of range [%ld, %ld]", name, v, min, max);
     *out = v;
     return 0;
 }
@@ -40,25 +41,28 @@ int sfp_parse_bool(const char *name, const char *s, bool *out, sfp_err *err)
             }
         }
     }
-    return sfp_err_set(err, 1, "%s: '%.40s' is not a boolean (use 1/true/yes/on or 0/false/no/off)", name, s ? s : "");
+    return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.40s' is not a boolean (use 1/true/yes/on or 0/false/no/off)",
+                       name, s ? s : "");
 }
 
 int sfp_parse_addr(const char *name, const char *s, sfp_err *err)
 {
-    if (!s || !*s) return sfp_err_set(err, 1, "%s: empty address", name);
+    if (!s || !*s) return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: empty address", name);
     if (!strncmp(s, "unix:", 5)) {
         if (s[5] != '/' || strlen(s) > 5 + 107)
-            return sfp_err_set(err, 1, "%s: unix socket address must be unix:/absolute/path (<108 chars)", name);
+            return sfp_err_set(err, SFP_INVALID_ARGUMENT,
+                               "%s: unix socket address must be unix:/absolute/path (<108 chars)", name);
         return 0;
     }
     const char *colon = strrchr(s, ':');
-    if (!colon || colon == s) return sfp_err_set(err, 1, "%s: '%.60s' is not host:port or unix:/path", name, s);
+    if (!colon || colon == s)
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.60s' is not host:port or unix:/path", name, s);
     if (s[0] == '[' && colon[-1] != ']')
-        return sfp_err_set(err, 1, "%s: '%.60s' has an unterminated [ipv6] host", name, s);
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.60s' has an unterminated [ipv6] host", name, s);
     for (const char *h = s; h < colon; h++) {
         unsigned char c = (unsigned char)*h;
         if (!(isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']'))
-            return sfp_err_set(err, 1, "%s: '%.60s' has an invalid host", name, s);
+            return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.60s' has an invalid host", name, s);
     }
     long port;
     if (sfp_parse_long(name, colon + 1, 0, 65535, &port, err)) return -1;
@@ -72,15 +76,17 @@ int sfp_parse_target(const char *name, const char *s, sfp_err *err)
     if (!strncmp(p, "//", 2)) {
         const char *slash = strchr(p + 2, '/');
         if (!slash)
-            return sfp_err_set(err, 1, "%s: '%.60s' is not dns:///host:port or dns://server/host:port", name, s);
+            return sfp_err_set(err, SFP_INVALID_ARGUMENT,
+                               "%s: '%.60s' is not dns:///host:port or dns://server/host:port", name, s);
         for (const char *h = p + 2; h < slash; h++) {
             unsigned char c = (unsigned char)*h;
             if (!(isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
-                return sfp_err_set(err, 1, "%s: '%.60s' has an invalid DNS server", name, s);
+                return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.60s' has an invalid DNS server", name, s);
         }
         p = slash + 1;
     }
-    if (!strncmp(p, "unix:", 5)) return sfp_err_set(err, 1, "%s: '%.60s': a dns: target names host:port", name, s);
+    if (!strncmp(p, "unix:", 5))
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.60s': a dns: target names host:port", name, s);
     return sfp_parse_addr(name, p, err);
 }
 
@@ -153,13 +159,15 @@ static int parse_duration_ms(const char *name, const char *v, int *out, sfp_err 
     errno = 0;
     long n = strtol(v, &end, 10);
     if (errno || end == v || n < 0)
-        return sfp_err_set(err, 1, "%s: '%.40s' is not a duration (e.g. 30s, 500ms, 30000)", name, v);
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.40s' is not a duration (e.g. 30s, 500ms, 30000)", name,
+                           v);
     long mult;
     if (!strcmp(end, "") || !strcmp(end, "ms")) mult = 1;
     else if (!strcmp(end, "s")) mult = 1000;
     else if (!strcmp(end, "min")) mult = 60000;
-    else return sfp_err_set(err, 1, "%s: '%.40s' has an unknown unit (use ms, s or min)", name, v);
-    if (n > 24L * 3600 * 1000 / mult) return sfp_err_set(err, 1, "%s: '%.40s' is longer than 24 h", name, v);
+    else return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.40s' has an unknown unit (use ms, s or min)", name, v);
+    if (n > 24L * 3600 * 1000 / mult)
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.40s' is longer than 24 h", name, v);
     *out = (int)(n * mult);
     return 0;
 }
@@ -205,7 +213,7 @@ static bool valid_ip_list(const char *v)
 
 static int check_text(const cfg_var *v, const char *s, sfp_err *err)
 {
-    if (strpbrk(s, "\r\n")) return sfp_err_set(err, 1, "%s: must not contain line breaks", v->name);
+    if (strpbrk(s, "\r\n")) return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: must not contain line breaks", v->name);
     switch (v->kind) {
     case SFP_CFG_ADDR: return sfp_parse_addr(v->name, s, err);
     case SFP_CFG_ADDR_OFF: return strcmp(s, "off") ? sfp_parse_addr(v->name, s, err) : 0;
@@ -217,26 +225,32 @@ static int check_text(const cfg_var *v, const char *s, sfp_err *err)
     }
     case SFP_CFG_PG_SIZE:
         if (!valid_pg_size(s))
-            return sfp_err_set(err, 1, "%s: '%.40s' is not a Postgres size like 64MB or 1GB", v->name, s);
+            return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.40s' is not a Postgres size like 64MB or 1GB",
+                               v->name, s);
         return 0;
     case SFP_CFG_LOG_LEVEL:
         if (strcasecmp(s, "debug") && strcasecmp(s, "info") && strcasecmp(s, "warn") && strcasecmp(s, "warning") &&
             strcasecmp(s, "error"))
-            return sfp_err_set(err, 1, "%s: '%.40s' is not one of debug, info, warn, error", v->name, s);
+            return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.40s' is not one of debug, info, warn, error", v->name,
+                               s);
         return 0;
     case SFP_CFG_TZ:
         if (!valid_tz(s))
-            return sfp_err_set(err, 1, "%s: '%.60s' is not a known time zone (e.g. America/Los_Angeles)", v->name, s);
+            return sfp_err_set(err, SFP_INVALID_ARGUMENT,
+                               "%s: '%.60s' is not a known time zone (e.g. America/Los_Angeles)", v->name, s);
         return 0;
     case SFP_CFG_HTTP_URL:
         if (strncmp(s, "http://", 7) && strncmp(s, "https://", 8))
-            return sfp_err_set(err, 1, "%s: '%.60s' must start with http:// or https://", v->name, s);
+            return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.60s' must start with http:// or https://", v->name,
+                               s);
         if (strpbrk(s, " \t?#"))
-            return sfp_err_set(err, 1, "%s: '%.60s' must be a plain URL (no spaces, query or fragment)", v->name, s);
+            return sfp_err_set(err, SFP_INVALID_ARGUMENT,
+                               "%s: '%.60s' must be a plain URL (no spaces, query or fragment)", v->name, s);
         return 0;
     case SFP_CFG_IP_LIST:
         if (!valid_ip_list(s))
-            return sfp_err_set(err, 1, "%s: '%.60s' is not a comma-separated list of IP addresses", v->name, s);
+            return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.60s' is not a comma-separated list of IP addresses",
+                               v->name, s);
         return 0;
     default: return 0;
     }
@@ -308,7 +322,7 @@ int sfp_cfg_listen_addr(sfp_binary b, const char **out, sfp_err *err)
     if (*out) return 0;
     for (size_t i = 0; i < NBINARIES; i++)
         if (k_binaries[i].b == b && k_binaries[i].listen_default) *out = k_binaries[i].listen_default;
-    if (!*out) return sfp_err_set(err, 1, "LISTEN_ADDR: not set");
+    if (!*out) return sfp_err_set(err, SFP_INVALID_ARGUMENT, "LISTEN_ADDR: not set");
     return 0;
 }
 
@@ -328,7 +342,8 @@ int sfp_config_check(sfp_binary b, sfp_err *err)
         const cfg_var *v = &k_vars[i];
         if (!(v->binaries & (unsigned)b)) continue;
         if ((v->required_in & (unsigned)b) && !env_value(v))
-            return sfp_err_set(err, 1, "%s: not set (required by %s: %s)", v->name, sfp_binary_name(b), v->doc);
+            return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: not set (required by %s: %s)", v->name,
+                               sfp_binary_name(b), v->doc);
         if (is_number_kind(v->kind) || is_bool_kind(v->kind)) {
             long l;
             if (sfp_cfg_long(v->name, &l, err)) return -1;

@@ -2,6 +2,7 @@
  * connecting, validating and closing happen outside it. */
 #include "db_pool.h"
 #include "clock.h"
+#include "db_error.h"
 
 #include <errno.h>
 #include <grpc/status.h>
@@ -75,12 +76,14 @@ int sfp_pool_config_from_env(sfp_pool_config *cfg, const char *application_name,
     memset(cfg, 0, sizeof *cfg);
     if (sfp_cfg_text("DATABASE_URL", &cfg->conninfo, err)) return -1;
     if (!cfg->conninfo)
-        return sfp_err_set(err, 1, "DATABASE_URL: not set (a libpq URI such as postgresql://user@host:5432/sfpermits)");
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT,
+                           "DATABASE_URL: not set (a libpq URI such as postgresql://user@host:5432/sfpermits)");
     cfg->application_name = application_name;
     if (sfp_cfg_int("DB_POOL_MIN", &cfg->min, err)) return -1;
     if (sfp_cfg_int("DB_POOL_MAX", &cfg->max, err)) return -1;
     if (cfg->min > cfg->max)
-        return sfp_err_set(err, 1, "DB_POOL_MIN: %d is larger than DB_POOL_MAX (%d)", cfg->min, cfg->max);
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "DB_POOL_MIN: %d is larger than DB_POOL_MAX (%d)", cfg->min,
+                           cfg->max);
     if (sfp_cfg_int("DB_CONNECT_TIMEOUT", &cfg->connect_timeout_s, err)) return -1;
     if (sfp_cfg_duration_ms("DB_STATEMENT_TIMEOUT", &cfg->statement_timeout_ms, err)) return -1;
     if (sfp_cfg_int("DB_ACQUIRE_TIMEOUT", &cfg->acquire_timeout_ms, err)) return -1;
@@ -88,8 +91,9 @@ int sfp_pool_config_from_env(sfp_pool_config *cfg, const char *application_name,
     if (sfp_cfg_int("DB_RECONNECT_MIN_MS", &cfg->reconnect_min_ms, err)) return -1;
     if (sfp_cfg_int("DB_RECONNECT_MAX_MS", &cfg->reconnect_max_ms, err)) return -1;
     if (cfg->reconnect_max_ms < cfg->reconnect_min_ms)
-        return sfp_err_set(err, 1, "DB_RECONNECT_MAX_MS: %d is smaller than DB_RECONNECT_MIN_MS (%d)",
-                           cfg->reconnect_max_ms, cfg->reconnect_min_ms);
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT,
+                           "DB_RECONNECT_MAX_MS: %d is smaller than DB_RECONNECT_MIN_MS (%d)", cfg->reconnect_max_ms,
+                           cfg->reconnect_min_ms);
     return 0;
 }
 
@@ -120,7 +124,7 @@ static PGconn *open_pg(sfp_pool *p, const char *app_name, int64_t deadline_ms, s
     const char *vals[] = {p->conninfo, app_name, p->options, ctimeout, "1", "30", NULL};
     PGconn *pg = PQconnectStartParams(keys, vals, 1);
     if (!pg) {
-        sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable (out of memory)");
+        sfp_err_set(err, SFP_UNAVAILABLE, "database unavailable (out of memory)");
         return NULL;
     }
     int64_t limit = sfp_mono_ms() + (int64_t)p->cfg.connect_timeout_s * 1000;
@@ -143,7 +147,7 @@ static PGconn *open_pg(sfp_pool *p, const char *app_name, int64_t deadline_ms, s
             why_out[strcspn(why_out, "\n")] = '\0';
         }
         PQfinish(pg);
-        sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable");
+        sfp_err_set(err, SFP_UNAVAILABLE, "database unavailable");
         return NULL;
     }
     PQsetNoticeProcessor(pg, notice_sink, NULL);
@@ -288,12 +292,12 @@ static void *maintenance_main(void *arg);
 sfp_pool *sfp_pool_create(const sfp_pool_config *cfg, sfp_err *err)
 {
     if (!cfg->conninfo || !*cfg->conninfo) {
-        sfp_err_set(err, 1, "DATABASE_URL: not set");
+        sfp_err_set(err, SFP_INVALID_ARGUMENT, "DATABASE_URL: not set");
         return NULL;
     }
     if (cfg->max < 1 || cfg->min < 0 || cfg->min > cfg->max) {
-        sfp_err_set(err, 1, "DB_POOL_MIN/DB_POOL_MAX: need 0 <= min <= max and max >= 1 (got %d, %d)", cfg->min,
-                    cfg->max);
+        sfp_err_set(err, SFP_INVALID_ARGUMENT,
+                    "DB_POOL_MIN/DB_POOL_MAX: need 0 <= min <= max and max >= 1 (got %d, %d)", cfg->min, cfg->max);
         return NULL;
     }
     sfp_pool *p = calloc(1, sizeof *p);
@@ -392,7 +396,7 @@ sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err)
     for (;;) {
         if (p->stopping) {
             pthread_mutex_unlock(&p->mu);
-            sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database pool is shutting down");
+            sfp_err_set(err, SFP_UNAVAILABLE, "database pool is shutting down");
             return NULL;
         }
         if (p->idle) {
@@ -426,7 +430,7 @@ sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err)
             p->st.failed_fast++;
             p->outage_failed_fast++;
             pthread_mutex_unlock(&p->mu);
-            sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable");
+            sfp_err_set(err, SFP_UNAVAILABLE, "database unavailable");
             return NULL;
         }
         if (p->size + p->connecting < p->cfg.max) {
@@ -455,7 +459,7 @@ sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err)
             pthread_mutex_unlock(&p->mu);
             sfp_log(SFP_WARN, "db pool exhausted: acquire timed out", SFP_I("in_use", in_use), SFP_I("max", max),
                     SFP_I("waited_ms", sfp_mono_ms() - start));
-            sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database busy, try again");
+            sfp_err_set(err, SFP_UNAVAILABLE, "database busy, try again");
             return NULL;
         }
         waiter w = {.since_ms = start};
@@ -641,18 +645,18 @@ static void fail_from_result(sfp_conn *c, PGresult *res, const char *sql, sfp_er
     char head[80];
     snprintf(head, sizeof head, "%s", sql);
     head[strcspn(head, "\n")] = '\0';
-    if (PQstatus(c->pg) != CONNECTION_OK) {
+    bool conn_ok = PQstatus(c->pg) == CONNECTION_OK;
+    sfp_db_class k = sfp_db_classify(state, conn_ok);
+    if (!conn_ok) {
         c->broken = true;
         sfp_log(SFP_WARN, "db connection lost during query", SFP_S("error", msg), SFP_S("sql", head));
-        sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database connection lost");
-    } else if (state && !strcmp(state, "57014")) {
-        sfp_log(SFP_WARN, "db statement timed out", SFP_S("sql", head));
-        sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "database query timed out");
+    } else if (k.timeout) {
+        sfp_log(SFP_WARN, "db statement timed out", SFP_S("sql", head), SFP_S("sqlstate", state));
     } else {
         sfp_log(SFP_ERROR, "db query failed", SFP_S("sqlstate", state ? state : ""), SFP_S("error", msg),
                 SFP_S("sql", head));
-        sfp_err_set(err, GRPC_STATUS_INTERNAL, "database error");
     }
+    sfp_err_set(err, k.code, "%s", k.msg);
 }
 
 PGresult *sfp_db_query(sfp_conn *c, const char *sql, int nparams, const char *const *params, sfp_err *err)

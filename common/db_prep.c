@@ -1,5 +1,6 @@
 /* db_prep.c — see db_prep.h. */
 #include "db_prep.h"
+#include "db_error.h"
 
 #include <grpc/status.h>
 #include <libpq-events.h>
@@ -56,17 +57,14 @@ static void fail(PGconn *pg, PGresult *r, const sfp_db_stmt *st, sfp_log_level l
     char msg[240];
     snprintf(msg, sizeof msg, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(pg));
     msg[strcspn(msg, "\n")] = '\0';
-    if (PQstatus(pg) != CONNECTION_OK) {
-        sfp_log(SFP_WARN, "db connection lost during query", SFP_S("stmt", st->name), SFP_S("error", msg));
-        sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database connection lost");
-    } else if (state && (!strcmp(state, "57014") || !strcmp(state, "55P03"))) {
-        sfp_log(SFP_WARN, "db statement timed out", SFP_S("stmt", st->name), SFP_S("sqlstate", state));
-        sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "database query timed out");
-    } else {
+    bool conn_ok = PQstatus(pg) == CONNECTION_OK;
+    sfp_db_class k = sfp_db_classify(state, conn_ok);
+    if (!conn_ok) sfp_log(SFP_WARN, "db connection lost during query", SFP_S("stmt", st->name), SFP_S("error", msg));
+    else if (k.timeout) sfp_log(SFP_WARN, "db statement timed out", SFP_S("stmt", st->name), SFP_S("sqlstate", state));
+    else
         sfp_log(lvl, "db query failed", SFP_S("stmt", st->name), SFP_S("sqlstate", state ? state : ""),
                 SFP_S("error", msg));
-        sfp_err_set(err, GRPC_STATUS_INTERNAL, "database error");
-    }
+    sfp_err_set(err, k.code, "%s", k.msg);
 }
 
 PGresult *sfp_db_prepared(sfp_conn *c, const sfp_db_stmt *st, const char *const *params, const int *lengths,

@@ -204,14 +204,15 @@ static int bind_addr(const char *addr, int *port_out, sfp_err *err)
     struct addrinfo hints = {
         .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
-    if (getaddrinfo(h, colon + 1, &hints, &res)) return sfp_err_set(err, 1, "METRICS_ADDR: cannot resolve %s", addr);
+    if (getaddrinfo(h, colon + 1, &hints, &res))
+        return sfp_err_set(err, SFP_UNAVAILABLE, "METRICS_ADDR: cannot resolve %s", addr);
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 64)) {
         if (fd >= 0) close(fd);
         freeaddrinfo(res);
-        return sfp_err_set(err, 1, "METRICS_ADDR: cannot listen on %s", addr);
+        return sfp_err_set(err, SFP_UNAVAILABLE, "METRICS_ADDR: cannot listen on %s", addr);
     }
     freeaddrinfo(res);
     struct sockaddr_storage ss;
@@ -228,7 +229,7 @@ sfp_metrics *sfp_metrics_start_from_env(const char *svc, sfp_err *err)
     if (sfp_cfg_text("METRICS_ADDR", &addr, err)) return NULL;
     bool off = !strcmp(addr, "off");
     if (!off && !strncmp(addr, "unix:", 5)) {
-        sfp_err_set(err, 1, "METRICS_ADDR: must be host:port (Prometheus scrapes TCP)");
+        sfp_err_set(err, SFP_INVALID_ARGUMENT, "METRICS_ADDR: must be host:port (Prometheus scrapes TCP)");
         return NULL;
     }
     sfp_metrics *m = calloc(1, sizeof *m);
@@ -247,7 +248,7 @@ sfp_metrics *sfp_metrics_start_from_env(const char *svc, sfp_err *err)
                             MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
     if (!m->d) {
         close(fd);
-        sfp_err_set(err, 1, "METRICS_ADDR: cannot start the metrics server on %s", addr);
+        sfp_err_set(err, SFP_INTERNAL, "METRICS_ADDR: cannot start the metrics server on %s", addr);
         sfp_metrics_stop(m);
         return NULL;
     }

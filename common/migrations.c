@@ -18,7 +18,7 @@
 /* "sfpermit" in ASCII: the advisory-lock key every migrator uses. */
 #define SFP_MIGRATE_LOCK_KEY "8315457342999980404"
 
-enum { SFP_MIGRATE_ERR = 1 };
+#define SFP_MIGRATE_ERR SFP_FAILED_PRECONDITION
 
 const char *const sfp_expected_tables[] = {
     /* 0001 bulk */

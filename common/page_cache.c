@@ -231,14 +231,14 @@ static int lead(sfp_page_cache *pc, sfp_conn *conn, const char *key, int ttl_min
     int *q = &out->queries;
     if (!exec_ok(pg, "BEGIN", q)) {
         log_pg("page cache: BEGIN failed", key, pg, NULL);
-        return sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable");
+        return sfp_err_set(err, SFP_UNAVAILABLE, "database unavailable");
     }
     int64_t left = left_ms(deadline_ms);
     if (left != INT64_MAX) {
         left -= LOCK_MARGIN_MS;
         if (left < 1) {
             exec_ok(pg, "ROLLBACK", q);
-            return sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+            return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "deadline exceeded");
         }
         if (left > MAX_TIMEOUT_MS) left = MAX_TIMEOUT_MS;
         char t[24];
@@ -250,7 +250,7 @@ static int lead(sfp_page_cache *pc, sfp_conn *conn, const char *key, int ttl_min
         PQclear(r);
         if (!r) {
             exec_ok(pg, "ROLLBACK", q);
-            return sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable");
+            return sfp_err_set(err, SFP_UNAVAILABLE, "database unavailable");
         }
     }
     if (cache_ok) {
@@ -266,15 +266,14 @@ static int lead(sfp_page_cache *pc, sfp_conn *conn, const char *key, int ttl_min
         if (!r) {
             /* lock_timeout / statement_timeout were set from our deadline: waiting longer for
              * another leader is exactly what the caller cannot afford. */
-            if (e.code == GRPC_STATUS_DEADLINE_EXCEEDED) {
+            if (e.code == SFP_DEADLINE_EXCEEDED) {
                 exec_ok(pg, "ROLLBACK", q);
-                return sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded waiting for the page");
+                return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "deadline exceeded waiting for the page");
             }
             sfp_log(SFP_WARN, "page cache: advisory lock failed; computing without it", SFP_S("key", key),
                     SFP_S("sqlstate", st));
             count(pc, &pc->st.errors);
-            if (PQstatus(pg) != CONNECTION_OK)
-                return sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database connection lost");
+            if (PQstatus(pg) != CONNECTION_OK) return sfp_err_set(err, SFP_UNAVAILABLE, "database connection lost");
             exec_ok(pg, "ROLLBACK TO SAVEPOINT pc_lock", q);
             cache_ok = false;
         } else {
@@ -302,7 +301,7 @@ static int lead(sfp_page_cache *pc, sfp_conn *conn, const char *key, int ttl_min
         free(payload);
         count(pc, &pc->st.compute_failures);
         exec_ok(pg, "ROLLBACK", q);
-        if (!err->code) err->code = GRPC_STATUS_INTERNAL;
+        if (!err->code) err->code = SFP_INTERNAL;
         return -1;
     }
     int compute_ms = (int)(sfp_mono_ms() - t0);
@@ -375,7 +374,7 @@ static sfp_conn *acquire(sfp_page_cache *pc, int64_t deadline_ms, sfp_err *err)
     int t = -1; /* the pool's DB_ACQUIRE_TIMEOUT */
     if (left != INT64_MAX) {
         if (left <= 0) {
-            sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+            sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "deadline exceeded");
             return NULL;
         }
         t = left > MAX_TIMEOUT_MS ? MAX_TIMEOUT_MS : (int)left;
@@ -488,13 +487,13 @@ int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int
             if (deadline_ms != INT64_MAX && sfp_mono_ms() >= deadline_ms) {
                 flight_unref(pc, f);
                 pthread_mutex_unlock(&pc->mu);
-                return sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded waiting for the page");
+                return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "deadline exceeded waiting for the page");
             }
             int rc = pthread_cond_timedwait(&pc->cv, &pc->mu, &ts);
             if (rc == ETIMEDOUT && deadline_ms != INT64_MAX && !f->done && f->leader_active) {
                 flight_unref(pc, f);
                 pthread_mutex_unlock(&pc->mu);
-                return sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded waiting for the page");
+                return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "deadline exceeded waiting for the page");
             }
         }
         pthread_mutex_unlock(&pc->mu);

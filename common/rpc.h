@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "arena.h"
+#include "rpc_details.h"
 #include "sfp_err.h"
 
 /* ---------- server ---------- */
@@ -146,8 +147,25 @@ int sfp_rpc_metadata_count(sfp_rpc_ctx *ctx, const char *key);
 int64_t sfp_rpc_deadline_left_ms(sfp_rpc_ctx *ctx);
 /* Sets the status message sent with a non-OK code (safe text only). */
 void sfp_rpc_set_message(sfp_rpc_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Adds a trailing-metadata pair to the response (e.g. "retry-after"). Copied. */
+/* Adds a trailing-metadata pair to the response. Copied. Error details do not go here: use
+ * sfp_rpc_details_of. */
 void sfp_rpc_add_trailer(sfp_rpc_ctx *ctx, const char *key, const char *value);
+/* Rich error details of a non-OK reply (ErrorInfo reason, BadRequest field violations,
+ * RetryInfo): the handler fills the returned struct (arena-owned, created empty on first use)
+ * with the sfp_rpc_details_* builders; the framework sends them as a google.rpc.Status in the
+ * grpc-status-details-bin trailer, with the call's code and message. Ignored on OK. */
+sfp_rpc_details *sfp_rpc_details_of(sfp_rpc_ctx *ctx);
+/* Adds a message to that Status's details, packed as google.protobuf.Any (e.g. a failed cron
+ * job's result). Up to 2 per call; msg must stay valid until the call ends (arena). */
+void sfp_rpc_add_detail(sfp_rpc_ctx *ctx, const ProtobufCMessage *msg);
+/* INVALID_ARGUMENT with message "<field>: <description>", ErrorInfo ARGUMENT_OUT_OF_RANGE and
+ * a BadRequest violation of field: `return sfp_rpc_bad_argument(ctx, "lookback_days", ...)`. */
+grpc_status_code sfp_rpc_bad_argument(sfp_rpc_ctx *ctx, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ErrorInfo reason + RetryInfo retry_ms for an UNAVAILABLE / RESOURCE_EXHAUSTED reply. */
+void sfp_rpc_retry_later(sfp_rpc_ctx *ctx, sfp_reason reason, int64_t retry_ms);
+
 /* Bytes already in protobuf wire format (e.g. a cached, packed message) sent in front of the
  * packed *resp of an OK reply. Protobuf concatenation is a merge, so the client decodes one
  * message with the fields of both — the prefix should hold fields that *resp leaves unset.
@@ -166,7 +184,13 @@ typedef struct sfp_rpc_md {
 typedef struct sfp_rpc_status {
     grpc_status_code code;
     char message[256];
-    char retry_after[16]; /* from trailing metadata "retry-after", "" if none */
+    char retry_after[16]; /* whole seconds (rounded up) of the RetryInfo detail, "" if none */
+    /* The grpc-status-details-bin trailer: decoded standard details (empty, retry_delay_ms -1,
+     * when none) and the raw google.rpc.Status for other details (sfp_rpc_details_find);
+     * details_len 0 when absent or larger than the buffer. */
+    sfp_rpc_details details;
+    uint8_t details_bin[8192];
+    size_t details_len;
 } sfp_rpc_status;
 
 /* One channel per backend, shared by all threads. NULL-safe destroy. */
@@ -193,6 +217,11 @@ grpc_status_code sfp_rpc_unpack(const ProtobufCMessageDescriptor *resp_desc, con
 int sfp_rpc_health_check(sfp_rpc_channel *ch, const char *service, int64_t timeout_ms, sfp_rpc_status *st);
 
 const char *sfp_rpc_code_name(grpc_status_code code); /* "NOT_FOUND" */
+/* The one mapping of an error code to the status a handler returns: the same-named gRPC code;
+ * SFP_OK or a value outside the enum (a failure path that set no code) → INTERNAL. */
+grpc_status_code sfp_rpc_status_of(sfp_code code);
+/* A received status as an sfp_code (codes outside 0..16 → SFP_UNKNOWN). */
+sfp_code sfp_code_of_rpc(grpc_status_code code);
 
 /* Process-wide grpc_init/grpc_shutdown wrappers (ref-counted by grpc itself). */
 void sfp_rpc_init(void);

@@ -38,6 +38,7 @@ struct sfp_rpc_cq {
 
 static void set_status(sfp_rpc_status *st, grpc_status_code code, const char *msg, size_t len)
 {
+    sfp_rpc_details_init(&st->details);
     st->code = code;
     if (len >= sizeof st->message) len = sizeof st->message - 1;
     memcpy(st->message, msg, len);
@@ -78,15 +79,7 @@ static void complete(acall *c, bool ok)
     size_t len = 0;
     if (!ok) set_status(&st, GRPC_STATUS_INTERNAL, "call failed", 11);
     else set_status(&st, c->code, (const char *)GRPC_SLICE_START_PTR(c->details), GRPC_SLICE_LENGTH(c->details));
-    for (size_t i = 0; i < c->trailing_md.count; i++) {
-        grpc_metadata *m = &c->trailing_md.metadata[i];
-        if (GRPC_SLICE_LENGTH(m->key) == 11 && !memcmp(GRPC_SLICE_START_PTR(m->key), "retry-after", 11)) {
-            size_t vl = GRPC_SLICE_LENGTH(m->value);
-            if (vl >= sizeof st.retry_after) vl = sizeof st.retry_after - 1;
-            memcpy(st.retry_after, GRPC_SLICE_START_PTR(m->value), vl);
-            st.retry_after[vl] = '\0';
-        }
-    }
+    if (ok) sfp_rpc_status_read_trailers(&st, &c->trailing_md);
     if (st.code == GRPC_STATUS_OK) {
         grpc_byte_buffer_reader rd;
         if (c->recv && grpc_byte_buffer_reader_init(&rd, c->recv)) {

@@ -24,13 +24,25 @@ void sfp_rpc_shutdown(void)
 
 const char *sfp_rpc_code_name(grpc_status_code code)
 {
-    static const char *const names[] = {
-        "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-        "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-        "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-        "DATA_LOSS", "UNAUTHENTICATED"};
-    if ((int)code >= 0 && (int)code < (int)(sizeof names / sizeof names[0])) return names[code];
-    return "UNKNOWN";
+    return sfp_code_name(sfp_code_of_rpc(code));
+}
+
+/* sfp_code has the values of grpc_status_code by construction; these checks keep it so. */
+_Static_assert((int)SFP_INVALID_ARGUMENT == (int)GRPC_STATUS_INVALID_ARGUMENT, "sfp_code follows gRPC");
+_Static_assert((int)SFP_RESOURCE_EXHAUSTED == (int)GRPC_STATUS_RESOURCE_EXHAUSTED, "sfp_code follows gRPC");
+_Static_assert((int)SFP_UNAVAILABLE == (int)GRPC_STATUS_UNAVAILABLE, "sfp_code follows gRPC");
+_Static_assert((int)SFP_UNAUTHENTICATED == (int)GRPC_STATUS_UNAUTHENTICATED, "sfp_code follows gRPC");
+
+grpc_status_code sfp_rpc_status_of(sfp_code code)
+{
+    /* SFP_OK in a failure path means the caller forgot to set a code: never report success. */
+    if (code == SFP_OK || (unsigned)code > SFP_CODE_MAX) return GRPC_STATUS_INTERNAL;
+    return (grpc_status_code)code;
+}
+
+sfp_code sfp_code_of_rpc(grpc_status_code code)
+{
+    return (unsigned)code <= SFP_CODE_MAX ? (sfp_code)code : SFP_UNKNOWN;
 }
 
 /* Every channel balances round-robin over all the addresses its target resolves to. With a plain
@@ -69,8 +81,32 @@ void sfp_rpc_channel_destroy(sfp_rpc_channel *c)
     sfp_rpc_shutdown();
 }
 
+void sfp_rpc_status_read_trailers(sfp_rpc_status *st, const grpc_metadata_array *md)
+{
+    sfp_rpc_details_init(&st->details);
+    st->details_len = 0;
+    st->retry_after[0] = '\0';
+    if (st->code == GRPC_STATUS_OK) return;
+    size_t kl = strlen(SFP_DETAILS_TRAILER);
+    for (size_t i = 0; i < md->count; i++) {
+        const grpc_metadata *m = &md->metadata[i];
+        if (GRPC_SLICE_LENGTH(m->key) != kl || memcmp(GRPC_SLICE_START_PTR(m->key), SFP_DETAILS_TRAILER, kl)) continue;
+        const uint8_t *v = GRPC_SLICE_START_PTR(m->value);
+        size_t vl = GRPC_SLICE_LENGTH(m->value);
+        if (sfp_rpc_details_decode(v, vl, &st->details, NULL)) continue;
+        if (vl <= sizeof st->details_bin) {
+            memcpy(st->details_bin, v, vl);
+            st->details_len = vl;
+        }
+        if (st->details.retry_delay_ms >= 0)
+            snprintf(st->retry_after, sizeof st->retry_after, "%d", sfp_rpc_details_retry_after_s(&st->details));
+        break;
+    }
+}
+
 static void set_status(sfp_rpc_status *st, grpc_status_code code, const char *msg, size_t len)
 {
+    sfp_rpc_details_init(&st->details);
     st->code = code;
     if (len >= sizeof st->message) len = sizeof st->message - 1;
     memcpy(st->message, msg, len);
@@ -143,15 +179,7 @@ grpc_status_code sfp_rpc_call_raw(sfp_rpc_channel *c, const char *path, const Pr
     } else {
         set_status(st, GRPC_STATUS_INTERNAL, "could not start call", 20);
     }
-    for (size_t i = 0; i < trailing_md.count; i++) {
-        grpc_metadata *m = &trailing_md.metadata[i];
-        if (GRPC_SLICE_LENGTH(m->key) == 11 && !memcmp(GRPC_SLICE_START_PTR(m->key), "retry-after", 11)) {
-            size_t vl = GRPC_SLICE_LENGTH(m->value);
-            if (vl >= sizeof st->retry_after) vl = sizeof st->retry_after - 1;
-            memcpy(st->retry_after, GRPC_SLICE_START_PTR(m->value), vl);
-            st->retry_after[vl] = '\0';
-        }
-    }
+    sfp_rpc_status_read_trailers(st, &trailing_md);
     if (st->code == GRPC_STATUS_OK) {
         if (!recv) {
             set_status(st, GRPC_STATUS_INTERNAL, "empty response", 14);

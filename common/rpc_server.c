@@ -87,8 +87,11 @@ struct sfp_rpc_ctx {
     grpc_metadata_array *md;
     gpr_timespec deadline;
     char *message;
-    grpc_metadata trailers[4];
+    grpc_metadata trailers[6];
     size_t ntrailers;
+    sfp_rpc_details *details;         /* sfp_rpc_details_of (arena), NULL = none */
+    const ProtobufCMessage *extra[2]; /* sfp_rpc_add_detail */
+    size_t nextra;
     const uint8_t *prefix; /* sfp_rpc_set_packed_prefix: sent before the packed response */
     size_t prefix_len;
 };
@@ -157,6 +160,56 @@ void sfp_rpc_add_trailer(sfp_rpc_ctx *ctx, const char *key, const char *value)
     memset(m, 0, sizeof *m);
     m->key = grpc_slice_from_copied_string(key);
     m->value = grpc_slice_from_copied_string(value);
+}
+
+sfp_rpc_details *sfp_rpc_details_of(sfp_rpc_ctx *ctx)
+{
+    if (!ctx->details) {
+        ctx->details = sfp_arena_alloc(ctx->arena, sizeof *ctx->details);
+        sfp_rpc_details_init(ctx->details);
+    }
+    return ctx->details;
+}
+
+void sfp_rpc_add_detail(sfp_rpc_ctx *ctx, const ProtobufCMessage *msg)
+{
+    if (msg && ctx->nextra < sizeof ctx->extra / sizeof ctx->extra[0]) ctx->extra[ctx->nextra++] = msg;
+}
+
+grpc_status_code sfp_rpc_bad_argument(sfp_rpc_ctx *ctx, const char *field, const char *fmt, ...)
+{
+    char desc[192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(desc, sizeof desc, fmt, ap);
+    va_end(ap);
+    sfp_rpc_details *d = sfp_rpc_details_of(ctx);
+    sfp_rpc_details_set_reason(d, SFP_REASON_ARGUMENT_OUT_OF_RANGE);
+    sfp_rpc_details_add_violation(d, field, "%s", desc);
+    sfp_rpc_set_message(ctx, "%s: %s", field, desc);
+    return GRPC_STATUS_INVALID_ARGUMENT;
+}
+
+void sfp_rpc_retry_later(sfp_rpc_ctx *ctx, sfp_reason reason, int64_t retry_ms)
+{
+    sfp_rpc_details *d = sfp_rpc_details_of(ctx);
+    sfp_rpc_details_set_reason(d, reason);
+    sfp_rpc_details_set_retry_ms(d, retry_ms);
+}
+
+/* The google.rpc.Status trailer of a non-OK reply whose handler added details. */
+static void add_details_trailer(sfp_rpc_ctx *ctx, grpc_status_code code)
+{
+    if (code == GRPC_STATUS_OK || (sfp_rpc_details_empty(ctx->details) && !ctx->nextra)) return;
+    if (ctx->ntrailers >= sizeof ctx->trailers / sizeof ctx->trailers[0]) return;
+    uint8_t *bin = NULL;
+    size_t len = sfp_rpc_details_encode((int)code, ctx->message ? ctx->message : "", ctx->details, ctx->extra,
+                                        ctx->nextra, &bin);
+    grpc_metadata *m = &ctx->trailers[ctx->ntrailers++];
+    memset(m, 0, sizeof *m);
+    m->key = grpc_slice_from_static_string(SFP_DETAILS_TRAILER);
+    m->value = grpc_slice_from_copied_buffer((const char *)bin, len);
+    free(bin);
 }
 
 /* ---------- built-in handlers ---------- */
@@ -427,6 +480,7 @@ static void build_reply(call_state *cs, grpc_status_code code, ProtobufCMessage 
         cs->ops[n++].data.send_message.send_message = cs->out;
     }
     cs->details_slice = grpc_slice_from_copied_string(ctx->message ? ctx->message : "");
+    add_details_trailer(ctx, code);
     cs->ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
     cs->ops[n].data.send_status_from_server.status = code;
     cs->ops[n].data.send_status_from_server.status_details = code == GRPC_STATUS_OK ? NULL : &cs->details_slice;
@@ -1072,7 +1126,7 @@ sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sf
     int port = grpc_server_add_http2_port(s->server, s->addr, creds);
     grpc_server_credentials_release(creds);
     if (port <= 0) {
-        sfp_err_set(err, 1, "LISTEN_ADDR: cannot listen on %s (address in use or invalid)", s->addr);
+        sfp_err_set(err, SFP_UNAVAILABLE, "LISTEN_ADDR: cannot listen on %s (address in use or invalid)", s->addr);
         sfp_rpc_server_destroy(s);
         return NULL;
     }

@@ -74,11 +74,12 @@ void sfp_soda_config_defaults(sfp_soda_config *c)
 static int check_base_url(const char *name, const char *u, sfp_err *err)
 {
     if (strncmp(u, "http://", 7) && strncmp(u, "https://", 8))
-        return sfp_err_set(err, 3, "%s must start with http:// or https://", name);
-    if (strlen(u) > 512) return sfp_err_set(err, 3, "%s is too long (max 512)", name);
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s must start with http:// or https://", name);
+    if (strlen(u) > 512) return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s is too long (max 512)", name);
     for (const char *p = u; *p; p++)
         if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#')
-            return sfp_err_set(err, 3, "%s must be a plain base URL (no spaces, query or fragment)", name);
+            return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s must be a plain base URL (no spaces, query or fragment)",
+                               name);
     return 0;
 }
 
@@ -89,7 +90,7 @@ int sfp_soda_config_from_env(sfp_soda_config *c, sfp_err *err)
     if (check_base_url("SODA_BASE_URL", c->base_url, err)) return -1;
     if (sfp_cfg_text("SODA_APP_TOKEN", &c->app_token, err)) return -1;
     if (c->app_token && strpbrk(c->app_token, "\r\n"))
-        return sfp_err_set(err, 3, "SODA_APP_TOKEN must not contain line breaks");
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "SODA_APP_TOKEN must not contain line breaks");
     if (sfp_cfg_int("SODA_TIMEOUT_MS", &c->timeout_ms, err)) return -1;
     if (sfp_cfg_int("SODA_CONNECT_TIMEOUT_MS", &c->connect_timeout_ms, err)) return -1;
     if (sfp_cfg_long("SODA_MAX_RESPONSE_BYTES", &c->max_response_bytes, err)) return -1;
@@ -132,7 +133,7 @@ sfp_soda *sfp_soda_create(const sfp_soda_config *c, sfp_err *err)
 {
     pthread_once(&g_curl_once, curl_init_once);
     if (g_curl_init_rc != CURLE_OK) {
-        sfp_err_set(err, 13, "curl_global_init failed: %s", curl_easy_strerror(g_curl_init_rc));
+        sfp_err_set(err, SFP_INTERNAL, "curl_global_init failed: %s", curl_easy_strerror(g_curl_init_rc));
         return NULL;
     }
     if (check_base_url("SODA_BASE_URL", c->base_url ? c->base_url : "", err)) return NULL;
@@ -156,7 +157,7 @@ sfp_soda *sfp_soda_create(const sfp_soda_config *c, sfp_err *err)
         curl_share_setopt(s->share, CURLSHOPT_USERDATA, s) ||
         curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
         curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION)) {
-        sfp_err_set(err, 13, "curl share setup failed");
+        sfp_err_set(err, SFP_INTERNAL, "curl share setup failed");
         sfp_soda_destroy(s);
         return NULL;
     }
@@ -169,7 +170,7 @@ sfp_soda *sfp_soda_create(const sfp_soda_config *c, sfp_err *err)
         sfp_buf_free(&h);
     }
     if (sfp_soda_loop_start(s)) {
-        sfp_err_set(err, 13, "soda event loop could not start");
+        sfp_err_set(err, SFP_INTERNAL, "soda event loop could not start");
         sfp_soda_destroy(s);
         return NULL;
     }
@@ -271,13 +272,14 @@ int sfp_soda_soql_quote(const char *v, char *out, size_t outsz)
 int sfp_soda_where_parcel(const char *block, const char *lot, char *out, size_t outsz, sfp_err *err)
 {
     if (!sfp_soda_valid_block(block))
-        return sfp_err_set(err, 3, "block must be 4 digits and an optional capital letter");
-    if (!sfp_soda_valid_lot(lot)) return sfp_err_set(err, 3, "lot must be 3 digits and an optional capital letter");
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "block must be 4 digits and an optional capital letter");
+    if (!sfp_soda_valid_lot(lot))
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "lot must be 3 digits and an optional capital letter");
     char qb[16], ql[16];
     if (sfp_soda_soql_quote(block, qb, sizeof qb) || sfp_soda_soql_quote(lot, ql, sizeof ql))
-        return sfp_err_set(err, 3, "block/lot too long");
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "block/lot too long");
     int n = snprintf(out, outsz, "block=%s AND lot=%s", qb, ql);
-    if (n < 0 || (size_t)n >= outsz) return sfp_err_set(err, 13, "where buffer too small");
+    if (n < 0 || (size_t)n >= outsz) return sfp_err_set(err, SFP_INTERNAL, "where buffer too small");
     return 0;
 }
 
@@ -297,21 +299,21 @@ static void put_param(sfp_buf *b, const char *name, const char *val)
 char *sfp_soda_build_url(const char *base, const sfp_soda_query *q, sfp_err *err)
 {
     if (!q || !sfp_soda_valid_dataset(q->dataset)) {
-        sfp_err_set(err, 3, "invalid SODA dataset id");
+        sfp_err_set(err, SFP_INVALID_ARGUMENT, "invalid SODA dataset id");
         return NULL;
     }
     if (q->limit < 1 || q->limit > 50000) {
-        sfp_err_set(err, 3, "SODA $limit must be 1..50000");
+        sfp_err_set(err, SFP_INVALID_ARGUMENT, "SODA $limit must be 1..50000");
         return NULL;
     }
     if (q->offset < 0) {
-        sfp_err_set(err, 3, "SODA $offset must be >= 0");
+        sfp_err_set(err, SFP_INVALID_ARGUMENT, "SODA $offset must be >= 0");
         return NULL;
     }
     const char *parts[3] = {q->select, q->where, q->order};
     for (int i = 0; i < 3; i++)
         if (parts[i] && strlen(parts[i]) > 4096) {
-            sfp_err_set(err, 3, "SoQL clause too long");
+            sfp_err_set(err, SFP_INVALID_ARGUMENT, "SoQL clause too long");
             return NULL;
         }
     sfp_buf b;
@@ -1174,7 +1176,7 @@ static sfp_soda_pending *pending_new(sfp_soda *s, const char *block, const char 
     for (size_t i = 0; i < n; i++)
         if (!sfp_soda_valid_dataset(specs[i].dataset) || specs[i].limit < 1 || specs[i].limit > 50000 ||
             (specs[i].order && strlen(specs[i].order) >= 64)) {
-            sfp_err_set(err, 3, "invalid SODA dataset spec");
+            sfp_err_set(err, SFP_INVALID_ARGUMENT, "invalid SODA dataset spec");
             return NULL;
         }
     sfp_soda_pending *p = calloc(1, sizeof *p);

@@ -43,7 +43,8 @@ int gw_config_split_addr(const char *name, const char *addr, gw_config *cfg, sfp
 {
     if (sfp_parse_addr(name, addr, err)) return -1;
     if (!strncmp(addr, "unix:", 5))
-        return sfp_err_set(err, 1, "%s: unix sockets are not supported by the gateway; use host:port", name);
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT,
+                           "%s: unix sockets are not supported by the gateway; use host:port", name);
     const char *colon = strrchr(addr, ':');
     const char *h = addr;
     size_t hn = (size_t)(colon - addr);
@@ -51,7 +52,8 @@ int gw_config_split_addr(const char *name, const char *addr, gw_config *cfg, sfp
         h++;
         hn -= 2;
     }
-    if (hn == 0 || hn >= sizeof cfg->host) return sfp_err_set(err, 1, "%s: bad host in '%.60s'", name, addr);
+    if (hn == 0 || hn >= sizeof cfg->host)
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: bad host in '%.60s'", name, addr);
     memcpy(cfg->host, h, hn);
     cfg->host[hn] = '\0';
     long port;

@@ -472,7 +472,7 @@ static int listen_on(const char *host, int port, int *port_out, sfp_err *err)
         .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(host, ps, &hints, &res);
-    if (rc) return sfp_err_set(err, 1, "GATEWAY_ADDR: cannot resolve '%s': %s", host, gai_strerror(rc));
+    if (rc) return sfp_err_set(err, SFP_UNAVAILABLE, "GATEWAY_ADDR: cannot resolve '%s': %s", host, gai_strerror(rc));
     int fd = -1, last = 0;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
@@ -488,7 +488,9 @@ static int listen_on(const char *host, int port, int *port_out, sfp_err *err)
         fd = -1;
     }
     freeaddrinfo(res);
-    if (fd < 0) return sfp_err_set(err, 1, "GATEWAY_ADDR: cannot listen on %s:%d: %s", host, port, strerror(last));
+    if (fd < 0)
+        return sfp_err_set(err, SFP_UNAVAILABLE, "GATEWAY_ADDR: cannot listen on %s:%d: %s", host, port,
+                           strerror(last));
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {

@@ -111,9 +111,18 @@ void gw_resp_remove_header(gw_response *r, const char *name)
 
 void gw_resp_error(gw_response *r, int http_status, int grpc_code, const char *message, const char *retry_after_hint)
 {
+    gw_resp_error_ex(r, http_status, grpc_code, message, retry_after_hint, NULL, NULL);
+}
+
+void gw_resp_error_ex(gw_response *r, int http_status, int grpc_code, const char *message, const char *retry_after_hint,
+                      const sfp_rpc_details *d, const char *result_json)
+{
+    /* Retry-After on 429/503 (hint or default), and on any status the backend sent RetryInfo for */
+    bool retry = gw_needs_retry_after(http_status) || (retry_after_hint && *retry_after_hint);
+    int retry_s = retry ? gw_retry_after_seconds(retry_after_hint, http_status) : -1;
     sfp_buf b;
     sfp_buf_init(&b);
-    gw_error_body(&b, grpc_code, message);
+    gw_error_body_ex(&b, grpc_code, message, d, retry_s, result_json);
     size_t len;
     char *body = sfp_buf_steal(&b, &len);
     gw_resp_set_body(r, http_status, GW_CT_JSON, body, len);
@@ -122,8 +131,7 @@ void gw_resp_error(gw_response *r, int http_status, int grpc_code, const char *m
     gw_resp_remove_header(r, "ETag");
     gw_resp_remove_header(r, "Cache-Control");
     if (gw_needs_www_authenticate(http_status)) gw_resp_header(r, "WWW-Authenticate", "Bearer");
-    if (gw_needs_retry_after(http_status))
-        gw_resp_header(r, "Retry-After", "%d", gw_retry_after_seconds(retry_after_hint, http_status));
+    if (retry) gw_resp_header(r, "Retry-After", "%d", retry_s);
 }
 
 void gw_resp_http_error(gw_response *r, int http_status, const char *message)
@@ -133,6 +141,12 @@ void gw_resp_http_error(gw_response *r, int http_status, const char *message)
 
 void gw_resp_rpc_error(gw_response *r, const sfp_rpc_status *st)
 {
+    gw_resp_rpc_error_result(r, st, NULL);
+}
+
+void gw_resp_rpc_error_result(gw_response *r, const sfp_rpc_status *st, const char *result_json)
+{
     int code = (int)st->code;
-    gw_resp_error(r, gw_http_status_for_grpc(code), code, gw_client_message(code, st->message), st->retry_after);
+    gw_resp_error_ex(r, gw_http_status_for_grpc(code), code, gw_client_message(code, st->message), st->retry_after,
+                     &st->details, result_json);
 }

@@ -21,6 +21,7 @@
 struct gw_server;
 struct MHD_Connection;
 struct sfp_rpc_status;
+struct sfp_rpc_details;
 
 #define GW_CT_JSON "application/json"
 #define GW_MAX_RESP_HEADERS 12
@@ -91,10 +92,17 @@ void gw_resp_remove_header(gw_response *r, const char *name);
  * WWW-Authenticate: Bearer on 401, Retry-After on 429/503 (retry_after_hint or default).
  * Replaces any body already set. */
 void gw_resp_error(gw_response *r, int http_status, int grpc_code, const char *message, const char *retry_after_hint);
+/* gw_resp_error with the backend's details rendered into the body (gw_error_body_ex; d may be
+ * NULL) and Retry-After also on other statuses when a hint (RetryInfo) is given. */
+void gw_resp_error_ex(gw_response *r, int http_status, int grpc_code, const char *message, const char *retry_after_hint,
+                      const struct sfp_rpc_details *d, const char *result_json);
 /* Gateway-made HTTP error: the gRPC code is gw_grpc_code_for_http(http_status). */
 void gw_resp_http_error(gw_response *r, int http_status, const char *message);
-/* Backend error: HTTP status and client-safe message from st (status_map), retry-after from
- * st->retry_after. */
+/* Backend error: HTTP status and client-safe message from st (status_map), its
+ * grpc-status-details-bin details (ErrorInfo, BadRequest) in the body and its RetryInfo as
+ * Retry-After (st->retry_after). */
 void gw_resp_rpc_error(gw_response *r, const struct sfp_rpc_status *st);
+/* The same, with result_json (a JSON object, e.g. a failed job's result) as "result". */
+void gw_resp_rpc_error_result(gw_response *r, const struct sfp_rpc_status *st, const char *result_json);
 
 #endif

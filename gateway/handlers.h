@@ -11,7 +11,7 @@
  *                     embedded pages, Cache-Control: public, max-age=3600,
  *                     stale-while-revalidate=86400, ETag + If-None-Match → 304.
  *   GET /brief        BriefService/GetBrief for the caller (Authorization forwarded) →
- *                     JSON; ?lookback=N (1..90, default/invalid 1); Cache-Control: private,
+ *                     JSON; ?lookback=N (1..90, default/not an integer 1; out of range → 400); Cache-Control: private,
  *                     max-age=<seconds left of the cache entry>, Vary: Authorization,
  *                     ETag W/"<etag>" + If-None-Match → 304; 401 carries WWW-Authenticate.
  *   POST /brief/refresh
@@ -44,7 +44,7 @@ void gw_handle_cron_job(gw_request *req, gw_response *resp);
 void gw_handle_cron_status(gw_request *req, gw_response *resp);
 void gw_handle_brief(gw_request *req, gw_response *resp);
 void gw_handle_brief_refresh(gw_request *req, gw_response *resp);
-/* ?lookback= value → 1..90 (absent or not an integer → 1). Pure. */
+/* ?lookback= value as an integer, not range-checked (absent or not an integer → 1). Pure. */
 int32_t gw_brief_lookback(const char *s);
 /* GET /brief's JSON body (malloc'd): byte-for-byte the generic encoder's output, with the
  * page part memoised by etag (handlers_brief.c); *memo_hit tells which path served it. */

@@ -59,8 +59,9 @@ char *gw_brief_json(Sfpermits__V1__GetBriefResponse *b, size_t *len, bool *memo_
     return gw_json_memo_encode(brief_memo(), b->etag, &b->base, &t.base, len, memo_hit);
 }
 
-/* ?lookback=N as the reference reads it: an integer (blanks and sign allowed), clamped to
- * 1..90; absent or not an integer → 1. BriefService clamps again. */
+/* ?lookback=N as the reference reads it: an integer (blanks and sign allowed); absent or not
+ * an integer → 1. Not clamped: BriefService answers INVALID_ARGUMENT (→ 400 with the field
+ * violation) for anything outside 1..90; huge values saturate to the int32 range. */
 int32_t gw_brief_lookback(const char *s)
 {
     if (!s) return 1;
@@ -70,11 +71,11 @@ int32_t gw_brief_lookback(const char *s)
     if (!isdigit((unsigned char)*s)) return 1;
     long long v = 0;
     for (; isdigit((unsigned char)*s); s++)
-        if (v < 1000000) v = v * 10 + (*s - '0');
+        if (v < 10000000) v = v * 10 + (*s - '0');
     while (isspace((unsigned char)*s)) s++;
     if (*s) return 1;
     if (neg) v = -v;
-    return v < 1 ? 1 : v > 90 ? 90 : (int32_t)v;
+    return (int32_t)v; /* |v| < 10^8 */
 }
 
 static void brief_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)

@@ -3,8 +3,9 @@
  *
  * The Authorization header is forwarded as-is (gw_call's allow-list); CronService checks the
  * secret, so 401 comes from the backend's UNAUTHENTICATED. A job that ran and failed comes back
- * as gRPC OK with ok=false: its JSON body is kept and the HTTP status becomes 500. ABORTED
- * ("already running") → 409, DEADLINE_EXCEEDED → 504, UNAVAILABLE → 503 through the status map.
+ * as a non-OK status (INTERNAL → 500, UNAVAILABLE → 503, DEADLINE_EXCEEDED → 504) whose details
+ * hold the job's result: the error JSON carries it as "result" (the same JSON a success
+ * returns, with ok=false). ABORTED ("already running") → 409 through the status map.
  * Route classes do the CRON_WORKER gating: the POST routes are CRON_TRIGGER (worker only),
  * /cron/status is CRON_READ (everywhere). */
 #include "handlers.h"
@@ -14,6 +15,7 @@
 
 #include "config.h"
 #include "gw_rpc.h"
+#include "pbjson.h"
 #include "sfpermits/v1/cron.pb-c.h"
 
 typedef struct cron_route {
@@ -109,11 +111,18 @@ static void cron_job_done(gw_request *req, gw_response *resp, const gw_rpc_reply
     const cron_route *cr = req->user;
     ProtobufCMessage *out = NULL;
     grpc_status_code code = gw_reply_json(r, resp, cr->resp_desc, &out);
+    if (code != GRPC_STATUS_OK && r->st.details_len) {
+        /* a failed run: render its result (packed as Any in the status details) */
+        ProtobufCMessage *res = sfp_rpc_details_find(r->st.details_bin, r->st.details_len, cr->resp_desc);
+        if (res) {
+            char *json = sfp_pbjson_encode(res, NULL);
+            gw_resp_rpc_error_result(resp, &r->st, json);
+            free(json);
+            protobuf_c_message_free_unpacked(res, NULL);
+        }
+    }
     gw_resp_header(resp, "Cache-Control", "no-store");
-    if (code != GRPC_STATUS_OK) return;
-    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(cr->resp_desc, "ok");
-    if (f && !*(const protobuf_c_boolean *)((const char *)out + f->offset)) resp->status = 500;
-    protobuf_c_message_free_unpacked(out, NULL);
+    if (out) protobuf_c_message_free_unpacked(out, NULL);
 }
 
 static void cron_status_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)

@@ -685,7 +685,7 @@ int gw_server_start(gw_server *s, sfp_err *err)
         s->front = NULL;
         sfp_rpc_cq_stop(s->cq);
         s->cq = NULL;
-        return sfp_err_set(err, 1, "GATEWAY_ADDR: libmicrohttpd failed to start on %s", s->cfg.addr);
+        return sfp_err_set(err, SFP_UNAVAILABLE, "GATEWAY_ADDR: libmicrohttpd failed to start on %s", s->cfg.addr);
     }
     if (gw_front_start(s->front, handoff, s)) {
         MHD_stop_daemon(s->d);
@@ -694,7 +694,7 @@ int gw_server_start(gw_server *s, sfp_err *err)
         s->front = NULL;
         sfp_rpc_cq_stop(s->cq);
         s->cq = NULL;
-        return sfp_err_set(err, 1, "cannot start the accept thread");
+        return sfp_err_set(err, SFP_INTERNAL, "cannot start the accept thread");
     }
     s->port = gw_front_port(s->front);
     sfp_log(SFP_INFO, "listening", SFP_S("addr", s->cfg.addr), SFP_I("port", s->port), SFP_I("threads", threads),

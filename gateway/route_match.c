@@ -54,10 +54,11 @@ static int compile(const gw_route *rt, compiled *c, sfp_err *err)
     memset(c, 0, sizeof *c);
     c->route = rt;
     const char *p = rt->pattern;
-    if (!p || p[0] != '/') return sfp_err_set(err, 1, "route '%s': pattern must start with '/'", p ? p : "(null)");
-    if (!rt->handler) return sfp_err_set(err, 1, "route '%s': no handler", p);
+    if (!p || p[0] != '/')
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "route '%s': pattern must start with '/'", p ? p : "(null)");
+    if (!rt->handler) return sfp_err_set(err, SFP_INVALID_ARGUMENT, "route '%s': no handler", p);
     if (!(rt->methods & ~(unsigned)GW_M_OTHER) || (rt->methods & GW_M_OTHER))
-        return sfp_err_set(err, 1, "route '%s': bad method set", p);
+        return sfp_err_set(err, SFP_INVALID_ARGUMENT, "route '%s': bad method set", p);
     if (!strcmp(p, "/")) return 0; /* root: zero segments */
     p++;
     int ncap = 0;
@@ -66,17 +67,17 @@ static int compile(const gw_route *rt, compiled *c, sfp_err *err)
         size_t n = e ? (size_t)(e - p) : strlen(p);
         if (n == 0) {
             compiled_free(c);
-            return sfp_err_set(err, 1, "route '%s': empty segment", rt->pattern);
+            return sfp_err_set(err, SFP_INVALID_ARGUMENT, "route '%s': empty segment", rt->pattern);
         }
         if (c->nseg == GW_MAX_SEGMENTS) {
             compiled_free(c);
-            return sfp_err_set(err, 1, "route '%s': too many segments", rt->pattern);
+            return sfp_err_set(err, SFP_INVALID_ARGUMENT, "route '%s': too many segments", rt->pattern);
         }
         seg *s = &c->segs[c->nseg];
         if (p[0] == '{') {
             if (n < 3 || p[n - 1] != '}' || !name_ok(p + 1, n - 2)) {
                 compiled_free(c);
-                return sfp_err_set(err, 1, "route '%s': bad capture segment", rt->pattern);
+                return sfp_err_set(err, SFP_INVALID_ARGUMENT, "route '%s': bad capture segment", rt->pattern);
             }
             s->capture = true;
             s->text = strndup(p + 1, n - 2);
@@ -85,18 +86,19 @@ static int compile(const gw_route *rt, compiled *c, sfp_err *err)
                 if (c->segs[i].capture && !strcmp(c->segs[i].text, s->text)) {
                     c->nseg++;
                     compiled_free(c);
-                    return sfp_err_set(err, 1, "route '%s': duplicate capture name", rt->pattern);
+                    return sfp_err_set(err, SFP_INVALID_ARGUMENT, "route '%s': duplicate capture name", rt->pattern);
                 }
             if (++ncap > GW_MAX_CAPTURES) {
                 c->nseg++;
                 compiled_free(c);
-                return sfp_err_set(err, 1, "route '%s': too many captures", rt->pattern);
+                return sfp_err_set(err, SFP_INVALID_ARGUMENT, "route '%s': too many captures", rt->pattern);
             }
         } else {
             for (size_t i = 0; i < n; i++)
                 if (!lit_char(p[i])) {
                     compiled_free(c);
-                    return sfp_err_set(err, 1, "route '%s': literal segments use [A-Za-z0-9._~-] only", rt->pattern);
+                    return sfp_err_set(err, SFP_INVALID_ARGUMENT,
+                                       "route '%s': literal segments use [A-Za-z0-9._~-] only", rt->pattern);
                 }
             s->capture = false;
             s->text = strndup(p, n);
@@ -143,7 +145,8 @@ gw_router *gw_router_create(const gw_route *routes, size_t n, sfp_err *err)
         r->n = i + 1;
         for (size_t j = 0; j < i; j++)
             if (ambiguous(&r->c[i], &r->c[j])) {
-                sfp_err_set(err, 1, "routes '%s' and '%s' are ambiguous", routes[j].pattern, routes[i].pattern);
+                sfp_err_set(err, SFP_INVALID_ARGUMENT, "routes '%s' and '%s' are ambiguous", routes[j].pattern,
+                            routes[i].pattern);
                 gw_router_destroy(r);
                 return NULL;
             }

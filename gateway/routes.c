@@ -51,7 +51,7 @@ int gw_routes_check(sfp_err *err)
 {
     for (size_t i = 0; i < gw_routes_count; i++)
         if (gw_routes[i].handler == gw_handle_static && !gw_static_page_find(gw_routes[i].pattern))
-            return sfp_err_set(err, 1, "route %s has no embedded file gateway/static%s[.html]", gw_routes[i].pattern,
-                               gw_routes[i].pattern);
+            return sfp_err_set(err, SFP_INTERNAL, "route %s has no embedded file gateway/static%s[.html]",
+                               gw_routes[i].pattern, gw_routes[i].pattern);
     return 0;
 }

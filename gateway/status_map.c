@@ -142,6 +142,43 @@ const char *gw_client_message(int code, const char *msg)
 
 void gw_error_body(sfp_buf *out, int code, const char *message)
 {
+    gw_error_body_ex(out, code, message, NULL, -1, NULL);
+}
+
+static void put_details(sfp_buf *out, const sfp_rpc_details *d)
+{
+    if (d->reason[0]) {
+        sfp_buf_puts(out, ",\"reason\":");
+        sfp_buf_json_str(out, d->reason);
+        sfp_buf_puts(out, ",\"domain\":");
+        sfp_buf_json_str(out, d->domain);
+        if (d->nmeta) {
+            sfp_buf_puts(out, ",\"metadata\":{");
+            for (size_t i = 0; i < d->nmeta; i++) {
+                if (i) sfp_buf_putc(out, ',');
+                sfp_buf_json_str(out, d->meta[i].key);
+                sfp_buf_putc(out, ':');
+                sfp_buf_json_str(out, d->meta[i].value);
+            }
+            sfp_buf_putc(out, '}');
+        }
+    }
+    if (d->nviolations) {
+        sfp_buf_puts(out, ",\"field_violations\":[");
+        for (size_t i = 0; i < d->nviolations; i++) {
+            sfp_buf_puts(out, i ? ",{\"field\":" : "{\"field\":");
+            sfp_buf_json_str(out, d->violations[i].field);
+            sfp_buf_puts(out, ",\"description\":");
+            sfp_buf_json_str(out, d->violations[i].description);
+            sfp_buf_putc(out, '}');
+        }
+        sfp_buf_putc(out, ']');
+    }
+}
+
+void gw_error_body_ex(sfp_buf *out, int code, const char *message, const sfp_rpc_details *d, int retry_after_s,
+                      const char *result_json)
+{
     const char *m = message ? message : "";
     size_t n = strlen(m);
     if (n > 512) {
@@ -153,5 +190,11 @@ void gw_error_body(sfp_buf *out, int code, const char *message)
     sfp_buf_json_str(out, gw_grpc_code_name(code));
     sfp_buf_puts(out, ",\"message\":");
     sfp_buf_json_strn(out, m, n);
+    if (d) put_details(out, d);
+    if (retry_after_s >= 0) sfp_buf_printf(out, ",\"retry_after_s\":%d", retry_after_s);
+    if (result_json && *result_json) {
+        sfp_buf_puts(out, ",\"result\":");
+        sfp_buf_puts(out, result_json);
+    }
     sfp_buf_putc(out, '}');
 }

@@ -18,7 +18,8 @@
  *   503 → UNAVAILABLE (14), 504 → DEADLINE_EXCEEDED (4), any other 4xx → INVALID_ARGUMENT,
  *   any other status → INTERNAL (13).
  *
- * Error body: {"code": <grpc code>, "status": "<NAME>", "message": "..."}.
+ * Error body: {"code": <grpc code>, "status": "<NAME>", "message": "..."} plus the optional
+ * detail keys of gw_error_body_ex (gateway/README.md, Errors).
  *
  * Ownership: nothing here allocates except gw_error_body, which appends to the caller's buffer;
  * returned strings are static or the caller's. */
@@ -28,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "buf.h"
+#include "rpc_details.h"
 
 /* Defaults when the backend gave no usable retry-after hint (seconds). */
 #define GW_RETRY_AFTER_429_DEFAULT 10
@@ -58,5 +60,13 @@ const char *gw_client_message(int grpc_code, const char *msg);
 
 /* Appends the error body JSON (message NULL → ""; truncated to 512 bytes). */
 void gw_error_body(sfp_buf *out, int grpc_code, const char *message);
+/* The same body with the backend's rich error details, each key only when present:
+ *   "reason", "domain", "metadata": {..}   ErrorInfo
+ *   "field_violations": [{"field", "description"}, ...]   BadRequest
+ *   "retry_after_s": N                     the Retry-After header's value (retry_after_s >= 0)
+ *   "result": {...}                        result_json verbatim (e.g. a failed cron job's result)
+ * d may be NULL. */
+void gw_error_body_ex(sfp_buf *out, int grpc_code, const char *message, const sfp_rpc_details *d, int retry_after_s,
+                      const char *result_json);
 
 #endif

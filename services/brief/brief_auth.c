@@ -39,9 +39,9 @@ int sfp_brief_authenticate(sfp_conn *c, const char *authorization, int32_t *user
 {
     size_t len = 0;
     const char *tok = sfp_brief_bearer_token(authorization, &len);
-    if (!tok) return sfp_err_set(err, GRPC_STATUS_UNAUTHENTICATED, "a valid bearer token is required");
+    if (!tok) return sfp_err_set(err, SFP_UNAUTHENTICATED, "a valid bearer token is required");
     char hex[65];
-    if (sfp_sha256_hex(tok, len, hex) != 0) return sfp_err_set(err, GRPC_STATUS_INTERNAL, "hashing failed");
+    if (sfp_sha256_hex(tok, len, hex) != 0) return sfp_err_set(err, SFP_INTERNAL, "hashing failed");
     const char *p[1] = {hex};
     (*queries)++;
     static const sfp_db_stmt st = {"brief_auth", SQL_AUTH, 1};
@@ -50,7 +50,7 @@ int sfp_brief_authenticate(sfp_conn *c, const char *authorization, int32_t *user
     bool ok = PQntuples(r) == 1 && PQgetlength(r, 0, 1) == 64 && CRYPTO_memcmp(PQgetvalue(r, 0, 1), hex, 64) == 0;
     if (ok) *user_id = (int32_t)strtol(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
-    if (!ok) return sfp_err_set(err, GRPC_STATUS_UNAUTHENTICATED, "a valid bearer token is required");
+    if (!ok) return sfp_err_set(err, SFP_UNAUTHENTICATED, "a valid bearer token is required");
     return 0;
 }
 
@@ -62,10 +62,10 @@ int sfp_brief_authenticate_service(sfp_conn *c, const char *authorization, const
     char got[65], want[65];
     if (!secret || !*secret || !tok || sfp_sha256_hex(tok, len, got) != 0 ||
         sfp_sha256_hex(secret, strlen(secret), want) != 0 || CRYPTO_memcmp(got, want, 64) != 0)
-        return sfp_err_set(err, GRPC_STATUS_UNAUTHENTICATED, "a valid bearer token is required");
+        return sfp_err_set(err, SFP_UNAUTHENTICATED, "a valid bearer token is required");
     size_t n = user_id_value ? strlen(user_id_value) : 0;
     if (n == 0 || n > 9 || strspn(user_id_value, "0123456789") != n)
-        return sfp_err_set(err, GRPC_STATUS_UNAUTHENTICATED, "a valid bearer token is required");
+        return sfp_err_set(err, SFP_UNAUTHENTICATED, "a valid bearer token is required");
     const char *p[1] = {user_id_value};
     (*queries)++;
     static const sfp_db_stmt st = {"brief_auth_service",
@@ -75,7 +75,7 @@ int sfp_brief_authenticate_service(sfp_conn *c, const char *authorization, const
     bool ok = PQntuples(r) == 1;
     if (ok) *user_id = (int32_t)strtol(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
-    if (!ok) return sfp_err_set(err, GRPC_STATUS_UNAUTHENTICATED, "a valid bearer token is required");
+    if (!ok) return sfp_err_set(err, SFP_UNAUTHENTICATED, "a valid bearer token is required");
     return 0;
 }
 

@@ -20,11 +20,12 @@ static bool blank(const char *s)
     return true;
 }
 
-int32_t sfp_brief_clamp_lookback(int64_t requested)
+bool sfp_brief_lookback_ok(int64_t requested, int32_t *effective)
 {
-    if (requested < SFP_BRIEF_LOOKBACK_MIN) return SFP_BRIEF_LOOKBACK_MIN;
-    if (requested > SFP_BRIEF_LOOKBACK_MAX) return SFP_BRIEF_LOOKBACK_MAX;
-    return (int32_t)requested;
+    if (requested == 0) requested = SFP_BRIEF_LOOKBACK_MIN;
+    if (requested < SFP_BRIEF_LOOKBACK_MIN || requested > SFP_BRIEF_LOOKBACK_MAX) return false;
+    *effective = (int32_t)requested;
+    return true;
 }
 
 int64_t sfp_brief_parse_lookback(const char *s)

@@ -24,11 +24,12 @@
 #define SFP_BRIEF_MAX_SIGNALS 10
 #define SFP_BRIEF_STALE_HOURS 36.0
 
-/* lookback_days: <= 0 (unset/invalid) → 1; > 90 → 90. */
-int32_t sfp_brief_clamp_lookback(int64_t requested);
+/* lookback_days: 0 (unset) → 1, 1..90 as is (*effective, true); anything else is out of range
+ * (false: the caller answers INVALID_ARGUMENT, never clamps). */
+bool sfp_brief_lookback_ok(int64_t requested, int32_t *effective);
 /* Query-string value → requested lookback as the reference's int() would read it: optional
  * blanks and sign, digits only; anything else (empty, "abc", "7d", "1.5") → 1. Saturates
- * instead of overflowing. The result still goes through sfp_brief_clamp_lookback. */
+ * instead of overflowing. The result still goes through sfp_brief_lookback_ok. */
 int64_t sfp_brief_parse_lookback(const char *s);
 
 /* lower(result) ∈ {approved, ok, pass, passed} / {disapproved, fail, failed, not approved}. */

@@ -426,10 +426,9 @@ static PGresult *run(sec *s, const char *section, const char *stmt_name, const c
     if (r) return r;
     if (PQstatus(s->pg) != CONNECTION_OK) s->lost = true;
     else plain(s, "ROLLBACK TO SAVEPOINT brief_section");
-    if (e.code == GRPC_STATUS_DEADLINE_EXCEEDED) s->timed_out = true;
+    if (e.code == SFP_DEADLINE_EXCEEDED) s->timed_out = true;
     sfp_log(SFP_WARN, "brief section failed", SFP_S("section", section), SFP_S("error", e.msg));
-    warn(s, section,
-         e.code == GRPC_STATUS_DEADLINE_EXCEEDED ? "section timed out" : "section unavailable: database error");
+    warn(s, section, e.code == SFP_DEADLINE_EXCEEDED ? "section timed out" : "section unavailable: database error");
     return NULL;
 }
 
@@ -1052,6 +1051,6 @@ int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__GetBri
     sfp_brief_fill_summary(r, total_watches, a);
 
     ctx->timed_out = s.timed_out;
-    if (s.lost) return sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database connection lost");
+    if (s.lost) return sfp_err_set(err, SFP_UNAVAILABLE, "database connection lost");
     return 0;
 }

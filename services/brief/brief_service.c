@@ -11,6 +11,7 @@
 #include "brief_sections.h"
 #include "civil_date.h"
 #include "clock.h"
+#include "db_error.h"
 #include "config.h"
 #include "log.h"
 #include "pool_stats_pb.h"
@@ -61,10 +62,9 @@ static int64_t work_deadline(const sfp_brief_service *svc, sfp_rpc_ctx *ctx)
 
 static grpc_status_code fail(sfp_rpc_ctx *ctx, const sfp_err *err)
 {
-    grpc_status_code code =
-        err->code > 0 && err->code <= GRPC_STATUS_UNAUTHENTICATED ? (grpc_status_code)err->code : GRPC_STATUS_INTERNAL;
     sfp_rpc_set_message(ctx, "%s", err->msg[0] ? err->msg : "brief failed");
-    return code;
+    if (err->code == SFP_UNAVAILABLE) sfp_rpc_retry_later(ctx, SFP_REASON_DATABASE_UNAVAILABLE, SFP_DB_RETRY_MS);
+    return sfp_rpc_status_of(err->code);
 }
 
 static int acquire_timeout(int64_t deadline_ms)
@@ -84,9 +84,9 @@ static int authenticate(sfp_brief_service *svc, sfp_rpc_ctx *ctx, int64_t deadli
     /* Identity headers must be unique: a repeated one is ambiguous (which value did a proxy
      * check?), so it is refused before anything else. */
     if (sfp_rpc_metadata_count(ctx, "authorization") > 1 || sfp_rpc_metadata_count(ctx, "x-sfp-user-id") > 1)
-        return sfp_err_set(err, GRPC_STATUS_UNAUTHENTICATED, "authorization and x-sfp-user-id must not be repeated");
+        return sfp_err_set(err, SFP_UNAUTHENTICATED, "authorization and x-sfp-user-id must not be repeated");
     if (!sfp_brief_bearer_token(authz, &len) || (as_user && (!svc->cfg.service_secret || !*svc->cfg.service_secret)))
-        return sfp_err_set(err, GRPC_STATUS_UNAUTHENTICATED, "a valid bearer token is required");
+        return sfp_err_set(err, SFP_UNAUTHENTICATED, "a valid bearer token is required");
     if (!as_user && sfp_brief_auth_cache_lookup(svc->auth_cache, authz, uid)) return 0;
     sfp_conn *c = sfp_pool_acquire(svc->pool, acquire_timeout(deadline_ms), err);
     if (!c) return -1;
@@ -120,7 +120,7 @@ static int compute_brief(sfp_conn *conn, void *user, uint8_t **payload, size_t *
     cc->statements = b.statements;
     atomic_store(&cc->svc->counters.compute_queries_last, b.queries);
     if (rc == 0 && b.timed_out && sfp_mono_ms() >= cc->deadline_ms)
-        rc = sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "brief timed out");
+        rc = sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "brief timed out");
     if (rc != 0) {
         sfp_arena_free(a);
         return -1;
@@ -149,15 +149,18 @@ static grpc_status_code get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
     int64_t deadline = work_deadline(svc, ctx);
     int queries = 0;
     int32_t uid = 0;
+    int32_t lookback;
+    if (!sfp_brief_lookback_ok(in->lookback_days, &lookback)) {
+        atomic_fetch_add(&k->failed, 1);
+        return sfp_rpc_bad_argument(ctx, "lookback_days", "must be %d..%d (0 = %d), got %d", SFP_BRIEF_LOOKBACK_MIN,
+                                    SFP_BRIEF_LOOKBACK_MAX, SFP_BRIEF_LOOKBACK_MIN, (int)in->lookback_days);
+    }
     if (authenticate(svc, ctx, deadline, &uid, &queries, &err) != 0) {
-        atomic_fetch_add(err.code == GRPC_STATUS_UNAUTHENTICATED ? &k->unauthenticated : &k->failed, 1);
+        atomic_fetch_add(err.code == SFP_UNAUTHENTICATED ? &k->unauthenticated : &k->failed, 1);
         return fail(ctx, &err);
     }
-    compute_ctx cc = {.svc = svc,
-                      .user_id = uid,
-                      .lookback = sfp_brief_clamp_lookback(in->lookback_days),
-                      .today = today_days(svc),
-                      .deadline_ms = deadline};
+    compute_ctx cc = {
+        .svc = svc, .user_id = uid, .lookback = lookback, .today = today_days(svc), .deadline_ms = deadline};
     char key[48];
     snprintf(key, sizeof key, "brief:%d:%d", (int)uid, (int)cc.lookback);
     sfp_page_result pr;
@@ -182,7 +185,7 @@ static grpc_status_code get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
         if (!r) {
             sfp_page_result_clear(&pr);
             atomic_fetch_add(&k->failed, 1);
-            err = (sfp_err){GRPC_STATUS_INTERNAL, "brief could not be encoded"};
+            err = (sfp_err){SFP_INTERNAL, "brief could not be encoded"};
             return fail(ctx, &err);
         }
     }
@@ -234,7 +237,7 @@ static grpc_status_code refresh_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *
     int queries = 0;
     int32_t uid = 0;
     if (authenticate(svc, ctx, deadline, &uid, &queries, &err) != 0) {
-        atomic_fetch_add(err.code == GRPC_STATUS_UNAUTHENTICATED ? &k->unauthenticated : &k->failed, 1);
+        atomic_fetch_add(err.code == SFP_UNAUTHENTICATED ? &k->unauthenticated : &k->failed, 1);
         return fail(ctx, &err);
     }
     sfp_conn *c = sfp_pool_acquire(svc->pool, acquire_timeout(deadline), &err);
@@ -259,11 +262,13 @@ static grpc_status_code refresh_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *
     }
     if (strtol(PQgetvalue(r, 0, 0), NULL, 10) != 1) {
         long retry = PQgetisnull(r, 0, 1) ? 1 : strtol(PQgetvalue(r, 0, 1), NULL, 10);
-        char ra[24];
-        snprintf(ra, sizeof ra, "%ld", retry < 1 ? 1 : retry);
-        sfp_rpc_add_trailer(ctx, "retry-after", ra);
-        sfp_rpc_set_message(ctx, "the brief can be refreshed once every %d seconds; retry in %s s",
-                            svc->cfg.refresh_interval_s, ra);
+        if (retry < 1) retry = 1;
+        sfp_rpc_details *d = sfp_rpc_details_of(ctx);
+        sfp_rpc_details_set_reason(d, SFP_REASON_RATE_LIMITED);
+        sfp_rpc_details_add_meta(d, "refresh_interval_s", "%d", svc->cfg.refresh_interval_s);
+        sfp_rpc_details_set_retry_ms(d, (int64_t)retry * 1000);
+        sfp_rpc_set_message(ctx, "the brief can be refreshed once every %d seconds; retry in %ld s",
+                            svc->cfg.refresh_interval_s, retry);
         atomic_fetch_add(&k->refresh_limited, 1);
         code = GRPC_STATUS_RESOURCE_EXHAUSTED;
         goto out;

@@ -7,7 +7,9 @@
  * `x-sfp-user-id` metadata, which the gateway never forwards; without CRON_SECRET set in this
  * process that path is closed.
  *
- * GetBrief: lookback_days clamped to 1..90 (0/negative → 1); key brief:{user_id}:{lookback},
+ * GetBrief: lookback_days 1..90 (0 = 1); anything else → INVALID_ARGUMENT with ErrorInfo
+ * ARGUMENT_OUT_OF_RANGE and a BadRequest violation of lookback_days (checked before the
+ * caller is authenticated: no database work). Key brief:{user_id}:{lookback},
  * TTL BRIEF_CACHE_TTL_MINUTES; a miss runs brief_sections.h (20 queries whatever the watch
  * count) inside the page cache's transaction. The payload is the packed GetBriefResponse
  * without its per-request fields (cached, cached_at, computed_at, ttl_seconds_remaining, etag,
@@ -17,9 +19,11 @@
  * RefreshBrief: one transaction: an atomic upsert of brief_refresh whose ON CONFLICT ... WHERE
  * only passes when the previous refresh is at least BRIEF_REFRESH_INTERVAL_S old (so two
  * replicas can never both pass), then page_cache invalidation of brief:{user_id}:%.
- * Too soon → RESOURCE_EXHAUSTED with trailing metadata retry-after: <seconds> (→ HTTP 429).
+ * Too soon → RESOURCE_EXHAUSTED with ErrorInfo RATE_LIMITED and RetryInfo (the seconds until
+ * the next refresh is allowed) in grpc-status-details-bin (→ HTTP 429 + Retry-After).
  *
- * Errors: UNAUTHENTICATED, UNAVAILABLE (no database), DEADLINE_EXCEEDED, INTERNAL.
+ * Errors (one mapping, sfp_rpc_status_of): INVALID_ARGUMENT, UNAUTHENTICATED, UNAVAILABLE (no
+ * database; ErrorInfo DATABASE_UNAVAILABLE + RetryInfo), DEADLINE_EXCEEDED, INTERNAL.
  *
  * Environment (sfp_brief_config_from_env; errors name the variable):
  *   BRIEF_CACHE_TTL_MINUTES     30     (0..1440; 0 = no caching)

@@ -100,7 +100,7 @@ int sfp_cron_caches_job(sfp_cron_run *r, const Sfpermits__V1__RunComputeCachesRe
 
     if (n > 0 && !r->svc->brief) {
         free(uids);
-        return sfp_cron_fail(r, GRPC_STATUS_FAILED_PRECONDITION, "brief service not configured (BRIEF_SVC_ADDR)");
+        return sfp_cron_fail(r, SFP_FAILED_PRECONDITION, "brief service not configured (BRIEF_SVC_ADDR)");
     }
     warm w;
     memset(&w, 0, sizeof w);
@@ -110,9 +110,9 @@ int sfp_cron_caches_job(sfp_cron_run *r, const Sfpermits__V1__RunComputeCachesRe
     snprintf(w.auth, sizeof w.auth, "Bearer %s", r->svc->cfg.secret ? r->svc->cfg.secret : "");
     pthread_mutex_init(&w.mu, NULL);
     int threads = req->concurrency > 0 ? req->concurrency : r->svc->cfg.caches_concurrency;
-    if (threads > 32) threads = 32;
+    if (threads > SFP_CRON_CONCURRENCY_MAX) threads = SFP_CRON_CONCURRENCY_MAX; /* the configured default */
     if ((size_t)threads > n) threads = (int)n;
-    pthread_t th[32];
+    pthread_t th[SFP_CRON_CONCURRENCY_MAX];
     int started = 0;
     for (int i = 0; i < threads; i++)
         if (pthread_create(&th[started], NULL, warm_thread, &w) == 0) started++;
@@ -128,7 +128,7 @@ int sfp_cron_caches_job(sfp_cron_run *r, const Sfpermits__V1__RunComputeCachesRe
     sfp_log(SFP_INFO, "brief warm-up done", SFP_I("total_users", n), SFP_I("computed", res->computed),
             SFP_I("fresh_hits", res->fresh_hits), SFP_I("errors", res->errors), SFP_I("threads", started));
     if (unattempted > 0)
-        return sfp_cron_fail(r, GRPC_STATUS_DEADLINE_EXCEEDED,
+        return sfp_cron_fail(r, SFP_DEADLINE_EXCEEDED,
                              "compute_caches: time budget exhausted with %d of %zu users not attempted", unattempted,
                              n);
 
@@ -141,7 +141,6 @@ int sfp_cron_caches_job(sfp_cron_run *r, const Sfpermits__V1__RunComputeCachesRe
     res->purged = purged;
 
     if (n > 0 && res->errors == (int32_t)n)
-        return sfp_cron_fail(r, GRPC_STATUS_UNAVAILABLE, "every brief warm-up failed (%zu users); first: %s", n,
-                             w.first_error);
+        return sfp_cron_fail(r, SFP_UNAVAILABLE, "every brief warm-up failed (%zu users); first: %s", n, w.first_error);
     return 0;
 }

@@ -280,9 +280,8 @@ static int soda_get(sfp_cron_run *r, sfp_ingest_state *st, const sfp_soda_query 
         memset(resp, 0, sizeof *resp);
         int64_t left = sfp_cron_left_ms(r);
         if (left <= 0)
-            return sfp_cron_fail(r, GRPC_STATUS_DEADLINE_EXCEEDED,
-                                 "nightly: time budget exhausted (limit %d s) before %s %s", r->limit_s, ds->name,
-                                 what);
+            return sfp_cron_fail(r, SFP_DEADLINE_EXCEEDED, "nightly: time budget exhausted (limit %d s) before %s %s",
+                                 r->limit_s, ds->name, what);
         if (sfp_soda_query_run(r->svc->soda, q, left, resp) == 0) return 0;
         char reason[32];
         snprintf(reason, sizeof reason, "%s", resp->reason[0] ? resp->reason : "error");
@@ -296,10 +295,10 @@ static int soda_get(sfp_cron_run *r, sfp_ingest_state *st, const sfp_soda_query 
                 SFP_B("retrying", again), SFP_I("backoff_ms", again ? delay : 0));
         if (!again) {
             if (status == SFP_SODA_E_DEADLINE)
-                return sfp_cron_fail(r, GRPC_STATUS_DEADLINE_EXCEEDED,
+                return sfp_cron_fail(r, SFP_DEADLINE_EXCEEDED,
                                      "nightly: time budget exhausted (limit %d s) during %s %s", r->limit_s, ds->name,
                                      what);
-            return sfp_cron_fail(r, GRPC_STATUS_UNAVAILABLE,
+            return sfp_cron_fail(r, SFP_UNAVAILABLE,
                                  "nightly: SODA %s (%s) %s at offset %ld failed after %d attempt(s): %s", ds->name,
                                  ds->id, what, q->offset, attempt + 1, reason);
         }
@@ -360,7 +359,7 @@ static int stage_page(sfp_cron_run *r, sfp_ingest_state *st, const cJSON *rows)
     if (!ok) {
         msg[strcspn(msg, "\n")] = '\0';
         sfp_log(SFP_ERROR, "nightly staging COPY failed", SFP_S("dataset", ds->id), SFP_S("error", msg));
-        return sfp_cron_fail(r, GRPC_STATUS_INTERNAL, "nightly: staging %s failed", ds->name);
+        return sfp_cron_fail(r, SFP_INTERNAL, "nightly: staging %s failed", ds->name);
     }
     return 0;
 }
@@ -386,7 +385,7 @@ int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
     if (!st->full) {
         char lit[96];
         if (sfp_soda_soql_quote(st->since, lit, sizeof lit))
-            return sfp_cron_fail(r, GRPC_STATUS_INTERNAL, "nightly: %s watermark too long", ds->name);
+            return sfp_cron_fail(r, SFP_INTERNAL, "nightly: %s watermark too long", ds->name);
         snprintf(where, sizeof where, "%s > %s%s%s", ds->update_field, lit, ds->soql_filter ? " AND " : "",
                  ds->soql_filter ? ds->soql_filter : "");
     } else if (ds->soql_filter) {
@@ -403,7 +402,7 @@ int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
                    : cJSON_IsNumber(n) ? (long long)n->valuedouble
                                        : 0;
     sfp_soda_response_clear(&resp);
-    if (!count_ok) return sfp_cron_fail(r, GRPC_STATUS_UNAVAILABLE, "nightly: SODA %s count(*) unreadable", ds->name);
+    if (!count_ok) return sfp_cron_fail(r, SFP_UNAVAILABLE, "nightly: SODA %s count(*) unreadable", ds->name);
 
     long limit = r->svc->cfg.nightly_page_size;
     long offset = 0;
@@ -447,7 +446,7 @@ int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
     if (exec_on_pool(r, "nightly: staging", an)) return -1;
 
     if (st->fetched < st->expected)
-        return sfp_cron_fail(r, GRPC_STATUS_UNAVAILABLE,
+        return sfp_cron_fail(r, SFP_UNAVAILABLE,
                              "nightly: SODA %s (%s) returned %lld rows but counted %lld (a page was cut short)",
                              ds->name, ds->id, st->fetched, st->expected);
     sfp_log(SFP_INFO, "nightly dataset fetched", SFP_S("dataset", ds->id), SFP_S("name", ds->name),

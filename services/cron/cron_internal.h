@@ -3,8 +3,8 @@
  * points. Not for use outside services/cron.
  *
  * A job function fills its result's job stats (fields 20+) and returns 0, or returns -1 after
- * sfp_cron_fail*(): run->code = GRPC_STATUS_DEADLINE_EXCEEDED when the time budget ran out,
- * anything else means "the job failed" (ok=false). Each job bounds every statement by the time
+ * sfp_cron_fail*(): run->code = SFP_DEADLINE_EXCEEDED when the time budget ran out,
+ * anything else means "the job failed" (ok=false; the call's non-OK status is run->code). Each job bounds every statement by the time
  * left (SET LOCAL statement_timeout) and never waits past run->deadline_ms. */
 #ifndef SFP_CRON_INTERNAL_H
 #define SFP_CRON_INTERNAL_H
@@ -29,7 +29,7 @@ typedef struct sfp_cron_run {
     char today[11]; /* "YYYY-MM-DD": cfg.today, else today in the process's time zone */
     long swept;     /* stuck rows swept before this run */
     /* failure */
-    int code; /* 0 while fine */
+    sfp_code code; /* SFP_OK while fine */
     char error[256];
     /* optional cron_log columns */
     bool has_lookback;
@@ -41,7 +41,7 @@ typedef struct sfp_cron_run {
 
 int64_t sfp_cron_left_ms(const sfp_cron_run *r);
 /* Records a failure (first one wins) and returns -1. */
-int sfp_cron_fail(sfp_cron_run *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int sfp_cron_fail(sfp_cron_run *r, sfp_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A database error during `what`: statement/lock timeouts become DEADLINE_EXCEEDED
  * ("time budget exhausted"), others a failure naming `what` with the safe message. Returns -1. */
 int sfp_cron_fail_db(sfp_cron_run *r, const char *what, const sfp_err *err);

@@ -87,7 +87,7 @@ int sfp_cron_log_finish(sfp_conn *c, const sfp_cron_run *r, const char *status, 
     int ok = PQntuples(res) == 1;
     if (ok) snprintf(completed_at, 40, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
-    if (!ok) return sfp_err_set(err, 13, "cron_log row %lld not found", (long long)r->log_id);
+    if (!ok) return sfp_err_set(err, SFP_INTERNAL, "cron_log row %lld not found", (long long)r->log_id);
     return 0;
 }
 

@@ -111,13 +111,13 @@ static void *fetch_worker(void *arg)
         pthread_mutex_lock(&fp->mu);
         sfp_cron_run local = *fp->r;
         pthread_mutex_unlock(&fp->mu);
-        local.code = 0;
+        local.code = SFP_OK;
         local.error[0] = '\0';
         if (sfp_ingest_fetch(&local, &fp->sts[i]) == 0) continue;
         atomic_store(&fp->failed, true);
         pthread_mutex_lock(&fp->mu);
         if (!fp->r->code) {
-            fp->r->code = local.code ? local.code : GRPC_STATUS_INTERNAL;
+            fp->r->code = local.code ? local.code : SFP_INTERNAL;
             memcpy(fp->r->error, local.error, sizeof fp->r->error);
         }
         pthread_mutex_unlock(&fp->mu);
@@ -190,10 +190,10 @@ int sfp_cron_nightly_job(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest
     sfp_ingest_state *sts = sfp_arena_alloc(r->arena, sizeof *sts * n);
     memset(sts, 0, sizeof *sts * n);
     for (size_t i = 0; i < n; i++) sts[i].ds = &sfp_ingest_datasets[i];
-    if (req->lookback_days < 0) return sfp_cron_fail(r, GRPC_STATUS_INVALID_ARGUMENT, "lookback_days must be >= 0");
-    if (!r->svc->soda) return sfp_cron_fail(r, GRPC_STATUS_FAILED_PRECONDITION, "SODA client not configured");
+    /* lookback_days is 0..SFP_CRON_LOOKBACK_MAX here: RunNightly refuses anything else */
+    if (!r->svc->soda) return sfp_cron_fail(r, SFP_FAILED_PRECONDITION, "SODA client not configured");
 
-    int lookback = req->lookback_days > 90 ? 90 : req->lookback_days; /* 1..90 */
+    int lookback = req->lookback_days;
     bool catchup = false;
     char lookback_since[40];
     int rc = plan(r, req, lookback, sts, n, &catchup, lookback_since, sizeof lookback_since);

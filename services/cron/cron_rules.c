@@ -245,10 +245,10 @@ int64_t sfp_cron_budget_ms(int64_t deadline_left_ms, int limit_s, int margin_ms)
 
 /* ---------------- cronctl ---------------- */
 
-int sfp_cronctl_exit_code(grpc_status_code code, bool job_ok)
+int sfp_cronctl_exit_code(grpc_status_code code)
 {
     switch (code) {
-    case GRPC_STATUS_OK: return job_ok ? SFP_CRONCTL_OK : SFP_CRONCTL_FAILED;
+    case GRPC_STATUS_OK: return SFP_CRONCTL_OK;
     case GRPC_STATUS_ABORTED:
     case GRPC_STATUS_ALREADY_EXISTS: return SFP_CRONCTL_BUSY;
     case GRPC_STATUS_DEADLINE_EXCEEDED: return SFP_CRONCTL_TIMEOUT;

@@ -108,14 +108,14 @@ int64_t sfp_cron_budget_ms(int64_t deadline_left_ms, int limit_s, int margin_ms)
 /* ---- sfp-cronctl ---- */
 enum {
     SFP_CRONCTL_OK = 0,          /* job succeeded (or status read) */
-    SFP_CRONCTL_FAILED = 1,      /* job ran and failed (ok=false), or another server error */
+    SFP_CRONCTL_FAILED = 1,      /* job ran and failed (INTERNAL...), or another server error */
     SFP_CRONCTL_USAGE = 2,       /* bad arguments or configuration: do not retry */
     SFP_CRONCTL_BUSY = 3,        /* already running (ABORTED) */
     SFP_CRONCTL_TIMEOUT = 4,     /* DEADLINE_EXCEEDED (client timeout or job limit) */
-    SFP_CRONCTL_UNAVAILABLE = 5, /* service or its database unreachable */
+    SFP_CRONCTL_UNAVAILABLE = 5, /* service, its database or SODA unreachable (also a job that failed so) */
     SFP_CRONCTL_UNAUTH = 6,      /* wrong or missing CRON_SECRET (UNAUTHENTICATED/PERMISSION_DENIED) */
 };
-/* Exit code of a call that returned `code`, with job_ok the result's ok field (OK only). */
-int sfp_cronctl_exit_code(grpc_status_code code, bool job_ok);
+/* Exit code of a call that returned `code`: a job that ran and failed is a non-OK status. */
+int sfp_cronctl_exit_code(grpc_status_code code);
 
 #endif

@@ -64,10 +64,10 @@ int64_t sfp_cron_left_ms(const sfp_cron_run *r)
     return r->deadline_ms - sfp_mono_ms();
 }
 
-int sfp_cron_fail(sfp_cron_run *r, int code, const char *fmt, ...)
+int sfp_cron_fail(sfp_cron_run *r, sfp_code code, const char *fmt, ...)
 {
     if (r->code) return -1;
-    r->code = code ? code : GRPC_STATUS_INTERNAL;
+    r->code = code ? code : SFP_INTERNAL;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->error, sizeof r->error, fmt, ap);
@@ -77,17 +77,17 @@ int sfp_cron_fail(sfp_cron_run *r, int code, const char *fmt, ...)
 
 int sfp_cron_fail_db(sfp_cron_run *r, const char *what, const sfp_err *err)
 {
-    if (err->code == GRPC_STATUS_DEADLINE_EXCEEDED || sfp_cron_left_ms(r) <= 50)
-        return sfp_cron_fail(r, GRPC_STATUS_DEADLINE_EXCEEDED,
+    if (err->code == SFP_DEADLINE_EXCEEDED || sfp_cron_left_ms(r) <= 50)
+        return sfp_cron_fail(r, SFP_DEADLINE_EXCEEDED,
                              "%s: time budget exhausted (job limit %d s or the caller's deadline)", what, r->limit_s);
-    return sfp_cron_fail(r, err->code == GRPC_STATUS_UNAVAILABLE ? GRPC_STATUS_UNAVAILABLE : GRPC_STATUS_INTERNAL,
-                         "%s: %s", what, err->msg[0] ? err->msg : "database error");
+    return sfp_cron_fail(r, err->code == SFP_UNAVAILABLE ? SFP_UNAVAILABLE : SFP_INTERNAL, "%s: %s", what,
+                         err->msg[0] ? err->msg : "database error");
 }
 
 int sfp_cron_tick(sfp_cron_run *r, sfp_conn *c, sfp_err *err)
 {
     int64_t left = sfp_cron_left_ms(r);
-    if (left <= 0) return sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "no time left");
+    if (left <= 0) return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "no time left");
     char ms[24];
     snprintf(ms, sizeof ms, "%lld", (long long)left);
     const char *p[1] = {ms};
@@ -97,7 +97,7 @@ int sfp_cron_tick(sfp_cron_run *r, sfp_conn *c, sfp_err *err)
 
 int sfp_cron_begin(sfp_cron_run *r, sfp_conn *c, sfp_err *err)
 {
-    if (sfp_cron_left_ms(r) <= 0) return sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "no time left");
+    if (sfp_cron_left_ms(r) <= 0) return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "no time left");
     if (sfp_db_exec(c, "BEGIN", 0, NULL, err)) return -1;
     const char *wm[1] = {r->svc->cfg.work_mem && *r->svc->cfg.work_mem ? r->svc->cfg.work_mem : "128MB"};
     if (sfp_db_exec(c, "SELECT set_config('work_mem', $1, true)", 1, wm, err) || sfp_cron_tick(r, c, err)) {
@@ -117,7 +117,7 @@ sfp_conn *sfp_cron_acquire(sfp_cron_run *r, sfp_err *err)
 {
     int64_t left = sfp_cron_left_ms(r);
     if (left <= 0) {
-        sfp_err_set(err, GRPC_STATUS_DEADLINE_EXCEEDED, "no time left");
+        sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "no time left");
         return NULL;
     }
     return sfp_pool_acquire(r->svc->pool, left < 5000 ? (int)left : -1, err);
@@ -177,7 +177,7 @@ static int lock_take(sfp_cron_service *svc, sfp_cron_job job, PGconn **out, sfp_
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         sfp_log(SFP_WARN, "cron lock connection failed", SFP_S("error", pg ? PQerrorMessage(pg) : "out of memory"));
         PQfinish(pg);
-        return sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable");
+        return sfp_err_set(err, SFP_UNAVAILABLE, "database unavailable");
     }
     PQsetNoticeProcessor(pg, quiet_notice, NULL);
     char ns[16], j[16];
@@ -188,7 +188,7 @@ static int lock_take(sfp_cron_service *svc, sfp_cron_job job, PGconn **out, sfp_
     int rc;
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         sfp_log(SFP_WARN, "cron lock query failed", SFP_S("error", PQresultErrorMessage(res)));
-        rc = sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "database unavailable");
+        rc = sfp_err_set(err, SFP_UNAVAILABLE, "database unavailable");
     } else {
         rc = !strcmp(PQgetvalue(res, 0, 0), "t") ? 1 : 0;
     }
@@ -233,6 +233,40 @@ static int job_limit_s(const sfp_cron_service *svc, sfp_cron_job j)
     }
 }
 
+/* Request fields out of their documented range → INVALID_ARGUMENT with a field violation,
+ * before any lock or cron_log row (never clamped). */
+static grpc_status_code check_args(sfp_rpc_ctx *ctx, const job_def *d, const ProtobufCMessage *req)
+{
+    if (d->job == SFP_CRON_JOB_NIGHTLY) {
+        const Sfpermits__V1__RunNightlyRequest *n = (const void *)req;
+        if (n->lookback_days < 0 || n->lookback_days > SFP_CRON_LOOKBACK_MAX)
+            return sfp_rpc_bad_argument(ctx, "lookback_days", "must be 0 (since the last run) or 1..%d, got %d",
+                                        SFP_CRON_LOOKBACK_MAX, (int)n->lookback_days);
+    } else if (d->job == SFP_CRON_JOB_COMPUTE_CACHES) {
+        const Sfpermits__V1__RunComputeCachesRequest *c = (const void *)req;
+        if (c->concurrency < 0 || c->concurrency > SFP_CRON_CONCURRENCY_MAX)
+            return sfp_rpc_bad_argument(ctx, "concurrency", "must be 0 (server default) or 1..%d, got %d",
+                                        SFP_CRON_CONCURRENCY_MAX, (int)c->concurrency);
+    }
+    return GRPC_STATUS_OK;
+}
+
+/* A job that ran and failed: its status (the run's code through the one mapping) carries
+ * ErrorInfo CRON_JOB_FAILED / CRON_JOB_TIMED_OUT (job_type, log_id) and the job's result
+ * message packed as Any, so callers still see every stat of the failed run. */
+static grpc_status_code job_failed(sfp_rpc_ctx *ctx, const sfp_cron_run *r, const ProtobufCMessage *res)
+{
+    sfp_rpc_details *det = sfp_rpc_details_of(ctx);
+    sfp_rpc_details_set_reason(det, r->code == SFP_DEADLINE_EXCEEDED ? SFP_REASON_CRON_JOB_TIMED_OUT
+                                                                     : SFP_REASON_CRON_JOB_FAILED);
+    sfp_rpc_details_add_meta(det, "job_type", "%s", r->job_type);
+    sfp_rpc_details_add_meta(det, "log_id", "%lld", (long long)r->log_id);
+    if (r->code == SFP_UNAVAILABLE) sfp_rpc_details_set_retry_ms(det, SFP_CRON_RETRY_MS);
+    sfp_rpc_add_detail(ctx, res);
+    sfp_rpc_set_message(ctx, "%s failed: %s", r->job_type, r->error[0] ? r->error : "job failed");
+    return sfp_rpc_status_of(r->code);
+}
+
 static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const job_def *d, const ProtobufCMessage *req,
                                 ProtobufCMessage **out)
 {
@@ -244,6 +278,11 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
                 SFP_B("secret_configured", svc->cfg.secret && *svc->cfg.secret));
         sfp_rpc_set_message(ctx, "missing or invalid cron bearer token");
         return GRPC_STATUS_UNAUTHENTICATED;
+    }
+    grpc_status_code bad = check_args(ctx, d, req);
+    if (bad != GRPC_STATUS_OK) {
+        atomic_fetch_add(&cnt->failed, 1);
+        return bad;
     }
     sfp_cron_run r;
     memset(&r, 0, sizeof r);
@@ -308,7 +347,7 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
         lock_release(lock, d->job);
         sfp_log(SFP_ERROR, "cron job not started: cron_log unavailable", SFP_S("job", job_type),
                 SFP_S("error", err.msg));
-        if (err.code == GRPC_STATUS_DEADLINE_EXCEEDED) {
+        if (err.code == SFP_DEADLINE_EXCEEDED) {
             sfp_rpc_set_message(ctx, "deadline exceeded before %s started", job_type);
             return GRPC_STATUS_DEADLINE_EXCEEDED;
         }
@@ -321,7 +360,7 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
 
     ProtobufCMessage *res = sfp_arena_msg(r.arena, d->res_desc);
     int rc = d->fn(&r, req, res);
-    if (rc && !r.code) sfp_cron_fail(&r, GRPC_STATUS_INTERNAL, "%s failed", job_type);
+    if (rc && !r.code) sfp_cron_fail(&r, SFP_INTERNAL, "%s failed", job_type);
     bool ok = rc == 0;
     double elapsed = (double)(sfp_mono_ms() - r.start_ms) / 1000.0;
     elapsed = (double)(long long)(elapsed * 100.0 + 0.5) / 100.0;
@@ -360,10 +399,9 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
         sfp_log(SFP_ERROR, "cron job failed", SFP_S("job", r.job_type), SFP_I("log_id", r.log_id),
                 SFP_D("elapsed_s", elapsed), SFP_S("error", r.error));
     }
-    if (!ok && r.code == GRPC_STATUS_DEADLINE_EXCEEDED) {
-        atomic_fetch_add(&cnt->deadline, 1);
-        sfp_rpc_set_message(ctx, "%s", r.error);
-        return GRPC_STATUS_DEADLINE_EXCEEDED;
+    if (!ok) {
+        if (r.code == SFP_DEADLINE_EXCEEDED) atomic_fetch_add(&cnt->deadline, 1);
+        return job_failed(ctx, &r, res);
     }
     *out = res;
     return GRPC_STATUS_OK;
@@ -449,7 +487,7 @@ static grpc_status_code h_status(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, 
     if (!c) {
         atomic_fetch_add(&svc->counters[SFP_CRON_JOB_STATUS].failed, 1);
         sfp_rpc_set_message(ctx, "database unavailable");
-        return err.code == GRPC_STATUS_DEADLINE_EXCEEDED ? GRPC_STATUS_DEADLINE_EXCEEDED : GRPC_STATUS_UNAVAILABLE;
+        return err.code == SFP_DEADLINE_EXCEEDED ? GRPC_STATUS_DEADLINE_EXCEEDED : GRPC_STATUS_UNAVAILABLE;
     }
     int rc = sfp_cron_log_recent(c, SFP_CRON_STATUS_ROWS, a, out, &err);
     sfp_pool_release(svc->pool, c);
@@ -457,9 +495,9 @@ static grpc_status_code h_status(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, 
         atomic_fetch_add(&svc->counters[SFP_CRON_JOB_STATUS].failed, 1);
         sfp_log(SFP_WARN, "cron status query failed", SFP_S("error", err.msg));
         sfp_rpc_set_message(ctx, "cron_log could not be read");
-        return err.code == GRPC_STATUS_DEADLINE_EXCEEDED ? GRPC_STATUS_DEADLINE_EXCEEDED
-               : err.code == GRPC_STATUS_UNAVAILABLE     ? GRPC_STATUS_UNAVAILABLE
-                                                         : GRPC_STATUS_INTERNAL;
+        return err.code == SFP_DEADLINE_EXCEEDED ? GRPC_STATUS_DEADLINE_EXCEEDED
+               : err.code == SFP_UNAVAILABLE     ? GRPC_STATUS_UNAVAILABLE
+                                                 : GRPC_STATUS_INTERNAL;
     }
     atomic_fetch_add(&svc->counters[SFP_CRON_JOB_STATUS].success, 1);
     out->ok = true;

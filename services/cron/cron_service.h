@@ -78,6 +78,12 @@
 #define SFP_CRON_NMETHODS 6
 #define SFP_CRON_STATUS_ROWS 20
 #define SFP_CRON_DEADLINE_MARGIN_MS 1000
+/* Request ranges (RunNightly lookback_days, RunComputeCaches concurrency): 0 = default,
+ * anything else outside 1..max → INVALID_ARGUMENT with a BadRequest field violation. */
+#define SFP_CRON_LOOKBACK_MAX 90
+#define SFP_CRON_CONCURRENCY_MAX 32
+/* RetryInfo of a job that failed because a dependency (SODA, Postgres) was unavailable. */
+#define SFP_CRON_RETRY_MS 60000
 
 typedef struct sfp_cron_config {
     const char *secret; /* CRON_SECRET; NULL/"" denies every job */

@@ -357,7 +357,7 @@ int sfp_cron_signals_job(sfp_cron_run *r, const Sfpermits__V1__RunSignalsRequest
                 goto fail;
             }
         } else {
-            if (err.code == GRPC_STATUS_DEADLINE_EXCEEDED || err.code == GRPC_STATUS_UNAVAILABLE) {
+            if (err.code == SFP_DEADLINE_EXCEEDED || err.code == SFP_UNAVAILABLE) {
                 sfp_cron_fail_db(r, k_detectors[i].name, &err);
                 goto fail;
             }

@@ -243,7 +243,7 @@ static void *step_thread(void *arg)
         sfp_pool_release(r->svc->pool, c);
     }
     if (!signalled) signal_imported(st->sync);
-    if (st->rc && !st->err.msg[0]) sfp_err_set(&st->err, GRPC_STATUS_INTERNAL, "could not run");
+    if (st->rc && !st->err.msg[0]) sfp_err_set(&st->err, SFP_INTERNAL, "could not run");
     return NULL;
 }
 
@@ -295,8 +295,7 @@ static long long write_companion(sfp_cron_run *r, sfp_conn *c, const char *name,
         if (sfp_db_exec(c, "RELEASE SAVEPOINT companion", 0, NULL, &err)) return sfp_cron_fail_db(r, name, &err) - 1;
         return n;
     }
-    if (err.code == GRPC_STATUS_DEADLINE_EXCEEDED || err.code == GRPC_STATUS_UNAVAILABLE)
-        return sfp_cron_fail_db(r, name, &err) - 1;
+    if (err.code == SFP_DEADLINE_EXCEEDED || err.code == SFP_UNAVAILABLE) return sfp_cron_fail_db(r, name, &err) - 1;
     sfp_log(SFP_WARN, "velocity companion step failed; job continues", SFP_S("step", name), SFP_S("error", err.msg));
     *msg = sfp_arena_printf(r->arena, "%s: %s", name, err.msg[0] ? err.msg : "failed");
     sfp_err e2 = {0};
@@ -361,7 +360,7 @@ int sfp_cron_velocity_job(sfp_cron_run *r, const Sfpermits__V1__RunVelocityRefre
         goto out;
     }
     for (int i = 0; i < 2; i++)
-        if (helpers[i].rc && (helpers[i].err.code == GRPC_STATUS_DEADLINE_EXCEEDED || sfp_cron_left_ms(r) <= 50)) {
+        if (helpers[i].rc && (helpers[i].err.code == SFP_DEADLINE_EXCEEDED || sfp_cron_left_ms(r) <= 50)) {
             sfp_pool_release(r->svc->pool, c);
             sfp_cron_fail_db(r, helpers[i].name, &helpers[i].err);
             goto out;

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
         sfp_rpt_cache_free(cache);
         sfp_pool_destroy(pool);
         sfp_soda_destroy(soda);
-        sfp_err_set(&err, 1, "out of memory");
+        sfp_err_set(&err, SFP_RESOURCE_EXHAUSTED, "out of memory");
         return sfp_service_refuse("sfp-report", &err);
     }
     listeners lis = {.cache = cache, .watch = watch};

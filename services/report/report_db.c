@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_error.h"
 #include "log.h"
 #include "report_routing.h"
 #include "report_status.h"
@@ -164,17 +165,14 @@ static void fail(sfp_rpt_db *db, PGresult *res, const char *what)
     char msg[240];
     snprintf(msg, sizeof msg, "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(pg));
     msg[strcspn(msg, "\n")] = '\0';
-    if (PQstatus(pg) != CONNECTION_OK) {
-        sfp_log(SFP_WARN, "db connection lost during report", SFP_S("error", msg), SFP_S("step", what));
-        sfp_err_set(&db->err, GRPC_STATUS_UNAVAILABLE, "database connection lost");
-    } else if (state && !strcmp(state, "57014")) {
-        sfp_log(SFP_WARN, "report statement timed out", SFP_S("step", what));
-        sfp_err_set(&db->err, GRPC_STATUS_DEADLINE_EXCEEDED, "database query timed out");
-    } else {
+    bool conn_ok = PQstatus(pg) == CONNECTION_OK;
+    sfp_db_class k = sfp_db_classify(state, conn_ok);
+    if (!conn_ok) sfp_log(SFP_WARN, "db connection lost during report", SFP_S("error", msg), SFP_S("step", what));
+    else if (k.timeout) sfp_log(SFP_WARN, "report statement timed out", SFP_S("step", what), SFP_S("sqlstate", state));
+    else
         sfp_log(SFP_ERROR, "report query failed", SFP_S("sqlstate", state ? state : ""), SFP_S("error", msg),
                 SFP_S("step", what));
-        sfp_err_set(&db->err, GRPC_STATUS_INTERNAL, "database error");
-    }
+    sfp_err_set(&db->err, k.code, "%s", k.msg);
 }
 
 /* ---------------- pipeline ---------------- */
@@ -204,7 +202,7 @@ static int pipe_queued(sfp_rpt_db *db, pipe *p, int ok, const char *what, bool c
     }
     if (p->n == MAX_PIPE) { /* cannot happen with the plans here; never overrun */
         sfp_log(SFP_ERROR, "report pipeline too long", SFP_S("step", what));
-        sfp_err_set(&db->err, GRPC_STATUS_INTERNAL, "database error");
+        sfp_err_set(&db->err, SFP_INTERNAL, "database error");
         return -1;
     }
     p->counted[p->n] = counted;

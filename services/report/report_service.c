@@ -5,6 +5,7 @@
 
 #include "civil_date.h"
 #include "clock.h"
+#include "db_error.h"
 #include "config.h"
 #include "log.h"
 #include "pool_stats_pb.h"
@@ -142,16 +143,27 @@ static void soda_finish(sfp_report_service *svc, soda_jobs *j, sfp_rpt_soda_resu
     }
 }
 
-static grpc_status_code fail(sfp_report_service *svc, sfp_rpc_ctx *ctx, grpc_status_code code, const char *msg)
+/* The report's one mapping of its errors to a status (and its counters and details). */
+static grpc_status_code fail(sfp_report_service *svc, sfp_rpc_ctx *ctx, sfp_code code, const char *msg)
 {
-    atomic_llong *c = code == GRPC_STATUS_UNAVAILABLE         ? &svc->counters.unavailable
-                      : code == GRPC_STATUS_DEADLINE_EXCEEDED ? &svc->counters.deadline
-                      : code == GRPC_STATUS_INVALID_ARGUMENT  ? &svc->counters.invalid
-                      : code == GRPC_STATUS_NOT_FOUND         ? &svc->counters.not_found
-                                                              : &svc->counters.failed;
+    atomic_llong *c = code == SFP_UNAVAILABLE         ? &svc->counters.unavailable
+                      : code == SFP_DEADLINE_EXCEEDED ? &svc->counters.deadline
+                      : code == SFP_INVALID_ARGUMENT  ? &svc->counters.invalid
+                      : code == SFP_NOT_FOUND         ? &svc->counters.not_found
+                                                      : &svc->counters.failed;
     atomic_fetch_add(c, 1);
     sfp_rpc_set_message(ctx, "%s", msg);
-    return code;
+    if (code == SFP_UNAVAILABLE) sfp_rpc_retry_later(ctx, SFP_REASON_DATABASE_UNAVAILABLE, SFP_DB_RETRY_MS);
+    return sfp_rpc_status_of(code);
+}
+
+/* INVALID_ARGUMENT naming the malformed request field (BadRequest + ErrorInfo). */
+static grpc_status_code bad_field(sfp_report_service *svc, sfp_rpc_ctx *ctx, const char *field, const char *msg)
+{
+    sfp_rpc_details *d = sfp_rpc_details_of(ctx);
+    sfp_rpc_details_set_reason(d, SFP_REASON_ARGUMENT_MALFORMED);
+    sfp_rpc_details_add_violation(d, field, "%s", msg);
+    return fail(svc, ctx, SFP_INVALID_ARGUMENT, msg);
 }
 
 /* The report is sent as its packed content (fields 1–15, also what the cache keeps; it must
@@ -228,7 +240,7 @@ static grpc_status_code finish_report(report_job *rj, ProtobufCMessage **resp)
     sfp_rpt_profile profile;
     sfp_rpt_profile_compute(&sql.ps, ts->records, ts->n_records, a, &profile);
     if (!sql.set.n_permits && !cs->n_records && !vs->n_records && !profile.present)
-        return fail(svc, ctx, GRPC_STATUS_NOT_FOUND, "no data found for this block and lot");
+        return fail(svc, ctx, SFP_NOT_FOUND, "no data found for this block and lot");
     sfp_rpt_property property;
     sfp_rpt_property_from(&sql.ps, ts->records, ts->n_records, &property);
 
@@ -244,7 +256,7 @@ static grpc_status_code finish_report(report_job *rj, ProtobufCMessage **resp)
     sfp_rpt_missing *missing;
     size_t n_missing = sfp_rpt_missing_compute(&mi, a, &missing);
 
-    if (sfp_rpc_deadline_left_ms(ctx) <= 0) return fail(svc, ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+    if (sfp_rpc_deadline_left_ms(ctx) <= 0) return fail(svc, ctx, SFP_DEADLINE_EXCEEDED, "deadline exceeded");
 
     char ts_buf[32];
     time_t now = time(NULL);
@@ -336,11 +348,10 @@ static grpc_status_code assemble_report(report_job *rj, ProtobufCMessage **resp)
     if (rc) {
         soda_finish(svc, &rj->jobs, NULL, NULL);
         sfp_rpt_cache_abandon(svc->cache, &rj->ticket);
-        if (sfp_rpc_deadline_left_ms(ctx) <= DEADLINE_MARGIN_MS || db.err.code == GRPC_STATUS_DEADLINE_EXCEEDED)
-            return fail(svc, ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded while reading the database");
-        if (!db.conn || db.err.code == GRPC_STATUS_UNAVAILABLE)
-            return fail(svc, ctx, GRPC_STATUS_UNAVAILABLE, "database unavailable");
-        return fail(svc, ctx, GRPC_STATUS_INTERNAL, "database error");
+        if (sfp_rpc_deadline_left_ms(ctx) <= DEADLINE_MARGIN_MS || db.err.code == SFP_DEADLINE_EXCEEDED)
+            return fail(svc, ctx, SFP_DEADLINE_EXCEEDED, "deadline exceeded while reading the database");
+        if (!db.conn || db.err.code == SFP_UNAVAILABLE) return fail(svc, ctx, SFP_UNAVAILABLE, "database unavailable");
+        return fail(svc, ctx, SFP_INTERNAL, "database error");
     }
     if (svc->soda.notify) {
         atomic_init(&rj->outstanding, 1);
@@ -364,12 +375,11 @@ static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req
 
     char block[6], lot[6];
     if (sfp_rpt_normalize_block(in->block, block))
-        return fail(svc, ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                    "block must be 4 digits, optionally followed by one capital letter (e.g. 3512)");
+        return bad_field(svc, ctx, "block",
+                         "block must be 4 digits, optionally followed by one capital letter (e.g. 3512)");
     if (sfp_rpt_normalize_lot(in->lot, lot))
-        return fail(svc, ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                    "lot must be 3 digits, optionally followed by one capital letter (e.g. 001)");
-    if (sfp_rpc_deadline_left_ms(ctx) <= 0) return fail(svc, ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+        return bad_field(svc, ctx, "lot", "lot must be 3 digits, optionally followed by one capital letter (e.g. 001)");
+    if (sfp_rpc_deadline_left_ms(ctx) <= 0) return fail(svc, ctx, SFP_DEADLINE_EXCEEDED, "deadline exceeded");
     int32_t today = today_days(svc);
 
     sfp_rpt_cache_ticket ticket;
@@ -382,7 +392,7 @@ static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req
     }
     if (sfp_rpc_deadline_left_ms(ctx) <= 0) {
         sfp_rpt_cache_abandon(svc->cache, &ticket);
-        return fail(svc, ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+        return fail(svc, ctx, SFP_DEADLINE_EXCEEDED, "deadline exceeded");
     }
     report_job *rj = sfp_arena_alloc(sfp_rpc_arena(ctx), sizeof *rj);
     memset(rj, 0, sizeof *rj);

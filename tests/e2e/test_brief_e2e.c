@@ -3,7 +3,7 @@
  *   401 JSON + WWW-Authenticate: Bearer (no token, unknown token, refresh without token);
  *   200 JSON with cached false then true and cached_at = the first computed_at;
  *   Cache-Control: private, max-age=<remaining TTL>, Vary: Accept, Cookie, Authorization, weak ETag and
- *   If-None-Match → 304 without a body; ?lookback parsing/clamping, unknown parameter → 400;
+ *   If-None-Match → 304 without a body; ?lookback parsing, out of range → 400 with the field violation, unknown parameter → 400;
  *   POST /brief/refresh 200 {"invalidated":N} then the next GET recomputes, a second refresh →
  *   429 + Retry-After; GET on /brief/refresh → 405; HEAD /brief; X-Response-Time everywhere. */
 #include <setjmp.h>
@@ -169,8 +169,7 @@ static void test_lookback_param(void **state)
     static const struct {
         const char *q;
         int want;
-    } cases[] = {
-        {"?lookback=7", 7}, {"?lookback=abc", 1}, {"?lookback=500", 90}, {"?lookback=0", 1}, {"?lookback=", 1}};
+    } cases[] = {{"?lookback=7", 7}, {"?lookback=abc", 1}, {"?lookback=90", 90}, {"?lookback=0", 1}, {"?lookback=", 1}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[64];
         snprintf(path, sizeof path, "/brief%s", cases[i].q);
@@ -179,6 +178,25 @@ static void test_lookback_param(void **state)
         assert_int_equal(cJSON_GetObjectItem(j, "lookback_days")->valueint, cases[i].want);
         cJSON_Delete(j);
         resp_free(&r);
+    }
+    /* out of range: 400 with the service's field violation (not clamped) */
+    static const char *const bad[] = {"?lookback=500", "?lookback=91", "?lookback=-3"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/brief%s", bad[i]);
+        resp b = http("GET", path, BOB, NULL);
+        assert_error(&b, 400, 3, "INVALID_ARGUMENT");
+        cJSON *j = cJSON_ParseWithLength(b.body, b.len);
+        assert_non_null(j);
+        assert_string_equal(cJSON_GetObjectItem(j, "reason")->valuestring, "ARGUMENT_OUT_OF_RANGE");
+        assert_string_equal(cJSON_GetObjectItem(j, "domain")->valuestring, "sfpermits.dev");
+        cJSON *fv = cJSON_GetObjectItem(j, "field_violations");
+        assert_int_equal(cJSON_GetArraySize(fv), 1);
+        assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(fv, 0), "field")->valuestring, "lookback_days");
+        assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(fv, 0), "description")->valuestring, "1..90"));
+        assert_null(cJSON_GetObjectItem(j, "retry_after_s"));
+        cJSON_Delete(j);
+        resp_free(&b);
     }
     resp r = http("GET", "/brief?user=2", BOB, NULL); /* no parameter can name a user */
     assert_error(&r, 400, 3, "INVALID_ARGUMENT");
@@ -209,6 +227,12 @@ static void test_refresh_then_429(void **state)
     assert_non_null(hdr(&again, "Retry-After", ra, sizeof ra));
     long secs = strtol(ra, NULL, 10);
     assert_true(secs > 290 && secs <= 300);
+    /* the body renders the RetryInfo and ErrorInfo the service sent */
+    cJSON *e = cJSON_ParseWithLength(again.body, again.len);
+    assert_non_null(e);
+    assert_int_equal(cJSON_GetObjectItem(e, "retry_after_s")->valueint, secs);
+    assert_string_equal(cJSON_GetObjectItem(e, "reason")->valuestring, "RATE_LIMITED");
+    cJSON_Delete(e);
     resp_free(&again);
     resp m = http("GET", "/brief/refresh", "Authorization: Bearer demo-token-carol", NULL);
     assert_int_equal(m.status, 405);

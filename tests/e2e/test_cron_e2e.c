@@ -354,22 +354,26 @@ static void test_409_500_504_400(void **state)
     release_lock(lk);
     wait_for("SELECT count(*) FROM cron_log WHERE job_type = 'signals' AND status = 'failed'", 2);
 
-    /* 500: the job ran and failed — the JSON result is the body */
+    /* 500: the job ran and failed — a non-OK status (INTERNAL) whose details carry the job's
+     * result: the error JSON has the reason and the result */
     assert_int_equal(sfp_test_sql(g_db, "ALTER TABLE property_health RENAME TO ph_away"), 0);
     r = http(g_worker.port, "POST", "/cron/signals", AUTH, NULL);
-    assert_int_equal(r.status, 500);
-    assert_rt(&r);
+    assert_error(&r, 500, 13, "INTERNAL");
     cJSON *j = cJSON_Parse(r.body);
     assert_non_null(j);
-    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "ok")));
-    assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "failed");
-    assert_true(strlen(cJSON_GetObjectItem(j, "error")->valuestring) > 0);
-    assert_non_null(cJSON_GetObjectItem(j, "log_id"));
+    assert_string_equal(cJSON_GetObjectItem(j, "reason")->valuestring, "CRON_JOB_FAILED");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "metadata"), "job_type")->valuestring, "signals");
+    cJSON *res = cJSON_GetObjectItem(j, "result");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(res, "ok")));
+    assert_string_equal(cJSON_GetObjectItem(res, "status")->valuestring, "failed");
+    assert_true(strlen(cJSON_GetObjectItem(res, "error")->valuestring) > 0);
+    assert_non_null(cJSON_GetObjectItem(res, "log_id"));
     cJSON_Delete(j);
     resp_free(&r);
-    /* sfp-cronctl: exit 1, JSON on stdout */
+    /* sfp-cronctl: exit 1, the error JSON with the result on stdout */
     assert_int_equal(cronctl(args_sig, env, &out), 1);
-    assert_non_null(strstr(out, "\"ok\":false"));
+    assert_non_null(strstr(out, "\"reason\":\"CRON_JOB_FAILED\""));
+    assert_non_null(strstr(out, "\"result\":{\"ok\":false"));
     free(out);
     assert_int_equal(sfp_test_sql(g_db, "ALTER TABLE ph_away RENAME TO property_health"), 0);
 
@@ -385,15 +389,24 @@ static void test_409_500_504_400(void **state)
     resp_free(&r);
 }
 
-/* Nightly with SODA unreachable: the run fails (500 with the body), never "no data". */
-static void test_nightly_soda_unreachable_500(void **state)
+/* Nightly with SODA unreachable: the run fails — UNAVAILABLE (503 + Retry-After from the
+ * RetryInfo) with the run's result in the body — never "no data". */
+static void test_nightly_soda_unreachable_503(void **state)
 {
     (void)state;
     resp r = http(g_worker.port, "POST", "/cron/nightly?lookback=2", AUTH, NULL);
-    assert_int_equal(r.status, 500);
-    assert_rt(&r);
-    assert_non_null(strstr(r.body, "\"ok\":false"));
-    assert_non_null(strstr(r.body, "SODA"));
+    assert_error(&r, 503, 14, "UNAVAILABLE");
+    char ra[16];
+    assert_true(header(&r, "Retry-After", ra, sizeof ra));
+    cJSON *j = cJSON_Parse(r.body);
+    assert_non_null(j);
+    assert_int_equal(cJSON_GetObjectItem(j, "retry_after_s")->valueint, atoi(ra));
+    assert_true(atoi(ra) >= 1);
+    assert_string_equal(cJSON_GetObjectItem(j, "reason")->valuestring, "CRON_JOB_FAILED");
+    cJSON *res = cJSON_GetObjectItem(j, "result");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(res, "ok")));
+    assert_non_null(strstr(cJSON_GetObjectItem(res, "error")->valuestring, "SODA"));
+    cJSON_Delete(j);
     resp_free(&r);
 }
 
@@ -518,7 +531,7 @@ int main(void)
         cmocka_unit_test(test_metrics_of_every_process),
         cmocka_unit_test(test_signals_velocity_200),
         cmocka_unit_test(test_409_500_504_400),
-        cmocka_unit_test(test_nightly_soda_unreachable_500),
+        cmocka_unit_test(test_nightly_soda_unreachable_503),
         cmocka_unit_test(test_compute_caches_through_brief),
         cmocka_unit_test(test_cron_worker_gating),
         cmocka_unit_test(test_cronctl_exit_codes),

@@ -3,9 +3,9 @@
  * plus what the reference never had):
  *   401 without / unknown / malformed / revoked token or inactive user; A's token never yields
  *   B's data; second call served from the cache; two users → two computes; refresh → the next
- *   call recomputes; a second refresh → RESOURCE_EXHAUSTED + retry-after; pipeline_stats with
+ *   call recomputes; a second refresh → RESOURCE_EXHAUSTED + RetryInfo; pipeline_stats with
  *   average and 24 h counts; a failing pipeline_stats query → section absent + warning, brief
- *   still OK (and kept only for the degraded TTL); lookback clamp; the SQL statement count of a
+ *   still OK (and kept only for the degraded TTL); lookback out of range → INVALID_ARGUMENT + field violation; the SQL statement count of a
  *   cold brief is the same for 1 watch and 50 watches; 20 concurrent cold calls → 1 compute;
  *   Introspection counters and page-cache stats; an integration test per section with data
  *   (health, team_activity, regulatory_alerts, property_synopsis, planning_context with its
@@ -289,8 +289,12 @@ static void test_refresh_then_recompute_then_rate_limited(void **state)
     rr = NULL;
     assert_int_equal(refresh(&h, "demo-token-alice", &rr, &st), GRPC_STATUS_RESOURCE_EXHAUSTED);
     assert_null(rr);
+    /* RetryInfo (not custom metadata) says when, ErrorInfo why */
     long ra = strtol(st.retry_after, NULL, 10);
     assert_true(ra > 290 && ra <= 300);
+    assert_true(st.details.retry_delay_ms > 290000 && st.details.retry_delay_ms <= 300000);
+    assert_string_equal(st.details.reason, "RATE_LIMITED");
+    assert_string_equal(st.details.domain, "sfpermits.dev");
     assert_non_null(strstr(st.message, "300"));
     /* nothing was invalidated by the refused refresh */
     a = brief_ok(&h, "demo-token-alice", 1);
@@ -429,7 +433,7 @@ static void test_pipeline_stats_failure_degrades(void **state)
     stop(&h);
 }
 
-static void test_lookback_clamp(void **state)
+static void test_lookback_range(void **state)
 {
     (void)state;
     harness h;
@@ -443,7 +447,20 @@ static void test_lookback_clamp(void **state)
     }
     static const struct {
         int in, want;
-    } cases[] = {{0, 1}, {-5, 1}, {1, 1}, {30, 30}, {90, 90}, {500, 90}};
+    } cases[] = {{0, 1}, {1, 1}, {30, 30}, {90, 90}};
+    /* out of range: INVALID_ARGUMENT naming the field, never clamped */
+    static const int bad[] = {-5, -1, 91, 500, INT32_MAX};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        Sfpermits__V1__GetBriefResponse *r = NULL;
+        sfp_rpc_status st;
+        assert_int_equal(get_brief(&h, "demo-token-bob", bad[i], &r, &st), GRPC_STATUS_INVALID_ARGUMENT);
+        assert_null(r);
+        assert_string_equal(st.details.reason, "ARGUMENT_OUT_OF_RANGE");
+        assert_int_equal(st.details.nviolations, 1);
+        assert_string_equal(st.details.violations[0].field, "lookback_days");
+        assert_non_null(strstr(st.details.violations[0].description, "1..90"));
+        assert_non_null(strstr(st.message, "lookback_days"));
+    }
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-bob", cases[i].in);
         assert_int_equal(r->lookback_days, cases[i].want);
@@ -1291,7 +1308,7 @@ int main(void)
         cmocka_unit_test_setup(test_concurrent_refresh_one_wins, reset),
         cmocka_unit_test_setup(test_pipeline_stats, reset),
         cmocka_unit_test_setup(test_pipeline_stats_failure_degrades, reset),
-        cmocka_unit_test_setup(test_lookback_clamp, reset),
+        cmocka_unit_test_setup(test_lookback_range, reset),
         cmocka_unit_test_setup(test_query_count_independent_of_watches, reset),
         cmocka_unit_test_setup(test_twenty_concurrent_cold_calls_one_compute, reset),
         cmocka_unit_test_setup(test_service_identity_for_cron, reset),

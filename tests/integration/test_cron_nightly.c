@@ -164,6 +164,28 @@ static void stop(harness *h)
     free(h->dst);
 }
 
+/* The result of a Run* call: on OK the reply (ok=true); a job that ran and failed is a non-OK
+ * status whose google.rpc.Status details carry ErrorInfo CRON_JOB_FAILED / CRON_JOB_TIMED_OUT
+ * (job_type, log_id) and the result (ok=false) packed as Any — checked here, returned like a
+ * reply. Anything else fails the test. */
+static void *job_result(grpc_status_code c, ProtobufCMessage *resp, const sfp_rpc_status *st,
+                        const ProtobufCMessageDescriptor *desc, const char *what)
+{
+    const ProtobufCFieldDescriptor *okf = protobuf_c_message_descriptor_get_field_by_name(desc, "ok");
+    if (c == GRPC_STATUS_OK) {
+        assert_true(*(const protobuf_c_boolean *)((const char *)resp + okf->offset));
+        return resp;
+    }
+    ProtobufCMessage *res = st->details_len ? sfp_rpc_details_find(st->details_bin, st->details_len, desc) : NULL;
+    if (!res) fail_msg("%s: %s %s (no job result in the details)", what, sfp_rpc_code_name(c), st->message);
+    assert_false(*(const protobuf_c_boolean *)((const char *)res + okf->offset));
+    assert_true(!strcmp(st->details.reason, "CRON_JOB_FAILED") || !strcmp(st->details.reason, "CRON_JOB_TIMED_OUT"));
+    assert_string_equal(st->details.domain, "sfpermits.dev");
+    assert_string_equal(st->details.meta[0].key, "job_type");
+    assert_string_equal(st->details.meta[1].key, "log_id");
+    return res;
+}
+
 static Sfpermits__V1__NightlyResult *nightly(harness *h, bool full, bool dry_run)
 {
     Sfpermits__V1__RunNightlyRequest req = SFPERMITS__V1__RUN_NIGHTLY_REQUEST__INIT;
@@ -174,8 +196,7 @@ static Sfpermits__V1__NightlyResult *nightly(harness *h, bool full, bool dry_run
     sfp_rpc_status st;
     grpc_status_code c = sfp_rpc_call(h->ch, "/sfpermits.v1.CronService/RunNightly", &req.base,
                                       &sfpermits__v1__nightly_result__descriptor, &resp, 120000, md, 1, &st);
-    if (c != GRPC_STATUS_OK) fail_msg("RunNightly: %s %s", sfp_rpc_code_name(c), st.message);
-    return (Sfpermits__V1__NightlyResult *)resp;
+    return job_result(c, resp, &st, &sfpermits__v1__nightly_result__descriptor, "RunNightly");
 }
 
 static void control(harness *h, const char *query)
@@ -500,9 +521,32 @@ static void test_open_breaker_fails_the_run(void **state)
     /* one 503 opens the breaker (threshold 1): the retries meet an open breaker, never an
      * "empty page" */
     control(&h, "mode=fail503&retry_after=0&dataset=wv5m-vpq2&after=1&count=1");
-    r = nightly(&h, false, false);
+    /* the failed run is a non-OK status (SODA unavailable → UNAVAILABLE with RetryInfo)
+     * carrying ErrorInfo and the run's result */
+    Sfpermits__V1__RunNightlyRequest req = SFPERMITS__V1__RUN_NIGHTLY_REQUEST__INIT;
+    sfp_rpc_md md[1] = {{"authorization", "Bearer " SECRET}};
+    ProtobufCMessage *resp = NULL;
+    sfp_rpc_status st;
+    assert_int_equal(sfp_rpc_call(h.ch, "/sfpermits.v1.CronService/RunNightly", &req.base,
+                                  &sfpermits__v1__nightly_result__descriptor, &resp, 120000, md, 1, &st),
+                     GRPC_STATUS_UNAVAILABLE);
+    assert_null(resp);
+    assert_string_equal(st.details.reason, "CRON_JOB_FAILED");
+    assert_string_equal(st.details.meta[0].value, "nightly");
+    assert_true(st.details.retry_delay_ms > 0);
+    assert_true(st.retry_after[0]);
+    r = job_result(GRPC_STATUS_UNAVAILABLE, NULL, &st, &sfpermits__v1__nightly_result__descriptor, "RunNightly");
     assert_false(r->ok);
+    assert_string_equal(r->status, "failed");
     if (!strstr(r->error, "breaker_open")) fail_msg("error '%s'", r->error);
+    assert_non_null(strstr(st.message, r->error));
+    char lid[24];
+    snprintf(lid, sizeof lid, "%lld", (long long)r->log_id);
+    assert_string_equal(st.details.meta[1].value, lid);
+    assert_int_equal(sfp_test_sql_long(h.dst, "SELECT count(*) FROM cron_log WHERE status = 'failed' AND "
+                                              "job_type = 'nightly' AND log_id = " /* the row was finished */
+                                              "(SELECT max(log_id) FROM cron_log)"),
+                     1);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     assert_unchanged(&h);
     stop(&h);

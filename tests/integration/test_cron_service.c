@@ -162,13 +162,35 @@ static grpc_status_code call(harness *h, sfp_cron_job job, const char *auth, int
     return c;
 }
 
+/* The result of a Run* call: on OK the reply (ok=true); a job that ran and failed is a non-OK
+ * status whose google.rpc.Status details carry ErrorInfo CRON_JOB_FAILED / CRON_JOB_TIMED_OUT
+ * (job_type, log_id) and the result (ok=false) packed as Any — checked here, returned like a
+ * reply. Anything else fails the test. */
+static void *job_result(grpc_status_code c, ProtobufCMessage *resp, const sfp_rpc_status *st,
+                        const ProtobufCMessageDescriptor *desc, const char *what)
+{
+    const ProtobufCFieldDescriptor *okf = protobuf_c_message_descriptor_get_field_by_name(desc, "ok");
+    if (c == GRPC_STATUS_OK) {
+        assert_true(*(const protobuf_c_boolean *)((const char *)resp + okf->offset));
+        return resp;
+    }
+    ProtobufCMessage *res = st->details_len ? sfp_rpc_details_find(st->details_bin, st->details_len, desc) : NULL;
+    if (!res) fail_msg("%s: %s %s (no job result in the details)", what, sfp_rpc_code_name(c), st->message);
+    assert_false(*(const protobuf_c_boolean *)((const char *)res + okf->offset));
+    assert_true(!strcmp(st->details.reason, "CRON_JOB_FAILED") || !strcmp(st->details.reason, "CRON_JOB_TIMED_OUT"));
+    assert_string_equal(st->details.domain, "sfpermits.dev");
+    assert_string_equal(st->details.meta[0].key, "job_type");
+    assert_string_equal(st->details.meta[1].key, "log_id");
+    return res;
+}
+
+/* Runs job and returns its result, successful or failed (job_result). */
 static void *run_ok(harness *h, sfp_cron_job job)
 {
     void *out = NULL;
     sfp_rpc_status st;
     grpc_status_code c = call(h, job, "Bearer " SECRET, 60000, &out, &st);
-    if (c != GRPC_STATUS_OK) fail_msg("%s: %s %s", sfp_cron_job_cli_name(job), sfp_rpc_code_name(c), st.message);
-    return out;
+    return job_result(c, out, &st, res_desc(job), sfp_cron_job_cli_name(job));
 }
 
 static void free_msg(void *m)
@@ -627,6 +649,44 @@ static void test_velocity_percentiles_transitions_congestion(void **state)
 
 /* No token / wrong token → UNAUTHENTICATED for every
  * job; status needs none. */
+/* Out-of-range request fields: INVALID_ARGUMENT with a BadRequest field violation, never
+ * clamped, and no run (no cron_log row). */
+static void test_out_of_range_arguments(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h, "it_cron_args", SECRET);
+    sfp_rpc_md md[1] = {{"authorization", "Bearer " SECRET}};
+    static const int bad_lookback[] = {-1, 91, 500};
+    for (size_t i = 0; i < sizeof bad_lookback / sizeof bad_lookback[0]; i++) {
+        Sfpermits__V1__RunNightlyRequest req = SFPERMITS__V1__RUN_NIGHTLY_REQUEST__INIT;
+        req.lookback_days = bad_lookback[i];
+        ProtobufCMessage *resp = NULL;
+        sfp_rpc_status st;
+        assert_int_equal(sfp_rpc_call(h.ch, "/sfpermits.v1.CronService/RunNightly", &req.base,
+                                      &sfpermits__v1__nightly_result__descriptor, &resp, 10000, md, 1, &st),
+                         GRPC_STATUS_INVALID_ARGUMENT);
+        assert_null(resp);
+        assert_string_equal(st.details.reason, "ARGUMENT_OUT_OF_RANGE");
+        assert_int_equal(st.details.nviolations, 1);
+        assert_string_equal(st.details.violations[0].field, "lookback_days");
+        assert_non_null(strstr(st.details.violations[0].description, "1..90"));
+    }
+    static const int bad_conc[] = {-1, 33};
+    for (size_t i = 0; i < sizeof bad_conc / sizeof bad_conc[0]; i++) {
+        Sfpermits__V1__RunComputeCachesRequest req = SFPERMITS__V1__RUN_COMPUTE_CACHES_REQUEST__INIT;
+        req.concurrency = bad_conc[i];
+        ProtobufCMessage *resp = NULL;
+        sfp_rpc_status st;
+        assert_int_equal(sfp_rpc_call(h.ch, "/sfpermits.v1.CronService/RunComputeCaches", &req.base,
+                                      &sfpermits__v1__compute_caches_result__descriptor, &resp, 10000, md, 1, &st),
+                         GRPC_STATUS_INVALID_ARGUMENT);
+        assert_string_equal(st.details.violations[0].field, "concurrency");
+    }
+    assert_int_equal(q(&h, "SELECT count(*) FROM cron_log"), 0);
+    stop(&h);
+}
+
 static void test_auth(void **state)
 {
     (void)state;
@@ -949,6 +1009,7 @@ int main(void)
 {
     sfp_rpc_init();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_out_of_range_arguments),
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_empty_secret_denies_everything),
         cmocka_unit_test(test_heartbeat_status_and_stuck_sweep),

@@ -91,7 +91,7 @@ static void test_max_respected_and_timeout(void **state)
     sfp_conn *extra = sfp_pool_acquire(p, -1, &err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     assert_null(extra);
-    assert_int_equal(err.code, GRPC_STATUS_UNAVAILABLE);
+    assert_int_equal(err.code, SFP_UNAVAILABLE);
     double waited = (double)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
     assert_true(waited >= 190 && waited < 1500);
     s = stats(p);
@@ -190,7 +190,7 @@ static void test_broken_in_use_connection_discarded(void **state)
     wait_server_closed(PQsocket(sfp_conn_pg(c)));
     PGresult *r = sfp_db_query(c, "SELECT 1", 0, NULL, &err);
     assert_null(r);
-    assert_int_equal(err.code, GRPC_STATUS_UNAVAILABLE);
+    assert_int_equal(err.code, SFP_UNAVAILABLE);
     sfp_pool_release(p, c);
     sfp_pool_stats s = stats(p);
     assert_int_equal(s.size, 0);
@@ -236,7 +236,7 @@ static void test_statement_timeout_applied(void **state)
     assert_non_null(c);
     PGresult *r = sfp_db_query(c, "SELECT pg_sleep(2)", 0, NULL, &err);
     assert_null(r);
-    assert_int_equal(err.code, GRPC_STATUS_DEADLINE_EXCEEDED);
+    assert_int_equal(err.code, SFP_DEADLINE_EXCEEDED);
     sfp_pool_release(p, c);
     sfp_pool_destroy(p);
 }
@@ -248,7 +248,7 @@ static void test_unreachable_database(void **state)
     sfp_err err = {0};
     sfp_conn *c = sfp_pool_acquire(p, -1, &err);
     assert_null(c);
-    assert_int_equal(err.code, GRPC_STATUS_UNAVAILABLE);
+    assert_int_equal(err.code, SFP_UNAVAILABLE);
     assert_false(sfp_pool_ready(p, 0));
     sfp_pool_stats s = stats(p);
     assert_false(s.healthy);
@@ -301,7 +301,7 @@ static void test_outage_backs_off_and_fails_fast(void **state)
     for (int i = 0; i < 200; i++) {
         memset(&err, 0, sizeof err);
         assert_null(sfp_pool_acquire(p, -1, &err));
-        assert_int_equal(err.code, GRPC_STATUS_UNAVAILABLE);
+        assert_int_equal(err.code, SFP_UNAVAILABLE);
     }
     s = stats(p);
     assert_int_equal(s.connect_attempts, attempts);

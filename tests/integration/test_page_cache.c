@@ -68,11 +68,11 @@ static int compute(sfp_conn *c, void *user, uint8_t **payload, size_t *len, int 
     /* the connection is usable inside the cache's transaction */
     sfp_err e = {0};
     if (sfp_db_exec(c, "SELECT 1", 0, NULL, &e) != 0) /* no cmocka asserts off the main thread */
-        return sfp_err_set(err, GRPC_STATUS_UNAVAILABLE, "connection unusable in compute");
+        return sfp_err_set(err, SFP_UNAVAILABLE, "connection unusable in compute");
     if (j->sleep_ms) sleep_ms(j->sleep_ms);
     for (int i = 0; i < 30000 && atomic_load(&j->gate); i++) sleep_ms(1);
     if (atomic_load(&j->fail_left) > 0 && atomic_fetch_sub(&j->fail_left, 1) > 0)
-        return sfp_err_set(err, GRPC_STATUS_INTERNAL, "compute failed (test)");
+        return sfp_err_set(err, SFP_INTERNAL, "compute failed (test)");
     if (j->data) {
         *len = j->len;
         *payload = j->len ? malloc(j->len) : NULL;
@@ -394,7 +394,7 @@ static void test_compute_error_not_cached(void **state)
     sfp_page_result r;
     sfp_err err = {0};
     assert_int_equal(sfp_page_cache_get(f->pc, "test:err", 30, in_ms(5000), compute, &j, &r, &err), -1);
-    assert_int_equal(err.code, GRPC_STATUS_INTERNAL);
+    assert_int_equal(err.code, SFP_INTERNAL);
     assert_int_equal(rows("cache_key = 'test:err'"), 0);
     get_ok(f->pc, "test:err", 30, &j, &r);
     assert_false(r.cached);
@@ -479,7 +479,7 @@ static void test_failed_leader_hands_over_to_one_waiter(void **state)
         sfp_page_result_clear(&w[i].r);
     }
     assert_int_equal(w[0].rc, -1);
-    assert_int_equal(w[0].err.code, GRPC_STATUS_INTERNAL);
+    assert_int_equal(w[0].err.code, SFP_INTERNAL);
     assert_int_equal(ok, 5);
     assert_int_equal(computed, 1);
     assert_int_equal(atomic_load(&j.calls), 2);
@@ -499,7 +499,7 @@ static void test_waiter_gives_up_at_its_own_deadline(void **state)
     pthread_create(&b, NULL, run_worker, &wait);
     pthread_join(b, NULL);
     assert_int_equal(wait.rc, -1);
-    assert_int_equal(wait.err.code, GRPC_STATUS_DEADLINE_EXCEEDED);
+    assert_int_equal(wait.err.code, SFP_DEADLINE_EXCEEDED);
     assert_true(wait.took_ms < 10000); /* its own deadline, not the leader's 60 s */
     atomic_store(&j.gate, false);
     pthread_join(a, NULL);
@@ -563,7 +563,7 @@ static void test_lock_wait_bounded_by_deadline(void **state)
     worker w = {.pc = f->pc, .key = "test:locked", .j = &j, .deadline_ms = 400};
     run_worker(&w);
     assert_int_equal(w.rc, -1);
-    assert_int_equal(w.err.code, GRPC_STATUS_DEADLINE_EXCEEDED);
+    assert_int_equal(w.err.code, SFP_DEADLINE_EXCEEDED);
     assert_true(w.took_ms >= 300 && w.took_ms < 1500);
     assert_int_equal(atomic_load(&j.calls), 0);
     PQfinish(other); /* releases the lock */

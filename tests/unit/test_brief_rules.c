@@ -1,5 +1,5 @@
 /* Pure rules of the brief (services/brief/brief_rules.h, brief_auth.h) and the gateway's
- * ?lookback parser: lookback clamp, inspection outcome, Table B, station label, pipeline health
+ * ?lookback parser: lookback range, inspection outcome, Table B, station label, pipeline health
  * checks, pipeline_stats average, address keys, property-health cards (v2 vs severity v1,
  * hold / enforcement upgrades, the expired-permit downgrade), summary counts as
  * section lengths, bearer parsing. */
@@ -23,24 +23,32 @@ static int32_t T; /* 2026-01-01 */
 static void test_lookback(void **state)
 {
     (void)state;
+    /* want: the effective lookback, or -1 when out of range (INVALID_ARGUMENT, never clamped) */
     static const struct {
         const char *in;
         int32_t want;
-    } cases[] = {{NULL, 1},  {"", 1},   {"abc", 1}, {"7", 7},    {" 7 ", 7},
-                 {"+7", 7},  {"-3", 1}, {"0", 1},   {"1", 1},    {"90", 90},
-                 {"91", 90}, {"7d", 1}, {"1.5", 1}, {"0x10", 1}, {"99999999999999999999999", 90},
+    } cases[] = {{NULL, 1},  {"", 1},    {"abc", 1}, {"7", 7},    {" 7 ", 7},
+                 {"+7", 7},  {"-3", -1}, {"0", 1},   {"1", 1},    {"90", 90},
+                 {"91", -1}, {"7d", 1},  {"1.5", 1}, {"0x10", 1}, {"99999999999999999999999", -1},
                  {"030", 30}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int32_t a = sfp_brief_clamp_lookback(sfp_brief_parse_lookback(cases[i].in));
-        int32_t g = gw_brief_lookback(cases[i].in);
+        int32_t a = -1, g = -1;
+        if (!sfp_brief_lookback_ok(sfp_brief_parse_lookback(cases[i].in), &a)) a = -1;
+        if (!sfp_brief_lookback_ok(gw_brief_lookback(cases[i].in), &g)) g = -1;
         if (a != cases[i].want || g != cases[i].want)
             fail_msg("lookback '%s': service %d gateway %d want %d", cases[i].in ? cases[i].in : "(null)", a, g,
                      cases[i].want);
     }
-    assert_int_equal(sfp_brief_clamp_lookback(0), 1);
-    assert_int_equal(sfp_brief_clamp_lookback(-100), 1);
-    assert_int_equal(sfp_brief_clamp_lookback(45), 45);
-    assert_int_equal(sfp_brief_clamp_lookback(INT64_MAX), 90);
+    int32_t eff = 0;
+    assert_true(sfp_brief_lookback_ok(0, &eff));
+    assert_int_equal(eff, 1);
+    assert_true(sfp_brief_lookback_ok(45, &eff));
+    assert_int_equal(eff, 45);
+    assert_true(sfp_brief_lookback_ok(90, &eff));
+    assert_false(sfp_brief_lookback_ok(-100, &eff));
+    assert_false(sfp_brief_lookback_ok(91, &eff));
+    assert_false(sfp_brief_lookback_ok(INT64_MAX, &eff));
+    assert_int_equal(gw_brief_lookback("500"), 500); /* passed on, the service refuses it */
 }
 
 static void test_inspection_outcome(void **state)

@@ -286,24 +286,25 @@ static void test_jobs(void **state)
 static void test_cronctl_exit_codes(void **state)
 {
     (void)state;
-    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_OK, true), 0);
-    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_OK, false), 1);
-    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_INTERNAL, false), 1);
-    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_INVALID_ARGUMENT, false), 2);
-    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_ABORTED, false), 3);
-    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_DEADLINE_EXCEEDED, false), 4);
-    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_UNAVAILABLE, false), 5);
-    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_UNAUTHENTICATED, false), 6);
-    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_PERMISSION_DENIED, false), 6);
+    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_OK), 0);
+    /* a job that ran and failed is a non-OK status */
+    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_INTERNAL), 1);
+    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_FAILED_PRECONDITION), 1);
+    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_INVALID_ARGUMENT), 2);
+    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_ABORTED), 3);
+    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_DEADLINE_EXCEEDED), 4);
+    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_UNAVAILABLE), 5);
+    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_UNAUTHENTICATED), 6);
+    assert_int_equal(sfp_cronctl_exit_code(GRPC_STATUS_PERMISSION_DENIED), 6);
     /* all distinct */
     int seen[8] = {0};
-    const int codes[] = {sfp_cronctl_exit_code(GRPC_STATUS_OK, true),
-                         sfp_cronctl_exit_code(GRPC_STATUS_OK, false),
+    const int codes[] = {sfp_cronctl_exit_code(GRPC_STATUS_OK),
+                         sfp_cronctl_exit_code(GRPC_STATUS_INTERNAL),
                          SFP_CRONCTL_USAGE,
-                         sfp_cronctl_exit_code(GRPC_STATUS_ABORTED, true),
-                         sfp_cronctl_exit_code(GRPC_STATUS_DEADLINE_EXCEEDED, true),
-                         sfp_cronctl_exit_code(GRPC_STATUS_UNAVAILABLE, true),
-                         sfp_cronctl_exit_code(GRPC_STATUS_UNAUTHENTICATED, true)};
+                         sfp_cronctl_exit_code(GRPC_STATUS_ABORTED),
+                         sfp_cronctl_exit_code(GRPC_STATUS_DEADLINE_EXCEEDED),
+                         sfp_cronctl_exit_code(GRPC_STATUS_UNAVAILABLE),
+                         sfp_cronctl_exit_code(GRPC_STATUS_UNAUTHENTICATED)};
     for (size_t i = 0; i < 7; i++) assert_int_equal(seen[codes[i]]++, 0);
 }
 

@@ -23,7 +23,8 @@ static int g_run_rc = -1;
 
 #define ECHO "/sfpermits.v1.HealthService/GetHealth"
 
-/* Echo: version <- x-request-id metadata; full=true → FAILED_PRECONDITION with retry-after;
+/* Echo: version <- x-request-id metadata; full=true → RESOURCE_EXHAUSTED with rich details
+ * (ErrorInfo RATE_LIMITED, a field violation, RetryInfo 6.2 s, the request packed as Any);
  * backend <- "slow" makes it sleep 300 ms. */
 /* Deferred calls (x-defer): the handler parks its ctx here and returns SFP_RPC_PENDING; the
  * test completes them later from its own thread. */
@@ -64,7 +65,12 @@ static grpc_status_code echo(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, Prot
     const Sfpermits__V1__GetHealthRequest *in = (const void *)req;
     if (in->full) {
         sfp_rpc_set_message(ctx, "nope: %d", 42);
-        sfp_rpc_add_trailer(ctx, "retry-after", "7");
+        sfp_rpc_details *d = sfp_rpc_details_of(ctx);
+        sfp_rpc_details_set_reason(d, SFP_REASON_RATE_LIMITED);
+        sfp_rpc_details_add_meta(d, "user_id", "%d", 7);
+        sfp_rpc_details_add_violation(d, "full", "must be false %s", "here");
+        sfp_rpc_details_set_retry_ms(d, 6200);
+        sfp_rpc_add_detail(ctx, req);
         return GRPC_STATUS_RESOURCE_EXHAUSTED;
     }
     const char *slow = sfp_rpc_metadata(ctx, "x-slow");
@@ -222,7 +228,40 @@ static void test_error_message_and_trailer(void **state)
         GRPC_STATUS_RESOURCE_EXHAUSTED);
     assert_null(resp);
     assert_string_equal(st.message, "nope: 42");
+    /* RetryInfo 6.2 s → Retry-After rounded up */
     assert_string_equal(st.retry_after, "7");
+    assert_int_equal(st.details.retry_delay_ms, 6200);
+    assert_string_equal(st.details.reason, "RATE_LIMITED");
+    assert_string_equal(st.details.domain, "sfpermits.dev");
+    assert_int_equal(st.details.nmeta, 1);
+    assert_string_equal(st.details.meta[0].key, "user_id");
+    assert_string_equal(st.details.meta[0].value, "7");
+    assert_int_equal(st.details.nviolations, 1);
+    assert_string_equal(st.details.violations[0].field, "full");
+    assert_string_equal(st.details.violations[0].description, "must be false here");
+    assert_true(st.details_len > 0);
+    Sfpermits__V1__GetHealthRequest *back =
+        (void *)sfp_rpc_details_find(st.details_bin, st.details_len, &sfpermits__v1__get_health_request__descriptor);
+    assert_non_null(back);
+    assert_true(back->full);
+    protobuf_c_message_free_unpacked(&back->base, NULL);
+}
+
+/* An error without details has none on the client: no stale reason or retry. */
+static void test_error_without_details(void **state)
+{
+    (void)state;
+    Sfpermits__V1__GetHealthRequest req = SFPERMITS__V1__GET_HEALTH_REQUEST__INIT;
+    ProtobufCMessage *resp = NULL;
+    sfp_rpc_status st;
+    memset(&st, 0x55, sizeof st);
+    sfp_rpc_md md[] = {{"x-slow", "1"}};
+    assert_int_equal(
+        sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 50, md, 1, &st),
+        GRPC_STATUS_DEADLINE_EXCEEDED);
+    assert_true(sfp_rpc_details_empty(&st.details));
+    assert_int_equal(st.details_len, 0);
+    assert_string_equal(st.retry_after, "");
 }
 
 static void test_deadline_exceeded(void **state)
@@ -412,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_echo_metadata_and_deadline),
         cmocka_unit_test(test_packed_prefix_merges),
         cmocka_unit_test(test_error_message_and_trailer),
+        cmocka_unit_test(test_error_without_details),
         cmocka_unit_test(test_deadline_exceeded),
         cmocka_unit_test(test_unknown_method),
         cmocka_unit_test(test_health_check),

@@ -58,7 +58,7 @@ static void test_where_parcel(void **st)
     assert_int_equal(sfp_soda_where_parcel("3512", "001", w, sizeof w, &e), 0);
     assert_string_equal(w, "block='3512' AND lot='001'");
     assert_int_equal(sfp_soda_where_parcel("'; DROP", "001", w, sizeof w, &e), -1);
-    assert_int_equal(e.code, 3);
+    assert_int_equal(e.code, SFP_INVALID_ARGUMENT);
     assert_non_null(strstr(e.msg, "block"));
     assert_int_equal(sfp_soda_where_parcel("3512", "../", w, sizeof w, &e), -1);
     assert_non_null(strstr(e.msg, "lot"));
@@ -221,7 +221,7 @@ static void test_invalid_input_makes_no_request(void **st)
         memset(r, 0x5a, sizeof r);
         assert_int_equal(
             sfp_soda_parcel_fetch(s, bad[i][0], bad[i][1], sfp_soda_report_specs, SFP_SODA_REPORT_N, 1000, r, &e), -1);
-        assert_int_equal(e.code, 3);
+        assert_int_equal(e.code, SFP_INVALID_ARGUMENT);
         assert_null(sfp_soda_parcel_begin(s, bad[i][0], bad[i][1], sfp_soda_report_specs, SFP_SODA_REPORT_N, 1000, &e));
     }
     sfp_soda_query q = {.dataset = "../x", .limit = 1};

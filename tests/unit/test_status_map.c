@@ -120,7 +120,8 @@ static cJSON *parse_body(const char *s, size_t n)
     cJSON *j = cJSON_ParseWithLength(s, n);
     assert_non_null(j);
     assert_true(cJSON_IsObject(j));
-    assert_int_equal(cJSON_GetArraySize(j), 3);
+    /* code, status, message; plus retry_after_s when a Retry-After header goes with it */
+    assert_int_equal(cJSON_GetArraySize(j), 3 + (cJSON_GetObjectItemCaseSensitive(j, "retry_after_s") != NULL));
     return j;
 }
 
@@ -222,6 +223,36 @@ static void test_response_builders(void **state)
         if (t[i].www) assert_string_equal(www, "Bearer");
         else assert_null(www);
         check_body(r.body, r.body_len, t[i].code, gw_grpc_code_name(t[i].code), NULL);
+        cJSON *j = cJSON_ParseWithLength(r.body, r.body_len);
+        cJSON *rs = cJSON_GetObjectItemCaseSensitive(j, "retry_after_s");
+        if (t[i].ra) assert_int_equal(rs->valueint, atoi(t[i].ra)); /* body and header agree */
+        else assert_null(rs);
+        cJSON_Delete(j);
+        gw_resp_free(&r);
+    }
+
+    /* rich details: ErrorInfo, BadRequest, RetryInfo rendered; RetryInfo → Retry-After on any status */
+    {
+        sfp_rpc_status st;
+        memset(&st, 0, sizeof st);
+        st.code = GRPC_STATUS_ABORTED;
+        snprintf(st.message, sizeof st.message, "busy");
+        sfp_rpc_details_init(&st.details);
+        sfp_rpc_details_set_reason(&st.details, SFP_REASON_CRON_JOB_FAILED);
+        sfp_rpc_details_add_meta(&st.details, "job_type", "nightly");
+        sfp_rpc_details_add_violation(&st.details, "lookback_days", "must be \"1..90\"");
+        sfp_rpc_details_set_retry_ms(&st.details, 2500);
+        snprintf(st.retry_after, sizeof st.retry_after, "%d", sfp_rpc_details_retry_after_s(&st.details));
+        gw_resp_init(&r);
+        gw_resp_rpc_error_result(&r, &st, "{\"ok\":false}");
+        assert_int_equal(r.status, 409);
+        assert_string_equal(gw_resp_get_header(&r, "Retry-After"), "3");
+        assert_string_equal(r.body, "{\"code\":10,\"status\":\"ABORTED\",\"message\":\"busy\","
+                                    "\"reason\":\"CRON_JOB_FAILED\",\"domain\":\"sfpermits.dev\","
+                                    "\"metadata\":{\"job_type\":\"nightly\"},"
+                                    "\"field_violations\":[{\"field\":\"lookback_days\","
+                                    "\"description\":\"must be \\\"1..90\\\"\"}],"
+                                    "\"retry_after_s\":3,\"result\":{\"ok\":false}}");
         gw_resp_free(&r);
     }
 

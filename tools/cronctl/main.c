@@ -14,15 +14,19 @@
  * --concurrency N  compute-caches: parallel brief computations (1..32).
  *
  * stdout: the result as JSON (proto field names), or on an RPC error
- * {"code": <grpc code>, "status": "<NAME>", "message": "..."}; stderr: one line on failure.
+ * {"code": <grpc code>, "status": "<NAME>", "message": "...", "reason": "...",
+ *  "field_violations": [...], "retry_after_s": N, "result": {...}} (keys after message only when
+ * the status details carry them; "result" is the job's result, ok=false, when the job ran and
+ * failed); stderr: one line on failure.
  *
- * Exit codes (cron_rules.h):
+ * Exit codes (cron_rules.h), from the call's status alone:
  *   0  success (job ok, or status read)
- *   1  the job ran and failed (ok=false), or another server error (INTERNAL, ...)
+ *   1  the job ran and failed (INTERNAL, FAILED_PRECONDITION), or another server error
  *   2  usage or configuration error (bad arguments, CRON_SECRET/CRON_SVC_ADDR invalid): do not retry
  *   3  already running (ABORTED: another trigger holds the job's lock)
  *   4  timeout (DEADLINE_EXCEEDED: --timeout or the job's own limit)
- *   5  unavailable (service or its database unreachable)
+ *   5  unavailable (service or its database unreachable, or the job failed because SODA or
+ *      Postgres was unavailable)
  *   6  unauthenticated (CRON_SECRET wrong, or the service has none)
  */
 #include <stdio.h>
@@ -127,7 +131,8 @@ int main(int argc, char **argv)
     sfp_err err = {0};
     const char *addr;
     if (sfp_cfg_text("CRON_SVC_ADDR", &addr, &err) ||
-        (!strcmp(addr, "off") && sfp_err_set(&err, 1, "CRON_SVC_ADDR: sfp-cronctl needs an address, not off"))) {
+        (!strcmp(addr, "off") &&
+         sfp_err_set(&err, SFP_INVALID_ARGUMENT, "CRON_SVC_ADDR: sfp-cronctl needs an address, not off"))) {
         fprintf(stderr, "sfp-cronctl: %s\n", err.msg);
         return SFP_CRONCTL_USAGE;
     }
@@ -169,19 +174,14 @@ int main(int argc, char **argv)
     memset(&st, 0, sizeof st);
     grpc_status_code code =
         sfp_rpc_call(ch, sfp_cron_job_rpc_path(job), req, result_desc(job), &resp, timeout_s * 1000, md, nmd, &st);
-    bool ok = false;
+    /* A job that ran and failed is a non-OK status whose details hold its result. */
+    ProtobufCMessage *failed = code != GRPC_STATUS_OK && st.details_len
+                                   ? sfp_rpc_details_find(st.details_bin, st.details_len, result_desc(job))
+                                   : NULL;
     if (code == GRPC_STATUS_OK) {
-        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(resp->descriptor, "ok");
-        ok = f && *(const protobuf_c_boolean *)((const char *)resp + f->offset);
         char *json = sfp_pbjson_encode(resp, NULL);
         printf("%s\n", json);
         free(json);
-        if (!ok) {
-            const ProtobufCFieldDescriptor *e =
-                protobuf_c_message_descriptor_get_field_by_name(resp->descriptor, "error");
-            const char *msg = e ? *(char *const *)((const char *)resp + e->offset) : NULL;
-            fprintf(stderr, "sfp-cronctl: %s failed: %s\n", argv[1], msg && *msg ? msg : "(no error message)");
-        }
         protobuf_c_message_free_unpacked(resp, NULL);
     } else {
         sfp_buf b;
@@ -190,13 +190,32 @@ int main(int argc, char **argv)
         sfp_buf_json_str(&b, sfp_rpc_code_name(code));
         sfp_buf_puts(&b, ",\"message\":");
         sfp_buf_json_str(&b, st.message);
+        if (st.details.reason[0]) {
+            sfp_buf_puts(&b, ",\"reason\":");
+            sfp_buf_json_str(&b, st.details.reason);
+        }
+        for (size_t i = 0; i < st.details.nviolations; i++) {
+            sfp_buf_puts(&b, i ? ",{\"field\":" : ",\"field_violations\":[{\"field\":");
+            sfp_buf_json_str(&b, st.details.violations[i].field);
+            sfp_buf_puts(&b, ",\"description\":");
+            sfp_buf_json_str(&b, st.details.violations[i].description);
+            sfp_buf_puts(&b, i + 1 == st.details.nviolations ? "}]" : "}");
+        }
+        if (st.retry_after[0]) sfp_buf_printf(&b, ",\"retry_after_s\":%s", st.retry_after);
+        if (failed) {
+            char *json = sfp_pbjson_encode(failed, NULL);
+            sfp_buf_puts(&b, ",\"result\":");
+            sfp_buf_puts(&b, json);
+            free(json);
+        }
         sfp_buf_putc(&b, '}');
         printf("%s\n", b.data);
         sfp_buf_free(&b);
         fprintf(stderr, "sfp-cronctl: %s: %s %s\n", argv[1], sfp_rpc_code_name(code), st.message);
     }
+    if (failed) protobuf_c_message_free_unpacked(failed, NULL);
     fflush(stdout);
     sfp_rpc_channel_destroy(ch);
     sfp_rpc_shutdown();
-    return sfp_cronctl_exit_code(code, code == GRPC_STATUS_OK ? (job == SFP_CRON_JOB_STATUS ? true : ok) : false);
+    return sfp_cronctl_exit_code(code);
 }

@@ -93,9 +93,10 @@ static int check_schema(PGconn *conn, sfp_err *err)
 {
     int have = sfp_schema_version(conn);
     int need = sfp_migrations_count ? sfp_migrations[sfp_migrations_count - 1].version : 0;
-    if (have < 0) return sfp_err_set(err, 1, "cannot read schema version");
+    if (have < 0) return sfp_err_set(err, SFP_FAILED_PRECONDITION, "cannot read schema version");
     if (have < need)
-        return sfp_err_set(err, 1, "database schema is at version %d, need %d: run sfp-migrate first", have, need);
+        return sfp_err_set(err, SFP_FAILED_PRECONDITION,
+                           "database schema is at version %d, need %d: run sfp-migrate first", have, need);
     return 0;
 }
 

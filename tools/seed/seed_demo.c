@@ -9,7 +9,8 @@
 #include "seed_load.h"
 #include "sha256.h"
 
-enum { SEED_ERR = 1, MAX_WATCHES = 6 };
+#define SEED_ERR SFP_INTERNAL
+enum { MAX_WATCHES = 6 };
 
 static const seed_demo_user users[] = {
     {"alice@example.com", "Alice Nguyen", "homeowner", "demo-token-alice", "1455", "MARKET"},

@@ -11,7 +11,7 @@
 
 #include "log.h"
 
-enum { SEED_ERR = 1 };
+#define SEED_ERR SFP_INTERNAL
 
 static int fail(sfp_err *err, PGconn *conn, PGresult *res, const char *what)
 {

@@ -118,7 +118,7 @@ static PGconn *thread_conn(sts_data *d, sfp_err *err)
     }
     c = PQconnectdb(d->url);
     if (PQstatus(c) != CONNECTION_OK) {
-        sfp_err_set(err, 14, "cannot connect to DATABASE_URL: %s", PQerrorMessage(c));
+        sfp_err_set(err, SFP_UNAVAILABLE, "cannot connect to DATABASE_URL: %s", PQerrorMessage(c));
         PQfinish(c);
         return NULL;
     }
@@ -177,7 +177,7 @@ static int build_state(PGconn *c, const dataset_map *m, ds_state *st, sfp_err *e
                                1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0) {
         PQclear(r);
-        return sfp_err_set(err, 9, "DATABASE_URL: table %s missing (run sfp-migrate)", m->table);
+        return sfp_err_set(err, SFP_FAILED_PRECONDITION, "DATABASE_URL: table %s missing (run sfp-migrate)", m->table);
     }
     sfp_buf b;
     sfp_buf_init(&b);
@@ -299,7 +299,7 @@ static char *pg_run(sts_data *d, int di, const sts_query *q, sfp_err *err)
         const char *col = column_of(st, q->terms[i].field);
         if (!col) {
             sfp_buf_free(&sql);
-            sfp_err_set(err, 3, "No such column: %s", q->terms[i].field);
+            sfp_err_set(err, SFP_INVALID_ARGUMENT, "No such column: %s", q->terms[i].field);
             return NULL;
         }
         params[np++] = q->terms[i].value;
@@ -337,7 +337,7 @@ static char *pg_run(sts_data *d, int di, const sts_query *q, sfp_err *err)
             const char *col = column_of(st, q->order[i].field);
             if (!col) {
                 sfp_buf_free(&sql);
-                sfp_err_set(err, 3, "No such column: %s", q->order[i].field);
+                sfp_err_set(err, SFP_INVALID_ARGUMENT, "No such column: %s", q->order[i].field);
                 return NULL;
             }
             sfp_buf_printf(&sql, "t.\"%s\" %s NULLS LAST, ", col, q->order[i].desc ? "DESC" : "ASC");
@@ -357,7 +357,7 @@ static char *pg_run(sts_data *d, int di, const sts_query *q, sfp_err *err)
         /* 22xxx data exceptions (a literal that does not fit the column) and 42xxx are our
          * query's fault, like Socrata's 400 query.soql.type-mismatch */
         bool client = state && (!strncmp(state, "22", 2) || !strncmp(state, "42", 2));
-        sfp_err_set(err, client ? 3 : 13, "query failed: %s", PQresultErrorMessage(r));
+        sfp_err_set(err, client ? SFP_INVALID_ARGUMENT : SFP_INTERNAL, "query failed: %s", PQresultErrorMessage(r));
         if (PQstatus(c) != CONNECTION_OK) {
             PQfinish(c);
             pthread_setspecific(d->conn_key, NULL);
@@ -540,7 +540,7 @@ char *sts_data_run(sts_data *d, const sts_query *q, sfp_err *err)
 {
     int di = find_dataset(q->dataset);
     if (di < 0 || !sts_dataset_known(d, q->dataset)) {
-        sfp_err_set(err, 5, "unknown dataset");
+        sfp_err_set(err, SFP_NOT_FOUND, "unknown dataset");
         return NULL;
     }
     if (d->url) return pg_run(d, di, q, err);
@@ -551,7 +551,7 @@ char *sts_data_run(sts_data *d, const sts_query *q, sfp_err *err)
         else block = lot = NULL, i = q->n_terms;
     }
     if (!block || !lot || q->n_terms != 2 || q->count || q->n_order > 1) {
-        sfp_err_set(err, 3, "Unsupported query (the generator only knows block='X' AND lot='Y')");
+        sfp_err_set(err, SFP_INVALID_ARGUMENT, "Unsupported query (the generator only knows block='X' AND lot='Y')");
         return NULL;
     }
     return gen_query(q->dataset, block, lot, q->n_order ? q->order[0].field : NULL, q->n_order && q->order[0].desc,

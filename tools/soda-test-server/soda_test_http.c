@@ -327,7 +327,7 @@ static enum MHD_Result handle_resource(sts_server *s, struct MHD_Connection *c, 
     sfp_err err = {0};
     char *json = sts_data_run(s->data, &q, &err);
     if (!json) {
-        if (err.code == 3) return socrata_error(c, 400, "query.soql.invalid", err.msg);
+        if (err.code == SFP_INVALID_ARGUMENT) return socrata_error(c, 400, "query.soql.invalid", err.msg);
         sfp_log(SFP_ERROR, "query failed", SFP_S("dataset", dataset), SFP_S("error", err.msg));
         return socrata_error(c, 500, "internal", "query failed");
     }
@@ -516,11 +516,11 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 static int bind_listen(const char *addr, int *port, int *family, sfp_err *err)
 {
     if (sfp_parse_addr("SODA_TEST_ADDR", addr, err)) return -1;
-    if (!strncmp(addr, "unix:", 5)) return sfp_err_set(err, 3, "SODA_TEST_ADDR must be host:port");
+    if (!strncmp(addr, "unix:", 5)) return sfp_err_set(err, SFP_INVALID_ARGUMENT, "SODA_TEST_ADDR must be host:port");
     char host[256];
     const char *colon = strrchr(addr, ':');
     size_t hl = (size_t)(colon - addr);
-    if (hl >= sizeof host) return sfp_err_set(err, 3, "SODA_TEST_ADDR host too long");
+    if (hl >= sizeof host) return sfp_err_set(err, SFP_INVALID_ARGUMENT, "SODA_TEST_ADDR host too long");
     memcpy(host, addr, hl);
     host[hl] = '\0';
     char *h = host;
@@ -532,7 +532,7 @@ static int bind_listen(const char *addr, int *port, int *family, sfp_err *err)
         .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int gai = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res);
-    if (gai) return sfp_err_set(err, 3, "SODA_TEST_ADDR: %s", gai_strerror(gai));
+    if (gai) return sfp_err_set(err, SFP_INVALID_ARGUMENT, "SODA_TEST_ADDR: %s", gai_strerror(gai));
     int fd = -1;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
@@ -547,7 +547,7 @@ static int bind_listen(const char *addr, int *port, int *family, sfp_err *err)
         fd = -1;
     }
     freeaddrinfo(res);
-    if (fd < 0) return sfp_err_set(err, 14, "SODA_TEST_ADDR: cannot bind %s: %s", addr, strerror(errno));
+    if (fd < 0) return sfp_err_set(err, SFP_UNAVAILABLE, "SODA_TEST_ADDR: cannot bind %s: %s", addr, strerror(errno));
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     getsockname(fd, (struct sockaddr *)&ss, &sl);
@@ -580,7 +580,7 @@ sts_server *sts_server_start(const char *addr, sts_data *d, sfp_err *err)
                               MHD_OPTION_LISTEN_SOCKET, s->listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                               MHD_OPTION_CONNECTION_LIMIT, 2000u, MHD_OPTION_END);
     if (!s->mhd) {
-        sfp_err_set(err, 13, "MHD_start_daemon failed");
+        sfp_err_set(err, SFP_INTERNAL, "MHD_start_daemon failed");
         sts_server_stop(s);
         return NULL;
     }
