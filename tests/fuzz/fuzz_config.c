@@ -36,8 +36,8 @@ typedef struct row {
 #define ROW(n, k, dt, dn, lo, hi, b, r, d) {#n, k, lo, hi, b, r},
 static const row k_rows[] = {SFP_CONFIG_VARS(ROW)};
 #define NROWS (sizeof k_rows / sizeof k_rows[0])
-static const sfp_binary k_bins[] = {SFP_B_GATEWAY, SFP_B_REPORT,  SFP_B_BRIEF,   SFP_B_CRON,    SFP_B_HEALTH,
-                                    SFP_B_CRONCTL, SFP_B_MIGRATE, SFP_B_SEED,    SFP_B_SODA_TEST};
+static const sfp_binary k_bins[] = {SFP_B_GATEWAY, SFP_B_REPORT,  SFP_B_BRIEF, SFP_B_CRON,     SFP_B_HEALTH,
+                                    SFP_B_CRONCTL, SFP_B_MIGRATE, SFP_B_SEED,  SFP_B_SODA_TEST};
 #define NBINS (sizeof k_bins / sizeof k_bins[0])
 
 static int g_out = -1; /* stdout, redirected to memory: --print-config writes there */
@@ -124,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const row *r = &k_rows[data[0] % NROWS];
     sfp_binary b = k_bins[data[1] % NBINS];
     for (size_t i = 0; i < NROWS; i++) unsetenv(k_rows[i].name); /* defaults for every other row */
-    char *value = strndup((const char *)data + 2, size - 2); /* the environment holds C strings */
+    char *value = strndup((const char *)data + 2, size - 2);     /* the environment holds C strings */
     if (!value) return 0;
     if (!*value) goto out;
     setenv(r->name, value, 1);

@@ -24,13 +24,20 @@
 #include "sfpermits/v1/report.pb-c.h"
 
 static const ProtobufCMessageDescriptor *const k_types[] = {
-    &sfpermits__v1__property_report__descriptor,     &sfpermits__v1__get_brief_response__descriptor,
-    &sfpermits__v1__refresh_brief_response__descriptor, &sfpermits__v1__signals_result__descriptor,
-    &sfpermits__v1__velocity_refresh_result__descriptor, &sfpermits__v1__compute_caches_result__descriptor,
-    &sfpermits__v1__nightly_result__descriptor,       &sfpermits__v1__heartbeat_result__descriptor,
-    &sfpermits__v1__get_status_response__descriptor,  &sfpermits__v1__get_health_response__descriptor,
-    &sfpermits__v1__service_stats__descriptor,        &grpc__health__v1__health_check_response__descriptor,
-    &sfpermits__v1__soda_record__descriptor,          &sfpermits__v1__missing_item__descriptor,
+    &sfpermits__v1__property_report__descriptor,
+    &sfpermits__v1__get_brief_response__descriptor,
+    &sfpermits__v1__refresh_brief_response__descriptor,
+    &sfpermits__v1__signals_result__descriptor,
+    &sfpermits__v1__velocity_refresh_result__descriptor,
+    &sfpermits__v1__compute_caches_result__descriptor,
+    &sfpermits__v1__nightly_result__descriptor,
+    &sfpermits__v1__heartbeat_result__descriptor,
+    &sfpermits__v1__get_status_response__descriptor,
+    &sfpermits__v1__get_health_response__descriptor,
+    &sfpermits__v1__service_stats__descriptor,
+    &grpc__health__v1__health_check_response__descriptor,
+    &sfpermits__v1__soda_record__descriptor,
+    &sfpermits__v1__missing_item__descriptor,
 };
 #define NTYPES (sizeof k_types / sizeof k_types[0])
 
