@@ -69,8 +69,8 @@ static void test_db_url_password_never_shown(void **state)
 {
     (void)state;
     const char *urls[] = {
-        "host=db password='two words' dbname=x", /* was shown as password=redacted words' */
-        "host=db password = hunter2 dbname=x",    /* spaces around '=' */
+        "host=db password='two words' dbname=x",   /* was shown as password=redacted words' */
+        "host=db password = hunter2 dbname=x",     /* spaces around '=' */
         "host=db password=first password=hunter2", /* libpq takes the last */
         "postgresql://u@db/x?password=hunter2&sslmode=disable",
         "postgresql://u@db/x?pass%77ord=hunter2",
