@@ -42,8 +42,14 @@ static int setup(void **state)
     if (sfp_proc_start(&g_soda, "sfp-soda-test-server", soda_env)) return -1;
     snprintf(g_env_soda, sizeof g_env_soda, "SODA_BASE_URL=http://127.0.0.1:%d/resource", g_soda.port);
     /* a high breaker threshold: every report here really waits for the dripping transfer */
-    const char *rep_env[] = {g_env_db,      g_env_soda,       "LISTEN_ADDR=127.0.0.1:0", "RPC_WORKERS=8",
-                             "REPORT_SODA_BUDGET_MS=1500", "SODA_CB_THRESHOLD=1000", "DB_POOL_MIN=8", NULL};
+    const char *rep_env[] = {g_env_db,
+                             g_env_soda,
+                             "LISTEN_ADDR=127.0.0.1:0",
+                             "RPC_WORKERS=8",
+                             "REPORT_SODA_BUDGET_MS=1500",
+                             "SODA_CB_THRESHOLD=1000",
+                             "DB_POOL_MIN=8",
+                             NULL};
     if (sfp_proc_start(&g_report, "sfp-report", rep_env)) return -1;
     char addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", g_report.port);
