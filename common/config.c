@@ -1,7 +1,9 @@
 #include "config.h"
 #include "config_vars.h"
+#include "buf.h"
 
 #include <arpa/inet.h>
+#include <libpq-fe.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -157,7 +159,8 @@ static int parse_duration_ms(const char *name, const char *v, int *out, sfp_err 
 {
     char *end = NULL;
     errno = 0;
-    long n = strtol(v, &end, 10);
+    /* digits first: strtol alone would also take " 30s", "+30s" and "-0s" */
+    long n = isdigit((unsigned char)v[0]) ? strtol(v, &end, 10) : -1;
     if (errno || end == v || n < 0)
         return sfp_err_set(err, SFP_INVALID_ARGUMENT, "%s: '%.40s' is not a duration (e.g. 30s, 500ms, 30000)", name,
                            v);
@@ -366,8 +369,9 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* A libpq URI or key=value string with its password replaced by "redacted". */
-static void redact_db_url(const char *s, char *out, size_t n)
+/* The text form of redact_db_url: the password of a URI's user info and a "password=" value
+ * replaced. Enough for the usual strings; redact_db_url checks the result with libpq. */
+static void redact_db_url_text(const char *s, char *out, size_t n)
 {
     snprintf(out, n, "%s", s);
     char *scheme = strstr(out, "://");
@@ -387,6 +391,58 @@ static void redact_db_url(const char *s, char *out, size_t n)
         snprintf(rest, sizeof rest, "%s", end);
         snprintf(val, n - (size_t)(val - out), "redacted%s", rest);
     }
+}
+
+/* True when every secret option (libpq marks them with dispchar '*': password, sslpassword)
+ * of the parsed string is unset or "redacted". */
+static bool secrets_redacted(const PQconninfoOption *o)
+{
+    for (; o && o->keyword; o++)
+        if (o->dispchar && strchr(o->dispchar, '*') && o->val && *o->val && strcmp(o->val, "redacted")) return false;
+    return true;
+}
+
+static PQconninfoOption *conninfo_parse(const char *s)
+{
+    char *err = NULL;
+    PQconninfoOption *o = PQconninfoParse(s, &err);
+    PQfreemem(err);
+    return o;
+}
+
+/* A libpq URI or key=value string as --print-config shows it: its secrets (as libpq reads
+ * them: quoted values, spaces around '=', query parameters, repeated keywords) replaced by
+ * "redacted". When the plain text replacement does not achieve that, the string is shown as
+ * libpq's key=value form of its options; a string libpq cannot read is not shown. */
+static void redact_db_url(const char *s, char *out, size_t n)
+{
+    PQconninfoOption *orig = conninfo_parse(s);
+    if (!orig) {
+        snprintf(out, n, "(redacted: not a valid connection string)");
+        return;
+    }
+    redact_db_url_text(s, out, n);
+    PQconninfoOption *shown = conninfo_parse(out);
+    bool ok = shown && secrets_redacted(shown);
+    PQconninfoFree(shown);
+    if (!ok) {
+        sfp_buf b;
+        sfp_buf_init(&b);
+        for (PQconninfoOption *o = orig; o->keyword; o++) {
+            if (!o->val || !*o->val) continue;
+            bool secret = o->dispchar && strchr(o->dispchar, '*');
+            sfp_buf_printf(&b, "%s%s='", b.len ? " " : "", o->keyword);
+            for (const char *v = secret ? "redacted" : o->val; *v; v++) {
+                if (*v == '\\' || *v == '\'') sfp_buf_putc(&b, '\\');
+                sfp_buf_putc(&b, *v);
+            }
+            sfp_buf_putc(&b, '\'');
+        }
+        if (b.len < n) snprintf(out, n, "%s", b.len ? b.data : "");
+        else snprintf(out, n, "(redacted: too long to show)");
+        sfp_buf_free(&b);
+    }
+    PQconninfoFree(orig);
 }
 
 static void print_value(FILE *f, const cfg_var *v, sfp_binary b)

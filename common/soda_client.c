@@ -328,27 +328,7 @@ char *sfp_soda_build_url(const char *base, const sfp_soda_query *q, sfp_err *err
 
 /* ======================= rows ======================= */
 
-static void rows_free(void *p)
-{
-    cJSON_Delete(p);
-}
-
-const cJSON *sfp_soda_rows_json(const sfp_soda_rows *r)
-{
-    return r ? sfp_cache_val_data(r) : NULL;
-}
-long sfp_soda_rows_count(const sfp_soda_rows *r)
-{
-    return r ? sfp_cache_val_count(r) : 0;
-}
-sfp_soda_rows *sfp_soda_rows_ref(sfp_soda_rows *r)
-{
-    return sfp_cache_val_ref(r);
-}
-void sfp_soda_rows_unref(sfp_soda_rows *r)
-{
-    sfp_cache_val_unref(r);
-}
+/* sfp_soda_rows_parse and the accessors: soda_rows.c */
 
 /* ======================= transfers ======================= */
 
@@ -524,15 +504,10 @@ static void finish(xfer *x, CURLcode cc)
     r->elapsed_ms = (double)(sfp_mono_ms() - x->t0);
     bool body_ok = false;
     if (cc == CURLE_OK && http >= 200 && http < 300) {
-        cJSON *root = x->body.len ? cJSON_ParseWithLength(x->body.data, x->body.len) : NULL;
-        if (root && cJSON_IsArray(root)) {
-            body_ok = true;
-            r->rows = sfp_cache_val_new(root, x->body.len, (long)cJSON_GetArraySize(root), rows_free);
-            set_reason(r, SFP_SODA_OK, "");
-        } else {
-            cJSON_Delete(root);
-            set_reason(r, SFP_SODA_E_BAD_BODY, "bad_json");
-        }
+        r->rows = sfp_soda_rows_parse(x->body.data, x->body.len);
+        body_ok = r->rows != NULL;
+        if (body_ok) set_reason(r, SFP_SODA_OK, "");
+        else set_reason(r, SFP_SODA_E_BAD_BODY, "bad_json");
     } else if (cc == CURLE_OK) {
         char why[32];
         snprintf(why, sizeof why, "http_%ld", http);

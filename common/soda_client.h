@@ -161,6 +161,11 @@ sfp_breaker_outcome sfp_soda_classify(int curl_code, long http_status, bool body
 
 /* ---------------- rows ---------------- */
 
+/* A 2xx response body as rows: exactly one JSON array whose elements are all objects, with
+ * nothing but whitespace around it; anything else (garbage, a truncated or concatenated body,
+ * a bare object, an array of non-objects) → NULL. The caller owns the one reference returned. */
+sfp_soda_rows *sfp_soda_rows_parse(const char *body, size_t len);
+
 const cJSON *sfp_soda_rows_json(const sfp_soda_rows *r); /* the array, or NULL for NULL */
 long sfp_soda_rows_count(const sfp_soda_rows *r);        /* 0 for NULL */
 sfp_soda_rows *sfp_soda_rows_ref(sfp_soda_rows *r);

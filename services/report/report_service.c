@@ -1,5 +1,6 @@
 #include "report_service.h"
 
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -49,6 +50,11 @@ static int32_t today_days(const sfp_report_service *svc)
     return svc->fixed_today ? svc->fixed_today : sfp_today_days();
 }
 
+static double now_s(const sfp_report_service *svc)
+{
+    return svc->clock ? svc->clock(svc->clock_arg) : sfp_mono_s();
+}
+
 static int64_t min64(int64_t a, int64_t b)
 {
     return a < b ? a : b;
@@ -76,23 +82,28 @@ typedef struct sql_part {
 typedef struct soda_jobs {
     void *job[2]; /* [0] complaints + violations, [1] tax roll */
     unsigned mask[2];
+    double t0; /* when the call reached the service (now_s): the SODA budget runs from here */
 } soda_jobs;
 
-/* SODA's budget: REPORT_SODA_BUDGET_MS, ending at least SODA_DEADLINE_MARGIN_MS before the
- * call's deadline so a degraded report still arrives in time. */
-static int64_t soda_budget(sfp_report_service *svc, sfp_rpc_ctx *ctx)
+/* What is left of SODA's budget for a fetch starting now: REPORT_SODA_BUDGET_MS counted from
+ * the call's arrival (j->t0), not from the fetch's start — time the call spent before (waiting
+ * for the same parcel's assembly, a connection, the first SQL round trip that decides whether
+ * the tax roll is needed) is taken from the budget instead of added to it. It always ends at
+ * least SODA_DEADLINE_MARGIN_MS before the call's deadline, so a degraded report still arrives
+ * in time. At least 1 ms: a fetch whose budget is spent ends at once as a timeout. */
+static int64_t soda_budget(sfp_report_service *svc, sfp_rpc_ctx *ctx, const soda_jobs *j)
 {
-    int64_t left = sfp_rpc_deadline_left_ms(ctx);
-    if (left == INT64_MAX) return svc->cfg.soda_budget_ms;
-    left -= SODA_DEADLINE_MARGIN_MS;
-    return left < 1 ? 1 : min64(left, svc->cfg.soda_budget_ms);
+    int64_t left = svc->cfg.soda_budget_ms - llround((now_s(svc) - j->t0) * 1e3);
+    int64_t deadline_left = sfp_rpc_deadline_left_ms(ctx);
+    if (deadline_left != INT64_MAX) left = min64(left, deadline_left - SODA_DEADLINE_MARGIN_MS);
+    return left < 1 ? 1 : left;
 }
 
 static void soda_start(sfp_report_service *svc, sfp_rpc_ctx *ctx, soda_jobs *j, int k, const char *block,
                        const char *lot, unsigned mask)
 {
     j->mask[k] = mask;
-    j->job[k] = svc->soda.begin ? svc->soda.begin(svc->soda.user, block, lot, mask, soda_budget(svc, ctx)) : NULL;
+    j->job[k] = svc->soda.begin ? svc->soda.begin(svc->soda.user, block, lot, mask, soda_budget(svc, ctx, j)) : NULL;
 }
 
 /* Runs the SQL plan (report_db.h: two round trips) on one connection. While it runs, SODA
@@ -188,7 +199,7 @@ static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, 
                           .generated_at = sfp_arena_strdup(sfp_rpc_arena(ctx), e->generated_at)};
     uint8_t *content = sfp_arena_alloc(sfp_rpc_arena(ctx), e->len ? e->len : 1); /* outlives our reference */
     if (e->len) memcpy(content, e->content, e->len);
-    v.elapsed_ms = (sfp_mono_s() - t0) * 1e3;
+    v.elapsed_ms = (now_s(svc) - t0) * 1e3;
     respond(ctx, content, e->len, &v, resp);
     atomic_fetch_add(&svc->counters.ok, 1);
     return GRPC_STATUS_OK;
@@ -296,7 +307,7 @@ static grpc_status_code finish_report(report_job *rj, ProtobufCMessage **resp)
                           .sql_queries = rj->queries,
                           .soda_requests = soda_requests,
                           .generated_at = sfp_arena_strdup(a, ts_buf)};
-    v.elapsed_ms = (sfp_mono_s() - rj->t0) * 1e3;
+    v.elapsed_ms = (now_s(rj->svc) - rj->t0) * 1e3;
     respond(ctx, bytes, len, &v, resp);
     sfp_log(SFP_DEBUG, "report", SFP_S("block", block), SFP_S("lot", lot), SFP_I("permits", sql.set.n_permits),
             SFP_I("total_permits", sql.set.total), SFP_I("sql_queries", rj->queries),
@@ -334,6 +345,7 @@ static grpc_status_code assemble_report(report_job *rj, ProtobufCMessage **resp)
     sfp_rpc_ctx *ctx = rj->ctx;
     sfp_arena *a = sfp_rpc_arena(ctx);
     /* SODA first, so the HTTP calls overlap the SQL work. */
+    rj->jobs.t0 = rj->t0;
     soda_start(svc, ctx, &rj->jobs, 0, rj->block, rj->lot,
                SFP_RPT_DS_BIT(SFP_RPT_DS_COMPLAINTS) | SFP_RPT_DS_BIT(SFP_RPT_DS_VIOLATIONS));
 
@@ -370,7 +382,7 @@ static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req
 {
     sfp_report_service *svc = user;
     const Sfpermits__V1__GetPropertyReportRequest *in = (const void *)req;
-    double t0 = sfp_mono_s();
+    double t0 = now_s(svc); /* the call's arrival as the service sees it */
     atomic_fetch_add(&svc->counters.reports, 1);
 
     char block[6], lot[6];

@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "db_pool.h"
+#include "clock.h"
 #include "report_soda.h"
 #include "rpc.h"
 
@@ -68,6 +69,8 @@ typedef struct sfp_report_service {
     struct sfp_rpt_watch *watch; /* borrowed, optional (NULL = read regulatory_watch every time;
                                   * report_watch.h) */
     int32_t fixed_today;         /* tests: "today" in days since 1970-01-01; 0 = the local date */
+    sfp_clock_fn clock;          /* tests: the clock of SODA budgets and timings; NULL = sfp_mono_clock */
+    void *clock_arg;
     sfp_report_counters counters;
 } sfp_report_service;
 

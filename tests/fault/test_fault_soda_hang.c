@@ -144,10 +144,14 @@ static void test_hung_soda_degrades_within_budget_and_spares_the_rest(void **sta
             "soda hang: %d uncached reports, slowest %.0f ms (server %.0f ms, budget %d ms); %d cache hits meanwhile, "
             "p99 %.2f ms (%.2f ms before the fault)\n",
             N_UNCACHED, worst, worst_server, BUDGET_MS, nfast, p99, base_p99);
-    /* The report's own time (from its handler's start) is the SODA budget plus assembly; the
-     * client also sees the queueing of 16 simultaneous calls' SQL on 8 workers, which on a
-     * shared 2-core machine adds up to ~150 ms for the last ones. */
-    assert_true(worst_server <= BUDGET_MS + 250);
+    /* The SODA budget runs from the call's arrival at the report handler, so the report's own
+     * time (debug.elapsed_ms, from that arrival to the reply) is the budget plus assembly: the
+     * issue's budget + 100 ms holds there. The client also sees the time a call waits inside
+     * gRPC for a free RPC worker before the handler sees it at all: 16 simultaneous calls on 8
+     * workers wait for the first 8 calls' SQL, ~100-200 ms on a loaded 2-core machine. The
+     * server cannot count that wait (gRPC core does not expose a call's arrival time), so the
+     * client-side bound is generous here and the strict figure is measured in bench/faults.sh. */
+    assert_true(worst_server <= BUDGET_MS + 100);
     assert_true(worst <= BUDGET_MS + CLIENT_SLACK_MS);
     assert_true(nfast >= 10); /* the cache hits really ran while the others waited */
     assert_true(p99 <= fast_bound(base_p99));

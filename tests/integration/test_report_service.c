@@ -172,8 +172,10 @@ typedef struct fake_soda {
     int begins;
     unsigned masks; /* OR of every begin mask */
     int tax_begins;
-    int bad_budgets; /* begin() calls with a non-positive budget (must stay 0) */
-    int delay_ms;    /* end() sleeps this long (a slow upstream) */
+    int bad_budgets;   /* begin() calls with a non-positive budget (must stay 0) */
+    int delay_ms;      /* end() sleeps this long (a slow upstream) */
+    int64_t budget[2]; /* the last begin()'s budget: [0] complaints + violations, [1] tax roll */
+    double *clock;     /* when set, each begin() moves this fake clock 0.4 s on */
     sfp_rpt_src_state state[SFP_RPT_DS_N];
     double age[SFP_RPT_DS_N], ttl[SFP_RPT_DS_N];
 } fake_soda;
@@ -185,6 +187,8 @@ static void fake_reset(void)
     pthread_mutex_lock(&FAKE.mu);
     FAKE.begins = FAKE.tax_begins = FAKE.bad_budgets = FAKE.delay_ms = 0;
     FAKE.masks = 0;
+    FAKE.budget[0] = FAKE.budget[1] = 0;
+    FAKE.clock = NULL;
     for (int d = 0; d < SFP_RPT_DS_N; d++) {
         FAKE.state[d] = SFP_RPT_SRC_LIVE;
         FAKE.age[d] = 0;
@@ -206,6 +210,8 @@ static void *fake_begin(void *user, const char *block, const char *lot, unsigned
     if (budget_ms <= 0) f->bad_budgets++;
     f->masks |= mask;
     if (mask & SFP_RPT_DS_BIT(SFP_RPT_DS_TAX_ROLL)) f->tax_begins++;
+    f->budget[(mask & SFP_RPT_DS_BIT(SFP_RPT_DS_TAX_ROLL)) ? 1 : 0] = budget_ms;
+    if (f->clock) *f->clock += 0.4;
     pthread_mutex_unlock(&f->mu);
     fake_job *j = calloc(1, sizeof *j);
     snprintf(j->block, sizeof j->block, "%s", block);
@@ -627,6 +633,44 @@ static void test_routing_and_active_status_sets(void **state)
         }
     assert_true(multiple);
     protobuf_c_message_free_unpacked(&r->base, NULL);
+    stop(&h);
+}
+
+static double g_fake_now = 1000.0;
+static double fake_clock(void *arg)
+{
+    (void)arg;
+    return g_fake_now;
+}
+
+/* The SODA budget runs from the call's arrival, not from each fetch's start: the tax roll,
+ * started once the first SQL round trip says it is needed (here 0.4 s of fake time after the
+ * first fetch began), gets what is left of REPORT_SODA_BUDGET_MS, so the report still ends
+ * within the budget. A budget already spent still starts the fetch with 1 ms (it then ends as
+ * a timeout), never 0 or less. */
+static void test_soda_budget_counts_from_arrival(void **state)
+{
+    (void)state;
+    fake_reset();
+    FAKE.clock = &g_fake_now;
+    harness h;
+    start(&h, g_url, fake_interface(), NULL);
+    h.svc.clock = fake_clock;
+    h.svc.cfg.soda_budget_ms = 2000;
+    Sfpermits__V1__PropertyReport *r = get_ok(&h, "3507", "004");
+    assert_int_equal(FAKE.tax_begins, 1);
+    assert_int_equal(FAKE.budget[0], 2000);
+    assert_int_equal(FAKE.budget[1], 1600);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+
+    h.svc.cfg.soda_budget_ms = 300; /* the tax roll starts 400 ms (fake) after arrival */
+    r = get_ok(&h, "3507", "004");
+    assert_int_equal(FAKE.tax_begins, 2);
+    assert_int_equal(FAKE.budget[0], 300);
+    assert_int_equal(FAKE.budget[1], 1);
+    assert_int_equal(FAKE.bad_budgets, 0);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    FAKE.clock = NULL;
     stop(&h);
 }
 
@@ -1351,6 +1395,7 @@ int main(void)
         cmocka_unit_test(test_full_report_sections),
         cmocka_unit_test(test_routing_and_active_status_sets),
         cmocka_unit_test(test_tax_roll_profile_and_sources),
+        cmocka_unit_test(test_soda_budget_counts_from_arrival),
         cmocka_unit_test(test_not_found_and_invalid),
         cmocka_unit_test(test_database_unavailable),
         cmocka_unit_test(test_deadlines_bound_db_work),

@@ -23,7 +23,7 @@
 
 #define NDATASETS 14 /* = sts_dataset_ids() */
 
-typedef enum { M_OK = 0, M_DELAY, M_GARBAGE, M_TRUNCATE, M_HANG, M_FAIL } mode_kind;
+typedef enum { M_OK = 0, M_DELAY, M_GARBAGE, M_TRUNCATE, M_HANG, M_FAIL, M_DRIP } mode_kind;
 
 struct sts_server {
     struct MHD_Daemon *mhd;
@@ -104,6 +104,57 @@ static bool wait_locked(sts_server *s, int64_t until_ms, uint64_t gen)
         struct timespec ts = {.tv_sec = (time_t)(wake / 1000), .tv_nsec = (long)(wake % 1000) * 1000000L};
         pthread_cond_timedwait(&s->cv, &s->mu, &ts);
     }
+}
+
+/* Slow drip: a 200 with the whole page's Content-Length, whose body then arrives one byte every
+ * every_ms (the connection's own thread waits between bytes). A mode change or reset ends it
+ * with the body unfinished. Owns json. */
+typedef struct drip {
+    sts_server *s;
+    char *json;
+    size_t len;
+    int every_ms;
+    uint64_t gen;
+} drip;
+
+static ssize_t drip_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    drip *d = cls;
+    if (pos >= d->len) return MHD_CONTENT_READER_END_OF_STREAM;
+    if (max < 1) return 0;
+    pthread_mutex_lock(&d->s->mu);
+    bool alive = wait_locked(d->s, sfp_mono_ms() + d->every_ms, d->gen) && d->s->mode_gen == d->gen;
+    pthread_mutex_unlock(&d->s->mu);
+    if (!alive) return MHD_CONTENT_READER_END_WITH_ERROR;
+    buf[0] = d->json[pos];
+    return 1;
+}
+
+static void drip_free(void *cls)
+{
+    drip *d = cls;
+    free(d->json);
+    free(d);
+}
+
+static enum MHD_Result reply_drip(struct MHD_Connection *c, sts_server *s, char *json, size_t len, int every_ms,
+                                  uint64_t gen)
+{
+    drip *d = calloc(1, sizeof *d);
+    if (!d) {
+        free(json);
+        return MHD_NO;
+    }
+    *d = (drip){.s = s, .json = json, .len = len, .every_ms = every_ms, .gen = gen};
+    struct MHD_Response *r = MHD_create_response_from_callback(len, 1, drip_read, d, drip_free);
+    if (!r) {
+        drip_free(d);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+    enum MHD_Result rc = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return rc;
 }
 
 /* ---------------- SoQL parsing (just what the report sends) ---------------- */
@@ -235,6 +286,7 @@ static const char *mode_name(const sts_server *s, char *buf, size_t n)
     case M_GARBAGE: return "garbage";
     case M_TRUNCATE: return "truncate";
     case M_HANG: return "hang";
+    case M_DRIP: return "drip";
     default: snprintf(buf, n, "fail%d", s->fail_status); return buf;
     }
 }
@@ -287,7 +339,7 @@ static enum MHD_Result handle_resource(sts_server *s, struct MHD_Connection *c, 
         }
     }
     bool alive = true;
-    if (delay > 0) alive = wait_locked(s, sfp_mono_ms() + delay, gen);
+    if (delay > 0 && mode != M_DRIP) alive = wait_locked(s, sfp_mono_ms() + delay, gen);
     if (alive && mode == M_HANG) {
         wait_locked(s, -1, gen);
         alive = false; /* never answer a hung request: drop the connection */
@@ -333,6 +385,7 @@ static enum MHD_Result handle_resource(sts_server *s, struct MHD_Connection *c, 
     }
     size_t len = strlen(json);
     if (mode == M_TRUNCATE) len /= 2; /* a page cut short: the body is no longer valid JSON */
+    if (mode == M_DRIP) return reply_drip(c, s, json, len, delay > 0 ? delay : 200, gen);
     enum MHD_Result rc = reply(c, 200, json, len, 0);
     free(json);
     return rc;
@@ -417,6 +470,7 @@ static enum MHD_Result handle_control(sts_server *s, struct MHD_Connection *c, c
         else if (!strcmp(mode, "garbage")) m = M_GARBAGE;
         else if (!strcmp(mode, "truncate")) m = M_TRUNCATE;
         else if (!strcmp(mode, "hang")) m = M_HANG;
+        else if (!strcmp(mode, "drip")) m = M_DRIP;
         else if (!strncmp(mode, "fail", 4) && strlen(mode) == 7 && isdigit((unsigned char)mode[4]) &&
                  (fail = atoi(mode + 4)) >= 400 && fail <= 599)
             m = M_FAIL;
@@ -427,9 +481,10 @@ static enum MHD_Result handle_control(sts_server *s, struct MHD_Connection *c, c
          (!ds || strlen(ds) < 16);
     if (!ok) {
         cJSON_Delete(body);
-        return socrata_error(c, 400, "bad_control",
-                             "mode must be ok|delay|garbage|truncate|hang|failNNN; delay_ms/retry_after/count/after "
-                             "numbers");
+        return socrata_error(
+            c, 400, "bad_control",
+            "mode must be ok|delay|garbage|truncate|hang|drip|failNNN; delay_ms/retry_after/count/after "
+            "numbers");
     }
     pthread_mutex_lock(&s->mu);
     reset_locked(s); /* releases hung requests of the previous mode */

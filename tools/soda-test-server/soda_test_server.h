@@ -31,13 +31,15 @@
  *                       $offset rows, so paging through millions of rows stays linear.
  *                       Anything else (unknown field, other syntax) → 400 like Socrata; unknown
  *                       dataset → 404.
- *                  POST /__control?mode=ok|delay|garbage|truncate|hang|failNNN[&delay_ms=N]
+ *                  POST /__control?mode=ok|delay|garbage|truncate|hang|drip|failNNN[&delay_ms=N]
  *                       [&retry_after=S][&dataset=ID][&count=K][&after=J]  (or the same keys in a
  *                       JSON body). failNNN answers HTTP NNN (400..599; 429/503 carry Retry-After:
  *                       S, default 1); garbage answers 200 with a body that is not JSON; truncate
  *                       answers 200 with the first half of the real page (malformed JSON); hang
- *                       never answers (released by the next mode change, reset or shutdown).
- *                       delay_ms delays every affected response; dataset limits the mode to one
+ *                       never answers (released by the next mode change, reset or shutdown);
+ *                       drip answers 200 with the real page's Content-Length and sends its body
+ *                       one byte every delay_ms (default 200; ended the same way as hang).
+ *                       delay_ms delays every other affected response; dataset limits the mode to one
  *                       dataset; after=J lets the next J affected requests through normally
  *                       first; count makes the mode apply to the next K affected requests only.
  *                  GET  /__stats  {"requests":N,"by_dataset":{...},"mode":"..","in_flight":n,
