@@ -170,7 +170,7 @@ static void copy_row(sfp_buf *b, const sfp_ingest_dataset *ds, const cJSON *row)
  * row — are deleted; their keys go to nightly_del_<name>. Returns nothing. (Two statements, not
  * two CTEs of one: a row re-inserted with the key of a row deleted by the same statement would
  * collide with it in a unique index.) */
-static char *delete_sql(const sfp_ingest_dataset *ds, bool full)
+static char *delete_sql(const sfp_ingest_dataset *ds, const char *target, bool full)
 {
     char stage[96];
     stage_name(ds, stage, sizeof stage);
@@ -181,7 +181,7 @@ static char *delete_sql(const sfp_ingest_dataset *ds, bool full)
     put_hash(&b, ds, "st");
     sfp_buf_printf(&b, " AS h FROM %s st), ", stage);
     if (full) {
-        sfp_buf_printf(&b, "d AS (DELETE FROM %s t WHERE %s AND NOT EXISTS (SELECT 1 FROM s WHERE s.h = ", ds->table,
+        sfp_buf_printf(&b, "d AS (DELETE FROM %s t WHERE %s AND NOT EXISTS (SELECT 1 FROM s WHERE s.h = ", target,
                        scope);
         put_hash(&b, ds, "t");
         sfp_buf_puts(&b, ") RETURNING ");
@@ -190,13 +190,13 @@ static char *delete_sql(const sfp_ingest_dataset *ds, bool full)
         put_keys(&b, ds, "st");
         sfp_buf_printf(&b, " FROM %s st), cur AS MATERIALIZED (SELECT t.ctid AS tid, ", stage);
         put_hash(&b, ds, "t");
-        sfp_buf_printf(&b, " AS h FROM %s t JOIN sk ON ", ds->table);
+        sfp_buf_printf(&b, " AS h FROM %s t JOIN sk ON ", target);
         put_keymatch(&b, ds, "t", "sk");
         sfp_buf_printf(&b, " WHERE %s), ", scope);
         sfp_buf_printf(&b,
                        "d AS (DELETE FROM %s t USING cur WHERE t.ctid = cur.tid AND NOT EXISTS "
                        "(SELECT 1 FROM s WHERE s.h = cur.h) RETURNING ",
-                       ds->table);
+                       target);
     }
     put_keys(&b, ds, "t");
     sfp_buf_printf(&b, ") INSERT INTO nightly_del_%s SELECT * FROM d", ds->name);
@@ -205,9 +205,10 @@ static char *delete_sql(const sfp_ingest_dataset *ds, bool full)
 
 /* Merge, statement 2: staged rows not already present (same key, same content) are inserted.
  * An incremental run compares only with the target rows sharing a staged key (an index lookup
- * per key), never hashes the whole table. Returns (inserted rows, deleted rows, inserted rows
- * whose key was deleted = updates). */
-static char *insert_sql(const sfp_ingest_dataset *ds, bool full)
+ * per key), never hashes the whole table. Into a fresh, unindexed table (`fresh`, a full run's
+ * rebuild) the comparison is one hash anti-join on the content hash (which covers the key).
+ * Returns (inserted rows, deleted rows, inserted rows whose key was deleted = updates). */
+static char *insert_sql(const sfp_ingest_dataset *ds, const char *target, bool full, bool fresh)
 {
     char stage[96];
     stage_name(ds, stage, sizeof stage);
@@ -219,16 +220,23 @@ static char *insert_sql(const sfp_ingest_dataset *ds, bool full)
         sfp_buf_printf(&b, "sk AS MATERIALIZED (SELECT DISTINCT %s FROM %s), ex AS MATERIALIZED (SELECT ", ds->key[0],
                        stage);
         put_hash(&b, ds, "t");
-        sfp_buf_printf(&b, " AS h FROM %s t JOIN sk ON t.%s = sk.%s WHERE %s), ", ds->table, ds->key[0], ds->key[0],
+        sfp_buf_printf(&b, " AS h FROM %s t JOIN sk ON t.%s = sk.%s WHERE %s), ", target, ds->key[0], ds->key[0],
                        scope);
     }
-    sfp_buf_printf(&b, "ins AS (INSERT INTO %s (", ds->table);
+    if (fresh) {
+        sfp_buf_puts(&b, "ex AS MATERIALIZED (SELECT ");
+        put_hash(&b, ds, "t");
+        sfp_buf_printf(&b, " AS h FROM %s t WHERE %s), ", target, scope);
+    }
+    sfp_buf_printf(&b, "ins AS (INSERT INTO %s AS %s (", target, ds->table);
     put_cols(&b, ds, NULL);
     sfp_buf_puts(&b, ") SELECT ");
     put_cols(&b, ds, "s");
-    if (full) {
+    if (fresh) {
+        sfp_buf_printf(&b, " FROM %s s WHERE NOT EXISTS (SELECT 1 FROM ex t WHERE t.h", stage);
+    } else if (full) {
         sfp_buf_printf(&b, " FROM %s s WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE %s AND t.%s = s.%s AND ", stage,
-                       ds->table, scope, ds->key[0], ds->key[0]);
+                       target, scope, ds->key[0], ds->key[0]);
         put_hash(&b, ds, "t");
     } else {
         sfp_buf_printf(&b, " FROM %s s WHERE NOT EXISTS (SELECT 1 FROM ex t WHERE t.h", stage);
@@ -368,6 +376,7 @@ static int stage_page(sfp_cron_run *r, sfp_ingest_state *st, const cJSON *rows)
 int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
 {
     const sfp_ingest_dataset *ds = st->ds;
+    double t0 = sfp_ingest_now_s();
     char stage[96], drop[160];
     stage_name(ds, stage, sizeof stage);
     snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS %s", stage);
@@ -450,9 +459,11 @@ int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
         return sfp_cron_fail(r, GRPC_STATUS_UNAVAILABLE,
                              "nightly: SODA %s (%s) returned %lld rows but counted %lld (a page was cut short)",
                              ds->name, ds->id, st->fetched, st->expected);
+    st->fetch_s = sfp_ingest_now_s() - t0;
     sfp_log(SFP_INFO, "nightly dataset fetched", SFP_S("dataset", ds->id), SFP_S("name", ds->name),
             SFP_B("full", st->full), SFP_S("since", st->since), SFP_I("fetched", st->fetched),
-            SFP_I("staged", st->staged), SFP_I("pages", st->pages), SFP_I("retries", st->retries));
+            SFP_I("staged", st->staged), SFP_I("pages", st->pages), SFP_I("retries", st->retries),
+            SFP_D("seconds", st->fetch_s));
     return 0;
 }
 
@@ -460,8 +471,12 @@ int sfp_ingest_apply(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const c
 {
     const sfp_ingest_dataset *ds = st->ds;
     sfp_err err = {0};
-    char what[96];
+    char what[96], target[128];
     snprintf(what, sizeof what, "nightly: apply %s", ds->name);
+    if (st->swap) snprintf(target, sizeof target, SFP_INGEST_NEW_SCHEMA ".%s", ds->table);
+    else snprintf(target, sizeof target, "%s", ds->table);
+    double t0 = sfp_ingest_now_s();
+    if (st->swap_first && sfp_ingest_swap_build(r, c, st)) return -1;
     /* change feed against the old rows (not on a first ingest: everything would be "new") */
     if (ds->feed_sql && st->had_watermark && st->staged > 0) {
         if (sfp_cron_tick(r, c, &err)) return sfp_cron_fail_db(r, what, &err);
@@ -479,7 +494,7 @@ int sfp_ingest_apply(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const c
         sfp_buf_printf(&tmp, "CREATE TEMP TABLE nightly_del_%s ON COMMIT DROP AS SELECT ", ds->name);
         put_keys(&tmp, ds, "t");
         sfp_buf_printf(&tmp, " FROM %s t WITH NO DATA", ds->table);
-        char *del = delete_sql(ds, st->full), *ins = insert_sql(ds, st->full);
+        char *del = delete_sql(ds, target, st->full), *ins = insert_sql(ds, target, st->full, st->swap);
         PGresult *res = NULL;
         bool ok = sfp_cron_tick(r, c, &err) == 0 && sfp_db_exec(c, tmp.data, 0, NULL, &err) == 0 &&
                   sfp_db_exec(c, del, 0, NULL, &err) == 0 && sfp_cron_tick(r, c, &err) == 0 &&
@@ -494,6 +509,10 @@ int sfp_ingest_apply(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const c
         st->inserted = inserted - upd;
         st->deleted = deleted - upd > 0 ? deleted - upd : 0;
     }
+    st->apply_s = sfp_ingest_now_s() - t0;
+    sfp_log(SFP_INFO, "nightly dataset merged", SFP_S("name", ds->name), SFP_S("into", target),
+            SFP_I("inserted", st->inserted), SFP_I("updated", st->updated), SFP_I("deleted", st->deleted),
+            SFP_D("seconds", st->apply_s));
     /* watermark: the highest update field staged (never lowered) */
     char stage[96];
     stage_name(ds, stage, sizeof stage);
