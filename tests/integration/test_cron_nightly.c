@@ -492,14 +492,14 @@ static char *q_text(const char *url, const char *sql)
     return out;
 }
 
-#define OIDS_SQL                                                                                                  \
+#define OIDS_SQL                                                                                                   \
     "SELECT string_agg(c.relname || '=' || c.oid, ',' ORDER BY c.relname) FROM pg_class c WHERE c.relnamespace = " \
     "'public'::regnamespace AND c.relname IN ('permits', 'addenda', 'inspections', 'complaints', 'violations', "   \
     "'contacts', 'tax_rolls')"
 #define INDEXES_SQL                                                                                               \
     "SELECT string_agg(indexname || ':' || indexdef, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = " \
     "'public' AND tablename IN ('permits', 'addenda', 'contacts', 'violations')"
-#define SWAP_SCHEMAS_EMPTY                                                                                        \
+#define SWAP_SCHEMAS_EMPTY \
     "SELECT count(*) FROM pg_class WHERE relnamespace IN ('nightly_new'::regnamespace, 'nightly_old'::regnamespace)"
 
 static void test_full_swap(void **state)
@@ -511,15 +511,16 @@ static void test_full_swap(void **state)
     if (!r->ok) fail_msg("first run failed: %s", r->error);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     /* things that depend on the live tables */
-    assert_int_equal(sfp_test_sql(h.dst, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
-                                         "'it_nightly_swap_reader') THEN CREATE ROLE it_nightly_swap_reader; END IF; "
-                                         "END $$;"
-                                         "GRANT SELECT ON addenda TO it_nightly_swap_reader;"
-                                         "CREATE VIEW open_addenda AS SELECT a.application_number, a.station, "
-                                         "p.status FROM addenda a JOIN permits p ON p.permit_number = "
-                                         "a.application_number WHERE a.finish_date IS NULL;"
-                                         "GRANT SELECT ON open_addenda TO it_nightly_swap_reader;"
-                                         "CREATE TABLE violation_notes (violation_id bigint REFERENCES violations (id))"),
+    assert_int_equal(sfp_test_sql(h.dst,
+                                  "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+                                  "'it_nightly_swap_reader') THEN CREATE ROLE it_nightly_swap_reader; END IF; "
+                                  "END $$;"
+                                  "GRANT SELECT ON addenda TO it_nightly_swap_reader;"
+                                  "CREATE VIEW open_addenda AS SELECT a.application_number, a.station, "
+                                  "p.status FROM addenda a JOIN permits p ON p.permit_number = "
+                                  "a.application_number WHERE a.finish_date IS NULL;"
+                                  "GRANT SELECT ON open_addenda TO it_nightly_swap_reader;"
+                                  "CREATE TABLE violation_notes (violation_id bigint REFERENCES violations (id))"),
                      0);
     long view_oid = q(h.dst, "SELECT 'open_addenda'::regclass::oid::int8");
     char *oids = q_text(h.dst, OIDS_SQL), *indexes = q_text(h.dst, INDEXES_SQL);
