@@ -2,6 +2,7 @@
  * staging table, then one merge per dataset inside the caller's transaction. All SQL is built
  * from the static descriptors (identifiers only); values always travel as parameters. */
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +317,24 @@ static int soda_get(sfp_cron_run *r, sfp_ingest_state *st, const sfp_soda_query 
     }
 }
 
+/* One page request run on its own thread (copies of the run context and dataset state: a
+ * failure is copied back by the caller). */
+typedef struct page_job {
+    sfp_cron_run run;
+    sfp_ingest_state st;
+    sfp_soda_query q;
+    char what[32];
+    sfp_soda_response resp;
+    int rc;
+} page_job;
+
+static void *page_job_run(void *arg)
+{
+    page_job *j = arg;
+    j->rc = soda_get(&j->run, &j->st, &j->q, j->what, &j->resp);
+    return NULL;
+}
+
 static int exec_on_pool(sfp_cron_run *r, const char *what, const char *sql)
 {
     sfp_err err = {0};
@@ -414,26 +433,46 @@ int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
     sfp_soda_response_clear(&resp);
     if (!count_ok) return sfp_cron_fail(r, GRPC_STATUS_UNAVAILABLE, "nightly: SODA %s count(*) unreadable", ds->name);
 
+    /* Page k+1 is requested as soon as page k has arrived, while page k is converted and
+     * COPYed: the SODA server's work and ours overlap (one request in flight at a time, so the
+     * pages still come strictly one after the other in :id order). */
     long limit = r->svc->cfg.nightly_page_size;
     long offset = 0;
     rc = 0;
+    sfp_soda_query q0 = {.dataset = ds->id, .where = where[0] ? where : NULL, .order = ":id", .limit = limit};
+    page_job next = {.run = *r, .st = *st, .q = q0};
+    snprintf(next.what, sizeof next.what, "page 1");
+    next.rc = soda_get(&next.run, &next.st, &next.q, next.what, &next.resp);
     for (int page = 1; rc == 0; page++) {
-        sfp_soda_query q = {
-            .dataset = ds->id, .where = where[0] ? where : NULL, .order = ":id", .limit = limit, .offset = offset};
-        char what[32];
-        snprintf(what, sizeof what, "page %d", page);
-        if (soda_get(r, st, &q, what, &resp)) {
+        st->retries = next.st.retries;
+        if (next.rc) {
+            if (!r->code) {
+                r->code = next.run.code;
+                memcpy(r->error, next.run.error, sizeof r->error);
+            }
             rc = -1;
             break;
         }
+        resp = next.resp;
+        memset(&next.resp, 0, sizeof next.resp);
         long got = sfp_soda_rows_count(resp.rows);
         st->pages++;
         st->fetched += got;
+        offset += got;
+        bool more = got >= limit, started = false;
+        pthread_t th;
+        if (more) {
+            next.q.offset = offset;
+            snprintf(next.what, sizeof next.what, "page %d", page + 1);
+            started = pthread_create(&th, NULL, page_job_run, &next) == 0;
+        }
         if (got > 0) rc = stage_page(r, st, sfp_soda_rows_json(resp.rows));
         sfp_soda_response_clear(&resp);
-        if (got < limit) break;
-        offset += got;
+        if (more && !started) page_job_run(&next);
+        if (started) pthread_join(th, NULL);
+        if (!more) break;
     }
+    sfp_soda_response_clear(&next.resp);
     if (rc) return -1;
     /* rows without their key, or outside what the dataset keeps, are dropped */
     sfp_buf del;
@@ -488,7 +527,32 @@ int sfp_ingest_apply(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const c
         PQclear(res);
     }
     /* merge (an incremental run with nothing staged has nothing to merge) */
-    if (st->full || st->staged > 0) {
+    bool empty = false;
+    if (st->swap) { /* nothing in the copy yet (a first ingest): every staged row is new */
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT (NOT EXISTS (SELECT 1 FROM %s))::int", target);
+        PGresult *res = sfp_db_query(c, sql, 0, NULL, &err);
+        if (!res) return sfp_cron_fail_db(r, what, &err);
+        empty = sfp_cron_ll(res, 0, 0) == 1;
+        PQclear(res);
+    }
+    if (empty) {
+        char stage[96];
+        stage_name(ds, stage, sizeof stage);
+        sfp_buf ins;
+        sfp_buf_init(&ins);
+        sfp_buf_printf(&ins, "INSERT INTO %s (", target);
+        put_cols(&ins, ds, NULL);
+        sfp_buf_puts(&ins, ") SELECT ");
+        put_cols(&ins, ds, NULL);
+        sfp_buf_printf(&ins, " FROM %s", stage);
+        PGresult *res = NULL;
+        bool ok = sfp_cron_tick(r, c, &err) == 0 && (res = sfp_db_query(c, ins.data, 0, NULL, &err)) != NULL;
+        sfp_buf_free(&ins);
+        if (!ok) return sfp_cron_fail_db(r, what, &err);
+        st->inserted = strtoll(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+    } else if (st->full || st->staged > 0) {
         sfp_buf tmp;
         sfp_buf_init(&tmp);
         sfp_buf_printf(&tmp, "CREATE TEMP TABLE nightly_del_%s ON COMMIT DROP AS SELECT ", ds->name);
