@@ -65,6 +65,25 @@ int sfp_parse_addr(const char *name, const char *s, sfp_err *err)
     return 0;
 }
 
+int sfp_parse_target(const char *name, const char *s, sfp_err *err)
+{
+    if (!s || strncmp(s, "dns:", 4)) return sfp_parse_addr(name, s, err);
+    const char *p = s + 4;
+    if (!strncmp(p, "//", 2)) {
+        const char *slash = strchr(p + 2, '/');
+        if (!slash)
+            return sfp_err_set(err, 1, "%s: '%.60s' is not dns:///host:port or dns://server/host:port", name, s);
+        for (const char *h = p + 2; h < slash; h++) {
+            unsigned char c = (unsigned char)*h;
+            if (!(isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+                return sfp_err_set(err, 1, "%s: '%.60s' has an invalid DNS server", name, s);
+        }
+        p = slash + 1;
+    }
+    if (!strncmp(p, "unix:", 5)) return sfp_err_set(err, 1, "%s: '%.60s': a dns: target names host:port", name, s);
+    return sfp_parse_addr(name, p, err);
+}
+
 /* ---------- the table ---------- */
 
 typedef struct cfg_var {
@@ -190,6 +209,8 @@ static int check_text(const cfg_var *v, const char *s, sfp_err *err)
     switch (v->kind) {
     case SFP_CFG_ADDR: return sfp_parse_addr(v->name, s, err);
     case SFP_CFG_ADDR_OFF: return strcmp(s, "off") ? sfp_parse_addr(v->name, s, err) : 0;
+    case SFP_CFG_TARGET: return sfp_parse_target(v->name, s, err);
+    case SFP_CFG_TARGET_OFF: return strcmp(s, "off") ? sfp_parse_target(v->name, s, err) : 0;
     case SFP_CFG_DURATION: {
         int ms;
         return parse_duration_ms(v->name, s, &ms, err);
@@ -494,7 +515,7 @@ static const char *kind_name(sfp_cfg_kind k)
 {
     static const char *const names[] = {"int",  "bool",        "text",     "secret",  "db_url",
                                         "addr", "addr_or_off", "duration", "pg_size", "log_level",
-                                        "tz",   "http_url",    "ip_list"};
+                                        "tz",   "http_url",    "ip_list",  "target",  "target_or_off"};
     return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "text";
 }
 

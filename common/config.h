@@ -14,22 +14,28 @@ int sfp_parse_bool(const char *name, const char *s, bool *out,
                    sfp_err *err); /* 1/true/yes/on, 0/false/no/off; case-insensitive */
 /* Listen/peer address: "host:port" (port 0..65535, host may be [v6]) or "unix:/abs/path". */
 int sfp_parse_addr(const char *name, const char *s, sfp_err *err);
+/* gRPC dial target: an address as above, or "dns:///host:port" / "dns://dns-server[:port]/host:port"
+ * — a name the client resolves itself, so it sees every address behind it (every pod of a
+ * Kubernetes headless Service) and spreads calls over them round-robin. */
+int sfp_parse_target(const char *name, const char *s, sfp_err *err);
 
 /* Kinds of configuration values (config_vars.h). */
 typedef enum sfp_cfg_kind {
-    SFP_CFG_INT,       /* integer in [min, max] */
-    SFP_CFG_BOOL,      /* 1/true/yes/on, 0/false/no/off */
-    SFP_CFG_TEXT,      /* any text without line breaks */
-    SFP_CFG_SECRET,    /* text, redacted in --print-config */
-    SFP_CFG_DB_URL,    /* libpq URI or key=value string; its password redacted in --print-config */
-    SFP_CFG_ADDR,      /* host:port, [v6]:port or unix:/path */
-    SFP_CFG_ADDR_OFF,  /* an address or "off" */
-    SFP_CFG_DURATION,  /* ms: 30000, 500ms, 30s, 2min (at most 24 h) */
-    SFP_CFG_PG_SIZE,   /* Postgres memory size: digits + kB|MB|GB */
-    SFP_CFG_LOG_LEVEL, /* debug, info, warn, error */
-    SFP_CFG_TZ,        /* a zone in /usr/share/zoneinfo, or a POSIX TZ string */
-    SFP_CFG_HTTP_URL,  /* http:// or https:// URL */
-    SFP_CFG_IP_LIST,   /* comma-separated IPv4/IPv6 addresses */
+    SFP_CFG_INT,        /* integer in [min, max] */
+    SFP_CFG_BOOL,       /* 1/true/yes/on, 0/false/no/off */
+    SFP_CFG_TEXT,       /* any text without line breaks */
+    SFP_CFG_SECRET,     /* text, redacted in --print-config */
+    SFP_CFG_DB_URL,     /* libpq URI or key=value string; its password redacted in --print-config */
+    SFP_CFG_ADDR,       /* host:port, [v6]:port or unix:/path */
+    SFP_CFG_ADDR_OFF,   /* an address or "off" */
+    SFP_CFG_DURATION,   /* ms: 30000, 500ms, 30s, 2min (at most 24 h) */
+    SFP_CFG_PG_SIZE,    /* Postgres memory size: digits + kB|MB|GB */
+    SFP_CFG_LOG_LEVEL,  /* debug, info, warn, error */
+    SFP_CFG_TZ,         /* a zone in /usr/share/zoneinfo, or a POSIX TZ string */
+    SFP_CFG_HTTP_URL,   /* http:// or https:// URL */
+    SFP_CFG_IP_LIST,    /* comma-separated IPv4/IPv6 addresses */
+    SFP_CFG_TARGET,     /* a gRPC dial target: an address or dns:[//server]/host:port */
+    SFP_CFG_TARGET_OFF, /* a dial target or "off" */
 } sfp_cfg_kind;
 
 /* The binaries (BINARIES and REQUIRED_IN masks of config_vars.h). */

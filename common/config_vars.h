@@ -46,13 +46,13 @@
     X(LOG_LEVEL, SFP_CFG_LOG_LEVEL, "info", 0, 0, 0, SFP_ALL_BINARIES, 0, "debug, info, warn, error") \
     X(TZ, SFP_CFG_TZ, NULL, 0, 0, 0, SFP_SERVICES | SFP_B_SEED, 0, \
       "time zone of \"today\" (permit expiry, brief lookbacks, the nightly's days); set America/Los_Angeles in production; unset = the system's") \
-    X(REPORT_SVC_ADDR, SFP_CFG_ADDR_OFF, "127.0.0.1:50051", 0, 0, 0, SFP_B_GATEWAY | SFP_B_HEALTH, 0, \
-      "where sfp-report is; in sfp-health, off = not checked (the gateway needs an address)") \
-    X(BRIEF_SVC_ADDR, SFP_CFG_ADDR_OFF, "127.0.0.1:50052", 0, 0, 0, SFP_B_GATEWAY | SFP_B_CRON | SFP_B_HEALTH, 0, \
-      "where sfp-brief is; in sfp-cron (compute-caches warms through it) and sfp-health, off = none (the gateway needs an address)") \
-    X(CRON_SVC_ADDR, SFP_CFG_ADDR_OFF, "127.0.0.1:50053", 0, 0, 0, SFP_B_GATEWAY | SFP_B_CRONCTL | SFP_B_HEALTH, 0, \
-      "where sfp-cron is; in sfp-health, off = not checked (the gateway and sfp-cronctl need an address)") \
-    X(HEALTH_SVC_ADDR, SFP_CFG_ADDR, "127.0.0.1:50054", 0, 0, 0, SFP_B_GATEWAY, 0, "where sfp-health is") \
+    X(REPORT_SVC_ADDR, SFP_CFG_TARGET_OFF, "127.0.0.1:50051", 0, 0, 0, SFP_B_GATEWAY | SFP_B_HEALTH, 0, \
+      "where sfp-report is: host:port, or dns:///name:port to spread calls round-robin over every address of name (a Kubernetes headless Service); in sfp-health, off = not checked (the gateway needs an address)") \
+    X(BRIEF_SVC_ADDR, SFP_CFG_TARGET_OFF, "127.0.0.1:50052", 0, 0, 0, SFP_B_GATEWAY | SFP_B_CRON | SFP_B_HEALTH, 0, \
+      "where sfp-brief is (host:port or dns:///name:port, round-robin over its addresses); in sfp-cron (compute-caches warms through it) and sfp-health, off = none (the gateway needs an address)") \
+    X(CRON_SVC_ADDR, SFP_CFG_TARGET_OFF, "127.0.0.1:50053", 0, 0, 0, SFP_B_GATEWAY | SFP_B_CRONCTL | SFP_B_HEALTH, 0, \
+      "where sfp-cron is (host:port or dns:///name:port, round-robin over its addresses); in sfp-health, off = not checked (the gateway and sfp-cronctl need an address)") \
+    X(HEALTH_SVC_ADDR, SFP_CFG_TARGET, "127.0.0.1:50054", 0, 0, 0, SFP_B_GATEWAY, 0, "where sfp-health is (host:port or dns:///name:port)") \
     X(HEALTH_PEER_TIMEOUT_MS, SFP_CFG_INT, NULL, 500, 10, 10000, SFP_B_HEALTH, 0, "deadline for each peer's Introspection call") \
     X(BRIEF_CACHE_TTL_MINUTES, SFP_CFG_INT, NULL, 30, 0, 1440, SFP_B_BRIEF, 0, "page_cache TTL of a brief (brief:{user_id}:{lookback}); 0 = no caching") \
     X(BRIEF_DEGRADED_TTL_MINUTES, SFP_CFG_INT, NULL, 1, 0, 1440, SFP_B_BRIEF, 0, "TTL of a brief with degraded sections (warnings), capped by BRIEF_CACHE_TTL_MINUTES") \

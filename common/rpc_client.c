@@ -33,18 +33,28 @@ const char *sfp_rpc_code_name(grpc_status_code code)
     return "UNKNOWN";
 }
 
+/* Every channel balances round-robin over all the addresses its target resolves to. With a plain
+ * host:port that is one address and nothing changes; with "dns:///report:50051" naming a
+ * Kubernetes headless Service it is every ready pod, so calls spread over the replicas (a
+ * ClusterIP would pin each client to one pod for the life of its HTTP/2 connection), and a pod
+ * that goes away is skipped as soon as its connection drops. The service config is ours alone:
+ * none is taken from DNS TXT records. */
+static const char k_service_config[] = "{\"loadBalancingConfig\":[{\"round_robin\":{}}]}";
+
 sfp_rpc_channel *sfp_rpc_channel_create(const char *addr)
 {
     sfp_rpc_init();
     sfp_rpc_channel *c = calloc(1, sizeof *c);
     if (!c) abort();
-    grpc_arg args[3] = {
+    grpc_arg args[] = {
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, .value.integer = 16 << 20},
         /* reconnect quickly after a peer restarts (default backoff grows to 120 s) */
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, .value.integer = 2000},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, .value.integer = 100},
+        {.type = GRPC_ARG_STRING, .key = GRPC_ARG_SERVICE_CONFIG, .value.string = (char *)k_service_config},
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_SERVICE_CONFIG_DISABLE_RESOLUTION, .value.integer = 1},
     };
-    grpc_channel_args ca = {.num_args = 3, .args = args};
+    grpc_channel_args ca = {.num_args = sizeof args / sizeof args[0], .args = args};
     grpc_channel_credentials *creds = grpc_insecure_credentials_create();
     c->ch = grpc_channel_create(addr, creds, &ca);
     grpc_channel_credentials_release(creds);

@@ -595,13 +595,18 @@ sfp_rpc_server *sfp_rpc_server_create(const sfp_rpc_server_config *cfg, const sf
     add_method(s, &(sfp_rpc_method){STATS_PATH, &sfpermits__v1__get_stats_request__descriptor,
                                     &sfpermits__v1__service_stats__descriptor, get_stats, s});
 
-    grpc_arg args[2] = {
+    grpc_arg args[] = {
         {.type = GRPC_ARG_INTEGER,
          .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
          .value.integer = s->cfg.max_message_bytes},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, .value.integer = s->cfg.max_message_bytes},
+        /* Clients balance round-robin over the addresses of a name, but learn new addresses
+         * only when they resolve again, which a connection ending triggers. Ending each
+         * connection after 5 minutes (GOAWAY; calls in flight finish, however long) lets a
+         * replica added by a scale-up take traffic within minutes. */
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_CONNECTION_AGE_MS, .value.integer = 5 * 60 * 1000},
     };
-    grpc_channel_args ca = {.num_args = 2, .args = args};
+    grpc_channel_args ca = {.num_args = sizeof args / sizeof args[0], .args = args};
     s->server = grpc_server_create(&ca, NULL);
     s->cqs = calloc((size_t)s->cfg.workers, sizeof *s->cqs);
     for (int i = 0; i < s->cfg.workers; i++) {

@@ -1,6 +1,8 @@
 /* severity.c — see severity.h. Pure: no I/O, no globals beyond constant tables. */
 #include "severity.h"
 
+#include "civil_date.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -87,35 +89,10 @@ static const struct {
     [SFP_SEV_DIM_CATEGORY] = {"category_risk", "Category Risk", 0.15},
 };
 
-int32_t sfp_sev_days_from_civil(int y, int m, int d)
-{
-    /* H. Hinnant's days_from_civil */
-    y -= m <= 2;
-    const int era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153u * (unsigned)(m + (m > 2 ? -3 : 9)) + 2u) / 5u + (unsigned)d - 1u;
-    const unsigned doe = yoe * 365u + yoe / 4u - yoe / 100u + doy;
-    return (int32_t)(era * 146097 + (int)doe - 719468);
-}
-
 int32_t sfp_sev_parse_day(const char *s)
 {
-    if (!s || strlen(s) < 10) return SFP_SEV_NO_DATE;
-    for (int i = 0; i < 10; i++) {
-        if (i == 4 || i == 7) {
-            if (s[i] != '-') return SFP_SEV_NO_DATE;
-        } else if (!isdigit((unsigned char)s[i])) {
-            return SFP_SEV_NO_DATE;
-        }
-    }
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return SFP_SEV_NO_DATE;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (m == 2 && d == 29 && !leap) return SFP_SEV_NO_DATE;
-    return sfp_sev_days_from_civil(y, m, d);
+    int32_t day;
+    return sfp_parse_iso_day(s, &day) ? SFP_SEV_NO_DATE : day;
 }
 
 static bool contains_ci(const char *hay, const char *needle)

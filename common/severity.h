@@ -30,6 +30,7 @@
 #ifndef SFP_SEVERITY_H
 #define SFP_SEVERITY_H
 
+#include "civil_date.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -87,9 +88,8 @@ typedef struct sfp_sev_result {
      * activity in N days]"; "N inspections (expected ~E for <category>)" with E to 0 decimals */
 } sfp_sev_result;
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-int32_t sfp_sev_days_from_civil(int y, int m, int d);
-/* "YYYY-MM-DD..." (first 10 chars) → days; SFP_SEV_NO_DATE for NULL, empty or invalid. */
+/* sfp_parse_iso_day (civil_date.h) with this module's convention: SFP_SEV_NO_DATE for NULL,
+ * empty or invalid. */
 int32_t sfp_sev_parse_day(const char *s);
 
 sfp_sev_category sfp_sev_classify(const char *description, const char *permit_type_definition);

@@ -46,6 +46,8 @@ const IMAGE_CASES = [
 
 // [what, file under k8s/, text to find, replacement, expected message (regex)]
 const MUTATIONS = [
+  ["gRPC backend behind a ClusterIP (calls pinned to one pod)", "base/report.yaml", "  clusterIP: None\n", "  type: ClusterIP\n", /Service sfp-report must be headless \(clusterIP: None\)/],
+  ["gRPC target without dns:/// (no round-robin)", "base/config/gateway.env", "REPORT_SVC_ADDR=dns:///sfp-report:50051", "REPORT_SVC_ADDR=sfp-report:50051", /REPORT_SVC_ADDR=sfp-report:50051 must be dns:\/\/\/sfp-report:50051/],
   ["YAML syntax error", "base/gateway.yaml", "  name: sfp-gateway\n  labels:", "  name: sfp-gateway\n   labels:", /YAML error/],
   ["duplicate YAML key", "base/report.yaml", "  revisionHistoryLimit: 5\n", "  revisionHistoryLimit: 5\n  revisionHistoryLimit: 3\n", /YAML error.*[Uu]nique|YAML error.*duplicate/],
   ["schema: replicas not an integer", "base/brief.yaml", "  replicas: 2\n", "  replicas: two\n", /schema: .*replicas must be integer/],

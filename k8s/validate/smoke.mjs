@@ -63,7 +63,7 @@ for (const dir of ["base", ...fs.readdirSync(path.join(root, "k8s", "overlays"))
       const hostPort = /^(\[[^\]]+\]|[^:/]+):\d+$/;
       for (const k of Object.keys(env)) {
         if (LISTEN.has(k) && hostPort.test(env[k])) env[k] = "127.0.0.1:0";
-        else if (/_SVC_ADDR$/.test(k) && hostPort.test(env[k])) env[k] = CLOSED;
+        else if (/_SVC_ADDR$/.test(k) && hostPort.test(env[k].replace(/^dns:(\/\/[^/]*\/)?/, ""))) env[k] = CLOSED;
         else if (k === "SODA_BASE_URL" && /^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(env[k])) env[k] = `http://${CLOSED}/resource`;
       }
       const argv = [...(c.command || []), ...(c.args || [])];

@@ -6,12 +6,12 @@
 #include <pthread.h>
 #include <time.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "bearer.h"
+#include "sha256.h"
 #include "clock.h"
 #include "db_prep.h"
 #include "log.h"
@@ -23,20 +23,6 @@ const char *sfp_brief_bearer_token(const char *v, size_t *len)
     if (!tok || n > SFP_BRIEF_TOKEN_MAX) return NULL;
     *len = n;
     return tok;
-}
-
-int sfp_brief_sha256_hex(const void *data, size_t len, char out[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32) return -1;
-    static const char hex[] = "0123456789abcdef";
-    for (unsigned i = 0; i < n; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = '\0';
-    return 0;
 }
 
 /* Lookup + at-most-once-a-minute last_used_at, one statement (the data-modifying CTE always
@@ -55,7 +41,7 @@ int sfp_brief_authenticate(sfp_conn *c, const char *authorization, int32_t *user
     const char *tok = sfp_brief_bearer_token(authorization, &len);
     if (!tok) return sfp_err_set(err, GRPC_STATUS_UNAUTHENTICATED, "a valid bearer token is required");
     char hex[65];
-    if (sfp_brief_sha256_hex(tok, len, hex) != 0) return sfp_err_set(err, GRPC_STATUS_INTERNAL, "hashing failed");
+    if (sfp_sha256_hex(tok, len, hex) != 0) return sfp_err_set(err, GRPC_STATUS_INTERNAL, "hashing failed");
     const char *p[1] = {hex};
     (*queries)++;
     static const sfp_db_stmt st = {"brief_auth", SQL_AUTH, 1};
@@ -74,8 +60,8 @@ int sfp_brief_authenticate_service(sfp_conn *c, const char *authorization, const
     size_t len = 0;
     const char *tok = sfp_brief_bearer_token(authorization, &len);
     char got[65], want[65];
-    if (!secret || !*secret || !tok || sfp_brief_sha256_hex(tok, len, got) != 0 ||
-        sfp_brief_sha256_hex(secret, strlen(secret), want) != 0 || CRYPTO_memcmp(got, want, 64) != 0)
+    if (!secret || !*secret || !tok || sfp_sha256_hex(tok, len, got) != 0 ||
+        sfp_sha256_hex(secret, strlen(secret), want) != 0 || CRYPTO_memcmp(got, want, 64) != 0)
         return sfp_err_set(err, GRPC_STATUS_UNAUTHENTICATED, "a valid bearer token is required");
     size_t n = user_id_value ? strlen(user_id_value) : 0;
     if (n == 0 || n > 9 || strspn(user_id_value, "0123456789") != n)
@@ -143,8 +129,7 @@ static bool token_hash(const char *authorization, unsigned char out[32])
 {
     size_t len = 0;
     const char *tok = sfp_brief_bearer_token(authorization, &len);
-    unsigned int n = 0;
-    return tok && EVP_Digest(tok, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32;
+    return tok && sfp_sha256(tok, len, out) == 0;
 }
 
 static size_t slot_of(const unsigned char h[32])

@@ -26,9 +26,6 @@
  * credential; *len = its length. Pure. */
 const char *sfp_brief_bearer_token(const char *authorization, size_t *len);
 
-/* Lower-case hex SHA-256 of data[0..len). Returns 0, -1 on a libcrypto failure. */
-int sfp_brief_sha256_hex(const void *data, size_t len, char out[65]);
-
 /* Positive results of token lookups kept in memory for ttl_ms (BRIEF_AUTH_CACHE_MS), so a hot
  * client costs one SQL statement per request instead of two: a revoked token or deactivated
  * user is refused at most ttl_ms later. Failures are never cached. Direct-mapped, fixed size

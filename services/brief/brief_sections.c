@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "brief_rules.h"
+#include "civil_date.h"
 #include "db_prep.h"
 #include "log.h"
 
@@ -316,25 +317,6 @@ typedef struct sec {
     sfp_brief_permit_row *prop_rows;
     size_t n_prop_rows;
 } sec;
-
-void sfp_brief_format_day(int32_t day, char out[11])
-{
-    /* civil_from_days (H. Hinnant) */
-    int z = day + 719468;
-    int era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int y = (int)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
-    char buf[32];
-    snprintf(buf, sizeof buf, "%04d-%02u-%02u", y % 10000, m % 100, d % 100);
-    memcpy(out, buf, 10);
-    out[10] = '\0';
-}
 
 static void warn(sec *s, const char *section, const char *msg)
 {
@@ -867,8 +849,8 @@ int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__GetBri
     sec s = {.c = c, .pg = sfp_conn_pg(c), .ctx = ctx, .r = r, .a = a};
     char uid[16], since[11], today[11];
     snprintf(uid, sizeof uid, "%d", (int)ctx->user_id);
-    sfp_brief_format_day(ctx->today - ctx->lookback_days, since);
-    sfp_brief_format_day(ctx->today, today);
+    sfp_format_iso_day(ctx->today - ctx->lookback_days, since);
+    sfp_format_iso_day(ctx->today, today);
     const char *p[2] = {uid, since};
     const char *pt[2] = {uid, today};
     r->lookback_days = ctx->lookback_days;

@@ -43,7 +43,4 @@ typedef struct sfp_brief_build_ctx {
 int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__GetBriefResponse *r, sfp_arena *a,
                     sfp_err *err);
 
-/* ISO date of a day number (days since 1970-01-01) into out[11]. */
-void sfp_brief_format_day(int32_t day, char out[11]);
-
 #endif

@@ -9,10 +9,12 @@
 #include "brief_auth.h"
 #include "brief_rules.h"
 #include "brief_sections.h"
+#include "civil_date.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "pool_stats_pb.h"
+#include "sha256.h"
 #include "sfpermits/v1/brief.pb-c.h"
 #include "sfpermits/v1/introspection.pb-c.h"
 
@@ -42,11 +44,7 @@ int sfp_brief_config_from_env(sfp_brief_config *c, sfp_err *err)
 
 static int32_t today_days(const sfp_brief_service *svc)
 {
-    if (svc->fixed_today) return svc->fixed_today;
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    return sfp_sev_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    return svc->fixed_today ? svc->fixed_today : sfp_today_days();
 }
 
 /* Absolute monotonic deadline (ms) for the call's work: its gRPC deadline minus a margin,
@@ -192,7 +190,7 @@ static grpc_status_code get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
      * no need to hash the payload on every request. */
     char tag[96], hex[65];
     int tl = snprintf(tag, sizeof tag, "%s|%s", key, pr.computed_at);
-    if (sfp_brief_sha256_hex(tag, (size_t)tl, hex) == 0) {
+    if (sfp_sha256_hex(tag, (size_t)tl, hex) == 0) {
         hex[32] = '\0';
         r->etag = sfp_arena_strdup(a, hex);
     }

@@ -161,7 +161,7 @@ static const char *const k_parcel_summary[] = {
     "cost_bracket, filed, issued, completed, days_to_issuance, days_to_completion, supervisor_district"
 
 /* The staged permits (all of them in a full run); $1 = full (rows of permits gone are deleted),
- * $2 = today (NULL = current_date). Returns (written, deleted). */
+ * $2 = today (sfp_cron_today_param, never NULL). Returns (written, deleted). */
 static const char k_timeline[] =
     "WITH d AS (SELECT pm.*, " DAY("pm.filed_date") " AS f, " DAY("pm.issued_date") " AS i, "
     "  " DAY("pm.completed_date") " AS c FROM permits pm "

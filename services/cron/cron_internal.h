@@ -26,7 +26,8 @@ typedef struct sfp_cron_run {
     int64_t deadline_ms; /* CLOCK_MONOTONIC ms: start + budget */
     int limit_s;         /* the job's own limit (for messages) */
     int64_t log_id;
-    long swept; /* stuck rows swept before this run */
+    char today[11]; /* "YYYY-MM-DD": cfg.today, else today in the process's time zone */
+    long swept;     /* stuck rows swept before this run */
     /* failure */
     int code; /* 0 while fine */
     char error[256];
@@ -53,7 +54,9 @@ int sfp_cron_tick(sfp_cron_run *r, sfp_conn *c, sfp_err *err);
 void sfp_cron_rollback(sfp_conn *c);
 /* Acquires a pooled connection waiting at most min(time left, pool acquire timeout). */
 sfp_conn *sfp_cron_acquire(sfp_cron_run *r, sfp_err *err);
-/* The jobs' "today" as a query parameter: cfg.today or NULL (SQL: coalesce($n::date, current_date)). */
+/* The jobs' "today" as a query parameter, never NULL: cfg.today, else today in the process's
+ * time zone (sfp_today_days, as the report and the brief count it) — not Postgres'
+ * current_date, whose zone is the server's, not ours. */
 const char *sfp_cron_today_param(const sfp_cron_run *r);
 
 /* ---- cron_log (cron_log.c) ---- */

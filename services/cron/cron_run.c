@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "civil_date.h"
 #include "clock.h"
 #include "cron_internal.h"
 #include "log.h"
@@ -124,7 +125,7 @@ sfp_conn *sfp_cron_acquire(sfp_cron_run *r, sfp_err *err)
 
 const char *sfp_cron_today_param(const sfp_cron_run *r)
 {
-    return r->svc->cfg.today && *r->svc->cfg.today ? r->svc->cfg.today : NULL;
+    return r->today;
 }
 
 /* ---------------- result fields 1–8 (same numbers in every *Result) ---------------- */
@@ -253,6 +254,8 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
     r.request_id = sfp_rpc_metadata(ctx, "x-request-id");
     r.limit_s = job_limit_s(svc, d->job);
     r.start_ms = sfp_mono_ms();
+    if (svc->cfg.today && *svc->cfg.today) snprintf(r.today, sizeof r.today, "%.10s", svc->cfg.today);
+    else sfp_format_iso_day(sfp_today_days(), r.today);
     int64_t budget = sfp_cron_budget_ms(sfp_rpc_deadline_left_ms(ctx), r.limit_s, SFP_CRON_DEADLINE_MARGIN_MS);
     if (budget <= 0) {
         atomic_fetch_add(&cnt->deadline, 1);

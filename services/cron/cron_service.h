@@ -92,7 +92,7 @@ typedef struct sfp_cron_config {
     int nightly_retry_base_ms;
     const char *work_mem; /* CRON_WORK_MEM, e.g. "128MB" */
     const char *worker;   /* cron_log.worker; NULL = "" */
-    const char *today;    /* tests: "YYYY-MM-DD" as the jobs' today; NULL = current_date */
+    const char *today;    /* tests: "YYYY-MM-DD" as the jobs' today; NULL = today in TZ */
 } sfp_cron_config;
 
 void sfp_cron_config_defaults(sfp_cron_config *c);

@@ -27,7 +27,7 @@
 #include "log.h"
 #include "severity.h"
 
-/* today as a date (parameter $1; NULL = current_date) */
+/* today as a date (parameter $1, from sfp_cron_today_param) */
 /* clang-format off */ /* SQL assembled from macros: kept as written */
 #define TODAY "coalesce($1::date, current_date)"
 #define D(n) "(" TODAY " - " #n ")::text"

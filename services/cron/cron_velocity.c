@@ -40,7 +40,7 @@
  *
  * Dates are TEXT 'YYYY-MM-DD...': compared as strings against date strings (x >= 'D' ⇔ day ≥ D;
  * x < 'D+1' ⇔ day ≤ D) — no per-row left()/casts — and only rows starting with YYYY-MM-DD are
- * cast to timestamps. $1 = today (NULL = current_date). */
+ * cast to timestamps. $1 = today (sfp_cron_today_param, never NULL). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

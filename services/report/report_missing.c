@@ -141,12 +141,12 @@ static void timing(const sfp_rpt_missing_input *in, miss_list *l)
     for (size_t i = 0; i < in->n_permits; i++) {
         const sfp_rpt_permit *p = &in->permits[i];
         int32_t pd;
-        if (sfp_rpt_parse_day(p->filed_date, &pd)) continue;
+        if (sfp_parse_iso_day(p->filed_date, &pd)) continue;
         const sfp_rpt_rec *best = NULL;
         int32_t best_days = 0;
         for (size_t k = 0; k < in->n_complaints; k++) {
             int32_t cd;
-            if (sfp_rpt_parse_day(sfp_rpt_rec_first(&in->complaints[k], SFP_RPT_DATE_FILED_KEYS), &cd)) continue;
+            if (sfp_parse_iso_day(sfp_rpt_rec_first(&in->complaints[k], SFP_RPT_DATE_FILED_KEYS), &cd)) continue;
             int32_t days = pd - cd;
             if (days < 0 || days > TIMING_WINDOW_DAYS) continue;
             if (!best || days < best_days) best = &in->complaints[k], best_days = days;

@@ -187,7 +187,7 @@ static void rule_expiration(const sfp_rpt_risk_input *in, risk_list *l)
         const char *ref = !sfp_rpt_blank(p->issued_date) ? p->issued_date : p->filed_date;
         const char *what = !sfp_rpt_blank(p->issued_date) ? "issued" : "filed";
         int32_t day;
-        if (sfp_rpt_parse_day(ref, &day)) continue;
+        if (sfp_parse_iso_day(ref, &day)) continue;
         int32_t age = in->today - day, validity = sfp_rpt_validity_days(p);
         if (age > validity) {
             add(l, SFP_SEV_MODERATE, "dormant_permit",

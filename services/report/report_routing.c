@@ -24,7 +24,7 @@ const sfp_rpt_routing *sfp_rpt_routing_compute(const sfp_rpt_addenda_row *rows, 
         if (!sfp_rpt_blank(s->finish_date)) {
             r->completed++;
             int32_t fin;
-            if (sfp_rpt_parse_day(s->finish_date, &fin) == 0 && sfp_rpt_day_plausible(fin, today) &&
+            if (sfp_parse_iso_day(s->finish_date, &fin) == 0 && sfp_rpt_day_plausible(fin, today) &&
                 (!latest || strcmp(s->finish_date, latest->finish_date) > 0))
                 latest = s;
             continue;
@@ -35,7 +35,7 @@ const sfp_rpt_routing *sfp_rpt_routing_compute(const sfp_rpt_addenda_row *rows, 
             continue;
         }
         int32_t arrived;
-        if (sfp_rpt_parse_day(s->arrive, &arrived) == 0 && sfp_rpt_day_plausible(arrived, today)) {
+        if (sfp_parse_iso_day(s->arrive, &arrived) == 0 && sfp_rpt_day_plausible(arrived, today)) {
             int32_t days = today - arrived;
             if (days > SFP_RPT_STALLED_DAYS) r->stalled[r->n_stalled++] = (sfp_rpt_stalled){station, days};
         }

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "civil_date.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -44,11 +45,7 @@ int sfp_report_config_from_env(sfp_report_config *c, sfp_err *err)
 
 static int32_t today_days(const sfp_report_service *svc)
 {
-    if (svc->fixed_today) return svc->fixed_today;
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    return sfp_rpt_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    return svc->fixed_today ? svc->fixed_today : sfp_today_days();
 }
 
 static int64_t min64(int64_t a, int64_t b)

@@ -1,58 +1,18 @@
 #include "report_text.h"
 
+#include "civil_date.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int32_t sfp_rpt_days_from_civil(int y, int m, int d)
-{
-    /* H. Hinnant's days_from_civil. */
-    y -= m <= 2;
-    const int era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + (int)doe - 719468);
-}
-
 int sfp_rpt_day_year(int32_t day)
 {
-    int z = day + 719468;
-    const int era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = (unsigned)(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    return (int)yoe + era * 400 + (m <= 2);
-}
-
-static bool leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-int sfp_rpt_parse_day(const char *s, int32_t *day)
-{
-    if (!s) return -1;
-    for (int i = 0; i < 10; i++) {
-        if (!s[i]) return -1;
-        if (i == 4 || i == 7) {
-            if (s[i] != '-') return -1;
-        } else if (!isdigit((unsigned char)s[i])) {
-            return -1;
-        }
-    }
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1) return -1;
-    if (d > mdays[m - 1] + (m == 2 && leap(y))) return -1;
-    *day = sfp_rpt_days_from_civil(y, m, d);
-    return 0;
+    int y, m, d;
+    sfp_civil_from_days(day, &y, &m, &d);
+    return y;
 }
 
 bool sfp_rpt_day_plausible(int32_t day, int32_t today)

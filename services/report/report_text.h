@@ -9,13 +9,8 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "civil_date.h" /* sfp_parse_iso_day, sfp_days_from_civil */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-int32_t sfp_rpt_days_from_civil(int y, int m, int d);
-/* Parses the first 10 characters of s as YYYY-MM-DD (the SODA floating-timestamp prefix,
- * "2024-03-05T00:00:00.000" → that day). Returns 0 and *day, or -1 (NULL, short, bad digits,
- * month/day out of range). */
-int sfp_rpt_parse_day(const char *s, int32_t *day);
 /* Year of a day number. */
 int sfp_rpt_day_year(int32_t day);
 /* Plausible record date (addenda contain years such as 1721 and 2205): 1990 ≤ year ≤ the year

@@ -437,7 +437,7 @@ static void test_lookback_clamp(void **state)
         time_t now = time(NULL);
         struct tm tm;
         localtime_r(&now, &tm);
-        today = sfp_sev_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        today = sfp_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
     }
     static const struct {
         int in, want;
@@ -446,7 +446,7 @@ static void test_lookback_clamp(void **state)
         Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-bob", cases[i].in);
         assert_int_equal(r->lookback_days, cases[i].want);
         char since[11];
-        sfp_brief_format_day(today - cases[i].want, since);
+        sfp_format_iso_day(today - cases[i].want, since);
         assert_string_equal(r->since, since);
         free_msg(r);
     }

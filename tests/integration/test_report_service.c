@@ -278,7 +278,7 @@ static void start(harness *h, const char *url, sfp_rpt_soda soda, struct sfp_sod
     h->svc.soda_client = client;
     sfp_report_config_defaults(&h->svc.cfg);
     h->svc.cfg.acquire_timeout_ms = 1000;
-    h->svc.fixed_today = sfp_rpt_days_from_civil(2026, 2, 12);
+    h->svc.fixed_today = sfp_days_from_civil(2026, 2, 12);
     sfp_rpc_method m[] = {sfp_report_service_method(&h->svc)};
     static const char *const names[] = {SFP_REPORT_SERVICE_NAME, NULL};
     sfp_rpc_server_config sc = {.service = "report",

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "brief_auth.h"
+#include "sha256.h"
 #include "brief_rules.h"
 #include "brief_sections.h"
 #include "handlers.h"
@@ -214,7 +215,7 @@ static void test_bearer(void **state)
     big[7 + 1024] = '\0';
     assert_non_null(sfp_brief_bearer_token(big, &n));
     char hex[65];
-    assert_int_equal(sfp_brief_sha256_hex("abc", 3, hex), 0);
+    assert_int_equal(sfp_sha256_hex("abc", 3, hex), 0);
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
@@ -224,7 +225,7 @@ static char g_day[8][11];
 
 static const char *day_ago(int slot, int days)
 {
-    sfp_brief_format_day(T - days, g_day[slot]);
+    sfp_format_iso_day(T - days, g_day[slot]);
     return g_day[slot];
 }
 
@@ -754,7 +755,7 @@ static void test_summary_counts(void **state)
 
 int main(void)
 {
-    T = sfp_sev_days_from_civil(2026, 1, 1);
+    T = sfp_days_from_civil(2026, 1, 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookback),
         cmocka_unit_test(test_inspection_outcome),

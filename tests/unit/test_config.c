@@ -61,6 +61,32 @@ static void test_parse_addr(void **state)
     assert_non_null(strstr(e.msg, "LISTEN_ADDR"));
 }
 
+static void test_parse_target(void **state)
+{
+    (void)state;
+    sfp_err e = {0};
+    assert_int_equal(sfp_parse_target("REPORT_SVC_ADDR", "127.0.0.1:50051", &e), 0);
+    assert_int_equal(sfp_parse_target("REPORT_SVC_ADDR", "unix:/run/report.sock", &e), 0);
+    assert_int_equal(sfp_parse_target("REPORT_SVC_ADDR", "dns:///report.sfpermits.svc.cluster.local:50051", &e), 0);
+    assert_int_equal(sfp_parse_target("REPORT_SVC_ADDR", "dns:report:50051", &e), 0);
+    assert_int_equal(sfp_parse_target("REPORT_SVC_ADDR", "dns://127.0.0.1:5353/report.test:50051", &e), 0);
+    assert_int_equal(sfp_parse_target("REPORT_SVC_ADDR", "dns:///report", &e), -1); /* no port */
+    assert_int_equal(sfp_parse_target("REPORT_SVC_ADDR", "dns://127.0.0.1:5353", &e), -1);
+    assert_int_equal(sfp_parse_target("REPORT_SVC_ADDR", "dns://bad server/report:1", &e), -1);
+    assert_int_equal(sfp_parse_target("REPORT_SVC_ADDR", "dns:///unix:/x.sock", &e), -1);
+    assert_non_null(strstr(e.msg, "REPORT_SVC_ADDR"));
+    /* a listen address is never a name to resolve */
+    assert_int_equal(sfp_parse_addr("LISTEN_ADDR", "dns:///report:50051", &e), -1);
+    /* through the table: the *_SVC_ADDR variables take targets */
+    setenv("REPORT_SVC_ADDR", "dns:///report:50051", 1);
+    const char *t = NULL;
+    assert_int_equal(sfp_cfg_text("REPORT_SVC_ADDR", &t, &e), 0);
+    assert_string_equal(t, "dns:///report:50051");
+    setenv("REPORT_SVC_ADDR", "dns:///report", 1);
+    assert_int_equal(sfp_cfg_text("REPORT_SVC_ADDR", &t, &e), -1);
+    unsetenv("REPORT_SVC_ADDR");
+}
+
 static void test_env_defaults_and_errors(void **state)
 {
     (void)state;
@@ -180,9 +206,13 @@ static void test_pool_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_long),  cmocka_unit_test(test_parse_bool),
-        cmocka_unit_test(test_parse_addr),  cmocka_unit_test(test_env_defaults_and_errors),
-        cmocka_unit_test(test_kinds),       cmocka_unit_test(test_startup_check),
+        cmocka_unit_test(test_parse_long),
+        cmocka_unit_test(test_parse_bool),
+        cmocka_unit_test(test_parse_addr),
+        cmocka_unit_test(test_parse_target),
+        cmocka_unit_test(test_env_defaults_and_errors),
+        cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_startup_check),
         cmocka_unit_test(test_pool_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

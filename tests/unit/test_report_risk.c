@@ -245,7 +245,7 @@ static sfp_rpt_permit *build_permits(sfp_arena *a, const permit_spec *specs, siz
 static void run_case(const risk_case *c)
 {
     sfp_arena *a = sfp_arena_new();
-    sfp_rpt_risk_input in = {.today = sfp_rpt_days_from_civil(2026, 2, 12)};
+    sfp_rpt_risk_input in = {.today = sfp_days_from_civil(2026, 2, 12)};
     in.complaints = build_recs(a, c->complaints, &in.n_complaints);
     in.violations = build_recs(a, c->violations, &in.n_violations);
     in.permits = build_permits(a, c->permits, &in.n_permits);

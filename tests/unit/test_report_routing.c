@@ -133,7 +133,7 @@ static void run_case(const routing_case *c)
                                         .has_step = true,
                                         .step = (int32_t)n + 1};
     }
-    const sfp_rpt_routing *r = sfp_rpt_routing_compute(rows, n, sfp_rpt_days_from_civil(2026, 2, 12), a);
+    const sfp_rpt_routing *r = sfp_rpt_routing_compute(rows, n, sfp_days_from_civil(2026, 2, 12), a);
     if (c->null_expected) {
         if (r) fail_msg("case '%s': expected no routing", c->name);
         sfp_arena_free(a);

@@ -129,15 +129,15 @@ static void test_days(void **state)
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         int32_t d = -1;
-        int rc = sfp_rpt_parse_day(t[i].s, &d);
+        int rc = sfp_parse_iso_day(t[i].s, &d);
         if (rc != t[i].ok || (rc == 0 && d != t[i].day)) fail_msg("parse_day row %zu: rc %d day %d", i, rc, (int)d);
     }
-    int32_t today = sfp_rpt_days_from_civil(2026, 2, 12);
+    int32_t today = sfp_days_from_civil(2026, 2, 12);
     assert_int_equal(sfp_rpt_day_year(today), 2026);
-    assert_int_equal(sfp_rpt_day_year(sfp_rpt_days_from_civil(1721, 6, 1)), 1721);
-    assert_true(sfp_rpt_day_plausible(sfp_rpt_days_from_civil(2027, 12, 31), today));
-    assert_false(sfp_rpt_day_plausible(sfp_rpt_days_from_civil(2028, 1, 1), today));
-    assert_false(sfp_rpt_day_plausible(sfp_rpt_days_from_civil(1989, 12, 31), today));
+    assert_int_equal(sfp_rpt_day_year(sfp_days_from_civil(1721, 6, 1)), 1721);
+    assert_true(sfp_rpt_day_plausible(sfp_days_from_civil(2027, 12, 31), today));
+    assert_false(sfp_rpt_day_plausible(sfp_days_from_civil(2028, 1, 1), today));
+    assert_false(sfp_rpt_day_plausible(sfp_days_from_civil(1989, 12, 31), today));
 }
 
 static void test_text_helpers(void **state)

@@ -38,10 +38,10 @@ static sfp_sev_result score(const sfp_sev_input *in)
 static void test_dates(void **state)
 {
     (void)state;
-    assert_int_equal(sfp_sev_days_from_civil(1970, 1, 1), 0);
-    assert_int_equal(sfp_sev_days_from_civil(2000, 3, 1), 11017);
+    assert_int_equal(sfp_days_from_civil(1970, 1, 1), 0);
+    assert_int_equal(sfp_days_from_civil(2000, 3, 1), 11017);
     assert_int_equal(sfp_sev_parse_day("2026-01-01T00:00:00.000"), T);
-    assert_int_equal(sfp_sev_parse_day("2024-02-29"), sfp_sev_days_from_civil(2024, 2, 29));
+    assert_int_equal(sfp_sev_parse_day("2024-02-29"), sfp_days_from_civil(2024, 2, 29));
     assert_int_equal(sfp_sev_parse_day("2023-02-29"), SFP_SEV_NO_DATE);
     assert_int_equal(sfp_sev_parse_day("2023-13-01"), SFP_SEV_NO_DATE);
     assert_int_equal(sfp_sev_parse_day("2023/01/01"), SFP_SEV_NO_DATE);
@@ -339,7 +339,7 @@ static void test_full_scores(void **state)
 static void test_age_capping_order(void **state)
 {
     (void)state;
-    const int32_t filed_1991 = sfp_sev_days_from_civil(1991, 6, 5);
+    const int32_t filed_1991 = sfp_days_from_civil(1991, 6, 5);
     static const struct {
         const char *status;
         int filed_ago, status_ago; /* -1: no date */
@@ -373,7 +373,7 @@ static void test_age_capping_order(void **state)
     in.description = "paint";
     in.estimated_cost = 10000;
     in.filed_day = filed_1991;
-    in.status_day = sfp_sev_days_from_civil(2000, 1, 1);
+    in.status_day = sfp_days_from_civil(2000, 1, 1);
     sfp_sev_result r = score(&in);
     assert_int_equal(r.score, 16);
     assert_string_equal(r.tier, "GREEN");
@@ -462,7 +462,7 @@ static void test_round_half_even(void **state)
 
 int main(void)
 {
-    T = sfp_sev_days_from_civil(2026, 1, 1);
+    T = sfp_days_from_civil(2026, 1, 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_category_order_and_quirks),

@@ -2,12 +2,12 @@
  * Every statement is parameterised; the whole demo part is one transaction. */
 #include "seed_demo.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "seed_load.h"
+#include "sha256.h"
 
 enum { SEED_ERR = 1, MAX_WATCHES = 6 };
 
@@ -57,20 +57,6 @@ static const char *const k_truncate =
     " station_velocity, station_velocity_v2, station_transitions, station_congestion"
     " RESTART IDENTITY CASCADE";
 
-int seed_sha256_hex(const char *s, char out[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) != 1 || n != 32) return -1;
-    static const char hex[] = "0123456789abcdef";
-    for (unsigned i = 0; i < n; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = '\0';
-    return 0;
-}
-
 /* Parameterised statement; returns its result (tuples or command) or NULL with err set. */
 static PGresult *run(PGconn *conn, const char *sql, int n, const char *const *params, const char *what, sfp_err *err)
 {
@@ -104,7 +90,7 @@ static int insert_user(PGconn *conn, const seed_demo_user *u, char user_id[16], 
     snprintf(user_id, 16, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     char hash[65];
-    if (seed_sha256_hex(u->token, hash) < 0) return sfp_err_set(err, SEED_ERR, "sha256 failed");
+    if (sfp_sha256_hex(u->token, strlen(u->token), hash) < 0) return sfp_err_set(err, SEED_ERR, "sha256 failed");
     const char *t[2] = {user_id, hash};
     return run_cmd(conn, "INSERT INTO api_tokens (user_id, token_sha256, label) VALUES ($1, decode($2, 'hex'), 'demo')",
                    2, t, "insert token", err);

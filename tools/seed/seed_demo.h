@@ -27,7 +27,4 @@ typedef struct seed_demo_stat {
 /* One transaction on conn. */
 int seed_load_demo(PGconn *conn, const sfp_seed_world *w, seed_demo_stat *st, sfp_err *err);
 
-/* Lower-case hex SHA-256 of a NUL-terminated string (libcrypto); 0 ok. */
-int seed_sha256_hex(const char *s, char out[65]);
-
 #endif

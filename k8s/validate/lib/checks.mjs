@@ -107,6 +107,14 @@ function parseAddr(v) {
   return { host: m[1].replace(/^\[|\]$/g, ""), port: Number(m[2]) };
 }
 
+// A gRPC dial target (*_SVC_ADDR): an address, or dns:[//server]/host:port (dns: true).
+function parseTarget(v) {
+  if (typeof v !== "string" || !v.startsWith("dns:")) return parseAddr(v);
+  const m = v.match(/^dns:(?:\/\/[^/]*\/)?(.*)$/);
+  const a = m && !m[1].startsWith("unix:") ? parseAddr(m[1]) : null;
+  return a ? { ...a, dns: true } : null;
+}
+
 const isLoopback = (h) => h === "localhost" || /^127\./.test(h) || h === "::1";
 
 export class Checker {
@@ -352,8 +360,8 @@ export class Checker {
         this.check(ok, w.obj, `container ${c.name}: ${name}=${v} (${e.from}) is outside ${s.min}..${s.max}: ${bin} would refuse to start`);
       } else if (s.fn === "bool") {
         this.check(/^(1|true|yes|on|0|false|no|off)$/i.test(v), w.obj, `container ${c.name}: ${name}=${v} is not a boolean: ${bin} would refuse to start`);
-      } else if (s.fn === "addr") {
-        const a = parseAddr(v);
+      } else if (s.fn === "addr" || s.fn === "target") {
+        const a = s.fn === "target" ? parseTarget(v) : parseAddr(v);
         const off = v === "off" && s.off;
         this.check(off || (a && (a.unix || (a.port >= 0 && a.port <= 65535))), w.obj, `container ${c.name}: ${name}=${v} is not host:port or unix:/path`);
       }
@@ -637,13 +645,18 @@ export class Checker {
           if (!reads.has(v)) continue;
           const val = this.effective(bin, env, v);
           if (val === "off") continue;
-          const a = parseAddr(val || "");
+          const a = parseTarget(val || "");
           if (!a || a.unix) continue;
           if (!this.check(!/^[0-9.]+$|:/.test(a.host) && a.host !== "localhost", w.obj, `container ${c.name}: ${v}=${val} must name a Service, not an address`)) continue;
           const host = a.host.split(".");
           const svcNs = host.length > 1 ? host[1] : w.ns;
           const svc = this.find("Service", host[0], svcNs);
           if (!this.check(!!svc && (host.length === 1 || host[2] === "svc" || host.length === 2), w.obj, `container ${c.name}: ${v}=${val}: no Service ${host[0]} in namespace ${svcNs}`)) continue;
+          // Calls balance per call only when the client sees every pod: a dns:/// target (the
+          // channel's round_robin policy) naming a headless Service. Through a ClusterIP each
+          // client's one HTTP/2 connection pins it to one pod.
+          this.check(!!a.dns, w.obj, `container ${c.name}: ${v}=${val} must be dns:///${a.host}:${a.port} so calls spread round-robin over the pods`);
+          this.check(svc.spec.clusterIP === "None", w.obj, `container ${c.name}: ${v}=${val}: Service ${svc.metadata.name} must be headless (clusterIP: None) so DNS returns every pod`);
           const sp = (svc.spec.ports || []).find((p) => p.port === a.port);
           if (!this.check(!!sp, w.obj, `container ${c.name}: ${v}=${val}: Service ${svc.metadata.name} has no port ${a.port}`)) continue;
           const dsts = this.selected(svc.spec.selector, svc.metadata.namespace);
@@ -651,6 +664,9 @@ export class Checker {
             this.check(d.containers.some((dc) => dc.command?.[0] === wantBin), w.obj, `container ${c.name}: ${v} leads to ${d.name}, which does not run ${wantBin}`);
             for (const dc of d.containers) {
               const port = this.resolvePort(dc, sp.targetPort ?? sp.port);
+              // A headless Service maps no ports: clients dial the pod at the target's port.
+              if (port && svc.spec.clusterIP === "None" && dc.command?.[0] === wantBin)
+                this.check(port.containerPort === a.port, w.obj, `container ${c.name}: ${v}=${val}: ${d.name} listens on ${port.containerPort}; a headless Service maps no ports`);
               if (port) edges.push({ src: w, dst: d, port: port.containerPort, protocol: port.protocol || "TCP", why: `${v}=${val}` });
             }
           }

@@ -288,15 +288,15 @@ export class CSources {
     return names;
   }
 
-  // NAME -> {fn, def, min, max, off} of the binary's variables: fn is int, bool, addr or str.
+  // NAME -> {fn, def, min, max, off} of the binary's variables: fn is int, bool, addr, target or str.
   envSpecs(bin) {
     const specs = new Map();
     for (const v of this.schema().variables) {
       if (!v.binaries.includes(bin)) continue;
-      const fn = v.kind === "int" ? "int" : v.kind === "bool" ? "bool" : v.kind.startsWith("addr") ? "addr" : "str";
+      const fn = v.kind === "int" ? "int" : v.kind === "bool" ? "bool" : v.kind.startsWith("addr") ? "addr" : v.kind.startsWith("target") ? "target" : "str";
       let def = v.default;
       if (v.name === "LISTEN_ADDR") def = this.schema().binaries.find((b) => b.name === bin)?.listen_default ?? null;
-      specs.set(v.name, { fn, def: typeof def === "boolean" ? String(def) : def, min: v.min, max: v.max, off: v.kind === "addr_or_off", kind: v.kind });
+      specs.set(v.name, { fn, def: typeof def === "boolean" ? String(def) : def, min: v.min, max: v.max, off: v.kind === "addr_or_off" || v.kind === "target_or_off", kind: v.kind });
     }
     return specs;
   }
