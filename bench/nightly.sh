@@ -12,16 +12,23 @@
 # The source is a second database of the same private cluster seeded by sfp-seed, served by
 # sfp-soda-test-server (Postgres mode); sfp-cron writes into the target database.
 #
-# Usage: bench/nightly.sh [--scale full|demo]     (default full: seeding takes a few minutes)
+# Usage: bench/nightly.sh [--scale full|demo] [--first-only] [--logs DIR]
+#   --scale       default full (seeding takes a few minutes)
+#   --first-only  stop after run 1 (e.g. for the "before" binaries of a comparison)
+#   --logs DIR    keep sfp-cron's and the SODA test server's logs (the per-phase timings) in DIR
 # Env: BUILD_DIR (default build/). Always uses its own throwaway cluster.
 # Targets (issue 16, 2 cores): full ingest <= 10 min, incremental for a day of changes <= 60 s.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 scale=full
+first_only=
+logs=
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) scale=$2; shift 2 ;;
-    *) echo "usage: bench/nightly.sh [--scale full|demo]" >&2; exit 2 ;;
+    --first-only) first_only=1; shift ;;
+    --logs) logs=$2; shift 2 ;;
+    *) echo "usage: bench/nightly.sh [--scale full|demo] [--first-only] [--logs DIR]" >&2; exit 2 ;;
   esac
 done
 unset DATABASE_URL
@@ -61,7 +68,12 @@ print(f"{label:<28} wall={wall:7.1f}s job={d['elapsed_seconds']:7.1f}s fetched={
 PY
 }
 
+keep_logs() { [ -z "$logs" ] || { mkdir -p "$logs" && cp "$tmp"/cron.log "$tmp"/soda.log "$logs"/; }; }
+trap 'keep_logs; bench_cleanup' EXIT
+echo "# load average before run 1: $(cut -d' ' -f1-3 /proc/loadavg)"
 run "run 1: first (full) ingest"
+echo "# load average after run 1: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ -z "$first_only" ] || exit 0
 psql -qAtX "$src" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 UPDATE permits SET status = 'complete', completed_date = '2099-01-01T00:00:00.000', data_as_of = '2099-01-01T00:00:00.000'
   WHERE permit_number IN (SELECT permit_number FROM permits WHERE status = 'issued' ORDER BY permit_number LIMIT 2000);
@@ -81,3 +93,4 @@ SQL
 run "run 2: a day of changes"
 run "run 3: nothing changed"
 run "run 4: --full, same data" --full
+echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

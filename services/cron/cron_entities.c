@@ -191,8 +191,10 @@ static int step(sfp_cron_run *r, sfp_conn *c, const char *what, const char *sql,
 {
     sfp_err err = {0};
     if (sfp_cron_tick(r, c, &err)) return sfp_cron_fail_db(r, what, &err);
+    double t0 = sfp_ingest_now_s();
     PGresult *res = sfp_db_query(c, sql, np, p, &err);
     if (!res) return sfp_cron_fail_db(r, what, &err);
+    sfp_log(SFP_INFO, "nightly derived step", SFP_S("step", what), SFP_D("seconds", sfp_ingest_now_s() - t0));
     if (a) *a = PQntuples(res) > 0 ? sfp_cron_ll(res, 0, 0) : 0;
     if (b) *b = PQntuples(res) > 0 && PQnfields(res) > 1 ? sfp_cron_ll(res, 0, 1) : 0;
     PQclear(res);

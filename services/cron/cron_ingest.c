@@ -2,6 +2,7 @@
  * staging table, then one merge per dataset inside the caller's transaction. All SQL is built
  * from the static descriptors (identifiers only); values always travel as parameters. */
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,7 +171,7 @@ static void copy_row(sfp_buf *b, const sfp_ingest_dataset *ds, const cJSON *row)
  * row — are deleted; their keys go to nightly_del_<name>. Returns nothing. (Two statements, not
  * two CTEs of one: a row re-inserted with the key of a row deleted by the same statement would
  * collide with it in a unique index.) */
-static char *delete_sql(const sfp_ingest_dataset *ds, bool full)
+static char *delete_sql(const sfp_ingest_dataset *ds, const char *target, bool full)
 {
     char stage[96];
     stage_name(ds, stage, sizeof stage);
@@ -181,7 +182,7 @@ static char *delete_sql(const sfp_ingest_dataset *ds, bool full)
     put_hash(&b, ds, "st");
     sfp_buf_printf(&b, " AS h FROM %s st), ", stage);
     if (full) {
-        sfp_buf_printf(&b, "d AS (DELETE FROM %s t WHERE %s AND NOT EXISTS (SELECT 1 FROM s WHERE s.h = ", ds->table,
+        sfp_buf_printf(&b, "d AS (DELETE FROM %s t WHERE %s AND NOT EXISTS (SELECT 1 FROM s WHERE s.h = ", target,
                        scope);
         put_hash(&b, ds, "t");
         sfp_buf_puts(&b, ") RETURNING ");
@@ -190,13 +191,13 @@ static char *delete_sql(const sfp_ingest_dataset *ds, bool full)
         put_keys(&b, ds, "st");
         sfp_buf_printf(&b, " FROM %s st), cur AS MATERIALIZED (SELECT t.ctid AS tid, ", stage);
         put_hash(&b, ds, "t");
-        sfp_buf_printf(&b, " AS h FROM %s t JOIN sk ON ", ds->table);
+        sfp_buf_printf(&b, " AS h FROM %s t JOIN sk ON ", target);
         put_keymatch(&b, ds, "t", "sk");
         sfp_buf_printf(&b, " WHERE %s), ", scope);
         sfp_buf_printf(&b,
                        "d AS (DELETE FROM %s t USING cur WHERE t.ctid = cur.tid AND NOT EXISTS "
                        "(SELECT 1 FROM s WHERE s.h = cur.h) RETURNING ",
-                       ds->table);
+                       target);
     }
     put_keys(&b, ds, "t");
     sfp_buf_printf(&b, ") INSERT INTO nightly_del_%s SELECT * FROM d", ds->name);
@@ -205,9 +206,10 @@ static char *delete_sql(const sfp_ingest_dataset *ds, bool full)
 
 /* Merge, statement 2: staged rows not already present (same key, same content) are inserted.
  * An incremental run compares only with the target rows sharing a staged key (an index lookup
- * per key), never hashes the whole table. Returns (inserted rows, deleted rows, inserted rows
- * whose key was deleted = updates). */
-static char *insert_sql(const sfp_ingest_dataset *ds, bool full)
+ * per key), never hashes the whole table. Into a fresh, unindexed table (`fresh`, a full run's
+ * rebuild) the comparison is one hash anti-join on the content hash (which covers the key).
+ * Returns (inserted rows, deleted rows, inserted rows whose key was deleted = updates). */
+static char *insert_sql(const sfp_ingest_dataset *ds, const char *target, bool full, bool fresh)
 {
     char stage[96];
     stage_name(ds, stage, sizeof stage);
@@ -219,16 +221,23 @@ static char *insert_sql(const sfp_ingest_dataset *ds, bool full)
         sfp_buf_printf(&b, "sk AS MATERIALIZED (SELECT DISTINCT %s FROM %s), ex AS MATERIALIZED (SELECT ", ds->key[0],
                        stage);
         put_hash(&b, ds, "t");
-        sfp_buf_printf(&b, " AS h FROM %s t JOIN sk ON t.%s = sk.%s WHERE %s), ", ds->table, ds->key[0], ds->key[0],
+        sfp_buf_printf(&b, " AS h FROM %s t JOIN sk ON t.%s = sk.%s WHERE %s), ", target, ds->key[0], ds->key[0],
                        scope);
     }
-    sfp_buf_printf(&b, "ins AS (INSERT INTO %s (", ds->table);
+    if (fresh) {
+        sfp_buf_puts(&b, "ex AS MATERIALIZED (SELECT ");
+        put_hash(&b, ds, "t");
+        sfp_buf_printf(&b, " AS h FROM %s t WHERE %s), ", target, scope);
+    }
+    sfp_buf_printf(&b, "ins AS (INSERT INTO %s AS %s (", target, ds->table);
     put_cols(&b, ds, NULL);
     sfp_buf_puts(&b, ") SELECT ");
     put_cols(&b, ds, "s");
-    if (full) {
+    if (fresh) {
+        sfp_buf_printf(&b, " FROM %s s WHERE NOT EXISTS (SELECT 1 FROM ex t WHERE t.h", stage);
+    } else if (full) {
         sfp_buf_printf(&b, " FROM %s s WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE %s AND t.%s = s.%s AND ", stage,
-                       ds->table, scope, ds->key[0], ds->key[0]);
+                       target, scope, ds->key[0], ds->key[0]);
         put_hash(&b, ds, "t");
     } else {
         sfp_buf_printf(&b, " FROM %s s WHERE NOT EXISTS (SELECT 1 FROM ex t WHERE t.h", stage);
@@ -307,6 +316,24 @@ static int soda_get(sfp_cron_run *r, sfp_ingest_state *st, const sfp_soda_query 
     }
 }
 
+/* One page request run on its own thread (copies of the run context and dataset state: a
+ * failure is copied back by the caller). */
+typedef struct page_job {
+    sfp_cron_run run;
+    sfp_ingest_state st;
+    sfp_soda_query q;
+    char what[32];
+    sfp_soda_response resp;
+    int rc;
+} page_job;
+
+static void *page_job_run(void *arg)
+{
+    page_job *j = arg;
+    j->rc = soda_get(&j->run, &j->st, &j->q, j->what, &j->resp);
+    return NULL;
+}
+
 static int exec_on_pool(sfp_cron_run *r, const char *what, const char *sql)
 {
     sfp_err err = {0};
@@ -367,6 +394,7 @@ static int stage_page(sfp_cron_run *r, sfp_ingest_state *st, const cJSON *rows)
 int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
 {
     const sfp_ingest_dataset *ds = st->ds;
+    double t0 = sfp_ingest_now_s();
     char stage[96], drop[160];
     stage_name(ds, stage, sizeof stage);
     snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS %s", stage);
@@ -404,26 +432,46 @@ int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
     sfp_soda_response_clear(&resp);
     if (!count_ok) return sfp_cron_fail(r, SFP_UNAVAILABLE, "nightly: SODA %s count(*) unreadable", ds->name);
 
+    /* Page k+1 is requested as soon as page k has arrived, while page k is converted and
+     * COPYed: the SODA server's work and ours overlap (one request in flight at a time, so the
+     * pages still come strictly one after the other in :id order). */
     long limit = r->svc->cfg.nightly_page_size;
     long offset = 0;
     rc = 0;
+    sfp_soda_query q0 = {.dataset = ds->id, .where = where[0] ? where : NULL, .order = ":id", .limit = limit};
+    page_job next = {.run = *r, .st = *st, .q = q0};
+    snprintf(next.what, sizeof next.what, "page 1");
+    next.rc = soda_get(&next.run, &next.st, &next.q, next.what, &next.resp);
     for (int page = 1; rc == 0; page++) {
-        sfp_soda_query q = {
-            .dataset = ds->id, .where = where[0] ? where : NULL, .order = ":id", .limit = limit, .offset = offset};
-        char what[32];
-        snprintf(what, sizeof what, "page %d", page);
-        if (soda_get(r, st, &q, what, &resp)) {
+        st->retries = next.st.retries;
+        if (next.rc) {
+            if (!r->code) {
+                r->code = next.run.code;
+                memcpy(r->error, next.run.error, sizeof r->error);
+            }
             rc = -1;
             break;
         }
+        resp = next.resp;
+        memset(&next.resp, 0, sizeof next.resp);
         long got = sfp_soda_rows_count(resp.rows);
         st->pages++;
         st->fetched += got;
+        offset += got;
+        bool more = got >= limit, started = false;
+        pthread_t th;
+        if (more) {
+            next.q.offset = offset;
+            snprintf(next.what, sizeof next.what, "page %d", page + 1);
+            started = pthread_create(&th, NULL, page_job_run, &next) == 0;
+        }
         if (got > 0) rc = stage_page(r, st, sfp_soda_rows_json(resp.rows));
         sfp_soda_response_clear(&resp);
-        if (got < limit) break;
-        offset += got;
+        if (more && !started) page_job_run(&next);
+        if (started) pthread_join(th, NULL);
+        if (!more) break;
     }
+    sfp_soda_response_clear(&next.resp);
     if (rc) return -1;
     /* rows without their key, or outside what the dataset keeps, are dropped */
     sfp_buf del;
@@ -449,9 +497,11 @@ int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
         return sfp_cron_fail(r, SFP_UNAVAILABLE,
                              "nightly: SODA %s (%s) returned %lld rows but counted %lld (a page was cut short)",
                              ds->name, ds->id, st->fetched, st->expected);
+    st->fetch_s = sfp_ingest_now_s() - t0;
     sfp_log(SFP_INFO, "nightly dataset fetched", SFP_S("dataset", ds->id), SFP_S("name", ds->name),
             SFP_B("full", st->full), SFP_S("since", st->since), SFP_I("fetched", st->fetched),
-            SFP_I("staged", st->staged), SFP_I("pages", st->pages), SFP_I("retries", st->retries));
+            SFP_I("staged", st->staged), SFP_I("pages", st->pages), SFP_I("retries", st->retries),
+            SFP_D("seconds", st->fetch_s));
     return 0;
 }
 
@@ -459,8 +509,12 @@ int sfp_ingest_apply(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const c
 {
     const sfp_ingest_dataset *ds = st->ds;
     sfp_err err = {0};
-    char what[96];
+    char what[96], target[128];
     snprintf(what, sizeof what, "nightly: apply %s", ds->name);
+    if (st->swap) snprintf(target, sizeof target, SFP_INGEST_NEW_SCHEMA ".%s", ds->table);
+    else snprintf(target, sizeof target, "%s", ds->table);
+    double t0 = sfp_ingest_now_s();
+    if (st->swap_first && sfp_ingest_swap_build(r, c, st)) return -1;
     /* change feed against the old rows (not on a first ingest: everything would be "new") */
     if (ds->feed_sql && st->had_watermark && st->staged > 0) {
         if (sfp_cron_tick(r, c, &err)) return sfp_cron_fail_db(r, what, &err);
@@ -472,13 +526,38 @@ int sfp_ingest_apply(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const c
         PQclear(res);
     }
     /* merge (an incremental run with nothing staged has nothing to merge) */
-    if (st->full || st->staged > 0) {
+    bool empty = false;
+    if (st->swap) { /* nothing in the copy yet (a first ingest): every staged row is new */
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT (NOT EXISTS (SELECT 1 FROM %s))::int", target);
+        PGresult *res = sfp_db_query(c, sql, 0, NULL, &err);
+        if (!res) return sfp_cron_fail_db(r, what, &err);
+        empty = sfp_cron_ll(res, 0, 0) == 1;
+        PQclear(res);
+    }
+    if (empty) {
+        char stage[96];
+        stage_name(ds, stage, sizeof stage);
+        sfp_buf ins;
+        sfp_buf_init(&ins);
+        sfp_buf_printf(&ins, "INSERT INTO %s (", target);
+        put_cols(&ins, ds, NULL);
+        sfp_buf_puts(&ins, ") SELECT ");
+        put_cols(&ins, ds, NULL);
+        sfp_buf_printf(&ins, " FROM %s", stage);
+        PGresult *res = NULL;
+        bool ok = sfp_cron_tick(r, c, &err) == 0 && (res = sfp_db_query(c, ins.data, 0, NULL, &err)) != NULL;
+        sfp_buf_free(&ins);
+        if (!ok) return sfp_cron_fail_db(r, what, &err);
+        st->inserted = strtoll(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+    } else if (st->full || st->staged > 0) {
         sfp_buf tmp;
         sfp_buf_init(&tmp);
         sfp_buf_printf(&tmp, "CREATE TEMP TABLE nightly_del_%s ON COMMIT DROP AS SELECT ", ds->name);
         put_keys(&tmp, ds, "t");
         sfp_buf_printf(&tmp, " FROM %s t WITH NO DATA", ds->table);
-        char *del = delete_sql(ds, st->full), *ins = insert_sql(ds, st->full);
+        char *del = delete_sql(ds, target, st->full), *ins = insert_sql(ds, target, st->full, st->swap);
         PGresult *res = NULL;
         bool ok = sfp_cron_tick(r, c, &err) == 0 && sfp_db_exec(c, tmp.data, 0, NULL, &err) == 0 &&
                   sfp_db_exec(c, del, 0, NULL, &err) == 0 && sfp_cron_tick(r, c, &err) == 0 &&
@@ -493,6 +572,10 @@ int sfp_ingest_apply(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const c
         st->inserted = inserted - upd;
         st->deleted = deleted - upd > 0 ? deleted - upd : 0;
     }
+    st->apply_s = sfp_ingest_now_s() - t0;
+    sfp_log(SFP_INFO, "nightly dataset merged", SFP_S("name", ds->name), SFP_S("into", target),
+            SFP_I("inserted", st->inserted), SFP_I("updated", st->updated), SFP_I("deleted", st->deleted),
+            SFP_D("seconds", st->apply_s));
     /* watermark: the highest update field staged (never lowered) */
     char stage[96];
     stage_name(ds, stage, sizeof stage);

@@ -18,6 +18,13 @@
  *      inserted, unchanged rows untouched; in a full fetch, rows of the dataset's scope missing
  *      from SODA are deleted. Readers see the old tables until COMMIT, then the new ones.
  *
+ * Full runs (cron_ingest_swap.c): a target table whose datasets are all fetched in full is not
+ * merged in place: the same merges run against a copy built beside it (nightly_new.<table>,
+ * no secondary indexes), the derived steps read that copy, its indexes are built once at the
+ * end and it is swapped in by renames just before COMMIT (views re-pointed, triggers, grants,
+ * identity sequences carried over). Same transaction, same results and counts; a table with
+ * dependents the swap cannot carry over is merged in place instead.
+ *
  * Ownership: descriptors are static; sfp_ingest_state is the caller's (stack/arena) and holds
  * no heap memory. */
 #ifndef SFP_CRON_INGEST_H
@@ -78,8 +85,29 @@ typedef struct sfp_ingest_state {
     long long fetched, staged, skipped, expected;
     int pages, retries;
     long long inserted, updated, deleted;
-    long long feed[2]; /* the change feed's two counts */
+    long long feed[2];       /* the change feed's two counts */
+    bool swap;               /* full: merged into a rebuilt copy of the table, swapped in at the end */
+    bool swap_first;         /* the first dataset of its table: builds the copy */
+    double fetch_s, apply_s; /* wall seconds of phase 1 / phase 2 (merge) for this dataset */
 } sfp_ingest_state;
+
+/* ---- full runs: rebuild and swap (cron_ingest_swap.c), inside the apply transaction ---- */
+#define SFP_INGEST_NEW_SCHEMA "nightly_new" /* the copies being built */
+#define SFP_INGEST_OLD_SCHEMA "nightly_old" /* the replaced tables, dropped before COMMIT */
+
+double sfp_ingest_now_s(void); /* monotonic seconds */
+/* Before any apply: marks the datasets whose table is rebuilt (every dataset of the table is
+ * full and nothing depends on the table that a swap cannot carry over) and, if any, puts
+ * nightly_new first in search_path (its previous value into saved, "" when unchanged).
+ * 0 or -1 + fail. */
+int sfp_ingest_swap_plan(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *sts, size_t n, char *saved, size_t savedsz);
+/* Creates and fills the copy for st's table (called by sfp_ingest_apply). 0 or -1 + fail. */
+int sfp_ingest_swap_build(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *st);
+/* After the merges: statistics of the copies. 0 or -1 + fail. */
+int sfp_ingest_swap_analyze(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *sts, size_t n);
+/* After the derived steps: search_path restored, indexes built, copies swapped in, old
+ * tables dropped. 0 or -1 + fail. */
+int sfp_ingest_swap_finish(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *sts, size_t n, const char *saved);
 
 /* Phase 1 for one dataset: st->ds, full, since must be set. 0, or -1 after sfp_cron_fail*. */
 int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st);

@@ -170,11 +170,22 @@ static int apply_all(sfp_cron_run *r, sfp_ingest_state *sts, size_t n, bool full
         sfp_pool_release(r->svc->pool, c);
         return sfp_cron_fail_db(r, "nightly: apply", &err);
     }
+    char path[512] = "";
+    double t0 = sfp_ingest_now_s();
     int rc = sfp_derived_prepare(r, c);
+    if (rc == 0) rc = sfp_ingest_swap_plan(r, c, sts, n, path, sizeof path);
     for (size_t i = 0; i < n && rc == 0; i++) rc = sfp_ingest_apply(r, c, &sts[i], source);
+    if (rc == 0) rc = sfp_ingest_swap_analyze(r, c, sts, n);
+    double t1 = sfp_ingest_now_s();
     if (rc == 0) rc = sfp_derived_rebuild(r, c, sts, n, full, derived);
+    double t2 = sfp_ingest_now_s();
+    if (rc == 0) rc = sfp_ingest_swap_finish(r, c, sts, n, path);
+    double t3 = sfp_ingest_now_s();
     if (rc == 0 && !dry_run && sfp_db_exec(c, "COMMIT", 0, NULL, &err))
         rc = sfp_cron_fail_db(r, "nightly: commit", &err);
+    if (rc == 0)
+        sfp_log(SFP_INFO, "nightly apply timings", SFP_D("merges_s", t1 - t0), SFP_D("derived_s", t2 - t1),
+                SFP_D("indexes_and_swap_s", t3 - t2), SFP_D("commit_s", sfp_ingest_now_s() - t3));
     if (rc || dry_run) sfp_cron_rollback(c);
     sfp_pool_release(r->svc->pool, c);
     return rc;

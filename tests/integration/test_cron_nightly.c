@@ -10,7 +10,12 @@
  * sfp_data_changed); --full keeps entity ids and deletes rows gone from the source; a persisting
  * 500, a hung request, a malformed body, a truncated page and an open breaker each fail the run
  * and leave every table and watermark as it was; the next run completes; a transient 500 is
- * retried; dry_run writes nothing; one cron_log row per run with per-dataset counts. */
+ * retried; dry_run writes nothing; one cron_log row per run with per-dataset counts.
+ * Full runs rebuild each table beside the live one and swap it in: the swap keeps what depends
+ * on the table working (a view keeps its OID and sees the new rows, a grant, a prepared
+ * statement of another session, the indexes by name, the notify trigger, the identity
+ * sequence); a failure after the swap (at COMMIT) or during the fetch of a full run leaves the
+ * old tables (same OIDs, same rows); a table referenced by a foreign key is merged in place. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -574,6 +579,161 @@ static void test_dry_run_writes_nothing(void **state)
     stop(&h);
 }
 
+static char *q_text(const char *url, const char *sql)
+{
+    PGconn *c = PQconnectdb(url);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) fail_msg("%s: %s", sql, PQerrorMessage(c));
+    char *out = strdup(PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    PQfinish(c);
+    return out;
+}
+
+#define OIDS_SQL                                                                                                   \
+    "SELECT string_agg(c.relname || '=' || c.oid, ',' ORDER BY c.relname) FROM pg_class c WHERE c.relnamespace = " \
+    "'public'::regnamespace AND c.relname IN ('permits', 'addenda', 'inspections', 'complaints', 'violations', "   \
+    "'contacts', 'tax_rolls')"
+#define INDEXES_SQL                                                                                               \
+    "SELECT string_agg(indexname || ':' || indexdef, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = " \
+    "'public' AND tablename IN ('permits', 'addenda', 'contacts', 'violations')"
+#define SWAP_SCHEMAS_EMPTY \
+    "SELECT count(*) FROM pg_class WHERE relnamespace IN ('nightly_new'::regnamespace, 'nightly_old'::regnamespace)"
+
+static void test_full_swap(void **state)
+{
+    (void)state;
+    static harness h; /* static: the teardown may need it after a failed assertion */
+    start(&h, "it_nightly_swap", 50);
+    Sfpermits__V1__NightlyResult *r = nightly(&h, false, false);
+    if (!r->ok) fail_msg("first run failed: %s", r->error);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    /* things that depend on the live tables */
+    assert_int_equal(sfp_test_sql(h.dst,
+                                  "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+                                  "'it_nightly_swap_reader') THEN CREATE ROLE it_nightly_swap_reader; END IF; "
+                                  "END $$;"
+                                  "GRANT SELECT ON addenda TO it_nightly_swap_reader;"
+                                  "CREATE VIEW open_addenda AS SELECT a.application_number, a.station, "
+                                  "p.status FROM addenda a JOIN permits p ON p.permit_number = "
+                                  "a.application_number WHERE a.finish_date IS NULL;"
+                                  "GRANT SELECT ON open_addenda TO it_nightly_swap_reader;"
+                                  "CREATE TABLE violation_notes (violation_id bigint REFERENCES violations (id))"),
+                     0);
+    long view_oid = q(h.dst, "SELECT 'open_addenda'::regclass::oid::int8");
+    char *oids = q_text(h.dst, OIDS_SQL), *indexes = q_text(h.dst, INDEXES_SQL);
+    long addenda_rows = q(h.dst, "SELECT count(*) FROM addenda");
+    PGconn *other = PQconnectdb(h.dst);
+    PQclear(PQprepare(other, "n", "SELECT count(*) FROM addenda", 0, NULL));
+    PGresult *pr = PQexecPrepared(other, "n", 0, NULL, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(pr), PGRES_TUPLES_OK);
+    assert_int_equal(atol(PQgetvalue(pr, 0, 0)), addenda_rows);
+    PQclear(pr);
+
+    /* a failure at COMMIT, after the swap: the old tables stay (same OIDs, same rows) */
+    change_source(&h);
+    assert_int_equal(sfp_test_sql(h.src, "INSERT INTO addenda (primary_key, application_number, station, arrive, "
+                                         "data_as_of) SELECT 'SWAP-1', min(permit_number), 'CPB', "
+                                         "'2099-01-01T00:00:00.000', '2099-01-01T00:00:00.000' FROM permits"),
+                     0);
+    snapshot(&h);
+    assert_int_equal(sfp_test_sql(h.dst, "CREATE FUNCTION it_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                                         "RAISE EXCEPTION 'refused at commit'; END $$;"
+                                         "CREATE CONSTRAINT TRIGGER it_refuse AFTER UPDATE ON nightly_watermarks "
+                                         "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION it_refuse()"),
+                     0);
+    r = nightly(&h, true, false);
+    assert_false(r->ok);
+    if (!strstr(r->error, "commit")) fail_msg("error '%s'", r->error);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    assert_int_equal(sfp_test_sql(h.dst, "DROP TRIGGER it_refuse ON nightly_watermarks"), 0);
+    assert_unchanged(&h);
+    char *now = q_text(h.dst, OIDS_SQL);
+    assert_string_equal(now, oids);
+    free(now);
+    assert_int_equal(q(h.dst, SWAP_SCHEMAS_EMPTY), 0);
+
+    /* a failure while fetching a full run: nothing changes either */
+    control(&h, "mode=fail500&dataset=wv5m-vpq2&after=1");
+    r = nightly(&h, true, false);
+    assert_false(r->ok);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    control(&h, "mode=ok");
+    assert_unchanged(&h);
+
+    /* the next full run completes and swaps */
+    PGconn *listener = PQconnectdb(h.dst);
+    PQclear(PQexec(listener, "LISTEN sfp_data_changed"));
+    r = nightly(&h, true, false);
+    if (!r->ok) fail_msg("full run failed: %s", r->error);
+    assert_int_equal(ds(r, "addenda")->inserted, 1);
+    assert_int_equal(ds(r, "permits")->updated, 2);
+    assert_int_equal(ds(r, "contacts_electrical")->inserted, 1);
+    assert_int_equal(ds(r, "contacts_building")->inserted + ds(r, "contacts_building")->updated, 0);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    assert_same_base(&h);
+    assert_int_equal(q(h.dst, SWAP_SCHEMAS_EMPTY), 0);
+    /* swapped: new OIDs, except violations (a foreign key points at it: merged in place) */
+    assert_int_equal(q(h.dst, "SELECT count(*) FROM snap_addenda s JOIN addenda a USING (id) WHERE "
+                              "a.primary_key IS NOT DISTINCT FROM s.primary_key"),
+                     addenda_rows); /* unchanged rows keep their ids */
+    now = q_text(h.dst, OIDS_SQL);
+    assert_string_not_equal(now, oids);
+    free(now);
+    assert_true(strstr(oids, "violations=") != NULL);
+    char vi[64];
+    snprintf(vi, sizeof vi, "%s", strstr(oids, "violations="));
+    vi[strcspn(vi, ",")] = '\0';
+    now = q_text(h.dst, OIDS_SQL);
+    if (!strstr(now, vi)) fail_msg("violations was swapped despite its foreign key: %s", now);
+    free(now);
+    assert_int_equal(sfp_test_sql(h.dst, "INSERT INTO violation_notes SELECT min(id) FROM violations"), 0);
+    /* the view: same OID, reads the new table */
+    assert_int_equal(q(h.dst, "SELECT 'open_addenda'::regclass::oid::int8"), view_oid);
+    assert_int_equal(q(h.dst, "SELECT count(*) FROM open_addenda WHERE station = 'CPB' AND application_number = "
+                              "(SELECT min(permit_number) FROM permits)") > 0,
+                     1);
+    assert_int_equal(q(h.dst, "SELECT count(*) FROM open_addenda"),
+                     q(h.dst, "SELECT count(*) FROM addenda a JOIN permits p ON p.permit_number = "
+                              "a.application_number WHERE a.finish_date IS NULL"));
+    /* grants, indexes by name, trigger, identity sequence */
+    assert_int_equal(q(h.dst, "SELECT has_table_privilege('it_nightly_swap_reader', 'addenda', 'SELECT')::int"), 1);
+    assert_int_equal(q(h.dst, "SELECT has_table_privilege('it_nightly_swap_reader', 'open_addenda', 'SELECT')::int"),
+                     1);
+    now = q_text(h.dst, INDEXES_SQL);
+    assert_string_equal(now, indexes);
+    free(now);
+    assert_int_equal(q(h.dst, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'addenda'::regclass AND contype = "
+                              "'p' AND conname = 'addenda_pkey'"),
+                     1);
+    assert_int_equal(q(h.dst, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'addenda'::regclass AND tgname = "
+                              "'addenda_notify'"),
+                     1);
+    assert_int_equal(sfp_test_sql(h.dst, "INSERT INTO addenda (application_number) VALUES ('X')"), 0);
+    assert_int_equal(q(h.dst, "SELECT count(*) FROM addenda WHERE application_number = 'X' AND id > (SELECT max(id) "
+                              "FROM snap_addenda)"),
+                     1);
+    /* another session's prepared statement is re-planned against the new table */
+    pr = PQexecPrepared(other, "n", 0, NULL, NULL, NULL, 0);
+    if (PQresultStatus(pr) != PGRES_TUPLES_OK) fail_msg("prepared statement: %s", PQerrorMessage(other));
+    assert_int_equal(atol(PQgetvalue(pr, 0, 0)), addenda_rows + 2);
+    PQclear(pr);
+    PQfinish(other);
+    /* the change notification fired */
+    bool notified = false;
+    for (int i = 0; i < 200 && !notified; i++) {
+        PQconsumeInput(listener);
+        PGnotify *n = PQnotifies(listener);
+        if (n) notified = true, PQfreemem(n);
+        else usleep(10000);
+    }
+    PQfinish(listener);
+    assert_true(notified);
+    free(oids);
+    free(indexes);
+    stop(&h);
+}
+
 /* After a failed assertion: end the SODA test server (it must not outlive the test) and the
  * in-process server. */
 static int teardown(void **state)
@@ -601,6 +761,7 @@ int main(void)
         cmocka_unit_test_teardown(test_faults_leave_old_data, teardown),
         cmocka_unit_test_teardown(test_open_breaker_fails_the_run, teardown),
         cmocka_unit_test_teardown(test_dry_run_writes_nothing, teardown),
+        cmocka_unit_test_teardown(test_full_swap, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     sfp_rpc_shutdown();

@@ -2,6 +2,7 @@
  * Env: SODA_TEST_ADDR (default 127.0.0.1:0), DATABASE_URL (optional: serve rows from Postgres),
  * LOG_LEVEL. Logs {"msg":"listening",...,"port":N} once bound; SIGTERM/SIGINT stop it promptly
  * (hung and delayed requests are released). */
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,11 @@ int main(int argc, char **argv)
         SFP_B_SODA_TEST, "",
         "sfp-soda-test-server: a local stand-in for the SODA API (tests, benchmarks, offline dev).", argc, argv);
     if (early >= 0) return early;
+    /* Pages of a full-scale ingest are a few MB each: keep freed memory for the next one instead
+     * of trimming it back to the kernel and faulting it in again (see services/cron/main.c). */
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 64 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
     sfp_log_init("soda-test-server");
     /* Signals are taken synchronously by this thread; every other thread inherits the mask. */
     sigset_t set;
