@@ -252,14 +252,14 @@ static grpc_status_code search(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, Pr
     sfp_report_service *svc = user;
     const Sfpermits__V1__SearchParcelsRequest *in = (const void *)req;
     sfp_search_query sq;
-    if (sfp_search_parse(in->q, &sq)) {
-        sfp_rpc_set_message(ctx, "q must be a non-blank address, block/lot or permit number of at most %d characters",
-                            SFP_SEARCH_Q_MAX);
-        return GRPC_STATUS_INVALID_ARGUMENT;
-    }
-    int limit = in->limit <= 0                     ? SFP_SEARCH_LIMIT_DEFAULT
-                : in->limit > SFP_SEARCH_LIMIT_MAX ? SFP_SEARCH_LIMIT_MAX
-                                                   : in->limit;
+    if (sfp_search_parse(in->q, &sq))
+        return sfp_rpc_bad_argument(ctx, "q",
+                                    "must be a non-blank address, block/lot or permit number of at most %d characters",
+                                    SFP_SEARCH_Q_MAX);
+    if (in->limit < 0 || in->limit > SFP_SEARCH_LIMIT_MAX)
+        return sfp_rpc_bad_argument(ctx, "limit", "must be 1..%d (0 = %d)", SFP_SEARCH_LIMIT_MAX,
+                                    SFP_SEARCH_LIMIT_DEFAULT);
+    int limit = in->limit == 0 ? SFP_SEARCH_LIMIT_DEFAULT : in->limit;
     char lim[16], like[sizeof sq.street * 2 + 2];
     snprintf(lim, sizeof lim, "%d", limit);
     like_prefix(sq.street, like, sizeof like);

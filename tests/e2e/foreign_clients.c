@@ -177,10 +177,10 @@ static void test_node(void **state)
 static void test_buf(void **state)
 {
     (void)state;
-    const char *buf = SFP_NODE_MODULES "/.bin/buf";
-    require_file(buf, "buf (npm @bufbuild/buf)");
+    const char *buf = SFP_SOURCE_DIR "/tools/buf/node_modules/.bin/buf"; /* scripts/bootstrap */
+    require_file(buf, "buf (npm @bufbuild/buf, installed by scripts/bootstrap)");
     static const char *const want[4][3] = {
-        {"sfpermits.v1.ReportService/GetPropertyReport", NULL},
+        {"sfpermits.v1.ReportService/GetPropertyReport", "sfpermits.v1.ReportService/SearchParcels", NULL},
         {"sfpermits.v1.BriefService/GetBrief", "sfpermits.v1.BriefService/RefreshBrief", NULL},
         {"sfpermits.v1.CronService/RunNightly", "sfpermits.v1.CronService/GetStatus", NULL},
         {"sfpermits.v1.HealthService/GetHealth", NULL},

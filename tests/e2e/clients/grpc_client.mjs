@@ -23,6 +23,7 @@ const require = createRequire(path.join(process.env.NODE_PATH || ".", "noop.js")
 const grpc = require("@grpc/grpc-js");
 const protoLoader = require("@grpc/proto-loader");
 const descriptor = require("protobufjs/ext/descriptor");
+const protobuf = require("protobufjs");
 
 const TIMEOUT_MS = 30000;
 const REFLECTION = ["grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"];
@@ -35,10 +36,30 @@ const OWNER = {
 };
 const REQUEST_FIELDS = {
   GetPropertyReport: { block: "3512", lot: "001" },
+  SearchParcels: { q: "1600 Mission St" },
   GetBrief: { lookback_days: 7 },
   RunNightly: { dry_run: true },
   RunComputeCaches: { concurrency: 2 },
 };
+
+// Fields named by the BadRequest details of a failed call's google.rpc.Status.
+function badRequestFields(err) {
+  const raw = err.metadata?.get("grpc-status-details-bin")?.[0];
+  if (!raw) fail(`${err.code}: no grpc-status-details-bin trailer`);
+  const root = new protobuf.Root();
+  root.resolvePath = (origin, target) => {
+    for (const d of process.env.SFP_PROTO_DIRS.split(":")) if (fs.existsSync(path.join(d, target))) return path.join(d, target);
+    return target;
+  };
+  root.loadSync(["google/rpc/status.proto", "google/rpc/error_details.proto"], { keepCase: true });
+  const status = root.lookupType("google.rpc.Status").decode(raw);
+  if (status.code !== err.code) fail(`google.rpc.Status code ${status.code} differs from grpc-status ${err.code}`);
+  const badRequest = root.lookupType("google.rpc.BadRequest");
+  const fields = [];
+  for (const d of status.details)
+    if (d.type_url.endsWith("/google.rpc.BadRequest")) fields.push(...badRequest.decode(d.value).field_violations.map((v) => v.field));
+  return fields;
+}
 
 function fail(msg) {
   console.error(`grpc_client.mjs: FAIL: ${msg}`);
@@ -169,9 +190,10 @@ async function main() {
   if (!r.err || r.err.code !== grpc.status.INVALID_ARGUMENT || !r.err.details.includes("block")) {
     fail(`GetPropertyReport block=35x2: ${r.err ? `${r.err.code} ${r.err.details}` : "OK"}`);
   }
-  // RICH ERROR DETAILS: when google.rpc.Status details are sent in grpc-status-details-bin,
-  // check them here (r.err.metadata.get("grpc-status-details-bin"): a BadRequest field
-  // violation for "block").
+  // Rich error details: a google.rpc.Status in grpc-status-details-bin whose BadRequest names
+  // the field, decoded with protobufjs from the repo's google/rpc protos.
+  const violations = badRequestFields(r.err);
+  if (!violations.includes("block")) fail(`GetPropertyReport block=35x2: no BadRequest violation of block (got ${violations})`);
   const brief = def["sfpermits.v1.BriefService"].GetBrief;
   r = await unary(clients.brief, brief, request(brief, "GetBrief"), metadata("sfpermits.v1.BriefService", "node-noauth", false));
   if (!r.err || r.err.code !== grpc.status.UNAUTHENTICATED) fail(`GetBrief without a token: ${r.err ? r.err.code : "OK"}`);

@@ -33,6 +33,7 @@ OWNER = {  # service → the process that serves it (built-ins are served by eve
 # Valid values for request fields, by method; a field missing from the proto is skipped.
 REQUEST_FIELDS = {
     "GetPropertyReport": {"block": "3512", "lot": "001"},
+    "SearchParcels": {"q": "1600 Mission St"},
     "GetBrief": {"lookback_days": 7},
     "RunNightly": {"dry_run": True},
     "RunComputeCaches": {"concurrency": 2},
@@ -61,6 +62,24 @@ def metadata(service, rid):
     if service == "sfpermits.v1.CronService":
         md.append(("authorization", "Bearer " + os.environ["SFP_CRON_SECRET"]))
     return md
+
+
+def bad_request_fields(pool, factory, err):
+    """Fields named by the BadRequest details of a failed call's google.rpc.Status."""
+    raw = dict(err.trailing_metadata() or ()).get("grpc-status-details-bin")
+    if raw is None:
+        fail("%s: no grpc-status-details-bin trailer" % err.code())
+    status = factory.GetPrototype(pool.FindMessageTypeByName("google.rpc.Status"))()
+    status.ParseFromString(raw)
+    if status.code != err.code().value[0]:
+        fail("google.rpc.Status code %d differs from grpc-status %s" % (status.code, err.code()))
+    fields = []
+    for detail in status.details:
+        if detail.type_url.endswith("/google.rpc.BadRequest"):
+            br = factory.GetPrototype(pool.FindMessageTypeByName("google.rpc.BadRequest"))()
+            br.ParseFromString(detail.value)
+            fields += [v.field for v in br.field_violations]
+    return fields
 
 
 def build_request(factory, method):
@@ -160,9 +179,11 @@ def main():
     except grpc.RpcError as e:
         if e.code() != grpc.StatusCode.INVALID_ARGUMENT or "block" not in e.details():
             fail("GetPropertyReport block=35x2: %s %s" % (e.code(), e.details()))
-        # RICH ERROR DETAILS: when google.rpc.Status details are sent in grpc-status-details-bin,
-        # check them here (e.trailing_metadata(), key "grpc-status-details-bin": a BadRequest
-        # field violation for "block").
+        # Rich error details: a google.rpc.Status in grpc-status-details-bin whose BadRequest names
+        # the field, decoded with the types from the descriptor set alone.
+        violations = bad_request_fields(pool, factory, e)
+        if "block" not in violations:
+            fail("GetPropertyReport block=35x2: no BadRequest violation of block (got %s)" % violations)
     brief = pool.FindServiceByName("sfpermits.v1.BriefService").methods_by_name["GetBrief"]
     try:
         unary(channels["brief"], factory, brief)(build_request(factory, brief), timeout=TIMEOUT)
