@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// tests/support/ensure-npm.mjs SRC DIR — installs the npm dependencies of SRC (its package.json
-// and package-lock.json) into DIR
+// tests/support/ensure-npm.mjs SRC DIR — the one npm installer of the tests (k8s validator, e2e
+// clients, browser, openapi): installs the npm dependencies of SRC (its package.json and
+// package-lock.json) into DIR
 // (a build-tree directory, never the source tree) with `npm ci` from the committed
 // package-lock.json. Skipped when DIR already holds exactly that lock (a stamp file records its
 // sha256), so repeated ctest runs cost nothing; a changed lock reinstalls.
