@@ -59,6 +59,8 @@ void *sfp_arena_alloc(sfp_arena *a, size_t n)
 
 char *sfp_arena_strndup(sfp_arena *a, const char *s, size_t n)
 {
+    if (!s) s = "";
+    n = strnlen(s, n); /* never reads past s's NUL: "at most n characters" */
     char *p = sfp_arena_alloc(a, n + 1);
     if (n) memcpy(p, s, n);
     p[n] = '\0';

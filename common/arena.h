@@ -9,10 +9,10 @@
 typedef struct sfp_arena sfp_arena;
 
 sfp_arena *sfp_arena_new(void);
-void sfp_arena_free(sfp_arena *a);                   /* NULL-safe */
-void *sfp_arena_alloc(sfp_arena *a, size_t n);       /* zeroed, 16-byte aligned; aborts on OOM */
-char *sfp_arena_strdup(sfp_arena *a, const char *s); /* NULL → "" */
-char *sfp_arena_strndup(sfp_arena *a, const char *s, size_t n);
+void sfp_arena_free(sfp_arena *a);                              /* NULL-safe */
+void *sfp_arena_alloc(sfp_arena *a, size_t n);                  /* zeroed, 16-byte aligned; aborts on OOM */
+char *sfp_arena_strdup(sfp_arena *a, const char *s);            /* NULL → "" */
+char *sfp_arena_strndup(sfp_arena *a, const char *s, size_t n); /* at most n chars, stops at NUL; NULL → "" */
 char *sfp_arena_printf(sfp_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A ProtobufCAllocator whose frees are no-ops (memory goes with the arena). */
 ProtobufCAllocator sfp_arena_pb_allocator(sfp_arena *a);
