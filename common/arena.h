@@ -4,7 +4,6 @@
 #define SFP_ARENA_H
 
 #include <stddef.h>
-#include <protobuf-c/protobuf-c.h>
 
 typedef struct sfp_arena sfp_arena;
 
@@ -14,9 +13,5 @@ void *sfp_arena_alloc(sfp_arena *a, size_t n);                  /* zeroed, 16-by
 char *sfp_arena_strdup(sfp_arena *a, const char *s);            /* NULL → "" */
 char *sfp_arena_strndup(sfp_arena *a, const char *s, size_t n); /* at most n chars, stops at NUL; NULL → "" */
 char *sfp_arena_printf(sfp_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A ProtobufCAllocator whose frees are no-ops (memory goes with the arena). */
-ProtobufCAllocator sfp_arena_pb_allocator(sfp_arena *a);
-/* Allocates and initialises a message of type desc in the arena. */
-void *sfp_arena_msg(sfp_arena *a, const ProtobufCMessageDescriptor *desc);
 
 #endif

@@ -5,6 +5,7 @@
 #define SFP_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include "sfp_err.h"
 
@@ -66,6 +67,12 @@ int sfp_cfg_duration_ms(const char *name, int *out, sfp_err *err);
 /* LISTEN_ADDR of a service binary (its own default when unset). */
 int sfp_cfg_listen_addr(sfp_binary b, const char **out, sfp_err *err);
 
+/* --print-config shows a SFP_CFG_DB_URL value through this function (value → out, at most n
+ * bytes with the NUL), installed by the database library (db_url.h: sfp_db_config_init) so
+ * that this module needs no libpq; without one the whole value is shown as "(redacted)". */
+typedef void (*sfp_cfg_redact_fn)(const char *value, char *out, size_t n);
+void sfp_config_set_db_url_redactor(sfp_cfg_redact_fn fn);
+
 /* What every main calls first. Handles --help (usage + the binary's variables on stdout)
  * and --print-config (the effective configuration as JSON, secrets redacted), then checks
  * every variable of the binary (a required one missing or any bad value refuses start-up).
@@ -88,8 +95,8 @@ void sfp_config_write_schema(FILE *f);
 #define SFP_DEFAULT_HEALTH_ADDR "127.0.0.1:50054"
 #define SFP_DEFAULT_GATEWAY_ADDR "127.0.0.1:8080"
 
-#ifndef SFP_VERSION
-#define SFP_VERSION "0.0.0" /* the build sets it from project(VERSION) */
+#ifndef SFP_VERSION /* the build defines it from project(VERSION) of CMakeLists.txt, and only there */
+#error "SFP_VERSION is not defined: build with CMake (project(VERSION))"
 #endif
 
 /* The env every gRPC service reads: LISTEN_ADDR (default per service), RPC_WORKERS (8, 1..256:

@@ -5,7 +5,6 @@
 #include "db_error.h"
 
 #include <errno.h>
-#include <grpc/status.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>

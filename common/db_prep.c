@@ -2,7 +2,6 @@
 #include "db_prep.h"
 #include "db_error.h"
 
-#include <grpc/status.h>
 #include <libpq-events.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,6 @@
 #include "clock.h"
 
 #include <errno.h>
-#include <grpc/status.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -572,24 +571,7 @@ void sfp_page_cache_get_stats(sfp_page_cache *pc, sfp_page_cache_stats *out)
     pthread_mutex_unlock(&pc->mu);
 }
 
-Sfpermits__V1__PageCacheStats *sfp_page_cache_stats_pb(sfp_page_cache *pc, sfp_arena *a, int acquire_timeout_ms)
+sfp_pool *sfp_page_cache_pool(const sfp_page_cache *pc)
 {
-    Sfpermits__V1__PageCacheStats *m = sfp_arena_msg(a, &sfpermits__v1__page_cache_stats__descriptor);
-    sfp_page_cache_stats st;
-    sfp_page_cache_get_stats(pc, &st);
-    m->hits = st.hits;
-    m->misses = st.misses;
-    sfp_err err = {0};
-    sfp_conn *c = pc->pool ? sfp_pool_acquire(pc->pool, acquire_timeout_ms, &err) : NULL;
-    if (c) {
-        sfp_page_cache_rows rows;
-        if (sfp_page_cache_row_stats(c, &rows, &err) == 0) {
-            m->live_rows = rows.live;
-            m->expired_rows = rows.expired;
-            m->has_oldest = rows.has_oldest;
-            m->oldest_entry_age_minutes = rows.oldest_live_age_minutes;
-        }
-        sfp_pool_release(pc->pool, c);
-    }
-    return m;
+    return pc->pool;
 }

@@ -42,7 +42,6 @@
 #include "arena.h"
 #include "db_pool.h"
 #include "sfp_err.h"
-#include "sfpermits/v1/common.pb-c.h"
 
 #define SFP_PAGE_CACHE_LOCK_NS 0x50474341 /* 'PGCA': classid of the advisory locks */
 
@@ -106,8 +105,7 @@ typedef struct sfp_page_cache_rows {
 int sfp_page_cache_row_stats(sfp_conn *c, sfp_page_cache_rows *out, sfp_err *err);
 
 void sfp_page_cache_get_stats(sfp_page_cache *pc, sfp_page_cache_stats *out);
-/* Introspection message: this process's counters, plus row counts when the pool hands out a
- * connection within acquire_timeout_ms (else the row fields stay 0). */
-Sfpermits__V1__PageCacheStats *sfp_page_cache_stats_pb(sfp_page_cache *pc, sfp_arena *a, int acquire_timeout_ms);
+/* The pool the cache was created with (borrowed; may be NULL). */
+sfp_pool *sfp_page_cache_pool(const sfp_page_cache *pc);
 
 #endif

@@ -1,5 +1,7 @@
 #include "pool_stats_pb.h"
 
+#include "arena_pb.h"
+
 Sfpermits__V1__PoolStats *sfp_pool_stats_pb(sfp_pool *p, sfp_arena *a)
 {
     sfp_pool_stats s;
@@ -22,4 +24,27 @@ Sfpermits__V1__PoolStats *sfp_pool_stats_pb(sfp_pool *p, sfp_arena *a)
     o->broken = s.broken;
     o->healthy = s.healthy;
     return o;
+}
+
+Sfpermits__V1__PageCacheStats *sfp_page_cache_stats_pb(sfp_page_cache *pc, sfp_arena *a, int acquire_timeout_ms)
+{
+    sfp_pool *pool = sfp_page_cache_pool(pc);
+    Sfpermits__V1__PageCacheStats *m = sfp_arena_msg(a, &sfpermits__v1__page_cache_stats__descriptor);
+    sfp_page_cache_stats st;
+    sfp_page_cache_get_stats(pc, &st);
+    m->hits = st.hits;
+    m->misses = st.misses;
+    sfp_err err = {0};
+    sfp_conn *c = pool ? sfp_pool_acquire(pool, acquire_timeout_ms, &err) : NULL;
+    if (c) {
+        sfp_page_cache_rows rows;
+        if (sfp_page_cache_row_stats(c, &rows, &err) == 0) {
+            m->live_rows = rows.live;
+            m->expired_rows = rows.expired;
+            m->has_oldest = rows.has_oldest;
+            m->oldest_entry_age_minutes = rows.oldest_live_age_minutes;
+        }
+        sfp_pool_release(pool, c);
+    }
+    return m;
 }

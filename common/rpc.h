@@ -25,7 +25,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "arena.h"
+#include "arena_pb.h"
 #include "rpc_details.h"
 #include "sfp_err.h"
 

@@ -2,18 +2,16 @@
 
 #include <stdio.h>
 
-#include "db_pool.h"
 #include "log.h"
 #include "metrics.h"
 #include "metrics_collectors.h"
-#include "soda_client.h"
 
 void sfp_service_cancel_outbound(void *outbound)
 {
     sfp_service_outbound *o = outbound;
     if (!o) return;
-    sfp_soda_cancel_all(o->soda);
-    if (o->pool) sfp_pool_cancel_all(o->pool);
+    if (o->soda && o->cancel_soda) o->cancel_soda(o->soda);
+    if (o->pool && o->cancel_pool) o->cancel_pool(o->pool);
 }
 
 int sfp_service_serve(const sfp_rpc_server_config *cfg, const sfp_rpc_method *methods, size_t nmethods)

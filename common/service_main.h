@@ -14,13 +14,17 @@
 int sfp_service_serve(const sfp_rpc_server_config *cfg, const sfp_rpc_method *methods, size_t nmethods);
 
 /* Outbound work a service cancels when the drain grace expires: in-flight SODA transfers and
- * SQL statements (PQcancel). Either may be NULL. Pass sfp_service_cancel_outbound as
- * on_grace_expired and a pointer to this (which must outlive the server) as grace_user. */
+ * SQL statements (PQcancel). Each object comes with its cancel function (sfp_pool_cancel_all,
+ * sfp_soda_cancel_all), so a service links only the clients it has; a NULL object or function
+ * is skipped. Pass sfp_service_cancel_outbound as on_grace_expired and a pointer to this
+ * (which must outlive the server) as grace_user. */
 struct sfp_pool;
 struct sfp_soda;
 typedef struct sfp_service_outbound {
     struct sfp_pool *pool;
+    int (*cancel_pool)(struct sfp_pool *pool);
     struct sfp_soda *soda;
+    void (*cancel_soda)(struct sfp_soda *soda);
 } sfp_service_outbound;
 void sfp_service_cancel_outbound(void *outbound);
 /* Logs and prints "<binary>: <reason>" for a configuration error; returns exit code 2. */

@@ -253,22 +253,3 @@ void sfp_breaker_get_stats(sfp_breaker *b, sfp_breaker_stats *s)
     pthread_mutex_unlock(&b->mu);
     flush_log(b, &pl);
 }
-
-Sfpermits__V1__BreakerStats *sfp_breaker_stats_pb(sfp_breaker *b, sfp_arena *a)
-{
-    sfp_breaker_stats s;
-    sfp_breaker_get_stats(b, &s);
-    Sfpermits__V1__BreakerStats *o = sfp_arena_msg(a, &sfpermits__v1__breaker_stats__descriptor);
-    o->state = sfp_arena_strdup(a, s.state);
-    o->consecutive_failures = s.consecutive_failures;
-    o->threshold = s.threshold;
-    o->open_seconds = s.open_seconds;
-    o->opens = s.opens;
-    o->rejected = s.rejected;
-    o->successes = s.successes;
-    o->failures = s.failures;
-    o->seconds_until_half_open = s.seconds_until_half_open;
-    o->transitions = s.transitions;
-    o->ignored = s.ignored;
-    return o;
-}

@@ -41,7 +41,6 @@
 #include "clock.h"
 #include "arena.h"
 #include "sfp_err.h"
-#include "sfpermits/v1/common.pb-c.h"
 
 typedef enum { SFP_BREAKER_CLOSED = 0, SFP_BREAKER_OPEN, SFP_BREAKER_HALF_OPEN } sfp_breaker_state;
 
@@ -107,8 +106,5 @@ void sfp_breaker_done(sfp_breaker *b, const sfp_breaker_ticket *t, sfp_breaker_o
 sfp_breaker_state sfp_breaker_state_now(sfp_breaker *b);
 void sfp_breaker_get_stats(sfp_breaker *b, sfp_breaker_stats *s);
 const char *sfp_breaker_state_name(sfp_breaker_state s);
-
-/* sfpermits.v1.BreakerStats allocated from the arena (strings are static or arena-owned). */
-Sfpermits__V1__BreakerStats *sfp_breaker_stats_pb(sfp_breaker *b, sfp_arena *a);
 
 #endif

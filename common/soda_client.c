@@ -225,34 +225,6 @@ void sfp_soda_get_counters(sfp_soda *s, sfp_soda_counters *out)
 
 /* ======================= SoQL helpers ======================= */
 
-static bool digits_then_upper(const char *v, size_t ndig)
-{
-    if (!v) return false;
-    for (size_t i = 0; i < ndig; i++)
-        if (v[i] < '0' || v[i] > '9') return false;
-    if (v[ndig] == '\0') return true;
-    return v[ndig] >= 'A' && v[ndig] <= 'Z' && v[ndig + 1] == '\0';
-}
-
-bool sfp_soda_valid_block(const char *block)
-{
-    return digits_then_upper(block, 4);
-}
-bool sfp_soda_valid_lot(const char *lot)
-{
-    return digits_then_upper(lot, 3);
-}
-
-bool sfp_soda_valid_dataset(const char *d)
-{
-    if (!d || strlen(d) != 9 || d[4] != '-') return false;
-    for (int i = 0; i < 9; i++) {
-        if (i == 4) continue;
-        if (!((d[i] >= 'a' && d[i] <= 'z') || (d[i] >= '0' && d[i] <= '9'))) return false;
-    }
-    return true;
-}
-
 int sfp_soda_soql_quote(const char *v, char *out, size_t outsz)
 {
     size_t o = 0;

@@ -54,6 +54,7 @@
 #include <stdint.h>
 #include "sfp_err.h"
 #include "soda_breaker.h"
+#include "soda_ids.h"
 #include "ttl_cache.h"
 
 typedef struct sfp_soda sfp_soda;
@@ -98,9 +99,7 @@ void sfp_soda_get_counters(sfp_soda *s, sfp_soda_counters *out);
 
 /* ---------------- SoQL helpers (pure) ---------------- */
 
-bool sfp_soda_valid_block(const char *block);     /* ^[0-9]{4}[A-Z]?$ */
-bool sfp_soda_valid_lot(const char *lot);         /* ^[0-9]{3}[A-Z]?$ */
-bool sfp_soda_valid_dataset(const char *dataset); /* ^[a-z0-9]{4}-[a-z0-9]{4}$ */
+/* sfp_soda_valid_block/lot/dataset: soda_ids.h (included above). */
 /* Writes 'v' with every ' doubled into out; -1 if it does not fit. */
 int sfp_soda_soql_quote(const char *v, char *out, size_t outsz);
 /* "block='B' AND lot='L'" after validating both; -1 + err (code 3 = INVALID_ARGUMENT). */

@@ -467,18 +467,3 @@ void sfp_ttl_cache_get_stats(sfp_ttl_cache *c, sfp_ttl_cache_stats *s)
     s->capacity = c->cfg.max_entries;
     pthread_mutex_unlock(&c->mu);
 }
-
-Sfpermits__V1__ResponseCacheStats *sfp_ttl_cache_stats_pb(sfp_ttl_cache *c, sfp_arena *a)
-{
-    sfp_ttl_cache_stats s;
-    sfp_ttl_cache_get_stats(c, &s);
-    Sfpermits__V1__ResponseCacheStats *o = sfp_arena_msg(a, &sfpermits__v1__response_cache_stats__descriptor);
-    o->entries = s.entries;
-    o->capacity = s.capacity;
-    o->hits = s.hits;
-    o->misses = s.misses;
-    o->stale_served = s.stale_served;
-    o->evictions = s.evictions;
-    o->coalesced = s.coalesced;
-    return o;
-}

@@ -34,7 +34,6 @@
 #include "clock.h"
 #include "arena.h"
 #include "sfp_err.h"
-#include "sfpermits/v1/common.pb-c.h"
 
 /* ---- values ---- */
 typedef struct sfp_cache_val sfp_cache_val;
@@ -127,6 +126,5 @@ void sfp_ttl_cache_clear(sfp_ttl_cache *c);
 
 int sfp_ttl_cache_ttl(const sfp_ttl_cache *c);
 void sfp_ttl_cache_get_stats(sfp_ttl_cache *c, sfp_ttl_cache_stats *s);
-Sfpermits__V1__ResponseCacheStats *sfp_ttl_cache_stats_pb(sfp_ttl_cache *c, sfp_arena *a);
 
 #endif

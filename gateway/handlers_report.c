@@ -29,7 +29,7 @@
 #include "http_server.h"
 #include "pbjson.h"
 #include "sfpermits/v1/report.pb-c.h"
-#include "soda_client.h"
+#include "soda_ids.h"
 
 #define REPORT_MAX_AGE_CAP 900
 #define REPORT_RPC "/sfpermits.v1.ReportService/GetPropertyReport"

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arena.h"
+#include "arena_pb.h"
 #include "severity.h"
 #include "sfpermits/v1/brief.pb-c.h"
 

@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "arena.h"
+#include "arena_pb.h"
 #include "db_pool.h"
 #include "sfp_err.h"
 #include "sfpermits/v1/brief.pb-c.h"

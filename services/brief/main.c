@@ -3,11 +3,13 @@
 
 #include "brief_service.h"
 #include "config.h"
+#include "db_url.h"
 #include "log.h"
 #include "service_main.h"
 
 int main(int argc, char **argv)
 {
+    sfp_db_config_init(); /* DATABASE_URL redacted as libpq reads it */
     int early = sfp_config_start(SFP_B_BRIEF, "",
                                  "sfp-brief: the morning brief gRPC service (sfpermits.v1.BriefService).", argc, argv);
     if (early >= 0) return early;
@@ -32,7 +34,7 @@ int main(int argc, char **argv)
     sfp_rpc_method methods[2];
     sfp_brief_service_methods(&svc, methods);
     static const char *const names[] = {SFP_BRIEF_SERVICE_NAME, NULL};
-    sfp_service_outbound outbound = {.pool = pool};
+    sfp_service_outbound outbound = {.pool = pool, .cancel_pool = sfp_pool_cancel_all};
     sfp_rpc_server_config scfg = {
         .service = "brief",
         .addr = env.listen_addr,

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "pbjson.h"
 #include "pool_stats_pb.h"
+#include "soda_stats_pb.h"
 #include "sfpermits/v1/introspection.pb-c.h"
 
 /* ---------------- config ---------------- */

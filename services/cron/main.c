@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "db_url.h"
 #include "cron_service.h"
 #include "log.h"
 #include "service_main.h"
@@ -19,6 +20,7 @@ static int refuse(const sfp_err *err)
 
 int main(int argc, char **argv)
 {
+    sfp_db_config_init(); /* DATABASE_URL redacted as libpq reads it */
     int early = sfp_config_start(SFP_B_CRON, "",
                                  "sfp-cron: the scheduled jobs gRPC service (sfpermits.v1.CronService).", argc, argv);
     if (early >= 0) return early;
@@ -58,7 +60,8 @@ int main(int argc, char **argv)
     sfp_rpc_method methods[SFP_CRON_NMETHODS];
     size_t nm = sfp_cron_service_methods(&svc, methods);
     static const char *const names[] = {SFP_CRON_SERVICE_NAME, NULL};
-    sfp_service_outbound outbound = {.pool = pool, .soda = soda};
+    sfp_service_outbound outbound = {
+        .pool = pool, .cancel_pool = sfp_pool_cancel_all, .soda = soda, .cancel_soda = sfp_soda_cancel_all};
     sfp_rpc_server_config scfg = {
         .service = "cron",
         .addr = env.listen_addr,

@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "config.h"
+#include "db_url.h"
 #include "health_service.h"
 #include "log.h"
 #include "service_main.h"
 
 int main(int argc, char **argv)
 {
+    sfp_db_config_init(); /* DATABASE_URL redacted as libpq reads it */
     int early = sfp_config_start(
         SFP_B_HEALTH, "", "sfp-health: whole-suite health gRPC service (sfpermits.v1.HealthService).", argc, argv);
     if (early >= 0) return early;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "db_url.h"
 #include "log.h"
 #include "service_main.h"
 #include "report_cache.h"
@@ -27,6 +28,7 @@ static void on_data_changed(void *user, sfp_listen_event ev, const char *payload
 
 int main(int argc, char **argv)
 {
+    sfp_db_config_init(); /* DATABASE_URL redacted as libpq reads it */
     int early = sfp_config_start(
         SFP_B_REPORT, "", "sfp-report: the property report gRPC service (sfpermits.v1.ReportService).", argc, argv);
     if (early >= 0) return early;
@@ -68,7 +70,8 @@ int main(int argc, char **argv)
                               .watch = watch};
     sfp_rpc_method methods[] = {sfp_report_service_method(&svc), sfp_report_search_method(&svc)};
     static const char *const names[] = {SFP_REPORT_SERVICE_NAME, NULL};
-    sfp_service_outbound outbound = {.pool = pool, .soda = soda};
+    sfp_service_outbound outbound = {
+        .pool = pool, .cancel_pool = sfp_pool_cancel_all, .soda = soda, .cancel_soda = sfp_soda_cancel_all};
     sfp_rpc_server_config scfg = {
         .service = "report",
         .addr = env.listen_addr,

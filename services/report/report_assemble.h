@@ -4,7 +4,7 @@
 #ifndef SFP_REPORT_ASSEMBLE_H
 #define SFP_REPORT_ASSEMBLE_H
 
-#include "arena.h"
+#include "arena_pb.h"
 #include "report_soda.h"
 #include "report_types.h"
 #include "sfpermits/v1/report.pb-c.h"

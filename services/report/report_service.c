@@ -10,6 +10,7 @@
 #include "config.h"
 #include "log.h"
 #include "pool_stats_pb.h"
+#include "soda_stats_pb.h"
 #include "report_assemble.h"
 #include "report_cache.h"
 #include "report_consultant.h"

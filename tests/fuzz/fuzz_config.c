@@ -9,7 +9,7 @@
  *   - the start-up check of a binary that reads the variable agrees with the getter;
  *   - --print-config prints one JSON document; a secret is "(redacted)"; a database URL with a
  *     password (as libpq reads it) is printed so that libpq reads the password as "redacted".
- * fuzz-sources: common/config.c common/sfp_err.c common/buf.c
+ * fuzz-sources: common/config.c common/db_url.c common/sfp_err.c common/buf.c
  * fuzz-libs: libpq libcjson */
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "db_url.h"
 #include "config_vars.h"
 
 typedef struct row {
@@ -124,6 +125,7 @@ static void check_print(const row *r, sfp_binary b, const char *value)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (g_out < 0) {
+        sfp_db_config_init(); /* as every binary that reads DATABASE_URL does */
         g_out = memfd_create("fuzz_config_stdout", 0);
         if (g_out < 0 || dup2(g_out, STDOUT_FILENO) < 0) abort();
     }

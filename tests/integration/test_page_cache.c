@@ -23,6 +23,7 @@
 
 #include "clock.h"
 #include "page_cache.h"
+#include "pool_stats_pb.h"
 #include "sfpermits/v1/brief.pb-c.h"
 #include "testsupport.h"
 

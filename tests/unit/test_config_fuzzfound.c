@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "db_url.h"
 
 static void test_duration_starts_with_a_digit(void **state)
 {
@@ -98,11 +99,24 @@ static void test_db_url_password_never_shown(void **state)
     free(s);
 }
 
+/* A binary that installed no redactor (one without libpq) hides the whole value. */
+static void test_db_url_hidden_without_redactor(void **state)
+{
+    (void)state;
+    sfp_config_set_db_url_redactor(NULL);
+    char *s = shown_db_url("postgresql://u:hunter2@db/x");
+    sfp_db_config_init();
+    assert_string_equal(s, "(redacted)");
+    free(s);
+}
+
 int main(void)
 {
+    sfp_db_config_init(); /* as every binary that reads DATABASE_URL does */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_duration_starts_with_a_digit),
         cmocka_unit_test(test_db_url_password_never_shown),
+        cmocka_unit_test(test_db_url_hidden_without_redactor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

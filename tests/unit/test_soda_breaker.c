@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "soda_breaker.h"
+#include "soda_stats_pb.h"
 
 static double g_now = 1000.0;
 static double fake_clock(void *arg)

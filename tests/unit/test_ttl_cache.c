@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "arena.h"
 #include "ttl_cache.h"
+#include "soda_stats_pb.h"
 
 static double g_now = 5000.0;
 static double fake_clock(void *arg)

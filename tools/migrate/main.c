@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "db_url.h"
 #include "log.h"
 #include "migrations.h"
 
@@ -58,6 +59,7 @@ static int run_migrate(PGconn *conn)
 
 int main(int argc, char **argv)
 {
+    sfp_db_config_init(); /* DATABASE_URL redacted as libpq reads it */
     int early = sfp_config_start(SFP_B_MIGRATE, "[--status]",
                                  "sfp-migrate: applies the embedded migrations once, under an advisory lock.\n"
                                  "  --status        print the applied schema version and exit",

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "db_url.h"
 #include "log.h"
 #include "clock.h"
 #include "migrations.h"
@@ -160,6 +161,7 @@ static int run(const seed_cli *cli, const char *url)
 
 int main(int argc, char **argv)
 {
+    sfp_db_config_init(); /* DATABASE_URL redacted as libpq reads it */
     int early = sfp_config_start(SFP_B_SEED, "--scale demo|full [--seed N] [--as-of YYYY-MM-DD] [--jobs N]",
                                  "sfp-seed: replaces the bulk tables and the demo-owned application tables with a\n"
                                  "deterministic synthetic dataset (run it only against a database you mean to reset).",

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "db_url.h"
 #include "log.h"
 #include "soda_test_server.h"
 
 int main(int argc, char **argv)
 {
+    sfp_db_config_init(); /* DATABASE_URL redacted as libpq reads it */
     int early = sfp_config_start(
         SFP_B_SODA_TEST, "",
         "sfp-soda-test-server: a local stand-in for the SODA API (tests, benchmarks, offline dev).", argc, argv);
