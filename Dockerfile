@@ -4,8 +4,8 @@
 #
 # Build and run it with a Docker engine, or without one (buildah; base images made locally with
 # debootstrap where no registry answers) through scripts/image:
-#   docker build -t sfpermits:0.1.0 .              scripts/image build
-#   docker run --rm sfpermits:0.1.0 sfp-migrate --help
+#   docker build -t sfpermits:VERSION .            scripts/image build
+#   docker run --rm sfpermits:VERSION sfp-migrate --help
 #                                                  scripts/image run -- sfp-migrate --help
 # CI builds it and runs the whole suite from it (ctest -L image, tests/image/); k8s/validate
 # checks the manifests against the built image (user id, installed binaries) when that ran,
