@@ -49,7 +49,7 @@ typedef grpc_status_code (*sfp_rpc_handler)(sfp_rpc_ctx *ctx, const ProtobufCMes
  * and sfp_rpc_deadline_left_ms too); after sfp_rpc_complete returns they are gone. The worker
  * takes the next call as soon as the handler returns. Every other handler stays synchronous. */
 #define SFP_RPC_PENDING ((grpc_status_code)-1)
-/* Sends the reply of a pending call: resp/code/message/trailers/prefix exactly as a
+/* Sends the reply of a pending call: resp/code/message/trailers exactly as a
  * synchronous handler's return would. Thread-safe; exactly once per pending call. */
 void sfp_rpc_complete(sfp_rpc_ctx *ctx, grpc_status_code code, ProtobufCMessage *resp);
 
@@ -165,12 +165,6 @@ grpc_status_code sfp_rpc_bad_argument(sfp_rpc_ctx *ctx, const char *field, const
 
 /* ErrorInfo reason + RetryInfo retry_ms for an UNAVAILABLE / RESOURCE_EXHAUSTED reply. */
 void sfp_rpc_retry_later(sfp_rpc_ctx *ctx, sfp_reason reason, int64_t retry_ms);
-
-/* Bytes already in protobuf wire format (e.g. a cached, packed message) sent in front of the
- * packed *resp of an OK reply. Protobuf concatenation is a merge, so the client decodes one
- * message with the fields of both — the prefix should hold fields that *resp leaves unset.
- * bytes must stay valid until the handler's call ends (e.g. copied into sfp_rpc_arena). */
-void sfp_rpc_set_packed_prefix(sfp_rpc_ctx *ctx, const uint8_t *bytes, size_t len);
 
 /* ---------- client ---------- */
 

@@ -23,6 +23,7 @@
 #include "gw_head.h"
 #include "gw_limits.h"
 #include "rpc_async.h"
+#include "gw_json_cache.h"
 #include "gw_metrics.h"
 #include "gw_ratelimit.h"
 #include "log.h"
@@ -47,6 +48,7 @@ struct gw_server {
     gw_ready_cache ready;
     gw_ratelimit *report_limit;
     gw_metrics *metrics;
+    gw_json_cache *json_cache; /* rendered read-reply JSON by etag; NULL when off */
 };
 
 /* One per request: allocated by the URI-log callback (or the first handler call), owned by
@@ -102,6 +104,11 @@ gw_ready_cache *gw_server_ready_cache(gw_server *s)
 {
     return &s->ready;
 }
+gw_json_cache *gw_server_json_cache(gw_server *s)
+{
+    return s ? s->json_cache : NULL;
+}
+
 gw_ratelimit *gw_server_report_limiter(gw_server *s)
 {
     return s->report_limit;
@@ -641,6 +648,7 @@ gw_server *gw_server_create(const gw_config *cfg, const gw_route *routes, size_t
     atomic_init(&s->draining, false);
     pthread_mutex_init(&s->ready.mu, NULL);
     s->report_limit = gw_ratelimit_new(cfg->report_rate_limit, cfg->report_rate_window_s, 100000);
+    s->json_cache = gw_json_cache_new((size_t)cfg->json_cache_entries, (size_t)cfg->json_cache_mb << 20);
     s->metrics = gw_metrics_new();
     gw_metrics_set_in_flight_source(s->metrics, in_flight, s);
     return s;
@@ -743,6 +751,7 @@ void gw_server_destroy(gw_server *s)
     gw_router_destroy(s->router);
     pthread_mutex_destroy(&s->ready.mu);
     gw_ratelimit_free(s->report_limit);
+    gw_json_cache_free(s->json_cache);
     gw_metrics_free(s->metrics);
     free(s);
 }

@@ -84,15 +84,6 @@ static grpc_status_code echo(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, Prot
     out->version = rid ? (char *)rid : "none";
     int64_t left = sfp_rpc_deadline_left_ms(ctx);
     out->table_count = left == INT64_MAX ? -1 : (int)left;
-    if (sfp_rpc_metadata(ctx, "x-prefix")) { /* status/backend pre-packed, sent before *resp */
-        Sfpermits__V1__GetHealthResponse pre = SFPERMITS__V1__GET_HEALTH_RESPONSE__INIT;
-        pre.status = "degraded";
-        pre.backend = "packed-prefix";
-        size_t n = protobuf_c_message_get_packed_size(&pre.base);
-        uint8_t *bytes = sfp_arena_alloc(sfp_rpc_arena(ctx), n);
-        protobuf_c_message_pack(&pre.base, bytes);
-        sfp_rpc_set_packed_prefix(ctx, bytes, n);
-    }
     *resp = &out->base;
     return GRPC_STATUS_OK;
 }
@@ -186,33 +177,6 @@ static void test_echo_metadata_and_deadline(void **state)
     r = (void *)resp;
     if (!(r->table_count > 0 && r->table_count <= 6000)) /* the shorter deadline is seen as such */
         fail_msg("deadline left %d", (int)r->table_count);
-    protobuf_c_message_free_unpacked(resp, NULL);
-}
-
-/* A packed prefix and the handler's message arrive as one merged message. */
-static void test_packed_prefix_merges(void **state)
-{
-    (void)state;
-    Sfpermits__V1__GetHealthRequest req = SFPERMITS__V1__GET_HEALTH_REQUEST__INIT;
-    ProtobufCMessage *resp = NULL;
-    sfp_rpc_status st;
-    sfp_rpc_md md[] = {{"x-request-id", "pre-1"}, {"x-prefix", "1"}};
-    assert_int_equal(
-        sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 2000, md, 2, &st),
-        GRPC_STATUS_OK);
-    Sfpermits__V1__GetHealthResponse *r = (void *)resp;
-    assert_string_equal(r->status, "degraded");
-    assert_string_equal(r->backend, "packed-prefix");
-    assert_string_equal(r->version, "pre-1");
-    assert_true(r->table_count > 0);
-    protobuf_c_message_free_unpacked(resp, NULL);
-    /* without the prefix, the same call has neither field */
-    assert_int_equal(
-        sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 2000, md, 1, &st),
-        GRPC_STATUS_OK);
-    r = (void *)resp;
-    assert_string_equal(r->status, "");
-    assert_string_equal(r->backend, "");
     protobuf_c_message_free_unpacked(resp, NULL);
 }
 
@@ -449,7 +413,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_port_bound),
         cmocka_unit_test(test_echo_metadata_and_deadline),
-        cmocka_unit_test(test_packed_prefix_merges),
         cmocka_unit_test(test_error_message_and_trailer),
         cmocka_unit_test(test_error_without_details),
         cmocka_unit_test(test_deadline_exceeded),
