@@ -16,8 +16,8 @@ struct gw_json_entry {
 typedef struct node {
     char key[GW_JSON_CACHE_KEY_MAX + 1];
     uint64_t hash;
-    gw_json_entry *e;          /* the cache's reference */
-    struct node *prev, *next;  /* LRU list: head = most recently used */
+    gw_json_entry *e;         /* the cache's reference */
+    struct node *prev, *next; /* LRU list: head = most recently used */
     struct node *bucket_next;
 } node;
 

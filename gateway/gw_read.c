@@ -58,8 +58,10 @@ const Sfpermits__V1__SourceStatus *gw_read_source(const Sfpermits__V1__ReadMetad
     return NULL;
 }
 
-char *gw_read_json(gw_json_cache *cache, const char *kind, gw_read_reply *r, const ProtobufCMessageDescriptor *desc,
-                   const char *tail, size_t tail_len, size_t *len, bool *hit, sfp_rpc_status *st)
+/* The content's JSON entry: from cache under "<kind>:<etag>", else rendered (and stored when
+ * there is an etag). A new reference; NULL when the content does not decode (st set). */
+static gw_json_entry *content_json(gw_json_cache *cache, const char *kind, gw_read_reply *r,
+                                   const ProtobufCMessageDescriptor *desc, bool *hit, sfp_rpc_status *st)
 {
     *hit = false;
     char key[GW_JSON_CACHE_KEY_MAX + 1];
@@ -68,31 +70,66 @@ char *gw_read_json(gw_json_cache *cache, const char *kind, gw_read_reply *r, con
     gw_json_entry *e = keyed ? gw_json_cache_get(cache, key) : NULL;
     if (e) {
         *hit = true;
-    } else {
-        const ProtobufCMessage *m = gw_read_content(r, desc, st);
-        if (!m) return NULL;
-        size_t n = 0;
-        char *json = sfp_pbjson_encode(m, &n);
-        e = gw_json_cache_put(keyed ? cache : NULL, keyed ? key : NULL, json, n);
+        return e;
     }
+    const ProtobufCMessage *m = gw_read_content(r, desc, st);
+    if (!m) return NULL;
+    size_t n = 0;
+    char *json = sfp_pbjson_encode(m, &n);
+    return gw_json_cache_put(keyed ? cache : NULL, keyed ? key : NULL, json, n);
+}
+
+/* The content JSON's part before its closing brace; the tail loses its leading comma when the
+ * object is empty. */
+static size_t split(const gw_json_entry *e, const char **head, const char **tail, size_t *tail_len)
+{
     size_t clen;
-    const char *cj = gw_json_entry_data(e, &clen);
-    /* cj is an object "{...}": the tail goes before its closing brace (without its leading
-     * comma when the object is empty). */
-    size_t head = clen ? clen - 1 : 0;
-    if (head == 1 && tail_len && tail[0] == ',') {
-        tail++;
-        tail_len--;
+    *head = gw_json_entry_data(e, &clen);
+    size_t n = clen ? clen - 1 : 0;
+    if (n == 1 && *tail_len && (*tail)[0] == ',') {
+        (*tail)++;
+        (*tail_len)--;
     }
-    char *body = malloc(head + tail_len + 2);
+    return n;
+}
+
+char *gw_read_json(gw_json_cache *cache, const char *kind, gw_read_reply *r, const ProtobufCMessageDescriptor *desc,
+                   const char *tail, size_t tail_len, size_t *len, bool *hit, sfp_rpc_status *st)
+{
+    gw_json_entry *e = content_json(cache, kind, r, desc, hit, st);
+    if (!e) return NULL;
+    const char *head;
+    size_t n = split(e, &head, &tail, &tail_len);
+    char *body = malloc(n + tail_len + 2);
     if (!body) abort();
-    memcpy(body, cj, head);
-    memcpy(body + head, tail, tail_len);
-    body[head + tail_len] = '}';
-    body[head + tail_len + 1] = '\0';
-    *len = head + tail_len + 1;
+    memcpy(body, head, n);
+    memcpy(body + n, tail, tail_len);
+    body[n + tail_len] = '}';
+    body[n + tail_len + 1] = '\0';
+    *len = n + tail_len + 1;
     gw_json_entry_unref(e);
     return body;
+}
+
+static void release_entry(void *e)
+{
+    gw_json_entry_unref(e);
+}
+
+int gw_read_respond(gw_json_cache *cache, const char *kind, gw_read_reply *r, const ProtobufCMessageDescriptor *desc,
+                    const char *tail, size_t tail_len, gw_response *resp, bool *hit, sfp_rpc_status *st)
+{
+    gw_json_entry *e = content_json(cache, kind, r, desc, hit, st);
+    if (!e) return -1;
+    const char *head;
+    size_t n = split(e, &head, &tail, &tail_len);
+    char *t = malloc(tail_len + 2);
+    if (!t) abort();
+    memcpy(t, tail, tail_len);
+    t[tail_len] = '}';
+    t[tail_len + 1] = '\0';
+    gw_resp_set_shared(resp, 200, GW_CT_JSON, head, n, e, release_entry, t, tail_len + 1);
+    return 0;
 }
 
 void gw_json_double(sfp_buf *b, double v)

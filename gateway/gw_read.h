@@ -50,6 +50,12 @@ const Sfpermits__V1__SourceStatus *gw_read_source(const Sfpermits__V1__ReadMetad
 char *gw_read_json(gw_json_cache *cache, const char *kind, gw_read_reply *r, const ProtobufCMessageDescriptor *desc,
                    const char *tail, size_t tail_len, size_t *len, bool *hit, sfp_rpc_status *st);
 
+/* gw_read_json's body set on resp as 200 JSON without copying the content's JSON: resp
+ * borrows the cache entry (gw_resp_set_shared) and owns only the small tail. -1 when the
+ * content does not decode (st set; resp untouched). */
+int gw_read_respond(gw_json_cache *cache, const char *kind, gw_read_reply *r, const ProtobufCMessageDescriptor *desc,
+                    const char *tail, size_t tail_len, gw_response *resp, bool *hit, sfp_rpc_status *st);
+
 /* A JSON number as the generic encoder writes a double (shortest round trip; null for NaN/Inf). */
 void gw_json_double(sfp_buf *b, double v);
 

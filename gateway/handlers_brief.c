@@ -83,15 +83,15 @@ static void brief_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r
             return;
         }
     }
-    size_t len = 0;
+    sfp_buf tail;
+    sfp_buf_init(&tail);
+    gw_brief_json_tail(&tail, &r);
     bool hit;
-    char *json = gw_brief_json(gw_server_json_cache(req->srv), &r, &len, &hit, &st);
-    gw_read_free(&r);
-    if (!json) {
+    if (gw_read_respond(gw_server_json_cache(req->srv), "brief", &r, &sfpermits__v1__brief__descriptor, tail.data,
+                        tail.len, resp, &hit, &st))
         gw_resp_rpc_error(resp, &st);
-        return;
-    }
-    gw_resp_set_body(resp, 200, GW_CT_JSON, json, len);
+    sfp_buf_free(&tail);
+    gw_read_free(&r);
 }
 
 void gw_handle_brief(gw_request *req, gw_response *resp)

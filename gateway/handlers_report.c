@@ -123,13 +123,13 @@ static void report_done(gw_request *req, gw_response *resp, const gw_rpc_reply *
             return;
         }
     }
-    size_t len = 0;
+    sfp_buf tail;
+    sfp_buf_init(&tail);
+    gw_report_json_tail(&tail, &r);
     bool hit;
-    char *json = gw_report_json(gw_server_json_cache(req->srv), &r, &len, &hit, &st);
-    gw_read_free(&r);
-    if (!json) {
+    if (gw_read_respond(gw_server_json_cache(req->srv), "report", &r, &sfpermits__v1__property_report__descriptor,
+                        tail.data, tail.len, resp, &hit, &st))
         gw_resp_rpc_error(resp, &st);
-        return;
-    }
-    gw_resp_set_body(resp, 200, GW_CT_JSON, json, len);
+    sfp_buf_free(&tail);
+    gw_read_free(&r);
 }

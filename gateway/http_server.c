@@ -220,12 +220,49 @@ static void notify_conn_cb(void *cls, struct MHD_Connection *conn, void **socket
 
 /* ------------------------------------------------------------------ responses */
 
+/* What a shared-body response holds until MHD is done with it (gw_resp_set_shared). */
+typedef struct shared_body {
+    void *owner;
+    void (*release)(void *owner);
+    char *tail;
+} shared_body;
+
+static void shared_body_free(void *cls)
+{
+    shared_body *sb = cls;
+    sb->release(sb->owner);
+    free(sb->tail);
+    free(sb);
+}
+
+/* The head and tail as one body without copying them (MHD copies only the iovec array). */
+static struct MHD_Response *shared_response(gw_response *resp)
+{
+    shared_body *sb = malloc(sizeof *sb);
+    if (!sb) abort();
+    sb->owner = resp->shared_owner;
+    sb->release = resp->shared_release;
+    sb->tail = resp->body;
+    struct MHD_IoVec iov[2] = {{resp->shared_head, resp->shared_len}, {resp->body ? resp->body : "", resp->body_len}};
+    struct MHD_Response *r = MHD_create_response_from_iovec(iov, 2, shared_body_free, sb);
+    if (!r) {
+        free(sb);
+        return NULL; /* still owned by resp */
+    }
+    resp->body = NULL;
+    resp->shared_release = NULL;
+    resp->shared_owner = NULL;
+    return r;
+}
+
 static enum MHD_Result send_response(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, gw_response *resp)
 {
     if (resp->status == 0) gw_resp_http_error(resp, 500, "handler produced no response");
     struct MHD_Response *r;
-    size_t len = resp->body_len;
-    if (resp->body) {
+    size_t len = resp->body_len + resp->shared_len;
+    if (resp->shared_release) {
+        r = shared_response(resp);
+    } else if (resp->body) {
         r = MHD_create_response_from_buffer(len, resp->body, MHD_RESPMEM_MUST_FREE);
         if (r) resp->body = NULL; /* MHD frees it now */
     } else {

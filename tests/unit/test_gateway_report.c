@@ -201,6 +201,49 @@ static void test_brief_json(void **state)
     gw_json_cache_free(cache);
 }
 
+/* The route's response borrows the cached JSON (no copy) and owns only the tail; the borrowed
+ * part stays valid while the response lives, even when the cache drops the entry. */
+static void test_respond_shares_cached_json(void **state)
+{
+    (void)state;
+    gw_json_cache *cache = gw_json_cache_new(16, 1 << 20);
+    sfp_test_report_sample s;
+    sfp_test_report_sample_init(&s);
+    sfp_buf tail;
+    for (int i = 0; i < 2; i++) {
+        gw_read_reply r;
+        parse(&r, &s.resp.base, GW_REPORT_RPC);
+        sfp_buf_init(&tail);
+        gw_report_json_tail(&tail, &r);
+        sfp_buf_putc(&tail, '\0');
+        gw_response resp;
+        gw_resp_init(&resp);
+        bool hit = i == 0;
+        sfp_rpc_status st;
+        assert_int_equal(gw_read_respond(cache, "report", &r, &sfpermits__v1__property_report__descriptor, tail.data,
+                                         tail.len - 1, &resp, &hit, &st),
+                         0);
+        assert_true(hit == (i == 1));
+        gw_read_free(&r);
+        gw_json_cache_clear(cache); /* the response still holds its reference */
+        assert_int_equal(resp.status, 200);
+        assert_non_null(resp.shared_head);
+        char *want = expected(&s.r.base, tail.data);
+        size_t wl = strlen(want);
+        assert_int_equal(resp.shared_len + resp.body_len, wl);
+        assert_memory_equal(resp.shared_head, want, resp.shared_len);
+        assert_memory_equal(resp.body, want + resp.shared_len, resp.body_len);
+        free(want);
+        sfp_buf_free(&tail);
+        if (i == 0) { /* put it back for the second round's hit */
+            gw_json_entry_unref(gw_json_cache_put(cache, "report:0123456789abcdef0123456789abcdef",
+                                                  strndup(resp.shared_head, resp.shared_len + 1), resp.shared_len + 1));
+        }
+        gw_resp_free(&resp); /* releases the entry */
+    }
+    gw_json_cache_free(cache);
+}
+
 static void test_undecodable(void **state)
 {
     (void)state;
@@ -232,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_report_json_shape_and_cache),
         cmocka_unit_test(test_report_max_age_and_metadata_absent),
         cmocka_unit_test(test_brief_json),
+        cmocka_unit_test(test_respond_shares_cached_json),
         cmocka_unit_test(test_undecodable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,7 +57,7 @@ static void test_lru_bounds(void **state)
     put(c, "k2", "2222222222");
     put(c, "k3", "3333333333");
     assert_true(has(c, "k1", "1111111111")); /* k1 is now the most recent */
-    put(c, "k4", "4444444444");               /* 4 entries > 3: the LRU (k2) goes */
+    put(c, "k4", "4444444444");              /* 4 entries > 3: the LRU (k2) goes */
     assert_false(has(c, "k2", ""));
     assert_true(has(c, "k1", "1111111111"));
     assert_true(has(c, "k3", "3333333333"));
