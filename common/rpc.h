@@ -138,6 +138,10 @@ void sfp_rpc_server_destroy(sfp_rpc_server *s);
 void sfp_rpc_server_handle_signals(sfp_rpc_server *s);
 
 sfp_arena *sfp_rpc_arena(sfp_rpc_ctx *ctx);
+/* fn(arg) runs once when a unary call ends, after its reply was packed and sent: e.g. to drop
+ * a reference to cached bytes the reply points into instead of copying them into the arena.
+ * One per call (a second call replaces the first). */
+void sfp_rpc_on_end(sfp_rpc_ctx *ctx, void (*fn)(void *arg), void *arg);
 /* First value of a request metadata key (lowercase), NUL-terminated in the arena, or NULL. */
 const char *sfp_rpc_metadata(sfp_rpc_ctx *ctx, const char *key);
 /* How many times a metadata key (lowercase) was sent (a header that must be unique can be

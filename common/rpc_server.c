@@ -92,6 +92,8 @@ struct sfp_rpc_ctx {
     sfp_rpc_details *details;         /* sfp_rpc_details_of (arena), NULL = none */
     const ProtobufCMessage *extra[2]; /* sfp_rpc_add_detail */
     size_t nextra;
+    void (*on_end)(void *arg); /* sfp_rpc_on_end */
+    void *on_end_arg;
 };
 
 /* ---------- small slice helpers (all slice handling lives here and in rpc_client.c) ---------- */
@@ -107,6 +109,12 @@ static bool slice_eq(grpc_slice s, const char *str)
 sfp_arena *sfp_rpc_arena(sfp_rpc_ctx *ctx)
 {
     return ctx->arena;
+}
+
+void sfp_rpc_on_end(sfp_rpc_ctx *ctx, void (*fn)(void *arg), void *arg)
+{
+    ctx->on_end = fn;
+    ctx->on_end_arg = arg;
 }
 
 const char *sfp_rpc_metadata(sfp_rpc_ctx *ctx, const char *key)
@@ -534,6 +542,7 @@ static void finalize_call(call_state *cs)
                 SFP_S("message", ctx->message ? ctx->message : ""), SFP_I("suppressed", (long long)suppressed));
     }
     sfp_log_set_request_id(NULL);
+    if (ctx->on_end) ctx->on_end(ctx->on_end_arg);
     sfp_arena_free(ctx->arena);
     if (cs->call) grpc_call_unref(cs->call);
     grpc_call_details_destroy(&cs->details);

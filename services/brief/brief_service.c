@@ -194,8 +194,9 @@ static grpc_status_code get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
     if (cc.degraded) atomic_fetch_add(&k->degraded, 1);
     Sfpermits__V1__PackedReadResponse *out = sfp_arena_msg(a, &sfpermits__v1__packed_read_response__descriptor);
     out->content.len = pr.len;
-    out->content.data = sfp_arena_alloc(a, pr.len ? pr.len : 1); /* outlives pr */
-    if (pr.len) memcpy(out->content.data, pr.payload, pr.len);
+    out->content.data = pr.payload; /* handed to the call: freed when it ends, not copied */
+    if (pr.payload) sfp_rpc_on_end(ctx, free, pr.payload);
+    pr.payload = NULL;
     out->metadata = md;
     sfp_page_result_clear(&pr);
     *resp = &out->base;

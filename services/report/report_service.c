@@ -179,7 +179,7 @@ static grpc_status_code bad_field(sfp_report_service *svc, sfp_rpc_ctx *ctx, con
 }
 
 /* The reply: the packed report embedded verbatim as GetPropertyReportResponse.report, through
- * the wire-identical PackedReadResponse view (content must live in the call's arena). */
+ * the wire-identical PackedReadResponse view (content must stay valid until the call ends). */
 static void respond(sfp_rpc_ctx *ctx, const uint8_t *content, size_t len, const sfp_rpt_meta *v,
                     ProtobufCMessage **resp)
 {
@@ -191,23 +191,25 @@ static void respond(sfp_rpc_ctx *ctx, const uint8_t *content, size_t len, const 
     *resp = &out->base;
 }
 
+static void drop_cached(void *val)
+{
+    sfp_cache_val_unref(val);
+}
+
 /* A cached report: the stored content and etag, sources aged by the time since it was
- * assembled. */
-static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, const sfp_rpt_cached *e, double t0,
+ * assembled. The reply points into the entry (no copy); the call keeps our reference until it
+ * ends (sfp_rpc_on_end). */
+static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, sfp_cache_val *hit, double t0,
                                      ProtobufCMessage **resp)
 {
-    sfp_arena *a = sfp_rpc_arena(ctx);
+    const sfp_rpt_cached *e = sfp_cache_val_data(hit);
+    sfp_rpc_on_end(ctx, drop_cached, hit);
     sfp_rpt_soda_result src[SFP_RPT_DS_N];
     sfp_rpt_cached_sources(e, sfp_rpt_cache_now(svc->cache), src);
-    sfp_rpt_meta v = {.etag = sfp_arena_strdup(a, e->etag),
-                      .soda = src,
-                      .soda_needed = e->soda_needed,
-                      .cached = true,
-                      .generated_at = sfp_arena_strdup(a, e->generated_at)};
-    uint8_t *content = sfp_arena_alloc(a, e->len ? e->len : 1); /* outlives our reference */
-    if (e->len) memcpy(content, e->content, e->len);
+    sfp_rpt_meta v = {
+        .etag = e->etag, .soda = src, .soda_needed = e->soda_needed, .cached = true, .generated_at = e->generated_at};
     v.elapsed_ms = (now_s(svc) - t0) * 1e3;
-    respond(ctx, content, e->len, &v, resp);
+    respond(ctx, e->content, e->len, &v, resp);
     atomic_fetch_add(&svc->counters.ok, 1);
     return GRPC_STATUS_OK;
 }
@@ -408,11 +410,7 @@ static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req
     sfp_rpt_cache_ticket ticket;
     int64_t wait_ms = budget(ctx, (int64_t)svc->cfg.statement_timeout_ms + svc->cfg.soda_budget_ms);
     sfp_cache_val *hit = sfp_rpt_cache_get(svc->cache, block, lot, today, sfp_mono_ms() + wait_ms, &ticket);
-    if (hit) {
-        grpc_status_code code = serve_cached(svc, ctx, sfp_cache_val_data(hit), t0, resp);
-        sfp_cache_val_unref(hit);
-        return code;
-    }
+    if (hit) return serve_cached(svc, ctx, hit, t0, resp); /* hit is released when the call ends */
     if (sfp_rpc_deadline_left_ms(ctx) <= 0) {
         sfp_rpt_cache_abandon(svc->cache, &ticket);
         return fail(svc, ctx, SFP_DEADLINE_EXCEEDED, "deadline exceeded");
