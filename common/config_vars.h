@@ -111,6 +111,10 @@
     X(GATEWAY_IDLE_TIMEOUT, SFP_CFG_INT, NULL, 60, 1, 3600, SFP_B_GATEWAY, 0, "seconds an idle keep-alive connection is kept; its next request line must arrive within this of the previous response") \
     X(GATEWAY_REPORT_RATE_LIMIT, SFP_CFG_INT, NULL, 10, 0, 100000, SFP_B_GATEWAY, 0, "/report requests per client per window (0 disables)") \
     X(GATEWAY_REPORT_RATE_WINDOW, SFP_CFG_INT, NULL, 60, 1, 86400, SFP_B_GATEWAY, 0, "that window in seconds") \
+    X(GATEWAY_JSON_CACHE_ENTRIES, SFP_CFG_INT, NULL, 256, 0, 100000, SFP_B_GATEWAY, 0, \
+      "rendered report/brief JSON kept by ETag (LRU; 0 disables: every response is encoded afresh)") \
+    X(GATEWAY_JSON_CACHE_MB, SFP_CFG_INT, NULL, 64, 1, 4096, SFP_B_GATEWAY, 0, \
+      "bound of that cache in MiB; a JSON larger than a quarter of it is not kept") \
     X(GATEWAY_TRUSTED_PROXIES, SFP_CFG_IP_LIST, "", 0, 0, 0, SFP_B_GATEWAY, 0, \
       "comma-separated proxy IP addresses whose X-Forwarded-For is believed for the client address (empty: none)") \
     X(GATEWAY_CORS_ORIGINS, SFP_CFG_TEXT, "", 0, 0, 0, SFP_B_GATEWAY, 0, \

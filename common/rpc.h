@@ -49,7 +49,7 @@ typedef grpc_status_code (*sfp_rpc_handler)(sfp_rpc_ctx *ctx, const ProtobufCMes
  * and sfp_rpc_deadline_left_ms too); after sfp_rpc_complete returns they are gone. The worker
  * takes the next call as soon as the handler returns. Every other handler stays synchronous. */
 #define SFP_RPC_PENDING ((grpc_status_code)-1)
-/* Sends the reply of a pending call: resp/code/message/trailers/prefix exactly as a
+/* Sends the reply of a pending call: resp/code/message/trailers exactly as a
  * synchronous handler's return would. Thread-safe; exactly once per pending call. */
 void sfp_rpc_complete(sfp_rpc_ctx *ctx, grpc_status_code code, ProtobufCMessage *resp);
 
@@ -138,6 +138,10 @@ void sfp_rpc_server_destroy(sfp_rpc_server *s);
 void sfp_rpc_server_handle_signals(sfp_rpc_server *s);
 
 sfp_arena *sfp_rpc_arena(sfp_rpc_ctx *ctx);
+/* fn(arg) runs once when a unary call ends, after its reply was packed and sent: e.g. to drop
+ * a reference to cached bytes the reply points into instead of copying them into the arena.
+ * One per call (a second call replaces the first). */
+void sfp_rpc_on_end(sfp_rpc_ctx *ctx, void (*fn)(void *arg), void *arg);
 /* First value of a request metadata key (lowercase), NUL-terminated in the arena, or NULL. */
 const char *sfp_rpc_metadata(sfp_rpc_ctx *ctx, const char *key);
 /* How many times a metadata key (lowercase) was sent (a header that must be unique can be
@@ -165,12 +169,6 @@ grpc_status_code sfp_rpc_bad_argument(sfp_rpc_ctx *ctx, const char *field, const
 
 /* ErrorInfo reason + RetryInfo retry_ms for an UNAVAILABLE / RESOURCE_EXHAUSTED reply. */
 void sfp_rpc_retry_later(sfp_rpc_ctx *ctx, sfp_reason reason, int64_t retry_ms);
-
-/* Bytes already in protobuf wire format (e.g. a cached, packed message) sent in front of the
- * packed *resp of an OK reply. Protobuf concatenation is a merge, so the client decodes one
- * message with the fields of both — the prefix should hold fields that *resp leaves unset.
- * bytes must stay valid until the handler's call ends (e.g. copied into sfp_rpc_arena). */
-void sfp_rpc_set_packed_prefix(sfp_rpc_ctx *ctx, const uint8_t *bytes, size_t len);
 
 /* ---------- client ---------- */
 

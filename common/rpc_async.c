@@ -83,12 +83,24 @@ static void complete(acall *c, bool ok)
     if (st.code == GRPC_STATUS_OK) {
         grpc_byte_buffer_reader rd;
         if (c->recv && grpc_byte_buffer_reader_init(&rd, c->recv)) {
-            grpc_slice all = grpc_byte_buffer_reader_readall(&rd);
-            len = GRPC_SLICE_LENGTH(all);
-            bytes = malloc(len ? len : 1);
+            /* one copy, slice by slice, into the buffer handed to the continuation (readall
+             * would first join the slices into a copy of its own) */
+            size_t cap = grpc_byte_buffer_length(c->recv), off = 0; /* exact unless compressed */
+            bytes = malloc(cap ? cap : 1);
             if (!bytes) abort();
-            memcpy(bytes, GRPC_SLICE_START_PTR(all), len);
-            grpc_slice_unref(all);
+            grpc_slice sl;
+            while (grpc_byte_buffer_reader_next(&rd, &sl)) {
+                size_t n = GRPC_SLICE_LENGTH(sl);
+                if (off + n > cap) {
+                    cap = (off + n) * 2;
+                    bytes = realloc(bytes, cap);
+                    if (!bytes) abort();
+                }
+                memcpy(bytes + off, GRPC_SLICE_START_PTR(sl), n);
+                off += n;
+                grpc_slice_unref(sl);
+            }
+            len = off;
             grpc_byte_buffer_reader_destroy(&rd);
         } else {
             set_status(&st, GRPC_STATUS_INTERNAL, c->recv ? "response could not be decoded" : "empty response",

@@ -92,8 +92,8 @@ struct sfp_rpc_ctx {
     sfp_rpc_details *details;         /* sfp_rpc_details_of (arena), NULL = none */
     const ProtobufCMessage *extra[2]; /* sfp_rpc_add_detail */
     size_t nextra;
-    const uint8_t *prefix; /* sfp_rpc_set_packed_prefix: sent before the packed response */
-    size_t prefix_len;
+    void (*on_end)(void *arg); /* sfp_rpc_on_end */
+    void *on_end_arg;
 };
 
 /* ---------- small slice helpers (all slice handling lives here and in rpc_client.c) ---------- */
@@ -111,10 +111,10 @@ sfp_arena *sfp_rpc_arena(sfp_rpc_ctx *ctx)
     return ctx->arena;
 }
 
-void sfp_rpc_set_packed_prefix(sfp_rpc_ctx *ctx, const uint8_t *bytes, size_t len)
+void sfp_rpc_on_end(sfp_rpc_ctx *ctx, void (*fn)(void *arg), void *arg)
 {
-    ctx->prefix = bytes;
-    ctx->prefix_len = len;
+    ctx->on_end = fn;
+    ctx->on_end_arg = arg;
 }
 
 const char *sfp_rpc_metadata(sfp_rpc_ctx *ctx, const char *key)
@@ -467,13 +467,9 @@ static void build_reply(call_state *cs, grpc_status_code code, ProtobufCMessage 
     size_t n = 0;
     cs->ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
     if (code == GRPC_STATUS_OK) {
-        /* The prefix (if any) and the packed message go out as one payload: protobuf
-         * concatenation merges them into one message on the receiving side. */
         size_t len = protobuf_c_message_get_packed_size(resp);
-        grpc_slice sl = grpc_slice_malloc(ctx->prefix_len + len);
-        uint8_t *dst = GRPC_SLICE_START_PTR(sl);
-        if (ctx->prefix_len) memcpy(dst, ctx->prefix, ctx->prefix_len);
-        protobuf_c_message_pack(resp, dst + ctx->prefix_len);
+        grpc_slice sl = grpc_slice_malloc(len);
+        protobuf_c_message_pack(resp, GRPC_SLICE_START_PTR(sl));
         cs->out = grpc_raw_byte_buffer_create(&sl, 1);
         grpc_slice_unref(sl);
         cs->ops[n].op = GRPC_OP_SEND_MESSAGE;
@@ -546,6 +542,7 @@ static void finalize_call(call_state *cs)
                 SFP_S("message", ctx->message ? ctx->message : ""), SFP_I("suppressed", (long long)suppressed));
     }
     sfp_log_set_request_id(NULL);
+    if (ctx->on_end) ctx->on_end(ctx->on_end_arg);
     sfp_arena_free(ctx->arena);
     if (cs->call) grpc_call_unref(cs->call);
     grpc_call_details_destroy(&cs->details);

@@ -37,6 +37,8 @@ void gw_config_defaults(gw_config *cfg)
     cfg->default_timeout_ms = 5000;
     cfg->idle_timeout_s = 60;
     cfg->shutdown_grace_ms = 10000;
+    cfg->json_cache_entries = 256;
+    cfg->json_cache_mb = 64;
 }
 
 int gw_config_split_addr(const char *name, const char *addr, gw_config *cfg, sfp_err *err)
@@ -86,6 +88,8 @@ int gw_config_from_env(gw_config *cfg, sfp_err *err)
     if (sfp_cfg_int("SHUTDOWN_GRACE_MS", &cfg->shutdown_grace_ms, err)) return -1;
     if (sfp_cfg_int("GATEWAY_REPORT_RATE_LIMIT", &cfg->report_rate_limit, err)) return -1;
     if (sfp_cfg_int("GATEWAY_REPORT_RATE_WINDOW", &cfg->report_rate_window_s, err)) return -1;
+    if (sfp_cfg_int("GATEWAY_JSON_CACHE_ENTRIES", &cfg->json_cache_entries, err)) return -1;
+    if (sfp_cfg_int("GATEWAY_JSON_CACHE_MB", &cfg->json_cache_mb, err)) return -1;
     if (sfp_cfg_text("GATEWAY_TRUSTED_PROXIES", &cfg->trusted_proxies, err)) return -1;
     if (sfp_cfg_text("GATEWAY_CORS_ORIGINS", &cfg->cors_origins, err)) return -1;
     if (!cfg->cors_origins) cfg->cors_origins = "";

@@ -35,6 +35,8 @@ typedef struct gw_config {
     int shutdown_grace_ms;
     int report_rate_limit;
     int report_rate_window_s;
+    int json_cache_entries;      /* GATEWAY_JSON_CACHE_ENTRIES (0 = off) */
+    int json_cache_mb;           /* GATEWAY_JSON_CACHE_MB */
     const char *trusted_proxies; /* points into env or "" */
     const char *cors_origins;    /* GATEWAY_CORS_ORIGINS, points into env or "" (gw_cors.h) */
 } gw_config;

@@ -114,7 +114,7 @@ static void summary(sfp_buf *b, const Sfpermits__V1__BriefSummary *s)
     PUTS("</dl></section>\n");
 }
 
-static void property_health(sfp_buf *b, const Sfpermits__V1__GetBriefResponse *r)
+static void property_health(sfp_buf *b, const Sfpermits__V1__Brief *r)
 {
     PUTS("<section aria-labelledby=\"props-h\">\n<h2 id=\"props-h\">Watched properties");
     sfp_buf_printf(b, " <span class=\"count\">(%zu)</span></h2>\n", r->n_property_health);
@@ -198,7 +198,7 @@ static void property_health(sfp_buf *b, const Sfpermits__V1__GetBriefResponse *r
     PUTS("</ul>\n</section>\n");
 }
 
-static void pipeline(sfp_buf *b, const Sfpermits__V1__GetBriefResponse *r)
+static void pipeline(sfp_buf *b, const Sfpermits__V1__Brief *r)
 {
     PUTS("<section aria-labelledby=\"pipe-h\">\n<h2 id=\"pipe-h\">Data pipeline</h2>\n<dl class=\"kv\">");
     if (r->last_refresh) {
@@ -263,7 +263,8 @@ static void pipeline(sfp_buf *b, const Sfpermits__V1__GetBriefResponse *r)
     PUTS("</section>\n");
 }
 
-char *gw_html_brief_page(const Sfpermits__V1__GetBriefResponse *r, const char *notice, size_t *len)
+char *gw_html_brief_page(const Sfpermits__V1__Brief *r, const Sfpermits__V1__ReadMetadata *md, const char *notice,
+                         size_t *len)
 {
     sfp_buf buf, *b = &buf;
     sfp_buf_init(b);
@@ -275,8 +276,8 @@ char *gw_html_brief_page(const Sfpermits__V1__GetBriefResponse *r, const char *n
     PUTS("<p class=\"meta\">Changes since ");
     DASH(r->since);
     PUTS(" \xc2\xb7 computed ");
-    DASH(r->computed_at);
-    if (r->cached) PUTS(" (from cache)");
+    DASH(md ? md->generated_at : NULL);
+    if (md && md->debug && md->debug->cached) PUTS(" (from cache)");
     PUTS("</p>\n");
     sfp_buf_printf(b,
                    "<form method=\"post\" action=\"/brief/refresh\" class=\"refresh\">"

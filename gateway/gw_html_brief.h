@@ -7,7 +7,8 @@
 
 #include <stddef.h>
 
-struct Sfpermits__V1__GetBriefResponse;
+struct Sfpermits__V1__Brief;
+struct Sfpermits__V1__ReadMetadata;
 
 /* The lookback tabs offered (days). */
 #define GW_BRIEF_TABS \
@@ -15,8 +16,10 @@ struct Sfpermits__V1__GetBriefResponse;
         1, 7, 30, 90  \
     }
 
-/* notice: an informational line shown above the brief (NULL = none). */
-char *gw_html_brief_page(const struct Sfpermits__V1__GetBriefResponse *b, const char *notice, size_t *len);
+/* The page of brief b with its response metadata md (when computed, whether from cache; NULL:
+ * shown as unknown). notice: an informational line shown above the brief (NULL = none). */
+char *gw_html_brief_page(const struct Sfpermits__V1__Brief *b, const struct Sfpermits__V1__ReadMetadata *md,
+                         const char *notice, size_t *len);
 /* The sign-in form (POST /brief/sign-in, a password field for the token); error shown when
  * non-NULL; lookback is carried through a hidden field. */
 char *gw_html_brief_signin(const char *error, int lookback, size_t *len);

@@ -446,6 +446,14 @@ static void nearby(sfp_buf *b, const Sfpermits__V1__PropertyReport *r)
     PUTS("</section>\n");
 }
 
+/* The metadata's source named `name`; NULL when absent (md may be NULL). */
+static const Sfpermits__V1__SourceStatus *source_of(const Sfpermits__V1__ReadMetadata *md, const char *name)
+{
+    for (size_t i = 0; md && i < md->n_sources; i++)
+        if (md->sources[i] && md->sources[i]->key && !strcmp(md->sources[i]->key, name)) return md->sources[i]->value;
+    return NULL;
+}
+
 static void source_row(sfp_buf *b, const char *name, const Sfpermits__V1__SourceStatus *s)
 {
     PUTS("<tr><th scope=\"row\">");
@@ -482,7 +490,7 @@ static void source_row(sfp_buf *b, const char *name, const Sfpermits__V1__Source
     PUTS("</td></tr>\n");
 }
 
-static void sources(sfp_buf *b, const Sfpermits__V1__PropertyReport *r)
+static void sources(sfp_buf *b, const Sfpermits__V1__ReadMetadata *md)
 {
     section_open(b, "sources", "Data sources", -1);
     PUTS("<p>Permits, contacts, inspections and plan review come from the local copy of DataSF, refreshed "
@@ -490,18 +498,17 @@ static void sources(sfp_buf *b, const Sfpermits__V1__PropertyReport *r)
          "for up to 15 minutes.</p>\n");
     static const char *const cols[] = {"Section", "Dataset", "State", "Records", "Freshness", NULL};
     table_open(b, "sources-h", cols);
-    const Sfpermits__V1__ReportSources *s = r->sources;
-    source_row(b, "Complaints", s ? s->complaints : NULL);
-    source_row(b, "Violations", s ? s->violations : NULL);
-    source_row(b, "Tax roll", s ? s->tax_roll : NULL);
+    source_row(b, "Complaints", source_of(md, "complaints"));
+    source_row(b, "Violations", source_of(md, "violations"));
+    source_row(b, "Tax roll", source_of(md, "tax_roll"));
     table_close(b);
     PUTS("<p class=\"meta\">Report assembled ");
-    DASH(r->generated_at);
-    if (r->debug && r->debug->report_cache_hit) PUTS(" (served from the report cache)");
+    DASH(md ? md->generated_at : NULL);
+    if (md && md->debug && md->debug->cached) PUTS(" (served from the report cache)");
     PUTS(".</p>\n</section>\n");
 }
 
-char *gw_html_report_page(const Sfpermits__V1__PropertyReport *r, size_t *len)
+char *gw_html_report_page(const Sfpermits__V1__PropertyReport *r, const Sfpermits__V1__ReadMetadata *md, size_t *len)
 {
     sfp_buf buf, *b = &buf;
     sfp_buf_init(b);
@@ -513,12 +520,13 @@ char *gw_html_report_page(const Sfpermits__V1__PropertyReport *r, size_t *len)
     header(b, r);
     profile(b, r);
     risk(b, r);
-    const Sfpermits__V1__ReportSources *s = r->sources;
-    soda_section(b, "complaints", "Complaints", "complaints", r->complaints, r->n_complaints, s ? s->complaints : NULL);
-    soda_section(b, "violations", "Violations", "violations", r->violations, r->n_violations, s ? s->violations : NULL);
+    soda_section(b, "complaints", "Complaints", "complaints", r->complaints, r->n_complaints,
+                 source_of(md, "complaints"));
+    soda_section(b, "violations", "Violations", "violations", r->violations, r->n_violations,
+                 source_of(md, "violations"));
     permits(b, r);
     nearby(b, r);
-    sources(b, r);
+    sources(b, md);
     gw_html_close(b);
     return sfp_buf_steal(b, len);
 }

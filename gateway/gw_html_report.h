@@ -9,9 +9,11 @@
 #include <stddef.h>
 
 struct Sfpermits__V1__PropertyReport;
+struct Sfpermits__V1__ReadMetadata;
 
-/* The page (malloc'd, caller frees; *len its length). Source ages are shown as the time the
- * data was fetched relative to generated_at, so the page changes only when the report does. */
-char *gw_html_report_page(const struct Sfpermits__V1__PropertyReport *r, size_t *len);
+/* The page of report r with its response metadata md (sources, generated_at, cache state;
+ * NULL: shown as unknown). malloc'd, caller frees; *len its length. */
+char *gw_html_report_page(const struct Sfpermits__V1__PropertyReport *r, const struct Sfpermits__V1__ReadMetadata *md,
+                          size_t *len);
 
 #endif

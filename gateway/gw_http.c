@@ -43,6 +43,21 @@ void gw_resp_free(gw_response *r)
     r->body = NULL;
     r->static_body = NULL;
     r->body_len = 0;
+    if (r->shared_release) r->shared_release(r->shared_owner);
+    r->shared_head = NULL;
+    r->shared_len = 0;
+    r->shared_owner = NULL;
+    r->shared_release = NULL;
+}
+
+void gw_resp_set_shared(gw_response *r, int status, const char *content_type, const char *head, size_t head_len,
+                        void *owner, void (*release)(void *owner), char *tail, size_t tail_len)
+{
+    gw_resp_set_body(r, status, content_type, tail, tail_len);
+    r->shared_head = head;
+    r->shared_len = head_len;
+    r->shared_owner = owner;
+    r->shared_release = release;
 }
 
 void gw_resp_set_body(gw_response *r, int status, const char *content_type, char *body, size_t len)

@@ -40,6 +40,12 @@ typedef struct gw_response {
     char *body;               /* owned (malloc) */
     const char *static_body;  /* not owned, outlives the response */
     size_t body_len;
+    /* gw_resp_set_shared: the body is shared_head[0..shared_len) followed by body[0..body_len);
+     * the head is borrowed from shared_owner, released with shared_release(shared_owner). */
+    const char *shared_head;
+    size_t shared_len;
+    void *shared_owner;
+    void (*shared_release)(void *owner);
     size_t nheaders;
     gw_header headers[GW_MAX_RESP_HEADERS];
 } gw_response;
@@ -84,6 +90,11 @@ void gw_resp_free(gw_response *r); /* frees the owned body; r can be reused afte
 /* Takes ownership of body (malloc'd; may be NULL when len == 0). */
 void gw_resp_set_body(gw_response *r, int status, const char *content_type, char *body, size_t len);
 void gw_resp_set_static(gw_response *r, int status, const char *content_type, const char *body, size_t len);
+/* The body is head[0..head_len) — borrowed, not copied: it belongs to owner, which
+ * release(owner) lets go of once the response is sent or freed — followed by tail[0..tail_len)
+ * (malloc'd, ownership passes). For large cached bodies that must not be copied per request. */
+void gw_resp_set_shared(gw_response *r, int status, const char *content_type, const char *head, size_t head_len,
+                        void *owner, void (*release)(void *owner), char *tail, size_t tail_len);
 /* Adds or replaces a header. Returns 0, or -1 when the table is full or the value too long. */
 int gw_resp_header(gw_response *r, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *gw_resp_get_header(const gw_response *r, const char *name);

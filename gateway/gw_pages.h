@@ -29,7 +29,7 @@
 #define GW_SESSION_MAX_AGE 2592000 /* 30 days */
 #define GW_SEARCH_TIMEOUT_MS 5000
 
-struct gw_report_reply;
+struct gw_read_reply;
 
 /* Accept asks for HTML (gw_accept_prefers_html). */
 bool gw_req_wants_html(const gw_request *req);
@@ -61,8 +61,8 @@ void gw_handle_brief_signin(gw_request *req, gw_response *resp);
 void gw_handle_brief_signout(gw_request *req, gw_response *resp);
 
 /* GET /report as HTML from a parsed reply (the ETag and Cache-Control are set here, per
- * representation). */
-void gw_report_html(gw_request *req, gw_response *resp, struct gw_report_reply *r);
+ * representation: the content's etag plus the state of each source). */
+void gw_report_html(gw_request *req, gw_response *resp, struct gw_read_reply *r);
 /* GET /brief for a browser: the brief page, or the sign-in form without a valid session. */
 void gw_brief_html(gw_request *req, gw_response *resp);
 /* POST /brief/refresh authenticated by the session cookie (Origin checked): 303 back to the

@@ -26,8 +26,8 @@
  *   GET /cron/status  CronService/GetStatus (no secret) → last 20 cron_log rows; no-store.
  *                     Class CRON_READ (served everywhere).
  * Ownership: handlers put malloc'd bodies into the response (which then owns them) or point
- * it at static data; they keep nothing between requests except the readiness cache, which
- * lives in the gw_server. */
+ * it at static data; they keep nothing between requests themselves: the readiness cache and
+ * the JSON cache of read replies (gw_json_cache.h) live in the gw_server. */
 #ifndef GW_HANDLERS_H
 #define GW_HANDLERS_H
 
@@ -46,39 +46,35 @@ void gw_handle_brief(gw_request *req, gw_response *resp);
 void gw_handle_brief_refresh(gw_request *req, gw_response *resp);
 /* ?lookback= value as an integer, not range-checked (absent or not an integer → 1). Pure. */
 int32_t gw_brief_lookback(const char *s);
-/* GET /brief's JSON body (malloc'd): byte-for-byte the generic encoder's output, with the
- * page part memoised by etag (handlers_brief.c); *memo_hit tells which path served it. */
-struct Sfpermits__V1__GetBriefResponse;
-char *gw_brief_json(struct Sfpermits__V1__GetBriefResponse *b, size_t *len, bool *memo_hit);
-void gw_brief_memo_clear(void); /* drops every memoised page (tests, shutdown) */
+struct gw_read_reply;
+struct gw_json_cache;
+struct sfp_buf;
+struct sfp_rpc_status;
+/* GET /brief's per-request JSON members, rendered from the reply's metadata (each starting
+ * with a comma): cached, cached_at, computed_at, ttl_seconds_remaining, etag, sql_queries. */
+void gw_brief_json_tail(struct sfp_buf *b, const struct gw_read_reply *r);
+/* GET /brief's JSON body (malloc'd): the brief's JSON (from cache by etag, gw_read_json) +
+ * gw_brief_json_tail. NULL when the brief does not decode (st set); *hit tells whether the
+ * brief's JSON came from the cache. */
+char *gw_brief_json(struct gw_json_cache *cache, struct gw_read_reply *r, size_t *len, bool *hit,
+                    struct sfp_rpc_status *st);
 
 /* GET /report/{block}/{lot}: block/lot validated before any RPC (400), per-client rate limit
  * (429 + Retry-After), ReportService → JSON, Cache-Control: public, max-age=<seconds until
  * the oldest live source expires, ≤900>, content ETag + If-None-Match → 304. */
 void gw_handle_report(gw_request *req, gw_response *resp);
-/* The reply of ReportService/GetPropertyReport as received (the packed PropertyReport), for
- * GET /report's headers and body (handlers_report.c). Fields are read-only for callers. */
-struct Sfpermits__V1__PropertyReport;
-struct sfp_rpc_status;
-typedef struct gw_report_reply {
-    char etag[24];       /* "\"<16 hex>\"": FNV-1a 64 of the report packed without fields 16–18 */
-    int max_age;         /* sources.max_age_seconds clamped to 0..900 */
-    const uint8_t *wire; /* borrowed: the packed report (must outlive the reply) */
-    size_t wire_len;
-    size_t content_len;                         /* packed bytes of fields 1–15 */
-    struct Sfpermits__V1__PropertyReport *tail; /* fields 16–18 only (owned), NULL on the fallback */
-    struct Sfpermits__V1__PropertyReport *full; /* the whole report (owned) once unpacked, else NULL */
-} gw_report_reply;
-/* Scans the wire (no full unpack) for etag and max_age; a wire the scan rejects is unpacked
- * whole instead. -1 when it does not decode at all: st = INTERNAL (logged). */
-int gw_report_reply_parse(gw_report_reply *r, const uint8_t *wire, size_t n, struct sfp_rpc_status *st);
-/* The 200 body (malloc'd): byte-for-byte sfp_pbjson_encode of the whole report, the content
- * part memoised per {block}/{lot} and content hash; *memo_hit tells which path served it.
- * NULL when the report does not decode (st = INTERNAL, logged). */
-char *gw_report_reply_json(gw_report_reply *r, const char *block, const char *lot, size_t *len, bool *memo_hit,
-                           struct sfp_rpc_status *st);
-void gw_report_reply_free(gw_report_reply *r); /* frees tail/full, not wire */
-void gw_report_memo_clear(void);               /* drops every memoised report (tests, shutdown) */
+#define GW_REPORT_RPC "/sfpermits.v1.ReportService/GetPropertyReport"
+/* The reply's max_age_seconds clamped to 0..900 (Cache-Control of the JSON and the page). */
+int gw_report_max_age(const struct gw_read_reply *r);
+/* GET /report's per-request JSON members, rendered from the reply's metadata (each starting
+ * with a comma): sources {complaints, violations, tax_roll, max_age_seconds}, debug
+ * {sql_queries, soda_requests, elapsed_ms, report_cache_hit}, generated_at. */
+void gw_report_json_tail(struct sfp_buf *b, const struct gw_read_reply *r);
+/* GET /report's JSON body (malloc'd): the report's JSON (from cache by etag, gw_read_json) +
+ * gw_report_json_tail. NULL when the report does not decode (st set); *hit tells whether the
+ * report's JSON came from the cache. */
+char *gw_report_json(struct gw_json_cache *cache, struct gw_read_reply *r, size_t *len, bool *hit,
+                     struct sfp_rpc_status *st);
 #define GW_REPORT_TIMEOUT_MS 10000
 
 #define GW_HEALTH_FULL_TIMEOUT_MS 30000

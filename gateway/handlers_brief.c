@@ -7,56 +7,39 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <pthread.h>
-
-#include "gw_json_memo.h"
+#include "buf.h"
 #include "gw_pages.h"
+#include "gw_read.h"
 #include "gw_rpc.h"
+#include "http_server.h"
 #include "sfpermits/v1/brief.pb-c.h"
 
-/* ---- JSON memo ----
- * A cached brief is the same page for every hit until it is recomputed (new computed_at →
- * new etag), but encoding 60+ KB of JSON costs more than everything else the gateway does for
- * the request. The page — all fields except the per-request ones (cached, cached_at,
- * computed_at, ttl_seconds_remaining, etag, sql_queries), which are the message's last fields
- * and therefore the JSON's tail, starting at `,"cached":` — is memoised by etag in a
- * gw_json_memo of its own (see gw_json_memo.h). The etag is derived by the service from
- * brief:{user}:{lookback} and computed_at, so an entry can only ever serve the user whose page
- * it is. */
-#define GW_BRIEF_MEMO_ENTRIES 64
-#define GW_BRIEF_MEMO_MAX_BYTES (1u << 20) /* pages larger than 1 MiB are not memoised */
+#define BRIEF_RPC "/sfpermits.v1.BriefService/GetBrief"
 
-static gw_json_memo *g_memo;
-static pthread_once_t g_memo_once = PTHREAD_ONCE_INIT;
-
-static void memo_init(void)
+/* The REST shape of a brief keeps the per-request fields at the top level, after the page's
+ * fields, as before the read envelope. cached_at is generated_at on a page_cache hit. */
+void gw_brief_json_tail(sfp_buf *b, const gw_read_reply *r)
 {
-    g_memo = gw_json_memo_new(",\"cached\":", GW_BRIEF_MEMO_ENTRIES, GW_BRIEF_MEMO_MAX_BYTES);
+    const char *generated_at = r->md->generated_at ? r->md->generated_at : "";
+    sfp_buf_printf(b, ",\"cached\":%s,\"cached_at\":", r->debug->cached ? "true" : "false");
+    sfp_buf_json_str(b, r->debug->cached ? generated_at : "");
+    sfp_buf_puts(b, ",\"computed_at\":");
+    sfp_buf_json_str(b, generated_at);
+    sfp_buf_printf(b, ",\"ttl_seconds_remaining\":%d,\"etag\":", (int)r->md->max_age_seconds);
+    sfp_buf_json_str(b, r->md->etag ? r->md->etag : "");
+    sfp_buf_printf(b, ",\"sql_queries\":%d", (int)r->debug->sql_queries);
 }
 
-static gw_json_memo *brief_memo(void)
+/* A brief's etag names one computed page of one user (brief:{user}:{lookback} + computed_at),
+ * so a cached JSON can only ever serve the user whose page it is. */
+char *gw_brief_json(gw_json_cache *cache, gw_read_reply *r, size_t *len, bool *hit, sfp_rpc_status *st)
 {
-    pthread_once(&g_memo_once, memo_init);
-    return g_memo;
-}
-
-void gw_brief_memo_clear(void)
-{
-    gw_json_memo_clear(brief_memo());
-}
-
-/* The response body: the memoised page + this request's tail, or a full encoding (which then
- * feeds the memo). Same bytes either way. */
-char *gw_brief_json(Sfpermits__V1__GetBriefResponse *b, size_t *len, bool *memo_hit)
-{
-    Sfpermits__V1__GetBriefResponse t = SFPERMITS__V1__GET_BRIEF_RESPONSE__INIT;
-    t.cached = b->cached;
-    t.cached_at = b->cached_at;
-    t.computed_at = b->computed_at;
-    t.ttl_seconds_remaining = b->ttl_seconds_remaining;
-    t.etag = b->etag;
-    t.sql_queries = b->sql_queries;
-    return gw_json_memo_encode(brief_memo(), b->etag, &b->base, &t.base, len, memo_hit);
+    sfp_buf tail;
+    sfp_buf_init(&tail);
+    gw_brief_json_tail(&tail, r);
+    char *body = gw_read_json(cache, "brief", r, &sfpermits__v1__brief__descriptor, tail.data, tail.len, len, hit, st);
+    sfp_buf_free(&tail);
+    return body;
 }
 
 /* ?lookback=N as the reference reads it: an integer (blanks and sign allowed); absent or not
@@ -78,34 +61,37 @@ int32_t gw_brief_lookback(const char *s)
     return (int32_t)v; /* |v| < 10^8 */
 }
 
-static void brief_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)
+static void brief_done(gw_request *req, gw_response *resp, const gw_rpc_reply *reply)
 {
-    ProtobufCMessage *out = NULL;
-    sfp_rpc_status st;
-    if (gw_reply_decode(r, &sfpermits__v1__get_brief_response__descriptor, &out, &st) != GRPC_STATUS_OK) {
+    sfp_rpc_status st = reply->st;
+    gw_read_reply r;
+    if (st.code != GRPC_STATUS_OK || gw_read_parse(&r, reply, &st)) {
         gw_resp_rpc_error(resp, &st); /* 401 + WWW-Authenticate: Bearer, 429/503 + Retry-After, ... */
         return;
     }
-    const Sfpermits__V1__GetBriefResponse *b = (const Sfpermits__V1__GetBriefResponse *)out;
     /* Per-user content: only the user's own cache may keep it, for what is left of the entry's TTL. */
-    gw_resp_header(resp, "Cache-Control", "private, max-age=%d",
-                   b->ttl_seconds_remaining > 0 ? b->ttl_seconds_remaining : 0);
+    int max_age = r.md->max_age_seconds;
+    gw_resp_header(resp, "Cache-Control", "private, max-age=%d", max_age > 0 ? max_age : 0);
     gw_resp_header(resp, "Vary", "Accept, Cookie, Authorization");
-    if (b->etag && *b->etag) {
+    if (r.md->etag && *r.md->etag) {
         char etag[GW_RESP_HEADER_MAX];
-        snprintf(etag, sizeof etag, "W/\"%s\"", b->etag);
+        snprintf(etag, sizeof etag, "W/\"%s\"", r.md->etag);
         gw_resp_header(resp, "ETag", "%s", etag);
         if (gw_etag_matches(gw_req_header(req, "If-None-Match"), etag)) {
-            protobuf_c_message_free_unpacked(out, NULL);
+            gw_read_free(&r);
             gw_resp_set_static(resp, 304, GW_CT_JSON, NULL, 0); /* no body, no serialisation */
             return;
         }
     }
-    size_t len = 0;
-    bool memo_hit;
-    char *json = gw_brief_json((Sfpermits__V1__GetBriefResponse *)out, &len, &memo_hit);
-    protobuf_c_message_free_unpacked(out, NULL);
-    gw_resp_set_body(resp, 200, GW_CT_JSON, json, len);
+    sfp_buf tail;
+    sfp_buf_init(&tail);
+    gw_brief_json_tail(&tail, &r);
+    bool hit;
+    if (gw_read_respond(gw_server_json_cache(req->srv), "brief", &r, &sfpermits__v1__brief__descriptor, tail.data,
+                        tail.len, resp, &hit, &st))
+        gw_resp_rpc_error(resp, &st);
+    sfp_buf_free(&tail);
+    gw_read_free(&r);
 }
 
 void gw_handle_brief(gw_request *req, gw_response *resp)
@@ -117,7 +103,7 @@ void gw_handle_brief(gw_request *req, gw_response *resp)
     gw_use_session(req); /* no Authorization header: the session cookie's token, if any */
     Sfpermits__V1__GetBriefRequest in = SFPERMITS__V1__GET_BRIEF_REQUEST__INIT;
     in.lookback_days = gw_brief_lookback(gw_req_query(req, "lookback"));
-    gw_call_async(req, GW_BACKEND_BRIEF, "/sfpermits.v1.BriefService/GetBrief", &in.base, brief_done);
+    gw_call_async(req, GW_BACKEND_BRIEF, BRIEF_RPC, &in.base, brief_done);
 }
 
 static void brief_refresh_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r)

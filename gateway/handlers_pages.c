@@ -12,7 +12,7 @@
 #include "gw_html_report.h"
 #include "gw_html_search.h"
 #include "gw_limits.h"
-#include "gw_pbwire.h"
+#include "gw_read.h"
 #include "gw_rpc.h"
 #include "handlers.h"
 #include "rpc.h"
@@ -21,7 +21,6 @@
 #include "sfpermits/v1/report.pb-c.h"
 
 #define SEARCH_RPC "/sfpermits.v1.ReportService/SearchParcels"
-#define REPORT_RPC "/sfpermits.v1.ReportService/GetPropertyReport"
 #define TOKEN_MAX 200
 _Static_assert(sizeof(((gw_request *)0)->auth_buf) >= TOKEN_MAX + sizeof "Bearer ", "auth_buf holds a token");
 
@@ -256,42 +255,40 @@ void gw_handle_home(gw_request *req, gw_response *resp)
 
 /* ------------------------------------------------------------------ report */
 
-void gw_report_html(gw_request *req, gw_response *resp, gw_report_reply *r)
+/* The first letter of a source's state ('-' when unknown), for the page's ETag. */
+static char state_letter(const Sfpermits__V1__SourceStatus *s)
+{
+    return s && s->state && *s->state ? s->state[0] : '-';
+}
+
+void gw_report_html(gw_request *req, gw_response *resp, gw_read_reply *r)
 {
     sfp_rpc_status st;
-    if (!r->full) {
-        ProtobufCMessage *m = NULL;
-        if (gw_rpc_decode(GW_BACKEND_REPORT, REPORT_RPC, &sfpermits__v1__property_report__descriptor, r->wire,
-                          r->wire_len, &m, &st) != GRPC_STATUS_OK) {
-            gw_resp_rpc_error(resp, &st);
-            return;
-        }
-        r->full = (Sfpermits__V1__PropertyReport *)m;
-    }
-    const Sfpermits__V1__PropertyReport *rep = r->full;
-    /* The page's ETag: the content's, plus the state of each source (a degraded page must not
-     * revalidate as the complete one). Ages are not part of it. */
-    uint64_t h = GW_FNV1A64_INIT;
-    h = gw_fnv1a64(h, r->etag, strlen(r->etag));
-    const Sfpermits__V1__SourceStatus *srcs[3] = {NULL, NULL, NULL};
-    if (rep->sources) {
-        srcs[0] = rep->sources->complaints;
-        srcs[1] = rep->sources->violations;
-        srcs[2] = rep->sources->tax_roll;
-    }
-    for (int i = 0; i < 3; i++)
-        if (srcs[i] && srcs[i]->state) h = gw_fnv1a64(h, srcs[i]->state, strlen(srcs[i]->state) + 1);
-    char etag[40];
-    snprintf(etag, sizeof etag, "\"%016llx-html\"", (unsigned long long)h);
-    gw_resp_header(resp, "ETag", "%s", etag);
-    gw_resp_header(resp, "Cache-Control", "public, max-age=%d", r->max_age);
-    gw_resp_header(resp, "Vary", "Accept");
-    if (gw_etag_matches(gw_req_header(req, "If-None-Match"), etag)) {
-        gw_resp_set_static(resp, 304, GW_CT_HTML, NULL, 0);
+    const Sfpermits__V1__PropertyReport *rep =
+        (const void *)gw_read_content(r, &sfpermits__v1__property_report__descriptor, &st);
+    if (!rep) {
+        gw_resp_rpc_error(resp, &st);
         return;
     }
+    /* The page's ETag: the content's, plus the state of each source (a degraded page must not
+     * revalidate as the complete one). Ages are not part of it. */
+    const char *etag_c = r->md->etag && *r->md->etag ? r->md->etag : NULL;
+    if (etag_c) {
+        char etag[GW_RESP_HEADER_MAX];
+        snprintf(etag, sizeof etag, "\"%s-%c%c%c-html\"", etag_c, state_letter(gw_read_source(r->md, "complaints")),
+                 state_letter(gw_read_source(r->md, "violations")), state_letter(gw_read_source(r->md, "tax_roll")));
+        gw_resp_header(resp, "ETag", "%s", etag);
+        if (gw_etag_matches(gw_req_header(req, "If-None-Match"), etag)) {
+            gw_resp_header(resp, "Cache-Control", "public, max-age=%d", gw_report_max_age(r));
+            gw_resp_header(resp, "Vary", "Accept");
+            gw_resp_set_static(resp, 304, GW_CT_HTML, NULL, 0);
+            return;
+        }
+    }
+    gw_resp_header(resp, "Cache-Control", "public, max-age=%d", gw_report_max_age(r));
+    gw_resp_header(resp, "Vary", "Accept");
     size_t len = 0;
-    char *page = gw_html_report_page(rep, &len);
+    char *page = gw_html_report_page(rep, r->md, &len);
     gw_page_set(resp, 200, page, len);
 }
 
@@ -316,9 +313,13 @@ static void brief_page_done(gw_request *req, gw_response *resp, const gw_rpc_rep
     int lookback = gw_brief_lookback(gw_req_query(req, "lookback"));
     bool had_session = req->authorization != NULL; /* gw_use_session took the cookie */
     gw_resp_header(resp, "Vary", "Accept, Cookie, Authorization");
-    ProtobufCMessage *out = NULL;
-    sfp_rpc_status st;
-    if (gw_reply_decode(r, &sfpermits__v1__get_brief_response__descriptor, &out, &st) != GRPC_STATUS_OK) {
+    sfp_rpc_status st = r->st;
+    gw_read_reply rr;
+    bool parsed = st.code == GRPC_STATUS_OK && gw_read_parse(&rr, r, &st) == 0;
+    const Sfpermits__V1__Brief *b =
+        parsed ? (const void *)gw_read_content(&rr, &sfpermits__v1__brief__descriptor, &st) : NULL;
+    if (!b) {
+        if (parsed) gw_read_free(&rr);
         if (st.code == GRPC_STATUS_UNAUTHENTICATED) {
             if (had_session) set_cookie(req, resp, "", 0);
             signin_page(resp, 200, "Your session has ended or the token is no longer valid. Please sign in again.",
@@ -334,23 +335,22 @@ static void brief_page_done(gw_request *req, gw_response *resp, const gw_rpc_rep
         gw_page_set(resp, resp->status, page, len);
         return;
     }
-    const Sfpermits__V1__GetBriefResponse *b = (const Sfpermits__V1__GetBriefResponse *)out;
     gw_resp_header(resp, "Cache-Control", "private, no-cache");
-    if (b->etag && *b->etag) {
+    if (rr.md->etag && *rr.md->etag) {
         char etag[GW_RESP_HEADER_MAX];
-        snprintf(etag, sizeof etag, "W/\"%s-html\"", b->etag);
+        snprintf(etag, sizeof etag, "W/\"%s-html\"", rr.md->etag);
         gw_resp_header(resp, "ETag", "%s", etag);
         if (gw_etag_matches(gw_req_header(req, "If-None-Match"), etag)) {
-            protobuf_c_message_free_unpacked(out, NULL);
+            gw_read_free(&rr);
             gw_resp_set_static(resp, 304, GW_CT_HTML, NULL, 0);
             return;
         }
     }
     const char *refreshed = gw_req_query(req, "refreshed");
     size_t len;
-    char *page =
-        gw_html_brief_page(b, refreshed ? "Refreshed: the brief was recomputed from the latest data." : NULL, &len);
-    protobuf_c_message_free_unpacked(out, NULL);
+    char *page = gw_html_brief_page(
+        b, rr.md, refreshed ? "Refreshed: the brief was recomputed from the latest data." : NULL, &len);
+    gw_read_free(&rr);
     gw_page_set(resp, 200, page, len);
 }
 

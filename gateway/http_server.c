@@ -23,6 +23,7 @@
 #include "gw_head.h"
 #include "gw_limits.h"
 #include "rpc_async.h"
+#include "gw_json_cache.h"
 #include "gw_metrics.h"
 #include "gw_ratelimit.h"
 #include "log.h"
@@ -47,6 +48,7 @@ struct gw_server {
     gw_ready_cache ready;
     gw_ratelimit *report_limit;
     gw_metrics *metrics;
+    gw_json_cache *json_cache; /* rendered read-reply JSON by etag; NULL when off */
 };
 
 /* One per request: allocated by the URI-log callback (or the first handler call), owned by
@@ -102,6 +104,11 @@ gw_ready_cache *gw_server_ready_cache(gw_server *s)
 {
     return &s->ready;
 }
+gw_json_cache *gw_server_json_cache(gw_server *s)
+{
+    return s ? s->json_cache : NULL;
+}
+
 gw_ratelimit *gw_server_report_limiter(gw_server *s)
 {
     return s->report_limit;
@@ -213,12 +220,49 @@ static void notify_conn_cb(void *cls, struct MHD_Connection *conn, void **socket
 
 /* ------------------------------------------------------------------ responses */
 
+/* What a shared-body response holds until MHD is done with it (gw_resp_set_shared). */
+typedef struct shared_body {
+    void *owner;
+    void (*release)(void *owner);
+    char *tail;
+} shared_body;
+
+static void shared_body_free(void *cls)
+{
+    shared_body *sb = cls;
+    sb->release(sb->owner);
+    free(sb->tail);
+    free(sb);
+}
+
+/* The head and tail as one body without copying them (MHD copies only the iovec array). */
+static struct MHD_Response *shared_response(gw_response *resp)
+{
+    shared_body *sb = malloc(sizeof *sb);
+    if (!sb) abort();
+    sb->owner = resp->shared_owner;
+    sb->release = resp->shared_release;
+    sb->tail = resp->body;
+    struct MHD_IoVec iov[2] = {{resp->shared_head, resp->shared_len}, {resp->body ? resp->body : "", resp->body_len}};
+    struct MHD_Response *r = MHD_create_response_from_iovec(iov, 2, shared_body_free, sb);
+    if (!r) {
+        free(sb);
+        return NULL; /* still owned by resp */
+    }
+    resp->body = NULL;
+    resp->shared_release = NULL;
+    resp->shared_owner = NULL;
+    return r;
+}
+
 static enum MHD_Result send_response(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, gw_response *resp)
 {
     if (resp->status == 0) gw_resp_http_error(resp, 500, "handler produced no response");
     struct MHD_Response *r;
-    size_t len = resp->body_len;
-    if (resp->body) {
+    size_t len = resp->body_len + resp->shared_len;
+    if (resp->shared_release) {
+        r = shared_response(resp);
+    } else if (resp->body) {
         r = MHD_create_response_from_buffer(len, resp->body, MHD_RESPMEM_MUST_FREE);
         if (r) resp->body = NULL; /* MHD frees it now */
     } else {
@@ -646,6 +690,7 @@ gw_server *gw_server_create(const gw_config *cfg, const gw_route *routes, size_t
     atomic_init(&s->draining, false);
     pthread_mutex_init(&s->ready.mu, NULL);
     s->report_limit = gw_ratelimit_new(cfg->report_rate_limit, cfg->report_rate_window_s, 100000);
+    s->json_cache = gw_json_cache_new((size_t)cfg->json_cache_entries, (size_t)cfg->json_cache_mb << 20);
     s->metrics = gw_metrics_new();
     gw_metrics_set_in_flight_source(s->metrics, in_flight, s);
     return s;
@@ -748,6 +793,7 @@ void gw_server_destroy(gw_server *s)
     gw_router_destroy(s->router);
     pthread_mutex_destroy(&s->ready.mu);
     gw_ratelimit_free(s->report_limit);
+    gw_json_cache_free(s->json_cache);
     gw_metrics_free(s->metrics);
     free(s);
 }

@@ -82,6 +82,9 @@ gw_backends *gw_server_backends(gw_server *s);
 gw_ready_cache *gw_server_ready_cache(gw_server *s);
 /* The /report per-client limiter (GATEWAY_REPORT_RATE_LIMIT per GATEWAY_REPORT_RATE_WINDOW). */
 struct gw_ratelimit *gw_server_report_limiter(gw_server *s);
+/* The JSON cache of read replies (gw_json_cache.h), owned by the server; NULL when s is NULL
+ * or the cache is off. */
+struct gw_json_cache *gw_server_json_cache(gw_server *s);
 /* HTTP metrics (gw_metrics.h), registered with the process's /metrics by main. */
 struct gw_metrics *gw_server_metrics(gw_server *s);
 bool gw_server_draining(const gw_server *s);

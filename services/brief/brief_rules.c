@@ -680,7 +680,7 @@ char *sfp_brief_pipeline_description(const char *planning, const char *dbi, sfp_
     return sfp_arena_strndup(a, d, 120);
 }
 
-void sfp_brief_fill_summary(Sfpermits__V1__GetBriefResponse *r, int32_t total_watches, sfp_arena *a)
+void sfp_brief_fill_summary(Sfpermits__V1__Brief *r, int32_t total_watches, sfp_arena *a)
 {
     Sfpermits__V1__BriefSummary *s = sfp_arena_msg(a, &sfpermits__v1__brief_summary__descriptor);
     s->total_watches = total_watches;
@@ -731,7 +731,7 @@ static void strset_add(strset *s, const char *x, sfp_arena *a)
     s->v[s->n++] = sfp_arena_strdup(a, x);
 }
 
-static void push_change(Sfpermits__V1__GetBriefResponse *r, size_t *cap, Sfpermits__V1__BriefChange *c, sfp_arena *a)
+static void push_change(Sfpermits__V1__Brief *r, size_t *cap, Sfpermits__V1__BriefChange *c, sfp_arena *a)
 {
     if (r->n_changes == *cap) {
         size_t nc = *cap ? *cap * 2 : 16;
@@ -751,7 +751,7 @@ static Sfpermits__V1__BriefChange *new_change(sfp_arena *a)
     return c;
 }
 
-void sfp_brief_add_property_activity(Sfpermits__V1__GetBriefResponse *r, const sfp_brief_permit_row *rows, size_t n,
+void sfp_brief_add_property_activity(Sfpermits__V1__Brief *r, const sfp_brief_permit_row *rows, size_t n,
                                      int32_t since_day, int32_t lookback, sfp_arena *a)
 {
     strset seen_addr = {0}, seen_change = {0};

@@ -128,7 +128,7 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
  * r->changes already has, its permits (from rows, the same rows the cards were built from)
  * with status_date on or after since_day, newest first, ≤10; or one "activity" row. A permit
  * already listed in changes on the same date is not listed again. */
-void sfp_brief_add_property_activity(Sfpermits__V1__GetBriefResponse *r, const sfp_brief_permit_row *rows, size_t n,
+void sfp_brief_add_property_activity(Sfpermits__V1__Brief *r, const sfp_brief_permit_row *rows, size_t n,
                                      int32_t since_day, int32_t lookback, sfp_arena *a);
 
 /* ---- predictability (the `health` section) ---- */
@@ -183,6 +183,6 @@ char *sfp_brief_pipeline_description(const char *planning, const char *dbi, sfp_
 /* Summary counts: every *_count is the length of its own section (changes_count included);
  * at_risk_count counts the `health` items with status behind or at_risk; total_watches from
  * the caller. */
-void sfp_brief_fill_summary(Sfpermits__V1__GetBriefResponse *r, int32_t total_watches, sfp_arena *a);
+void sfp_brief_fill_summary(Sfpermits__V1__Brief *r, int32_t total_watches, sfp_arena *a);
 
 #endif

@@ -370,7 +370,7 @@ typedef struct sec {
     sfp_conn *c;
     PGconn *pg;
     sfp_brief_build_ctx *ctx;
-    Sfpermits__V1__GetBriefResponse *r;
+    Sfpermits__V1__Brief *r;
     sfp_arena *a;
     bool lost;
     bool timed_out;
@@ -381,7 +381,7 @@ typedef struct sec {
 
 static void warn(sec *s, const char *section, const char *msg)
 {
-    Sfpermits__V1__GetBriefResponse *r = s->r;
+    Sfpermits__V1__Brief *r = s->r;
     Sfpermits__V1__BriefWarning *w = sfp_arena_msg(s->a, &sfpermits__v1__brief_warning__descriptor);
     w->section = (char *)section;
     w->message = (char *)msg;
@@ -1001,8 +1001,8 @@ static void section_velocity(sec *s, const char *since)
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->change_velocity, n);
     for (int i = 0; i < n; i++) {
-        Sfpermits__V1__GetBriefResponse__ChangeVelocityEntry *e =
-            sfp_arena_msg(s->a, &sfpermits__v1__get_brief_response__change_velocity_entry__descriptor);
+        Sfpermits__V1__Brief__ChangeVelocityEntry *e =
+            sfp_arena_msg(s->a, &sfpermits__v1__brief__change_velocity_entry__descriptor);
         e->key = S(s, r, i, 0);
         e->value = L(r, i, 1);
         s->r->change_velocity[s->r->n_change_velocity++] = e;
@@ -1010,8 +1010,7 @@ static void section_velocity(sec *s, const char *since)
     PQclear(r);
 }
 
-int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__GetBriefResponse *r, sfp_arena *a,
-                    sfp_err *err)
+int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__Brief *r, sfp_arena *a, sfp_err *err)
 {
     sec s = {.c = c, .pg = sfp_conn_pg(c), .ctx = ctx, .r = r, .a = a};
     char uid[16], since[11], today[11];

@@ -41,7 +41,6 @@ typedef struct sfp_brief_build_ctx {
     bool timed_out;        /* out: a section hit its statement timeout */
 } sfp_brief_build_ctx;
 
-int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__GetBriefResponse *r, sfp_arena *a,
-                    sfp_err *err);
+int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__Brief *r, sfp_arena *a, sfp_err *err);
 
 #endif

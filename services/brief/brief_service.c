@@ -17,6 +17,7 @@
 #include "pool_stats_pb.h"
 #include "sha256.h"
 #include "sfpermits/v1/brief.pb-c.h"
+#include "sfpermits/v1/common.pb-c.h"
 #include "sfpermits/v1/introspection.pb-c.h"
 
 #define DEADLINE_MARGIN_MS 20 /* left to pack and send the reply */
@@ -113,7 +114,7 @@ static int compute_brief(sfp_conn *conn, void *user, uint8_t **payload, size_t *
     compute_ctx *cc = user;
     cc->ran = true;
     sfp_arena *a = sfp_arena_new();
-    Sfpermits__V1__GetBriefResponse *r = sfp_arena_msg(a, &sfpermits__v1__get_brief_response__descriptor);
+    Sfpermits__V1__Brief *r = sfp_arena_msg(a, &sfpermits__v1__brief__descriptor);
     sfp_brief_build_ctx b = {.user_id = cc->user_id, .lookback_days = cc->lookback, .today = cc->today};
     int rc = sfp_brief_build(conn, &b, r, a, err);
     cc->queries = b.queries;
@@ -169,46 +170,36 @@ static grpc_status_code get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
         sfp_log(SFP_WARN, "brief failed", SFP_I("user_id", uid), SFP_S("error", err.msg));
         return fail(ctx, &err);
     }
+    /* The stored page goes out verbatim as GetBriefResponse.brief (PackedReadResponse view): it
+     * is never unpacked here. It is immutable for a given computed_at (ms), so key +
+     * computed_at names it: the etag is derived from them, not from hashing the payload. */
     sfp_arena *a = sfp_rpc_arena(ctx);
-    ProtobufCAllocator al = sfp_arena_pb_allocator(a);
-    Sfpermits__V1__GetBriefResponse *r =
-        (void *)protobuf_c_message_unpack(&sfpermits__v1__get_brief_response__descriptor, &al, pr.len, pr.payload);
-    if (!r) {
-        /* A payload we cannot read (corrupt row): compute afresh without the cache. */
-        sfp_log(SFP_ERROR, "page cache payload unreadable; recomputing", SFP_S("key", key));
-        sfp_page_result_clear(&pr);
-        if (sfp_page_cache_get(svc->cache, key, 0, deadline, compute_brief, &cc, &pr, &err) != 0) {
-            atomic_fetch_add(&k->failed, 1);
-            return fail(ctx, &err);
-        }
-        r = (void *)protobuf_c_message_unpack(&sfpermits__v1__get_brief_response__descriptor, &al, pr.len, pr.payload);
-        if (!r) {
-            sfp_page_result_clear(&pr);
-            atomic_fetch_add(&k->failed, 1);
-            err = (sfp_err){SFP_INTERNAL, "brief could not be encoded"};
-            return fail(ctx, &err);
-        }
-    }
-    /* The stored page is immutable for a given computed_at (ms), so key + computed_at names it:
-     * no need to hash the payload on every request. */
+    Sfpermits__V1__ReadMetadata *md = sfp_arena_msg(a, &sfpermits__v1__read_metadata__descriptor);
+    Sfpermits__V1__ReadDebug *dbg = sfp_arena_msg(a, &sfpermits__v1__read_debug__descriptor);
+    md->debug = dbg;
     char tag[96], hex[65];
     int tl = snprintf(tag, sizeof tag, "%s|%s", key, pr.computed_at);
     if (sfp_sha256_hex(tag, (size_t)tl, hex) == 0) {
         hex[32] = '\0';
-        r->etag = sfp_arena_strdup(a, hex);
+        md->etag = sfp_arena_strdup(a, hex);
     }
-    r->cached = pr.cached;
-    r->cached_at = sfp_arena_strdup(a, pr.cached ? pr.cached_at : "");
-    r->computed_at = sfp_arena_strdup(a, pr.computed_at);
-    r->ttl_seconds_remaining = pr.ttl_seconds_remaining;
+    md->generated_at = sfp_arena_strdup(a, pr.computed_at);
+    md->max_age_seconds = pr.ttl_seconds_remaining;
+    dbg->cached = pr.cached;
     int total = queries + pr.queries + (cc.ran && !pr.cached ? cc.statements : 0);
-    r->sql_queries = total;
+    dbg->sql_queries = total;
     atomic_fetch_add(&k->sql_total, total);
     atomic_store(&k->sql_last, total);
     atomic_fetch_add(pr.cached ? &k->cached : &k->computed, 1);
-    if (r->n_warnings) atomic_fetch_add(&k->degraded, 1);
+    if (cc.degraded) atomic_fetch_add(&k->degraded, 1);
+    Sfpermits__V1__PackedReadResponse *out = sfp_arena_msg(a, &sfpermits__v1__packed_read_response__descriptor);
+    out->content.len = pr.len;
+    out->content.data = pr.payload; /* handed to the call: freed when it ends, not copied */
+    if (pr.payload) sfp_rpc_on_end(ctx, free, pr.payload);
+    pr.payload = NULL;
+    out->metadata = md;
     sfp_page_result_clear(&pr);
-    *resp = &r->base;
+    *resp = &out->base;
     return GRPC_STATUS_OK;
 }
 
@@ -295,7 +286,7 @@ out:
 void sfp_brief_service_methods(sfp_brief_service *svc, sfp_rpc_method out[2])
 {
     out[0] = (sfp_rpc_method){SFP_BRIEF_GET_PATH, &sfpermits__v1__get_brief_request__descriptor,
-                              &sfpermits__v1__get_brief_response__descriptor, get_brief, svc};
+                              &sfpermits__v1__packed_read_response__descriptor, get_brief, svc};
     out[1] = (sfp_rpc_method){SFP_BRIEF_REFRESH_PATH, &sfpermits__v1__refresh_brief_request__descriptor,
                               &sfpermits__v1__refresh_brief_response__descriptor, refresh_brief, svc};
 }

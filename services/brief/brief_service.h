@@ -11,9 +11,9 @@
  * ARGUMENT_OUT_OF_RANGE and a BadRequest violation of lookback_days (checked before the
  * caller is authenticated: no database work). Key brief:{user_id}:{lookback},
  * TTL BRIEF_CACHE_TTL_MINUTES; a miss runs brief_sections.h (20 queries whatever the watch
- * count) inside the page cache's transaction. The payload is the packed GetBriefResponse
- * without its per-request fields (cached, cached_at, computed_at, ttl_seconds_remaining, etag,
- * sql_queries), which are set on every call. A brief with degraded sections (warnings) is kept
+ * count) inside the page cache's transaction. The payload is the packed Brief (the content
+ * only); the reply sends it verbatim, unparsed, as GetBriefResponse.brief and adds a
+ * ReadMetadata set on every call (etag, max_age_seconds, generated_at, debug). A brief with degraded sections (warnings) is kept
  * for at most BRIEF_DEGRADED_TTL_MINUTES, so a transient failure does not stick for 30 min.
  *
  * RefreshBrief: one transaction: an atomic upsert of brief_refresh whose ON CONFLICT ... WHERE
@@ -39,7 +39,7 @@
  *
  * Introspection: pool, page_cache (hits/misses of this process, live/expired rows) and
  * counters brief_requests, brief_cached, brief_computed, brief_unauthenticated,
- * brief_failed, brief_degraded, brief_refreshes, brief_refresh_limited,
+ * brief_failed, brief_degraded (briefs computed with a degraded section), brief_refreshes, brief_refresh_limited,
  * brief_sql_queries_total, brief_sql_queries_last (statements of the last GetBrief),
  * brief_compute_queries_last (data queries of the last computed brief),
  * page_cache_coalesced, page_cache_computes, page_cache_errors. */

@@ -3,8 +3,8 @@
  * rows (common/page_cache.h).
  *
  * Identity: each call carries `authorization: Bearer <CRON_SECRET>` and `x-sfp-user-id`
- * (see cron_service.h); GetBriefResponse.cached tells a fresh hit (nothing recomputed) from a
- * computation, so computed + fresh_hits + errors = total_users.
+ * (see cron_service.h); GetBriefResponse.metadata.debug.cached tells a fresh hit (nothing
+ * recomputed) from a computation, so computed + fresh_hits + errors = total_users.
  *
  * Outcomes: users query failure → failed; every user failed (and at least one) → failed with
  * the first error; some failed → success with `errors`; the time budget ran out with users
@@ -53,10 +53,10 @@ static void warm_one(warm *w, int64_t uid)
     sfp_rpc_status st;
     memset(&st, 0, sizeof st);
     grpc_status_code code = sfp_rpc_call(r->svc->brief, BRIEF_GET_PATH, &req.base,
-                                         &sfpermits__v1__get_brief_response__descriptor, &resp, timeout, md, 3, &st);
-    if (code == GRPC_STATUS_OK) {
-        const Sfpermits__V1__GetBriefResponse *b = (const void *)resp;
-        if (b->cached) atomic_fetch_add(&w->fresh, 1);
+                                         &sfpermits__v1__packed_read_response__descriptor, &resp, timeout, md, 3, &st);
+    if (code == GRPC_STATUS_OK) { /* the metadata is all we read: the brief stays packed */
+        const Sfpermits__V1__PackedReadResponse *b = (const void *)resp;
+        if (b->metadata && b->metadata->debug && b->metadata->debug->cached) atomic_fetch_add(&w->fresh, 1);
         else atomic_fetch_add(&w->computed, 1);
         protobuf_c_message_free_unpacked(resp, NULL);
         return;

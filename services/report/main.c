@@ -1,6 +1,7 @@
 /* sfp-report — wiring only: env → pool, SODA client, report cache + its LISTEN, report
  * service, rpc server. See report_service.h and report_cache.h (REPORT_*), db_pool.h (DATABASE_URL, DB_*), soda_client.h (SODA_*) and
  * config.h (LISTEN_ADDR, RPC_WORKERS, SHUTDOWN_GRACE_MS) for the environment. */
+#include <malloc.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -32,6 +33,14 @@ int main(int argc, char **argv)
     int early = sfp_config_start(
         SFP_B_REPORT, "", "sfp-report: the property report gRPC service (sfpermits.v1.ReportService).", argc, argv);
     if (early >= 0) return early;
+    /* Every read reply moves 40-80 KB buffers (the packed content, its JSON, gRPC slices)
+     * through malloc/free on several threads. With glibc's defaults such a buffer is a fresh
+     * mmap or, freed, trimmed back with madvise (a TLB shootdown across cores), and the next
+     * request faults its pages in again: measured, most of the cached path's gateway CPU. Keep
+     * freed memory for reuse and serve these buffers from the heap. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_TOP_PAD, 16 << 20);
+    mallopt(M_MMAP_THRESHOLD, 8 << 20);
     sfp_log_init("report");
     sfp_err err = {0};
     sfp_service_env env;

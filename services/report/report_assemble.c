@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "report_text.h"
+#include "sha256.h"
 
 #define S(x) ((char *)sfp_rpt_str(x)) /* arena/static strings handed to protobuf-c (never freed) */
 #define NEW(a, type, desc) ((type *)sfp_arena_msg((a), &(desc)))
@@ -264,23 +265,47 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
     return m;
 }
 
-Sfpermits__V1__PropertyReport *sfp_rpt_assemble_volatile(const sfp_rpt_volatile *v, sfp_arena *a)
+static Sfpermits__V1__ReadMetadata__SourcesEntry *source_entry(const sfp_rpt_soda_result *r, sfp_rpt_dataset d,
+                                                               const char *name, sfp_arena *a)
 {
-    Sfpermits__V1__PropertyReport *m =
-        NEW(a, Sfpermits__V1__PropertyReport, sfpermits__v1__property_report__descriptor);
-    Sfpermits__V1__ReportSources *src = NEW(a, Sfpermits__V1__ReportSources, sfpermits__v1__report_sources__descriptor);
-    src->complaints = source(&v->soda[SFP_RPT_DS_COMPLAINTS], SFP_RPT_DS_COMPLAINTS, a);
-    src->violations = source(&v->soda[SFP_RPT_DS_VIOLATIONS], SFP_RPT_DS_VIOLATIONS, a);
-    src->tax_roll = source(&v->soda[SFP_RPT_DS_TAX_ROLL], SFP_RPT_DS_TAX_ROLL, a);
-    src->max_age_seconds = sfp_rpt_sources_max_age(v->soda, v->soda_needed);
-    m->sources = src;
+    Sfpermits__V1__ReadMetadata__SourcesEntry *e =
+        NEW(a, Sfpermits__V1__ReadMetadata__SourcesEntry, sfpermits__v1__read_metadata__sources_entry__descriptor);
+    e->key = (char *)name;
+    e->value = source(r, d, a);
+    return e;
+}
 
-    Sfpermits__V1__ReportDebug *dbg = NEW(a, Sfpermits__V1__ReportDebug, sfpermits__v1__report_debug__descriptor);
+Sfpermits__V1__ReadMetadata *sfp_rpt_assemble_metadata(const sfp_rpt_meta *v, sfp_arena *a)
+{
+    Sfpermits__V1__ReadMetadata *m = NEW(a, Sfpermits__V1__ReadMetadata, sfpermits__v1__read_metadata__descriptor);
+    m->etag = S(v->etag);
+    m->max_age_seconds = sfp_rpt_sources_max_age(v->soda, v->soda_needed);
+    m->generated_at = S(v->generated_at);
+    m->n_sources = 3;
+    m->sources = sfp_arena_alloc(a, 3 * sizeof *m->sources);
+    m->sources[0] = source_entry(&v->soda[SFP_RPT_DS_COMPLAINTS], SFP_RPT_DS_COMPLAINTS, "complaints", a);
+    m->sources[1] = source_entry(&v->soda[SFP_RPT_DS_VIOLATIONS], SFP_RPT_DS_VIOLATIONS, "violations", a);
+    m->sources[2] = source_entry(&v->soda[SFP_RPT_DS_TAX_ROLL], SFP_RPT_DS_TAX_ROLL, "tax_roll", a);
+    Sfpermits__V1__ReadDebug *dbg = NEW(a, Sfpermits__V1__ReadDebug, sfpermits__v1__read_debug__descriptor);
+    dbg->cached = v->cached;
     dbg->sql_queries = v->sql_queries;
     dbg->soda_requests = v->soda_requests;
     dbg->elapsed_ms = v->elapsed_ms;
-    dbg->report_cache_hit = v->report_cache_hit;
     m->debug = dbg;
-    m->generated_at = S(v->generated_at);
     return m;
+}
+
+void sfp_rpt_content_etag(const uint8_t *content, size_t len, char out[SFP_RPT_ETAG_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t d[32];
+    if (sfp_sha256(len ? content : (const uint8_t *)"", len, d) != 0) {
+        out[0] = '\0'; /* no etag: the response is not cached or revalidated anywhere */
+        return;
+    }
+    for (int i = 0; i < SFP_RPT_ETAG_LEN / 2; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[SFP_RPT_ETAG_LEN] = '\0';
 }

@@ -9,8 +9,8 @@
 #include "report_types.h"
 #include "sfpermits/v1/report.pb-c.h"
 
-/* The content of a report: PropertyReport fields 1–15, the same for every request until the
- * data changes (what the report cache keeps, packed). */
+/* The content of a report: a PropertyReport, the same for every request until the data
+ * changes (what the report cache keeps, packed). */
 typedef struct sfp_rpt_report {
     const char *block, *lot, *address;
     const char *const *lots;
@@ -29,21 +29,28 @@ typedef struct sfp_rpt_report {
     size_t n_nearby;
 } sfp_rpt_report;
 
-/* The per-request part: fields 16–18 (sources, debug, generated_at), the message's last
- * fields, so the packed content followed by the packed volatile part is the whole report. */
-typedef struct sfp_rpt_volatile {
+/* The per-request part: the response's ReadMetadata (etag, max-age, generated_at, sources,
+ * debug). */
+typedef struct sfp_rpt_meta {
+    const char *etag;                /* sfp_rpt_content_etag of the packed content */
     const sfp_rpt_soda_result *soda; /* [SFP_RPT_DS_N] */
     unsigned soda_needed;            /* SFP_RPT_DS_BIT mask of the datasets this report needed */
     int32_t sql_queries, soda_requests;
     double elapsed_ms;
-    bool report_cache_hit;
+    bool cached; /* served from the report cache */
     const char *generated_at;
-} sfp_rpt_volatile;
+} sfp_rpt_meta;
 
-/* Fields 1–15 of the report (16–18 left unset). */
+/* The report's content (every field of PropertyReport). */
 Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_arena *a);
-/* Only fields 16–18 set. */
-Sfpermits__V1__PropertyReport *sfp_rpt_assemble_volatile(const sfp_rpt_volatile *v, sfp_arena *a);
+/* The response's metadata; sources in the order complaints, violations, tax_roll. */
+Sfpermits__V1__ReadMetadata *sfp_rpt_assemble_metadata(const sfp_rpt_meta *v, sfp_arena *a);
+
+#define SFP_RPT_ETAG_LEN 32
+/* The ETag of a packed report: the first 128 bits of its SHA-256 as 32 lower-case hex digits
+ * (out gets them and a NUL); "" in the unlikely case the digest fails (then nothing caches or
+ * revalidates the response). Computed once per assembled report. */
+void sfp_rpt_content_etag(const uint8_t *content, size_t len, char out[SFP_RPT_ETAG_LEN + 1]);
 
 /* "street_number street_name street_suffix" of the non-blank parts (arena), "" for NULL. */
 const char *sfp_rpt_address(const sfp_rpt_permit *p, sfp_arena *a);

@@ -61,7 +61,7 @@ void sfp_rpt_cache_free(sfp_rpt_cache *c)
     free(c);
 }
 
-sfp_rpt_cached *sfp_rpt_cached_new(const uint8_t *content, size_t len, int32_t today,
+sfp_rpt_cached *sfp_rpt_cached_new(const uint8_t *content, size_t len, const char *etag, int32_t today,
                                    const sfp_rpt_soda_result soda[SFP_RPT_DS_N], unsigned needed,
                                    const char *generated_at, double now_s)
 {
@@ -73,6 +73,7 @@ sfp_rpt_cached *sfp_rpt_cached_new(const uint8_t *content, size_t len, int32_t t
     if (!e->content) abort();
     memcpy(e->content, content, len);
     e->len = len;
+    snprintf(e->etag, sizeof e->etag, "%s", etag ? etag : "");
     e->today = today;
     e->stored_at = now_s;
     e->expires_at = e->stored_at + max_age;

@@ -1,9 +1,10 @@
 /* report_cache.h — assembled reports kept in memory, so a popular parcel costs no SQL and no
  * SODA call until its data changes.
  *
- * An entry is the packed content of a report (PropertyReport fields 1–15, report_assemble.h)
- * plus what is needed to rebuild the per-request fields 16–18: the state, age and TTL of each
- * SODA source when it was assembled, and its generated_at. It is served only while ALL of:
+ * An entry is the packed content of a report (a PropertyReport, report_assemble.h) and its
+ * ETag (hashed once, when it was assembled), plus what is needed to rebuild the response's
+ * metadata: the state, age and TTL of each SODA source when it was assembled, and its
+ * generated_at. It is served only while ALL of:
  *   - it is younger than REPORT_CACHE_TTL_S and than the shortest TTL its SODA sources had
  *     left (so `sources` stays truthful and a SODA refresh is never skipped);
  *   - "today" is the day it was assembled for (risk rules count days);
@@ -49,8 +50,9 @@ int sfp_rpt_cache_config_from_env(sfp_rpt_cache_config *c, sfp_err *err);
 
 /* One stored report; immutable once stored. */
 typedef struct sfp_rpt_cached {
-    uint8_t *content; /* malloc'd: packed fields 1–15 */
+    uint8_t *content; /* malloc'd: the packed PropertyReport */
     size_t len;
+    char etag[33]; /* sfp_rpt_content_etag of content */
     int32_t today;
     double stored_at; /* the cache's clock, seconds */
     double expires_at;
@@ -92,10 +94,10 @@ sfp_cache_val *sfp_rpt_cache_get(sfp_rpt_cache *c, const char *block, const char
  * ticket's lookup or the listener went down meanwhile. e == NULL ends the ticket unstored. */
 void sfp_rpt_cache_store(sfp_rpt_cache *c, sfp_rpt_cache_ticket *t, sfp_rpt_cached *e);
 void sfp_rpt_cache_abandon(sfp_rpt_cache *c, sfp_rpt_cache_ticket *t);
-/* An entry for an assembled report (content copied; SODA states, ages and TTLs kept, records
- * not), servable until the shortest TTL its needed sources have left runs out. NULL — not to
+/* An entry for an assembled report (content and etag copied; SODA states, ages and TTLs kept,
+ * records not), servable until the shortest TTL its needed sources have left runs out. NULL — not to
  * be kept — when a needed source is stale or unavailable (sfp_rpt_sources_max_age is 0). */
-sfp_rpt_cached *sfp_rpt_cached_new(const uint8_t *content, size_t len, int32_t today,
+sfp_rpt_cached *sfp_rpt_cached_new(const uint8_t *content, size_t len, const char *etag, int32_t today,
                                    const sfp_rpt_soda_result soda[SFP_RPT_DS_N], unsigned needed,
                                    const char *generated_at, double now_s);
 void sfp_rpt_cached_free(void *e); /* NULL-safe */

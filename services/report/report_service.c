@@ -22,6 +22,7 @@
 #include "report_text.h"
 #include "report_watch.h"
 #include "sfpermits/v1/introspection.pb-c.h"
+#include "sfpermits/v1/common.pb-c.h"
 #include "sfpermits/v1/report.pb-c.h"
 #include "soda_client.h"
 
@@ -178,30 +179,38 @@ static grpc_status_code bad_field(sfp_report_service *svc, sfp_rpc_ctx *ctx, con
     return fail(svc, ctx, SFP_INVALID_ARGUMENT, msg);
 }
 
-/* The report is sent as its packed content (fields 1–15, also what the cache keeps; it must
- * live in the call's arena) followed by the per-request fields 16–18 as *resp: the client
- * decodes one PropertyReport. */
-static void respond(sfp_rpc_ctx *ctx, const uint8_t *content, size_t len, const sfp_rpt_volatile *v,
+/* The reply: the packed report embedded verbatim as GetPropertyReportResponse.report, through
+ * the wire-identical PackedReadResponse view (content must stay valid until the call ends). */
+static void respond(sfp_rpc_ctx *ctx, const uint8_t *content, size_t len, const sfp_rpt_meta *v,
                     ProtobufCMessage **resp)
 {
-    sfp_rpc_set_packed_prefix(ctx, content, len);
-    *resp = &sfp_rpt_assemble_volatile(v, sfp_rpc_arena(ctx))->base;
+    sfp_arena *a = sfp_rpc_arena(ctx);
+    Sfpermits__V1__PackedReadResponse *out = sfp_arena_msg(a, &sfpermits__v1__packed_read_response__descriptor);
+    out->content.data = (uint8_t *)content;
+    out->content.len = len;
+    out->metadata = sfp_rpt_assemble_metadata(v, a);
+    *resp = &out->base;
 }
 
-/* A cached report: the stored content with sources aged by the time since it was assembled. */
-static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, const sfp_rpt_cached *e, double t0,
+static void drop_cached(void *val)
+{
+    sfp_cache_val_unref(val);
+}
+
+/* A cached report: the stored content and etag, sources aged by the time since it was
+ * assembled. The reply points into the entry (no copy); the call keeps our reference until it
+ * ends (sfp_rpc_on_end). */
+static grpc_status_code serve_cached(sfp_report_service *svc, sfp_rpc_ctx *ctx, sfp_cache_val *hit, double t0,
                                      ProtobufCMessage **resp)
 {
+    const sfp_rpt_cached *e = sfp_cache_val_data(hit);
+    sfp_rpc_on_end(ctx, drop_cached, hit);
     sfp_rpt_soda_result src[SFP_RPT_DS_N];
     sfp_rpt_cached_sources(e, sfp_rpt_cache_now(svc->cache), src);
-    sfp_rpt_volatile v = {.soda = src,
-                          .soda_needed = e->soda_needed,
-                          .report_cache_hit = true,
-                          .generated_at = sfp_arena_strdup(sfp_rpc_arena(ctx), e->generated_at)};
-    uint8_t *content = sfp_arena_alloc(sfp_rpc_arena(ctx), e->len ? e->len : 1); /* outlives our reference */
-    if (e->len) memcpy(content, e->content, e->len);
+    sfp_rpt_meta v = {
+        .etag = e->etag, .soda = src, .soda_needed = e->soda_needed, .cached = true, .generated_at = e->generated_at};
     v.elapsed_ms = (now_s(svc) - t0) * 1e3;
-    respond(ctx, content, e->len, &v, resp);
+    respond(ctx, e->content, e->len, &v, resp);
     atomic_fetch_add(&svc->counters.ok, 1);
     return GRPC_STATUS_OK;
 }
@@ -298,16 +307,20 @@ static grpc_status_code finish_report(report_job *rj, ProtobufCMessage **resp)
     size_t len = protobuf_c_message_get_packed_size(&content->base);
     uint8_t *bytes = sfp_arena_alloc(a, len ? len : 1);
     protobuf_c_message_pack(&content->base, bytes);
+    char etag[SFP_RPT_ETAG_LEN + 1];
+    sfp_rpt_content_etag(bytes, len, etag); /* once per assembled report; a cache hit reuses it */
 
     if (rj->ticket.active)
-        sfp_rpt_cache_store(svc->cache, &rj->ticket,
-                            sfp_rpt_cached_new(bytes, len, today, soda, needed, ts_buf, sfp_rpt_cache_now(svc->cache)));
+        sfp_rpt_cache_store(
+            svc->cache, &rj->ticket,
+            sfp_rpt_cached_new(bytes, len, etag, today, soda, needed, ts_buf, sfp_rpt_cache_now(svc->cache)));
 
-    sfp_rpt_volatile v = {.soda = soda,
-                          .soda_needed = needed,
-                          .sql_queries = rj->queries,
-                          .soda_requests = soda_requests,
-                          .generated_at = sfp_arena_strdup(a, ts_buf)};
+    sfp_rpt_meta v = {.etag = sfp_arena_strdup(a, etag),
+                      .soda = soda,
+                      .soda_needed = needed,
+                      .sql_queries = rj->queries,
+                      .soda_requests = soda_requests,
+                      .generated_at = sfp_arena_strdup(a, ts_buf)};
     v.elapsed_ms = (now_s(rj->svc) - rj->t0) * 1e3;
     respond(ctx, bytes, len, &v, resp);
     sfp_log(SFP_DEBUG, "report", SFP_S("block", block), SFP_S("lot", lot), SFP_I("permits", sql.set.n_permits),
@@ -398,11 +411,7 @@ static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req
     sfp_rpt_cache_ticket ticket;
     int64_t wait_ms = budget(ctx, (int64_t)svc->cfg.statement_timeout_ms + svc->cfg.soda_budget_ms);
     sfp_cache_val *hit = sfp_rpt_cache_get(svc->cache, block, lot, today, sfp_mono_ms() + wait_ms, &ticket);
-    if (hit) {
-        grpc_status_code code = serve_cached(svc, ctx, sfp_cache_val_data(hit), t0, resp);
-        sfp_cache_val_unref(hit);
-        return code;
-    }
+    if (hit) return serve_cached(svc, ctx, hit, t0, resp); /* hit is released when the call ends */
     if (sfp_rpc_deadline_left_ms(ctx) <= 0) {
         sfp_rpt_cache_abandon(svc->cache, &ticket);
         return fail(svc, ctx, SFP_DEADLINE_EXCEEDED, "deadline exceeded");
@@ -422,7 +431,7 @@ static grpc_status_code get_report(sfp_rpc_ctx *ctx, const ProtobufCMessage *req
 sfp_rpc_method sfp_report_service_method(sfp_report_service *svc)
 {
     return (sfp_rpc_method){SFP_REPORT_METHOD_PATH, &sfpermits__v1__get_property_report_request__descriptor,
-                            &sfpermits__v1__property_report__descriptor, get_report, svc};
+                            &sfpermits__v1__packed_read_response__descriptor, get_report, svc};
 }
 
 void sfp_report_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, void *user)

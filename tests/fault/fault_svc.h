@@ -101,16 +101,19 @@ static inline void fault_report_call(sfp_rpc_channel *ch, const char *block, con
     sfp_rpc_status st;
     double t0 = fault_now_ms();
     out->code = sfp_rpc_call(ch, "/sfpermits.v1.ReportService/GetPropertyReport", &req.base,
-                             &sfpermits__v1__property_report__descriptor, &resp, timeout_ms, NULL, 0, &st);
+                             &sfpermits__v1__get_property_report_response__descriptor, &resp, timeout_ms, NULL, 0, &st);
     out->ms = fault_now_ms() - t0;
     if (out->code != GRPC_STATUS_OK) return;
-    Sfpermits__V1__PropertyReport *r = (void *)resp;
-    if (r->sources && r->sources->complaints) {
-        snprintf(out->complaints_state, sizeof out->complaints_state, "%s", r->sources->complaints->state);
-        snprintf(out->complaints_reason, sizeof out->complaints_reason, "%s", r->sources->complaints->reason);
+    const Sfpermits__V1__GetPropertyReportResponse *r = (void *)resp;
+    const Sfpermits__V1__ReadMetadata *md = r->metadata;
+    for (size_t i = 0; md && i < md->n_sources; i++) {
+        const Sfpermits__V1__SourceStatus *s = md->sources[i]->value;
+        if (strcmp(md->sources[i]->key, "complaints") || !s) continue;
+        snprintf(out->complaints_state, sizeof out->complaints_state, "%s", s->state);
+        snprintf(out->complaints_reason, sizeof out->complaints_reason, "%s", s->reason);
     }
-    out->cache_hit = r->debug && r->debug->report_cache_hit;
-    out->server_ms = r->debug ? r->debug->elapsed_ms : 0;
+    out->cache_hit = md && md->debug && md->debug->cached;
+    out->server_ms = md && md->debug ? md->debug->elapsed_ms : 0;
     protobuf_c_message_free_unpacked(resp, NULL);
 }
 

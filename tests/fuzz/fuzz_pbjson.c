@@ -25,7 +25,9 @@
 
 static const ProtobufCMessageDescriptor *const k_types[] = {
     &sfpermits__v1__property_report__descriptor,
+    &sfpermits__v1__brief__descriptor,
     &sfpermits__v1__get_brief_response__descriptor,
+    &sfpermits__v1__get_property_report_response__descriptor,
     &sfpermits__v1__refresh_brief_response__descriptor,
     &sfpermits__v1__signals_result__descriptor,
     &sfpermits__v1__velocity_refresh_result__descriptor,

@@ -207,18 +207,23 @@ static void test_user_isolation(void **state)
         long uid = u ? g_bob : g_alice;
         char sql[160];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM watch_items WHERE user_id = %ld AND is_active", uid);
-        assert_int_equal(r->summary->total_watches, sfp_test_sql_long(g_url, sql));
+        assert_int_equal(r->brief->summary->total_watches, sfp_test_sql_long(g_url, sql));
         size_t labels = 0;
-        for (size_t i = 0; i < r->n_changes; i++, labels++) assert_true(label_in(r->changes[i]->label, own));
-        for (size_t i = 0; i < r->n_plan_reviews; i++, labels++) assert_true(label_in(r->plan_reviews[i]->label, own));
-        for (size_t i = 0; i < r->n_inspections; i++, labels++) assert_true(label_in(r->inspections[i]->label, own));
-        for (size_t i = 0; i < r->n_new_filings; i++, labels++) assert_true(label_in(r->new_filings[i]->label, own));
-        for (size_t i = 0; i < r->n_property_health; i++, labels++) {
-            assert_true(label_in(r->property_health[i]->label, own));
-            if (*r->property_health[i]->label) assert_false(label_in(r->property_health[i]->label, other));
+        for (size_t i = 0; i < r->brief->n_changes; i++, labels++)
+            assert_true(label_in(r->brief->changes[i]->label, own));
+        for (size_t i = 0; i < r->brief->n_plan_reviews; i++, labels++)
+            assert_true(label_in(r->brief->plan_reviews[i]->label, own));
+        for (size_t i = 0; i < r->brief->n_inspections; i++, labels++)
+            assert_true(label_in(r->brief->inspections[i]->label, own));
+        for (size_t i = 0; i < r->brief->n_new_filings; i++, labels++)
+            assert_true(label_in(r->brief->new_filings[i]->label, own));
+        for (size_t i = 0; i < r->brief->n_property_health; i++, labels++) {
+            assert_true(label_in(r->brief->property_health[i]->label, own));
+            if (*r->brief->property_health[i]->label)
+                assert_false(label_in(r->brief->property_health[i]->label, other));
         }
         assert_true(labels > 0); /* the demo watch lists produce content */
-        assert_true(r->n_property_health > 0);
+        assert_true(r->brief->n_property_health > 0);
         free_msg(r);
     }
     stop(&h);
@@ -232,29 +237,27 @@ static void test_second_call_cached_two_users_two_computes(void **state)
     harness h;
     start(&h);
     Sfpermits__V1__GetBriefResponse *a1 = brief_ok(&h, "demo-token-alice", 1);
-    assert_false(a1->cached);
-    assert_string_equal(a1->cached_at, "");
-    assert_true(strlen(a1->computed_at) >= 20);
-    assert_int_equal(a1->ttl_seconds_remaining, 1800);
-    assert_int_equal(strlen(a1->etag), 32);
+    assert_false(a1->metadata->debug->cached);
+    assert_true(strlen(a1->metadata->generated_at) >= 20);
+    assert_int_equal(a1->metadata->max_age_seconds, 1800);
+    assert_int_equal(strlen(a1->metadata->etag), 32);
     Sfpermits__V1__GetBriefResponse *a2 = brief_ok(&h, "demo-token-alice", 1);
-    assert_true(a2->cached);
-    assert_string_equal(a2->cached_at, a1->computed_at);
-    assert_string_equal(a2->computed_at, a1->computed_at);
-    assert_string_equal(a2->etag, a1->etag); /* same page, same validator */
-    assert_true(a2->ttl_seconds_remaining <= 1800 && a2->ttl_seconds_remaining > 1700);
-    assert_int_equal(a2->n_changes, a1->n_changes);
-    assert_int_equal(a2->sql_queries, 2); /* auth + cache read */
+    assert_true(a2->metadata->debug->cached);
+    assert_string_equal(a2->metadata->generated_at, a1->metadata->generated_at);
+    assert_string_equal(a2->metadata->etag, a1->metadata->etag); /* same page, same validator */
+    assert_true(a2->metadata->max_age_seconds <= 1800 && a2->metadata->max_age_seconds > 1700);
+    assert_int_equal(a2->brief->n_changes, a1->brief->n_changes);
+    assert_int_equal(a2->metadata->debug->sql_queries, 2); /* auth + cache read */
     assert_int_equal(counter(&h, "brief_computed"), 1);
     assert_int_equal(counter(&h, "brief_cached"), 1);
     Sfpermits__V1__GetBriefResponse *b1 = brief_ok(&h, "demo-token-bob", 1);
-    assert_false(b1->cached);
-    assert_string_not_equal(b1->etag, a1->etag);
+    assert_false(b1->metadata->debug->cached);
+    assert_string_not_equal(b1->metadata->etag, a1->metadata->etag);
     assert_int_equal(counter(&h, "page_cache_computes"), 2);
     /* another lookback is another page */
     Sfpermits__V1__GetBriefResponse *a7 = brief_ok(&h, "demo-token-alice", 7);
-    assert_false(a7->cached);
-    assert_int_equal(a7->lookback_days, 7);
+    assert_false(a7->metadata->debug->cached);
+    assert_int_equal(a7->brief->lookback_days, 7);
     assert_int_equal(counter(&h, "page_cache_computes"), 3);
     assert_int_equal(sfp_test_sql_long(g_url, "SELECT count(*) FROM page_cache WHERE cache_key LIKE 'brief:%'"), 3);
     free_msg(a1);
@@ -280,10 +283,10 @@ static void test_refresh_then_recompute_then_rate_limited(void **state)
     assert_true(strlen(rr->refreshed_at) == 20);
     free_msg(rr);
     Sfpermits__V1__GetBriefResponse *a = brief_ok(&h, "demo-token-alice", 1);
-    assert_false(a->cached); /* recomputed */
+    assert_false(a->metadata->debug->cached); /* recomputed */
     free_msg(a);
     Sfpermits__V1__GetBriefResponse *b = brief_ok(&h, "demo-token-bob", 1);
-    assert_true(b->cached); /* bob untouched */
+    assert_true(b->metadata->debug->cached); /* bob untouched */
     free_msg(b);
     /* second refresh right away */
     rr = NULL;
@@ -298,7 +301,7 @@ static void test_refresh_then_recompute_then_rate_limited(void **state)
     assert_non_null(strstr(st.message, "300"));
     /* nothing was invalidated by the refused refresh */
     a = brief_ok(&h, "demo-token-alice", 1);
-    assert_true(a->cached);
+    assert_true(a->metadata->debug->cached);
     free_msg(a);
     /* the limit is per user */
     assert_int_equal(refresh(&h, "demo-token-bob", &rr, &st), GRPC_STATUS_OK);
@@ -367,8 +370,8 @@ static void test_pipeline_stats(void **state)
     harness h;
     start(&h);
     Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-carol", 1);
-    assert_int_equal(r->n_warnings, 0);
-    Sfpermits__V1__PipelineStats *ps = r->pipeline_stats;
+    assert_int_equal(r->brief->n_warnings, 0);
+    Sfpermits__V1__PipelineStats *ps = r->brief->pipeline_stats;
     assert_non_null(ps);
     /* demo history: nightly success 241 s, failed 480 s, success 395 s, success 252 s */
     assert_int_equal(ps->n_recent_jobs, 4);
@@ -384,11 +387,11 @@ static void test_pipeline_stats(void **state)
     assert_int_equal(ps->last_24h_failed, 0);
     assert_int_equal(ps->last_24h_jobs, 6);
     /* neighbours */
-    assert_non_null(r->last_refresh);
-    assert_false(r->last_refresh->is_stale);
-    assert_non_null(r->pipeline_health);
-    assert_string_equal(r->pipeline_health->status, "ok");
-    assert_int_equal(r->pipeline_health->n_checks, 4);
+    assert_non_null(r->brief->last_refresh);
+    assert_false(r->brief->last_refresh->is_stale);
+    assert_non_null(r->brief->pipeline_health);
+    assert_string_equal(r->brief->pipeline_health->status, "ok");
+    assert_int_equal(r->brief->pipeline_health->n_checks, 4);
     free_msg(r);
 
     /* no successful run among the last five → average null */
@@ -396,10 +399,10 @@ static void test_pipeline_stats(void **state)
                                          "DELETE FROM page_cache; COMMIT"),
                      0);
     r = brief_ok(&h, "demo-token-carol", 1);
-    assert_false(r->pipeline_stats->has_avg_duration_seconds);
-    assert_int_equal(r->pipeline_stats->last_24h_failed, 1);
-    assert_null(r->last_refresh); /* no successful nightly: absent */
-    assert_string_equal(r->pipeline_health->status, "critical");
+    assert_false(r->brief->pipeline_stats->has_avg_duration_seconds);
+    assert_int_equal(r->brief->pipeline_stats->last_24h_failed, 1);
+    assert_null(r->brief->last_refresh); /* no successful nightly: absent */
+    assert_string_equal(r->brief->pipeline_health->status, "critical");
     free_msg(r);
     assert_int_equal(sfp_test_sql(g_url, "UPDATE cron_log SET status = 'success' WHERE job_type = 'nightly' "
                                          "AND error_message IS NULL"),
@@ -416,17 +419,17 @@ static void test_pipeline_stats_failure_degrades(void **state)
     start(&h);
     assert_int_equal(sfp_test_sql(g_url, "ALTER TABLE cron_log RENAME TO cron_log_moved"), 0);
     Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-alice", 7);
-    assert_null(r->pipeline_stats);
-    assert_null(r->last_refresh);
-    assert_string_equal(r->pipeline_health->status, "unknown");
+    assert_null(r->brief->pipeline_stats);
+    assert_null(r->brief->last_refresh);
+    assert_string_equal(r->brief->pipeline_health->status, "unknown");
     bool named = false;
-    for (size_t i = 0; i < r->n_warnings; i++) {
-        if (!strcmp(r->warnings[i]->section, "pipeline_stats")) named = true;
-        assert_null(strstr(r->warnings[i]->message, "cron_log")); /* safe text, no SQL */
+    for (size_t i = 0; i < r->brief->n_warnings; i++) {
+        if (!strcmp(r->brief->warnings[i]->section, "pipeline_stats")) named = true;
+        assert_null(strstr(r->brief->warnings[i]->message, "cron_log")); /* safe text, no SQL */
     }
     assert_true(named);
-    assert_true(r->n_changes > 0 && r->n_property_health > 0); /* the other sections are intact */
-    assert_int_equal(r->ttl_seconds_remaining, 60);
+    assert_true(r->brief->n_changes > 0 && r->brief->n_property_health > 0); /* the other sections are intact */
+    assert_int_equal(r->metadata->max_age_seconds, 60);
     free_msg(r);
     assert_int_equal(counter(&h, "brief_degraded"), 1);
     assert_int_equal(sfp_test_sql(g_url, "ALTER TABLE cron_log_moved RENAME TO cron_log"), 0);
@@ -463,10 +466,10 @@ static void test_lookback_range(void **state)
     }
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-bob", cases[i].in);
-        assert_int_equal(r->lookback_days, cases[i].want);
+        assert_int_equal(r->brief->lookback_days, cases[i].want);
         char since[11];
         sfp_format_iso_day(today - cases[i].want, since);
-        assert_string_equal(r->since, since);
+        assert_string_equal(r->brief->since, since);
         free_msg(r);
     }
     /* 0, -5 and 1 share one page; 90 and 500 too */
@@ -485,14 +488,14 @@ static void test_query_count_independent_of_watches(void **state)
     double compute_one = counter(&h, "brief_compute_queries_last");
     Sfpermits__V1__GetBriefResponse *fifty = brief_ok(&h, "tok-fifty-watches", 7);
     double compute_fifty = counter(&h, "brief_compute_queries_last");
-    assert_int_equal(one->summary->total_watches, 1);
-    assert_int_equal(fifty->summary->total_watches, 50);
-    assert_false(one->cached);
-    assert_false(fifty->cached);
-    assert_int_equal(one->sql_queries, fifty->sql_queries);
+    assert_int_equal(one->brief->summary->total_watches, 1);
+    assert_int_equal(fifty->brief->summary->total_watches, 50);
+    assert_false(one->metadata->debug->cached);
+    assert_false(fifty->metadata->debug->cached);
+    assert_int_equal(one->metadata->debug->sql_queries, fifty->metadata->debug->sql_queries);
     assert_true(compute_one == SFP_BRIEF_SECTION_QUERIES && compute_fifty == SFP_BRIEF_SECTION_QUERIES);
-    assert_true(fifty->n_property_health > one->n_property_health);
-    assert_int_equal(counter(&h, "brief_sql_queries_last"), fifty->sql_queries);
+    assert_true(fifty->brief->n_property_health > one->brief->n_property_health);
+    assert_int_equal(counter(&h, "brief_sql_queries_last"), fifty->metadata->debug->sql_queries);
     free_msg(one);
     free_msg(fifty);
     stop(&h);
@@ -510,7 +513,7 @@ static void *do_get(void *arg)
     Sfpermits__V1__GetBriefResponse *r = NULL;
     sfp_rpc_status st;
     c->code = get_brief(c->h, "demo-token-alice", 14, &r, &st);
-    if (r) c->cached = r->cached;
+    if (r) c->cached = r->metadata->debug->cached;
     free_msg(r);
     return NULL;
 }
@@ -567,8 +570,8 @@ static void test_service_identity_for_cron(void **state)
     h.svc.cfg.service_secret = "s3cret";
     assert_int_equal(get_as(&h, "Bearer s3cret", alice, &r), GRPC_STATUS_OK);
     Sfpermits__V1__GetBriefResponse *own = brief_ok(&h, "demo-token-alice", 1);
-    assert_true(own->cached); /* the same page: brief:{alice}:1 */
-    assert_string_equal(own->etag, r->etag);
+    assert_true(own->metadata->debug->cached); /* the same page: brief:{alice}:1 */
+    assert_string_equal(own->metadata->etag, r->metadata->etag);
     free_msg(own);
     free_msg(r);
     r = NULL;
@@ -617,11 +620,11 @@ static void test_auth_cache(void **state)
                                          " sha256('tok-temp'::bytea) FROM users WHERE email = 'carol@example.com'"),
                      0);
     Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "tok-temp", 2);
-    assert_false(r->cached);
+    assert_false(r->metadata->debug->cached);
     free_msg(r);
     r = brief_ok(&h, "tok-temp", 2);
-    assert_true(r->cached);
-    assert_int_equal(r->sql_queries, 1); /* no auth statement */
+    assert_true(r->metadata->debug->cached);
+    assert_int_equal(r->metadata->debug->sql_queries, 1); /* no auth statement */
     free_msg(r);
     assert_int_equal(
         sfp_test_sql(g_url, "UPDATE api_tokens SET revoked_at = now() WHERE token_sha256 = sha256('tok-temp'::bytea)"),
@@ -676,8 +679,8 @@ static char *sql_text(const char *sql)
 
 static const Sfpermits__V1__BriefPredictability *pred(const Sfpermits__V1__GetBriefResponse *r, const char *permit)
 {
-    for (size_t i = 0; i < r->n_health; i++)
-        if (!strcmp(r->health[i]->permit_number, permit)) return r->health[i];
+    for (size_t i = 0; i < r->brief->n_health; i++)
+        if (!strcmp(r->brief->health[i]->permit_number, permit)) return r->brief->health[i];
     return NULL;
 }
 
@@ -689,7 +692,7 @@ static void test_section_health(void **state)
     harness h;
     start(&h);
     Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "tok-sections", 7);
-    assert_int_equal(r->n_warnings, 0);
+    assert_int_equal(r->brief->n_warnings, 0);
     const Sfpermits__V1__BriefPredictability *a = pred(r, "T00000000001");
     assert_non_null(a);
     /* 10 comparables in Testville / 50k_150k / same type: 10, 20, ..., 100 days */
@@ -712,12 +715,12 @@ static void test_section_health(void **state)
     const Sfpermits__V1__BriefPredictability *e = pred(r, "T00000000003"); /* electrical */
     assert_non_null(e);
     assert_string_equal(e->benchmark, "review_path");
-    assert_null(pred(r, "T00000000004"));                 /* complete: not active */
-    assert_string_equal(r->health[0]->status, "at_risk"); /* worst first */
+    assert_null(pred(r, "T00000000004"));                        /* complete: not active */
+    assert_string_equal(r->brief->health[0]->status, "at_risk"); /* worst first */
     int risky = 0;
-    for (size_t i = 0; i < r->n_health; i++)
-        risky += !strcmp(r->health[i]->status, "at_risk") || !strcmp(r->health[i]->status, "behind");
-    assert_int_equal(r->summary->at_risk_count, risky);
+    for (size_t i = 0; i < r->brief->n_health; i++)
+        risky += !strcmp(r->brief->health[i]->status, "at_risk") || !strcmp(r->brief->health[i]->status, "behind");
+    assert_int_equal(r->brief->summary->at_risk_count, risky);
     free_msg(r);
     stop(&h);
 }
@@ -728,18 +731,18 @@ static void test_section_team_activity(void **state)
     harness h;
     start(&h);
     Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "tok-sections", 7);
-    assert_int_equal(r->n_team_activity, 1); /* the 40-day-old filing is outside the lookback */
-    Sfpermits__V1__BriefTeamActivity *t = r->team_activity[0];
+    assert_int_equal(r->brief->n_team_activity, 1); /* the 40-day-old filing is outside the lookback */
+    Sfpermits__V1__BriefTeamActivity *t = r->brief->team_activity[0];
     assert_string_equal(t->permit_number, "T00000000005");
     assert_string_equal(t->entity_name, "Test Builders Inc");
     assert_string_equal(t->role, "contractor");
     assert_string_equal(t->label, "my GC");
     assert_string_equal(t->street_name, "TESTING");
-    assert_int_equal(r->summary->team_count, 1);
+    assert_int_equal(r->brief->summary->team_count, 1);
     free_msg(r);
     r = brief_ok(&h, "tok-sections", 90);
-    assert_int_equal(r->n_team_activity, 2);
-    assert_string_equal(r->team_activity[0]->permit_number, "T00000000005"); /* newest first */
+    assert_int_equal(r->brief->n_team_activity, 2);
+    assert_string_equal(r->brief->team_activity[0]->permit_number, "T00000000005"); /* newest first */
     free_msg(r);
     /* a busy entity (the other way to the rows: from the permits filed since `since`) */
     assert_int_equal(sfp_test_sql(g_url, "UPDATE entities SET permit_count = 100000 WHERE entity_id = 999001;"
@@ -747,9 +750,9 @@ static void test_section_team_activity(void **state)
                      0);
     for (int lb = 7; lb <= 90; lb += 83) {
         r = brief_ok(&h, "tok-sections", lb);
-        assert_int_equal(r->n_team_activity, lb == 7 ? 1 : 2);
-        assert_string_equal(r->team_activity[0]->permit_number, "T00000000005");
-        assert_string_equal(r->team_activity[0]->entity_name, "Test Builders Inc");
+        assert_int_equal(r->brief->n_team_activity, lb == 7 ? 1 : 2);
+        assert_string_equal(r->brief->team_activity[0]->permit_number, "T00000000005");
+        assert_string_equal(r->brief->team_activity[0]->entity_name, "Test Builders Inc");
         free_msg(r);
     }
     assert_int_equal(sfp_test_sql(g_url, "UPDATE entities SET permit_count = 2 WHERE entity_id = 999001"), 0);
@@ -765,14 +768,14 @@ static void test_section_regulatory_alerts(void **state)
     long want =
         sfp_test_sql_long(g_url, "SELECT count(*) FROM regulatory_watch WHERE status IN ('monitoring', 'passed')");
     assert_true(want >= 3);
-    assert_int_equal(r->n_regulatory_alerts, want);
-    assert_int_equal(r->summary->regulatory_count, want);
-    for (size_t i = 0; i < r->n_regulatory_alerts; i++) {
-        assert_string_not_equal(r->regulatory_alerts[i]->source_id, "test-withdrawn");
-        assert_true(strlen(r->regulatory_alerts[i]->title) > 0);
+    assert_int_equal(r->brief->n_regulatory_alerts, want);
+    assert_int_equal(r->brief->summary->regulatory_count, want);
+    for (size_t i = 0; i < r->brief->n_regulatory_alerts; i++) {
+        assert_string_not_equal(r->brief->regulatory_alerts[i]->source_id, "test-withdrawn");
+        assert_true(strlen(r->brief->regulatory_alerts[i]->title) > 0);
     }
-    assert_string_equal(r->regulatory_alerts[0]->source_id, "demo-ord-adu");
-    assert_string_equal(r->regulatory_alerts[0]->status, "passed");
+    assert_string_equal(r->brief->regulatory_alerts[0]->source_id, "demo-ord-adu");
+    assert_string_equal(r->brief->regulatory_alerts[0]->status, "passed");
     free_msg(r);
     stop(&h);
 }
@@ -787,7 +790,7 @@ static void test_section_property_synopsis(void **state)
     long n = sfp_test_sql_long(g_url, "SELECT count(*) FROM permits WHERE street_number = '1455'"
                                       " AND upper(street_name) = 'MARKET'");
     assert_true(n > 0);
-    Sfpermits__V1__BriefPropertySynopsis *s = r->property_synopsis;
+    Sfpermits__V1__BriefPropertySynopsis *s = r->brief->property_synopsis;
     assert_non_null(s);
     assert_string_equal(s->address, "1455 Market");
     assert_int_equal(s->total_permits, n);
@@ -804,12 +807,12 @@ static void test_section_property_synopsis(void **state)
     free_msg(r);
     /* carol has no primary address */
     r = brief_ok(&h, "demo-token-carol", 1);
-    assert_null(r->property_synopsis);
+    assert_null(r->brief->property_synopsis);
     free_msg(r);
     /* "146 Lake St" matches the LAKE permits (suffix ignored, any case) */
     r = brief_ok(&h, "tok-sections", 1);
-    assert_non_null(r->property_synopsis);
-    assert_int_equal(r->property_synopsis->total_permits,
+    assert_non_null(r->brief->property_synopsis);
+    assert_int_equal(r->brief->property_synopsis->total_permits,
                      sfp_test_sql_long(g_url, "SELECT count(*) FROM permits WHERE street_number = '146'"
                                               " AND upper(street_name) = 'LAKE'"));
     free_msg(r);
@@ -822,8 +825,8 @@ static void test_section_planning_context(void **state)
     harness h;
     start(&h);
     Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-alice", 1);
-    assert_int_equal(r->n_planning_context, 1); /* alice watches one parcel: 3512/001 */
-    Sfpermits__V1__BriefPlanningContext *p = r->planning_context[0];
+    assert_int_equal(r->brief->n_planning_context, 1); /* alice watches one parcel: 3512/001 */
+    Sfpermits__V1__BriefPlanningContext *p = r->brief->planning_context[0];
     assert_string_equal(p->block_lot, "3512-001");
     assert_string_equal(p->label, "1600 Mission St (HQ)");
     char *z = sql_text("SELECT zoning_code FROM tax_rolls WHERE block = '3512' AND lot = '001'"
@@ -844,7 +847,7 @@ static void test_section_planning_context(void **state)
         assert_int_equal(strlen(x->open_date), 10);
         if (i) assert_true(strcmp(p->planning_records[i - 1]->open_date, x->open_date) >= 0);
     }
-    assert_int_equal(r->summary->planning_context_count, 1);
+    assert_int_equal(r->brief->summary->planning_context_count, 1);
     free_msg(r);
     /* a parcel without zoning still shows when it has open records: drop 3512/001's rolls */
     assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache; CREATE TABLE tr_keep AS SELECT * FROM tax_rolls"
@@ -853,9 +856,9 @@ static void test_section_planning_context(void **state)
                      0);
     r = brief_ok(&h, "demo-token-alice", 1);
     assert_int_equal(sfp_test_sql(g_url, "INSERT INTO tax_rolls SELECT * FROM tr_keep; DROP TABLE tr_keep"), 0);
-    assert_int_equal(r->n_planning_context, 1);
-    assert_string_equal(r->planning_context[0]->zoning_code, "");
-    assert_int_equal(r->planning_context[0]->n_planning_records, open);
+    assert_int_equal(r->brief->n_planning_context, 1);
+    assert_string_equal(r->brief->planning_context[0]->zoning_code, "");
+    assert_int_equal(r->brief->planning_context[0]->n_planning_records, open);
     free_msg(r);
     stop(&h);
 }
@@ -871,11 +874,11 @@ static void test_section_compliance_calendar(void **state)
     long want = sfp_test_sql_long(g_url, "SELECT count(*) FROM boiler_permits WHERE block = '3512' AND lot = '001'"
                                          " AND left(expiration_date, 10)::date - current_date BETWEEN -365 AND 90");
     assert_true(want >= 2);
-    assert_int_equal(r->n_compliance_calendar, want);
-    assert_int_equal(r->summary->compliance_calendar_count, want);
+    assert_int_equal(r->brief->n_compliance_calendar, want);
+    assert_int_equal(r->brief->summary->compliance_calendar_count, want);
     bool expired = false, ahead = false;
-    for (size_t i = 0; i < r->n_compliance_calendar; i++) {
-        const Sfpermits__V1__BriefComplianceItem *x = r->compliance_calendar[i];
+    for (size_t i = 0; i < r->brief->n_compliance_calendar; i++) {
+        const Sfpermits__V1__BriefComplianceItem *x = r->brief->compliance_calendar[i];
         char sql[256];
         snprintf(sql, sizeof sql,
                  "SELECT left(expiration_date, 10)::date - current_date FROM boiler_permits"
@@ -888,7 +891,7 @@ static void test_section_compliance_calendar(void **state)
         assert_string_equal(x->lot, "001");
         assert_string_equal(x->label, "1600 Mission St (HQ)");
         assert_true(strlen(x->boiler_type) > 0);
-        if (i) assert_true(r->compliance_calendar[i - 1]->days_until <= x->days_until);
+        if (i) assert_true(r->brief->compliance_calendar[i - 1]->days_until <= x->days_until);
         expired |= x->is_expired;
         ahead |= !x->is_expired;
     }
@@ -897,9 +900,9 @@ static void test_section_compliance_calendar(void **state)
     /* carol watches 0312/005 and 0585/003 (both seeded with boilers): both parcels appear */
     r = brief_ok(&h, "demo-token-carol", 1);
     bool p1 = false, p2 = false;
-    for (size_t i = 0; i < r->n_compliance_calendar; i++) {
-        p1 |= !strcmp(r->compliance_calendar[i]->block, "0312");
-        p2 |= !strcmp(r->compliance_calendar[i]->block, "0585");
+    for (size_t i = 0; i < r->brief->n_compliance_calendar; i++) {
+        p1 |= !strcmp(r->brief->compliance_calendar[i]->block, "0312");
+        p2 |= !strcmp(r->brief->compliance_calendar[i]->block, "0585");
     }
     assert_true(p1 && p2);
     free_msg(r);
@@ -918,9 +921,9 @@ static void test_section_data_quality(void **state)
     harness h;
     start(&h);
     Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-bob", 1);
-    assert_int_equal(r->n_data_quality, 3);
+    assert_int_equal(r->brief->n_data_quality, 3);
     for (size_t i = 0; i < 3; i++) {
-        const Sfpermits__V1__BriefDataQuality *x = r->data_quality[i];
+        const Sfpermits__V1__BriefDataQuality *x = r->brief->data_quality[i];
         char sql[400];
         assert_string_equal(x->dataset, ds[i].name);
         snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s) s", ds[i].sample);
@@ -940,9 +943,9 @@ static void test_section_data_quality(void **state)
                      0);
     r = brief_ok(&h, "demo-token-bob", 1);
     assert_int_equal(sfp_test_sql(g_url, "DELETE FROM boiler_permits WHERE permit_number LIKE 'BPX%'"), 0);
-    assert_string_equal(r->data_quality[2]->dataset, "boiler_permits");
-    assert_int_equal(r->data_quality[2]->matched, 0);
-    assert_string_equal(r->data_quality[2]->status, "warn");
+    assert_string_equal(r->brief->data_quality[2]->dataset, "boiler_permits");
+    assert_int_equal(r->brief->data_quality[2]->matched, 0);
+    assert_string_equal(r->brief->data_quality[2]->status, "warn");
     free_msg(r);
     stop(&h);
 }
@@ -959,20 +962,20 @@ static void test_section_street_use(void **state)
     snprintf(sql, sizeof sql,
              "SELECT least(count(*), 50) FROM street_use_permits WHERE street_name = 'LAKE ST'"
              " AND approved_date >= '%s'",
-             r->since);
+             r->brief->since);
     long want = sfp_test_sql_long(g_url, sql);
     assert_true(want >= 2); /* the seed approves two on the last two days at 146 LAKE ST */
-    assert_int_equal(r->n_street_use_activity, want);
-    assert_int_equal(r->summary->street_use_count, want);
-    for (size_t i = 0; i < r->n_street_use_activity; i++) {
-        const Sfpermits__V1__BriefStreetUse *x = r->street_use_activity[i];
+    assert_int_equal(r->brief->n_street_use_activity, want);
+    assert_int_equal(r->brief->summary->street_use_count, want);
+    for (size_t i = 0; i < r->brief->n_street_use_activity; i++) {
+        const Sfpermits__V1__BriefStreetUse *x = r->brief->street_use_activity[i];
         assert_string_equal(x->street_name, "LAKE ST");
         assert_string_equal(x->label, "146 Lake St");
-        assert_true(strcmp(x->approved_date, r->since) >= 0);
+        assert_true(strcmp(x->approved_date, r->brief->since) >= 0);
         assert_true(strlen(x->purpose) <= 120);
-        if (i) assert_true(strcmp(r->street_use_activity[i - 1]->approved_date, x->approved_date) >= 0);
+        if (i) assert_true(strcmp(r->brief->street_use_activity[i - 1]->approved_date, x->approved_date) >= 0);
     }
-    char *first = strdup(r->street_use_activity[0]->permit_number);
+    char *first = strdup(r->brief->street_use_activity[0]->permit_number);
     free_msg(r);
     assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache; UPDATE watch_items SET street_name = ' Lake  St '"
                                          " WHERE watch_type = 'address' AND street_name = 'LAKE'"),
@@ -981,8 +984,8 @@ static void test_section_street_use(void **state)
     assert_int_equal(sfp_test_sql(g_url, "UPDATE watch_items SET street_name = 'LAKE' WHERE watch_type = 'address'"
                                          " AND street_name = ' Lake  St '"),
                      0);
-    assert_int_equal(r->n_street_use_activity, want);
-    assert_string_equal(r->street_use_activity[0]->permit_number, first);
+    assert_int_equal(r->brief->n_street_use_activity, want);
+    assert_string_equal(r->brief->street_use_activity[0]->permit_number, first);
     free(first);
     free_msg(r);
     stop(&h);
@@ -999,21 +1002,21 @@ static void test_section_nearby_development(void **state)
     long want = sfp_test_sql_long(g_url, "SELECT least(count(*), 30) FROM development_pipeline"
                                          " WHERE block_lot LIKE '3512%'");
     assert_true(want >= 1);
-    assert_int_equal(r->n_nearby_development, want);
-    assert_int_equal(r->summary->nearby_development_count, want);
-    const Sfpermits__V1__BriefNearbyDevelopment *x = r->nearby_development[0];
+    assert_int_equal(r->brief->n_nearby_development, want);
+    assert_int_equal(r->brief->summary->nearby_development_count, want);
+    const Sfpermits__V1__BriefNearbyDevelopment *x = r->brief->nearby_development[0];
     assert_true(x->same_parcel);
     assert_string_equal(x->block_lot, "3512001");
     assert_string_equal(x->block, "3512");
     assert_string_equal(x->label, "1600 Mission St (HQ)");
     assert_true(strlen(x->description) > 0 && strlen(x->description) <= 120);
     assert_true(x->proposed_units > 0);
-    for (size_t i = 0; i < r->n_nearby_development; i++)
-        assert_int_equal(strncmp(r->nearby_development[i]->block_lot, "3512", 4), 0);
+    for (size_t i = 0; i < r->brief->n_nearby_development; i++)
+        assert_int_equal(strncmp(r->brief->nearby_development[i]->block_lot, "3512", 4), 0);
     free_msg(r);
     /* a user without parcel watches → none */
     r = brief_ok(&h, "tok-sections", 1);
-    assert_int_equal(r->n_nearby_development, 0);
+    assert_int_equal(r->brief->n_nearby_development, 0);
     free_msg(r);
     stop(&h);
 }
@@ -1026,16 +1029,16 @@ static void test_section_change_velocity(void **state)
     Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-bob", 30);
     char sql[256];
     long total = 0;
-    assert_true(r->n_change_velocity > 0);
-    for (size_t i = 0; i < r->n_change_velocity; i++) {
+    assert_true(r->brief->n_change_velocity > 0);
+    for (size_t i = 0; i < r->brief->n_change_velocity; i++) {
         snprintf(sql, sizeof sql,
-                 "SELECT count(*) FROM permit_changes WHERE detected_at >= '%s'::date AND change_type = '%s'", r->since,
-                 r->change_velocity[i]->key);
-        assert_int_equal(r->change_velocity[i]->value, sfp_test_sql_long(g_url, sql));
-        if (i) assert_true(strcmp(r->change_velocity[i - 1]->key, r->change_velocity[i]->key) < 0);
-        total += r->change_velocity[i]->value;
+                 "SELECT count(*) FROM permit_changes WHERE detected_at >= '%s'::date AND change_type = '%s'",
+                 r->brief->since, r->brief->change_velocity[i]->key);
+        assert_int_equal(r->brief->change_velocity[i]->value, sfp_test_sql_long(g_url, sql));
+        if (i) assert_true(strcmp(r->brief->change_velocity[i - 1]->key, r->brief->change_velocity[i]->key) < 0);
+        total += r->brief->change_velocity[i]->value;
     }
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM permit_changes WHERE detected_at >= '%s'::date", r->since);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM permit_changes WHERE detected_at >= '%s'::date", r->brief->since);
     assert_int_equal(total, sfp_test_sql_long(g_url, sql));
     free_msg(r);
     stop(&h);
@@ -1043,8 +1046,8 @@ static void test_section_change_velocity(void **state)
 
 static bool warned(const Sfpermits__V1__GetBriefResponse *r, const char *section)
 {
-    for (size_t i = 0; i < r->n_warnings; i++)
-        if (!strcmp(r->warnings[i]->section, section)) return true;
+    for (size_t i = 0; i < r->brief->n_warnings; i++)
+        if (!strcmp(r->brief->warnings[i]->section, section)) return true;
     return false;
 }
 
@@ -1083,11 +1086,12 @@ static void test_sections_degrade_alone(void **state)
         Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "tok-sections", 90);
         assert_int_equal(sfp_test_sql(g_url, cases[i].repairs), 0);
         if (!warned(r, cases[i].section)) fail_msg("%s: no warning", cases[i].section);
-        for (size_t k = 0; k < r->n_warnings; k++) /* only this section (and last_refresh for detected_at) */
-            if (strcmp(r->warnings[k]->section, cases[i].section) && strcmp(r->warnings[k]->section, "last_refresh"))
-                fail_msg("%s: also %s", cases[i].section, r->warnings[k]->section);
-        assert_true(r->n_property_health > 0);
-        assert_int_equal(r->ttl_seconds_remaining, 60); /* degraded TTL */
+        for (size_t k = 0; k < r->brief->n_warnings; k++) /* only this section (and last_refresh for detected_at) */
+            if (strcmp(r->brief->warnings[k]->section, cases[i].section) &&
+                strcmp(r->brief->warnings[k]->section, "last_refresh"))
+                fail_msg("%s: also %s", cases[i].section, r->brief->warnings[k]->section);
+        assert_true(r->brief->n_property_health > 0);
+        assert_int_equal(r->metadata->max_age_seconds, 60); /* degraded TTL */
         free_msg(r);
     }
     stop(&h);
@@ -1105,20 +1109,22 @@ static void test_rules_on_seeded_data(void **state)
                              " || to_char(started_at AT TIME ZONE 'UTC', 'Mon DD') FROM cron_log"
                              " WHERE job_type = 'nightly' AND status = 'success' ORDER BY started_at DESC LIMIT 1");
     char both[64];
-    snprintf(both, sizeof both, "%s|%s", r->last_refresh->last_success, r->last_refresh->last_success_date);
+    snprintf(both, sizeof both, "%s|%s", r->brief->last_refresh->last_success,
+             r->brief->last_refresh->last_success_date);
     assert_string_equal(both, started);
     free(started);
-    assert_true(r->last_refresh->hours_ago >= 5.9 && r->last_refresh->hours_ago <= 6.2); /* started 6 h ago */
+    assert_true(r->brief->last_refresh->hours_ago >= 5.9 &&
+                r->brief->last_refresh->hours_ago <= 6.2); /* started 6 h ago */
     /* plan reviews: pending stations by name; no "unknown" label */
-    assert_true(r->n_plan_reviews > 0);
-    for (size_t i = 0; i < r->n_plan_reviews; i++) {
-        const Sfpermits__V1__BriefPlanReview *v = r->plan_reviews[i];
+    assert_true(r->brief->n_plan_reviews > 0);
+    for (size_t i = 0; i < r->brief->n_plan_reviews; i++) {
+        const Sfpermits__V1__BriefPlanReview *v = r->brief->plan_reviews[i];
         assert_int_equal(v->n_routing_pending_stations, v->routing_pending_count);
         assert_string_not_equal(v->station_typical_label, "unknown");
     }
     /* cards: routing only from filed permits; type of the latest permit; parcels */
-    for (size_t i = 0; i < r->n_property_health; i++) {
-        const Sfpermits__V1__BriefPropertyHealth *m = r->property_health[i];
+    for (size_t i = 0; i < r->brief->n_property_health; i++) {
+        const Sfpermits__V1__BriefPropertyHealth *m = r->brief->property_health[i];
         if (*m->block) assert_non_null(strstr(m->parcels_display, m->block));
         if (!strcmp(m->health, "on_track")) assert_string_equal(m->health_reason, "");
         if (m->routing) {
@@ -1136,17 +1142,17 @@ static void test_rules_on_seeded_data(void **state)
             assert_string_equal(m->latest_permit_type, t);
             free(t);
         }
-        if (i && r->property_health[i - 1]->has_days_since_activity && m->has_days_since_activity &&
+        if (i && r->brief->property_health[i - 1]->has_days_since_activity && m->has_days_since_activity &&
             m->days_since_activity <= 30)
-            assert_true(r->property_health[i - 1]->days_since_activity <= 30); /* recently active first */
+            assert_true(r->brief->property_health[i - 1]->days_since_activity <= 30); /* recently active first */
     }
     free_msg(r);
     /* changes: a card active within the lookback adds its permits as property rows, unless a
      * change at its address is listed ("2 TESTING" stands for the card "2 Testing St") */
     r = brief_ok(&h, "tok-sections", 7);
     int t1 = 0, t2 = 0;
-    for (size_t i = 0; i < r->n_changes; i++) {
-        const Sfpermits__V1__BriefChange *c = r->changes[i];
+    for (size_t i = 0; i < r->brief->n_changes; i++) {
+        const Sfpermits__V1__BriefChange *c = r->brief->changes[i];
         if (!strcmp(c->permit_number, "T00000000002")) {
             t2++;
             assert_string_equal(c->watch_type, "permit");
@@ -1161,9 +1167,10 @@ static void test_rules_on_seeded_data(void **state)
     }
     assert_int_equal(t1, 1);
     assert_int_equal(t2, 1);
-    assert_int_equal(r->summary->changes_count, (int)r->n_changes);
+    assert_int_equal(r->brief->summary->changes_count, (int)r->brief->n_changes);
     /* the recently active cards come first */
-    assert_true(r->property_health[0]->has_days_since_activity && r->property_health[0]->days_since_activity <= 7);
+    assert_true(r->brief->property_health[0]->has_days_since_activity &&
+                r->brief->property_health[0]->days_since_activity <= 7);
     free_msg(r);
     stop(&h);
 }

@@ -70,10 +70,13 @@ static grpc_status_code fake_get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage 
         sfp_rpc_set_message(ctx, "brief exploded");
         return GRPC_STATUS_INTERNAL;
     }
-    Sfpermits__V1__GetBriefResponse *out =
-        sfp_arena_msg(sfp_rpc_arena(ctx), &sfpermits__v1__get_brief_response__descriptor);
-    out->lookback_days = r->lookback_days;
-    out->cached = fresh;
+    sfp_arena *a = sfp_rpc_arena(ctx);
+    Sfpermits__V1__GetBriefResponse *out = sfp_arena_msg(a, &sfpermits__v1__get_brief_response__descriptor);
+    out->brief = sfp_arena_msg(a, &sfpermits__v1__brief__descriptor);
+    out->brief->lookback_days = r->lookback_days;
+    out->metadata = sfp_arena_msg(a, &sfpermits__v1__read_metadata__descriptor);
+    out->metadata->debug = sfp_arena_msg(a, &sfpermits__v1__read_debug__descriptor);
+    out->metadata->debug->cached = fresh;
     *resp = &out->base;
     return GRPC_STATUS_OK;
 }

@@ -349,7 +349,7 @@ static void test_payload_round_trips(void **state)
     assert_memory_equal(r.payload, bin, 256);
     sfp_page_result_clear(&r);
     /* a large nested protobuf: 100 changes + pipeline stats, unpacked and compared */
-    Sfpermits__V1__GetBriefResponse m = SFPERMITS__V1__GET_BRIEF_RESPONSE__INIT;
+    Sfpermits__V1__Brief m = SFPERMITS__V1__BRIEF__INIT;
     Sfpermits__V1__BriefChange ch[100], *chp[100];
     char pn[100][16];
     for (int i = 0; i < 100; i++) {
@@ -377,13 +377,13 @@ static void test_payload_round_trips(void **state)
     assert_true(r.cached);
     assert_int_equal(r.len, n);
     assert_memory_equal(r.payload, buf, n);
-    Sfpermits__V1__GetBriefResponse *u = sfpermits__v1__get_brief_response__unpack(NULL, r.len, r.payload);
+    Sfpermits__V1__Brief *u = sfpermits__v1__brief__unpack(NULL, r.len, r.payload);
     assert_non_null(u);
     assert_int_equal(u->n_changes, 100);
     assert_string_equal(u->changes[99]->permit_number, "202400000099");
     assert_string_equal(u->changes[5]->label, "caf\xc3\xa9 \"quoted\"");
     assert_true(u->pipeline_stats->avg_duration_seconds == 296.25);
-    sfpermits__v1__get_brief_response__free_unpacked(u, NULL);
+    sfpermits__v1__brief__free_unpacked(u, NULL);
     sfp_page_result_clear(&r);
     free(buf);
 }

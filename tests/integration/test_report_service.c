@@ -305,31 +305,42 @@ static void stop(harness *h)
 }
 
 static grpc_status_code call(harness *h, const char *block, const char *lot, int64_t timeout_ms,
-                             Sfpermits__V1__PropertyReport **out, sfp_rpc_status *st)
+                             Sfpermits__V1__GetPropertyReportResponse **out, sfp_rpc_status *st)
 {
     Sfpermits__V1__GetPropertyReportRequest req = SFPERMITS__V1__GET_PROPERTY_REPORT_REQUEST__INIT;
     req.block = (char *)block;
     req.lot = (char *)lot;
     ProtobufCMessage *resp = NULL;
-    grpc_status_code rc = sfp_rpc_call(h->ch, SFP_REPORT_METHOD_PATH, &req.base,
-                                       &sfpermits__v1__property_report__descriptor, &resp, timeout_ms, NULL, 0, st);
-    *out = (Sfpermits__V1__PropertyReport *)resp;
+    grpc_status_code rc =
+        sfp_rpc_call(h->ch, SFP_REPORT_METHOD_PATH, &req.base, &sfpermits__v1__get_property_report_response__descriptor,
+                     &resp, timeout_ms, NULL, 0, st);
+    *out = (Sfpermits__V1__GetPropertyReportResponse *)resp;
     return rc;
 }
 
-static Sfpermits__V1__PropertyReport *get_ok(harness *h, const char *block, const char *lot)
+static Sfpermits__V1__GetPropertyReportResponse *get_ok(harness *h, const char *block, const char *lot)
 {
-    Sfpermits__V1__PropertyReport *r = NULL;
+    Sfpermits__V1__GetPropertyReportResponse *r = NULL;
     sfp_rpc_status st;
     grpc_status_code rc = call(h, block, lot, 10000, &r, &st);
     if (rc != GRPC_STATUS_OK) fail_msg("report %s/%s: %s %s", block, lot, sfp_rpc_code_name(rc), st.message);
     return r;
 }
 
-static const Sfpermits__V1__ReportPermit *find_permit(const Sfpermits__V1__PropertyReport *r, const char *pn)
+/* The response's metadata source `name` (complaints, violations, tax_roll); fails when absent. */
+static const Sfpermits__V1__SourceStatus *src(const Sfpermits__V1__GetPropertyReportResponse *r, const char *name)
 {
-    for (size_t i = 0; i < r->n_permits; i++)
-        if (!strcmp(r->permits[i]->permit_number, pn)) return r->permits[i];
+    assert_non_null(r->metadata);
+    for (size_t i = 0; i < r->metadata->n_sources; i++)
+        if (!strcmp(r->metadata->sources[i]->key, name)) return r->metadata->sources[i]->value;
+    fail_msg("no source %s", name);
+    return NULL;
+}
+
+static const Sfpermits__V1__ReportPermit *find_permit(const Sfpermits__V1__GetPropertyReportResponse *r, const char *pn)
+{
+    for (size_t i = 0; i < r->report->n_permits; i++)
+        if (!strcmp(r->report->permits[i]->permit_number, pn)) return r->report->permits[i];
     return NULL;
 }
 
@@ -369,9 +380,9 @@ static void test_contacts_and_inspections_grouped_and_ranked(void **state)
     fake_reset();
     harness h;
     start(&h, g_url, fake_interface(), NULL);
-    Sfpermits__V1__PropertyReport *r = get_ok(&h, "1386", "025");
-    assert_int_equal(r->n_permits, 3);
-    assert_string_equal(r->address, "146 LAKE ST");
+    Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&h, "1386", "025");
+    assert_int_equal(r->report->n_permits, 3);
+    assert_string_equal(r->report->address, "146 LAKE ST");
     const Sfpermits__V1__ReportPermit *p1 = find_permit(r, "PA-001"), *p2 = find_permit(r, "PA-002"),
                                       *p3 = find_permit(r, "PA-003");
     assert_non_null(p1);
@@ -445,21 +456,21 @@ static void test_empty_batches_make_no_query(void **state)
     sfp_pool_release(h.pool, conn);
 
     /* Through the service: the same two round trips as any parcel. */
-    Sfpermits__V1__PropertyReport *r = get_ok(&h, "0312", "005"); /* warm-up: prepares statements */
+    Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&h, "0312", "005"); /* warm-up: prepares statements */
     protobuf_c_message_free_unpacked(&r->base, NULL);
     r = get_ok(&h, "0312", "005");
-    assert_int_equal(r->n_permits, 0);
-    assert_int_equal(r->total_permits, 0);
-    assert_false(r->truncated);
-    assert_int_equal(r->n_complaints, 1);
-    assert_int_equal(r->debug->sql_queries, 2);
-    assert_int_equal(r->n_historical_lots, 1);
-    assert_string_equal(r->historical_lots[0], "005");
-    assert_string_equal(r->address, "");
+    assert_int_equal(r->report->n_permits, 0);
+    assert_int_equal(r->report->total_permits, 0);
+    assert_false(r->report->truncated);
+    assert_int_equal(r->report->n_complaints, 1);
+    assert_int_equal(r->metadata->debug->sql_queries, 2);
+    assert_int_equal(r->report->n_historical_lots, 1);
+    assert_string_equal(r->report->historical_lots[0], "005");
+    assert_string_equal(r->report->address, "");
     /* the complaint (status "active") is a high risk and +3 on the signal */
-    assert_int_equal(r->n_risk_assessment, 1);
-    assert_string_equal(r->risk_assessment[0]->risk_type, "active_complaint");
-    assert_int_equal(r->consultant_signal->score, 3);
+    assert_int_equal(r->report->n_risk_assessment, 1);
+    assert_string_equal(r->report->risk_assessment[0]->risk_type, "active_complaint");
+    assert_int_equal(r->report->consultant_signal->score, 3);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     stop(&h);
 }
@@ -473,20 +484,20 @@ static void test_query_count_constant(void **state)
     start(&h, g_url, fake_interface(), NULL);
     /* A fresh connection learns that the statements are not prepared yet from its first round
      * trip, then lists what it has and prepares the rest: two extra round trips, once. */
-    Sfpermits__V1__PropertyReport *first = get_ok(&h, "3507", "004");
-    assert_int_equal(first->debug->sql_queries, 4);
+    Sfpermits__V1__GetPropertyReportResponse *first = get_ok(&h, "3507", "004");
+    assert_int_equal(first->metadata->debug->sql_queries, 4);
     protobuf_c_message_free_unpacked(&first->base, NULL);
     double before = stat_counter(&h, "report_sql_queries_total");
-    Sfpermits__V1__PropertyReport *one = get_ok(&h, "3507", "004");
-    Sfpermits__V1__PropertyReport *many = get_ok(&h, "3512", "001");
-    Sfpermits__V1__PropertyReport *three = get_ok(&h, "1386", "025");
-    assert_int_equal(one->n_permits, 1);
-    assert_int_equal(many->n_permits, 50);
-    assert_int_equal(one->debug->sql_queries, many->debug->sql_queries);
-    assert_int_equal(three->debug->sql_queries, many->debug->sql_queries);
+    Sfpermits__V1__GetPropertyReportResponse *one = get_ok(&h, "3507", "004");
+    Sfpermits__V1__GetPropertyReportResponse *many = get_ok(&h, "3512", "001");
+    Sfpermits__V1__GetPropertyReportResponse *three = get_ok(&h, "1386", "025");
+    assert_int_equal(one->report->n_permits, 1);
+    assert_int_equal(many->report->n_permits, 50);
+    assert_int_equal(one->metadata->debug->sql_queries, many->metadata->debug->sql_queries);
+    assert_int_equal(three->metadata->debug->sql_queries, many->metadata->debug->sql_queries);
     /* BEGIN, settings, parcel_summary, permits | contacts, inspections, routing,
      * regulatory_watch, nearby, COMMIT */
-    assert_int_equal(many->debug->sql_queries, 2);
+    assert_int_equal(many->metadata->debug->sql_queries, 2);
     double after = stat_counter(&h, "report_sql_queries_total");
     assert_true(fabs(after - before - 6) < 0.5);
     assert_true(stat_counter(&h, "reports_ok") >= 3);
@@ -504,19 +515,19 @@ static void test_historical_lots_and_truncation(void **state)
     fake_reset();
     harness h;
     start(&h, g_url, fake_interface(), NULL);
-    Sfpermits__V1__PropertyReport *r = get_ok(&h, "3512", "001");
-    assert_int_equal(r->n_historical_lots, 2);
-    assert_string_equal(r->historical_lots[0], "001");
-    assert_string_equal(r->historical_lots[1], "002");
-    assert_int_equal(r->total_permits, 54);
-    assert_int_equal(r->n_permits, 50);
-    assert_true(r->truncated);
+    Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&h, "3512", "001");
+    assert_int_equal(r->report->n_historical_lots, 2);
+    assert_string_equal(r->report->historical_lots[0], "001");
+    assert_string_equal(r->report->historical_lots[1], "002");
+    assert_int_equal(r->report->total_permits, 54);
+    assert_int_equal(r->report->n_permits, 50);
+    assert_true(r->report->truncated);
     size_t from_002 = 0;
-    for (size_t i = 0; i < r->n_permits; i++) {
-        const Sfpermits__V1__ReportPermit *p = r->permits[i];
+    for (size_t i = 0; i < r->report->n_permits; i++) {
+        const Sfpermits__V1__ReportPermit *p = r->report->permits[i];
         assert_string_not_equal(p->lot, "003");
         from_002 += !strcmp(p->lot, "002");
-        if (i) assert_true(strcmp(r->permits[i - 1]->filed_date, p->filed_date) >= 0); /* newest first */
+        if (i) assert_true(strcmp(r->report->permits[i - 1]->filed_date, p->filed_date) >= 0); /* newest first */
         assert_int_equal(p->n_contacts, 1);
         assert_int_equal(p->n_inspections, 2);
     }
@@ -529,11 +540,11 @@ static void test_historical_lots_and_truncation(void **state)
     assert_non_null(filed->routing);
     assert_true(filed->routing->is_all_clear);
     assert_null(done->routing);
-    assert_string_equal(r->address, "100 MAIN ST"); /* the newest permit's address */
+    assert_string_equal(r->report->address, "100 MAIN ST"); /* the newest permit's address */
     assert_int_equal(FAKE.bad_budgets, 0);
     /* nearby excludes every historical lot */
-    for (size_t i = 0; i < r->n_nearby_activity; i++)
-        assert_int_equal(strncmp(r->nearby_activity[i]->permit_number, "3512003", 7), 0);
+    for (size_t i = 0; i < r->report->n_nearby_activity; i++)
+        assert_int_equal(strncmp(r->report->nearby_activity[i]->permit_number, "3512003", 7), 0);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     stop(&h);
 }
@@ -545,28 +556,28 @@ static void test_full_report_sections(void **state)
     fake_reset();
     harness h;
     start(&h, g_url, fake_interface(), NULL);
-    Sfpermits__V1__PropertyReport *r = get_ok(&h, "1386", "025");
+    Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&h, "1386", "025");
     /* profile from parcel_summary, so the tax roll is never requested */
-    assert_non_null(r->property_profile);
-    assert_string_equal(r->property_profile->source, "parcel_summary");
-    assert_string_equal(r->property_profile->assessed_value, "$1,500,000");
-    assert_string_equal(r->property_profile->zoning, "RH-1");
+    assert_non_null(r->report->property_profile);
+    assert_string_equal(r->report->property_profile->source, "parcel_summary");
+    assert_string_equal(r->report->property_profile->assessed_value, "$1,500,000");
+    assert_string_equal(r->report->property_profile->zoning, "RH-1");
     assert_int_equal(FAKE.tax_begins, 0);
-    assert_string_equal(r->sources->tax_roll->state, "unavailable");
-    assert_string_equal(r->sources->tax_roll->reason, "not_needed");
-    assert_string_equal(r->sources->complaints->state, "live");
-    assert_string_equal(r->sources->complaints->dataset, "gm2e-bten");
-    assert_int_equal(r->sources->complaints->records, 2);
-    assert_int_equal(r->sources->max_age_seconds, 900);
-    assert_int_equal(r->n_complaints, 2);
-    assert_int_equal(r->n_violations, 1);
+    assert_string_equal(src(r, "tax_roll")->state, "unavailable");
+    assert_string_equal(src(r, "tax_roll")->reason, "not_needed");
+    assert_string_equal(src(r, "complaints")->state, "live");
+    assert_string_equal(src(r, "complaints")->dataset, "gm2e-bten");
+    assert_int_equal(src(r, "complaints")->records, 2);
+    assert_int_equal(r->metadata->max_age_seconds, 900);
+    assert_int_equal(r->report->n_complaints, 2);
+    assert_int_equal(r->report->n_violations, 1);
     /* risks: stable high → moderate → low; "NOT ACTIVE" complaint ignored; archived watch ignored */
     const char *want[] = {"active_complaint", "active_violation", "high_cost_project", "pending_regulation",
                           "restrictive_zoning"};
-    assert_int_equal(r->n_risk_assessment, 5);
-    for (size_t i = 0; i < 5; i++) assert_string_equal(r->risk_assessment[i]->risk_type, want[i]);
-    assert_string_equal(r->risk_assessment[0]->title, "Active DBI complaint — Work without permit");
-    assert_string_equal(r->risk_assessment[3]->link, "https://sfbos.org/x");
+    assert_int_equal(r->report->n_risk_assessment, 5);
+    for (size_t i = 0; i < 5; i++) assert_string_equal(r->report->risk_assessment[i]->risk_type, want[i]);
+    assert_string_equal(r->report->risk_assessment[0]->title, "Active DBI complaint — Work without permit");
+    assert_string_equal(r->report->risk_assessment[3]->link, "https://sfbos.org/x");
     /* routing of PA-001: latest revision only (OLD station of revision 0 excluded) */
     const Sfpermits__V1__ReportPermit *p1 = find_permit(r, "PA-001");
     assert_non_null(p1->routing);
@@ -584,20 +595,20 @@ static void test_full_report_sections(void **state)
     assert_string_equal(p1->routing->latest->station, "INTAKE");
     assert_null(find_permit(r, "PA-002")->routing);
     /* consultant: complaint 3 + NOV 2 + cost 2 + zoning 1 + stalled 2 */
-    assert_int_equal(r->consultant_signal->score, 10);
-    assert_string_equal(r->consultant_signal->signal, "essential");
-    assert_int_equal(r->consultant_signal->n_factors, 5);
+    assert_int_equal(r->report->consultant_signal->score, 10);
+    assert_string_equal(r->report->consultant_signal->signal, "essential");
+    assert_int_equal(r->report->consultant_signal->n_factors, 5);
     /* whats_missing: permit 12 days after complaint C100; kitchen without plumbing permit */
-    assert_int_equal(r->n_whats_missing, 2);
-    assert_string_equal(r->whats_missing[0]->type, "complaint_to_permit_timing");
-    assert_string_equal(r->whats_missing[1]->type, "missing_companion");
+    assert_int_equal(r->report->n_whats_missing, 2);
+    assert_string_equal(r->report->whats_missing[0]->type, "complaint_to_permit_timing");
+    assert_string_equal(r->report->whats_missing[1]->type, "missing_companion");
     /* nearby: 10 newest of the neighborhood, none on this parcel */
-    assert_int_equal(r->n_nearby_activity, 10);
-    assert_string_equal(r->nearby_activity[0]->permit_number, "NB-12");
-    assert_string_equal(r->links->parcel, "https://sfplanninggis.org/pim/?search=1386%2F025");
-    assert_int_equal(strlen(r->generated_at), 20);
-    assert_true(r->debug->elapsed_ms > 0);
-    assert_int_equal(r->debug->soda_requests, 2);
+    assert_int_equal(r->report->n_nearby_activity, 10);
+    assert_string_equal(r->report->nearby_activity[0]->permit_number, "NB-12");
+    assert_string_equal(r->report->links->parcel, "https://sfplanninggis.org/pim/?search=1386%2F025");
+    assert_int_equal(strlen(r->metadata->generated_at), 20);
+    assert_true(r->metadata->debug->elapsed_ms > 0);
+    assert_int_equal(r->metadata->debug->soda_requests, 2);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     stop(&h);
 }
@@ -611,8 +622,8 @@ static void test_routing_and_active_status_sets(void **state)
     fake_reset();
     harness h;
     start(&h, g_url, fake_interface(), NULL);
-    Sfpermits__V1__PropertyReport *r = get_ok(&h, "4000", "001");
-    assert_int_equal(r->n_permits, 7);
+    Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&h, "4000", "001");
+    assert_int_equal(r->report->n_permits, 7);
     static const struct {
         const char *pn;
         bool routed;
@@ -626,10 +637,10 @@ static void test_routing_and_active_status_sets(void **state)
         if (p->routing) assert_int_equal(p->routing->total, 1);
     }
     bool multiple = false;
-    for (size_t i = 0; i < r->n_risk_assessment; i++)
-        if (!strcmp(r->risk_assessment[i]->risk_type, "multiple_active_permits")) {
+    for (size_t i = 0; i < r->report->n_risk_assessment; i++)
+        if (!strcmp(r->report->risk_assessment[i]->risk_type, "multiple_active_permits")) {
             multiple = true;
-            assert_string_equal(r->risk_assessment[i]->title, "4 active permits on this parcel");
+            assert_string_equal(r->report->risk_assessment[i]->title, "4 active permits on this parcel");
         }
     assert_true(multiple);
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -657,7 +668,7 @@ static void test_soda_budget_counts_from_arrival(void **state)
     start(&h, g_url, fake_interface(), NULL);
     h.svc.clock = fake_clock;
     h.svc.cfg.soda_budget_ms = 2000;
-    Sfpermits__V1__PropertyReport *r = get_ok(&h, "3507", "004");
+    Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&h, "3507", "004");
     assert_int_equal(FAKE.tax_begins, 1);
     assert_int_equal(FAKE.budget[0], 2000);
     assert_int_equal(FAKE.budget[1], 1600);
@@ -685,34 +696,34 @@ static void test_tax_roll_profile_and_sources(void **state)
     FAKE.ttl[SFP_RPT_DS_TAX_ROLL] = 899;
     harness h;
     start(&h, g_url, fake_interface(), NULL);
-    Sfpermits__V1__PropertyReport *r = get_ok(&h, "3507", "004");
+    Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&h, "3507", "004");
     assert_int_equal(FAKE.tax_begins, 1);
-    assert_non_null(r->property_profile);
-    assert_string_equal(r->property_profile->source, "tax_roll");
-    assert_string_equal(r->property_profile->assessed_value, "$350,000");
-    assert_string_equal(r->property_profile->building_area, "1,200 sq ft");
-    assert_string_equal(r->property_profile->lot_area, "2,500 sq ft");
-    assert_string_equal(r->property_profile->tax_year, "2024");
-    assert_string_equal(r->property_profile->year_built, "1910");
-    assert_string_equal(r->sources->complaints->state, "cached");
-    assert_true(r->sources->complaints->has_age_seconds);
-    assert_true(fabs(r->sources->complaints->age_seconds - 300) < 0.01);
-    assert_string_equal(r->sources->tax_roll->state, "live");
-    assert_int_equal(r->sources->tax_roll->records, 1);
-    assert_int_equal(r->sources->max_age_seconds, 600);
+    assert_non_null(r->report->property_profile);
+    assert_string_equal(r->report->property_profile->source, "tax_roll");
+    assert_string_equal(r->report->property_profile->assessed_value, "$350,000");
+    assert_string_equal(r->report->property_profile->building_area, "1,200 sq ft");
+    assert_string_equal(r->report->property_profile->lot_area, "2,500 sq ft");
+    assert_string_equal(r->report->property_profile->tax_year, "2024");
+    assert_string_equal(r->report->property_profile->year_built, "1910");
+    assert_string_equal(src(r, "complaints")->state, "cached");
+    assert_true(src(r, "complaints")->has_age_seconds);
+    assert_true(fabs(src(r, "complaints")->age_seconds - 300) < 0.01);
+    assert_string_equal(src(r, "tax_roll")->state, "live");
+    assert_int_equal(src(r, "tax_roll")->records, 1);
+    assert_int_equal(r->metadata->max_age_seconds, 600);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     /* a stale or unavailable source makes the report uncacheable (max_age 0), never an error */
     FAKE.state[SFP_RPT_DS_VIOLATIONS] = SFP_RPT_SRC_STALE;
     FAKE.state[SFP_RPT_DS_TAX_ROLL] = SFP_RPT_SRC_UNAVAILABLE;
     r = get_ok(&h, "3507", "004");
-    assert_string_equal(r->sources->violations->state, "stale");
-    assert_string_equal(r->sources->violations->reason, "http_5xx");
-    assert_string_equal(r->sources->tax_roll->state, "unavailable");
-    assert_false(r->sources->tax_roll->has_age_seconds);
-    assert_null(r->property_profile);
-    assert_int_equal(r->sources->max_age_seconds, 0);
-    assert_int_equal(r->n_permits, 1);
+    assert_string_equal(src(r, "violations")->state, "stale");
+    assert_string_equal(src(r, "violations")->reason, "http_5xx");
+    assert_string_equal(src(r, "tax_roll")->state, "unavailable");
+    assert_false(src(r, "tax_roll")->has_age_seconds);
+    assert_null(r->report->property_profile);
+    assert_int_equal(r->metadata->max_age_seconds, 0);
+    assert_int_equal(r->report->n_permits, 1);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     assert_true(stat_counter(&h, "report_sources_stale_total") >= 1);
     assert_true(stat_counter(&h, "report_sources_unavailable_total") >= 1);
@@ -725,7 +736,7 @@ static void test_not_found_and_invalid(void **state)
     fake_reset();
     harness h;
     start(&h, g_url, fake_interface(), NULL);
-    Sfpermits__V1__PropertyReport *r = NULL;
+    Sfpermits__V1__GetPropertyReportResponse *r = NULL;
     sfp_rpc_status st;
     assert_int_equal(call(&h, "9999", "999", 5000, &r, &st), GRPC_STATUS_NOT_FOUND);
     assert_null(strstr(st.message, "SELECT"));
@@ -751,8 +762,8 @@ static void test_not_found_and_invalid(void **state)
     }
     /* trimmed input is fine */
     r = get_ok(&h, " 3507 ", "004\n");
-    assert_string_equal(r->block, "3507");
-    assert_string_equal(r->lot, "004");
+    assert_string_equal(r->report->block, "3507");
+    assert_string_equal(r->report->lot, "004");
     protobuf_c_message_free_unpacked(&r->base, NULL);
     /* rejected requests made no SQL and no SODA call */
     assert_true(stat_counter(&h, "report_sql_queries_total") - q == 2);
@@ -769,7 +780,7 @@ static void test_database_unavailable(void **state)
     const char *url = SFP_TEST_DEAD_PG_URL;
     harness h;
     start(&h, url, fake_interface(), NULL);
-    Sfpermits__V1__PropertyReport *r = NULL;
+    Sfpermits__V1__GetPropertyReportResponse *r = NULL;
     sfp_rpc_status st;
     assert_int_equal(call(&h, "3512", "001", 5000, &r, &st), GRPC_STATUS_UNAVAILABLE);
     assert_string_equal(st.message, "database unavailable");
@@ -792,7 +803,7 @@ static void test_deadlines_bound_db_work(void **state)
 
     /* 1. the configured statement timeout applies */
     h.svc.cfg.statement_timeout_ms = 200;
-    Sfpermits__V1__PropertyReport *r = NULL;
+    Sfpermits__V1__GetPropertyReportResponse *r = NULL;
     sfp_rpc_status st;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -894,29 +905,29 @@ static void test_real_soda_client_and_test_server(void **state)
     harness h;
     start(&h, url, sfp_rpt_soda_from_client(client), client);
 
-    Sfpermits__V1__PropertyReport *r = get_ok(&h, "1386", "025");
-    assert_string_equal(r->sources->complaints->state, "live");
-    assert_string_equal(r->sources->violations->state, "live");
-    assert_string_equal(r->sources->tax_roll->reason, "not_needed");
-    assert_int_equal(r->n_complaints, 2);
-    assert_int_equal(r->debug->soda_requests, 2);
-    assert_string_equal(r->risk_assessment[0]->risk_type, "active_complaint");
-    assert_string_equal(r->risk_assessment[0]->title, "Active DBI complaint — Work without permit");
-    assert_string_equal(r->risk_assessment[1]->risk_type, "active_violation");
+    Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&h, "1386", "025");
+    assert_string_equal(src(r, "complaints")->state, "live");
+    assert_string_equal(src(r, "violations")->state, "live");
+    assert_string_equal(src(r, "tax_roll")->reason, "not_needed");
+    assert_int_equal(r->report->n_complaints, 2);
+    assert_int_equal(r->metadata->debug->soda_requests, 2);
+    assert_string_equal(r->report->risk_assessment[0]->risk_type, "active_complaint");
+    assert_string_equal(r->report->risk_assessment[0]->title, "Active DBI complaint — Work without permit");
+    assert_string_equal(r->report->risk_assessment[1]->risk_type, "active_violation");
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     r = get_ok(&h, "1386", "025"); /* within the TTL: cached, no HTTP */
-    assert_string_equal(r->sources->complaints->state, "cached");
-    assert_int_equal(r->debug->soda_requests, 0);
-    assert_true(r->sources->max_age_seconds <= 1);
+    assert_string_equal(src(r, "complaints")->state, "cached");
+    assert_int_equal(r->metadata->debug->soda_requests, 0);
+    assert_true(r->metadata->max_age_seconds <= 1);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     r = get_ok(&h, "3507", "004"); /* tax roll fetched: newest closed_roll_year first */
-    assert_string_equal(r->sources->tax_roll->state, "live");
-    assert_non_null(r->property_profile);
-    assert_string_equal(r->property_profile->source, "tax_roll");
-    assert_string_equal(r->property_profile->zoning, "RH-1(D)");
-    assert_string_equal(r->property_profile->assessed_value, "$300,000");
+    assert_string_equal(src(r, "tax_roll")->state, "live");
+    assert_non_null(r->report->property_profile);
+    assert_string_equal(r->report->property_profile->source, "tax_roll");
+    assert_string_equal(r->report->property_profile->zoning, "RH-1(D)");
+    assert_string_equal(r->report->property_profile->assessed_value, "$300,000");
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     /* SODA fails after the entry expired → stale data served, report still OK */
@@ -925,10 +936,10 @@ static void test_real_soda_client_and_test_server(void **state)
     assert_int_equal(http_post(ctl), 0);
     cache_clock_advance(1.3);
     r = get_ok(&h, "1386", "025");
-    assert_string_equal(r->sources->complaints->state, "stale");
-    assert_string_equal(r->sources->complaints->reason, "http_5xx");
-    assert_int_equal(r->n_complaints, 2);
-    assert_int_equal(r->sources->max_age_seconds, 0);
+    assert_string_equal(src(r, "complaints")->state, "stale");
+    assert_string_equal(src(r, "complaints")->reason, "http_5xx");
+    assert_int_equal(r->report->n_complaints, 2);
+    assert_int_equal(r->metadata->max_age_seconds, 0);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     Sfpermits__V1__GetStatsRequest sreq = SFPERMITS__V1__GET_STATS_REQUEST__INIT;
@@ -978,19 +989,19 @@ static void test_binary_serves_reports(void **state)
     req.block = "3512";
     req.lot = "001";
     ProtobufCMessage *resp = NULL;
-    assert_int_equal(sfp_rpc_call(ch, SFP_REPORT_METHOD_PATH, &req.base, &sfpermits__v1__property_report__descriptor,
-                                  &resp, 10000, NULL, 0, &st),
+    assert_int_equal(sfp_rpc_call(ch, SFP_REPORT_METHOD_PATH, &req.base,
+                                  &sfpermits__v1__get_property_report_response__descriptor, &resp, 10000, NULL, 0, &st),
                      GRPC_STATUS_OK);
-    Sfpermits__V1__PropertyReport *r = (void *)resp;
-    assert_int_equal(r->n_permits, 50);
-    assert_int_equal(r->n_complaints, 50); /* the generator has 60: $limit=50 */
-    assert_int_equal(r->n_violations, 50);
-    assert_string_equal(r->sources->complaints->state, "live");
-    assert_true(r->n_nearby_activity <= 3);
+    Sfpermits__V1__GetPropertyReportResponse *r = (void *)resp;
+    assert_int_equal(r->report->n_permits, 50);
+    assert_int_equal(r->report->n_complaints, 50); /* the generator has 60: $limit=50 */
+    assert_int_equal(r->report->n_violations, 50);
+    assert_string_equal(src(r, "complaints")->state, "live");
+    assert_true(r->report->n_nearby_activity <= 3);
     protobuf_c_message_free_unpacked(resp, NULL);
     req.block = "'; DROP";
-    assert_int_equal(sfp_rpc_call(ch, SFP_REPORT_METHOD_PATH, &req.base, &sfpermits__v1__property_report__descriptor,
-                                  &resp, 10000, NULL, 0, &st),
+    assert_int_equal(sfp_rpc_call(ch, SFP_REPORT_METHOD_PATH, &req.base,
+                                  &sfpermits__v1__get_property_report_response__descriptor, &resp, 10000, NULL, 0, &st),
                      GRPC_STATUS_INVALID_ARGUMENT);
     sfp_rpc_channel_destroy(ch);
     assert_int_equal(sfp_proc_stop(&rep, 10000), 0);
@@ -1033,16 +1044,16 @@ static void test_seeded_demo_parcels(void **state)
     fake_reset();
     harness h;
     start(&h, url, fake_interface(), NULL);
-    Sfpermits__V1__PropertyReport *big = get_ok(&h, "3512", "001"); /* warm-up */
+    Sfpermits__V1__GetPropertyReportResponse *big = get_ok(&h, "3512", "001"); /* warm-up */
     protobuf_c_message_free_unpacked(&big->base, NULL);
     big = get_ok(&h, "3512", "001");
-    assert_true(big->total_permits >= 44);
-    assert_int_equal(big->n_permits, big->total_permits > 50 ? 50 : big->total_permits);
+    assert_true(big->report->total_permits >= 44);
+    assert_int_equal(big->report->n_permits, big->report->total_permits > 50 ? 50 : big->report->total_permits);
     static const char *const demo[][2] = {{"0585", "003"}, {"3507", "004"}, {"1386", "025"}, {"0312", "005"}};
     for (size_t i = 0; i < 4; i++) {
-        Sfpermits__V1__PropertyReport *r = get_ok(&h, demo[i][0], demo[i][1]);
-        assert_true(r->n_permits >= 1);
-        assert_int_equal(r->debug->sql_queries, big->debug->sql_queries);
+        Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&h, demo[i][0], demo[i][1]);
+        assert_true(r->report->n_permits >= 1);
+        assert_int_equal(r->metadata->debug->sql_queries, big->metadata->debug->sql_queries);
         protobuf_c_message_free_unpacked(&r->base, NULL);
     }
     protobuf_c_message_free_unpacked(&big->base, NULL);
@@ -1129,30 +1140,33 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
     fake_reset();
     cached_harness c;
     start_cached(&c);
-    Sfpermits__V1__PropertyReport *miss = get_ok(&c.h, "1386", "025");
-    assert_false(miss->debug->report_cache_hit);
-    assert_true(miss->debug->sql_queries >= 2);
-    assert_string_equal(miss->sources->complaints->state, "live");
+    Sfpermits__V1__GetPropertyReportResponse *miss = get_ok(&c.h, "1386", "025");
+    assert_false(miss->metadata->debug->cached);
+    assert_true(miss->metadata->debug->sql_queries >= 2);
+    assert_string_equal(src(miss, "complaints")->state, "live");
     assert_int_equal(fake_begins(), 1); /* complaints+violations (the profile is in parcel_summary) */
     cache_clock_advance(0.05);
-    Sfpermits__V1__PropertyReport *hit = get_ok(&c.h, "1386", "025");
-    assert_true(hit->debug->report_cache_hit);
-    assert_int_equal(hit->debug->sql_queries, 0);
-    assert_int_equal(hit->debug->soda_requests, 0);
+    Sfpermits__V1__GetPropertyReportResponse *hit = get_ok(&c.h, "1386", "025");
+    assert_true(hit->metadata->debug->cached);
+    assert_int_equal(hit->metadata->debug->sql_queries, 0);
+    assert_int_equal(hit->metadata->debug->soda_requests, 0);
     assert_int_equal(fake_begins(), 1);
-    assert_string_equal(hit->sources->complaints->state, "cached");
-    assert_true(hit->sources->complaints->age_seconds >= 0.04);
-    assert_true(hit->sources->complaints->ttl_remaining_seconds < 900);
-    assert_int_equal(hit->sources->complaints->records, 2);
-    assert_string_equal(hit->sources->tax_roll->state, miss->sources->tax_roll->state);
-    assert_true(hit->sources->max_age_seconds > 0 && hit->sources->max_age_seconds <= 900);
-    assert_string_equal(hit->generated_at, miss->generated_at);
+    assert_string_equal(src(hit, "complaints")->state, "cached");
+    assert_true(src(hit, "complaints")->age_seconds >= 0.04);
+    assert_true(src(hit, "complaints")->ttl_remaining_seconds < 900);
+    assert_int_equal(src(hit, "complaints")->records, 2);
+    assert_string_equal(src(hit, "tax_roll")->state, src(miss, "tax_roll")->state);
+    assert_true(hit->metadata->max_age_seconds > 0 && hit->metadata->max_age_seconds <= 900);
+    assert_string_equal(hit->metadata->generated_at, miss->metadata->generated_at);
+    /* the same content, hence the same etag (computed once, when it was assembled) */
     size_t n1, n2;
-    uint8_t *b1 = sfp_test_pack_content(miss, &n1), *b2 = sfp_test_pack_content(hit, &n2);
+    uint8_t *b1 = sfp_test_pack(&miss->report->base, &n1), *b2 = sfp_test_pack(&hit->report->base, &n2);
     assert_int_equal(n1, n2);
     assert_memory_equal(b1, b2, n1);
     free(b1);
     free(b2);
+    assert_int_equal(strlen(hit->metadata->etag), 32);
+    assert_string_equal(hit->metadata->etag, miss->metadata->etag);
     assert_int_equal(stat_counter(&c.h, "report_cache_hits_total"), 1);
     assert_int_equal(stat_counter(&c.h, "report_cache_stores_total"), 1);
     protobuf_c_message_free_unpacked(&hit->base, NULL);
@@ -1164,7 +1178,7 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
     PQclear(PQexec(watcher, "LISTEN " SFP_RPT_CACHE_CHANNEL));
     assert_int_equal(sfp_test_sql(g_url, "INSERT INTO cron_log(job_type, status) VALUES ('noop', 'success')"), 0);
     hit = get_ok(&c.h, "1386", "025");
-    assert_true(hit->debug->report_cache_hit);
+    assert_true(hit->metadata->debug->cached);
     protobuf_c_message_free_unpacked(&hit->base, NULL);
     assert_int_equal(sfp_test_sql(g_url, "NOTIFY " SFP_RPT_CACHE_CHANNEL ", 'sentinel'"), 0);
     assert_string_equal(next_notification(watcher), "sentinel");
@@ -1176,9 +1190,9 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
                                          " WHERE permit_number = 'PA-001'"),
                      0);
     assert_true(wait_counter(&c.h, "report_cache_invalidations_total", 2) >= 2);
-    Sfpermits__V1__PropertyReport *fresh = get_ok(&c.h, "1386", "025");
-    assert_false(fresh->debug->report_cache_hit);
-    assert_true(fresh->debug->sql_queries >= 2);
+    Sfpermits__V1__GetPropertyReportResponse *fresh = get_ok(&c.h, "1386", "025");
+    assert_false(fresh->metadata->debug->cached);
+    assert_true(fresh->metadata->debug->sql_queries >= 2);
     assert_string_equal(find_permit(fresh, "PA-001")->description, "kitchen and bath remodel");
     assert_string_equal(find_permit(miss, "PA-001")->description, "kitchen remodel");
     protobuf_c_message_free_unpacked(&fresh->base, NULL);
@@ -1187,7 +1201,7 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
                      0);
     assert_true(wait_counter(&c.h, "report_cache_invalidations_total", 3) >= 3);
     fresh = get_ok(&c.h, "1386", "025");
-    assert_false(fresh->debug->report_cache_hit);
+    assert_false(fresh->metadata->debug->cached);
     assert_string_equal(find_permit(fresh, "PA-001")->description, "kitchen remodel");
     protobuf_c_message_free_unpacked(&fresh->base, NULL);
     protobuf_c_message_free_unpacked(&miss->base, NULL);
@@ -1206,9 +1220,9 @@ static void test_report_cache_bounds(void **state)
     FAKE.state[SFP_RPT_DS_VIOLATIONS] = SFP_RPT_SRC_STALE;
     pthread_mutex_unlock(&FAKE.mu);
     for (int i = 0; i < 2; i++) {
-        Sfpermits__V1__PropertyReport *r = get_ok(&c.h, "3507", "004");
-        assert_false(r->debug->report_cache_hit);
-        assert_string_equal(r->sources->violations->state, "stale");
+        Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&c.h, "3507", "004");
+        assert_false(r->metadata->debug->cached);
+        assert_string_equal(src(r, "violations")->state, "stale");
         protobuf_c_message_free_unpacked(&r->base, NULL);
     }
     assert_int_equal(stat_counter(&c.h, "report_cache_stores_total"), 0);
@@ -1217,17 +1231,17 @@ static void test_report_cache_bounds(void **state)
     pthread_mutex_lock(&FAKE.mu);
     FAKE.ttl[SFP_RPT_DS_COMPLAINTS] = 1.5; /* the SODA entry expires in 1.5 s (of the cache's clock) */
     pthread_mutex_unlock(&FAKE.mu);
-    Sfpermits__V1__PropertyReport *r = get_ok(&c.h, "3507", "004");
-    assert_false(r->debug->report_cache_hit);
+    Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&c.h, "3507", "004");
+    assert_false(r->metadata->debug->cached);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     r = get_ok(&c.h, "3507", "004");
-    assert_true(r->debug->report_cache_hit);
-    assert_int_equal(r->sources->max_age_seconds, 1); /* floor of what is left of 1.5 s */
+    assert_true(r->metadata->debug->cached);
+    assert_int_equal(r->metadata->max_age_seconds, 1); /* floor of what is left of 1.5 s */
     protobuf_c_message_free_unpacked(&r->base, NULL);
     cache_clock_advance(1.6);
     int begins = fake_begins();
     r = get_ok(&c.h, "3507", "004");
-    assert_false(r->debug->report_cache_hit); /* SODA is asked again */
+    assert_false(r->metadata->debug->cached); /* SODA is asked again */
     assert_true(fake_begins() > begins);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
@@ -1235,11 +1249,11 @@ static void test_report_cache_bounds(void **state)
     r = get_ok(&c.h, "3507", "004"); /* stored with the default TTLs */
     protobuf_c_message_free_unpacked(&r->base, NULL);
     r = get_ok(&c.h, "3507", "004");
-    assert_true(r->debug->report_cache_hit);
+    assert_true(r->metadata->debug->cached);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     c.h.svc.fixed_today += 1; /* midnight: risk rules count days */
     r = get_ok(&c.h, "3507", "004");
-    assert_false(r->debug->report_cache_hit);
+    assert_false(r->metadata->debug->cached);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     stop_cached(&c);
 }
@@ -1252,10 +1266,10 @@ static void test_report_cache_listener_loss(void **state)
     fake_reset();
     cached_harness c;
     start_cached(&c);
-    Sfpermits__V1__PropertyReport *r = get_ok(&c.h, "1386", "025");
+    Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&c.h, "1386", "025");
     protobuf_c_message_free_unpacked(&r->base, NULL);
     r = get_ok(&c.h, "1386", "025");
-    assert_true(r->debug->report_cache_hit);
+    assert_true(r->metadata->debug->cached);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     assert_int_equal(sfp_test_sql(g_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                                          " WHERE application_name = 'sfp-report-listen-test'"),
@@ -1265,10 +1279,10 @@ static void test_report_cache_listener_loss(void **state)
     assert_int_equal(stat_counter(&c.h, "report_cache_entries"), 0);
     assert_true(wait_counter(&c.h, "report_cache_listening", 1) == 1);
     r = get_ok(&c.h, "1386", "025");
-    assert_false(r->debug->report_cache_hit);
+    assert_false(r->metadata->debug->cached);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     r = get_ok(&c.h, "1386", "025");
-    assert_true(r->debug->report_cache_hit);
+    assert_true(r->metadata->debug->cached);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     stop_cached(&c);
 }
@@ -1282,11 +1296,11 @@ typedef struct cache_caller {
 static void *call_report(void *arg)
 {
     cache_caller *k = arg;
-    Sfpermits__V1__PropertyReport *r = NULL;
+    Sfpermits__V1__GetPropertyReportResponse *r = NULL;
     sfp_rpc_status st;
     k->rc = call(&k->c->h, "1386", "025", 10000, &r, &st);
     if (r) {
-        k->hit = r->debug->report_cache_hit;
+        k->hit = r->metadata->debug->cached;
         protobuf_c_message_free_unpacked(&r->base, NULL);
     }
     return NULL;
@@ -1327,10 +1341,11 @@ static void test_report_cache_coalesces_misses(void **state)
 /* regulatory_watch held in process: the second report reads no regulatory_watch statement (the
  * copy is served), a write to the table drops it through NOTIFY and the next report shows the
  * new row. */
-static const char *watch_risk_title(const Sfpermits__V1__PropertyReport *r)
+static const char *watch_risk_title(const Sfpermits__V1__GetPropertyReportResponse *r)
 {
-    for (size_t i = 0; i < r->n_risk_assessment; i++)
-        if (!strcmp(r->risk_assessment[i]->risk_type, "pending_regulation")) return r->risk_assessment[i]->title;
+    for (size_t i = 0; i < r->report->n_risk_assessment; i++)
+        if (!strcmp(r->report->risk_assessment[i]->risk_type, "pending_regulation"))
+            return r->report->risk_assessment[i]->title;
     return "";
 }
 
@@ -1352,13 +1367,13 @@ static void test_reg_watch_held_and_invalidated(void **state)
     }
     assert_true(ws.listening);
 
-    Sfpermits__V1__PropertyReport *r = get_ok(&h, "1386", "025"); /* reads and keeps the rows */
+    Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&h, "1386", "025"); /* reads and keeps the rows */
     assert_string_equal(watch_risk_title(r), "Pending regulation — Permit expiration reform");
     protobuf_c_message_free_unpacked(&r->base, NULL);
     double hits = stat_counter(&h, "report_watch_hits_total");
     r = get_ok(&h, "1386", "025");
     assert_string_equal(watch_risk_title(r), "Pending regulation — Permit expiration reform");
-    assert_int_equal(r->debug->sql_queries, 2);
+    assert_int_equal(r->metadata->debug->sql_queries, 2);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     assert_true(stat_counter(&h, "report_watch_hits_total") == hits + 1);
 

@@ -2,7 +2,10 @@
  * responses the gateway encodes from protobuf messages (the generic encoder's rules, pbjson.h:
  * proto field names, zero values present, unset sub-messages null, int64 as a number or a
  * decimal string, NaN/Inf doubles null, maps as objects, oneof members only when set), plus
- * every message they reach. tests/openapi/sync.mjs compares them with (or writes them into)
+ * every message they reach. The read routes (/report, /brief) send their content message with
+ * the per-request members the gateway renders from the reply's ReadMetadata added at the top
+ * level (handlers.h: gw_report_json_tail, gw_brief_json_tail); their schemas are the content's
+ * plus those members (see k_rest), under the names the REST description has always used. tests/openapi/sync.mjs compares them with (or writes them into)
  * components.schemas of gateway/static/openapi.json, so the description follows the protos. */
 #include <stdbool.h>
 #include <stdio.h>
@@ -83,8 +86,51 @@ static void scalar(sfp_buf *b, const ProtobufCFieldDescriptor *f, bool in_array)
     }
 }
 
+/* A read route's REST schema: the content message `d` under `name`, with extra members. */
+typedef struct rest_schema {
+    const ProtobufCMessageDescriptor *d;
+    const char *name;
+    const char *props;    /* JSON members appended to "properties" */
+    const char *required; /* JSON strings appended to "required" */
+} rest_schema;
+
+static const rest_schema k_rest[] = {
+    {&sfpermits__v1__property_report__descriptor, "PropertyReport",
+     "\"sources\":{\"anyOf\":[{\"$ref\":\"#/components/schemas/ReportSources\"},{\"type\":\"null\"}]},"
+     "\"debug\":{\"anyOf\":[{\"$ref\":\"#/components/schemas/ReportDebug\"},{\"type\":\"null\"}]},"
+     "\"generated_at\":{\"type\":\"string\"}",
+     "\"sources\",\"debug\",\"generated_at\""},
+    {&sfpermits__v1__brief__descriptor, "GetBriefResponse",
+     "\"cached\":{\"type\":\"boolean\"},\"cached_at\":{\"type\":\"string\"},\"computed_at\":{\"type\":\"string\"},"
+     "\"ttl_seconds_remaining\":{\"type\":\"integer\"},\"etag\":{\"type\":\"string\"},"
+     "\"sql_queries\":{\"type\":\"integer\"}",
+     "\"cached\",\"cached_at\",\"computed_at\",\"ttl_seconds_remaining\",\"etag\",\"sql_queries\""},
+};
+
+/* The REST objects of the report's metadata members (gw_report_json_tail). */
+static const char k_report_meta[] =
+    "\"ReportSources\":{\"type\":\"object\",\"properties\":{"
+    "\"complaints\":{\"anyOf\":[{\"$ref\":\"#/components/schemas/SourceStatus\"},{\"type\":\"null\"}]},"
+    "\"violations\":{\"anyOf\":[{\"$ref\":\"#/components/schemas/SourceStatus\"},{\"type\":\"null\"}]},"
+    "\"tax_roll\":{\"anyOf\":[{\"$ref\":\"#/components/schemas/SourceStatus\"},{\"type\":\"null\"}]},"
+    "\"max_age_seconds\":{\"type\":\"integer\"}},"
+    "\"required\":[\"complaints\",\"violations\",\"tax_roll\",\"max_age_seconds\"],\"additionalProperties\":false},"
+    "\"ReportDebug\":{\"type\":\"object\",\"properties\":{\"sql_queries\":{\"type\":\"integer\"},"
+    "\"soda_requests\":{\"type\":\"integer\"},\"elapsed_ms\":{\"type\":[\"number\",\"null\"]},"
+    "\"report_cache_hit\":{\"type\":\"boolean\"}},"
+    "\"required\":[\"sql_queries\",\"soda_requests\",\"elapsed_ms\",\"report_cache_hit\"],"
+    "\"additionalProperties\":false}";
+
+static const rest_schema *rest_of(const ProtobufCMessageDescriptor *d)
+{
+    for (size_t i = 0; i < sizeof k_rest / sizeof k_rest[0]; i++)
+        if (k_rest[i].d == d) return &k_rest[i];
+    return NULL;
+}
+
 static void message(sfp_buf *b, const ProtobufCMessageDescriptor *d)
 {
+    const rest_schema *rest = rest_of(d);
     sfp_buf_puts(b, "{\"type\":\"object\",\"properties\":{");
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
@@ -104,6 +150,7 @@ static void message(sfp_buf *b, const ProtobufCMessageDescriptor *d)
             scalar(b, f, false);
         }
     }
+    if (rest) sfp_buf_printf(b, ",%s", rest->props);
     sfp_buf_puts(b, "},\"required\":[");
     bool first = true;
     for (unsigned i = 0; i < d->n_fields; i++) {
@@ -113,18 +160,25 @@ static void message(sfp_buf *b, const ProtobufCMessageDescriptor *d)
         first = false;
         sfp_buf_json_str(b, f->name);
     }
+    if (rest) sfp_buf_printf(b, ",%s", rest->required);
     sfp_buf_puts(b, "],\"additionalProperties\":false}");
 }
 
 int main(void)
 {
     const ProtobufCMessageDescriptor *roots[] = {
-        &sfpermits__v1__property_report__descriptor,         &sfpermits__v1__search_parcels_response__descriptor,
-        &sfpermits__v1__get_brief_response__descriptor,      &sfpermits__v1__refresh_brief_response__descriptor,
-        &sfpermits__v1__get_health_response__descriptor,     &sfpermits__v1__signals_result__descriptor,
-        &sfpermits__v1__velocity_refresh_result__descriptor, &sfpermits__v1__compute_caches_result__descriptor,
-        &sfpermits__v1__nightly_result__descriptor,          &sfpermits__v1__heartbeat_result__descriptor,
+        &sfpermits__v1__property_report__descriptor,
+        &sfpermits__v1__search_parcels_response__descriptor,
+        &sfpermits__v1__brief__descriptor,
+        &sfpermits__v1__refresh_brief_response__descriptor,
+        &sfpermits__v1__get_health_response__descriptor,
+        &sfpermits__v1__signals_result__descriptor,
+        &sfpermits__v1__velocity_refresh_result__descriptor,
+        &sfpermits__v1__compute_caches_result__descriptor,
+        &sfpermits__v1__nightly_result__descriptor,
+        &sfpermits__v1__heartbeat_result__descriptor,
         &sfpermits__v1__get_status_response__descriptor,
+        &sfpermits__v1__source_status__descriptor,
     };
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) add(roots[i]);
     sfp_buf b;
@@ -132,10 +186,12 @@ int main(void)
     sfp_buf_putc(&b, '{');
     for (size_t i = 0; i < g_n; i++) {
         if (i) sfp_buf_putc(&b, ',');
-        sfp_buf_json_str(&b, short_name(g_msgs[i]));
+        const rest_schema *rest = rest_of(g_msgs[i]);
+        sfp_buf_json_str(&b, rest ? rest->name : short_name(g_msgs[i]));
         sfp_buf_putc(&b, ':');
         message(&b, g_msgs[i]);
     }
+    sfp_buf_printf(&b, ",%s", k_report_meta);
     sfp_buf_puts(&b, "}\n");
     fwrite(b.data, 1, b.len, stdout);
     sfp_buf_free(&b);

@@ -16,15 +16,6 @@ uint8_t *sfp_test_pack(const ProtobufCMessage *m, size_t *n)
     return b;
 }
 
-uint8_t *sfp_test_pack_content(const Sfpermits__V1__PropertyReport *r, size_t *n)
-{
-    Sfpermits__V1__PropertyReport c = *r;
-    c.sources = NULL;
-    c.debug = NULL;
-    c.generated_at = "";
-    return sfp_test_pack(&c.base, n);
-}
-
 void sfp_test_report_sample_init(sfp_test_report_sample *s)
 {
     memset(s, 0, sizeof *s);
@@ -34,12 +25,14 @@ void sfp_test_report_sample_init(sfp_test_report_sample *s)
     Sfpermits__V1__PermitInspection i = SFPERMITS__V1__PERMIT_INSPECTION__INIT;
     Sfpermits__V1__SodaRecord rec = SFPERMITS__V1__SODA_RECORD__INIT;
     Sfpermits__V1__SodaRecord__FieldsEntry f = SFPERMITS__V1__SODA_RECORD__FIELDS_ENTRY__INIT;
-    Sfpermits__V1__ReportSources src = SFPERMITS__V1__REPORT_SOURCES__INIT;
+    Sfpermits__V1__GetPropertyReportResponse resp = SFPERMITS__V1__GET_PROPERTY_REPORT_RESPONSE__INIT;
+    Sfpermits__V1__ReadMetadata md = SFPERMITS__V1__READ_METADATA__INIT;
+    Sfpermits__V1__ReadMetadata__SourcesEntry src = SFPERMITS__V1__READ_METADATA__SOURCES_ENTRY__INIT;
     Sfpermits__V1__SourceStatus st = SFPERMITS__V1__SOURCE_STATUS__INIT;
-    Sfpermits__V1__ReportDebug dbg = SFPERMITS__V1__REPORT_DEBUG__INIT;
+    Sfpermits__V1__ReadDebug dbg = SFPERMITS__V1__READ_DEBUG__INIT;
     Sfpermits__V1__ReportLinks links = SFPERMITS__V1__REPORT_LINKS__INIT;
     s->r = r, s->p = p, s->c = c, s->i = i, s->rec = rec, s->f[0] = f, s->f[1] = f;
-    s->src = src, s->st = st, s->dbg = dbg, s->links = links;
+    s->resp = resp, s->md = md, s->src = src, s->st = st, s->dbg = dbg, s->links = links;
     s->c.role = "contractor";
     s->c.name = "Ann Builder";
     s->c.has_entity_id = true;
@@ -82,11 +75,17 @@ void sfp_test_report_sample_init(sfp_test_report_sample *s)
     s->r.links = &s->links;
     s->st.state = "live";
     s->st.dataset = "gm2e-bten";
-    s->src.complaints = &s->st;
-    s->src.max_age_seconds = 600;
-    s->r.sources = &s->src;
+    s->src.key = "complaints";
+    s->src.value = &s->st;
+    s->srcp = &s->src;
+    s->md.etag = "0123456789abcdef0123456789abcdef";
+    s->md.max_age_seconds = 600;
+    s->md.generated_at = "2026-01-08T10:00:00.000Z";
+    s->md.sources = &s->srcp;
+    s->md.n_sources = 1;
     s->dbg.sql_queries = 10;
     s->dbg.elapsed_ms = 12.5;
-    s->r.debug = &s->dbg;
-    s->r.generated_at = "2026-01-08T10:00:00.000Z";
+    s->md.debug = &s->dbg;
+    s->resp.report = &s->r;
+    s->resp.metadata = &s->md;
 }

@@ -529,7 +529,7 @@ static void test_property_activity(void **state)
     r[3].street_name = "OAK";
     r[3].block = "0001";
     r[3].status_date = day_ago(3, 60);
-    Sfpermits__V1__GetBriefResponse resp = SFPERMITS__V1__GET_BRIEF_RESPONSE__INIT;
+    Sfpermits__V1__Brief resp = SFPERMITS__V1__BRIEF__INIT;
     sfp_brief_build_cards(r, 4, T, 7, a, &resp.property_health, &resp.n_property_health);
     assert_int_equal(resp.n_property_health, 3);
 
@@ -716,7 +716,7 @@ static void test_summary_counts(void **state)
 {
     (void)state;
     sfp_arena *a = sfp_arena_new();
-    Sfpermits__V1__GetBriefResponse r = SFPERMITS__V1__GET_BRIEF_RESPONSE__INIT;
+    Sfpermits__V1__Brief r = SFPERMITS__V1__BRIEF__INIT;
     Sfpermits__V1__BriefPropertyHealth p[3];
     Sfpermits__V1__BriefPropertyHealth *pp[3] = {&p[0], &p[1], &p[2]};
     for (int i = 0; i < 3; i++) sfpermits__v1__brief_property_health__init(&p[i]);

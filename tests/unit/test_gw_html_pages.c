@@ -107,7 +107,7 @@ static void test_report_page(void **state)
     sfp_test_report_sample_init(&s);
     s.r.address = "1600 <MISSION> ST";
     size_t len = 0;
-    char *page = gw_html_report_page(&s.r, &len);
+    char *page = gw_html_report_page(&s.r, &s.md, &len);
     assert_int_equal(strlen(page), len);
     assert_non_null(strstr(page, "<h1>1600 &lt;MISSION&gt; ST</h1>"));
     assert_null(strstr(page, "<MISSION>"));
@@ -125,7 +125,7 @@ static void test_report_page(void **state)
     s.st.state = "unavailable";
     s.st.reason = "breaker_open";
     s.r.n_complaints = 0;
-    page = gw_html_report_page(&s.r, &len);
+    page = gw_html_report_page(&s.r, &s.md, &len);
     assert_non_null(strstr(page, "Complaints are unavailable right now"));
     assert_non_null(strstr(page, "does not mean there are no complaints"));
     assert_null(strstr(page, "No complaints on record"));
@@ -134,7 +134,7 @@ static void test_report_page(void **state)
     /* up and empty: "No complaints on record" */
     s.st.state = "live";
     s.st.reason = "";
-    page = gw_html_report_page(&s.r, &len);
+    page = gw_html_report_page(&s.r, &s.md, &len);
     assert_non_null(strstr(page, "No complaints on record"));
     free(page);
 }
@@ -176,7 +176,7 @@ static void test_search_page(void **state)
 static void test_brief_pages(void **state)
 {
     (void)state;
-    Sfpermits__V1__GetBriefResponse b = SFPERMITS__V1__GET_BRIEF_RESPONSE__INIT;
+    Sfpermits__V1__Brief b = SFPERMITS__V1__BRIEF__INIT;
     Sfpermits__V1__BriefSummary sum = SFPERMITS__V1__BRIEF_SUMMARY__INIT;
     Sfpermits__V1__BriefChange ch = SFPERMITS__V1__BRIEF_CHANGE__INIT, *chp = &ch;
     ch.permit_number = "202401010001";
@@ -187,9 +187,10 @@ static void test_brief_pages(void **state)
     b.changes = &chp;
     b.n_changes = 1;
     b.since = "2026-11-04";
-    b.computed_at = "2026-12-04T08:00:00Z";
+    Sfpermits__V1__ReadMetadata md = SFPERMITS__V1__READ_METADATA__INIT;
+    md.generated_at = "2026-12-04T08:00:00Z";
     size_t len;
-    char *page = gw_html_brief_page(&b, "Refreshed", &len);
+    char *page = gw_html_brief_page(&b, &md, "Refreshed", &len);
     assert_non_null(strstr(page, "<a href=\"/brief?lookback=30\" aria-current=\"page\">30 days</a>"));
     assert_non_null(strstr(page, "<a href=\"/brief?lookback=1\">Today</a>"));
     assert_non_null(strstr(page, "action=\"/brief/refresh\""));

@@ -45,9 +45,10 @@ static sfp_rpt_cached *entry(void)
     sfp_rpt_soda_result soda[SFP_RPT_DS_N];
     live_sources(soda);
     unsigned all = SFP_RPT_DS_BIT(0) | SFP_RPT_DS_BIT(1) | SFP_RPT_DS_BIT(2);
-    sfp_rpt_cached *e = sfp_rpt_cached_new((const uint8_t *)"\x0a\x04"
-                                                            "3512",
-                                           6, TODAY, soda, all, "2026-02-12T10:00:00Z", g_now);
+    sfp_rpt_cached *e =
+        sfp_rpt_cached_new((const uint8_t *)"\x0a\x04"
+                                            "3512",
+                           6, "0123456789abcdef0123456789abcdef", TODAY, soda, all, "2026-02-12T10:00:00Z", g_now);
     assert_non_null(e);
     return e;
 }
@@ -184,10 +185,10 @@ static void test_entries_and_aged_sources(void **state)
     live_sources(soda);
     unsigned cv = SFP_RPT_DS_BIT(SFP_RPT_DS_COMPLAINTS) | SFP_RPT_DS_BIT(SFP_RPT_DS_VIOLATIONS);
     soda[SFP_RPT_DS_VIOLATIONS].state = SFP_RPT_SRC_STALE; /* degraded: never an entry */
-    assert_null(sfp_rpt_cached_new((const uint8_t *)"x", 1, TODAY, soda, cv, "", 1000));
+    assert_null(sfp_rpt_cached_new((const uint8_t *)"x", 1, "e", TODAY, soda, cv, "", 1000));
     live_sources(soda);
     sfp_rpt_soda_unavailable(&soda[SFP_RPT_DS_TAX_ROLL], "not_needed"); /* not needed: no bound */
-    sfp_rpt_cached *e = sfp_rpt_cached_new((const uint8_t *)"x", 1, TODAY, soda, cv, "2026-02-12T10:00:00Z", 1000);
+    sfp_rpt_cached *e = sfp_rpt_cached_new((const uint8_t *)"x", 1, "e", TODAY, soda, cv, "2026-02-12T10:00:00Z", 1000);
     assert_non_null(e);
     assert_null(e->soda[SFP_RPT_DS_COMPLAINTS].records);
     sfp_rpt_soda_result out[SFP_RPT_DS_N];

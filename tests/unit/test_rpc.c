@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -44,9 +46,30 @@ static void complete_echo(sfp_rpc_ctx *ctx, const char *tag)
     sfp_rpc_complete(ctx, GRPC_STATUS_OK, &out->base);
 }
 
+/* sfp_rpc_on_end: the reply's bytes live in a buffer freed only when the call ends. */
+static pthread_mutex_t g_end_mu = PTHREAD_MUTEX_INITIALIZER;
+static int g_ended;
+
+static void on_end_free(void *p)
+{
+    free(p);
+    pthread_mutex_lock(&g_end_mu);
+    g_ended++;
+    pthread_mutex_unlock(&g_end_mu);
+}
+
 static grpc_status_code echo(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user)
 {
     (void)user;
+    if (sfp_rpc_metadata(ctx, "x-on-end")) { /* the reply points into a buffer the call owns */
+        Sfpermits__V1__GetHealthResponse *out =
+            sfp_arena_msg(sfp_rpc_arena(ctx), &sfpermits__v1__get_health_response__descriptor);
+        char *status = strdup("borrowed");
+        out->status = status;
+        sfp_rpc_on_end(ctx, on_end_free, status);
+        *resp = &out->base;
+        return GRPC_STATUS_OK;
+    }
     if (sfp_rpc_metadata(ctx, "x-defer")) {
         pthread_mutex_lock(&g_park_mu);
         if (g_nparked == MAX_PARKED) {
@@ -84,15 +107,6 @@ static grpc_status_code echo(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, Prot
     out->version = rid ? (char *)rid : "none";
     int64_t left = sfp_rpc_deadline_left_ms(ctx);
     out->table_count = left == INT64_MAX ? -1 : (int)left;
-    if (sfp_rpc_metadata(ctx, "x-prefix")) { /* status/backend pre-packed, sent before *resp */
-        Sfpermits__V1__GetHealthResponse pre = SFPERMITS__V1__GET_HEALTH_RESPONSE__INIT;
-        pre.status = "degraded";
-        pre.backend = "packed-prefix";
-        size_t n = protobuf_c_message_get_packed_size(&pre.base);
-        uint8_t *bytes = sfp_arena_alloc(sfp_rpc_arena(ctx), n);
-        protobuf_c_message_pack(&pre.base, bytes);
-        sfp_rpc_set_packed_prefix(ctx, bytes, n);
-    }
     *resp = &out->base;
     return GRPC_STATUS_OK;
 }
@@ -189,31 +203,30 @@ static void test_echo_metadata_and_deadline(void **state)
     protobuf_c_message_free_unpacked(resp, NULL);
 }
 
-/* A packed prefix and the handler's message arrive as one merged message. */
-static void test_packed_prefix_merges(void **state)
+static void test_on_end_runs_after_the_reply(void **state)
 {
     (void)state;
     Sfpermits__V1__GetHealthRequest req = SFPERMITS__V1__GET_HEALTH_REQUEST__INIT;
     ProtobufCMessage *resp = NULL;
     sfp_rpc_status st;
-    sfp_rpc_md md[] = {{"x-request-id", "pre-1"}, {"x-prefix", "1"}};
-    assert_int_equal(
-        sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 2000, md, 2, &st),
-        GRPC_STATUS_OK);
-    Sfpermits__V1__GetHealthResponse *r = (void *)resp;
-    assert_string_equal(r->status, "degraded");
-    assert_string_equal(r->backend, "packed-prefix");
-    assert_string_equal(r->version, "pre-1");
-    assert_true(r->table_count > 0);
-    protobuf_c_message_free_unpacked(resp, NULL);
-    /* without the prefix, the same call has neither field */
+    sfp_rpc_md md[] = {{"x-on-end", "1"}};
+    pthread_mutex_lock(&g_end_mu);
+    int before = g_ended;
+    pthread_mutex_unlock(&g_end_mu);
     assert_int_equal(
         sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 2000, md, 1, &st),
         GRPC_STATUS_OK);
-    r = (void *)resp;
-    assert_string_equal(r->status, "");
-    assert_string_equal(r->backend, "");
+    assert_string_equal(((Sfpermits__V1__GetHealthResponse *)resp)->status, "borrowed");
     protobuf_c_message_free_unpacked(resp, NULL);
+    /* the call ends on the server shortly after the client has the reply: poll, bounded */
+    bool ended = false;
+    for (int i = 0; i < 1000 && !ended; i++) {
+        pthread_mutex_lock(&g_end_mu);
+        ended = g_ended == before + 1;
+        pthread_mutex_unlock(&g_end_mu);
+        if (!ended) nanosleep(&(struct timespec){0, 5000000}, NULL);
+    }
+    assert_true(ended);
 }
 
 static void test_error_message_and_trailer(void **state)
@@ -449,7 +462,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_port_bound),
         cmocka_unit_test(test_echo_metadata_and_deadline),
-        cmocka_unit_test(test_packed_prefix_merges),
+        cmocka_unit_test(test_on_end_runs_after_the_reply),
         cmocka_unit_test(test_error_message_and_trailer),
         cmocka_unit_test(test_error_without_details),
         cmocka_unit_test(test_deadline_exceeded),

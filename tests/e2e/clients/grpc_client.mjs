@@ -149,6 +149,19 @@ async function checkReflection(proc, expected) {
   console.log(`reflection ${proc.padEnd(7)} ${[...expected].sort().join(", ")}`);
 }
 
+// The read RPCs answer {content, metadata}: the content decodes as its own message and the
+// metadata carries the content's etag (32 hex), generated_at and, for a report, its sources.
+function checkEnvelope(name, res) {
+  if (name !== "GetPropertyReport" && name !== "GetBrief") return;
+  const md = res.metadata || {};
+  if (name === "GetPropertyReport" && (res.report?.block !== "3512" || res.report?.lot !== "001"))
+    fail(`GetPropertyReport: report is ${res.report?.block}/${res.report?.lot}`);
+  if (name === "GetBrief" && res.brief?.lookback_days !== 7) fail(`GetBrief: brief.lookback_days is ${res.brief?.lookback_days}`);
+  if (!/^[0-9a-f]{32}$/.test(md.etag || "") || !md.generated_at) fail(`${name}: metadata ${JSON.stringify({ etag: md.etag, generated_at: md.generated_at })}`);
+  if (name === "GetPropertyReport" && Object.keys(md.sources || {}).sort().join() !== "complaints,tax_roll,violations")
+    fail(`GetPropertyReport: metadata sources ${Object.keys(md.sources || {})}`);
+}
+
 function watch(client, name) {
   const m = def["grpc.health.v1.Health"].Watch;
   const call = client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, { service: name },
@@ -177,8 +190,9 @@ async function main() {
     for (const [name, m] of Object.entries(def[svc])) {
       if (m.requestStream || m.responseStream) continue; // reflection and Watch: checked below
       for (const proc of procs) {
-        const { err } = await unary(clients[proc], m, request(m, name), metadata(svc, `node-${proc}-${name}`));
+        const { err, resp: res } = await unary(clients[proc], m, request(m, name), metadata(svc, `node-${proc}-${name}`));
         if (err) fail(`${proc} ${svc}/${name}: ${err.code} ${err.details}`);
+        checkEnvelope(name, res);
         calls++;
         console.log(`ok ${proc.padEnd(7)} ${svc}/${name}`);
       }

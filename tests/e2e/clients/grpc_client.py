@@ -136,6 +136,23 @@ def check_reflection(channel, factory, pool, proc, expected):
     print("reflection %-7s %s" % (proc, ", ".join(sorted(expected))))
 
 
+def check_envelope(name, resp):
+    """The read RPCs answer {content, metadata}: the content decodes as its own message and the
+    metadata carries the content's etag (32 hex), generated_at and, for a report, its sources."""
+    if name not in ("GetPropertyReport", "GetBrief"):
+        return
+    content = resp.report if name == "GetPropertyReport" else resp.brief
+    md = resp.metadata
+    if name == "GetPropertyReport" and (content.block, content.lot) != ("3512", "001"):
+        fail("GetPropertyReport: report is %s/%s" % (content.block, content.lot))
+    if name == "GetBrief" and content.lookback_days != 7:
+        fail("GetBrief: brief.lookback_days is %d" % content.lookback_days)
+    if len(md.etag) != 32 or any(c not in "0123456789abcdef" for c in md.etag) or not md.generated_at:
+        fail("%s: metadata etag %r generated_at %r" % (name, md.etag, md.generated_at))
+    if name == "GetPropertyReport" and sorted(md.sources) != ["complaints", "tax_roll", "violations"]:
+        fail("GetPropertyReport: metadata sources %s" % sorted(md.sources))
+
+
 def first_watch_status(channel, factory, pool, name):
     m = pool.FindServiceByName("grpc.health.v1.Health").methods_by_name["Watch"]
     call = channel.unary_stream(
@@ -163,10 +180,11 @@ def main():
                     if method.client_streaming or method.server_streaming:
                         continue  # streaming RPCs: reflection and Watch, checked below
                     try:
-                        unary(ch, factory, method)(build_request(factory, method), timeout=TIMEOUT,
-                                                   metadata=metadata(service.full_name, rid))
+                        resp = unary(ch, factory, method)(build_request(factory, method), timeout=TIMEOUT,
+                                                          metadata=metadata(service.full_name, rid))
                     except grpc.RpcError as e:
                         fail("%s %s: %s %s" % (proc, method.full_name, e.code(), e.details()))
+                    check_envelope(method.name, resp)
                     calls += 1
                     print("ok %-7s %s" % (proc, method.full_name))
 
