@@ -267,7 +267,7 @@ static int hex4(const char *p)
         if (c >= '0' && c <= '9') v |= c - '0';
         else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
         else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-        else return -1;
+        else return 0; /* as cJSON: a sequence that is not hex reads as U+0000 */
     }
     return v;
 }
@@ -312,7 +312,7 @@ static bool read_string(jreader *j, bool keep, size_t *len)
         case 'u': {
             if (e - p < 6) return false;
             int u = hex4(p + 2);
-            if (u < 0 || (u >= 0xDC00 && u <= 0xDFFF)) return false;
+            if (u >= 0xDC00 && u <= 0xDFFF) return false;
             unsigned long cp = (unsigned long)u;
             int used = 6;
             if (u >= 0xD800 && u <= 0xDBFF) {
@@ -551,6 +551,22 @@ static sfp_soda_rows *parse_page(const char *body, size_t len, void *ctx)
         return NULL;
     }
     return sfp_cache_val_new(out, out->len, rows, page_free);
+}
+
+char *sfp_ingest_page_copy(const sfp_ingest_dataset *ds, const char *body, size_t len, long *rows)
+{
+    field_map m;
+    field_map_init(&m, ds);
+    sfp_soda_rows *v = parse_page(body, len, &m);
+    if (!v) return NULL;
+    out_buf *b = sfp_cache_val_data(v);
+    char *s = malloc(b->len + 1);
+    if (!s) abort();
+    if (b->len) memcpy(s, b->p, b->len);
+    s[b->len] = '\0';
+    *rows = sfp_soda_rows_count(v);
+    sfp_soda_rows_unref(v);
+    return s;
 }
 
 /* Merge, statement 1: the target rows of the dataset that no staged row reproduces exactly —

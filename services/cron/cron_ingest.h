@@ -111,6 +111,10 @@ int sfp_ingest_swap_finish(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state 
 
 /* Phase 1 for one dataset: st->ds, full, since must be set. 0, or -1 after sfp_cron_fail*. */
 int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st);
+/* A SODA page body as the COPY text phase 1 stages for ds (malloc'd, NUL-terminated, the
+ * caller frees; *rows = its row count), or NULL for a body the SODA client's own parser
+ * (sfp_soda_rows_parse) refuses. What the fetch does to every page, exposed for tests. */
+char *sfp_ingest_page_copy(const sfp_ingest_dataset *ds, const char *body, size_t len, long *rows);
 /* Phase 2 for one dataset inside the caller's transaction on c (feed with `source`, merge,
  * watermark row). 0, or -1 after sfp_cron_fail*. */
 int sfp_ingest_apply(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const char *source);
