@@ -80,12 +80,39 @@ static void test_same_verdict_as_cjson(void **state)
     const sfp_ingest_dataset *ds = sfp_ingest_find("tax_rolls");
     assert_non_null(ds);
     static const char *const bodies[] = {
-        "[]", " \t[\n]\r\n", "[{}]", "[{},{}]", "[{\"a\":\"1\"}]x", "[{\"a\":\"1\"}][{\"a\":\"2\"}]", "[{\"a\":\"1\"},]",
-        "[{\"a\":\"1\",}]", "[{\"a\" \"1\"}]", "[{\"a\":\"\\x\"}]", "[{\"a\":\"\\ud800\"}]", "[{\"a\":\"\\ud800\\u0041\"}]",
-        "[{\"a\":\"\\udc00\"}]", "[{\"a\":\"\\u12G4\"}]", "[{\"a\":\"\\u12\"}]", "[{\"a\":tru}]", "[{\"a\":nul}]",
-        "[{\"a\":-}]", "[{\"a\":1e5,\"b\":-0.5E-3,\"c\":[true,false,null]}]", "[1]", "[{\"a\":1},2]", "{}", "", " ",
-        "[{\"a\":[1,2,{\"b\":[]}]}]", "[{\"a\":{\"b\":}}]", "[{\"a\":[1,]}]", "[{1:\"a\"}]", "[{\"a\":\"1\"}",
-        "\xEF\xBB\xBF[{\"a\":\"1\"}]", "[{\"a\":\"line\nbreak\"}]", "[{\"a\":\"1\"}]\v", "[{\"a\":+1}]",
+        "[]",
+        " \t[\n]\r\n",
+        "[{}]",
+        "[{},{}]",
+        "[{\"a\":\"1\"}]x",
+        "[{\"a\":\"1\"}][{\"a\":\"2\"}]",
+        "[{\"a\":\"1\"},]",
+        "[{\"a\":\"1\",}]",
+        "[{\"a\" \"1\"}]",
+        "[{\"a\":\"\\x\"}]",
+        "[{\"a\":\"\\ud800\"}]",
+        "[{\"a\":\"\\ud800\\u0041\"}]",
+        "[{\"a\":\"\\udc00\"}]",
+        "[{\"a\":\"\\u12G4\"}]",
+        "[{\"a\":\"\\u12\"}]",
+        "[{\"a\":tru}]",
+        "[{\"a\":nul}]",
+        "[{\"a\":-}]",
+        "[{\"a\":1e5,\"b\":-0.5E-3,\"c\":[true,false,null]}]",
+        "[1]",
+        "[{\"a\":1},2]",
+        "{}",
+        "",
+        " ",
+        "[{\"a\":[1,2,{\"b\":[]}]}]",
+        "[{\"a\":{\"b\":}}]",
+        "[{\"a\":[1,]}]",
+        "[{1:\"a\"}]",
+        "[{\"a\":\"1\"}",
+        "\xEF\xBB\xBF[{\"a\":\"1\"}]",
+        "[{\"a\":\"line\nbreak\"}]",
+        "[{\"a\":\"1\"}]\v",
+        "[{\"a\":+1}]",
         "[{\"lot\":\"001\",\"block\":\"3512\",\"closed_roll_year\":\"2024\",\"number_of_units\":\" 4.0 \"}]"};
     for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) assert_same_verdict(ds, bodies[i], strlen(bodies[i]));
     assert_same_verdict(ds, "[]\0x", 4);
@@ -115,8 +142,9 @@ static void test_numbers_and_alternatives(void **state)
     long rows;
     char *copy = sfp_ingest_page_copy(ds, page, strlen(page), &rows);
     assert_non_null(copy);
-    assert_string_equal(copy, "R1\tpermit\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tMission\t\\N\t\\N\t\\N\tbuilding\n"
-                              "R2\tcomplaint\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tCastro\t\\N\t\\N\t\\N\tbuilding\n");
+    assert_string_equal(
+        copy, "R1\tpermit\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tMission\t\\N\t\\N\t\\N\tbuilding\n"
+              "R2\tcomplaint\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tCastro\t\\N\t\\N\t\\N\tbuilding\n");
     free(copy);
     ds = sfp_ingest_find("tax_rolls");
     static const char tax[] = "[{\"block\":\"1\",\"lot\":\"2\",\"tax_year\":\"2023\",\"number_of_stories\":\" 2.50 \","
