@@ -34,6 +34,10 @@
  * are done by then). Prepared statements of other sessions are re-planned by Postgres against
  * the new table.
  *
+ * The derived tables parcel_summary and timeline_stats are rebuilt the same way when every
+ * dataset is full (sfp_ingest_swap_derived): their copy starts empty, the derived step writes
+ * every row into it once, and finish builds their indexes and swaps them after the ingest tables.
+ *
  * A table with something this cannot carry over (foreign keys to or from it, row-level
  * security, rules, materialized views or functions depending on it, column privileges, grant
  * options, serial (non-identity) sequences, generated columns, partitioning or inheritance,
