@@ -12,9 +12,10 @@
 # The source is a second database of the same private cluster seeded by sfp-seed, served by
 # sfp-soda-test-server (Postgres mode); sfp-cron writes into the target database.
 #
-# Usage: bench/nightly.sh [--scale full|demo] [--first-only] [--logs DIR]
+# Usage: bench/nightly.sh [--scale full|demo] [--first-only | --no-rerun] [--logs DIR]
 #   --scale       default full (seeding takes a few minutes)
 #   --first-only  stop after run 1 (e.g. for the "before" binaries of a comparison)
+#   --no-rerun    stop after run 3 (run 4, --full over unchanged data, takes as long as run 1)
 #   --logs DIR    keep sfp-cron's and the SODA test server's logs (the per-phase timings) in DIR
 # Env: BUILD_DIR (default build/). Always uses its own throwaway cluster.
 # Targets (issue 16, 2 cores): full ingest <= 10 min, incremental for a day of changes <= 60 s.
@@ -22,13 +23,15 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 scale=full
 first_only=
+no_rerun=
 logs=
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) scale=$2; shift 2 ;;
     --first-only) first_only=1; shift ;;
+    --no-rerun) no_rerun=1; shift ;;
     --logs) logs=$2; shift 2 ;;
-    *) echo "usage: bench/nightly.sh [--scale full|demo] [--first-only] [--logs DIR]" >&2; exit 2 ;;
+    *) echo "usage: bench/nightly.sh [--scale full|demo] [--first-only | --no-rerun] [--logs DIR]" >&2; exit 2 ;;
   esac
 done
 unset DATABASE_URL
@@ -50,12 +53,35 @@ start cron sfp-cron DATABASE_URL="$dst" LISTEN_ADDR=127.0.0.1:0 METRICS_ADDR=off
   SODA_BASE_URL="http://127.0.0.1:$soda_port/resource" SODA_TIMEOUT_MS=60000 CRON_NIGHTLY_TIMEOUT_S=1800
 export CRON_SVC_ADDR=127.0.0.1:$port
 
+soda_pid=${pids[0]} cron_pid=${pids[1]}
+# pg_cpu: CPU seconds of the whole cluster so far: the postmaster, its live children (backends,
+# parallel workers, autovacuum, ...) and every child it has reaped (cutime/cstime). The cluster
+# serves both the source (the SODA test server's queries) and the target (sfp-cron's writes).
+pg_cpu() {
+  local pm
+  pm=$(head -1 "$tmp/pg/data/postmaster.pid")
+  { awk '{sub(/^.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$pm/stat"
+    for c in $(cat "/proc/$pm/task/$pm/children" 2>/dev/null); do
+      awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$c/stat" 2>/dev/null || true
+    done; } | awk -v hz="$(getconf CLK_TCK)" '{t += $1} END {printf "%.1f", t / hz}'
+}
+cpu_line() { # LABEL: CPU seconds per process since the previous cpu_line
+  local s c p
+  s=$(cpu_of "$soda_pid") c=$(cpu_of "$cron_pid") p=$(pg_cpu)
+  printf '%-28s cpu_s: sfp-soda-test-server=%.1f sfp-cron=%.1f postgres=%.1f total=%.1f (load %s)\n' "$1" \
+    "$(echo "$s - ${cpu_prev[0]}" | bc)" "$(echo "$c - ${cpu_prev[1]}" | bc)" "$(echo "$p - ${cpu_prev[2]}" | bc)" \
+    "$(echo "$s + $c + $p - ${cpu_prev[0]} - ${cpu_prev[1]} - ${cpu_prev[2]}" | bc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  cpu_prev=("$s" "$c" "$p")
+}
+cpu_prev=("$(cpu_of "$soda_pid")" "$(cpu_of "$cron_pid")" "$(pg_cpu)")
+
 run() { # LABEL ARGS...
   local label=$1; shift
   local t0 t1
   t0=$(date +%s.%N)
   "$build/bin/sfp-cronctl" nightly --timeout 1900 "$@" >"$tmp/run.json"
   t1=$(date +%s.%N)
+  cpu_line "$label"
   python3 - "$label" "$(echo "$t1 - $t0" | bc)" "$tmp/run.json" <<'PY'
 import json, sys
 label, wall, path = sys.argv[1], float(sys.argv[2]), sys.argv[3]
@@ -92,5 +118,5 @@ INSERT INTO contacts (source, permit_number, role, name, license_number, data_as
 SQL
 run "run 2: a day of changes"
 run "run 3: nothing changed"
-run "run 4: --full, same data" --full
+[ -n "$no_rerun" ] || run "run 4: --full, same data" --full
 echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

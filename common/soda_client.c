@@ -476,7 +476,8 @@ static void finish(xfer *x, CURLcode cc)
     r->elapsed_ms = (double)(sfp_mono_ms() - x->t0);
     bool body_ok = false;
     if (cc == CURLE_OK && http >= 200 && http < 300) {
-        r->rows = sfp_soda_rows_parse(x->body.data, x->body.len);
+        r->rows = x->q && x->q->parse ? x->q->parse(x->body.data, x->body.len, x->q->parse_ctx)
+                                      : sfp_soda_rows_parse(x->body.data, x->body.len);
         body_ok = r->rows != NULL;
         if (body_ok) set_reason(r, SFP_SODA_OK, "");
         else set_reason(r, SFP_SODA_E_BAD_BODY, "bad_json");

@@ -114,6 +114,11 @@ typedef struct sfp_soda_query {
     const char *order;   /* SoQL or NULL; always set one when paging */
     long limit;          /* 1..50000 */
     long offset;         /* >= 0 */
+    /* Optional: reads a 2xx body instead of sfp_soda_rows_parse (NULL = that one). It must
+     * refuse (NULL) every body sfp_soda_rows_parse refuses; the rows it returns may hold any
+     * data (count = the number of rows). Called on the requesting thread with parse_ctx. */
+    sfp_soda_rows *(*parse)(const char *body, size_t len, void *parse_ctx);
+    void *parse_ctx;
 } sfp_soda_query;
 
 /* "{base}/{dataset}.json?$select=..&$where=..&$order=..&$limit=N&$offset=M" with every value

@@ -24,7 +24,10 @@
  *
  * Incremental runs recompute only what the staged rows touch (new or changed contacts, the
  * parcels (block, lot) of the staged rows of every dataset that has them, the staged permits, plus timeline rows aged out of the 5-year window); a full
- * run recomputes everything. Rows are only written when their content changes. */
+ * run recomputes everything. Rows are only written when their content changes. When every
+ * dataset was fetched in full, parcel_summary and timeline_stats are instead rebuilt beside the
+ * live tables and swapped in with the ingest tables (sfp_ingest_swap_derived): the same rows and
+ * counts, without an index insertion per row. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,36 +109,41 @@ static const char k_entities[] =
     "complaint_count, violation_count, boiler_permit_count, inspection_count, tax_value, zoning_code, "          \
     "use_definition, number_of_units, health_tier, last_permit_date"
 
+/* The parcel_summary rows computed for the parcels SCOPE(alias) selects, with health_tier and
+ * boiler_permit_count from the table OLD (kept as they are). */
+#define PS_NEW(SCOPE, OLD) \
+    "WITH p AS (SELECT block, lot, count(*)::int AS n, count(*) FILTER (WHERE lower(status) IN ('filed', 'plancheck', 'approved', " \
+    "  'issued', 'reinstated'))::int AS open, max(filed_date) AS last_filed FROM permits pm " \
+    "  WHERE block IS NOT NULL AND lot IS NOT NULL AND " SCOPE("pm") " GROUP BY block, lot), " \
+    "a AS (SELECT DISTINCT ON (block, lot) block, lot, concat_ws(' ', street_number, street_name, " \
+    "  nullif(street_suffix, '')) AS address, neighborhood, supervisor_district FROM permits pm " \
+    "  WHERE block IS NOT NULL AND lot IS NOT NULL AND " SCOPE("pm") \
+    "  ORDER BY block, lot, filed_date DESC NULLS LAST, permit_number DESC), " \
+    "cm AS (SELECT block, lot, count(*)::int AS n FROM complaints x WHERE block IS NOT NULL AND lot IS NOT NULL " \
+    "  AND " SCOPE("x") " GROUP BY block, lot), " \
+    "vi AS (SELECT block, lot, count(*)::int AS n FROM violations x WHERE block IS NOT NULL AND lot IS NOT NULL " \
+    "  AND " SCOPE("x") " GROUP BY block, lot), " \
+    "ip AS (SELECT block, lot, count(*)::int AS n FROM inspections x WHERE block IS NOT NULL AND lot IS NOT NULL " \
+    "  AND " SCOPE("x") " GROUP BY block, lot), " \
+    "tx AS (SELECT DISTINCT ON (block, lot) block, lot, assessed_land_value, assessed_improvement_value, zoning_code, " \
+    "  use_definition, number_of_units, neighborhood, supervisor_district FROM tax_rolls x WHERE " SCOPE("x") \
+    "  ORDER BY block, lot, tax_year DESC), " \
+    "k AS (SELECT block, lot FROM p UNION SELECT block, lot FROM tx UNION SELECT block, lot FROM cm " \
+    "  UNION SELECT block, lot FROM vi), " \
+    "new AS (SELECT k.block, k.lot, a.address AS canonical_address, coalesce(a.neighborhood, tx.neighborhood) AS " \
+    "  neighborhood, coalesce(a.supervisor_district, tx.supervisor_district) AS supervisor_district, " \
+    "  coalesce(p.n, 0) AS permit_count, coalesce(p.open, 0) AS open_permit_count, coalesce(cm.n, 0) AS " \
+    "  complaint_count, coalesce(vi.n, 0) AS violation_count, coalesce(o.boiler_permit_count, 0) AS " \
+    "  boiler_permit_count, coalesce(ip.n, 0) AS inspection_count, " \
+    "  tx.assessed_land_value + tx.assessed_improvement_value AS tax_value, tx.zoning_code, tx.use_definition, " \
+    "  tx.number_of_units, o.health_tier, p.last_filed AS last_permit_date " \
+    "  FROM k LEFT JOIN p USING (block, lot) LEFT JOIN a USING (block, lot) LEFT JOIN cm USING (block, lot) " \
+    "  LEFT JOIN vi USING (block, lot) LEFT JOIN ip USING (block, lot) LEFT JOIN tx USING (block, lot) " \
+    "  LEFT JOIN " OLD " o ON o.block = k.block AND o.lot = k.lot), "
+
 /* Parcels of nightly_parcels. Returns (written, deleted). */
 static const char *const k_parcel_summary[] = {
-    "WITH p AS (SELECT block, lot, count(*)::int AS n, count(*) FILTER (WHERE lower(status) IN ('filed', 'plancheck', 'approved', "
-    "  'issued', 'reinstated'))::int AS open, max(filed_date) AS last_filed FROM permits pm "
-    "  WHERE block IS NOT NULL AND lot IS NOT NULL AND " IN_SCOPE("pm") " GROUP BY block, lot), "
-    "a AS (SELECT DISTINCT ON (block, lot) block, lot, concat_ws(' ', street_number, street_name, "
-    "  nullif(street_suffix, '')) AS address, neighborhood, supervisor_district FROM permits pm "
-    "  WHERE block IS NOT NULL AND lot IS NOT NULL AND " IN_SCOPE("pm")
-    "  ORDER BY block, lot, filed_date DESC NULLS LAST, permit_number DESC), "
-    "cm AS (SELECT block, lot, count(*)::int AS n FROM complaints x WHERE block IS NOT NULL AND lot IS NOT NULL "
-    "  AND " IN_SCOPE("x") " GROUP BY block, lot), "
-    "vi AS (SELECT block, lot, count(*)::int AS n FROM violations x WHERE block IS NOT NULL AND lot IS NOT NULL "
-    "  AND " IN_SCOPE("x") " GROUP BY block, lot), "
-    "ip AS (SELECT block, lot, count(*)::int AS n FROM inspections x WHERE block IS NOT NULL AND lot IS NOT NULL "
-    "  AND " IN_SCOPE("x") " GROUP BY block, lot), "
-    "tx AS (SELECT DISTINCT ON (block, lot) block, lot, assessed_land_value, assessed_improvement_value, zoning_code, "
-    "  use_definition, number_of_units, neighborhood, supervisor_district FROM tax_rolls x WHERE " IN_SCOPE("x")
-    "  ORDER BY block, lot, tax_year DESC), "
-    "k AS (SELECT block, lot FROM p UNION SELECT block, lot FROM tx UNION SELECT block, lot FROM cm "
-    "  UNION SELECT block, lot FROM vi), "
-    "new AS (SELECT k.block, k.lot, a.address AS canonical_address, coalesce(a.neighborhood, tx.neighborhood) AS "
-    "  neighborhood, coalesce(a.supervisor_district, tx.supervisor_district) AS supervisor_district, "
-    "  coalesce(p.n, 0) AS permit_count, coalesce(p.open, 0) AS open_permit_count, coalesce(cm.n, 0) AS "
-    "  complaint_count, coalesce(vi.n, 0) AS violation_count, coalesce(o.boiler_permit_count, 0) AS "
-    "  boiler_permit_count, coalesce(ip.n, 0) AS inspection_count, "
-    "  tx.assessed_land_value + tx.assessed_improvement_value AS tax_value, tx.zoning_code, tx.use_definition, "
-    "  tx.number_of_units, o.health_tier, p.last_filed AS last_permit_date "
-    "  FROM k LEFT JOIN p USING (block, lot) LEFT JOIN a USING (block, lot) LEFT JOIN cm USING (block, lot) "
-    "  LEFT JOIN vi USING (block, lot) LEFT JOIN ip USING (block, lot) LEFT JOIN tx USING (block, lot) "
-    "  LEFT JOIN parcel_summary o ON o.block = k.block AND o.lot = k.lot), ",
+    PS_NEW(IN_SCOPE, "parcel_summary"),
     "up AS (INSERT INTO parcel_summary AS s (" PS_COLS ") SELECT " PS_COLS " FROM new "
     "  ON CONFLICT (block, lot) DO UPDATE SET canonical_address = EXCLUDED.canonical_address, "
     "  neighborhood = EXCLUDED.neighborhood, supervisor_district = EXCLUDED.supervisor_district, "
@@ -162,16 +170,20 @@ static const char *const k_parcel_summary[] = {
 
 /* The staged permits (all of them in a full run); $1 = full (rows of permits gone are deleted),
  * $2 = today (sfp_cron_today_param, never NULL). Returns (written, deleted). */
+/* The timeline_stats rows of the permits FILTER (on alias pm) selects; TODAY = the parameter
+ * holding today. */
+#define TL_NEW(FILTER, TODAY)                                                                                   \
+    "WITH d AS (SELECT pm.*, " DAY("pm.filed_date") " AS f, " DAY("pm.issued_date") " AS i, "                 \
+    "  " DAY("pm.completed_date") " AS c FROM permits pm " FILTER "), "                                          \
+    "new AS (SELECT permit_number, permit_type_definition, CASE WHEN permit_type = '8' THEN 'otc' ELSE 'in_house' END " \
+    "  AS review_path, neighborhood, estimated_cost, revised_cost, CASE WHEN coalesce(estimated_cost, 0) < 50000 " \
+    "  THEN 'under_50k' WHEN estimated_cost < 150000 THEN '50k_150k' WHEN estimated_cost < 500000 THEN '150k_500k' " \
+    "  ELSE 'over_500k' END AS cost_bracket, f AS filed, i AS issued, c AS completed, i - f AS days_to_issuance, " \
+    "  c - f AS days_to_completion, supervisor_district FROM d WHERE f IS NOT NULL AND i IS NOT NULL "        \
+    "  AND f >= coalesce(" TODAY "::date, current_date) - 1825), "
+
 static const char k_timeline[] =
-    "WITH d AS (SELECT pm.*, " DAY("pm.filed_date") " AS f, " DAY("pm.issued_date") " AS i, "
-    "  " DAY("pm.completed_date") " AS c FROM permits pm "
-    "  WHERE pm.permit_number IN (SELECT permit_number FROM nightly_stage_permits)), "
-    "new AS (SELECT permit_number, permit_type_definition, CASE WHEN permit_type = '8' THEN 'otc' ELSE 'in_house' END "
-    "  AS review_path, neighborhood, estimated_cost, revised_cost, CASE WHEN coalesce(estimated_cost, 0) < 50000 "
-    "  THEN 'under_50k' WHEN estimated_cost < 150000 THEN '50k_150k' WHEN estimated_cost < 500000 THEN '150k_500k' "
-    "  ELSE 'over_500k' END AS cost_bracket, f AS filed, i AS issued, c AS completed, i - f AS days_to_issuance, "
-    "  c - f AS days_to_completion, supervisor_district FROM d WHERE f IS NOT NULL AND i IS NOT NULL "
-    "  AND f >= coalesce($2::date, current_date) - 1825), "
+    TL_NEW("WHERE pm.permit_number IN (SELECT permit_number FROM nightly_stage_permits)", "$2")
     "up AS (INSERT INTO timeline_stats AS t (" TS_COLS ") SELECT " TS_COLS " FROM new "
     "  ON CONFLICT (permit_number) DO UPDATE SET permit_type_definition = EXCLUDED.permit_type_definition, "
     "  review_path = EXCLUDED.review_path, neighborhood = EXCLUDED.neighborhood, "
@@ -184,7 +196,55 @@ static const char k_timeline[] =
     "  (SELECT permit_number FROM nightly_stage_permits)) AND NOT EXISTS (SELECT 1 FROM new "
     "  WHERE new.permit_number = t.permit_number)) OR t.filed < coalesce($2::date, current_date) - 1825 RETURNING 1) "
     "SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM del)";
+
+/* A run with every dataset full rebuilds parcel_summary and timeline_stats beside the live
+ * tables (sfp_ingest_swap_derived): every row is written once into the empty, unindexed copy
+ * (its indexes are built after, by sorting), the live rows serve only for the counts and for
+ * what is kept (health_tier, boiler_permit_count, refreshed_at of unchanged parcels). @LIVE@
+ * stands for the live table. Same results and counts as the upserts above when every row is
+ * in scope; a parcel no dataset mentions any more is dropped. Returns (written, deleted). */
+#define ALL_PARCELS(t) "true"
+static const char k_parcel_summary_rebuild[] =
+    PS_NEW(ALL_PARCELS, "@LIVE@")
+    "cmp AS (SELECT n.*, o.refreshed_at AS old_refreshed_at, o.block IS NULL OR (o.canonical_address, "
+    "  o.neighborhood, o.supervisor_district, o.permit_count, o.open_permit_count, o.complaint_count, "
+    "  o.violation_count, o.inspection_count, o.tax_value, o.zoning_code, o.use_definition, o.number_of_units, "
+    "  o.last_permit_date) IS DISTINCT FROM (n.canonical_address, n.neighborhood, n.supervisor_district, "
+    "  n.permit_count, n.open_permit_count, n.complaint_count, n.violation_count, n.inspection_count, n.tax_value, "
+    "  n.zoning_code, n.use_definition, n.number_of_units, n.last_permit_date) AS changed "
+    "  FROM new n LEFT JOIN @LIVE@ o ON o.block = n.block AND o.lot = n.lot), "
+    "ins AS (INSERT INTO " SFP_INGEST_NEW_SCHEMA ".parcel_summary (" PS_COLS ", refreshed_at) SELECT " PS_COLS ", "
+    "  CASE WHEN changed THEN now() ELSE old_refreshed_at END FROM cmp) "
+    "SELECT (SELECT count(*) FROM cmp WHERE changed), (SELECT count(*) FROM @LIVE@ o "
+    "  WHERE NOT EXISTS (SELECT 1 FROM new WHERE new.block = o.block AND new.lot = o.lot))";
+
+/* $1 = today. */
+static const char k_timeline_rebuild[] =
+    TL_NEW("", "$1")
+    "cmp AS (SELECT n.*, o.permit_number IS NULL OR (o.permit_type_definition, o.review_path, o.neighborhood, "
+    "  o.estimated_cost, o.revised_cost, o.cost_bracket, o.filed, o.issued, o.completed, o.days_to_issuance, "
+    "  o.days_to_completion, o.supervisor_district) IS DISTINCT FROM (n.permit_type_definition, n.review_path, "
+    "  n.neighborhood, n.estimated_cost, n.revised_cost, n.cost_bracket, n.filed, n.issued, n.completed, "
+    "  n.days_to_issuance, n.days_to_completion, n.supervisor_district) AS changed "
+    "  FROM new n LEFT JOIN @LIVE@ o ON o.permit_number = n.permit_number), "
+    "ins AS (INSERT INTO " SFP_INGEST_NEW_SCHEMA ".timeline_stats (" TS_COLS ") SELECT " TS_COLS " FROM cmp) "
+    "SELECT (SELECT count(*) FROM cmp WHERE changed), (SELECT count(*) FROM @LIVE@ o "
+    "  WHERE NOT EXISTS (SELECT 1 FROM new WHERE new.permit_number = o.permit_number))";
 /* clang-format on */
+
+/* sql with every @LIVE@ replaced by live, into b. */
+static void with_live(sfp_buf *b, const char *sql, const char *live)
+{
+    for (const char *p = sql, *q; *p; p = q + 6) {
+        q = strstr(p, "@LIVE@");
+        if (!q) {
+            sfp_buf_puts(b, p);
+            return;
+        }
+        sfp_buf_append(b, p, (size_t)(q - p));
+        sfp_buf_puts(b, live);
+    }
+}
 
 static int step(sfp_cron_run *r, sfp_conn *c, const char *what, const char *sql, int np, const char *const *p,
                 long long *a, long long *b)
@@ -237,6 +297,9 @@ int sfp_derived_rebuild(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *st
     sfp_buf_init(&ps);
     for (const char *const *part = k_parcel_summary; *part; part++) sfp_buf_puts(&ps, *part);
     const char *ps_sql = ps.data;
+    /* every dataset fetched in full: parcel_summary and timeline_stats are rebuilt and swapped */
+    bool all_full = n > 0;
+    for (size_t i = 0; i < n; i++) all_full = all_full && sts[i].full;
     int rc =
         step(r, c, "nightly: entity sequence", k_sync_seq, 0, NULL, NULL, NULL) ||
         step(r, c, "nightly: affected entities",
@@ -249,11 +312,28 @@ int sfp_derived_rebuild(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *st
                       "SELECT entity_id FROM contacts WHERE entity_id IS NOT NULL",
                       0, NULL, NULL, NULL)) ||
         step(r, c, "nightly: affected entities", "ANALYZE nightly_affected_entities", 0, NULL, NULL, NULL) ||
-        step(r, c, "nightly: entities", k_entities, 0, NULL, &out->entities, &out->entities_deleted) ||
-        step(r, c, "nightly: affected parcels", ap.data, 0, NULL, NULL, NULL) ||
-        step(r, c, "nightly: affected parcels", "ANALYZE nightly_parcels", 0, NULL, NULL, NULL) ||
-        step(r, c, "nightly: parcel_summary", ps_sql, 0, NULL, &out->parcel_summary, &out->parcel_summary_deleted) ||
-        step(r, c, "nightly: timeline_stats", k_timeline, 2, pf, &out->timeline_stats, &out->timeline_stats_deleted);
+        step(r, c, "nightly: entities", k_entities, 0, NULL, &out->entities, &out->entities_deleted);
+    char live[256];
+    sfp_buf sql;
+    sfp_buf_init(&sql);
+    int sw = rc || !all_full ? 0 : sfp_ingest_swap_derived(r, c, "parcel_summary", live, sizeof live);
+    if (sw == 1) with_live(&sql, k_parcel_summary_rebuild, live);
+    rc = rc || sw < 0 ||
+         (sw == 1 ? step(r, c, "nightly: parcel_summary (rebuilt)", sql.data, 0, NULL, &out->parcel_summary,
+                         &out->parcel_summary_deleted)
+                  : step(r, c, "nightly: affected parcels", ap.data, 0, NULL, NULL, NULL) ||
+                        step(r, c, "nightly: affected parcels", "ANALYZE nightly_parcels", 0, NULL, NULL, NULL) ||
+                        step(r, c, "nightly: parcel_summary", ps_sql, 0, NULL, &out->parcel_summary,
+                             &out->parcel_summary_deleted));
+    sw = rc || !all_full ? 0 : sfp_ingest_swap_derived(r, c, "timeline_stats", live, sizeof live);
+    sfp_buf_reset(&sql);
+    if (sw == 1) with_live(&sql, k_timeline_rebuild, live);
+    rc = rc || sw < 0 ||
+         (sw == 1 ? step(r, c, "nightly: timeline_stats (rebuilt)", sql.data, 1, pf + 1, &out->timeline_stats,
+                         &out->timeline_stats_deleted)
+                  : step(r, c, "nightly: timeline_stats", k_timeline, 2, pf, &out->timeline_stats,
+                         &out->timeline_stats_deleted));
+    sfp_buf_free(&sql);
     sfp_buf_free(&ps);
     sfp_buf_free(&ap);
     if (rc) return -1;

@@ -47,35 +47,116 @@ static void put_keys(sfp_buf *b, const sfp_ingest_dataset *ds, const char *alias
     for (int i = 0; ds->key[i]; i++) sfp_buf_printf(b, "%s%s.%s", i ? ", " : "", alias, ds->key[i]);
 }
 
-/* ---------------- SODA row → COPY text ---------------- */
+/* ---------------- SODA page → COPY text ----------------
+ *
+ * A page body is converted straight into COPY text while it is parsed, in the thread that
+ * received it (sfp_soda_query.parse): no JSON tree, no allocation per value. It accepts exactly
+ * the bodies the client's own parser (sfp_soda_rows_parse, cJSON) accepts — one JSON array of
+ * objects with nothing but whitespace after it; strings with valid escapes, \u surrogate pairs
+ * matched — and refuses the rest (NULL: the client reports a malformed page, which is retried
+ * and then fails the run like any other). Per object, the values of the fields the descriptor
+ * reads are kept, as the tree would give them: the first occurrence of a key wins; a string is
+ * cut at an escaped NUL; an empty string, null, an object or an array is no value; a number is
+ * written with %.17g; true / false as those words. */
 
-/* A field's value: NULL when absent, null or empty. Numbers (not sent by Socrata, which
- * quotes everything) are formatted into buf. */
-static const char *field_of(const cJSON *row, const char *k, char *buf, size_t n)
+#define MAX_FIELDS (2 * SFP_INGEST_MAX_COLS + 2)
+#define MAX_DEPTH 1000 /* cJSON's nesting limit */
+
+/* Growable output; owned by whoever holds it (a page's COPY text: the page value). */
+typedef struct out_buf {
+    char *p;
+    size_t len, cap;
+} out_buf;
+
+static void ob_room(out_buf *b, size_t n)
 {
-    const cJSON *v = k ? cJSON_GetObjectItemCaseSensitive(row, k) : NULL;
-    if (cJSON_IsString(v)) return v->valuestring[0] ? v->valuestring : NULL;
-    if (cJSON_IsNumber(v)) {
-        snprintf(buf, n, "%.17g", v->valuedouble);
-        return buf;
-    }
-    if (cJSON_IsBool(v)) return cJSON_IsTrue(v) ? "true" : "false";
-    return NULL;
+    if (b->len + n <= b->cap) return;
+    size_t c = b->cap ? b->cap : 1 << 16;
+    while (c < b->len + n) c *= 2;
+    char *p = realloc(b->p, c);
+    if (!p) abort(); /* out of memory is not recoverable here */
+    b->p = p;
+    b->cap = c;
 }
 
-static void copy_text(sfp_buf *b, const char *v)
+static inline void ob_putc(out_buf *b, char c)
+{
+    ob_room(b, 1);
+    b->p[b->len++] = c;
+}
+
+/* The SODA fields a dataset reads, each with a slot; built once per fetch, then read-only
+ * (shared by the page threads). */
+typedef struct field_map {
+    const sfp_ingest_dataset *ds;
+    int n;
+    const char *name[MAX_FIELDS];
+    size_t len[MAX_FIELDS];
+    int field[SFP_INGEST_MAX_COLS], alt[SFP_INGEST_MAX_COLS]; /* slots, -1 = none */
+    int first_name, last_name;
+    unsigned char bucket[256]; /* hash of a name → its slot + 1, open addressing */
+} field_map;
+
+static unsigned name_hash(const char *s, size_t n)
+{
+    unsigned h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static int map_find(const field_map *m, const char *s, size_t n)
+{
+    for (unsigned i = name_hash(s, n) & 255;; i = (i + 1) & 255) {
+        int k = m->bucket[i];
+        if (!k) return -1;
+        if (m->len[k - 1] == n && !memcmp(m->name[k - 1], s, n)) return k - 1;
+    }
+}
+
+static int map_add(field_map *m, const char *s)
+{
+    if (!s) return -1;
+    size_t n = strlen(s);
+    int k = map_find(m, s, n);
+    if (k >= 0 || m->n >= MAX_FIELDS) return k;
+    k = m->n++;
+    m->name[k] = s;
+    m->len[k] = n;
+    unsigned i = name_hash(s, n) & 255;
+    while (m->bucket[i]) i = (i + 1) & 255;
+    m->bucket[i] = (unsigned char)(k + 1);
+    return k;
+}
+
+static void field_map_init(field_map *m, const sfp_ingest_dataset *ds)
+{
+    memset(m, 0, sizeof *m);
+    m->ds = ds;
+    for (size_t i = 0; i < ds->n_cols && i < SFP_INGEST_MAX_COLS; i++) {
+        const sfp_ingest_column *c = &ds->cols[i];
+        m->field[i] = c->type == 'c' ? -1 : map_add(m, c->field ? c->field : c->name);
+        m->alt[i] = c->type == 'c' || c->type == 'd' || c->type == 'r' || c->type == 'n' ? -1 : map_add(m, c->alt);
+    }
+    m->first_name = map_add(m, "first_name");
+    m->last_name = map_add(m, "last_name");
+}
+
+static void copy_text(out_buf *b, const char *v)
 {
     if (!v) {
-        sfp_buf_puts(b, "\\N");
+        ob_room(b, 2);
+        b->p[b->len++] = '\\';
+        b->p[b->len++] = 'N';
         return;
     }
     for (const char *p = v; *p; p++) {
+        ob_room(b, 2);
         switch (*p) {
-        case '\\': sfp_buf_puts(b, "\\\\"); break;
-        case '\n': sfp_buf_puts(b, "\\n"); break;
-        case '\r': sfp_buf_puts(b, "\\r"); break;
-        case '\t': sfp_buf_puts(b, "\\t"); break;
-        default: sfp_buf_putc(b, *p);
+        case '\\': b->p[b->len++] = '\\', b->p[b->len++] = '\\'; break;
+        case '\n': b->p[b->len++] = '\\', b->p[b->len++] = 'n'; break;
+        case '\r': b->p[b->len++] = '\\', b->p[b->len++] = 'r'; break;
+        case '\t': b->p[b->len++] = '\\', b->p[b->len++] = 't'; break;
+        default: b->p[b->len++] = *p;
         }
     }
 }
@@ -122,48 +203,370 @@ static const char *role_of(const char *v)
     return "other";
 }
 
-/* One SODA row as a COPY text line. */
-static void copy_row(sfp_buf *b, const sfp_ingest_dataset *ds, const cJSON *row)
+/* One row as a COPY text line; v[slot] is the field's value or NULL. */
+static void copy_row(out_buf *b, const field_map *m, const char *const *v)
 {
+    const sfp_ingest_dataset *ds = m->ds;
+#define VAL(slot) ((slot) >= 0 ? v[(slot)] : NULL)
     for (size_t i = 0; i < ds->n_cols; i++) {
         const sfp_ingest_column *c = &ds->cols[i];
-        const char *f = c->field ? c->field : c->name;
-        char nb[64], tmp[320];
-        const char *v = NULL;
-        if (i) sfp_buf_putc(b, '\t');
+        char tmp[320];
+        const char *x = NULL;
+        if (i) ob_putc(b, '\t');
         switch (c->type) {
-        case 'c': v = f; break;
+        case 'c': x = c->field ? c->field : c->name; break;
         case 'd':
-            v = field_of(row, f, nb, sizeof nb);
-            if (!v) v = c->alt;
+            x = VAL(m->field[i]);
+            if (!x) x = c->alt;
             break;
-        case 'r': v = role_of(field_of(row, f, nb, sizeof nb)); break;
+        case 'r': x = role_of(VAL(m->field[i])); break;
         case 'n':
-            v = field_of(row, f, nb, sizeof nb);
-            if (!v) {
-                char b1[64], b2[64];
-                const char *first = field_of(row, "first_name", b1, sizeof b1);
-                const char *last = field_of(row, "last_name", b2, sizeof b2);
+            x = VAL(m->field[i]);
+            if (!x) {
+                const char *first = VAL(m->first_name), *last = VAL(m->last_name);
                 if (first || last) {
                     snprintf(tmp, sizeof tmp, "%s%s%s", first ? first : "", first && last ? " " : "", last ? last : "");
-                    v = tmp;
+                    x = tmp;
                 }
             }
             break;
         case 'f':
         case 'i': {
-            const char *raw = field_of(row, f, nb, sizeof nb);
-            if (!raw && c->alt) raw = field_of(row, c->alt, nb, sizeof nb);
-            v = number_of(raw, c->type == 'i', tmp, sizeof tmp) ? tmp : NULL;
+            const char *raw = VAL(m->field[i]);
+            if (!raw) raw = VAL(m->alt[i]);
+            x = number_of(raw, c->type == 'i', tmp, sizeof tmp) ? tmp : NULL;
             break;
         }
         default:
-            v = field_of(row, f, nb, sizeof nb);
-            if (!v && c->alt) v = field_of(row, c->alt, nb, sizeof nb);
+            x = VAL(m->field[i]);
+            if (!x) x = VAL(m->alt[i]);
         }
-        copy_text(b, v);
+        copy_text(b, x);
     }
-    sfp_buf_putc(b, '\n');
+#undef VAL
+    ob_putc(b, '\n');
+}
+
+/* ---- the JSON reader (cJSON's grammar: whitespace is any byte <= 32 between tokens) ---- */
+typedef struct jreader {
+    const char *s, *end;
+    out_buf *scratch; /* decoded strings of the current row, NUL-terminated */
+} jreader;
+
+static inline void skip_ws(jreader *j)
+{
+    while (j->s < j->end && (unsigned char)*j->s <= 32) j->s++;
+}
+
+static int hex4(const char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= c - '0';
+        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+        else return 0; /* as cJSON: a sequence that is not hex reads as U+0000 */
+    }
+    return v;
+}
+
+/* A string at j->s (the opening quote) decoded into scratch + NUL (keep = false: validated
+ * only, scratch unchanged). *len = its length up to the first NUL. false when malformed. */
+static bool read_string(jreader *j, bool keep, size_t *len)
+{
+    if (j->s >= j->end || *j->s != '"') return false;
+    const char *p = j->s + 1, *e = p;
+    while (e < j->end && *e != '"') {
+        if (*e == '\\') {
+            if (e + 1 >= j->end) return false;
+            e++;
+        }
+        e++;
+    }
+    if (e >= j->end) return false;
+    out_buf *o = j->scratch;
+    size_t start = o->len;
+    if (keep) ob_room(o, (size_t)(e - p) + 1);
+    size_t cut = SIZE_MAX;
+    while (p < e) {
+        if (*p != '\\') {
+            const char *q = p;
+            while (q < e && *q != '\\') q++;
+            if (keep) memcpy(o->p + o->len, p, (size_t)(q - p)), o->len += (size_t)(q - p);
+            p = q;
+            continue;
+        }
+        if (p + 1 >= e) return false;
+        char c = p[1], d;
+        switch (c) {
+        case 'b': d = '\b'; break;
+        case 'f': d = '\f'; break;
+        case 'n': d = '\n'; break;
+        case 'r': d = '\r'; break;
+        case 't': d = '\t'; break;
+        case '"':
+        case '\\':
+        case '/': d = c; break;
+        case 'u': {
+            if (e - p < 6) return false;
+            int u = hex4(p + 2);
+            if (u >= 0xDC00 && u <= 0xDFFF) return false;
+            unsigned long cp = (unsigned long)u;
+            int used = 6;
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                if (e - p < 12 || p[6] != '\\' || p[7] != 'u') return false;
+                int lo = hex4(p + 8);
+                if (lo < 0xDC00 || lo > 0xDFFF) return false;
+                cp = 0x10000 + (((unsigned long)u & 0x3FF) << 10) + ((unsigned long)lo & 0x3FF);
+                used = 12;
+            }
+            if (keep) {
+                if (cp == 0 && cut == SIZE_MAX) cut = o->len - start;
+                char *w = o->p + o->len;
+                if (cp < 0x80) *w++ = (char)cp;
+                else if (cp < 0x800) *w++ = (char)(0xC0 | (cp >> 6)), *w++ = (char)(0x80 | (cp & 0x3F));
+                else if (cp < 0x10000)
+                    *w++ = (char)(0xE0 | (cp >> 12)), *w++ = (char)(0x80 | ((cp >> 6) & 0x3F)),
+                    *w++ = (char)(0x80 | (cp & 0x3F));
+                else
+                    *w++ = (char)(0xF0 | (cp >> 18)), *w++ = (char)(0x80 | ((cp >> 12) & 0x3F)),
+                    *w++ = (char)(0x80 | ((cp >> 6) & 0x3F)), *w++ = (char)(0x80 | (cp & 0x3F));
+                o->len = (size_t)(w - o->p);
+            }
+            p += used;
+            continue;
+        }
+        default: return false;
+        }
+        if (keep) o->p[o->len++] = d;
+        p += 2;
+    }
+    if (keep) {
+        o->p[o->len] = '\0';
+        *len = cut != SIZE_MAX ? cut : o->len - start;
+        o->len++;
+    }
+    j->s = e + 1;
+    return true;
+}
+
+static bool skip_value(jreader *j, int depth);
+
+/* An array or object at j->s (after depth checks). */
+static bool skip_container(jreader *j, int depth)
+{
+    if (depth > MAX_DEPTH) return false;
+    char close = *j->s == '[' ? ']' : '}';
+    bool object = close == '}';
+    j->s++;
+    skip_ws(j);
+    if (j->s < j->end && *j->s == close) {
+        j->s++;
+        return true;
+    }
+    for (;;) {
+        skip_ws(j);
+        if (object) {
+            size_t n;
+            if (!read_string(j, false, &n)) return false;
+            skip_ws(j);
+            if (j->s >= j->end || *j->s != ':') return false;
+            j->s++;
+            skip_ws(j);
+        }
+        if (!skip_value(j, depth)) return false;
+        skip_ws(j);
+        if (j->s >= j->end) return false;
+        if (*j->s == close) {
+            j->s++;
+            return true;
+        }
+        if (*j->s != ',') return false;
+        j->s++;
+    }
+}
+
+static bool lit(jreader *j, const char *w, size_t n)
+{
+    if ((size_t)(j->end - j->s) < n || memcmp(j->s, w, n)) return false;
+    j->s += n;
+    return true;
+}
+
+/* A number at j->s, as cJSON reads it: up to 63 characters of [0-9+-.eE], the longest prefix
+ * strtod takes. */
+static bool read_number(jreader *j, double *out)
+{
+    char num[64];
+    size_t n = 0;
+    while (n + 1 < sizeof num && j->s + n < j->end && strchr("0123456789+-.eE", j->s[n]) && j->s[n]) {
+        num[n] = j->s[n];
+        n++;
+    }
+    num[n] = '\0';
+    char *after = NULL;
+    *out = strtod(num, &after);
+    if (after == num) return false;
+    j->s += after - num;
+    return true;
+}
+
+static bool skip_value(jreader *j, int depth)
+{
+    if (j->s >= j->end) return false;
+    switch (*j->s) {
+    case '"': {
+        size_t n;
+        return read_string(j, false, &n);
+    }
+    case '[':
+    case '{': return skip_container(j, depth + 1);
+    case 'n': return lit(j, "null", 4);
+    case 't': return lit(j, "true", 4);
+    case 'f': return lit(j, "false", 5);
+    default: {
+        if (*j->s != '-' && (*j->s < '0' || *j->s > '9')) return false;
+        double d;
+        return read_number(j, &d);
+    }
+    }
+}
+
+/* One object (a row) at j->s → one COPY line in out. */
+static bool read_row(jreader *j, const field_map *m, out_buf *out)
+{
+    long off[MAX_FIELDS]; /* -1 unset, -2 no value, else the value's offset in scratch */
+    for (int i = 0; i < m->n; i++) off[i] = -1;
+    j->scratch->len = 0;
+    j->s++; /* '{' */
+    skip_ws(j);
+    if (j->s < j->end && *j->s == '}') j->s++;
+    else {
+        for (;;) {
+            skip_ws(j);
+            size_t klen, kstart = j->scratch->len;
+            if (!read_string(j, true, &klen)) return false;
+            int slot = map_find(m, j->scratch->p + kstart, klen);
+            j->scratch->len = kstart;
+            if (slot >= 0 && off[slot] != -1) slot = -1; /* the first occurrence wins */
+            skip_ws(j);
+            if (j->s >= j->end || *j->s != ':') return false;
+            j->s++;
+            skip_ws(j);
+            if (j->s >= j->end) return false;
+            if (slot < 0) {
+                if (!skip_value(j, 2)) return false;
+            } else if (*j->s == '"') {
+                size_t vlen, vstart = j->scratch->len;
+                if (!read_string(j, true, &vlen)) return false;
+                off[slot] = vlen ? (long)vstart : -2;
+            } else if (*j->s == 't' || *j->s == 'f') {
+                const char *w = *j->s == 't' ? "true" : "false";
+                if (!lit(j, w, strlen(w))) return false;
+                off[slot] = (long)j->scratch->len;
+                ob_room(j->scratch, 6);
+                memcpy(j->scratch->p + j->scratch->len, w, strlen(w) + 1);
+                j->scratch->len += strlen(w) + 1;
+            } else if (*j->s == '-' || (*j->s >= '0' && *j->s <= '9')) {
+                double d;
+                if (!read_number(j, &d)) return false;
+                char nb[64];
+                int n = snprintf(nb, sizeof nb, "%.17g", d);
+                off[slot] = (long)j->scratch->len;
+                ob_room(j->scratch, (size_t)n + 1);
+                memcpy(j->scratch->p + j->scratch->len, nb, (size_t)n + 1);
+                j->scratch->len += (size_t)n + 1;
+            } else {
+                if (!skip_value(j, 2)) return false;
+                off[slot] = -2;
+            }
+            skip_ws(j);
+            if (j->s >= j->end) return false;
+            if (*j->s == '}') {
+                j->s++;
+                break;
+            }
+            if (*j->s != ',') return false;
+            j->s++;
+        }
+    }
+    const char *v[MAX_FIELDS];
+    for (int i = 0; i < m->n; i++) v[i] = off[i] >= 0 ? j->scratch->p + off[i] : NULL;
+    copy_row(out, m, v);
+    return true;
+}
+
+static void page_free(void *p)
+{
+    out_buf *b = p;
+    free(b->p);
+    free(b);
+}
+
+/* sfp_soda_query.parse: a page body → its rows as COPY text (the value's data: an out_buf
+ * owned by the value, freed with it), or NULL for a malformed body. */
+static sfp_soda_rows *parse_page(const char *body, size_t len, void *ctx)
+{
+    const field_map *m = ctx;
+    if (!body || !len) return NULL;
+    out_buf scratch = {0};
+    out_buf *out = calloc(1, sizeof *out);
+    if (!out) abort();
+    jreader j = {.s = body, .end = body + len, .scratch = &scratch};
+    if (len >= 3 && !memcmp(body, "\xEF\xBB\xBF", 3)) j.s += 3; /* a UTF-8 byte order mark */
+    long rows = 0;
+    bool ok = false;
+    skip_ws(&j);
+    if (j.s < j.end && *j.s == '[') {
+        j.s++;
+        skip_ws(&j);
+        if (j.s < j.end && *j.s == ']') {
+            j.s++;
+            ok = true;
+        }
+        while (!ok) {
+            skip_ws(&j);
+            if (j.s >= j.end || *j.s != '{' || !read_row(&j, m, out)) break;
+            rows++;
+            skip_ws(&j);
+            if (j.s >= j.end) break;
+            if (*j.s == ']') {
+                j.s++;
+                ok = true;
+            } else if (*j.s != ',') {
+                break;
+            } else {
+                j.s++;
+            }
+        }
+    }
+    /* only whitespace may follow the array */
+    while (ok && j.s < j.end && (*j.s == ' ' || *j.s == '\t' || *j.s == '\n' || *j.s == '\r')) j.s++;
+    ok = ok && j.s == j.end;
+    free(scratch.p);
+    if (!ok) {
+        page_free(out);
+        return NULL;
+    }
+    return sfp_cache_val_new(out, out->len, rows, page_free);
+}
+
+char *sfp_ingest_page_copy(const sfp_ingest_dataset *ds, const char *body, size_t len, long *rows)
+{
+    field_map m;
+    field_map_init(&m, ds);
+    sfp_soda_rows *v = parse_page(body, len, &m);
+    if (!v) return NULL;
+    out_buf *b = sfp_cache_val_data(v);
+    char *s = malloc(b->len + 1);
+    if (!s) abort();
+    if (b->len) memcpy(s, b->p, b->len);
+    s[b->len] = '\0';
+    *rows = sfp_soda_rows_count(v);
+    sfp_soda_rows_unref(v);
+    return s;
 }
 
 /* Merge, statement 1: the target rows of the dataset that no staged row reproduces exactly —
@@ -345,12 +748,9 @@ static int exec_on_pool(sfp_cron_run *r, const char *what, const char *sql)
 }
 
 /* One page into staging with COPY (autocommit: staging is private to the run). */
-static int stage_page(sfp_cron_run *r, sfp_ingest_state *st, const cJSON *rows)
+static int stage_page(sfp_cron_run *r, sfp_ingest_state *st, const out_buf *data)
 {
     const sfp_ingest_dataset *ds = st->ds;
-    sfp_buf data;
-    sfp_buf_init(&data);
-    for (const cJSON *row = rows ? rows->child : NULL; row; row = row->next) copy_row(&data, ds, row);
     sfp_buf cmd;
     sfp_buf_init(&cmd);
     sfp_buf_printf(&cmd, "COPY nightly_stage_%s (", ds->name);
@@ -359,7 +759,6 @@ static int stage_page(sfp_cron_run *r, sfp_ingest_state *st, const cJSON *rows)
     sfp_err err = {0};
     sfp_conn *c = sfp_cron_acquire(r, &err);
     if (!c) {
-        sfp_buf_free(&data);
         sfp_buf_free(&cmd);
         return sfp_cron_fail_db(r, "nightly: staging", &err);
     }
@@ -368,7 +767,7 @@ static int stage_page(sfp_cron_run *r, sfp_ingest_state *st, const cJSON *rows)
     bool ok = PQresultStatus(res) == PGRES_COPY_IN;
     PQclear(res);
     if (ok) {
-        ok = PQputCopyData(pg, data.len ? data.data : "", (int)data.len) == 1;
+        ok = PQputCopyData(pg, data->len ? data->p : "", (int)data->len) == 1;
         ok = PQputCopyEnd(pg, ok ? NULL : "nightly: copy aborted") == 1 && ok;
     }
     char msg[160] = "";
@@ -381,7 +780,6 @@ static int stage_page(sfp_cron_run *r, sfp_ingest_state *st, const cJSON *rows)
     }
     if (!ok && !msg[0]) snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg));
     sfp_pool_release(r->svc->pool, c);
-    sfp_buf_free(&data);
     sfp_buf_free(&cmd);
     if (!ok) {
         msg[strcspn(msg, "\n")] = '\0';
@@ -438,7 +836,14 @@ int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
     long limit = r->svc->cfg.nightly_page_size;
     long offset = 0;
     rc = 0;
-    sfp_soda_query q0 = {.dataset = ds->id, .where = where[0] ? where : NULL, .order = ":id", .limit = limit};
+    field_map map; /* read by the page threads until the last page is in */
+    field_map_init(&map, ds);
+    sfp_soda_query q0 = {.dataset = ds->id,
+                         .where = where[0] ? where : NULL,
+                         .order = ":id",
+                         .limit = limit,
+                         .parse = parse_page,
+                         .parse_ctx = &map};
     page_job next = {.run = *r, .st = *st, .q = q0};
     snprintf(next.what, sizeof next.what, "page 1");
     next.rc = soda_get(&next.run, &next.st, &next.q, next.what, &next.resp);
@@ -465,7 +870,7 @@ int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
             snprintf(next.what, sizeof next.what, "page %d", page + 1);
             started = pthread_create(&th, NULL, page_job_run, &next) == 0;
         }
-        if (got > 0) rc = stage_page(r, st, sfp_soda_rows_json(resp.rows));
+        if (got > 0) rc = stage_page(r, st, sfp_cache_val_data(resp.rows));
         sfp_soda_response_clear(&resp);
         if (more && !started) page_job_run(&next);
         if (started) pthread_join(th, NULL);

@@ -105,12 +105,24 @@ int sfp_ingest_swap_plan(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *sts, si
 int sfp_ingest_swap_build(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *st);
 /* After the merges: statistics of the copies. 0 or -1 + fail. */
 int sfp_ingest_swap_analyze(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *sts, size_t n);
-/* After the derived steps: search_path restored, indexes built, copies swapped in, old
- * tables dropped. 0 or -1 + fail. */
+/* When every dataset was fetched in full: the derived table `table` (parcel_summary or
+ * timeline_stats) is rebuilt too — nightly_new.<table> created empty (like the ingest copies:
+ * no secondary indexes; triggers, grants, comment carried over), the live one locked against
+ * other writers until COMMIT (readers go on), its qualified name into live. The caller then
+ * writes every row into the copy, comparing with the live rows for its counts; finish builds
+ * the indexes and swaps it in. 1 = built, 0 = not possible (the caller writes in place, with a
+ * log line saying why), -1 + fail. */
+int sfp_ingest_swap_derived(sfp_cron_run *r, sfp_conn *c, const char *table, char *live, size_t livesz);
+/* After the derived steps: search_path restored, indexes built (ingest copies, then derived
+ * copies), copies swapped in, old tables dropped. 0 or -1 + fail. */
 int sfp_ingest_swap_finish(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *sts, size_t n, const char *saved);
 
 /* Phase 1 for one dataset: st->ds, full, since must be set. 0, or -1 after sfp_cron_fail*. */
 int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st);
+/* A SODA page body as the COPY text phase 1 stages for ds (malloc'd, NUL-terminated, the
+ * caller frees; *rows = its row count), or NULL for a body the SODA client's own parser
+ * (sfp_soda_rows_parse) refuses. What the fetch does to every page, exposed for tests. */
+char *sfp_ingest_page_copy(const sfp_ingest_dataset *ds, const char *body, size_t len, long *rows);
 /* Phase 2 for one dataset inside the caller's transaction on c (feed with `source`, merge,
  * watermark row). 0, or -1 after sfp_cron_fail*. */
 int sfp_ingest_apply(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const char *source);

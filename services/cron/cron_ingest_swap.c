@@ -34,6 +34,10 @@
  * are done by then). Prepared statements of other sessions are re-planned by Postgres against
  * the new table.
  *
+ * The derived tables parcel_summary and timeline_stats are rebuilt the same way when every
+ * dataset is full (sfp_ingest_swap_derived): their copy starts empty, the derived step writes
+ * every row into it once, and finish builds their indexes and swaps them after the ingest tables.
+ *
  * A table with something this cannot carry over (foreign keys to or from it, row-level
  * security, rules, materialized views or functions depending on it, column privileges, grant
  * options, serial (non-identity) sequences, generated columns, partitioning or inheritance,
@@ -92,7 +96,8 @@ static const char k_unsupported[] =
     "  THEN 'its row type is used elsewhere' "
     "END FROM t";
 
-/* The statements that build nightly_new.<$1>, in order (see the header comment). */
+/* The statements that build nightly_new.<$1>, in order (see the header comment); $2 = with a
+ * copy of the live rows. */
 static const char k_build[] =
     "WITH t AS (SELECT c.*, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS q, "
     "  '" NEW ".' || quote_ident(c.relname) AS nq FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -113,7 +118,7 @@ static const char k_build[] =
     "  ON a.attrelid = t.oid AND a.attidentity <> '' AND NOT a.attisdropped JOIN pg_sequences s "
     "  ON quote_ident(s.schemaname) || '.' || quote_ident(s.sequencename) = pg_get_serial_sequence(t.q, a.attname) "
     "UNION ALL SELECT 6, format('INSERT INTO %s OVERRIDING SYSTEM VALUE SELECT * FROM %s', t.nq, t.q) FROM t "
-    ") x ORDER BY ord";
+    ") x WHERE ord <> 6 OR $2::bool ORDER BY ord";
 
 /* The index (and primary key / unique constraint) statements for nightly_new.<$1>. */
 static const char k_indexes[] =
@@ -143,13 +148,14 @@ static int fail_at(sfp_cron_run *r, const char *table, const char *step, sfp_err
     return sfp_cron_fail_db(r, what, err);
 }
 
-/* Runs every statement the query `gen` ($1 = table) generates. */
-static int run_generated(sfp_cron_run *r, sfp_conn *c, const char *table, const char *step, const char *gen)
+/* Runs every statement the query `gen` ($1 = table, $2 = arg2 when not NULL) generates. */
+static int run_generated(sfp_cron_run *r, sfp_conn *c, const char *table, const char *step, const char *gen,
+                         const char *arg2)
 {
     sfp_err err = {0};
-    const char *p[1] = {table};
+    const char *p[2] = {table, arg2};
     if (sfp_cron_tick(r, c, &err)) return fail_at(r, table, step, &err);
-    PGresult *res = sfp_db_query(c, gen, 1, p, &err);
+    PGresult *res = sfp_db_query(c, gen, arg2 ? 2 : 1, p, &err);
     if (!res) return fail_at(r, table, step, &err);
     int rc = 0;
     for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
@@ -214,7 +220,7 @@ int sfp_ingest_swap_plan(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *sts, si
 int sfp_ingest_swap_build(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *st)
 {
     double t0 = sfp_ingest_now_s();
-    if (run_generated(r, c, st->ds->table, "build", k_build)) return -1;
+    if (run_generated(r, c, st->ds->table, "build", k_build, "t")) return -1;
     sfp_log(SFP_INFO, "nightly: rebuild table created", SFP_S("table", st->ds->table),
             SFP_D("seconds", sfp_ingest_now_s() - t0));
     return 0;
@@ -274,26 +280,98 @@ static int swap_one(sfp_cron_run *r, sfp_conn *c, const char *table)
     return rc;
 }
 
+/* The derived tables a run with every dataset full may rebuild (sfp_ingest_swap_derived). */
+static const char *const k_derived_tables[] = {"parcel_summary", "timeline_stats", NULL};
+
+int sfp_ingest_swap_derived(sfp_cron_run *r, sfp_conn *c, const char *table, char *live, size_t livesz)
+{
+    sfp_err err = {0};
+    bool known = false;
+    for (const char *const *t = k_derived_tables; *t; t++) known = known || !strcmp(*t, table);
+    if (!known) return 0;
+    const char *p[1] = {table};
+    /* the live table by its own name (nightly_new may come first in search_path, but holds no
+     * table of this name yet: the check below refuses otherwise) */
+    if (sfp_cron_tick(r, c, &err)) return fail_at(r, table, "plan", &err);
+    PGresult *res = sfp_db_query(c, k_unsupported, 1, p, &err);
+    if (!res) return fail_at(r, table, "plan", &err);
+    bool ok = PQntuples(res) == 1 && PQgetisnull(res, 0, 0);
+    if (!ok)
+        sfp_log(SFP_WARN, "nightly: derived table written in place (it cannot be rebuilt and swapped)",
+                SFP_S("table", table), SFP_S("reason", PQntuples(res) ? PQgetvalue(res, 0, 0) : "?"));
+    PQclear(res);
+    if (!ok) return 0;
+    res = sfp_db_query(c,
+                       "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c "
+                       "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::regclass",
+                       1, p, &err);
+    if (!res) return fail_at(r, table, "plan", &err);
+    snprintf(live, livesz, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    /* other writers of the live table wait for the swap (readers do not): what they would write
+     * after the copy has read the live rows would be lost with the old table */
+    sfp_buf b;
+    sfp_buf_init(&b);
+    sfp_buf_printf(&b, "LOCK TABLE %s IN EXCLUSIVE MODE", live);
+    int rc = sfp_db_exec(c, b.data, 0, NULL, &err);
+    sfp_buf_free(&b);
+    if (rc) return fail_at(r, table, "lock", &err);
+    double t0 = sfp_ingest_now_s();
+    if (run_generated(r, c, table, "build", k_build, "f")) return -1;
+    sfp_log(SFP_INFO, "nightly: rebuild table created", SFP_S("table", table),
+            SFP_D("seconds", sfp_ingest_now_s() - t0));
+    return 1;
+}
+
+/* Is nightly_new.<table> there (a derived table being rebuilt)? 1, 0 or -1 + fail. */
+static int derived_built(sfp_cron_run *r, sfp_conn *c, const char *table)
+{
+    sfp_err err = {0};
+    const char *p[1] = {table};
+    PGresult *res = sfp_db_query(c, "SELECT (to_regclass('" NEW ".' || quote_ident($1)) IS NOT NULL)::int", 1, p, &err);
+    if (!res) return fail_at(r, table, "indexes", &err);
+    int built = (int)sfp_cron_ll(res, 0, 0);
+    PQclear(res);
+    return built;
+}
+
 int sfp_ingest_swap_finish(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *sts, size_t n, const char *saved)
 {
     sfp_err err = {0};
-    if (!saved[0]) return 0;
+    bool derived[sizeof k_derived_tables / sizeof *k_derived_tables] = {false};
+    bool any = saved[0] != '\0';
+    for (size_t k = 0; k_derived_tables[k]; k++) {
+        int b = derived_built(r, c, k_derived_tables[k]);
+        if (b < 0) return -1;
+        derived[k] = b == 1;
+        any = any || derived[k];
+    }
+    if (!any) return 0;
     const char *p[1] = {saved};
-    if (sfp_db_exec(c, "SELECT set_config('search_path', $1, true)", 1, p, &err))
+    if (saved[0] && sfp_db_exec(c, "SELECT set_config('search_path', $1, true)", 1, p, &err))
         return fail_at(r, "*", "search_path", &err);
     if (sfp_db_exec(c, "SELECT set_config('maintenance_work_mem', '256MB', true)", 0, NULL, &err))
         return fail_at(r, "*", "maintenance_work_mem", &err);
     for (size_t i = 0; i < n; i++) {
         if (!sts[i].swap_first) continue;
         double t0 = sfp_ingest_now_s();
-        if (run_generated(r, c, sts[i].ds->table, "indexes", k_indexes)) return -1;
+        if (run_generated(r, c, sts[i].ds->table, "indexes", k_indexes, NULL)) return -1;
         sfp_log(SFP_INFO, "nightly: rebuild indexes built", SFP_S("table", sts[i].ds->table),
+                SFP_D("seconds", sfp_ingest_now_s() - t0));
+    }
+    for (size_t k = 0; k_derived_tables[k]; k++) {
+        if (!derived[k]) continue;
+        double t0 = sfp_ingest_now_s();
+        if (run_generated(r, c, k_derived_tables[k], "indexes", k_indexes, NULL)) return -1;
+        sfp_log(SFP_INFO, "nightly: rebuild indexes built", SFP_S("table", k_derived_tables[k]),
                 SFP_D("seconds", sfp_ingest_now_s() - t0));
     }
     /* the renames last: from here to COMMIT readers of these tables wait */
     double t0 = sfp_ingest_now_s();
     for (size_t i = 0; i < n; i++)
         if (sts[i].swap_first && swap_one(r, c, sts[i].ds->table)) return -1;
+    for (size_t k = 0; k_derived_tables[k]; k++)
+        if (derived[k] && swap_one(r, c, k_derived_tables[k])) return -1;
     sfp_log(SFP_INFO, "nightly: rebuilt tables swapped in", SFP_D("seconds", sfp_ingest_now_s() - t0));
     return 0;
 }

@@ -597,6 +597,10 @@ static char *q_text(const char *url, const char *sql)
 #define INDEXES_SQL                                                                                               \
     "SELECT string_agg(indexname || ':' || indexdef, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = " \
     "'public' AND tablename IN ('permits', 'addenda', 'contacts', 'violations')"
+#define DERIVED_OIDS_SQL "SELECT 'parcel_summary'::regclass::oid || ',' || 'timeline_stats'::regclass::oid"
+#define DERIVED_INDEXES_SQL                                                                                       \
+    "SELECT string_agg(indexname || ':' || indexdef, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = " \
+    "'public' AND tablename IN ('parcel_summary', 'timeline_stats')"
 #define SWAP_SCHEMAS_EMPTY \
     "SELECT count(*) FROM pg_class WHERE relnamespace IN ('nightly_new'::regnamespace, 'nightly_old'::regnamespace)"
 
@@ -662,6 +666,7 @@ static void test_full_swap(void **state)
     assert_unchanged(&h);
 
     /* the next full run completes and swaps */
+    char *derived_oids = q_text(h.dst, DERIVED_OIDS_SQL), *derived_indexes = q_text(h.dst, DERIVED_INDEXES_SQL);
     PGconn *listener = PQconnectdb(h.dst);
     PQclear(PQexec(listener, "LISTEN sfp_data_changed"));
     r = nightly(&h, true, false);
@@ -688,6 +693,18 @@ static void test_full_swap(void **state)
     if (!strstr(now, vi)) fail_msg("violations was swapped despite its foreign key: %s", now);
     free(now);
     assert_int_equal(sfp_test_sql(h.dst, "INSERT INTO violation_notes SELECT min(id) FROM violations"), 0);
+    /* parcel_summary and timeline_stats rebuilt too: new OIDs, same indexes and trigger */
+    now = q_text(h.dst, DERIVED_OIDS_SQL);
+    assert_string_not_equal(now, derived_oids);
+    free(now);
+    now = q_text(h.dst, DERIVED_INDEXES_SQL);
+    assert_string_equal(now, derived_indexes);
+    free(now);
+    free(derived_oids);
+    free(derived_indexes);
+    assert_int_equal(q(h.dst, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'parcel_summary'::regclass AND "
+                              "tgname = 'parcel_summary_notify'"),
+                     1);
     /* the view: same OID, reads the new table */
     assert_int_equal(q(h.dst, "SELECT 'open_addenda'::regclass::oid::int8"), view_oid);
     assert_int_equal(q(h.dst, "SELECT count(*) FROM open_addenda WHERE station = 'CPB' AND application_number = "
