@@ -123,8 +123,9 @@ static size_t content_len(const sfp_http_resp *r)
     return 0;
 }
 
-/* Consecutive requests (the second served from the gateway's JSON memo): same content bytes,
- * same ETag, and the ETag still revalidates with 304. */
+/* Consecutive requests (the second served from the gateway's JSON cache by etag): same content
+ * bytes, same ETag (the report's etag from sfp-report: 32 hex digits, quoted), and the ETag
+ * still revalidates with 304. */
 static void test_report_memo_consistent(void **state)
 {
     (void)state;
@@ -137,7 +138,7 @@ static void test_report_memo_consistent(void **state)
     assert_true(na > 10000);
     assert_int_equal(na, nb);
     assert_memory_equal(a.body, b.body, na);
-    cJSON *j = cJSON_Parse(b.body); /* the memo + tail is one valid document */
+    cJSON *j = cJSON_Parse(b.body); /* the cached JSON + tail is one valid document */
     assert_non_null(j);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "permits")), 44);
     assert_true(cJSON_IsObject(cJSON_GetObjectItem(j, "sources")));
@@ -147,6 +148,8 @@ static void test_report_memo_consistent(void **state)
     assert_non_null(sfp_http_header(&a, "ETag", ea, sizeof ea));
     assert_non_null(sfp_http_header(&b, "ETag", eb, sizeof eb));
     assert_string_equal(ea, eb);
+    assert_int_equal(strlen(ea), 34);
+    assert_true(ea[0] == '"' && ea[33] == '"' && strspn(ea + 1, "0123456789abcdef") == 32);
     sfp_http_resp_free(&a);
     sfp_http_resp_free(&b);
     char inm[128];
