@@ -31,13 +31,14 @@ static const char SQL_PARCEL_SUMMARY[] =
 /* Historical lots: the lots of this block whose permits carry the address of the
  * parcel's newest addressed permit (street name compared case-insensitively, which also covers
  * an UPPER() retry), plus the requested lot. Then the newest 50 permits over those
- * lots with the total count (window evaluated before LIMIT). The LEFT JOIN from a one-row
- * relation returns the lots even when there is no permit. */
+ * lots with the total count (window evaluated before LIMIT). The requested lot's permits are
+ * read once (mine) and serve both the address and the list; only the other lots are read
+ * again. The LEFT JOIN from a one-row relation returns the lots even when there is no permit. */
 static const char SQL_PERMITS[] =
-    "WITH addr AS ("
-    "  SELECT street_number, street_name FROM permits"
-    "  WHERE block = $1 AND lot = $2 AND btrim(coalesce(street_number, '')) <> ''"
-    "    AND btrim(coalesce(street_name, '')) <> ''"
+    "WITH mine AS MATERIALIZED (SELECT " PERMIT_COLS " FROM permits WHERE block = $1 AND lot = $2),"
+    " addr AS ("
+    "  SELECT street_number, street_name FROM mine"
+    "  WHERE btrim(coalesce(street_number, '')) <> '' AND btrim(coalesce(street_name, '')) <> ''"
     "  ORDER BY filed_date DESC NULLS LAST, permit_number DESC LIMIT 1),"
     " lots AS ("
     "  SELECT $2::text AS lot"
@@ -46,8 +47,10 @@ static const char SQL_PERMITS[] =
     "    ON p.street_number = a.street_number AND upper(p.street_name) = upper(a.street_name)"
     "  WHERE p.block = $1 AND p.lot IS NOT NULL),"
     " hits AS ("
-    "  SELECT " PERMIT_COLS ", count(*) OVER () AS total FROM permits"
-    "  WHERE block = $1 AND lot IN (SELECT lot FROM lots)"
+    "  SELECT u.*, count(*) OVER () AS total FROM ("
+    "    SELECT * FROM mine"
+    "    UNION ALL"
+    "    SELECT " PERMIT_COLS " FROM permits WHERE block = $1 AND lot IN (SELECT lot FROM lots WHERE lot <> $2)) u"
     "  ORDER BY filed_date DESC NULLS LAST, permit_number DESC LIMIT " STR(
         SFP_RPT_PERMIT_LIMIT) ")"
                               " SELECT (SELECT array_agg(lot ORDER BY lot) FROM lots)::text AS lots, h.*"
