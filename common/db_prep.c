@@ -100,6 +100,34 @@ PGresult *sfp_db_prepared(sfp_conn *c, const sfp_db_stmt *st, const char *const 
     return NULL;
 }
 
+int sfp_db_prep_missing(sfp_conn *c, const sfp_db_stmt *stmts, int n, bool *missing)
+{
+    prep_set *s = set_of(sfp_conn_pg(c));
+    if (!s) return -1;
+    int k = 0;
+    for (int i = 0; i < n; i++) k += missing[i] = !has(s, stmts[i].name);
+    return s->n + k > MAX_PREPARED ? -1 : k;
+}
+
+int sfp_db_prep_send(sfp_conn *c, const sfp_db_stmt *st)
+{
+    return PQsendPrepare(sfp_conn_pg(c), st->name, st->sql, st->nparams, NULL);
+}
+
+bool sfp_db_prep_result(sfp_conn *c, const sfp_db_stmt *st, const PGresult *r)
+{
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) return false;
+    prep_set *s = set_of(sfp_conn_pg(c));
+    if (s && s->n < MAX_PREPARED && !has(s, st->name)) s->names[s->n++] = st->name;
+    return true;
+}
+
+void sfp_db_prep_forget(sfp_conn *c)
+{
+    prep_set *s = PQinstanceData(sfp_conn_pg(c), prep_event);
+    if (s) s->n = 0;
+}
+
 int sfp_db_prepared_count(sfp_conn *c)
 {
     prep_set *s = PQinstanceData(sfp_conn_pg(c), prep_event);

@@ -18,6 +18,7 @@
 #define SFP_DB_PREP_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 #include "db_pool.h"
 #include "log.h"
@@ -38,5 +39,31 @@ PGresult *sfp_db_prepared(sfp_conn *c, const sfp_db_stmt *stmt, const char *cons
 
 /* Number of statements prepared on this connection so far (tests). */
 int sfp_db_prepared_count(sfp_conn *c);
+
+/* ---- callers in libpq pipeline mode ----
+ * A pipelined caller learns a statement's fate only at the Sync, so it cannot prepare on first
+ * use like sfp_db_prepared. It asks the registry which statements the connection lacks, queues
+ * a Parse for each (sfp_db_prep_send) ahead of their first Bind/Execute in the same pipeline,
+ * and hands every Parse result back (sfp_db_prep_result), which records the successful ones.
+ * The registry is the same one sfp_db_prepared uses, so a statement is prepared once per
+ * connection whichever path runs it first. A Parse is not transactional: a statement prepared
+ * in a transaction that later rolls back stays prepared, as recorded. */
+
+/* Sets missing[i] for each stmts[i] the connection has not prepared; returns how many are
+ * missing, or -1 when the connection cannot be tracked (no instance data, or the registry is
+ * full): the caller must then send its SQL unnamed (PQsendQueryParams). */
+int sfp_db_prep_missing(sfp_conn *c, const sfp_db_stmt *stmts, int n, bool *missing);
+
+/* Queues a Parse of stmt (PQsendPrepare, parameter types inferred by the server) on a
+ * connection in pipeline mode. Returns libpq's 1 (queued) or 0. */
+int sfp_db_prep_send(sfp_conn *c, const sfp_db_stmt *stmt);
+
+/* The result of stmt's queued Parse: records stmt as prepared when r is COMMAND_OK. Returns
+ * whether it is. */
+bool sfp_db_prep_result(sfp_conn *c, const sfp_db_stmt *stmt, const PGresult *r);
+
+/* The session lost its statements (a Bind failed with 26000, e.g. after DEALLOCATE ALL or
+ * DISCARD ALL): forget every recorded name, so the next use prepares again. */
+void sfp_db_prep_forget(sfp_conn *c);
 
 #endif

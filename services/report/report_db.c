@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db_error.h"
+#include "db_prep.h"
 #include "log.h"
 #include "report_routing.h"
 #include "report_status.h"
@@ -30,13 +31,14 @@ static const char SQL_PARCEL_SUMMARY[] =
 /* Historical lots: the lots of this block whose permits carry the address of the
  * parcel's newest addressed permit (street name compared case-insensitively, which also covers
  * an UPPER() retry), plus the requested lot. Then the newest 50 permits over those
- * lots with the total count (window evaluated before LIMIT). The LEFT JOIN from a one-row
- * relation returns the lots even when there is no permit. */
+ * lots with the total count (window evaluated before LIMIT). The requested lot's permits are
+ * read once (mine) and serve both the address and the list; only the other lots are read
+ * again. The LEFT JOIN from a one-row relation returns the lots even when there is no permit. */
 static const char SQL_PERMITS[] =
-    "WITH addr AS ("
-    "  SELECT street_number, street_name FROM permits"
-    "  WHERE block = $1 AND lot = $2 AND btrim(coalesce(street_number, '')) <> ''"
-    "    AND btrim(coalesce(street_name, '')) <> ''"
+    "WITH mine AS MATERIALIZED (SELECT " PERMIT_COLS " FROM permits WHERE block = $1 AND lot = $2),"
+    " addr AS ("
+    "  SELECT street_number, street_name FROM mine"
+    "  WHERE btrim(coalesce(street_number, '')) <> '' AND btrim(coalesce(street_name, '')) <> ''"
     "  ORDER BY filed_date DESC NULLS LAST, permit_number DESC LIMIT 1),"
     " lots AS ("
     "  SELECT $2::text AS lot"
@@ -45,8 +47,10 @@ static const char SQL_PERMITS[] =
     "    ON p.street_number = a.street_number AND upper(p.street_name) = upper(a.street_name)"
     "  WHERE p.block = $1 AND p.lot IS NOT NULL),"
     " hits AS ("
-    "  SELECT " PERMIT_COLS ", count(*) OVER () AS total FROM permits"
-    "  WHERE block = $1 AND lot IN (SELECT lot FROM lots)"
+    "  SELECT u.*, count(*) OVER () AS total FROM ("
+    "    SELECT * FROM mine"
+    "    UNION ALL"
+    "    SELECT " PERMIT_COLS " FROM permits WHERE block = $1 AND lot IN (SELECT lot FROM lots WHERE lot <> $2)) u"
     "  ORDER BY filed_date DESC NULLS LAST, permit_number DESC LIMIT " STR(
         SFP_RPT_PERMIT_LIMIT) ")"
                               " SELECT (SELECT array_agg(lot ORDER BY lot) FROM lots)::text AS lots, h.*"
@@ -100,10 +104,6 @@ static const char SQL_SETTINGS[] = "SELECT set_config('statement_timeout', $1, t
                                    "set_config('plan_cache_mode', 'force_generic_plan', true)";
 static const char SQL_COMMIT[] = "COMMIT";
 
-#define OID_INT4 23
-#define OID_TEXT 25
-#define OID_TEXT_ARRAY 1009
-
 enum {
     ST_BEGIN,
     ST_SETTINGS,
@@ -117,22 +117,19 @@ enum {
     ST_COMMIT,
     ST_N
 };
-static const struct {
-    const char *name;
-    int nparams;
-    Oid types[4];
-    const char *sql;
-} STMTS[ST_N] = {
-    [ST_BEGIN] = {"sfp_report_begin", 0, {0}, SQL_BEGIN},
-    [ST_SETTINGS] = {"sfp_report_settings", 1, {OID_TEXT}, SQL_SETTINGS},
-    [ST_PARCEL] = {"sfp_report_parcel", 2, {OID_TEXT, OID_TEXT}, SQL_PARCEL_SUMMARY},
-    [ST_PERMITS] = {"sfp_report_permits", 2, {OID_TEXT, OID_TEXT}, SQL_PERMITS},
-    [ST_CONTACTS] = {"sfp_report_contacts", 1, {OID_TEXT_ARRAY}, SQL_CONTACTS},
-    [ST_INSPECTIONS] = {"sfp_report_inspections", 1, {OID_TEXT_ARRAY}, SQL_INSPECTIONS},
-    [ST_ROUTING] = {"sfp_report_routing", 1, {OID_TEXT_ARRAY}, SQL_ROUTING},
-    [ST_REG_WATCH] = {"sfp_report_reg_watch", 0, {0}, SQL_REG_WATCH},
-    [ST_NEARBY] = {"sfp_report_nearby", 4, {OID_TEXT, OID_TEXT, OID_TEXT_ARRAY, OID_INT4}, SQL_NEARBY},
-    [ST_COMMIT] = {"sfp_report_commit", 0, {0}, SQL_COMMIT},
+/* Named statements of the shared registry (common/db_prep.h); parameter types are inferred by
+ * the server (the SQL casts what a bare $n would leave open). */
+static const sfp_db_stmt STMTS[ST_N] = {
+    [ST_BEGIN] = {"sfp_report_begin", SQL_BEGIN, 0},
+    [ST_SETTINGS] = {"sfp_report_settings", SQL_SETTINGS, 1},
+    [ST_PARCEL] = {"sfp_report_parcel", SQL_PARCEL_SUMMARY, 2},
+    [ST_PERMITS] = {"sfp_report_permits", SQL_PERMITS, 2},
+    [ST_CONTACTS] = {"sfp_report_contacts", SQL_CONTACTS, 1},
+    [ST_INSPECTIONS] = {"sfp_report_inspections", SQL_INSPECTIONS, 1},
+    [ST_ROUTING] = {"sfp_report_routing", SQL_ROUTING, 1},
+    [ST_REG_WATCH] = {"sfp_report_reg_watch", SQL_REG_WATCH, 0},
+    [ST_NEARBY] = {"sfp_report_nearby", SQL_NEARBY, 4},
+    [ST_COMMIT] = {"sfp_report_commit", SQL_COMMIT, 0},
 };
 
 /* ---------------- helpers ---------------- */
@@ -182,8 +179,9 @@ static void fail(sfp_rpt_db *db, PGresult *res, const char *what)
 
 /* Commands queued on the connection since the last sync, and their results. */
 typedef struct pipe {
-    const char *what[MAX_PIPE]; /* statement name, for logs */
-    bool counted[MAX_PIPE];     /* a report statement (not ROLLBACK or a Parse) */
+    const char *what[MAX_PIPE];         /* statement name, for logs */
+    bool counted[MAX_PIPE];             /* a report statement (not ROLLBACK or a Parse) */
+    const sfp_db_stmt *parse[MAX_PIPE]; /* a Parse of this statement: its result goes to the registry */
     PGresult *res[MAX_PIPE];
     int n;
 } pipe;
@@ -194,7 +192,7 @@ static void pipe_clear(pipe *p)
     memset(p, 0, sizeof *p);
 }
 
-static int pipe_queued(sfp_rpt_db *db, pipe *p, int ok, const char *what, bool counted)
+static int pipe_queued(sfp_rpt_db *db, pipe *p, int ok, const char *what, bool counted, const sfp_db_stmt *parse)
 {
     if (!ok) {
         fail(db, NULL, what);
@@ -206,29 +204,45 @@ static int pipe_queued(sfp_rpt_db *db, pipe *p, int ok, const char *what, bool c
         return -1;
     }
     p->counted[p->n] = counted;
+    p->parse[p->n] = parse;
     p->what[p->n++] = what;
     return 0;
 }
 
+/* Executes report statement st: by name, or as unnamed SQL on a connection the registry cannot
+ * track. */
 static int pipe_exec(sfp_rpt_db *db, pipe *p, int st, const char *const *params)
 {
     PGconn *pg = sfp_conn_pg(db->conn);
-    return pipe_queued(db, p, PQsendQueryPrepared(pg, STMTS[st].name, STMTS[st].nparams, params, NULL, NULL, 0),
-                       STMTS[st].name, true);
+    const sfp_db_stmt *s = &STMTS[st];
+    int ok = db->unnamed ? PQsendQueryParams(pg, s->sql, s->nparams, NULL, params, NULL, NULL, 0)
+                         : PQsendQueryPrepared(pg, s->name, s->nparams, params, NULL, NULL, 0);
+    return pipe_queued(db, p, ok, s->name, true, NULL);
 }
 
 static int pipe_unnamed(sfp_rpt_db *db, pipe *p, const char *sql, int n, const char *const *params, const char *what,
                         bool counted)
 {
     PGconn *pg = sfp_conn_pg(db->conn);
-    return pipe_queued(db, p, PQsendQueryParams(pg, sql, n, NULL, params, NULL, NULL, 0), what, counted);
+    return pipe_queued(db, p, PQsendQueryParams(pg, sql, n, NULL, params, NULL, NULL, 0), what, counted, NULL);
 }
 
-/* Sends Sync (one round trip) and reads every queued command's result into p->res. 0 when all
- * succeeded; else -1 with db->err set from the first error — or, when that error is a missing
- * prepared statement and missing != NULL, *missing = true and db->err untouched. The results
- * up to the Sync are always consumed, so the connection is ready for the next pipeline (or,
- * when it was lost, PQstatus says so). */
+/* Queues a Parse of every report statement marked in missing (common/db_prep registry). */
+static int pipe_prepare(sfp_rpt_db *db, pipe *p, const bool *missing)
+{
+    for (int st = 0; st < ST_N; st++)
+        if (missing[st] &&
+            pipe_queued(db, p, sfp_db_prep_send(db->conn, &STMTS[st]), STMTS[st].name, false, &STMTS[st]))
+            return -1;
+    return 0;
+}
+
+/* Sends Sync (one round trip) and reads every queued command's result into p->res; Parse
+ * results are recorded in the registry. 0 when all succeeded; else -1 with db->err set from the
+ * first error — or, when that error is a missing prepared statement (the session lost what the
+ * registry recorded; the registry is then cleared) and missing != NULL, *missing = true and
+ * db->err untouched. The results up to the Sync are always consumed, so the connection is
+ * ready for the next pipeline (or, when it was lost, PQstatus says so). */
 static int pipe_run(sfp_rpt_db *db, pipe *p, bool *missing)
 {
     PGconn *pg = sfp_conn_pg(db->conn);
@@ -247,11 +261,14 @@ static int pipe_run(sfp_rpt_db *db, pipe *p, bool *missing)
         }
         p->res[i] = r;
         ExecStatusType s = PQresultStatus(r);
+        if (p->parse[i]) sfp_db_prep_result(db->conn, p->parse[i], r);
         if ((s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) && p->counted[i]) db->statements++;
         if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK && rc == 0) {
             rc = -1;
             const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-            if (missing && state && !strcmp(state, SQLSTATE_NO_SUCH_STATEMENT)) *missing = true;
+            bool gone = state && !strcmp(state, SQLSTATE_NO_SUCH_STATEMENT);
+            if (gone) sfp_db_prep_forget(db->conn);
+            if (gone && missing) *missing = true;
             else fail(db, r, p->what[i]);
         }
         /* each command's results end with NULL */
@@ -389,47 +406,28 @@ static char *permit_array(sfp_rpt_db *db, const sfp_rpt_permit *permits, size_t 
 
 /* ---------------- steps ---------------- */
 
-/* Queues round trip 1 after BEGIN (settings, parcel_summary, permits). */
-static int queue_start(sfp_rpt_db *db, pipe *p, const char *timeout, const char *block, const char *lot)
-{
-    const char *settings[] = {timeout};
-    const char *bl[] = {block, lot};
-    return pipe_exec(db, p, ST_BEGIN, NULL) || pipe_exec(db, p, ST_SETTINGS, settings) ||
-           pipe_exec(db, p, ST_PARCEL, bl) || pipe_exec(db, p, ST_PERMITS, bl);
-}
-
 static void read_parcel_summary(sfp_rpt_db *db, const PGresult *r, sfp_rpt_parcel_summary *out);
 static void read_permits(sfp_rpt_db *db, const PGresult *r, const char *lot, sfp_rpt_permit_set *out);
 
-/* The connection lacks (some of) the report's statements: its first report, or a preparation
- * cut short by a timeout. Round trip A rolls back the failed transaction, begins the report's
- * transaction with unnamed statements (preparing takes table locks, so it must run under the
- * report's timeout and inside its snapshot) and lists the statements the connection has; round
- * trip B prepares the others (Parse messages) and reads parcel_summary and permits. */
-static int start_preparing(sfp_rpt_db *db, pipe *p, const char *timeout, const char *block, const char *lot)
+/* Queues round trip 1: BEGIN, settings, the Parse of every statement in missing (after BEGIN
+ * and settings: preparing takes table locks, so it runs under the report's timeout and inside
+ * its snapshot; BEGIN and settings then go unnamed; with deallocate, DEALLOCATE ALL first),
+ * parcel_summary, permits. */
+static int queue_start(sfp_rpt_db *db, pipe *p, const bool *missing, int n_missing, bool deallocate,
+                       const char *timeout, const char *block, const char *lot)
 {
     const char *settings[] = {timeout};
-    if (pipe_unnamed(db, p, "ROLLBACK", 0, NULL, "rollback", false) ||
-        pipe_unnamed(db, p, SQL_BEGIN, 0, NULL, "begin", true) ||
-        pipe_unnamed(db, p, SQL_SETTINGS, 1, settings, "settings", true) ||
-        pipe_unnamed(db, p, "SELECT name FROM pg_prepared_statements WHERE starts_with(name, 'sfp_report_')", 0, NULL,
-                     "prepared", false) ||
-        pipe_run(db, p, NULL))
-        return -1;
-    bool have[ST_N] = {0};
-    const PGresult *r = p->res[p->n - 1];
-    for (int i = 0; i < PQntuples(r); i++)
-        for (int st = 0; st < ST_N; st++)
-            if (!strcmp(PQgetvalue(r, i, 0), STMTS[st].name)) have[st] = true;
-    pipe_clear(p);
-    PGconn *pg = sfp_conn_pg(db->conn);
-    for (int st = 0; st < ST_N; st++)
-        if (!have[st] &&
-            pipe_queued(db, p, PQsendPrepare(pg, STMTS[st].name, STMTS[st].sql, STMTS[st].nparams, STMTS[st].types),
-                        STMTS[st].name, false))
-            return -1;
     const char *bl[] = {block, lot};
-    return pipe_exec(db, p, ST_PARCEL, bl) || pipe_exec(db, p, ST_PERMITS, bl) ? -1 : pipe_run(db, p, NULL);
+    if (n_missing) {
+        if (pipe_unnamed(db, p, SQL_BEGIN, 0, NULL, STMTS[ST_BEGIN].name, true) ||
+            pipe_unnamed(db, p, SQL_SETTINGS, 1, settings, STMTS[ST_SETTINGS].name, true) ||
+            (deallocate && pipe_unnamed(db, p, "DEALLOCATE ALL", 0, NULL, "deallocate", false)) ||
+            pipe_prepare(db, p, missing))
+            return -1;
+    } else if (pipe_exec(db, p, ST_BEGIN, NULL) || pipe_exec(db, p, ST_SETTINGS, settings)) {
+        return -1;
+    }
+    return pipe_exec(db, p, ST_PARCEL, bl) || pipe_exec(db, p, ST_PERMITS, bl) ? -1 : 0;
 }
 
 int sfp_rpt_db_start(sfp_rpt_db *db, int statement_timeout_ms, const char *block, const char *lot,
@@ -445,12 +443,22 @@ int sfp_rpt_db_start(sfp_rpt_db *db, int statement_timeout_ms, const char *block
         fail(db, NULL, "pipeline");
         return -1;
     }
+    bool missing[ST_N];
+    int n_missing = sfp_db_prep_missing(db->conn, STMTS, ST_N, missing);
+    db->unnamed = n_missing < 0;
+    if (db->unnamed) n_missing = 0;
     pipe p = {0};
-    bool missing = false;
-    int rc = queue_start(db, &p, timeout, block, lot) ? -1 : pipe_run(db, &p, &missing);
-    if (rc && missing) {
+    bool gone = false;
+    int rc = queue_start(db, &p, missing, n_missing, false, timeout, block, lot) ? -1 : pipe_run(db, &p, &gone);
+    if (rc && gone) {
+        /* The session lost statements the registry had recorded (DEALLOCATE, DISCARD): roll
+         * back, drop whatever is left (the registry forgot it all) and prepare everything. */
         pipe_clear(&p);
-        rc = start_preparing(db, &p, timeout, block, lot);
+        for (int st = 0; st < ST_N; st++) missing[st] = true;
+        rc = pipe_unnamed(db, &p, "ROLLBACK", 0, NULL, "rollback", false) ||
+                     queue_start(db, &p, missing, ST_N, true, timeout, block, lot)
+                 ? -1
+                 : pipe_run(db, &p, NULL);
     }
     if (rc == 0) {
         read_parcel_summary(db, p.res[p.n - 2], ps);

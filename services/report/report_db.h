@@ -21,11 +21,13 @@
  *      nearby activity in the neighborhood (other parcels), LIMIT n
  *      COMMIT
  * Contacts, inspections and routing are skipped when the parcel has no permits, nearby when
- * there is no neighborhood. Every statement is a named prepared statement of the connection;
- * a connection that lacks them (its first report) fails round trip 1 with "prepared statement
- * does not exist", then rolls back, begins again and lists what it has (one round trip), and
- * prepares the rest while reading parcel_summary and permits (one more): a fresh connection's
- * first report counts 4 round trips, every later one 2.
+ * there is no neighborhood. Every statement is a named prepared statement of the connection,
+ * kept in the shared registry (common/db_prep.h): round trip 1 of a connection that lacks some
+ * (its first report) also carries their Parse messages, after BEGIN and settings (sent unnamed
+ * then), so a fresh connection's first report also makes 2 round trips. When the session lost
+ * statements the registry recorded (DEALLOCATE, DISCARD: round trip 1 fails with "prepared
+ * statement does not exist"), one more round trip rolls back, drops what is left and prepares
+ * them all again. A connection the registry cannot track runs the same SQL unnamed.
  * sfp_rpt_db.queries counts round trips.
  *
  * Errors: -1 with err.code a gRPC status (UNAVAILABLE: connection lost; DEADLINE_EXCEEDED:
@@ -49,6 +51,7 @@ typedef struct sfp_rpt_db {
     sfp_arena *a;   /* every string read is copied here */
     int queries;    /* SQL round trips made so far */
     int statements; /* statements executed so far (preparing them not counted) */
+    bool unnamed;   /* the statement registry cannot track this connection: SQL sent unnamed */
     sfp_err err;
 } sfp_rpt_db;
 

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "db_listen.h"
+#include "db_prep.h"
 #include "log.h"
 #include "report_cache.h"
 #include "report_db.h"
@@ -482,10 +483,10 @@ static void test_query_count_constant(void **state)
     fake_reset();
     harness h;
     start(&h, g_url, fake_interface(), NULL);
-    /* A fresh connection learns that the statements are not prepared yet from its first round
-     * trip, then lists what it has and prepares the rest: two extra round trips, once. */
+    /* A fresh connection's first report sends the Parse messages in its first round trip (the
+     * statement registry knows they are missing): no extra round trip. */
     Sfpermits__V1__GetPropertyReportResponse *first = get_ok(&h, "3507", "004");
-    assert_int_equal(first->metadata->debug->sql_queries, 4);
+    assert_int_equal(first->metadata->debug->sql_queries, 2);
     protobuf_c_message_free_unpacked(&first->base, NULL);
     double before = stat_counter(&h, "report_sql_queries_total");
     Sfpermits__V1__GetPropertyReportResponse *one = get_ok(&h, "3507", "004");
@@ -505,6 +506,79 @@ static void test_query_count_constant(void **state)
     protobuf_c_message_free_unpacked(&one->base, NULL);
     protobuf_c_message_free_unpacked(&many->base, NULL);
     protobuf_c_message_free_unpacked(&three->base, NULL);
+    stop(&h);
+}
+
+/* One report on conn straight through report_db: round trips, permits, contacts, inspections. */
+static int db_report(sfp_conn *conn, const char *block, const char *lot, size_t *n_permits, size_t *n_contacts,
+                     size_t *n_inspections)
+{
+    sfp_arena *a = sfp_arena_new();
+    sfp_rpt_db db = {.conn = conn, .a = a};
+    sfp_rpt_parcel_summary ps;
+    sfp_rpt_permit_set set;
+    assert_int_equal(sfp_rpt_db_start(&db, 5000, block, lot, &ps, &set), 0);
+    sfp_rpt_db_rest rest = {.block = block, .neighborhood = "", .nearby_limit = 10, .today = 20000};
+    assert_int_equal(sfp_rpt_db_finish(&db, &set, &rest), 0);
+    sfp_rpt_db_end(&db);
+    *n_permits = set.n_permits;
+    *n_contacts = *n_inspections = 0;
+    for (size_t i = 0; i < set.n_permits; i++) {
+        *n_contacts += set.permits[i].n_contacts;
+        *n_inspections += set.permits[i].n_inspections;
+    }
+    sfp_arena_free(a);
+    return db.queries;
+}
+
+/* The report's statements live in the shared registry (common/db_prep.h): a session that lost
+ * them (DEALLOCATE ALL) costs one extra round trip and prepares them again; a connection the
+ * registry cannot track (full) runs the same SQL unnamed; results are the same every time. */
+static void test_prepared_statements_registry(void **state)
+{
+    (void)state;
+    fake_reset();
+    harness h;
+    start(&h, g_url, fake_interface(), NULL);
+    sfp_err err = {0};
+    sfp_conn *conn = sfp_pool_acquire(h.pool, 1000, &err);
+    assert_non_null(conn);
+    size_t np, nc, ni, np2, nc2, ni2;
+    int before = sfp_db_prepared_count(conn);
+    assert_int_equal(db_report(conn, "3512", "001", &np, &nc, &ni), 2); /* prepares in round trip 1 */
+    assert_int_equal(sfp_db_prepared_count(conn), before + 10);
+    assert_int_equal(np, 50);
+    assert_true(nc > 0 && ni > 0);
+    assert_int_equal(db_report(conn, "3512", "001", &np2, &nc2, &ni2), 2);
+    assert_true(np2 == np && nc2 == nc && ni2 == ni);
+
+    PGresult *r = PQexec(sfp_conn_pg(conn), "DEALLOCATE ALL");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    assert_int_equal(db_report(conn, "3512", "001", &np2, &nc2, &ni2), 3);
+    assert_true(np2 == np && nc2 == nc && ni2 == ni);
+    assert_int_equal(sfp_db_prepared_count(conn), 10);
+    assert_int_equal(db_report(conn, "3512", "001", &np2, &nc2, &ni2), 2);
+
+    /* A registry filled with other statements cannot take the report's: it runs unnamed. */
+    r = PQexec(sfp_conn_pg(conn), "DEALLOCATE ALL");
+    PQclear(r);
+    sfp_db_prep_forget(conn);
+    static char names[60][24]; /* the registry keeps the name pointers */
+    for (int i = 0; i < 60; i++) {
+        snprintf(names[i], sizeof names[i], "test_filler_%d", i);
+        sfp_db_stmt st = {names[i], "SELECT 1", 0};
+        PGresult *x = sfp_db_prepared(conn, &st, NULL, NULL, NULL, 0, SFP_ERROR, NULL, &err);
+        assert_non_null(x);
+        PQclear(x);
+    }
+    assert_int_equal(db_report(conn, "3512", "001", &np2, &nc2, &ni2), 2);
+    assert_true(np2 == np && nc2 == nc && ni2 == ni);
+    assert_int_equal(sfp_db_prepared_count(conn), 60);
+    r = PQexec(sfp_conn_pg(conn), "DEALLOCATE ALL");
+    PQclear(r);
+    sfp_db_prep_forget(conn);
+    sfp_pool_release(h.pool, conn);
     stop(&h);
 }
 
@@ -1406,6 +1480,7 @@ int main(void)
         cmocka_unit_test(test_contacts_and_inspections_grouped_and_ranked),
         cmocka_unit_test(test_empty_batches_make_no_query),
         cmocka_unit_test(test_query_count_constant),
+        cmocka_unit_test(test_prepared_statements_registry),
         cmocka_unit_test(test_historical_lots_and_truncation),
         cmocka_unit_test(test_full_report_sections),
         cmocka_unit_test(test_routing_and_active_status_sets),
