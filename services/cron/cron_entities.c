@@ -32,6 +32,7 @@
 #include "buf.h"
 #include "cron_ingest.h"
 #include "log.h"
+#include "permit_status.h"
 
 /* clang-format off */
 #define KEY_SQL(c)                                                                                            \
@@ -108,8 +109,8 @@ static const char k_entities[] =
 
 /* Parcels of nightly_parcels. Returns (written, deleted). */
 static const char *const k_parcel_summary[] = {
-    "WITH p AS (SELECT block, lot, count(*)::int AS n, count(*) FILTER (WHERE lower(status) IN ('filed', 'plancheck', 'approved', "
-    "  'issued', 'reinstated'))::int AS open, max(filed_date) AS last_filed FROM permits pm "
+    "WITH p AS (SELECT block, lot, count(*)::int AS n, count(*) FILTER (WHERE lower(status) = ANY (" SFP_PERMITS_OPEN_SQL "))::int "
+    "  AS open, max(filed_date) AS last_filed FROM permits pm "
     "  WHERE block IS NOT NULL AND lot IS NOT NULL AND " IN_SCOPE("pm") " GROUP BY block, lot), "
     "a AS (SELECT DISTINCT ON (block, lot) block, lot, concat_ws(' ', street_number, street_name, "
     "  nullif(street_suffix, '')) AS address, neighborhood, supervisor_district FROM permits pm "
@@ -171,7 +172,7 @@ static const char k_timeline[] =
     "  THEN 'under_50k' WHEN estimated_cost < 150000 THEN '50k_150k' WHEN estimated_cost < 500000 THEN '150k_500k' "
     "  ELSE 'over_500k' END AS cost_bracket, f AS filed, i AS issued, c AS completed, i - f AS days_to_issuance, "
     "  c - f AS days_to_completion, supervisor_district FROM d WHERE f IS NOT NULL AND i IS NOT NULL "
-    "  AND f >= coalesce($2::date, current_date) - 1825), "
+    "  AND f >= $2::date - 1825), "
     "up AS (INSERT INTO timeline_stats AS t (" TS_COLS ") SELECT " TS_COLS " FROM new "
     "  ON CONFLICT (permit_number) DO UPDATE SET permit_type_definition = EXCLUDED.permit_type_definition, "
     "  review_path = EXCLUDED.review_path, neighborhood = EXCLUDED.neighborhood, "
@@ -182,7 +183,7 @@ static const char k_timeline[] =
     "  WHERE ROW(t.*) IS DISTINCT FROM ROW(EXCLUDED.*) RETURNING 1), "
     "del AS (DELETE FROM timeline_stats t WHERE (($1::bool OR t.permit_number IN "
     "  (SELECT permit_number FROM nightly_stage_permits)) AND NOT EXISTS (SELECT 1 FROM new "
-    "  WHERE new.permit_number = t.permit_number)) OR t.filed < coalesce($2::date, current_date) - 1825 RETURNING 1) "
+    "  WHERE new.permit_number = t.permit_number)) OR t.filed < $2::date - 1825 RETURNING 1) "
     "SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM del)";
 /* clang-format on */
 
