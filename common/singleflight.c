@@ -24,7 +24,7 @@ struct sfp_sf_flight {
     sfp_sf_flight *next;
 };
 
-static uint64_t fnv1a(const char *s)
+uint64_t sfp_sf_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
     for (; *s; s++) {
@@ -88,13 +88,13 @@ static sfp_sf_role take(sfp_sf_flight *f)
 
 sfp_sf_role sfp_sf_join(sfp_sf *g, const char *key, sfp_sf_flight **f)
 {
-    *f = find(g, key, fnv1a(key));
+    *f = find(g, key, sfp_sf_hash(key));
     return *f ? take(*f) : SFP_SF_NONE;
 }
 
 sfp_sf_role sfp_sf_begin(sfp_sf *g, const char *key, sfp_sf_flight **out)
 {
-    uint64_t h = fnv1a(key);
+    uint64_t h = sfp_sf_hash(key);
     sfp_sf_flight *f = find(g, key, h);
     if (f) {
         *out = f;

@@ -56,6 +56,9 @@ sfp_sf_role sfp_sf_begin(sfp_sf *g, const char *key, sfp_sf_flight **f);
 /* Joins the key's flight if one runs; never starts one. */
 sfp_sf_role sfp_sf_join(sfp_sf *g, const char *key, sfp_sf_flight **f);
 
+/* The hash of a key that the flight table uses (64-bit FNV-1a), for an owner's own tables. */
+uint64_t sfp_sf_hash(const char *key);
+
 /* The key of a flight (valid while the caller holds its handle). */
 const char *sfp_sf_key(const sfp_sf_flight *f);
 

@@ -96,16 +96,6 @@ struct sfp_ttl_cache {
     sfp_ttl_cache_stats st;
 };
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static char *xstrdup(const char *s)
 {
     char *d = strdup(s);
@@ -255,7 +245,7 @@ static entry *entry_get_retained(sfp_ttl_cache *c, const char *key, uint64_t h, 
 void sfp_ttl_cache_lookup(sfp_ttl_cache *c, const char *key, sfp_cache_lookup *out)
 {
     memset(out, 0, sizeof *out);
-    uint64_t h = fnv1a(key);
+    uint64_t h = sfp_sf_hash(key);
     pthread_mutex_lock(&c->mu);
     double now = c->cfg.clock(c->cfg.clock_arg);
     entry *e = entry_get_retained(c, key, h, now);
@@ -287,7 +277,7 @@ void sfp_ttl_cache_fill(sfp_ttl_cache *c, sfp_cache_flight *f, sfp_cache_val *va
 {
     pthread_mutex_lock(&c->mu);
     double now = c->cfg.clock(c->cfg.clock_arg);
-    entry_put(c, sfp_sf_key(f), fnv1a(sfp_sf_key(f)), val, now);
+    entry_put(c, sfp_sf_key(f), sfp_sf_hash(sfp_sf_key(f)), val, now);
     c->st.fills++;
     sfp_sf_done(&c->flights, f, sfp_cache_val_ref(val));
     pthread_mutex_unlock(&c->mu);
@@ -320,7 +310,7 @@ sfp_cache_wait_rc sfp_ttl_cache_wait(sfp_ttl_cache *c, sfp_cache_flight *f, int6
 
 bool sfp_ttl_cache_get_stale(sfp_ttl_cache *c, const char *key, sfp_cache_val **val, double *age_s)
 {
-    uint64_t h = fnv1a(key);
+    uint64_t h = sfp_sf_hash(key);
     pthread_mutex_lock(&c->mu);
     double now = c->cfg.clock(c->cfg.clock_arg);
     entry *e = entry_get_retained(c, key, h, now);
@@ -336,7 +326,7 @@ bool sfp_ttl_cache_get_stale(sfp_ttl_cache *c, const char *key, sfp_cache_val **
 void sfp_ttl_cache_put(sfp_ttl_cache *c, const char *key, sfp_cache_val *val)
 {
     pthread_mutex_lock(&c->mu);
-    entry_put(c, key, fnv1a(key), val, c->cfg.clock(c->cfg.clock_arg));
+    entry_put(c, key, sfp_sf_hash(key), val, c->cfg.clock(c->cfg.clock_arg));
     pthread_mutex_unlock(&c->mu);
 }
 

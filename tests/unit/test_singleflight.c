@@ -14,12 +14,11 @@
 #include "clock.h"
 #include "singleflight.h"
 
-static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static int g_freed;
+static int g_freed; /* under the test's own mutex: a failed test leaves only its own locked */
 
 static void free_int(void *p)
 {
-    g_freed++; /* under g_mu */
+    g_freed++;
     free(p);
 }
 
@@ -50,18 +49,18 @@ typedef struct joiner {
 static void *joiner_main(void *arg)
 {
     joiner *j = arg;
-    pthread_mutex_lock(&g_mu);
+    pthread_mutex_lock(j->g->mu);
     j->rc = sfp_sf_wait(j->g, j->f, j->deadline_ms, copy_int, &j->got, j->reason);
     if (j->rc == SFP_SF_PROMOTED) sfp_sf_done(j->g, j->f, new_int(j->lead_with));
-    pthread_mutex_unlock(&g_mu);
+    pthread_mutex_unlock(j->g->mu);
     return NULL;
 }
 
 static sfp_sf_role begin(sfp_sf *g, const char *key, sfp_sf_flight **f)
 {
-    pthread_mutex_lock(&g_mu);
+    pthread_mutex_lock(g->mu);
     sfp_sf_role r = sfp_sf_begin(g, key, f);
-    pthread_mutex_unlock(&g_mu);
+    pthread_mutex_unlock(g->mu);
     return r;
 }
 
@@ -87,7 +86,8 @@ static void test_joiners_get_the_leaders_result(void **state)
 {
     (void)state;
     sfp_sf g;
-    sfp_sf_init(&g, &g_mu, free_int);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    sfp_sf_init(&g, &mu, free_int);
     g_freed = 0;
     sfp_sf_flight *lead;
     assert_int_equal(begin(&g, "k", &lead), SFP_SF_LEADS);
@@ -95,47 +95,48 @@ static void test_joiners_get_the_leaders_result(void **state)
     assert_int_equal(begin(&g, "other", &other), SFP_SF_LEADS); /* keys are independent */
     joiner j[4];
     start_joiners(&g, "k", j, 4);
-    pthread_mutex_lock(&g_mu);
+    pthread_mutex_lock(&mu);
     assert_int_equal(g.in_flight, 2);
     sfp_sf_done(&g, lead, new_int(42));
     sfp_sf_done(&g, other, new_int(7));
-    pthread_mutex_unlock(&g_mu);
+    pthread_mutex_unlock(&mu);
     join_all(j, 4);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(j[i].rc, SFP_SF_DONE);
         assert_int_equal(j[i].got, 42);
     }
-    pthread_mutex_lock(&g_mu);
+    pthread_mutex_lock(&mu);
     assert_int_equal(g.in_flight, 0);
     assert_int_equal(g_freed, 2); /* each result once, after its last handle */
     sfp_sf_flight *again;
     assert_int_equal(sfp_sf_begin(&g, "k", &again), SFP_SF_LEADS); /* done flights leave the table */
     sfp_sf_fail(&g, again, "x", false);
     sfp_sf_destroy(&g);
-    pthread_mutex_unlock(&g_mu);
+    pthread_mutex_unlock(&mu);
 }
 
 static void test_shared_failure_reaches_every_joiner(void **state)
 {
     (void)state;
     sfp_sf g;
-    sfp_sf_init(&g, &g_mu, free_int);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    sfp_sf_init(&g, &mu, free_int);
     sfp_sf_flight *lead;
     assert_int_equal(begin(&g, "k", &lead), SFP_SF_LEADS);
     joiner j[3];
     start_joiners(&g, "k", j, 3);
-    pthread_mutex_lock(&g_mu);
+    pthread_mutex_lock(&mu);
     sfp_sf_fail(&g, lead, "breaker_open", false);
-    pthread_mutex_unlock(&g_mu);
+    pthread_mutex_unlock(&mu);
     join_all(j, 3);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(j[i].rc, SFP_SF_FAILED);
         assert_string_equal(j[i].reason, "breaker_open");
     }
-    pthread_mutex_lock(&g_mu);
+    pthread_mutex_lock(&mu);
     assert_int_equal(g.in_flight, 0);
     sfp_sf_destroy(&g);
-    pthread_mutex_unlock(&g_mu);
+    pthread_mutex_unlock(&mu);
 }
 
 /* hand_over: exactly one joiner leads and its result reaches the others. */
@@ -143,15 +144,16 @@ static void test_hand_over_promotes_exactly_one(void **state)
 {
     (void)state;
     sfp_sf g;
-    sfp_sf_init(&g, &g_mu, free_int);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    sfp_sf_init(&g, &mu, free_int);
     g_freed = 0;
     sfp_sf_flight *lead;
     assert_int_equal(begin(&g, "k", &lead), SFP_SF_LEADS);
     joiner j[5];
     start_joiners(&g, "k", j, 5);
-    pthread_mutex_lock(&g_mu);
+    pthread_mutex_lock(&mu);
     sfp_sf_fail(&g, lead, "my deadline", true);
-    pthread_mutex_unlock(&g_mu);
+    pthread_mutex_unlock(&mu);
     join_all(j, 5);
     int promoted = -1, done = 0;
     for (int i = 0; i < 5; i++) {
@@ -167,11 +169,11 @@ static void test_hand_over_promotes_exactly_one(void **state)
     assert_int_equal(done, 4);
     for (int i = 0; i < 5; i++)
         if (i != promoted) assert_int_equal(j[i].got, 100 + promoted);
-    pthread_mutex_lock(&g_mu);
+    pthread_mutex_lock(&mu);
     assert_int_equal(g.in_flight, 0);
     assert_int_equal(g_freed, 1);
     sfp_sf_destroy(&g);
-    pthread_mutex_unlock(&g_mu);
+    pthread_mutex_unlock(&mu);
 }
 
 /* An orphan whose joiner has not waited yet is taken by the next caller of the key; without
@@ -180,8 +182,9 @@ static void test_orphan_taken_by_next_caller(void **state)
 {
     (void)state;
     sfp_sf g;
-    sfp_sf_init(&g, &g_mu, free_int);
-    pthread_mutex_lock(&g_mu);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    sfp_sf_init(&g, &mu, free_int);
+    pthread_mutex_lock(&mu);
     sfp_sf_flight *lead, *joined, *next;
     assert_int_equal(sfp_sf_begin(&g, "k", &lead), SFP_SF_LEADS);
     assert_int_equal(sfp_sf_join(&g, "k", &joined), SFP_SF_JOINED);
@@ -192,6 +195,21 @@ static void test_orphan_taken_by_next_caller(void **state)
     int got = 0;
     assert_int_equal(sfp_sf_wait(&g, joined, INT64_MAX, copy_int, &got, NULL), SFP_SF_DONE);
     assert_int_equal(got, 5);
+    /* a promoted joiner leads: a caller arriving after it joins (never a second leader) */
+    sfp_sf_flight *a, *b, *c;
+    assert_int_equal(sfp_sf_begin(&g, "k2", &lead), SFP_SF_LEADS);
+    assert_int_equal(sfp_sf_join(&g, "k2", &a), SFP_SF_JOINED);
+    assert_int_equal(sfp_sf_join(&g, "k2", &b), SFP_SF_JOINED);
+    sfp_sf_fail(&g, lead, "gave up", true);
+    assert_int_equal(sfp_sf_wait(&g, a, INT64_MAX, copy_int, &got, NULL), SFP_SF_PROMOTED);
+    assert_int_equal(sfp_sf_begin(&g, "k2", &c), SFP_SF_JOINED);
+    sfp_sf_done(&g, a, new_int(9));
+    got = 0;
+    assert_int_equal(sfp_sf_wait(&g, b, INT64_MAX, copy_int, &got, NULL), SFP_SF_DONE);
+    assert_int_equal(got, 9);
+    got = 0;
+    assert_int_equal(sfp_sf_wait(&g, c, INT64_MAX, copy_int, &got, NULL), SFP_SF_DONE);
+    assert_int_equal(got, 9);
     /* no joiner: the flight goes, the next caller starts afresh */
     assert_int_equal(sfp_sf_begin(&g, "k", &lead), SFP_SF_LEADS);
     sfp_sf_fail(&g, lead, "gave up", true);
@@ -200,7 +218,7 @@ static void test_orphan_taken_by_next_caller(void **state)
     assert_int_equal(sfp_sf_join(&g, "k", &none), SFP_SF_NONE);
     assert_null(none);
     sfp_sf_destroy(&g);
-    pthread_mutex_unlock(&g_mu);
+    pthread_mutex_unlock(&mu);
 }
 
 /* A joiner's own deadline (already past: no clock dependence); the last joiner of an orphan
@@ -209,8 +227,9 @@ static void test_joiner_deadline(void **state)
 {
     (void)state;
     sfp_sf g;
-    sfp_sf_init(&g, &g_mu, free_int);
-    pthread_mutex_lock(&g_mu);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    sfp_sf_init(&g, &mu, free_int);
+    pthread_mutex_lock(&mu);
     sfp_sf_flight *lead, *joined;
     assert_int_equal(sfp_sf_begin(&g, "k", &lead), SFP_SF_LEADS);
     assert_int_equal(sfp_sf_begin(&g, "k", &joined), SFP_SF_JOINED);
@@ -223,7 +242,7 @@ static void test_joiner_deadline(void **state)
     assert_int_equal(sfp_sf_wait(&g, joined, sfp_mono_ms() - 1, NULL, NULL, reason), SFP_SF_TIMEOUT);
     assert_int_equal(g.in_flight, 0);
     sfp_sf_destroy(&g);
-    pthread_mutex_unlock(&g_mu);
+    pthread_mutex_unlock(&mu);
 }
 
 int main(void)
