@@ -50,6 +50,8 @@ static void release(sfp_sf *g, sfp_sf_flight *f)
     free(f);
 }
 
+/* Takes f out of the table and drops the table's reference, which is never the last one: the
+ * caller holds its own handle. */
 static void unlink_flight(sfp_sf *g, sfp_sf_flight *f)
 {
     if (!f->in_table) return;
@@ -58,13 +60,19 @@ static void unlink_flight(sfp_sf *g, sfp_sf_flight *f)
     *pp = f->next;
     f->in_table = false;
     g->in_flight--;
-    release(g, f); /* the table's reference */
+    f->refs--;
 }
 
 void sfp_sf_destroy(sfp_sf *g)
 {
     for (int i = 0; i < SFP_SF_BUCKETS; i++)
-        while (g->buckets[i]) unlink_flight(g, g->buckets[i]);
+        while (g->buckets[i]) {
+            sfp_sf_flight *f = g->buckets[i];
+            g->buckets[i] = f->next;
+            f->in_table = false;
+            g->in_flight--;
+            release(g, f); /* the table's reference (handles still out are a caller bug) */
+        }
 }
 
 static sfp_sf_flight *find(sfp_sf *g, const char *key, uint64_t h)
