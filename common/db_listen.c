@@ -18,7 +18,7 @@
 struct sfp_db_listener {
     sfp_pool *pool;
     char channel[64];
-    char app_name[64];
+    char role[64];
     sfp_listen_fn fn;
     void *user;
     int wake[2]; /* stop: write one byte */
@@ -95,7 +95,7 @@ static void *listen_main(void *arg)
     while (!atomic_load(&l->stopping)) {
         sfp_err err = {0};
         attempts++;
-        PGconn *pg = sfp_pool_connect_dedicated(l->pool, l->app_name, &err);
+        PGconn *pg = sfp_pool_connect_dedicated(l->pool, l->role, INT64_MAX, &err);
         bool stopped = false;
         if (pg) {
             int64_t t0 = sfp_mono_ms();
@@ -121,7 +121,7 @@ static void *listen_main(void *arg)
     return NULL;
 }
 
-sfp_db_listener *sfp_db_listen_start(sfp_pool *pool, const char *channel, const char *app_name, sfp_listen_fn fn,
+sfp_db_listener *sfp_db_listen_start(sfp_pool *pool, const char *channel, const char *role, sfp_listen_fn fn,
                                      void *user)
 {
     if (!valid_channel(channel)) return NULL;
@@ -129,7 +129,7 @@ sfp_db_listener *sfp_db_listen_start(sfp_pool *pool, const char *channel, const 
     if (!l) abort();
     l->pool = pool;
     snprintf(l->channel, sizeof l->channel, "%s", channel);
-    snprintf(l->app_name, sizeof l->app_name, "%s", app_name ? app_name : "sfpermits-listen");
+    snprintf(l->role, sizeof l->role, "%s", role ? role : "listen");
     l->fn = fn;
     l->user = user;
     if (pipe(l->wake)) abort();

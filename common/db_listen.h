@@ -23,9 +23,10 @@ typedef void (*sfp_listen_fn)(void *user, sfp_listen_event ev, const char *paylo
 
 typedef struct sfp_db_listener sfp_db_listener;
 
-/* channel: a plain identifier ([a-z_][a-z0-9_]*); app_name shows in pg_stat_activity.
+/* channel: a plain identifier ([a-z_][a-z0-9_]*); role names the connection in
+ * pg_stat_activity: application_name "<the pool's application_name>-<role>" (NULL = "listen").
  * Returns NULL only for a bad channel name. Never blocks on the database. */
-sfp_db_listener *sfp_db_listen_start(sfp_pool *pool, const char *channel, const char *app_name, sfp_listen_fn fn,
+sfp_db_listener *sfp_db_listen_start(sfp_pool *pool, const char *channel, const char *role, sfp_listen_fn fn,
                                      void *user);
 void sfp_db_listen_stop(sfp_db_listener *l); /* NULL-safe */
 

@@ -153,10 +153,23 @@ static PGconn *open_pg(sfp_pool *p, const char *app_name, int64_t deadline_ms, s
     return pg;
 }
 
-PGconn *sfp_pool_connect_dedicated(sfp_pool *p, const char *app_name, sfp_err *err)
+static void note_connect(sfp_pool *p, bool ok, const char *why);
+
+PGconn *sfp_pool_connect_dedicated(sfp_pool *p, const char *role, int64_t deadline_ms, sfp_err *err)
 {
-    char why[160] = "";
-    PGconn *pg = open_pg(p, app_name, INT64_MAX, err, why);
+    pthread_mutex_lock(&p->mu);
+    bool down = p->down;
+    pthread_mutex_unlock(&p->mu);
+    if (down) {
+        sfp_err_set(err, SFP_UNAVAILABLE, "database unavailable (reconnecting with back-off)");
+        return NULL;
+    }
+    char app[128], why[160] = "";
+    snprintf(app, sizeof app, "%.60s-%.60s", p->app_name, role && *role ? role : "dedicated");
+    PGconn *pg = open_pg(p, app, deadline_ms, err, why);
+    pthread_mutex_lock(&p->mu);
+    note_connect(p, pg != NULL, why);
+    pthread_mutex_unlock(&p->mu);
     if (!pg && why[0]) snprintf(err->msg, sizeof err->msg, "database unavailable: %.150s", why);
     return pg;
 }

@@ -86,12 +86,18 @@ void sfp_pool_release(sfp_pool *p, sfp_conn *c);
 
 PGconn *sfp_conn_pg(sfp_conn *c);
 
-/* A connection outside the pool with the pool's settings (conninfo, timeouts, keepalives),
- * for a long-lived session such as a LISTEN (db_listen.h). Blocks up to DB_CONNECT_TIMEOUT.
- * The caller owns it (PQfinish). NULL + err (UNAVAILABLE) on failure. */
-PGconn *sfp_pool_connect_dedicated(sfp_pool *p, const char *app_name, sfp_err *err);
+/* The one way to open a connection outside the pool, for a session that must stay its own: a
+ * LISTEN (db_listen.h), the advisory lock a cron run holds. It has the pool's settings:
+ * DATABASE_URL, DB_CONNECT_TIMEOUT, DB_STATEMENT_TIMEOUT, keepalives, and application_name
+ * "<the pool's application_name>-<role>" (e.g. sfp-cron-lock, sfp-report-listen). It shares
+ * the pool's outage state and back-off: while the pool is DOWN it fails at once (the pool's
+ * maintenance thread alone probes, DB_RECONNECT_MIN_MS doubling to DB_RECONNECT_MAX_MS), and
+ * its own attempt's outcome marks the pool DOWN or UP like any pool connect. Blocks at most
+ * DB_CONNECT_TIMEOUT and until deadline_ms (CLOCK_MONOTONIC ms; INT64_MAX = none).
+ * The caller owns the connection (PQfinish). NULL + err (UNAVAILABLE) on failure. */
+PGconn *sfp_pool_connect_dedicated(sfp_pool *p, const char *role, int64_t deadline_ms, sfp_err *err);
 /* The pool's back-off settings (DB_RECONNECT_*, injected clock/random), for a dedicated
- * connection that reconnects on its own schedule (db_listen.h). */
+ * session that re-establishes itself on its own schedule (db_listen.h). */
 sfp_backoff_config sfp_pool_backoff_config(const sfp_pool *p);
 
 /* Shutdown: PQcancel for every statement running on a borrowed connection (their callers see

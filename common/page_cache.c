@@ -1,9 +1,7 @@
 /* page_cache.c — see page_cache.h.
  *
- * Locking: pc->mu guards the flight list, every flight's fields and the counters; one
- * condition variable (pc->cv) is broadcast whenever a flight changes state, and each waiter
- * re-checks its own flight. A flight is referenced by its leader and its waiters (refs) and
- * freed by whoever drops the last reference after it left the list. */
+ * Locking: pc->mu guards the counters and the in-process flights (singleflight.h, which waits
+ * on it). A flight's result is the leader's page (a copy), handed to every waiter. */
 #include "page_cache.h"
 #include "clock.h"
 
@@ -17,37 +15,26 @@
 
 #include "db_prep.h"
 #include "log.h"
+#include "singleflight.h"
 
 #define LOCK_MARGIN_MS 5 /* leave a little of the deadline for the reply */
 #define MAX_TIMEOUT_MS 600000
 
-typedef struct flight {
-    char *key;
-    int refs;
-    bool done;          /* payload valid */
-    bool leader_active; /* false: the leader failed and no waiter took over yet */
+/* What a leader hands to its flight's waiters. */
+typedef struct page_done {
     uint8_t *payload;
     size_t len;
     char computed_at[40];
     int ttl_seconds_remaining;
     int64_t ttl_deadline_ms; /* mono ms when ttl_seconds_remaining was measured + ttl */
-    bool in_list;
-    struct flight *next;
-} flight;
+} page_done;
 
 struct sfp_page_cache {
     sfp_pool *pool;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    flight *flights;
+    sfp_sf flights; /* on mu */
     sfp_page_cache_stats st;
 };
-
-static struct timespec mono_abs(int64_t deadline_ms)
-{
-    struct timespec ts = {.tv_sec = (time_t)(deadline_ms / 1000), .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
-    return ts;
-}
 
 void sfp_page_result_clear(sfp_page_result *r)
 {
@@ -56,76 +43,39 @@ void sfp_page_result_clear(sfp_page_result *r)
     memset(r, 0, sizeof *r);
 }
 
+static void page_done_free(void *p)
+{
+    page_done *d = p;
+    free(d->payload);
+    free(d);
+}
+
 sfp_page_cache *sfp_page_cache_new(sfp_pool *pool)
 {
     sfp_page_cache *pc = calloc(1, sizeof *pc);
     if (!pc) abort();
     pc->pool = pool;
     pthread_mutex_init(&pc->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&pc->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    sfp_sf_init(&pc->flights, &pc->mu, page_done_free);
     return pc;
-}
-
-static void flight_free(flight *f)
-{
-    free(f->key);
-    free(f->payload);
-    free(f);
 }
 
 void sfp_page_cache_free(sfp_page_cache *pc)
 {
     if (!pc) return;
-    for (flight *f = pc->flights; f;) {
-        flight *n = f->next;
-        flight_free(f);
-        f = n;
-    }
-    pthread_cond_destroy(&pc->cv);
+    sfp_sf_destroy(&pc->flights);
     pthread_mutex_destroy(&pc->mu);
     free(pc);
 }
 
-/* ---------- flights (pc->mu held) ---------- */
-
-static flight *flight_find(sfp_page_cache *pc, const char *key)
-{
-    for (flight *f = pc->flights; f; f = f->next)
-        if (!strcmp(f->key, key)) return f;
-    return NULL;
-}
-
-static void flight_unlink(sfp_page_cache *pc, flight *f)
-{
-    if (!f->in_list) return;
-    for (flight **pp = &pc->flights; *pp; pp = &(*pp)->next)
-        if (*pp == f) {
-            *pp = f->next;
-            break;
-        }
-    f->in_list = false;
-    pc->st.in_flight--;
-}
-
-static void flight_unref(sfp_page_cache *pc, flight *f)
-{
-    if (--f->refs == 0) {
-        flight_unlink(pc, f);
-        flight_free(f);
-    }
-}
-
 /* ---------- SQL ---------- */
 
+/* A live row: not invalidated and within its own ttl_minutes, by Postgres's clock. */
+#define LIVE "(invalidated_at IS NULL AND computed_at + make_interval(mins => ttl_minutes) > now())"
 static const char SQL_READ[] =
     "SELECT payload, to_char(computed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
     "GREATEST(0, floor(EXTRACT(EPOCH FROM computed_at + make_interval(mins => ttl_minutes) - now())))::bigint::text "
-    "FROM page_cache WHERE cache_key = $1 AND invalidated_at IS NULL "
-    "AND computed_at + make_interval(mins => ttl_minutes) > now()";
+    "FROM page_cache WHERE cache_key = $1 AND " LIVE;
 static const char SQL_UPSERT[] =
     "INSERT INTO page_cache (cache_key, payload, computed_at, ttl_minutes, invalidated_at, compute_ms) "
     "VALUES ($1, $2, clock_timestamp(), $3::int, NULL, $4::int) "
@@ -343,28 +293,46 @@ static int lead(sfp_page_cache *pc, sfp_conn *conn, const char *key, int ttl_min
     return 0;
 }
 
-/* Hands the leader's outcome to the flight's waiters (pc->mu not held). */
-static void flight_finish(sfp_page_cache *pc, flight *f, const sfp_page_result *res, bool ok)
+/* Hands the leader's outcome to the flight's waiters (pc->mu not held): the page, or on
+ * failure the flight itself (one waiter leads; the error is not shared). */
+static void flight_finish(sfp_page_cache *pc, sfp_sf_flight *f, const sfp_page_result *res, bool ok)
 {
-    pthread_mutex_lock(&pc->mu);
+    page_done *d = NULL;
     if (ok) {
-        f->done = true;
+        d = calloc(1, sizeof *d);
+        if (!d) abort();
         if (res->len) {
-            f->payload = malloc(res->len);
-            if (!f->payload) abort();
-            memcpy(f->payload, res->payload, res->len);
+            d->payload = malloc(res->len);
+            if (!d->payload) abort();
+            memcpy(d->payload, res->payload, res->len);
         }
-        f->len = res->len;
-        snprintf(f->computed_at, sizeof f->computed_at, "%s", res->computed_at);
-        f->ttl_seconds_remaining = res->ttl_seconds_remaining;
-        f->ttl_deadline_ms = sfp_mono_ms() + (int64_t)res->ttl_seconds_remaining * 1000;
-        flight_unlink(pc, f); /* later callers read the row */
-    } else {
-        f->leader_active = false; /* one waiter takes over; the error is not shared */
+        d->len = res->len;
+        snprintf(d->computed_at, sizeof d->computed_at, "%s", res->computed_at);
+        d->ttl_seconds_remaining = res->ttl_seconds_remaining;
+        d->ttl_deadline_ms = sfp_mono_ms() + (int64_t)res->ttl_seconds_remaining * 1000;
     }
-    pthread_cond_broadcast(&pc->cv);
-    flight_unref(pc, f);
+    pthread_mutex_lock(&pc->mu);
+    if (ok) sfp_sf_done(&pc->flights, f, d); /* later callers read the row */
+    else sfp_sf_fail(&pc->flights, f, "leader failed", true);
     pthread_mutex_unlock(&pc->mu);
+}
+
+/* A waiter's copy of the leader's page (pc->mu held). */
+static void copy_page(const void *result, void *arg)
+{
+    const page_done *d = result;
+    sfp_page_result *out = arg;
+    out->len = d->len;
+    if (d->len) {
+        out->payload = malloc(d->len);
+        if (!out->payload) abort();
+        memcpy(out->payload, d->payload, d->len);
+    }
+    snprintf(out->computed_at, sizeof out->computed_at, "%s", d->computed_at);
+    snprintf(out->cached_at, sizeof out->cached_at, "%s", d->computed_at);
+    int64_t rem = (d->ttl_deadline_ms - sfp_mono_ms()) / 1000;
+    out->ttl_seconds_remaining = d->ttl_seconds_remaining ? (int)(rem > 0 ? rem : 0) : 0;
+    out->cached = out->coalesced = true;
 }
 
 static sfp_conn *acquire(sfp_page_cache *pc, int64_t deadline_ms, sfp_err *err)
@@ -403,15 +371,15 @@ int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int
 
     sfp_conn *conn = NULL;
     bool cache_ok = true;
-    flight *f = NULL;
-    bool leader = false;
+    sfp_sf_flight *f = NULL;
 
+    /* A flight already running for the key: wait for it without reading the row. */
     pthread_mutex_lock(&pc->mu);
-    f = flight_find(pc, key);
-    if (f) f->refs++;
+    sfp_sf_role role = sfp_sf_join(&pc->flights, key, &f);
+    if (role != SFP_SF_NONE) pc->st.misses++;
     pthread_mutex_unlock(&pc->mu);
 
-    if (!f) {
+    if (role == SFP_SF_NONE) {
         conn = acquire(pc, deadline_ms, err);
         if (!conn) return -1;
         read_rc rr = read_row(conn, key, out, &out->queries);
@@ -431,71 +399,24 @@ int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int
         }
         pthread_mutex_lock(&pc->mu);
         pc->st.misses++;
-        f = flight_find(pc, key);
-        if (f) {
-            f->refs++;
-        } else {
-            f = calloc(1, sizeof *f);
-            if (!f) abort();
-            f->key = strdup(key);
-            f->refs = 1;
-            f->leader_active = true;
-            f->in_list = true;
-            f->next = pc->flights;
-            pc->flights = f;
-            pc->st.in_flight++;
-            leader = true;
-        }
+        role = sfp_sf_begin(&pc->flights, key, &f);
         pthread_mutex_unlock(&pc->mu);
-        if (!leader && conn) {
+        if (role != SFP_SF_LEADS && conn) {
             sfp_pool_release(pc->pool, conn); /* waiters hold no connection */
             conn = NULL;
         }
-    } else {
-        count(pc, &pc->st.misses);
     }
 
-    if (!leader) {
+    if (role == SFP_SF_JOINED) {
         /* Waiter: until the flight is done, its leader fails (then one of us leads), or our
          * own deadline passes. */
-        struct timespec ts = mono_abs(deadline_ms == INT64_MAX ? INT64_MAX / 2 : deadline_ms);
         pthread_mutex_lock(&pc->mu);
-        for (;;) {
-            if (f->done) {
-                out->len = f->len;
-                if (f->len) {
-                    out->payload = malloc(f->len);
-                    if (!out->payload) abort();
-                    memcpy(out->payload, f->payload, f->len);
-                }
-                snprintf(out->computed_at, sizeof out->computed_at, "%s", f->computed_at);
-                snprintf(out->cached_at, sizeof out->cached_at, "%s", f->computed_at);
-                int64_t rem = (f->ttl_deadline_ms - sfp_mono_ms()) / 1000;
-                out->ttl_seconds_remaining = f->ttl_seconds_remaining ? (int)(rem > 0 ? rem : 0) : 0;
-                out->cached = out->coalesced = true;
-                pc->st.coalesced++;
-                flight_unref(pc, f);
-                pthread_mutex_unlock(&pc->mu);
-                return 0;
-            }
-            if (!f->leader_active) {
-                f->leader_active = true; /* promoted: exactly one waiter gets here first */
-                leader = true;
-                break;
-            }
-            if (deadline_ms != INT64_MAX && sfp_mono_ms() >= deadline_ms) {
-                flight_unref(pc, f);
-                pthread_mutex_unlock(&pc->mu);
-                return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "deadline exceeded waiting for the page");
-            }
-            int rc = pthread_cond_timedwait(&pc->cv, &pc->mu, &ts);
-            if (rc == ETIMEDOUT && deadline_ms != INT64_MAX && !f->done && f->leader_active) {
-                flight_unref(pc, f);
-                pthread_mutex_unlock(&pc->mu);
-                return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "deadline exceeded waiting for the page");
-            }
-        }
+        sfp_sf_wait_rc wr = sfp_sf_wait(&pc->flights, f, deadline_ms, copy_page, out, NULL);
+        if (wr == SFP_SF_DONE) pc->st.coalesced++;
         pthread_mutex_unlock(&pc->mu);
+        if (wr == SFP_SF_DONE) return 0;
+        if (wr != SFP_SF_PROMOTED)
+            return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "deadline exceeded waiting for the page");
     }
 
     /* Leader (first, or promoted after a failed leader). */
@@ -548,13 +469,11 @@ long long sfp_page_cache_purge_expired(sfp_conn *c, int grace_minutes, sfp_err *
 int sfp_page_cache_row_stats(sfp_conn *c, sfp_page_cache_rows *out, sfp_err *err)
 {
     memset(out, 0, sizeof *out);
-    PGresult *r = sfp_db_query(
-        c,
-        "SELECT count(*) FILTER (WHERE live), count(*) FILTER (WHERE NOT live), "
-        "EXTRACT(EPOCH FROM now() - min(computed_at) FILTER (WHERE live)) / 60.0 "
-        "FROM (SELECT computed_at, invalidated_at IS NULL AND computed_at + make_interval(mins => ttl_minutes) > now() "
-        "AS live FROM page_cache) t",
-        0, NULL, err);
+    PGresult *r = sfp_db_query(c,
+                               "SELECT count(*) FILTER (WHERE live), count(*) FILTER (WHERE NOT live), "
+                               "EXTRACT(EPOCH FROM now() - min(computed_at) FILTER (WHERE live)) / 60.0 "
+                               "FROM (SELECT computed_at, " LIVE " AS live FROM page_cache) t",
+                               0, NULL, err);
     if (!r) return -1;
     out->live = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     out->expired = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
@@ -568,6 +487,7 @@ void sfp_page_cache_get_stats(sfp_page_cache *pc, sfp_page_cache_stats *out)
 {
     pthread_mutex_lock(&pc->mu);
     *out = pc->st;
+    out->in_flight = pc->flights.in_flight;
     pthread_mutex_unlock(&pc->mu);
 }
 

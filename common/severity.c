@@ -2,6 +2,7 @@
 #include "severity.h"
 
 #include "civil_date.h"
+#include "permit_status.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -194,7 +195,7 @@ static bool is_life_safety(sfp_sev_category c)
 
 static double inspection_activity(const char *st, const sfp_sev_input *in, sfp_sev_category cat, int32_t today)
 {
-    if (!*st || !strcmp(st, "filed") || !strcmp(st, "approved")) return 0;
+    if (!*st || sfp_permit_in(st, SFP_PERMITS_UNINSPECTED)) return 0; /* no inspection due yet */
     double expected = k_expected_inspections[cat];
     int n = in->inspection_count < 0 ? 0 : in->inspection_count;
     if (!strcmp(st, "complete")) {

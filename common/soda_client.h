@@ -55,6 +55,7 @@
 #include "sfp_err.h"
 #include "soda_breaker.h"
 #include "soda_ids.h"
+#include "soda_source.h"
 #include "ttl_cache.h"
 
 typedef struct sfp_soda sfp_soda;
@@ -177,13 +178,7 @@ void sfp_soda_rows_unref(sfp_soda_rows *r);
 
 /* ---------------- cached parcel queries (the report) ---------------- */
 
-typedef enum {
-    SFP_SODA_LIVE = 0,    /* fetched from SODA during this call (by us or a coalesced peer) */
-    SFP_SODA_CACHED,      /* fresh cache entry, no HTTP */
-    SFP_SODA_STALE,       /* expired entry served because the live fetch failed/was refused */
-    SFP_SODA_UNAVAILABLE, /* no data: reason says why */
-} sfp_soda_source;
-const char *sfp_soda_source_name(sfp_soda_source s); /* "live" | "cached" | "stale" | "unavailable" */
+/* sfp_soda_source (soda_source.h): live, cached, stale, unavailable. */
 
 typedef struct sfp_soda_parcel_spec {
     const char *dataset; /* must outlive the call */

@@ -1,5 +1,5 @@
 /* ttl_cache.c — see ttl_cache.h. One mutex guards the entry table, the LRU list and the
- * flight table; each flight has its own condition variable (CLOCK_MONOTONIC) on that mutex. */
+ * flights (singleflight.h, which waits on that mutex), so a lookup checks both at once. */
 #include "ttl_cache.h"
 #include "clock.h"
 
@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "singleflight.h"
 
 /* ---------------- values ---------------- */
 
@@ -65,6 +66,16 @@ long sfp_cache_val_count(const sfp_cache_val *v)
 
 /* ---------------- cache ---------------- */
 
+static void val_unref_void(void *v)
+{
+    sfp_cache_val_unref(v);
+}
+
+static void val_ref_out(const void *result, void *arg)
+{
+    *(sfp_cache_val **)arg = sfp_cache_val_ref((sfp_cache_val *)result);
+}
+
 typedef struct entry {
     char *key;
     uint64_t hash;
@@ -74,23 +85,6 @@ typedef struct entry {
     struct entry *prev, *next; /* LRU: head = most recent */
 } entry;
 
-typedef enum { FL_FETCHING, FL_FILLED, FL_FAILED, FL_ORPHANED } flight_state;
-
-struct sfp_cache_flight {
-    char *key;
-    uint64_t hash;
-    int refs; /* table + leader + joiners (under the cache mutex) */
-    bool in_table;
-    flight_state state;
-    int waiters;
-    sfp_cache_val *val;
-    char reason[32];
-    pthread_cond_t cv;
-    struct sfp_cache_flight *hnext;
-};
-
-#define FLIGHT_BUCKETS 256
-
 struct sfp_ttl_cache {
     pthread_mutex_t mu;
     sfp_ttl_cache_config cfg;
@@ -98,19 +92,9 @@ struct sfp_ttl_cache {
     size_t nbuckets; /* power of two */
     entry *lru_head, *lru_tail;
     size_t nentries;
-    sfp_cache_flight *flights[FLIGHT_BUCKETS];
+    sfp_sf flights; /* on mu */
     sfp_ttl_cache_stats st;
 };
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 static char *xstrdup(const char *s)
 {
@@ -151,17 +135,9 @@ sfp_ttl_cache *sfp_ttl_cache_new(const sfp_ttl_cache_config *c)
     tc->buckets = calloc(tc->nbuckets, sizeof *tc->buckets);
     if (!tc->buckets) abort();
     pthread_mutex_init(&tc->mu, NULL);
+    sfp_sf_init(&tc->flights, &tc->mu, val_unref_void);
     tc->st.capacity = tc->cfg.max_entries;
     return tc;
-}
-
-static void flight_release(sfp_cache_flight *f) /* lock held */
-{
-    if (--f->refs > 0) return;
-    sfp_cache_val_unref(f->val);
-    pthread_cond_destroy(&f->cv);
-    free(f->key);
-    free(f);
 }
 
 void sfp_ttl_cache_free(sfp_ttl_cache *c)
@@ -174,14 +150,7 @@ void sfp_ttl_cache_free(sfp_ttl_cache *c)
         free(e);
         e = n;
     }
-    for (int i = 0; i < FLIGHT_BUCKETS; i++) {
-        for (sfp_cache_flight *f = c->flights[i]; f;) {
-            sfp_cache_flight *n = f->hnext;
-            f->in_table = false;
-            flight_release(f); /* leaked leader handles are a caller bug; drop the table's ref */
-            f = n;
-        }
-    }
+    sfp_sf_destroy(&c->flights); /* leaked leader handles are a caller bug */
     free(c->buckets);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -271,52 +240,12 @@ static entry *entry_get_retained(sfp_ttl_cache *c, const char *key, uint64_t h, 
     return e;
 }
 
-/* ---- flight table (lock held) ---- */
-
-static sfp_cache_flight *flight_find(sfp_ttl_cache *c, const char *key, uint64_t h)
-{
-    for (sfp_cache_flight *f = c->flights[h % FLIGHT_BUCKETS]; f; f = f->hnext)
-        if (f->hash == h && !strcmp(f->key, key)) return f;
-    return NULL;
-}
-
-static void flight_unlink(sfp_ttl_cache *c, sfp_cache_flight *f)
-{
-    if (!f->in_table) return;
-    sfp_cache_flight **pp = &c->flights[f->hash % FLIGHT_BUCKETS];
-    while (*pp != f) pp = &(*pp)->hnext;
-    *pp = f->hnext;
-    f->in_table = false;
-    c->st.in_flight--;
-    f->refs--; /* the table's reference; never the last: every caller holds its own */
-}
-
-static sfp_cache_flight *flight_new(sfp_ttl_cache *c, const char *key, uint64_t h)
-{
-    sfp_cache_flight *f = calloc(1, sizeof *f);
-    if (!f) abort();
-    f->key = xstrdup(key);
-    f->hash = h;
-    f->refs = 2; /* table + leader */
-    f->in_table = true;
-    f->state = FL_FETCHING;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&f->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    f->hnext = c->flights[h % FLIGHT_BUCKETS];
-    c->flights[h % FLIGHT_BUCKETS] = f;
-    c->st.in_flight++;
-    return f;
-}
-
 /* ---- public ---- */
 
 void sfp_ttl_cache_lookup(sfp_ttl_cache *c, const char *key, sfp_cache_lookup *out)
 {
     memset(out, 0, sizeof *out);
-    uint64_t h = fnv1a(key);
+    uint64_t h = sfp_sf_hash(key);
     pthread_mutex_lock(&c->mu);
     double now = c->cfg.clock(c->cfg.clock_arg);
     entry *e = entry_get_retained(c, key, h, now);
@@ -333,19 +262,12 @@ void sfp_ttl_cache_lookup(sfp_ttl_cache *c, const char *key, sfp_cache_lookup *o
         return;
     }
     c->st.misses++;
-    sfp_cache_flight *f = flight_find(c, key, h);
-    if (f && f->state == FL_ORPHANED) {
-        f->state = FL_FETCHING; /* nobody leads it: this caller does */
-        f->refs++;
+    sfp_cache_flight *f;
+    if (sfp_sf_begin(&c->flights, key, &f) == SFP_SF_LEADS) {
         out->kind = SFP_CACHE_LEAD;
-    } else if (f) {
-        f->refs++;
-        f->waiters++;
+    } else {
         c->st.coalesced++;
         out->kind = SFP_CACHE_JOIN;
-    } else {
-        f = flight_new(c, key, h);
-        out->kind = SFP_CACHE_LEAD;
     }
     out->flight = f;
     pthread_mutex_unlock(&c->mu);
@@ -355,13 +277,9 @@ void sfp_ttl_cache_fill(sfp_ttl_cache *c, sfp_cache_flight *f, sfp_cache_val *va
 {
     pthread_mutex_lock(&c->mu);
     double now = c->cfg.clock(c->cfg.clock_arg);
-    entry_put(c, f->key, f->hash, val, now);
+    entry_put(c, sfp_sf_key(f), sfp_sf_hash(sfp_sf_key(f)), val, now);
     c->st.fills++;
-    f->state = FL_FILLED;
-    f->val = sfp_cache_val_ref(val);
-    flight_unlink(c, f);
-    pthread_cond_broadcast(&f->cv);
-    flight_release(f);
+    sfp_sf_done(&c->flights, f, sfp_cache_val_ref(val));
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -369,70 +287,30 @@ void sfp_ttl_cache_fail(sfp_ttl_cache *c, sfp_cache_flight *f, const char *reaso
 {
     pthread_mutex_lock(&c->mu);
     c->st.fails++;
-    snprintf(f->reason, sizeof f->reason, "%s", reason ? reason : "error");
-    if (retry && f->waiters > 0) {
-        f->state = FL_ORPHANED; /* stays in the table; one waiter (or a new caller) takes it */
-        pthread_cond_signal(&f->cv);
-    } else {
-        f->state = FL_FAILED;
-        flight_unlink(c, f);
-        pthread_cond_broadcast(&f->cv);
-    }
-    flight_release(f);
+    sfp_sf_fail(&c->flights, f, reason, retry);
     pthread_mutex_unlock(&c->mu);
 }
 
 sfp_cache_wait_rc sfp_ttl_cache_wait(sfp_ttl_cache *c, sfp_cache_flight *f, int64_t deadline_ms, sfp_cache_val **val,
                                      char *reason)
 {
-    struct timespec ts = {.tv_sec = (time_t)(deadline_ms / 1000), .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
-    if (val) *val = NULL;
-    if (reason) reason[0] = '\0';
-    sfp_cache_wait_rc rc;
+    sfp_cache_val *got = NULL;
     pthread_mutex_lock(&c->mu);
-    for (;;) {
-        if (f->state == FL_FILLED) {
-            rc = SFP_CACHE_WAIT_FILLED;
-            if (val) *val = sfp_cache_val_ref(f->val);
-            break;
-        }
-        if (f->state == FL_FAILED) {
-            rc = SFP_CACHE_WAIT_FAILED;
-            if (reason) snprintf(reason, 32, "%s", f->reason);
-            break;
-        }
-        bool expired = deadline_ms <= sfp_mono_ms();
-        if (f->state == FL_ORPHANED && !expired) {
-            f->state = FL_FETCHING;
-            f->waiters--;
-            pthread_mutex_unlock(&c->mu);
-            return SFP_CACHE_WAIT_LEAD; /* keeps its reference as the new leader */
-        }
-        if (expired) {
-            rc = SFP_CACHE_WAIT_TIMEOUT;
-            if (reason) snprintf(reason, 32, "%s", "deadline");
-            break;
-        }
-        int e = pthread_cond_timedwait(&f->cv, &c->mu, &ts);
-        if (e != 0 && e != ETIMEDOUT && e != EINTR) {
-            rc = SFP_CACHE_WAIT_TIMEOUT;
-            if (reason) snprintf(reason, 32, "%s", "deadline");
-            break;
-        }
-    }
-    f->waiters--;
-    if (f->state == FL_ORPHANED) {
-        if (f->waiters == 0) flight_unlink(c, f); /* nobody left to lead it */
-        else pthread_cond_signal(&f->cv);         /* pass the promotion on */
-    }
-    flight_release(f);
+    sfp_sf_wait_rc rc = sfp_sf_wait(&c->flights, f, deadline_ms, val_ref_out, &got, reason);
     pthread_mutex_unlock(&c->mu);
-    return rc;
+    if (val) *val = got;
+    else sfp_cache_val_unref(got);
+    switch (rc) {
+    case SFP_SF_DONE: return SFP_CACHE_WAIT_FILLED;
+    case SFP_SF_FAILED: return SFP_CACHE_WAIT_FAILED;
+    case SFP_SF_PROMOTED: return SFP_CACHE_WAIT_LEAD;
+    default: return SFP_CACHE_WAIT_TIMEOUT;
+    }
 }
 
 bool sfp_ttl_cache_get_stale(sfp_ttl_cache *c, const char *key, sfp_cache_val **val, double *age_s)
 {
-    uint64_t h = fnv1a(key);
+    uint64_t h = sfp_sf_hash(key);
     pthread_mutex_lock(&c->mu);
     double now = c->cfg.clock(c->cfg.clock_arg);
     entry *e = entry_get_retained(c, key, h, now);
@@ -448,7 +326,7 @@ bool sfp_ttl_cache_get_stale(sfp_ttl_cache *c, const char *key, sfp_cache_val **
 void sfp_ttl_cache_put(sfp_ttl_cache *c, const char *key, sfp_cache_val *val)
 {
     pthread_mutex_lock(&c->mu);
-    entry_put(c, key, fnv1a(key), val, c->cfg.clock(c->cfg.clock_arg));
+    entry_put(c, key, sfp_sf_hash(key), val, c->cfg.clock(c->cfg.clock_arg));
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -464,6 +342,7 @@ void sfp_ttl_cache_get_stats(sfp_ttl_cache *c, sfp_ttl_cache_stats *s)
     pthread_mutex_lock(&c->mu);
     *s = c->st;
     s->entries = (int64_t)c->nentries;
+    s->in_flight = c->flights.in_flight;
     s->capacity = c->cfg.max_entries;
     pthread_mutex_unlock(&c->mu);
 }

@@ -16,7 +16,7 @@
  * (and immutable) for as long as it holds its reference — reads are safe against concurrent
  * eviction. The value's data is freed by its free_fn when the last reference goes.
  *
- * Singleflight: a miss makes the caller the LEADER of a flight for that key (it must fetch,
+ * Singleflight (singleflight.h): a miss makes the caller the LEADER of a flight for that key (it must fetch,
  * then call exactly one of sfp_ttl_cache_fill / sfp_ttl_cache_fail), or, if a flight is
  * already running, a JOINER that waits with sfp_ttl_cache_wait and ITS OWN deadline. Joiners
  * of a filled flight get the leader's value. A failed flight is never cached:
@@ -69,7 +69,7 @@ typedef struct sfp_ttl_cache_stats {
 } sfp_ttl_cache_stats;
 
 typedef struct sfp_ttl_cache sfp_ttl_cache;
-typedef struct sfp_cache_flight sfp_cache_flight;
+typedef struct sfp_sf_flight sfp_cache_flight; /* a singleflight.h handle */
 
 void sfp_ttl_cache_config_defaults(sfp_ttl_cache_config *c);
 /* SODA_CACHE_TTL / SODA_CACHE_MAX_ENTRIES / SODA_CACHE_STALE_MAX; -1 with err naming the

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "permit_status.h"
+
 static const char *nz(const char *s)
 {
     return s ? s : "";
@@ -280,8 +282,6 @@ typedef struct card {
     bool active;                          /* days_since_activity <= lookback */
 } card;
 
-static const char *const k_active[] = {"filed", "approved", "issued", "reinstated", NULL};
-
 static void add_signals(card *c, const char *json, sfp_arena *a)
 {
     if (blank(json)) return;
@@ -489,7 +489,7 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
         }
         Sfpermits__V1__BriefPropertyHealth *m = c->m;
         m->total_permits++;
-        if (in_set_ci(r->status, k_active)) m->active_permits++;
+        if (sfp_permit_in(r->status, SFP_PERMITS_ON_CLOCK)) m->active_permits++;
         if (!blank(r->label) && r->label_rank < c->label_rank) {
             c->label_rank = r->label_rank;
             m->label = sfp_arena_strdup(a, r->label);
@@ -534,7 +534,7 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
             }
         }
         /* severity v1 of the active permits: the worst one wins (first on ties) */
-        if (in_set_ci(r->status, k_active)) {
+        if (sfp_permit_in(r->status, SFP_PERMITS_ON_CLOCK)) {
             sfp_sev_input in = sev_input(r);
             sfp_sev_result res;
             sfp_severity_score(&in, today, &res);
@@ -545,7 +545,7 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
             }
         }
         /* routing: holds are read only from the filed permit with the lowest completion */
-        if (!strcasecmp(nz(r->status), "filed")) {
+        if (sfp_permit_in(r->status, SFP_PERMITS_CARD_ROUTING)) {
             Sfpermits__V1__BriefRouting *rt = sfp_brief_routing_from_json(r->permit_number, r->routing_json, today, a);
             if (rt && (!c->routing || rt->completion_pct < c->routing->completion_pct)) c->routing = rt;
         }
@@ -921,8 +921,8 @@ Sfpermits__V1__BriefPropertySynopsis *sfp_brief_build_synopsis(const char *stree
     const char *earliest = NULL, *newest = NULL;
     for (size_t i = 0; i < n; i++) {
         const sfp_brief_synopsis_row *r = &rows[i];
-        if (in_set_ci(r->status, k_active)) s->active_count++;
-        if (!strcasecmp(nz(r->status), "complete") || !strcasecmp(nz(r->status), "completed")) s->completed_count++;
+        if (sfp_permit_in(r->status, SFP_PERMITS_ON_CLOCK)) s->active_count++;
+        if (sfp_permit_status_of(r->status) == SFP_PST_COMPLETE) s->completed_count++;
         count_in(status, &ns, n, blank(r->status) ? "unknown" : r->status, a);
         count_in(types, &nt, n, blank(r->permit_type_definition) ? "unknown" : r->permit_type_definition, a);
         if (!blank(r->filed_date)) {

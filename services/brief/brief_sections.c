@@ -13,6 +13,7 @@
 #include "civil_date.h"
 #include "db_prep.h"
 #include "log.h"
+#include "permit_status.h"
 
 /* clang-format off */ /* SQL assembled from macros: kept as written */
 #define TS(x) "to_char((" x ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -167,7 +168,7 @@ static const char SQL_PROPERTY[] =
     " SELECT t.permit_number, t.status, t.status_date, t.filed_date, t.issued_date, t.completed_date, t.description,"
     " t.permit_type_definition, t.estimated_cost, t.revised_cost, t.street_number, t.street_name, t.street_suffix,"
     " t.block, t.lot, t.neighborhood, t.wlabel, t.ord,"
-    " CASE WHEN lower(coalesce(t.status, '')) IN ('filed', 'approved', 'issued', 'reinstated') THEN"
+    " CASE WHEN lower(coalesce(t.status, '')) = ANY (" SFP_PERMITS_ON_CLOCK_SQL ") THEN"
     "  (SELECT count(*) FROM inspections i WHERE i.reference_number = t.permit_number) ELSE 0 END," /* severity input */
     " (SELECT json_build_object('total', count(*),"
     "   'completed', count(*) FILTER (WHERE coalesce(a.finish_date, '') <> ''),"
@@ -176,7 +177,7 @@ static const char SQL_PROPERTY[] =
     "     FILTER (WHERE coalesce(a.finish_date, '') = ''), '[]'::json))::text"
     "  FROM addenda a LEFT JOIN LATERAL (SELECT s.median_days FROM station_velocity s WHERE s.station = a.station"
     "   ORDER BY s.baseline_date DESC LIMIT 1) sv ON true"
-    "  WHERE lower(coalesce(t.status, '')) = 'filed' AND " LATEST_ADDENDA("t.permit_number") "),"
+    "  WHERE lower(coalesce(t.status, '')) = ANY (" SFP_PERMITS_CARD_ROUTING_SQL ") AND " LATEST_ADDENDA("t.permit_number") "),"
     " coalesce(enf.nv, 0), coalesce(enf.nc, 0), enf.tier, coalesce(enf.signal_count, 0), coalesce(enf.at_risk_count, 0),"
     " enf.signals, t.permit_type"
     " FROM t LEFT JOIN enf ON enf.block = t.block AND enf.lot = t.lot"
@@ -227,7 +228,7 @@ static const char SQL_HEALTH[] =
     "   WHEN p.estimated_cost < 500000 THEN '150k_500k' ELSE 'over_500k' END AS bracket,"
     "  CASE WHEN p.permit_type_definition ILIKE '%otc%' THEN 'otc' ELSE 'in_house' END AS path"
     "  FROM wp JOIN permits p ON p.permit_number = wp.permit_number"
-    "  WHERE lower(coalesce(p.status, '')) IN ('filed', 'approved', 'issued', 'reinstated')"
+    "  WHERE lower(coalesce(p.status, '')) = ANY (" SFP_PERMITS_ON_CLOCK_SQL ")"
     "  AND p.filed_date ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}')"
     " SELECT p.permit_number, p.status, p.filed, p.ptype, p.street_number, p.street_name, p.label, p.bracket,"
     " b.lvl, b.n, b.pc[1], b.pc[2], b.pc[3] FROM p CROSS JOIN LATERAL ("

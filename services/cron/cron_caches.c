@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cron_internal.h"
+#include "cron_jobs.h"
 #include "log.h"
 #include "page_cache.h"
 #include "sfpermits/v1/brief.pb-c.h"
@@ -82,8 +83,8 @@ static void *warm_thread(void *arg)
     return NULL;
 }
 
-int sfp_cron_caches_job(sfp_cron_run *r, const Sfpermits__V1__RunComputeCachesRequest *req,
-                        Sfpermits__V1__ComputeCachesResult *res)
+static int caches_job(sfp_cron_run *r, const Sfpermits__V1__RunComputeCachesRequest *req,
+                      Sfpermits__V1__ComputeCachesResult *res)
 {
     sfp_err err = {0};
     sfp_conn *c = sfp_cron_acquire(r, &err);
@@ -144,3 +145,13 @@ int sfp_cron_caches_job(sfp_cron_run *r, const Sfpermits__V1__RunComputeCachesRe
         return sfp_cron_fail(r, SFP_UNAVAILABLE, "every brief warm-up failed (%zu users); first: %s", n, w.first_error);
     return 0;
 }
+
+static int caches_fn(sfp_cron_run *r, const ProtobufCMessage *req, ProtobufCMessage *res)
+{
+    return caches_job(r, (const Sfpermits__V1__RunComputeCachesRequest *)req,
+                      (Sfpermits__V1__ComputeCachesResult *)res);
+}
+
+const sfp_cron_job_def sfp_cron_caches_def = {SFP_CRON_JOB_COMPUTE_CACHES,
+                                              &sfpermits__v1__run_compute_caches_request__descriptor,
+                                              &sfpermits__v1__compute_caches_result__descriptor, caches_fn, true};

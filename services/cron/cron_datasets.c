@@ -93,7 +93,9 @@ static const sfp_ingest_column k_contact_building_cols[] = {CONTACT_COLS("buildi
 static const sfp_ingest_column k_contact_electrical_cols[] = {CONTACT_COLS("electrical")};
 static const sfp_ingest_column k_contact_plumbing_cols[] = {CONTACT_COLS("plumbing")};
 
-#define DAY_OR_TODAY(x) "CASE WHEN " x " ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN left(" x ", 10)::date ELSE current_date END"
+/* The day of a SODA date column, or today ($2: San Francisco's day, sfp_cron_today_param) when
+ * the column holds no date. */
+#define DAY_OR_TODAY(x) "CASE WHEN " x " ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN left(" x ", 10)::date ELSE $2::date END"
 
 /* New permits and status changes → permit_changes. Returns (new permits, status changes). */
 static const char k_permits_feed[] =

@@ -35,6 +35,7 @@
 #include "buf.h"
 #include "cron_ingest.h"
 #include "log.h"
+#include "permit_status.h"
 
 /* clang-format off */
 #define KEY_SQL(c)                                                                                            \
@@ -112,8 +113,8 @@ static const char k_entities[] =
 /* The parcel_summary rows computed for the parcels SCOPE(alias) selects, with health_tier and
  * boiler_permit_count from the table OLD (kept as they are). */
 #define PS_NEW(SCOPE, OLD) \
-    "WITH p AS (SELECT block, lot, count(*)::int AS n, count(*) FILTER (WHERE lower(status) IN ('filed', 'plancheck', 'approved', " \
-    "  'issued', 'reinstated'))::int AS open, max(filed_date) AS last_filed FROM permits pm " \
+    "WITH p AS (SELECT block, lot, count(*)::int AS n, count(*) FILTER (WHERE lower(status) = ANY (" SFP_PERMITS_OPEN_SQL "))::int " \
+    "  AS open, max(filed_date) AS last_filed FROM permits pm " \
     "  WHERE block IS NOT NULL AND lot IS NOT NULL AND " SCOPE("pm") " GROUP BY block, lot), " \
     "a AS (SELECT DISTINCT ON (block, lot) block, lot, concat_ws(' ', street_number, street_name, " \
     "  nullif(street_suffix, '')) AS address, neighborhood, supervisor_district FROM permits pm " \
@@ -180,7 +181,7 @@ static const char *const k_parcel_summary[] = {
     "  THEN 'under_50k' WHEN estimated_cost < 150000 THEN '50k_150k' WHEN estimated_cost < 500000 THEN '150k_500k' " \
     "  ELSE 'over_500k' END AS cost_bracket, f AS filed, i AS issued, c AS completed, i - f AS days_to_issuance, " \
     "  c - f AS days_to_completion, supervisor_district FROM d WHERE f IS NOT NULL AND i IS NOT NULL "        \
-    "  AND f >= coalesce(" TODAY "::date, current_date) - 1825), "
+    "  AND f >= " TODAY "::date - 1825), "
 
 static const char k_timeline[] =
     TL_NEW("WHERE pm.permit_number IN (SELECT permit_number FROM nightly_stage_permits)", "$2")
@@ -194,7 +195,7 @@ static const char k_timeline[] =
     "  WHERE ROW(t.*) IS DISTINCT FROM ROW(EXCLUDED.*) RETURNING 1), "
     "del AS (DELETE FROM timeline_stats t WHERE (($1::bool OR t.permit_number IN "
     "  (SELECT permit_number FROM nightly_stage_permits)) AND NOT EXISTS (SELECT 1 FROM new "
-    "  WHERE new.permit_number = t.permit_number)) OR t.filed < coalesce($2::date, current_date) - 1825 RETURNING 1) "
+    "  WHERE new.permit_number = t.permit_number)) OR t.filed < $2::date - 1825 RETURNING 1) "
     "SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM del)";
 
 /* A run with every dataset full rebuilds parcel_summary and timeline_stats beside the live

@@ -923,8 +923,8 @@ int sfp_ingest_apply(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const c
     /* change feed against the old rows (not on a first ingest: everything would be "new") */
     if (ds->feed_sql && st->had_watermark && st->staged > 0) {
         if (sfp_cron_tick(r, c, &err)) return sfp_cron_fail_db(r, what, &err);
-        const char *p[1] = {source};
-        PGresult *res = sfp_db_query(c, ds->feed_sql, 1, p, &err);
+        const char *p[2] = {source, sfp_cron_today_param(r)};
+        PGresult *res = sfp_db_query(c, ds->feed_sql, 2, p, &err);
         if (!res) return sfp_cron_fail_db(r, what, &err);
         st->feed[0] = sfp_cron_ll(res, 0, 0);
         st->feed[1] = sfp_cron_ll(res, 0, 1);

@@ -65,7 +65,8 @@ typedef struct sfp_ingest_dataset {
     const char *soql_filter;                 /* SoQL term always AND-ed into $where (NULL = none) */
     const char *feed_sql;                    /* change feed run before the merge, or NULL: reads
                                * nightly_stage_<name> and the target; $1 = source
-                               * ('nightly' | 'backfill'); returns one row (count1, count2) */
+                               * ('nightly' | 'backfill'), $2 = today (sfp_cron_today_param);
+                               * returns one row (count1, count2) */
     const sfp_ingest_column *cols;
     size_t n_cols;
 } sfp_ingest_dataset;

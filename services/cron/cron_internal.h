@@ -1,6 +1,7 @@
 /* cron_internal.h — what the job implementations share: the run context (one per Run* call,
- * created by cron_run.c), time-budget helpers, cron_log SQL (cron_log.c) and the job entry
- * points. Not for use outside services/cron.
+ * created by cron_run.c), its helpers (cron_job.c: time budget, failures, transactions, today)
+ * and the cron_log SQL (cron_log.c). Nothing here calls back into the dispatcher or a job.
+ * Not for use outside services/cron.
  *
  * A job function fills its result's job stats (fields 20+) and returns 0, or returns -1 after
  * sfp_cron_fail*(): run->code = SFP_DEADLINE_EXCEEDED when the time budget ran out,
@@ -69,16 +70,6 @@ int sfp_cron_log_finish(sfp_conn *c, const sfp_cron_run *r, const char *status, 
                         char *completed_at, sfp_err *err);
 /* The last `limit` rows, newest first, into resp (arena-allocated). */
 int sfp_cron_log_recent(sfp_conn *c, int limit, sfp_arena *a, Sfpermits__V1__GetStatusResponse *resp, sfp_err *err);
-
-/* ---- jobs ---- */
-int sfp_cron_signals_job(sfp_cron_run *r, const Sfpermits__V1__RunSignalsRequest *req,
-                         Sfpermits__V1__SignalsResult *res);
-int sfp_cron_velocity_job(sfp_cron_run *r, const Sfpermits__V1__RunVelocityRefreshRequest *req,
-                          Sfpermits__V1__VelocityRefreshResult *res);
-int sfp_cron_caches_job(sfp_cron_run *r, const Sfpermits__V1__RunComputeCachesRequest *req,
-                        Sfpermits__V1__ComputeCachesResult *res);
-int sfp_cron_nightly_job(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest *req,
-                         Sfpermits__V1__NightlyResult *res);
 
 /* ---- small libpq helpers ---- */
 long long sfp_cron_ll(const PGresult *res, int row, int col); /* NULL → 0 */

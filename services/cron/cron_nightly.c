@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "cron_ingest.h"
+#include "cron_jobs.h"
 #include "log.h"
 #include "page_cache.h"
 
@@ -61,7 +62,7 @@ static int plan(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest *req, in
     const char *p1[2] = {sfp_cron_today_param(r), lb};
     PGresult *w = sfp_db_query(c,
                                "SELECT EXTRACT(EPOCH FROM now() - max(started_at)) / 86400.0, "
-                               "(coalesce($1::date, current_date) - $2::int)::text FROM cron_log "
+                               "($1::date - $2::int)::text FROM cron_log "
                                "WHERE job_type = 'nightly' AND status = 'success'",
                                2, p1, &err);
     PGresult *wm = w ? sfp_db_query(c, "SELECT dataset_id, watermark FROM nightly_watermarks", 0, NULL, &err) : NULL;
@@ -191,8 +192,7 @@ static int apply_all(sfp_cron_run *r, sfp_ingest_state *sts, size_t n, bool full
     return rc;
 }
 
-int sfp_cron_nightly_job(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest *req,
-                         Sfpermits__V1__NightlyResult *res)
+static int nightly_job(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest *req, Sfpermits__V1__NightlyResult *res)
 {
     const size_t n = sfp_ingest_dataset_count;
     res->dry_run = req->dry_run;
@@ -286,3 +286,11 @@ int sfp_cron_nightly_job(sfp_cron_run *r, const Sfpermits__V1__RunNightlyRequest
     res->warnings = warn;
     return rc;
 }
+
+static int nightly_fn(sfp_cron_run *r, const ProtobufCMessage *req, ProtobufCMessage *res)
+{
+    return nightly_job(r, (const Sfpermits__V1__RunNightlyRequest *)req, (Sfpermits__V1__NightlyResult *)res);
+}
+
+const sfp_cron_job_def sfp_cron_nightly_def = {SFP_CRON_JOB_NIGHTLY, &sfpermits__v1__run_nightly_request__descriptor,
+                                               &sfpermits__v1__nightly_result__descriptor, nightly_fn, true};

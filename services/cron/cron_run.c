@@ -12,6 +12,7 @@
 #include "civil_date.h"
 #include "clock.h"
 #include "cron_internal.h"
+#include "cron_jobs.h"
 #include "log.h"
 #include "pbjson.h"
 #include "pool_stats_pb.h"
@@ -58,77 +59,6 @@ int sfp_cron_config_from_env(sfp_cron_config *c, sfp_err *err)
     return 0;
 }
 
-/* ---------------- run helpers ---------------- */
-
-int64_t sfp_cron_left_ms(const sfp_cron_run *r)
-{
-    return r->deadline_ms - sfp_mono_ms();
-}
-
-int sfp_cron_fail(sfp_cron_run *r, sfp_code code, const char *fmt, ...)
-{
-    if (r->code) return -1;
-    r->code = code ? code : SFP_INTERNAL;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->error, sizeof r->error, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-int sfp_cron_fail_db(sfp_cron_run *r, const char *what, const sfp_err *err)
-{
-    if (err->code == SFP_DEADLINE_EXCEEDED || sfp_cron_left_ms(r) <= 50)
-        return sfp_cron_fail(r, SFP_DEADLINE_EXCEEDED,
-                             "%s: time budget exhausted (job limit %d s or the caller's deadline)", what, r->limit_s);
-    return sfp_cron_fail(r, err->code == SFP_UNAVAILABLE ? SFP_UNAVAILABLE : SFP_INTERNAL, "%s: %s", what,
-                         err->msg[0] ? err->msg : "database error");
-}
-
-int sfp_cron_tick(sfp_cron_run *r, sfp_conn *c, sfp_err *err)
-{
-    int64_t left = sfp_cron_left_ms(r);
-    if (left <= 0) return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "no time left");
-    char ms[24];
-    snprintf(ms, sizeof ms, "%lld", (long long)left);
-    const char *p[1] = {ms};
-    /* statement_timeout also bounds lock waits, so one setting covers both */
-    return sfp_db_exec(c, "SELECT set_config('statement_timeout', $1, true)", 1, p, err);
-}
-
-int sfp_cron_begin(sfp_cron_run *r, sfp_conn *c, sfp_err *err)
-{
-    if (sfp_cron_left_ms(r) <= 0) return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "no time left");
-    if (sfp_db_exec(c, "BEGIN", 0, NULL, err)) return -1;
-    const char *wm[1] = {r->svc->cfg.work_mem && *r->svc->cfg.work_mem ? r->svc->cfg.work_mem : "128MB"};
-    if (sfp_db_exec(c, "SELECT set_config('work_mem', $1, true)", 1, wm, err) || sfp_cron_tick(r, c, err)) {
-        sfp_cron_rollback(c);
-        return -1;
-    }
-    return 0;
-}
-
-void sfp_cron_rollback(sfp_conn *c)
-{
-    sfp_err e = {0};
-    sfp_db_exec(c, "ROLLBACK", 0, NULL, &e);
-}
-
-sfp_conn *sfp_cron_acquire(sfp_cron_run *r, sfp_err *err)
-{
-    int64_t left = sfp_cron_left_ms(r);
-    if (left <= 0) {
-        sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "no time left");
-        return NULL;
-    }
-    return sfp_pool_acquire(r->svc->pool, left < 5000 ? (int)left : -1, err);
-}
-
-const char *sfp_cron_today_param(const sfp_cron_run *r)
-{
-    return r->today;
-}
-
 /* ---------------- result fields 1–8 (same numbers in every *Result) ---------------- */
 
 static void *field_ptr(ProtobufCMessage *m, const char *name)
@@ -163,24 +93,17 @@ static void set_int64(ProtobufCMessage *m, const char *name, int64_t v)
 
 /* ---------------- advisory lock ---------------- */
 
-static void quiet_notice(void *arg, const char *msg)
-{
-    (void)arg, (void)msg;
-}
-
-/* Dedicated connection holding pg_try_advisory_lock(NS, job). Returns 1 locked, 0 busy, -1 error. */
-static int lock_take(sfp_cron_service *svc, sfp_cron_job job, PGconn **out, sfp_err *err)
+/* Dedicated connection (the pool's settings, application_name <pool's>-lock) holding
+ * pg_try_advisory_lock(NS, job), opened by deadline_ms at the latest. Returns 1 locked, 0 busy,
+ * -1 error. */
+static int lock_take(sfp_cron_service *svc, sfp_cron_job job, int64_t deadline_ms, PGconn **out, sfp_err *err)
 {
     *out = NULL;
-    const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
-    const char *vals[] = {svc->conninfo, "sfp-cron-lock", "10", NULL};
-    PGconn *pg = PQconnectdbParams(keys, vals, 1);
-    if (!pg || PQstatus(pg) != CONNECTION_OK) {
-        sfp_log(SFP_WARN, "cron lock connection failed", SFP_S("error", pg ? PQerrorMessage(pg) : "out of memory"));
-        PQfinish(pg);
-        return sfp_err_set(err, SFP_UNAVAILABLE, "database unavailable");
+    PGconn *pg = sfp_pool_connect_dedicated(svc->pool, "lock", deadline_ms, err);
+    if (!pg) {
+        sfp_log(SFP_WARN, "cron lock connection failed", SFP_S("error", err->msg));
+        return -1;
     }
-    PQsetNoticeProcessor(pg, quiet_notice, NULL);
     char ns[16], j[16];
     snprintf(ns, sizeof ns, "%d", SFP_CRON_LOCK_NS);
     snprintf(j, sizeof j, "%d", (int)job);
@@ -216,15 +139,6 @@ static void lock_release(PGconn *pg, sfp_cron_job job)
 
 /* ---------------- the run protocol ---------------- */
 
-typedef int (*job_fn)(sfp_cron_run *r, const ProtobufCMessage *req, ProtobufCMessage *res);
-
-typedef struct job_def {
-    sfp_cron_job job;
-    const ProtobufCMessageDescriptor *req_desc, *res_desc;
-    job_fn fn;
-    bool lock;
-} job_def;
-
 static int job_limit_s(const sfp_cron_service *svc, sfp_cron_job j)
 {
     switch (j) {
@@ -236,7 +150,7 @@ static int job_limit_s(const sfp_cron_service *svc, sfp_cron_job j)
 
 /* Request fields out of their documented range → INVALID_ARGUMENT with a field violation,
  * before any lock or cron_log row (never clamped). */
-static grpc_status_code check_args(sfp_rpc_ctx *ctx, const job_def *d, const ProtobufCMessage *req)
+static grpc_status_code check_args(sfp_rpc_ctx *ctx, const sfp_cron_job_def *d, const ProtobufCMessage *req)
 {
     if (d->job == SFP_CRON_JOB_NIGHTLY) {
         const Sfpermits__V1__RunNightlyRequest *n = (const void *)req;
@@ -268,8 +182,8 @@ static grpc_status_code job_failed(sfp_rpc_ctx *ctx, const sfp_cron_run *r, cons
     return sfp_rpc_status_of(r->code);
 }
 
-static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const job_def *d, const ProtobufCMessage *req,
-                                ProtobufCMessage **out)
+static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const sfp_cron_job_def *d,
+                                const ProtobufCMessage *req, ProtobufCMessage **out)
 {
     sfp_cron_job_counters *cnt = &svc->counters[d->job];
     const char *job_type = sfp_cron_job_type(d->job);
@@ -307,7 +221,7 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const j
     sfp_err err = {0};
     PGconn *lock = NULL;
     if (d->lock) {
-        int lr = lock_take(svc, d->job, &lock, &err);
+        int lr = lock_take(svc, d->job, r.deadline_ms, &lock, &err);
         if (lr < 0) {
             sfp_rpc_set_message(ctx, "database unavailable");
             return GRPC_STATUS_UNAVAILABLE;
@@ -416,41 +330,18 @@ static int heartbeat_fn(sfp_cron_run *r, const ProtobufCMessage *req, ProtobufCM
     return 0; /* the cron_log row is the heartbeat */
 }
 
-static int signals_fn(sfp_cron_run *r, const ProtobufCMessage *req, ProtobufCMessage *res)
-{
-    return sfp_cron_signals_job(r, (const void *)req, (void *)res);
-}
-static int velocity_fn(sfp_cron_run *r, const ProtobufCMessage *req, ProtobufCMessage *res)
-{
-    return sfp_cron_velocity_job(r, (const void *)req, (void *)res);
-}
-static int caches_fn(sfp_cron_run *r, const ProtobufCMessage *req, ProtobufCMessage *res)
-{
-    return sfp_cron_caches_job(r, (const void *)req, (void *)res);
-}
-static int nightly_fn(sfp_cron_run *r, const ProtobufCMessage *req, ProtobufCMessage *res)
-{
-    return sfp_cron_nightly_job(r, (const void *)req, (void *)res);
-}
+static const sfp_cron_job_def k_heartbeat = {SFP_CRON_JOB_HEARTBEAT, &sfpermits__v1__run_heartbeat_request__descriptor,
+                                             &sfpermits__v1__heartbeat_result__descriptor, heartbeat_fn, false};
 
-static const job_def k_defs[] = {
-    {SFP_CRON_JOB_SIGNALS, &sfpermits__v1__run_signals_request__descriptor, &sfpermits__v1__signals_result__descriptor,
-     signals_fn, true},
-    {SFP_CRON_JOB_VELOCITY, &sfpermits__v1__run_velocity_refresh_request__descriptor,
-     &sfpermits__v1__velocity_refresh_result__descriptor, velocity_fn, true},
-    {SFP_CRON_JOB_COMPUTE_CACHES, &sfpermits__v1__run_compute_caches_request__descriptor,
-     &sfpermits__v1__compute_caches_result__descriptor, caches_fn, true},
-    {SFP_CRON_JOB_NIGHTLY, &sfpermits__v1__run_nightly_request__descriptor, &sfpermits__v1__nightly_result__descriptor,
-     nightly_fn, true},
-    {SFP_CRON_JOB_HEARTBEAT, &sfpermits__v1__run_heartbeat_request__descriptor,
-     &sfpermits__v1__heartbeat_result__descriptor, heartbeat_fn, false},
-};
+/* The dispatcher's table: each job file exports its definition (cron_jobs.h). */
+static const sfp_cron_job_def *const k_defs[] = {&sfp_cron_signals_def, &sfp_cron_velocity_def, &sfp_cron_caches_def,
+                                                 &sfp_cron_nightly_def, &k_heartbeat};
 
 static grpc_status_code handle_job(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, void *user,
                                    sfp_cron_job job)
 {
     for (size_t i = 0; i < sizeof k_defs / sizeof k_defs[0]; i++)
-        if (k_defs[i].job == job) return run_job(user, ctx, &k_defs[i], req, resp);
+        if (k_defs[i]->job == job) return run_job(user, ctx, k_defs[i], req, resp);
     return GRPC_STATUS_UNIMPLEMENTED;
 }
 

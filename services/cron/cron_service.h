@@ -22,7 +22,9 @@
  *   1. metadata `authorization: Bearer <CRON_SECRET>` checked in constant time; an empty or
  *      unset secret denies everything → UNAUTHENTICATED;
  *   2. time budget = min(call deadline − 1 s, the job's limit); none left → DEADLINE_EXCEEDED;
- *   3. pg_try_advisory_lock(SFP_CRON_LOCK_NS, job) on a dedicated (non-pooled) connection, held
+ *   3. pg_try_advisory_lock(SFP_CRON_LOCK_NS, job) on a dedicated (non-pooled) connection
+ *      (sfp_pool_connect_dedicated: the pool's settings, application_name sfp-cron-lock; while
+ *      the pool is in an outage it fails at once → UNAVAILABLE), held
  *      for the run and unlocked explicitly at the end (also on failure; the connection is then
  *      closed, which would release it anyway) → busy: ABORTED "already running", at once;
  *      heartbeat takes no lock;
@@ -60,6 +62,14 @@
  * compared in constant time, non-empty) as the user — the gateway never forwards
  * x-sfp-user-id, so HTTP clients cannot use it. The response's `cached` tells a fresh hit
  * from a computation.
+ *
+ * Code layout: calls go one way, never back up —
+ *   main.c → cron_run.c (dispatcher: the run protocol above; reads its job table)
+ *          → the job files, each exporting its sfp_cron_job_def (cron_jobs.h): cron_signals.c,
+ *            cron_velocity.c, cron_caches.c, cron_nightly.c (→ cron_ingest*.c, cron_datasets.c,
+ *            cron_entities.c)
+ *          → cron_job.c (the run context: budget, failures, transactions, today) and cron_log.c
+ *            (cron_internal.h) → cron_rules.c (pure) and common/.
  *
  * Ownership: the service borrows pool, soda and brief channel; they must outlive it. */
 #ifndef SFP_CRON_SERVICE_H
@@ -114,7 +124,6 @@ typedef struct sfp_cron_job_counters {
 
 typedef struct sfp_cron_service {
     sfp_pool *pool;         /* borrowed */
-    const char *conninfo;   /* DATABASE_URL, for the advisory-lock connections */
     sfp_soda *soda;         /* borrowed; NULL → nightly fails ("SODA client not configured") */
     sfp_rpc_channel *brief; /* borrowed; NULL → compute-caches fails */
     sfp_cron_config cfg;

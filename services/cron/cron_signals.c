@@ -24,12 +24,13 @@
 
 #include "buf.h"
 #include "cron_internal.h"
+#include "cron_jobs.h"
 #include "log.h"
 #include "severity.h"
 
 /* today as a date (parameter $1, from sfp_cron_today_param) */
 /* clang-format off */ /* SQL assembled from macros: kept as written */
-#define TODAY "coalesce($1::date, current_date)"
+#define TODAY "$1::date"
 #define D(n) "(" TODAY " - " #n ")::text"
 #define BLOCK_LOT(p) \
     "CASE WHEN coalesce(" p ".block, '') <> '' AND coalesce(" p ".lot, '') <> '' THEN " p ".block || '/' || " p \
@@ -309,8 +310,7 @@ static Sfpermits__V1__SignalsResult__TierDistributionEntry *tier_entry(sfp_arena
     return e;
 }
 
-int sfp_cron_signals_job(sfp_cron_run *r, const Sfpermits__V1__RunSignalsRequest *req,
-                         Sfpermits__V1__SignalsResult *res)
+static int signals_job(sfp_cron_run *r, const Sfpermits__V1__RunSignalsRequest *req, Sfpermits__V1__SignalsResult *res)
 {
     (void)req;
     sfp_err err = {0};
@@ -417,3 +417,11 @@ fail:
     sfp_pool_release(r->svc->pool, c);
     return -1;
 }
+
+static int signals_fn(sfp_cron_run *r, const ProtobufCMessage *req, ProtobufCMessage *res)
+{
+    return signals_job(r, (const Sfpermits__V1__RunSignalsRequest *)req, (Sfpermits__V1__SignalsResult *)res);
+}
+
+const sfp_cron_job_def sfp_cron_signals_def = {SFP_CRON_JOB_SIGNALS, &sfpermits__v1__run_signals_request__descriptor,
+                                               &sfpermits__v1__signals_result__descriptor, signals_fn, true};

@@ -48,11 +48,12 @@
 
 #include "buf.h"
 #include "cron_internal.h"
+#include "cron_jobs.h"
 #include "log.h"
 #include "severity.h"
 
 /* clang-format off */ /* SQL assembled from macros: kept as written */
-#define TODAY "coalesce($1::date, current_date)"
+#define TODAY "$1::date"
 #define DAY(expr) "((" expr ")::date)::text"
 #define ISO_DAY "'^[0-9]{4}-[0-9]{2}-[0-9]{2}'"
 
@@ -303,8 +304,8 @@ static long long write_companion(sfp_cron_run *r, sfp_conn *c, const char *name,
     return -1;
 }
 
-int sfp_cron_velocity_job(sfp_cron_run *r, const Sfpermits__V1__RunVelocityRefreshRequest *req,
-                          Sfpermits__V1__VelocityRefreshResult *res)
+static int velocity_job(sfp_cron_run *r, const Sfpermits__V1__RunVelocityRefreshRequest *req,
+                        Sfpermits__V1__VelocityRefreshResult *res)
 {
     (void)req;
     sfp_err err = {0};
@@ -442,3 +443,13 @@ out:
     pthread_mutex_destroy(&sync.mu);
     return rc;
 }
+
+static int velocity_fn(sfp_cron_run *r, const ProtobufCMessage *req, ProtobufCMessage *res)
+{
+    return velocity_job(r, (const Sfpermits__V1__RunVelocityRefreshRequest *)req,
+                        (Sfpermits__V1__VelocityRefreshResult *)res);
+}
+
+const sfp_cron_job_def sfp_cron_velocity_def = {SFP_CRON_JOB_VELOCITY,
+                                                &sfpermits__v1__run_velocity_refresh_request__descriptor,
+                                                &sfpermits__v1__velocity_refresh_result__descriptor, velocity_fn, true};

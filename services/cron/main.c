@@ -53,7 +53,6 @@ int main(int argc, char **argv)
     sfp_rpc_channel *brief = strcmp(brief_addr, "off") ? sfp_rpc_channel_create(brief_addr) : NULL;
     static sfp_cron_service svc; /* counters are atomics: zero-initialised static storage */
     svc.pool = pool;
-    svc.conninfo = pcfg.conninfo;
     svc.soda = soda;
     svc.brief = brief;
     svc.cfg = ccfg;

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "log.h"
 #include "migrations.h"
+#include "page_cache.h"
 #include "pool_stats_pb.h"
 #include "sfpermits/v1/health_service.pb-c.h"
 #include "sfpermits/v1/introspection.pb-c.h"
@@ -22,12 +23,6 @@ static const char SQL_TABLES_EXACT[] =
     "c.relname), false, true, '')))[1]::text::bigint FROM pg_class c "
     "JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = 'public' AND c.relkind IN ('r','p') ORDER BY c.relname";
-static const char SQL_CACHE_STATS[] =
-    "SELECT count(*) FILTER (WHERE live), count(*) FILTER (WHERE NOT live), "
-    "EXTRACT(EPOCH FROM now() - min(computed_at) FILTER (WHERE live)) / 60.0 "
-    "FROM (SELECT computed_at, invalidated_at IS NULL AND computed_at + make_interval(mins => ttl_minutes) > now() "
-    "AS live FROM page_cache) t";
-
 static void add_reason(Sfpermits__V1__GetHealthResponse *r, sfp_arena *a, const char *why)
 {
     char **n = sfp_arena_alloc(a, sizeof(char *) * (r->n_degraded_reasons + 1));
@@ -78,12 +73,12 @@ static void fill_db(sfp_health_service *svc, Sfpermits__V1__GetHealthResponse *r
     bool has_page_cache = true;
     for (size_t i = 0; i < r->n_missing_expected_tables; i++)
         if (!strcmp(r->missing_expected_tables[i], "page_cache")) has_page_cache = false;
-    if (has_page_cache && (res = sfp_db_query(c, SQL_CACHE_STATS, 0, NULL, &err))) {
-        cs->row_count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        cs->expired_rows = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-        cs->has_oldest = !PQgetisnull(res, 0, 2);
-        if (cs->has_oldest) cs->oldest_entry_age_minutes = strtod(PQgetvalue(res, 0, 2), NULL);
-        PQclear(res);
+    sfp_page_cache_rows rows;
+    if (has_page_cache && sfp_page_cache_row_stats(c, &rows, &err) == 0) {
+        cs->row_count = rows.live;
+        cs->expired_rows = rows.expired;
+        cs->has_oldest = rows.has_oldest;
+        cs->oldest_entry_age_minutes = rows.oldest_live_age_minutes;
     }
     int v = sfp_schema_version(sfp_conn_pg(c));
     r->schema_version = v > 0 ? v : 0;

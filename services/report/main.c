@@ -69,8 +69,7 @@ int main(int argc, char **argv)
         return sfp_service_refuse("sfp-report", &err);
     }
     listeners lis = {.cache = cache, .watch = watch};
-    sfp_db_listener *listener =
-        sfp_db_listen_start(pool, SFP_RPT_CACHE_CHANNEL, "sfp-report-listen", on_data_changed, &lis);
+    sfp_db_listener *listener = sfp_db_listen_start(pool, SFP_RPT_CACHE_CHANNEL, "listen", on_data_changed, &lis);
     sfp_report_service svc = {.pool = pool,
                               .soda = sfp_rpt_soda_from_client(soda),
                               .soda_client = soda,

@@ -146,7 +146,7 @@ static Sfpermits__V1__ReportPermit *permit(const sfp_rpt_permit *p, sfp_arena *a
 static Sfpermits__V1__SourceStatus *source(const sfp_rpt_soda_result *r, sfp_rpt_dataset d, sfp_arena *a)
 {
     Sfpermits__V1__SourceStatus *m = NEW(a, Sfpermits__V1__SourceStatus, sfpermits__v1__source_status__descriptor);
-    m->state = S(sfp_rpt_src_state_name(r->state));
+    m->state = S(sfp_soda_source_name(r->state));
     m->dataset = S(sfp_rpt_dataset_id(d));
     m->has_age_seconds = r->has_age;
     m->age_seconds = r->age_seconds;

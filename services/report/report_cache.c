@@ -91,7 +91,7 @@ void sfp_rpt_cached_sources(const sfp_rpt_cached *e, double now_s, sfp_rpt_soda_
     for (int d = 0; d < SFP_RPT_DS_N; d++) {
         out[d].upstream_requests = 0;
         if (!(e->soda_needed & SFP_RPT_DS_BIT(d))) continue;
-        out[d].state = SFP_RPT_SRC_CACHED; /* entries are made only from live/cached sources */
+        out[d].state = SFP_SODA_CACHED; /* entries are made only from live/cached sources */
         out[d].has_age = true;
         out[d].age_seconds += elapsed_s;
         out[d].ttl_remaining_seconds -= elapsed_s;

@@ -82,7 +82,7 @@ void sfp_rpt_signal_compute(const sfp_rpt_signal_input *in, sfp_arena *a, sfp_rp
     bool stalled = false, revisions = false;
     for (size_t i = 0; i < in->n_permits && !(stalled && revisions); i++) {
         const sfp_rpt_permit *p = &in->permits[i];
-        if (!p->routing || !sfp_rpt_permit_in(p->status, SFP_PERMITS_IN_REVIEW)) continue;
+        if (!p->routing || !sfp_permit_in(p->status, SFP_PERMITS_IN_REVIEW)) continue;
         if (!stalled && p->routing->n_stalled) {
             stalled = true;
             FACTOR(2, "Stalled plan review station (permit %s: %s, %d days)", p->permit_number,

@@ -160,7 +160,7 @@ static void rule_costs(const sfp_rpt_risk_input *in, risk_list *l)
 static void rule_multiple_active(const sfp_rpt_risk_input *in, risk_list *l)
 {
     size_t n = 0;
-    for (size_t i = 0; i < in->n_permits; i++) n += sfp_rpt_permit_in(in->permits[i].status, SFP_PERMITS_ON_CLOCK);
+    for (size_t i = 0; i < in->n_permits; i++) n += sfp_permit_in(in->permits[i].status, SFP_PERMITS_ON_CLOCK);
     if (n > 1)
         add(l, SFP_SEV_LOW, "multiple_active_permits", sfp_arena_printf(l->a, "%zu active permits on this parcel", n),
             "Several open permits on one parcel can overlap in scope, inspections and sign-offs; make sure they are "
@@ -183,7 +183,7 @@ static void rule_expiration(const sfp_rpt_risk_input *in, risk_list *l)
 {
     for (size_t i = 0; i < in->n_permits; i++) {
         const sfp_rpt_permit *p = &in->permits[i];
-        if (!sfp_rpt_permit_in(p->status, SFP_PERMITS_ON_CLOCK) || !sfp_rpt_blank(p->completed_date)) continue;
+        if (!sfp_permit_in(p->status, SFP_PERMITS_ON_CLOCK) || !sfp_rpt_blank(p->completed_date)) continue;
         const char *ref = !sfp_rpt_blank(p->issued_date) ? p->issued_date : p->filed_date;
         const char *what = !sfp_rpt_blank(p->issued_date) ? "issued" : "filed";
         int32_t day;

@@ -250,8 +250,8 @@ static grpc_status_code finish_report(report_job *rj, ProtobufCMessage **resp)
     for (int d = 0; d < SFP_RPT_DS_N; d++) {
         soda_requests += soda[d].upstream_requests;
         if (!(needed & SFP_RPT_DS_BIT(d))) continue;
-        if (soda[d].state == SFP_RPT_SRC_STALE) atomic_fetch_add(&svc->counters.stale, 1);
-        if (soda[d].state == SFP_RPT_SRC_UNAVAILABLE) atomic_fetch_add(&svc->counters.unavailable_sources, 1);
+        if (soda[d].state == SFP_SODA_STALE) atomic_fetch_add(&svc->counters.stale, 1);
+        if (soda[d].state == SFP_SODA_UNAVAILABLE) atomic_fetch_add(&svc->counters.unavailable_sources, 1);
     }
     atomic_fetch_add(&svc->counters.soda_requests, soda_requests);
     const sfp_rpt_soda_result *cs = &soda[SFP_RPT_DS_COMPLAINTS], *vs = &soda[SFP_RPT_DS_VIOLATIONS],

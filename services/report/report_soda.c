@@ -18,20 +18,10 @@ const char *sfp_rpt_dataset_id(sfp_rpt_dataset d)
     }
 }
 
-const char *sfp_rpt_src_state_name(sfp_rpt_src_state s)
-{
-    switch (s) {
-    case SFP_RPT_SRC_LIVE: return "live";
-    case SFP_RPT_SRC_CACHED: return "cached";
-    case SFP_RPT_SRC_STALE: return "stale";
-    default: return "unavailable";
-    }
-}
-
 void sfp_rpt_soda_unavailable(sfp_rpt_soda_result *out, const char *reason)
 {
     memset(out, 0, sizeof *out);
-    out->state = SFP_RPT_SRC_UNAVAILABLE;
+    out->state = SFP_SODA_UNAVAILABLE;
     out->reason = reason;
 }
 
@@ -42,7 +32,7 @@ int32_t sfp_rpt_sources_max_age(const sfp_rpt_soda_result res[SFP_RPT_DS_N], uns
     for (int d = 0; d < SFP_RPT_DS_N; d++) {
         if (!(needed & SFP_RPT_DS_BIT(d))) continue;
         const sfp_rpt_soda_result *r = &res[d];
-        if (r->state != SFP_RPT_SRC_LIVE && r->state != SFP_RPT_SRC_CACHED) return 0;
+        if (r->state != SFP_SODA_LIVE && r->state != SFP_SODA_CACHED) return 0;
         double ttl = r->has_ttl ? r->ttl_remaining_seconds : 0;
         if (!any || ttl < best) best = ttl;
         any = true;
@@ -152,31 +142,31 @@ static void client_end(void *user, void *job, sfp_rpt_soda_result out[SFP_RPT_DS
         o->reason = "";
         switch (r->source) {
         case SFP_SODA_LIVE:
-            o->state = SFP_RPT_SRC_LIVE;
+            o->state = SFP_SODA_LIVE;
             o->has_age = o->has_ttl = true;
             o->ttl_remaining_seconds = r->fresh_for_s;
             o->upstream_requests = r->coalesced ? 0 : 1;
             break;
         case SFP_SODA_CACHED:
-            o->state = SFP_RPT_SRC_CACHED;
+            o->state = SFP_SODA_CACHED;
             o->has_age = o->has_ttl = true;
             o->age_seconds = r->age_s;
             o->ttl_remaining_seconds = r->fresh_for_s;
             break;
         case SFP_SODA_STALE:
-            o->state = SFP_RPT_SRC_STALE;
+            o->state = SFP_SODA_STALE;
             o->has_age = true;
             o->age_seconds = r->age_s;
             o->reason = map_reason(r);
             o->upstream_requests = r->breaker_open ? 0 : 1;
             break;
         default:
-            o->state = SFP_RPT_SRC_UNAVAILABLE;
+            o->state = SFP_SODA_UNAVAILABLE;
             o->reason = map_reason(r);
             o->upstream_requests = r->breaker_open ? 0 : 1;
             break;
         }
-        if (r->rows && o->state != SFP_RPT_SRC_UNAVAILABLE) copy_rows(sfp_soda_rows_json(r->rows), a, o);
+        if (r->rows && o->state != SFP_SODA_UNAVAILABLE) copy_rows(sfp_soda_rows_json(r->rows), a, o);
     }
     sfp_soda_results_clear(res, j->n);
     free(j);

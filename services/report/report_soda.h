@@ -15,6 +15,7 @@
 
 #include "arena.h"
 #include "report_types.h"
+#include "soda_source.h"
 
 typedef enum {
     SFP_RPT_DS_COMPLAINTS = 0,
@@ -25,22 +26,14 @@ typedef enum {
 #define SFP_RPT_DS_BIT(d) (1u << (d))
 const char *sfp_rpt_dataset_id(sfp_rpt_dataset d); /* "gm2e-bten" | "nbtm-fbw5" | "wv5m-vpq2" */
 
-typedef enum {
-    SFP_RPT_SRC_LIVE = 0,
-    SFP_RPT_SRC_CACHED,
-    SFP_RPT_SRC_STALE,
-    SFP_RPT_SRC_UNAVAILABLE,
-} sfp_rpt_src_state;
-const char *sfp_rpt_src_state_name(sfp_rpt_src_state s); /* "live" | "cached" | "stale" | "unavailable" */
-
 /* One dataset as served to this report. */
 typedef struct sfp_rpt_soda_result {
-    sfp_rpt_src_state state;
-    const char *reason; /* stale/unavailable: "breaker_open" | "timeout" | "http_5xx" | "http_429" |
+    sfp_soda_source state; /* soda_source.h */
+    const char *reason;    /* stale/unavailable: "breaker_open" | "timeout" | "http_5xx" | "http_429" |
                               * "error" | "not_needed"; "" otherwise */
-    bool has_age;       /* false for unavailable */
-    double age_seconds; /* 0 for live */
-    bool has_ttl;       /* live/cached only */
+    bool has_age;          /* false for unavailable */
+    double age_seconds;    /* 0 for live */
+    bool has_ttl;          /* live/cached only */
     double ttl_remaining_seconds;
     sfp_rpt_rec *records; /* request arena */
     size_t n_records;

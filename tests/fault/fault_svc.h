@@ -1,6 +1,6 @@
 /* fault_svc.h — helpers shared by the service-side fault tests (test_fault_soda_*,
  * test_fault_pg_*, test_fault_shutdown): seeded databases, the SODA test server's control
- * endpoint, direct GetPropertyReport calls, log scanning and small statistics. Header-only so
+ * endpoint, the SODA fault rig, direct GetPropertyReport calls, log scanning and small statistics. Header-only so
  * each test stays one file. */
 #ifndef SFP_FAULT_SVC_H
 #define SFP_FAULT_SVC_H
@@ -145,6 +145,61 @@ static inline int fault_log_count(const sfp_proc *p, const char *needle)
         if (!needle || strstr(line, needle)) n++;
     fclose(f);
     return n;
+}
+
+/* ---- the SODA fault rig (test_fault_soda_hang, test_fault_soda_drip) ----
+ * A migrated database seeded with the demo data, `nparcels` of its parcels, the SODA test
+ * server on it, and sfp-report (8 RPC workers, REPORT_SODA_BUDGET_MS=1500, DB_POOL_MIN=8,
+ * SODA_CB_THRESHOLD=cb_threshold) with a channel to it. */
+#define FAULT_RIG_MAX_PARCELS 32
+
+typedef struct fault_soda_rig {
+    sfp_proc soda, report;
+    sfp_rpc_channel *ch;
+    char env_db[1024], env_soda[128], env_cb[64];
+    char blocks[FAULT_RIG_MAX_PARCELS][8], lots[FAULT_RIG_MAX_PARCELS][8];
+} fault_soda_rig;
+
+/* 0, or -1 (the reason on stderr). */
+static inline int fault_soda_rig_start(fault_soda_rig *r, const char *dbname, int nparcels, int cb_threshold)
+{
+    memset(r, 0, sizeof *r);
+    if (nparcels > FAULT_RIG_MAX_PARCELS) return -1;
+    char *url = sfp_test_migrated_db(dbname);
+    snprintf(r->env_db, sizeof r->env_db, "DATABASE_URL=%s", url);
+    int np = fault_seed_demo(r->env_db) ? 0 : fault_parcels(url, r->blocks, r->lots, nparcels);
+    free(url);
+    if (np < nparcels) {
+        fprintf(stderr, "need %d seeded parcels, got %d\n", nparcels, np);
+        return -1;
+    }
+    const char *soda_env[] = {r->env_db, "SODA_TEST_ADDR=127.0.0.1:0", NULL};
+    if (sfp_proc_start(&r->soda, "sfp-soda-test-server", soda_env)) return -1;
+    snprintf(r->env_soda, sizeof r->env_soda, "SODA_BASE_URL=http://127.0.0.1:%d/resource", r->soda.port);
+    snprintf(r->env_cb, sizeof r->env_cb, "SODA_CB_THRESHOLD=%d", cb_threshold);
+    const char *rep_env[] = {r->env_db,
+                             r->env_soda,
+                             "LISTEN_ADDR=127.0.0.1:0",
+                             "RPC_WORKERS=8",
+                             "REPORT_SODA_BUDGET_MS=1500",
+                             r->env_cb,
+                             "DB_POOL_MIN=8",
+                             NULL};
+    if (sfp_proc_start(&r->report, "sfp-report", rep_env)) return -1;
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", r->report.port);
+    r->ch = sfp_rpc_channel_create(addr);
+    return 0;
+}
+
+/* Resets the SODA server's mode and stops both processes; 0, or -1 when one did not stop. */
+static inline int fault_soda_rig_stop(fault_soda_rig *r)
+{
+    fault_soda_reset(r->soda.port);
+    sfp_rpc_channel_destroy(r->ch);
+    int bad = sfp_proc_stop(&r->report, 10000) != 0;
+    bad |= sfp_proc_stop(&r->soda, 10000) != 0;
+    return bad ? -1 : 0;
 }
 
 #endif

@@ -22,49 +22,19 @@
 #define CLIENT_SLACK_MS 1000
 #define SHORT_DEADLINE_MS 1200
 
-static sfp_proc g_soda, g_report;
-static sfp_rpc_channel *g_ch;
-static char g_env_db[1024], g_env_soda[128];
-static char g_blocks[N_UNCACHED + 1][8], g_lots[N_UNCACHED + 1][8];
+static fault_soda_rig g_rig;
 
 static int setup(void **state)
 {
     (void)state;
-    char *url = sfp_test_migrated_db("fault_soda_drip");
-    snprintf(g_env_db, sizeof g_env_db, "DATABASE_URL=%s", url);
-    int np = fault_seed_demo(g_env_db) ? 0 : fault_parcels(url, g_blocks, g_lots, N_UNCACHED + 1);
-    free(url);
-    if (np < N_UNCACHED + 1) {
-        fprintf(stderr, "need %d seeded parcels, got %d\n", N_UNCACHED + 1, np);
-        return -1;
-    }
-    const char *soda_env[] = {g_env_db, "SODA_TEST_ADDR=127.0.0.1:0", NULL};
-    if (sfp_proc_start(&g_soda, "sfp-soda-test-server", soda_env)) return -1;
-    snprintf(g_env_soda, sizeof g_env_soda, "SODA_BASE_URL=http://127.0.0.1:%d/resource", g_soda.port);
     /* a high breaker threshold: every report here really waits for the dripping transfer */
-    const char *rep_env[] = {g_env_db,
-                             g_env_soda,
-                             "LISTEN_ADDR=127.0.0.1:0",
-                             "RPC_WORKERS=8",
-                             "REPORT_SODA_BUDGET_MS=1500",
-                             "SODA_CB_THRESHOLD=1000",
-                             "DB_POOL_MIN=8",
-                             NULL};
-    if (sfp_proc_start(&g_report, "sfp-report", rep_env)) return -1;
-    char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", g_report.port);
-    g_ch = sfp_rpc_channel_create(addr);
-    return 0;
+    return fault_soda_rig_start(&g_rig, "fault_soda_drip", N_UNCACHED + 1, 1000);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    fault_soda_reset(g_soda.port);
-    sfp_rpc_channel_destroy(g_ch);
-    int bad = sfp_proc_stop(&g_report, 10000) != 0;
-    bad |= sfp_proc_stop(&g_soda, 10000) != 0;
-    return bad ? -1 : 0;
+    return fault_soda_rig_stop(&g_rig);
 }
 
 typedef struct uncached {
@@ -76,14 +46,14 @@ typedef struct uncached {
 static void *uncached_main(void *arg)
 {
     uncached *u = arg;
-    fault_report_call(g_ch, g_blocks[u->i], g_lots[u->i], u->timeout_ms, &u->r);
+    fault_report_call(g_rig.ch, g_rig.blocks[u->i], g_rig.lots[u->i], u->timeout_ms, &u->r);
     return NULL;
 }
 
 static void test_dripping_soda_degrades_within_budget(void **state)
 {
     (void)state;
-    assert_int_equal(fault_soda_control(g_soda.port, "mode=drip&delay_ms=1000"), 200);
+    assert_int_equal(fault_soda_control(g_rig.soda.port, "mode=drip&delay_ms=1000"), 200);
     uncached u[N_UNCACHED];
     pthread_t th[N_UNCACHED];
     for (int i = 0; i < N_UNCACHED; i++) {
@@ -113,7 +83,7 @@ static void test_dripping_soda_degrades_within_budget(void **state)
     assert_int_equal(s.r.code, GRPC_STATUS_OK);
     assert_string_equal(s.r.complaints_state, "unavailable");
     assert_true(s.r.server_ms <= SHORT_DEADLINE_MS - 300 + 100);
-    assert_int_equal(fault_soda_reset(g_soda.port), 200);
+    assert_int_equal(fault_soda_reset(g_rig.soda.port), 200);
 }
 
 int main(void)

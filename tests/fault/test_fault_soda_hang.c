@@ -30,48 +30,18 @@ static double fast_bound(double base_p99)
     return b > FAST_P99_BOUND_MS ? b : FAST_P99_BOUND_MS;
 }
 
-static sfp_proc g_soda, g_report;
-static sfp_rpc_channel *g_ch;
-static char g_env_db[1024], g_env_soda[128];
-static char g_blocks[N_UNCACHED + 2][8], g_lots[N_UNCACHED + 2][8];
+static fault_soda_rig g_rig;
 
 static int setup(void **state)
 {
     (void)state;
-    char *url = sfp_test_migrated_db("fault_soda_hang");
-    snprintf(g_env_db, sizeof g_env_db, "DATABASE_URL=%s", url);
-    int np = fault_seed_demo(g_env_db) ? 0 : fault_parcels(url, g_blocks, g_lots, N_UNCACHED + 2);
-    free(url);
-    if (np < N_UNCACHED + 2) {
-        fprintf(stderr, "need %d seeded parcels, got %d\n", N_UNCACHED + 2, np);
-        return -1;
-    }
-    const char *soda_env[] = {g_env_db, "SODA_TEST_ADDR=127.0.0.1:0", NULL};
-    if (sfp_proc_start(&g_soda, "sfp-soda-test-server", soda_env)) return -1;
-    snprintf(g_env_soda, sizeof g_env_soda, "SODA_BASE_URL=http://127.0.0.1:%d/resource", g_soda.port);
-    const char *rep_env[] = {g_env_db,
-                             g_env_soda,
-                             "LISTEN_ADDR=127.0.0.1:0",
-                             "RPC_WORKERS=8",
-                             "REPORT_SODA_BUDGET_MS=1500",
-                             "SODA_CB_THRESHOLD=5",
-                             "DB_POOL_MIN=8",
-                             NULL};
-    if (sfp_proc_start(&g_report, "sfp-report", rep_env)) return -1;
-    char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", g_report.port);
-    g_ch = sfp_rpc_channel_create(addr);
-    return 0;
+    return fault_soda_rig_start(&g_rig, "fault_soda_hang", N_UNCACHED + 2, 5);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    fault_soda_reset(g_soda.port);
-    sfp_rpc_channel_destroy(g_ch);
-    int bad = sfp_proc_stop(&g_report, 10000) != 0;
-    bad |= sfp_proc_stop(&g_soda, 10000) != 0;
-    return bad ? -1 : 0;
+    return fault_soda_rig_stop(&g_rig);
 }
 
 typedef struct uncached {
@@ -84,7 +54,7 @@ static atomic_int g_done;
 static void *uncached_main(void *arg)
 {
     uncached *u = arg;
-    fault_report_call(g_ch, g_blocks[u->i], g_lots[u->i], 10000, &u->r);
+    fault_report_call(g_rig.ch, g_rig.blocks[u->i], g_rig.lots[u->i], 10000, &u->r);
     atomic_fetch_add(&g_done, 1);
     return NULL;
 }
@@ -93,24 +63,24 @@ static void test_hung_soda_degrades_within_budget_and_spares_the_rest(void **sta
 {
     (void)state;
     /* the cached parcel: assembled once while SODA works, then a report cache hit */
-    const char *cb = g_blocks[N_UNCACHED], *cl = g_lots[N_UNCACHED];
+    const char *cb = g_rig.blocks[N_UNCACHED], *cl = g_rig.lots[N_UNCACHED];
     fault_report r;
-    fault_report_call(g_ch, cb, cl, 10000, &r);
+    fault_report_call(g_rig.ch, cb, cl, 10000, &r);
     assert_int_equal(r.code, GRPC_STATUS_OK);
     double until = fault_now_ms() + 20000;
-    do fault_report_call(g_ch, cb, cl, 10000, &r);
+    do fault_report_call(g_rig.ch, cb, cl, 10000, &r);
     while (!r.cache_hit && fault_now_ms() < until); /* the cache listener may still be connecting */
     assert_true(r.cache_hit);
     double base[40];
     for (int i = 0; i < 40; i++) {
-        fault_report_call(g_ch, cb, cl, 10000, &r);
+        fault_report_call(g_rig.ch, cb, cl, 10000, &r);
         assert_true(r.cache_hit);
         base[i] = r.ms;
         fault_sleep_ms(5);
     }
     double base_p99 = fault_quantile(base, 40, 0.99);
 
-    assert_int_equal(fault_soda_control(g_soda.port, "mode=hang"), 200);
+    assert_int_equal(fault_soda_control(g_rig.soda.port, "mode=hang"), 200);
     uncached u[N_UNCACHED];
     pthread_t th[N_UNCACHED];
     atomic_store(&g_done, 0);
@@ -122,7 +92,7 @@ static void test_hung_soda_degrades_within_budget_and_spares_the_rest(void **sta
     static double fast[100000];
     int nfast = 0;
     while (atomic_load(&g_done) < N_UNCACHED && nfast < 100000) {
-        fault_report_call(g_ch, cb, cl, 10000, &r);
+        fault_report_call(g_rig.ch, cb, cl, 10000, &r);
         assert_int_equal(r.code, GRPC_STATUS_OK);
         assert_true(r.cache_hit);
         fast[nfast++] = r.ms;
@@ -157,10 +127,10 @@ static void test_hung_soda_degrades_within_budget_and_spares_the_rest(void **sta
     assert_true(p99 <= fast_bound(base_p99));
 
     /* 32 timed-out transfers opened the breaker: a report needing SODA now waits for nothing */
-    const char *ob = g_blocks[N_UNCACHED + 1], *ol = g_lots[N_UNCACHED + 1];
+    const char *ob = g_rig.blocks[N_UNCACHED + 1], *ol = g_rig.lots[N_UNCACHED + 1];
     double open_ms[40];
     for (int i = 0; i < 40; i++) {
-        fault_report_call(g_ch, ob, ol, 10000, &r);
+        fault_report_call(g_rig.ch, ob, ol, 10000, &r);
         assert_int_equal(r.code, GRPC_STATUS_OK);
         assert_string_equal(r.complaints_reason, "breaker_open");
         assert_false(r.cache_hit); /* degraded reports are never cached */
@@ -170,7 +140,7 @@ static void test_hung_soda_degrades_within_budget_and_spares_the_rest(void **sta
     fprintf(stderr, "soda hang, breaker open: 40 uncached reports, p99 %.2f ms\n", p99);
     /* these run their SQL (no report cache for a degraded report): bounded well below a SODA wait */
     assert_true(p99 <= fast_bound(base_p99) + BUDGET_MS / 5);
-    assert_int_equal(fault_soda_reset(g_soda.port), 200);
+    assert_int_equal(fault_soda_reset(g_rig.soda.port), 200);
 }
 
 int main(void)

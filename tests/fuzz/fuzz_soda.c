@@ -3,7 +3,7 @@
  * of objects with only whitespace after it; the row count is the array's size; the rows print
  * and parse back to the same rows (printing the reparsed rows gives the same text; duplicate
  * keys, legal JSON, are kept in order).
- * fuzz-sources: common/soda_rows.c common/ttl_cache.c common/clock.c common/arena.c
+ * fuzz-sources: common/soda_rows.c common/ttl_cache.c common/singleflight.c common/clock.c common/arena.c
  * fuzz-sources: common/config.c common/sfp_err.c common/buf.c
  * fuzz-libs: libcjson libpq
  * fuzz-protos: yes */

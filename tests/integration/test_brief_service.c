@@ -441,13 +441,7 @@ static void test_lookback_range(void **state)
     (void)state;
     harness h;
     start(&h);
-    int32_t today = 0;
-    {
-        time_t now = time(NULL);
-        struct tm tm;
-        localtime_r(&now, &tm);
-        today = sfp_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    }
+    int32_t today = sfp_today_days(); /* the service's "today" */
     static const struct {
         int in, want;
     } cases[] = {{0, 1}, {1, 1}, {30, 30}, {90, 90}};
@@ -1334,5 +1328,9 @@ int main(void)
         cmocka_unit_test_setup(test_sections_degrade_alone, reset),
         cmocka_unit_test_setup(test_rules_on_seeded_data, reset),
     };
+    /* The seeds and checks below count days from Postgres' current_date: make the sessions'
+     * zone the service's (TZ), so their day is the day the brief counts from. */
+    const char *tz = getenv("TZ");
+    if (tz && *tz) setenv("PGTZ", tz[0] == ':' ? tz + 1 : tz, 1);
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cron_harness.h"
 #include "cron_service.h"
 #include "sfpermits/v1/cron.pb-c.h"
 #include "soda_client.h"
@@ -80,12 +81,8 @@ static const struct {
 typedef struct harness {
     char *src, *dst;
     sfp_proc soda_proc;
-    sfp_pool *pool;
     sfp_soda *soda;
-    sfp_cron_service svc;
-    sfp_rpc_server *srv;
-    pthread_t th;
-    sfp_rpc_channel *ch;
+    sfp_test_cron cron;
 } harness;
 
 static harness *g_running; /* a started harness, stopped by teardown if a test fails */
@@ -122,17 +119,7 @@ static void start(harness *h, const char *name, int breaker_threshold)
     const char *env[] = {env_db, "SODA_TEST_ADDR=127.0.0.1:0", NULL};
     assert_int_equal(sfp_proc_start(&h->soda_proc, "sfp-soda-test-server", env), 0);
 
-    sfp_pool_config cfg = {.conninfo = h->dst,
-                           .min = 1,
-                           .max = 4,
-                           .connect_timeout_s = 2,
-                           .statement_timeout_ms = 30000,
-                           .acquire_timeout_ms = 3000,
-                           .idle_check_s = 30,
-                           .application_name = "sfp-cron-nightly-test"};
-    sfp_err err = {0};
-    h->pool = sfp_pool_create(&cfg, &err);
-    assert_non_null(h->pool);
+    sfp_test_cron_init(&h->cron, h->dst, "sfp-cron-nightly-test", 4, SECRET);
     static char base[128];
     snprintf(base, sizeof base, "http://127.0.0.1:%d/resource", h->soda_proc.port);
     sfp_soda_config sc;
@@ -141,54 +128,25 @@ static void start(harness *h, const char *name, int breaker_threshold)
     sc.timeout_ms = 1500;
     sc.breaker.threshold = breaker_threshold;
     sc.breaker.open_s = 60;
+    sfp_err err = {0};
     h->soda = sfp_soda_create(&sc, &err);
     assert_non_null(h->soda);
-    sfp_cron_config_defaults(&h->svc.cfg);
-    h->svc.cfg.secret = SECRET;
-    h->svc.cfg.nightly_page_size = 500; /* several pages per big dataset */
-    h->svc.cfg.nightly_retries = 2;
-    h->svc.cfg.nightly_retry_base_ms = 20;
-    h->svc.pool = h->pool;
-    h->svc.conninfo = h->dst;
-    h->svc.soda = h->soda;
-    sfp_rpc_method m[SFP_CRON_NMETHODS];
-    size_t nm = sfp_cron_service_methods(&h->svc, m);
-    sfp_rpc_server_config rc = {.service = "cron", .addr = "127.0.0.1:0", .workers = 4};
-    sfp_test_rpc_start(&rc, m, nm, &h->srv, &h->th, &h->ch);
+    h->cron.svc.cfg.nightly_page_size = 500; /* several pages per big dataset */
+    h->cron.svc.cfg.nightly_retries = 2;
+    h->cron.svc.cfg.nightly_retry_base_ms = 20;
+    h->cron.svc.soda = h->soda;
+    sfp_test_cron_serve(&h->cron, 4);
     g_running = h;
 }
 
 static void stop(harness *h)
 {
     g_running = NULL;
-    sfp_test_rpc_stop(h->srv, h->th, h->ch);
+    sfp_test_cron_stop(&h->cron);
     sfp_soda_destroy(h->soda);
-    sfp_pool_destroy(h->pool);
     assert_int_equal(sfp_proc_stop(&h->soda_proc, 5000), 0);
     free(h->src);
     free(h->dst);
-}
-
-/* The result of a Run* call: on OK the reply (ok=true); a job that ran and failed is a non-OK
- * status whose google.rpc.Status details carry ErrorInfo CRON_JOB_FAILED / CRON_JOB_TIMED_OUT
- * (job_type, log_id) and the result (ok=false) packed as Any — checked here, returned like a
- * reply. Anything else fails the test. */
-static void *job_result(grpc_status_code c, ProtobufCMessage *resp, const sfp_rpc_status *st,
-                        const ProtobufCMessageDescriptor *desc, const char *what)
-{
-    const ProtobufCFieldDescriptor *okf = protobuf_c_message_descriptor_get_field_by_name(desc, "ok");
-    if (c == GRPC_STATUS_OK) {
-        assert_true(*(const protobuf_c_boolean *)((const char *)resp + okf->offset));
-        return resp;
-    }
-    ProtobufCMessage *res = st->details_len ? sfp_rpc_details_find(st->details_bin, st->details_len, desc) : NULL;
-    if (!res) fail_msg("%s: %s %s (no job result in the details)", what, sfp_rpc_code_name(c), st->message);
-    assert_false(*(const protobuf_c_boolean *)((const char *)res + okf->offset));
-    assert_true(!strcmp(st->details.reason, "CRON_JOB_FAILED") || !strcmp(st->details.reason, "CRON_JOB_TIMED_OUT"));
-    assert_string_equal(st->details.domain, "sfpermits.dev");
-    assert_string_equal(st->details.meta[0].key, "job_type");
-    assert_string_equal(st->details.meta[1].key, "log_id");
-    return res;
 }
 
 static Sfpermits__V1__NightlyResult *nightly(harness *h, bool full, bool dry_run)
@@ -199,9 +157,9 @@ static Sfpermits__V1__NightlyResult *nightly(harness *h, bool full, bool dry_run
     sfp_rpc_md md[1] = {{"authorization", "Bearer " SECRET}};
     ProtobufCMessage *resp = NULL;
     sfp_rpc_status st;
-    grpc_status_code c = sfp_rpc_call(h->ch, "/sfpermits.v1.CronService/RunNightly", &req.base,
+    grpc_status_code c = sfp_rpc_call(h->cron.ch, "/sfpermits.v1.CronService/RunNightly", &req.base,
                                       &sfpermits__v1__nightly_result__descriptor, &resp, 120000, md, 1, &st);
-    return job_result(c, resp, &st, &sfpermits__v1__nightly_result__descriptor, "RunNightly");
+    return sfp_test_cron_job_result(c, resp, &st, &sfpermits__v1__nightly_result__descriptor, "RunNightly");
 }
 
 static void control(harness *h, const char *query)
@@ -532,7 +490,7 @@ static void test_open_breaker_fails_the_run(void **state)
     sfp_rpc_md md[1] = {{"authorization", "Bearer " SECRET}};
     ProtobufCMessage *resp = NULL;
     sfp_rpc_status st;
-    assert_int_equal(sfp_rpc_call(h.ch, "/sfpermits.v1.CronService/RunNightly", &req.base,
+    assert_int_equal(sfp_rpc_call(h.cron.ch, "/sfpermits.v1.CronService/RunNightly", &req.base,
                                   &sfpermits__v1__nightly_result__descriptor, &resp, 120000, md, 1, &st),
                      GRPC_STATUS_UNAVAILABLE);
     assert_null(resp);
@@ -540,7 +498,8 @@ static void test_open_breaker_fails_the_run(void **state)
     assert_string_equal(st.details.meta[0].value, "nightly");
     assert_true(st.details.retry_delay_ms > 0);
     assert_true(st.retry_after[0]);
-    r = job_result(GRPC_STATUS_UNAVAILABLE, NULL, &st, &sfpermits__v1__nightly_result__descriptor, "RunNightly");
+    r = sfp_test_cron_job_result(GRPC_STATUS_UNAVAILABLE, NULL, &st, &sfpermits__v1__nightly_result__descriptor,
+                                 "RunNightly");
     assert_false(r->ok);
     assert_string_equal(r->status, "failed");
     if (!strstr(r->error, "breaker_open")) fail_msg("error '%s'", r->error);
@@ -762,9 +721,8 @@ static int teardown(void **state)
     sfp_http_resp r;
     if (sfp_http(NULL, h->soda_proc.port, "POST", "/__reset", NULL, NULL, 0, &r) == 0) sfp_http_resp_free(&r);
     sfp_proc_stop(&h->soda_proc, 5000);
-    sfp_test_rpc_stop(h->srv, h->th, h->ch);
+    sfp_test_cron_stop(&h->cron);
     sfp_soda_destroy(h->soda);
-    sfp_pool_destroy(h->pool);
     free(h->src);
     free(h->dst);
     return 0;

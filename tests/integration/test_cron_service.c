@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cron_harness.h"
 #include "cron_service.h"
 #include "pbjson.h"
 #include "severity.h"
@@ -85,28 +86,17 @@ static grpc_status_code fake_get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage 
 
 typedef struct harness {
     char *url;
-    sfp_pool *pool;
-    sfp_cron_service svc;
-    sfp_rpc_server *srv, *brief_srv;
-    pthread_t th, brief_th;
-    sfp_rpc_channel *ch, *brief_ch;
+    sfp_test_cron cron;
+    sfp_rpc_server *brief_srv;
+    pthread_t brief_th;
+    sfp_rpc_channel *brief_ch;
 } harness;
 
 static void start(harness *h, const char *dbname, const char *secret)
 {
     memset(h, 0, sizeof *h);
     h->url = sfp_test_migrated_db(dbname);
-    sfp_pool_config cfg = {.conninfo = h->url,
-                           .min = 1,
-                           .max = 8,
-                           .connect_timeout_s = 2,
-                           .statement_timeout_ms = 30000,
-                           .acquire_timeout_ms = 3000,
-                           .idle_check_s = 30,
-                           .application_name = "sfp-cron-test"};
-    sfp_err err = {0};
-    h->pool = sfp_pool_create(&cfg, &err);
-    assert_non_null(h->pool);
+    sfp_test_cron_init(&h->cron, h->url, "sfp-cron-test", 8, secret);
 
     /* fake brief */
     memset(&g_brief, 0, sizeof g_brief);
@@ -117,26 +107,16 @@ static void start(harness *h, const char *dbname, const char *secret)
     sfp_rpc_server_config bc = {.service = "brief", .addr = "127.0.0.1:0", .workers = 4};
     sfp_test_rpc_start(&bc, bm, 1, &h->brief_srv, &h->brief_th, &h->brief_ch);
 
-    sfp_cron_config_defaults(&h->svc.cfg);
-    h->svc.cfg.secret = secret;
-    h->svc.cfg.today = TODAY;
-    h->svc.cfg.worker = "test";
-    h->svc.pool = h->pool;
-    h->svc.conninfo = h->url;
-    h->svc.brief = h->brief_ch;
-    sfp_rpc_method m[SFP_CRON_NMETHODS];
-    size_t nm = sfp_cron_service_methods(&h->svc, m);
-    sfp_rpc_server_config sc = {
-        .service = "cron", .addr = "127.0.0.1:0", .workers = 8, .stats = sfp_cron_service_stats, .stats_user = &h->svc};
-    sfp_test_rpc_start(&sc, m, nm, &h->srv, &h->th, &h->ch);
+    h->cron.svc.cfg.today = TODAY;
+    h->cron.svc.brief = h->brief_ch;
+    sfp_test_cron_serve(&h->cron, 8);
 }
 
 static void stop(harness *h)
 {
-    sfp_test_rpc_stop(h->srv, h->th, h->ch);
+    sfp_test_cron_stop(&h->cron);
     sfp_test_rpc_stop(h->brief_srv, h->brief_th, h->brief_ch);
     pthread_mutex_destroy(&g_brief.mu);
-    sfp_pool_destroy(h->pool);
     free(h->url);
 }
 
@@ -159,41 +139,19 @@ static grpc_status_code call(harness *h, sfp_cron_job job, const char *auth, int
     Sfpermits__V1__RunSignalsRequest empty = SFPERMITS__V1__RUN_SIGNALS_REQUEST__INIT;
     sfp_rpc_md md[1] = {{"authorization", auth}};
     ProtobufCMessage *resp = NULL;
-    grpc_status_code c = sfp_rpc_call(h->ch, sfp_cron_job_rpc_path(job), &empty.base, res_desc(job), &resp, timeout_ms,
-                                      md, auth ? 1 : 0, st);
+    grpc_status_code c = sfp_rpc_call(h->cron.ch, sfp_cron_job_rpc_path(job), &empty.base, res_desc(job), &resp,
+                                      timeout_ms, md, auth ? 1 : 0, st);
     *out = resp;
     return c;
 }
 
-/* The result of a Run* call: on OK the reply (ok=true); a job that ran and failed is a non-OK
- * status whose google.rpc.Status details carry ErrorInfo CRON_JOB_FAILED / CRON_JOB_TIMED_OUT
- * (job_type, log_id) and the result (ok=false) packed as Any — checked here, returned like a
- * reply. Anything else fails the test. */
-static void *job_result(grpc_status_code c, ProtobufCMessage *resp, const sfp_rpc_status *st,
-                        const ProtobufCMessageDescriptor *desc, const char *what)
-{
-    const ProtobufCFieldDescriptor *okf = protobuf_c_message_descriptor_get_field_by_name(desc, "ok");
-    if (c == GRPC_STATUS_OK) {
-        assert_true(*(const protobuf_c_boolean *)((const char *)resp + okf->offset));
-        return resp;
-    }
-    ProtobufCMessage *res = st->details_len ? sfp_rpc_details_find(st->details_bin, st->details_len, desc) : NULL;
-    if (!res) fail_msg("%s: %s %s (no job result in the details)", what, sfp_rpc_code_name(c), st->message);
-    assert_false(*(const protobuf_c_boolean *)((const char *)res + okf->offset));
-    assert_true(!strcmp(st->details.reason, "CRON_JOB_FAILED") || !strcmp(st->details.reason, "CRON_JOB_TIMED_OUT"));
-    assert_string_equal(st->details.domain, "sfpermits.dev");
-    assert_string_equal(st->details.meta[0].key, "job_type");
-    assert_string_equal(st->details.meta[1].key, "log_id");
-    return res;
-}
-
-/* Runs job and returns its result, successful or failed (job_result). */
+/* Runs job and returns its result, successful or failed (sfp_test_cron_job_result). */
 static void *run_ok(harness *h, sfp_cron_job job)
 {
     void *out = NULL;
     sfp_rpc_status st;
     grpc_status_code c = call(h, job, "Bearer " SECRET, 60000, &out, &st);
-    return job_result(c, out, &st, res_desc(job), sfp_cron_job_cli_name(job));
+    return sfp_test_cron_job_result(c, out, &st, res_desc(job), sfp_cron_job_cli_name(job));
 }
 
 static void free_msg(void *m)
@@ -666,7 +624,7 @@ static void test_out_of_range_arguments(void **state)
         req.lookback_days = bad_lookback[i];
         ProtobufCMessage *resp = NULL;
         sfp_rpc_status st;
-        assert_int_equal(sfp_rpc_call(h.ch, "/sfpermits.v1.CronService/RunNightly", &req.base,
+        assert_int_equal(sfp_rpc_call(h.cron.ch, "/sfpermits.v1.CronService/RunNightly", &req.base,
                                       &sfpermits__v1__nightly_result__descriptor, &resp, 10000, md, 1, &st),
                          GRPC_STATUS_INVALID_ARGUMENT);
         assert_null(resp);
@@ -681,7 +639,7 @@ static void test_out_of_range_arguments(void **state)
         req.concurrency = bad_conc[i];
         ProtobufCMessage *resp = NULL;
         sfp_rpc_status st;
-        assert_int_equal(sfp_rpc_call(h.ch, "/sfpermits.v1.CronService/RunComputeCaches", &req.base,
+        assert_int_equal(sfp_rpc_call(h.cron.ch, "/sfpermits.v1.CronService/RunComputeCaches", &req.base,
                                       &sfpermits__v1__compute_caches_result__descriptor, &resp, 10000, md, 1, &st),
                          GRPC_STATUS_INVALID_ARGUMENT);
         assert_string_equal(st.details.violations[0].field, "concurrency");

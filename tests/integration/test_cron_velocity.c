@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cron_harness.h"
 #include "cron_service.h"
 #include "sfpermits/v1/cron.pb-c.h"
 #include "testsupport.h"
@@ -30,45 +31,21 @@
 
 typedef struct harness {
     char *url;
-    sfp_pool *pool;
-    sfp_cron_service svc;
-    sfp_rpc_server *srv;
-    pthread_t th;
-    sfp_rpc_channel *ch;
+    sfp_test_cron cron;
 } harness;
 
 static void start(harness *h, const char *dbname)
 {
     memset(h, 0, sizeof *h);
     h->url = sfp_test_migrated_db(dbname);
-    sfp_pool_config cfg = {.conninfo = h->url,
-                           .min = 1,
-                           .max = 8,
-                           .connect_timeout_s = 2,
-                           .statement_timeout_ms = 30000,
-                           .acquire_timeout_ms = 3000,
-                           .idle_check_s = 30,
-                           .application_name = "sfp-cron-velocity-test"};
-    sfp_err err = {0};
-    h->pool = sfp_pool_create(&cfg, &err);
-    assert_non_null(h->pool);
-    sfp_cron_config_defaults(&h->svc.cfg);
-    h->svc.cfg.secret = SECRET;
-    h->svc.cfg.today = TODAY;
-    h->svc.cfg.worker = "test";
-    h->svc.pool = h->pool;
-    h->svc.conninfo = h->url;
-    sfp_rpc_method m[SFP_CRON_NMETHODS];
-    size_t nm = sfp_cron_service_methods(&h->svc, m);
-    sfp_rpc_server_config sc = {
-        .service = "cron", .addr = "127.0.0.1:0", .workers = 4, .stats = sfp_cron_service_stats, .stats_user = &h->svc};
-    sfp_test_rpc_start(&sc, m, nm, &h->srv, &h->th, &h->ch);
+    sfp_test_cron_init(&h->cron, h->url, "sfp-cron-velocity-test", 8, SECRET);
+    h->cron.svc.cfg.today = TODAY;
+    sfp_test_cron_serve(&h->cron, 4);
 }
 
 static void stop(harness *h)
 {
-    sfp_test_rpc_stop(h->srv, h->th, h->ch);
-    sfp_pool_destroy(h->pool);
+    sfp_test_cron_stop(&h->cron);
     free(h->url);
 }
 
@@ -78,7 +55,7 @@ static Sfpermits__V1__VelocityRefreshResult *run_velocity(harness *h)
     sfp_rpc_md md[1] = {{"authorization", "Bearer " SECRET}};
     ProtobufCMessage *resp = NULL;
     sfp_rpc_status st;
-    grpc_status_code c = sfp_rpc_call(h->ch, sfp_cron_job_rpc_path(SFP_CRON_JOB_VELOCITY), &req.base,
+    grpc_status_code c = sfp_rpc_call(h->cron.ch, sfp_cron_job_rpc_path(SFP_CRON_JOB_VELOCITY), &req.base,
                                       &sfpermits__v1__velocity_refresh_result__descriptor, &resp, 60000, md, 1, &st);
     if (c != GRPC_STATUS_OK) fail_msg("velocity-refresh: %s %s", sfp_rpc_code_name(c), st.message);
     Sfpermits__V1__VelocityRefreshResult *r = (void *)resp;

@@ -321,6 +321,52 @@ static void test_outage_backs_off_and_fails_fast(void **state)
     sfp_pool_destroy(p);
 }
 
+/* The dedicated connection: the pool's settings and application_name "<pool's>-<role>"; in
+ * an outage it fails at once without a connect of its own (frozen fake clock: no probe is
+ * ever due, so the attempt count is exact). */
+static void test_dedicated_connection(void **state)
+{
+    (void)state;
+    sfp_pool *p = make_pool(g_url, 0, 2, 1000);
+    sfp_err err = {0};
+    PGconn *pg = sfp_pool_connect_dedicated(p, "lock", INT64_MAX, &err);
+    assert_non_null(pg);
+    PGresult *r = PQexec(pg, "SELECT current_setting('application_name'), current_setting('statement_timeout')");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_string_equal(PQgetvalue(r, 0, 0), "sfp-test-pool-lock");
+    assert_string_equal(PQgetvalue(r, 0, 1), "30s");
+    PQclear(r);
+    PQfinish(pg);
+    assert_int_equal(stats(p).size, 0); /* outside the pool */
+    sfp_pool_destroy(p);
+
+    sfp_pool_config cfg = {.conninfo = SFP_TEST_DEAD_PG_URL,
+                           .min = 0,
+                           .max = 4,
+                           .connect_timeout_s = 5,
+                           .statement_timeout_ms = 30000,
+                           .acquire_timeout_ms = 500,
+                           .application_name = "sfp-test-pool",
+                           .reconnect_min_ms = 50,
+                           .reconnect_max_ms = 800,
+                           .clock = fake_clock,
+                           .rnd = fake_rand};
+    p = sfp_pool_create(&cfg, &err);
+    assert_non_null(p);
+    assert_null(sfp_pool_connect_dedicated(p, "listen", INT64_MAX, &err));
+    assert_int_equal(err.code, SFP_UNAVAILABLE);
+    sfp_pool_stats s = stats(p);
+    assert_true(s.down); /* its failure is the pool's outage */
+    assert_int_equal(s.connect_attempts, 1);
+    for (int i = 0; i < 20; i++) {
+        memset(&err, 0, sizeof err);
+        assert_null(sfp_pool_connect_dedicated(p, "listen", INT64_MAX, &err));
+        assert_int_equal(err.code, SFP_UNAVAILABLE);
+    }
+    assert_int_equal(stats(p).connect_attempts, 1);
+    sfp_pool_destroy(p);
+}
+
 static void test_bad_config_refused(void **state)
 {
     (void)state;
@@ -388,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_statement_timeout_applied),
         cmocka_unit_test(test_unreachable_database),
         cmocka_unit_test(test_outage_backs_off_and_fails_fast),
+        cmocka_unit_test(test_dedicated_connection),
         cmocka_unit_test(test_bad_config_refused),
         cmocka_unit_test(test_concurrent_stats_add_up),
     };

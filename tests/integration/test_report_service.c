@@ -177,7 +177,7 @@ typedef struct fake_soda {
     int delay_ms;      /* end() sleeps this long (a slow upstream) */
     int64_t budget[2]; /* the last begin()'s budget: [0] complaints + violations, [1] tax roll */
     double *clock;     /* when set, each begin() moves this fake clock 0.4 s on */
-    sfp_rpt_src_state state[SFP_RPT_DS_N];
+    sfp_soda_source state[SFP_RPT_DS_N];
     double age[SFP_RPT_DS_N], ttl[SFP_RPT_DS_N];
 } fake_soda;
 
@@ -191,7 +191,7 @@ static void fake_reset(void)
     FAKE.budget[0] = FAKE.budget[1] = 0;
     FAKE.clock = NULL;
     for (int d = 0; d < SFP_RPT_DS_N; d++) {
-        FAKE.state[d] = SFP_RPT_SRC_LIVE;
+        FAKE.state[d] = SFP_SODA_LIVE;
         FAKE.age[d] = 0;
         FAKE.ttl[d] = 900;
     }
@@ -231,13 +231,13 @@ static void fake_end(void *user, void *job, sfp_rpt_soda_result out[SFP_RPT_DS_N
         sfp_rpt_soda_result *o = &out[d];
         memset(o, 0, sizeof *o);
         o->state = f->state[d];
-        o->reason = o->state == SFP_RPT_SRC_STALE ? "http_5xx" : o->state == SFP_RPT_SRC_UNAVAILABLE ? "timeout" : "";
-        o->has_age = o->state != SFP_RPT_SRC_UNAVAILABLE;
+        o->reason = o->state == SFP_SODA_STALE ? "http_5xx" : o->state == SFP_SODA_UNAVAILABLE ? "timeout" : "";
+        o->has_age = o->state != SFP_SODA_UNAVAILABLE;
         o->age_seconds = f->age[d];
-        o->has_ttl = o->state == SFP_RPT_SRC_LIVE || o->state == SFP_RPT_SRC_CACHED;
+        o->has_ttl = o->state == SFP_SODA_LIVE || o->state == SFP_SODA_CACHED;
         o->ttl_remaining_seconds = o->has_ttl ? f->ttl[d] : 0;
-        o->upstream_requests = o->state == SFP_RPT_SRC_CACHED ? 0 : 1;
-        if (o->state == SFP_RPT_SRC_UNAVAILABLE) continue;
+        o->upstream_requests = o->state == SFP_SODA_CACHED ? 0 : 1;
+        if (o->state == SFP_SODA_UNAVAILABLE) continue;
         o->records = sfp_arena_alloc(a, sizeof(sfp_rpt_rec) * 8);
         for (size_t i = 0; i < sizeof FAKE_ROWS / sizeof FAKE_ROWS[0]; i++) {
             const fake_row *r = &FAKE_ROWS[i];
@@ -764,7 +764,7 @@ static void test_tax_roll_profile_and_sources(void **state)
 {
     (void)state;
     fake_reset();
-    FAKE.state[SFP_RPT_DS_COMPLAINTS] = SFP_RPT_SRC_CACHED;
+    FAKE.state[SFP_RPT_DS_COMPLAINTS] = SFP_SODA_CACHED;
     FAKE.age[SFP_RPT_DS_COMPLAINTS] = 300;
     FAKE.ttl[SFP_RPT_DS_COMPLAINTS] = 600.7;
     FAKE.ttl[SFP_RPT_DS_TAX_ROLL] = 899;
@@ -788,8 +788,8 @@ static void test_tax_roll_profile_and_sources(void **state)
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     /* a stale or unavailable source makes the report uncacheable (max_age 0), never an error */
-    FAKE.state[SFP_RPT_DS_VIOLATIONS] = SFP_RPT_SRC_STALE;
-    FAKE.state[SFP_RPT_DS_TAX_ROLL] = SFP_RPT_SRC_UNAVAILABLE;
+    FAKE.state[SFP_RPT_DS_VIOLATIONS] = SFP_SODA_STALE;
+    FAKE.state[SFP_RPT_DS_TAX_ROLL] = SFP_SODA_UNAVAILABLE;
     r = get_ok(&h, "3507", "004");
     assert_string_equal(src(r, "violations")->state, "stale");
     assert_string_equal(src(r, "violations")->reason, "http_5xx");
@@ -1192,8 +1192,8 @@ static void start_cached(cached_harness *c)
     c->cache = sfp_rpt_cache_new(&cc);
     assert_non_null(c->cache);
     c->h.svc.cache = c->cache;
-    c->listener = sfp_db_listen_start(c->h.pool, SFP_RPT_CACHE_CHANNEL, "sfp-report-listen-test",
-                                      sfp_rpt_cache_listen_event, c->cache);
+    c->listener =
+        sfp_db_listen_start(c->h.pool, SFP_RPT_CACHE_CHANNEL, "listen-test", sfp_rpt_cache_listen_event, c->cache);
     assert_non_null(c->listener);
     assert_true(wait_counter(&c->h, "report_cache_listening", 1) == 1);
 }
@@ -1291,7 +1291,7 @@ static void test_report_cache_bounds(void **state)
     cached_harness c;
     start_cached(&c);
     pthread_mutex_lock(&FAKE.mu);
-    FAKE.state[SFP_RPT_DS_VIOLATIONS] = SFP_RPT_SRC_STALE;
+    FAKE.state[SFP_RPT_DS_VIOLATIONS] = SFP_SODA_STALE;
     pthread_mutex_unlock(&FAKE.mu);
     for (int i = 0; i < 2; i++) {
         Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&c.h, "3507", "004");
@@ -1346,7 +1346,7 @@ static void test_report_cache_listener_loss(void **state)
     assert_true(r->metadata->debug->cached);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     assert_int_equal(sfp_test_sql(g_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                                         " WHERE application_name = 'sfp-report-listen-test'"),
+                                         " WHERE application_name = 'sfp-report-test-listen-test'"),
                      0);
     /* DOWN then UP again (reconnect after 100 ms): the entry is gone either way */
     for (int i = 0; i < 250 && stat_counter(&c.h, "report_cache_entries") > 0; i++) usleep(20000);
@@ -1431,8 +1431,7 @@ static void test_reg_watch_held_and_invalidated(void **state)
     start(&h, g_url, fake_interface(), NULL);
     sfp_rpt_watch *w = sfp_rpt_watch_new(NULL, NULL);
     h.svc.watch = w;
-    sfp_db_listener *l =
-        sfp_db_listen_start(h.pool, "sfp_data_changed", "sfp-report-watch-test", sfp_rpt_watch_listen_event, w);
+    sfp_db_listener *l = sfp_db_listen_start(h.pool, "sfp_data_changed", "watch-test", sfp_rpt_watch_listen_event, w);
     assert_non_null(l);
     sfp_rpt_watch_stats ws = {0};
     for (int i = 0; i < 250 && !ws.listening; i++) {

@@ -28,14 +28,14 @@ static void live_sources(sfp_rpt_soda_result soda[SFP_RPT_DS_N])
 {
     memset(soda, 0, sizeof(sfp_rpt_soda_result) * SFP_RPT_DS_N);
     for (int d = 0; d < SFP_RPT_DS_N; d++) {
-        soda[d].state = SFP_RPT_SRC_LIVE;
+        soda[d].state = SFP_SODA_LIVE;
         soda[d].reason = "";
         soda[d].has_age = true;
         soda[d].has_ttl = true;
         soda[d].ttl_remaining_seconds = 900;
         soda[d].n_records = (size_t)d + 1;
     }
-    soda[SFP_RPT_DS_TAX_ROLL].state = SFP_RPT_SRC_CACHED;
+    soda[SFP_RPT_DS_TAX_ROLL].state = SFP_SODA_CACHED;
     soda[SFP_RPT_DS_TAX_ROLL].age_seconds = 100;
     soda[SFP_RPT_DS_TAX_ROLL].ttl_remaining_seconds = 800;
 }
@@ -184,7 +184,7 @@ static void test_entries_and_aged_sources(void **state)
     sfp_rpt_soda_result soda[SFP_RPT_DS_N];
     live_sources(soda);
     unsigned cv = SFP_RPT_DS_BIT(SFP_RPT_DS_COMPLAINTS) | SFP_RPT_DS_BIT(SFP_RPT_DS_VIOLATIONS);
-    soda[SFP_RPT_DS_VIOLATIONS].state = SFP_RPT_SRC_STALE; /* degraded: never an entry */
+    soda[SFP_RPT_DS_VIOLATIONS].state = SFP_SODA_STALE; /* degraded: never an entry */
     assert_null(sfp_rpt_cached_new((const uint8_t *)"x", 1, "e", TODAY, soda, cv, "", 1000));
     live_sources(soda);
     sfp_rpt_soda_unavailable(&soda[SFP_RPT_DS_TAX_ROLL], "not_needed"); /* not needed: no bound */
@@ -194,13 +194,13 @@ static void test_entries_and_aged_sources(void **state)
     sfp_rpt_soda_result out[SFP_RPT_DS_N];
     sfp_rpt_cached_sources(e, 1010, out); /* 10 s after it was stored */
     for (int d = SFP_RPT_DS_COMPLAINTS; d <= SFP_RPT_DS_VIOLATIONS; d++) {
-        assert_int_equal(out[d].state, SFP_RPT_SRC_CACHED);
+        assert_int_equal(out[d].state, SFP_SODA_CACHED);
         assert_true(out[d].age_seconds == 10);
         assert_true(out[d].ttl_remaining_seconds == 890);
         assert_int_equal(out[d].upstream_requests, 0);
         assert_int_equal(out[d].n_records, (size_t)d + 1);
     }
-    assert_int_equal(out[SFP_RPT_DS_TAX_ROLL].state, SFP_RPT_SRC_UNAVAILABLE);
+    assert_int_equal(out[SFP_RPT_DS_TAX_ROLL].state, SFP_SODA_UNAVAILABLE);
     assert_string_equal(out[SFP_RPT_DS_TAX_ROLL].reason, "not_needed");
     sfp_rpt_cached_free(e);
 }

@@ -1,4 +1,4 @@
-/* Report classifiers and helpers: permit status sets, complaint/violation "active" (a
+/* Report classifiers and helpers: complaint/violation "active" (a
  * substring test would count "NOT ACTIVE" as active), block/lot validation, ISO day parsing, text
  * matching, URL encoding, Postgres text[] literals and semantic_concepts parsing. */
 #include <setjmp.h>
@@ -11,37 +11,6 @@
 #include "report_db.h"
 #include "report_status.h"
 #include "report_text.h"
-
-/* The three status sets are distinct on purpose: on the validity clock (multiple_active_permits,
- * dormant/aging) excludes plancheck; routed (routing progress) excludes approved; in review
- * (consultant routing factors) is filed and plancheck only. */
-static void test_permit_sets(void **state)
-{
-    (void)state;
-    static const struct {
-        const char *status;
-        bool on_clock, routed, review;
-    } t[] = {
-        {"filed", true, true, true},          {"plancheck", false, true, true},
-        {"Plan Check", false, true, true},    {"approved", true, false, false},
-        {"issued", true, true, false},        {" ISSUED ", true, true, false},
-        {"reinstated", true, true, false},    {"complete", false, false, false},
-        {"completed", false, false, false},   {"expired", false, false, false},
-        {"cancelled", false, false, false},   {"withdrawn", false, false, false},
-        {"suspend", false, false, false},     {"", false, false, false},
-        {NULL, false, false, false},          {"revoked", false, false, false},
-        {"disapproved", false, false, false}, {"filedx", false, false, false},
-    };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        const char *s = t[i].status ? t[i].status : "NULL";
-        if (sfp_rpt_permit_in(t[i].status, SFP_PERMITS_ON_CLOCK) != t[i].on_clock) fail_msg("on_clock('%s')", s);
-        if (sfp_rpt_permit_in(t[i].status, SFP_PERMITS_ROUTED) != t[i].routed) fail_msg("routed('%s')", s);
-        if (sfp_rpt_permit_in(t[i].status, SFP_PERMITS_IN_REVIEW) != t[i].review) fail_msg("in_review('%s')", s);
-    }
-    assert_int_equal(sfp_rpt_permit_status("Reinstated"), SFP_PST_REINSTATED);
-    assert_int_equal(sfp_rpt_permit_status("CANCELED"), SFP_PST_CLOSED);
-    assert_int_equal(sfp_rpt_permit_status("suspend"), SFP_PST_OTHER);
-}
 
 static void test_enforcement_status(void **state)
 {
@@ -200,9 +169,11 @@ static void test_concepts_parsing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_permit_sets),          cmocka_unit_test(test_enforcement_status),
-        cmocka_unit_test(test_block_lot_validation), cmocka_unit_test(test_days),
-        cmocka_unit_test(test_text_helpers),         cmocka_unit_test(test_pg_arrays),
+        cmocka_unit_test(test_enforcement_status),
+        cmocka_unit_test(test_block_lot_validation),
+        cmocka_unit_test(test_days),
+        cmocka_unit_test(test_text_helpers),
+        cmocka_unit_test(test_pg_arrays),
         cmocka_unit_test(test_concepts_parsing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
