@@ -101,6 +101,26 @@ PGresult *sfp_db_prepared(sfp_conn *c, const sfp_db_stmt *st, const char *const 
     return NULL;
 }
 
+sfp_db_prep_state sfp_db_prep_lookup(sfp_conn *c, const char *name)
+{
+    prep_set *s = set_of(sfp_conn_pg(c));
+    if (!s) return SFP_DB_PREP_UNTRACKED;
+    if (has(s, name)) return SFP_DB_PREP_READY;
+    return s->n < MAX_PREPARED ? SFP_DB_PREP_NEEDED : SFP_DB_PREP_UNTRACKED;
+}
+
+void sfp_db_prep_mark(sfp_conn *c, const char *name)
+{
+    prep_set *s = set_of(sfp_conn_pg(c));
+    if (s && s->n < MAX_PREPARED && !has(s, name)) s->names[s->n++] = name;
+}
+
+void sfp_db_prep_reset(sfp_conn *c)
+{
+    prep_set *s = PQinstanceData(sfp_conn_pg(c), prep_event);
+    if (s) s->n = 0;
+}
+
 int sfp_db_prepared_count(sfp_conn *c)
 {
     prep_set *s = PQinstanceData(sfp_conn_pg(c), prep_event);
