@@ -221,8 +221,10 @@ static const char SQL_PIPELINE_STATS[] =
  * permit's own type where the comparables share it, per row where they do not */
 #define TS_TRADE(col) " AND " col " !~* '(electrical|plumbing|mechanical)'"
 #define TS_PCT "count(*), percentile_disc(ARRAY[0.5, 0.75, 0.9]) WITHIN GROUP (ORDER BY t.days_to_issuance)"
+/* (p is MATERIALIZED: each permit's cost bracket and review path are computed once, not once
+ * per comparable the index scan reads) */
 static const char SQL_HEALTH[] =
-    "WITH " WP_CTE ", p AS (SELECT wp.label, p.permit_number, p.status, left(p.filed_date, 10) AS filed,"
+    "WITH " WP_CTE ", p AS MATERIALIZED (SELECT wp.label, p.permit_number, p.status, left(p.filed_date, 10) AS filed,"
     "  coalesce(p.permit_type_definition, '') AS ptype, p.street_number, p.street_name, p.neighborhood,"
     "  CASE WHEN coalesce(p.estimated_cost, 0) < 50000 THEN 'under_50k' WHEN p.estimated_cost < 150000 THEN '50k_150k'"
     "   WHEN p.estimated_cost < 500000 THEN '150k_500k' ELSE 'over_500k' END AS bracket,"
@@ -275,12 +277,12 @@ static const char SQL_REGULATORY[] =
 
 /* property_synopsis: permits at the user's primary address; the street matches by name, name
  * without its suffix, name + the permit's suffix, or ignoring blanks. */
-static const char SQL_SYNOPSIS[] =
-    "WITH u AS (SELECT btrim(primary_street_number) AS num, btrim(primary_street_name) AS raw,"
+static const char SQL_SYNOPSIS[] = /* the address normalised once (MATERIALIZED), not per permit */
+    "WITH u AS MATERIALIZED (SELECT btrim(primary_street_number) AS num, btrim(primary_street_name) AS raw,"
     "  upper(regexp_replace(btrim(primary_street_name), '\\s+', ' ', 'g')) AS name FROM users"
     "  WHERE user_id = $1 AND coalesce(btrim(primary_street_number), '') <> ''"
     "  AND coalesce(btrim(primary_street_name), '') <> ''),"
-    " u2 AS (SELECT num, raw, name,"
+    " u2 AS MATERIALIZED (SELECT num, raw, name,"
     "  regexp_replace(name, ' (ST|AVE|AV|BLVD|BL|DR|WAY|WY|PL|CT|TER|LN|RD|HWY|CIR|AL)$', '') AS base FROM u)"
     " SELECT u2.num, u2.raw, p.permit_number, p.permit_type_definition, p.status, p.filed_date, p.description,"
     " p.neighborhood, p.block, p.lot FROM u2 JOIN permits p ON p.street_number = u2.num"
