@@ -78,6 +78,7 @@ start brief sfp-brief LISTEN_ADDR=127.0.0.1:0
 bport=$port
 start gw sfp-gateway GATEWAY_ADDR=127.0.0.1:0 BRIEF_SVC_ADDR=127.0.0.1:$bport
 gport=$port
+procs="${pids[*]}" procs0=
 url="http://127.0.0.1:$gport/brief?lookback=7"
 auth="Authorization: Bearer bench-token-50"
 burl=
@@ -85,6 +86,7 @@ if [ -n "$before" ]; then
   build_now=$build build=$before
   start brief0 sfp-brief LISTEN_ADDR=127.0.0.1:0
   start gw0 sfp-gateway GATEWAY_ADDR=127.0.0.1:0 BRIEF_SVC_ADDR=127.0.0.1:$port
+  procs0="${pids[*]: -2}"
   build=$build_now
   burl="http://127.0.0.1:$port/brief?lookback=7"
 fi
@@ -105,7 +107,9 @@ for _ in 1 2 3; do
   [ -z "$burl" ] || cold "$burl" /dev/null "$tmp/body0.json"
 done
 
-# 1. cold (with --compare: interleaved, alternating which build goes first)
+# 1. cold (with --compare: interleaved, alternating which build goes first); CPU seconds of
+# sfp-brief + sfp-gateway (user + system) over the cold calls, per build
+cpu_a=$(cpu_of $procs) cpu0_a=$(cpu_of $procs0)
 : >"$tmp/cold.txt"
 : >"$tmp/cold0.txt"
 for i in $(seq "$runs"); do
@@ -113,6 +117,9 @@ for i in $(seq "$runs"); do
   cold "$url" "$tmp/cold.txt" "$tmp/body.json"
   if [ -n "$burl" ] && [ $((i % 2)) = 1 ]; then cold "$burl" "$tmp/cold0.txt" "$tmp/body0.json"; fi
 done
+cpu_b=$(cpu_of $procs) cpu0_b=$(cpu_of $procs0)
+cpu_line() { awk -v a="$1" -v b="$2" -v n="$runs" -v l="$3" 'BEGIN {
+  printf "      %-7s CPU per cold brief, sfp-brief + sfp-gateway: %.2f ms\n", l, (b - a) * 1000 / n}'; }
 summ() {
   sort -n "$1" | awk -v n="$runs" -v label="$2" '{v[NR]=$1*1000} END {
     printf "cold  GET /brief %-7s (miss, %d runs): p50=%.1fms p90=%.1fms max=%.1fms\n", label, n, v[int((n+1)/2)], v[int(n*0.9+0.5)], v[n]}'
@@ -136,9 +143,12 @@ print(f"      {sys.argv[2]:7s} body {len(open(sys.argv[1]).read())} bytes; sql_q
       f"properties={s['total_properties']} expiring={s['expiring_count']} warnings={len(d['warnings'])}{extra}")
 PY
 }
-if [ -n "$burl" ]; then summ "$tmp/cold0.txt" before; body "$tmp/body0.json" before; fi
+if [ -n "$burl" ]; then
+  summ "$tmp/cold0.txt" before; body "$tmp/body0.json" before; cpu_line "$cpu0_a" "$cpu0_b" before
+fi
 summ "$tmp/cold.txt" "$([ -n "$burl" ] && echo after || echo '')"
 body "$tmp/body.json" "$([ -n "$burl" ] && echo after || echo '')"
+cpu_line "$cpu_a" "$cpu_b" "$([ -n "$burl" ] && echo after || echo '')"
 
 # 2. cached
 curl -sf -o /dev/null -H "$auth" "$url"

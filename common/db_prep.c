@@ -100,12 +100,26 @@ PGresult *sfp_db_prepared(sfp_conn *c, const sfp_db_stmt *st, const char *const 
     return NULL;
 }
 
+sfp_db_prep_state sfp_db_prep_lookup(sfp_conn *c, const char *name)
+{
+    prep_set *s = set_of(sfp_conn_pg(c));
+    if (!s) return SFP_DB_PREP_UNTRACKED;
+    if (has(s, name)) return SFP_DB_PREP_READY;
+    return s->n < MAX_PREPARED ? SFP_DB_PREP_NEEDED : SFP_DB_PREP_UNTRACKED;
+}
+
+void sfp_db_prep_mark(sfp_conn *c, const char *name)
+{
+    prep_set *s = set_of(sfp_conn_pg(c));
+    if (s && s->n < MAX_PREPARED && !has(s, name)) s->names[s->n++] = name;
+}
+
 int sfp_db_prep_missing(sfp_conn *c, const sfp_db_stmt *stmts, int n, bool *missing)
 {
     prep_set *s = set_of(sfp_conn_pg(c));
     if (!s) return -1;
     int k = 0;
-    for (int i = 0; i < n; i++) k += missing[i] = !has(s, stmts[i].name);
+    for (int i = 0; i < n; i++) k += missing[i] = sfp_db_prep_lookup(c, stmts[i].name) != SFP_DB_PREP_READY;
     return s->n + k > MAX_PREPARED ? -1 : k;
 }
 
@@ -117,8 +131,7 @@ int sfp_db_prep_send(sfp_conn *c, const sfp_db_stmt *st)
 bool sfp_db_prep_result(sfp_conn *c, const sfp_db_stmt *st, const PGresult *r)
 {
     if (PQresultStatus(r) != PGRES_COMMAND_OK) return false;
-    prep_set *s = set_of(sfp_conn_pg(c));
-    if (s && s->n < MAX_PREPARED && !has(s, st->name)) s->names[s->n++] = st->name;
+    sfp_db_prep_mark(c, st->name);
     return true;
 }
 

@@ -37,6 +37,16 @@ PGresult *sfp_db_prepared(sfp_conn *c, const sfp_db_stmt *stmt, const char *cons
                           const int *formats, int result_format, sfp_log_level fail_level, char *sqlstate,
                           sfp_err *err);
 
+/* For callers that queue statements themselves (libpq pipeline mode, where sfp_db_prepared's
+ * synchronous calls are not allowed), one statement at a time: whether `name` is prepared on
+ * this connection (READY), must be prepared first (NEEDED: queue a Parse, then
+ * sfp_db_prep_mark once it succeeded), or cannot be tracked (UNTRACKED: send the SQL as an
+ * unnamed statement). The batch calls below (sfp_db_prep_missing/_result) are these two over
+ * an array of sfp_db_stmt; both read and write the one registry. */
+typedef enum { SFP_DB_PREP_READY, SFP_DB_PREP_NEEDED, SFP_DB_PREP_UNTRACKED } sfp_db_prep_state;
+sfp_db_prep_state sfp_db_prep_lookup(sfp_conn *c, const char *name);
+void sfp_db_prep_mark(sfp_conn *c, const char *name);
+
 /* Number of statements prepared on this connection so far (tests). */
 int sfp_db_prepared_count(sfp_conn *c);
 

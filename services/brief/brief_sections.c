@@ -11,6 +11,7 @@
 
 #include "brief_rules.h"
 #include "civil_date.h"
+#include "db_error.h"
 #include "db_prep.h"
 #include "log.h"
 #include "permit_status.h"
@@ -221,8 +222,10 @@ static const char SQL_PIPELINE_STATS[] =
  * permit's own type where the comparables share it, per row where they do not */
 #define TS_TRADE(col) " AND " col " !~* '(electrical|plumbing|mechanical)'"
 #define TS_PCT "count(*), percentile_disc(ARRAY[0.5, 0.75, 0.9]) WITHIN GROUP (ORDER BY t.days_to_issuance)"
+/* (p is MATERIALIZED: each permit's cost bracket and review path are computed once, not once
+ * per comparable the index scan reads) */
 static const char SQL_HEALTH[] =
-    "WITH " WP_CTE ", p AS (SELECT wp.label, p.permit_number, p.status, left(p.filed_date, 10) AS filed,"
+    "WITH " WP_CTE ", p AS MATERIALIZED (SELECT wp.label, p.permit_number, p.status, left(p.filed_date, 10) AS filed,"
     "  coalesce(p.permit_type_definition, '') AS ptype, p.street_number, p.street_name, p.neighborhood,"
     "  CASE WHEN coalesce(p.estimated_cost, 0) < 50000 THEN 'under_50k' WHEN p.estimated_cost < 150000 THEN '50k_150k'"
     "   WHEN p.estimated_cost < 500000 THEN '150k_500k' ELSE 'over_500k' END AS bracket,"
@@ -275,12 +278,12 @@ static const char SQL_REGULATORY[] =
 
 /* property_synopsis: permits at the user's primary address; the street matches by name, name
  * without its suffix, name + the permit's suffix, or ignoring blanks. */
-static const char SQL_SYNOPSIS[] =
-    "WITH u AS (SELECT btrim(primary_street_number) AS num, btrim(primary_street_name) AS raw,"
+static const char SQL_SYNOPSIS[] = /* the address normalised once (MATERIALIZED), not per permit */
+    "WITH u AS MATERIALIZED (SELECT btrim(primary_street_number) AS num, btrim(primary_street_name) AS raw,"
     "  upper(regexp_replace(btrim(primary_street_name), '\\s+', ' ', 'g')) AS name FROM users"
     "  WHERE user_id = $1 AND coalesce(btrim(primary_street_number), '') <> ''"
     "  AND coalesce(btrim(primary_street_name), '') <> ''),"
-    " u2 AS (SELECT num, raw, name,"
+    " u2 AS MATERIALIZED (SELECT num, raw, name,"
     "  regexp_replace(name, ' (ST|AVE|AV|BLVD|BL|DR|WAY|WY|PL|CT|TER|LN|RD|HWY|CIR|AL)$', '') AS base FROM u)"
     " SELECT u2.num, u2.raw, p.permit_number, p.permit_type_definition, p.status, p.filed_date, p.description,"
     " p.neighborhood, p.block, p.lot FROM u2 JOIN permits p ON p.street_number = u2.num"
@@ -393,44 +396,169 @@ static void warn(sec *s, const char *section, const char *msg)
     s->ctx->failed_sections++;
 }
 
-static bool plain(sec *s, const char *sql)
+/* ---------- the pipeline ---------- */
+
+/* One section: its statement and which parameters it takes. */
+typedef enum { P_NONE, P_USER_SINCE, P_USER_TODAY, P_SINCE } sec_params;
+typedef struct sec_def {
+    const char *section; /* as named in warnings */
+    const char *stmt;    /* prepared statement name */
+    const char *sql;
+    int nparams;
+    sec_params params;
+    bool custom; /* planned for its parameters on every call (an unnamed statement) */
+} sec_def;
+
+/* The commands of one section's group, in the order they are queued. */
+typedef enum { C_ROLLBACK, C_SAVEPOINT, C_SETTINGS, C_PARSE, C_EXEC } cmd_kind;
+#define MAX_GROUP 5
+
+static const char SQL_SAVEPOINT[] = "SAVEPOINT brief_section";
+static const char SQL_ROLLBACK[] = "ROLLBACK TO SAVEPOINT brief_section";
+/* generic plans, planned once per connection (transaction-local) */
+static const char SQL_SETTINGS[] = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)";
+
+typedef struct group {
+    cmd_kind cmd[MAX_GROUP];
+    int n;
+    bool parse_ok;
+} group;
+
+static bool send_cmd(sec *s, group *g, cmd_kind k, const sec_def *d, const char *const *p)
 {
-    s->ctx->statements++;
-    PGresult *r = PQexec(s->pg, sql);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    if (!ok && PQstatus(s->pg) != CONNECTION_OK) s->lost = true;
+    PGconn *pg = s->pg;
+    int ok;
+    switch (k) {
+    case C_ROLLBACK: ok = PQsendQueryParams(pg, SQL_ROLLBACK, 0, NULL, NULL, NULL, NULL, 0); break;
+    case C_SAVEPOINT: ok = PQsendQueryParams(pg, SQL_SAVEPOINT, 0, NULL, NULL, NULL, NULL, 0); break;
+    case C_SETTINGS: ok = PQsendQueryParams(pg, SQL_SETTINGS, 0, NULL, NULL, NULL, NULL, 0); break;
+    case C_PARSE: ok = PQsendPrepare(pg, d->stmt, d->sql, d->nparams, NULL); break;
+    default: {
+        sfp_db_prep_state st = d->custom ? SFP_DB_PREP_UNTRACKED : sfp_db_prep_lookup(s->c, d->stmt);
+        ok = st == SFP_DB_PREP_UNTRACKED ? PQsendQueryParams(pg, d->sql, d->nparams, NULL, p, NULL, NULL, 0)
+                                         : PQsendQueryPrepared(pg, d->stmt, d->nparams, p, NULL, NULL, 0);
+    }
+    }
+    g->cmd[g->n++] = k;
     return ok;
 }
 
-/* One section statement under its own savepoint; NULL (and a warning) when it failed. */
-static PGresult *run(sec *s, const char *section, const char *stmt_name, const char *sql, int n, const char *const *p)
+/* The section failed: its warning (the first error decides timeout vs database error). */
+static void section_failed(sec *s, const sec_def *d, const PGresult *err)
 {
-    const sfp_db_stmt stmt = {stmt_name, sql, n};
-    if (s->lost) {
-        warn(s, section, "section unavailable: database connection lost");
-        return NULL;
+    const char *state = err ? PQresultErrorField(err, PG_DIAG_SQLSTATE) : NULL;
+    bool conn_ok = PQstatus(s->pg) == CONNECTION_OK;
+    sfp_db_class k = sfp_db_classify(state, conn_ok);
+    if (!conn_ok) s->lost = true;
+    if (k.timeout) s->timed_out = true;
+    if (state && !strcmp(state, "26000")) sfp_db_prep_forget(s->c); /* the session lost its statements */
+    char msg[240];
+    snprintf(msg, sizeof msg, "%s", err ? PQresultErrorMessage(err) : PQerrorMessage(s->pg));
+    msg[strcspn(msg, "\n")] = '\0';
+    sfp_log(SFP_WARN, "brief section failed", SFP_S("section", d->section), SFP_S("sqlstate", state ? state : ""),
+            SFP_S("error", msg));
+    warn(s, d->section, k.timeout ? "section timed out" : "section unavailable: database error");
+}
+
+/* Runs every section, each under its own savepoint, in libpq pipeline mode: all sections are
+ * queued at once (one group per section, each ended by a Sync) and their results read in
+ * order, so the whole brief costs one round trip. A failing statement aborts the transaction,
+ * so the groups queued after it fail too: the failed section is warned about, the transaction
+ * rolled back to its savepoint, and the sections after it queued again — one more round trip
+ * per failed section, and each section still degrades alone. res[i] is the result of section
+ * i, or NULL (and a warning) when it failed. */
+static void run_all(sec *s, const sec_def *defs, int n, const char *const *const *params, PGresult **res)
+{
+    PGconn *pg = s->pg;
+    for (int i = 0; i < n; i++) res[i] = NULL;
+    if (PQpipelineStatus(pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pg)) {
+        for (int i = 0; i < n; i++) warn(s, defs[i].section, "section unavailable: database error");
+        return;
     }
-    /* the plan mode rides on the savepoint's round trip: generic plans (planned once per
-     * connection) except for the statements whose best plan depends on the date parameter's
-     * selectivity (change_velocity) */
-    bool custom = !strcmp(stmt_name, "brief_change_velocity");
-    if (!plain(s, custom ? "SAVEPOINT brief_section; SET LOCAL plan_cache_mode = auto"
-                         : "SAVEPOINT brief_section; SET LOCAL plan_cache_mode = force_generic_plan")) {
-        warn(s, section, "section unavailable: database error");
-        return NULL;
+    group *groups = sfp_arena_alloc(s->a, (size_t)n * sizeof *groups);
+    int next = 0; /* the first section not yet run */
+    bool rollback = false;
+    while (next < n && !s->lost) {
+        /* queue sections next..n-1 */
+        int first = next, sent = first;
+        bool with_rollback = rollback;
+        rollback = false;
+        for (; sent < n; sent++) {
+            group *g = &groups[sent];
+            const sec_def *d = &defs[sent];
+            *g = (group){0};
+            bool ok = !(sent == first && with_rollback) || send_cmd(s, g, C_ROLLBACK, d, NULL);
+            ok = ok && send_cmd(s, g, C_SAVEPOINT, d, NULL);
+            ok = ok && (sent != first || send_cmd(s, g, C_SETTINGS, d, NULL));
+            if (ok && !d->custom && sfp_db_prep_lookup(s->c, d->stmt) == SFP_DB_PREP_NEEDED)
+                ok = send_cmd(s, g, C_PARSE, d, NULL);
+            ok = ok && send_cmd(s, g, C_EXEC, d, params[sent]);
+            if (!ok || !PQpipelineSync(pg)) { /* the connection failed while queueing */
+                s->lost = true;
+                section_failed(s, d, NULL);
+                next = sent + 1;
+                break;
+            }
+        }
+        if (s->lost) break;
+        /* read every group's results, up to its Sync */
+        int failed = -1;
+        bool rollback_failed = false;
+        for (int i = first; i < sent; i++) {
+            group *g = &groups[i];
+            PGresult *err = NULL;
+            for (int k = 0; k < g->n && !s->lost; k++) {
+                PGresult *r = PQgetResult(pg);
+                if (!r) {
+                    s->lost = true;
+                    break;
+                }
+                ExecStatusType st = PQresultStatus(r);
+                bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+                if (ok && g->cmd[k] == C_PARSE) sfp_db_prep_mark(s->c, defs[i].stmt);
+                if (ok && g->cmd[k] != C_PARSE) s->ctx->statements++;
+                if (g->cmd[k] == C_EXEC && st != PGRES_PIPELINE_ABORTED) s->ctx->queries++;
+                if (ok && g->cmd[k] == C_EXEC && failed < 0) {
+                    res[i] = r;
+                } else if (!ok && !err && st != PGRES_PIPELINE_ABORTED) {
+                    err = r;
+                    if (g->cmd[k] == C_ROLLBACK) rollback_failed = true;
+                } else {
+                    PQclear(r);
+                }
+                while ((r = PQgetResult(pg))) PQclear(r); /* each command's results end with NULL */
+            }
+            if (!s->lost) {
+                PGresult *r = PQgetResult(pg);
+                if (!r || PQresultStatus(r) != PGRES_PIPELINE_SYNC) s->lost = true; /* out of step */
+                PQclear(r);
+            }
+            if (failed < 0 && (err || s->lost)) {
+                failed = i;
+                section_failed(s, &defs[i], err);
+            }
+            PQclear(err);
+            if (s->lost) break;
+        }
+        if (failed < 0) { /* every section ran */
+            next = n;
+            break;
+        }
+        next = failed + 1;
+        if (rollback_failed) { /* the transaction cannot be recovered: the rest is unavailable */
+            for (; next < n; next++) warn(s, defs[next].section, "section unavailable: database error");
+            break;
+        }
+        rollback = true;
     }
-    s->ctx->statements++;
-    s->ctx->queries++;
-    sfp_err e = {0};
-    PGresult *r = sfp_db_prepared(s->c, &stmt, p, NULL, NULL, 0, SFP_ERROR, NULL, &e);
-    if (r) return r;
-    if (PQstatus(s->pg) != CONNECTION_OK) s->lost = true;
-    else plain(s, "ROLLBACK TO SAVEPOINT brief_section");
-    if (e.code == SFP_DEADLINE_EXCEEDED) s->timed_out = true;
-    sfp_log(SFP_WARN, "brief section failed", SFP_S("section", section), SFP_S("error", e.msg));
-    warn(s, section, e.code == SFP_DEADLINE_EXCEEDED ? "section timed out" : "section unavailable: database error");
-    return NULL;
+    for (; next < n; next++) warn(s, defs[next].section, "section unavailable: database connection lost");
+    if (!s->lost && PQpipelineStatus(pg) != PQ_PIPELINE_OFF && !PQexitPipelineMode(pg)) s->lost = true;
+    if (rollback && !s->lost) { /* the last section failed: leave the transaction usable */
+        PGresult *r = PQexec(pg, SQL_ROLLBACK);
+        if (PQresultStatus(r) == PGRES_COMMAND_OK) s->ctx->statements++;
+        else if (PQstatus(pg) != CONNECTION_OK) s->lost = true;
+        PQclear(r);
+    }
 }
 
 static char *S(sec *s, const PGresult *r, int i, int j)
@@ -473,18 +601,17 @@ static void split_names(sec *s, const char *v, char ***out, size_t *n)
 
 /* ---------- sections ---------- */
 
-static int32_t section_watches(sec *s, const char *const *p)
+static int32_t section_watches(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "summary", "brief_summary", SQL_WATCHES, 1, p);
+    (void)s;
     if (!r) return 0;
     int32_t n = (int32_t)L(r, 0, 0);
     PQclear(r);
     return n;
 }
 
-static void section_changes(sec *s, const char *const *p)
+static void section_changes(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "changes", "brief_changes", SQL_CHANGES, 2, p);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->changes, n);
@@ -515,10 +642,8 @@ static void join_sql(void)
     snprintf(g_sql_plan_reviews, sizeof g_sql_plan_reviews, "%s%s", SQL_PLAN_REVIEWS_1, SQL_PLAN_REVIEWS_2);
 }
 
-static void section_plan_reviews(sec *s, const char *const *p)
+static void section_plan_reviews(sec *s, PGresult *r)
 {
-    pthread_once(&g_sql_once, join_sql);
-    PGresult *r = run(s, "plan_reviews", "brief_plan_reviews", g_sql_plan_reviews, 2, p);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->plan_reviews, n);
@@ -566,9 +691,8 @@ static void section_plan_reviews(sec *s, const char *const *p)
     PQclear(r);
 }
 
-static void section_inspections(sec *s, const char *const *p)
+static void section_inspections(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "inspections", "brief_inspections", SQL_INSPECTIONS, 2, p);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->inspections, n);
@@ -587,9 +711,8 @@ static void section_inspections(sec *s, const char *const *p)
     PQclear(r);
 }
 
-static void section_new_filings(sec *s, const char *const *p)
+static void section_new_filings(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "new_filings", "brief_new_filings", SQL_NEW_FILINGS, 2, p);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->new_filings, n);
@@ -617,9 +740,8 @@ static int cmp_expiring(const void *pa, const void *pb)
     return strcmp(a->permit_number, b->permit_number);
 }
 
-static void section_expiring(sec *s, const char *const *p)
+static void section_expiring(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "expiring", "brief_expiring", SQL_EXPIRING, 1, p);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->expiring, n);
@@ -651,9 +773,8 @@ static void section_expiring(sec *s, const char *const *p)
     PQclear(r);
 }
 
-static void section_property(sec *s, const char *const *p)
+static void section_property(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "property_health", "brief_property_health", SQL_PROPERTY, 1, p);
     if (!r) return;
     int n = PQntuples(r);
     sfp_brief_permit_row *rows = sfp_arena_alloc(s->a, (n ? (size_t)n : 1) * sizeof *rows);
@@ -696,9 +817,8 @@ static void section_property(sec *s, const char *const *p)
     s->n_prop_rows = (size_t)n;
 }
 
-static void section_last_refresh(sec *s)
+static void section_last_refresh(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "last_refresh", "brief_last_refresh", SQL_LAST_REFRESH, 0, NULL);
     if (!r) return;
     if (PQntuples(r) == 1) {
         Sfpermits__V1__BriefLastRefresh *v = sfp_arena_msg(s->a, &sfpermits__v1__brief_last_refresh__descriptor);
@@ -715,9 +835,8 @@ static void section_last_refresh(sec *s)
     PQclear(r);
 }
 
-static void section_pipeline_health(sec *s)
+static void section_pipeline_health(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "pipeline_health", "brief_pipeline_health", SQL_PIPELINE_HEALTH, 0, NULL);
     if (!r) {
         Sfpermits__V1__PipelineHealth *h = sfp_arena_msg(s->a, &sfpermits__v1__pipeline_health__descriptor);
         h->status = "unknown";
@@ -737,9 +856,8 @@ static void section_pipeline_health(sec *s)
     PQclear(r);
 }
 
-static void section_pipeline_stats(sec *s)
+static void section_pipeline_stats(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "pipeline_stats", "brief_pipeline_stats", SQL_PIPELINE_STATS, 0, NULL);
     if (!r) return;
     int n = PQntuples(r);
     Sfpermits__V1__PipelineStats *st = sfp_arena_msg(s->a, &sfpermits__v1__pipeline_stats__descriptor);
@@ -767,9 +885,8 @@ static void section_pipeline_stats(sec *s)
     PQclear(r);
 }
 
-static void section_health(sec *s, const char *const *p)
+static void section_health(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "health", "brief_health", SQL_HEALTH, 2, p);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->health, n);
@@ -798,9 +915,8 @@ static void section_health(sec *s, const char *const *p)
     PQclear(r);
 }
 
-static void section_team(sec *s, const char *const *p)
+static void section_team(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "team_activity", "brief_team_activity", SQL_TEAM, 2, p);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->team_activity, n);
@@ -821,9 +937,8 @@ static void section_team(sec *s, const char *const *p)
     PQclear(r);
 }
 
-static void section_regulatory(sec *s)
+static void section_regulatory(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "regulatory_alerts", "brief_regulatory_alerts", SQL_REGULATORY, 0, NULL);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->regulatory_alerts, n);
@@ -846,9 +961,8 @@ static void section_regulatory(sec *s)
     PQclear(r);
 }
 
-static void section_synopsis(sec *s, const char *const *p)
+static void section_synopsis(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "property_synopsis", "brief_property_synopsis", SQL_SYNOPSIS, 1, p);
     if (!r) return;
     int n = PQntuples(r);
     sfp_brief_synopsis_row *rows = sfp_arena_alloc(s->a, (n ? (size_t)n : 1) * sizeof *rows);
@@ -868,9 +982,8 @@ static void section_synopsis(sec *s, const char *const *p)
     PQclear(r);
 }
 
-static void section_planning(sec *s, const char *const *p)
+static void section_planning(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "planning_context", "brief_planning_context", SQL_PLANNING, 1, p);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->planning_context, n);
@@ -899,9 +1012,8 @@ static void section_planning(sec *s, const char *const *p)
     PQclear(r);
 }
 
-static void section_compliance(sec *s, const char *const *p)
+static void section_compliance(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "compliance_calendar", "brief_compliance_calendar", SQL_COMPLIANCE, 2, p);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->compliance_calendar, n);
@@ -926,9 +1038,8 @@ static void section_compliance(sec *s, const char *const *p)
     PQclear(r);
 }
 
-static void section_data_quality(sec *s)
+static void section_data_quality(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "data_quality", "brief_data_quality", SQL_DATA_QUALITY, 0, NULL);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->data_quality, n);
@@ -943,9 +1054,8 @@ static void section_data_quality(sec *s)
     PQclear(r);
 }
 
-static void section_street_use(sec *s, const char *const *p)
+static void section_street_use(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "street_use_activity", "brief_street_use_activity", SQL_STREET_USE, 2, p);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->street_use_activity, n);
@@ -967,9 +1077,8 @@ static void section_street_use(sec *s, const char *const *p)
     PQclear(r);
 }
 
-static void section_nearby(sec *s, const char *const *p)
+static void section_nearby(sec *s, PGresult *r)
 {
-    PGresult *r = run(s, "nearby_development", "brief_nearby_development", SQL_NEARBY, 1, p);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->nearby_development, n);
@@ -994,10 +1103,8 @@ static void section_nearby(sec *s, const char *const *p)
     PQclear(r);
 }
 
-static void section_velocity(sec *s, const char *since)
+static void section_velocity(sec *s, PGresult *r)
 {
-    const char *p[1] = {since};
-    PGresult *r = run(s, "change_velocity", "brief_change_velocity", SQL_VELOCITY, 1, p);
     if (!r) return;
     int n = PQntuples(r);
     ALLOC_LIST(s, s->r->change_velocity, n);
@@ -1011,8 +1118,59 @@ static void section_velocity(sec *s, const char *since)
     PQclear(r);
 }
 
+/* The sections in the order they run (and are warned about). */
+enum {
+    S_WATCHES,
+    S_CHANGES,
+    S_PLAN_REVIEWS,
+    S_INSPECTIONS,
+    S_NEW_FILINGS,
+    S_EXPIRING,
+    S_PROPERTY,
+    S_HEALTH,
+    S_TEAM,
+    S_REGULATORY,
+    S_SYNOPSIS,
+    S_PLANNING,
+    S_COMPLIANCE,
+    S_DATA_QUALITY,
+    S_STREET_USE,
+    S_NEARBY,
+    S_VELOCITY,
+    S_LAST_REFRESH,
+    S_PIPELINE_HEALTH,
+    S_PIPELINE_STATS,
+    S_N
+};
+_Static_assert(S_N == SFP_BRIEF_SECTION_QUERIES, "one statement per section");
+
+static const sec_def SECTIONS[S_N] = {
+    [S_WATCHES] = {"summary", "brief_summary", SQL_WATCHES, 1, P_USER_SINCE, false},
+    [S_CHANGES] = {"changes", "brief_changes", SQL_CHANGES, 2, P_USER_SINCE, false},
+    [S_PLAN_REVIEWS] = {"plan_reviews", "brief_plan_reviews", g_sql_plan_reviews, 2, P_USER_SINCE, false},
+    [S_INSPECTIONS] = {"inspections", "brief_inspections", SQL_INSPECTIONS, 2, P_USER_SINCE, false},
+    [S_NEW_FILINGS] = {"new_filings", "brief_new_filings", SQL_NEW_FILINGS, 2, P_USER_SINCE, false},
+    [S_EXPIRING] = {"expiring", "brief_expiring", SQL_EXPIRING, 1, P_USER_SINCE, false},
+    [S_PROPERTY] = {"property_health", "brief_property_health", SQL_PROPERTY, 1, P_USER_SINCE, false},
+    [S_HEALTH] = {"health", "brief_health", SQL_HEALTH, 2, P_USER_TODAY, false},
+    [S_TEAM] = {"team_activity", "brief_team_activity", SQL_TEAM, 2, P_USER_SINCE, false},
+    [S_REGULATORY] = {"regulatory_alerts", "brief_regulatory_alerts", SQL_REGULATORY, 0, P_NONE, false},
+    [S_SYNOPSIS] = {"property_synopsis", "brief_property_synopsis", SQL_SYNOPSIS, 1, P_USER_SINCE, false},
+    [S_PLANNING] = {"planning_context", "brief_planning_context", SQL_PLANNING, 1, P_USER_SINCE, false},
+    [S_COMPLIANCE] = {"compliance_calendar", "brief_compliance_calendar", SQL_COMPLIANCE, 2, P_USER_TODAY, false},
+    [S_DATA_QUALITY] = {"data_quality", "brief_data_quality", SQL_DATA_QUALITY, 0, P_NONE, false},
+    [S_STREET_USE] = {"street_use_activity", "brief_street_use_activity", SQL_STREET_USE, 2, P_USER_SINCE, false},
+    [S_NEARBY] = {"nearby_development", "brief_nearby_development", SQL_NEARBY, 1, P_USER_SINCE, false},
+    /* its best plan depends on the date's selectivity: planned for it on every call */
+    [S_VELOCITY] = {"change_velocity", "brief_change_velocity", SQL_VELOCITY, 1, P_SINCE, true},
+    [S_LAST_REFRESH] = {"last_refresh", "brief_last_refresh", SQL_LAST_REFRESH, 0, P_NONE, false},
+    [S_PIPELINE_HEALTH] = {"pipeline_health", "brief_pipeline_health", SQL_PIPELINE_HEALTH, 0, P_NONE, false},
+    [S_PIPELINE_STATS] = {"pipeline_stats", "brief_pipeline_stats", SQL_PIPELINE_STATS, 0, P_NONE, false},
+};
+
 int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__Brief *r, sfp_arena *a, sfp_err *err)
 {
+    pthread_once(&g_sql_once, join_sql);
     sec s = {.c = c, .pg = sfp_conn_pg(c), .ctx = ctx, .r = r, .a = a};
     char uid[16], since[11], today[11];
     snprintf(uid, sizeof uid, "%d", (int)ctx->user_id);
@@ -1020,34 +1178,43 @@ int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__Brief 
     sfp_format_iso_day(ctx->today, today);
     const char *p[2] = {uid, since};
     const char *pt[2] = {uid, today};
+    const char *ps[1] = {since};
+    const char *const *params[S_N];
+    for (int i = 0; i < S_N; i++) {
+        sec_params k = SECTIONS[i].params;
+        params[i] = k == P_USER_SINCE ? p : k == P_USER_TODAY ? pt : k == P_SINCE ? ps : NULL;
+    }
     r->lookback_days = ctx->lookback_days;
     r->since = sfp_arena_strdup(a, since);
 
-    int32_t total_watches = section_watches(&s, p);
-    section_changes(&s, p);
-    section_plan_reviews(&s, p);
-    section_inspections(&s, p);
-    section_new_filings(&s, p);
-    section_expiring(&s, p);
-    section_property(&s, p);
+    PGresult *res[S_N];
+    run_all(&s, SECTIONS, S_N, params, res);
+
+    int32_t total_watches = section_watches(&s, res[S_WATCHES]);
+    section_changes(&s, res[S_CHANGES]);
+    section_plan_reviews(&s, res[S_PLAN_REVIEWS]);
+    section_inspections(&s, res[S_INSPECTIONS]);
+    section_new_filings(&s, res[S_NEW_FILINGS]);
+    section_expiring(&s, res[S_EXPIRING]);
+    section_property(&s, res[S_PROPERTY]);
     if (s.prop) {
         sfp_brief_add_property_activity(r, s.prop_rows, s.n_prop_rows, ctx->today - ctx->lookback_days,
                                         ctx->lookback_days, a);
         PQclear(s.prop);
     }
-    section_health(&s, pt);
-    section_team(&s, p);
-    section_regulatory(&s);
-    section_synopsis(&s, p);
-    section_planning(&s, p);
-    section_compliance(&s, pt);
-    section_data_quality(&s);
-    section_street_use(&s, p);
-    section_nearby(&s, p);
-    section_velocity(&s, since);
-    section_last_refresh(&s);
-    section_pipeline_health(&s);
-    section_pipeline_stats(&s);
+    section_health(&s, res[S_HEALTH]);
+    section_team(&s, res[S_TEAM]);
+    section_regulatory(&s, res[S_REGULATORY]);
+    section_synopsis(&s, res[S_SYNOPSIS]);
+    section_planning(&s, res[S_PLANNING]);
+    section_compliance(&s, res[S_COMPLIANCE]);
+    section_data_quality(&s, res[S_DATA_QUALITY]);
+    section_street_use(&s, res[S_STREET_USE]);
+    section_nearby(&s, res[S_NEARBY]);
+    section_velocity(&s, res[S_VELOCITY]);
+    section_last_refresh(&s, res[S_LAST_REFRESH]);
+    section_pipeline_health(&s, res[S_PIPELINE_HEALTH]);
+    section_pipeline_stats(&s, res[S_PIPELINE_STATS]);
     sfp_brief_fill_summary(r, total_watches, a);
 
     ctx->timed_out = s.timed_out;

@@ -10,8 +10,10 @@
  *
  * (the property-activity rows of changes are derived from the property_health result), run
  * with plan_cache_mode = force_generic_plan (transaction-local: planned once per connection),
- * plus one SAVEPOINT per section: a section whose statement fails is rolled back to its
- * savepoint, degrades to empty (absent for last_refresh / pipeline_stats / property_synopsis; pipeline_health
+ * plus one SAVEPOINT per section, all queued in one libpq pipeline (one round trip; the
+ * connection leaves pipeline mode before sfp_brief_build returns unless it was lost): a
+ * section whose statement fails is rolled back to its savepoint (the sections after it are
+ * queued again), degrades to empty (absent for last_refresh / pipeline_stats / property_synopsis; pipeline_health
  * becomes status "unknown") and is named in `warnings`; the other sections still run.
  *
  * sfp_brief_build runs on a connection that is inside a transaction (the page cache's) and
