@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_limits.h"
 #include "pbjson.h"
 
 static const Sfpermits__V1__ReadMetadata k_empty_md = SFPERMITS__V1__READ_METADATA__INIT;
@@ -146,4 +147,16 @@ void gw_json_double(sfp_buf *b, double v)
     for (char *s = tmp; *s; s++) /* a locale's decimal comma */
         if (!((*s >= '0' && *s <= '9') || *s == '-' || *s == '+' || *s == 'e' || *s == 'E')) *s = '.';
     sfp_buf_puts(b, tmp);
+}
+
+bool gw_read_etag(const gw_read_reply *r, bool weak, const char *if_none_match, gw_response *resp)
+{
+    const char *etag = r->md->etag;
+    if (!etag || !*etag) return false;
+    char quoted[GW_RESP_HEADER_MAX];
+    snprintf(quoted, sizeof quoted, weak ? "W/\"%s\"" : "\"%s\"", etag);
+    gw_resp_header(resp, "ETag", "%s", quoted);
+    if (!gw_etag_matches(if_none_match, quoted)) return false;
+    gw_resp_set_static(resp, 304, GW_CT_JSON, NULL, 0); /* no body, no serialisation */
+    return true;
 }

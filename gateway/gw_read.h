@@ -56,6 +56,10 @@ char *gw_read_json(gw_json_cache *cache, const char *kind, gw_read_reply *r, con
 int gw_read_respond(gw_json_cache *cache, const char *kind, gw_read_reply *r, const ProtobufCMessageDescriptor *desc,
                     const char *tail, size_t tail_len, gw_response *resp, bool *hit, sfp_rpc_status *st);
 
+/* Sets the reply's ETag on resp — strong "etag", or weak W/"etag" for per-user content — and
+ * returns true when if_none_match (the request's header, may be NULL) matches it: resp is then
+ * a 304 without a body and the caller is done. No etag in the metadata → no header, false. */
+bool gw_read_etag(const gw_read_reply *r, bool weak, const char *if_none_match, gw_response *resp);
 /* A JSON number as the generic encoder writes a double (shortest round trip; null for NaN/Inf). */
 void gw_json_double(sfp_buf *b, double v);
 

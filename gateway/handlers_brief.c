@@ -73,15 +73,9 @@ static void brief_done(gw_request *req, gw_response *resp, const gw_rpc_reply *r
     int max_age = r.md->max_age_seconds;
     gw_resp_header(resp, "Cache-Control", "private, max-age=%d", max_age > 0 ? max_age : 0);
     gw_resp_header(resp, "Vary", "Accept, Cookie, Authorization");
-    if (r.md->etag && *r.md->etag) {
-        char etag[GW_RESP_HEADER_MAX];
-        snprintf(etag, sizeof etag, "W/\"%s\"", r.md->etag);
-        gw_resp_header(resp, "ETag", "%s", etag);
-        if (gw_etag_matches(gw_req_header(req, "If-None-Match"), etag)) {
-            gw_read_free(&r);
-            gw_resp_set_static(resp, 304, GW_CT_JSON, NULL, 0); /* no body, no serialisation */
-            return;
-        }
+    if (gw_read_etag(&r, true, gw_req_header(req, "If-None-Match"), resp)) {
+        gw_read_free(&r);
+        return;
     }
     sfp_buf tail;
     sfp_buf_init(&tail);

@@ -112,16 +112,9 @@ static void report_done(gw_request *req, gw_response *resp, const gw_rpc_reply *
     }
     gw_resp_header(resp, "Vary", "Accept");
     gw_resp_header(resp, "Cache-Control", "public, max-age=%d", gw_report_max_age(&r));
-    const char *etag = r.md->etag;
-    if (etag && *etag) {
-        char quoted[GW_RESP_HEADER_MAX];
-        snprintf(quoted, sizeof quoted, "\"%s\"", etag);
-        gw_resp_header(resp, "ETag", "%s", quoted);
-        if (gw_etag_matches(gw_req_header(req, "If-None-Match"), quoted)) {
-            gw_read_free(&r);
-            gw_resp_set_static(resp, 304, GW_CT_JSON, NULL, 0); /* no body, no serialisation */
-            return;
-        }
+    if (gw_read_etag(&r, false, gw_req_header(req, "If-None-Match"), resp)) {
+        gw_read_free(&r);
+        return;
     }
     sfp_buf tail;
     sfp_buf_init(&tail);
