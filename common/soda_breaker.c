@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "pbjson.h"
 
 #define RETRY_AFTER_CAP_S 3600
 
@@ -259,7 +260,8 @@ Sfpermits__V1__BreakerStats *sfp_breaker_stats_pb(sfp_breaker *b, sfp_arena *a)
     sfp_breaker_stats s;
     sfp_breaker_get_stats(b, &s);
     Sfpermits__V1__BreakerStats *o = sfp_arena_msg(a, &sfpermits__v1__breaker_stats__descriptor);
-    o->state = sfp_arena_strdup(a, s.state);
+    o->state = (Sfpermits__V1__BreakerState)sfp_pbjson_enum_value(
+        &sfpermits__v1__breaker_state__descriptor, s.state, SFPERMITS__V1__BREAKER_STATE__BREAKER_STATE_UNSPECIFIED);
     o->consecutive_failures = s.consecutive_failures;
     o->threshold = s.threshold;
     o->open_seconds = s.open_seconds;

@@ -278,8 +278,10 @@ void gw_report_html(gw_request *req, gw_response *resp, gw_report_reply *r)
         srcs[1] = rep->sources->violations;
         srcs[2] = rep->sources->tax_roll;
     }
-    for (int i = 0; i < 3; i++)
-        if (srcs[i] && srcs[i]->state) h = gw_fnv1a64(h, srcs[i]->state, strlen(srcs[i]->state) + 1);
+    for (int i = 0; i < 3; i++) {
+        int32_t state = srcs[i] ? (int32_t)srcs[i]->state : 0;
+        h = gw_fnv1a64(h, &state, sizeof state);
+    }
     char etag[40];
     snprintf(etag, sizeof etag, "\"%016llx-html\"", (unsigned long long)h);
     gw_resp_header(resp, "ETag", "%s", etag);

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "pbjson.h"
 #include "rpc.h"
 #include "sfpermits/v1/report.pb-c.h"
 #include "testhttp.h"
@@ -106,7 +107,8 @@ static inline void fault_report_call(sfp_rpc_channel *ch, const char *block, con
     if (out->code != GRPC_STATUS_OK) return;
     Sfpermits__V1__PropertyReport *r = (void *)resp;
     if (r->sources && r->sources->complaints) {
-        snprintf(out->complaints_state, sizeof out->complaints_state, "%s", r->sources->complaints->state);
+        snprintf(out->complaints_state, sizeof out->complaints_state, "%s",
+                 SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, r->sources->complaints->state));
         snprintf(out->complaints_reason, sizeof out->complaints_reason, "%s", r->sources->complaints->reason);
     }
     out->cache_hit = r->debug && r->debug->report_cache_hit;

@@ -368,7 +368,7 @@ static int load(const char *url, const char *const *parts)
 static void check_signals_result(harness *h, const Sfpermits__V1__SignalsResult *r)
 {
     assert_true(r->ok);
-    assert_string_equal(r->status, "success");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "success");
     assert_string_equal(r->error, "");
     assert_string_equal(r->job_type, "signals");
     assert_true(r->log_id > 0);
@@ -495,7 +495,7 @@ static void test_signals_failures(void **state)
     assert_int_equal(sfp_test_sql(h.url, "ALTER TABLE property_health RENAME TO property_health_away"), 0);
     r = run_ok(&h, SFP_CRON_JOB_SIGNALS);
     assert_false(r->ok);
-    assert_string_equal(r->status, "failed");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "failed");
     assert_non_null(strstr(r->error, "signals"));
     assert_null(strstr(r->error, "DELETE")); /* no SQL in messages */
     char sql[200];
@@ -582,7 +582,7 @@ static void test_velocity_percentiles_transitions_congestion(void **state)
     assert_int_equal(load(h.url, k_velocity_fixture), 0);
     Sfpermits__V1__VelocityRefreshResult *r = run_ok(&h, SFP_CRON_JOB_VELOCITY);
     assert_true(r->ok);
-    assert_string_equal(r->status, "success");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "success");
     assert_string_equal(r->job_type, "velocity_refresh");
     assert_int_equal(r->rows_inserted, 4);
     assert_int_equal(r->stations, 2);
@@ -627,7 +627,7 @@ static void test_velocity_percentiles_transitions_congestion(void **state)
     assert_int_equal(sfp_test_sql(h.url, "ALTER TABLE station_transitions RENAME TO st_away"), 0);
     r = run_ok(&h, SFP_CRON_JOB_VELOCITY);
     assert_true(r->ok);
-    assert_string_equal(r->status, "success");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "success");
     assert_int_equal(r->rows_inserted, 4);
     assert_int_equal(r->transitions, 0);
     assert_true(strlen(r->transitions_error) > 0);
@@ -639,7 +639,7 @@ static void test_velocity_percentiles_transitions_congestion(void **state)
     assert_int_equal(sfp_test_sql(h.url, "ALTER TABLE addenda RENAME TO addenda_away"), 0);
     r = run_ok(&h, SFP_CRON_JOB_VELOCITY);
     assert_false(r->ok);
-    assert_string_equal(r->status, "failed");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "failed");
     assert_true(strlen(r->error) > 0);
     assert_int_equal(q(&h, "SELECT count(*) FROM station_velocity_v2"), 4);
     free_msg(r);
@@ -749,7 +749,7 @@ static void test_heartbeat_status_and_stuck_sweep(void **state)
                      0);
     Sfpermits__V1__HeartbeatResult *hb = run_ok(&h, SFP_CRON_JOB_HEARTBEAT);
     assert_true(hb->ok);
-    assert_string_equal(hb->status, "success");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, hb->status), "success");
     assert_string_equal(hb->job_type, "heartbeat");
     assert_true(hb->log_id > 0);
     assert_true(strlen(hb->started_at) >= 20 && hb->started_at[10] == 'T');
@@ -769,7 +769,8 @@ static void test_heartbeat_status_and_stuck_sweep(void **state)
     assert_int_equal(s->jobs[0]->log_id, hb->log_id); /* newest first */
     assert_string_equal(s->jobs[0]->job_type, "heartbeat");
     assert_true(s->jobs[0]->has_elapsed_seconds);
-    assert_string_equal(s->jobs[1]->status, "running"); /* the 5-minute one */
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, s->jobs[1]->status),
+                        "running"); /* the 5-minute one */
     assert_false(s->jobs[1]->has_elapsed_seconds);
     assert_string_equal(s->jobs[1]->completed_at, "");
     assert_true(strlen(s->checked_at) > 0);
@@ -964,7 +965,7 @@ static void test_compute_caches(void **state)
     g_brief.fail_uid = 45;
     r = run_ok(&h, SFP_CRON_JOB_COMPUTE_CACHES);
     assert_true(r->ok);
-    assert_string_equal(r->status, "success");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "success");
     assert_string_equal(r->job_type, "compute_caches");
     assert_int_equal(r->total_users, 3); /* 44 is inactive */
     assert_int_equal(r->computed, 1);
@@ -988,7 +989,7 @@ static void test_compute_caches(void **state)
     g_brief.fail_all = true;
     r = run_ok(&h, SFP_CRON_JOB_COMPUTE_CACHES);
     assert_false(r->ok);
-    assert_string_equal(r->status, "failed");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "failed");
     assert_int_equal(r->errors, 3);
     assert_non_null(strstr(r->error, "every brief warm-up failed"));
     free_msg(r);
@@ -998,7 +999,7 @@ static void test_compute_caches(void **state)
     assert_int_equal(sfp_test_sql(h.url, "ALTER TABLE users RENAME TO users_away"), 0);
     r = run_ok(&h, SFP_CRON_JOB_COMPUTE_CACHES);
     assert_false(r->ok);
-    assert_string_equal(r->status, "failed");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "failed");
     assert_non_null(strstr(r->error, "users"));
     free_msg(r);
     assert_int_equal(sfp_test_sql(h.url, "ALTER TABLE users_away RENAME TO users"), 0);

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pbjson.h"
 #include "db_listen.h"
 #include "log.h"
 #include "report_cache.h"
@@ -552,9 +553,11 @@ static void test_full_report_sections(void **state)
     assert_string_equal(r->property_profile->assessed_value, "$1,500,000");
     assert_string_equal(r->property_profile->zoning, "RH-1");
     assert_int_equal(FAKE.tax_begins, 0);
-    assert_string_equal(r->sources->tax_roll->state, "unavailable");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, r->sources->tax_roll->state),
+                        "unavailable");
     assert_string_equal(r->sources->tax_roll->reason, "not_needed");
-    assert_string_equal(r->sources->complaints->state, "live");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, r->sources->complaints->state),
+                        "live");
     assert_string_equal(r->sources->complaints->dataset, "gm2e-bten");
     assert_int_equal(r->sources->complaints->records, 2);
     assert_int_equal(r->sources->max_age_seconds, 900);
@@ -585,7 +588,8 @@ static void test_full_report_sections(void **state)
     assert_null(find_permit(r, "PA-002")->routing);
     /* consultant: complaint 3 + NOV 2 + cost 2 + zoning 1 + stalled 2 */
     assert_int_equal(r->consultant_signal->score, 10);
-    assert_string_equal(r->consultant_signal->signal, "essential");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__consultant_tier__descriptor, r->consultant_signal->signal),
+                        "essential");
     assert_int_equal(r->consultant_signal->n_factors, 5);
     /* whats_missing: permit 12 days after complaint C100; kitchen without plumbing permit */
     assert_int_equal(r->n_whats_missing, 2);
@@ -694,10 +698,12 @@ static void test_tax_roll_profile_and_sources(void **state)
     assert_string_equal(r->property_profile->lot_area, "2,500 sq ft");
     assert_string_equal(r->property_profile->tax_year, "2024");
     assert_string_equal(r->property_profile->year_built, "1910");
-    assert_string_equal(r->sources->complaints->state, "cached");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, r->sources->complaints->state),
+                        "cached");
     assert_true(r->sources->complaints->has_age_seconds);
     assert_true(fabs(r->sources->complaints->age_seconds - 300) < 0.01);
-    assert_string_equal(r->sources->tax_roll->state, "live");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, r->sources->tax_roll->state),
+                        "live");
     assert_int_equal(r->sources->tax_roll->records, 1);
     assert_int_equal(r->sources->max_age_seconds, 600);
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -706,9 +712,11 @@ static void test_tax_roll_profile_and_sources(void **state)
     FAKE.state[SFP_RPT_DS_VIOLATIONS] = SFP_RPT_SRC_STALE;
     FAKE.state[SFP_RPT_DS_TAX_ROLL] = SFP_RPT_SRC_UNAVAILABLE;
     r = get_ok(&h, "3507", "004");
-    assert_string_equal(r->sources->violations->state, "stale");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, r->sources->violations->state),
+                        "stale");
     assert_string_equal(r->sources->violations->reason, "http_5xx");
-    assert_string_equal(r->sources->tax_roll->state, "unavailable");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, r->sources->tax_roll->state),
+                        "unavailable");
     assert_false(r->sources->tax_roll->has_age_seconds);
     assert_null(r->property_profile);
     assert_int_equal(r->sources->max_age_seconds, 0);
@@ -895,8 +903,10 @@ static void test_real_soda_client_and_test_server(void **state)
     start(&h, url, sfp_rpt_soda_from_client(client), client);
 
     Sfpermits__V1__PropertyReport *r = get_ok(&h, "1386", "025");
-    assert_string_equal(r->sources->complaints->state, "live");
-    assert_string_equal(r->sources->violations->state, "live");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, r->sources->complaints->state),
+                        "live");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, r->sources->violations->state),
+                        "live");
     assert_string_equal(r->sources->tax_roll->reason, "not_needed");
     assert_int_equal(r->n_complaints, 2);
     assert_int_equal(r->debug->soda_requests, 2);
@@ -906,13 +916,15 @@ static void test_real_soda_client_and_test_server(void **state)
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     r = get_ok(&h, "1386", "025"); /* within the TTL: cached, no HTTP */
-    assert_string_equal(r->sources->complaints->state, "cached");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, r->sources->complaints->state),
+                        "cached");
     assert_int_equal(r->debug->soda_requests, 0);
     assert_true(r->sources->max_age_seconds <= 1);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     r = get_ok(&h, "3507", "004"); /* tax roll fetched: newest closed_roll_year first */
-    assert_string_equal(r->sources->tax_roll->state, "live");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, r->sources->tax_roll->state),
+                        "live");
     assert_non_null(r->property_profile);
     assert_string_equal(r->property_profile->source, "tax_roll");
     assert_string_equal(r->property_profile->zoning, "RH-1(D)");
@@ -925,7 +937,8 @@ static void test_real_soda_client_and_test_server(void **state)
     assert_int_equal(http_post(ctl), 0);
     cache_clock_advance(1.3);
     r = get_ok(&h, "1386", "025");
-    assert_string_equal(r->sources->complaints->state, "stale");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, r->sources->complaints->state),
+                        "stale");
     assert_string_equal(r->sources->complaints->reason, "http_5xx");
     assert_int_equal(r->n_complaints, 2);
     assert_int_equal(r->sources->max_age_seconds, 0);
@@ -985,7 +998,8 @@ static void test_binary_serves_reports(void **state)
     assert_int_equal(r->n_permits, 50);
     assert_int_equal(r->n_complaints, 50); /* the generator has 60: $limit=50 */
     assert_int_equal(r->n_violations, 50);
-    assert_string_equal(r->sources->complaints->state, "live");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, r->sources->complaints->state),
+                        "live");
     assert_true(r->n_nearby_activity <= 3);
     protobuf_c_message_free_unpacked(resp, NULL);
     req.block = "'; DROP";
@@ -1132,7 +1146,8 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
     Sfpermits__V1__PropertyReport *miss = get_ok(&c.h, "1386", "025");
     assert_false(miss->debug->report_cache_hit);
     assert_true(miss->debug->sql_queries >= 2);
-    assert_string_equal(miss->sources->complaints->state, "live");
+    assert_string_equal(
+        SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, miss->sources->complaints->state), "live");
     assert_int_equal(fake_begins(), 1); /* complaints+violations (the profile is in parcel_summary) */
     cache_clock_advance(0.05);
     Sfpermits__V1__PropertyReport *hit = get_ok(&c.h, "1386", "025");
@@ -1140,11 +1155,13 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
     assert_int_equal(hit->debug->sql_queries, 0);
     assert_int_equal(hit->debug->soda_requests, 0);
     assert_int_equal(fake_begins(), 1);
-    assert_string_equal(hit->sources->complaints->state, "cached");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, hit->sources->complaints->state),
+                        "cached");
     assert_true(hit->sources->complaints->age_seconds >= 0.04);
     assert_true(hit->sources->complaints->ttl_remaining_seconds < 900);
     assert_int_equal(hit->sources->complaints->records, 2);
-    assert_string_equal(hit->sources->tax_roll->state, miss->sources->tax_roll->state);
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, hit->sources->tax_roll->state),
+                        SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, miss->sources->tax_roll->state));
     assert_true(hit->sources->max_age_seconds > 0 && hit->sources->max_age_seconds <= 900);
     assert_string_equal(hit->generated_at, miss->generated_at);
     size_t n1, n2;
@@ -1208,7 +1225,8 @@ static void test_report_cache_bounds(void **state)
     for (int i = 0; i < 2; i++) {
         Sfpermits__V1__PropertyReport *r = get_ok(&c.h, "3507", "004");
         assert_false(r->debug->report_cache_hit);
-        assert_string_equal(r->sources->violations->state, "stale");
+        assert_string_equal(
+            SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, r->sources->violations->state), "stale");
         protobuf_c_message_free_unpacked(&r->base, NULL);
     }
     assert_int_equal(stat_counter(&c.h, "report_cache_stores_total"), 0);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pbjson.h"
 #include "gw_pbwire.h"
 #include "report_sample.h"
 #include "sfpermits/v1/report.pb-c.h"
@@ -56,7 +57,8 @@ static void test_split_report(void **state)
     assert_int_equal(u->n_permits, 0);
     assert_null(u->links);
     assert_int_equal(u->sources->max_age_seconds, 600);
-    assert_string_equal(u->sources->complaints->state, "live");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, u->sources->complaints->state),
+                        "live");
     assert_int_equal(u->debug->sql_queries, 10);
     assert_string_equal(u->generated_at, "2026-01-08T10:00:00.000Z");
     protobuf_c_message_free_unpacked(&u->base, NULL);

@@ -81,7 +81,7 @@ static void test_memo_same_bytes(void **state)
         free(j);
     }
     check_same_as_encoder(&s.r, false); /* first: full unpack + encoding, memoised */
-    s.st.state = "cached";
+    s.st.state = SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_CACHED;
     s.src.max_age_seconds = 1200; /* capped at 900 */
     s.dbg.sql_queries = 1;
     s.dbg.elapsed_ms = 0.25;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pbjson.h"
 #include "rpc.h"
 #include "sfpermits/v1/health_service.pb-c.h"
 #include "sfpermits/v1/introspection.pb-c.h"
@@ -86,7 +87,7 @@ static grpc_status_code echo(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, Prot
     out->table_count = left == INT64_MAX ? -1 : (int)left;
     if (sfp_rpc_metadata(ctx, "x-prefix")) { /* status/backend pre-packed, sent before *resp */
         Sfpermits__V1__GetHealthResponse pre = SFPERMITS__V1__GET_HEALTH_RESPONSE__INIT;
-        pre.status = "degraded";
+        pre.status = SFPERMITS__V1__SUITE_STATUS__SUITE_STATUS_DEGRADED;
         pre.backend = "packed-prefix";
         size_t n = protobuf_c_message_get_packed_size(&pre.base);
         uint8_t *bytes = sfp_arena_alloc(sfp_rpc_arena(ctx), n);
@@ -201,7 +202,7 @@ static void test_packed_prefix_merges(void **state)
         sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 2000, md, 2, &st),
         GRPC_STATUS_OK);
     Sfpermits__V1__GetHealthResponse *r = (void *)resp;
-    assert_string_equal(r->status, "degraded");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__suite_status__descriptor, r->status), "degraded");
     assert_string_equal(r->backend, "packed-prefix");
     assert_string_equal(r->version, "pre-1");
     assert_true(r->table_count > 0);
@@ -211,7 +212,7 @@ static void test_packed_prefix_merges(void **state)
         sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 2000, md, 1, &st),
         GRPC_STATUS_OK);
     r = (void *)resp;
-    assert_string_equal(r->status, "");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__suite_status__descriptor, r->status), "unspecified");
     assert_string_equal(r->backend, "");
     protobuf_c_message_free_unpacked(resp, NULL);
 }
