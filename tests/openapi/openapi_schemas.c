@@ -105,7 +105,14 @@ static void message(sfp_buf *b, const ProtobufCMessageDescriptor *d)
         first = false;
         sfp_buf_json_str(b, f->name);
         sfp_buf_putc(b, ':');
-        if (pr == SFP_PBJSON_PRESENCE_NULLABLE) {
+        if (pr == SFP_PBJSON_PRESENCE_NULLABLE &&
+            (f->type == PROTOBUF_C_TYPE_DOUBLE || f->type == PROTOBUF_C_TYPE_FLOAT)) {
+            scalar(b, f, false); /* already number or null */
+        } else if (pr == SFP_PBJSON_PRESENCE_NULLABLE && f->type != PROTOBUF_C_TYPE_MESSAGE &&
+                   f->type != PROTOBUF_C_TYPE_ENUM && f->type != PROTOBUF_C_TYPE_STRING &&
+                   f->type != PROTOBUF_C_TYPE_BYTES && f->type != PROTOBUF_C_TYPE_BOOL) {
+            sfp_buf_puts(b, "{\"type\":[\"integer\",\"null\"]}");
+        } else if (pr == SFP_PBJSON_PRESENCE_NULLABLE) {
             sfp_buf_puts(b, "{\"anyOf\":[");
             scalar(b, f, true);
             sfp_buf_puts(b, ",{\"type\":\"null\"}]}");

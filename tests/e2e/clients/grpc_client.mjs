@@ -177,8 +177,12 @@ async function main() {
     for (const [name, m] of Object.entries(def[svc])) {
       if (m.requestStream || m.responseStream) continue; // reflection and Watch: checked below
       for (const proc of procs) {
-        const { err } = await unary(clients[proc], m, request(m, name), metadata(svc, `node-${proc}-${name}`));
+        const { err, resp } = await unary(clients[proc], m, request(m, name), metadata(svc, `node-${proc}-${name}`));
         if (err) fail(`${proc} ${svc}/${name}: ${err.code} ${err.details}`);
+        // Closed sets are enums in the contract: the health status decodes as a SuiteStatus name.
+        if (name === "GetHealth" && !["SUITE_STATUS_OK", "SUITE_STATUS_DEGRADED"].includes(resp.status)) {
+          fail(`${svc}/GetHealth: status ${JSON.stringify(resp.status)} is not a SuiteStatus value`);
+        }
         calls++;
         console.log(`ok ${proc.padEnd(7)} ${svc}/${name}`);
       }

@@ -163,10 +163,16 @@ def main():
                     if method.client_streaming or method.server_streaming:
                         continue  # streaming RPCs: reflection and Watch, checked below
                     try:
-                        unary(ch, factory, method)(build_request(factory, method), timeout=TIMEOUT,
-                                                   metadata=metadata(service.full_name, rid))
+                        resp = unary(ch, factory, method)(build_request(factory, method), timeout=TIMEOUT,
+                                                          metadata=metadata(service.full_name, rid))
                     except grpc.RpcError as e:
                         fail("%s %s: %s %s" % (proc, method.full_name, e.code(), e.details()))
+                    if method.full_name == "sfpermits.v1.HealthService.GetHealth":
+                        # Closed sets are enums in the contract: status is a SuiteStatus value.
+                        enum = resp.DESCRIPTOR.fields_by_name["status"].enum_type
+                        name = enum.values_by_number[resp.status].name if resp.status in enum.values_by_number else None
+                        if enum.name != "SuiteStatus" or name not in ("SUITE_STATUS_OK", "SUITE_STATUS_DEGRADED"):
+                            fail("GetHealth: status %r is not a SuiteStatus value" % (name or resp.status))
                     calls += 1
                     print("ok %-7s %s" % (proc, method.full_name))
 
