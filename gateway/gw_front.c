@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "gw_limits.h"
 #include "log.h"
+#include "rpc_details.h"
 #include "status_map.h"
 
 #define MAX_CLOSING 1024
@@ -223,10 +224,14 @@ size_t gw_front_error_response(int status, const char *reason, const char *reque
 {
     sfp_buf body;
     sfp_buf_init(&body);
-    gw_error_body(&body, gw_grpc_code_for_http(status), reason);
+    int retry_s = gw_needs_retry_after(status) ? (status == 429 ? 1 : gw_retry_after_seconds(NULL, status)) : -1;
+    /* a 429 carries the same ErrorInfo reason as every other rate limit of the suite */
+    sfp_rpc_details d;
+    sfp_rpc_details_init(&d);
+    if (status == 429) sfp_rpc_details_set_reason(&d, SFP_REASON_RATE_LIMITED);
+    gw_error_body_ex(&body, gw_grpc_code_for_http(status), reason, &d, retry_s, NULL);
     char retry[48] = "";
-    if (gw_needs_retry_after(status))
-        snprintf(retry, sizeof retry, "Retry-After: %d\r\n", status == 429 ? 1 : gw_retry_after_seconds(NULL, status));
+    if (retry_s >= 0) snprintf(retry, sizeof retry, "Retry-After: %d\r\n", retry_s);
     int n = snprintf(out, cap,
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\nX-Content-Type-Options: nosniff\r\nX-Request-Id: %s\r\n"

@@ -134,6 +134,27 @@ void gw_resp_error_ex(gw_response *r, int http_status, int grpc_code, const char
     if (retry) gw_resp_header(r, "Retry-After", "%d", retry_s);
 }
 
+void gw_resp_bad_field(gw_response *r, sfp_reason reason, const char *field, const char *message)
+{
+    sfp_rpc_details d;
+    sfp_rpc_details_init(&d);
+    sfp_rpc_details_set_reason(&d, reason);
+    sfp_rpc_details_add_violation(&d, field, "%s", message);
+    gw_resp_error_ex(r, 400, GRPC_STATUS_INVALID_ARGUMENT, message, NULL, &d, NULL);
+}
+
+void gw_resp_rate_limited(gw_response *r, const char *message, int retry_after_s)
+{
+    if (retry_after_s < 1) retry_after_s = 1;
+    sfp_rpc_details d;
+    sfp_rpc_details_init(&d);
+    sfp_rpc_details_set_reason(&d, SFP_REASON_RATE_LIMITED);
+    sfp_rpc_details_set_retry_ms(&d, (int64_t)retry_after_s * 1000);
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", retry_after_s);
+    gw_resp_error_ex(r, 429, GRPC_STATUS_RESOURCE_EXHAUSTED, message, ra, &d, NULL);
+}
+
 void gw_resp_http_error(gw_response *r, int http_status, const char *message)
 {
     gw_resp_error(r, http_status, gw_grpc_code_for_http(http_status), message, NULL);

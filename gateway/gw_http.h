@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include "gw_limits.h"
 #include "route_match.h"
+#include "rpc_details.h"
 
 struct gw_server;
 struct MHD_Connection;
@@ -96,6 +97,13 @@ void gw_resp_error(gw_response *r, int http_status, int grpc_code, const char *m
  * NULL) and Retry-After also on other statuses when a hint (RetryInfo) is given. */
 void gw_resp_error_ex(gw_response *r, int http_status, int grpc_code, const char *message, const char *retry_after_hint,
                       const struct sfp_rpc_details *d, const char *result_json);
+/* Gateway-made 400 for one bad request field: INVALID_ARGUMENT with the same details a backend
+ * sends (ErrorInfo reason, ARGUMENT_MALFORMED or ARGUMENT_OUT_OF_RANGE, and a BadRequest field
+ * violation naming `field` with `message`), so clients handle both alike. */
+void gw_resp_bad_field(gw_response *r, sfp_reason reason, const char *field, const char *message);
+/* Gateway-made 429: RESOURCE_EXHAUSTED with ErrorInfo RATE_LIMITED and RetryInfo, Retry-After
+ * retry_after_s (at least 1). */
+void gw_resp_rate_limited(gw_response *r, const char *message, int retry_after_s);
 /* Gateway-made HTTP error: the gRPC code is gw_grpc_code_for_http(http_status). */
 void gw_resp_http_error(gw_response *r, int http_status, const char *message);
 /* Backend error: HTTP status and client-safe message from st (status_map), its

@@ -28,7 +28,8 @@ void gw_handle_health(gw_request *req, gw_response *resp)
         bool b = true;
         sfp_err err = {0};
         if (*full && sfp_parse_bool("full", full, &b, &err)) {
-            gw_resp_http_error(resp, 400, "query parameter 'full' must be a boolean (1/0, true/false)");
+            gw_resp_bad_field(resp, SFP_REASON_ARGUMENT_MALFORMED, "full",
+                              "query parameter 'full' must be a boolean (1/0, true/false)");
             return;
         }
         hreq.full = b;

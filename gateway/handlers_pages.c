@@ -196,11 +196,12 @@ void gw_handle_search(gw_request *req, gw_response *resp)
     const char *q = gw_req_query(req, "q");
     int limit = search_limit(gw_req_query(req, "limit"));
     if (!q || !*q) {
-        gw_resp_http_error(resp, 400, "q is required: an address, block/lot (3512/001) or permit number");
+        gw_resp_bad_field(resp, SFP_REASON_ARGUMENT_MALFORMED, "q",
+                          "q is required: an address, block/lot (3512/001) or permit number");
         return;
     }
     if (limit < 0) {
-        gw_resp_http_error(resp, 400, "limit must be an integer from 1 to 50");
+        gw_resp_bad_field(resp, SFP_REASON_ARGUMENT_OUT_OF_RANGE, "limit", "limit must be an integer from 1 to 50");
         return;
     }
     Sfpermits__V1__SearchParcelsRequest in = SFPERMITS__V1__SEARCH_PARCELS_REQUEST__INIT;

@@ -171,20 +171,20 @@ void gw_handle_report(gw_request *req, gw_response *resp)
     const char *block = gw_req_capture(req, "block");
     const char *lot = gw_req_capture(req, "lot");
     if (!block || !sfp_soda_valid_block(block)) {
-        gw_resp_http_error(resp, 400, "block must be 4 digits with an optional capital letter, e.g. 3512");
+        gw_resp_bad_field(resp, SFP_REASON_ARGUMENT_MALFORMED, "block",
+                          "block must be 4 digits with an optional capital letter, e.g. 3512");
         return;
     }
     if (!lot || !sfp_soda_valid_lot(lot)) {
-        gw_resp_http_error(resp, 400, "lot must be 3 digits with an optional capital letter, e.g. 001");
+        gw_resp_bad_field(resp, SFP_REASON_ARGUMENT_MALFORMED, "lot",
+                          "lot must be 3 digits with an optional capital letter, e.g. 001");
         return;
     }
     char client[64];
     gw_req_client_ip(req, client, sizeof client);
     int retry_after = 0;
     if (!gw_ratelimit_take(gw_server_report_limiter(req->srv), client, sfp_mono_ns(), &retry_after)) {
-        char ra[16];
-        snprintf(ra, sizeof ra, "%d", retry_after);
-        gw_resp_error(resp, 429, GRPC_STATUS_RESOURCE_EXHAUSTED, "too many report requests; try again later", ra);
+        gw_resp_rate_limited(resp, "too many report requests; try again later", retry_after);
         return;
     }
 

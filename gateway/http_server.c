@@ -393,9 +393,13 @@ static void dispatch(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, g
         break;
     }
     case GW_MATCH_BAD_PATH:
-        if (m->bad_param) snprintf(msg, sizeof msg, "path parameter '%s' %s", m->bad_param, m->error);
-        else snprintf(msg, sizeof msg, "%s", m->error ? m->error : "bad path");
-        gw_resp_http_error(resp, 400, msg);
+        if (m->bad_param) {
+            snprintf(msg, sizeof msg, "path parameter '%s' %s", m->bad_param, m->error);
+            gw_resp_bad_field(resp, SFP_REASON_ARGUMENT_MALFORMED, m->bad_param, msg);
+        } else {
+            snprintf(msg, sizeof msg, "%s", m->error ? m->error : "bad path");
+            gw_resp_bad_field(resp, SFP_REASON_ARGUMENT_MALFORMED, "path", msg);
+        }
         break;
     case GW_MATCH_OK: {
         const gw_route *rt = m->route;
@@ -405,7 +409,7 @@ static void dispatch(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, g
             MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_query, &q);
             if (q.bad[0]) {
                 snprintf(msg, sizeof msg, "unknown query parameter '%s'", q.bad);
-                gw_resp_http_error(resp, 400, msg);
+                gw_resp_bad_field(resp, SFP_REASON_ARGUMENT_MALFORMED, q.bad, msg);
                 break;
             }
         }
@@ -428,7 +432,8 @@ static void dispatch(gw_server *srv, struct MHD_Connection *conn, gw_ctx *ctx, g
         const char *xt = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Timeout-Ms");
         if (xt) {
             if (gw_parse_timeout_ms(xt, GW_MAX_TIMEOUT_MS, &timeout_ms)) {
-                gw_resp_http_error(resp, 400, "X-Timeout-Ms must be a positive integer (milliseconds)");
+                gw_resp_bad_field(resp, SFP_REASON_ARGUMENT_MALFORMED, "X-Timeout-Ms",
+                                  "X-Timeout-Ms must be a positive integer (milliseconds)");
                 break;
             }
             req->client_deadline = true;

@@ -178,6 +178,23 @@ static void test_query_count_constant(void **state)
     assert_int_equal(counts[0], counts[1]);
 }
 
+/* The error body names its ErrorInfo reason and, when given, the BadRequest field. */
+static void assert_reason(const sfp_http_resp *r, const char *reason, const char *field)
+{
+    cJSON *j = cJSON_Parse(r->body);
+    assert_non_null(j);
+    cJSON *rs = cJSON_GetObjectItem(j, "reason");
+    assert_true(cJSON_IsString(rs));
+    assert_string_equal(rs->valuestring, reason);
+    assert_string_equal(cJSON_GetObjectItem(j, "domain")->valuestring, "sfpermits.dev");
+    if (field) {
+        cJSON *fv = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "field_violations"), 0);
+        assert_non_null(fv);
+        assert_string_equal(cJSON_GetObjectItem(fv, "field")->valuestring, field);
+    }
+    cJSON_Delete(j);
+}
+
 static void test_bad_input_400_before_rpc(void **state)
 {
     (void)state;
@@ -187,9 +204,16 @@ static void test_bad_input_400_before_rpc(void **state)
         sfp_http_resp r;
         assert_int_equal(sfp_http(NULL, g_gw.port, "GET", bad[i], NULL, NULL, 0, &r), 0);
         assert_error_json(&r, 400, "INVALID_ARGUMENT");
+        assert_reason(&r, "ARGUMENT_MALFORMED", NULL);
         sfp_http_resp_free(&r);
     }
     sfp_http_resp r;
+    assert_int_equal(sfp_http(NULL, g_gw.port, "GET", "/report/abcd/001", NULL, NULL, 0, &r), 0);
+    assert_reason(&r, "ARGUMENT_MALFORMED", "block");
+    sfp_http_resp_free(&r);
+    assert_int_equal(sfp_http(NULL, g_gw.port, "GET", "/report/3512/0001", NULL, NULL, 0, &r), 0);
+    assert_reason(&r, "ARGUMENT_MALFORMED", "lot");
+    sfp_http_resp_free(&r);
     assert_int_equal(sfp_http(NULL, g_gw.port, "GET", "/report/3512/001/extra", NULL, NULL, 0, &r), 0);
     assert_error_json(&r, 404, "NOT_FOUND");
     sfp_http_resp_free(&r);
@@ -218,6 +242,7 @@ static void test_rate_limit_429(void **state)
     }
     assert_int_equal(sfp_http(NULL, g_gw_limited.port, "GET", "/report/3512/001", NULL, NULL, 0, &r), 0);
     assert_error_json(&r, 429, "RESOURCE_EXHAUSTED");
+    assert_reason(&r, "RATE_LIMITED", NULL);
     char ra[16];
     assert_non_null(sfp_http_header(&r, "Retry-After", ra, sizeof ra));
     assert_true(atoi(ra) >= 1 && atoi(ra) <= 60);
