@@ -47,18 +47,18 @@ const deref = (o) => (o && o.$ref ? o.$ref.slice(2).split("/").reduce((a, k) => 
 // nullable value is null instead), no int64 as a string, no enum sent as "unspecified"; and
 // the nulls the description allows must actually occur (counted, asserted at the end).
 let nullValues = 0;
-function typedJson(v, where, key = "") {
+function typedJson(v, where, key = "", parent = null) {
   if (v === null) {
     nullValues++;
   } else if (Array.isArray(v)) {
-    for (const x of v) typedJson(x, where, key);
+    for (const x of v) typedJson(x, where, key, v);
   } else if (typeof v === "object") {
     for (const [k, x] of Object.entries(v)) {
       assert.ok(!k.startsWith("has_"), `${where}: key ${k}: a has_ flag in the REST JSON (expected null for absent)`);
-      typedJson(x, where, k);
+      typedJson(x, where, k, v);
     }
   } else if (typeof v === "string") {
-    assert.notEqual(v, "unspecified", `${where}: ${key} is the enum's unset value`);
+    assert.notEqual(v, "unspecified", `${where}: ${key} is the enum's unset value in ${JSON.stringify(parent).slice(0, 400)}`);
     if (["log_id", "entity_id", "rows", "invalidated"].includes(key)) assert.fail(`${where}: int64 ${key} as a string`);
   }
 }
