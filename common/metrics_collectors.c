@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "pbjson.h"
 
 static void one(sfp_buf *out, const char *name, const char *type, const char *help, double v)
 {
@@ -39,7 +40,9 @@ static void breaker_metrics(sfp_buf *out, const Sfpermits__V1__BreakerStats *b)
     for (int i = 0; i < 3; i++) {
         char l[32];
         snprintf(l, sizeof l, "state=\"%s\"", states[i]);
-        sfp_metrics_sample(out, "sfp_soda_breaker_state", l, b->state && !strcmp(b->state, states[i]) ? 1 : 0);
+        sfp_metrics_sample(
+            out, "sfp_soda_breaker_state", l,
+            !strcmp(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__breaker_state__descriptor, b->state), states[i]) ? 1 : 0);
     }
     one(out, "sfp_soda_breaker_transitions_total", "counter", "Breaker state changes.", (double)b->transitions);
     one(out, "sfp_soda_breaker_opens_total", "counter", "Breaker transitions to open.", (double)b->opens);

@@ -4,21 +4,29 @@
  * descriptor's field array (field-number order). Per field:
  *   - singular (proto3 LABEL_NONE, proto2 LABEL_REQUIRED): always emitted, zero values included;
  *     a NULL string is emitted as "", a NULL sub-message as null.
- *   - LABEL_OPTIONAL with a has_ quantifier (proto2 optional, proto3 `optional`): emitted only
- *     when has_ is set. LABEL_OPTIONAL string (no quantifier): omitted when NULL or when it is
- *     the descriptor's default_value pointer (protobuf-c's own "unset" test when packing).
- *     Sub-messages are never omitted: NULL → null.
+ *   - presence pairs: a singular bool field `has_<p>` directly followed (in field-number order)
+ *     by a singular, non-repeated field named `<p>` or `<p>_...` is the presence flag of that
+ *     field (the contracts' spelling of a nullable value, `bool has_x = N; T x = N+1;`). The flag
+ *     itself is not emitted; the value is emitted as null when the flag is false.
+ *   - LABEL_OPTIONAL with a has_ quantifier (proto2 optional, proto3 `optional`): null when has_
+ *     is not set. LABEL_OPTIONAL string (no quantifier): null when NULL or when it is the
+ *     descriptor's default_value pointer (protobuf-c's own "unset" test when packing).
+ *     Sub-messages: NULL → null.
  *   - oneof members (PROTOBUF_C_FIELD_FLAG_ONEOF): only the member whose id equals the oneof
  *     case (uint32 at quantifier_offset) is emitted.
  *   - repeated: JSON array (count is the size_t at quantifier_offset). A repeated message whose
  *     descriptor looks like a map entry (nested directly in the owning message, short name ending
  *     in "Entry", exactly two fields "key" = 1 and "value" = 2) is emitted as an object; keys are
  *     rendered as strings; duplicate keys are emitted as-is, in array order.
- * Values: enums by value name (unknown value → its number), bytes → standard base64 with
- * padding, int64/uint64 → number when |v| <= 2^53 else a quoted decimal string, float/double →
- * shortest %g precision that round-trips (float: 6..9 digits, double: 15..17), NaN/±Inf → null,
- * strings escaped per RFC 8259 (", \, \b \f \n \r \t, other C0 controls as \u00XX), valid UTF-8
- * passed through, each maximal invalid UTF-8 subpart replaced by \ufffd.
+ * Values: enums by value name without the enum-name prefix, lower case (enum CardHealth's
+ * CARD_HEALTH_ON_TRACK → "on_track", CARD_HEALTH_UNSPECIFIED → "unspecified"; a value not
+ * prefixed with the enum's name in UPPER_SNAKE_CASE is only lower-cased; an unknown value → its
+ * number), bytes → standard base64 with padding, int64/uint64 → always a JSON number (the exact
+ * decimal; every int64 of the API is a count or an id far below 2^53, which JavaScript reads
+ * exactly), float/double → shortest %g precision that round-trips (float: 6..9 digits, double:
+ * 15..17), NaN/±Inf → null, strings escaped per RFC 8259 (", \, \b \f \n \r \t, other C0
+ * controls as \u00XX), valid UTF-8 passed through, each maximal invalid UTF-8 subpart replaced
+ * by \ufffd.
  * Messages nested deeper than SFP_PBJSON_MAX_DEPTH (top level = 1) are emitted as null. */
 #include "pbjson.h"
 
@@ -31,7 +39,6 @@
 #include <string.h>
 
 #define SFP_PBJSON_MAX_DEPTH 64
-#define SFP_PBJSON_MAX_SAFE_INT 9007199254740992LL /* 2^53 */
 
 static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth);
 
@@ -197,14 +204,104 @@ static void emit_float(sfp_buf *out, float v)
 
 static void emit_int64(sfp_buf *out, int64_t v)
 {
-    if (v >= -SFP_PBJSON_MAX_SAFE_INT && v <= SFP_PBJSON_MAX_SAFE_INT) sfp_buf_printf(out, "%lld", (long long)v);
-    else sfp_buf_printf(out, "\"%lld\"", (long long)v);
+    sfp_buf_printf(out, "%lld", (long long)v);
 }
 
 static void emit_uint64(sfp_buf *out, uint64_t v)
 {
-    if (v <= (uint64_t)SFP_PBJSON_MAX_SAFE_INT) sfp_buf_printf(out, "%llu", (unsigned long long)v);
-    else sfp_buf_printf(out, "\"%llu\"", (unsigned long long)v);
+    sfp_buf_printf(out, "%llu", (unsigned long long)v);
+}
+
+/* ---------------------------------------------------------------- enums */
+
+static bool is_upper(char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+static bool is_lower(char c)
+{
+    return c >= 'a' && c <= 'z';
+}
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+static char to_upper(char c)
+{
+    return is_lower(c) ? (char)(c - 'a' + 'A') : c;
+}
+static char to_lower(char c)
+{
+    return is_upper(c) ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Length of the prefix "<ENUM_NAME>_" of value name v, where ENUM_NAME is the enum's short name
+ * in UPPER_SNAKE_CASE (CardHealth → CARD_HEALTH_, HTTPStatus → HTTP_STATUS_); 0 when v does not
+ * start with it or nothing would be left after it. Compared on the fly, no allocation. */
+static size_t enum_prefix_len(const char *short_name, const char *v)
+{
+    size_t k = 0;
+    for (size_t i = 0; short_name[i]; i++) {
+        char c = short_name[i];
+        if (i > 0 && is_upper(c)) {
+            char prev = short_name[i - 1], next = short_name[i + 1];
+            if (is_lower(prev) || is_digit(prev) || (is_upper(prev) && is_lower(next))) {
+                if (v[k++] != '_') return 0;
+            }
+        }
+        if (v[k++] != to_upper(c)) return 0;
+    }
+    if (v[k] != '_' || v[k + 1] == '\0') return 0;
+    return k + 1;
+}
+
+/* The value name without its prefix (not yet lower-cased). */
+static const char *enum_short(const ProtobufCEnumDescriptor *ed, const ProtobufCEnumValue *ev)
+{
+    return ev->name + (ed->short_name ? enum_prefix_len(ed->short_name, ev->name) : 0);
+}
+
+static void emit_enum(sfp_buf *out, const ProtobufCEnumDescriptor *ed, int32_t v)
+{
+    const ProtobufCEnumValue *ev = ed ? protobuf_c_enum_descriptor_get_value(ed, v) : NULL;
+    if (!ev || !ev->name) {
+        sfp_buf_printf(out, "%" PRId32, v);
+        return;
+    }
+    const char *name = enum_short(ed, ev);
+    sfp_buf_putc(out, '"');
+    for (; *name; name++) {
+        char c = to_lower(*name);
+        if ((unsigned char)c < 0x20 || c == '"' || c == '\\') continue; /* never in a protoc name */
+        sfp_buf_putc(out, c);
+    }
+    sfp_buf_putc(out, '"');
+}
+
+const char *sfp_pbjson_enum_name(const ProtobufCEnumDescriptor *ed, int v, char *buf, size_t cap)
+{
+    if (!cap) return "";
+    buf[0] = '\0';
+    const ProtobufCEnumValue *ev = ed ? protobuf_c_enum_descriptor_get_value(ed, v) : NULL;
+    if (!ev || !ev->name) return buf;
+    const char *name = enum_short(ed, ev);
+    size_t i = 0;
+    for (; name[i] && i + 1 < cap; i++) buf[i] = to_lower(name[i]);
+    buf[i] = '\0';
+    return buf;
+}
+
+int sfp_pbjson_enum_value(const ProtobufCEnumDescriptor *ed, const char *name, int def)
+{
+    if (!ed || !name) return def;
+    for (unsigned i = 0; i < ed->n_values; i++) {
+        const ProtobufCEnumValue *ev = &ed->values[i];
+        if (!ev->name) continue;
+        const char *s = enum_short(ed, ev), *t = name;
+        while (*s && *t && to_lower(*s) == *t) s++, t++;
+        if (!*s && !*t) return ev->value;
+    }
+    return def;
 }
 
 /* ---------------------------------------------------------------- fields */
@@ -250,13 +347,9 @@ static void emit_value(sfp_buf *out, const ProtobufCFieldDescriptor *f, const vo
     case PROTOBUF_C_TYPE_FLOAT: emit_float(out, *(const float *)p); break;
     case PROTOBUF_C_TYPE_DOUBLE: emit_double(out, *(const double *)p); break;
     case PROTOBUF_C_TYPE_BOOL: sfp_buf_puts(out, *(const protobuf_c_boolean *)p ? "true" : "false"); break;
-    case PROTOBUF_C_TYPE_ENUM: {
-        int32_t v = *(const int32_t *)p;
-        const ProtobufCEnumValue *ev = f->descriptor ? protobuf_c_enum_descriptor_get_value(f->descriptor, v) : NULL;
-        if (ev && ev->name) emit_cstr(out, ev->name);
-        else sfp_buf_printf(out, "%" PRId32, v);
+    case PROTOBUF_C_TYPE_ENUM:
+        emit_enum(out, (const ProtobufCEnumDescriptor *)f->descriptor, *(const int32_t *)p);
         break;
-    }
     case PROTOBUF_C_TYPE_STRING: emit_cstr(out, *(const char *const *)p); break;
     case PROTOBUF_C_TYPE_BYTES: emit_base64(out, (const ProtobufCBinaryData *)p); break;
     case PROTOBUF_C_TYPE_MESSAGE: emit_message(out, *(const ProtobufCMessage *const *)p, depth + 1); break;
@@ -322,6 +415,18 @@ static void emit_map(sfp_buf *out, const ProtobufCMessageDescriptor *ed, const P
     sfp_buf_putc(out, '}');
 }
 
+/* f is a presence flag `bool has_<p>` and g the field right after it, named <p> or <p>_... */
+static bool is_presence_pair(const ProtobufCFieldDescriptor *f, const ProtobufCFieldDescriptor *g)
+{
+    if (f->type != PROTOBUF_C_TYPE_BOOL || f->label != PROTOBUF_C_LABEL_NONE || !f->name ||
+        strncmp(f->name, "has_", 4) != 0 || !g->name || g->label != PROTOBUF_C_LABEL_NONE ||
+        (g->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) || (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+        return false;
+    const char *p = f->name + 4;
+    size_t n = strlen(p);
+    return n > 0 && strncmp(g->name, p, n) == 0 && (g->name[n] == '\0' || g->name[n] == '_');
+}
+
 static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth)
 {
     if (!msg || !msg->descriptor || depth > SFP_PBJSON_MAX_DEPTH) {
@@ -335,21 +440,30 @@ static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth)
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         const void *p = base + f->offset;
+        bool absent = false;
         if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
             if (*(const uint32_t *)(base + f->quantifier_offset) != f->id) continue;
+        } else if (i + 1 < d->n_fields && is_presence_pair(f, &d->fields[i + 1])) {
+            continue; /* the flag: its value field says null instead */
+        } else if (i > 0 && is_presence_pair(&d->fields[i - 1], f)) {
+            absent = !*(const protobuf_c_boolean *)(base + d->fields[i - 1].offset);
         } else if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
             if (f->type == PROTOBUF_C_TYPE_STRING) {
                 /* as protobuf-c's packer: NULL or the shared default pointer means unset */
                 const char *s = *(const char *const *)p;
-                if (!s || (f->default_value && s == (const char *)f->default_value)) continue;
+                absent = !s || (f->default_value && s == (const char *)f->default_value);
             } else if (f->type != PROTOBUF_C_TYPE_MESSAGE && f->quantifier_offset) {
-                if (!*(const protobuf_c_boolean *)(base + f->quantifier_offset)) continue;
+                absent = !*(const protobuf_c_boolean *)(base + f->quantifier_offset);
             }
         }
         if (!first) sfp_buf_putc(out, ',');
         first = false;
         emit_cstr(out, f->name);
         sfp_buf_putc(out, ':');
+        if (absent) {
+            sfp_buf_puts(out, "null");
+            continue;
+        }
         if (f->label != PROTOBUF_C_LABEL_REPEATED) {
             emit_value(out, f, p, depth);
             continue;
@@ -373,6 +487,14 @@ static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth)
 }
 
 /* ---------------------------------------------------------------- API */
+
+sfp_pbjson_presence sfp_pbjson_field_presence(const ProtobufCMessageDescriptor *d, unsigned i)
+{
+    if (i + 1 < d->n_fields && is_presence_pair(&d->fields[i], &d->fields[i + 1])) return SFP_PBJSON_PRESENCE_FLAG;
+    if (i > 0 && i < d->n_fields && is_presence_pair(&d->fields[i - 1], &d->fields[i]))
+        return SFP_PBJSON_PRESENCE_NULLABLE;
+    return SFP_PBJSON_PRESENCE_NONE;
+}
 
 void sfp_pbjson_append(sfp_buf *out, const ProtobufCMessage *msg)
 {

@@ -1,8 +1,10 @@
 /* pbjson.h — generic protobuf-c message → JSON encoder driven by descriptors.
  * Rules (ARCHITECTURE.md): proto field names as keys, zero values emitted, repeated → arrays,
- * nested → objects, maps → objects, enums → their name, bytes → base64, int64/uint64 as
- * numbers when |v| <= 2^53 else as strings, doubles with shortest round-trip precision,
- * NaN/Inf → null, oneof members only when set, unset sub-messages → null. */
+ * nested → objects, maps → objects, enums → their value name without the enum-name prefix in
+ * lower case ("on_track"), bytes → base64, int64/uint64 always JSON numbers, doubles with
+ * shortest round-trip precision, NaN/Inf → null, oneof members only when set, unset
+ * sub-messages → null, an absent nullable value (`has_<name>` false, or an unset optional) →
+ * null with no `has_<name>` key. Details in pbjson.c. */
 #ifndef SFP_PBJSON_H
 #define SFP_PBJSON_H
 
@@ -12,5 +14,24 @@
 void sfp_pbjson_append(sfp_buf *out, const ProtobufCMessage *msg);
 /* malloc'd, NUL-terminated; caller frees. */
 char *sfp_pbjson_encode(const ProtobufCMessage *msg, size_t *len);
+
+/* The REST JSON name of enum value v (CARD_HEALTH_ON_TRACK → "on_track"), written into buf
+ * (cap bytes, NUL-terminated, truncated if short); returns buf, "" for a value without a name.
+ * SFP_PBJSON_ENUM_NAME gives it a buffer that lives until the end of the enclosing block. */
+const char *sfp_pbjson_enum_name(const ProtobufCEnumDescriptor *ed, int v, char *buf, size_t cap);
+#define SFP_PBJSON_ENUM_NAME(ed, v) sfp_pbjson_enum_name((ed), (int)(v), (char[64]){0}, 64)
+/* The value of ed whose REST JSON name is name ("on_track" → CARD_HEALTH_ON_TRACK); def when
+ * none (or name is NULL). Lets code that computes a state as text set the enum field without
+ * a table of its own. */
+/* How field i of d takes part in a presence pair `bool has_<p>; T <p>...;` (see pbjson.c):
+ * FLAG = the has_ field (not emitted), NULLABLE = the value (null when the flag is false). */
+typedef enum {
+    SFP_PBJSON_PRESENCE_NONE = 0,
+    SFP_PBJSON_PRESENCE_FLAG,
+    SFP_PBJSON_PRESENCE_NULLABLE,
+} sfp_pbjson_presence;
+sfp_pbjson_presence sfp_pbjson_field_presence(const ProtobufCMessageDescriptor *d, unsigned i);
+
+int sfp_pbjson_enum_value(const ProtobufCEnumDescriptor *ed, const char *name, int def);
 
 #endif

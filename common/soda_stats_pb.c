@@ -1,6 +1,7 @@
 #include "soda_stats_pb.h"
 
 #include "arena_pb.h"
+#include "pbjson.h"
 
 Sfpermits__V1__ResponseCacheStats *sfp_ttl_cache_stats_pb(sfp_ttl_cache *c, sfp_arena *a)
 {
@@ -22,7 +23,8 @@ Sfpermits__V1__BreakerStats *sfp_breaker_stats_pb(sfp_breaker *b, sfp_arena *a)
     sfp_breaker_stats s;
     sfp_breaker_get_stats(b, &s);
     Sfpermits__V1__BreakerStats *o = sfp_arena_msg(a, &sfpermits__v1__breaker_stats__descriptor);
-    o->state = sfp_arena_strdup(a, s.state);
+    o->state = (Sfpermits__V1__BreakerState)sfp_pbjson_enum_value(
+        &sfpermits__v1__breaker_state__descriptor, s.state, SFPERMITS__V1__BREAKER_STATE__BREAKER_STATE_UNSPECIFIED);
     o->consecutive_failures = s.consecutive_failures;
     o->threshold = s.threshold;
     o->open_seconds = s.open_seconds;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gw_html_common.h"
+#include "pbjson.h"
 #include "sfpermits/v1/brief.pb-c.h"
 
 #define ESC(s) gw_html_esc(b, (s))
@@ -251,7 +252,7 @@ static void pipeline(sfp_buf *b, const Sfpermits__V1__Brief *r)
             const Sfpermits__V1__PipelineJob *j = r->pipeline_stats->recent_jobs[i];
             PUTS("<tr>");
             td(b, j->job_type);
-            td(b, j->status);
+            td(b, j->status ? SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, j->status) : "");
             td(b, j->started_at);
             td(b, j->completed_at);
             if (j->has_elapsed_seconds) sfp_buf_printf(b, "<td>%.2f</td>", j->elapsed_seconds);

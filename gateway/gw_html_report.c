@@ -6,7 +6,12 @@
 #include <string.h>
 
 #include "gw_html_common.h"
+#include "pbjson.h"
 #include "sfpermits/v1/report.pb-c.h"
+
+/* The REST JSON name of an enum value ("moderate", "live"); "" for the unset value 0. The text
+ * lives until the end of the enclosing block. */
+#define ENAME(desc, v) ((v) ? SFP_PBJSON_ENUM_NAME(&(desc), (v)) : "")
 
 #define ESC(s) gw_html_esc(b, (s))
 #define DASH(s) gw_html_text_or_dash(b, (s))
@@ -139,10 +144,11 @@ static void risk(sfp_buf *b, const Sfpermits__V1__PropertyReport *r)
         PUTS("<ul class=\"risks\">\n");
         for (size_t i = 0; i < r->n_risk_assessment; i++) {
             const Sfpermits__V1__RiskItem *it = r->risk_assessment[i];
+            const char *sev = ENAME(sfpermits__v1__severity__descriptor, it->severity);
             PUTS("<li><span class=\"badge sev-");
-            ESC(it->severity);
+            ESC(sev);
             PUTS("\">");
-            ESC(it->severity);
+            ESC(sev);
             PUTS("</span> <strong>");
             ESC(it->title);
             PUTS("</strong><br>");
@@ -159,7 +165,7 @@ static void risk(sfp_buf *b, const Sfpermits__V1__PropertyReport *r)
     const Sfpermits__V1__ConsultantSignal *c = r->consultant_signal;
     if (c) {
         PUTS("<h3>Consultant signal</h3>\n<p><span class=\"badge\">");
-        DASH(c->signal);
+        DASH(ENAME(sfpermits__v1__consultant_tier__descriptor, c->signal));
         sfp_buf_printf(b, "</span> score %d. ", c->score);
         ESC(c->message);
         PUTS("</p>\n");
@@ -177,10 +183,11 @@ static void risk(sfp_buf *b, const Sfpermits__V1__PropertyReport *r)
         PUTS("<h3>What may be missing</h3>\n<ul class=\"risks\">\n");
         for (size_t i = 0; i < r->n_whats_missing; i++) {
             const Sfpermits__V1__MissingItem *m = r->whats_missing[i];
+            const char *sev = ENAME(sfpermits__v1__severity__descriptor, m->severity);
             PUTS("<li><span class=\"badge sev-");
-            ESC(m->severity);
+            ESC(sev);
             PUTS("\">");
-            ESC(m->severity);
+            ESC(sev);
             PUTS("</span> <strong>");
             ESC(m->title);
             PUTS("</strong><br>");
@@ -211,7 +218,7 @@ static const char *reason_text(const char *reason)
 static void soda_section(sfp_buf *b, const char *id, const char *title, const char *noun,
                          Sfpermits__V1__SodaRecord *const *recs, size_t n, const Sfpermits__V1__SourceStatus *src)
 {
-    bool unavailable = src && src->state && !strcmp(src->state, "unavailable");
+    bool unavailable = src && src->state == SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_UNAVAILABLE;
     section_open(b, id, title, unavailable ? -1 : (long)n);
     if (unavailable) {
         sfp_buf_printf(b,
@@ -223,7 +230,7 @@ static void soda_section(sfp_buf *b, const char *id, const char *title, const ch
         PUTS("</section>\n");
         return;
     }
-    if (src && src->state && !strcmp(src->state, "stale")) {
+    if (src && src->state == SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_STALE) {
         PUTS("<p class=\"notice warn\" role=\"status\">Showing saved data: ");
         ESC(reason_text(src->reason));
         PUTS(".</p>\n");
@@ -468,8 +475,9 @@ static void source_row(sfp_buf *b, const char *name, const Sfpermits__V1__Source
         return;
     }
     td(b, s->dataset);
-    sfp_buf_printf(b, "<td><span class=\"badge src-%s\">", s->state ? s->state : "");
-    DASH(s->state);
+    const char *state = ENAME(sfpermits__v1__source_state__descriptor, s->state);
+    sfp_buf_printf(b, "<td><span class=\"badge src-%s\">", state);
+    DASH(state);
     PUTS("</span>");
     if (!blank(s->reason)) {
         PUTS(" (");

@@ -43,7 +43,7 @@ static void health_done_impl(gw_response *resp, const gw_rpc_reply *r)
     ProtobufCMessage *out = NULL;
     if (gw_reply_json(r, resp, &sfpermits__v1__get_health_response__descriptor, &out) != GRPC_STATUS_OK) return;
     const Sfpermits__V1__GetHealthResponse *h = (const Sfpermits__V1__GetHealthResponse *)out;
-    if (!h->status || strcmp(h->status, "ok") != 0) {
+    if (h->status != SFPERMITS__V1__SUITE_STATUS__SUITE_STATUS_OK) {
         resp->status = 503;
         gw_resp_header(resp, "Retry-After", "%d", gw_retry_after_seconds(NULL, 503));
     }

@@ -258,7 +258,13 @@ void gw_handle_home(gw_request *req, gw_response *resp)
 /* The first letter of a source's state ('-' when unknown), for the page's ETag. */
 static char state_letter(const Sfpermits__V1__SourceStatus *s)
 {
-    return s && s->state && *s->state ? s->state[0] : '-';
+    switch (s ? s->state : SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_UNSPECIFIED) {
+    case SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_LIVE: return 'l';
+    case SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_CACHED: return 'c';
+    case SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_STALE: return 's';
+    case SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_UNAVAILABLE: return 'u';
+    default: return '-';
+    }
 }
 
 void gw_report_html(gw_request *req, gw_response *resp, gw_read_reply *r)

@@ -196,7 +196,8 @@ bool sfp_brief_avg_success_duration(Sfpermits__V1__PipelineJob *const *jobs, siz
     int k = 0;
     for (size_t i = 0; i < n; i++) {
         const Sfpermits__V1__PipelineJob *j = jobs[i];
-        if (j->status && !strcmp(j->status, "success") && j->has_elapsed_seconds && j->elapsed_seconds >= 0) {
+        if (j->status == SFPERMITS__V1__JOB_STATUS__JOB_STATUS_SUCCESS && j->has_elapsed_seconds &&
+            j->elapsed_seconds >= 0) {
             sum += j->elapsed_seconds;
             k++;
         }

@@ -15,6 +15,7 @@
 #include "db_prep.h"
 #include "log.h"
 #include "permit_status.h"
+#include "pbjson.h"
 
 /* clang-format off */ /* SQL assembled from macros: kept as written */
 #define TS(x) "to_char((" x ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -872,7 +873,9 @@ static void section_pipeline_stats(sec *s, PGresult *r)
         Sfpermits__V1__PipelineJob *j = sfp_arena_msg(s->a, &sfpermits__v1__pipeline_job__descriptor);
         j->log_id = L(r, i, 3);
         j->job_type = S(s, r, i, 4);
-        j->status = S(s, r, i, 5);
+        j->status =
+            (Sfpermits__V1__JobStatus)sfp_pbjson_enum_value(&sfpermits__v1__job_status__descriptor, PQgetvalue(r, i, 5),
+                                                            SFPERMITS__V1__JOB_STATUS__JOB_STATUS_UNSPECIFIED);
         j->started_at = S(s, r, i, 6);
         j->completed_at = S(s, r, i, 7);
         j->has_elapsed_seconds = !null_at(r, i, 8);

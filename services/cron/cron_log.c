@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cron_internal.h"
+#include "pbjson.h"
 
 /* bigint parameter → INTEGER column, NULL kept (least() would turn NULL into the cap) */
 #define CLAMP_INT(p) "(CASE WHEN " p "::bigint IS NULL THEN NULL ELSE least(" p "::bigint, 2147483647) END)::int"
@@ -114,7 +115,9 @@ int sfp_cron_log_recent(sfp_conn *c, int limit, sfp_arena *a, Sfpermits__V1__Get
         e->job_type = sfp_arena_strdup(a, PQgetvalue(res, i, 1));
         e->started_at = sfp_arena_strdup(a, PQgetvalue(res, i, 2));
         e->completed_at = sfp_arena_strdup(a, PQgetvalue(res, i, 3));
-        e->status = sfp_arena_strdup(a, PQgetvalue(res, i, 4));
+        e->status = (Sfpermits__V1__JobStatus)sfp_pbjson_enum_value(&sfpermits__v1__job_status__descriptor,
+                                                                    PQgetvalue(res, i, 4),
+                                                                    SFPERMITS__V1__JOB_STATUS__JOB_STATUS_UNSPECIFIED);
         if ((e->has_elapsed_seconds = !PQgetisnull(res, i, 5)))
             e->elapsed_seconds = strtod(PQgetvalue(res, i, 5), NULL);
         if ((e->has_lookback_days = !PQgetisnull(res, i, 6))) e->lookback_days = (int32_t)sfp_cron_ll(res, i, 6);

@@ -61,33 +61,40 @@ int sfp_cron_config_from_env(sfp_cron_config *c, sfp_err *err)
 
 /* ---------------- result fields 1–8 (same numbers in every *Result) ---------------- */
 
-static void *field_ptr(ProtobufCMessage *m, const char *name)
+/* The member of field `name` when it is a singular field of type t, else NULL. */
+static void *field_ptr(ProtobufCMessage *m, const char *name, ProtobufCType t)
 {
     const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
-    return f ? (char *)m + f->offset : NULL;
+    return f && f->type == t && f->label != PROTOBUF_C_LABEL_REPEATED ? (char *)m + f->offset : NULL;
 }
 
 static void set_bool(ProtobufCMessage *m, const char *name, bool v)
 {
-    protobuf_c_boolean *p = field_ptr(m, name);
+    protobuf_c_boolean *p = field_ptr(m, name, PROTOBUF_C_TYPE_BOOL);
     if (p) *p = v;
 }
 
 static void set_str(ProtobufCMessage *m, const char *name, char *v)
 {
-    char **p = field_ptr(m, name);
+    char **p = field_ptr(m, name, PROTOBUF_C_TYPE_STRING);
+    if (p) *p = v;
+}
+
+static void set_enum(ProtobufCMessage *m, const char *name, int v)
+{
+    int *p = field_ptr(m, name, PROTOBUF_C_TYPE_ENUM);
     if (p) *p = v;
 }
 
 static void set_double(ProtobufCMessage *m, const char *name, double v)
 {
-    double *p = field_ptr(m, name);
+    double *p = field_ptr(m, name, PROTOBUF_C_TYPE_DOUBLE);
     if (p) *p = v;
 }
 
 static void set_int64(ProtobufCMessage *m, const char *name, int64_t v)
 {
-    int64_t *p = field_ptr(m, name);
+    int64_t *p = field_ptr(m, name, PROTOBUF_C_TYPE_INT64);
     if (p) *p = v;
 }
 
@@ -281,7 +288,8 @@ static grpc_status_code run_job(sfp_cron_service *svc, sfp_rpc_ctx *ctx, const s
     elapsed = (double)(long long)(elapsed * 100.0 + 0.5) / 100.0;
 
     set_bool(res, "ok", ok);
-    set_str(res, "status", ok ? "success" : "failed");
+    set_enum(res, "status",
+             ok ? SFPERMITS__V1__JOB_STATUS__JOB_STATUS_SUCCESS : SFPERMITS__V1__JOB_STATUS__JOB_STATUS_FAILED);
     set_double(res, "elapsed_seconds", elapsed);
     set_int64(res, "log_id", r.log_id);
     set_str(res, "error", ok ? "" : sfp_arena_strdup(r.arena, r.error));

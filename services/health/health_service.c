@@ -42,7 +42,8 @@ static void fill_db(sfp_health_service *svc, Sfpermits__V1__GetHealthResponse *r
         return;
     }
     r->db_connected = true;
-    r->row_counts = full ? "exact" : "estimated";
+    r->row_counts = full ? SFPERMITS__V1__ROW_COUNT_MODE__ROW_COUNT_MODE_EXACT
+                         : SFPERMITS__V1__ROW_COUNT_MODE__ROW_COUNT_MODE_ESTIMATED;
     PGresult *res = sfp_db_query(c, full ? SQL_TABLES_EXACT : SQL_TABLES_ESTIMATED, 0, NULL, &err);
     if (res) {
         int n = PQntuples(res);
@@ -135,7 +136,8 @@ static grpc_status_code get_health(sfp_rpc_ctx *ctx, const ProtobufCMessage *req
     fill_db(svc, r, in->full, a);
     r->pool_stats = sfp_pool_stats_pb(svc->pool, a);
     fill_peers(svc, r, a);
-    r->status = r->n_degraded_reasons ? "degraded" : "ok";
+    r->status = r->n_degraded_reasons ? SFPERMITS__V1__SUITE_STATUS__SUITE_STATUS_DEGRADED
+                                      : SFPERMITS__V1__SUITE_STATUS__SUITE_STATUS_OK;
     *resp = &r->base;
     return GRPC_STATUS_OK;
 }

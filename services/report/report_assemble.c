@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pbjson.h"
 #include "report_text.h"
 #include "sha256.h"
 
@@ -143,10 +144,29 @@ static Sfpermits__V1__ReportPermit *permit(const sfp_rpt_permit *p, sfp_arena *a
     return m;
 }
 
+static Sfpermits__V1__SourceState source_state(sfp_soda_source s)
+{
+    switch (s) {
+    case SFP_SODA_LIVE: return SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_LIVE;
+    case SFP_SODA_CACHED: return SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_CACHED;
+    case SFP_SODA_STALE: return SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_STALE;
+    default: return SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_UNAVAILABLE;
+    }
+}
+
+static Sfpermits__V1__Severity severity(sfp_rpt_severity s)
+{
+    switch (s) {
+    case SFP_SEV_HIGH: return SFPERMITS__V1__SEVERITY__SEVERITY_HIGH;
+    case SFP_SEV_MODERATE: return SFPERMITS__V1__SEVERITY__SEVERITY_MODERATE;
+    default: return SFPERMITS__V1__SEVERITY__SEVERITY_LOW;
+    }
+}
+
 static Sfpermits__V1__SourceStatus *source(const sfp_rpt_soda_result *r, sfp_rpt_dataset d, sfp_arena *a)
 {
     Sfpermits__V1__SourceStatus *m = NEW(a, Sfpermits__V1__SourceStatus, sfpermits__v1__source_status__descriptor);
-    m->state = S(sfp_soda_source_name(r->state));
+    m->state = source_state(r->state);
     m->dataset = S(sfp_rpt_dataset_id(d));
     m->has_age_seconds = r->has_age;
     m->age_seconds = r->age_seconds;
@@ -201,7 +221,7 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
     for (size_t i = 0; i < r->n_risks; i++) {
         const sfp_rpt_risk *k = &r->risks[i];
         Sfpermits__V1__RiskItem *x = NEW(a, Sfpermits__V1__RiskItem, sfpermits__v1__risk_item__descriptor);
-        x->severity = S(sfp_rpt_severity_name(k->severity));
+        x->severity = severity(k->severity);
         x->risk_type = S(k->risk_type);
         x->title = S(k->title);
         x->description = S(k->description);
@@ -214,7 +234,9 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
         NEW(a, Sfpermits__V1__ConsultantSignal, sfpermits__v1__consultant_signal__descriptor);
     if (r->signal) {
         sig->score = r->signal->score;
-        sig->signal = S(r->signal->signal);
+        sig->signal = (Sfpermits__V1__ConsultantTier)sfp_pbjson_enum_value(
+            &sfpermits__v1__consultant_tier__descriptor, r->signal->signal,
+            SFPERMITS__V1__CONSULTANT_TIER__CONSULTANT_TIER_UNSPECIFIED);
         sig->factors = (char **)r->signal->factors;
         sig->n_factors = r->signal->n_factors;
         sig->message = S(r->signal->message);
@@ -226,7 +248,7 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
         const sfp_rpt_missing *k = &r->missing[i];
         Sfpermits__V1__MissingItem *x = NEW(a, Sfpermits__V1__MissingItem, sfpermits__v1__missing_item__descriptor);
         x->type = S(k->type);
-        x->severity = S(sfp_rpt_severity_name(k->severity));
+        x->severity = severity(k->severity);
         x->title = S(k->title);
         x->description = S(k->description);
         x->section_ref = S(k->section_ref);

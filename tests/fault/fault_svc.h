@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "pbjson.h"
 #include "rpc.h"
 #include "sfpermits/v1/report.pb-c.h"
 #include "testhttp.h"
@@ -109,7 +110,8 @@ static inline void fault_report_call(sfp_rpc_channel *ch, const char *block, con
     for (size_t i = 0; md && i < md->n_sources; i++) {
         const Sfpermits__V1__SourceStatus *s = md->sources[i]->value;
         if (strcmp(md->sources[i]->key, "complaints") || !s) continue;
-        snprintf(out->complaints_state, sizeof out->complaints_state, "%s", s->state);
+        snprintf(out->complaints_state, sizeof out->complaints_state, "%s",
+                 SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, s->state));
         snprintf(out->complaints_reason, sizeof out->complaints_reason, "%s", s->reason);
     }
     out->cache_hit = md && md->debug && md->debug->cached;

@@ -376,10 +376,10 @@ static void test_pipeline_stats(void **state)
     /* demo history: nightly success 241 s, failed 480 s, success 395 s, success 252 s */
     assert_int_equal(ps->n_recent_jobs, 4);
     assert_string_equal(ps->recent_jobs[0]->job_type, "nightly");
-    assert_string_equal(ps->recent_jobs[0]->status, "success");
+    assert_int_equal(ps->recent_jobs[0]->status, SFPERMITS__V1__JOB_STATUS__JOB_STATUS_SUCCESS);
     assert_true(ps->recent_jobs[0]->has_elapsed_seconds);
     assert_true(ps->recent_jobs[0]->elapsed_seconds == 252);
-    assert_string_equal(ps->recent_jobs[2]->status, "failed");
+    assert_int_equal(ps->recent_jobs[2]->status, SFPERMITS__V1__JOB_STATUS__JOB_STATUS_FAILED);
     assert_true(ps->has_avg_duration_seconds);
     assert_true(ps->avg_duration_seconds == 296); /* (252 + 395 + 241) / 3: failed runs excluded */
     /* last 24 h, every job type: nightly + signals + velocity_refresh success, 3 heartbeats */

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cron_harness.h"
+#include "pbjson.h"
 #include "cron_service.h"
 #include "sfpermits/v1/cron.pb-c.h"
 #include "soda_client.h"
@@ -435,7 +436,7 @@ static void fault_run(harness *h, const char *mode, const char *expect)
     control(h, ctl);
     Sfpermits__V1__NightlyResult *r = nightly(h, false, false);
     assert_false(r->ok);
-    assert_string_equal(r->status, "failed");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "failed");
     if (!strstr(r->error, expect)) fail_msg("%s: error '%s' lacks '%s'", mode, r->error, expect);
     assert_int_equal(ds(r, "permits")->fetched, 2); /* fetched, never applied */
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -501,7 +502,7 @@ static void test_open_breaker_fails_the_run(void **state)
     r = sfp_test_cron_job_result(GRPC_STATUS_UNAVAILABLE, NULL, &st, &sfpermits__v1__nightly_result__descriptor,
                                  "RunNightly");
     assert_false(r->ok);
-    assert_string_equal(r->status, "failed");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "failed");
     if (!strstr(r->error, "breaker_open")) fail_msg("error '%s'", r->error);
     assert_non_null(strstr(st.message, r->error));
     char lid[24];

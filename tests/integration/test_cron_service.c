@@ -329,7 +329,7 @@ static int load(const char *url, const char *const *parts)
 static void check_signals_result(harness *h, const Sfpermits__V1__SignalsResult *r)
 {
     assert_true(r->ok);
-    assert_string_equal(r->status, "success");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "success");
     assert_string_equal(r->error, "");
     assert_string_equal(r->job_type, "signals");
     assert_true(r->log_id > 0);
@@ -409,7 +409,8 @@ static void test_signals_detectors_tiers_and_twice(void **state)
 
     /* stats at the top level of the JSON */
     char *json = sfp_pbjson_encode(&r1->base, NULL);
-    assert_non_null(strstr(json, "{\"ok\":true,\"status\":\"success\",\"elapsed_seconds\":"));
+    assert_non_null(strstr(json, "{\"ok\":true,\"elapsed_seconds\":"));
+    assert_non_null(strstr(json, ",\"status\":\"success\",")); /* the JobStatus enum's JSON name */
     assert_non_null(strstr(json, "\"total_signals\":14"));
     assert_non_null(strstr(json, "\"tier_distribution\":{"));
     free(json);
@@ -456,7 +457,7 @@ static void test_signals_failures(void **state)
     assert_int_equal(sfp_test_sql(h.url, "ALTER TABLE property_health RENAME TO property_health_away"), 0);
     r = run_ok(&h, SFP_CRON_JOB_SIGNALS);
     assert_false(r->ok);
-    assert_string_equal(r->status, "failed");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "failed");
     assert_non_null(strstr(r->error, "signals"));
     assert_null(strstr(r->error, "DELETE")); /* no SQL in messages */
     char sql[200];
@@ -543,7 +544,7 @@ static void test_velocity_percentiles_transitions_congestion(void **state)
     assert_int_equal(load(h.url, k_velocity_fixture), 0);
     Sfpermits__V1__VelocityRefreshResult *r = run_ok(&h, SFP_CRON_JOB_VELOCITY);
     assert_true(r->ok);
-    assert_string_equal(r->status, "success");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "success");
     assert_string_equal(r->job_type, "velocity_refresh");
     assert_int_equal(r->rows_inserted, 4);
     assert_int_equal(r->stations, 2);
@@ -588,7 +589,7 @@ static void test_velocity_percentiles_transitions_congestion(void **state)
     assert_int_equal(sfp_test_sql(h.url, "ALTER TABLE station_transitions RENAME TO st_away"), 0);
     r = run_ok(&h, SFP_CRON_JOB_VELOCITY);
     assert_true(r->ok);
-    assert_string_equal(r->status, "success");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "success");
     assert_int_equal(r->rows_inserted, 4);
     assert_int_equal(r->transitions, 0);
     assert_true(strlen(r->transitions_error) > 0);
@@ -600,7 +601,7 @@ static void test_velocity_percentiles_transitions_congestion(void **state)
     assert_int_equal(sfp_test_sql(h.url, "ALTER TABLE addenda RENAME TO addenda_away"), 0);
     r = run_ok(&h, SFP_CRON_JOB_VELOCITY);
     assert_false(r->ok);
-    assert_string_equal(r->status, "failed");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "failed");
     assert_true(strlen(r->error) > 0);
     assert_int_equal(q(&h, "SELECT count(*) FROM station_velocity_v2"), 4);
     free_msg(r);
@@ -710,7 +711,7 @@ static void test_heartbeat_status_and_stuck_sweep(void **state)
                      0);
     Sfpermits__V1__HeartbeatResult *hb = run_ok(&h, SFP_CRON_JOB_HEARTBEAT);
     assert_true(hb->ok);
-    assert_string_equal(hb->status, "success");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, hb->status), "success");
     assert_string_equal(hb->job_type, "heartbeat");
     assert_true(hb->log_id > 0);
     assert_true(strlen(hb->started_at) >= 20 && hb->started_at[10] == 'T');
@@ -730,7 +731,8 @@ static void test_heartbeat_status_and_stuck_sweep(void **state)
     assert_int_equal(s->jobs[0]->log_id, hb->log_id); /* newest first */
     assert_string_equal(s->jobs[0]->job_type, "heartbeat");
     assert_true(s->jobs[0]->has_elapsed_seconds);
-    assert_string_equal(s->jobs[1]->status, "running"); /* the 5-minute one */
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, s->jobs[1]->status),
+                        "running"); /* the 5-minute one */
     assert_false(s->jobs[1]->has_elapsed_seconds);
     assert_string_equal(s->jobs[1]->completed_at, "");
     assert_true(strlen(s->checked_at) > 0);
@@ -925,7 +927,7 @@ static void test_compute_caches(void **state)
     g_brief.fail_uid = 45;
     r = run_ok(&h, SFP_CRON_JOB_COMPUTE_CACHES);
     assert_true(r->ok);
-    assert_string_equal(r->status, "success");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "success");
     assert_string_equal(r->job_type, "compute_caches");
     assert_int_equal(r->total_users, 3); /* 44 is inactive */
     assert_int_equal(r->computed, 1);
@@ -949,7 +951,7 @@ static void test_compute_caches(void **state)
     g_brief.fail_all = true;
     r = run_ok(&h, SFP_CRON_JOB_COMPUTE_CACHES);
     assert_false(r->ok);
-    assert_string_equal(r->status, "failed");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "failed");
     assert_int_equal(r->errors, 3);
     assert_non_null(strstr(r->error, "every brief warm-up failed"));
     free_msg(r);
@@ -959,7 +961,7 @@ static void test_compute_caches(void **state)
     assert_int_equal(sfp_test_sql(h.url, "ALTER TABLE users RENAME TO users_away"), 0);
     r = run_ok(&h, SFP_CRON_JOB_COMPUTE_CACHES);
     assert_false(r->ok);
-    assert_string_equal(r->status, "failed");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, r->status), "failed");
     assert_non_null(strstr(r->error, "users"));
     free_msg(r);
     assert_int_equal(sfp_test_sql(h.url, "ALTER TABLE users_away RENAME TO users"), 0);

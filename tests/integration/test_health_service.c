@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pbjson.h"
 #include "health_service.h"
 #include "sfpermits/v1/health_service.pb-c.h"
 #include "testsupport.h"
@@ -97,9 +98,9 @@ static void test_ok_with_tables_pool_and_cache_stats(void **state)
     harness h;
     start(&h, url, NULL);
     Sfpermits__V1__GetHealthResponse *r = get(&h, true);
-    assert_string_equal(r->status, "ok");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__suite_status__descriptor, r->status), "ok");
     assert_true(r->db_connected);
-    assert_string_equal(r->row_counts, "exact");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__row_count_mode__descriptor, r->row_counts), "exact");
     assert_int_equal(r->n_missing_expected_tables, 0);
     assert_true(r->table_count >= 25);
     assert_int_equal(table_rows(r, "users"), 2);
@@ -116,7 +117,7 @@ static void test_ok_with_tables_pool_and_cache_stats(void **state)
     assert_true(r->schema_version >= 1);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     r = get(&h, false);
-    assert_string_equal(r->row_counts, "estimated");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__row_count_mode__descriptor, r->row_counts), "estimated");
     protobuf_c_message_free_unpacked(&r->base, NULL);
     stop(&h);
     free(url);
@@ -130,7 +131,7 @@ static void test_missing_table_degrades(void **state)
     harness h;
     start(&h, url, NULL);
     Sfpermits__V1__GetHealthResponse *r = get(&h, false);
-    assert_string_equal(r->status, "degraded");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__suite_status__descriptor, r->status), "degraded");
     assert_int_equal(r->n_missing_expected_tables, 1);
     assert_string_equal(r->missing_expected_tables[0], "page_cache");
     assert_int_equal(r->cache_stats->row_count, 0);
@@ -147,7 +148,7 @@ static void test_peers_reported_not_fatal(void **state)
     harness h;
     start(&h, url, dead);
     Sfpermits__V1__GetHealthResponse *r = get(&h, false);
-    assert_string_equal(r->status, "ok");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__suite_status__descriptor, r->status), "ok");
     assert_int_equal(r->n_services, 1);
     assert_false(r->services[0]->reachable);
     assert_non_null(strstr(r->services[0]->error, "UNAVAILABLE"));
@@ -172,7 +173,7 @@ static void test_db_down_degraded_not_ready(void **state)
     harness h;
     start(&h, url, NULL);
     Sfpermits__V1__GetHealthResponse *r = get(&h, false);
-    assert_string_equal(r->status, "degraded");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__suite_status__descriptor, r->status), "degraded");
     assert_false(r->db_connected);
     assert_string_equal(r->db_error, "database unavailable");
     protobuf_c_message_free_unpacked(&r->base, NULL);

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pbjson.h"
 #include "db_listen.h"
 #include "db_prep.h"
 #include "log.h"
@@ -338,6 +339,9 @@ static const Sfpermits__V1__SourceStatus *src(const Sfpermits__V1__GetPropertyRe
     return NULL;
 }
 
+/* The lower-case name of source `name`'s SourceState ("live", "cached", ...). */
+#define SRC_STATE(r, name) SFP_PBJSON_ENUM_NAME(&sfpermits__v1__source_state__descriptor, src((r), (name))->state)
+
 static const Sfpermits__V1__ReportPermit *find_permit(const Sfpermits__V1__GetPropertyReportResponse *r, const char *pn)
 {
     for (size_t i = 0; i < r->report->n_permits; i++)
@@ -637,9 +641,9 @@ static void test_full_report_sections(void **state)
     assert_string_equal(r->report->property_profile->assessed_value, "$1,500,000");
     assert_string_equal(r->report->property_profile->zoning, "RH-1");
     assert_int_equal(FAKE.tax_begins, 0);
-    assert_string_equal(src(r, "tax_roll")->state, "unavailable");
+    assert_string_equal(SRC_STATE(r, "tax_roll"), "unavailable");
     assert_string_equal(src(r, "tax_roll")->reason, "not_needed");
-    assert_string_equal(src(r, "complaints")->state, "live");
+    assert_string_equal(SRC_STATE(r, "complaints"), "live");
     assert_string_equal(src(r, "complaints")->dataset, "gm2e-bten");
     assert_int_equal(src(r, "complaints")->records, 2);
     assert_int_equal(r->metadata->max_age_seconds, 900);
@@ -670,7 +674,9 @@ static void test_full_report_sections(void **state)
     assert_null(find_permit(r, "PA-002")->routing);
     /* consultant: complaint 3 + NOV 2 + cost 2 + zoning 1 + stalled 2 */
     assert_int_equal(r->report->consultant_signal->score, 10);
-    assert_string_equal(r->report->consultant_signal->signal, "essential");
+    assert_string_equal(
+        SFP_PBJSON_ENUM_NAME(&sfpermits__v1__consultant_tier__descriptor, r->report->consultant_signal->signal),
+        "essential");
     assert_int_equal(r->report->consultant_signal->n_factors, 5);
     /* whats_missing: permit 12 days after complaint C100; kitchen without plumbing permit */
     assert_int_equal(r->report->n_whats_missing, 2);
@@ -779,10 +785,10 @@ static void test_tax_roll_profile_and_sources(void **state)
     assert_string_equal(r->report->property_profile->lot_area, "2,500 sq ft");
     assert_string_equal(r->report->property_profile->tax_year, "2024");
     assert_string_equal(r->report->property_profile->year_built, "1910");
-    assert_string_equal(src(r, "complaints")->state, "cached");
+    assert_string_equal(SRC_STATE(r, "complaints"), "cached");
     assert_true(src(r, "complaints")->has_age_seconds);
     assert_true(fabs(src(r, "complaints")->age_seconds - 300) < 0.01);
-    assert_string_equal(src(r, "tax_roll")->state, "live");
+    assert_string_equal(SRC_STATE(r, "tax_roll"), "live");
     assert_int_equal(src(r, "tax_roll")->records, 1);
     assert_int_equal(r->metadata->max_age_seconds, 600);
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -791,9 +797,9 @@ static void test_tax_roll_profile_and_sources(void **state)
     FAKE.state[SFP_RPT_DS_VIOLATIONS] = SFP_SODA_STALE;
     FAKE.state[SFP_RPT_DS_TAX_ROLL] = SFP_SODA_UNAVAILABLE;
     r = get_ok(&h, "3507", "004");
-    assert_string_equal(src(r, "violations")->state, "stale");
+    assert_string_equal(SRC_STATE(r, "violations"), "stale");
     assert_string_equal(src(r, "violations")->reason, "http_5xx");
-    assert_string_equal(src(r, "tax_roll")->state, "unavailable");
+    assert_string_equal(SRC_STATE(r, "tax_roll"), "unavailable");
     assert_false(src(r, "tax_roll")->has_age_seconds);
     assert_null(r->report->property_profile);
     assert_int_equal(r->metadata->max_age_seconds, 0);
@@ -980,8 +986,8 @@ static void test_real_soda_client_and_test_server(void **state)
     start(&h, url, sfp_rpt_soda_from_client(client), client);
 
     Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&h, "1386", "025");
-    assert_string_equal(src(r, "complaints")->state, "live");
-    assert_string_equal(src(r, "violations")->state, "live");
+    assert_string_equal(SRC_STATE(r, "complaints"), "live");
+    assert_string_equal(SRC_STATE(r, "violations"), "live");
     assert_string_equal(src(r, "tax_roll")->reason, "not_needed");
     assert_int_equal(r->report->n_complaints, 2);
     assert_int_equal(r->metadata->debug->soda_requests, 2);
@@ -991,13 +997,13 @@ static void test_real_soda_client_and_test_server(void **state)
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     r = get_ok(&h, "1386", "025"); /* within the TTL: cached, no HTTP */
-    assert_string_equal(src(r, "complaints")->state, "cached");
+    assert_string_equal(SRC_STATE(r, "complaints"), "cached");
     assert_int_equal(r->metadata->debug->soda_requests, 0);
     assert_true(r->metadata->max_age_seconds <= 1);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     r = get_ok(&h, "3507", "004"); /* tax roll fetched: newest closed_roll_year first */
-    assert_string_equal(src(r, "tax_roll")->state, "live");
+    assert_string_equal(SRC_STATE(r, "tax_roll"), "live");
     assert_non_null(r->report->property_profile);
     assert_string_equal(r->report->property_profile->source, "tax_roll");
     assert_string_equal(r->report->property_profile->zoning, "RH-1(D)");
@@ -1010,7 +1016,7 @@ static void test_real_soda_client_and_test_server(void **state)
     assert_int_equal(http_post(ctl), 0);
     cache_clock_advance(1.3);
     r = get_ok(&h, "1386", "025");
-    assert_string_equal(src(r, "complaints")->state, "stale");
+    assert_string_equal(SRC_STATE(r, "complaints"), "stale");
     assert_string_equal(src(r, "complaints")->reason, "http_5xx");
     assert_int_equal(r->report->n_complaints, 2);
     assert_int_equal(r->metadata->max_age_seconds, 0);
@@ -1070,7 +1076,7 @@ static void test_binary_serves_reports(void **state)
     assert_int_equal(r->report->n_permits, 50);
     assert_int_equal(r->report->n_complaints, 50); /* the generator has 60: $limit=50 */
     assert_int_equal(r->report->n_violations, 50);
-    assert_string_equal(src(r, "complaints")->state, "live");
+    assert_string_equal(SRC_STATE(r, "complaints"), "live");
     assert_true(r->report->n_nearby_activity <= 3);
     protobuf_c_message_free_unpacked(resp, NULL);
     req.block = "'; DROP";
@@ -1217,7 +1223,7 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
     Sfpermits__V1__GetPropertyReportResponse *miss = get_ok(&c.h, "1386", "025");
     assert_false(miss->metadata->debug->cached);
     assert_true(miss->metadata->debug->sql_queries >= 2);
-    assert_string_equal(src(miss, "complaints")->state, "live");
+    assert_string_equal(SRC_STATE(miss, "complaints"), "live");
     assert_int_equal(fake_begins(), 1); /* complaints+violations (the profile is in parcel_summary) */
     cache_clock_advance(0.05);
     Sfpermits__V1__GetPropertyReportResponse *hit = get_ok(&c.h, "1386", "025");
@@ -1225,11 +1231,11 @@ static void test_report_cache_hit_and_notify_invalidation(void **state)
     assert_int_equal(hit->metadata->debug->sql_queries, 0);
     assert_int_equal(hit->metadata->debug->soda_requests, 0);
     assert_int_equal(fake_begins(), 1);
-    assert_string_equal(src(hit, "complaints")->state, "cached");
+    assert_string_equal(SRC_STATE(hit, "complaints"), "cached");
     assert_true(src(hit, "complaints")->age_seconds >= 0.04);
     assert_true(src(hit, "complaints")->ttl_remaining_seconds < 900);
     assert_int_equal(src(hit, "complaints")->records, 2);
-    assert_string_equal(src(hit, "tax_roll")->state, src(miss, "tax_roll")->state);
+    assert_string_equal(SRC_STATE(hit, "tax_roll"), SRC_STATE(miss, "tax_roll"));
     assert_true(hit->metadata->max_age_seconds > 0 && hit->metadata->max_age_seconds <= 900);
     assert_string_equal(hit->metadata->generated_at, miss->metadata->generated_at);
     /* the same content, hence the same etag (computed once, when it was assembled) */
@@ -1296,7 +1302,7 @@ static void test_report_cache_bounds(void **state)
     for (int i = 0; i < 2; i++) {
         Sfpermits__V1__GetPropertyReportResponse *r = get_ok(&c.h, "3507", "004");
         assert_false(r->metadata->debug->cached);
-        assert_string_equal(src(r, "violations")->state, "stale");
+        assert_string_equal(SRC_STATE(r, "violations"), "stale");
         protobuf_c_message_free_unpacked(&r->base, NULL);
     }
     assert_int_equal(stat_counter(&c.h, "report_cache_stores_total"), 0);

@@ -1,17 +1,20 @@
 /* openapi_schemas — prints, as one JSON object {name: JSON Schema}, the schemas of the REST
  * responses the gateway encodes from protobuf messages (the generic encoder's rules, pbjson.h:
- * proto field names, zero values present, unset sub-messages null, int64 as a number or a
- * decimal string, NaN/Inf doubles null, maps as objects, oneof members only when set), plus
- * every message they reach. The read routes (/report, /brief) send their content message with
- * the per-request members the gateway renders from the reply's ReadMetadata added at the top
- * level (handlers.h: gw_report_json_tail, gw_brief_json_tail); their schemas are the content's
- * plus those members (see k_rest), under the names the REST description has always used. tests/openapi/sync.mjs compares them with (or writes them into)
+ * proto field names, zero values present, unset sub-messages null, int64 as a JSON number,
+ * NaN/Inf doubles null, maps as objects, oneof members only when set, enums as their lower-case
+ * names, a `has_<name>` + `<name>` pair as one nullable `<name>`), plus every message they
+ * reach. The read routes (/report, /brief) send their content message with the per-request
+ * members the gateway renders from the reply's ReadMetadata added at the top level (handlers.h:
+ * gw_report_json_tail, gw_brief_json_tail); their schemas are the content's plus those members
+ * (see k_rest), under the names the REST description has always used. tests/openapi/sync.mjs
+ * compares them with (or writes them into)
  * components.schemas of gateway/static/openapi.json, so the description follows the protos. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
+#include "pbjson.h"
 #include "sfpermits/v1/brief.pb-c.h"
 #include "sfpermits/v1/cron.pb-c.h"
 #include "sfpermits/v1/health_service.pb-c.h"
@@ -69,12 +72,20 @@ static void scalar(sfp_buf *b, const ProtobufCFieldDescriptor *f, bool in_array)
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64:
     case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        sfp_buf_puts(b, "{\"anyOf\":[{\"type\":\"integer\"},{\"type\":\"string\",\"pattern\":\"^-?[0-9]+$\"}]}");
-        break;
+    case PROTOBUF_C_TYPE_FIXED64: sfp_buf_puts(b, "{\"type\":\"integer\"}"); break;
     case PROTOBUF_C_TYPE_FLOAT:
     case PROTOBUF_C_TYPE_DOUBLE: sfp_buf_puts(b, "{\"type\":[\"number\",\"null\"]}"); break;
-    case PROTOBUF_C_TYPE_ENUM: sfp_buf_puts(b, "{\"type\":[\"string\",\"integer\"]}"); break;
+    case PROTOBUF_C_TYPE_ENUM: {
+        const ProtobufCEnumDescriptor *ed = f->descriptor;
+        sfp_buf_puts(b, "{\"type\":\"string\",\"enum\":[");
+        for (unsigned i = 0; i < ed->n_values; i++) {
+            char name[64];
+            if (i) sfp_buf_putc(b, ',');
+            sfp_buf_json_str(b, sfp_pbjson_enum_name(ed, ed->values[i].value, name, sizeof name));
+        }
+        sfp_buf_puts(b, "]}");
+        break;
+    }
     case PROTOBUF_C_TYPE_MESSAGE:
         if (in_array)
             sfp_buf_printf(b, "{\"$ref\":\"#/components/schemas/%s\"}",
@@ -132,12 +143,27 @@ static void message(sfp_buf *b, const ProtobufCMessageDescriptor *d)
 {
     const rest_schema *rest = rest_of(d);
     sfp_buf_puts(b, "{\"type\":\"object\",\"properties\":{");
+    bool first = true;
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (i) sfp_buf_putc(b, ',');
+        sfp_pbjson_presence pr = sfp_pbjson_field_presence(d, i);
+        if (pr == SFP_PBJSON_PRESENCE_FLAG) continue;
+        if (!first) sfp_buf_putc(b, ',');
+        first = false;
         sfp_buf_json_str(b, f->name);
         sfp_buf_putc(b, ':');
-        if (f->type == PROTOBUF_C_TYPE_MESSAGE && is_map_entry(d, f->descriptor)) {
+        if (pr == SFP_PBJSON_PRESENCE_NULLABLE &&
+            (f->type == PROTOBUF_C_TYPE_DOUBLE || f->type == PROTOBUF_C_TYPE_FLOAT)) {
+            scalar(b, f, false); /* already number or null */
+        } else if (pr == SFP_PBJSON_PRESENCE_NULLABLE && f->type != PROTOBUF_C_TYPE_MESSAGE &&
+                   f->type != PROTOBUF_C_TYPE_ENUM && f->type != PROTOBUF_C_TYPE_STRING &&
+                   f->type != PROTOBUF_C_TYPE_BYTES && f->type != PROTOBUF_C_TYPE_BOOL) {
+            sfp_buf_puts(b, "{\"type\":[\"integer\",\"null\"]}");
+        } else if (pr == SFP_PBJSON_PRESENCE_NULLABLE) {
+            sfp_buf_puts(b, "{\"anyOf\":[");
+            scalar(b, f, true);
+            sfp_buf_puts(b, ",{\"type\":\"null\"}]}");
+        } else if (f->type == PROTOBUF_C_TYPE_MESSAGE && is_map_entry(d, f->descriptor)) {
             const ProtobufCMessageDescriptor *e = f->descriptor;
             sfp_buf_puts(b, "{\"type\":\"object\",\"additionalProperties\":");
             scalar(b, &e->fields[1], true);
@@ -152,10 +178,11 @@ static void message(sfp_buf *b, const ProtobufCMessageDescriptor *d)
     }
     if (rest) sfp_buf_printf(b, ",%s", rest->props);
     sfp_buf_puts(b, "},\"required\":[");
-    bool first = true;
+    first = true;
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) continue;
+        if (sfp_pbjson_field_presence(d, i) == SFP_PBJSON_PRESENCE_FLAG) continue;
         if (!first) sfp_buf_putc(b, ',');
         first = false;
         sfp_buf_json_str(b, f->name);

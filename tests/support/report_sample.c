@@ -73,7 +73,7 @@ void sfp_test_report_sample_init(sfp_test_report_sample *s)
     s->r.n_complaints = 1;
     s->links.parcel = "https://sfplanninggis.org/pim/?search=3512%2F001";
     s->r.links = &s->links;
-    s->st.state = "live";
+    s->st.state = SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_LIVE;
     s->st.dataset = "gm2e-bten";
     s->src.key = "complaints";
     s->src.value = &s->st;

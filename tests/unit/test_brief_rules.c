@@ -15,6 +15,7 @@
 #include "brief_auth.h"
 #include "sha256.h"
 #include "brief_rules.h"
+#include "pbjson.h"
 #include "brief_sections.h"
 #include "handlers.h"
 
@@ -155,7 +156,8 @@ static void test_pipeline_health(void **state)
 static Sfpermits__V1__PipelineJob job(const char *status, bool has, double el)
 {
     Sfpermits__V1__PipelineJob j = SFPERMITS__V1__PIPELINE_JOB__INIT;
-    j.status = (char *)status;
+    j.status = (Sfpermits__V1__JobStatus)sfp_pbjson_enum_value(&sfpermits__v1__job_status__descriptor, status,
+                                                               SFPERMITS__V1__JOB_STATUS__JOB_STATUS_UNSPECIFIED);
     j.has_elapsed_seconds = has;
     j.elapsed_seconds = el;
     return j;

@@ -122,7 +122,7 @@ static void test_report_page(void **state)
     free(page);
 
     /* SODA down: the section says so and never "No complaints on record" */
-    s.st.state = "unavailable";
+    s.st.state = SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_UNAVAILABLE;
     s.st.reason = "breaker_open";
     s.r.n_complaints = 0;
     page = gw_html_report_page(&s.r, &s.md, &len);
@@ -132,7 +132,7 @@ static void test_report_page(void **state)
     free(page);
 
     /* up and empty: "No complaints on record" */
-    s.st.state = "live";
+    s.st.state = SFPERMITS__V1__SOURCE_STATE__SOURCE_STATE_LIVE;
     s.st.reason = "";
     page = gw_html_report_page(&s.r, &s.md, &len);
     assert_non_null(strstr(page, "No complaints on record"));

@@ -79,7 +79,7 @@ static void test_scalars_zero_values(void **state)
     check_json(&m, "{\"f_int32\":0,\"f_sint32\":0,\"f_sfixed32\":0,\"f_uint32\":0,\"f_fixed32\":0,"
                    "\"f_int64\":0,\"f_sint64\":0,\"f_sfixed64\":0,\"f_uint64\":0,\"f_fixed64\":0,"
                    "\"f_float\":0,\"f_double\":0,\"f_bool\":false,\"f_string\":\"\","
-                   "\"f_bytes\":\"\",\"f_enum\":\"COLOR_UNSPECIFIED\"}");
+                   "\"f_bytes\":\"\",\"f_enum\":\"unspecified\"}");
     m.f_string = NULL; /* a NULL string is still the zero value */
     char *s = sfp_pbjson_encode(&m.base, NULL);
     assert_non_null(strstr(s, "\"f_string\":\"\""));
@@ -104,7 +104,7 @@ static void test_scalars_32bit_limits(void **state)
                    "\"f_uint32\":4294967295,\"f_fixed32\":123,"
                    "\"f_int64\":0,\"f_sint64\":0,\"f_sfixed64\":0,\"f_uint64\":0,\"f_fixed64\":0,"
                    "\"f_float\":1.5,\"f_double\":-2.25,\"f_bool\":true,\"f_string\":\"hi\","
-                   "\"f_bytes\":\"\",\"f_enum\":\"COLOR_GREEN\"}");
+                   "\"f_bytes\":\"\",\"f_enum\":\"green\"}");
 }
 
 static void test_scalars_64bit_boundary(void **state)
@@ -119,21 +119,21 @@ static void test_scalars_64bit_boundary(void **state)
     m.f_fixed64 = (uint64_t)p53 + 1;
     check_json(&m, "{\"f_int32\":0,\"f_sint32\":0,\"f_sfixed32\":0,\"f_uint32\":0,\"f_fixed32\":0,"
                    "\"f_int64\":9007199254740992,\"f_sint64\":-9007199254740992,"
-                   "\"f_sfixed64\":\"9007199254740993\",\"f_uint64\":9007199254740992,"
-                   "\"f_fixed64\":\"9007199254740993\","
+                   "\"f_sfixed64\":9007199254740993,\"f_uint64\":9007199254740992,"
+                   "\"f_fixed64\":9007199254740993,"
                    "\"f_float\":0,\"f_double\":0,\"f_bool\":false,\"f_string\":\"\","
-                   "\"f_bytes\":\"\",\"f_enum\":\"COLOR_UNSPECIFIED\"}");
+                   "\"f_bytes\":\"\",\"f_enum\":\"unspecified\"}");
     m.f_int64 = INT64_MIN;
     m.f_sint64 = -p53 - 1;
     m.f_sfixed64 = INT64_MAX;
     m.f_uint64 = UINT64_MAX;
     m.f_fixed64 = 42;
     check_json(&m, "{\"f_int32\":0,\"f_sint32\":0,\"f_sfixed32\":0,\"f_uint32\":0,\"f_fixed32\":0,"
-                   "\"f_int64\":\"-9223372036854775808\",\"f_sint64\":\"-9007199254740993\","
-                   "\"f_sfixed64\":\"9223372036854775807\",\"f_uint64\":\"18446744073709551615\","
+                   "\"f_int64\":-9223372036854775808,\"f_sint64\":-9007199254740993,"
+                   "\"f_sfixed64\":9223372036854775807,\"f_uint64\":18446744073709551615,"
                    "\"f_fixed64\":42,"
                    "\"f_float\":0,\"f_double\":0,\"f_bool\":false,\"f_string\":\"\","
-                   "\"f_bytes\":\"\",\"f_enum\":\"COLOR_UNSPECIFIED\"}");
+                   "\"f_bytes\":\"\",\"f_enum\":\"unspecified\"}");
 }
 
 static void test_enum_unknown_value_is_number(void **state)
@@ -155,7 +155,7 @@ static void test_enum_unknown_value_is_number(void **state)
     r.n_r_enum = 3;
     r.r_enum = colors;
     check_json(&r, "{\"r_int32\":[],\"r_string\":[],\"r_nested\":[],\"r_double\":[],\"r_bool\":[],"
-                   "\"r_enum\":[\"COLOR_RED\",7,\"COLOR_UNSPECIFIED\"],\"r_bytes\":[],"
+                   "\"r_enum\":[\"red\",7,\"unspecified\"],\"r_bytes\":[],"
                    "\"r_int64\":[],\"r_float\":[]}");
 }
 
@@ -350,7 +350,7 @@ static void test_repeated_empty_and_filled(void **state)
     check_json(&r, "{\"r_int32\":[1,-2,0],\"r_string\":[],"
                    "\"r_nested\":[{\"id\":7,\"label\":\"seven\"},null],\"r_double\":[],"
                    "\"r_bool\":[true,false],\"r_enum\":[],\"r_bytes\":[],"
-                   "\"r_int64\":[1,\"9007199254740993\",-5],\"r_float\":[]}");
+                   "\"r_int64\":[1,9007199254740993,-5],\"r_float\":[]}");
 }
 
 static void test_nested_unset_is_null_and_empty_message(void **state)
@@ -529,21 +529,24 @@ static void test_oneof_only_set_member(void **state)
 
 /* ---------------------------------------------------------------- optional (has_) */
 
-static void test_optional_unset_omitted_vs_set(void **state)
+static void test_optional_unset_null_vs_set(void **state)
 {
     (void)state;
     Sfptest__Optionals o = SFPTEST__OPTIONALS__INIT;
-    /* nothing set: has_ fields and NULL/default strings omitted; sub-message → null;
+    /* nothing set: has_ fields and NULL/default strings are null, sub-message → null;
      * required fields always present */
-    check_json(&o, "{\"o_nested\":null,\"r_int32\":0,\"r_string\":\"\",\"p2_map\":{}}");
+    const char *unset = "{\"o_int32\":null,\"o_string\":null,\"o_enum\":null,\"o_bool\":null,"
+                        "\"o_double\":null,\"o_bytes\":null,\"o_nested\":null,\"o_uint64\":null,"
+                        "\"o_default\":null,\"r_int32\":0,\"r_string\":\"\",\"p2_map\":{}}";
+    check_json(&o, unset);
 
-    /* values without has_ are still omitted */
+    /* values without has_ are still null */
     o.o_int32 = 5;
     o.o_bool = 1;
     o.o_double = 2.5;
     o.o_uint64 = 9;
     o.o_enum = SFPTEST__SHADE__SHADE_DARK;
-    check_json(&o, "{\"o_nested\":null,\"r_int32\":0,\"r_string\":\"\",\"p2_map\":{}}");
+    check_json(&o, unset);
 
     /* set to zero values: emitted */
     Sfptest__P2Nested pn = SFPTEST__P2_NESTED__INIT;
@@ -568,21 +571,99 @@ static void test_optional_unset_omitted_vs_set(void **state)
     Sfptest__Optionals__P2MapEntry *entries[] = {&e};
     o.n_p2_map = 1;
     o.p2_map = entries;
-    check_json(&o, "{\"o_int32\":0,\"o_string\":\"\",\"o_enum\":\"SHADE_DARK\",\"o_bool\":false,"
-                   "\"o_double\":0,\"o_bytes\":\"\",\"o_nested\":{},"
-                   "\"o_uint64\":\"18446744073709551615\",\"o_default\":\"mine\","
+    check_json(&o, "{\"o_int32\":0,\"o_string\":\"\",\"o_enum\":\"dark\",\"o_bool\":false,"
+                   "\"o_double\":0,\"o_bytes\":\"\",\"o_nested\":{\"id\":null},"
+                   "\"o_uint64\":18446744073709551615,\"o_default\":\"mine\","
                    "\"r_int32\":-9,\"r_string\":\"req\",\"p2_map\":{\"k\":12}}");
 
     /* the shared default pointer counts as unset, an equal copy counts as set */
     o.o_default = (char *)sfptest__optionals__o_default__default_value;
     char *s = sfp_pbjson_encode(&o.base, NULL);
-    assert_null(strstr(s, "o_default"));
+    assert_non_null(strstr(s, ",\"o_default\":null,"));
     free(s);
     char copy[] = "dflt";
     o.o_default = copy;
     s = sfp_pbjson_encode(&o.base, NULL);
     assert_non_null(strstr(s, ",\"o_default\":\"dflt\","));
     free(s);
+}
+
+/* ---------------------------------------------------------------- presence pairs */
+
+static void test_presence_pairs(void **state)
+{
+    (void)state;
+    Sfptest__Presence m = SFPTEST__PRESENCE__INIT;
+    /* flags false: values null, no has_ keys; has_nothing is not followed by "nothing" and stays
+     * an ordinary bool; a has_ flag as the last field has no value to stand for */
+    check_json(&m, "{\"count\":null,\"oldest_age_minutes\":null,\"has_nothing\":false,\"other\":0,"
+                   "\"big\":null,\"health\":\"unspecified\",\"legacy\":\"unknown\",\"mode\":\"unspecified\","
+                   "\"has_tail\":false}");
+    m.count = 7; /* a value without its flag is still null */
+    m.big = 5;
+    check_json(&m, "{\"count\":null,\"oldest_age_minutes\":null,\"has_nothing\":false,\"other\":0,"
+                   "\"big\":null,\"health\":\"unspecified\",\"legacy\":\"unknown\",\"mode\":\"unspecified\","
+                   "\"has_tail\":false}");
+    m.has_count = 1;
+    m.count = 0; /* a zero value with its flag set is a value */
+    m.has_oldest = 1;
+    m.oldest_age_minutes = 1.5;
+    m.has_nothing = 1;
+    m.has_big = 1;
+    m.big = INT64_C(9007199254740993); /* beyond 2^53: still a number */
+    m.has_tail = 1;
+    check_json(&m, "{\"count\":0,\"oldest_age_minutes\":1.5,\"has_nothing\":true,\"other\":0,"
+                   "\"big\":9007199254740993,\"health\":\"unspecified\",\"legacy\":\"unknown\","
+                   "\"mode\":\"unspecified\",\"has_tail\":true}");
+
+    const ProtobufCMessageDescriptor *d = &sfptest__presence__descriptor;
+    assert_int_equal(sfp_pbjson_field_presence(d, 0), SFP_PBJSON_PRESENCE_FLAG);
+    assert_int_equal(sfp_pbjson_field_presence(d, 1), SFP_PBJSON_PRESENCE_NULLABLE);
+    assert_int_equal(sfp_pbjson_field_presence(d, 4), SFP_PBJSON_PRESENCE_NONE); /* has_nothing */
+    assert_int_equal(sfp_pbjson_field_presence(d, 5), SFP_PBJSON_PRESENCE_NONE); /* other */
+    assert_int_equal(sfp_pbjson_field_presence(d, d->n_fields - 1), SFP_PBJSON_PRESENCE_NONE);
+}
+
+/* ---------------------------------------------------------------- enum names */
+
+static void test_enum_json_names(void **state)
+{
+    (void)state;
+    Sfptest__Presence m = SFPTEST__PRESENCE__INIT;
+    m.health = SFPTEST__CARD_HEALTH__CARD_HEALTH_ON_TRACK;
+    m.legacy = SFPTEST__LEGACY__SERVING;             /* no prefix: only lower-cased */
+    m.mode = SFPTEST__HTTPMODE__HTTP_MODE_HALF_OPEN; /* acronym: HTTPMode → HTTP_MODE_ */
+    char *s = sfp_pbjson_encode(&m.base, NULL);
+    assert_non_null(strstr(s, "\"health\":\"on_track\",\"legacy\":\"serving\",\"mode\":\"half_open\""));
+    free(s);
+    m.health = SFPTEST__CARD_HEALTH__CARD_HEALTH_HIGH_RISK;
+    m.legacy = SFPTEST__LEGACY__LEGACY;          /* the enum's own name alone is no prefix */
+    m.mode = SFPTEST__HTTPMODE__HTTPMODE_CLOSED; /* prefix spelled differently: kept */
+    s = sfp_pbjson_encode(&m.base, NULL);
+    assert_non_null(strstr(s, "\"health\":\"high_risk\",\"legacy\":\"legacy\",\"mode\":\"httpmode_closed\""));
+    free(s);
+}
+
+static void test_enum_name_value_roundtrip(void **state)
+{
+    (void)state;
+    const ProtobufCEnumDescriptor *ed = &sfptest__card_health__descriptor;
+    char buf[64];
+    for (unsigned i = 0; i < ed->n_values; i++) {
+        int v = ed->values[i].value;
+        const char *name = sfp_pbjson_enum_name(ed, v, buf, sizeof buf);
+        assert_true(name[0] != '\0');
+        assert_int_equal(sfp_pbjson_enum_value(ed, name, -1), v);
+    }
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(ed, SFPTEST__CARD_HEALTH__CARD_HEALTH_AT_RISK), "at_risk");
+    assert_string_equal(sfp_pbjson_enum_name(ed, 99, buf, sizeof buf), "");
+    assert_string_equal(sfp_pbjson_enum_name(ed, SFPTEST__CARD_HEALTH__CARD_HEALTH_AT_RISK, buf, 4), "at_");
+    assert_int_equal(sfp_pbjson_enum_value(ed, "on_track", -1), SFPTEST__CARD_HEALTH__CARD_HEALTH_ON_TRACK);
+    assert_int_equal(sfp_pbjson_enum_value(ed, "ON_TRACK", -1), -1); /* JSON names are lower case */
+    assert_int_equal(sfp_pbjson_enum_value(ed, "on_trac", -1), -1);
+    assert_int_equal(sfp_pbjson_enum_value(ed, "on_track_", -1), -1);
+    assert_int_equal(sfp_pbjson_enum_value(ed, "", -1), -1);
+    assert_int_equal(sfp_pbjson_enum_value(ed, NULL, -2), -2);
 }
 
 /* ---------------------------------------------------------------- big random message */
@@ -783,16 +864,10 @@ static void check_number(const cJSON *j, double expected)
     assert_true(j->valuedouble == expected); /* exact round trip */
 }
 
+/* Always a JSON number; exact within ±2^53 (what a double holds), the nearest double beyond. */
 static void check_int64(const cJSON *j, int64_t v)
 {
-    char tmp[32];
-    if (v >= -INT64_C(9007199254740992) && v <= INT64_C(9007199254740992)) {
-        check_number(j, (double)v);
-    } else {
-        assert_true(cJSON_IsString(j));
-        snprintf(tmp, sizeof tmp, "%lld", (long long)v);
-        assert_string_equal(j->valuestring, tmp);
-    }
+    check_number(j, (double)v);
 }
 
 /* Round-trip checks of the values cJSON can represent exactly. */
@@ -892,7 +967,10 @@ int main(void)
         cmocka_unit_test(test_maps),
         cmocka_unit_test(test_map_lookalike_stays_array),
         cmocka_unit_test(test_oneof_only_set_member),
-        cmocka_unit_test(test_optional_unset_omitted_vs_set),
+        cmocka_unit_test(test_optional_unset_null_vs_set),
+        cmocka_unit_test(test_presence_pairs),
+        cmocka_unit_test(test_enum_json_names),
+        cmocka_unit_test(test_enum_name_value_roundtrip),
         cmocka_unit_test(test_big_random_message_is_valid_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

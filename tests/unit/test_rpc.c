@@ -65,7 +65,7 @@ static grpc_status_code echo(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, Prot
         Sfpermits__V1__GetHealthResponse *out =
             sfp_arena_msg(sfp_rpc_arena(ctx), &sfpermits__v1__get_health_response__descriptor);
         char *status = strdup("borrowed");
-        out->status = status;
+        out->backend = status;
         sfp_rpc_on_end(ctx, on_end_free, status);
         *resp = &out->base;
         return GRPC_STATUS_OK;
@@ -216,7 +216,7 @@ static void test_on_end_runs_after_the_reply(void **state)
     assert_int_equal(
         sfp_rpc_call(g_ch, ECHO, &req.base, &sfpermits__v1__get_health_response__descriptor, &resp, 2000, md, 1, &st),
         GRPC_STATUS_OK);
-    assert_string_equal(((Sfpermits__V1__GetHealthResponse *)resp)->status, "borrowed");
+    assert_string_equal(((Sfpermits__V1__GetHealthResponse *)resp)->backend, "borrowed");
     protobuf_c_message_free_unpacked(resp, NULL);
     /* the call ends on the server shortly after the client has the reply: poll, bounded */
     bool ended = false;

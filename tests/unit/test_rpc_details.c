@@ -52,7 +52,7 @@ static void test_round_trip_all_details(void **st)
     assert_false(sfp_rpc_details_empty(&d));
     Sfpermits__V1__NightlyResult res = SFPERMITS__V1__NIGHTLY_RESULT__INIT;
     res.ok = false;
-    res.status = "failed";
+    res.status = SFPERMITS__V1__JOB_STATUS__JOB_STATUS_FAILED;
     res.error = "SODA unavailable";
     res.log_id = 42;
     const ProtobufCMessage *extra[] = {&res.base};

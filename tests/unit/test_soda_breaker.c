@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pbjson.h"
 #include "arena.h"
 #include "soda_breaker.h"
 #include "soda_stats_pb.h"
@@ -365,7 +366,7 @@ static void test_stats_pb(void **st)
     sfp_breaker_allow(b, &t);
     sfp_arena *a = sfp_arena_new();
     Sfpermits__V1__BreakerStats *pb = sfp_breaker_stats_pb(b, a);
-    assert_string_equal(pb->state, "open");
+    assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__breaker_state__descriptor, pb->state), "open");
     assert_int_equal(pb->threshold, 2);
     assert_int_equal(pb->open_seconds, 45);
     assert_int_equal(pb->opens, 1);

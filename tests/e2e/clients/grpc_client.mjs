@@ -193,6 +193,10 @@ async function main() {
         const { err, resp: res } = await unary(clients[proc], m, request(m, name), metadata(svc, `node-${proc}-${name}`));
         if (err) fail(`${proc} ${svc}/${name}: ${err.code} ${err.details}`);
         checkEnvelope(name, res);
+        // Closed sets are enums in the contract: the health status decodes as a SuiteStatus name.
+        if (name === "GetHealth" && !["SUITE_STATUS_OK", "SUITE_STATUS_DEGRADED"].includes(res.status)) {
+          fail(`${svc}/GetHealth: status ${JSON.stringify(res.status)} is not a SuiteStatus value`);
+        }
         calls++;
         console.log(`ok ${proc.padEnd(7)} ${svc}/${name}`);
       }

@@ -185,6 +185,12 @@ def main():
                     except grpc.RpcError as e:
                         fail("%s %s: %s %s" % (proc, method.full_name, e.code(), e.details()))
                     check_envelope(method.name, resp)
+                    if method.full_name == "sfpermits.v1.HealthService.GetHealth":
+                        # Closed sets are enums in the contract: status is a SuiteStatus value.
+                        enum = resp.DESCRIPTOR.fields_by_name["status"].enum_type
+                        name = enum.values_by_number[resp.status].name if resp.status in enum.values_by_number else None
+                        if enum.name != "SuiteStatus" or name not in ("SUITE_STATUS_OK", "SUITE_STATUS_DEGRADED"):
+                            fail("GetHealth: status %r is not a SuiteStatus value" % (name or resp.status))
                     calls += 1
                     print("ok %-7s %s" % (proc, method.full_name))
 
