@@ -146,6 +146,8 @@ function(sfp_link_by_includes tgt)
     string(REGEX REPLACE "^[A-Z]+=" "" s ${f})
     get_filename_component(d ${s} DIRECTORY)
     file(STRINGS ${s} lines REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]")
+    # the links follow the includes: an edited #include must re-run the configure step
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${s})
     foreach(l ${lines})
       if(l MATCHES "include[ \t]*\"([^\"]+)\"")
         set(h ${CMAKE_MATCH_1})
