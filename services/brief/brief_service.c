@@ -29,6 +29,7 @@ void sfp_brief_config_defaults(sfp_brief_config *c)
     c->refresh_interval_s = 300;
     c->statement_timeout_ms = 10000;
     c->auth_cache_ms = 5000;
+    c->memory_cache_entries = 512;
 }
 
 int sfp_brief_config_from_env(sfp_brief_config *c, sfp_err *err)
@@ -36,6 +37,7 @@ int sfp_brief_config_from_env(sfp_brief_config *c, sfp_err *err)
     sfp_brief_config_defaults(c);
     if (sfp_cfg_int("BRIEF_CACHE_TTL_MINUTES", &c->cache_ttl_minutes, err) ||
         sfp_cfg_int("BRIEF_AUTH_CACHE_MS", &c->auth_cache_ms, err) ||
+        sfp_cfg_int("BRIEF_MEMORY_CACHE_ENTRIES", &c->memory_cache_entries, err) ||
         sfp_cfg_int("BRIEF_DEGRADED_TTL_MINUTES", &c->degraded_ttl_minutes, err) ||
         sfp_cfg_int("BRIEF_REFRESH_INTERVAL_S", &c->refresh_interval_s, err) ||
         sfp_cfg_int("BRIEF_STATEMENT_TIMEOUT_MS", &c->statement_timeout_ms, err))
@@ -194,9 +196,10 @@ static grpc_status_code get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
     if (cc.degraded) atomic_fetch_add(&k->degraded, 1);
     Sfpermits__V1__PackedReadResponse *out = sfp_arena_msg(a, &sfpermits__v1__packed_read_response__descriptor);
     out->content.len = pr.len;
-    out->content.data = pr.payload; /* handed to the call: freed when it ends, not copied */
-    if (pr.payload) sfp_rpc_on_end(ctx, free, pr.payload);
-    pr.payload = NULL;
+    out->content.data = pr.payload; /* handed to the call: released when it ends, not copied */
+    void *owner = NULL;
+    sfp_page_release_fn release = sfp_page_result_take(&pr, &owner);
+    if (release) sfp_rpc_on_end(ctx, release, owner);
     out->metadata = md;
     sfp_page_result_clear(&pr);
     *resp = &out->base;
@@ -316,6 +319,7 @@ void sfp_brief_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, void
         {"brief_sql_queries_total", atomic_load(&c->sql_total)},
         {"brief_sql_queries_last", atomic_load(&c->sql_last)},
         {"brief_compute_queries_last", atomic_load(&c->compute_queries_last)},
+        {"page_cache_memory_hits", ps.memory_hits},
         {"page_cache_coalesced", ps.coalesced},
         {"page_cache_computes", ps.computes},
         {"page_cache_compute_failures", ps.compute_failures},
