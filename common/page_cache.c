@@ -131,6 +131,11 @@ void sfp_page_cache_listen_event(sfp_page_cache *pc, sfp_listen_event ev, const 
     pthread_mutex_unlock(&pc->mu);
 }
 
+void sfp_page_cache_forget(sfp_page_cache *pc, const char *key)
+{
+    sfp_page_cache_listen_event(pc, SFP_LISTEN_NOTIFY, key);
+}
+
 void sfp_page_cache_free(sfp_page_cache *pc)
 {
     if (!pc) return;
@@ -493,8 +498,8 @@ static int compute_uncached(sfp_page_cache *pc, const char *key, int64_t deadlin
     return rc;
 }
 
-int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int64_t deadline_ms,
-                       sfp_page_compute_fn compute, void *user, sfp_page_result *out, sfp_err *err)
+static int get(sfp_page_cache *pc, const char *key, int ttl_minutes, int64_t deadline_ms, sfp_page_compute_fn compute,
+               void *user, bool from_memory, sfp_page_result *out, sfp_err *err)
 {
     memset(out, 0, sizeof *out);
     if (ttl_minutes <= 0) {
@@ -502,7 +507,7 @@ int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int
         return compute_uncached(pc, key, deadline_ms, compute, user, out, err);
     }
 
-    if (mem_get(pc, key, out)) return 0;
+    if (from_memory && mem_get(pc, key, out)) return 0;
     uint64_t epoch = mem_epoch(pc); /* before the row is read */
     sfp_conn *conn = NULL;
     bool cache_ok = true;
@@ -569,6 +574,18 @@ int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int
     flight_finish(pc, f, rc == 0 ? out : NULL, rc == 0);
     if (rc == 0 && (out->stored || out->cached)) mem_put(pc, key, out, epoch);
     return rc;
+}
+
+int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int64_t deadline_ms,
+                       sfp_page_compute_fn compute, void *user, sfp_page_result *out, sfp_err *err)
+{
+    return get(pc, key, ttl_minutes, deadline_ms, compute, user, true, out, err);
+}
+
+int sfp_page_cache_get_shared(sfp_page_cache *pc, const char *key, int ttl_minutes, int64_t deadline_ms,
+                              sfp_page_compute_fn compute, void *user, sfp_page_result *out, sfp_err *err)
+{
+    return get(pc, key, ttl_minutes, deadline_ms, compute, user, false, out, err);
 }
 
 /* ---------- maintenance ---------- */

@@ -94,11 +94,11 @@ typedef void (*sfp_page_release_fn)(void *);
 sfp_page_release_fn sfp_page_result_take(sfp_page_result *r, void **arg);
 
 typedef struct sfp_page_cache_stats {
-    int64_t hits;      /* served from a fresh row (memory tier included) */
+    int64_t hits;        /* served from a fresh row (memory tier included) */
     int64_t memory_hits; /* of which served from the in-process tier without a query */
-    int64_t misses;    /* no fresh row (includes coalesced ones) */
-    int64_t coalesced; /* misses served by another caller's computation */
-    int64_t computes;  /* compute callbacks run */
+    int64_t misses;      /* no fresh row (includes coalesced ones) */
+    int64_t coalesced;   /* misses served by another caller's computation */
+    int64_t computes;    /* compute callbacks run */
     int64_t compute_failures;
     int64_t errors;    /* cache read/lock/write errors (request still served) */
     int64_t in_flight; /* in-process flights now */
@@ -113,6 +113,10 @@ void sfp_page_cache_free(sfp_page_cache *pc); /* NULL-safe */
 void sfp_page_cache_set_memory(sfp_page_cache *pc, int max_entries, sfp_clock_fn clock, void *clock_arg);
 /* Feed of the LISTEN on SFP_PAGE_CACHE_CHANNEL (an sfp_listen_fn body; any thread). */
 void sfp_page_cache_listen_event(sfp_page_cache *pc, sfp_listen_event ev, const char *payload);
+/* Drops key ("" = every key) from this process's memory now, without waiting for the
+ * notification: a caller that invalidated rows calls it after its COMMIT, so its own client's
+ * next read cannot be served the page it just invalidated. No-op without the tier. */
+void sfp_page_cache_forget(sfp_page_cache *pc, const char *key);
 
 /* Get the page for key, computing it on a miss (protocol above). deadline_ms: absolute
  * CLOCK_MONOTONIC milliseconds (sfp_mono_ms() + budget), or INT64_MAX for none.
@@ -120,6 +124,11 @@ void sfp_page_cache_listen_event(sfp_page_cache *pc, sfp_listen_event ev, const 
  * no connection, DEADLINE_EXCEEDED when the deadline passed while waiting). */
 int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int64_t deadline_ms,
                        sfp_page_compute_fn compute, void *user, sfp_page_result *out, sfp_err *err);
+/* The same, never served from the in-process tier (the row is read; the page is still kept):
+ * for a caller that must see the shared table as it is now, e.g. a cache warm-up right after
+ * an invalidation whose notification may not have arrived yet. */
+int sfp_page_cache_get_shared(sfp_page_cache *pc, const char *key, int ttl_minutes, int64_t deadline_ms,
+                              sfp_page_compute_fn compute, void *user, sfp_page_result *out, sfp_err *err);
 
 /* UPDATE ... SET invalidated_at = now() WHERE cache_key LIKE pattern AND not yet invalidated.
  * Returns the number of rows invalidated (>= 0), or -1 with err. Runs on the caller's

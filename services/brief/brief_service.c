@@ -102,6 +102,13 @@ static int authenticate(sfp_brief_service *svc, sfp_rpc_ctx *ctx, int64_t deadli
 
 /* ---------- GetBrief ---------- */
 
+/* The page_cache key of a user's brief at a lookback (RefreshBrief invalidates "brief:<uid>:%"). */
+#define BRIEF_KEY_MAX 48
+static void brief_key(char key[BRIEF_KEY_MAX], int32_t user_id, int lookback)
+{
+    snprintf(key, BRIEF_KEY_MAX, "brief:%d:%d", (int)user_id, lookback);
+}
+
 typedef struct compute_ctx {
     sfp_brief_service *svc;
     int32_t user_id, lookback, today;
@@ -164,10 +171,14 @@ static grpc_status_code get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
     }
     compute_ctx cc = {
         .svc = svc, .user_id = uid, .lookback = lookback, .today = today_days(svc), .deadline_ms = deadline};
-    char key[48];
-    snprintf(key, sizeof key, "brief:%d:%d", (int)uid, (int)cc.lookback);
+    char key[BRIEF_KEY_MAX];
+    brief_key(key, uid, cc.lookback);
     sfp_page_result pr;
-    if (sfp_page_cache_get(svc->cache, key, svc->cfg.cache_ttl_minutes, deadline, compute_brief, &cc, &pr, &err) != 0) {
+    /* A warm-up (service identity, from compute-caches right after the nightly's invalidation)
+     * must see the shared table, not a copy its notification has not dropped yet. */
+    int (*get)(sfp_page_cache *, const char *, int, int64_t, sfp_page_compute_fn, void *, sfp_page_result *,
+               sfp_err *) = sfp_rpc_metadata(ctx, "x-sfp-user-id") ? sfp_page_cache_get_shared : sfp_page_cache_get;
+    if (get(svc->cache, key, svc->cfg.cache_ttl_minutes, deadline, compute_brief, &cc, &pr, &err) != 0) {
         atomic_fetch_add(&k->failed, 1);
         sfp_log(SFP_WARN, "brief failed", SFP_I("user_id", uid), SFP_S("error", err.msg));
         return fail(ctx, &err);
@@ -271,6 +282,13 @@ static grpc_status_code refresh_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *
     if (n < 0 || sfp_db_exec(c, "COMMIT", 0, NULL, &err)) {
         code = fail(ctx, &err);
         goto out;
+    }
+    /* Other replicas drop their copies on the notification; this one now, so the caller's
+     * next GetBrief is recomputed even if it arrives first. */
+    for (int lb = SFP_BRIEF_LOOKBACK_MIN; lb <= SFP_BRIEF_LOOKBACK_MAX; lb++) {
+        char key[BRIEF_KEY_MAX];
+        brief_key(key, uid, lb);
+        sfp_page_cache_forget(svc->cache, key);
     }
     Sfpermits__V1__RefreshBriefResponse *rr =
         sfp_arena_msg(sfp_rpc_arena(ctx), &sfpermits__v1__refresh_brief_response__descriptor);

@@ -675,6 +675,13 @@ static void test_memory_tier_serves_without_query(void **state)
     assert_string_equal(r.computed_at, first);
     assert_string_equal(r.cached_at, first);
     assert_true(r.ttl_seconds_remaining > 0 && r.ttl_seconds_remaining <= 120);
+    sfp_page_result s;
+    sfp_err err = {0};
+    assert_int_equal(sfp_page_cache_get_shared(pc, "test:mem", 30, in_ms(10000), compute, &j, &s, &err), 0);
+    assert_false(s.memory); /* the shared variant always reads the row */
+    assert_int_equal(s.queries, 1);
+    assert_true(payload_is(&s, "generation 1"));
+    sfp_page_result_clear(&s);
     /* the payload outlives the entry: take it, drop every entry, then read it */
     void *owner = NULL;
     sfp_page_release_fn rel = sfp_page_result_take(&r, &owner);
@@ -701,6 +708,7 @@ static void test_memory_tier_serves_without_query(void **state)
     sfp_page_cache_stats st;
     sfp_page_cache_get_stats(pc, &st);
     assert_int_equal(st.memory_hits, 2);
+    assert_int_equal(st.hits, 5);
     sfp_page_cache_free(pc);
 }
 
