@@ -29,7 +29,7 @@ void sfp_brief_config_defaults(sfp_brief_config *c)
     c->refresh_interval_s = 300;
     c->statement_timeout_ms = 10000;
     c->auth_cache_ms = 5000;
-    c->memory_cache_entries = 512;
+    c->memory_cache_entries = 256;
 }
 
 int sfp_brief_config_from_env(sfp_brief_config *c, sfp_err *err)
