@@ -47,8 +47,10 @@ UPDATE inspections i SET permit_block = p.block, permit_lot = p.lot
 UPDATE addenda a SET permit_block = p.block, permit_lot = p.lot
   FROM permits p WHERE p.permit_number = a.application_number;
 
--- A report's child rows, one descent per lot. The nightly's table swap copies the live
--- table's indexes, so these survive a swap.
+-- A report's child rows, one descent per lot. Routing reads only the permits in review among
+-- them: with the permit number in the index, Postgres would descend once per listed permit, so
+-- the addenda index stops at the lot and the permit numbers filter the parcel's rows. The
+-- nightly's table swap copies the live table's indexes, so these survive a swap.
 CREATE INDEX contacts_permit_parcel_idx ON contacts (permit_block, permit_lot, permit_number);
 CREATE INDEX inspections_permit_parcel_idx ON inspections (permit_block, permit_lot, reference_number);
-CREATE INDEX addenda_permit_parcel_idx ON addenda (permit_block, permit_lot, application_number, addenda_number, step);
+CREATE INDEX addenda_permit_parcel_idx ON addenda (permit_block, permit_lot);

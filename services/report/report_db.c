@@ -84,16 +84,18 @@ static const char SQL_INSPECTIONS[] =
     "AND coalesce(reference_number_type, 'permit') = 'permit' "
     "ORDER BY reference_number, scheduled_date DESC NULLS LAST, id DESC";
 
-/* Every station of the latest revision (max addenda_number; rows without a number are not a
- * revision) of each permit. Only the permits whose routing the report shows
- * (SFP_PERMITS_ROUTED) are attached. */
+/* Every routing row of the permits whose routing the report shows ($3: SFP_PERMITS_ROUTED, a
+ * subset of the parcel's), newest revision first: the stations of each permit's latest revision
+ * (max addenda_number; rows without a number are not a revision) are the first rows of its
+ * group, in step order, and are picked while reading (a window over the rows cost Postgres more
+ * than the scan). The index is on (permit_block, permit_lot) alone: $3 filters the parcel's
+ * rows after one descent per lot, where an index column would make one descent per element. */
 static const char SQL_ROUTING[] =
     "SELECT application_number, addenda_number, step, station, department, plan_checked_by, review_results, "
-    "finish_date, arrive, hold_description FROM ("
-    " SELECT a.*, max(a.addenda_number) OVER (PARTITION BY a.application_number) AS rev FROM addenda a"
-    " WHERE a.permit_block = $1 AND a.permit_lot = ANY($2::text[])) x "
-    "WHERE addenda_number = rev "
-    "ORDER BY application_number, step NULLS LAST, id";
+    "finish_date, arrive, hold_description FROM addenda "
+    "WHERE permit_block = $1 AND permit_lot = ANY($2::text[]) AND application_number = ANY($3::text[]) "
+    "AND addenda_number IS NOT NULL "
+    "ORDER BY application_number, addenda_number DESC, step NULLS LAST, id";
 
 static const char SQL_REG_WATCH[] =
     "SELECT title, description, status, impact_level, semantic_concepts, url FROM regulatory_watch "
@@ -136,7 +138,7 @@ static const sfp_db_stmt STMTS[ST_N] = {
     [ST_PERMITS] = {"sfp_report_permits", SQL_PERMITS, 2},
     [ST_CONTACTS] = {"sfp_report_contacts", SQL_CONTACTS, 2},
     [ST_INSPECTIONS] = {"sfp_report_inspections", SQL_INSPECTIONS, 2},
-    [ST_ROUTING] = {"sfp_report_routing", SQL_ROUTING, 2},
+    [ST_ROUTING] = {"sfp_report_routing", SQL_ROUTING, 3},
     [ST_REG_WATCH] = {"sfp_report_reg_watch", SQL_REG_WATCH, 0},
     [ST_NEARBY] = {"sfp_report_nearby", SQL_NEARBY, 4},
     [ST_COMMIT] = {"sfp_report_commit", SQL_COMMIT, 0},
@@ -400,6 +402,20 @@ static sfp_rpt_permit *find_permit(sfp_rpt_permit *permits, size_t n, const char
     return NULL;
 }
 
+/* {permit numbers} of the permits whose status is in `set` (0: every permit). */
+static char *permit_array(sfp_rpt_db *db, const sfp_rpt_permit *permits, size_t n, unsigned set, size_t *count)
+{
+    const char **v = sfp_arena_alloc(db->a, sizeof(char *) * (n ? n : 1));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!*permits[i].permit_number) continue;
+        if (set && !sfp_rpt_permit_in(permits[i].status, set)) continue;
+        v[k++] = permits[i].permit_number;
+    }
+    *count = k;
+    return sfp_rpt_pg_array(db->a, v, k);
+}
+
 /* ---------------- steps ---------------- */
 
 static void read_parcel_summary(sfp_rpt_db *db, const PGresult *r, sfp_rpt_parcel_summary *out);
@@ -596,14 +612,15 @@ static void read_routing(sfp_rpt_db *db, const PGresult *r, sfp_rpt_permit *perm
         x->arrive = col(db, r, i, 8);
         x->hold_description = col(db, r, i, 9);
     }
-    /* Rows are grouped by application_number: one routing per group. */
+    /* Rows are grouped by application_number, the latest revision first: one routing per group,
+     * from the rows of its first revision. */
     size_t hint = 0;
     for (int i = 0; i < rows;) {
-        int j = i + 1;
+        int j = i + 1, rev = i + 1;
         while (j < rows && !strcmp(PQgetvalue(r, j, 0), PQgetvalue(r, i, 0))) j++;
+        while (rev < j && all[rev].addenda_number == all[i].addenda_number) rev++;
         sfp_rpt_permit *pm = find_permit(permits, n, PQgetvalue(r, i, 0), &hint);
-        if (pm && sfp_rpt_permit_in(pm->status, SFP_PERMITS_ROUTED))
-            pm->routing = sfp_rpt_routing_compute(&all[i], (size_t)(j - i), today, db->a);
+        if (pm) pm->routing = sfp_rpt_routing_compute(&all[i], (size_t)(rev - i), today, db->a);
         i = j;
     }
 }
@@ -657,7 +674,8 @@ int sfp_rpt_db_finish(sfp_rpt_db *db, sfp_rpt_permit_set *set, sfp_rpt_db_rest *
     if (n) {
         /* Routing runs whenever the parcel has permits, even if none is routed (then it is an
          * empty index probe). */
-        const char *parcel[] = {rest->block, lots};
+        size_t k;
+        const char *parcel[] = {rest->block, lots, permit_array(db, permits, n, SFP_PERMITS_ROUTED, &k)};
         i_contacts = p.n;
         rc = pipe_exec(db, &p, ST_CONTACTS, parcel);
         i_inspections = p.n;
