@@ -262,6 +262,75 @@ static int step(sfp_cron_run *r, sfp_conn *c, const char *what, const char *sql,
     return 0;
 }
 
+/* Report columns (migration 0060): the permit's block and lot on contacts, inspections and
+ * addenda, and the entity's name, firm and permit count on contacts. Rows a merge inserts have
+ * them NULL; a permit re-ingested may have moved; an entity re-computed may read differently.
+ * An incremental run fixes the rows of nightly_report_permits (every permit number a staged
+ * row of permits, contacts, inspections or addenda names) and the contacts of
+ * nightly_affected_entities; a full run checks every row. Only rows that differ are written.
+ * SCOPE(alias) is the incremental scope. Each returns the rows written. */
+#define RC_IN_RUN(col) col " IN (SELECT permit_number FROM nightly_report_permits)"
+#define RC_CONTACTS(SCOPE)                                                                                           \
+    "WITH src AS (SELECT c.id, p.block, p.lot, e.canonical_name, e.canonical_firm, e.permit_count FROM contacts c "  \
+    "  LEFT JOIN permits p ON p.permit_number = c.permit_number LEFT JOIN entities e ON e.entity_id = c.entity_id "  \
+    "  WHERE " SCOPE " AND (c.permit_block, c.permit_lot, c.entity_name, c.entity_firm, c.entity_permit_count) "     \
+    "  IS DISTINCT FROM (p.block, p.lot, e.canonical_name, e.canonical_firm, e.permit_count)), "                     \
+    "u AS (UPDATE contacts t SET permit_block = src.block, permit_lot = src.lot, entity_name = src.canonical_name, " \
+    "  entity_firm = src.canonical_firm, entity_permit_count = src.permit_count FROM src WHERE t.id = src.id "       \
+    "  RETURNING 1) SELECT count(*) FROM u"
+#define RC_CHILD(TABLE, PN, COND, SCOPE)                                                                            \
+    "WITH src AS (SELECT x.id, p.block, p.lot FROM " TABLE " x LEFT JOIN permits p ON p.permit_number = x." PN COND \
+    " WHERE " SCOPE " AND (x.permit_block, x.permit_lot) IS DISTINCT FROM (p.block, p.lot)), "                      \
+    "u AS (UPDATE " TABLE " t SET permit_block = src.block, permit_lot = src.lot FROM src WHERE t.id = src.id "     \
+    "  RETURNING 1) SELECT count(*) FROM u"
+#define RC_INSPECTIONS(SCOPE) \
+    RC_CHILD("inspections", "reference_number", " AND coalesce(x.reference_number_type, 'permit') = 'permit'", SCOPE)
+#define RC_ADDENDA(SCOPE) RC_CHILD("addenda", "application_number", "", SCOPE)
+static const char *const k_report_cols_full[] = {RC_CONTACTS("true"), RC_INSPECTIONS("true"), RC_ADDENDA("true")};
+static const char *const k_report_cols_run[] = {
+    RC_CONTACTS("c.id IN (SELECT id FROM contacts WHERE " RC_IN_RUN(
+        "permit_number") " UNION SELECT id FROM contacts "
+                         "WHERE entity_id IN (SELECT entity_id FROM nightly_affected_entities))"),
+    RC_INSPECTIONS(RC_IN_RUN("x.reference_number")), RC_ADDENDA(RC_IN_RUN("x.application_number"))};
+
+/* The permit-number column of a dataset's rows that carry report columns, else NULL. */
+static const char *report_permit_col(const sfp_ingest_dataset *ds)
+{
+    if (!strcmp(ds->table, "permits") || !strcmp(ds->table, "contacts")) return "permit_number";
+    if (!strcmp(ds->table, "inspections")) return "reference_number";
+    if (!strcmp(ds->table, "addenda")) return "application_number";
+    return NULL;
+}
+
+static int report_columns(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *sts, size_t n, bool full)
+{
+    static const char *const what[] = {"nightly: report columns (contacts)", "nightly: report columns (inspections)",
+                                       "nightly: report columns (addenda)"};
+    long long written[3] = {0};
+    if (!full) {
+        sfp_buf b;
+        sfp_buf_init(&b);
+        sfp_buf_puts(&b, "CREATE TEMP TABLE nightly_report_permits ON COMMIT DROP AS SELECT NULL::text COLLATE \"C\" "
+                         "AS permit_number WHERE false");
+        for (size_t i = 0; i < n; i++) {
+            const char *col = report_permit_col(sts[i].ds);
+            if (col)
+                sfp_buf_printf(&b, " UNION SELECT %s FROM nightly_stage_%s WHERE %s IS NOT NULL", col, sts[i].ds->name,
+                               col);
+        }
+        int rc = step(r, c, "nightly: report columns", b.data, 0, NULL, NULL, NULL) ||
+                 step(r, c, "nightly: report columns", "ANALYZE nightly_report_permits", 0, NULL, NULL, NULL);
+        sfp_buf_free(&b);
+        if (rc) return -1;
+    }
+    for (int i = 0; i < 3; i++)
+        if (step(r, c, what[i], full ? k_report_cols_full[i] : k_report_cols_run[i], 0, NULL, &written[i], NULL))
+            return -1;
+    sfp_log(SFP_INFO, "nightly report columns", SFP_B("full", full), SFP_I("contacts", written[0]),
+            SFP_I("inspections", written[1]), SFP_I("addenda", written[2]));
+    return 0;
+}
+
 int sfp_derived_prepare(sfp_cron_run *r, sfp_conn *c)
 {
     long long have = 0;
@@ -313,7 +382,8 @@ int sfp_derived_rebuild(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *st
                       "SELECT entity_id FROM contacts WHERE entity_id IS NOT NULL",
                       0, NULL, NULL, NULL)) ||
         step(r, c, "nightly: affected entities", "ANALYZE nightly_affected_entities", 0, NULL, NULL, NULL) ||
-        step(r, c, "nightly: entities", k_entities, 0, NULL, &out->entities, &out->entities_deleted);
+        step(r, c, "nightly: entities", k_entities, 0, NULL, &out->entities, &out->entities_deleted) ||
+        report_columns(r, c, sts, n, full);
     char live[256];
     sfp_buf sql;
     sfp_buf_init(&sql);

@@ -57,33 +57,45 @@ static const char SQL_PERMITS[] =
                               " FROM (SELECT 1) AS one LEFT JOIN hits h ON true"
                               " ORDER BY h.filed_date DESC NULLS LAST, h.permit_number DESC";
 
+/* Contacts, inspections and routing are read by the PERMIT's parcel stored on each child row
+ * (permit_block, permit_lot; see migration 0060): one index descent per lot ($2 = the lots of
+ * the permit list) finds the rows of every permit of those lots, where reading them by permit
+ * number costs one descent per permit. Rows of permits the list does not show (a parcel with
+ * more than SFP_RPT_PERMIT_LIMIT permits) are skipped when they are attached. */
+
 /* Role rank: applicant first — ingest normalises roles, so the applicant is also
- * recognised by is_applicant = 'Y' (a rank on role = 'applicant' alone would be dead) — then contractor, architect, engineer, agent, consultant, designer, owner, others. */
+ * recognised by is_applicant = 'Y' (a rank on role = 'applicant' alone would be dead) — then
+ * contractor, architect, engineer, agent, consultant, designer, owner, others. The entity's
+ * name, firm and permit count are kept on the contact row (entity_*). */
 static const char SQL_CONTACTS[] =
-    "SELECT c.permit_number, c.role, c.name, c.firm_name, c.entity_id, e.canonical_name, e.canonical_firm, "
-    "e.permit_count FROM contacts c LEFT JOIN entities e ON e.entity_id = c.entity_id "
-    "WHERE c.permit_number = ANY($1::text[]) "
+    "SELECT c.permit_number, c.role, c.name, c.firm_name, c.entity_id, c.entity_name, c.entity_firm, "
+    "c.entity_permit_count FROM contacts c "
+    "WHERE c.permit_block = $1 AND c.permit_lot = ANY($2::text[]) "
     "ORDER BY c.permit_number, "
     "CASE WHEN lower(coalesce(c.role, '')) = 'applicant' OR upper(coalesce(c.is_applicant, '')) = 'Y' THEN 1 "
     "ELSE CASE lower(coalesce(c.role, '')) WHEN 'contractor' THEN 2 WHEN 'architect' THEN 3 WHEN 'engineer' THEN 4 "
     "WHEN 'agent' THEN 5 WHEN 'consultant' THEN 6 WHEN 'designer' THEN 7 WHEN 'owner' THEN 8 ELSE 9 END END, "
     "c.name NULLS LAST, c.id";
 
+/* An inspection is listed with its permit whatever lot it was itself filed under. */
 static const char SQL_INSPECTIONS[] =
     "SELECT reference_number, scheduled_date, inspector, result, inspection_description FROM inspections "
-    "WHERE reference_number = ANY($1::text[]) AND coalesce(reference_number_type, 'permit') = 'permit' "
+    "WHERE permit_block = $1 AND permit_lot = ANY($2::text[]) "
+    "AND coalesce(reference_number_type, 'permit') = 'permit' "
     "ORDER BY reference_number, scheduled_date DESC NULLS LAST, id DESC";
 
-/* Every station of the latest revision (max addenda_number; rows without a number are not a
- * revision) of each permit, in one query: per permit, max() is one step of a backward scan of
- * the (application_number, addenda_number, step) index, then that revision's rows follow it. */
+/* Every routing row of the permits whose routing the report shows ($3: SFP_PERMITS_ROUTED, a
+ * subset of the parcel's), newest revision first: the stations of each permit's latest revision
+ * (max addenda_number; rows without a number are not a revision) are the first rows of its
+ * group, in step order, and are picked while reading (a window over the rows cost Postgres more
+ * than the scan). The index is on (permit_block, permit_lot) alone: $3 filters the parcel's
+ * rows after one descent per lot, where an index column would make one descent per element. */
 static const char SQL_ROUTING[] =
-    "SELECT a.application_number, a.addenda_number, a.step, a.station, a.department, a.plan_checked_by, "
-    "a.review_results, a.finish_date, a.arrive, a.hold_description "
-    "FROM unnest($1::text[]) AS p(pn) "
-    "CROSS JOIN LATERAL (SELECT max(addenda_number) AS rev FROM addenda WHERE application_number = p.pn) m "
-    "JOIN addenda a ON a.application_number = p.pn AND a.addenda_number = m.rev "
-    "ORDER BY a.application_number, a.step NULLS LAST, a.id";
+    "SELECT application_number, addenda_number, step, station, department, plan_checked_by, review_results, "
+    "finish_date, arrive, hold_description FROM addenda "
+    "WHERE permit_block = $1 AND permit_lot = ANY($2::text[]) AND application_number = ANY($3::text[]) "
+    "AND addenda_number IS NOT NULL "
+    "ORDER BY application_number, addenda_number DESC, step NULLS LAST, id";
 
 static const char SQL_REG_WATCH[] =
     "SELECT title, description, status, impact_level, semantic_concepts, url FROM regulatory_watch "
@@ -124,9 +136,9 @@ static const sfp_db_stmt STMTS[ST_N] = {
     [ST_SETTINGS] = {"sfp_report_settings", SQL_SETTINGS, 1},
     [ST_PARCEL] = {"sfp_report_parcel", SQL_PARCEL_SUMMARY, 2},
     [ST_PERMITS] = {"sfp_report_permits", SQL_PERMITS, 2},
-    [ST_CONTACTS] = {"sfp_report_contacts", SQL_CONTACTS, 1},
-    [ST_INSPECTIONS] = {"sfp_report_inspections", SQL_INSPECTIONS, 1},
-    [ST_ROUTING] = {"sfp_report_routing", SQL_ROUTING, 1},
+    [ST_CONTACTS] = {"sfp_report_contacts", SQL_CONTACTS, 2},
+    [ST_INSPECTIONS] = {"sfp_report_inspections", SQL_INSPECTIONS, 2},
+    [ST_ROUTING] = {"sfp_report_routing", SQL_ROUTING, 3},
     [ST_REG_WATCH] = {"sfp_report_reg_watch", SQL_REG_WATCH, 0},
     [ST_NEARBY] = {"sfp_report_nearby", SQL_NEARBY, 4},
     [ST_COMMIT] = {"sfp_report_commit", SQL_COMMIT, 0},
@@ -600,13 +612,15 @@ static void read_routing(sfp_rpt_db *db, const PGresult *r, sfp_rpt_permit *perm
         x->arrive = col(db, r, i, 8);
         x->hold_description = col(db, r, i, 9);
     }
-    /* Rows are grouped by application_number: one routing per group. */
+    /* Rows are grouped by application_number, the latest revision first: one routing per group,
+     * from the rows of its first revision. */
     size_t hint = 0;
     for (int i = 0; i < rows;) {
-        int j = i + 1;
+        int j = i + 1, rev = i + 1;
         while (j < rows && !strcmp(PQgetvalue(r, j, 0), PQgetvalue(r, i, 0))) j++;
+        while (rev < j && all[rev].addenda_number == all[i].addenda_number) rev++;
         sfp_rpt_permit *pm = find_permit(permits, n, PQgetvalue(r, i, 0), &hint);
-        if (pm) pm->routing = sfp_rpt_routing_compute(&all[i], (size_t)(j - i), today, db->a);
+        if (pm) pm->routing = sfp_rpt_routing_compute(&all[i], (size_t)(rev - i), today, db->a);
         i = j;
     }
 }
@@ -656,18 +670,18 @@ int sfp_rpt_db_finish(sfp_rpt_db *db, sfp_rpt_permit_set *set, sfp_rpt_db_rest *
     size_t n = set->n_permits;
     pipe p = {0};
     int i_contacts = -1, i_inspections = -1, i_routing = -1, i_watch = -1, i_nearby = -1, rc = 0;
+    const char *lots = sfp_rpt_pg_array(db->a, set->lots, set->n_lots);
     if (n) {
         /* Routing runs whenever the parcel has permits, even if none is routed (then it is an
          * empty index probe). */
         size_t k;
-        const char *all[] = {permit_array(db, permits, n, 0, &k)};
-        const char *routed[] = {permit_array(db, permits, n, SFP_PERMITS_ROUTED, &k)};
+        const char *parcel[] = {rest->block, lots, permit_array(db, permits, n, SFP_PERMITS_ROUTED, &k)};
         i_contacts = p.n;
-        rc = pipe_exec(db, &p, ST_CONTACTS, all);
+        rc = pipe_exec(db, &p, ST_CONTACTS, parcel);
         i_inspections = p.n;
-        rc = rc ? rc : pipe_exec(db, &p, ST_INSPECTIONS, all);
+        rc = rc ? rc : pipe_exec(db, &p, ST_INSPECTIONS, parcel);
         i_routing = p.n;
-        rc = rc ? rc : pipe_exec(db, &p, ST_ROUTING, routed);
+        rc = rc ? rc : pipe_exec(db, &p, ST_ROUTING, parcel);
         if (rest->reg_watch) {
             i_watch = p.n;
             rc = rc ? rc : pipe_exec(db, &p, ST_REG_WATCH, NULL);
@@ -676,7 +690,7 @@ int sfp_rpt_db_finish(sfp_rpt_db *db, sfp_rpt_permit_set *set, sfp_rpt_db_rest *
     if (!sfp_rpt_blank(rest->neighborhood) && rest->nearby_limit > 0) {
         char lim[16];
         snprintf(lim, sizeof lim, "%d", rest->nearby_limit);
-        const char *params[] = {rest->neighborhood, rest->block, sfp_rpt_pg_array(db->a, set->lots, set->n_lots), lim};
+        const char *params[] = {rest->neighborhood, rest->block, lots, lim};
         i_nearby = p.n;
         rc = rc ? rc : pipe_exec(db, &p, ST_NEARBY, params);
     }

@@ -10,13 +10,17 @@
  *      parcel_summary row
  *      historical lots (same address on the block) + the 50 newest permits over them + their
  *      total count (one CTE; count(*) OVER () before LIMIT)
- *   round trip 2 (sfp_rpt_db_finish)
- *      contacts of all those permits joined to entities, = ANY($1::text[]), role-ranked
- *      inspections of all those permits, = ANY($1::text[]), newest first
- *      routing: the stations of the latest revision (LATERAL max(addenda_number) over the
- *        ordered index) of the permits whose routing the report shows (SFP_PERMITS_ROUTED:
- *        filed, plancheck, issued, reinstated) — serves the report's routing progress AND
- *        the consultant's routing factors, whose permits in review are a subset
+ *   round trip 2 (sfp_rpt_db_finish) — the child tables read by the PERMIT's parcel kept on
+ *   each row (permit_block, permit_lot: one index descent per lot, not one per permit)
+ *      contacts of those lots' permits with their entity's name, firm and permit count (kept
+ *        on the contact row), role-ranked
+ *      inspections of those lots' permits (whatever lot the inspection itself names), newest
+ *        first
+ *      routing: the rows of the permits whose routing the report shows (SFP_PERMITS_ROUTED:
+ *        filed, plancheck, issued, reinstated), newest revision first; the stations of each
+ *        one's latest revision are kept — serves the report's routing progress AND the
+ *        consultant's routing factors, whose permits in review are a subset
+ *      (rows of permits the list does not show — past SFP_RPT_PERMIT_LIMIT — are skipped)
  *      regulatory_watch rows in monitoring/passed (only when the caller has no fresh copy)
  *      nearby activity in the neighborhood (other parcels), LIMIT n
  *      COMMIT

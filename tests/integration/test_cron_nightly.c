@@ -304,6 +304,21 @@ static void change_source(harness *h)
         0);
 }
 
+/* Rows whose report columns (the permit's block and lot on contacts, inspections and addenda; the
+ * entity's name, firm and permit count on contacts) differ from what they copy. */
+static long report_cols_wrong(harness *h)
+{
+    return q(h->dst,
+             "SELECT (SELECT count(*) FROM contacts c LEFT JOIN permits p ON p.permit_number = c.permit_number "
+             "LEFT JOIN entities e ON e.entity_id = c.entity_id WHERE (c.permit_block, c.permit_lot, c.entity_name, "
+             "c.entity_firm, c.entity_permit_count) IS DISTINCT FROM (p.block, p.lot, e.canonical_name, "
+             "e.canonical_firm, e.permit_count)) + (SELECT count(*) FROM inspections i LEFT JOIN permits p "
+             "ON p.permit_number = i.reference_number AND i.reference_number_type = 'permit' "
+             "WHERE (i.permit_block, i.permit_lot) IS DISTINCT FROM (p.block, p.lot)) + (SELECT count(*) "
+             "FROM addenda a LEFT JOIN permits p ON p.permit_number = a.application_number "
+             "WHERE (a.permit_block, a.permit_lot) IS DISTINCT FROM (p.block, p.lot))");
+}
+
 /* ------------------------------------------------------------------ tests */
 
 static void test_full_then_incremental(void **state)
@@ -344,6 +359,9 @@ static void test_full_then_incremental(void **state)
     assert_string_equal(a, b);
     free(a), free(b);
     assert_int_equal(q(h.dst, "SELECT count(*) FROM nightly_watermarks WHERE watermark IS NOT NULL"), 12);
+    assert_int_equal(q(h.dst, "SELECT count(*) FROM contacts WHERE permit_block IS NOT NULL"),
+                     q(h.dst, "SELECT count(*) FROM contacts"));
+    assert_int_equal(report_cols_wrong(&h), 0);
     /* one cron_log row, its stats carrying every dataset's counts */
     assert_int_equal(q(h.dst, "SELECT count(*) FROM cron_log WHERE job_type = 'nightly' AND status = 'success'"), 1);
     assert_int_equal(q(h.dst, "SELECT jsonb_array_length(stats::jsonb -> 'datasets') FROM cron_log"), 14);
@@ -401,6 +419,11 @@ static void test_full_then_incremental(void **state)
                      2);
     assert_true(changed(&h, "parcel_summary") >= 1);
     assert_same_base(&h);
+    /* the new contact carries its permit's parcel and its new entity */
+    assert_int_equal(q(h.dst, "SELECT count(*) FROM contacts WHERE name = 'NEW SPARKS' AND permit_block IS NOT NULL "
+                              "AND entity_name = 'NEW SPARKS' AND entity_permit_count = 1"),
+                     1);
+    assert_int_equal(report_cols_wrong(&h), 0);
     /* the change notification reached a listener */
     bool notified = false;
     for (int i = 0; i < 200 && !notified; i++) {
@@ -424,6 +447,7 @@ static void test_full_then_incremental(void **state)
     assert_int_equal(changed(&h, "contacts") + removed(&h, "contacts") + changed(&h, "entities"), 0);
     assert_int_equal(removed(&h, "violations"), 1);
     assert_same_base(&h);
+    assert_int_equal(report_cols_wrong(&h), 0);
     assert_int_equal(q(h.dst, "SELECT count(*) FROM cron_log WHERE job_type = 'nightly'"), 4);
     stop(&h);
 }
@@ -673,6 +697,10 @@ static void test_full_swap(void **state)
     assert_int_equal(q(h.dst, "SELECT count(*) FROM open_addenda"),
                      q(h.dst, "SELECT count(*) FROM addenda a JOIN permits p ON p.permit_number = "
                               "a.application_number WHERE a.finish_date IS NULL"));
+    /* the swapped tables' report columns: the added addenda row carries its permit's parcel */
+    assert_int_equal(q(h.dst, "SELECT count(*) FROM addenda WHERE station = 'CPB' AND permit_block IS NOT NULL"),
+                     q(h.dst, "SELECT count(*) FROM addenda WHERE station = 'CPB'"));
+    assert_int_equal(report_cols_wrong(&h), 0);
     /* grants, indexes by name, trigger, identity sequence */
     assert_int_equal(q(h.dst, "SELECT has_table_privilege('it_nightly_swap_reader', 'addenda', 'SELECT')::int"), 1);
     assert_int_equal(q(h.dst, "SELECT has_table_privilege('it_nightly_swap_reader', 'open_addenda', 'SELECT')::int"),

@@ -125,6 +125,19 @@ static const char *const FIXTURE_SQL[] = {
     " FROM unnest(ARRAY['filed', 'plancheck', 'approved', 'issued', 'reinstated', 'complete', 'expired']) s;",
     "INSERT INTO addenda(application_number, addenda_number, step, station, arrive, finish_date)"
     " SELECT permit_number, 0, 1, 'BLDG', '2025-06-01', NULL FROM permits WHERE block = '4000';",
+    /* an inspection of PA-001 filed under another lot: listed with its permit all the same */
+    "UPDATE inspections SET block = '1386', lot = '099' WHERE reference_number = 'PA-001'"
+    " AND inspection_description = 'final';",
+    /* the columns the report reads children by (the permit's parcel, the contact's entity), as
+     * sfp-seed writes them and the nightly keeps them */
+    "UPDATE contacts c SET permit_block = p.block, permit_lot = p.lot FROM permits p"
+    " WHERE p.permit_number = c.permit_number;",
+    "UPDATE contacts c SET entity_name = e.canonical_name, entity_firm = e.canonical_firm,"
+    " entity_permit_count = e.permit_count FROM entities e WHERE e.entity_id = c.entity_id;",
+    "UPDATE inspections i SET permit_block = p.block, permit_lot = p.lot FROM permits p"
+    " WHERE p.permit_number = i.reference_number AND i.reference_number_type = 'permit';",
+    "UPDATE addenda a SET permit_block = p.block, permit_lot = p.lot FROM permits p"
+    " WHERE p.permit_number = a.application_number;",
     NULL,
 };
 

@@ -30,17 +30,20 @@ static const struct {
     [SFP_SEED_CONTACTS] = {"contacts",
                            "(source, permit_number, role, name, first_name, last_name, firm_name, pts_agent_id, "
                            "license_number, sf_business_license, phone, address, city, state, zipcode, "
-                           "is_applicant, from_date, entity_id, data_as_of)",
+                           "is_applicant, from_date, entity_id, data_as_of, permit_block, permit_lot, entity_name, "
+                           "entity_firm, entity_permit_count)",
                            true},
     [SFP_SEED_INSPECTIONS] = {"inspections",
                               "(reference_number, reference_number_type, inspector, scheduled_date, result, "
                               "inspection_description, block, lot, street_number, street_name, street_suffix, "
-                              "neighborhood, supervisor_district, zipcode, data_as_of, source)",
+                              "neighborhood, supervisor_district, zipcode, data_as_of, source, permit_block, "
+                              "permit_lot)",
                               true},
     [SFP_SEED_ADDENDA] = {"addenda",
                           "(primary_key, application_number, addenda_number, step, station, arrive, assign_date, "
                           "start_date, finish_date, approved_date, plan_checked_by, review_results, "
-                          "hold_description, addenda_status, department, title, data_as_of)",
+                          "hold_description, addenda_status, department, title, data_as_of, permit_block, "
+                          "permit_lot)",
                           true},
     [SFP_SEED_COMPLAINTS] = {"complaints",
                              "(complaint_number, date_filed, date_abated, block, lot, parcel_number, street_number, "
@@ -305,6 +308,7 @@ static void row_entity(const sfp_seed_world *w, seed_out *o, uint32_t id)
 static void rows_contacts_of(const sfp_seed_world *w, seed_out *o, size_t i)
 {
     const seed_permit *p = &w->permits[i];
+    const seed_parcel *pc = parcel_of(w, p);
     char num[13];
     seed_permit_number(p, num);
     for (int k = 0; k < p->n_contacts; k++) {
@@ -330,6 +334,10 @@ static void rows_contacts_of(const sfp_seed_world *w, seed_out *o, size_t i)
         out_date(o, p->filed);
         out_int(o, id);
         out_date(o, w->opts.as_of);
+        out_block_lot(o, pc); /* the permit's parcel, and the entity as row_entity writes it */
+        out_str(o, a.name);
+        out_str(o, nz(a.firm));
+        out_int(o, w->entity_permits[id - 1]);
         out_end_row(o);
     }
 }
@@ -399,6 +407,7 @@ static void rows_inspections_of(const sfp_seed_world *w, seed_out *o, size_t i)
         out_str(o, nb->zip);
         out_date(o, w->opts.as_of);
         out_str(o, "building");
+        out_block_lot(o, pc); /* the permit's parcel (here also the inspection's own) */
         out_end_row(o);
     }
 }
@@ -544,6 +553,7 @@ static void rows_addenda_of(const sfp_seed_world *w, seed_out *o, size_t i)
     int n = gen_routing(w, i, rows);
     if (!n) return;
     char num[13], pk[32], reviewer[64];
+    const seed_parcel *pc = parcel_of(w, &w->permits[i]);
     seed_permit_number(&w->permits[i], num);
     for (int k = 0; k < n; k++) {
         const route_row *x = &rows[k];
@@ -567,6 +577,7 @@ static void rows_addenda_of(const sfp_seed_world *w, seed_out *o, size_t i)
         out_str(o, st->department);
         out_str(o, st->title);
         out_date(o, w->opts.as_of);
+        out_block_lot(o, pc);
         out_end_row(o);
     }
 }

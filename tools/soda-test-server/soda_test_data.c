@@ -25,13 +25,21 @@ typedef struct dataset_map {
     bool generated;       /* also served by the generator (parcel queries) */
 } dataset_map;
 
+/* Columns the report keeps on child rows (the permit's parcel, the contact's entity): ours, not
+ * SODA fields. */
+#define PERMIT_PARCEL "permit_block,permit_lot"
+#define ENTITY_COPY "entity_name,entity_firm,entity_permit_count"
+
 static const dataset_map k_datasets[] = {
     {"i98e-djp9", "permits", NULL, "permit_number", "", "neighborhood=neighborhoods_analysis_boundaries", "", false},
-    {"87xy-gk8d", "addenda", NULL, "id", "id", "", "", false},
-    {"vckc-dh2h", "inspections", NULL, "id", "id,source", "", "", false},
-    {"3pee-9qhc", "contacts", "t.source = 'building'", "id", "id,source,entity_id", "", "", false},
-    {"fdm7-jqqf", "contacts", "t.source = 'electrical'", "id", "id,source,entity_id", "", "", false},
-    {"k6kv-9kix", "contacts", "t.source = 'plumbing'", "id", "id,source,entity_id", "", "", false},
+    {"87xy-gk8d", "addenda", NULL, "id", "id," PERMIT_PARCEL, "", "", false},
+    {"vckc-dh2h", "inspections", NULL, "id", "id,source," PERMIT_PARCEL, "", "", false},
+    {"3pee-9qhc", "contacts", "t.source = 'building'", "id", "id,source,entity_id," PERMIT_PARCEL "," ENTITY_COPY, "",
+     "", false},
+    {"fdm7-jqqf", "contacts", "t.source = 'electrical'", "id", "id,source,entity_id," PERMIT_PARCEL "," ENTITY_COPY, "",
+     "", false},
+    {"k6kv-9kix", "contacts", "t.source = 'plumbing'", "id", "id,source,entity_id," PERMIT_PARCEL "," ENTITY_COPY, "",
+     "", false},
     {"gm2e-bten", "complaints", NULL, "id", "id", "", "", true},
     {"nbtm-fbw5", "violations", NULL, "id", "id", "", "", true},
     {"wv5m-vpq2", "tax_rolls", NULL, "block,lot,tax_year", "", "", "closed_roll_year=tax_year", true},
