@@ -220,7 +220,7 @@ int sfp_ingest_swap_plan(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *sts, si
 int sfp_ingest_swap_build(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *st)
 {
     double t0 = sfp_ingest_now_s();
-    if (run_generated(r, c, st->ds->table, "build", k_build, "t")) return -1;
+    if (run_generated(r, c, st->ds->table, "build", k_build, "f")) return -1;
     sfp_log(SFP_INFO, "nightly: rebuild table created", SFP_S("table", st->ds->table),
             SFP_D("seconds", sfp_ingest_now_s() - t0));
     return 0;
