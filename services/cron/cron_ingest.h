@@ -18,11 +18,16 @@
  *      inserted, unchanged rows untouched; in a full fetch, rows of the dataset's scope missing
  *      from SODA are deleted. Readers see the old tables until COMMIT, then the new ones.
  *
- * Full runs (cron_ingest_swap.c): a target table whose datasets are all fetched in full is not
- * merged in place: the same merges run against a copy built beside it (nightly_new.<table>,
- * no secondary indexes), the derived steps read that copy, its indexes are built once at the
- * end and it is swapped in by renames just before COMMIT (views re-pointed, triggers, grants,
- * identity sequences carried over). Same transaction, same results and counts; a table with
+ * Full runs (sfp_ingest_apply_rebuilt, cron_ingest_swap.c): a target table whose datasets are
+ * all fetched in full is not merged in place. Each dataset's staged rows are compared with the
+ * live rows of its scope as values (hash joins on key[0]; no row hashing, nothing written):
+ * that gives the counts. A table where nothing changed is left exactly as it is (no copy, no
+ * index build, no swap). A changed one is built once beside the live one (nightly_new.<table>,
+ * no secondary indexes) from the live rows equal to a staged row (every column, id and entity
+ * id kept), the staged rows equal to no live row and the live rows outside every dataset's
+ * scope; the derived steps read that copy, its indexes are built once at the end and it is
+ * swapped in by renames just before COMMIT (views re-pointed, triggers, grants, identity
+ * sequences carried over). Same transaction, same rows and counts as a merge; a table with
  * dependents the swap cannot carry over is merged in place instead.
  *
  * Ownership: descriptors are static; sfp_ingest_state is the caller's (stack/arena) and holds
