@@ -8,14 +8,15 @@
 #          2,000 permits change status, 5,000 addenda rows finish, 1,000 inspections get a
 #          result, 300 complaints, 300 violations, 1,000 new electrical contacts)
 #   run 3  incremental with nothing changed
-#   run 4  --full again over the same data (nothing to rewrite)
+#   run 4  --full again over the same data (nothing to rewrite: every table compared with what
+#          was fetched and kept as it is)
 # The source is a second database of the same private cluster seeded by sfp-seed, served by
 # sfp-soda-test-server (Postgres mode); sfp-cron writes into the target database.
 #
 # Usage: bench/nightly.sh [--scale full|demo] [--first-only | --no-rerun] [--logs DIR]
 #   --scale       default full (seeding takes a few minutes)
 #   --first-only  stop after run 1 (e.g. for the "before" binaries of a comparison)
-#   --no-rerun    stop after run 3 (run 4, --full over unchanged data, takes as long as run 1)
+#   --no-rerun    stop after run 3 (skip run 4, --full over unchanged data)
 #   --logs DIR    keep sfp-cron's and the SODA test server's logs (the per-phase timings) in DIR
 # Env: BUILD_DIR (default build/). Always uses its own throwaway cluster.
 # Targets (issue 16, 2 cores): full ingest <= 10 min, incremental for a day of changes <= 60 s.

@@ -910,6 +910,43 @@ int sfp_ingest_fetch(sfp_cron_run *r, sfp_ingest_state *st)
     return 0;
 }
 
+/* The dataset's nightly_watermarks row: the highest update field staged (never lowered) and the
+ * run's counts. 0, or -1 after sfp_cron_fail*. */
+static int write_watermark(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st)
+{
+    const sfp_ingest_dataset *ds = st->ds;
+    sfp_err err = {0};
+    char what[96];
+    snprintf(what, sizeof what, "nightly: apply %s", ds->name);
+    char stage[96];
+    stage_name(ds, stage, sizeof stage);
+    char sql[1400];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO nightly_watermarks AS w (dataset_id, name, target_table, update_field, watermark, "
+             "last_full_at, last_success_at, last_log_id, last_fetched, last_inserted, last_updated, last_deleted) "
+             "SELECT $1, $2, $3, $4, (SELECT max(%s) FROM %s), CASE WHEN $5::bool THEN now() END, now(), "
+             "$6::bigint, $7::bigint, $8::bigint, $9::bigint, $10::bigint "
+             "ON CONFLICT (dataset_id) DO UPDATE SET name = EXCLUDED.name, target_table = EXCLUDED.target_table, "
+             "update_field = EXCLUDED.update_field, watermark = greatest(w.watermark, EXCLUDED.watermark), "
+             "last_full_at = coalesce(EXCLUDED.last_full_at, w.last_full_at), last_success_at = now(), "
+             "last_log_id = EXCLUDED.last_log_id, last_fetched = EXCLUDED.last_fetched, "
+             "last_inserted = EXCLUDED.last_inserted, last_updated = EXCLUDED.last_updated, "
+             "last_deleted = EXCLUDED.last_deleted RETURNING coalesce(watermark, '')",
+             ds->update_col, stage);
+    char logid[24], f[24], i[24], u[24], d[24];
+    snprintf(logid, sizeof logid, "%lld", (long long)r->log_id);
+    snprintf(f, sizeof f, "%lld", st->fetched);
+    snprintf(i, sizeof i, "%lld", st->inserted);
+    snprintf(u, sizeof u, "%lld", st->updated);
+    snprintf(d, sizeof d, "%lld", st->deleted);
+    const char *p[10] = {ds->id, ds->name, ds->table, ds->update_field, st->full ? "t" : "f", logid, f, i, u, d};
+    PGresult *res = sfp_db_query(c, sql, 10, p, &err);
+    if (!res) return sfp_cron_fail_db(r, what, &err);
+    snprintf(st->watermark, sizeof st->watermark, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
 int sfp_ingest_apply(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const char *source)
 {
     const sfp_ingest_dataset *ds = st->ds;
@@ -981,32 +1018,198 @@ int sfp_ingest_apply(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const c
     sfp_log(SFP_INFO, "nightly dataset merged", SFP_S("name", ds->name), SFP_S("into", target),
             SFP_I("inserted", st->inserted), SFP_I("updated", st->updated), SFP_I("deleted", st->deleted),
             SFP_D("seconds", st->apply_s));
-    /* watermark: the highest update field staged (never lowered) */
-    char stage[96];
-    stage_name(ds, stage, sizeof stage);
-    char sql[1400];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO nightly_watermarks AS w (dataset_id, name, target_table, update_field, watermark, "
-             "last_full_at, last_success_at, last_log_id, last_fetched, last_inserted, last_updated, last_deleted) "
-             "SELECT $1, $2, $3, $4, (SELECT max(%s) FROM %s), CASE WHEN $5::bool THEN now() END, now(), "
-             "$6::bigint, $7::bigint, $8::bigint, $9::bigint, $10::bigint "
-             "ON CONFLICT (dataset_id) DO UPDATE SET name = EXCLUDED.name, target_table = EXCLUDED.target_table, "
-             "update_field = EXCLUDED.update_field, watermark = greatest(w.watermark, EXCLUDED.watermark), "
-             "last_full_at = coalesce(EXCLUDED.last_full_at, w.last_full_at), last_success_at = now(), "
-             "last_log_id = EXCLUDED.last_log_id, last_fetched = EXCLUDED.last_fetched, "
-             "last_inserted = EXCLUDED.last_inserted, last_updated = EXCLUDED.last_updated, "
-             "last_deleted = EXCLUDED.last_deleted RETURNING coalesce(watermark, '')",
-             ds->update_col, stage);
-    char logid[24], f[24], i[24], u[24], d[24];
-    snprintf(logid, sizeof logid, "%lld", (long long)r->log_id);
-    snprintf(f, sizeof f, "%lld", st->fetched);
-    snprintf(i, sizeof i, "%lld", st->inserted);
-    snprintf(u, sizeof u, "%lld", st->updated);
-    snprintf(d, sizeof d, "%lld", st->deleted);
-    const char *p[10] = {ds->id, ds->name, ds->table, ds->update_field, st->full ? "t" : "f", logid, f, i, u, d};
-    PGresult *res = sfp_db_query(c, sql, 10, p, &err);
+    return write_watermark(r, c, st);
+}
+
+/* ---------------- full runs: the rebuilt tables ---------------- */
+
+/* ROW(a.cols) IS NOT DISTINCT FROM ROW(b.cols): the same content, NULL equal to NULL. Compared
+ * as values (no text rendering, no hashing of the row). */
+static void put_roweq(sfp_buf *b, const sfp_ingest_dataset *ds, const char *a, const char *bb)
+{
+    sfp_buf_puts(b, "ROW(");
+    put_cols(b, ds, a);
+    sfp_buf_puts(b, ") IS NOT DISTINCT FROM ROW(");
+    put_cols(b, ds, bb);
+    sfp_buf_puts(b, ")");
+}
+
+/* "EXISTS (a staged row equal to live row t)" or "NOT EXISTS (a live row of the scope equal to
+ * staged row s)": hash joins on key[0] with the row comparison as their filter. */
+static void put_has_staged(sfp_buf *b, const sfp_ingest_dataset *ds, const char *stage)
+{
+    sfp_buf_printf(b, "EXISTS (SELECT 1 FROM %s s WHERE s.%s = t.%s AND ", stage, ds->key[0], ds->key[0]);
+    put_roweq(b, ds, "s", "t");
+    sfp_buf_puts(b, ")");
+}
+
+static void put_no_live(sfp_buf *b, const sfp_ingest_dataset *ds, const char *live)
+{
+    sfp_buf_printf(b, "NOT EXISTS (SELECT 1 FROM %s t WHERE %s AND t.%s = s.%s AND ", live,
+                   ds->scope ? ds->scope : "true", ds->key[0], ds->key[0]);
+    put_roweq(b, ds, "t", "s");
+    sfp_buf_puts(b, ")");
+}
+
+/* The change feed of st (before anything of its table is rewritten). 0 or -1 + fail. */
+static int run_feed(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const char *source, const char *what)
+{
+    const sfp_ingest_dataset *ds = st->ds;
+    if (!ds->feed_sql || !st->had_watermark || st->staged == 0) return 0;
+    sfp_err err = {0};
+    if (sfp_cron_tick(r, c, &err)) return sfp_cron_fail_db(r, what, &err);
+    const char *p[2] = {source, sfp_cron_today_param(r)};
+    PGresult *res = sfp_db_query(c, ds->feed_sql, 2, p, &err);
     if (!res) return sfp_cron_fail_db(r, what, &err);
-    snprintf(st->watermark, sizeof st->watermark, "%s", PQgetvalue(res, 0, 0));
+    st->feed[0] = sfp_cron_ll(res, 0, 0);
+    st->feed[1] = sfp_cron_ll(res, 0, 1);
     PQclear(res);
     return 0;
+}
+
+/* Runs sql on c; *rows = its first value (a query) or its row count (a command), when not NULL.
+ * 0 or -1 + fail. */
+static int exec_count(sfp_cron_run *r, sfp_conn *c, const char *what, const char *sql, long long *rows, PGresult **keep)
+{
+    sfp_err err = {0};
+    PGresult *res = NULL;
+    if (sfp_cron_tick(r, c, &err) || (res = sfp_db_query(c, sql, 0, NULL, &err)) == NULL)
+        return sfp_cron_fail_db(r, what, &err);
+    if (rows) *rows = PQntuples(res) > 0 ? sfp_cron_ll(res, 0, 0) : strtoll(PQcmdTuples(res), NULL, 10);
+    if (keep) *keep = res;
+    else PQclear(res);
+    return 0;
+}
+
+int sfp_ingest_apply_rebuilt(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *sts, size_t n, size_t first,
+                             const char *source)
+{
+    const char *table = sts[first].ds->table;
+    char what[96], live[256], stage[96];
+    snprintf(what, sizeof what, "nightly: apply %s", table);
+    sfp_err err = {0};
+    /* the live table by its own name: nightly_new holds no table of this name yet */
+    const char *p[1] = {table};
+    PGresult *res = sfp_db_query(c,
+                                 "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c "
+                                 "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::regclass",
+                                 1, p, &err);
+    if (!res) return sfp_cron_fail_db(r, what, &err);
+    snprintf(live, sizeof live, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    sfp_buf b;
+    sfp_buf_init(&b);
+    /* other writers wait until COMMIT (readers do not): what they wrote after the comparison
+     * would be lost with the old table */
+    sfp_buf_printf(&b, "LOCK TABLE %s IN EXCLUSIVE MODE", live);
+    int rc = exec_count(r, c, what, b.data, NULL, NULL);
+    /* the comparisons are hash joins of whole tables */
+    if (rc == 0) rc = exec_count(r, c, what, "SELECT set_config('work_mem', '256MB', true)", NULL, NULL);
+
+    /* 1. every dataset of the table: its change feed, then what changed (counts only) */
+    bool changed = false, all_scoped = true;
+    for (size_t k = first; k < n && rc == 0; k++) {
+        sfp_ingest_state *st = &sts[k];
+        if (strcmp(st->ds->table, table)) continue;
+        const sfp_ingest_dataset *ds = st->ds;
+        double t0 = sfp_ingest_now_s();
+        all_scoped = all_scoped && ds->scope;
+        stage_name(ds, stage, sizeof stage);
+        rc = run_feed(r, c, st, source, what);
+        if (rc) break;
+        /* staged rows equal to no live row (new: inserted, or updated when their key is live),
+         * live rows of the scope equal to a staged row (kept), all live rows of the scope */
+        sfp_buf_reset(&b);
+        sfp_buf_puts(&b, "WITH nw AS MATERIALIZED (SELECT ");
+        put_keys(&b, ds, "s");
+        sfp_buf_printf(&b, " FROM %s s WHERE ", stage);
+        put_no_live(&b, ds, live);
+        sfp_buf_printf(&b,
+                       ") SELECT (SELECT count(*) FROM nw), (SELECT count(*) FROM nw WHERE EXISTS (SELECT 1 FROM %s t "
+                       "WHERE %s AND ",
+                       live, ds->scope ? ds->scope : "true");
+        put_keymatch(&b, ds, "t", "nw");
+        sfp_buf_printf(&b, ")), (SELECT count(*) FROM %s t WHERE %s AND ", live, ds->scope ? ds->scope : "true");
+        put_has_staged(&b, ds, stage);
+        sfp_buf_printf(&b, "), (SELECT count(*) FROM %s t WHERE %s)", live, ds->scope ? ds->scope : "true");
+        res = NULL;
+        rc = exec_count(r, c, what, b.data, NULL, &res);
+        if (rc) break;
+        long long nw = sfp_cron_ll(res, 0, 0), upd = sfp_cron_ll(res, 0, 1), kept = sfp_cron_ll(res, 0, 2),
+                  in_scope = sfp_cron_ll(res, 0, 3);
+        PQclear(res);
+        st->updated = upd;
+        st->inserted = nw - upd;
+        st->deleted = in_scope - kept - upd > 0 ? in_scope - kept - upd : 0;
+        changed = changed || nw > 0 || kept < in_scope;
+        st->applied = true;
+        st->apply_s = sfp_ingest_now_s() - t0;
+        st->live_rows = in_scope;
+    }
+
+    /* 2. nothing changed: the live table stays as it is (no copy, no index build, no swap) */
+    if (rc == 0 && !changed) {
+        for (size_t k = first; k < n; k++)
+            if (!strcmp(sts[k].ds->table, table)) sts[k].swap = sts[k].swap_first = false;
+        sfp_log(SFP_INFO, "nightly: full ingest found the table unchanged (kept as it is)", SFP_S("table", table));
+    }
+
+    /* 3. changed: the new table gets the live rows that stay (every column and id kept), the
+     * staged rows that are new, and the live rows no dataset owns */
+    if (rc == 0 && changed) {
+        double t0 = sfp_ingest_now_s();
+        rc = sfp_ingest_swap_build(r, c, &sts[first]);
+        if (rc == 0 && all_scoped) {
+            sfp_buf_reset(&b);
+            sfp_buf_printf(&b,
+                           "INSERT INTO " SFP_INGEST_NEW_SCHEMA ".%s OVERRIDING SYSTEM VALUE SELECT t.* FROM %s t "
+                           "WHERE NOT (false",
+                           table, live);
+            for (size_t k = first; k < n; k++)
+                if (!strcmp(sts[k].ds->table, table)) sfp_buf_printf(&b, " OR (%s) IS TRUE", sts[k].ds->scope);
+            sfp_buf_puts(&b, ")");
+            rc = exec_count(r, c, what, b.data, NULL, NULL);
+        }
+        double build_s = sfp_ingest_now_s() - t0;
+        for (size_t k = first; k < n && rc == 0; k++) {
+            sfp_ingest_state *st = &sts[k];
+            if (strcmp(st->ds->table, table)) continue;
+            const sfp_ingest_dataset *ds = st->ds;
+            double t1 = sfp_ingest_now_s();
+            stage_name(ds, stage, sizeof stage);
+            if (st->live_rows > 0) {
+                sfp_buf_reset(&b);
+                sfp_buf_printf(&b,
+                               "INSERT INTO " SFP_INGEST_NEW_SCHEMA ".%s OVERRIDING SYSTEM VALUE SELECT t.* FROM %s t "
+                               "WHERE %s AND ",
+                               table, live, ds->scope ? ds->scope : "true");
+                put_has_staged(&b, ds, stage);
+                rc = exec_count(r, c, what, b.data, NULL, NULL);
+                if (rc) break;
+            }
+            sfp_buf_reset(&b);
+            sfp_buf_printf(&b, "INSERT INTO " SFP_INGEST_NEW_SCHEMA ".%s (", table);
+            put_cols(&b, ds, NULL);
+            sfp_buf_puts(&b, ") SELECT ");
+            put_cols(&b, ds, "s");
+            sfp_buf_printf(&b, " FROM %s s", stage);
+            if (st->live_rows > 0) {
+                sfp_buf_puts(&b, " WHERE ");
+                put_no_live(&b, ds, live);
+            }
+            rc = exec_count(r, c, what, b.data, NULL, NULL);
+            st->apply_s += sfp_ingest_now_s() - t1 + (k == first ? build_s : 0);
+        }
+    }
+    sfp_buf_free(&b);
+    for (size_t k = first; k < n && rc == 0; k++) {
+        sfp_ingest_state *st = &sts[k];
+        if (strcmp(st->ds->table, table)) continue;
+        sfp_log(SFP_INFO, "nightly dataset merged", SFP_S("name", st->ds->name),
+                SFP_S("into", changed ? SFP_INGEST_NEW_SCHEMA " (rebuilt)" : "live (unchanged)"),
+                SFP_I("inserted", st->inserted), SFP_I("updated", st->updated), SFP_I("deleted", st->deleted),
+                SFP_D("seconds", st->apply_s));
+        rc = write_watermark(r, c, st);
+    }
+    return rc;
 }

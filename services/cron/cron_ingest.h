@@ -18,11 +18,16 @@
  *      inserted, unchanged rows untouched; in a full fetch, rows of the dataset's scope missing
  *      from SODA are deleted. Readers see the old tables until COMMIT, then the new ones.
  *
- * Full runs (cron_ingest_swap.c): a target table whose datasets are all fetched in full is not
- * merged in place: the same merges run against a copy built beside it (nightly_new.<table>,
- * no secondary indexes), the derived steps read that copy, its indexes are built once at the
- * end and it is swapped in by renames just before COMMIT (views re-pointed, triggers, grants,
- * identity sequences carried over). Same transaction, same results and counts; a table with
+ * Full runs (sfp_ingest_apply_rebuilt, cron_ingest_swap.c): a target table whose datasets are
+ * all fetched in full is not merged in place. Each dataset's staged rows are compared with the
+ * live rows of its scope as values (hash joins on key[0]; no row hashing, nothing written):
+ * that gives the counts. A table where nothing changed is left exactly as it is (no copy, no
+ * index build, no swap). A changed one is built once beside the live one (nightly_new.<table>,
+ * no secondary indexes) from the live rows equal to a staged row (every column, id and entity
+ * id kept), the staged rows equal to no live row and the live rows outside every dataset's
+ * scope; the derived steps read that copy, its indexes are built once at the end and it is
+ * swapped in by renames just before COMMIT (views re-pointed, triggers, grants, identity
+ * sequences carried over). Same transaction, same rows and counts as a merge; a table with
  * dependents the swap cannot carry over is merged in place instead.
  *
  * Ownership: descriptors are static; sfp_ingest_state is the caller's (stack/arena) and holds
@@ -89,6 +94,8 @@ typedef struct sfp_ingest_state {
     long long feed[2];       /* the change feed's two counts */
     bool swap;               /* full: merged into a rebuilt copy of the table, swapped in at the end */
     bool swap_first;         /* the first dataset of its table: builds the copy */
+    bool applied;            /* phase 2 done (sfp_ingest_apply_rebuilt does a table's datasets at once) */
+    long long live_rows;     /* full, rebuilt: live rows of the dataset's scope before the run */
     double fetch_s, apply_s; /* wall seconds of phase 1 / phase 2 (merge) for this dataset */
 } sfp_ingest_state;
 
@@ -102,7 +109,7 @@ double sfp_ingest_now_s(void); /* monotonic seconds */
  * nightly_new first in search_path (its previous value into saved, "" when unchanged).
  * 0 or -1 + fail. */
 int sfp_ingest_swap_plan(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *sts, size_t n, char *saved, size_t savedsz);
-/* Creates and fills the copy for st's table (called by sfp_ingest_apply). 0 or -1 + fail. */
+/* Creates the empty copy for st's table (called by sfp_ingest_apply_rebuilt). 0 or -1 + fail. */
 int sfp_ingest_swap_build(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *st);
 /* After the merges: statistics of the copies. 0 or -1 + fail. */
 int sfp_ingest_swap_analyze(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *sts, size_t n);
@@ -127,6 +134,16 @@ char *sfp_ingest_page_copy(const sfp_ingest_dataset *ds, const char *body, size_
 /* Phase 2 for one dataset inside the caller's transaction on c (feed with `source`, merge,
  * watermark row). 0, or -1 after sfp_cron_fail*. */
 int sfp_ingest_apply(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *st, const char *source);
+
+/* Phase 2 for every dataset of the rebuilt table of sts[first] (its first dataset, swap set):
+ * change feeds, then what changed is counted by comparing the staged rows with the live rows
+ * of each dataset's scope (hash joins on key[0], rows compared as values). Nothing changed: the
+ * live table stays (swap cleared: no copy, no index build, no swap). Otherwise the empty copy is
+ * filled once: live rows equal to a staged row (every column and id kept), staged rows equal to
+ * no live row, and live rows outside every dataset's scope. Counts and watermarks as
+ * sfp_ingest_apply; each state's `applied` set. 0, or -1 after sfp_cron_fail*. */
+int sfp_ingest_apply_rebuilt(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *sts, size_t n, size_t first,
+                             const char *source);
 
 /* ---- derived tables (cron_entities.c), inside the same transaction ---- */
 typedef struct sfp_derived_stats {

@@ -7,14 +7,16 @@
  *
  * Inside the nightly's one apply transaction, for every target table whose datasets are ALL
  * fetched in full:
- *   build    nightly_new.<table> LIKE the live table (columns, defaults, identity, NOT NULL and
- *            CHECK constraints, storage, column comments, extended statistics), plus the live
- *            table's comment, storage parameters, grants and triggers (so the merge's
- *            statements fire the change notification exactly as on the live table), identity
- *            sequences continuing from the live ones, and a copy of the live rows (every column
- *            and id kept). The dataset merges then run against it unchanged, so the counts,
- *            the kept ids and entity ids of unchanged rows, and the deletions are those of a
- *            merge into the live table.
+ *   build    only when the comparison of the staged rows with the live ones
+ *            (sfp_ingest_apply_rebuilt) found a change in the table: nightly_new.<table> LIKE
+ *            the live table (columns, defaults, identity, NOT NULL and CHECK constraints,
+ *            storage, column comments, extended statistics), plus the live table's comment,
+ *            storage parameters, grants and triggers (so the inserts fire the change
+ *            notification exactly as on the live table) and identity sequences continuing from
+ *            the live ones; empty. It is then filled with the live rows that stay (every column
+ *            and id kept, so unchanged rows keep their ids and entity ids), the new staged rows
+ *            and the live rows no dataset owns: the rows and counts of a merge into the live
+ *            table. An unchanged table is not rebuilt at all.
  *            From planning on, search_path puts nightly_new first: the change feeds, the
  *            derived steps (contact resolution, entities, parcel_summary, timeline_stats) and
  *            anything else in the transaction read and update the tables being rebuilt by
@@ -220,7 +222,7 @@ int sfp_ingest_swap_plan(sfp_cron_run *r, sfp_conn *c, sfp_ingest_state *sts, si
 int sfp_ingest_swap_build(sfp_cron_run *r, sfp_conn *c, const sfp_ingest_state *st)
 {
     double t0 = sfp_ingest_now_s();
-    if (run_generated(r, c, st->ds->table, "build", k_build, "t")) return -1;
+    if (run_generated(r, c, st->ds->table, "build", k_build, "f")) return -1;
     sfp_log(SFP_INFO, "nightly: rebuild table created", SFP_S("table", st->ds->table),
             SFP_D("seconds", sfp_ingest_now_s() - t0));
     return 0;

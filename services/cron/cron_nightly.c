@@ -175,7 +175,11 @@ static int apply_all(sfp_cron_run *r, sfp_ingest_state *sts, size_t n, bool full
     double t0 = sfp_ingest_now_s();
     int rc = sfp_derived_prepare(r, c);
     if (rc == 0) rc = sfp_ingest_swap_plan(r, c, sts, n, path, sizeof path);
-    for (size_t i = 0; i < n && rc == 0; i++) rc = sfp_ingest_apply(r, c, &sts[i], source);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (sts[i].applied) continue;
+        rc = sts[i].swap_first ? sfp_ingest_apply_rebuilt(r, c, sts, n, i, source)
+                               : sfp_ingest_apply(r, c, &sts[i], source);
+    }
     if (rc == 0) rc = sfp_ingest_swap_analyze(r, c, sts, n);
     double t1 = sfp_ingest_now_s();
     if (rc == 0) rc = sfp_derived_rebuild(r, c, sts, n, full, derived);

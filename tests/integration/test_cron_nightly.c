@@ -438,13 +438,32 @@ static void test_full_then_incremental(void **state)
     /* --full: same content → nothing rewritten, entity ids stable; a row gone at the source goes */
     assert_int_equal(sfp_test_sql(h.src, "DELETE FROM violations WHERE id = (SELECT min(id) FROM violations)"), 0);
     snapshot(&h);
+    long permits_oid = q(h.dst, "SELECT 'permits'::regclass::oid::int8"),
+         contacts_oid = q(h.dst, "SELECT 'contacts'::regclass::oid::int8"),
+         violations_oid = q(h.dst, "SELECT 'violations'::regclass::oid::int8");
     r = nightly(&h, true, false);
     if (!r->ok) fail_msg("full run failed: %s", r->error);
     assert_true(r->full);
     assert_int_equal(ds(r, "violations")->deleted, 1);
-    assert_int_equal(ds(r, "permits")->inserted + ds(r, "permits")->updated + ds(r, "permits")->deleted, 0);
+    assert_int_equal(ds(r, "violations")->inserted + ds(r, "violations")->updated, 0);
+    /* every other dataset: fetched in full, nothing written */
+    for (size_t i = 0; i < r->n_datasets; i++) {
+        if (!strcmp(r->datasets[i]->name, "violations")) continue;
+        assert_true(r->datasets[i]->full);
+        if (r->datasets[i]->inserted + r->datasets[i]->updated + r->datasets[i]->deleted != 0)
+            fail_msg("%s: %lld/%lld/%lld rows written by a full run over unchanged data", r->datasets[i]->name,
+                     (long long)r->datasets[i]->inserted, (long long)r->datasets[i]->updated,
+                     (long long)r->datasets[i]->deleted);
+    }
     protobuf_c_message_free_unpacked(&r->base, NULL);
     assert_int_equal(changed(&h, "contacts") + removed(&h, "contacts") + changed(&h, "entities"), 0);
+    static const char *const same[] = {"permits", "addenda", "inspections", "complaints", "tax_rolls", "entities"};
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++)
+        if (changed(&h, same[i]) + removed(&h, same[i]) != 0) fail_msg("%s changed by a full rerun", same[i]);
+    /* unchanged tables are kept as they are (not rewritten), the changed one is rebuilt */
+    assert_int_equal(q(h.dst, "SELECT 'permits'::regclass::oid::int8"), permits_oid);
+    assert_int_equal(q(h.dst, "SELECT 'contacts'::regclass::oid::int8"), contacts_oid);
+    assert_true(q(h.dst, "SELECT 'violations'::regclass::oid::int8") != violations_oid);
     assert_int_equal(removed(&h, "violations"), 1);
     assert_same_base(&h);
     assert_int_equal(report_cols_wrong(&h), 0);
@@ -659,7 +678,18 @@ static void test_full_swap(void **state)
     assert_int_equal(ds(r, "permits")->updated, 2);
     assert_int_equal(ds(r, "contacts_electrical")->inserted, 1);
     assert_int_equal(ds(r, "contacts_building")->inserted + ds(r, "contacts_building")->updated, 0);
+    /* exactly the changed rows are counted */
+    assert_int_equal(ds(r, "addenda")->updated + ds(r, "addenda")->deleted, 0);
+    assert_int_equal(ds(r, "permits")->inserted + ds(r, "permits")->deleted, 0);
+    assert_int_equal(ds(r, "complaints")->updated, 1);
+    assert_int_equal(ds(r, "complaints")->inserted + ds(r, "complaints")->deleted, 0);
+    assert_int_equal(ds(r, "contacts_electrical")->updated + ds(r, "contacts_electrical")->deleted, 0);
+    assert_int_equal(ds(r, "inspections")->inserted + ds(r, "inspections")->updated + ds(r, "inspections")->deleted, 0);
+    assert_int_equal(ds(r, "tax_rolls")->inserted + ds(r, "tax_rolls")->updated + ds(r, "tax_rolls")->deleted, 0);
     protobuf_c_message_free_unpacked(&r->base, NULL);
+    /* the rebuilt contacts: the old rows as they were (ids, entity ids), plus the new one */
+    assert_int_equal(removed(&h, "contacts"), 0);
+    assert_int_equal(changed(&h, "contacts"), 1);
     assert_same_base(&h);
     assert_int_equal(q(h.dst, SWAP_SCHEMAS_EMPTY), 0);
     /* swapped: new OIDs, except violations (a foreign key points at it: merged in place) */
