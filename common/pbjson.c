@@ -13,7 +13,10 @@
  *     descriptor's default_value pointer (protobuf-c's own "unset" test when packing).
  *     Sub-messages: NULL → null.
  *   - oneof members (PROTOBUF_C_FIELD_FLAG_ONEOF): only the member whose id equals the oneof
- *     case (uint32 at quantifier_offset) is emitted.
+ *     case (uint32 at quantifier_offset) is emitted. A oneof with a single member (what proto3
+ *     `optional` compiles to, and the contracts' spelling of a nullable value: `oneof
+ *     optional_x { T x = N; }`) is a nullable field instead: always emitted, null when its case
+ *     is not set.
  *   - repeated: JSON array (count is the size_t at quantifier_offset). A repeated message whose
  *     descriptor looks like a map entry (nested directly in the owning message, short name ending
  *     in "Entry", exactly two fields "key" = 1 and "value" = 2) is emitted as an object; keys are
@@ -427,6 +430,18 @@ static bool is_presence_pair(const ProtobufCFieldDescriptor *f, const ProtobufCF
     return n > 0 && strncmp(g->name, p, n) == 0 && (g->name[n] == '\0' || g->name[n] == '_');
 }
 
+/* f is the only member of its oneof (no other oneof member of d shares its case field). */
+static bool is_single_oneof(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
+{
+    if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) return false;
+    for (unsigned j = 0; j < d->n_fields; j++) {
+        const ProtobufCFieldDescriptor *g = &d->fields[j];
+        if (g != f && (g->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && g->quantifier_offset == f->quantifier_offset)
+            return false;
+    }
+    return true;
+}
+
 static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth)
 {
     if (!msg || !msg->descriptor || depth > SFP_PBJSON_MAX_DEPTH) {
@@ -442,7 +457,9 @@ static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth)
         const void *p = base + f->offset;
         bool absent = false;
         if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-            if (*(const uint32_t *)(base + f->quantifier_offset) != f->id) continue;
+            bool set = *(const uint32_t *)(base + f->quantifier_offset) == f->id;
+            if (!set && !is_single_oneof(d, f)) continue;
+            absent = !set;
         } else if (i + 1 < d->n_fields && is_presence_pair(f, &d->fields[i + 1])) {
             continue; /* the flag: its value field says null instead */
         } else if (i > 0 && is_presence_pair(&d->fields[i - 1], f)) {
@@ -493,6 +510,7 @@ sfp_pbjson_presence sfp_pbjson_field_presence(const ProtobufCMessageDescriptor *
     if (i + 1 < d->n_fields && is_presence_pair(&d->fields[i], &d->fields[i + 1])) return SFP_PBJSON_PRESENCE_FLAG;
     if (i > 0 && i < d->n_fields && is_presence_pair(&d->fields[i - 1], &d->fields[i]))
         return SFP_PBJSON_PRESENCE_NULLABLE;
+    if (i < d->n_fields && is_single_oneof(d, &d->fields[i])) return SFP_PBJSON_PRESENCE_NULLABLE;
     return SFP_PBJSON_PRESENCE_NONE;
 }
 

@@ -11,6 +11,22 @@
 #define ESC(s) gw_html_esc(b, (s))
 #define DASH(s) gw_html_text_or_dash(b, (s))
 #define PUTS(s) sfp_buf_puts(b, (s))
+/* The REST JSON name of an enum value ("at_risk", "warn"); "" for the unset value 0. The text
+ * lives until the end of the enclosing block. */
+#define ENAME(desc, v) ((v) ? SFP_PBJSON_ENUM_NAME(&(desc), (v)) : "")
+
+/* The severity v1 tier as the page has always shown it (upper case, "CRITICAL"). */
+static const char *tier_text(Sfpermits__V1__SeverityTier t)
+{
+    switch (t) {
+    case SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_CRITICAL: return "CRITICAL";
+    case SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_HIGH: return "HIGH";
+    case SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_MEDIUM: return "MEDIUM";
+    case SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_LOW: return "LOW";
+    case SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_GREEN: return "GREEN";
+    default: return "";
+    }
+}
 
 static void th_row(sfp_buf *b, const char *const *cols)
 {
@@ -138,10 +154,11 @@ static void property_health(sfp_buf *b, const Sfpermits__V1__Brief *r)
         } else {
             DASH(p->address);
         }
+        const char *health = ENAME(sfpermits__v1__card_health__descriptor, p->health);
         PUTS("</h3>\n<p><span class=\"badge h-");
-        ESC(p->health);
+        ESC(health);
         PUTS("\">");
-        DASH(p->health);
+        DASH(health);
         PUTS("</span> ");
         ESC(p->health_reason);
         PUTS("</p>\n<dl class=\"kv\">");
@@ -171,7 +188,7 @@ static void property_health(sfp_buf *b, const Sfpermits__V1__Brief *r)
                        p->open_complaints, p->open_violations);
         if (p->has_severity_score) {
             sfp_buf_printf(b, "<div><dt>Severity</dt><dd>%d ", p->severity_score);
-            ESC(p->severity_tier);
+            ESC(tier_text(p->severity_tier));
             PUTS("</dd></div>");
         }
         PUTS("</dl>\n");
@@ -217,7 +234,7 @@ static void pipeline(sfp_buf *b, const Sfpermits__V1__Brief *r)
     }
     if (r->pipeline_health) {
         PUTS("<div><dt>Pipeline health</dt><dd>");
-        DASH(r->pipeline_health->status);
+        DASH(ENAME(sfpermits__v1__pipeline_status__descriptor, r->pipeline_health->status));
         PUTS("</dd></div>");
     }
     if (r->pipeline_stats) {
@@ -237,7 +254,7 @@ static void pipeline(sfp_buf *b, const Sfpermits__V1__Brief *r)
             const Sfpermits__V1__PipelineCheck *c = r->pipeline_health->checks[i];
             PUTS("<tr>");
             td(b, c->name);
-            td(b, c->status);
+            td(b, ENAME(sfpermits__v1__pipeline_status__descriptor, c->status));
             td(b, c->message);
             PUTS("</tr>\n");
         }

@@ -840,7 +840,7 @@ static void section_pipeline_health(sec *s, PGresult *r)
 {
     if (!r) {
         Sfpermits__V1__PipelineHealth *h = sfp_arena_msg(s->a, &sfpermits__v1__pipeline_health__descriptor);
-        h->status = "unknown";
+        h->status = SFPERMITS__V1__PIPELINE_STATUS__PIPELINE_STATUS_UNKNOWN;
         h->issues = sfp_arena_alloc(s->a, sizeof *h->issues);
         h->issues[h->n_issues++] = "pipeline health checks unavailable";
         s->r->pipeline_health = h;
@@ -910,7 +910,10 @@ static void section_health(sec *s, PGresult *r)
         v->p75 = (int32_t)L(r, i, 11);
         v->p90 = (int32_t)L(r, i, 12);
         v->elapsed_days = s->ctx->today - filed;
-        v->status = (char *)sfp_brief_predictability_status(v->elapsed_days, v->p50, v->p75, v->p90);
+        v->status = (Sfpermits__V1__PredictabilityStatus)sfp_pbjson_enum_value(
+            &sfpermits__v1__predictability_status__descriptor,
+            sfp_brief_predictability_status(v->elapsed_days, v->p50, v->p75, v->p90),
+            SFPERMITS__V1__PREDICTABILITY_STATUS__PREDICTABILITY_STATUS_UNSPECIFIED);
         v->pct_of_typical = sfp_brief_pct_of_typical(v->elapsed_days, v->p50);
         s->r->health[s->r->n_health++] = v;
     }
@@ -953,7 +956,9 @@ static void section_regulatory(sec *s, PGresult *r)
         v->description = S(s, r, i, 2);
         v->source_type = S(s, r, i, 3);
         v->source_id = S(s, r, i, 4);
-        v->status = S(s, r, i, 5);
+        v->status = (Sfpermits__V1__RegulatoryStatus)sfp_pbjson_enum_value(
+            &sfpermits__v1__regulatory_status__descriptor, PQgetvalue(r, i, 5),
+            SFPERMITS__V1__REGULATORY_STATUS__REGULATORY_STATUS_UNSPECIFIED);
         v->impact_level = S(s, r, i, 6);
         v->affected_sections = S(s, r, i, 7);
         v->url = S(s, r, i, 8);

@@ -163,7 +163,7 @@ static grpc_status_code get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
     compute_ctx cc = {
         .svc = svc, .user_id = uid, .lookback = lookback, .today = today_days(svc), .deadline_ms = deadline};
     char key[48];
-    snprintf(key, sizeof key, "brief:%d:%d", (int)uid, (int)cc.lookback);
+    snprintf(key, sizeof key, "brief:%d:%d:v%d", (int)uid, (int)cc.lookback, SFP_BRIEF_PAGE_VERSION);
     sfp_page_result pr;
     if (sfp_page_cache_get(svc->cache, key, svc->cfg.cache_ttl_minutes, deadline, compute_brief, &cc, &pr, &err) != 0) {
         atomic_fetch_add(&k->failed, 1);

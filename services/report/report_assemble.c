@@ -222,7 +222,8 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
         const sfp_rpt_risk *k = &r->risks[i];
         Sfpermits__V1__RiskItem *x = NEW(a, Sfpermits__V1__RiskItem, sfpermits__v1__risk_item__descriptor);
         x->severity = severity(k->severity);
-        x->risk_type = S(k->risk_type);
+        x->risk_type = (Sfpermits__V1__RiskType)sfp_pbjson_enum_value(
+            &sfpermits__v1__risk_type__descriptor, k->risk_type, SFPERMITS__V1__RISK_TYPE__RISK_TYPE_UNSPECIFIED);
         x->title = S(k->title);
         x->description = S(k->description);
         x->section_ref = S(k->section_ref);
@@ -247,7 +248,9 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
     for (size_t i = 0; i < r->n_missing; i++) {
         const sfp_rpt_missing *k = &r->missing[i];
         Sfpermits__V1__MissingItem *x = NEW(a, Sfpermits__V1__MissingItem, sfpermits__v1__missing_item__descriptor);
-        x->type = S(k->type);
+        x->type = (Sfpermits__V1__MissingItemType)sfp_pbjson_enum_value(
+            &sfpermits__v1__missing_item_type__descriptor, k->type,
+            SFPERMITS__V1__MISSING_ITEM_TYPE__MISSING_ITEM_TYPE_UNSPECIFIED);
         x->severity = severity(k->severity);
         x->title = S(k->title);
         x->description = S(k->description);

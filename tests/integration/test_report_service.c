@@ -42,6 +42,13 @@
 #include "soda_client.h"
 #include "testsupport.h"
 
+/* The REST JSON name of an enum field's value ("active_complaint"), to compare with text. */
+#define ENAME(v)                                                                                          \
+    SFP_PBJSON_ENUM_NAME(_Generic((v), Sfpermits__V1__RiskType                                            \
+                                  : &sfpermits__v1__risk_type__descriptor, Sfpermits__V1__MissingItemType \
+                                  : &sfpermits__v1__missing_item_type__descriptor),                       \
+                         (v))
+
 extern char **environ;
 
 /* ------------------------------------------------------------------ fixture data */
@@ -474,7 +481,7 @@ static void test_empty_batches_make_no_query(void **state)
     assert_string_equal(r->report->address, "");
     /* the complaint (status "active") is a high risk and +3 on the signal */
     assert_int_equal(r->report->n_risk_assessment, 1);
-    assert_string_equal(r->report->risk_assessment[0]->risk_type, "active_complaint");
+    assert_string_equal(ENAME(r->report->risk_assessment[0]->risk_type), "active_complaint");
     assert_int_equal(r->report->consultant_signal->score, 3);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     stop(&h);
@@ -653,7 +660,7 @@ static void test_full_report_sections(void **state)
     const char *want[] = {"active_complaint", "active_violation", "high_cost_project", "pending_regulation",
                           "restrictive_zoning"};
     assert_int_equal(r->report->n_risk_assessment, 5);
-    for (size_t i = 0; i < 5; i++) assert_string_equal(r->report->risk_assessment[i]->risk_type, want[i]);
+    for (size_t i = 0; i < 5; i++) assert_string_equal(ENAME(r->report->risk_assessment[i]->risk_type), want[i]);
     assert_string_equal(r->report->risk_assessment[0]->title, "Active DBI complaint — Work without permit");
     assert_string_equal(r->report->risk_assessment[3]->link, "https://sfbos.org/x");
     /* routing of PA-001: latest revision only (OLD station of revision 0 excluded) */
@@ -680,8 +687,8 @@ static void test_full_report_sections(void **state)
     assert_int_equal(r->report->consultant_signal->n_factors, 5);
     /* whats_missing: permit 12 days after complaint C100; kitchen without plumbing permit */
     assert_int_equal(r->report->n_whats_missing, 2);
-    assert_string_equal(r->report->whats_missing[0]->type, "complaint_to_permit_timing");
-    assert_string_equal(r->report->whats_missing[1]->type, "missing_companion");
+    assert_string_equal(ENAME(r->report->whats_missing[0]->type), "complaint_to_permit_timing");
+    assert_string_equal(ENAME(r->report->whats_missing[1]->type), "missing_companion");
     /* nearby: 10 newest of the neighborhood, none on this parcel */
     assert_int_equal(r->report->n_nearby_activity, 10);
     assert_string_equal(r->report->nearby_activity[0]->permit_number, "NB-12");
@@ -718,7 +725,7 @@ static void test_routing_and_active_status_sets(void **state)
     }
     bool multiple = false;
     for (size_t i = 0; i < r->report->n_risk_assessment; i++)
-        if (!strcmp(r->report->risk_assessment[i]->risk_type, "multiple_active_permits")) {
+        if (!strcmp(ENAME(r->report->risk_assessment[i]->risk_type), "multiple_active_permits")) {
             multiple = true;
             assert_string_equal(r->report->risk_assessment[i]->title, "4 active permits on this parcel");
         }
@@ -991,9 +998,9 @@ static void test_real_soda_client_and_test_server(void **state)
     assert_string_equal(src(r, "tax_roll")->reason, "not_needed");
     assert_int_equal(r->report->n_complaints, 2);
     assert_int_equal(r->metadata->debug->soda_requests, 2);
-    assert_string_equal(r->report->risk_assessment[0]->risk_type, "active_complaint");
+    assert_string_equal(ENAME(r->report->risk_assessment[0]->risk_type), "active_complaint");
     assert_string_equal(r->report->risk_assessment[0]->title, "Active DBI complaint — Work without permit");
-    assert_string_equal(r->report->risk_assessment[1]->risk_type, "active_violation");
+    assert_string_equal(ENAME(r->report->risk_assessment[1]->risk_type), "active_violation");
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     r = get_ok(&h, "1386", "025"); /* within the TTL: cached, no HTTP */
@@ -1424,7 +1431,7 @@ static void test_report_cache_coalesces_misses(void **state)
 static const char *watch_risk_title(const Sfpermits__V1__GetPropertyReportResponse *r)
 {
     for (size_t i = 0; i < r->report->n_risk_assessment; i++)
-        if (!strcmp(r->report->risk_assessment[i]->risk_type, "pending_regulation"))
+        if (!strcmp(ENAME(r->report->risk_assessment[i]->risk_type), "pending_regulation"))
             return r->report->risk_assessment[i]->title;
     return "";
 }
