@@ -181,12 +181,12 @@ static void property_health(sfp_buf *b, const Sfpermits__V1__Brief *r)
         }
         PUTS("</dd></div><div><dt>Latest activity</dt><dd>");
         DASH(p->latest_activity);
-        if (p->has_days_since_activity) sfp_buf_printf(b, " (%d days ago)", p->days_since_activity);
+        if (p->optional_days_since_activity_case) sfp_buf_printf(b, " (%d days ago)", p->days_since_activity);
         sfp_buf_printf(b,
                        "</dd></div><div><dt>Open complaints</dt><dd>%d</dd></div>"
                        "<div><dt>Open violations</dt><dd>%d</dd></div>",
                        p->open_complaints, p->open_violations);
-        if (p->has_severity_score) {
+        if (p->optional_severity_score_case) {
             sfp_buf_printf(b, "<div><dt>Severity</dt><dd>%d ", p->severity_score);
             ESC(tier_text(p->severity_tier));
             PUTS("</dd></div>");
@@ -226,7 +226,7 @@ static void pipeline(sfp_buf *b, const Sfpermits__V1__Brief *r)
         sfp_buf_printf(b, " (%.1f h ago%s%s)</dd></div>", l->hours_ago, l->is_stale ? ", stale" : "",
                        l->was_catchup ? ", catch-up" : "");
         sfp_buf_printf(b, "<div><dt>Changes detected (24 h)</dt><dd>%lld</dd></div>", (long long)l->changes_detected);
-        if (l->has_inspections_updated)
+        if (l->optional_inspections_updated_case)
             sfp_buf_printf(b, "<div><dt>Inspections updated</dt><dd>%lld</dd></div>",
                            (long long)l->inspections_updated);
     } else {
@@ -241,7 +241,7 @@ static void pipeline(sfp_buf *b, const Sfpermits__V1__Brief *r)
         const Sfpermits__V1__PipelineStats *s = r->pipeline_stats;
         sfp_buf_printf(b, "<div><dt>Jobs in the last 24 h</dt><dd>%lld (%lld succeeded, %lld failed)</dd></div>",
                        (long long)s->last_24h_jobs, (long long)s->last_24h_success, (long long)s->last_24h_failed);
-        if (s->has_avg_duration_seconds)
+        if (s->optional_avg_duration_seconds_case)
             sfp_buf_printf(b, "<div><dt>Average nightly duration</dt><dd>%.2f s</dd></div>", s->avg_duration_seconds);
     }
     PUTS("</dl>\n");
@@ -272,7 +272,7 @@ static void pipeline(sfp_buf *b, const Sfpermits__V1__Brief *r)
             td(b, j->status ? SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, j->status) : "");
             td(b, j->started_at);
             td(b, j->completed_at);
-            if (j->has_elapsed_seconds) sfp_buf_printf(b, "<td>%.2f</td>", j->elapsed_seconds);
+            if (j->optional_elapsed_seconds_case) sfp_buf_printf(b, "<td>%.2f</td>", j->elapsed_seconds);
             else td(b, "");
             PUTS("</tr>\n");
         }
@@ -344,7 +344,7 @@ char *gw_html_brief_page(const Sfpermits__V1__Brief *r, const Sfpermits__V1__Rea
             td(b, p->reviewer);
             td(b, p->result);
             td(b, p->notes);
-            if (p->has_routing_completion_pct)
+            if (p->optional_routing_completion_pct_case)
                 sfp_buf_printf(b, "<td>%d%% (%d/%d)</td>", p->routing_completion_pct, p->routing_completed_stations,
                                p->routing_total_stations);
             else td(b, "");

@@ -215,7 +215,7 @@ bool sfp_brief_avg_success_duration(Sfpermits__V1__PipelineJob *const *jobs, siz
     int k = 0;
     for (size_t i = 0; i < n; i++) {
         const Sfpermits__V1__PipelineJob *j = jobs[i];
-        if (j->status == SFPERMITS__V1__JOB_STATUS__JOB_STATUS_SUCCESS && j->has_elapsed_seconds &&
+        if (j->status == SFPERMITS__V1__JOB_STATUS__JOB_STATUS_SUCCESS && j->optional_elapsed_seconds_case &&
             j->elapsed_seconds >= 0) {
             sum += j->elapsed_seconds;
             k++;
@@ -343,8 +343,8 @@ static int cmp_cards(const void *pa, const void *pb)
     const Sfpermits__V1__BriefPropertyHealth *a = ca->m, *b = cb->m;
     int ra = (int)a->health, rb = (int)b->health; /* CardHealth is ordered best to worst */
     if (ra != rb) return rb - ra;
-    int da = a->has_days_since_activity ? a->days_since_activity : INT32_MAX;
-    int db = b->has_days_since_activity ? b->days_since_activity : INT32_MAX;
+    int da = a->optional_days_since_activity_case ? a->days_since_activity : INT32_MAX;
+    int db = b->optional_days_since_activity_case ? b->days_since_activity : INT32_MAX;
     if (da != db) return da < db ? -1 : 1;
     return strcmp(a->address, b->address);
 }
@@ -586,7 +586,8 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
             if (c->has_sev) {
                 m->health = sfp_brief_card_health(sfp_brief_health_for_tier(c->sev.tier));
                 m->health_reason = sfp_arena_strdup(a, c->sev.explanation);
-                m->has_severity_score = true;
+                m->optional_severity_score_case =
+                    SFPERMITS__V1__BRIEF_PROPERTY_HEALTH__OPTIONAL_SEVERITY_SCORE_SEVERITY_SCORE;
                 m->severity_score = c->sev.score;
                 m->severity_tier = sfp_brief_severity_tier(c->sev.tier);
                 m->optional_severity_tier_case =
@@ -600,7 +601,8 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
         if (!m->health) m->health = HEALTH_ON_TRACK;
         m->enforcement_total = m->open_violations + m->open_complaints;
         if (c->latest_day != SFP_SEV_NO_DATE) {
-            m->has_days_since_activity = true;
+            m->optional_days_since_activity_case =
+                SFPERMITS__V1__BRIEF_PROPERTY_HEALTH__OPTIONAL_DAYS_SINCE_ACTIVITY_DAYS_SINCE_ACTIVITY;
             m->days_since_activity = today - c->latest_day;
             c->active = m->days_since_activity <= lookback;
         }
@@ -627,7 +629,7 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
             upgraded = true;
         }
         /* an expired permit at an active site is paperwork, not an emergency */
-        if (!upgraded && expired_driver && m->health == HEALTH_AT_RISK && m->has_days_since_activity &&
+        if (!upgraded && expired_driver && m->health == HEALTH_AT_RISK && m->optional_days_since_activity_case &&
             m->days_since_activity <= 30) {
             m->health = SFPERMITS__V1__CARD_HEALTH__CARD_HEALTH_BEHIND;
             m->health_reason = sfp_arena_printf(a, "%s (active site)", m->health_reason);
@@ -791,7 +793,7 @@ void sfp_brief_add_property_activity(Sfpermits__V1__Brief *r, const sfp_brief_pe
     size_t cap = r->n_changes;
     for (size_t ci = 0; ci < r->n_property_health; ci++) {
         const Sfpermits__V1__BriefPropertyHealth *m = r->property_health[ci];
-        if (!m->has_days_since_activity || m->days_since_activity > lookback) continue;
+        if (!m->optional_days_since_activity_case || m->days_since_activity > lookback) continue;
         /* the card's rows: same grouping key → same displayed address */
         const sfp_brief_permit_row *first = NULL;
         int added = 0;
@@ -850,7 +852,10 @@ void sfp_brief_add_property_activity(Sfpermits__V1__Brief *r, const sfp_brief_pe
             c->health = m->health;
             c->optional_health_case = SFPERMITS__V1__BRIEF_CHANGE__OPTIONAL_HEALTH_HEALTH;
             c->health_reason = m->health_reason;
-            c->has_days_since_activity = m->has_days_since_activity;
+            c->optional_days_since_activity_case =
+                (m->optional_days_since_activity_case)
+                    ? SFPERMITS__V1__BRIEF_CHANGE__OPTIONAL_DAYS_SINCE_ACTIVITY_DAYS_SINCE_ACTIVITY
+                    : SFPERMITS__V1__BRIEF_CHANGE__OPTIONAL_DAYS_SINCE_ACTIVITY__NOT_SET;
             c->days_since_activity = m->days_since_activity;
             push_change(r, &cap, c, a);
         }

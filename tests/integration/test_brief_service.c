@@ -389,10 +389,10 @@ static void test_pipeline_stats(void **state)
     assert_int_equal(ps->n_recent_jobs, 4);
     assert_string_equal(ps->recent_jobs[0]->job_type, "nightly");
     assert_int_equal(ps->recent_jobs[0]->status, SFPERMITS__V1__JOB_STATUS__JOB_STATUS_SUCCESS);
-    assert_true(ps->recent_jobs[0]->has_elapsed_seconds);
+    assert_true(ps->recent_jobs[0]->optional_elapsed_seconds_case);
     assert_true(ps->recent_jobs[0]->elapsed_seconds == 252);
     assert_int_equal(ps->recent_jobs[2]->status, SFPERMITS__V1__JOB_STATUS__JOB_STATUS_FAILED);
-    assert_true(ps->has_avg_duration_seconds);
+    assert_true(ps->optional_avg_duration_seconds_case);
     assert_true(ps->avg_duration_seconds == 296); /* (252 + 395 + 241) / 3: failed runs excluded */
     /* last 24 h, every job type: nightly + signals + velocity_refresh success, 3 heartbeats */
     assert_int_equal(ps->last_24h_success, 3);
@@ -411,7 +411,7 @@ static void test_pipeline_stats(void **state)
                                          "DELETE FROM page_cache; COMMIT"),
                      0);
     r = brief_ok(&h, "demo-token-carol", 1);
-    assert_false(r->brief->pipeline_stats->has_avg_duration_seconds);
+    assert_false(r->brief->pipeline_stats->optional_avg_duration_seconds_case);
     assert_int_equal(r->brief->pipeline_stats->last_24h_failed, 1);
     assert_null(r->brief->last_refresh); /* no successful nightly: absent */
     assert_string_equal(ENAME(r->brief->pipeline_health->status), "critical");
@@ -664,7 +664,7 @@ static void test_introspection(void **state)
     assert_int_equal(s->page_cache->hits, 1);
     assert_int_equal(s->page_cache->misses, 1);
     assert_int_equal(s->page_cache->live_rows, 1);
-    assert_true(s->page_cache->has_oldest);
+    assert_true(s->page_cache->optional_oldest_entry_age_minutes_case);
     free_msg(s);
     assert_int_equal(sfp_rpc_health_check(h.ch, SFP_BRIEF_SERVICE_NAME, 3000, &st), 1);
     stop(&h);
@@ -1149,8 +1149,8 @@ static void test_rules_on_seeded_data(void **state)
             assert_string_equal(m->latest_permit_type, t);
             free(t);
         }
-        if (i && r->brief->property_health[i - 1]->has_days_since_activity && m->has_days_since_activity &&
-            m->days_since_activity <= 30)
+        if (i && r->brief->property_health[i - 1]->optional_days_since_activity_case &&
+            m->optional_days_since_activity_case && m->days_since_activity <= 30)
             assert_true(r->brief->property_health[i - 1]->days_since_activity <= 30); /* recently active first */
     }
     free_msg(r);
@@ -1176,7 +1176,7 @@ static void test_rules_on_seeded_data(void **state)
     assert_int_equal(t2, 1);
     assert_int_equal(r->brief->summary->changes_count, (int)r->brief->n_changes);
     /* the recently active cards come first */
-    assert_true(r->brief->property_health[0]->has_days_since_activity &&
+    assert_true(r->brief->property_health[0]->optional_days_since_activity_case &&
                 r->brief->property_health[0]->days_since_activity <= 7);
     free_msg(r);
     stop(&h);

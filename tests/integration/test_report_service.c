@@ -405,9 +405,9 @@ static void test_contacts_and_inspections_grouped_and_ranked(void **state)
     assert_string_equal(p1->contacts[0]->role, "applicant");
     assert_string_equal(p1->contacts[0]->name, "Alice Applicant");
     assert_string_equal(p1->contacts[0]->canonical_name, "ALICE APPLICANT");
-    assert_true(p1->contacts[0]->has_permit_count);
+    assert_true(p1->contacts[0]->optional_permit_count_case);
     assert_int_equal(p1->contacts[0]->permit_count, 12);
-    assert_true(p1->contacts[0]->has_entity_id);
+    assert_true(p1->contacts[0]->optional_entity_id_case);
     assert_int_equal(p1->contacts[0]->entity_id, 1);
     assert_string_equal(p1->contacts[1]->role, "contractor");
     assert_string_equal(p1->contacts[1]->canonical_firm, "BUILDER CO");
@@ -417,8 +417,8 @@ static void test_contacts_and_inspections_grouped_and_ranked(void **state)
     assert_string_equal(p2->contacts[0]->role, "agent");
     assert_string_equal(p2->contacts[1]->role, "architect");
     assert_string_equal(p2->contacts[2]->role, "engineer");
-    assert_false(p2->contacts[1]->has_entity_id);
-    assert_false(p2->contacts[1]->has_permit_count);
+    assert_false(p2->contacts[1]->optional_entity_id_case);
+    assert_false(p2->contacts[1]->optional_permit_count_case);
     /* inspections: 2 / 1 / 0, newest first, complaint inspections excluded, description renamed */
     assert_int_equal(p1->n_inspections, 2);
     assert_string_equal(p1->inspections[0]->result, "FAILED");
@@ -793,7 +793,7 @@ static void test_tax_roll_profile_and_sources(void **state)
     assert_string_equal(r->report->property_profile->tax_year, "2024");
     assert_string_equal(r->report->property_profile->year_built, "1910");
     assert_string_equal(SRC_STATE(r, "complaints"), "cached");
-    assert_true(src(r, "complaints")->has_age_seconds);
+    assert_true(src(r, "complaints")->optional_age_seconds_case);
     assert_true(fabs(src(r, "complaints")->age_seconds - 300) < 0.01);
     assert_string_equal(SRC_STATE(r, "tax_roll"), "live");
     assert_int_equal(src(r, "tax_roll")->records, 1);
@@ -807,7 +807,7 @@ static void test_tax_roll_profile_and_sources(void **state)
     assert_string_equal(SRC_STATE(r, "violations"), "stale");
     assert_string_equal(src(r, "violations")->reason, "http_5xx");
     assert_string_equal(SRC_STATE(r, "tax_roll"), "unavailable");
-    assert_false(src(r, "tax_roll")->has_age_seconds);
+    assert_false(src(r, "tax_roll")->optional_age_seconds_case);
     assert_null(r->report->property_profile);
     assert_int_equal(r->metadata->max_age_seconds, 0);
     assert_int_equal(r->report->n_permits, 1);

@@ -3,7 +3,7 @@
  * proto field names, zero values present, unset sub-messages null, int64 as a JSON number,
  * NaN/Inf doubles null, maps as objects, oneof members only when set (a single-member oneof: a
  * nullable member, always present), enums as their lower-case
- * names, a `has_<name>` + `<name>` pair as one nullable `<name>`), plus every message they
+ * names, the member of a single-member oneof as one nullable, always-present `<name>`), plus every message they
  * reach. The read routes (/report, /brief) send their content message with the per-request
  * members the gateway renders from the reply's ReadMetadata added at the top level (handlers.h:
  * gw_report_json_tail, gw_brief_json_tail); their schemas are the content's plus those members
@@ -148,7 +148,6 @@ static void message(sfp_buf *b, const ProtobufCMessageDescriptor *d)
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         sfp_pbjson_presence pr = sfp_pbjson_field_presence(d, i);
-        if (pr == SFP_PBJSON_PRESENCE_FLAG) continue;
         if (!first) sfp_buf_putc(b, ',');
         first = false;
         sfp_buf_json_str(b, f->name);
@@ -184,7 +183,6 @@ static void message(sfp_buf *b, const ProtobufCMessageDescriptor *d)
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         sfp_pbjson_presence pr = sfp_pbjson_field_presence(d, i);
         if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && pr != SFP_PBJSON_PRESENCE_NULLABLE) continue;
-        if (pr == SFP_PBJSON_PRESENCE_FLAG) continue;
         if (!first) sfp_buf_putc(b, ',');
         first = false;
         sfp_buf_json_str(b, f->name);

@@ -169,7 +169,8 @@ static Sfpermits__V1__PipelineJob job(const char *status, bool has, double el)
     Sfpermits__V1__PipelineJob j = SFPERMITS__V1__PIPELINE_JOB__INIT;
     j.status = (Sfpermits__V1__JobStatus)sfp_pbjson_enum_value(&sfpermits__v1__job_status__descriptor, status,
                                                                SFPERMITS__V1__JOB_STATUS__JOB_STATUS_UNSPECIFIED);
-    j.has_elapsed_seconds = has;
+    j.optional_elapsed_seconds_case = (has) ? SFPERMITS__V1__PIPELINE_JOB__OPTIONAL_ELAPSED_SECONDS_ELAPSED_SECONDS
+                                            : SFPERMITS__V1__PIPELINE_JOB__OPTIONAL_ELAPSED_SECONDS__NOT_SET;
     j.elapsed_seconds = el;
     return j;
 }
@@ -320,19 +321,19 @@ static void test_cards_grouping_labels_enforcement(void **state)
     assert_string_equal(m->health_reason, "Open enforcement: 3 violations, 1 complaint");
     assert_string_equal(m->latest_permit, "P1");
     assert_string_equal(m->latest_activity, g_day[0]);
-    assert_true(m->has_days_since_activity);
+    assert_true(m->optional_days_since_activity_case);
     assert_int_equal(m->days_since_activity, 3);
     assert_string_equal(m->search_url, "/?q=1455+MARKET+ST");
     assert_string_equal(m->latest_permit_type, "otc alterations permit");
     assert_string_equal(m->parcels_display, "3507/004, 3507/005");
     assert_null(m->routing); /* P2 is filed but has no addenda */
     assert_string_equal(m->health_source, "severity_v1");
-    assert_true(m->has_severity_score);
+    assert_true(m->optional_severity_score_case);
     m = card_at(c, n, "3512/001");
     assert_string_equal(ENAME(m->health), "on_track");
     assert_string_equal(m->health_reason, ""); /* empty when on track */
-    assert_false(m->has_severity_score);
-    assert_false(m->has_days_since_activity);
+    assert_false(m->optional_severity_score_case);
+    assert_false(m->optional_days_since_activity_case);
     assert_string_equal(c[0]->address, "1455 Market St"); /* worst first */
     sfp_arena_free(a);
 }
@@ -367,7 +368,7 @@ static void test_cards_property_health_v2(void **state)
     assert_string_equal(m->signals[0]->type, "nov");
     assert_string_equal(m->signals[1]->permit, "");
     assert_string_equal(m->signals[2]->detail, "");
-    assert_false(m->has_severity_score);
+    assert_false(m->optional_severity_score_case);
     /* not scored: no severity tier (REST JSON null), not "unspecified" */
     assert_int_equal(m->optional_severity_tier_case,
                      SFPERMITS__V1__BRIEF_PROPERTY_HEALTH__OPTIONAL_SEVERITY_TIER__NOT_SET);
@@ -591,7 +592,7 @@ static void test_property_activity(void **state)
     assert_string_equal(g->permit_number, "P3");
     assert_string_equal(g->latest_permit_status, "complete");
     assert_int_equal(g->total_permits, 1);
-    assert_true(g->has_days_since_activity);
+    assert_true(g->optional_days_since_activity_case);
     assert_int_equal(g->days_since_activity, 3);
     assert_int_equal(g->optional_health_case, SFPERMITS__V1__BRIEF_CHANGE__OPTIONAL_HEALTH_HEALTH);
     assert_string_equal(ENAME(g->health), "on_track");
