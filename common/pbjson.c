@@ -4,16 +4,15 @@
  * descriptor's field array (field-number order). Per field:
  *   - singular (proto3 LABEL_NONE, proto2 LABEL_REQUIRED): always emitted, zero values included;
  *     a NULL string is emitted as "", a NULL sub-message as null.
- *   - presence pairs: a singular bool field `has_<p>` directly followed (in field-number order)
- *     by a singular, non-repeated field named `<p>` or `<p>_...` is the presence flag of that
- *     field (the contracts' spelling of a nullable value, `bool has_x = N; T x = N+1;`). The flag
- *     itself is not emitted; the value is emitted as null when the flag is false.
  *   - LABEL_OPTIONAL with a has_ quantifier (proto2 optional, proto3 `optional`): null when has_
  *     is not set. LABEL_OPTIONAL string (no quantifier): null when NULL or when it is the
  *     descriptor's default_value pointer (protobuf-c's own "unset" test when packing).
  *     Sub-messages: NULL → null.
  *   - oneof members (PROTOBUF_C_FIELD_FLAG_ONEOF): only the member whose id equals the oneof
- *     case (uint32 at quantifier_offset) is emitted.
+ *     case (uint32 at quantifier_offset) is emitted. A oneof with a single member (what proto3
+ *     `optional` compiles to, and the contracts' spelling of a nullable value: `oneof
+ *     optional_x { T x = N; }`) is a nullable field instead: always emitted, null when its case
+ *     is not set.
  *   - repeated: JSON array (count is the size_t at quantifier_offset). A repeated message whose
  *     descriptor looks like a map entry (nested directly in the owning message, short name ending
  *     in "Entry", exactly two fields "key" = 1 and "value" = 2) is emitted as an object; keys are
@@ -415,16 +414,16 @@ static void emit_map(sfp_buf *out, const ProtobufCMessageDescriptor *ed, const P
     sfp_buf_putc(out, '}');
 }
 
-/* f is a presence flag `bool has_<p>` and g the field right after it, named <p> or <p>_... */
-static bool is_presence_pair(const ProtobufCFieldDescriptor *f, const ProtobufCFieldDescriptor *g)
+/* f is the only member of its oneof (no other oneof member of d shares its case field). */
+static bool is_single_oneof(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
 {
-    if (f->type != PROTOBUF_C_TYPE_BOOL || f->label != PROTOBUF_C_LABEL_NONE || !f->name ||
-        strncmp(f->name, "has_", 4) != 0 || !g->name || g->label != PROTOBUF_C_LABEL_NONE ||
-        (g->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) || (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
-        return false;
-    const char *p = f->name + 4;
-    size_t n = strlen(p);
-    return n > 0 && strncmp(g->name, p, n) == 0 && (g->name[n] == '\0' || g->name[n] == '_');
+    if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) return false;
+    for (unsigned j = 0; j < d->n_fields; j++) {
+        const ProtobufCFieldDescriptor *g = &d->fields[j];
+        if (g != f && (g->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && g->quantifier_offset == f->quantifier_offset)
+            return false;
+    }
+    return true;
 }
 
 static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth)
@@ -442,11 +441,9 @@ static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth)
         const void *p = base + f->offset;
         bool absent = false;
         if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-            if (*(const uint32_t *)(base + f->quantifier_offset) != f->id) continue;
-        } else if (i + 1 < d->n_fields && is_presence_pair(f, &d->fields[i + 1])) {
-            continue; /* the flag: its value field says null instead */
-        } else if (i > 0 && is_presence_pair(&d->fields[i - 1], f)) {
-            absent = !*(const protobuf_c_boolean *)(base + d->fields[i - 1].offset);
+            bool set = *(const uint32_t *)(base + f->quantifier_offset) == f->id;
+            if (!set && !is_single_oneof(d, f)) continue;
+            absent = !set;
         } else if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
             if (f->type == PROTOBUF_C_TYPE_STRING) {
                 /* as protobuf-c's packer: NULL or the shared default pointer means unset */
@@ -490,9 +487,7 @@ static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth)
 
 sfp_pbjson_presence sfp_pbjson_field_presence(const ProtobufCMessageDescriptor *d, unsigned i)
 {
-    if (i + 1 < d->n_fields && is_presence_pair(&d->fields[i], &d->fields[i + 1])) return SFP_PBJSON_PRESENCE_FLAG;
-    if (i > 0 && i < d->n_fields && is_presence_pair(&d->fields[i - 1], &d->fields[i]))
-        return SFP_PBJSON_PRESENCE_NULLABLE;
+    if (i < d->n_fields && is_single_oneof(d, &d->fields[i])) return SFP_PBJSON_PRESENCE_NULLABLE;
     return SFP_PBJSON_PRESENCE_NONE;
 }
 

@@ -2,9 +2,10 @@
  * Rules (ARCHITECTURE.md): proto field names as keys, zero values emitted, repeated → arrays,
  * nested → objects, maps → objects, enums → their value name without the enum-name prefix in
  * lower case ("on_track"), bytes → base64, int64/uint64 always JSON numbers, doubles with
- * shortest round-trip precision, NaN/Inf → null, oneof members only when set, unset
- * sub-messages → null, an absent nullable value (`has_<name>` false, or an unset optional) →
- * null with no `has_<name>` key. Details in pbjson.c. */
+ * shortest round-trip precision, NaN/Inf → null, oneof members only when set, except the
+ * member of a single-member oneof (the contracts' nullable value, `oneof optional_x { T x = N; }`,
+ * what proto3 `optional` compiles to): always present, null when its case is not set; an unset
+ * optional (proto2) → null; unset sub-messages → null. Details in pbjson.c. */
 #ifndef SFP_PBJSON_H
 #define SFP_PBJSON_H
 
@@ -23,11 +24,10 @@ const char *sfp_pbjson_enum_name(const ProtobufCEnumDescriptor *ed, int v, char 
 /* The value of ed whose REST JSON name is name ("on_track" → CARD_HEALTH_ON_TRACK); def when
  * none (or name is NULL). Lets code that computes a state as text set the enum field without
  * a table of its own. */
-/* How field i of d takes part in a presence pair `bool has_<p>; T <p>...;` (see pbjson.c):
- * FLAG = the has_ field (not emitted), NULLABLE = the value (null when the flag is false). */
+/* NULLABLE when field i of d is the only member of a oneof (null in the JSON when its case is not
+ * set), else NONE. */
 typedef enum {
     SFP_PBJSON_PRESENCE_NONE = 0,
-    SFP_PBJSON_PRESENCE_FLAG,
     SFP_PBJSON_PRESENCE_NULLABLE,
 } sfp_pbjson_presence;
 sfp_pbjson_presence sfp_pbjson_field_presence(const ProtobufCMessageDescriptor *d, unsigned i);

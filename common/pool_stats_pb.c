@@ -41,7 +41,10 @@ Sfpermits__V1__PageCacheStats *sfp_page_cache_stats_pb(sfp_page_cache *pc, sfp_a
         if (sfp_page_cache_row_stats(c, &rows, &err) == 0) {
             m->live_rows = rows.live;
             m->expired_rows = rows.expired;
-            m->has_oldest = rows.has_oldest;
+            m->optional_oldest_entry_age_minutes_case =
+                (rows.has_oldest)
+                    ? SFPERMITS__V1__PAGE_CACHE_STATS__OPTIONAL_OLDEST_ENTRY_AGE_MINUTES_OLDEST_ENTRY_AGE_MINUTES
+                    : SFPERMITS__V1__PAGE_CACHE_STATS__OPTIONAL_OLDEST_ENTRY_AGE_MINUTES__NOT_SET;
             m->oldest_entry_age_minutes = rows.oldest_live_age_minutes;
         }
         sfp_pool_release(pool, c);

@@ -11,6 +11,22 @@
 #define ESC(s) gw_html_esc(b, (s))
 #define DASH(s) gw_html_text_or_dash(b, (s))
 #define PUTS(s) sfp_buf_puts(b, (s))
+/* The REST JSON name of an enum value ("at_risk", "warn"); "" for the unset value 0. The text
+ * lives until the end of the enclosing block. */
+#define ENAME(desc, v) ((v) ? SFP_PBJSON_ENUM_NAME(&(desc), (v)) : "")
+
+/* The severity v1 tier as the page has always shown it (upper case, "CRITICAL"). */
+static const char *tier_text(Sfpermits__V1__SeverityTier t)
+{
+    switch (t) {
+    case SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_CRITICAL: return "CRITICAL";
+    case SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_HIGH: return "HIGH";
+    case SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_MEDIUM: return "MEDIUM";
+    case SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_LOW: return "LOW";
+    case SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_GREEN: return "GREEN";
+    default: return "";
+    }
+}
 
 static void th_row(sfp_buf *b, const char *const *cols)
 {
@@ -138,10 +154,11 @@ static void property_health(sfp_buf *b, const Sfpermits__V1__Brief *r)
         } else {
             DASH(p->address);
         }
+        const char *health = ENAME(sfpermits__v1__card_health__descriptor, p->health);
         PUTS("</h3>\n<p><span class=\"badge h-");
-        ESC(p->health);
+        ESC(health);
         PUTS("\">");
-        DASH(p->health);
+        DASH(health);
         PUTS("</span> ");
         ESC(p->health_reason);
         PUTS("</p>\n<dl class=\"kv\">");
@@ -164,14 +181,14 @@ static void property_health(sfp_buf *b, const Sfpermits__V1__Brief *r)
         }
         PUTS("</dd></div><div><dt>Latest activity</dt><dd>");
         DASH(p->latest_activity);
-        if (p->has_days_since_activity) sfp_buf_printf(b, " (%d days ago)", p->days_since_activity);
+        if (p->optional_days_since_activity_case) sfp_buf_printf(b, " (%d days ago)", p->days_since_activity);
         sfp_buf_printf(b,
                        "</dd></div><div><dt>Open complaints</dt><dd>%d</dd></div>"
                        "<div><dt>Open violations</dt><dd>%d</dd></div>",
                        p->open_complaints, p->open_violations);
-        if (p->has_severity_score) {
+        if (p->optional_severity_score_case) {
             sfp_buf_printf(b, "<div><dt>Severity</dt><dd>%d ", p->severity_score);
-            ESC(p->severity_tier);
+            ESC(tier_text(p->severity_tier));
             PUTS("</dd></div>");
         }
         PUTS("</dl>\n");
@@ -209,7 +226,7 @@ static void pipeline(sfp_buf *b, const Sfpermits__V1__Brief *r)
         sfp_buf_printf(b, " (%.1f h ago%s%s)</dd></div>", l->hours_ago, l->is_stale ? ", stale" : "",
                        l->was_catchup ? ", catch-up" : "");
         sfp_buf_printf(b, "<div><dt>Changes detected (24 h)</dt><dd>%lld</dd></div>", (long long)l->changes_detected);
-        if (l->has_inspections_updated)
+        if (l->optional_inspections_updated_case)
             sfp_buf_printf(b, "<div><dt>Inspections updated</dt><dd>%lld</dd></div>",
                            (long long)l->inspections_updated);
     } else {
@@ -217,14 +234,14 @@ static void pipeline(sfp_buf *b, const Sfpermits__V1__Brief *r)
     }
     if (r->pipeline_health) {
         PUTS("<div><dt>Pipeline health</dt><dd>");
-        DASH(r->pipeline_health->status);
+        DASH(ENAME(sfpermits__v1__pipeline_status__descriptor, r->pipeline_health->status));
         PUTS("</dd></div>");
     }
     if (r->pipeline_stats) {
         const Sfpermits__V1__PipelineStats *s = r->pipeline_stats;
         sfp_buf_printf(b, "<div><dt>Jobs in the last 24 h</dt><dd>%lld (%lld succeeded, %lld failed)</dd></div>",
                        (long long)s->last_24h_jobs, (long long)s->last_24h_success, (long long)s->last_24h_failed);
-        if (s->has_avg_duration_seconds)
+        if (s->optional_avg_duration_seconds_case)
             sfp_buf_printf(b, "<div><dt>Average nightly duration</dt><dd>%.2f s</dd></div>", s->avg_duration_seconds);
     }
     PUTS("</dl>\n");
@@ -237,7 +254,7 @@ static void pipeline(sfp_buf *b, const Sfpermits__V1__Brief *r)
             const Sfpermits__V1__PipelineCheck *c = r->pipeline_health->checks[i];
             PUTS("<tr>");
             td(b, c->name);
-            td(b, c->status);
+            td(b, ENAME(sfpermits__v1__pipeline_status__descriptor, c->status));
             td(b, c->message);
             PUTS("</tr>\n");
         }
@@ -255,7 +272,7 @@ static void pipeline(sfp_buf *b, const Sfpermits__V1__Brief *r)
             td(b, j->status ? SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, j->status) : "");
             td(b, j->started_at);
             td(b, j->completed_at);
-            if (j->has_elapsed_seconds) sfp_buf_printf(b, "<td>%.2f</td>", j->elapsed_seconds);
+            if (j->optional_elapsed_seconds_case) sfp_buf_printf(b, "<td>%.2f</td>", j->elapsed_seconds);
             else td(b, "");
             PUTS("</tr>\n");
         }
@@ -327,7 +344,7 @@ char *gw_html_brief_page(const Sfpermits__V1__Brief *r, const Sfpermits__V1__Rea
             td(b, p->reviewer);
             td(b, p->result);
             td(b, p->notes);
-            if (p->has_routing_completion_pct)
+            if (p->optional_routing_completion_pct_case)
                 sfp_buf_printf(b, "<td>%d%% (%d/%d)</td>", p->routing_completion_pct, p->routing_completed_stations,
                                p->routing_total_stations);
             else td(b, "");

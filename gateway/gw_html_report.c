@@ -287,9 +287,11 @@ static void permit_details(sfp_buf *b, const Sfpermits__V1__ReportPermit *p)
     kv(b, "Approved", p->approved_date);
     kv(b, "Existing use", p->existing_use);
     kv(b, "Proposed use", p->proposed_use);
-    if (p->has_existing_units) sfp_buf_printf(b, "<div><dt>Existing units</dt><dd>%d</dd></div>", p->existing_units);
-    if (p->has_proposed_units) sfp_buf_printf(b, "<div><dt>Proposed units</dt><dd>%d</dd></div>", p->proposed_units);
-    if (p->has_revised_cost) {
+    if (p->optional_existing_units_case)
+        sfp_buf_printf(b, "<div><dt>Existing units</dt><dd>%d</dd></div>", p->existing_units);
+    if (p->optional_proposed_units_case)
+        sfp_buf_printf(b, "<div><dt>Proposed units</dt><dd>%d</dd></div>", p->proposed_units);
+    if (p->optional_revised_cost_case) {
         PUTS("<div><dt>Revised cost</dt><dd>");
         gw_html_money(b, p->revised_cost);
         PUTS("</dd></div>");
@@ -309,7 +311,7 @@ static void permit_details(sfp_buf *b, const Sfpermits__V1__ReportPermit *p)
             td(b, c->role);
             td(b, !blank(c->canonical_name) ? c->canonical_name : c->name);
             td(b, !blank(c->canonical_firm) ? c->canonical_firm : c->firm_name);
-            if (c->has_permit_count) sfp_buf_printf(b, "<td class=\"num\">%d</td>", c->permit_count);
+            if (c->optional_permit_count_case) sfp_buf_printf(b, "<td class=\"num\">%d</td>", c->permit_count);
             else td(b, "");
             PUTS("</tr>");
         }
@@ -408,7 +410,7 @@ static void permits(sfp_buf *b, const Sfpermits__V1__PropertyReport *r)
         date_td(b, p->filed_date);
         date_td(b, p->issued_date);
         date_td(b, p->completed_date);
-        money_td(b, p->has_estimated_cost, p->estimated_cost);
+        money_td(b, p->optional_estimated_cost_case, p->estimated_cost);
         td(b, p->permit_type);
         td(b, p->description);
         PUTS("<td>");
@@ -445,7 +447,7 @@ static void nearby(sfp_buf *b, const Sfpermits__V1__PropertyReport *r)
         td(b, n->permit_type_definition);
         td(b, n->status);
         date_td(b, n->filed_date);
-        money_td(b, n->has_estimated_cost, n->estimated_cost);
+        money_td(b, n->optional_estimated_cost_case, n->estimated_cost);
         td(b, n->description);
         PUTS("</tr>\n");
     }
@@ -487,7 +489,7 @@ static void source_row(sfp_buf *b, const char *name, const Sfpermits__V1__Source
     PUTS("</td>");
     sfp_buf_printf(b, "<td class=\"num\">%d</td>", s->records);
     PUTS("<td>");
-    if (s->has_age_seconds) {
+    if (s->optional_age_seconds_case) {
         double a = s->age_seconds;
         if (a < 1) PUTS("just fetched");
         else if (a < 120) sfp_buf_printf(b, "%.0f s old", a);

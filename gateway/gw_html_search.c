@@ -6,14 +6,15 @@
 #include "gw_html_common.h"
 #include "sfpermits/v1/report.pb-c.h"
 
-static const char *kind_label(const char *kind)
+static const char *kind_label(Sfpermits__V1__SearchKind kind)
 {
-    if (!kind) return "";
-    if (!strcmp(kind, "block_lot")) return "block/lot";
-    if (!strcmp(kind, "permit")) return "permit number";
-    if (!strcmp(kind, "address")) return "address";
-    if (!strcmp(kind, "street")) return "street";
-    return kind;
+    switch (kind) {
+    case SFPERMITS__V1__SEARCH_KIND__SEARCH_KIND_BLOCK_LOT: return "block/lot";
+    case SFPERMITS__V1__SEARCH_KIND__SEARCH_KIND_PERMIT: return "permit number";
+    case SFPERMITS__V1__SEARCH_KIND__SEARCH_KIND_ADDRESS: return "address";
+    case SFPERMITS__V1__SEARCH_KIND__SEARCH_KIND_STREET: return "street";
+    default: return "";
+    }
 }
 
 char *gw_html_search_page(const char *q, const Sfpermits__V1__SearchParcelsResponse *res, const char *error,

@@ -9,7 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pbjson.h"
 #include "permit_status.h"
+
+#define HEALTH_ON_TRACK SFPERMITS__V1__CARD_HEALTH__CARD_HEALTH_ON_TRACK
+#define HEALTH_AT_RISK SFPERMITS__V1__CARD_HEALTH__CARD_HEALTH_AT_RISK
 
 static const char *nz(const char *s)
 {
@@ -113,21 +117,36 @@ int sfp_brief_health_rank(const char *h)
     return 0;
 }
 
-/* ---------- pipeline health ---------- */
-
-static int status_rank(const char *s)
+Sfpermits__V1__CardHealth sfp_brief_card_health(const char *health)
 {
-    if (!strcmp(s, "unknown")) return 1;
-    if (!strcmp(s, "warn")) return 2;
-    if (!strcmp(s, "critical")) return 3;
-    return 0;
+    return (Sfpermits__V1__CardHealth)sfp_pbjson_enum_value(&sfpermits__v1__card_health__descriptor, health,
+                                                            SFPERMITS__V1__CARD_HEALTH__CARD_HEALTH_UNSPECIFIED);
 }
 
-static Sfpermits__V1__PipelineCheck *check(sfp_arena *a, const char *name, const char *status, char *msg)
+Sfpermits__V1__SeverityTier sfp_brief_severity_tier(const char *tier)
+{
+    if (!tier) return SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_UNSPECIFIED;
+    if (!strcmp(tier, "CRITICAL")) return SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_CRITICAL;
+    if (!strcmp(tier, "HIGH")) return SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_HIGH;
+    if (!strcmp(tier, "MEDIUM")) return SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_MEDIUM;
+    if (!strcmp(tier, "LOW")) return SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_LOW;
+    if (!strcmp(tier, "GREEN")) return SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_GREEN;
+    return SFPERMITS__V1__SEVERITY_TIER__SEVERITY_TIER_UNSPECIFIED;
+}
+
+/* ---------- pipeline health ---------- */
+
+/* PipelineStatus values are ordered best to worst: ok < unknown < warn < critical. */
+#define PS_OK SFPERMITS__V1__PIPELINE_STATUS__PIPELINE_STATUS_OK
+#define PS_WARN SFPERMITS__V1__PIPELINE_STATUS__PIPELINE_STATUS_WARN
+#define PS_CRITICAL SFPERMITS__V1__PIPELINE_STATUS__PIPELINE_STATUS_CRITICAL
+
+static Sfpermits__V1__PipelineCheck *check(sfp_arena *a, const char *name, Sfpermits__V1__PipelineStatus status,
+                                           char *msg)
 {
     Sfpermits__V1__PipelineCheck *c = sfp_arena_msg(a, &sfpermits__v1__pipeline_check__descriptor);
     c->name = (char *)name;
-    c->status = (char *)status;
+    c->status = status;
     c->message = msg;
     return c;
 }
@@ -142,11 +161,11 @@ Sfpermits__V1__PipelineHealth *sfp_brief_pipeline_health(const sfp_brief_pipelin
     /* cron_nightly: >26 h warn, >50 h critical, none critical */
     if (!in->has_last_success) {
         h->checks[h->n_checks++] =
-            check(a, "cron_nightly", "critical",
+            check(a, "cron_nightly", PS_CRITICAL,
                   sfp_arena_strdup(a, "No successful nightly run found \xe2\x80\x94 pipeline may never have run"));
     } else {
         double hrs = in->hours_since_success;
-        const char *st = hrs > 50.0 ? "critical" : hrs > 26.0 ? "warn" : "ok";
+        Sfpermits__V1__PipelineStatus st = hrs > 50.0 ? PS_CRITICAL : hrs > 26.0 ? PS_WARN : PS_OK;
         char *msg =
             hrs > 50.0   ? sfp_arena_printf(a, "Last successful nightly run was %.1fh ago (>50.0h threshold)", hrs)
             : hrs > 26.0 ? sfp_arena_printf(a, "Last successful nightly run was %.1fh ago (>26.0h threshold)", hrs)
@@ -165,28 +184,28 @@ Sfpermits__V1__PipelineHealth *sfp_brief_pipeline_health(const sfp_brief_pipelin
             n_stale = 1;
         }
         if (n_stale)
-            h->checks[h->n_checks++] = check(a, "data_freshness", n_stale <= 1 ? "warn" : "critical",
+            h->checks[h->n_checks++] = check(a, "data_freshness", n_stale <= 1 ? PS_WARN : PS_CRITICAL,
                                              sfp_arena_printf(a, "Stale data detected: %s", stale));
-        else h->checks[h->n_checks++] = check(a, "data_freshness", "ok", sfp_arena_strdup(a, "Data freshness OK"));
+        else h->checks[h->n_checks++] = check(a, "data_freshness", PS_OK, sfp_arena_strdup(a, "Data freshness OK"));
     }
     /* stuck_jobs: running > 120 min → warn */
     if (in->stuck_jobs > 0)
         h->checks[h->n_checks++] =
-            check(a, "stuck_jobs", "warn",
+            check(a, "stuck_jobs", PS_WARN,
                   sfp_arena_printf(a, "%ld job(s) stuck in 'running' state for >120min", in->stuck_jobs));
-    else h->checks[h->n_checks++] = check(a, "stuck_jobs", "ok", sfp_arena_strdup(a, "No stuck jobs detected"));
+    else h->checks[h->n_checks++] = check(a, "stuck_jobs", PS_OK, sfp_arena_strdup(a, "No stuck jobs detected"));
     /* recent_failures: failed in 48 h: 1-2 warn, >=3 critical */
     if (in->recent_failures > 0)
-        h->checks[h->n_checks++] = check(a, "recent_failures", in->recent_failures <= 2 ? "warn" : "critical",
+        h->checks[h->n_checks++] = check(a, "recent_failures", in->recent_failures <= 2 ? PS_WARN : PS_CRITICAL,
                                          sfp_arena_printf(a, "%ld failure(s) in last 48h", in->recent_failures));
-    else h->checks[h->n_checks++] = check(a, "recent_failures", "ok", sfp_arena_strdup(a, "No failures in last 48h"));
+    else h->checks[h->n_checks++] = check(a, "recent_failures", PS_OK, sfp_arena_strdup(a, "No failures in last 48h"));
 
-    const char *worst = "ok";
+    Sfpermits__V1__PipelineStatus worst = PS_OK;
     for (size_t i = 0; i < h->n_checks; i++) {
-        if (status_rank(h->checks[i]->status) > status_rank(worst)) worst = h->checks[i]->status;
-        if (status_rank(h->checks[i]->status) >= 2) h->issues[h->n_issues++] = h->checks[i]->message;
+        if (h->checks[i]->status > worst) worst = h->checks[i]->status;
+        if (h->checks[i]->status >= PS_WARN) h->issues[h->n_issues++] = h->checks[i]->message;
     }
-    h->status = (char *)worst;
+    h->status = worst;
     return h;
 }
 
@@ -196,7 +215,7 @@ bool sfp_brief_avg_success_duration(Sfpermits__V1__PipelineJob *const *jobs, siz
     int k = 0;
     for (size_t i = 0; i < n; i++) {
         const Sfpermits__V1__PipelineJob *j = jobs[i];
-        if (j->status == SFPERMITS__V1__JOB_STATUS__JOB_STATUS_SUCCESS && j->has_elapsed_seconds &&
+        if (j->status == SFPERMITS__V1__JOB_STATUS__JOB_STATUS_SUCCESS && j->optional_elapsed_seconds_case &&
             j->elapsed_seconds >= 0) {
             sum += j->elapsed_seconds;
             k++;
@@ -322,10 +341,10 @@ static int cmp_cards(const void *pa, const void *pb)
     const card *ca = *(card *const *)pa, *cb = *(card *const *)pb;
     if (ca->active != cb->active) return ca->active ? -1 : 1;
     const Sfpermits__V1__BriefPropertyHealth *a = ca->m, *b = cb->m;
-    int ra = sfp_brief_health_rank(a->health), rb = sfp_brief_health_rank(b->health);
+    int ra = (int)a->health, rb = (int)b->health; /* CardHealth is ordered best to worst */
     if (ra != rb) return rb - ra;
-    int da = a->has_days_since_activity ? a->days_since_activity : INT32_MAX;
-    int db = b->has_days_since_activity ? b->days_since_activity : INT32_MAX;
+    int da = a->optional_days_since_activity_case ? a->days_since_activity : INT32_MAX;
+    int db = b->optional_days_since_activity_case ? b->days_since_activity : INT32_MAX;
     if (da != db) return da < db ? -1 : 1;
     return strcmp(a->address, b->address);
 }
@@ -485,7 +504,6 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
             m->parcels_display = "";
             m->latest_activity = "";
             m->health_reason = "";
-            m->severity_tier = "";
             c->m = m;
         }
         Sfpermits__V1__BriefPropertyHealth *m = c->m;
@@ -528,7 +546,7 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
                     int rk = sfp_brief_health_rank(r->ph_tier);
                     if (rk > c->ph_rank) {
                         c->ph_rank = rk;
-                        m->health = sfp_arena_strdup(a, r->ph_tier);
+                        m->health = sfp_brief_card_health(r->ph_tier);
                     }
                     add_signals(c, r->ph_signals_json, a);
                 }
@@ -566,28 +584,31 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
         } else {
             m->health_source = "severity_v1";
             if (c->has_sev) {
-                m->health = (char *)sfp_brief_health_for_tier(c->sev.tier);
+                m->health = sfp_brief_card_health(sfp_brief_health_for_tier(c->sev.tier));
                 m->health_reason = sfp_arena_strdup(a, c->sev.explanation);
-                m->has_severity_score = true;
+                m->optional_severity_score_case =
+                    SFPERMITS__V1__BRIEF_PROPERTY_HEALTH__OPTIONAL_SEVERITY_SCORE_SEVERITY_SCORE;
                 m->severity_score = c->sev.score;
-                m->severity_tier = (char *)c->sev.tier;
+                m->severity_tier = sfp_brief_severity_tier(c->sev.tier);
+                m->optional_severity_tier_case =
+                    SFPERMITS__V1__BRIEF_PROPERTY_HEALTH__OPTIONAL_SEVERITY_TIER_SEVERITY_TIER;
                 expired_driver = c->sev.expired && c->sev.top_driver == SFP_SEV_DIM_EXPIRATION;
             } else {
-                m->health = "on_track";
+                m->health = HEALTH_ON_TRACK;
                 m->health_reason = "No active permits";
             }
         }
-        if (!m->health) m->health = "on_track";
+        if (!m->health) m->health = HEALTH_ON_TRACK;
         m->enforcement_total = m->open_violations + m->open_complaints;
         if (c->latest_day != SFP_SEV_NO_DATE) {
-            m->has_days_since_activity = true;
+            m->optional_days_since_activity_case =
+                SFPERMITS__V1__BRIEF_PROPERTY_HEALTH__OPTIONAL_DAYS_SINCE_ACTIVITY_DAYS_SINCE_ACTIVITY;
             m->days_since_activity = today - c->latest_day;
             c->active = m->days_since_activity <= lookback;
         }
-        int at_risk = sfp_brief_health_rank("at_risk");
         bool upgraded = false;
-        if (c->routing && c->routing->n_held_stations && sfp_brief_health_rank(m->health) < at_risk) {
-            m->health = "at_risk";
+        if (c->routing && c->routing->n_held_stations && m->health < HEALTH_AT_RISK) {
+            m->health = HEALTH_AT_RISK;
             /* the first two held stations */
             m->health_reason =
                 c->routing->n_held_stations > 1
@@ -595,7 +616,7 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
                     : sfp_arena_printf(a, "Hold at %s", c->routing->held_stations[0]);
             upgraded = true;
         }
-        if (m->enforcement_total > 0 && sfp_brief_health_rank(m->health) < at_risk) {
+        if (m->enforcement_total > 0 && m->health < HEALTH_AT_RISK) {
             char parts[96] = "";
             if (m->open_violations) snprintf(parts, sizeof parts, "%s", plural(a, m->open_violations, "violation"));
             if (m->open_complaints) {
@@ -603,17 +624,17 @@ void sfp_brief_build_cards(const sfp_brief_permit_row *rows, size_t n, int32_t t
                 snprintf(parts + l, sizeof parts - l, "%s%s", l ? ", " : "",
                          plural(a, m->open_complaints, "complaint"));
             }
-            m->health = "at_risk";
+            m->health = HEALTH_AT_RISK;
             m->health_reason = sfp_arena_printf(a, "Open enforcement: %s", parts);
             upgraded = true;
         }
         /* an expired permit at an active site is paperwork, not an emergency */
-        if (!upgraded && expired_driver && !strcmp(m->health, "at_risk") && m->has_days_since_activity &&
+        if (!upgraded && expired_driver && m->health == HEALTH_AT_RISK && m->optional_days_since_activity_case &&
             m->days_since_activity <= 30) {
-            m->health = "behind";
+            m->health = SFPERMITS__V1__CARD_HEALTH__CARD_HEALTH_BEHIND;
             m->health_reason = sfp_arena_printf(a, "%s (active site)", m->health_reason);
         }
-        if (!strcmp(m->health, "on_track")) m->health_reason = "";
+        if (m->health == HEALTH_ON_TRACK) m->health_reason = "";
     }
     qsort(sorted, nc, sizeof *sorted, cmp_cards);
     Sfpermits__V1__BriefPropertyHealth **list = sfp_arena_alloc(a, (nc ? nc : 1) * sizeof *list);
@@ -654,11 +675,13 @@ void sfp_brief_data_quality_rate(Sfpermits__V1__BriefDataQuality *dq)
 {
     if (dq->sampled <= 0) {
         dq->match_rate_pct = 0;
-        dq->status = "unknown";
+        dq->status = SFPERMITS__V1__DATA_QUALITY_STATUS__DATA_QUALITY_STATUS_UNKNOWN;
         return;
     }
     dq->match_rate_pct = round((double)dq->matched * 1000.0 / (double)dq->sampled) / 10.0;
-    dq->status = dq->match_rate_pct < SFP_BRIEF_DQ_WARN_PCT ? "warn" : "ok";
+    dq->status = dq->match_rate_pct < SFP_BRIEF_DQ_WARN_PCT
+                     ? SFPERMITS__V1__DATA_QUALITY_STATUS__DATA_QUALITY_STATUS_WARN
+                     : SFPERMITS__V1__DATA_QUALITY_STATUS__DATA_QUALITY_STATUS_OK;
 }
 
 static bool starts_with_ci(const char *s, const char *prefix)
@@ -698,8 +721,10 @@ void sfp_brief_fill_summary(Sfpermits__V1__Brief *r, int32_t total_watches, sfp_
     s->street_use_count = (int32_t)r->n_street_use_activity;
     s->nearby_development_count = (int32_t)r->n_nearby_development;
     for (size_t i = 0; i < r->n_health; i++) {
-        const char *st = r->health[i]->status;
-        if (st && (!strcmp(st, "behind") || !strcmp(st, "at_risk"))) s->at_risk_count++;
+        Sfpermits__V1__PredictabilityStatus st = r->health[i]->status;
+        if (st == SFPERMITS__V1__PREDICTABILITY_STATUS__PREDICTABILITY_STATUS_BEHIND ||
+            st == SFPERMITS__V1__PREDICTABILITY_STATUS__PREDICTABILITY_STATUS_AT_RISK)
+            s->at_risk_count++;
     }
     for (size_t i = 0; i < r->n_property_health; i++)
         if (r->property_health[i]->enforcement_total > 0) s->enforcement_count++;
@@ -747,7 +772,7 @@ static void push_change(Sfpermits__V1__Brief *r, size_t *cap, Sfpermits__V1__Bri
 static Sfpermits__V1__BriefChange *new_change(sfp_arena *a)
 {
     Sfpermits__V1__BriefChange *c = sfp_arena_msg(a, &sfpermits__v1__brief_change__descriptor);
-    c->old_status = c->latest_permit_status = c->health = c->health_reason = "";
+    c->old_status = c->latest_permit_status = c->health_reason = "";
     c->block = c->lot = "";
     return c;
 }
@@ -768,7 +793,7 @@ void sfp_brief_add_property_activity(Sfpermits__V1__Brief *r, const sfp_brief_pe
     size_t cap = r->n_changes;
     for (size_t ci = 0; ci < r->n_property_health; ci++) {
         const Sfpermits__V1__BriefPropertyHealth *m = r->property_health[ci];
-        if (!m->has_days_since_activity || m->days_since_activity > lookback) continue;
+        if (!m->optional_days_since_activity_case || m->days_since_activity > lookback) continue;
         /* the card's rows: same grouping key → same displayed address */
         const sfp_brief_permit_row *first = NULL;
         int added = 0;
@@ -825,8 +850,12 @@ void sfp_brief_add_property_activity(Sfpermits__V1__Brief *r, const sfp_brief_pe
             c->total_permits = m->total_permits;
             c->active_permits = m->active_permits;
             c->health = m->health;
+            c->optional_health_case = SFPERMITS__V1__BRIEF_CHANGE__OPTIONAL_HEALTH_HEALTH;
             c->health_reason = m->health_reason;
-            c->has_days_since_activity = m->has_days_since_activity;
+            c->optional_days_since_activity_case =
+                (m->optional_days_since_activity_case)
+                    ? SFPERMITS__V1__BRIEF_CHANGE__OPTIONAL_DAYS_SINCE_ACTIVITY_DAYS_SINCE_ACTIVITY
+                    : SFPERMITS__V1__BRIEF_CHANGE__OPTIONAL_DAYS_SINCE_ACTIVITY__NOT_SET;
             c->days_since_activity = m->days_since_activity;
             push_change(r, &cap, c, a);
         }
@@ -867,7 +896,7 @@ static int cmp_pred(const void *pa, const void *pb)
 {
     const Sfpermits__V1__BriefPredictability *a = *(Sfpermits__V1__BriefPredictability *const *)pa;
     const Sfpermits__V1__BriefPredictability *b = *(Sfpermits__V1__BriefPredictability *const *)pb;
-    int ra = sfp_brief_health_rank(a->status), rb = sfp_brief_health_rank(b->status);
+    int ra = (int)a->status, rb = (int)b->status; /* PredictabilityStatus is ordered best to worst */
     if (ra != rb) return rb - ra;
     if (a->pct_of_typical != b->pct_of_typical) return b->pct_of_typical - a->pct_of_typical;
     return strcmp(a->permit_number, b->permit_number);

@@ -50,6 +50,11 @@ const char *sfp_brief_station_label(bool has_median, double median_days, char *o
 const char *sfp_brief_health_for_tier(const char *tier);
 /* on_track 0 < slower 1 < behind 2 < at_risk 3 < high_risk 4; unknown → 0. */
 int sfp_brief_health_rank(const char *health);
+/* The CardHealth of a health name ("at_risk" → CARD_HEALTH_AT_RISK); UNSPECIFIED for another. */
+Sfpermits__V1__CardHealth sfp_brief_card_health(const char *health);
+/* The SeverityTier of a severity v1 tier ("CRITICAL" → SEVERITY_TIER_CRITICAL); UNSPECIFIED for
+ * another. */
+Sfpermits__V1__SeverityTier sfp_brief_severity_tier(const char *tier);
 
 /* ---- pipeline health: the four checks and their worst ---- */
 typedef struct sfp_brief_pipeline_input {

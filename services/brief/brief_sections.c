@@ -668,7 +668,8 @@ static void section_plan_reviews(sec *s, PGresult *r)
         long long total = null_at(r, i, 15) ? 0 : L(r, i, 15);
         long long done = null_at(r, i, 16) ? 0 : L(r, i, 16);
         if (total > 0) {
-            v->has_routing_completion_pct = true;
+            v->optional_routing_completion_pct_case =
+                SFPERMITS__V1__BRIEF_PLAN_REVIEW__OPTIONAL_ROUTING_COMPLETION_PCT_ROUTING_COMPLETION_PCT;
             v->routing_completion_pct = (int32_t)(done * 100 / total);
             v->routing_total_stations = (int32_t)total;
             v->routing_completed_stations = (int32_t)done;
@@ -680,11 +681,13 @@ static void section_plan_reviews(sec *s, PGresult *r)
         v->station_typical_label = sfp_arena_strdup(s->a, label);
         v->predicted_next = S(s, r, i, 18);
         if (!null_at(r, i, 19)) {
-            v->has_predicted_next_days = true;
+            v->optional_predicted_next_days_case =
+                SFPERMITS__V1__BRIEF_PLAN_REVIEW__OPTIONAL_PREDICTED_NEXT_DAYS_PREDICTED_NEXT_DAYS;
             v->predicted_next_days = rint(D(r, i, 19) * 10) / 10;
         }
         if (!null_at(r, i, 20)) {
-            v->has_predicted_remaining_days = true;
+            v->optional_predicted_remaining_days_case =
+                SFPERMITS__V1__BRIEF_PLAN_REVIEW__OPTIONAL_PREDICTED_REMAINING_DAYS_PREDICTED_REMAINING_DAYS;
             v->predicted_remaining_days = rint(D(r, i, 20) * 10) / 10;
         }
         s->r->plan_reviews[s->r->n_plan_reviews++] = v;
@@ -827,8 +830,10 @@ static void section_last_refresh(sec *s, PGresult *r)
         v->hours_ago = D(r, 0, 1);
         v->is_stale = v->hours_ago > SFP_BRIEF_STALE_HOURS;
         v->was_catchup = PQgetvalue(r, 0, 2)[0] == 't';
-        v->has_inspections_updated = !null_at(r, 0, 3);
-        v->inspections_updated = v->has_inspections_updated ? L(r, 0, 3) : 0;
+        v->optional_inspections_updated_case =
+            (!null_at(r, 0, 3)) ? SFPERMITS__V1__BRIEF_LAST_REFRESH__OPTIONAL_INSPECTIONS_UPDATED_INSPECTIONS_UPDATED
+                                : SFPERMITS__V1__BRIEF_LAST_REFRESH__OPTIONAL_INSPECTIONS_UPDATED__NOT_SET;
+        v->inspections_updated = v->optional_inspections_updated_case ? L(r, 0, 3) : 0;
         v->changes_detected = L(r, 0, 4);
         v->last_success_date = S(s, r, 0, 5);
         s->r->last_refresh = v;
@@ -840,7 +845,7 @@ static void section_pipeline_health(sec *s, PGresult *r)
 {
     if (!r) {
         Sfpermits__V1__PipelineHealth *h = sfp_arena_msg(s->a, &sfpermits__v1__pipeline_health__descriptor);
-        h->status = "unknown";
+        h->status = SFPERMITS__V1__PIPELINE_STATUS__PIPELINE_STATUS_UNKNOWN;
         h->issues = sfp_arena_alloc(s->a, sizeof *h->issues);
         h->issues[h->n_issues++] = "pipeline health checks unavailable";
         s->r->pipeline_health = h;
@@ -878,12 +883,16 @@ static void section_pipeline_stats(sec *s, PGresult *r)
                                                             SFPERMITS__V1__JOB_STATUS__JOB_STATUS_UNSPECIFIED);
         j->started_at = S(s, r, i, 6);
         j->completed_at = S(s, r, i, 7);
-        j->has_elapsed_seconds = !null_at(r, i, 8);
-        j->elapsed_seconds = j->has_elapsed_seconds ? D(r, i, 8) : 0;
+        j->optional_elapsed_seconds_case = (!null_at(r, i, 8))
+                                               ? SFPERMITS__V1__PIPELINE_JOB__OPTIONAL_ELAPSED_SECONDS_ELAPSED_SECONDS
+                                               : SFPERMITS__V1__PIPELINE_JOB__OPTIONAL_ELAPSED_SECONDS__NOT_SET;
+        j->elapsed_seconds = j->optional_elapsed_seconds_case ? D(r, i, 8) : 0;
         st->recent_jobs[st->n_recent_jobs++] = j;
     }
-    st->has_avg_duration_seconds =
-        sfp_brief_avg_success_duration(st->recent_jobs, st->n_recent_jobs, &st->avg_duration_seconds);
+    st->optional_avg_duration_seconds_case =
+        (sfp_brief_avg_success_duration(st->recent_jobs, st->n_recent_jobs, &st->avg_duration_seconds))
+            ? SFPERMITS__V1__PIPELINE_STATS__OPTIONAL_AVG_DURATION_SECONDS_AVG_DURATION_SECONDS
+            : SFPERMITS__V1__PIPELINE_STATS__OPTIONAL_AVG_DURATION_SECONDS__NOT_SET;
     s->r->pipeline_stats = st;
     PQclear(r);
 }
@@ -910,7 +919,10 @@ static void section_health(sec *s, PGresult *r)
         v->p75 = (int32_t)L(r, i, 11);
         v->p90 = (int32_t)L(r, i, 12);
         v->elapsed_days = s->ctx->today - filed;
-        v->status = (char *)sfp_brief_predictability_status(v->elapsed_days, v->p50, v->p75, v->p90);
+        v->status = (Sfpermits__V1__PredictabilityStatus)sfp_pbjson_enum_value(
+            &sfpermits__v1__predictability_status__descriptor,
+            sfp_brief_predictability_status(v->elapsed_days, v->p50, v->p75, v->p90),
+            SFPERMITS__V1__PREDICTABILITY_STATUS__PREDICTABILITY_STATUS_UNSPECIFIED);
         v->pct_of_typical = sfp_brief_pct_of_typical(v->elapsed_days, v->p50);
         s->r->health[s->r->n_health++] = v;
     }
@@ -953,7 +965,9 @@ static void section_regulatory(sec *s, PGresult *r)
         v->description = S(s, r, i, 2);
         v->source_type = S(s, r, i, 3);
         v->source_id = S(s, r, i, 4);
-        v->status = S(s, r, i, 5);
+        v->status = (Sfpermits__V1__RegulatoryStatus)sfp_pbjson_enum_value(
+            &sfpermits__v1__regulatory_status__descriptor, PQgetvalue(r, i, 5),
+            SFPERMITS__V1__REGULATORY_STATUS__REGULATORY_STATUS_UNSPECIFIED);
         v->impact_level = S(s, r, i, 6);
         v->affected_sections = S(s, r, i, 7);
         v->url = S(s, r, i, 8);

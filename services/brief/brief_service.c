@@ -106,7 +106,7 @@ static int authenticate(sfp_brief_service *svc, sfp_rpc_ctx *ctx, int64_t deadli
 #define BRIEF_KEY_MAX 48
 static void brief_key(char key[BRIEF_KEY_MAX], int32_t user_id, int lookback)
 {
-    snprintf(key, BRIEF_KEY_MAX, "brief:%d:%d", (int)user_id, lookback);
+    snprintf(key, BRIEF_KEY_MAX, "brief:%d:%d:v%d", (int)user_id, lookback, SFP_BRIEF_PAGE_VERSION);
 }
 
 typedef struct compute_ctx {

@@ -9,7 +9,7 @@
  *
  * GetBrief: lookback_days 1..90 (0 = 1); anything else → INVALID_ARGUMENT with ErrorInfo
  * ARGUMENT_OUT_OF_RANGE and a BadRequest violation of lookback_days (checked before the
- * caller is authenticated: no database work). Key brief:{user_id}:{lookback},
+ * caller is authenticated: no database work). Key brief:{user_id}:{lookback}:v{SFP_BRIEF_PAGE_VERSION},
  * TTL BRIEF_CACHE_TTL_MINUTES; a miss runs brief_sections.h (20 queries whatever the watch
  * count) inside the page cache's transaction. The payload is the packed Brief (the content
  * only); the reply sends it verbatim, unparsed, as GetBriefResponse.brief and adds a
@@ -45,6 +45,11 @@
  * page_cache_coalesced, page_cache_computes, page_cache_errors. */
 #ifndef SFP_BRIEF_SERVICE_H
 #define SFP_BRIEF_SERVICE_H
+
+/* Version of the packed Brief kept in page_cache, part of the key: bump it when the Brief's wire
+ * format changes incompatibly (a field retyped, e.g. a string state that became an enum), so a
+ * page packed before the deploy is never decoded as the new type; old keys expire unread. */
+#define SFP_BRIEF_PAGE_VERSION 2
 
 #include <stdatomic.h>
 #include <stdint.h>

@@ -118,12 +118,27 @@ int sfp_cron_log_recent(sfp_conn *c, int limit, sfp_arena *a, Sfpermits__V1__Get
         e->status = (Sfpermits__V1__JobStatus)sfp_pbjson_enum_value(&sfpermits__v1__job_status__descriptor,
                                                                     PQgetvalue(res, i, 4),
                                                                     SFPERMITS__V1__JOB_STATUS__JOB_STATUS_UNSPECIFIED);
-        if ((e->has_elapsed_seconds = !PQgetisnull(res, i, 5)))
+        if ((e->optional_elapsed_seconds_case =
+                 (!PQgetisnull(res, i, 5)) ? SFPERMITS__V1__CRON_LOG_ENTRY__OPTIONAL_ELAPSED_SECONDS_ELAPSED_SECONDS
+                                           : SFPERMITS__V1__CRON_LOG_ENTRY__OPTIONAL_ELAPSED_SECONDS__NOT_SET))
             e->elapsed_seconds = strtod(PQgetvalue(res, i, 5), NULL);
-        if ((e->has_lookback_days = !PQgetisnull(res, i, 6))) e->lookback_days = (int32_t)sfp_cron_ll(res, i, 6);
-        if ((e->has_soda_records = !PQgetisnull(res, i, 7))) e->soda_records = sfp_cron_ll(res, i, 7);
-        if ((e->has_changes_inserted = !PQgetisnull(res, i, 8))) e->changes_inserted = sfp_cron_ll(res, i, 8);
-        if ((e->has_inspections_updated = !PQgetisnull(res, i, 9))) e->inspections_updated = sfp_cron_ll(res, i, 9);
+        if ((e->optional_lookback_days_case = (!PQgetisnull(res, i, 6))
+                                                  ? SFPERMITS__V1__CRON_LOG_ENTRY__OPTIONAL_LOOKBACK_DAYS_LOOKBACK_DAYS
+                                                  : SFPERMITS__V1__CRON_LOG_ENTRY__OPTIONAL_LOOKBACK_DAYS__NOT_SET))
+            e->lookback_days = (int32_t)sfp_cron_ll(res, i, 6);
+        if ((e->optional_soda_records_case = (!PQgetisnull(res, i, 7))
+                                                 ? SFPERMITS__V1__CRON_LOG_ENTRY__OPTIONAL_SODA_RECORDS_SODA_RECORDS
+                                                 : SFPERMITS__V1__CRON_LOG_ENTRY__OPTIONAL_SODA_RECORDS__NOT_SET))
+            e->soda_records = sfp_cron_ll(res, i, 7);
+        if ((e->optional_changes_inserted_case =
+                 (!PQgetisnull(res, i, 8)) ? SFPERMITS__V1__CRON_LOG_ENTRY__OPTIONAL_CHANGES_INSERTED_CHANGES_INSERTED
+                                           : SFPERMITS__V1__CRON_LOG_ENTRY__OPTIONAL_CHANGES_INSERTED__NOT_SET))
+            e->changes_inserted = sfp_cron_ll(res, i, 8);
+        if ((e->optional_inspections_updated_case =
+                 (!PQgetisnull(res, i, 9))
+                     ? SFPERMITS__V1__CRON_LOG_ENTRY__OPTIONAL_INSPECTIONS_UPDATED_INSPECTIONS_UPDATED
+                     : SFPERMITS__V1__CRON_LOG_ENTRY__OPTIONAL_INSPECTIONS_UPDATED__NOT_SET))
+            e->inspections_updated = sfp_cron_ll(res, i, 9);
         e->was_catchup = !strcmp(PQgetvalue(res, i, 10), "t");
         e->error_message = sfp_arena_strdup(a, PQgetvalue(res, i, 11));
         resp->jobs[i] = e;

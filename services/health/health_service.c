@@ -78,7 +78,9 @@ static void fill_db(sfp_health_service *svc, Sfpermits__V1__GetHealthResponse *r
     if (has_page_cache && sfp_page_cache_row_stats(c, &rows, &err) == 0) {
         cs->row_count = rows.live;
         cs->expired_rows = rows.expired;
-        cs->has_oldest = rows.has_oldest;
+        cs->optional_oldest_entry_age_minutes_case =
+            (rows.has_oldest) ? SFPERMITS__V1__CACHE_STATS__OPTIONAL_OLDEST_ENTRY_AGE_MINUTES_OLDEST_ENTRY_AGE_MINUTES
+                              : SFPERMITS__V1__CACHE_STATS__OPTIONAL_OLDEST_ENTRY_AGE_MINUTES__NOT_SET;
         cs->oldest_entry_age_minutes = rows.oldest_live_age_minutes;
     }
     int v = sfp_schema_version(sfp_conn_pg(c));

@@ -90,15 +90,23 @@ static Sfpermits__V1__ReportPermit *permit(const sfp_rpt_permit *p, sfp_arena *a
     m->issued_date = S(p->issued_date);
     m->approved_date = S(p->approved_date);
     m->completed_date = S(p->completed_date);
-    m->has_estimated_cost = p->has_estimated_cost;
+    m->optional_estimated_cost_case = (p->has_estimated_cost)
+                                          ? SFPERMITS__V1__REPORT_PERMIT__OPTIONAL_ESTIMATED_COST_ESTIMATED_COST
+                                          : SFPERMITS__V1__REPORT_PERMIT__OPTIONAL_ESTIMATED_COST__NOT_SET;
     m->estimated_cost = p->estimated_cost;
-    m->has_revised_cost = p->has_revised_cost;
+    m->optional_revised_cost_case = (p->has_revised_cost)
+                                        ? SFPERMITS__V1__REPORT_PERMIT__OPTIONAL_REVISED_COST_REVISED_COST
+                                        : SFPERMITS__V1__REPORT_PERMIT__OPTIONAL_REVISED_COST__NOT_SET;
     m->revised_cost = p->revised_cost;
     m->existing_use = S(p->existing_use);
     m->proposed_use = S(p->proposed_use);
-    m->has_existing_units = p->has_existing_units;
+    m->optional_existing_units_case = (p->has_existing_units)
+                                          ? SFPERMITS__V1__REPORT_PERMIT__OPTIONAL_EXISTING_UNITS_EXISTING_UNITS
+                                          : SFPERMITS__V1__REPORT_PERMIT__OPTIONAL_EXISTING_UNITS__NOT_SET;
     m->existing_units = p->existing_units;
-    m->has_proposed_units = p->has_proposed_units;
+    m->optional_proposed_units_case = (p->has_proposed_units)
+                                          ? SFPERMITS__V1__REPORT_PERMIT__OPTIONAL_PROPOSED_UNITS_PROPOSED_UNITS
+                                          : SFPERMITS__V1__REPORT_PERMIT__OPTIONAL_PROPOSED_UNITS__NOT_SET;
     m->proposed_units = p->proposed_units;
     m->street_number = S(p->street_number);
     m->street_name = S(p->street_name);
@@ -118,11 +126,14 @@ static Sfpermits__V1__ReportPermit *permit(const sfp_rpt_permit *p, sfp_arena *a
         x->role = S(c->role);
         x->name = S(c->name);
         x->firm_name = S(c->firm_name);
-        x->has_entity_id = c->has_entity_id;
+        x->optional_entity_id_case = (c->has_entity_id) ? SFPERMITS__V1__PERMIT_CONTACT__OPTIONAL_ENTITY_ID_ENTITY_ID
+                                                        : SFPERMITS__V1__PERMIT_CONTACT__OPTIONAL_ENTITY_ID__NOT_SET;
         x->entity_id = c->entity_id;
         x->canonical_name = S(c->canonical_name);
         x->canonical_firm = S(c->canonical_firm);
-        x->has_permit_count = c->has_permit_count;
+        x->optional_permit_count_case = (c->has_permit_count)
+                                            ? SFPERMITS__V1__PERMIT_CONTACT__OPTIONAL_PERMIT_COUNT_PERMIT_COUNT
+                                            : SFPERMITS__V1__PERMIT_CONTACT__OPTIONAL_PERMIT_COUNT__NOT_SET;
         x->permit_count = c->permit_count;
         m->contacts[m->n_contacts++] = x;
     }
@@ -168,9 +179,12 @@ static Sfpermits__V1__SourceStatus *source(const sfp_rpt_soda_result *r, sfp_rpt
     Sfpermits__V1__SourceStatus *m = NEW(a, Sfpermits__V1__SourceStatus, sfpermits__v1__source_status__descriptor);
     m->state = source_state(r->state);
     m->dataset = S(sfp_rpt_dataset_id(d));
-    m->has_age_seconds = r->has_age;
+    m->optional_age_seconds_case = (r->has_age) ? SFPERMITS__V1__SOURCE_STATUS__OPTIONAL_AGE_SECONDS_AGE_SECONDS
+                                                : SFPERMITS__V1__SOURCE_STATUS__OPTIONAL_AGE_SECONDS__NOT_SET;
     m->age_seconds = r->age_seconds;
-    m->has_ttl_remaining_seconds = r->has_ttl;
+    m->optional_ttl_remaining_seconds_case =
+        (r->has_ttl) ? SFPERMITS__V1__SOURCE_STATUS__OPTIONAL_TTL_REMAINING_SECONDS_TTL_REMAINING_SECONDS
+                     : SFPERMITS__V1__SOURCE_STATUS__OPTIONAL_TTL_REMAINING_SECONDS__NOT_SET;
     m->ttl_remaining_seconds = r->ttl_remaining_seconds;
     m->records = (int32_t)r->n_records;
     m->reason = S(r->reason);
@@ -192,7 +206,10 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
         Sfpermits__V1__PropertyProfile *x =
             NEW(a, Sfpermits__V1__PropertyProfile, sfpermits__v1__property_profile__descriptor);
         x->assessed_value = S(p->assessed_value);
-        x->has_assessed_value_raw = p->has_assessed_value_raw;
+        x->optional_assessed_value_raw_case =
+            (p->has_assessed_value_raw)
+                ? SFPERMITS__V1__PROPERTY_PROFILE__OPTIONAL_ASSESSED_VALUE_RAW_ASSESSED_VALUE_RAW
+                : SFPERMITS__V1__PROPERTY_PROFILE__OPTIONAL_ASSESSED_VALUE_RAW__NOT_SET;
         x->assessed_value_raw = p->assessed_value_raw;
         x->zoning = S(p->zoning);
         x->property_class = S(p->property_class);
@@ -222,7 +239,8 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
         const sfp_rpt_risk *k = &r->risks[i];
         Sfpermits__V1__RiskItem *x = NEW(a, Sfpermits__V1__RiskItem, sfpermits__v1__risk_item__descriptor);
         x->severity = severity(k->severity);
-        x->risk_type = S(k->risk_type);
+        x->risk_type = (Sfpermits__V1__RiskType)sfp_pbjson_enum_value(
+            &sfpermits__v1__risk_type__descriptor, k->risk_type, SFPERMITS__V1__RISK_TYPE__RISK_TYPE_UNSPECIFIED);
         x->title = S(k->title);
         x->description = S(k->description);
         x->section_ref = S(k->section_ref);
@@ -247,7 +265,9 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
     for (size_t i = 0; i < r->n_missing; i++) {
         const sfp_rpt_missing *k = &r->missing[i];
         Sfpermits__V1__MissingItem *x = NEW(a, Sfpermits__V1__MissingItem, sfpermits__v1__missing_item__descriptor);
-        x->type = S(k->type);
+        x->type = (Sfpermits__V1__MissingItemType)sfp_pbjson_enum_value(
+            &sfpermits__v1__missing_item_type__descriptor, k->type,
+            SFPERMITS__V1__MISSING_ITEM_TYPE__MISSING_ITEM_TYPE_UNSPECIFIED);
         x->severity = severity(k->severity);
         x->title = S(k->title);
         x->description = S(k->description);
@@ -271,7 +291,9 @@ Sfpermits__V1__PropertyReport *sfp_rpt_assemble(const sfp_rpt_report *r, sfp_are
         x->permit_type_definition = S(n->permit_type_definition);
         x->status = S(n->status);
         x->filed_date = S(n->filed_date);
-        x->has_estimated_cost = n->has_estimated_cost;
+        x->optional_estimated_cost_case = (n->has_estimated_cost)
+                                              ? SFPERMITS__V1__NEARBY_PERMIT__OPTIONAL_ESTIMATED_COST_ESTIMATED_COST
+                                              : SFPERMITS__V1__NEARBY_PERMIT__OPTIONAL_ESTIMATED_COST__NOT_SET;
         x->estimated_cost = n->estimated_cost;
         x->description = S(n->description);
         x->street_number = S(n->street_number);

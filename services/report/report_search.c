@@ -9,6 +9,7 @@
 
 #include "db_prep.h"
 #include "log.h"
+#include "pbjson.h"
 #include "sfpermits/v1/report.pb-c.h"
 
 /* ------------------------------------------------------------------ parsing (pure) */
@@ -299,7 +300,9 @@ static grpc_status_code search(sfp_rpc_ctx *ctx, const ProtobufCMessage *req, Pr
     snprintf(trimmed, sizeof trimmed, "%s", q);
     for (size_t n = strlen(trimmed); n && isspace((unsigned char)trimmed[n - 1]);) trimmed[--n] = '\0';
     out->query = sfp_arena_strdup(a, trimmed);
-    out->kind = (char *)sfp_search_kind_name(sq.kind);
+    out->kind = (Sfpermits__V1__SearchKind)sfp_pbjson_enum_value(&sfpermits__v1__search_kind__descriptor,
+                                                                 sfp_search_kind_name(sq.kind),
+                                                                 SFPERMITS__V1__SEARCH_KIND__SEARCH_KIND_UNSPECIFIED);
     out->normalized = sfp_arena_strdup(a, sq.normalized);
     /* An address without a street (a lone number) matches nothing: no query. */
     if (sq.kind == SFP_SEARCH_ADDRESS && !sq.street[0]) {

@@ -423,7 +423,7 @@ static void test_compute_caches_through_brief(void **state)
     assert_int_equal(cJSON_GetObjectItem(j, "errors")->valueint, 0);
     cJSON_Delete(j);
     resp_free(&r);
-    assert_int_equal(q("SELECT count(*) FROM page_cache WHERE cache_key IN ('brief:7:1', 'brief:8:1') AND "
+    assert_int_equal(q("SELECT count(*) FROM page_cache WHERE cache_key IN ('brief:7:1:v2', 'brief:8:1:v2') AND "
                        "invalidated_at IS NULL"),
                      2);
     assert_int_equal(q("SELECT count(*) FROM page_cache WHERE cache_key LIKE 'brief:9:%'"), 0);

@@ -28,12 +28,24 @@
 #include "brief_rules.h"
 #include "brief_sections.h"
 #include "brief_service.h"
+#include "pbjson.h"
 #include "severity.h"
 #include "sfpermits/v1/brief.pb-c.h"
 #include "sfpermits/v1/introspection.pb-c.h"
 #include "testsupport.h"
 
 #include <libpq-fe.h>
+
+/* The REST JSON name of an enum field's value ("at_risk"), to compare with text. */
+#define ENAME(v)                                                                                                       \
+    SFP_PBJSON_ENUM_NAME(_Generic((v), Sfpermits__V1__CardHealth                                                       \
+                                  : &sfpermits__v1__card_health__descriptor, Sfpermits__V1__SeverityTier               \
+                                  : &sfpermits__v1__severity_tier__descriptor, Sfpermits__V1__PipelineStatus           \
+                                  : &sfpermits__v1__pipeline_status__descriptor, Sfpermits__V1__PredictabilityStatus   \
+                                  : &sfpermits__v1__predictability_status__descriptor, Sfpermits__V1__RegulatoryStatus \
+                                  : &sfpermits__v1__regulatory_status__descriptor, Sfpermits__V1__DataQualityStatus    \
+                                  : &sfpermits__v1__data_quality_status__descriptor),                                  \
+                         (v))
 
 static char *g_url;
 static long g_alice, g_bob;
@@ -377,10 +389,10 @@ static void test_pipeline_stats(void **state)
     assert_int_equal(ps->n_recent_jobs, 4);
     assert_string_equal(ps->recent_jobs[0]->job_type, "nightly");
     assert_int_equal(ps->recent_jobs[0]->status, SFPERMITS__V1__JOB_STATUS__JOB_STATUS_SUCCESS);
-    assert_true(ps->recent_jobs[0]->has_elapsed_seconds);
+    assert_true(ps->recent_jobs[0]->optional_elapsed_seconds_case);
     assert_true(ps->recent_jobs[0]->elapsed_seconds == 252);
     assert_int_equal(ps->recent_jobs[2]->status, SFPERMITS__V1__JOB_STATUS__JOB_STATUS_FAILED);
-    assert_true(ps->has_avg_duration_seconds);
+    assert_true(ps->optional_avg_duration_seconds_case);
     assert_true(ps->avg_duration_seconds == 296); /* (252 + 395 + 241) / 3: failed runs excluded */
     /* last 24 h, every job type: nightly + signals + velocity_refresh success, 3 heartbeats */
     assert_int_equal(ps->last_24h_success, 3);
@@ -390,7 +402,7 @@ static void test_pipeline_stats(void **state)
     assert_non_null(r->brief->last_refresh);
     assert_false(r->brief->last_refresh->is_stale);
     assert_non_null(r->brief->pipeline_health);
-    assert_string_equal(r->brief->pipeline_health->status, "ok");
+    assert_string_equal(ENAME(r->brief->pipeline_health->status), "ok");
     assert_int_equal(r->brief->pipeline_health->n_checks, 4);
     free_msg(r);
 
@@ -399,10 +411,10 @@ static void test_pipeline_stats(void **state)
                                          "DELETE FROM page_cache; COMMIT"),
                      0);
     r = brief_ok(&h, "demo-token-carol", 1);
-    assert_false(r->brief->pipeline_stats->has_avg_duration_seconds);
+    assert_false(r->brief->pipeline_stats->optional_avg_duration_seconds_case);
     assert_int_equal(r->brief->pipeline_stats->last_24h_failed, 1);
     assert_null(r->brief->last_refresh); /* no successful nightly: absent */
-    assert_string_equal(r->brief->pipeline_health->status, "critical");
+    assert_string_equal(ENAME(r->brief->pipeline_health->status), "critical");
     free_msg(r);
     assert_int_equal(sfp_test_sql(g_url, "UPDATE cron_log SET status = 'success' WHERE job_type = 'nightly' "
                                          "AND error_message IS NULL"),
@@ -421,7 +433,7 @@ static void test_pipeline_stats_failure_degrades(void **state)
     Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-alice", 7);
     assert_null(r->brief->pipeline_stats);
     assert_null(r->brief->last_refresh);
-    assert_string_equal(r->brief->pipeline_health->status, "unknown");
+    assert_string_equal(ENAME(r->brief->pipeline_health->status), "unknown");
     bool named = false;
     for (size_t i = 0; i < r->brief->n_warnings; i++) {
         if (!strcmp(r->brief->warnings[i]->section, "pipeline_stats")) named = true;
@@ -652,7 +664,7 @@ static void test_introspection(void **state)
     assert_int_equal(s->page_cache->hits, 1);
     assert_int_equal(s->page_cache->misses, 1);
     assert_int_equal(s->page_cache->live_rows, 1);
-    assert_true(s->page_cache->has_oldest);
+    assert_true(s->page_cache->optional_oldest_entry_age_minutes_case);
     free_msg(s);
     assert_int_equal(sfp_rpc_health_check(h.ch, SFP_BRIEF_SERVICE_NAME, 3000, &st), 1);
     stop(&h);
@@ -696,7 +708,7 @@ static void test_section_health(void **state)
     assert_int_equal(a->p75, 80);
     assert_int_equal(a->p90, 90);
     assert_int_equal(a->elapsed_days, 100);
-    assert_string_equal(a->status, "at_risk");
+    assert_string_equal(ENAME(a->status), "at_risk");
     assert_int_equal(a->pct_of_typical, 200);
     assert_string_equal(a->permit_status, "filed");
     assert_string_equal(a->cost_bracket, "50k_150k");
@@ -709,11 +721,12 @@ static void test_section_health(void **state)
     const Sfpermits__V1__BriefPredictability *e = pred(r, "T00000000003"); /* electrical */
     assert_non_null(e);
     assert_string_equal(e->benchmark, "review_path");
-    assert_null(pred(r, "T00000000004"));                        /* complete: not active */
-    assert_string_equal(r->brief->health[0]->status, "at_risk"); /* worst first */
+    assert_null(pred(r, "T00000000004"));                               /* complete: not active */
+    assert_string_equal(ENAME(r->brief->health[0]->status), "at_risk"); /* worst first */
     int risky = 0;
     for (size_t i = 0; i < r->brief->n_health; i++)
-        risky += !strcmp(r->brief->health[i]->status, "at_risk") || !strcmp(r->brief->health[i]->status, "behind");
+        risky += !strcmp(ENAME(r->brief->health[i]->status), "at_risk") ||
+                 !strcmp(ENAME(r->brief->health[i]->status), "behind");
     assert_int_equal(r->brief->summary->at_risk_count, risky);
     free_msg(r);
     stop(&h);
@@ -769,7 +782,7 @@ static void test_section_regulatory_alerts(void **state)
         assert_true(strlen(r->brief->regulatory_alerts[i]->title) > 0);
     }
     assert_string_equal(r->brief->regulatory_alerts[0]->source_id, "demo-ord-adu");
-    assert_string_equal(r->brief->regulatory_alerts[0]->status, "passed");
+    assert_string_equal(ENAME(r->brief->regulatory_alerts[0]->status), "passed");
     free_msg(r);
     stop(&h);
 }
@@ -928,7 +941,7 @@ static void test_section_data_quality(void **state)
                  ds[i].sample);
         assert_int_equal(x->matched, sfp_test_sql_long(g_url, sql));
         assert_true(x->sampled > 0);
-        assert_string_equal(x->status, x->match_rate_pct < 5.0 ? "warn" : "ok");
+        assert_string_equal(ENAME(x->status), x->match_rate_pct < 5.0 ? "warn" : "ok");
     }
     free_msg(r);
     /* 500 boiler permits on a parcel no permit knows → the newest 200 match 0 % → warn */
@@ -939,7 +952,7 @@ static void test_section_data_quality(void **state)
     assert_int_equal(sfp_test_sql(g_url, "DELETE FROM boiler_permits WHERE permit_number LIKE 'BPX%'"), 0);
     assert_string_equal(r->brief->data_quality[2]->dataset, "boiler_permits");
     assert_int_equal(r->brief->data_quality[2]->matched, 0);
-    assert_string_equal(r->brief->data_quality[2]->status, "warn");
+    assert_string_equal(ENAME(r->brief->data_quality[2]->status), "warn");
     free_msg(r);
     stop(&h);
 }
@@ -1120,7 +1133,7 @@ static void test_rules_on_seeded_data(void **state)
     for (size_t i = 0; i < r->brief->n_property_health; i++) {
         const Sfpermits__V1__BriefPropertyHealth *m = r->brief->property_health[i];
         if (*m->block) assert_non_null(strstr(m->parcels_display, m->block));
-        if (!strcmp(m->health, "on_track")) assert_string_equal(m->health_reason, "");
+        if (!strcmp(ENAME(m->health), "on_track")) assert_string_equal(m->health_reason, "");
         if (m->routing) {
             char sql[200];
             snprintf(sql, sizeof sql, "SELECT count(*) FROM permits WHERE permit_number = '%s' AND status = 'filed'",
@@ -1136,8 +1149,8 @@ static void test_rules_on_seeded_data(void **state)
             assert_string_equal(m->latest_permit_type, t);
             free(t);
         }
-        if (i && r->brief->property_health[i - 1]->has_days_since_activity && m->has_days_since_activity &&
-            m->days_since_activity <= 30)
+        if (i && r->brief->property_health[i - 1]->optional_days_since_activity_case &&
+            m->optional_days_since_activity_case && m->days_since_activity <= 30)
             assert_true(r->brief->property_health[i - 1]->days_since_activity <= 30); /* recently active first */
     }
     free_msg(r);
@@ -1163,7 +1176,7 @@ static void test_rules_on_seeded_data(void **state)
     assert_int_equal(t2, 1);
     assert_int_equal(r->brief->summary->changes_count, (int)r->brief->n_changes);
     /* the recently active cards come first */
-    assert_true(r->brief->property_health[0]->has_days_since_activity &&
+    assert_true(r->brief->property_health[0]->optional_days_since_activity_case &&
                 r->brief->property_health[0]->days_since_activity <= 7);
     free_msg(r);
     stop(&h);

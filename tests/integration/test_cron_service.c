@@ -730,10 +730,10 @@ static void test_heartbeat_status_and_stuck_sweep(void **state)
     assert_int_equal(s->n_jobs, 20);
     assert_int_equal(s->jobs[0]->log_id, hb->log_id); /* newest first */
     assert_string_equal(s->jobs[0]->job_type, "heartbeat");
-    assert_true(s->jobs[0]->has_elapsed_seconds);
+    assert_true(s->jobs[0]->optional_elapsed_seconds_case);
     assert_string_equal(SFP_PBJSON_ENUM_NAME(&sfpermits__v1__job_status__descriptor, s->jobs[1]->status),
                         "running"); /* the 5-minute one */
-    assert_false(s->jobs[1]->has_elapsed_seconds);
+    assert_false(s->jobs[1]->optional_elapsed_seconds_case);
     assert_string_equal(s->jobs[1]->completed_at, "");
     assert_true(strlen(s->checked_at) > 0);
     for (size_t i = 1; i < s->n_jobs; i++) assert_true(strcmp(s->jobs[i - 1]->started_at, s->jobs[i]->started_at) >= 0);

@@ -108,7 +108,7 @@ static void test_ok_with_tables_pool_and_cache_stats(void **state)
     assert_non_null(r->cache_stats);
     assert_int_equal(r->cache_stats->row_count, 1);    /* 'a' only */
     assert_int_equal(r->cache_stats->expired_rows, 2); /* 'b' expired, 'c' invalidated */
-    assert_true(r->cache_stats->has_oldest);
+    assert_true(r->cache_stats->optional_oldest_entry_age_minutes_case);
     assert_true(r->cache_stats->oldest_entry_age_minutes > 9.9 && r->cache_stats->oldest_entry_age_minutes < 11);
     assert_non_null(r->pool_stats);
     assert_int_equal(r->pool_stats->max, 4);

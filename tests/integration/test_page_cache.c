@@ -364,7 +364,8 @@ static void test_payload_round_trips(void **state)
     m.changes = chp;
     m.n_changes = 100;
     Sfpermits__V1__PipelineStats ps = SFPERMITS__V1__PIPELINE_STATS__INIT;
-    ps.has_avg_duration_seconds = true;
+    ps.optional_avg_duration_seconds_case =
+        SFPERMITS__V1__PIPELINE_STATS__OPTIONAL_AVG_DURATION_SECONDS_AVG_DURATION_SECONDS;
     ps.avg_duration_seconds = 296.25;
     m.pipeline_stats = &ps;
     m.lookback_days = 7;

@@ -42,6 +42,13 @@
 #include "soda_client.h"
 #include "testsupport.h"
 
+/* The REST JSON name of an enum field's value ("active_complaint"), to compare with text. */
+#define ENAME(v)                                                                                          \
+    SFP_PBJSON_ENUM_NAME(_Generic((v), Sfpermits__V1__RiskType                                            \
+                                  : &sfpermits__v1__risk_type__descriptor, Sfpermits__V1__MissingItemType \
+                                  : &sfpermits__v1__missing_item_type__descriptor),                       \
+                         (v))
+
 extern char **environ;
 
 /* ------------------------------------------------------------------ fixture data */
@@ -411,9 +418,9 @@ static void test_contacts_and_inspections_grouped_and_ranked(void **state)
     assert_string_equal(p1->contacts[0]->role, "applicant");
     assert_string_equal(p1->contacts[0]->name, "Alice Applicant");
     assert_string_equal(p1->contacts[0]->canonical_name, "ALICE APPLICANT");
-    assert_true(p1->contacts[0]->has_permit_count);
+    assert_true(p1->contacts[0]->optional_permit_count_case);
     assert_int_equal(p1->contacts[0]->permit_count, 12);
-    assert_true(p1->contacts[0]->has_entity_id);
+    assert_true(p1->contacts[0]->optional_entity_id_case);
     assert_int_equal(p1->contacts[0]->entity_id, 1);
     assert_string_equal(p1->contacts[1]->role, "contractor");
     assert_string_equal(p1->contacts[1]->canonical_firm, "BUILDER CO");
@@ -423,8 +430,8 @@ static void test_contacts_and_inspections_grouped_and_ranked(void **state)
     assert_string_equal(p2->contacts[0]->role, "agent");
     assert_string_equal(p2->contacts[1]->role, "architect");
     assert_string_equal(p2->contacts[2]->role, "engineer");
-    assert_false(p2->contacts[1]->has_entity_id);
-    assert_false(p2->contacts[1]->has_permit_count);
+    assert_false(p2->contacts[1]->optional_entity_id_case);
+    assert_false(p2->contacts[1]->optional_permit_count_case);
     /* inspections: 2 / 1 / 0, newest first, complaint inspections excluded, description renamed */
     assert_int_equal(p1->n_inspections, 2);
     assert_string_equal(p1->inspections[0]->result, "FAILED");
@@ -487,7 +494,7 @@ static void test_empty_batches_make_no_query(void **state)
     assert_string_equal(r->report->address, "");
     /* the complaint (status "active") is a high risk and +3 on the signal */
     assert_int_equal(r->report->n_risk_assessment, 1);
-    assert_string_equal(r->report->risk_assessment[0]->risk_type, "active_complaint");
+    assert_string_equal(ENAME(r->report->risk_assessment[0]->risk_type), "active_complaint");
     assert_int_equal(r->report->consultant_signal->score, 3);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     stop(&h);
@@ -666,7 +673,7 @@ static void test_full_report_sections(void **state)
     const char *want[] = {"active_complaint", "active_violation", "high_cost_project", "pending_regulation",
                           "restrictive_zoning"};
     assert_int_equal(r->report->n_risk_assessment, 5);
-    for (size_t i = 0; i < 5; i++) assert_string_equal(r->report->risk_assessment[i]->risk_type, want[i]);
+    for (size_t i = 0; i < 5; i++) assert_string_equal(ENAME(r->report->risk_assessment[i]->risk_type), want[i]);
     assert_string_equal(r->report->risk_assessment[0]->title, "Active DBI complaint — Work without permit");
     assert_string_equal(r->report->risk_assessment[3]->link, "https://sfbos.org/x");
     /* routing of PA-001: latest revision only (OLD station of revision 0 excluded) */
@@ -693,8 +700,8 @@ static void test_full_report_sections(void **state)
     assert_int_equal(r->report->consultant_signal->n_factors, 5);
     /* whats_missing: permit 12 days after complaint C100; kitchen without plumbing permit */
     assert_int_equal(r->report->n_whats_missing, 2);
-    assert_string_equal(r->report->whats_missing[0]->type, "complaint_to_permit_timing");
-    assert_string_equal(r->report->whats_missing[1]->type, "missing_companion");
+    assert_string_equal(ENAME(r->report->whats_missing[0]->type), "complaint_to_permit_timing");
+    assert_string_equal(ENAME(r->report->whats_missing[1]->type), "missing_companion");
     /* nearby: 10 newest of the neighborhood, none on this parcel */
     assert_int_equal(r->report->n_nearby_activity, 10);
     assert_string_equal(r->report->nearby_activity[0]->permit_number, "NB-12");
@@ -731,7 +738,7 @@ static void test_routing_and_active_status_sets(void **state)
     }
     bool multiple = false;
     for (size_t i = 0; i < r->report->n_risk_assessment; i++)
-        if (!strcmp(r->report->risk_assessment[i]->risk_type, "multiple_active_permits")) {
+        if (!strcmp(ENAME(r->report->risk_assessment[i]->risk_type), "multiple_active_permits")) {
             multiple = true;
             assert_string_equal(r->report->risk_assessment[i]->title, "4 active permits on this parcel");
         }
@@ -799,7 +806,7 @@ static void test_tax_roll_profile_and_sources(void **state)
     assert_string_equal(r->report->property_profile->tax_year, "2024");
     assert_string_equal(r->report->property_profile->year_built, "1910");
     assert_string_equal(SRC_STATE(r, "complaints"), "cached");
-    assert_true(src(r, "complaints")->has_age_seconds);
+    assert_true(src(r, "complaints")->optional_age_seconds_case);
     assert_true(fabs(src(r, "complaints")->age_seconds - 300) < 0.01);
     assert_string_equal(SRC_STATE(r, "tax_roll"), "live");
     assert_int_equal(src(r, "tax_roll")->records, 1);
@@ -813,7 +820,7 @@ static void test_tax_roll_profile_and_sources(void **state)
     assert_string_equal(SRC_STATE(r, "violations"), "stale");
     assert_string_equal(src(r, "violations")->reason, "http_5xx");
     assert_string_equal(SRC_STATE(r, "tax_roll"), "unavailable");
-    assert_false(src(r, "tax_roll")->has_age_seconds);
+    assert_false(src(r, "tax_roll")->optional_age_seconds_case);
     assert_null(r->report->property_profile);
     assert_int_equal(r->metadata->max_age_seconds, 0);
     assert_int_equal(r->report->n_permits, 1);
@@ -1004,9 +1011,9 @@ static void test_real_soda_client_and_test_server(void **state)
     assert_string_equal(src(r, "tax_roll")->reason, "not_needed");
     assert_int_equal(r->report->n_complaints, 2);
     assert_int_equal(r->metadata->debug->soda_requests, 2);
-    assert_string_equal(r->report->risk_assessment[0]->risk_type, "active_complaint");
+    assert_string_equal(ENAME(r->report->risk_assessment[0]->risk_type), "active_complaint");
     assert_string_equal(r->report->risk_assessment[0]->title, "Active DBI complaint — Work without permit");
-    assert_string_equal(r->report->risk_assessment[1]->risk_type, "active_violation");
+    assert_string_equal(ENAME(r->report->risk_assessment[1]->risk_type), "active_violation");
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     r = get_ok(&h, "1386", "025"); /* within the TTL: cached, no HTTP */
@@ -1437,7 +1444,7 @@ static void test_report_cache_coalesces_misses(void **state)
 static const char *watch_risk_title(const Sfpermits__V1__GetPropertyReportResponse *r)
 {
     for (size_t i = 0; i < r->report->n_risk_assessment; i++)
-        if (!strcmp(r->report->risk_assessment[i]->risk_type, "pending_regulation"))
+        if (!strcmp(ENAME(r->report->risk_assessment[i]->risk_type), "pending_regulation"))
             return r->report->risk_assessment[i]->title;
     return "";
 }

@@ -1,8 +1,9 @@
 /* openapi_schemas — prints, as one JSON object {name: JSON Schema}, the schemas of the REST
  * responses the gateway encodes from protobuf messages (the generic encoder's rules, pbjson.h:
  * proto field names, zero values present, unset sub-messages null, int64 as a JSON number,
- * NaN/Inf doubles null, maps as objects, oneof members only when set, enums as their lower-case
- * names, a `has_<name>` + `<name>` pair as one nullable `<name>`), plus every message they
+ * NaN/Inf doubles null, maps as objects, oneof members only when set (a single-member oneof: a
+ * nullable member, always present), enums as their lower-case
+ * names, the member of a single-member oneof as one nullable, always-present `<name>`), plus every message they
  * reach. The read routes (/report, /brief) send their content message with the per-request
  * members the gateway renders from the reply's ReadMetadata added at the top level (handlers.h:
  * gw_report_json_tail, gw_brief_json_tail); their schemas are the content's plus those members
@@ -147,7 +148,6 @@ static void message(sfp_buf *b, const ProtobufCMessageDescriptor *d)
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         sfp_pbjson_presence pr = sfp_pbjson_field_presence(d, i);
-        if (pr == SFP_PBJSON_PRESENCE_FLAG) continue;
         if (!first) sfp_buf_putc(b, ',');
         first = false;
         sfp_buf_json_str(b, f->name);
@@ -181,8 +181,8 @@ static void message(sfp_buf *b, const ProtobufCMessageDescriptor *d)
     first = true;
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) continue;
-        if (sfp_pbjson_field_presence(d, i) == SFP_PBJSON_PRESENCE_FLAG) continue;
+        sfp_pbjson_presence pr = sfp_pbjson_field_presence(d, i);
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && pr != SFP_PBJSON_PRESENCE_NULLABLE) continue;
         if (!first) sfp_buf_putc(b, ',');
         first = false;
         sfp_buf_json_str(b, f->name);

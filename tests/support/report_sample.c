@@ -35,7 +35,7 @@ void sfp_test_report_sample_init(sfp_test_report_sample *s)
     s->resp = resp, s->md = md, s->src = src, s->st = st, s->dbg = dbg, s->links = links;
     s->c.role = "contractor";
     s->c.name = "Ann Builder";
-    s->c.has_entity_id = true;
+    s->c.optional_entity_id_case = SFPERMITS__V1__PERMIT_CONTACT__OPTIONAL_ENTITY_ID_ENTITY_ID;
     s->c.entity_id = 1234567890123LL; /* a multi-byte varint */
     s->cp = &s->c;
     s->i.scheduled_date = "2025-03-01";
@@ -43,7 +43,7 @@ void sfp_test_report_sample_init(sfp_test_report_sample *s)
     s->ip = &s->i;
     s->p.permit_number = "202401010001";
     s->p.description = "replace windows, \"sources\": none";
-    s->p.has_estimated_cost = true;
+    s->p.optional_estimated_cost_case = SFPERMITS__V1__REPORT_PERMIT__OPTIONAL_ESTIMATED_COST_ESTIMATED_COST;
     s->p.estimated_cost = 125000.5;
     s->p.contacts = &s->cp;
     s->p.n_contacts = 1;

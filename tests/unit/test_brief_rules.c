@@ -19,6 +19,17 @@
 #include "brief_sections.h"
 #include "handlers.h"
 
+/* The REST JSON name of an enum field's value ("at_risk"), to compare with text. */
+#define ENAME(v)                                                                                                       \
+    SFP_PBJSON_ENUM_NAME(_Generic((v), Sfpermits__V1__CardHealth                                                       \
+                                  : &sfpermits__v1__card_health__descriptor, Sfpermits__V1__SeverityTier               \
+                                  : &sfpermits__v1__severity_tier__descriptor, Sfpermits__V1__PipelineStatus           \
+                                  : &sfpermits__v1__pipeline_status__descriptor, Sfpermits__V1__PredictabilityStatus   \
+                                  : &sfpermits__v1__predictability_status__descriptor, Sfpermits__V1__RegulatoryStatus \
+                                  : &sfpermits__v1__regulatory_status__descriptor, Sfpermits__V1__DataQualityStatus    \
+                                  : &sfpermits__v1__data_quality_status__descriptor),                                  \
+                         (v))
+
 static int32_t T; /* 2026-01-01 */
 
 static void test_lookback(void **state)
@@ -118,7 +129,7 @@ static void test_pipeline_health(void **state)
     sfp_brief_pipeline_input in = {
         .has_last_success = true, .hours_since_success = 6.04, .has_addenda_as_of = true, .addenda_as_of_day = T - 1};
     Sfpermits__V1__PipelineHealth *h = sfp_brief_pipeline_health(&in, T, a);
-    assert_string_equal(h->status, "ok");
+    assert_string_equal(ENAME(h->status), "ok");
     assert_int_equal(h->n_checks, 4);
     assert_int_equal(h->n_issues, 0);
     assert_string_equal(find_check(h, "cron_nightly")->message, "Last successful nightly run was 6.0h ago");
@@ -127,11 +138,11 @@ static void test_pipeline_health(void **state)
     in.addenda_as_of_day = T - 7;
     in.recent_failures = 1;
     h = sfp_brief_pipeline_health(&in, T, a);
-    assert_string_equal(h->status, "warn");
+    assert_string_equal(ENAME(h->status), "warn");
     assert_string_equal(find_check(h, "cron_nightly")->message,
                         "Last successful nightly run was 30.3h ago (>26.0h threshold)");
     assert_string_equal(find_check(h, "data_freshness")->message, "Stale data detected: addenda (7d old)");
-    assert_string_equal(find_check(h, "recent_failures")->status, "warn");
+    assert_string_equal(ENAME(find_check(h, "recent_failures")->status), "warn");
     assert_int_equal(h->n_issues, 3);
 
     in.hours_since_success = 51;
@@ -139,17 +150,17 @@ static void test_pipeline_health(void **state)
     in.stuck_jobs = 2;
     in.has_addenda_as_of = false;
     h = sfp_brief_pipeline_health(&in, T, a);
-    assert_string_equal(h->status, "critical");
-    assert_string_equal(find_check(h, "cron_nightly")->status, "critical");
-    assert_string_equal(find_check(h, "recent_failures")->status, "critical");
+    assert_string_equal(ENAME(h->status), "critical");
+    assert_string_equal(ENAME(find_check(h, "cron_nightly")->status), "critical");
+    assert_string_equal(ENAME(find_check(h, "recent_failures")->status), "critical");
     assert_string_equal(find_check(h, "stuck_jobs")->message, "2 job(s) stuck in 'running' state for >120min");
     assert_string_equal(find_check(h, "data_freshness")->message, "Stale data detected: addenda (no data_as_of found)");
     assert_int_equal(h->n_issues, 4);
 
     in = (sfp_brief_pipeline_input){.has_addenda_as_of = true, .addenda_as_of_day = T - 5}; /* 5 d is not stale */
     h = sfp_brief_pipeline_health(&in, T, a);
-    assert_string_equal(find_check(h, "cron_nightly")->status, "critical"); /* never ran */
-    assert_string_equal(find_check(h, "data_freshness")->status, "ok");
+    assert_string_equal(ENAME(find_check(h, "cron_nightly")->status), "critical"); /* never ran */
+    assert_string_equal(ENAME(find_check(h, "data_freshness")->status), "ok");
     sfp_arena_free(a);
 }
 
@@ -158,7 +169,8 @@ static Sfpermits__V1__PipelineJob job(const char *status, bool has, double el)
     Sfpermits__V1__PipelineJob j = SFPERMITS__V1__PIPELINE_JOB__INIT;
     j.status = (Sfpermits__V1__JobStatus)sfp_pbjson_enum_value(&sfpermits__v1__job_status__descriptor, status,
                                                                SFPERMITS__V1__JOB_STATUS__JOB_STATUS_UNSPECIFIED);
-    j.has_elapsed_seconds = has;
+    j.optional_elapsed_seconds_case = (has) ? SFPERMITS__V1__PIPELINE_JOB__OPTIONAL_ELAPSED_SECONDS_ELAPSED_SECONDS
+                                            : SFPERMITS__V1__PIPELINE_JOB__OPTIONAL_ELAPSED_SECONDS__NOT_SET;
     j.elapsed_seconds = el;
     return j;
 }
@@ -305,23 +317,23 @@ static void test_cards_grouping_labels_enforcement(void **state)
     assert_int_equal(m->open_violations, 3);         /* 2 (once for 3507/004) + 1 (3507/005) */
     assert_int_equal(m->open_complaints, 1);
     assert_int_equal(m->enforcement_total, 4);
-    assert_string_equal(m->health, "at_risk"); /* open enforcement upgrade */
+    assert_string_equal(ENAME(m->health), "at_risk"); /* open enforcement upgrade */
     assert_string_equal(m->health_reason, "Open enforcement: 3 violations, 1 complaint");
     assert_string_equal(m->latest_permit, "P1");
     assert_string_equal(m->latest_activity, g_day[0]);
-    assert_true(m->has_days_since_activity);
+    assert_true(m->optional_days_since_activity_case);
     assert_int_equal(m->days_since_activity, 3);
     assert_string_equal(m->search_url, "/?q=1455+MARKET+ST");
     assert_string_equal(m->latest_permit_type, "otc alterations permit");
     assert_string_equal(m->parcels_display, "3507/004, 3507/005");
     assert_null(m->routing); /* P2 is filed but has no addenda */
     assert_string_equal(m->health_source, "severity_v1");
-    assert_true(m->has_severity_score);
+    assert_true(m->optional_severity_score_case);
     m = card_at(c, n, "3512/001");
-    assert_string_equal(m->health, "on_track");
+    assert_string_equal(ENAME(m->health), "on_track");
     assert_string_equal(m->health_reason, ""); /* empty when on track */
-    assert_false(m->has_severity_score);
-    assert_false(m->has_days_since_activity);
+    assert_false(m->optional_severity_score_case);
+    assert_false(m->optional_days_since_activity_case);
     assert_string_equal(c[0]->address, "1455 Market St"); /* worst first */
     sfp_arena_free(a);
 }
@@ -349,14 +361,17 @@ static void test_cards_property_health_v2(void **state)
     assert_int_equal(n, 2);
     Sfpermits__V1__BriefPropertyHealth *m = c[0];
     assert_string_equal(m->address, "1455 Market St");
-    assert_string_equal(m->health, "high_risk");
+    assert_string_equal(ENAME(m->health), "high_risk");
     assert_string_equal(m->health_source, "property_health");
     assert_string_equal(m->health_reason, "3 signals, 1 at-risk");
     assert_int_equal(m->n_signals, 3);
     assert_string_equal(m->signals[0]->type, "nov");
     assert_string_equal(m->signals[1]->permit, "");
     assert_string_equal(m->signals[2]->detail, "");
-    assert_false(m->has_severity_score);
+    assert_false(m->optional_severity_score_case);
+    /* not scored: no severity tier (REST JSON null), not "unspecified" */
+    assert_int_equal(m->optional_severity_tier_case,
+                     SFPERMITS__V1__BRIEF_PROPERTY_HEALTH__OPTIONAL_SEVERITY_TIER__NOT_SET);
     assert_string_equal(c[1]->health_source, "severity_v1");
     assert_string_equal(c[1]->address, "146 Lake St");
     sfp_arena_free(a);
@@ -400,7 +415,7 @@ static void test_cards_hold_only_from_filed(void **state)
         Sfpermits__V1__BriefPropertyHealth **c;
         size_t n;
         sfp_brief_build_cards(r, nr, T, 1, a, &c, &n);
-        if (strcmp(c[0]->health, cases[i].health) || strcmp(c[0]->health_reason, cases[i].reason))
+        if (strcmp(ENAME(c[0]->health), cases[i].health) || strcmp(c[0]->health_reason, cases[i].reason))
             fail_msg("case %zu: %s / %s", i, c[0]->health, c[0]->health_reason);
         sfp_arena_free(a);
     }
@@ -543,6 +558,8 @@ static void test_property_activity(void **state)
         Sfpermits__V1__BriefChange *c = resp.changes[i];
         assert_string_equal(c->watch_type, "property");
         assert_string_equal(c->change_type, "status");
+        /* the card's figures are on "activity" rows only: no health here (REST JSON null) */
+        assert_int_equal(c->optional_health_case, SFPERMITS__V1__BRIEF_CHANGE__OPTIONAL_HEALTH__NOT_SET);
         if (!strcmp(c->permit_number, "P1")) {
             market = true;
             assert_string_equal(c->new_status, "ISSUED");
@@ -575,9 +592,10 @@ static void test_property_activity(void **state)
     assert_string_equal(g->permit_number, "P3");
     assert_string_equal(g->latest_permit_status, "complete");
     assert_int_equal(g->total_permits, 1);
-    assert_true(g->has_days_since_activity);
+    assert_true(g->optional_days_since_activity_case);
     assert_int_equal(g->days_since_activity, 3);
-    assert_string_equal(g->health, "on_track");
+    assert_int_equal(g->optional_health_case, SFPERMITS__V1__BRIEF_CHANGE__OPTIONAL_HEALTH_HEALTH);
+    assert_string_equal(ENAME(g->health), "on_track");
 
     /* the same permit and date already listed (another address spelling) is not repeated */
     Sfpermits__V1__BriefChange *ch3[1] = {mk_change("P3", g_day[2], "146", "LAKE AVE")};
@@ -619,15 +637,16 @@ static void test_predictability_rules(void **state)
     const char *st[4] = {"on_track", "behind", "at_risk", "slower"};
     for (int i = 0; i < 4; i++) {
         sfpermits__v1__brief_predictability__init(&it[i]);
-        it[i].status = (char *)st[i];
+        it[i].status = (Sfpermits__V1__PredictabilityStatus)sfp_pbjson_enum_value(
+            &sfpermits__v1__predictability_status__descriptor, st[i], 0);
         it[i].permit_number = "P";
         pp[i] = &it[i];
     }
     sfp_brief_sort_predictability(pp, 4);
-    assert_string_equal(pp[0]->status, "at_risk");
-    assert_string_equal(pp[1]->status, "behind");
-    assert_string_equal(pp[2]->status, "slower");
-    assert_string_equal(pp[3]->status, "on_track");
+    assert_string_equal(ENAME(pp[0]->status), "at_risk");
+    assert_string_equal(ENAME(pp[1]->status), "behind");
+    assert_string_equal(ENAME(pp[2]->status), "slower");
+    assert_string_equal(ENAME(pp[3]->status), "on_track");
 }
 
 static void test_synopsis(void **state)
@@ -681,13 +700,15 @@ static void test_cards_expired_downgrade(void **state)
     size_t n;
     sfp_brief_build_cards(&r, 1, T, 1, a, &c, &n);
     assert_int_equal(c[0]->severity_score, 81);
-    assert_string_equal(c[0]->severity_tier, "CRITICAL");
-    assert_string_equal(c[0]->health, "behind");
+    assert_int_equal(c[0]->optional_severity_tier_case,
+                     SFPERMITS__V1__BRIEF_PROPERTY_HEALTH__OPTIONAL_SEVERITY_TIER_SEVERITY_TIER);
+    assert_string_equal(ENAME(c[0]->severity_tier), "critical");
+    assert_string_equal(ENAME(c[0]->health), "behind");
     assert_non_null(strstr(c[0]->health_reason, "Permit expired 60 days ago (active site)"));
 
     r.status_date = day_ago(2, 40); /* quiet site: stays at_risk */
     sfp_brief_build_cards(&r, 1, T, 1, a, &c, &n);
-    assert_string_equal(c[0]->health, "at_risk");
+    assert_string_equal(ENAME(c[0]->health), "at_risk");
     assert_null(strstr(c[0]->health_reason, "active site"));
     sfp_arena_free(a);
 }
@@ -722,17 +743,18 @@ static void test_summary_counts(void **state)
     Sfpermits__V1__BriefPropertyHealth p[3];
     Sfpermits__V1__BriefPropertyHealth *pp[3] = {&p[0], &p[1], &p[2]};
     for (int i = 0; i < 3; i++) sfpermits__v1__brief_property_health__init(&p[i]);
-    p[0].health = "high_risk";
-    p[1].health = "at_risk";
+    p[0].health = SFPERMITS__V1__CARD_HEALTH__CARD_HEALTH_HIGH_RISK;
+    p[1].health = SFPERMITS__V1__CARD_HEALTH__CARD_HEALTH_AT_RISK;
     p[1].enforcement_total = 2;
-    p[2].health = "behind";
+    p[2].health = SFPERMITS__V1__CARD_HEALTH__CARD_HEALTH_BEHIND;
     r.property_health = pp;
     r.n_property_health = 3;
     Sfpermits__V1__BriefPredictability h[4], *hp[4] = {&h[0], &h[1], &h[2], &h[3]};
     const char *hs[4] = {"at_risk", "behind", "slower", "on_track"};
     for (int i = 0; i < 4; i++) {
         sfpermits__v1__brief_predictability__init(&h[i]);
-        h[i].status = (char *)hs[i];
+        h[i].status = (Sfpermits__V1__PredictabilityStatus)sfp_pbjson_enum_value(
+            &sfpermits__v1__predictability_status__descriptor, hs[i], 0);
     }
     r.health = hp;
     r.n_health = 4;
@@ -829,7 +851,7 @@ static void test_data_quality_rate(void **state)
         dq.sampled = cases[i].sampled;
         dq.matched = cases[i].matched;
         sfp_brief_data_quality_rate(&dq);
-        if (fabs(dq.match_rate_pct - cases[i].pct) > 1e-9 || strcmp(dq.status, cases[i].status))
+        if (fabs(dq.match_rate_pct - cases[i].pct) > 1e-9 || strcmp(ENAME(dq.status), cases[i].status))
             fail_msg("%d/%d: %.2f %s, want %.1f %s", cases[i].matched, cases[i].sampled, dq.match_rate_pct, dq.status,
                      cases[i].pct, cases[i].status);
     }

@@ -152,7 +152,7 @@ static void test_search_page(void **state)
     h.report_path = "/report/3512/001";
     Sfpermits__V1__SearchParcelsResponse res = SFPERMITS__V1__SEARCH_PARCELS_RESPONSE__INIT;
     res.query = "1600 mission";
-    res.kind = "address";
+    res.kind = SFPERMITS__V1__SEARCH_KIND__SEARCH_KIND_ADDRESS;
     res.normalized = "1600 MISSION";
     res.n_hits = 1;
     res.hits = &hp;

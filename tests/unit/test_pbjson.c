@@ -588,40 +588,41 @@ static void test_optional_unset_null_vs_set(void **state)
     free(s);
 }
 
-/* ---------------------------------------------------------------- presence pairs */
+/* ---------------------------------------------------------------- nullable values */
 
-static void test_presence_pairs(void **state)
+static void test_presence_single_oneof(void **state)
 {
     (void)state;
     Sfptest__Presence m = SFPTEST__PRESENCE__INIT;
-    /* flags false: values null, no has_ keys; has_nothing is not followed by "nothing" and stays
-     * an ordinary bool; a has_ flag as the last field has no value to stand for */
+    /* cases not set: the single-member oneofs are null (the key is there); has_ bools are
+     * ordinary fields, even has_flag followed by flag */
     check_json(&m, "{\"count\":null,\"oldest_age_minutes\":null,\"has_nothing\":false,\"other\":0,"
                    "\"big\":null,\"health\":\"unspecified\",\"legacy\":\"unknown\",\"mode\":\"unspecified\","
-                   "\"has_tail\":false}");
-    m.count = 7; /* a value without its flag is still null */
+                   "\"has_tail\":false,\"has_flag\":false,\"flag\":0}");
+    m.count = 7; /* a value without its case is still null */
     m.big = 5;
     check_json(&m, "{\"count\":null,\"oldest_age_minutes\":null,\"has_nothing\":false,\"other\":0,"
                    "\"big\":null,\"health\":\"unspecified\",\"legacy\":\"unknown\",\"mode\":\"unspecified\","
-                   "\"has_tail\":false}");
-    m.has_count = 1;
-    m.count = 0; /* a zero value with its flag set is a value */
-    m.has_oldest = 1;
+                   "\"has_tail\":false,\"has_flag\":false,\"flag\":0}");
+    m.optional_count_case = SFPTEST__PRESENCE__OPTIONAL_COUNT_COUNT;
+    m.count = 0; /* a zero value with its case set is a value */
+    m.optional_oldest_age_minutes_case = SFPTEST__PRESENCE__OPTIONAL_OLDEST_AGE_MINUTES_OLDEST_AGE_MINUTES;
     m.oldest_age_minutes = 1.5;
     m.has_nothing = 1;
-    m.has_big = 1;
+    m.optional_big_case = SFPTEST__PRESENCE__OPTIONAL_BIG_BIG;
     m.big = INT64_C(9007199254740993); /* beyond 2^53: still a number */
     m.has_tail = 1;
+    m.has_flag = 1;
     check_json(&m, "{\"count\":0,\"oldest_age_minutes\":1.5,\"has_nothing\":true,\"other\":0,"
                    "\"big\":9007199254740993,\"health\":\"unspecified\",\"legacy\":\"unknown\","
-                   "\"mode\":\"unspecified\",\"has_tail\":true}");
+                   "\"mode\":\"unspecified\",\"has_tail\":true,\"has_flag\":true,\"flag\":0}");
 
     const ProtobufCMessageDescriptor *d = &sfptest__presence__descriptor;
-    assert_int_equal(sfp_pbjson_field_presence(d, 0), SFP_PBJSON_PRESENCE_FLAG);
-    assert_int_equal(sfp_pbjson_field_presence(d, 1), SFP_PBJSON_PRESENCE_NULLABLE);
-    assert_int_equal(sfp_pbjson_field_presence(d, 4), SFP_PBJSON_PRESENCE_NONE); /* has_nothing */
-    assert_int_equal(sfp_pbjson_field_presence(d, 5), SFP_PBJSON_PRESENCE_NONE); /* other */
-    assert_int_equal(sfp_pbjson_field_presence(d, d->n_fields - 1), SFP_PBJSON_PRESENCE_NONE);
+    assert_int_equal(sfp_pbjson_field_presence(d, 0), SFP_PBJSON_PRESENCE_NULLABLE);           /* count */
+    assert_int_equal(sfp_pbjson_field_presence(d, 2), SFP_PBJSON_PRESENCE_NONE);               /* has_nothing */
+    assert_int_equal(sfp_pbjson_field_presence(d, 4), SFP_PBJSON_PRESENCE_NULLABLE);           /* big */
+    assert_int_equal(sfp_pbjson_field_presence(d, d->n_fields - 2), SFP_PBJSON_PRESENCE_NONE); /* has_flag */
+    assert_int_equal(sfp_pbjson_field_presence(d, d->n_fields - 1), SFP_PBJSON_PRESENCE_NONE); /* flag */
 }
 
 /* ---------------------------------------------------------------- enum names */
@@ -968,7 +969,7 @@ int main(void)
         cmocka_unit_test(test_map_lookalike_stays_array),
         cmocka_unit_test(test_oneof_only_set_member),
         cmocka_unit_test(test_optional_unset_null_vs_set),
-        cmocka_unit_test(test_presence_pairs),
+        cmocka_unit_test(test_presence_single_oneof),
         cmocka_unit_test(test_enum_json_names),
         cmocka_unit_test(test_enum_name_value_roundtrip),
         cmocka_unit_test(test_big_random_message_is_valid_json),

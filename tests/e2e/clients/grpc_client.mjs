@@ -197,6 +197,17 @@ async function main() {
         if (name === "GetHealth" && !["SUITE_STATUS_OK", "SUITE_STATUS_DEGRADED"].includes(res.status)) {
           fail(`${svc}/GetHealth: status ${JSON.stringify(res.status)} is not a SuiteStatus value`);
         }
+        if (name === "SearchParcels" && res.kind !== "SEARCH_KIND_ADDRESS") {
+          fail(`${svc}/SearchParcels: kind ${JSON.stringify(res.kind)}, want SEARCH_KIND_ADDRESS`);
+        }
+        // A nullable value is the only member of a oneof optional_<name>: the oneof names the
+        // member when the value is present and is undefined when it is absent.
+        if (name === "GetPropertyReport") {
+          const cases = res.report.permits.map((p) => p.optional_estimated_cost);
+          if (!cases.length || cases.some((c) => c !== "estimated_cost" && c !== undefined) || !cases.includes("estimated_cost")) {
+            fail(`${svc}/GetPropertyReport: permits' optional_estimated_cost ${JSON.stringify(cases)}`);
+          }
+        }
         calls++;
         console.log(`ok ${proc.padEnd(7)} ${svc}/${name}`);
       }

@@ -136,6 +136,53 @@ def check_reflection(channel, factory, pool, proc, expected):
     print("reflection %-7s %s" % (proc, ", ".join(sorted(expected))))
 
 
+def nullable_presence(msg, seen):
+    """Walks msg: every nullable value is the only member of a oneof named optional_<name> (what
+    proto3 `optional` compiles to), so HasField(name) tells a value from an absent one. Counts
+    (present, absent) into seen."""
+    for f in msg.DESCRIPTOR.fields:
+        o = f.containing_oneof
+        if o is not None and len(o.fields) == 1:
+            if o.name != "optional_" + f.name:
+                fail("%s: oneof %s of one field is not optional_%s" % (msg.DESCRIPTOR.full_name, o.name, f.name))
+            has = msg.HasField(f.name)
+            if has != (msg.WhichOneof(o.name) == f.name):
+                fail("%s.%s: HasField and WhichOneof disagree" % (msg.DESCRIPTOR.full_name, f.name))
+            seen[0 if has else 1] += 1
+        if f.message_type is not None and not f.message_type.GetOptions().map_entry:
+            if f.label == f.LABEL_REPEATED:
+                for sub in getattr(msg, f.name):
+                    nullable_presence(sub, seen)
+            elif msg.HasField(f.name):
+                nullable_presence(getattr(msg, f.name), seen)
+
+
+def enum_name(msg, field):
+    """The proto name of an enum field's value (e.g. SEARCH_KIND_ADDRESS), from the descriptor."""
+    e = msg.DESCRIPTOR.fields_by_name[field].enum_type
+    if e is None:
+        fail("%s.%s is not an enum" % (msg.DESCRIPTOR.full_name, field))
+    v = e.values_by_number.get(getattr(msg, field))
+    return v.name if v else None
+
+
+def check_typed(name, resp):
+    """Typed contracts as a foreign client sees them: nullable values with presence, closed sets
+    as enums by name."""
+    if name == "GetPropertyReport":
+        seen = [0, 0]
+        nullable_presence(resp.report, seen)
+        if seen[0] == 0 or seen[1] == 0:
+            fail("GetPropertyReport: nullable values present/absent %s: want both" % seen)
+        for r in resp.report.risk_assessment:
+            n = enum_name(r, "risk_type")
+            if not n or not n.startswith("RISK_TYPE_") or n == "RISK_TYPE_UNSPECIFIED":
+                fail("GetPropertyReport: risk_type %r is not a RiskType value" % n)
+        print("report: %d nullable values present, %d absent (HasField); risk types by name" % tuple(seen))
+    if name == "SearchParcels" and enum_name(resp, "kind") != "SEARCH_KIND_ADDRESS":
+        fail("SearchParcels 1600 Mission St: kind %r, want SEARCH_KIND_ADDRESS" % enum_name(resp, "kind"))
+
+
 def check_envelope(name, resp):
     """The read RPCs answer {content, metadata}: the content decodes as its own message and the
     metadata carries the content's etag (32 hex), generated_at and, for a report, its sources."""
@@ -185,6 +232,7 @@ def main():
                     except grpc.RpcError as e:
                         fail("%s %s: %s %s" % (proc, method.full_name, e.code(), e.details()))
                     check_envelope(method.name, resp)
+                    check_typed(method.name, resp)
                     if method.full_name == "sfpermits.v1.HealthService.GetHealth":
                         # Closed sets are enums in the contract: status is a SuiteStatus value.
                         enum = resp.DESCRIPTOR.fields_by_name["status"].enum_type
