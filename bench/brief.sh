@@ -95,10 +95,27 @@ echo "# $(date -u +%F) $(nproc) cores, $(uname -m); $np permits; user $uid with 
 invalidate() {
   psql -qAtX "$DATABASE_URL" -c "UPDATE page_cache SET invalidated_at = now() WHERE cache_key LIKE 'brief:$uid:%'" >/dev/null
 }
-# cold URL OUT BODY: one cold call, its time appended to OUT
+# Postgres CPU: the cluster's server processes (children of its postmaster; this cluster serves
+# only this benchmark), user + system ticks. Read just before and after each cold call (the
+# invalidating psql has exited by then), so each build is charged for its own calls' server work.
+pgdata=$(psql -qAtX "$DATABASE_URL" -c "SHOW data_directory" 2>/dev/null || true)
+postmaster=$( [ -r "$pgdata/postmaster.pid" ] && head -1 "$pgdata/postmaster.pid" || true)
+pg_ticks() {
+  [ -n "$postmaster" ] || { echo 0; return; }
+  local p t=0
+  for p in $(pgrep -P "$postmaster"); do
+    [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+# cold URL OUT BODY: one cold call, its time appended to OUT, its Postgres CPU ticks to OUT.pg
 cold() {
   invalidate
+  local t0 t1
+  t0=$(pg_ticks)
   curl -sf -o "$3" -w '%{time_total}\n' -H "$auth" "$1" >>"$2"
+  t1=$(pg_ticks)
+  [ "$2" = /dev/null ] || echo $((t1 - t0)) >>"$2.pg"
   grep -q '"cached":false' "$3" || { echo "cold call was served from the cache" >&2; exit 1; }
 }
 # warm-up: connections, plans, OS cache
@@ -112,6 +129,8 @@ done
 cpu_a=$(cpu_of $procs) cpu0_a=$(cpu_of $procs0)
 : >"$tmp/cold.txt"
 : >"$tmp/cold0.txt"
+: >"$tmp/cold.txt.pg"
+: >"$tmp/cold0.txt.pg"
 for i in $(seq "$runs"); do
   if [ -n "$burl" ] && [ $((i % 2)) = 0 ]; then cold "$burl" "$tmp/cold0.txt" "$tmp/body0.json"; fi
   cold "$url" "$tmp/cold.txt" "$tmp/body.json"
@@ -119,7 +138,9 @@ for i in $(seq "$runs"); do
 done
 cpu_b=$(cpu_of $procs) cpu0_b=$(cpu_of $procs0)
 cpu_line() { awk -v a="$1" -v b="$2" -v n="$runs" -v l="$3" 'BEGIN {
-  printf "      %-7s CPU per cold brief, sfp-brief + sfp-gateway: %.2f ms\n", l, (b - a) * 1000 / n}'; }
+  printf "      %-7s CPU per cold brief, sfp-brief + sfp-gateway: %.2f ms\n", l, (b - a) * 1000 / n}'
+  [ -z "$postmaster" ] || awk -v hz="$(getconf CLK_TCK)" -v l="$3" '{t += $1} END {
+    printf "      %-7s CPU per cold brief, Postgres (server processes): %.2f ms\n", l, t * 1000 / hz / NR}' "$4"; }
 summ() {
   sort -n "$1" | awk -v n="$runs" -v label="$2" '{v[NR]=$1*1000} END {
     printf "cold  GET /brief %-7s (miss, %d runs): p50=%.1fms p90=%.1fms max=%.1fms\n", label, n, v[int((n+1)/2)], v[int(n*0.9+0.5)], v[n]}'
@@ -144,11 +165,11 @@ print(f"      {sys.argv[2]:7s} body {len(open(sys.argv[1]).read())} bytes; sql_q
 PY
 }
 if [ -n "$burl" ]; then
-  summ "$tmp/cold0.txt" before; body "$tmp/body0.json" before; cpu_line "$cpu0_a" "$cpu0_b" before
+  summ "$tmp/cold0.txt" before; body "$tmp/body0.json" before; cpu_line "$cpu0_a" "$cpu0_b" before "$tmp/cold0.txt.pg"
 fi
 summ "$tmp/cold.txt" "$([ -n "$burl" ] && echo after || echo '')"
 body "$tmp/body.json" "$([ -n "$burl" ] && echo after || echo '')"
-cpu_line "$cpu_a" "$cpu_b" "$([ -n "$burl" ] && echo after || echo '')"
+cpu_line "$cpu_a" "$cpu_b" "$([ -n "$burl" ] && echo after || echo '')" "$tmp/cold.txt.pg"
 
 # 2. cached
 curl -sf -o /dev/null -H "$auth" "$url"
