@@ -70,6 +70,15 @@ UPDATE users SET (primary_street_number, primary_street_name) =
   WHERE email = 'bench50@example.com';
 ANALYZE watch_items, api_tokens, users;
 SQL
+# The predictability benchmarks of today (what the nightly stores for its day, sfp-seed for its
+# as-of day and the next): a database seeded on another day, or migrated to 0070 after its seed,
+# has none for today and the brief would compute them live. The services count today in this
+# shell's time zone.
+if [ -n "$(psql -qAtX "$DATABASE_URL" -c "SELECT to_regclass('brief_benchmarks')")" ] &&
+   [ "$(psql -qAtX "$DATABASE_URL" -c "SELECT count(*) FROM brief_benchmarks WHERE day = '$(date +%F)'")" = 0 ]; then
+  echo "# filling brief_benchmarks for $(date +%F)" >&2
+  psql -qAtX "$DATABASE_URL" -c "SELECT sfp_brief_benchmarks_fill('$(date +%F)')" >/dev/null
+fi
 uid=$(psql -qAtX "$DATABASE_URL" -c "SELECT user_id FROM users WHERE email = 'bench50@example.com'")
 nw=$(psql -qAtX "$DATABASE_URL" -c "SELECT count(*) FROM watch_items WHERE user_id = $uid AND is_active")
 np=$(psql -qAtX "$DATABASE_URL" -c "SELECT count(*) FROM permits")
