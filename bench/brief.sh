@@ -118,14 +118,22 @@ pg_ticks() {
   echo "$t"
 }
 # cold URL OUT BODY: one cold call, its time appended to OUT, its Postgres CPU ticks to OUT.pg
+# sfp-brief drops its in-memory copy when the invalidation's notification arrives, a moment
+# after the UPDATE commits: a call that still got the cached page is repeated (not counted).
 cold() {
-  invalidate
-  local t0 t1
-  t0=$(pg_ticks)
-  curl -sf -o "$3" -w '%{time_total}\n' -H "$auth" "$1" >>"$2"
-  t1=$(pg_ticks)
-  [ "$2" = /dev/null ] || echo $((t1 - t0)) >>"$2.pg"
-  grep -q '"cached":false' "$3" || { echo "cold call was served from the cache" >&2; exit 1; }
+  local t t0 t1
+  for _ in 1 2 3 4 5; do
+    invalidate
+    t0=$(pg_ticks)
+    t=$(curl -sf -o "$3" -w '%{time_total}' -H "$auth" "$1")
+    t1=$(pg_ticks)
+    if grep -q '"cached":false' "$3"; then
+      echo "$t" >>"$2"
+      [ "$2" = /dev/null ] || echo $((t1 - t0)) >>"$2.pg"
+      return
+    fi
+  done
+  echo "cold call was served from the cache 5 times" >&2; exit 1
 }
 # warm-up: connections, plans, OS cache
 for _ in 1 2 3; do
@@ -181,6 +189,13 @@ body "$tmp/body.json" "$([ -n "$burl" ] && echo after || echo '')"
 cpu_line "$cpu_a" "$cpu_b" "$([ -n "$burl" ] && echo after || echo '')" "$tmp/cold.txt.pg"
 
 # 2. cached
+if [ -n "$burl" ]; then
+  curl -sf -o /dev/null -H "$auth" "$burl"
+  wrk -t2 -c16 -d"${dur}s" --latency -H "$auth" "$burl" >"$tmp/wrk0.txt"
+  printf 'cached GET /brief before (wrk -t2 -c16 -d%ss): req/s=%s p50=%s p99=%s\n' "$dur" \
+    "$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk0.txt")" "$(awk '$1=="50%" {print $2}' "$tmp/wrk0.txt")" \
+    "$(awk '$1=="99%" {print $2}' "$tmp/wrk0.txt")"
+fi
 curl -sf -o /dev/null -H "$auth" "$url"
 wrk -t2 -c16 -d"${dur}s" --latency -H "$auth" "$url" >"$tmp/wrk.txt"
 rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.txt")

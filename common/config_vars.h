@@ -59,6 +59,8 @@
     X(BRIEF_DEGRADED_TTL_MINUTES, SFP_CFG_INT, NULL, 1, 0, 1440, SFP_B_BRIEF, 0, "TTL of a brief with degraded sections (warnings), capped by BRIEF_CACHE_TTL_MINUTES") \
     X(BRIEF_REFRESH_INTERVAL_S, SFP_CFG_INT, NULL, 300, 0, 86400, SFP_B_BRIEF, 0, "at most one POST /brief/refresh per user per interval (state in Postgres)") \
     X(BRIEF_STATEMENT_TIMEOUT_MS, SFP_CFG_INT, NULL, 10000, 100, 600000, SFP_B_BRIEF, 0, "longest a brief computation may run when the call's deadline is later") \
+    X(BRIEF_MEMORY_CACHE_ENTRIES, SFP_CFG_INT, NULL, 256, 0, 100000, SFP_B_BRIEF, 0, \
+      "briefs (~100 KB each) also kept in sfp-brief's memory and served without a query while their page_cache row is live; dropped on any replica's invalidation (LISTEN sfp_page_cache); 0 = every cached brief is read from Postgres") \
     X(BRIEF_AUTH_CACHE_MS, SFP_CFG_INT, NULL, 5000, 0, 60000, SFP_B_BRIEF, 0, \
       "a verified bearer token is remembered this long in memory; a revoked token is refused at most this late; 0 = Postgres on every call") \
     X(CRON_SECRET, SFP_CFG_SECRET, NULL, 0, 0, 0, SFP_B_BRIEF | SFP_B_CRON | SFP_B_CRONCTL, 0, \

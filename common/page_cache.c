@@ -16,6 +16,7 @@
 #include "db_prep.h"
 #include "log.h"
 #include "singleflight.h"
+#include "ttl_cache.h"
 
 #define LOCK_MARGIN_MS 5 /* leave a little of the deadline for the reply */
 #define MAX_TIMEOUT_MS 600000
@@ -29,18 +30,56 @@ typedef struct page_done {
     int64_t ttl_deadline_ms; /* mono ms when ttl_seconds_remaining was measured + ttl */
 } page_done;
 
+/* A page of the in-process tier: the value of a ttl_cache entry, immutable once stored. */
+typedef struct mem_page {
+    uint8_t *payload;
+    size_t len;
+    char computed_at[40];
+    double expires_s; /* on the tier's clock: the row's own expiry as read */
+} mem_page;
+
 struct sfp_page_cache {
     sfp_pool *pool;
     pthread_mutex_t mu;
     sfp_sf flights; /* on mu */
     sfp_page_cache_stats st;
+    /* In-process tier (NULL = off). mem_live and mem_epoch are on mu; a store checks the epoch
+     * and inserts under mu, so it cannot slip in after an event it did not see. */
+    sfp_ttl_cache *mem;
+    sfp_clock_fn mem_clock;
+    void *mem_clock_arg;
+    bool mem_live;
+    uint64_t mem_epoch;
 };
 
 void sfp_page_result_clear(sfp_page_result *r)
 {
     if (!r) return;
-    free(r->payload);
+    if (r->release_) r->release_(r->owner_);
+    else free(r->payload);
     memset(r, 0, sizeof *r);
+}
+
+sfp_page_release_fn sfp_page_result_take(sfp_page_result *r, void **arg)
+{
+    sfp_page_release_fn fn = r->release_ ? r->release_ : r->payload ? free : NULL;
+    *arg = r->release_ ? r->owner_ : r->payload;
+    r->release_ = NULL;
+    r->owner_ = NULL;
+    r->payload = NULL;
+    return fn;
+}
+
+static void mem_page_free(void *p)
+{
+    mem_page *m = p;
+    free(m->payload);
+    free(m);
+}
+
+static void mem_val_release(void *v)
+{
+    sfp_cache_val_unref(v);
 }
 
 static void page_done_free(void *p)
@@ -60,9 +99,47 @@ sfp_page_cache *sfp_page_cache_new(sfp_pool *pool)
     return pc;
 }
 
+void sfp_page_cache_set_memory(sfp_page_cache *pc, int max_entries, sfp_clock_fn clock, void *clock_arg)
+{
+    if (max_entries <= 0 || pc->mem) return;
+    sfp_ttl_cache_config c;
+    sfp_ttl_cache_config_defaults(&c);
+    c.ttl_s = 86400; /* the longest page TTL (1440 minutes); each page's own expiry is checked */
+    c.stale_max_s = 0;
+    c.max_entries = max_entries;
+    c.clock = clock ? clock : sfp_mono_clock;
+    c.clock_arg = clock_arg;
+    pc->mem_clock = c.clock;
+    pc->mem_clock_arg = clock_arg;
+    pc->mem = sfp_ttl_cache_new(&c);
+}
+
+void sfp_page_cache_listen_event(sfp_page_cache *pc, sfp_listen_event ev, const char *payload)
+{
+    if (!pc->mem) return;
+    pthread_mutex_lock(&pc->mu);
+    pc->mem_epoch++;
+    if (ev == SFP_LISTEN_UP || ev == SFP_LISTEN_DOWN) {
+        /* Across a DOWN notifications may have been missed: nothing kept from before is trusted. */
+        pc->mem_live = ev == SFP_LISTEN_UP;
+        sfp_ttl_cache_clear(pc->mem);
+    } else if (!payload || !*payload) {
+        sfp_ttl_cache_clear(pc->mem);
+    } else {
+        sfp_ttl_cache_remove(pc->mem, payload);
+    }
+    pthread_mutex_unlock(&pc->mu);
+}
+
+void sfp_page_cache_forget(sfp_page_cache *pc, const char *key)
+{
+    sfp_page_cache_listen_event(pc, SFP_LISTEN_NOTIFY, key);
+}
+
 void sfp_page_cache_free(sfp_page_cache *pc)
 {
     if (!pc) return;
+    sfp_ttl_cache_free(pc->mem);
     sfp_sf_destroy(&pc->flights);
     pthread_mutex_destroy(&pc->mu);
     free(pc);
@@ -349,6 +426,67 @@ static sfp_conn *acquire(sfp_page_cache *pc, int64_t deadline_ms, sfp_err *err)
     return sfp_pool_acquire(pc->pool, t, err);
 }
 
+/* ---------- in-process tier ---------- */
+
+/* The epoch a read starts in (0 when the tier is off or not live: nothing will be stored). */
+static uint64_t mem_epoch(sfp_page_cache *pc)
+{
+    if (!pc->mem) return 0;
+    pthread_mutex_lock(&pc->mu);
+    uint64_t e = pc->mem_live ? pc->mem_epoch : 0;
+    pthread_mutex_unlock(&pc->mu);
+    return e;
+}
+
+/* Serves key from memory into out (a reference, no copy); false when absent or expired. */
+static bool mem_get(sfp_page_cache *pc, const char *key, sfp_page_result *out)
+{
+    if (!pc->mem) return false;
+    pthread_mutex_lock(&pc->mu);
+    bool live = pc->mem_live;
+    pthread_mutex_unlock(&pc->mu);
+    sfp_cache_val *v = NULL;
+    if (!live || !sfp_ttl_cache_peek(pc->mem, key, &v)) return false;
+    const mem_page *m = sfp_cache_val_data(v);
+    double left = m->expires_s - pc->mem_clock(pc->mem_clock_arg);
+    if (left < 1) { /* the row has expired by now (or will within the second): ask Postgres */
+        sfp_cache_val_unref(v);
+        return false;
+    }
+    out->payload = m->payload;
+    out->len = m->len;
+    out->release_ = mem_val_release;
+    out->owner_ = v;
+    snprintf(out->computed_at, sizeof out->computed_at, "%s", m->computed_at);
+    snprintf(out->cached_at, sizeof out->cached_at, "%s", m->computed_at);
+    out->ttl_seconds_remaining = left > INT32_MAX ? INT32_MAX : (int)left;
+    out->cached = out->memory = true;
+    pthread_mutex_lock(&pc->mu);
+    pc->st.hits++;
+    pc->st.memory_hits++;
+    pthread_mutex_unlock(&pc->mu);
+    return true;
+}
+
+/* Keeps out's page (read or stored by this call, epoch from before its read) in memory: the
+ * payload moves into the tier and out holds a reference to it — no copy. */
+static void mem_put(sfp_page_cache *pc, const char *key, sfp_page_result *out, uint64_t epoch)
+{
+    if (!epoch || out->release_ || out->ttl_seconds_remaining < 2) return;
+    mem_page *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    m->payload = out->payload;
+    m->len = out->len;
+    snprintf(m->computed_at, sizeof m->computed_at, "%s", out->computed_at);
+    m->expires_s = pc->mem_clock(pc->mem_clock_arg) + out->ttl_seconds_remaining;
+    sfp_cache_val *v = sfp_cache_val_new(m, m->len, 1, mem_page_free);
+    out->release_ = mem_val_release;
+    out->owner_ = v; /* the result's reference */
+    pthread_mutex_lock(&pc->mu);
+    if (pc->mem_live && pc->mem_epoch == epoch) sfp_ttl_cache_put(pc->mem, key, v);
+    pthread_mutex_unlock(&pc->mu);
+}
+
 /* ttl 0: compute in a transaction of its own, nothing read or written. */
 static int compute_uncached(sfp_page_cache *pc, const char *key, int64_t deadline_ms, sfp_page_compute_fn compute,
                             void *user, sfp_page_result *out, sfp_err *err)
@@ -360,8 +498,8 @@ static int compute_uncached(sfp_page_cache *pc, const char *key, int64_t deadlin
     return rc;
 }
 
-int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int64_t deadline_ms,
-                       sfp_page_compute_fn compute, void *user, sfp_page_result *out, sfp_err *err)
+static int get(sfp_page_cache *pc, const char *key, int ttl_minutes, int64_t deadline_ms, sfp_page_compute_fn compute,
+               void *user, bool from_memory, sfp_page_result *out, sfp_err *err)
 {
     memset(out, 0, sizeof *out);
     if (ttl_minutes <= 0) {
@@ -369,6 +507,8 @@ int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int
         return compute_uncached(pc, key, deadline_ms, compute, user, out, err);
     }
 
+    if (from_memory && mem_get(pc, key, out)) return 0;
+    uint64_t epoch = mem_epoch(pc); /* before the row is read */
     sfp_conn *conn = NULL;
     bool cache_ok = true;
     sfp_sf_flight *f = NULL;
@@ -386,6 +526,7 @@ int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int
         if (rr == R_HIT) {
             sfp_pool_release(pc->pool, conn);
             count(pc, &pc->st.hits);
+            mem_put(pc, key, out, epoch);
             return 0;
         }
         if (rr == R_ERROR) {
@@ -431,7 +572,20 @@ int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int
     sfp_pool_release(pc->pool, conn);
     if (rc == 0 && out->cached) count(pc, &pc->st.coalesced);
     flight_finish(pc, f, rc == 0 ? out : NULL, rc == 0);
+    if (rc == 0 && (out->stored || out->cached)) mem_put(pc, key, out, epoch);
     return rc;
+}
+
+int sfp_page_cache_get(sfp_page_cache *pc, const char *key, int ttl_minutes, int64_t deadline_ms,
+                       sfp_page_compute_fn compute, void *user, sfp_page_result *out, sfp_err *err)
+{
+    return get(pc, key, ttl_minutes, deadline_ms, compute, user, true, out, err);
+}
+
+int sfp_page_cache_get_shared(sfp_page_cache *pc, const char *key, int ttl_minutes, int64_t deadline_ms,
+                              sfp_page_compute_fn compute, void *user, sfp_page_result *out, sfp_err *err)
+{
+    return get(pc, key, ttl_minutes, deadline_ms, compute, user, false, out, err);
 }
 
 /* ---------- maintenance ---------- */

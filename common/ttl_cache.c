@@ -323,6 +323,35 @@ bool sfp_ttl_cache_get_stale(sfp_ttl_cache *c, const char *key, sfp_cache_val **
     return e != NULL;
 }
 
+bool sfp_ttl_cache_peek(sfp_ttl_cache *c, const char *key, sfp_cache_val **val)
+{
+    uint64_t h = sfp_sf_hash(key);
+    pthread_mutex_lock(&c->mu);
+    double now = c->cfg.clock(c->cfg.clock_arg);
+    entry *e = entry_get_retained(c, key, h, now);
+    bool fresh = e && now - e->stored_at < (double)c->cfg.ttl_s;
+    if (fresh) {
+        lru_unlink(c, e);
+        lru_push_front(c, e);
+        *val = sfp_cache_val_ref(e->val);
+        c->st.hits++;
+    } else {
+        c->st.misses++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return fresh;
+}
+
+bool sfp_ttl_cache_remove(sfp_ttl_cache *c, const char *key)
+{
+    uint64_t h = sfp_sf_hash(key);
+    pthread_mutex_lock(&c->mu);
+    entry *e = entry_find(c, key, h);
+    if (e) entry_remove(c, e);
+    pthread_mutex_unlock(&c->mu);
+    return e != NULL;
+}
+
 void sfp_ttl_cache_put(sfp_ttl_cache *c, const char *key, sfp_cache_val *val)
 {
     pthread_mutex_lock(&c->mu);

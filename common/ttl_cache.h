@@ -118,6 +118,11 @@ sfp_cache_wait_rc sfp_ttl_cache_wait(sfp_ttl_cache *c, sfp_cache_flight *f, int6
 /* An entry within ttl+stale_max (fresh or expired): *val new reference, *age_s its age.
  * Counts stale_served. */
 bool sfp_ttl_cache_get_stale(sfp_ttl_cache *c, const char *key, sfp_cache_val **val, double *age_s);
+/* A fresh entry without starting a flight (for callers that coalesce misses themselves):
+ * *val new reference and true, or false. Counts hits/misses like sfp_ttl_cache_lookup. */
+bool sfp_ttl_cache_peek(sfp_ttl_cache *c, const char *key, sfp_cache_val **val);
+/* Drops the entry of key, if any (readers holding its value keep it). Returns whether one was. */
+bool sfp_ttl_cache_remove(sfp_ttl_cache *c, const char *key);
 /* Direct insert/replace without a flight (the cache takes its own reference). */
 void sfp_ttl_cache_put(sfp_ttl_cache *c, const char *key, sfp_cache_val *val);
 

@@ -29,6 +29,7 @@ void sfp_brief_config_defaults(sfp_brief_config *c)
     c->refresh_interval_s = 300;
     c->statement_timeout_ms = 10000;
     c->auth_cache_ms = 5000;
+    c->memory_cache_entries = 256;
 }
 
 int sfp_brief_config_from_env(sfp_brief_config *c, sfp_err *err)
@@ -36,6 +37,7 @@ int sfp_brief_config_from_env(sfp_brief_config *c, sfp_err *err)
     sfp_brief_config_defaults(c);
     if (sfp_cfg_int("BRIEF_CACHE_TTL_MINUTES", &c->cache_ttl_minutes, err) ||
         sfp_cfg_int("BRIEF_AUTH_CACHE_MS", &c->auth_cache_ms, err) ||
+        sfp_cfg_int("BRIEF_MEMORY_CACHE_ENTRIES", &c->memory_cache_entries, err) ||
         sfp_cfg_int("BRIEF_DEGRADED_TTL_MINUTES", &c->degraded_ttl_minutes, err) ||
         sfp_cfg_int("BRIEF_REFRESH_INTERVAL_S", &c->refresh_interval_s, err) ||
         sfp_cfg_int("BRIEF_STATEMENT_TIMEOUT_MS", &c->statement_timeout_ms, err))
@@ -100,6 +102,13 @@ static int authenticate(sfp_brief_service *svc, sfp_rpc_ctx *ctx, int64_t deadli
 
 /* ---------- GetBrief ---------- */
 
+/* The page_cache key of a user's brief at a lookback (RefreshBrief invalidates "brief:<uid>:%"). */
+#define BRIEF_KEY_MAX 48
+static void brief_key(char key[BRIEF_KEY_MAX], int32_t user_id, int lookback)
+{
+    snprintf(key, BRIEF_KEY_MAX, "brief:%d:%d", (int)user_id, lookback);
+}
+
 typedef struct compute_ctx {
     sfp_brief_service *svc;
     int32_t user_id, lookback, today;
@@ -162,10 +171,14 @@ static grpc_status_code get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
     }
     compute_ctx cc = {
         .svc = svc, .user_id = uid, .lookback = lookback, .today = today_days(svc), .deadline_ms = deadline};
-    char key[48];
-    snprintf(key, sizeof key, "brief:%d:%d", (int)uid, (int)cc.lookback);
+    char key[BRIEF_KEY_MAX];
+    brief_key(key, uid, cc.lookback);
     sfp_page_result pr;
-    if (sfp_page_cache_get(svc->cache, key, svc->cfg.cache_ttl_minutes, deadline, compute_brief, &cc, &pr, &err) != 0) {
+    /* A warm-up (service identity, from compute-caches right after the nightly's invalidation)
+     * must see the shared table, not a copy its notification has not dropped yet. */
+    int (*get)(sfp_page_cache *, const char *, int, int64_t, sfp_page_compute_fn, void *, sfp_page_result *,
+               sfp_err *) = sfp_rpc_metadata(ctx, "x-sfp-user-id") ? sfp_page_cache_get_shared : sfp_page_cache_get;
+    if (get(svc->cache, key, svc->cfg.cache_ttl_minutes, deadline, compute_brief, &cc, &pr, &err) != 0) {
         atomic_fetch_add(&k->failed, 1);
         sfp_log(SFP_WARN, "brief failed", SFP_I("user_id", uid), SFP_S("error", err.msg));
         return fail(ctx, &err);
@@ -194,9 +207,10 @@ static grpc_status_code get_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *req,
     if (cc.degraded) atomic_fetch_add(&k->degraded, 1);
     Sfpermits__V1__PackedReadResponse *out = sfp_arena_msg(a, &sfpermits__v1__packed_read_response__descriptor);
     out->content.len = pr.len;
-    out->content.data = pr.payload; /* handed to the call: freed when it ends, not copied */
-    if (pr.payload) sfp_rpc_on_end(ctx, free, pr.payload);
-    pr.payload = NULL;
+    out->content.data = pr.payload; /* handed to the call: released when it ends, not copied */
+    void *owner = NULL;
+    sfp_page_release_fn release = sfp_page_result_take(&pr, &owner);
+    if (release) sfp_rpc_on_end(ctx, release, owner);
     out->metadata = md;
     sfp_page_result_clear(&pr);
     *resp = &out->base;
@@ -269,6 +283,13 @@ static grpc_status_code refresh_brief(sfp_rpc_ctx *ctx, const ProtobufCMessage *
         code = fail(ctx, &err);
         goto out;
     }
+    /* Other replicas drop their copies on the notification; this one now, so the caller's
+     * next GetBrief is recomputed even if it arrives first. */
+    for (int lb = SFP_BRIEF_LOOKBACK_MIN; lb <= SFP_BRIEF_LOOKBACK_MAX; lb++) {
+        char key[BRIEF_KEY_MAX];
+        brief_key(key, uid, lb);
+        sfp_page_cache_forget(svc->cache, key);
+    }
     Sfpermits__V1__RefreshBriefResponse *rr =
         sfp_arena_msg(sfp_rpc_arena(ctx), &sfpermits__v1__refresh_brief_response__descriptor);
     rr->invalidated = n;
@@ -316,6 +337,7 @@ void sfp_brief_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, void
         {"brief_sql_queries_total", atomic_load(&c->sql_total)},
         {"brief_sql_queries_last", atomic_load(&c->sql_last)},
         {"brief_compute_queries_last", atomic_load(&c->compute_queries_last)},
+        {"page_cache_memory_hits", ps.memory_hits},
         {"page_cache_coalesced", ps.coalesced},
         {"page_cache_computes", ps.computes},
         {"page_cache_compute_failures", ps.compute_failures},

@@ -60,6 +60,7 @@ typedef struct sfp_brief_config {
     int refresh_interval_s;
     int statement_timeout_ms;
     const char *service_secret; /* CRON_SECRET (borrowed); NULL/"" = no service identity */
+    int memory_cache_entries;   /* BRIEF_MEMORY_CACHE_ENTRIES: wiring turns on the page cache's memory tier */
     int auth_cache_ms;          /* BRIEF_AUTH_CACHE_MS: wiring creates the auth cache when > 0 */
 } sfp_brief_config;
 

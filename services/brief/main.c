@@ -4,9 +4,15 @@
 
 #include "brief_service.h"
 #include "config.h"
+#include "db_listen.h"
 #include "db_url.h"
 #include "log.h"
 #include "service_main.h"
+
+static void on_page_cache_event(void *user, sfp_listen_event ev, const char *payload)
+{
+    sfp_page_cache_listen_event(user, ev, payload);
+}
 
 int main(int argc, char **argv)
 {
@@ -34,6 +40,12 @@ int main(int argc, char **argv)
     sfp_pool *pool = sfp_pool_create(&pcfg, &err);
     if (!pool) return sfp_service_refuse("sfp-brief", &err);
     sfp_page_cache *cache = sfp_page_cache_new(pool);
+    /* The memory tier serves only while this LISTEN is up (page_cache.h). */
+    sfp_db_listener *listener = NULL;
+    if (bcfg.memory_cache_entries > 0 && bcfg.cache_ttl_minutes > 0) {
+        sfp_page_cache_set_memory(cache, bcfg.memory_cache_entries, NULL, NULL);
+        listener = sfp_db_listen_start(pool, SFP_PAGE_CACHE_CHANNEL, "listen", on_page_cache_event, cache);
+    }
     sfp_brief_auth_cache *auth_cache = bcfg.auth_cache_ms > 0 ? sfp_brief_auth_cache_new(bcfg.auth_cache_ms) : NULL;
     static sfp_brief_service svc; /* counters are atomics: zero-initialised static storage */
     svc.pool = pool;
@@ -61,8 +73,10 @@ int main(int argc, char **argv)
             SFP_I("degraded_ttl_minutes", bcfg.degraded_ttl_minutes),
             SFP_I("refresh_interval_s", bcfg.refresh_interval_s),
             SFP_I("statement_timeout_ms", bcfg.statement_timeout_ms), SFP_I("auth_cache_ms", bcfg.auth_cache_ms),
+            SFP_I("memory_cache_entries", listener ? bcfg.memory_cache_entries : 0),
             SFP_B("service_identity", bcfg.service_secret && *bcfg.service_secret));
     int rc = sfp_service_serve(&scfg, methods, 2);
+    sfp_db_listen_stop(listener);
     sfp_page_cache_free(cache);
     sfp_brief_auth_cache_free(auth_cache);
     sfp_pool_destroy(pool);

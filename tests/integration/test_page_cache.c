@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "db_listen.h"
 #include "page_cache.h"
 #include "pool_stats_pb.h"
 #include "sfpermits/v1/brief.pb-c.h"
@@ -635,6 +636,224 @@ static void test_purge_and_row_stats(void **state)
     sfp_arena_free(a);
 }
 
+/* ---------------------------------------------------------------- the in-process tier */
+
+static double g_mem_now = 1000.0;
+static double mem_clock(void *arg)
+{
+    (void)arg;
+    return g_mem_now;
+}
+
+static sfp_page_cache *mem_cache(sfp_pool *pool)
+{
+    sfp_page_cache *pc = sfp_page_cache_new(pool);
+    g_mem_now = 1000.0;
+    sfp_page_cache_set_memory(pc, 8, mem_clock, NULL);
+    return pc;
+}
+
+/* A page read or computed is served from memory with no query, until the row's own expiry. */
+static void test_memory_tier_serves_without_query(void **state)
+{
+    fixture *f = *state;
+    sfp_page_cache *pc = mem_cache(f->pool);
+    sfp_page_cache_listen_event(pc, SFP_LISTEN_UP, "");
+    job j = {.ttl_override = 2};
+    sfp_page_result r;
+    get_ok(pc, "test:mem", 30, &j, &r); /* computes and stores (ttl 2 min) */
+    assert_true(r.stored);
+    assert_false(r.memory);
+    char first[40];
+    snprintf(first, sizeof first, "%s", r.computed_at);
+    sfp_page_result_clear(&r);
+    get_ok(pc, "test:mem", 30, &j, &r);
+    assert_true(r.memory);
+    assert_true(r.cached);
+    assert_int_equal(r.queries, 0);
+    assert_true(payload_is(&r, "generation 1"));
+    assert_string_equal(r.computed_at, first);
+    assert_string_equal(r.cached_at, first);
+    assert_true(r.ttl_seconds_remaining > 0 && r.ttl_seconds_remaining <= 120);
+    sfp_page_result s;
+    sfp_err err = {0};
+    assert_int_equal(sfp_page_cache_get_shared(pc, "test:mem", 30, in_ms(10000), compute, &j, &s, &err), 0);
+    assert_false(s.memory); /* the shared variant always reads the row */
+    assert_int_equal(s.queries, 1);
+    assert_true(payload_is(&s, "generation 1"));
+    sfp_page_result_clear(&s);
+    /* the payload outlives the entry: take it, drop every entry, then read it */
+    void *owner = NULL;
+    sfp_page_release_fn rel = sfp_page_result_take(&r, &owner);
+    const uint8_t *p = r.payload;
+    assert_non_null(rel);
+    assert_null(r.payload);
+    (void)p;
+    sfp_page_cache_listen_event(pc, SFP_LISTEN_NOTIFY, "");
+    sfp_page_result_clear(&r); /* no longer owns it: frees nothing */
+    rel(owner);
+    get_ok(pc, "test:mem", 30, &j, &r); /* cleared: read from the row again, kept again */
+    assert_false(r.memory);
+    assert_int_equal(r.queries, 1);
+    sfp_page_result_clear(&r);
+    get_ok(pc, "test:mem", 30, &j, &r);
+    assert_true(r.memory);
+    sfp_page_result_clear(&r);
+    g_mem_now += 121; /* past the row's expiry as read: memory no longer serves it */
+    get_ok(pc, "test:mem", 30, &j, &r);
+    assert_false(r.memory);
+    assert_true(r.queries >= 1);
+    sfp_page_result_clear(&r);
+    assert_int_equal(atomic_load(&j.calls), 1); /* by Postgres's clock the row is still live */
+    sfp_page_cache_stats st;
+    sfp_page_cache_get_stats(pc, &st);
+    assert_int_equal(st.memory_hits, 2);
+    assert_int_equal(st.hits, 5);
+    sfp_page_cache_free(pc);
+}
+
+/* Memory serves only between an UP and a DOWN of the LISTEN; a key's notification drops it. */
+static void test_memory_tier_only_while_listening(void **state)
+{
+    fixture *f = *state;
+    sfp_page_cache *pc = mem_cache(f->pool);
+    job j = {0};
+    sfp_page_result r;
+    for (int i = 0; i < 2; i++) { /* no UP yet: every hit is a query */
+        get_ok(pc, "test:a", 30, &j, &r);
+        assert_false(r.memory);
+        sfp_page_result_clear(&r);
+    }
+    get_ok(pc, "test:b", 30, &j, &r);
+    sfp_page_result_clear(&r);
+    sfp_page_cache_listen_event(pc, SFP_LISTEN_UP, "");
+    get_ok(pc, "test:a", 30, &j, &r);
+    assert_false(r.memory);
+    sfp_page_result_clear(&r);
+    get_ok(pc, "test:b", 30, &j, &r);
+    sfp_page_result_clear(&r);
+    get_ok(pc, "test:a", 30, &j, &r);
+    assert_true(r.memory);
+    sfp_page_result_clear(&r);
+    sfp_page_cache_listen_event(pc, SFP_LISTEN_NOTIFY, "test:a");
+    get_ok(pc, "test:a", 30, &j, &r);
+    assert_false(r.memory); /* dropped */
+    sfp_page_result_clear(&r);
+    get_ok(pc, "test:b", 30, &j, &r);
+    assert_true(r.memory); /* the other key stays */
+    sfp_page_result_clear(&r);
+    sfp_page_cache_listen_event(pc, SFP_LISTEN_DOWN, "");
+    for (int i = 0; i < 2; i++) {
+        get_ok(pc, "test:b", 30, &j, &r);
+        assert_false(r.memory);
+        assert_int_equal(r.queries, 1);
+        sfp_page_result_clear(&r);
+    }
+    sfp_page_cache_free(pc);
+}
+
+/* A page whose read began before a notification is not kept (it may be the invalidated one). */
+static void test_memory_tier_skips_page_read_across_an_event(void **state)
+{
+    fixture *f = *state;
+    sfp_page_cache *pc = mem_cache(f->pool);
+    sfp_page_cache_listen_event(pc, SFP_LISTEN_UP, "");
+    job j = {0};
+    atomic_store(&j.gate, true);
+    worker w = {.pc = pc, .key = "test:race", .j = &j, .deadline_ms = 20000};
+    pthread_t th;
+    pthread_create(&th, NULL, run_worker, &w);
+    for (int i = 0; i < 10000 && atomic_load(&j.calls) == 0; i++) sleep_ms(1); /* inside compute */
+    assert_int_equal(atomic_load(&j.calls), 1);
+    sfp_page_cache_listen_event(pc, SFP_LISTEN_NOTIFY, "test:other");
+    atomic_store(&j.gate, false);
+    pthread_join(th, NULL);
+    assert_int_equal(w.rc, 0);
+    assert_true(w.r.stored);
+    sfp_page_result_clear(&w.r);
+    sfp_page_result r;
+    get_ok(pc, "test:race", 30, &j, &r);
+    assert_false(r.memory); /* not kept: read from the row */
+    assert_true(r.cached);
+    sfp_page_result_clear(&r);
+    get_ok(pc, "test:race", 30, &j, &r);
+    assert_true(r.memory); /* that read was kept */
+    sfp_page_result_clear(&r);
+    sfp_page_cache_free(pc);
+}
+
+typedef struct replica {
+    sfp_pool *pool;
+    sfp_page_cache *pc;
+    sfp_db_listener *listener;
+} replica;
+
+static void on_event(void *user, sfp_listen_event ev, const char *payload)
+{
+    sfp_page_cache_listen_event(user, ev, payload);
+}
+
+/* A page served from memory until some replica invalidates it */
+static bool get_until_generation(replica *rp, const char *key, job *j, const char *want, sfp_page_result *r)
+{
+    for (int i = 0; i < 2000; i++) {
+        get_ok(rp->pc, key, 30, j, r);
+        if (payload_is(r, want)) return true;
+        sfp_page_result_clear(r);
+        sleep_ms(5);
+    }
+    return false;
+}
+
+/* Two replicas with real LISTENs (migration 0080's trigger): an invalidation made anywhere is
+ * seen by the replica holding the page in memory, which then recomputes. */
+static void test_memory_tier_real_invalidation_across_replicas(void **state)
+{
+    fixture *f = *state;
+    replica rp[2];
+    for (int i = 0; i < 2; i++) {
+        rp[i].pool = new_pool(4);
+        rp[i].pc = sfp_page_cache_new(rp[i].pool);
+        sfp_page_cache_set_memory(rp[i].pc, 8, NULL, NULL);
+        rp[i].listener = sfp_db_listen_start(rp[i].pool, SFP_PAGE_CACHE_CHANNEL, "listen", on_event, rp[i].pc);
+        assert_non_null(rp[i].listener);
+    }
+    job j = {0};
+    sfp_page_result r;
+    for (int i = 0; i < 2; i++) { /* each replica: first a query, then memory (once its LISTEN is up) */
+        bool mem = false;
+        for (int k = 0; k < 2000 && !mem; k++) {
+            get_ok(rp[i].pc, "brief:1:7", 30, &j, &r);
+            assert_true(payload_is(&r, "generation 1"));
+            mem = r.memory;
+            sfp_page_result_clear(&r);
+            if (!mem) sleep_ms(5);
+        }
+        assert_true(mem);
+    }
+    /* replica 0 invalidates through the shared table; replica 1 must stop serving its copy */
+    sfp_err err = {0};
+    sfp_conn *c = sfp_pool_acquire(f->pool, 5000, &err);
+    assert_non_null(c);
+    assert_int_equal(sfp_page_cache_invalidate(c, "brief:1:%", &err), 1);
+    sfp_pool_release(f->pool, c);
+    assert_true(get_until_generation(&rp[1], "brief:1:7", &j, "generation 2", &r));
+    assert_false(r.memory);
+    sfp_page_result_clear(&r);
+    assert_true(get_until_generation(&rp[0], "brief:1:7", &j, "generation 2", &r));
+    sfp_page_result_clear(&r);
+    assert_int_equal(atomic_load(&j.calls), 2);
+    /* a TRUNCATE drops everything everywhere */
+    assert_int_equal(sfp_test_sql(g_url, "TRUNCATE page_cache"), 0);
+    assert_true(get_until_generation(&rp[1], "brief:1:7", &j, "generation 3", &r));
+    sfp_page_result_clear(&r);
+    for (int i = 0; i < 2; i++) {
+        sfp_db_listen_stop(rp[i].listener);
+        sfp_page_cache_free(rp[i].pc);
+        sfp_pool_destroy(rp[i].pool);
+    }
+}
+
 int main(void)
 {
     g_url = sfp_test_migrated_db("it_page_cache");
@@ -655,6 +874,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lock_wait_bounded_by_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_table_error_still_served, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_and_row_stats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_tier_serves_without_query, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_tier_only_while_listening, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_tier_skips_page_read_across_an_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_tier_real_invalidation_across_replicas, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     free(g_url);

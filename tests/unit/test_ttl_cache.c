@@ -432,6 +432,42 @@ static void test_clear(void **st)
     sfp_ttl_cache_free(c);
 }
 
+/* peek: fresh entries only, no flight started on a miss; remove drops one key. */
+static void test_peek_and_remove(void **st)
+{
+    (void)st;
+    sfp_ttl_cache *c = mk(60, 10, 86400);
+    atomic_store(&g_freed, 0);
+    sfp_cache_val *v = NULL;
+    assert_false(sfp_ttl_cache_peek(c, "k1", &v));
+    sfp_ttl_cache_stats s;
+    sfp_ttl_cache_get_stats(c, &s);
+    assert_int_equal(s.in_flight, 0); /* a missed peek leaves no flight behind */
+    sfp_cache_val *a = val_of("A");
+    sfp_ttl_cache_put(c, "k1", a);
+    sfp_ttl_cache_put(c, "k2", a);
+    sfp_cache_val_unref(a);
+    assert_true(sfp_ttl_cache_peek(c, "k1", &v));
+    assert_string_equal(sfp_cache_val_data(v), "A");
+    g_now += 61; /* past the TTL: retained for stale use, but no longer fresh */
+    sfp_cache_val *w = NULL;
+    assert_false(sfp_ttl_cache_peek(c, "k1", &w));
+    g_now -= 61;
+    assert_true(sfp_ttl_cache_remove(c, "k1"));
+    assert_false(sfp_ttl_cache_remove(c, "k1"));
+    assert_false(sfp_ttl_cache_peek(c, "k1", &w));
+    assert_true(sfp_ttl_cache_peek(c, "k2", &w)); /* the other key stays */
+    sfp_cache_val_unref(w);
+    assert_string_equal(sfp_cache_val_data(v), "A"); /* the reader's reference outlives removal */
+    sfp_cache_val_unref(v);
+    sfp_ttl_cache_get_stats(c, &s);
+    assert_int_equal(s.hits, 2);
+    assert_int_equal(s.misses, 3);
+    assert_int_equal(s.entries, 1);
+    sfp_ttl_cache_free(c);
+    assert_int_equal(atomic_load(&g_freed), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_env_config),
         cmocka_unit_test(test_stats_pb),
         cmocka_unit_test(test_clear),
+        cmocka_unit_test(test_peek_and_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
