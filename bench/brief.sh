@@ -70,6 +70,15 @@ UPDATE users SET (primary_street_number, primary_street_name) =
   WHERE email = 'bench50@example.com';
 ANALYZE watch_items, api_tokens, users;
 SQL
+# The predictability benchmarks of today (what the nightly stores for its day, sfp-seed for its
+# as-of day and the next): a database seeded on another day, or migrated to 0070 after its seed,
+# has none for today and the brief would compute them live. The services count today in this
+# shell's time zone.
+if [ -n "$(psql -qAtX "$DATABASE_URL" -c "SELECT to_regclass('brief_benchmarks')")" ] &&
+   [ "$(psql -qAtX "$DATABASE_URL" -c "SELECT count(*) FROM brief_benchmarks WHERE day = '$(date +%F)'")" = 0 ]; then
+  echo "# filling brief_benchmarks for $(date +%F)" >&2
+  psql -qAtX "$DATABASE_URL" -c "SELECT sfp_brief_benchmarks_fill('$(date +%F)')" >/dev/null
+fi
 uid=$(psql -qAtX "$DATABASE_URL" -c "SELECT user_id FROM users WHERE email = 'bench50@example.com'")
 nw=$(psql -qAtX "$DATABASE_URL" -c "SELECT count(*) FROM watch_items WHERE user_id = $uid AND is_active")
 np=$(psql -qAtX "$DATABASE_URL" -c "SELECT count(*) FROM permits")
@@ -95,14 +104,34 @@ echo "# $(date -u +%F) $(nproc) cores, $(uname -m); $np permits; user $uid with 
 invalidate() {
   psql -qAtX "$DATABASE_URL" -c "UPDATE page_cache SET invalidated_at = now() WHERE cache_key LIKE 'brief:$uid:%'" >/dev/null
 }
-# cold URL OUT BODY: one cold call, its time appended to OUT
+# Postgres CPU: the cluster's server processes (children of its postmaster; this cluster serves
+# only this benchmark), user + system ticks. Read just before and after each cold call (the
+# invalidating psql has exited by then), so each build is charged for its own calls' server work.
+pgdata=$(psql -qAtX "$DATABASE_URL" -c "SHOW data_directory" 2>/dev/null || true)
+postmaster=$( [ -r "$pgdata/postmaster.pid" ] && head -1 "$pgdata/postmaster.pid" || true)
+pg_ticks() {
+  [ -n "$postmaster" ] || { echo 0; return; }
+  local p t=0
+  for p in $(pgrep -P "$postmaster"); do
+    [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+# cold URL OUT BODY: one cold call, its time appended to OUT, its Postgres CPU ticks to OUT.pg
 # sfp-brief drops its in-memory copy when the invalidation's notification arrives, a moment
 # after the UPDATE commits: a call that still got the cached page is repeated (not counted).
 cold() {
+  local t t0 t1
   for _ in 1 2 3 4 5; do
     invalidate
+    t0=$(pg_ticks)
     t=$(curl -sf -o "$3" -w '%{time_total}' -H "$auth" "$1")
-    if grep -q '"cached":false' "$3"; then echo "$t" >>"$2"; return; fi
+    t1=$(pg_ticks)
+    if grep -q '"cached":false' "$3"; then
+      echo "$t" >>"$2"
+      [ "$2" = /dev/null ] || echo $((t1 - t0)) >>"$2.pg"
+      return
+    fi
   done
   echo "cold call was served from the cache 5 times" >&2; exit 1
 }
@@ -117,6 +146,8 @@ done
 cpu_a=$(cpu_of $procs) cpu0_a=$(cpu_of $procs0)
 : >"$tmp/cold.txt"
 : >"$tmp/cold0.txt"
+: >"$tmp/cold.txt.pg"
+: >"$tmp/cold0.txt.pg"
 for i in $(seq "$runs"); do
   if [ -n "$burl" ] && [ $((i % 2)) = 0 ]; then cold "$burl" "$tmp/cold0.txt" "$tmp/body0.json"; fi
   cold "$url" "$tmp/cold.txt" "$tmp/body.json"
@@ -124,7 +155,9 @@ for i in $(seq "$runs"); do
 done
 cpu_b=$(cpu_of $procs) cpu0_b=$(cpu_of $procs0)
 cpu_line() { awk -v a="$1" -v b="$2" -v n="$runs" -v l="$3" 'BEGIN {
-  printf "      %-7s CPU per cold brief, sfp-brief + sfp-gateway: %.2f ms\n", l, (b - a) * 1000 / n}'; }
+  printf "      %-7s CPU per cold brief, sfp-brief + sfp-gateway: %.2f ms\n", l, (b - a) * 1000 / n}'
+  [ -z "$postmaster" ] || awk -v hz="$(getconf CLK_TCK)" -v l="$3" '{t += $1} END {
+    printf "      %-7s CPU per cold brief, Postgres (server processes): %.2f ms\n", l, t * 1000 / hz / NR}' "$4"; }
 summ() {
   sort -n "$1" | awk -v n="$runs" -v label="$2" '{v[NR]=$1*1000} END {
     printf "cold  GET /brief %-7s (miss, %d runs): p50=%.1fms p90=%.1fms max=%.1fms\n", label, n, v[int((n+1)/2)], v[int(n*0.9+0.5)], v[n]}'
@@ -149,11 +182,11 @@ print(f"      {sys.argv[2]:7s} body {len(open(sys.argv[1]).read())} bytes; sql_q
 PY
 }
 if [ -n "$burl" ]; then
-  summ "$tmp/cold0.txt" before; body "$tmp/body0.json" before; cpu_line "$cpu0_a" "$cpu0_b" before
+  summ "$tmp/cold0.txt" before; body "$tmp/body0.json" before; cpu_line "$cpu0_a" "$cpu0_b" before "$tmp/cold0.txt.pg"
 fi
 summ "$tmp/cold.txt" "$([ -n "$burl" ] && echo after || echo '')"
 body "$tmp/body.json" "$([ -n "$burl" ] && echo after || echo '')"
-cpu_line "$cpu_a" "$cpu_b" "$([ -n "$burl" ] && echo after || echo '')"
+cpu_line "$cpu_a" "$cpu_b" "$([ -n "$burl" ] && echo after || echo '')" "$tmp/cold.txt.pg"
 
 # 2. cached
 if [ -n "$burl" ]; then

@@ -60,6 +60,8 @@ const char *const sfp_expected_tables[] = {
     "street_use_permits",
     "planning_records",
     "development_pipeline",
+    /* 0070 brief benchmarks */
+    "brief_benchmarks",
     /* runner */
     "schema_migrations",
     NULL,

@@ -217,16 +217,26 @@ static const char SQL_PIPELINE_STATS[] =
  * UNION ALL under LIMIT 1 runs its branches in order and stops at the first that returns a
  * row, so the wider (costlier) comparables are only read when the narrower ones are too few. */
 #define TS_BASE                                                                                                     \
-    "FROM timeline_stats t WHERE t.review_path = p.path AND t.issued > $2::date - 365 AND t.issued <= $2::date"    \
+    "FROM timeline_stats t WHERE NOT (SELECT ok FROM pre) AND t.review_path = p.path AND t.issued > $2::date - 365 AND t.issued <= $2::date"    \
     " AND t.days_to_issuance IS NOT NULL"
 /* trade permits (electrical, plumbing, mechanical) are no comparables: tested once on the
  * permit's own type where the comparables share it, per row where they do not */
 #define TS_TRADE(col) " AND " col " !~* '(electrical|plumbing|mechanical)'"
 #define TS_PCT "count(*), percentile_disc(ARRAY[0.5, 0.75, 0.9]) WITHIN GROUP (ORDER BY t.days_to_issuance)"
+/* The same benchmarks precomputed for the day (brief_benchmarks: the nightly fills it for its
+ * day after rebuilding timeline_stats, in the same transaction, sfp-seed after its load; any
+ * other write to timeline_stats empties it): one primary-key probe per level instead of the
+ * comparables' percentiles. Used only when rows exist for today ($2); otherwise the live
+ * branches below compute the same groups. lvl: 1 neighborhood+cost+type, 2 cost+type, 3 type,
+ * 4 review_path; a key a level does not use is ''. Trade types are never stored at levels 1-3,
+ * so a trade permit only finds level 4, as live. */
+#define BM_BASE(lvl) "FROM brief_benchmarks m WHERE (SELECT ok FROM pre) AND m.day = $2::date AND m.review_path = p.path" \
+    " AND m.lvl = " lvl
 /* (p is MATERIALIZED: each permit's cost bracket and review path are computed once, not once
  * per comparable the index scan reads) */
 static const char SQL_HEALTH[] =
-    "WITH " WP_CTE ", p AS MATERIALIZED (SELECT wp.label, p.permit_number, p.status, left(p.filed_date, 10) AS filed,"
+    "WITH " WP_CTE ", pre AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM brief_benchmarks WHERE day = $2::date) AS ok),"
+    " p AS MATERIALIZED (SELECT wp.label, p.permit_number, p.status, left(p.filed_date, 10) AS filed,"
     "  coalesce(p.permit_type_definition, '') AS ptype, p.street_number, p.street_name, p.neighborhood,"
     "  CASE WHEN coalesce(p.estimated_cost, 0) < 50000 THEN 'under_50k' WHEN p.estimated_cost < 150000 THEN '50k_150k'"
     "   WHEN p.estimated_cost < 500000 THEN '150k_500k' ELSE 'over_500k' END AS bracket,"
@@ -236,7 +246,15 @@ static const char SQL_HEALTH[] =
     "  AND p.filed_date ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}')"
     " SELECT p.permit_number, p.status, p.filed, p.ptype, p.street_number, p.street_name, p.label, p.bracket,"
     " b.lvl, b.n, b.pc[1], b.pc[2], b.pc[3] FROM p CROSS JOIN LATERAL ("
-    "  (SELECT 'neighborhood+cost+type' AS lvl, " TS_PCT " " TS_BASE TS_TRADE("p.ptype") " AND t.neighborhood = p.neighborhood"
+    "  (SELECT 'neighborhood+cost+type' AS lvl, m.n, m.pc " BM_BASE("1") " AND m.permit_type_definition = p.ptype"
+    "   AND m.cost_bracket = p.bracket AND m.neighborhood = p.neighborhood)"
+    "  UNION ALL (SELECT 'cost+type', m.n, m.pc " BM_BASE("2") " AND m.permit_type_definition = p.ptype"
+    "   AND m.cost_bracket = p.bracket AND m.neighborhood = '')"
+    "  UNION ALL (SELECT 'type', m.n, m.pc " BM_BASE("3") " AND m.permit_type_definition = p.ptype"
+    "   AND m.cost_bracket = '' AND m.neighborhood = '')"
+    "  UNION ALL (SELECT 'review_path', m.n, m.pc " BM_BASE("4") " AND m.permit_type_definition = ''"
+    "   AND m.cost_bracket = '' AND m.neighborhood = '')"
+    "  UNION ALL (SELECT 'neighborhood+cost+type' AS lvl, " TS_PCT " " TS_BASE TS_TRADE("p.ptype") " AND t.neighborhood = p.neighborhood"
     "   AND t.cost_bracket = p.bracket AND t.permit_type_definition = p.ptype HAVING count(*) >= 10)"
     "  UNION ALL (SELECT 'cost+type', " TS_PCT " " TS_BASE TS_TRADE("p.ptype") " AND t.cost_bracket = p.bracket"
     "   AND t.permit_type_definition = p.ptype HAVING count(*) >= 10)"

@@ -732,6 +732,69 @@ static void test_section_health(void **state)
     stop(&h);
 }
 
+/* The packed health section of a brief (caller frees): two briefs' predictability items compare
+ * equal byte for byte. */
+static uint8_t *pack_health(const Sfpermits__V1__GetBriefResponse *r, size_t *len)
+{
+    Sfpermits__V1__Brief b = SFPERMITS__V1__BRIEF__INIT;
+    b.n_health = r->brief->n_health;
+    b.health = r->brief->health;
+    *len = sfpermits__v1__brief__get_packed_size(&b);
+    uint8_t *out = malloc(*len ? *len : 1);
+    assert_non_null(out);
+    sfpermits__v1__brief__pack(&b, out);
+    return out;
+}
+
+/* The benchmarks precomputed for the day (brief_benchmarks) give the live query's result at
+ * every level; they are read when present; any write to timeline_stats drops them. */
+static void test_section_health_precomputed(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h);
+    /* the setup's timeline_stats inserts emptied what sfp-seed filled: this brief is live */
+    assert_int_equal(sfp_test_sql_long(g_url, "SELECT count(*) FROM brief_benchmarks"), 0);
+    Sfpermits__V1__GetBriefResponse *live = brief_ok(&h, "tok-sections", 7);
+    assert_true(live->brief->n_health >= 3);
+    assert_true(sfp_test_sql_long(g_url, "SELECT sfp_brief_benchmarks_fill(current_date)") > 0);
+    /* every level the live brief used is stored (T1 level 1, T2 widened, T3 review path) */
+    assert_true(sfp_test_sql_long(g_url, "SELECT count(DISTINCT lvl) FROM brief_benchmarks") >= 3);
+    assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache"), 0);
+    Sfpermits__V1__GetBriefResponse *pre = brief_ok(&h, "tok-sections", 7);
+    assert_int_equal(pre->brief->n_warnings, 0);
+    size_t la, lb;
+    uint8_t *pa = pack_health(live, &la), *pb = pack_health(pre, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(pa, pb, la);
+    free(pa);
+    free(pb);
+    free_msg(pre);
+    /* read from the table: a changed stored row shows */
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE brief_benchmarks SET n = n + 1000 WHERE lvl = 1 AND"
+                                         " neighborhood = 'Testville'; DELETE FROM page_cache"),
+                     0);
+    pre = brief_ok(&h, "tok-sections", 7);
+    assert_int_equal(pred(pre, "T00000000001")->sample_size, 1010);
+    free_msg(pre);
+    /* any statement writing timeline_stats empties it: live again */
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE timeline_stats SET days_to_issuance = days_to_issuance WHERE false;"
+                                         " DELETE FROM page_cache"),
+                     0);
+    assert_int_equal(sfp_test_sql_long(g_url, "SELECT count(*) FROM brief_benchmarks"), 0);
+    pre = brief_ok(&h, "tok-sections", 7);
+    assert_int_equal(pred(pre, "T00000000001")->sample_size, 10);
+    pa = pack_health(live, &la);
+    pb = pack_health(pre, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(pa, pb, la);
+    free(pa);
+    free(pb);
+    free_msg(pre);
+    free_msg(live);
+    stop(&h);
+}
+
 static void test_section_team_activity(void **state)
 {
     (void)state;
@@ -1329,6 +1392,7 @@ int main(void)
         cmocka_unit_test_setup(test_auth_cache, reset),
         cmocka_unit_test_setup(test_introspection, reset),
         cmocka_unit_test_setup(test_section_health, reset),
+        cmocka_unit_test_setup(test_section_health_precomputed, reset),
         cmocka_unit_test_setup(test_section_team_activity, reset),
         cmocka_unit_test_setup(test_section_regulatory_alerts, reset),
         cmocka_unit_test_setup(test_section_property_synopsis, reset),

@@ -358,6 +358,14 @@ static void test_full_then_incremental(void **state)
     b = table_digest(h.dst, "timeline_stats", "*");
     assert_string_equal(a, b);
     free(a), free(b);
+    /* the brief's benchmarks: filled for the run's day after timeline_stats, as a fresh fill */
+    assert_true(q(h.dst, "SELECT count(*) FROM brief_benchmarks") > 0);
+    assert_int_equal(q(h.dst, "SELECT count(DISTINCT day) FROM brief_benchmarks"), 1);
+    a = table_digest(h.dst, "brief_benchmarks", "*");
+    assert_true(q(h.dst, "SELECT sfp_brief_benchmarks_fill((SELECT max(day) FROM brief_benchmarks))") > 0);
+    b = table_digest(h.dst, "brief_benchmarks", "*");
+    assert_string_equal(a, b);
+    free(a), free(b);
     assert_int_equal(q(h.dst, "SELECT count(*) FROM nightly_watermarks WHERE watermark IS NOT NULL"), 12);
     assert_int_equal(q(h.dst, "SELECT count(*) FROM contacts WHERE permit_block IS NOT NULL"),
                      q(h.dst, "SELECT count(*) FROM contacts"));

@@ -147,6 +147,7 @@ static int run(const seed_cli *cli, const char *url)
     seed_demo_stat demo;
     int rc = seed_load_bulk(url, w, cli->jobs, stats, &err);
     if (rc == 0) rc = seed_load_demo(conn, w, &demo, &err);
+    if (rc == 0) rc = seed_fill_benchmarks(conn, cli->opts.as_of, &err);
     if (rc == 0) {
         double elapsed = sfp_mono_s() - t0;
         sfp_log(SFP_INFO, "seed done", SFP_S("scale", cli->scale_name), SFP_D("elapsed_s", elapsed));

@@ -53,6 +53,19 @@ int seed_session_setup(PGconn *conn, sfp_err *err)
                      "session setup", err);
 }
 
+int seed_fill_benchmarks(PGconn *conn, int32_t as_of, sfp_err *err)
+{
+    for (int32_t d = as_of; d <= as_of + 1; d++) {
+        char day[11];
+        sfp_seed_format_day(d, day);
+        const char *p[1] = {day};
+        PGresult *res = PQexecParams(conn, "SELECT sfp_brief_benchmarks_fill($1::date)", 1, NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) return fail(err, conn, res, "brief benchmarks");
+        PQclear(res);
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ COPY */
 static int copy_sink(void *ud, const char *data, size_t len)
 {
