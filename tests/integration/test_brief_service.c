@@ -36,16 +36,7 @@
 
 #include <libpq-fe.h>
 
-/* The REST JSON name of an enum field's value ("at_risk"), to compare with text. */
-#define ENAME(v)                                                                                                       \
-    SFP_PBJSON_ENUM_NAME(_Generic((v), Sfpermits__V1__CardHealth                                                       \
-                                  : &sfpermits__v1__card_health__descriptor, Sfpermits__V1__SeverityTier               \
-                                  : &sfpermits__v1__severity_tier__descriptor, Sfpermits__V1__PipelineStatus           \
-                                  : &sfpermits__v1__pipeline_status__descriptor, Sfpermits__V1__PredictabilityStatus   \
-                                  : &sfpermits__v1__predictability_status__descriptor, Sfpermits__V1__RegulatoryStatus \
-                                  : &sfpermits__v1__regulatory_status__descriptor, Sfpermits__V1__DataQualityStatus    \
-                                  : &sfpermits__v1__data_quality_status__descriptor),                                  \
-                         (v))
+#include "brief_enum_names.h"
 
 static char *g_url;
 static long g_alice, g_bob;
