@@ -242,17 +242,27 @@ static entry *entry_get_retained(sfp_ttl_cache *c, const char *key, uint64_t h, 
 
 /* ---- public ---- */
 
+/* The fresh entry of key, made most recently used, counting a hit; else NULL, counting a miss. */
+static entry *entry_get_fresh(sfp_ttl_cache *c, const char *key, double now)
+{
+    entry *e = entry_get_retained(c, key, sfp_sf_hash(key), now);
+    if (!e || now - e->stored_at >= (double)c->cfg.ttl_s) {
+        c->st.misses++;
+        return NULL;
+    }
+    lru_unlink(c, e);
+    lru_push_front(c, e);
+    c->st.hits++;
+    return e;
+}
+
 void sfp_ttl_cache_lookup(sfp_ttl_cache *c, const char *key, sfp_cache_lookup *out)
 {
     memset(out, 0, sizeof *out);
-    uint64_t h = sfp_sf_hash(key);
     pthread_mutex_lock(&c->mu);
     double now = c->cfg.clock(c->cfg.clock_arg);
-    entry *e = entry_get_retained(c, key, h, now);
-    if (e && now - e->stored_at < (double)c->cfg.ttl_s) {
-        lru_unlink(c, e);
-        lru_push_front(c, e);
-        c->st.hits++;
+    entry *e = entry_get_fresh(c, key, now);
+    if (e) {
         out->kind = SFP_CACHE_HIT;
         out->val = sfp_cache_val_ref(e->val);
         out->age_s = now - e->stored_at;
@@ -261,7 +271,6 @@ void sfp_ttl_cache_lookup(sfp_ttl_cache *c, const char *key, sfp_cache_lookup *o
         pthread_mutex_unlock(&c->mu);
         return;
     }
-    c->st.misses++;
     sfp_cache_flight *f;
     if (sfp_sf_begin(&c->flights, key, &f) == SFP_SF_LEADS) {
         out->kind = SFP_CACHE_LEAD;
@@ -325,21 +334,11 @@ bool sfp_ttl_cache_get_stale(sfp_ttl_cache *c, const char *key, sfp_cache_val **
 
 bool sfp_ttl_cache_peek(sfp_ttl_cache *c, const char *key, sfp_cache_val **val)
 {
-    uint64_t h = sfp_sf_hash(key);
     pthread_mutex_lock(&c->mu);
-    double now = c->cfg.clock(c->cfg.clock_arg);
-    entry *e = entry_get_retained(c, key, h, now);
-    bool fresh = e && now - e->stored_at < (double)c->cfg.ttl_s;
-    if (fresh) {
-        lru_unlink(c, e);
-        lru_push_front(c, e);
-        *val = sfp_cache_val_ref(e->val);
-        c->st.hits++;
-    } else {
-        c->st.misses++;
-    }
+    entry *e = entry_get_fresh(c, key, c->cfg.clock(c->cfg.clock_arg));
+    if (e) *val = sfp_cache_val_ref(e->val);
     pthread_mutex_unlock(&c->mu);
-    return fresh;
+    return e != NULL;
 }
 
 bool sfp_ttl_cache_remove(sfp_ttl_cache *c, const char *key)
