@@ -34,6 +34,8 @@
 #define SFP_BRIEF_SECTION_QUERIES 20
 
 typedef struct sfp_brief_build_ctx {
+    sfp_pool *pool;      /* a spare connection for half the sections is taken from it (NULL: none) */
+    int64_t deadline_ms; /* CLOCK_MONOTONIC ms (INT64_MAX: none): the spare's statement timeout */
     int32_t user_id;
     int32_t lookback_days; /* clamped */
     int32_t today;         /* days since 1970-01-01 */
@@ -41,6 +43,7 @@ typedef struct sfp_brief_build_ctx {
     int statements;        /* out: all statements incl. savepoints */
     int failed_sections;   /* out */
     bool timed_out;        /* out: a section hit its statement timeout */
+    int lanes;             /* out: connections the sections ran on (2 with a spare) */
 } sfp_brief_build_ctx;
 
 int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__Brief *r, sfp_arena *a, sfp_err *err);

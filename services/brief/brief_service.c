@@ -124,7 +124,11 @@ static int compute_brief(sfp_conn *conn, void *user, uint8_t **payload, size_t *
     cc->ran = true;
     sfp_arena *a = sfp_arena_new();
     Sfpermits__V1__Brief *r = sfp_arena_msg(a, &sfpermits__v1__brief__descriptor);
-    sfp_brief_build_ctx b = {.user_id = cc->user_id, .lookback_days = cc->lookback, .today = cc->today};
+    sfp_brief_build_ctx b = {.pool = cc->svc->pool,
+                             .deadline_ms = cc->deadline_ms,
+                             .user_id = cc->user_id,
+                             .lookback_days = cc->lookback,
+                             .today = cc->today};
     int rc = sfp_brief_build(conn, &b, r, a, err);
     cc->queries = b.queries;
     cc->statements = b.statements;
