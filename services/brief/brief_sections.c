@@ -146,19 +146,24 @@ static const char SQL_EXPIRING[] =
     " AND lower(coalesce(p.status, '')) NOT IN ('complete', 'completed', 'expired', 'cancelled', 'withdrawn')"
     " ORDER BY p.issued_date, p.permit_number LIMIT 500";
 
+/* the permit columns a card reads (the rows are sorted twice: the narrower the cheaper) */
+#define CARD_COLS                                                                                                   \
+    "p.permit_number, p.status, p.status_date, p.filed_date, p.issued_date, p.completed_date, p.description, "     \
+    "p.permit_type_definition, p.estimated_cost, p.revised_cost, p.street_number, p.street_name, p.street_suffix, " \
+    "p.block, p.lot, p.neighborhood, p.permit_type"
 /* property cards: every permit at a watched parcel / address plus watched permits (≤500,
  * newest status first) with inspection counts of the active ones (the severity v1 input),
  * the routing of filed permits (latest addenda round, pending stations with arrival, hold and
  * v1 median), and per-parcel open enforcement and property_health (signals v2). */
 static const char SQL_PROPERTY[] =
     "WITH " W_CTE ", t0 AS ("
-    " SELECT 3 AS ord, w.watch_id, w.label AS wlabel, p.* FROM w JOIN permits p ON p.permit_number = w.permit_number"
+    " SELECT 3 AS ord, w.watch_id, w.label AS wlabel, " CARD_COLS " FROM w JOIN permits p ON p.permit_number = w.permit_number"
     "  WHERE w.watch_type = 'permit'"
     " UNION ALL"
-    " SELECT 2, w.watch_id, w.label, p.* FROM w JOIN permits p ON p.block = w.block AND p.lot = w.lot"
+    " SELECT 2, w.watch_id, w.label, " CARD_COLS " FROM w JOIN permits p ON p.block = w.block AND p.lot = w.lot"
     "  WHERE w.watch_type = 'parcel'"
     " UNION ALL"
-    " SELECT 1, w.watch_id, w.label, p.* FROM w JOIN permits p ON p.street_number = w.street_number"
+    " SELECT 1, w.watch_id, w.label, " CARD_COLS " FROM w JOIN permits p ON p.street_number = w.street_number"
     "  AND upper(p.street_name) = w.street_name WHERE w.watch_type = 'address'"
     "), t1 AS (SELECT DISTINCT ON (permit_number) * FROM t0 ORDER BY permit_number, ord, watch_id),"
     " t AS (SELECT * FROM t1 ORDER BY status_date DESC NULLS LAST, permit_number LIMIT 500),"
@@ -173,6 +178,7 @@ static const char SQL_PROPERTY[] =
     " t.block, t.lot, t.neighborhood, t.wlabel, t.ord,"
     " CASE WHEN lower(coalesce(t.status, '')) = ANY (" SFP_PERMITS_ON_CLOCK_SQL ") THEN"
     "  (SELECT count(*) FROM inspections i WHERE i.reference_number = t.permit_number) ELSE 0 END," /* severity input */
+    " CASE WHEN lower(coalesce(t.status, '')) = ANY (" SFP_PERMITS_CARD_ROUTING_SQL ") THEN" /* only read for those */
     " (SELECT json_build_object('total', count(*),"
     "   'completed', count(*) FILTER (WHERE coalesce(a.finish_date, '') <> ''),"
     "   'pending', coalesce(json_agg(json_build_object('station', a.station, 'arrive', a.arrive,"
@@ -180,7 +186,7 @@ static const char SQL_PROPERTY[] =
     "     FILTER (WHERE coalesce(a.finish_date, '') = ''), '[]'::json))::text"
     "  FROM addenda a LEFT JOIN LATERAL (SELECT s.median_days FROM station_velocity s WHERE s.station = a.station"
     "   ORDER BY s.baseline_date DESC LIMIT 1) sv ON true"
-    "  WHERE lower(coalesce(t.status, '')) = ANY (" SFP_PERMITS_CARD_ROUTING_SQL ") AND " LATEST_ADDENDA("t.permit_number") "),"
+    "  WHERE " LATEST_ADDENDA("t.permit_number") ") END,"
     " coalesce(enf.nv, 0), coalesce(enf.nc, 0), enf.tier, coalesce(enf.signal_count, 0), coalesce(enf.at_risk_count, 0),"
     " enf.signals, t.permit_type"
     " FROM t LEFT JOIN enf ON enf.block = t.block AND enf.lot = t.lot"
