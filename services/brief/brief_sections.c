@@ -350,16 +350,14 @@ static const char SQL_COMPLIANCE[] =
     " ORDER BY b.expiration_date, b.permit_number LIMIT 200";
 
 /* data_quality: for planning records, tax rolls and boiler permits, how many of the dataset's
- * 200 newest rows (highest id; tax rolls: highest block/lot/year) have a permit on their
- * block + lot — a constant 600 index probes instead of joining whole tables. */
-#define DQ_PART(name, src)                                                                                          \
-    "SELECT " name "::text, count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM permits p"                      \
-    " WHERE p.block = s.block AND p.lot = s.lot)) FROM (" src ") s"
+ * 200 newest rows have a permit on their block + lot. The definition is the view
+ * sfp_brief_data_quality_live (migration 0085); its rows are stored in brief_data_quality by the
+ * nightly and sfp-seed and emptied by any write to the tables it reads, so they are read when
+ * present (three rows) and the view (600 index probes) only when not. */
 static const char SQL_DATA_QUALITY[] =
-    DQ_PART("'planning_records'", "SELECT block, lot FROM planning_records ORDER BY id DESC LIMIT 200")
-    " UNION ALL " DQ_PART("'tax_rolls'", "SELECT block, lot FROM tax_rolls ORDER BY block DESC, lot DESC,"
-                                         " tax_year DESC LIMIT 200")
-    " UNION ALL " DQ_PART("'boiler_permits'", "SELECT block, lot FROM boiler_permits ORDER BY id DESC LIMIT 200");
+    "WITH pre AS MATERIALIZED (SELECT ord, dataset, sampled, matched FROM brief_data_quality)"
+    " SELECT dataset, sampled, matched FROM (SELECT * FROM pre UNION ALL SELECT ord, dataset, sampled, matched"
+    " FROM sfp_brief_data_quality_live WHERE NOT EXISTS (SELECT 1 FROM pre)) x ORDER BY ord";
 
 /* street_use_activity: street-use permits approved since $2 on the street of an address watch;
  * streets compared upper-case, blanks collapsed, without a trailing suffix (the expression of
@@ -1307,7 +1305,7 @@ static const sec_def SECTIONS[S_N] = {
                       LANE_SPARE},
     [S_DATA_QUALITY] = {"data_quality", "brief_data_quality", SQL_DATA_QUALITY, 0, P_NONE, false, LANE_SPARE},
     [S_STREET_USE] = {"street_use_activity", "brief_street_use_activity", SQL_STREET_USE, 2, P_USER_SINCE, false,
-                      LANE_SPARE},
+                      LANE_MAIN},
     [S_NEARBY] = {"nearby_development", "brief_nearby_development", SQL_NEARBY, 1, P_USER_SINCE, false, LANE_SPARE},
     /* its best plan depends on the date's selectivity: planned for it on every call */
     [S_VELOCITY] = {"change_velocity", "brief_change_velocity", SQL_VELOCITY, 1, P_SINCE, true, LANE_SPARE},

@@ -981,29 +981,46 @@ static void test_section_data_quality(void **state)
               {"boiler_permits", "SELECT block, lot FROM boiler_permits ORDER BY id DESC LIMIT 200"}};
     harness h;
     start(&h);
+    /* the brief reads the stored rows (a changed stored row shows) */
+    assert_int_equal(sfp_test_sql_long(g_url, "SELECT sfp_brief_data_quality_fill()"), 3);
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE brief_data_quality SET matched = 7 WHERE dataset = 'tax_rolls'"), 0);
     Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-bob", 1);
-    assert_int_equal(r->brief->n_data_quality, 3);
-    for (size_t i = 0; i < 3; i++) {
-        const Sfpermits__V1__BriefDataQuality *x = r->brief->data_quality[i];
-        char sql[400];
-        assert_string_equal(x->dataset, ds[i].name);
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s) s", ds[i].sample);
-        assert_int_equal(x->sampled, sfp_test_sql_long(g_url, sql));
-        snprintf(sql, sizeof sql,
-                 "SELECT count(*) FROM (%s) s WHERE EXISTS (SELECT 1 FROM permits p WHERE p.block = s.block"
-                 " AND p.lot = s.lot)",
-                 ds[i].sample);
-        assert_int_equal(x->matched, sfp_test_sql_long(g_url, sql));
-        assert_true(x->sampled > 0);
-        assert_string_equal(ENAME(x->status), x->match_rate_pct < 5.0 ? "warn" : "ok");
-    }
+    assert_int_equal(sfp_test_sql_long(g_url, "SELECT sfp_brief_data_quality_fill()"), 3);
+    assert_string_equal(r->brief->data_quality[1]->dataset, "tax_rolls");
+    assert_int_equal(r->brief->data_quality[1]->matched, 7);
     free_msg(r);
-    /* 500 boiler permits on a parcel no permit knows → the newest 200 match 0 % → warn */
+    assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache"), 0);
+    /* stored or computed by the view when none are stored: the same */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass) assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache; DELETE FROM brief_data_quality"), 0);
+        r = brief_ok(&h, "demo-token-bob", 1);
+        assert_int_equal(r->brief->n_data_quality, 3);
+        for (size_t i = 0; i < 3; i++) {
+            const Sfpermits__V1__BriefDataQuality *x = r->brief->data_quality[i];
+            char sql[400];
+            assert_string_equal(x->dataset, ds[i].name);
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s) s", ds[i].sample);
+            assert_int_equal(x->sampled, sfp_test_sql_long(g_url, sql));
+            snprintf(sql, sizeof sql,
+                     "SELECT count(*) FROM (%s) s WHERE EXISTS (SELECT 1 FROM permits p WHERE p.block = s.block"
+                     " AND p.lot = s.lot)",
+                     ds[i].sample);
+            assert_int_equal(x->matched, sfp_test_sql_long(g_url, sql));
+            assert_true(x->sampled > 0);
+            assert_string_equal(ENAME(x->status), x->match_rate_pct < 5.0 ? "warn" : "ok");
+        }
+        free_msg(r);
+    }
+    /* 500 boiler permits on a parcel no permit knows → the newest 200 match 0 % → warn; the write
+     * dropped the stored rows (else the brief would show the stale ones) */
+    assert_int_equal(sfp_test_sql_long(g_url, "SELECT sfp_brief_data_quality_fill()"), 3);
     assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache; INSERT INTO boiler_permits (permit_number, block,"
                                          " lot) SELECT 'BPX' || g, '9998', '001' FROM generate_series(1, 500) g"),
                      0);
+    assert_int_equal(sfp_test_sql_long(g_url, "SELECT count(*) FROM brief_data_quality"), 0);
     r = brief_ok(&h, "demo-token-bob", 1);
     assert_int_equal(sfp_test_sql(g_url, "DELETE FROM boiler_permits WHERE permit_number LIKE 'BPX%'"), 0);
+    assert_int_equal(sfp_test_sql_long(g_url, "SELECT sfp_brief_data_quality_fill()"), 3);
     assert_string_equal(r->brief->data_quality[2]->dataset, "boiler_permits");
     assert_int_equal(r->brief->data_quality[2]->matched, 0);
     assert_string_equal(ENAME(r->brief->data_quality[2]->status), "warn");
@@ -1130,8 +1147,8 @@ static void test_sections_degrade_alone(void **state)
          "ALTER TABLE tax_rolls RENAME COLUMN zoning_code_x TO zoning_code"},
         {"compliance_calendar", "ALTER TABLE boiler_permits RENAME COLUMN expiration_date TO exp_x",
          "ALTER TABLE boiler_permits RENAME COLUMN exp_x TO expiration_date"},
-        {"data_quality", "ALTER TABLE planning_records RENAME COLUMN id TO id_x",
-         "ALTER TABLE planning_records RENAME COLUMN id_x TO id"},
+        {"data_quality", "ALTER TABLE brief_data_quality RENAME TO brief_data_quality_x",
+         "ALTER TABLE brief_data_quality_x RENAME TO brief_data_quality"},
         {"street_use_activity", "ALTER TABLE street_use_permits RENAME TO street_use_permits_x",
          "ALTER TABLE street_use_permits_x RENAME TO street_use_permits"},
         {"nearby_development", "ALTER TABLE development_pipeline RENAME TO development_pipeline_x",
