@@ -402,6 +402,7 @@ typedef struct sec {
     sfp_arena *a;
     bool lost;
     bool timed_out;
+    int32_t total_watches;
     PGresult *prop; /* the property-cards result, kept for the property-activity rows */
     sfp_brief_permit_row *prop_rows;
     size_t n_prop_rows;
@@ -430,8 +431,9 @@ typedef struct sec_def {
     const char *sql;
     int nparams;
     sec_params params;
-    bool custom; /* planned for its parameters on every call (an unnamed statement) */
-    int lane;    /* LANE_MAIN or LANE_SPARE (see run_all) */
+    bool custom;                          /* planned for its parameters on every call (an unnamed statement) */
+    int lane;                             /* LANE_MAIN or LANE_SPARE (see lanes_start) */
+    void (*process)(sec *s, PGresult *r); /* fills its part of the brief from its result (NULL: failed) */
 } sec_def;
 #define LANE_MAIN 0
 #define LANE_SPARE 1
@@ -649,27 +651,32 @@ static void lane_finish(lane *l)
     }
 }
 
-/* Runs every section and sets res[i] to section i's result, or to NULL with its warning added
- * (in section order, whichever connection ran it). With a spare connection, the sections marked
- * LANE_SPARE run on it, in a read-only transaction of their own with the same statement
- * timeout, at the same time as the others on the caller's connection: the two backends use
- * both cores. Each section is one statement and reads its own snapshot either way (the
- * caller's transaction is READ COMMITTED), so the split changes no result. Without a spare,
- * every section runs on the caller's connection. s->lost: the caller's connection was lost. */
-static void run_all(sec *s, sfp_conn *spare, const char *spare_timeout, const sec_def *defs, int n,
-                    const char *const *const *params, PGresult **res)
+/* The sections' lanes: with a spare connection, the sections marked LANE_SPARE run on it, in a
+ * read-only transaction of their own with the same statement timeout, at the same time as the
+ * others on the caller's connection, so the two backends use both cores. Each section is one
+ * statement and reads its own snapshot either way (the caller's transaction is READ
+ * COMMITTED), so the split changes no result. Without a spare every section runs on the
+ * caller's connection. */
+typedef struct lanes {
+    lane l[2];
+    int n;
+    const char **failed; /* indexed by section */
+} lanes;
+
+/* Queues every section on its lane (res[i]: section i's result, once its lane is finished). */
+static void lanes_start(lanes *ls, sec *s, sfp_conn *spare, const char *spare_timeout, const sec_def *defs, int n,
+                        const char *const *const *params, PGresult **res)
 {
-    const char **failed = sfp_arena_alloc(s->a, (size_t)n * sizeof *failed);
-    lane lanes[2];
-    int n_lanes = spare ? 2 : 1;
-    for (int k = 0; k < n_lanes; k++) {
-        lane *l = &lanes[k];
+    ls->failed = sfp_arena_alloc(s->a, (size_t)n * sizeof *ls->failed);
+    ls->n = spare ? 2 : 1;
+    for (int k = 0; k < ls->n; k++) {
+        lane *l = &ls->l[k];
         *l = (lane){.s = s,
                     .c = k ? spare : s->c,
                     .defs = defs,
                     .params = params,
                     .res = res,
-                    .failed = failed,
+                    .failed = ls->failed,
                     .own = k ? spare_timeout : NULL};
         l->pg = sfp_conn_pg(l->c);
         l->idx = sfp_arena_alloc(s->a, (size_t)n * sizeof *l->idx);
@@ -677,16 +684,21 @@ static void run_all(sec *s, sfp_conn *spare, const char *spare_timeout, const se
     }
     for (int i = 0; i < n; i++) {
         res[i] = NULL;
-        failed[i] = NULL;
-        lane *l = &lanes[spare && defs[i].lane == LANE_SPARE ? 1 : 0];
+        ls->failed[i] = NULL;
+        lane *l = &ls->l[spare && defs[i].lane == LANE_SPARE ? 1 : 0];
         l->idx[l->n++] = i;
     }
     /* the spare lane first: its backend starts while the main lane is queued */
-    for (int k = n_lanes - 1; k >= 0; k--) lane_start(&lanes[k]);
-    for (int k = 0; k < n_lanes; k++) lane_finish(&lanes[k]);
-    s->lost = lanes[0].lost;
+    for (int k = ls->n - 1; k >= 0; k--) lane_start(&ls->l[k]);
+}
+
+/* After every lane finished: the failed sections' warnings, in section order whichever lane
+ * ran them; s->lost when the caller's connection was lost. */
+static void lanes_warn(lanes *ls, sec *s, const sec_def *defs, int n)
+{
+    s->lost = ls->l[0].lost;
     for (int i = 0; i < n; i++)
-        if (failed[i]) warn(s, defs[i].section, failed[i]);
+        if (ls->failed[i]) warn(s, defs[i].section, ls->failed[i]);
 }
 
 static char *S(sec *s, const PGresult *r, int i, int j)
@@ -729,13 +741,11 @@ static void split_names(sec *s, const char *v, char ***out, size_t *n)
 
 /* ---------- sections ---------- */
 
-static int32_t section_watches(sec *s, PGresult *r)
+static void section_watches(sec *s, PGresult *r)
 {
-    (void)s;
-    if (!r) return 0;
-    int32_t n = (int32_t)L(r, 0, 0);
+    if (!r) return;
+    s->total_watches = (int32_t)L(r, 0, 0);
     PQclear(r);
-    return n;
 }
 
 static void section_changes(sec *s, PGresult *r)
@@ -904,7 +914,7 @@ static void section_expiring(sec *s, PGresult *r)
     PQclear(r);
 }
 
-static void section_property(sec *s, PGresult *r)
+static void property_cards(sec *s, PGresult *r)
 {
     if (!r) return;
     int n = PQntuples(r);
@@ -946,6 +956,18 @@ static void section_property(sec *s, PGresult *r)
     s->prop = r;
     s->prop_rows = rows;
     s->n_prop_rows = (size_t)n;
+}
+
+/* The cards, then the property-activity rows they add to changes (processed before: same lane,
+ * earlier section). */
+static void section_property(sec *s, PGresult *r)
+{
+    property_cards(s, r);
+    if (!s->prop) return;
+    sfp_brief_add_property_activity(s->r, s->prop_rows, s->n_prop_rows, s->ctx->today - s->ctx->lookback_days,
+                                    s->ctx->lookback_days, s->a);
+    PQclear(s->prop);
+    s->prop = NULL;
 }
 
 static void section_last_refresh(sec *s, PGresult *r)
@@ -1289,30 +1311,42 @@ enum {
 _Static_assert(S_N == SFP_BRIEF_SECTION_QUERIES, "one statement per section");
 
 static const sec_def SECTIONS[S_N] = {
-    [S_WATCHES] = {"summary", "brief_summary", SQL_WATCHES, 1, P_USER_SINCE, false, LANE_MAIN},
-    [S_CHANGES] = {"changes", "brief_changes", SQL_CHANGES, 2, P_USER_SINCE, false, LANE_MAIN},
-    [S_PLAN_REVIEWS] = {"plan_reviews", "brief_plan_reviews", g_sql_plan_reviews, 2, P_USER_SINCE, false, LANE_SPARE},
-    [S_INSPECTIONS] = {"inspections", "brief_inspections", SQL_INSPECTIONS, 2, P_USER_SINCE, false, LANE_MAIN},
-    [S_NEW_FILINGS] = {"new_filings", "brief_new_filings", SQL_NEW_FILINGS, 2, P_USER_SINCE, false, LANE_MAIN},
-    [S_EXPIRING] = {"expiring", "brief_expiring", SQL_EXPIRING, 1, P_USER_SINCE, false, LANE_MAIN},
-    [S_PROPERTY] = {"property_health", "brief_property_health", SQL_PROPERTY, 1, P_USER_SINCE, false, LANE_MAIN},
-    [S_HEALTH] = {"health", "brief_health", SQL_HEALTH, 2, P_USER_TODAY, false, LANE_SPARE},
-    [S_TEAM] = {"team_activity", "brief_team_activity", SQL_TEAM, 2, P_USER_SINCE, false, LANE_SPARE},
-    [S_REGULATORY] = {"regulatory_alerts", "brief_regulatory_alerts", SQL_REGULATORY, 0, P_NONE, false, LANE_MAIN},
-    [S_SYNOPSIS] = {"property_synopsis", "brief_property_synopsis", SQL_SYNOPSIS, 1, P_USER_SINCE, false, LANE_SPARE},
-    [S_PLANNING] = {"planning_context", "brief_planning_context", SQL_PLANNING, 1, P_USER_SINCE, false, LANE_SPARE},
+    [S_WATCHES] = {"summary", "brief_summary", SQL_WATCHES, 1, P_USER_SINCE, false, LANE_MAIN, section_watches},
+    [S_CHANGES] = {"changes", "brief_changes", SQL_CHANGES, 2, P_USER_SINCE, false, LANE_MAIN, section_changes},
+    [S_PLAN_REVIEWS] = {"plan_reviews", "brief_plan_reviews", g_sql_plan_reviews, 2, P_USER_SINCE, false, LANE_SPARE,
+                        section_plan_reviews},
+    [S_INSPECTIONS] = {"inspections", "brief_inspections", SQL_INSPECTIONS, 2, P_USER_SINCE, false, LANE_MAIN,
+                       section_inspections},
+    [S_NEW_FILINGS] = {"new_filings", "brief_new_filings", SQL_NEW_FILINGS, 2, P_USER_SINCE, false, LANE_MAIN,
+                       section_new_filings},
+    [S_EXPIRING] = {"expiring", "brief_expiring", SQL_EXPIRING, 1, P_USER_SINCE, false, LANE_MAIN, section_expiring},
+    [S_PROPERTY] = {"property_health", "brief_property_health", SQL_PROPERTY, 1, P_USER_SINCE, false, LANE_MAIN,
+                    section_property},
+    [S_HEALTH] = {"health", "brief_health", SQL_HEALTH, 2, P_USER_TODAY, false, LANE_SPARE, section_health},
+    [S_TEAM] = {"team_activity", "brief_team_activity", SQL_TEAM, 2, P_USER_SINCE, false, LANE_SPARE, section_team},
+    [S_REGULATORY] = {"regulatory_alerts", "brief_regulatory_alerts", SQL_REGULATORY, 0, P_NONE, false, LANE_MAIN,
+                      section_regulatory},
+    [S_SYNOPSIS] = {"property_synopsis", "brief_property_synopsis", SQL_SYNOPSIS, 1, P_USER_SINCE, false, LANE_SPARE,
+                    section_synopsis},
+    [S_PLANNING] = {"planning_context", "brief_planning_context", SQL_PLANNING, 1, P_USER_SINCE, false, LANE_SPARE,
+                    section_planning},
     [S_COMPLIANCE] = {"compliance_calendar", "brief_compliance_calendar", SQL_COMPLIANCE, 2, P_USER_TODAY, false,
-                      LANE_SPARE},
-    [S_DATA_QUALITY] = {"data_quality", "brief_data_quality", SQL_DATA_QUALITY, 0, P_NONE, false, LANE_SPARE},
+                      LANE_SPARE, section_compliance},
+    [S_DATA_QUALITY] = {"data_quality", "brief_data_quality", SQL_DATA_QUALITY, 0, P_NONE, false, LANE_SPARE,
+                        section_data_quality},
     [S_STREET_USE] = {"street_use_activity", "brief_street_use_activity", SQL_STREET_USE, 2, P_USER_SINCE, false,
-                      LANE_MAIN},
-    [S_NEARBY] = {"nearby_development", "brief_nearby_development", SQL_NEARBY, 1, P_USER_SINCE, false, LANE_SPARE},
+                      LANE_SPARE, section_street_use},
+    [S_NEARBY] = {"nearby_development", "brief_nearby_development", SQL_NEARBY, 1, P_USER_SINCE, false, LANE_SPARE,
+                  section_nearby},
     /* its best plan depends on the date's selectivity: planned for it on every call */
-    [S_VELOCITY] = {"change_velocity", "brief_change_velocity", SQL_VELOCITY, 1, P_SINCE, true, LANE_SPARE},
-    [S_LAST_REFRESH] = {"last_refresh", "brief_last_refresh", SQL_LAST_REFRESH, 0, P_NONE, false, LANE_MAIN},
-    [S_PIPELINE_HEALTH] = {"pipeline_health", "brief_pipeline_health", SQL_PIPELINE_HEALTH, 0, P_NONE, false,
-                           LANE_MAIN},
-    [S_PIPELINE_STATS] = {"pipeline_stats", "brief_pipeline_stats", SQL_PIPELINE_STATS, 0, P_NONE, false, LANE_MAIN},
+    [S_VELOCITY] = {"change_velocity", "brief_change_velocity", SQL_VELOCITY, 1, P_SINCE, true, LANE_SPARE,
+                    section_velocity},
+    [S_LAST_REFRESH] = {"last_refresh", "brief_last_refresh", SQL_LAST_REFRESH, 0, P_NONE, false, LANE_MAIN,
+                        section_last_refresh},
+    [S_PIPELINE_HEALTH] = {"pipeline_health", "brief_pipeline_health", SQL_PIPELINE_HEALTH, 0, P_NONE, false, LANE_MAIN,
+                           section_pipeline_health},
+    [S_PIPELINE_STATS] = {"pipeline_stats", "brief_pipeline_stats", SQL_PIPELINE_STATS, 0, P_NONE, false, LANE_MAIN,
+                          section_pipeline_stats},
 };
 
 int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__Brief *r, sfp_arena *a, sfp_err *err)
@@ -1345,37 +1379,19 @@ int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__Brief 
         spare = sfp_pool_acquire_spare(ctx->pool, (int)left, &e);
         snprintf(spare_timeout, sizeof spare_timeout, "%lld", (long long)(ctx->deadline_ms == INT64_MAX ? 0 : left));
     }
-    ctx->lanes = spare ? 2 : 1;
     PGresult *res[S_N];
-    run_all(&s, spare, spare_timeout, SECTIONS, S_N, params, res);
-    sfp_pool_release(ctx->pool, spare);
-
-    int32_t total_watches = section_watches(&s, res[S_WATCHES]);
-    section_changes(&s, res[S_CHANGES]);
-    section_plan_reviews(&s, res[S_PLAN_REVIEWS]);
-    section_inspections(&s, res[S_INSPECTIONS]);
-    section_new_filings(&s, res[S_NEW_FILINGS]);
-    section_expiring(&s, res[S_EXPIRING]);
-    section_property(&s, res[S_PROPERTY]);
-    if (s.prop) {
-        sfp_brief_add_property_activity(r, s.prop_rows, s.n_prop_rows, ctx->today - ctx->lookback_days,
-                                        ctx->lookback_days, a);
-        PQclear(s.prop);
+    lanes ls;
+    lanes_start(&ls, &s, spare, spare_timeout, SECTIONS, S_N, params, res);
+    ctx->lanes = ls.n == 2 && ls.l[1].n ? 2 : 1; /* connections that ran sections */
+    /* each lane's sections are turned into the brief as soon as it is read: the main lane's
+     * (the cards) while the spare lane's backend is still working */
+    for (int k = 0; k < ls.n; k++) {
+        lane_finish(&ls.l[k]);
+        for (int j = 0; j < ls.l[k].n; j++) SECTIONS[ls.l[k].idx[j]].process(&s, res[ls.l[k].idx[j]]);
     }
-    section_health(&s, res[S_HEALTH]);
-    section_team(&s, res[S_TEAM]);
-    section_regulatory(&s, res[S_REGULATORY]);
-    section_synopsis(&s, res[S_SYNOPSIS]);
-    section_planning(&s, res[S_PLANNING]);
-    section_compliance(&s, res[S_COMPLIANCE]);
-    section_data_quality(&s, res[S_DATA_QUALITY]);
-    section_street_use(&s, res[S_STREET_USE]);
-    section_nearby(&s, res[S_NEARBY]);
-    section_velocity(&s, res[S_VELOCITY]);
-    section_last_refresh(&s, res[S_LAST_REFRESH]);
-    section_pipeline_health(&s, res[S_PIPELINE_HEALTH]);
-    section_pipeline_stats(&s, res[S_PIPELINE_STATS]);
-    sfp_brief_fill_summary(r, total_watches, a);
+    sfp_pool_release(ctx->pool, spare);
+    lanes_warn(&ls, &s, SECTIONS, S_N);
+    sfp_brief_fill_summary(r, s.total_watches, a);
 
     ctx->timed_out = s.timed_out;
     if (s.lost) return sfp_err_set(err, SFP_UNAVAILABLE, "database connection lost");

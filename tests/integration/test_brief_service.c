@@ -50,12 +50,13 @@ typedef struct harness {
     sfp_rpc_channel *ch;
 } harness;
 
-static void start(harness *h)
+/* pool_max: DB_POOL_MAX of the service's pool */
+static void start_pool(harness *h, int pool_max)
 {
     memset(h, 0, sizeof *h);
     sfp_pool_config cfg = {.conninfo = g_url,
                            .min = 1,
-                           .max = 12,
+                           .max = pool_max,
                            .connect_timeout_s = 5,
                            .statement_timeout_ms = 20000,
                            .acquire_timeout_ms = 5000,
@@ -80,6 +81,11 @@ static void start(harness *h)
                                 .stats = sfp_brief_service_stats,
                                 .stats_user = &h->svc};
     sfp_test_rpc_start(&sc, m, 2, &h->srv, &h->th, &h->ch);
+}
+
+static void start(harness *h)
+{
+    start_pool(h, 12);
 }
 
 static void stop(harness *h)
@@ -970,6 +976,36 @@ static void test_section_compliance_calendar(void **state)
     stop(&h);
 }
 
+/* The sections run on two connections when the pool has a spare one, on the page cache's alone
+ * when it has not (DB_POOL_MAX = 1: never waiting for the connection the call itself holds),
+ * and the brief is the same either way. */
+static void test_sections_on_one_or_two_connections(void **state)
+{
+    (void)state;
+    uint8_t *packed[2];
+    size_t len[2];
+    for (int k = 0; k < 2; k++) {
+        harness h;
+        start_pool(&h, k ? 1 : 12);
+        assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache"), 0);
+        Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-alice", 30);
+        assert_false(r->metadata->debug->cached);
+        assert_int_equal(counter(&h, "brief_compute_lanes_last"), k ? 1 : 2);
+        assert_int_equal(r->brief->n_warnings, 0);
+        assert_true(r->brief->n_property_health > 0 && r->brief->n_changes > 0 && r->brief->n_data_quality == 3);
+        if (r->brief->last_refresh) r->brief->last_refresh->hours_ago = 0; /* time alone moves it */
+        len[k] = protobuf_c_message_get_packed_size(&r->brief->base);
+        packed[k] = malloc(len[k]);
+        protobuf_c_message_pack(&r->brief->base, packed[k]);
+        free_msg(r);
+        stop(&h);
+    }
+    assert_int_equal(len[0], len[1]);
+    assert_memory_equal(packed[0], packed[1], len[0]);
+    free(packed[0]);
+    free(packed[1]);
+}
+
 /* data_quality: one item per dataset, on the 200 newest rows; below 5 % → warn. */
 static void test_section_data_quality(void **state)
 {
@@ -1408,6 +1444,7 @@ int main(void)
         cmocka_unit_test_setup(test_section_change_velocity, reset),
         cmocka_unit_test_setup(test_section_compliance_calendar, reset),
         cmocka_unit_test_setup(test_section_data_quality, reset),
+        cmocka_unit_test_setup(test_sections_on_one_or_two_connections, reset),
         cmocka_unit_test_setup(test_section_street_use, reset),
         cmocka_unit_test_setup(test_section_nearby_development, reset),
         cmocka_unit_test_setup(test_sections_degrade_alone, reset),
