@@ -468,27 +468,28 @@ typedef struct lane {
     const char **failed;              /* indexed by section: its warning when it failed */
     int *idx;                         /* this lane's sections, in run order */
     int n;
-    group *groups;   /* indexed by position in idx */
-    const char *own; /* NULL: runs in the caller's transaction; else its own, with this statement_timeout */
-    bool begun;      /* its own transaction was begun */
-    int next;        /* the first position not yet run */
-    int first, sent; /* the positions queued and not read yet: [first, sent) */
-    bool rollback;   /* the transaction must be rolled back to the savepoint before going on */
+    group *groups;       /* indexed by position in idx */
+    bool own;            /* runs in a transaction of its own (else in the caller's) */
+    const char *timeout; /* its own transaction's statement_timeout (ms; NULL: the session's) */
+    bool begun;          /* its own transaction was begun */
+    int next;            /* the first position not yet run */
+    int first, sent;     /* the positions queued and not read yet: [first, sent) */
+    bool rollback;       /* the transaction must be rolled back to the savepoint before going on */
     bool lost;
 } lane;
 
 static bool send_cmd(lane *l, group *g, cmd_kind k, const sec_def *d, const char *const *p)
 {
     PGconn *pg = l->pg;
-    const char *own[1] = {l->own};
+    const char *timeout[1] = {l->timeout};
     int ok;
     switch (k) {
     case C_BEGIN: ok = PQsendQueryParams(pg, SQL_BEGIN, 0, NULL, NULL, NULL, NULL, 0); break;
     case C_ROLLBACK: ok = PQsendQueryParams(pg, SQL_ROLLBACK, 0, NULL, NULL, NULL, NULL, 0); break;
     case C_SAVEPOINT: ok = PQsendQueryParams(pg, SQL_SAVEPOINT, 0, NULL, NULL, NULL, NULL, 0); break;
     case C_SETTINGS:
-        ok = l->own ? PQsendQueryParams(pg, SQL_SETTINGS_TIMEOUT, 1, NULL, own, NULL, NULL, 0)
-                    : PQsendQueryParams(pg, SQL_SETTINGS, 0, NULL, NULL, NULL, NULL, 0);
+        ok = l->timeout ? PQsendQueryParams(pg, SQL_SETTINGS_TIMEOUT, 1, NULL, timeout, NULL, NULL, 0)
+                        : PQsendQueryParams(pg, SQL_SETTINGS, 0, NULL, NULL, NULL, NULL, 0);
         break;
     case C_PARSE: ok = PQsendPrepare(pg, d->stmt, d->sql, d->nparams, NULL); break;
     default: {
@@ -677,7 +678,8 @@ static void lanes_start(lanes *ls, sec *s, sfp_conn *spare, const char *spare_ti
                     .params = params,
                     .res = res,
                     .failed = ls->failed,
-                    .own = k ? spare_timeout : NULL};
+                    .own = k,
+                    .timeout = k ? spare_timeout : NULL};
         l->pg = sfp_conn_pg(l->c);
         l->idx = sfp_arena_alloc(s->a, (size_t)n * sizeof *l->idx);
         l->groups = sfp_arena_alloc(s->a, (size_t)n * sizeof *l->groups);
@@ -1369,19 +1371,21 @@ int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__Brief 
     r->since = sfp_arena_strdup(a, since);
 
     /* a spare connection for the LANE_SPARE sections, when the pool has one at once and the
-     * deadline leaves time (its statement timeout is what is left of it) */
+     * deadline leaves time: its statement timeout is what is left of the deadline (with no
+     * deadline, the session's DB_STATEMENT_TIMEOUT as on the caller's connection) */
     sfp_conn *spare = NULL;
     char spare_timeout[24];
-    int64_t left = ctx->deadline_ms == INT64_MAX ? INT32_MAX : ctx->deadline_ms - sfp_mono_ms();
+    bool deadline = ctx->deadline_ms != INT64_MAX;
+    int64_t left = deadline ? ctx->deadline_ms - sfp_mono_ms() : INT32_MAX;
     if (left > INT32_MAX) left = INT32_MAX;
     if (ctx->pool && left > 0) {
         sfp_err e = {0};
         spare = sfp_pool_acquire_spare(ctx->pool, (int)left, &e);
-        snprintf(spare_timeout, sizeof spare_timeout, "%lld", (long long)(ctx->deadline_ms == INT64_MAX ? 0 : left));
+        snprintf(spare_timeout, sizeof spare_timeout, "%lld", (long long)left);
     }
     PGresult *res[S_N];
     lanes ls;
-    lanes_start(&ls, &s, spare, spare_timeout, SECTIONS, S_N, params, res);
+    lanes_start(&ls, &s, spare, deadline ? spare_timeout : NULL, SECTIONS, S_N, params, res);
     ctx->lanes = ls.n == 2 && ls.l[1].n ? 2 : 1; /* connections that ran sections */
     /* each lane's sections are turned into the brief as soon as it is read: the main lane's
      * (the cards) while the spare lane's backend is still working */

@@ -1006,6 +1006,45 @@ static void test_sections_on_one_or_two_connections(void **state)
     free(packed[1]);
 }
 
+static bool warned(const Sfpermits__V1__GetBriefResponse *r, const char *section);
+
+/* A section of the spare lane blocked on a lock ends at the call's deadline (its own
+ * transaction gets the deadline as statement timeout), not at the pool's 20 s statement timeout:
+ * the call answers (the brief degraded, or DEADLINE_EXCEEDED "brief timed out" when the timeout
+ * fired at the deadline itself) well before the client's own 10 s deadline would cut it. */
+static void test_spare_lane_keeps_the_deadline(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h);
+    h.svc.cfg.statement_timeout_ms = 1500; /* the call's work deadline */
+    PGconn *locker = PQconnectdb(g_url);
+    assert_int_equal(PQstatus(locker), CONNECTION_OK);
+    PGresult *lr =
+        PQexec(locker, "BEGIN; LOCK TABLE entities IN ACCESS EXCLUSIVE MODE"); /* team_activity: spare lane */
+    assert_int_equal(PQresultStatus(lr), PGRES_COMMAND_OK);
+    PQclear(lr);
+    Sfpermits__V1__GetBriefRequest req = SFPERMITS__V1__GET_BRIEF_REQUEST__INIT;
+    req.lookback_days = 7;
+    sfp_rpc_md md = {"authorization", "Bearer demo-token-alice"};
+    ProtobufCMessage *resp = NULL;
+    sfp_rpc_status st;
+    grpc_status_code c = sfp_rpc_call(h.ch, SFP_BRIEF_GET_PATH, &req.base,
+                                      &sfpermits__v1__get_brief_response__descriptor, &resp, 10000, &md, 1, &st);
+    PQclear(PQexec(locker, "ROLLBACK"));
+    PQfinish(locker);
+    if (c == GRPC_STATUS_OK) {
+        Sfpermits__V1__GetBriefResponse *r = (void *)resp;
+        assert_true(warned(r, "team_activity"));
+        assert_int_equal(counter(&h, "brief_compute_lanes_last"), 2);
+        free_msg(r);
+    } else {
+        assert_int_equal(c, GRPC_STATUS_DEADLINE_EXCEEDED);
+        assert_string_equal(st.message, "brief timed out"); /* the server's answer, not the client's cut */
+    }
+    stop(&h);
+}
+
 /* data_quality: one item per dataset, on the 200 newest rows; below 5 % → warn. */
 static void test_section_data_quality(void **state)
 {
@@ -1445,6 +1484,7 @@ int main(void)
         cmocka_unit_test_setup(test_section_compliance_calendar, reset),
         cmocka_unit_test_setup(test_section_data_quality, reset),
         cmocka_unit_test_setup(test_sections_on_one_or_two_connections, reset),
+        cmocka_unit_test_setup(test_spare_lane_keeps_the_deadline, reset),
         cmocka_unit_test_setup(test_section_street_use, reset),
         cmocka_unit_test_setup(test_section_nearby_development, reset),
         cmocka_unit_test_setup(test_sections_degrade_alone, reset),
