@@ -145,9 +145,8 @@ int main(int argc, char **argv)
         }
         if (!hit || i == -warm) {
             double ci = self_cpu_ms();
-            PGresult *r =
-                PQexecParams(inv, "UPDATE page_cache SET invalidated_at = now() WHERE cache_key = $1", 1, NULL,
-                             params, NULL, NULL, 0);
+            PGresult *r = PQexecParams(inv, "UPDATE page_cache SET invalidated_at = now() WHERE cache_key = $1", 1,
+                                       NULL, params, NULL, NULL, 0);
             if (PQresultStatus(r) != PGRES_COMMAND_OK) {
                 fprintf(stderr, "invalidate: %s", PQerrorMessage(inv));
                 return 1;
