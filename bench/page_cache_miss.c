@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "db_pool.h"
+#include "log.h"
 #include "page_cache.h"
 
 typedef struct payload {
@@ -109,6 +110,8 @@ int main(int argc, char **argv)
     if (fread(pl.data, 1, pl.len, f) != pl.len) abort();
     fclose(f);
 
+    sfp_log_init("bench-page-cache");
+    sfp_log_set_level(SFP_WARN);
     sfp_pool_config cfg = {.conninfo = url,
                            .min = 1,
                            .max = 1,

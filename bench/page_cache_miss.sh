@@ -44,7 +44,6 @@ fi
 key=bench:page_cache_miss
 echo "# $(date -u +%F) $(nproc) cores; page $(stat -c %s "$tmp/page") bytes; payload column: $(psql -qAtX "$DATABASE_URL" -c \
   "SELECT coalesce(nullif(attcompression::text, ''), 'default') || ' storage=' || attstorage::text FROM pg_attribute WHERE attrelid = 'page_cache'::regclass AND attname = 'payload'")"
-export LOG_LEVEL=${LOG_LEVEL:-warn}
 for i in $(seq "$runs"); do
   if [ -n "$before" ]; then printf 'before: '; "$tmp/before" $hit "$n" "$tmp/page" "$key"; fi
   printf 'after:  '; "$tmp/after" $hit "$n" "$tmp/page" "$key"
