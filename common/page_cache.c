@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "db_error.h"
 #include "db_prep.h"
 #include "log.h"
 #include "singleflight.h"
@@ -193,17 +194,10 @@ static bool exec_ok(PGconn *pg, const char *sql, int *queries)
     return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
 }
 
-static read_rc read_row(sfp_conn *c, const char *key, sfp_page_result *out, int *queries)
+/* A row of SQL_READ (binary payload) into out: R_HIT, or R_MISS when r has no row. */
+static read_rc row_of(const PGresult *r, sfp_page_result *out)
 {
-    const char *params[1] = {key};
-    (*queries)++;
-    sfp_err e = {0};
-    PGresult *r = sfp_db_prepared(c, &ST_READ, params, NULL, NULL, 1, SFP_WARN, NULL, &e);
-    if (!r) return R_ERROR;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return R_MISS;
-    }
+    if (PQntuples(r) == 0) return R_MISS;
     int len = PQgetlength(r, 0, 0);
     out->len = (size_t)len;
     out->payload = NULL;
@@ -219,8 +213,135 @@ static read_rc read_row(sfp_conn *c, const char *key, sfp_page_result *out, int 
     long long v = strtoll(rem, NULL, 10);
     out->ttl_seconds_remaining = v > INT32_MAX ? INT32_MAX : (int)v;
     out->cached = true;
-    PQclear(r);
     return R_HIT;
+}
+
+static read_rc read_row(sfp_conn *c, const char *key, sfp_page_result *out, int *queries)
+{
+    const char *params[1] = {key};
+    (*queries)++;
+    sfp_err e = {0};
+    PGresult *r = sfp_db_prepared(c, &ST_READ, params, NULL, NULL, 1, SFP_WARN, NULL, &e);
+    if (!r) return R_ERROR;
+    read_rc rc = row_of(r, out);
+    PQclear(r);
+    return rc;
+}
+
+/* ---------- pipelines ----------
+ * The leader's statements before and after the compute are sent as two libpq pipelines of one
+ * round trip each (BEGIN, timeouts, SAVEPOINT, lock, re-read | SAVEPOINT, upsert, COMMIT)
+ * instead of one round trip per statement. In a pipeline the first failing statement makes the
+ * server skip the rest up to the Sync (they come back PGRES_PIPELINE_ABORTED) and leaves an
+ * open transaction aborted, which is exactly the state the one-statement-at-a-time protocol
+ * reached at that statement: the caller then recovers as it did (ROLLBACK TO SAVEPOINT, or
+ * ROLLBACK) with ordinary statements. */
+
+/* One command: a plain statement without parameters (sql), or a prepared one (stmt). */
+typedef struct pcmd {
+    const char *sql;
+    const sfp_db_stmt *stmt;
+    const char *const *params;
+    const int *lengths, *formats;
+    int result_format;
+    bool parse;    /* private: a Parse of stmt is queued ahead of it */
+    PGresult *res; /* after pipe_run: its result (the Parse's, when that failed); NULL if none came */
+} pcmd;
+
+typedef enum { P_OK, P_FAILED, P_LOST } pipe_rc;
+
+static void pipe_clear(pcmd *cmds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        PQclear(cmds[i].res);
+        cmds[i].res = NULL;
+    }
+}
+
+static bool res_ok(const PGresult *r)
+{
+    ExecStatusType s = PQresultStatus(r);
+    return r && (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK);
+}
+
+/* The next result of the current command, and the NULL that ends it. */
+static PGresult *next_result(PGconn *pg, bool *lost)
+{
+    PGresult *r = PQgetResult(pg);
+    if (!r) {
+        *lost = true;
+        return NULL;
+    }
+    for (PGresult *x; (x = PQgetResult(pg));) PQclear(x);
+    return r;
+}
+
+/* Queues cmds[0..n) and a Sync, sends them in one round trip and reads every result, then
+ * leaves pipeline mode. Returns P_OK; P_FAILED with *failed = the first failing command (those
+ * after it were skipped); or P_LOST when the connection failed or the results came out of step
+ * — the connection is then left busy or broken, so the pool discards it on release. Each
+ * command that ran counts one statement in *queries. A missing prepared statement (26000: the
+ * session lost them) clears the connection's registry, so the next use prepares again. */
+static pipe_rc pipe_run(sfp_conn *c, pcmd *cmds, int n, int *failed, int *queries)
+{
+    PGconn *pg = sfp_conn_pg(c);
+    *failed = -1;
+    if (PQpipelineStatus(pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pg)) return P_LOST;
+    bool sent = true;
+    for (int i = 0; i < n && sent; i++) {
+        pcmd *m = &cmds[i];
+        m->res = NULL;
+        m->parse = false;
+        if (m->sql) {
+            sent = PQsendQueryParams(pg, m->sql, 0, NULL, NULL, NULL, NULL, 0);
+            continue;
+        }
+        sfp_db_prep_state st = sfp_db_prep_lookup(c, m->stmt->name);
+        if (st == SFP_DB_PREP_UNTRACKED) {
+            sent = PQsendQueryParams(pg, m->stmt->sql, m->stmt->nparams, NULL, m->params, m->lengths, m->formats,
+                                     m->result_format);
+            continue;
+        }
+        if (st == SFP_DB_PREP_NEEDED) sent = m->parse = sfp_db_prep_send(c, m->stmt);
+        sent = sent && PQsendQueryPrepared(pg, m->stmt->name, m->stmt->nparams, m->params, m->lengths, m->formats,
+                                           m->result_format);
+    }
+    if (!sent || !PQpipelineSync(pg)) return P_LOST;
+    bool lost = false;
+    for (int i = 0; i < n && !lost; i++) {
+        pcmd *m = &cmds[i];
+        if (m->parse) {
+            PGresult *r = next_result(pg, &lost);
+            if (lost) break;
+            if (!sfp_db_prep_result(c, m->stmt, r) && *failed < 0) {
+                m->res = r; /* the statement's own result is PGRES_PIPELINE_ABORTED */
+                *failed = i;
+            } else {
+                PQclear(r);
+            }
+        }
+        PGresult *r = next_result(pg, &lost);
+        if (lost) break;
+        ExecStatusType s = PQresultStatus(r);
+        if (s != PGRES_PIPELINE_ABORTED) (*queries)++;
+        if (m->res) {
+            PQclear(r);
+            continue;
+        }
+        m->res = r;
+        if (!res_ok(r) && *failed < 0) {
+            *failed = i;
+            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            if (state && !strcmp(state, "26000")) sfp_db_prep_forget(c);
+        }
+    }
+    if (!lost) {
+        PGresult *r = PQgetResult(pg);
+        lost = !r || PQresultStatus(r) != PGRES_PIPELINE_SYNC;
+        PQclear(r);
+    }
+    if (lost || !PQexitPipelineMode(pg)) return P_LOST;
+    return *failed < 0 ? P_OK : P_FAILED;
 }
 
 static void now_rfc3339(char out[40])
@@ -255,69 +376,82 @@ static int lead(sfp_page_cache *pc, sfp_conn *conn, const char *key, int ttl_min
 {
     PGconn *pg = sfp_conn_pg(conn);
     int *q = &out->queries;
-    if (!exec_ok(pg, "BEGIN", q)) {
-        log_pg("page cache: BEGIN failed", key, pg, NULL);
-        return sfp_err_set(err, SFP_UNAVAILABLE, "database unavailable");
-    }
+    /* 1. One round trip: BEGIN, the timeouts from the deadline, and (cache_ok) the cross-replica
+     *    coalescing — wait for any other leader of this key, then re-read the row. */
+    char t[24] = "";
     int64_t left = left_ms(deadline_ms);
     if (left != INT64_MAX) {
         left -= LOCK_MARGIN_MS;
-        if (left < 1) {
-            exec_ok(pg, "ROLLBACK", q);
-            return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "deadline exceeded");
-        }
+        if (left < 1) return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "deadline exceeded");
         if (left > MAX_TIMEOUT_MS) left = MAX_TIMEOUT_MS;
-        char t[24];
         snprintf(t, sizeof t, "%lld", (long long)left);
-        const char *p[1] = {t};
-        (*q)++;
-        sfp_err e = {0};
-        PGresult *r = sfp_db_prepared(conn, &ST_TIMEOUTS, p, NULL, NULL, 0, SFP_WARN, NULL, &e);
-        PQclear(r);
-        if (!r) {
-            exec_ok(pg, "ROLLBACK", q);
-            return sfp_err_set(err, SFP_UNAVAILABLE, "database unavailable");
-        }
+    }
+    char ns[16];
+    snprintf(ns, sizeof ns, "%d", SFP_PAGE_CACHE_LOCK_NS);
+    const char *pt[1] = {t}, *pl[2] = {ns, key}, *pr[1] = {key};
+    enum { C_BEGIN, C_TIMEOUTS, C_SAVEPOINT, C_LOCK, C_READ };
+    pcmd pre[5];
+    int kind[5], n = 0, failed = -1;
+    pre[n] = (pcmd){.sql = "BEGIN"};
+    kind[n++] = C_BEGIN;
+    if (t[0]) {
+        pre[n] = (pcmd){.stmt = &ST_TIMEOUTS, .params = pt};
+        kind[n++] = C_TIMEOUTS;
     }
     if (cache_ok) {
-        /* Cross-replica coalescing: wait for any other leader of this key, then re-read. */
-        exec_ok(pg, "SAVEPOINT pc_lock", q);
-        char ns[16];
-        snprintf(ns, sizeof ns, "%d", SFP_PAGE_CACHE_LOCK_NS);
-        const char *p[2] = {ns, key};
-        (*q)++;
-        sfp_err e = {0};
-        char st[6];
-        PGresult *r = sfp_db_prepared(conn, &ST_LOCK, p, NULL, NULL, 0, SFP_WARN, st, &e);
-        if (!r) {
+        pre[n] = (pcmd){.sql = "SAVEPOINT pc_lock"};
+        kind[n++] = C_SAVEPOINT;
+        pre[n] = (pcmd){.stmt = &ST_LOCK, .params = pl};
+        kind[n++] = C_LOCK;
+        pre[n] = (pcmd){.stmt = &ST_READ, .params = pr, .result_format = 1};
+        kind[n++] = C_READ;
+    }
+    pipe_rc prc = pipe_run(conn, pre, n, &failed, q);
+    if (prc == P_LOST) {
+        pipe_clear(pre, n);
+        log_pg("page cache: connection failed starting the transaction", key, pg, NULL);
+        return sfp_err_set(err, SFP_UNAVAILABLE, "database connection lost");
+    }
+    if (prc == P_FAILED) {
+        const PGresult *fr = pre[failed].res;
+        bool conn_ok = PQstatus(pg) == CONNECTION_OK;
+        sfp_db_class k = sfp_db_classify(PQresultErrorField(fr, PG_DIAG_SQLSTATE), conn_ok);
+        switch (kind[failed]) {
+        case C_LOCK:
             /* lock_timeout / statement_timeout were set from our deadline: waiting longer for
              * another leader is exactly what the caller cannot afford. */
-            if (e.code == SFP_DEADLINE_EXCEEDED) {
+            if (k.timeout) {
+                pipe_clear(pre, n);
                 exec_ok(pg, "ROLLBACK", q);
                 return sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "deadline exceeded waiting for the page");
             }
-            sfp_log(SFP_WARN, "page cache: advisory lock failed; computing without it", SFP_S("key", key),
-                    SFP_S("sqlstate", st));
-            count(pc, &pc->st.errors);
-            if (PQstatus(pg) != CONNECTION_OK) return sfp_err_set(err, SFP_UNAVAILABLE, "database connection lost");
-            exec_ok(pg, "ROLLBACK TO SAVEPOINT pc_lock", q);
-            cache_ok = false;
-        } else {
-            PQclear(r);
-            read_rc rr = read_row(conn, key, out, q);
-            if (rr == R_HIT) {
-                exec_ok(pg, "COMMIT", q);
-                out->coalesced = true;
-                return 0;
-            }
-            if (rr == R_ERROR) {
-                sfp_log(SFP_WARN, "page cache: re-read failed; computing without the cache", SFP_S("key", key));
-                count(pc, &pc->st.errors);
-                exec_ok(pg, "ROLLBACK TO SAVEPOINT pc_lock", q);
-                cache_ok = false;
-            }
+            log_pg("page cache: advisory lock failed; computing without it", key, pg, fr);
+            break;
+        case C_READ: log_pg("page cache: re-read failed; computing without the cache", key, pg, fr); break;
+        default: /* BEGIN, timeouts, SAVEPOINT: the session is not usable */
+            log_pg("page cache: starting the transaction failed", key, pg, fr);
+            pipe_clear(pre, n);
+            if (conn_ok) exec_ok(pg, "ROLLBACK", q);
+            return sfp_err_set(err, SFP_UNAVAILABLE, "database unavailable");
         }
+        pipe_clear(pre, n);
+        count(pc, &pc->st.errors);
+        if (!conn_ok) return sfp_err_set(err, SFP_UNAVAILABLE, "database connection lost");
+        exec_ok(pg, "ROLLBACK TO SAVEPOINT pc_lock", q);
+        cache_ok = false;
+    } else if (cache_ok) {
+        read_rc rr = row_of(pre[n - 1].res, out);
+        pipe_clear(pre, n);
+        if (rr == R_HIT) {
+            exec_ok(pg, "COMMIT", q);
+            out->coalesced = true;
+            return 0;
+        }
+    } else {
+        pipe_clear(pre, n);
     }
+
+    /* 2. The compute, inside the transaction (and under the lock). */
     uint8_t *payload = NULL;
     size_t len = 0;
     int ttl_store = ttl_minutes;
@@ -336,37 +470,48 @@ static int lead(sfp_page_cache *pc, sfp_conn *conn, const char *key, int ttl_min
     out->cached = false;
     out->cached_at[0] = '\0';
     now_rfc3339(out->computed_at);
-    if (cache_ok && ttl_store > 0) {
-        exec_ok(pg, "SAVEPOINT pc_write", q);
-        char ttl_s[16], ms_s[16];
-        snprintf(ttl_s, sizeof ttl_s, "%d", ttl_store);
-        snprintf(ms_s, sizeof ms_s, "%d", compute_ms);
-        const char *p[4] = {key, (const char *)payload, ttl_s, ms_s};
-        int lens[4] = {0, (int)len, 0, 0};
-        int fmts[4] = {0, 1, 0, 0};
-        static const uint8_t empty = 0;
-        if (!payload) p[1] = (const char *)&empty;
-        (*q)++;
-        sfp_err e = {0};
-        PGresult *r = sfp_db_prepared(conn, &ST_UPSERT, p, lens, fmts, 0, SFP_WARN, NULL, &e);
-        if (r && PQntuples(r) == 1) {
+
+    /* 3. One round trip: the upsert under its own savepoint (a failed write leaves the compute's
+     *    work committed) and COMMIT, which releases the lock. */
+    char ttl_s[16], ms_s[16];
+    snprintf(ttl_s, sizeof ttl_s, "%d", ttl_store);
+    snprintf(ms_s, sizeof ms_s, "%d", compute_ms);
+    static const uint8_t empty = 0;
+    const char *pu[4] = {key, payload ? (const char *)payload : (const char *)&empty, ttl_s, ms_s};
+    int lens[4] = {0, (int)len, 0, 0};
+    int fmts[4] = {0, 1, 0, 0};
+    pcmd post[3];
+    n = 0;
+    bool write = cache_ok && ttl_store > 0;
+    if (write) {
+        post[n++] = (pcmd){.sql = "SAVEPOINT pc_write"};
+        post[n++] = (pcmd){.stmt = &ST_UPSERT, .params = pu, .lengths = lens, .formats = fmts};
+    }
+    post[n++] = (pcmd){.sql = "COMMIT"};
+    prc = pipe_run(conn, post, n, &failed, q);
+    if (prc == P_OK && write) {
+        const PGresult *r = post[1].res;
+        if (PQntuples(r) == 1) {
             snprintf(out->computed_at, sizeof out->computed_at, "%s", PQgetvalue(r, 0, 0));
             out->stored = true;
             out->ttl_seconds_remaining = ttl_store * 60;
-            PQclear(r);
-        } else {
-            sfp_log(SFP_WARN, "page cache: write failed; serving the page uncached", SFP_S("key", key));
-            PQclear(r);
-            count(pc, &pc->st.errors);
-            exec_ok(pg, "ROLLBACK TO SAVEPOINT pc_write", q);
         }
+    } else if (prc == P_FAILED && failed < n - 1) {
+        /* The savepoint or the upsert failed: the COMMIT was skipped, the transaction is
+         * aborted. Undo the write alone and commit the rest, as without a pipeline. */
+        log_pg("page cache: write failed; serving the page uncached", key, pg, post[failed].res);
+        count(pc, &pc->st.errors);
+        exec_ok(pg, "ROLLBACK TO SAVEPOINT pc_write", q);
+        if (!exec_ok(pg, "COMMIT", q)) prc = P_LOST;
     }
-    if (!exec_ok(pg, "COMMIT", q)) {
-        log_pg("page cache: COMMIT failed; serving the page uncached", key, pg, NULL);
+    if (prc == P_LOST || (prc == P_FAILED && failed == n - 1)) {
+        log_pg("page cache: COMMIT failed; serving the page uncached", key, pg,
+               prc == P_FAILED ? post[failed].res : NULL);
         count(pc, &pc->st.errors);
         out->stored = false;
         out->ttl_seconds_remaining = 0;
     }
+    pipe_clear(post, n);
     return 0;
 }
 

@@ -21,7 +21,9 @@
  *     computes — inside the same transaction, so the compute callback may use SAVEPOINTs — and
  *     upserts (computed_at = clock_timestamp()), then commits, which releases the lock.
  *     The two-int form of the advisory lock keeps page-cache locks out of the bigint key space
- *     the cron jobs use.
+ *     the cron jobs use. The statements before the compute (BEGIN, the timeouts, the lock, the
+ *     re-read) travel in one round trip (a libpq pipeline), the upsert and COMMIT after it in
+ *     another: a miss costs three round trips besides the compute's (read, before, after).
  *  3. Errors of the cache itself (read, lock, write: e.g. a missing table) never fail the
  *     request: they are logged and counted, and the page is computed directly. Errors of the
  *     compute callback are returned to the caller and never stored. A lock wait that runs

@@ -55,6 +55,7 @@ typedef struct job {
     size_t len;
     int ttl_override; /* 0 = keep */
     int generation;   /* appended to data as a byte when data == NULL */
+    const char *sql;  /* run in the cache's transaction before returning (e.g. a write of its own) */
 } job;
 
 static void sleep_ms(int ms)
@@ -71,6 +72,8 @@ static int compute(sfp_conn *c, void *user, uint8_t **payload, size_t *len, int 
     sfp_err e = {0};
     if (sfp_db_exec(c, "SELECT 1", 0, NULL, &e) != 0) /* no cmocka asserts off the main thread */
         return sfp_err_set(err, SFP_UNAVAILABLE, "connection unusable in compute");
+    if (j->sql && sfp_db_exec(c, j->sql, 0, NULL, &e) != 0)
+        return sfp_err_set(err, SFP_INTERNAL, "compute's own statement failed");
     if (j->sleep_ms) sleep_ms(j->sleep_ms);
     for (int i = 0; i < 30000 && atomic_load(&j->gate); i++) sleep_ms(1);
     if (atomic_load(&j->fail_left) > 0 && atomic_fetch_sub(&j->fail_left, 1) > 0)
@@ -637,6 +640,132 @@ static void test_purge_and_row_stats(void **state)
     sfp_arena_free(a);
 }
 
+/* ---------------------------------------------------------------- pipelined error paths
+ * The leader sends BEGIN, the timeouts, SAVEPOINT, the lock and the re-read in one round trip,
+ * and SAVEPOINT, the upsert and COMMIT in another: a failure inside either skips the rest of it
+ * and must end exactly where the one-statement-at-a-time protocol did. */
+
+static void pool_not_broken(sfp_pool *pool)
+{
+    sfp_pool_stats ps;
+    sfp_pool_get_stats(pool, &ps);
+    assert_int_equal(ps.broken, 0);
+}
+
+/* The advisory lock fails with an error that is no timeout (a hashtext() that raises, found
+ * first on the search path): the re-read queued after it is skipped, the transaction is rolled
+ * back to before the lock, and the page is computed in it and served without the cache. */
+static void test_lock_error_computes_uncached(void **state)
+{
+    (void)state;
+    assert_int_equal(sfp_test_sql(g_url,
+                                  "DROP SCHEMA IF EXISTS pc_shadow CASCADE; CREATE SCHEMA pc_shadow;"
+                                  "CREATE FUNCTION pc_shadow.hashtext(text) RETURNS int LANGUAGE plpgsql AS "
+                                  "$$BEGIN RAISE EXCEPTION 'no lock today'; END$$;"
+                                  "DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = pc_shadow, public, "
+                                  "pg_catalog', current_database()); END$$"),
+                     0);
+    sfp_pool *pool = new_pool(1); /* its connection opens now, with that search path */
+    sfp_page_cache *pc = sfp_page_cache_new(pool);
+    job j = {0};
+    sfp_page_result r;
+    for (int i = 0; i < 2; i++) { /* twice on the one connection: it stays usable */
+        get_ok(pc, "test:nolock", 30, &j, &r);
+        assert_false(r.cached);
+        assert_false(r.stored);
+        assert_int_equal(r.ttl_seconds_remaining, 0);
+        assert_true(payload_is(&r, i ? "generation 2" : "generation 1"));
+        sfp_page_result_clear(&r);
+    }
+    assert_int_equal(rows("cache_key = 'test:nolock'"), 0);
+    sfp_page_cache_stats st;
+    sfp_page_cache_get_stats(pc, &st);
+    assert_int_equal(st.errors, 2);
+    assert_int_equal(st.computes, 2);
+    pool_not_broken(pool);
+    sfp_page_cache_free(pc);
+    sfp_pool_destroy(pool);
+    assert_int_equal(sfp_test_sql(g_url, "DO $$BEGIN EXECUTE format('ALTER DATABASE %I RESET search_path', "
+                                         "current_database()); END$$; DROP SCHEMA pc_shadow CASCADE"),
+                     0);
+}
+
+/* Another replica's leader holds the key's lock while ours waits for it, and renames page_cache
+ * away before it commits: our re-read, queued behind the lock, fails. Ours rolls back to before
+ * the lock, computes and serves the page without the cache. */
+static void test_reread_error_computes_uncached(void **state)
+{
+    fixture *f = *state;
+    PGconn *other = PQconnectdb(g_url);
+    assert_int_equal(PQstatus(other), CONNECTION_OK);
+    char sql[160];
+    snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%d, hashtext('test:reread'))",
+             SFP_PAGE_CACHE_LOCK_NS);
+    PGresult *res = PQexec(other, sql);
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    PQclear(res);
+    job j = {0};
+    worker w = {.pc = f->pc, .key = "test:reread", .j = &j, .deadline_ms = 30000};
+    pthread_t th;
+    pthread_create(&th, NULL, run_worker, &w);
+    long waiting = 0;
+    for (int i = 0; i < 2000 && waiting == 0; i++) {
+        waiting = sfp_test_sql_long(g_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+        if (!waiting) sleep_ms(5);
+    }
+    assert_int_equal(waiting, 1); /* ours waits for the lock */
+    res = PQexec(other, "ALTER TABLE page_cache RENAME TO page_cache_away; COMMIT");
+    assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    PQfinish(other);
+    pthread_join(th, NULL);
+    assert_int_equal(w.rc, 0);
+    assert_false(w.r.cached);
+    assert_false(w.r.stored);
+    assert_true(payload_is(&w.r, "generation 1"));
+    sfp_page_result_clear(&w.r);
+    sfp_page_cache_stats st;
+    sfp_page_cache_get_stats(f->pc, &st);
+    assert_int_equal(st.errors, 1);
+    assert_int_equal(sfp_test_sql(g_url, "ALTER TABLE page_cache_away RENAME TO page_cache"), 0);
+    sfp_page_result r;
+    get_ok(f->pc, "test:reread", 30, &j, &r); /* the table is back: stored again */
+    assert_true(r.stored);
+    sfp_page_result_clear(&r);
+    pool_not_broken(f->pool);
+}
+
+/* The upsert fails in the round trip that also carries the COMMIT (skipped by the failure): the
+ * write alone is undone and what the compute itself did in the transaction is committed. */
+static void test_failed_write_keeps_the_computes_work(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(sfp_test_sql(g_url, "DROP TABLE IF EXISTS pc_scratch; CREATE TABLE pc_scratch (n int);"
+                                         "ALTER TABLE page_cache ADD CONSTRAINT no_writes "
+                                         "CHECK (cache_key <> 'test:nowrite')"),
+                     0);
+    job j = {.sql = "INSERT INTO pc_scratch VALUES (1)"};
+    sfp_page_result r;
+    get_ok(f->pc, "test:nowrite", 30, &j, &r);
+    assert_false(r.cached);
+    assert_false(r.stored);
+    assert_true(payload_is(&r, "generation 1"));
+    sfp_page_result_clear(&r);
+    assert_int_equal(sfp_test_sql_long(g_url, "SELECT count(*) FROM pc_scratch"), 1);
+    assert_int_equal(rows("cache_key = 'test:nowrite'"), 0);
+    sfp_page_cache_stats st;
+    sfp_page_cache_get_stats(f->pc, &st);
+    assert_int_equal(st.errors, 1);
+    /* and a write that succeeds commits both */
+    get_ok(f->pc, "test:write", 30, &j, &r);
+    assert_true(r.stored);
+    sfp_page_result_clear(&r);
+    assert_int_equal(sfp_test_sql_long(g_url, "SELECT count(*) FROM pc_scratch"), 2);
+    assert_int_equal(rows("cache_key = 'test:write'"), 1);
+    pool_not_broken(f->pool);
+    assert_int_equal(sfp_test_sql(g_url, "ALTER TABLE page_cache DROP CONSTRAINT no_writes; DROP TABLE pc_scratch"), 0);
+}
+
 /* ---------------------------------------------------------------- the in-process tier */
 
 static double g_mem_now = 1000.0;
@@ -874,6 +1003,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cross_process_coalescing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_wait_bounded_by_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_table_error_still_served, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_error_computes_uncached, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reread_error_computes_uncached, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_write_keeps_the_computes_work, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_and_row_stats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_tier_serves_without_query, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_tier_only_while_listening, setup, teardown),
