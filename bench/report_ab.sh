@@ -5,6 +5,9 @@
 # per report of the gateway, sfp-report and the Postgres cluster (/proc, the postmaster's
 # children including reaped ones, so autovacuum counts too when it runs).
 #   DATABASE_URL=... BENCH_PGDATA=<its data directory> BASE_BUILD_DIR=<other build> bench/report_ab.sh 3 8
+# BENCH_GATEWAY_ENV="GATEWAY_JSON_CACHE_ENTRIES=0" makes both gateways encode every report's JSON
+# (the first view of changed content) instead of serving the encode cached under the content's
+# etag.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 rounds=${1:-3}
@@ -15,7 +18,7 @@ soda_url=http://127.0.0.1:$port/resource
 start report sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=$soda_url REPORT_CACHE_TTL_S=0 METRICS_ADDR=off
 rpid_a=${pids[-1]}
 start gateway sfp-gateway GATEWAY_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=127.0.0.1:$port GATEWAY_REPORT_RATE_LIMIT=0 \
-  METRICS_ADDR=off
+  METRICS_ADDR=off ${BENCH_GATEWAY_ENV:-}
 gpid_a=${pids[-1]}
 url_a=http://127.0.0.1:$port/report/3512/001
 build_new=$build
@@ -23,7 +26,7 @@ build=$BASE_BUILD_DIR
 start report-base sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=$soda_url REPORT_CACHE_TTL_S=0 METRICS_ADDR=off
 rpid_b=${pids[-1]}
 start gateway-base sfp-gateway GATEWAY_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=127.0.0.1:$port GATEWAY_REPORT_RATE_LIMIT=0 \
-  METRICS_ADDR=off
+  METRICS_ADDR=off ${BENCH_GATEWAY_ENV:-}
 gpid_b=${pids[-1]}
 url_b=http://127.0.0.1:$port/report/3512/001
 build=$build_new
