@@ -149,7 +149,11 @@ static const sfp_db_stmt STMTS[ST_N] = {
 static const char *col(sfp_rpt_db *db, const PGresult *r, int row, int c)
 {
     if (PQgetisnull(r, row, c)) return "";
-    return sfp_arena_strdup(db->a, PQgetvalue(r, row, c));
+    int n = PQgetlength(r, row, c); /* libpq knows the length: no strlen per value */
+    if (n <= 0) return "";
+    char *s = sfp_arena_alloc(db->a, (size_t)n + 1); /* zeroed: the NUL is there */
+    memcpy(s, PQgetvalue(r, row, c), (size_t)n);
+    return s;
 }
 
 static bool col_double(const PGresult *r, int row, int c, double *out)
