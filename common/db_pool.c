@@ -399,7 +399,9 @@ static void note_acquired(sfp_pool *p, bool waited, int64_t start)
     }
 }
 
-sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err)
+/* spare: never wait for another caller's connection (NULL at once when none is idle and the
+ * pool is full). */
+static sfp_conn *acquire(sfp_pool *p, int timeout_ms, bool spare, sfp_err *err)
 {
     int64_t start = sfp_mono_ms();
     int64_t deadline = start + (timeout_ms < 0 ? p->cfg.acquire_timeout_ms : timeout_ms);
@@ -464,6 +466,11 @@ sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err)
             pthread_mutex_unlock(&p->mu);
             return c;
         }
+        if (spare) {
+            pthread_mutex_unlock(&p->mu);
+            sfp_err_set(err, SFP_UNAVAILABLE, "no spare database connection");
+            return NULL;
+        }
         int64_t left = deadline - sfp_mono_ms();
         if (left <= 0) {
             p->st.timeouts++;
@@ -481,6 +488,16 @@ sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err)
         pthread_cond_timedwait(&p->cv, &p->mu, &ts);
         waiter_remove(p, &w);
     }
+}
+
+sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err)
+{
+    return acquire(p, timeout_ms, false, err);
+}
+
+sfp_conn *sfp_pool_acquire_spare(sfp_pool *p, int timeout_ms, sfp_err *err)
+{
+    return acquire(p, timeout_ms, true, err);
 }
 
 void sfp_pool_release(sfp_pool *p, sfp_conn *c)

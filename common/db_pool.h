@@ -80,6 +80,11 @@ void sfp_pool_destroy(sfp_pool *p);
 /* Borrow a live connection, waiting at most timeout_ms (<0: the configured acquire timeout).
  * NULL + err on failure (pool exhausted past the timeout, or Postgres unreachable). */
 sfp_conn *sfp_pool_acquire(sfp_pool *p, int timeout_ms, sfp_err *err);
+/* A second connection for work that can also run on the one the caller holds: an idle
+ * connection, or a new one (opened within timeout_ms) when the pool is below DB_POOL_MAX; NULL
+ * at once when the pool is full, never waiting for another caller's connection (so two such
+ * holders cannot starve each other). Counted like sfp_pool_acquire. */
+sfp_conn *sfp_pool_acquire_spare(sfp_pool *p, int timeout_ms, sfp_err *err);
 /* Return a connection. A connection left in a transaction is rolled back; a broken one
  * (PQstatus bad) is closed and counted as broken. NULL-safe. */
 void sfp_pool_release(sfp_pool *p, sfp_conn *c);

@@ -62,6 +62,8 @@ const char *const sfp_expected_tables[] = {
     "development_pipeline",
     /* 0070 brief benchmarks */
     "brief_benchmarks",
+    /* 0085 brief data quality */
+    "brief_data_quality",
     /* runner */
     "schema_migrations",
     NULL,

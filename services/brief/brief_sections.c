@@ -11,6 +11,7 @@
 
 #include "brief_rules.h"
 #include "civil_date.h"
+#include "clock.h"
 #include "db_error.h"
 #include "db_prep.h"
 #include "log.h"
@@ -145,19 +146,24 @@ static const char SQL_EXPIRING[] =
     " AND lower(coalesce(p.status, '')) NOT IN ('complete', 'completed', 'expired', 'cancelled', 'withdrawn')"
     " ORDER BY p.issued_date, p.permit_number LIMIT 500";
 
+/* the permit columns a card reads (the rows are sorted twice: the narrower the cheaper) */
+#define CARD_COLS                                                                                                   \
+    "p.permit_number, p.status, p.status_date, p.filed_date, p.issued_date, p.completed_date, p.description, "     \
+    "p.permit_type_definition, p.estimated_cost, p.revised_cost, p.street_number, p.street_name, p.street_suffix, " \
+    "p.block, p.lot, p.neighborhood, p.permit_type"
 /* property cards: every permit at a watched parcel / address plus watched permits (≤500,
  * newest status first) with inspection counts of the active ones (the severity v1 input),
  * the routing of filed permits (latest addenda round, pending stations with arrival, hold and
  * v1 median), and per-parcel open enforcement and property_health (signals v2). */
 static const char SQL_PROPERTY[] =
     "WITH " W_CTE ", t0 AS ("
-    " SELECT 3 AS ord, w.watch_id, w.label AS wlabel, p.* FROM w JOIN permits p ON p.permit_number = w.permit_number"
+    " SELECT 3 AS ord, w.watch_id, w.label AS wlabel, " CARD_COLS " FROM w JOIN permits p ON p.permit_number = w.permit_number"
     "  WHERE w.watch_type = 'permit'"
     " UNION ALL"
-    " SELECT 2, w.watch_id, w.label, p.* FROM w JOIN permits p ON p.block = w.block AND p.lot = w.lot"
+    " SELECT 2, w.watch_id, w.label, " CARD_COLS " FROM w JOIN permits p ON p.block = w.block AND p.lot = w.lot"
     "  WHERE w.watch_type = 'parcel'"
     " UNION ALL"
-    " SELECT 1, w.watch_id, w.label, p.* FROM w JOIN permits p ON p.street_number = w.street_number"
+    " SELECT 1, w.watch_id, w.label, " CARD_COLS " FROM w JOIN permits p ON p.street_number = w.street_number"
     "  AND upper(p.street_name) = w.street_name WHERE w.watch_type = 'address'"
     "), t1 AS (SELECT DISTINCT ON (permit_number) * FROM t0 ORDER BY permit_number, ord, watch_id),"
     " t AS (SELECT * FROM t1 ORDER BY status_date DESC NULLS LAST, permit_number LIMIT 500),"
@@ -172,6 +178,7 @@ static const char SQL_PROPERTY[] =
     " t.block, t.lot, t.neighborhood, t.wlabel, t.ord,"
     " CASE WHEN lower(coalesce(t.status, '')) = ANY (" SFP_PERMITS_ON_CLOCK_SQL ") THEN"
     "  (SELECT count(*) FROM inspections i WHERE i.reference_number = t.permit_number) ELSE 0 END," /* severity input */
+    " CASE WHEN lower(coalesce(t.status, '')) = ANY (" SFP_PERMITS_CARD_ROUTING_SQL ") THEN" /* only read for those */
     " (SELECT json_build_object('total', count(*),"
     "   'completed', count(*) FILTER (WHERE coalesce(a.finish_date, '') <> ''),"
     "   'pending', coalesce(json_agg(json_build_object('station', a.station, 'arrive', a.arrive,"
@@ -179,7 +186,7 @@ static const char SQL_PROPERTY[] =
     "     FILTER (WHERE coalesce(a.finish_date, '') = ''), '[]'::json))::text"
     "  FROM addenda a LEFT JOIN LATERAL (SELECT s.median_days FROM station_velocity s WHERE s.station = a.station"
     "   ORDER BY s.baseline_date DESC LIMIT 1) sv ON true"
-    "  WHERE lower(coalesce(t.status, '')) = ANY (" SFP_PERMITS_CARD_ROUTING_SQL ") AND " LATEST_ADDENDA("t.permit_number") "),"
+    "  WHERE " LATEST_ADDENDA("t.permit_number") ") END,"
     " coalesce(enf.nv, 0), coalesce(enf.nc, 0), enf.tier, coalesce(enf.signal_count, 0), coalesce(enf.at_risk_count, 0),"
     " enf.signals, t.permit_type"
     " FROM t LEFT JOIN enf ON enf.block = t.block AND enf.lot = t.lot"
@@ -343,16 +350,14 @@ static const char SQL_COMPLIANCE[] =
     " ORDER BY b.expiration_date, b.permit_number LIMIT 200";
 
 /* data_quality: for planning records, tax rolls and boiler permits, how many of the dataset's
- * 200 newest rows (highest id; tax rolls: highest block/lot/year) have a permit on their
- * block + lot — a constant 600 index probes instead of joining whole tables. */
-#define DQ_PART(name, src)                                                                                          \
-    "SELECT " name "::text, count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM permits p"                      \
-    " WHERE p.block = s.block AND p.lot = s.lot)) FROM (" src ") s"
+ * 200 newest rows have a permit on their block + lot. The definition is the view
+ * sfp_brief_data_quality_live (migration 0085); its rows are stored in brief_data_quality by the
+ * nightly and sfp-seed and emptied by any write to the tables it reads, so they are read when
+ * present (three rows) and the view (600 index probes) only when not. */
 static const char SQL_DATA_QUALITY[] =
-    DQ_PART("'planning_records'", "SELECT block, lot FROM planning_records ORDER BY id DESC LIMIT 200")
-    " UNION ALL " DQ_PART("'tax_rolls'", "SELECT block, lot FROM tax_rolls ORDER BY block DESC, lot DESC,"
-                                         " tax_year DESC LIMIT 200")
-    " UNION ALL " DQ_PART("'boiler_permits'", "SELECT block, lot FROM boiler_permits ORDER BY id DESC LIMIT 200");
+    "WITH pre AS MATERIALIZED (SELECT ord, dataset, sampled, matched FROM brief_data_quality)"
+    " SELECT dataset, sampled, matched FROM (SELECT * FROM pre UNION ALL SELECT ord, dataset, sampled, matched"
+    " FROM sfp_brief_data_quality_live WHERE NOT EXISTS (SELECT 1 FROM pre)) x ORDER BY ord";
 
 /* street_use_activity: street-use permits approved since $2 on the street of an address watch;
  * streets compared upper-case, blanks collapsed, without a trailing suffix (the expression of
@@ -397,6 +402,7 @@ typedef struct sec {
     sfp_arena *a;
     bool lost;
     bool timed_out;
+    int32_t total_watches;
     PGresult *prop; /* the property-cards result, kept for the property-activity rows */
     sfp_brief_permit_row *prop_rows;
     size_t n_prop_rows;
@@ -417,7 +423,7 @@ static void warn(sec *s, const char *section, const char *msg)
 
 /* ---------- the pipeline ---------- */
 
-/* One section: its statement and which parameters it takes. */
+/* One section: its statement, which parameters it takes and which connection runs it. */
 typedef enum { P_NONE, P_USER_SINCE, P_USER_TODAY, P_SINCE } sec_params;
 typedef struct sec_def {
     const char *section; /* as named in warnings */
@@ -425,35 +431,69 @@ typedef struct sec_def {
     const char *sql;
     int nparams;
     sec_params params;
-    bool custom; /* planned for its parameters on every call (an unnamed statement) */
+    bool custom;                          /* planned for its parameters on every call (an unnamed statement) */
+    int lane;                             /* LANE_MAIN or LANE_SPARE (see lanes_start) */
+    void (*process)(sec *s, PGresult *r); /* fills its part of the brief from its result (NULL: failed) */
 } sec_def;
+#define LANE_MAIN 0
+#define LANE_SPARE 1
 
 /* The commands of one section's group, in the order they are queued. */
-typedef enum { C_ROLLBACK, C_SAVEPOINT, C_SETTINGS, C_PARSE, C_EXEC } cmd_kind;
-#define MAX_GROUP 5
+typedef enum { C_BEGIN, C_ROLLBACK, C_SAVEPOINT, C_SETTINGS, C_PARSE, C_EXEC } cmd_kind;
+#define MAX_GROUP 6
 
+static const char SQL_BEGIN[] = "BEGIN READ ONLY";
 static const char SQL_SAVEPOINT[] = "SAVEPOINT brief_section";
 static const char SQL_ROLLBACK[] = "ROLLBACK TO SAVEPOINT brief_section";
 /* generic plans, planned once per connection (transaction-local) */
 static const char SQL_SETTINGS[] = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)";
+/* the same on a lane in its own transaction, with the statement timeout of the call's deadline */
+static const char SQL_SETTINGS_TIMEOUT[] = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
+                                           "set_config('statement_timeout', $1, true)";
 
 typedef struct group {
     cmd_kind cmd[MAX_GROUP];
     int n;
-    bool parse_ok;
 } group;
 
-static bool send_cmd(sec *s, group *g, cmd_kind k, const sec_def *d, const char *const *p)
+/* One connection's share of the sections: they run in order, each under its own savepoint, in
+ * one libpq pipeline (one group of commands per section, each ended by a Sync). */
+typedef struct lane {
+    sec *s;
+    sfp_conn *c;
+    PGconn *pg;
+    const sec_def *defs;              /* every section (indexed by section) */
+    const char *const *const *params; /* indexed by section */
+    PGresult **res;                   /* indexed by section: its result, NULL when it failed */
+    const char **failed;              /* indexed by section: its warning when it failed */
+    int *idx;                         /* this lane's sections, in run order */
+    int n;
+    group *groups;       /* indexed by position in idx */
+    bool own;            /* runs in a transaction of its own (else in the caller's) */
+    const char *timeout; /* its own transaction's statement_timeout (ms; NULL: the session's) */
+    bool begun;          /* its own transaction was begun */
+    int next;            /* the first position not yet run */
+    int first, sent;     /* the positions queued and not read yet: [first, sent) */
+    bool rollback;       /* the transaction must be rolled back to the savepoint before going on */
+    bool lost;
+} lane;
+
+static bool send_cmd(lane *l, group *g, cmd_kind k, const sec_def *d, const char *const *p)
 {
-    PGconn *pg = s->pg;
+    PGconn *pg = l->pg;
+    const char *timeout[1] = {l->timeout};
     int ok;
     switch (k) {
+    case C_BEGIN: ok = PQsendQueryParams(pg, SQL_BEGIN, 0, NULL, NULL, NULL, NULL, 0); break;
     case C_ROLLBACK: ok = PQsendQueryParams(pg, SQL_ROLLBACK, 0, NULL, NULL, NULL, NULL, 0); break;
     case C_SAVEPOINT: ok = PQsendQueryParams(pg, SQL_SAVEPOINT, 0, NULL, NULL, NULL, NULL, 0); break;
-    case C_SETTINGS: ok = PQsendQueryParams(pg, SQL_SETTINGS, 0, NULL, NULL, NULL, NULL, 0); break;
+    case C_SETTINGS:
+        ok = l->timeout ? PQsendQueryParams(pg, SQL_SETTINGS_TIMEOUT, 1, NULL, timeout, NULL, NULL, 0)
+                        : PQsendQueryParams(pg, SQL_SETTINGS, 0, NULL, NULL, NULL, NULL, 0);
+        break;
     case C_PARSE: ok = PQsendPrepare(pg, d->stmt, d->sql, d->nparams, NULL); break;
     default: {
-        sfp_db_prep_state st = d->custom ? SFP_DB_PREP_UNTRACKED : sfp_db_prep_lookup(s->c, d->stmt);
+        sfp_db_prep_state st = d->custom ? SFP_DB_PREP_UNTRACKED : sfp_db_prep_lookup(l->c, d->stmt);
         ok = st == SFP_DB_PREP_UNTRACKED ? PQsendQueryParams(pg, d->sql, d->nparams, NULL, p, NULL, NULL, 0)
                                          : PQsendQueryPrepared(pg, d->stmt, d->nparams, p, NULL, NULL, 0);
     }
@@ -462,122 +502,205 @@ static bool send_cmd(sec *s, group *g, cmd_kind k, const sec_def *d, const char 
     return ok;
 }
 
-/* The section failed: its warning (the first error decides timeout vs database error). */
-static void section_failed(sec *s, const sec_def *d, const PGresult *err)
+/* The section at position i gets warning msg (the first one stays). */
+static void lane_fail(lane *l, int i, const char *msg)
 {
+    const char **f = &l->failed[l->idx[i]];
+    if (!*f) *f = msg;
+}
+
+/* The section at position i failed: its warning (the first error decides timeout vs database
+ * error). */
+static void section_failed(lane *l, int i, const PGresult *err)
+{
+    const sec_def *d = &l->defs[l->idx[i]];
     const char *state = err ? PQresultErrorField(err, PG_DIAG_SQLSTATE) : NULL;
-    bool conn_ok = PQstatus(s->pg) == CONNECTION_OK;
+    bool conn_ok = PQstatus(l->pg) == CONNECTION_OK;
     sfp_db_class k = sfp_db_classify(state, conn_ok);
-    if (!conn_ok) s->lost = true;
-    if (k.timeout) s->timed_out = true;
-    if (state && !strcmp(state, "26000")) sfp_db_prep_forget(s->c); /* the session lost its statements */
+    if (!conn_ok) l->lost = true;
+    if (k.timeout) l->s->timed_out = true;
+    if (state && !strcmp(state, "26000")) sfp_db_prep_forget(l->c); /* the session lost its statements */
     char msg[240];
-    snprintf(msg, sizeof msg, "%s", err ? PQresultErrorMessage(err) : PQerrorMessage(s->pg));
+    snprintf(msg, sizeof msg, "%s", err ? PQresultErrorMessage(err) : PQerrorMessage(l->pg));
     msg[strcspn(msg, "\n")] = '\0';
     sfp_log(SFP_WARN, "brief section failed", SFP_S("section", d->section), SFP_S("sqlstate", state ? state : ""),
             SFP_S("error", msg));
-    warn(s, d->section, k.timeout ? "section timed out" : "section unavailable: database error");
+    lane_fail(l, i, k.timeout ? "section timed out" : "section unavailable: database error");
 }
 
-/* Runs every section, each under its own savepoint, in libpq pipeline mode: all sections are
- * queued at once (one group per section, each ended by a Sync) and their results read in
- * order, so the whole brief costs one round trip. A failing statement aborts the transaction,
- * so the groups queued after it fail too: the failed section is warned about, the transaction
- * rolled back to its savepoint, and the sections after it queued again — one more round trip
- * per failed section, and each section still degrades alone. res[i] is the result of section
- * i, or NULL (and a warning) when it failed. */
-static void run_all(sec *s, const sec_def *defs, int n, const char *const *const *params, PGresult **res)
+/* Queues the sections from position l->next on, after a rollback to the savepoint when the
+ * previous queue failed part-way (its transaction is aborted). */
+static void lane_queue(lane *l)
 {
-    PGconn *pg = s->pg;
-    for (int i = 0; i < n; i++) res[i] = NULL;
-    if (PQpipelineStatus(pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pg)) {
-        for (int i = 0; i < n; i++) warn(s, defs[i].section, "section unavailable: database error");
-        return;
+    int first = l->next, sent = first;
+    bool with_rollback = l->rollback;
+    l->rollback = false;
+    for (; sent < l->n; sent++) {
+        group *g = &l->groups[sent];
+        const sec_def *d = &l->defs[l->idx[sent]];
+        *g = (group){0};
+        bool ok = !(sent == first && with_rollback) || send_cmd(l, g, C_ROLLBACK, d, NULL);
+        if (ok && l->own && !l->begun) {
+            l->begun = true;
+            ok = send_cmd(l, g, C_BEGIN, d, NULL);
+        }
+        ok = ok && send_cmd(l, g, C_SAVEPOINT, d, NULL);
+        ok = ok && (sent != first || send_cmd(l, g, C_SETTINGS, d, NULL));
+        if (ok && !d->custom && sfp_db_prep_lookup(l->c, d->stmt) == SFP_DB_PREP_NEEDED)
+            ok = send_cmd(l, g, C_PARSE, d, NULL);
+        ok = ok && send_cmd(l, g, C_EXEC, d, l->params[l->idx[sent]]);
+        if (!ok || !PQpipelineSync(l->pg)) { /* the connection failed while queueing */
+            l->lost = true;
+            section_failed(l, sent, NULL);
+            l->next = first; /* the ones queued before it have no result either */
+            return;
+        }
     }
-    group *groups = sfp_arena_alloc(s->a, (size_t)n * sizeof *groups);
-    int next = 0; /* the first section not yet run */
-    bool rollback = false;
-    while (next < n && !s->lost) {
-        /* queue sections next..n-1 */
-        int first = next, sent = first;
-        bool with_rollback = rollback;
-        rollback = false;
-        for (; sent < n; sent++) {
-            group *g = &groups[sent];
-            const sec_def *d = &defs[sent];
-            *g = (group){0};
-            bool ok = !(sent == first && with_rollback) || send_cmd(s, g, C_ROLLBACK, d, NULL);
-            ok = ok && send_cmd(s, g, C_SAVEPOINT, d, NULL);
-            ok = ok && (sent != first || send_cmd(s, g, C_SETTINGS, d, NULL));
-            if (ok && !d->custom && sfp_db_prep_lookup(s->c, d->stmt) == SFP_DB_PREP_NEEDED)
-                ok = send_cmd(s, g, C_PARSE, d, NULL);
-            ok = ok && send_cmd(s, g, C_EXEC, d, params[sent]);
-            if (!ok || !PQpipelineSync(pg)) { /* the connection failed while queueing */
-                s->lost = true;
-                section_failed(s, d, NULL);
-                next = sent + 1;
+    l->first = first;
+    l->sent = sent;
+}
+
+/* Reads the results of the queued groups, up to each one's Sync. When a section failed, the
+ * groups queued after it failed too (the transaction is aborted): l->next is set to the section
+ * after it and l->rollback asks for a rollback to the savepoint before they are queued again. */
+static void lane_read(lane *l)
+{
+    int failed = -1;
+    bool rollback_failed = false;
+    sec *s = l->s;
+    for (int i = l->first; i < l->sent; i++) {
+        group *g = &l->groups[i];
+        const sec_def *d = &l->defs[l->idx[i]];
+        PGresult *err = NULL;
+        for (int k = 0; k < g->n && !l->lost; k++) {
+            PGresult *r = PQgetResult(l->pg);
+            if (!r) {
+                l->lost = true;
                 break;
             }
-        }
-        if (s->lost) break;
-        /* read every group's results, up to its Sync */
-        int failed = -1;
-        bool rollback_failed = false;
-        for (int i = first; i < sent; i++) {
-            group *g = &groups[i];
-            PGresult *err = NULL;
-            for (int k = 0; k < g->n && !s->lost; k++) {
-                PGresult *r = PQgetResult(pg);
-                if (!r) {
-                    s->lost = true;
-                    break;
-                }
-                ExecStatusType st = PQresultStatus(r);
-                bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
-                if (ok && g->cmd[k] == C_PARSE) sfp_db_prep_mark(s->c, defs[i].stmt);
-                if (ok && g->cmd[k] != C_PARSE) s->ctx->statements++;
-                if (g->cmd[k] == C_EXEC && st != PGRES_PIPELINE_ABORTED) s->ctx->queries++;
-                if (ok && g->cmd[k] == C_EXEC && failed < 0) {
-                    res[i] = r;
-                } else if (!ok && !err && st != PGRES_PIPELINE_ABORTED) {
-                    err = r;
-                    if (g->cmd[k] == C_ROLLBACK) rollback_failed = true;
-                } else {
-                    PQclear(r);
-                }
-                while ((r = PQgetResult(pg))) PQclear(r); /* each command's results end with NULL */
-            }
-            if (!s->lost) {
-                PGresult *r = PQgetResult(pg);
-                if (!r || PQresultStatus(r) != PGRES_PIPELINE_SYNC) s->lost = true; /* out of step */
+            ExecStatusType st = PQresultStatus(r);
+            bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+            if (ok && g->cmd[k] == C_PARSE) sfp_db_prep_mark(l->c, d->stmt);
+            if (ok && g->cmd[k] != C_PARSE) s->ctx->statements++;
+            if (g->cmd[k] == C_EXEC && st != PGRES_PIPELINE_ABORTED) s->ctx->queries++;
+            if (ok && g->cmd[k] == C_EXEC && failed < 0) {
+                l->res[l->idx[i]] = r;
+            } else if (!ok && !err && st != PGRES_PIPELINE_ABORTED) {
+                err = r;
+                if (g->cmd[k] == C_ROLLBACK) rollback_failed = true;
+            } else {
                 PQclear(r);
             }
-            if (failed < 0 && (err || s->lost)) {
-                failed = i;
-                section_failed(s, &defs[i], err);
-            }
-            PQclear(err);
-            if (s->lost) break;
+            while ((r = PQgetResult(l->pg))) PQclear(r); /* each command's results end with NULL */
         }
-        if (failed < 0) { /* every section ran */
-            next = n;
-            break;
+        if (!l->lost) {
+            PGresult *r = PQgetResult(l->pg);
+            if (!r || PQresultStatus(r) != PGRES_PIPELINE_SYNC) l->lost = true; /* out of step */
+            PQclear(r);
         }
-        next = failed + 1;
-        if (rollback_failed) { /* the transaction cannot be recovered: the rest is unavailable */
-            for (; next < n; next++) warn(s, defs[next].section, "section unavailable: database error");
-            break;
+        if (failed < 0 && (err || l->lost)) {
+            failed = i;
+            section_failed(l, i, err);
         }
-        rollback = true;
+        PQclear(err);
+        if (l->lost) break;
     }
-    for (; next < n; next++) warn(s, defs[next].section, "section unavailable: database connection lost");
-    if (!s->lost && PQpipelineStatus(pg) != PQ_PIPELINE_OFF && !PQexitPipelineMode(pg)) s->lost = true;
-    if (rollback && !s->lost) { /* the last section failed: leave the transaction usable */
-        PGresult *r = PQexec(pg, SQL_ROLLBACK);
-        if (PQresultStatus(r) == PGRES_COMMAND_OK) s->ctx->statements++;
-        else if (PQstatus(pg) != CONNECTION_OK) s->lost = true;
+    l->first = l->sent = 0;
+    if (failed < 0) { /* every section ran */
+        l->next = l->n;
+        return;
+    }
+    l->next = failed + 1;
+    if (rollback_failed) { /* the transaction cannot be recovered: the rest is unavailable */
+        for (; l->next < l->n; l->next++) lane_fail(l, l->next, "section unavailable: database error");
+        return;
+    }
+    l->rollback = true;
+}
+
+/* Starts a lane: pipeline mode and its first queue. */
+static void lane_start(lane *l)
+{
+    if (PQpipelineStatus(l->pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(l->pg)) {
+        for (; l->next < l->n; l->next++) lane_fail(l, l->next, "section unavailable: database error");
+        return;
+    }
+    lane_queue(l);
+}
+
+/* Reads a started lane to its end: a failed section degrades alone (the sections after it are
+ * queued again, one more round trip per failed section). The connection leaves pipeline mode
+ * unless it was lost; the caller's transaction is left usable; a lane's own transaction ends. */
+static void lane_finish(lane *l)
+{
+    while (!l->lost && l->sent > l->first) {
+        lane_read(l);
+        if (!l->lost && l->rollback && l->next < l->n) lane_queue(l);
+    }
+    for (; l->next < l->n; l->next++) lane_fail(l, l->next, "section unavailable: database connection lost");
+    if (!l->lost && PQpipelineStatus(l->pg) != PQ_PIPELINE_OFF && !PQexitPipelineMode(l->pg)) l->lost = true;
+    if (l->rollback && !l->lost) { /* the last section failed: leave the transaction usable */
+        PGresult *r = PQexec(l->pg, SQL_ROLLBACK);
+        if (PQresultStatus(r) == PGRES_COMMAND_OK) l->s->ctx->statements++;
+        else if (PQstatus(l->pg) != CONNECTION_OK) l->lost = true;
         PQclear(r);
     }
+    if (l->own && l->begun && !l->lost) { /* read only: nothing to keep, but end it cleanly */
+        PGresult *r = PQexec(l->pg, "COMMIT");
+        if (PQresultStatus(r) == PGRES_COMMAND_OK) l->s->ctx->statements++;
+        PQclear(r);
+    }
+}
+
+/* The sections' lanes: with a spare connection, the sections marked LANE_SPARE run on it, in a
+ * read-only transaction of their own with the same statement timeout, at the same time as the
+ * others on the caller's connection, so the two backends use both cores. Each section is one
+ * statement and reads its own snapshot either way (the caller's transaction is READ
+ * COMMITTED), so the split changes no result. Without a spare every section runs on the
+ * caller's connection. */
+typedef struct lanes {
+    lane l[2];
+    int n;
+    const char **failed; /* indexed by section */
+} lanes;
+
+/* Queues every section on its lane (res[i]: section i's result, once its lane is finished). */
+static void lanes_start(lanes *ls, sec *s, sfp_conn *spare, const char *spare_timeout, const sec_def *defs, int n,
+                        const char *const *const *params, PGresult **res)
+{
+    ls->failed = sfp_arena_alloc(s->a, (size_t)n * sizeof *ls->failed);
+    ls->n = spare ? 2 : 1;
+    for (int k = 0; k < ls->n; k++) {
+        lane *l = &ls->l[k];
+        *l = (lane){.s = s,
+                    .c = k ? spare : s->c,
+                    .defs = defs,
+                    .params = params,
+                    .res = res,
+                    .failed = ls->failed,
+                    .own = k,
+                    .timeout = k ? spare_timeout : NULL};
+        l->pg = sfp_conn_pg(l->c);
+        l->idx = sfp_arena_alloc(s->a, (size_t)n * sizeof *l->idx);
+        l->groups = sfp_arena_alloc(s->a, (size_t)n * sizeof *l->groups);
+    }
+    for (int i = 0; i < n; i++) {
+        res[i] = NULL;
+        ls->failed[i] = NULL;
+        lane *l = &ls->l[spare && defs[i].lane == LANE_SPARE ? 1 : 0];
+        l->idx[l->n++] = i;
+    }
+    /* the spare lane first: its backend starts while the main lane is queued */
+    for (int k = ls->n - 1; k >= 0; k--) lane_start(&ls->l[k]);
+}
+
+/* After every lane finished: the failed sections' warnings, in section order whichever lane
+ * ran them; s->lost when the caller's connection was lost. */
+static void lanes_warn(lanes *ls, sec *s, const sec_def *defs, int n)
+{
+    s->lost = ls->l[0].lost;
+    for (int i = 0; i < n; i++)
+        if (ls->failed[i]) warn(s, defs[i].section, ls->failed[i]);
 }
 
 static char *S(sec *s, const PGresult *r, int i, int j)
@@ -620,13 +743,11 @@ static void split_names(sec *s, const char *v, char ***out, size_t *n)
 
 /* ---------- sections ---------- */
 
-static int32_t section_watches(sec *s, PGresult *r)
+static void section_watches(sec *s, PGresult *r)
 {
-    (void)s;
-    if (!r) return 0;
-    int32_t n = (int32_t)L(r, 0, 0);
+    if (!r) return;
+    s->total_watches = (int32_t)L(r, 0, 0);
     PQclear(r);
-    return n;
 }
 
 static void section_changes(sec *s, PGresult *r)
@@ -795,7 +916,7 @@ static void section_expiring(sec *s, PGresult *r)
     PQclear(r);
 }
 
-static void section_property(sec *s, PGresult *r)
+static void property_cards(sec *s, PGresult *r)
 {
     if (!r) return;
     int n = PQntuples(r);
@@ -837,6 +958,18 @@ static void section_property(sec *s, PGresult *r)
     s->prop = r;
     s->prop_rows = rows;
     s->n_prop_rows = (size_t)n;
+}
+
+/* The cards, then the property-activity rows they add to changes (processed before: same lane,
+ * earlier section). */
+static void section_property(sec *s, PGresult *r)
+{
+    property_cards(s, r);
+    if (!s->prop) return;
+    sfp_brief_add_property_activity(s->r, s->prop_rows, s->n_prop_rows, s->ctx->today - s->ctx->lookback_days,
+                                    s->ctx->lookback_days, s->a);
+    PQclear(s->prop);
+    s->prop = NULL;
 }
 
 static void section_last_refresh(sec *s, PGresult *r)
@@ -1180,27 +1313,42 @@ enum {
 _Static_assert(S_N == SFP_BRIEF_SECTION_QUERIES, "one statement per section");
 
 static const sec_def SECTIONS[S_N] = {
-    [S_WATCHES] = {"summary", "brief_summary", SQL_WATCHES, 1, P_USER_SINCE, false},
-    [S_CHANGES] = {"changes", "brief_changes", SQL_CHANGES, 2, P_USER_SINCE, false},
-    [S_PLAN_REVIEWS] = {"plan_reviews", "brief_plan_reviews", g_sql_plan_reviews, 2, P_USER_SINCE, false},
-    [S_INSPECTIONS] = {"inspections", "brief_inspections", SQL_INSPECTIONS, 2, P_USER_SINCE, false},
-    [S_NEW_FILINGS] = {"new_filings", "brief_new_filings", SQL_NEW_FILINGS, 2, P_USER_SINCE, false},
-    [S_EXPIRING] = {"expiring", "brief_expiring", SQL_EXPIRING, 1, P_USER_SINCE, false},
-    [S_PROPERTY] = {"property_health", "brief_property_health", SQL_PROPERTY, 1, P_USER_SINCE, false},
-    [S_HEALTH] = {"health", "brief_health", SQL_HEALTH, 2, P_USER_TODAY, false},
-    [S_TEAM] = {"team_activity", "brief_team_activity", SQL_TEAM, 2, P_USER_SINCE, false},
-    [S_REGULATORY] = {"regulatory_alerts", "brief_regulatory_alerts", SQL_REGULATORY, 0, P_NONE, false},
-    [S_SYNOPSIS] = {"property_synopsis", "brief_property_synopsis", SQL_SYNOPSIS, 1, P_USER_SINCE, false},
-    [S_PLANNING] = {"planning_context", "brief_planning_context", SQL_PLANNING, 1, P_USER_SINCE, false},
-    [S_COMPLIANCE] = {"compliance_calendar", "brief_compliance_calendar", SQL_COMPLIANCE, 2, P_USER_TODAY, false},
-    [S_DATA_QUALITY] = {"data_quality", "brief_data_quality", SQL_DATA_QUALITY, 0, P_NONE, false},
-    [S_STREET_USE] = {"street_use_activity", "brief_street_use_activity", SQL_STREET_USE, 2, P_USER_SINCE, false},
-    [S_NEARBY] = {"nearby_development", "brief_nearby_development", SQL_NEARBY, 1, P_USER_SINCE, false},
+    [S_WATCHES] = {"summary", "brief_summary", SQL_WATCHES, 1, P_USER_SINCE, false, LANE_MAIN, section_watches},
+    [S_CHANGES] = {"changes", "brief_changes", SQL_CHANGES, 2, P_USER_SINCE, false, LANE_MAIN, section_changes},
+    [S_PLAN_REVIEWS] = {"plan_reviews", "brief_plan_reviews", g_sql_plan_reviews, 2, P_USER_SINCE, false, LANE_SPARE,
+                        section_plan_reviews},
+    [S_INSPECTIONS] = {"inspections", "brief_inspections", SQL_INSPECTIONS, 2, P_USER_SINCE, false, LANE_MAIN,
+                       section_inspections},
+    [S_NEW_FILINGS] = {"new_filings", "brief_new_filings", SQL_NEW_FILINGS, 2, P_USER_SINCE, false, LANE_MAIN,
+                       section_new_filings},
+    [S_EXPIRING] = {"expiring", "brief_expiring", SQL_EXPIRING, 1, P_USER_SINCE, false, LANE_MAIN, section_expiring},
+    [S_PROPERTY] = {"property_health", "brief_property_health", SQL_PROPERTY, 1, P_USER_SINCE, false, LANE_MAIN,
+                    section_property},
+    [S_HEALTH] = {"health", "brief_health", SQL_HEALTH, 2, P_USER_TODAY, false, LANE_SPARE, section_health},
+    [S_TEAM] = {"team_activity", "brief_team_activity", SQL_TEAM, 2, P_USER_SINCE, false, LANE_SPARE, section_team},
+    [S_REGULATORY] = {"regulatory_alerts", "brief_regulatory_alerts", SQL_REGULATORY, 0, P_NONE, false, LANE_MAIN,
+                      section_regulatory},
+    [S_SYNOPSIS] = {"property_synopsis", "brief_property_synopsis", SQL_SYNOPSIS, 1, P_USER_SINCE, false, LANE_SPARE,
+                    section_synopsis},
+    [S_PLANNING] = {"planning_context", "brief_planning_context", SQL_PLANNING, 1, P_USER_SINCE, false, LANE_SPARE,
+                    section_planning},
+    [S_COMPLIANCE] = {"compliance_calendar", "brief_compliance_calendar", SQL_COMPLIANCE, 2, P_USER_TODAY, false,
+                      LANE_SPARE, section_compliance},
+    [S_DATA_QUALITY] = {"data_quality", "brief_data_quality", SQL_DATA_QUALITY, 0, P_NONE, false, LANE_SPARE,
+                        section_data_quality},
+    [S_STREET_USE] = {"street_use_activity", "brief_street_use_activity", SQL_STREET_USE, 2, P_USER_SINCE, false,
+                      LANE_SPARE, section_street_use},
+    [S_NEARBY] = {"nearby_development", "brief_nearby_development", SQL_NEARBY, 1, P_USER_SINCE, false, LANE_SPARE,
+                  section_nearby},
     /* its best plan depends on the date's selectivity: planned for it on every call */
-    [S_VELOCITY] = {"change_velocity", "brief_change_velocity", SQL_VELOCITY, 1, P_SINCE, true},
-    [S_LAST_REFRESH] = {"last_refresh", "brief_last_refresh", SQL_LAST_REFRESH, 0, P_NONE, false},
-    [S_PIPELINE_HEALTH] = {"pipeline_health", "brief_pipeline_health", SQL_PIPELINE_HEALTH, 0, P_NONE, false},
-    [S_PIPELINE_STATS] = {"pipeline_stats", "brief_pipeline_stats", SQL_PIPELINE_STATS, 0, P_NONE, false},
+    [S_VELOCITY] = {"change_velocity", "brief_change_velocity", SQL_VELOCITY, 1, P_SINCE, true, LANE_SPARE,
+                    section_velocity},
+    [S_LAST_REFRESH] = {"last_refresh", "brief_last_refresh", SQL_LAST_REFRESH, 0, P_NONE, false, LANE_MAIN,
+                        section_last_refresh},
+    [S_PIPELINE_HEALTH] = {"pipeline_health", "brief_pipeline_health", SQL_PIPELINE_HEALTH, 0, P_NONE, false, LANE_MAIN,
+                           section_pipeline_health},
+    [S_PIPELINE_STATS] = {"pipeline_stats", "brief_pipeline_stats", SQL_PIPELINE_STATS, 0, P_NONE, false, LANE_MAIN,
+                          section_pipeline_stats},
 };
 
 int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__Brief *r, sfp_arena *a, sfp_err *err)
@@ -1222,35 +1370,32 @@ int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__Brief 
     r->lookback_days = ctx->lookback_days;
     r->since = sfp_arena_strdup(a, since);
 
-    PGresult *res[S_N];
-    run_all(&s, SECTIONS, S_N, params, res);
-
-    int32_t total_watches = section_watches(&s, res[S_WATCHES]);
-    section_changes(&s, res[S_CHANGES]);
-    section_plan_reviews(&s, res[S_PLAN_REVIEWS]);
-    section_inspections(&s, res[S_INSPECTIONS]);
-    section_new_filings(&s, res[S_NEW_FILINGS]);
-    section_expiring(&s, res[S_EXPIRING]);
-    section_property(&s, res[S_PROPERTY]);
-    if (s.prop) {
-        sfp_brief_add_property_activity(r, s.prop_rows, s.n_prop_rows, ctx->today - ctx->lookback_days,
-                                        ctx->lookback_days, a);
-        PQclear(s.prop);
+    /* a spare connection for the LANE_SPARE sections, when the pool has one at once and the
+     * deadline leaves time: its statement timeout is what is left of the deadline (with no
+     * deadline, the session's DB_STATEMENT_TIMEOUT as on the caller's connection) */
+    sfp_conn *spare = NULL;
+    char spare_timeout[24];
+    bool deadline = ctx->deadline_ms != INT64_MAX;
+    int64_t left = deadline ? ctx->deadline_ms - sfp_mono_ms() : INT32_MAX;
+    if (left > INT32_MAX) left = INT32_MAX;
+    if (ctx->pool && left > 0) {
+        sfp_err e = {0};
+        spare = sfp_pool_acquire_spare(ctx->pool, (int)left, &e);
+        snprintf(spare_timeout, sizeof spare_timeout, "%lld", (long long)left);
     }
-    section_health(&s, res[S_HEALTH]);
-    section_team(&s, res[S_TEAM]);
-    section_regulatory(&s, res[S_REGULATORY]);
-    section_synopsis(&s, res[S_SYNOPSIS]);
-    section_planning(&s, res[S_PLANNING]);
-    section_compliance(&s, res[S_COMPLIANCE]);
-    section_data_quality(&s, res[S_DATA_QUALITY]);
-    section_street_use(&s, res[S_STREET_USE]);
-    section_nearby(&s, res[S_NEARBY]);
-    section_velocity(&s, res[S_VELOCITY]);
-    section_last_refresh(&s, res[S_LAST_REFRESH]);
-    section_pipeline_health(&s, res[S_PIPELINE_HEALTH]);
-    section_pipeline_stats(&s, res[S_PIPELINE_STATS]);
-    sfp_brief_fill_summary(r, total_watches, a);
+    PGresult *res[S_N];
+    lanes ls;
+    lanes_start(&ls, &s, spare, deadline ? spare_timeout : NULL, SECTIONS, S_N, params, res);
+    ctx->lanes = ls.n == 2 && ls.l[1].n ? 2 : 1; /* connections that ran sections */
+    /* each lane's sections are turned into the brief as soon as it is read: the main lane's
+     * (the cards) while the spare lane's backend is still working */
+    for (int k = 0; k < ls.n; k++) {
+        lane_finish(&ls.l[k]);
+        for (int j = 0; j < ls.l[k].n; j++) SECTIONS[ls.l[k].idx[j]].process(&s, res[ls.l[k].idx[j]]);
+    }
+    sfp_pool_release(ctx->pool, spare);
+    lanes_warn(&ls, &s, SECTIONS, S_N);
+    sfp_brief_fill_summary(r, s.total_watches, a);
 
     ctx->timed_out = s.timed_out;
     if (s.lost) return sfp_err_set(err, SFP_UNAVAILABLE, "database connection lost");

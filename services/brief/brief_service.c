@@ -124,11 +124,16 @@ static int compute_brief(sfp_conn *conn, void *user, uint8_t **payload, size_t *
     cc->ran = true;
     sfp_arena *a = sfp_arena_new();
     Sfpermits__V1__Brief *r = sfp_arena_msg(a, &sfpermits__v1__brief__descriptor);
-    sfp_brief_build_ctx b = {.user_id = cc->user_id, .lookback_days = cc->lookback, .today = cc->today};
+    sfp_brief_build_ctx b = {.pool = cc->svc->pool,
+                             .deadline_ms = cc->deadline_ms,
+                             .user_id = cc->user_id,
+                             .lookback_days = cc->lookback,
+                             .today = cc->today};
     int rc = sfp_brief_build(conn, &b, r, a, err);
     cc->queries = b.queries;
     cc->statements = b.statements;
     atomic_store(&cc->svc->counters.compute_queries_last, b.queries);
+    atomic_store(&cc->svc->counters.compute_lanes_last, b.lanes);
     if (rc == 0 && b.timed_out && sfp_mono_ms() >= cc->deadline_ms)
         rc = sfp_err_set(err, SFP_DEADLINE_EXCEEDED, "brief timed out");
     if (rc != 0) {
@@ -337,6 +342,7 @@ void sfp_brief_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, void
         {"brief_sql_queries_total", atomic_load(&c->sql_total)},
         {"brief_sql_queries_last", atomic_load(&c->sql_last)},
         {"brief_compute_queries_last", atomic_load(&c->compute_queries_last)},
+        {"brief_compute_lanes_last", atomic_load(&c->compute_lanes_last)},
         {"page_cache_memory_hits", ps.memory_hits},
         {"page_cache_coalesced", ps.coalesced},
         {"page_cache_computes", ps.computes},

@@ -42,6 +42,7 @@
  * brief_failed, brief_degraded (briefs computed with a degraded section), brief_refreshes, brief_refresh_limited,
  * brief_sql_queries_total, brief_sql_queries_last (statements of the last GetBrief),
  * brief_compute_queries_last (data queries of the last computed brief),
+ * brief_compute_lanes_last (connections its sections ran on: 2 when the pool had a spare),
  * page_cache_coalesced, page_cache_computes, page_cache_errors. */
 #ifndef SFP_BRIEF_SERVICE_H
 #define SFP_BRIEF_SERVICE_H
@@ -74,7 +75,7 @@ int sfp_brief_config_from_env(sfp_brief_config *c, sfp_err *err);
 
 typedef struct sfp_brief_counters {
     atomic_llong requests, cached, computed, unauthenticated, failed, degraded, refreshes, refresh_limited;
-    atomic_llong sql_total, sql_last, compute_queries_last;
+    atomic_llong sql_total, sql_last, compute_queries_last, compute_lanes_last;
 } sfp_brief_counters;
 
 typedef struct sfp_brief_service {

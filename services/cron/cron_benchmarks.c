@@ -28,3 +28,16 @@ int sfp_cron_brief_benchmarks(sfp_cron_run *r, sfp_conn *c)
             SFP_I("groups", groups), SFP_D("seconds", sfp_ingest_now_s() - t0));
     return 0;
 }
+
+int sfp_cron_brief_data_quality(sfp_cron_run *r, sfp_conn *c)
+{
+    sfp_err err = {0};
+    if (sfp_cron_tick(r, c, &err)) return sfp_cron_fail_db(r, "nightly: brief data quality", &err);
+    double t0 = sfp_ingest_now_s();
+    PGresult *res = sfp_db_query(c, "SELECT sfp_brief_data_quality_fill()", 0, NULL, &err);
+    if (!res) return sfp_cron_fail_db(r, "nightly: brief data quality", &err);
+    PQclear(res);
+    sfp_log(SFP_INFO, "nightly derived step", SFP_S("step", "nightly: brief data quality"),
+            SFP_D("seconds", sfp_ingest_now_s() - t0));
+    return 0;
+}

@@ -186,7 +186,8 @@ static int apply_all(sfp_cron_run *r, sfp_ingest_state *sts, size_t n, bool full
     if (rc == 0) rc = sfp_derived_rebuild(r, c, sts, n, full, derived);
     double t2 = sfp_ingest_now_s();
     if (rc == 0) rc = sfp_ingest_swap_finish(r, c, sts, n, path);
-    if (rc == 0) rc = sfp_cron_brief_benchmarks(r, c); /* after timeline_stats is final */
+    if (rc == 0) rc = sfp_cron_brief_benchmarks(r, c);   /* after timeline_stats is final */
+    if (rc == 0) rc = sfp_cron_brief_data_quality(r, c); /* after the last write to its tables */
     double t3 = sfp_ingest_now_s();
     if (rc == 0 && !dry_run && sfp_db_exec(c, "COMMIT", 0, NULL, &err))
         rc = sfp_cron_fail_db(r, "nightly: commit", &err);

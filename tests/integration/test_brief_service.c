@@ -50,12 +50,13 @@ typedef struct harness {
     sfp_rpc_channel *ch;
 } harness;
 
-static void start(harness *h)
+/* pool_max: DB_POOL_MAX of the service's pool */
+static void start_pool(harness *h, int pool_max)
 {
     memset(h, 0, sizeof *h);
     sfp_pool_config cfg = {.conninfo = g_url,
                            .min = 1,
-                           .max = 12,
+                           .max = pool_max,
                            .connect_timeout_s = 5,
                            .statement_timeout_ms = 20000,
                            .acquire_timeout_ms = 5000,
@@ -80,6 +81,11 @@ static void start(harness *h)
                                 .stats = sfp_brief_service_stats,
                                 .stats_user = &h->svc};
     sfp_test_rpc_start(&sc, m, 2, &h->srv, &h->th, &h->ch);
+}
+
+static void start(harness *h)
+{
+    start_pool(h, 12);
 }
 
 static void stop(harness *h)
@@ -970,6 +976,75 @@ static void test_section_compliance_calendar(void **state)
     stop(&h);
 }
 
+/* The sections run on two connections when the pool has a spare one, on the page cache's alone
+ * when it has not (DB_POOL_MAX = 1: never waiting for the connection the call itself holds),
+ * and the brief is the same either way. */
+static void test_sections_on_one_or_two_connections(void **state)
+{
+    (void)state;
+    uint8_t *packed[2];
+    size_t len[2];
+    for (int k = 0; k < 2; k++) {
+        harness h;
+        start_pool(&h, k ? 1 : 12);
+        assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache"), 0);
+        Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-alice", 30);
+        assert_false(r->metadata->debug->cached);
+        assert_int_equal(counter(&h, "brief_compute_lanes_last"), k ? 1 : 2);
+        assert_int_equal(r->brief->n_warnings, 0);
+        assert_true(r->brief->n_property_health > 0 && r->brief->n_changes > 0 && r->brief->n_data_quality == 3);
+        if (r->brief->last_refresh) r->brief->last_refresh->hours_ago = 0; /* time alone moves it */
+        len[k] = protobuf_c_message_get_packed_size(&r->brief->base);
+        packed[k] = malloc(len[k]);
+        protobuf_c_message_pack(&r->brief->base, packed[k]);
+        free_msg(r);
+        stop(&h);
+    }
+    assert_int_equal(len[0], len[1]);
+    assert_memory_equal(packed[0], packed[1], len[0]);
+    free(packed[0]);
+    free(packed[1]);
+}
+
+static bool warned(const Sfpermits__V1__GetBriefResponse *r, const char *section);
+
+/* A section of the spare lane blocked on a lock ends at the call's deadline (its own
+ * transaction gets the deadline as statement timeout), not at the pool's 20 s statement timeout:
+ * the call answers (the brief degraded, or DEADLINE_EXCEEDED "brief timed out" when the timeout
+ * fired at the deadline itself) well before the client's own 10 s deadline would cut it. */
+static void test_spare_lane_keeps_the_deadline(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h);
+    h.svc.cfg.statement_timeout_ms = 1500; /* the call's work deadline */
+    PGconn *locker = PQconnectdb(g_url);
+    assert_int_equal(PQstatus(locker), CONNECTION_OK);
+    PGresult *lr =
+        PQexec(locker, "BEGIN; LOCK TABLE entities IN ACCESS EXCLUSIVE MODE"); /* team_activity: spare lane */
+    assert_int_equal(PQresultStatus(lr), PGRES_COMMAND_OK);
+    PQclear(lr);
+    Sfpermits__V1__GetBriefRequest req = SFPERMITS__V1__GET_BRIEF_REQUEST__INIT;
+    req.lookback_days = 7;
+    sfp_rpc_md md = {"authorization", "Bearer demo-token-alice"};
+    ProtobufCMessage *resp = NULL;
+    sfp_rpc_status st;
+    grpc_status_code c = sfp_rpc_call(h.ch, SFP_BRIEF_GET_PATH, &req.base,
+                                      &sfpermits__v1__get_brief_response__descriptor, &resp, 10000, &md, 1, &st);
+    PQclear(PQexec(locker, "ROLLBACK"));
+    PQfinish(locker);
+    if (c == GRPC_STATUS_OK) {
+        Sfpermits__V1__GetBriefResponse *r = (void *)resp;
+        assert_true(warned(r, "team_activity"));
+        assert_int_equal(counter(&h, "brief_compute_lanes_last"), 2);
+        free_msg(r);
+    } else {
+        assert_int_equal(c, GRPC_STATUS_DEADLINE_EXCEEDED);
+        assert_string_equal(st.message, "brief timed out"); /* the server's answer, not the client's cut */
+    }
+    stop(&h);
+}
+
 /* data_quality: one item per dataset, on the 200 newest rows; below 5 % → warn. */
 static void test_section_data_quality(void **state)
 {
@@ -981,29 +1056,46 @@ static void test_section_data_quality(void **state)
               {"boiler_permits", "SELECT block, lot FROM boiler_permits ORDER BY id DESC LIMIT 200"}};
     harness h;
     start(&h);
+    /* the brief reads the stored rows (a changed stored row shows) */
+    assert_int_equal(sfp_test_sql_long(g_url, "SELECT sfp_brief_data_quality_fill()"), 3);
+    assert_int_equal(sfp_test_sql(g_url, "UPDATE brief_data_quality SET matched = 7 WHERE dataset = 'tax_rolls'"), 0);
     Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-bob", 1);
-    assert_int_equal(r->brief->n_data_quality, 3);
-    for (size_t i = 0; i < 3; i++) {
-        const Sfpermits__V1__BriefDataQuality *x = r->brief->data_quality[i];
-        char sql[400];
-        assert_string_equal(x->dataset, ds[i].name);
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s) s", ds[i].sample);
-        assert_int_equal(x->sampled, sfp_test_sql_long(g_url, sql));
-        snprintf(sql, sizeof sql,
-                 "SELECT count(*) FROM (%s) s WHERE EXISTS (SELECT 1 FROM permits p WHERE p.block = s.block"
-                 " AND p.lot = s.lot)",
-                 ds[i].sample);
-        assert_int_equal(x->matched, sfp_test_sql_long(g_url, sql));
-        assert_true(x->sampled > 0);
-        assert_string_equal(ENAME(x->status), x->match_rate_pct < 5.0 ? "warn" : "ok");
-    }
+    assert_int_equal(sfp_test_sql_long(g_url, "SELECT sfp_brief_data_quality_fill()"), 3);
+    assert_string_equal(r->brief->data_quality[1]->dataset, "tax_rolls");
+    assert_int_equal(r->brief->data_quality[1]->matched, 7);
     free_msg(r);
-    /* 500 boiler permits on a parcel no permit knows → the newest 200 match 0 % → warn */
+    assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache"), 0);
+    /* stored or computed by the view when none are stored: the same */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass) assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache; DELETE FROM brief_data_quality"), 0);
+        r = brief_ok(&h, "demo-token-bob", 1);
+        assert_int_equal(r->brief->n_data_quality, 3);
+        for (size_t i = 0; i < 3; i++) {
+            const Sfpermits__V1__BriefDataQuality *x = r->brief->data_quality[i];
+            char sql[400];
+            assert_string_equal(x->dataset, ds[i].name);
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s) s", ds[i].sample);
+            assert_int_equal(x->sampled, sfp_test_sql_long(g_url, sql));
+            snprintf(sql, sizeof sql,
+                     "SELECT count(*) FROM (%s) s WHERE EXISTS (SELECT 1 FROM permits p WHERE p.block = s.block"
+                     " AND p.lot = s.lot)",
+                     ds[i].sample);
+            assert_int_equal(x->matched, sfp_test_sql_long(g_url, sql));
+            assert_true(x->sampled > 0);
+            assert_string_equal(ENAME(x->status), x->match_rate_pct < 5.0 ? "warn" : "ok");
+        }
+        free_msg(r);
+    }
+    /* 500 boiler permits on a parcel no permit knows → the newest 200 match 0 % → warn; the write
+     * dropped the stored rows (else the brief would show the stale ones) */
+    assert_int_equal(sfp_test_sql_long(g_url, "SELECT sfp_brief_data_quality_fill()"), 3);
     assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache; INSERT INTO boiler_permits (permit_number, block,"
                                          " lot) SELECT 'BPX' || g, '9998', '001' FROM generate_series(1, 500) g"),
                      0);
+    assert_int_equal(sfp_test_sql_long(g_url, "SELECT count(*) FROM brief_data_quality"), 0);
     r = brief_ok(&h, "demo-token-bob", 1);
     assert_int_equal(sfp_test_sql(g_url, "DELETE FROM boiler_permits WHERE permit_number LIKE 'BPX%'"), 0);
+    assert_int_equal(sfp_test_sql_long(g_url, "SELECT sfp_brief_data_quality_fill()"), 3);
     assert_string_equal(r->brief->data_quality[2]->dataset, "boiler_permits");
     assert_int_equal(r->brief->data_quality[2]->matched, 0);
     assert_string_equal(ENAME(r->brief->data_quality[2]->status), "warn");
@@ -1130,8 +1222,8 @@ static void test_sections_degrade_alone(void **state)
          "ALTER TABLE tax_rolls RENAME COLUMN zoning_code_x TO zoning_code"},
         {"compliance_calendar", "ALTER TABLE boiler_permits RENAME COLUMN expiration_date TO exp_x",
          "ALTER TABLE boiler_permits RENAME COLUMN exp_x TO expiration_date"},
-        {"data_quality", "ALTER TABLE planning_records RENAME COLUMN id TO id_x",
-         "ALTER TABLE planning_records RENAME COLUMN id_x TO id"},
+        {"data_quality", "ALTER TABLE brief_data_quality RENAME TO brief_data_quality_x",
+         "ALTER TABLE brief_data_quality_x RENAME TO brief_data_quality"},
         {"street_use_activity", "ALTER TABLE street_use_permits RENAME TO street_use_permits_x",
          "ALTER TABLE street_use_permits_x RENAME TO street_use_permits"},
         {"nearby_development", "ALTER TABLE development_pipeline RENAME TO development_pipeline_x",
@@ -1391,6 +1483,8 @@ int main(void)
         cmocka_unit_test_setup(test_section_change_velocity, reset),
         cmocka_unit_test_setup(test_section_compliance_calendar, reset),
         cmocka_unit_test_setup(test_section_data_quality, reset),
+        cmocka_unit_test_setup(test_sections_on_one_or_two_connections, reset),
+        cmocka_unit_test_setup(test_spare_lane_keeps_the_deadline, reset),
         cmocka_unit_test_setup(test_section_street_use, reset),
         cmocka_unit_test_setup(test_section_nearby_development, reset),
         cmocka_unit_test_setup(test_sections_degrade_alone, reset),

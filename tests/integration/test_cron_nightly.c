@@ -366,6 +366,11 @@ static void test_full_then_incremental(void **state)
     b = table_digest(h.dst, "brief_benchmarks", "*");
     assert_string_equal(a, b);
     free(a), free(b);
+    /* the brief's data_quality rows: stored after the last write, equal to the live view */
+    assert_int_equal(q(h.dst, "SELECT count(*) FROM brief_data_quality"), 3);
+    assert_int_equal(q(h.dst, "SELECT count(*) FROM (SELECT * FROM brief_data_quality EXCEPT"
+                              " SELECT * FROM sfp_brief_data_quality_live) x"),
+                     0);
     assert_int_equal(q(h.dst, "SELECT count(*) FROM nightly_watermarks WHERE watermark IS NOT NULL"), 12);
     assert_int_equal(q(h.dst, "SELECT count(*) FROM contacts WHERE permit_block IS NOT NULL"),
                      q(h.dst, "SELECT count(*) FROM contacts"));

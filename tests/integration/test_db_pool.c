@@ -153,6 +153,34 @@ static void test_waiting_acquire_counts(void **state)
     sfp_pool_destroy(p);
 }
 
+/* A spare connection: an idle one, or a new one below max, and never a wait for another
+ * caller's: with the pool full it is refused at once, without waiting, queueing or a timeout
+ * counted (the acquire timeout here is 10 minutes: a wait would hang the test). */
+static void test_spare_never_waits(void **state)
+{
+    (void)state;
+    sfp_pool *p = make_pool(g_url, 0, 2, 600000);
+    sfp_err err = {0};
+    sfp_conn *c = sfp_pool_acquire(p, -1, &err);
+    assert_non_null(c);
+    sfp_conn *spare = sfp_pool_acquire_spare(p, 600000, &err); /* below max: opened */
+    assert_non_null(spare);
+    assert_true(backend_pid(spare) != backend_pid(c));
+    sfp_err e2 = {0};
+    assert_null(sfp_pool_acquire_spare(p, 600000, &e2)); /* full: refused at once */
+    assert_int_equal(e2.code, SFP_UNAVAILABLE);
+    sfp_pool_stats s = stats(p);
+    assert_int_equal(s.timeouts, 0);
+    assert_int_equal(s.waited_acquires, 0);
+    assert_int_equal(s.waiting, 0);
+    sfp_pool_release(p, spare);
+    sfp_conn *again = sfp_pool_acquire_spare(p, 600000, &err); /* idle now: handed out */
+    assert_ptr_equal(again, spare);
+    sfp_pool_release(p, again);
+    sfp_pool_release(p, c);
+    sfp_pool_destroy(p);
+}
+
 static void test_terminated_backend_replaced(void **state)
 {
     (void)state;
@@ -425,17 +453,12 @@ int main(void)
 {
     g_url = sfp_test_create_db("it_db_pool");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_min_opened_in_background),
-        cmocka_unit_test(test_max_respected_and_timeout),
-        cmocka_unit_test(test_waiting_acquire_counts),
-        cmocka_unit_test(test_terminated_backend_replaced),
-        cmocka_unit_test(test_broken_in_use_connection_discarded),
-        cmocka_unit_test(test_rollback_on_release),
-        cmocka_unit_test(test_statement_timeout_applied),
-        cmocka_unit_test(test_unreachable_database),
-        cmocka_unit_test(test_outage_backs_off_and_fails_fast),
-        cmocka_unit_test(test_dedicated_connection),
-        cmocka_unit_test(test_bad_config_refused),
+        cmocka_unit_test(test_min_opened_in_background),    cmocka_unit_test(test_max_respected_and_timeout),
+        cmocka_unit_test(test_waiting_acquire_counts),      cmocka_unit_test(test_spare_never_waits),
+        cmocka_unit_test(test_terminated_backend_replaced), cmocka_unit_test(test_broken_in_use_connection_discarded),
+        cmocka_unit_test(test_rollback_on_release),         cmocka_unit_test(test_statement_timeout_applied),
+        cmocka_unit_test(test_unreachable_database),        cmocka_unit_test(test_outage_backs_off_and_fails_fast),
+        cmocka_unit_test(test_dedicated_connection),        cmocka_unit_test(test_bad_config_refused),
         cmocka_unit_test(test_concurrent_stats_add_up),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -102,6 +102,11 @@ static void test_demo_twice_identical(void **state)
     assert_int_equal(sfp_test_sql_long(url, k_index_fingerprint), indexes_before);
 
     assert_int_equal(sfp_test_sql_long(url, "SELECT count(*) FROM permits WHERE block = '3512' AND lot = '001'"), 44);
+    /* the brief's data_quality rows, stored after the load: the view's */
+    assert_int_equal(sfp_test_sql_long(url, "SELECT count(*) FROM brief_data_quality"), 3);
+    assert_int_equal(sfp_test_sql_long(url, "SELECT count(*) FROM (SELECT * FROM brief_data_quality EXCEPT"
+                                            " SELECT * FROM sfp_brief_data_quality_live) x"),
+                     0);
     assert_int_equal(
         sfp_test_sql_long(url, "SELECT max(c) FROM (SELECT count(*) c FROM permits GROUP BY block, lot) x"), 44);
     assert_int_equal(sfp_test_sql_long(url, "SELECT count(*) FROM api_tokens t JOIN users u USING (user_id)"

@@ -63,6 +63,9 @@ int seed_fill_benchmarks(PGconn *conn, int32_t as_of, sfp_err *err)
         if (PQresultStatus(res) != PGRES_TUPLES_OK) return fail(err, conn, res, "brief benchmarks");
         PQclear(res);
     }
+    PGresult *res = PQexec(conn, "SELECT sfp_brief_data_quality_fill()");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) return fail(err, conn, res, "brief data quality");
+    PQclear(res);
     return 0;
 }
 

@@ -34,9 +34,10 @@ int seed_load_bulk(const char *url, const sfp_seed_world *w, int jobs, seed_tabl
 /* COPY one generated table into conn (inside the caller's transaction). */
 int seed_copy_table(PGconn *conn, const sfp_seed_world *w, sfp_seed_table t, int freeze, int64_t *rows, sfp_err *err);
 
-/* The brief's predictability benchmarks (brief_benchmarks) of the days a freshly seeded
- * database is read on: the data's day (as_of) and the next (the seed's default as_of is
- * yesterday, UTC). Run after every table is loaded: a write to timeline_stats empties them. */
+/* What the brief reads precomputed: the predictability benchmarks (brief_benchmarks) of the
+ * days a freshly seeded database is read on — the data's day (as_of) and the next (the seed's
+ * default as_of is yesterday, UTC) — and the data_quality rows (brief_data_quality). Run after
+ * every table is loaded: a write to the tables they come from empties them. */
 int seed_fill_benchmarks(PGconn *conn, int32_t as_of, sfp_err *err);
 
 /* Runs one statement without parameters; on error fills err with what + the server message. */
