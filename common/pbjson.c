@@ -31,6 +31,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +41,33 @@
 #define SFP_PBJSON_MAX_DEPTH 64
 
 static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth);
+
+/* ---------------------------------------------------------------- output */
+
+/* The buffer's append without a call per byte: room for n more bytes and the NUL is checked
+ * inline, and sfp_buf_append grows it when there is none (sfp_buf's fields are public). */
+static inline void put(sfp_buf *out, const void *p, size_t n)
+{
+    if (out->len + n < out->cap) {
+        memcpy(out->data + out->len, p, n);
+        out->len += n;
+        out->data[out->len] = '\0';
+    } else {
+        sfp_buf_append(out, p, n);
+    }
+}
+
+static inline void putch(sfp_buf *out, char c)
+{
+    if (out->len + 1 < out->cap) {
+        out->data[out->len++] = c;
+        out->data[out->len] = '\0';
+    } else {
+        sfp_buf_append(out, &c, 1);
+    }
+}
+
+#define PUT_LIT(out, lit) put((out), (lit), sizeof(lit) - 1)
 
 /* ---------------------------------------------------------------- strings */
 
@@ -77,15 +105,43 @@ static size_t utf8_seq(const unsigned char *s, size_t n, size_t *bad)
     return 0;
 }
 
+/* Bytes that end a verbatim run: C0 controls, '"', '\\' and every non-ASCII byte (checked as
+ * UTF-8). */
+static inline bool special(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+}
+
+/* The end of the verbatim run from p[i]: eight bytes at a time while none of them is special
+ * (any byte < 0x20, '"', '\\' or >= 0x80 in the word stops it: the usual "has a zero byte" /
+ * "has a byte below n" tests, exact for the "any" question), then byte by byte. */
+static inline size_t verbatim_end(const unsigned char *p, size_t i, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof w);
+        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+        uint64_t t = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) | w;
+        if (t & highs) break;
+        i += 8;
+    }
+    while (i < n && !special(p[i])) i++;
+    return i;
+}
+
 static void emit_string(sfp_buf *out, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, run = 0; /* run: start of pending bytes copied verbatim */
-    sfp_buf_putc(out, '"');
+    putch(out, '"');
     while (i < n) {
+        i = verbatim_end(p, i, n); /* the verbatim run, copied in one go below */
+        if (i == n) break;
         unsigned char c = p[i];
         const char *esc = NULL;
-        char u[7];
+        size_t esc_len = 2;
+        char u[6];
         size_t adv = 1;
         if (c < 0x80) {
             switch (c) {
@@ -97,11 +153,10 @@ static void emit_string(sfp_buf *out, const char *s, size_t n)
             case '\r': esc = "\\r"; break;
             case '\t': esc = "\\t"; break;
             default:
-                if (c < 0x20) {
-                    u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0';
-                    u[4] = HEX[c >> 4], u[5] = HEX[c & 15], u[6] = '\0';
-                    esc = u;
-                }
+                u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0';
+                u[4] = HEX[c >> 4], u[5] = HEX[c & 15];
+                esc = u;
+                esc_len = 6;
             }
         } else {
             size_t bad = 1;
@@ -111,19 +166,16 @@ static void emit_string(sfp_buf *out, const char *s, size_t n)
                 continue;
             }
             esc = "\\ufffd";
+            esc_len = 6;
             adv = bad;
         }
-        if (esc) {
-            if (i > run) sfp_buf_append(out, p + run, i - run);
-            sfp_buf_puts(out, esc);
-            i += adv;
-            run = i;
-        } else {
-            i++;
-        }
+        if (i > run) put(out, p + run, i - run);
+        put(out, esc, esc_len);
+        i += adv;
+        run = i;
     }
-    if (i > run) sfp_buf_append(out, p + run, i - run);
-    sfp_buf_putc(out, '"');
+    if (i > run) put(out, p + run, i - run);
+    putch(out, '"');
 }
 
 static void emit_cstr(sfp_buf *out, const char *s)
@@ -141,7 +193,7 @@ static void emit_base64(sfp_buf *out, const ProtobufCBinaryData *bd)
     size_t n = d ? bd->len : 0;
     char chunk[256]; /* multiple of 4 */
     size_t k = 0;
-    sfp_buf_putc(out, '"');
+    putch(out, '"');
     for (size_t i = 0; i < n; i += 3) {
         uint32_t v = (uint32_t)d[i] << 16;
         size_t rem = n - i;
@@ -152,12 +204,12 @@ static void emit_base64(sfp_buf *out, const ProtobufCBinaryData *bd)
         chunk[k++] = rem > 1 ? B64[(v >> 6) & 63] : '=';
         chunk[k++] = rem > 2 ? B64[v & 63] : '=';
         if (k == sizeof chunk) {
-            sfp_buf_append(out, chunk, k);
+            put(out, chunk, k);
             k = 0;
         }
     }
-    if (k) sfp_buf_append(out, chunk, k);
-    sfp_buf_putc(out, '"');
+    if (k) put(out, chunk, k);
+    putch(out, '"');
 }
 
 /* ---------------------------------------------------------------- numbers */
@@ -171,25 +223,92 @@ static void fix_decimal_point(char *s)
     }
 }
 
+/* Exact powers of ten (every one up to 1e22 is a double). */
+static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Decimal digits of v, written backwards ending at end; returns the first. */
+static char *u64_digits(uint64_t v, char *end)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+/* What "%.15g" prints, without printf, for the common values: 0, and every v in [1e-4, 1e15) in
+ * magnitude that some decimal m / 10^k with m < 10^15 (at most 15 significant digits) equals
+ * exactly. The first k that fits is found by trying k = 0, 1, ...; m / 10^k is one correctly
+ * rounded division of two exact doubles, i.e. the double that decimal converts to, so the test
+ * is strtod's. Any decimal of at most 15 significant digits comes back unchanged from "%.15g"
+ * of its double (DBL_DIG is 15), and in this range "%.15g" uses plain notation without trailing
+ * zeros — the shortest such m, the first k found. Returns the length, or 0: use printf. */
+static size_t short_double(double v, char out[40])
+{
+    if (v == 0) {
+        if (signbit(v)) {
+            memcpy(out, "-0", 2);
+            return 2;
+        }
+        out[0] = '0';
+        return 1;
+    }
+    double a = fabs(v);
+    if (!(a >= 1e-4 && a < 1e15)) return 0;
+    for (unsigned k = 0; k < sizeof POW10 / sizeof POW10[0]; k++) {
+        double scaled = a * POW10[k];
+        if (scaled >= 1e15) return 0;
+        double m = nearbyint(scaled);
+        if (m / POW10[k] != a) continue;
+        uint64_t mi = (uint64_t)m;
+        char digits[24], *end = digits + sizeof digits;
+        char *d = u64_digits(mi, end);
+        size_t nd = (size_t)(end - d), n = 0;
+        if (v < 0) out[n++] = '-';
+        if (nd <= k) { /* 0.000ddd */
+            out[n++] = '0';
+            out[n++] = '.';
+            for (size_t z = nd; z < k; z++) out[n++] = '0';
+            memcpy(out + n, d, nd);
+            return n + nd;
+        }
+        memcpy(out + n, d, nd - k);
+        n += nd - k;
+        if (k) {
+            out[n++] = '.';
+            memcpy(out + n, d + nd - k, k);
+            n += k;
+        }
+        return n;
+    }
+    return 0;
+}
+
 static void emit_double(sfp_buf *out, double v)
 {
     if (!isfinite(v)) {
-        sfp_buf_puts(out, "null");
+        PUT_LIT(out, "null");
         return;
     }
     char tmp[40];
+    size_t n = short_double(v, tmp);
+    if (n) {
+        put(out, tmp, n);
+        return;
+    }
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, v);
         if (prec == 17 || strtod(tmp, NULL) == v) break;
     }
     fix_decimal_point(tmp);
-    sfp_buf_puts(out, tmp);
+    put(out, tmp, strlen(tmp));
 }
 
 static void emit_float(sfp_buf *out, float v)
 {
     if (!isfinite(v)) {
-        sfp_buf_puts(out, "null");
+        PUT_LIT(out, "null");
         return;
     }
     char tmp[40];
@@ -198,17 +317,22 @@ static void emit_float(sfp_buf *out, float v)
         if (prec == 9 || strtof(tmp, NULL) == v) break;
     }
     fix_decimal_point(tmp);
-    sfp_buf_puts(out, tmp);
+    put(out, tmp, strlen(tmp));
 }
 
 static void emit_int64(sfp_buf *out, int64_t v)
 {
-    sfp_buf_printf(out, "%lld", (long long)v);
+    char b[24], *end = b + sizeof b;
+    char *s = u64_digits(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, end);
+    if (v < 0) *--s = '-';
+    put(out, s, (size_t)(end - s));
 }
 
 static void emit_uint64(sfp_buf *out, uint64_t v)
 {
-    sfp_buf_printf(out, "%llu", (unsigned long long)v);
+    char b[24], *end = b + sizeof b;
+    char *s = u64_digits(v, end);
+    put(out, s, (size_t)(end - s));
 }
 
 /* ---------------------------------------------------------------- enums */
@@ -264,17 +388,24 @@ static void emit_enum(sfp_buf *out, const ProtobufCEnumDescriptor *ed, int32_t v
 {
     const ProtobufCEnumValue *ev = ed ? protobuf_c_enum_descriptor_get_value(ed, v) : NULL;
     if (!ev || !ev->name) {
-        sfp_buf_printf(out, "%" PRId32, v);
+        emit_int64(out, v);
         return;
     }
     const char *name = enum_short(ed, ev);
-    sfp_buf_putc(out, '"');
+    char tmp[128];
+    size_t k = 0;
+    tmp[k++] = '"';
     for (; *name; name++) {
         char c = to_lower(*name);
         if ((unsigned char)c < 0x20 || c == '"' || c == '\\') continue; /* never in a protoc name */
-        sfp_buf_putc(out, c);
+        tmp[k++] = c;
+        if (k == sizeof tmp) {
+            put(out, tmp, k);
+            k = 0;
+        }
     }
-    sfp_buf_putc(out, '"');
+    put(out, tmp, k);
+    putch(out, '"');
 }
 
 const char *sfp_pbjson_enum_name(const ProtobufCEnumDescriptor *ed, int v, char *buf, size_t cap)
@@ -335,9 +466,9 @@ static void emit_value(sfp_buf *out, const ProtobufCFieldDescriptor *f, const vo
     switch (f->type) {
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32: sfp_buf_printf(out, "%" PRId32, *(const int32_t *)p); break;
+    case PROTOBUF_C_TYPE_SFIXED32: emit_int64(out, *(const int32_t *)p); break;
     case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32: sfp_buf_printf(out, "%" PRIu32, *(const uint32_t *)p); break;
+    case PROTOBUF_C_TYPE_FIXED32: emit_uint64(out, *(const uint32_t *)p); break;
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64: emit_int64(out, *(const int64_t *)p); break;
@@ -345,14 +476,17 @@ static void emit_value(sfp_buf *out, const ProtobufCFieldDescriptor *f, const vo
     case PROTOBUF_C_TYPE_FIXED64: emit_uint64(out, *(const uint64_t *)p); break;
     case PROTOBUF_C_TYPE_FLOAT: emit_float(out, *(const float *)p); break;
     case PROTOBUF_C_TYPE_DOUBLE: emit_double(out, *(const double *)p); break;
-    case PROTOBUF_C_TYPE_BOOL: sfp_buf_puts(out, *(const protobuf_c_boolean *)p ? "true" : "false"); break;
+    case PROTOBUF_C_TYPE_BOOL:
+        if (*(const protobuf_c_boolean *)p) PUT_LIT(out, "true");
+        else PUT_LIT(out, "false");
+        break;
     case PROTOBUF_C_TYPE_ENUM:
         emit_enum(out, (const ProtobufCEnumDescriptor *)f->descriptor, *(const int32_t *)p);
         break;
     case PROTOBUF_C_TYPE_STRING: emit_cstr(out, *(const char *const *)p); break;
     case PROTOBUF_C_TYPE_BYTES: emit_base64(out, (const ProtobufCBinaryData *)p); break;
     case PROTOBUF_C_TYPE_MESSAGE: emit_message(out, *(const ProtobufCMessage *const *)p, depth + 1); break;
-    default: sfp_buf_puts(out, "null"); break;
+    default: PUT_LIT(out, "null"); break;
     }
 }
 
@@ -400,18 +534,18 @@ static void emit_map(sfp_buf *out, const ProtobufCMessageDescriptor *ed, const P
 {
     const ProtobufCFieldDescriptor *kf = &ed->fields[0], *vf = &ed->fields[1];
     bool first = true;
-    sfp_buf_putc(out, '{');
+    putch(out, '{');
     for (size_t i = 0; i < n; i++) {
         const char *e = (const char *)entries[i];
         if (!e) continue;
-        if (!first) sfp_buf_putc(out, ',');
+        if (!first) putch(out, ',');
         first = false;
         emit_map_key(out, kf, e + kf->offset);
-        sfp_buf_putc(out, ':');
+        putch(out, ':');
         /* the entry is not an object in the output: its value keeps the map's depth */
         emit_value(out, vf, e + vf->offset, depth);
     }
-    sfp_buf_putc(out, '}');
+    putch(out, '}');
 }
 
 /* f is the only member of its oneof (no other oneof member of d shares its case field). */
@@ -426,23 +560,71 @@ static bool is_single_oneof(const ProtobufCMessageDescriptor *d, const ProtobufC
     return true;
 }
 
+/* is_single_oneof of every field of a message type, computed once per descriptor: bit i is
+ * field i. A process-wide open-addressed table of descriptors with at most 64 fields; a slot is
+ * claimed (BUSY), filled, then published with a release store, so a reader that sees a
+ * descriptor also sees its bits; a reader that misses (the table full, a slot being filled)
+ * computes the bits itself. Descriptors are static data, so nothing is ever removed. */
+#define ONEOF_SLOTS 512
+#define ONEOF_PROBES 8
+static struct {
+    _Atomic(const ProtobufCMessageDescriptor *) d;
+    uint64_t single;
+} g_oneof[ONEOF_SLOTS];
+static const ProtobufCMessageDescriptor ONEOF_BUSY;
+
+static uint64_t single_oneofs_of(const ProtobufCMessageDescriptor *d)
+{
+    uint64_t bits = 0;
+    for (unsigned i = 0; i < d->n_fields && i < 64; i++)
+        if (is_single_oneof(d, &d->fields[i])) bits |= (uint64_t)1 << i;
+    return bits;
+}
+
+static uint64_t single_oneofs(const ProtobufCMessageDescriptor *d)
+{
+    size_t h = (size_t)(((uintptr_t)d >> 4) * 0x9e3779b97f4a7c15ULL >> 40);
+    for (size_t k = 0; k < ONEOF_PROBES; k++) {
+        size_t slot = (h + k) % ONEOF_SLOTS;
+        const ProtobufCMessageDescriptor *e = atomic_load_explicit(&g_oneof[slot].d, memory_order_acquire);
+        if (e == d) return g_oneof[slot].single;
+        if (e) continue;
+        uint64_t bits = single_oneofs_of(d);
+        const ProtobufCMessageDescriptor *expect = NULL;
+        if (atomic_compare_exchange_strong(&g_oneof[slot].d, &expect, &ONEOF_BUSY)) {
+            g_oneof[slot].single = bits;
+            atomic_store_explicit(&g_oneof[slot].d, d, memory_order_release);
+        }
+        return bits;
+    }
+    return single_oneofs_of(d);
+}
+
 static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth)
 {
     if (!msg || !msg->descriptor || depth > SFP_PBJSON_MAX_DEPTH) {
-        sfp_buf_puts(out, "null");
+        PUT_LIT(out, "null");
         return;
     }
     const ProtobufCMessageDescriptor *d = msg->descriptor;
     const char *base = (const char *)msg;
-    bool first = true;
-    sfp_buf_putc(out, '{');
+    bool first = true, singles_known = false;
+    uint64_t single = 0;
+    putch(out, '{');
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         const void *p = base + f->offset;
         bool absent = false;
         if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
             bool set = *(const uint32_t *)(base + f->quantifier_offset) == f->id;
-            if (!set && !is_single_oneof(d, f)) continue;
+            if (!set) {
+                if (i < 64) {
+                    if (!singles_known) single = single_oneofs(d), singles_known = true;
+                    if (!(single >> i & 1)) continue;
+                } else if (!is_single_oneof(d, f)) {
+                    continue;
+                }
+            }
             absent = !set;
         } else if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
             if (f->type == PROTOBUF_C_TYPE_STRING) {
@@ -453,12 +635,12 @@ static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth)
                 absent = !*(const protobuf_c_boolean *)(base + f->quantifier_offset);
             }
         }
-        if (!first) sfp_buf_putc(out, ',');
+        if (!first) putch(out, ',');
         first = false;
         emit_cstr(out, f->name);
-        sfp_buf_putc(out, ':');
+        putch(out, ':');
         if (absent) {
-            sfp_buf_puts(out, "null");
+            PUT_LIT(out, "null");
             continue;
         }
         if (f->label != PROTOBUF_C_LABEL_REPEATED) {
@@ -473,14 +655,14 @@ static void emit_message(sfp_buf *out, const ProtobufCMessage *msg, int depth)
             continue;
         }
         size_t sz = elem_size(f->type);
-        sfp_buf_putc(out, '[');
+        putch(out, '[');
         for (size_t j = 0; j < n; j++) {
-            if (j) sfp_buf_putc(out, ',');
+            if (j) putch(out, ',');
             emit_value(out, f, arr + j * sz, depth);
         }
-        sfp_buf_putc(out, ']');
+        putch(out, ']');
     }
-    sfp_buf_putc(out, '}');
+    putch(out, '}');
 }
 
 /* ---------------------------------------------------------------- API */

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "gw_json_cache.h"
 #include "gw_rpc.h"
@@ -26,7 +27,8 @@ typedef struct gw_read_reply {
     Sfpermits__V1__PackedReadResponse *view; /* owned */
     const Sfpermits__V1__ReadMetadata *md;   /* the view's metadata, or an empty one: never NULL */
     const Sfpermits__V1__ReadDebug *debug;   /* md->debug, or an empty one: never NULL */
-    ProtobufCMessage *content;               /* owned once gw_read_content decoded it, else NULL */
+    ProtobufCMessage *content;               /* in content_arena once gw_read_content decoded it, else NULL */
+    sfp_arena *content_arena;                /* owned: holds content (one free instead of one per field) */
 } gw_read_reply;
 
 /* Decodes an OK reply's view (not its content). -1 when it does not decode: st = INTERNAL,

@@ -149,7 +149,11 @@ static const sfp_db_stmt STMTS[ST_N] = {
 static const char *col(sfp_rpt_db *db, const PGresult *r, int row, int c)
 {
     if (PQgetisnull(r, row, c)) return "";
-    return sfp_arena_strdup(db->a, PQgetvalue(r, row, c));
+    int n = PQgetlength(r, row, c); /* libpq knows the length: no strlen per value */
+    if (n <= 0) return "";
+    char *s = sfp_arena_alloc(db->a, (size_t)n + 1); /* zeroed: the NUL is there */
+    memcpy(s, PQgetvalue(r, row, c), (size_t)n);
+    return s;
 }
 
 static bool col_double(const PGresult *r, int row, int c, double *out)
@@ -389,17 +393,47 @@ size_t sfp_rpt_parse_concepts(sfp_arena *a, const char *text, const char ***out)
     return n;
 }
 
-/* Index of permit_number in permits (sorted lookups are pointless for ≤ 50). */
-static sfp_rpt_permit *find_permit(sfp_rpt_permit *permits, size_t n, const char *pn, size_t *hint)
+/* The permits by number: the child rows arrive grouped by permit number (in the database's
+ * collation, not strcmp's), so a lookup happens once per group; the hint catches the rest of
+ * the group. */
+typedef struct permit_index {
+    sfp_rpt_permit *permits;
+    sfp_rpt_permit **by_number; /* sorted by strcmp of permit_number */
+    size_t n;
+    sfp_rpt_permit *hint; /* the last hit */
+} permit_index;
+
+static int cmp_permit_number(const void *a, const void *b)
 {
-    if (*hint < n && !strcmp(permits[*hint].permit_number, pn)) return &permits[*hint];
-    for (size_t i = 0; i < n; i++) {
-        if (!strcmp(permits[i].permit_number, pn)) {
-            *hint = i;
-            return &permits[i];
-        }
+    return strcmp((*(sfp_rpt_permit *const *)a)->permit_number, (*(sfp_rpt_permit *const *)b)->permit_number);
+}
+
+static void permit_index_init(permit_index *ix, sfp_arena *a, sfp_rpt_permit *permits, size_t n)
+{
+    ix->permits = permits;
+    ix->n = n;
+    ix->hint = NULL;
+    ix->by_number = sfp_arena_alloc(a, sizeof *ix->by_number * (n ? n : 1));
+    for (size_t i = 0; i < n; i++) ix->by_number[i] = &permits[i];
+    qsort(ix->by_number, n, sizeof *ix->by_number, cmp_permit_number);
+}
+
+/* The permit numbered pn, or NULL. With equal numbers (never, from the permits statement) the
+ * first in list order wins, as a linear search would find. */
+static sfp_rpt_permit *find_permit(permit_index *ix, const char *pn)
+{
+    if (ix->hint && !strcmp(ix->hint->permit_number, pn)) return ix->hint;
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ix->by_number[mid]->permit_number, pn) < 0) lo = mid + 1;
+        else hi = mid;
     }
-    return NULL;
+    if (lo == ix->n || strcmp(ix->by_number[lo]->permit_number, pn)) return NULL;
+    sfp_rpt_permit *best = ix->by_number[lo];
+    for (size_t k = lo + 1; k < ix->n && !strcmp(ix->by_number[k]->permit_number, pn); k++)
+        if (ix->by_number[k] < best) best = ix->by_number[k];
+    return ix->hint = best;
 }
 
 /* {permit numbers} of the permits whose status is in `set` (0: every permit). */
@@ -543,13 +577,14 @@ static void read_permits(sfp_rpt_db *db, const PGresult *r, const char *lot, sfp
     }
 }
 
-static void read_contacts(sfp_rpt_db *db, const PGresult *r, sfp_rpt_permit *permits, size_t n)
+static void read_contacts(sfp_rpt_db *db, const PGresult *r, permit_index *ix)
 {
     int rows = PQntuples(r);
+    sfp_rpt_permit *permits = ix->permits;
+    size_t n = ix->n;
     /* Rows arrive grouped by permit: count per permit, then fill. */
-    size_t hint = 0;
     for (int i = 0; i < rows; i++) {
-        sfp_rpt_permit *pm = find_permit(permits, n, PQgetvalue(r, i, 0), &hint);
+        sfp_rpt_permit *pm = find_permit(ix, PQgetvalue(r, i, 0));
         if (pm) pm->n_contacts++;
     }
     for (size_t i = 0; i < n; i++) {
@@ -558,7 +593,7 @@ static void read_contacts(sfp_rpt_db *db, const PGresult *r, sfp_rpt_permit *per
         permits[i].n_contacts = 0;
     }
     for (int i = 0; i < rows; i++) {
-        sfp_rpt_permit *pm = find_permit(permits, n, PQgetvalue(r, i, 0), &hint);
+        sfp_rpt_permit *pm = find_permit(ix, PQgetvalue(r, i, 0));
         if (!pm) continue;
         sfp_rpt_contact *c = &pm->contacts[pm->n_contacts++];
         c->role = col(db, r, i, 1);
@@ -572,12 +607,13 @@ static void read_contacts(sfp_rpt_db *db, const PGresult *r, sfp_rpt_permit *per
     }
 }
 
-static void read_inspections(sfp_rpt_db *db, const PGresult *r, sfp_rpt_permit *permits, size_t n)
+static void read_inspections(sfp_rpt_db *db, const PGresult *r, permit_index *ix)
 {
     int rows = PQntuples(r);
-    size_t hint = 0;
+    sfp_rpt_permit *permits = ix->permits;
+    size_t n = ix->n;
     for (int i = 0; i < rows; i++) {
-        sfp_rpt_permit *pm = find_permit(permits, n, PQgetvalue(r, i, 0), &hint);
+        sfp_rpt_permit *pm = find_permit(ix, PQgetvalue(r, i, 0));
         if (pm) pm->n_inspections++;
     }
     for (size_t i = 0; i < n; i++) {
@@ -586,7 +622,7 @@ static void read_inspections(sfp_rpt_db *db, const PGresult *r, sfp_rpt_permit *
         permits[i].n_inspections = 0;
     }
     for (int i = 0; i < rows; i++) {
-        sfp_rpt_permit *pm = find_permit(permits, n, PQgetvalue(r, i, 0), &hint);
+        sfp_rpt_permit *pm = find_permit(ix, PQgetvalue(r, i, 0));
         if (!pm) continue;
         sfp_rpt_inspection *x = &pm->inspections[pm->n_inspections++];
         x->scheduled_date = col(db, r, i, 1);
@@ -596,7 +632,7 @@ static void read_inspections(sfp_rpt_db *db, const PGresult *r, sfp_rpt_permit *
     }
 }
 
-static void read_routing(sfp_rpt_db *db, const PGresult *r, sfp_rpt_permit *permits, size_t n, int32_t today)
+static void read_routing(sfp_rpt_db *db, const PGresult *r, permit_index *ix, int32_t today)
 {
     int rows = PQntuples(r);
     sfp_rpt_addenda_row *all = sfp_arena_alloc(db->a, sizeof *all * (size_t)(rows ? rows : 1));
@@ -614,12 +650,11 @@ static void read_routing(sfp_rpt_db *db, const PGresult *r, sfp_rpt_permit *perm
     }
     /* Rows are grouped by application_number, the latest revision first: one routing per group,
      * from the rows of its first revision. */
-    size_t hint = 0;
     for (int i = 0; i < rows;) {
         int j = i + 1, rev = i + 1;
         while (j < rows && !strcmp(PQgetvalue(r, j, 0), PQgetvalue(r, i, 0))) j++;
         while (rev < j && all[rev].addenda_number == all[i].addenda_number) rev++;
-        sfp_rpt_permit *pm = find_permit(permits, n, PQgetvalue(r, i, 0), &hint);
+        sfp_rpt_permit *pm = find_permit(ix, PQgetvalue(r, i, 0));
         if (pm) pm->routing = sfp_rpt_routing_compute(&all[i], (size_t)(rev - i), today, db->a);
         i = j;
     }
@@ -697,9 +732,11 @@ int sfp_rpt_db_finish(sfp_rpt_db *db, sfp_rpt_permit_set *set, sfp_rpt_db_rest *
     rc = rc ? rc : pipe_exec(db, &p, ST_COMMIT, NULL);
     rc = rc ? rc : pipe_run(db, &p, NULL);
     if (rc == 0) {
-        if (i_contacts >= 0) read_contacts(db, p.res[i_contacts], permits, n);
-        if (i_inspections >= 0) read_inspections(db, p.res[i_inspections], permits, n);
-        if (i_routing >= 0) read_routing(db, p.res[i_routing], permits, n, rest->today);
+        permit_index ix;
+        permit_index_init(&ix, db->a, permits, n);
+        if (i_contacts >= 0) read_contacts(db, p.res[i_contacts], &ix);
+        if (i_inspections >= 0) read_inspections(db, p.res[i_inspections], &ix);
+        if (i_routing >= 0) read_routing(db, p.res[i_routing], &ix, rest->today);
         if (i_watch >= 0) read_reg_watch(db, p.res[i_watch], &rest->watch, &rest->n_watch);
         if (i_nearby >= 0) read_nearby(db, p.res[i_nearby], &rest->nearby, &rest->n_nearby);
     }

@@ -196,19 +196,30 @@ static void companions(const sfp_rpt_missing_input *in, miss_list *l)
          "elevator work",
          "elevator permit"},
     };
+    enum { N_KINDS = sizeof kinds / sizeof kinds[0] };
+    /* Which permits are a companion of each kind: read each permit's text once, not once per
+     * triggering permit. */
+    unsigned *is_companion = NULL;
     for (size_t i = 0; i < in->n_permits; i++) {
         const sfp_rpt_permit *trig = &in->permits[i];
         if (sfp_rpt_blank(trig->description)) continue;
-        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        for (size_t k = 0; k < N_KINDS; k++) {
             const char *phrase = first_phrase(trig->description, kinds[k].triggers);
             if (!phrase) continue;
-            bool found = false;
-            for (size_t j = 0; j < in->n_permits && !found; j++) {
-                const sfp_rpt_permit *o = &in->permits[j];
-                found = strcmp(sfp_rpt_str(o->permit_number), sfp_rpt_str(trig->permit_number)) &&
-                        (first_phrase(o->description, kinds[k].companions) ||
-                         first_phrase(o->permit_type_definition, kinds[k].companions));
+            if (!is_companion) {
+                is_companion = sfp_arena_alloc(l->a, sizeof *is_companion * in->n_permits);
+                for (size_t j = 0; j < in->n_permits; j++) {
+                    const sfp_rpt_permit *o = &in->permits[j];
+                    for (size_t c = 0; c < N_KINDS; c++)
+                        if (first_phrase(o->description, kinds[c].companions) ||
+                            first_phrase(o->permit_type_definition, kinds[c].companions))
+                            is_companion[j] |= 1u << c;
+                }
             }
+            bool found = false;
+            for (size_t j = 0; j < in->n_permits && !found; j++)
+                found = (is_companion[j] & (1u << k)) &&
+                        strcmp(sfp_rpt_str(in->permits[j].permit_number), sfp_rpt_str(trig->permit_number));
             if (found) continue;
             sfp_rpt_missing *m =
                 add(l, "missing_companion", SFP_SEV_LOW, kinds[k].title,

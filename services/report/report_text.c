@@ -76,16 +76,23 @@ bool sfp_rpt_blank(const char *s)
     return true;
 }
 
+/* ASCII case folding: the services never call setlocale, so tolower() is this in the C locale,
+ * without a call per byte. */
+static inline unsigned char fold(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
 static const char *find_ci(const char *hay, const char *needle)
 {
-    size_t nl = strlen(needle);
-    if (!nl) return hay;
-    int lo = tolower((unsigned char)needle[0]), up = toupper((unsigned char)needle[0]);
-    for (const char *h = hay; *h; h++) {
-        if (*h != lo && *h != up) continue;
+    const unsigned char *n = (const unsigned char *)needle;
+    if (!*n) return hay;
+    unsigned char first = fold(n[0]);
+    for (const unsigned char *h = (const unsigned char *)hay; *h; h++) {
+        if (fold(*h) != first) continue;
         size_t i = 1;
-        while (i < nl && h[i] && tolower((unsigned char)h[i]) == tolower((unsigned char)needle[i])) i++;
-        if (i == nl) return h;
+        while (n[i] && fold(h[i]) == fold(n[i])) i++;
+        if (!n[i]) return (const char *)h;
     }
     return NULL;
 }

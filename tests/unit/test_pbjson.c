@@ -196,6 +196,83 @@ static void test_floats(void **state)
     free(s);
 }
 
+/* The encoder prints common doubles without printf; its output must stay exactly what the
+ * printf rule gives ("%.15g", else "%.16g", else "%.17g": the first that reads back). Values of
+ * every shape the report and the brief carry — integers, money, milliseconds, ratios, 0 and -0,
+ * the edges of the plain-notation range — and random bit patterns. */
+static void printf_double(double v, char *out, size_t cap)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, cap, "%.*g", prec, v);
+        if (prec == 17 || strtod(out, NULL) == v) break;
+    }
+}
+
+static const double POW10_TEST[] = {1e-6, 1e-3, 1e-2, 0.1, 1, 10, 1e3, 1e9};
+
+static void test_doubles_match_printf(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    double *v = malloc(sizeof *v * N);
+    assert_non_null(v);
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    static const double edges[] = {0.0,
+                                   -0.0,
+                                   1e-4,
+                                   -1e-4,
+                                   9.9999999999999e-5,
+                                   1e15,
+                                   999999999999999.0,
+                                   1e15 - 0.5,
+                                   99999999999999.9,
+                                   0.1,
+                                   0.2,
+                                   0.30000000000000004,
+                                   1.0 / 3,
+                                   2.0 / 3,
+                                   123.456,
+                                   0.000123456789012345,
+                                   5e-324,
+                                   1e22,
+                                   4503599627370495.5};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) v[n++] = edges[i];
+    while (n < N) {
+        x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+        uint64_t r = x * 0x2545F4914F6CDD1DULL;
+        double d;
+        switch (r % 6) {
+        case 0: memcpy(&d, &r, sizeof d); break;                          /* any bit pattern */
+        case 1: d = (double)(int64_t)(r >> 8) / 1e6; break;               /* large, 6 decimals */
+        case 2: d = (double)(r >> 40) / 100.0; break;                     /* money */
+        case 3: d = (double)((r >> 20) % 100000000) / 1e3 - 5e4; break;   /* milliseconds */
+        case 4: d = (double)(r >> 11) / 9007199254740992.0; break;        /* a ratio in [0, 1) */
+        default: d = (double)(r >> 33) * POW10_TEST[(r >> 3) % 8]; break; /* integers, scaled */
+        }
+        if (!isfinite(d)) continue;
+        v[n++] = d;
+    }
+    Sfptest__Repeated r = SFPTEST__REPEATED__INIT;
+    r.n_r_double = N;
+    r.r_double = v;
+    char *s = sfp_pbjson_encode(&r.base, NULL);
+    assert_non_null(s);
+    const char *p = strstr(s, "\"r_double\":[");
+    assert_non_null(p);
+    p += strlen("\"r_double\":[");
+    for (size_t i = 0; i < N; i++) {
+        char want[40];
+        printf_double(v[i], want, sizeof want);
+        size_t wl = strlen(want);
+        if (strncmp(p, want, wl) != 0 || (p[wl] != ',' && p[wl] != ']'))
+            fail_msg("double %a: printf gives %s, the encoder %.30s", v[i], want, p);
+        p += wl + 1;
+    }
+    free(s);
+    free(v);
+}
+
 /* ---------------------------------------------------------------- strings */
 
 static void test_string_escaping(void **state)
@@ -970,6 +1047,7 @@ int main(void)
         cmocka_unit_test(test_oneof_only_set_member),
         cmocka_unit_test(test_optional_unset_null_vs_set),
         cmocka_unit_test(test_presence_single_oneof),
+        cmocka_unit_test(test_doubles_match_printf),
         cmocka_unit_test(test_enum_json_names),
         cmocka_unit_test(test_enum_name_value_roundtrip),
         cmocka_unit_test(test_big_random_message_is_valid_json),
