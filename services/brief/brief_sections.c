@@ -272,26 +272,20 @@ static const char SQL_HEALTH[] =
     "  LIMIT 1) b(lvl, n, pc)"
     " ORDER BY p.permit_number LIMIT 50";
 
-/* team_activity: permits filed since `since` with a contact resolved to a watched entity.
- * Two ways to the same rows, one of which runs (a one-time filter on the entities' permit
- * counts): few permits → from the entities' contacts to their permits; many (a busy
- * contractor has thousands) → from the permits filed since `since` to their contacts. */
+/* team_activity: permits filed since `since` with a contact resolved to a watched entity. The
+ * contacts carry their permit's filing date (migration 0095), so (entity_id, permit_filed_date)
+ * reads only a busy contractor's recent contacts, not its thousands; the permits row stays the
+ * authority on the date. */
 static const char SQL_TEAM[] =
     "WITH we AS (SELECT DISTINCT ON (entity_id) entity_id, coalesce(label, '') AS label FROM watch_items"
     "  WHERE user_id = $1 AND is_active AND watch_type = 'entity' AND entity_id IS NOT NULL ORDER BY entity_id, watch_id),"
-    " big AS (SELECT coalesce(sum(e.permit_count), 0) > 500 AS b FROM we JOIN entities e USING (entity_id)),"
-    " hits AS ("
-    "  SELECT c.permit_number, c.entity_id, c.role FROM we JOIN contacts c ON c.entity_id = we.entity_id"
-    "   JOIN permits p ON p.permit_number = c.permit_number WHERE p.filed_date >= $2 AND NOT (SELECT b FROM big)"
-    "  UNION ALL"
-    "  SELECT c.permit_number, c.entity_id, c.role FROM (SELECT permit_number FROM permits WHERE filed_date >= $2"
-    "   OFFSET 0) rp JOIN contacts c ON c.permit_number = rp.permit_number"
-    "   WHERE c.entity_id IN (SELECT entity_id FROM we) AND (SELECT b FROM big)),"
+    " hits AS (SELECT c.permit_number, c.entity_id, c.role FROM we JOIN contacts c ON c.entity_id = we.entity_id"
+    "  AND c.permit_filed_date >= $2),"
     " m AS (SELECT DISTINCT ON (p.permit_number, we.entity_id) p.permit_number, p.permit_type_definition, p.status,"
     "  p.filed_date, p.street_number, p.street_name, p.neighborhood, h.role,"
     "  coalesce(e.canonical_name, e.canonical_firm, '') AS ename, we.label"
     "  FROM hits h JOIN we ON we.entity_id = h.entity_id JOIN permits p ON p.permit_number = h.permit_number"
-    "  LEFT JOIN entities e ON e.entity_id = we.entity_id"
+    "  LEFT JOIN entities e ON e.entity_id = we.entity_id WHERE p.filed_date >= $2"
     "  ORDER BY p.permit_number, we.entity_id, h.role)"
     " SELECT permit_number, permit_type_definition, status, filed_date, street_number, street_name, neighborhood,"
     " role, ename, label FROM m ORDER BY filed_date DESC, permit_number, ename LIMIT 30";
@@ -1312,16 +1306,19 @@ enum {
 };
 _Static_assert(S_N == SFP_BRIEF_SECTION_QUERIES, "one statement per section");
 
+/* Lanes: the cards (the costliest statement) with the few sections that must be turned into the
+ * brief before them (changes: the cards add their property-activity rows to it) on the main
+ * lane; the rest, of about the same Postgres CPU, on the spare. */
 static const sec_def SECTIONS[S_N] = {
     [S_WATCHES] = {"summary", "brief_summary", SQL_WATCHES, 1, P_USER_SINCE, false, LANE_MAIN, section_watches},
     [S_CHANGES] = {"changes", "brief_changes", SQL_CHANGES, 2, P_USER_SINCE, false, LANE_MAIN, section_changes},
     [S_PLAN_REVIEWS] = {"plan_reviews", "brief_plan_reviews", g_sql_plan_reviews, 2, P_USER_SINCE, false, LANE_SPARE,
                         section_plan_reviews},
-    [S_INSPECTIONS] = {"inspections", "brief_inspections", SQL_INSPECTIONS, 2, P_USER_SINCE, false, LANE_MAIN,
+    [S_INSPECTIONS] = {"inspections", "brief_inspections", SQL_INSPECTIONS, 2, P_USER_SINCE, false, LANE_SPARE,
                        section_inspections},
-    [S_NEW_FILINGS] = {"new_filings", "brief_new_filings", SQL_NEW_FILINGS, 2, P_USER_SINCE, false, LANE_MAIN,
+    [S_NEW_FILINGS] = {"new_filings", "brief_new_filings", SQL_NEW_FILINGS, 2, P_USER_SINCE, false, LANE_SPARE,
                        section_new_filings},
-    [S_EXPIRING] = {"expiring", "brief_expiring", SQL_EXPIRING, 1, P_USER_SINCE, false, LANE_MAIN, section_expiring},
+    [S_EXPIRING] = {"expiring", "brief_expiring", SQL_EXPIRING, 1, P_USER_SINCE, false, LANE_SPARE, section_expiring},
     [S_PROPERTY] = {"property_health", "brief_property_health", SQL_PROPERTY, 1, P_USER_SINCE, false, LANE_MAIN,
                     section_property},
     [S_HEALTH] = {"health", "brief_health", SQL_HEALTH, 2, P_USER_TODAY, false, LANE_SPARE, section_health},
@@ -1343,11 +1340,11 @@ static const sec_def SECTIONS[S_N] = {
     /* its best plan depends on the date's selectivity: planned for it on every call */
     [S_VELOCITY] = {"change_velocity", "brief_change_velocity", SQL_VELOCITY, 1, P_SINCE, true, LANE_SPARE,
                     section_velocity},
-    [S_LAST_REFRESH] = {"last_refresh", "brief_last_refresh", SQL_LAST_REFRESH, 0, P_NONE, false, LANE_MAIN,
+    [S_LAST_REFRESH] = {"last_refresh", "brief_last_refresh", SQL_LAST_REFRESH, 0, P_NONE, false, LANE_SPARE,
                         section_last_refresh},
-    [S_PIPELINE_HEALTH] = {"pipeline_health", "brief_pipeline_health", SQL_PIPELINE_HEALTH, 0, P_NONE, false, LANE_MAIN,
-                           section_pipeline_health},
-    [S_PIPELINE_STATS] = {"pipeline_stats", "brief_pipeline_stats", SQL_PIPELINE_STATS, 0, P_NONE, false, LANE_MAIN,
+    [S_PIPELINE_HEALTH] = {"pipeline_health", "brief_pipeline_health", SQL_PIPELINE_HEALTH, 0, P_NONE, false,
+                           LANE_SPARE, section_pipeline_health},
+    [S_PIPELINE_STATS] = {"pipeline_stats", "brief_pipeline_stats", SQL_PIPELINE_STATS, 0, P_NONE, false, LANE_SPARE,
                           section_pipeline_stats},
 };
 

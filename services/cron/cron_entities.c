@@ -262,22 +262,25 @@ static int step(sfp_cron_run *r, sfp_conn *c, const char *what, const char *sql,
     return 0;
 }
 
-/* Report columns (migration 0060): the permit's block and lot on contacts, inspections and
- * addenda, and the entity's name, firm and permit count on contacts. Rows a merge inserts have
+/* Report columns (migrations 0060, 0095): the permit's block and lot on contacts, inspections
+ * and addenda, and the entity's name, firm and permit count and the permit's filing date on
+ * contacts. Rows a merge inserts have
  * them NULL; a permit re-ingested may have moved; an entity re-computed may read differently.
  * An incremental run fixes the rows of nightly_report_permits (every permit number a staged
  * row of permits, contacts, inspections or addenda names) and the contacts of
  * nightly_affected_entities; a full run checks every row. Only rows that differ are written.
  * SCOPE(alias) is the incremental scope. Each returns the rows written. */
 #define RC_IN_RUN(col) col " IN (SELECT permit_number FROM nightly_report_permits)"
-#define RC_CONTACTS(SCOPE)                                                                                           \
-    "WITH src AS (SELECT c.id, p.block, p.lot, e.canonical_name, e.canonical_firm, e.permit_count FROM contacts c "  \
-    "  LEFT JOIN permits p ON p.permit_number = c.permit_number LEFT JOIN entities e ON e.entity_id = c.entity_id "  \
-    "  WHERE " SCOPE " AND (c.permit_block, c.permit_lot, c.entity_name, c.entity_firm, c.entity_permit_count) "     \
-    "  IS DISTINCT FROM (p.block, p.lot, e.canonical_name, e.canonical_firm, e.permit_count)), "                     \
-    "u AS (UPDATE contacts t SET permit_block = src.block, permit_lot = src.lot, entity_name = src.canonical_name, " \
-    "  entity_firm = src.canonical_firm, entity_permit_count = src.permit_count FROM src WHERE t.id = src.id "       \
-    "  RETURNING 1) SELECT count(*) FROM u"
+#define RC_CONTACTS(SCOPE)                                                                                             \
+    "WITH src AS (SELECT c.id, p.block, p.lot, p.filed_date, e.canonical_name, e.canonical_firm, e.permit_count "      \
+    "  FROM contacts c LEFT JOIN permits p ON p.permit_number = c.permit_number "                                      \
+    "  LEFT JOIN entities e ON e.entity_id = c.entity_id "                                                             \
+    "  WHERE " SCOPE " AND (c.permit_block, c.permit_lot, c.permit_filed_date, c.entity_name, c.entity_firm, "         \
+    "  c.entity_permit_count) IS DISTINCT FROM (p.block, p.lot, p.filed_date, e.canonical_name, e.canonical_firm, "    \
+    "  e.permit_count)), "                                                                                             \
+    "u AS (UPDATE contacts t SET permit_block = src.block, permit_lot = src.lot, permit_filed_date = src.filed_date, " \
+    "  entity_name = src.canonical_name, entity_firm = src.canonical_firm, entity_permit_count = src.permit_count "    \
+    "  FROM src WHERE t.id = src.id RETURNING 1) SELECT count(*) FROM u"
 #define RC_CHILD(TABLE, PN, COND, SCOPE)                                                                            \
     "WITH src AS (SELECT x.id, p.block, p.lot FROM " TABLE " x LEFT JOIN permits p ON p.permit_number = x." PN COND \
     " WHERE " SCOPE " AND (x.permit_block, x.permit_lot) IS DISTINCT FROM (p.block, p.lot)), "                      \

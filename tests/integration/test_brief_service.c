@@ -811,7 +811,7 @@ static void test_section_team_activity(void **state)
     assert_int_equal(r->brief->n_team_activity, 2);
     assert_string_equal(r->brief->team_activity[0]->permit_number, "T00000000005"); /* newest first */
     free_msg(r);
-    /* a busy entity (the other way to the rows: from the permits filed since `since`) */
+    /* a busy entity: the same rows (its recent contacts are read by their permit's filing date) */
     assert_int_equal(sfp_test_sql(g_url, "UPDATE entities SET permit_count = 100000 WHERE entity_id = 999001;"
                                          "DELETE FROM page_cache"),
                      0);
@@ -1439,6 +1439,9 @@ static int group_setup(void **state)
             "INSERT INTO contacts (permit_number, role, name, entity_id) VALUES"
             " ('T00000000005', 'contractor', 'Test Builders', 999001),"
             " ('T00000000006', 'contractor', 'Test Builders', 999001);"
+            /* as every writer does: the permit's filing date on its contacts */
+            "UPDATE contacts c SET permit_filed_date = p.filed_date FROM permits p"
+            " WHERE p.permit_number = c.permit_number AND c.entity_id = 999001;"
             "INSERT INTO watch_items (user_id, watch_type, permit_number, entity_id, label)"
             " SELECT u.user_id, v.t, v.p, v.e, v.l FROM users u, (VALUES ('permit', 'T00000000001', NULL::int, 'pred A'),"
             "  ('permit', 'T00000000002', NULL, 'pred B'), ('permit', 'T00000000003', NULL, 'pred E'),"

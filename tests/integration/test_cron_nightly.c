@@ -310,9 +310,10 @@ static long report_cols_wrong(harness *h)
 {
     return q(h->dst,
              "SELECT (SELECT count(*) FROM contacts c LEFT JOIN permits p ON p.permit_number = c.permit_number "
-             "LEFT JOIN entities e ON e.entity_id = c.entity_id WHERE (c.permit_block, c.permit_lot, c.entity_name, "
-             "c.entity_firm, c.entity_permit_count) IS DISTINCT FROM (p.block, p.lot, e.canonical_name, "
-             "e.canonical_firm, e.permit_count)) + (SELECT count(*) FROM inspections i LEFT JOIN permits p "
+             "LEFT JOIN entities e ON e.entity_id = c.entity_id WHERE (c.permit_block, c.permit_lot, "
+             "c.permit_filed_date, c.entity_name, c.entity_firm, c.entity_permit_count) IS DISTINCT FROM (p.block, "
+             "p.lot, p.filed_date, e.canonical_name, e.canonical_firm, e.permit_count)) + (SELECT count(*) "
+             "FROM inspections i LEFT JOIN permits p "
              "ON p.permit_number = i.reference_number AND i.reference_number_type = 'permit' "
              "WHERE (i.permit_block, i.permit_lot) IS DISTINCT FROM (p.block, p.lot)) + (SELECT count(*) "
              "FROM addenda a LEFT JOIN permits p ON p.permit_number = a.application_number "

@@ -102,6 +102,11 @@ static void test_demo_twice_identical(void **state)
     assert_int_equal(sfp_test_sql_long(url, k_index_fingerprint), indexes_before);
 
     assert_int_equal(sfp_test_sql_long(url, "SELECT count(*) FROM permits WHERE block = '3512' AND lot = '001'"), 44);
+    /* contacts carry their permit's filing date (the brief's team_activity reads by it) */
+    assert_int_equal(sfp_test_sql_long(url, "SELECT count(*) FROM contacts c LEFT JOIN permits p USING (permit_number)"
+                                            " WHERE c.permit_filed_date IS DISTINCT FROM p.filed_date"),
+                     0);
+    assert_true(sfp_test_sql_long(url, "SELECT count(*) FROM contacts WHERE permit_filed_date IS NOT NULL") > 0);
     /* the brief's data_quality rows, stored after the load: the view's */
     assert_int_equal(sfp_test_sql_long(url, "SELECT count(*) FROM brief_data_quality"), 3);
     assert_int_equal(sfp_test_sql_long(url, "SELECT count(*) FROM (SELECT * FROM brief_data_quality EXCEPT"

@@ -31,7 +31,7 @@ static const struct {
                            "(source, permit_number, role, name, first_name, last_name, firm_name, pts_agent_id, "
                            "license_number, sf_business_license, phone, address, city, state, zipcode, "
                            "is_applicant, from_date, entity_id, data_as_of, permit_block, permit_lot, entity_name, "
-                           "entity_firm, entity_permit_count)",
+                           "entity_firm, entity_permit_count, permit_filed_date)",
                            true},
     [SFP_SEED_INSPECTIONS] = {"inspections",
                               "(reference_number, reference_number_type, inspector, scheduled_date, result, "
@@ -338,6 +338,7 @@ static void rows_contacts_of(const sfp_seed_world *w, seed_out *o, size_t i)
         out_str(o, a.name);
         out_str(o, nz(a.firm));
         out_int(o, w->entity_permits[id - 1]);
+        out_date(o, p->filed); /* the permit's filing date */
         out_end_row(o);
     }
 }

@@ -25,10 +25,10 @@ typedef struct dataset_map {
     bool generated;       /* also served by the generator (parcel queries) */
 } dataset_map;
 
-/* Columns the report keeps on child rows (the permit's parcel, the contact's entity): ours, not
- * SODA fields. */
+/* Columns kept on child rows for the report and the brief (the permit's parcel, the contact's
+ * entity and its permit's filing date): ours, not SODA fields. */
 #define PERMIT_PARCEL "permit_block,permit_lot"
-#define ENTITY_COPY "entity_name,entity_firm,entity_permit_count"
+#define ENTITY_COPY "entity_name,entity_firm,entity_permit_count,permit_filed_date"
 
 static const dataset_map k_datasets[] = {
     {"i98e-djp9", "permits", NULL, "permit_number", "", "neighborhood=neighborhoods_analysis_boundaries", "", false},
