@@ -75,3 +75,15 @@ cpu_of() {
   done
   echo "$t"
 }
+
+# start_uncached_report NAME: sfp-report of $build with its report cache off (SODA at $soda_url)
+# and an sfp-gateway of $build in front of it, rate limit off (BENCH_GATEWAY_ENV: more gateway
+# settings); sets report_pid, gateway_pid and report_url (/report/3512/001 through the gateway).
+start_uncached_report() {
+  start "report$1" sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=$soda_url REPORT_CACHE_TTL_S=0 METRICS_ADDR=off
+  report_pid=${pids[-1]}
+  start "gateway$1" sfp-gateway GATEWAY_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=127.0.0.1:$port GATEWAY_REPORT_RATE_LIMIT=0 \
+    METRICS_ADDR=off ${BENCH_GATEWAY_ENV:-}
+  gateway_pid=${pids[-1]}
+  report_url=http://127.0.0.1:$port/report/3512/001
+}

@@ -18,20 +18,12 @@ threads=$((conns > 1 ? 2 : 1))
 : "${DATABASE_URL:?a seeded database}" "${BENCH_PGDATA:?its data directory}" "${BASE_BUILD_DIR:?the build to compare with}"
 start soda sfp-soda-test-server SODA_TEST_ADDR=127.0.0.1:0
 soda_url=http://127.0.0.1:$port/resource
-start report sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=$soda_url REPORT_CACHE_TTL_S=0 METRICS_ADDR=off
-rpid_a=${pids[-1]}
-start gateway sfp-gateway GATEWAY_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=127.0.0.1:$port GATEWAY_REPORT_RATE_LIMIT=0 \
-  METRICS_ADDR=off ${BENCH_GATEWAY_ENV:-}
-gpid_a=${pids[-1]}
-url_a=http://127.0.0.1:$port/report/3512/001
+start_uncached_report ""
+rpid_a=$report_pid gpid_a=$gateway_pid url_a=$report_url
 build_new=$build
 build=$BASE_BUILD_DIR
-start report-base sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=$soda_url REPORT_CACHE_TTL_S=0 METRICS_ADDR=off
-rpid_b=${pids[-1]}
-start gateway-base sfp-gateway GATEWAY_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=127.0.0.1:$port GATEWAY_REPORT_RATE_LIMIT=0 \
-  METRICS_ADDR=off ${BENCH_GATEWAY_ENV:-}
-gpid_b=${pids[-1]}
-url_b=http://127.0.0.1:$port/report/3512/001
+start_uncached_report -base
+rpid_b=$report_pid gpid_b=$gateway_pid url_b=$report_url
 build=$build_new
 pm=$(head -1 "$BENCH_PGDATA/postmaster.pid")
 pg_cpu() { # postmaster + reaped children (cutime/cstime) + live children, in seconds

@@ -14,15 +14,11 @@ source "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || { echo "report_diff: jq is required" >&2; exit 2; }
 start soda sfp-soda-test-server SODA_TEST_ADDR=127.0.0.1:0
 soda_url=http://127.0.0.1:$port/resource
-start report sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=$soda_url REPORT_CACHE_TTL_S=0 METRICS_ADDR=off
-start gateway sfp-gateway GATEWAY_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=127.0.0.1:$port GATEWAY_REPORT_RATE_LIMIT=0 \
-  METRICS_ADDR=off
+start_uncached_report ""
 new=$port
 build_new=$build
 build=$BASE_BUILD_DIR
-start report-base sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=$soda_url REPORT_CACHE_TTL_S=0 METRICS_ADDR=off
-start gateway-base sfp-gateway GATEWAY_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=127.0.0.1:$port GATEWAY_REPORT_RATE_LIMIT=0 \
-  METRICS_ADDR=off
+start_uncached_report -base
 base=$port
 build=$build_new
 psql "$DATABASE_URL" -Atc "

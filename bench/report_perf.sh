@@ -14,12 +14,8 @@ command -v perf >/dev/null || { echo "report_perf: perf is required" >&2; exit 2
 mkdir -p "$out"
 start soda sfp-soda-test-server SODA_TEST_ADDR=127.0.0.1:0
 soda_url=http://127.0.0.1:$port/resource
-start report sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=$soda_url REPORT_CACHE_TTL_S=0 METRICS_ADDR=off
-rpid=${pids[-1]}
-start gateway sfp-gateway GATEWAY_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=127.0.0.1:$port GATEWAY_REPORT_RATE_LIMIT=0 \
-  METRICS_ADDR=off ${BENCH_GATEWAY_ENV:-}
-gpid=${pids[-1]}
-url=http://127.0.0.1:$port/report/3512/001
+start_uncached_report ""
+rpid=$report_pid gpid=$gateway_pid url=$report_url
 for _ in 1 2 3; do curl -sf "$url" >/dev/null; done
 pm=$(head -1 "$BENCH_PGDATA/postmaster.pid")
 pg=$(pgrep -d, -P "$pm")

@@ -235,6 +235,15 @@ static void upper_copy(const char *in, char *out, size_t cap)
     if (cap) out[i] = '\0';
 }
 
+/* Appends s to out (cap bytes, NUL-terminated, truncating) at n; returns the new length. */
+static size_t put(char *out, size_t cap, size_t n, const char *s)
+{
+    if (!cap) return 0;
+    while (*s && n + 1 < cap) out[n++] = *s++;
+    out[n] = '\0';
+    return n;
+}
+
 static void trim(char *s)
 {
     size_t n = strlen(s);
@@ -254,14 +263,25 @@ void sfp_brief_address_key(const char *street_number, const char *street_name, c
     trim(name);
     trim(suffix);
     trim(num);
-    char full[200];
-    if (suffix[0] && !strstr(name, suffix)) snprintf(full, sizeof full, "%s %s", name, suffix);
-    else snprintf(full, sizeof full, "%s", name);
+    /* "NUM NAME[ SUFFIX]" (the suffix unless the name already has it), trimmed; 31 + 1 + 159 + 1
+     * + 31 characters always fit addr. Built by hand: it runs twice per card row. */
     char addr[240];
-    snprintf(addr, sizeof addr, "%s %s", num, full);
+    size_t n = 0;
+    n = put(addr, sizeof addr, n, num);
+    n = put(addr, sizeof addr, n, " ");
+    n = put(addr, sizeof addr, n, name);
+    if (suffix[0] && !strstr(name, suffix)) {
+        n = put(addr, sizeof addr, n, " ");
+        put(addr, sizeof addr, n, suffix);
+    }
     trim(addr);
-    if (addr[0]) snprintf(out, cap, "%s", addr);
-    else snprintf(out, cap, "%s/%s", nz(block), nz(lot));
+    if (addr[0]) {
+        put(out, cap, 0, addr);
+    } else {
+        n = put(out, cap, 0, nz(block));
+        n = put(out, cap, n, "/");
+        put(out, cap, n, nz(lot));
+    }
 }
 
 void sfp_brief_title_case(const char *in, char *out, size_t cap)

@@ -197,6 +197,14 @@ static void test_address_key_and_title(void **state)
     assert_string_equal(k, "3512/001");
     sfp_brief_address_key(NULL, NULL, NULL, "3512", "001", k, sizeof k);
     assert_string_equal(k, "3512/001");
+    sfp_brief_address_key("  12 ", " Main ", " st ", "1", "2", k, sizeof k); /* each part trimmed */
+    assert_string_equal(k, "12 MAIN ST");
+    sfp_brief_address_key("", "Main", "", "1", "2", k, sizeof k); /* no number: the name alone */
+    assert_string_equal(k, "MAIN");
+    sfp_brief_address_key("1455", "Market", "st", "3507", "004", k, 6); /* cut to the buffer */
+    assert_string_equal(k, "1455 ");
+    sfp_brief_address_key("", "", "", NULL, "001", k, sizeof k);
+    assert_string_equal(k, "/001");
     sfp_brief_title_case("1281 8TH AVE", t, sizeof t);
     assert_string_equal(t, "1281 8th Ave");
     sfp_brief_title_case("40 O'FARRELL ST", t, sizeof t);
