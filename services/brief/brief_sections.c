@@ -1371,13 +1371,18 @@ int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__Brief 
      * deadline leaves time: its statement timeout is what is left of the deadline (with no
      * deadline, the session's DB_STATEMENT_TIMEOUT as on the caller's connection) */
     sfp_conn *spare = NULL;
-    char spare_timeout[24];
+    char spare_timeout[24] = "";
     bool deadline = ctx->deadline_ms != INT64_MAX;
     int64_t left = deadline ? ctx->deadline_ms - sfp_mono_ms() : INT32_MAX;
     if (left > INT32_MAX) left = INT32_MAX;
     if (ctx->pool && left > 0) {
         sfp_err e = {0};
         spare = sfp_pool_acquire_spare(ctx->pool, (int)left, &e);
+        left = deadline ? ctx->deadline_ms - sfp_mono_ms() : left; /* a new connection took some of it */
+        if (spare && left < 1) {                                   /* nothing left for a second lane */
+            sfp_pool_release(ctx->pool, spare);
+            spare = NULL;
+        }
         snprintf(spare_timeout, sizeof spare_timeout, "%lld", (long long)left);
     }
     PGresult *res[S_N];
