@@ -811,18 +811,25 @@ void sfp_brief_add_property_activity(Sfpermits__V1__Brief *r, const sfp_brief_pe
         strset_add(&seen_change, k, a);
     }
     size_t cap = r->n_changes;
+    char **titles = NULL; /* each row's card title, computed once when a card first needs them */
     for (size_t ci = 0; ci < r->n_property_health; ci++) {
         const Sfpermits__V1__BriefPropertyHealth *m = r->property_health[ci];
         if (!m->optional_days_since_activity_case || m->days_since_activity > lookback) continue;
+        if (!titles) {
+            titles = sfp_arena_alloc(a, (n ? n : 1) * sizeof *titles);
+            for (size_t i = 0; i < n; i++) {
+                char key[240], title[240];
+                sfp_brief_address_key(rows[i].street_number, rows[i].street_name, rows[i].street_suffix, rows[i].block,
+                                      rows[i].lot, key, sizeof key);
+                card_title(&rows[i], key, title, sizeof title);
+                titles[i] = sfp_arena_strdup(a, title);
+            }
+        }
         /* the card's rows: same grouping key → same displayed address */
         const sfp_brief_permit_row *first = NULL;
         int added = 0;
         for (size_t i = 0; i < n; i++) {
-            char key[240], title[240];
-            sfp_brief_address_key(rows[i].street_number, rows[i].street_name, rows[i].street_suffix, rows[i].block,
-                                  rows[i].lot, key, sizeof key);
-            card_title(&rows[i], key, title, sizeof title);
-            if (strcmp(title, m->address)) continue;
+            if (strcmp(titles[i], m->address)) continue;
             if (!first) {
                 first = &rows[i];
                 sfp_brief_address_norm(first->street_number, first->street_name, norm, sizeof norm);
