@@ -2,7 +2,6 @@
 
 #include <cjson/cJSON.h>
 #include <grpc/status.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,12 +143,6 @@ static const sfp_db_stmt STMTS[ST_N] = {
     [ST_NEARBY] = {"sfp_report_nearby", SQL_NEARBY, 4},
     [ST_COMMIT] = {"sfp_report_commit", SQL_COMMIT, 0},
 };
-/* Statements whose rows come in binary format: their number columns skip printing and parsing;
- * the others are all text (binary gains nothing there). Every number column of these is int2,
- * int4, int8, float4 or float8 (col_double). */
-static const bool BINARY_RESULT[ST_N] = {
-    [ST_PARCEL] = true, [ST_PERMITS] = true, [ST_CONTACTS] = true, [ST_ROUTING] = true, [ST_NEARBY] = true,
-};
 
 /* ---------------- helpers ---------------- */
 
@@ -163,63 +156,10 @@ static const char *col(sfp_rpt_db *db, const PGresult *r, int row, int c)
     return s;
 }
 
-/* Type OIDs of the binary values read below (pg_type.dat; stable across server versions). */
-#define OID_INT8 20
-#define OID_INT2 21
-#define OID_INT4 23
-#define OID_FLOAT4 700
-#define OID_FLOAT8 701
-
-static uint64_t be_uint(const unsigned char *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++) v = v << 8 | p[i];
-    return v;
-}
-
-/* A number column: text (parsed as before) or binary (the statements in BINARY_RESULT: a text
- * column's bytes are the same in both formats, an integer or float arrives in network byte order
- * instead of being printed by the server and parsed here). Non-finite values read as absent in
- * both forms. */
 static bool col_double(const PGresult *r, int row, int c, double *out)
 {
     if (PQgetisnull(r, row, c)) return false;
-    if (PQfformat(r, c) == 0) return sfp_rpt_parse_double(PQgetvalue(r, row, c), out);
-    const unsigned char *v = (const unsigned char *)PQgetvalue(r, row, c);
-    int len = PQgetlength(r, row, c);
-    double d;
-    switch (PQftype(r, c)) {
-    case OID_INT2:
-        if (len != 2) return false;
-        d = (int16_t)be_uint(v, 2);
-        break;
-    case OID_INT4:
-        if (len != 4) return false;
-        d = (int32_t)be_uint(v, 4);
-        break;
-    case OID_INT8:
-        if (len != 8) return false;
-        d = (double)(int64_t)be_uint(v, 8);
-        break;
-    case OID_FLOAT4: {
-        if (len != 4) return false;
-        uint32_t u = (uint32_t)be_uint(v, 4);
-        float f;
-        memcpy(&f, &u, sizeof f);
-        d = f;
-        break;
-    }
-    case OID_FLOAT8: {
-        if (len != 8) return false;
-        uint64_t u = be_uint(v, 8);
-        memcpy(&d, &u, sizeof d);
-        break;
-    }
-    default: return false; /* a type not read in binary (BINARY_RESULT lists no such column) */
-    }
-    if (!isfinite(d)) return false;
-    *out = d;
-    return true;
+    return sfp_rpt_parse_double(PQgetvalue(r, row, c), out);
 }
 
 static bool col_int(const PGresult *r, int row, int c, int32_t *out)
@@ -291,9 +231,8 @@ static int pipe_exec(sfp_rpt_db *db, pipe *p, int st, const char *const *params)
 {
     PGconn *pg = sfp_conn_pg(db->conn);
     const sfp_db_stmt *s = &STMTS[st];
-    int fmt = BINARY_RESULT[st] ? 1 : 0;
-    int ok = db->unnamed ? PQsendQueryParams(pg, s->sql, s->nparams, NULL, params, NULL, NULL, fmt)
-                         : PQsendQueryPrepared(pg, s->name, s->nparams, params, NULL, NULL, fmt);
+    int ok = db->unnamed ? PQsendQueryParams(pg, s->sql, s->nparams, NULL, params, NULL, NULL, 0)
+                         : PQsendQueryPrepared(pg, s->name, s->nparams, params, NULL, NULL, 0);
     return pipe_queued(db, p, ok, s->name, true, NULL);
 }
 
