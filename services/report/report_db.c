@@ -91,8 +91,8 @@ static const char SQL_INSPECTIONS[] =
  * than the scan). The index is on (permit_block, permit_lot) alone: $3 filters the parcel's
  * rows after one descent per lot, where an index column would make one descent per element. */
 static const char SQL_ROUTING[] =
-    "SELECT application_number, addenda_number, step, station, department, plan_checked_by, review_results, "
-    "finish_date, arrive, hold_description FROM addenda "
+    "SELECT application_number, addenda_number, station, review_results, finish_date, arrive, hold_description "
+    "FROM addenda "
     "WHERE permit_block = $1 AND permit_lot = ANY($2::text[]) AND application_number = ANY($3::text[]) "
     "AND addenda_number IS NOT NULL "
     "ORDER BY application_number, addenda_number DESC, step NULLS LAST, id";
@@ -639,14 +639,11 @@ static void read_routing(sfp_rpt_db *db, const PGresult *r, permit_index *ix, in
     for (int i = 0; i < rows; i++) {
         sfp_rpt_addenda_row *x = &all[i];
         x->has_addenda_number = col_int(r, i, 1, &x->addenda_number);
-        x->has_step = col_int(r, i, 2, &x->step);
-        x->station = col(db, r, i, 3);
-        x->department = col(db, r, i, 4);
-        x->plan_checked_by = col(db, r, i, 5);
-        x->review_results = col(db, r, i, 6);
-        x->finish_date = col(db, r, i, 7);
-        x->arrive = col(db, r, i, 8);
-        x->hold_description = col(db, r, i, 9);
+        x->station = col(db, r, i, 2);
+        x->review_results = col(db, r, i, 3);
+        x->finish_date = col(db, r, i, 4);
+        x->arrive = col(db, r, i, 5);
+        x->hold_description = col(db, r, i, 6);
     }
     /* Rows are grouped by application_number, the latest revision first: one routing per group,
      * from the rows of its first revision. */

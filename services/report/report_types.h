@@ -49,14 +49,13 @@ typedef struct sfp_rpt_inspection {
     const char *scheduled_date, *inspector, *result, *description;
 } sfp_rpt_inspection;
 
-/* One addenda (plan-review routing) row of a permit's latest revision. */
+/* One addenda (plan-review routing) row of a permit's latest revision: the columns the routing
+ * progress reads (the statement orders by step; department and reviewer are not shown). */
 typedef struct sfp_rpt_addenda_row {
-    const char *station, *department, *plan_checked_by, *review_results;
+    const char *station, *review_results;
     const char *finish_date, *arrive, *hold_description;
     bool has_addenda_number;
     int32_t addenda_number;
-    bool has_step;
-    int32_t step;
 } sfp_rpt_addenda_row;
 
 typedef struct sfp_rpt_stalled {
