@@ -78,9 +78,11 @@ cpu_of() {
 
 # start_uncached_report NAME: sfp-report of $build with its report cache off (SODA at $soda_url)
 # and an sfp-gateway of $build in front of it, rate limit off (BENCH_GATEWAY_ENV: more gateway
-# settings); sets report_pid, gateway_pid and report_url (/report/3512/001 through the gateway).
+# settings, BENCH_REPORT_ENV: more sfp-report settings); sets report_pid, gateway_pid and
+# report_url (/report/3512/001 through the gateway).
 start_uncached_report() {
-  start "report$1" sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=$soda_url REPORT_CACHE_TTL_S=0 METRICS_ADDR=off
+  start "report$1" sfp-report LISTEN_ADDR=127.0.0.1:0 SODA_BASE_URL=$soda_url REPORT_CACHE_TTL_S=0 METRICS_ADDR=off \
+    ${BENCH_REPORT_ENV:-}
   report_pid=${pids[-1]}
   start "gateway$1" sfp-gateway GATEWAY_ADDR=127.0.0.1:0 REPORT_SVC_ADDR=127.0.0.1:$port GATEWAY_REPORT_RATE_LIMIT=0 \
     METRICS_ADDR=off ${BENCH_GATEWAY_ENV:-}

@@ -8,7 +8,8 @@
 #   DATABASE_URL=... BENCH_PGDATA=<its data directory> BASE_BUILD_DIR=<other build> bench/report_ab.sh 3 8
 # BENCH_GATEWAY_ENV="GATEWAY_JSON_CACHE_ENTRIES=0" makes both gateways encode every report's JSON
 # (the first view of changed content) instead of serving the encode cached under the content's
-# etag.
+# etag. BENCH_BASE_REPORT_ENV: settings of the "before" sfp-report only (e.g. BASE_BUILD_DIR=build
+# BENCH_BASE_REPORT_ENV=REPORT_SPARE_LANE=0 compares one build with a setting off).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 rounds=${1:-3}
@@ -22,7 +23,7 @@ start_uncached_report ""
 rpid_a=$report_pid gpid_a=$gateway_pid url_a=$report_url
 build_new=$build
 build=$BASE_BUILD_DIR
-start_uncached_report -base
+BENCH_REPORT_ENV=${BENCH_BASE_REPORT_ENV:-} start_uncached_report -base
 rpid_b=$report_pid gpid_b=$gateway_pid url_b=$report_url
 build=$build_new
 pm=$(head -1 "$BENCH_PGDATA/postmaster.pid")
