@@ -1354,7 +1354,7 @@ _Static_assert(S_N == SFP_BRIEF_SECTION_QUERIES, "one statement per section");
 static const sec_def SECTIONS[S_N] = {
     [S_WATCHES] = {"summary", "brief_summary", SQL_WATCHES, 1, P_USER_SINCE, false, LANE_MAIN, section_watches},
     [S_CHANGES] = {"changes", "brief_changes", SQL_CHANGES, 2, P_USER_SINCE, false, LANE_MAIN, section_changes},
-    [S_PLAN_REVIEWS] = {"plan_reviews", "brief_plan_reviews", g_sql_plan_reviews, 2, P_USER_SINCE, false, LANE_SPARE,
+    [S_PLAN_REVIEWS] = {"plan_reviews", "brief_plan_reviews", g_sql_plan_reviews, 2, P_USER_SINCE, false, LANE_MAIN,
                         section_plan_reviews},
     [S_INSPECTIONS] = {"inspections", "brief_inspections", SQL_INSPECTIONS, 2, P_USER_SINCE, false, LANE_SPARE,
                        section_inspections},
