@@ -1346,8 +1346,9 @@ enum {
 };
 _Static_assert(S_N == SFP_BRIEF_SECTION_QUERIES, "one statement per section");
 
-/* Lanes: the card rows (the costliest statement) on the main lane, their parcels' facts and the
- * other sections, of about the same Postgres CPU in all, on the spare. Processing order: the
+/* Lanes: the card rows (the costliest statement) with plan reviews and the small ones on the main
+ * lane; their parcels' facts and the other sections, of about the same Postgres CPU in all, on
+ * the spare. Processing order: the
  * main lane's sections, then the spare's, each in section order (one lane: section order), so
  * changes is always turned into the brief before the cards add their property-activity rows to
  * it, and the card rows before their parcels' facts. */
