@@ -152,9 +152,9 @@ static const char SQL_EXPIRING[] =
     "p.permit_type_definition, p.estimated_cost, p.revised_cost, p.street_number, p.street_name, p.street_suffix, " \
     "p.block, p.lot, p.neighborhood, p.permit_type"
 /* property cards: every permit at a watched parcel / address plus watched permits (≤500,
- * newest status first) with inspection counts of the active ones (the severity v1 input),
+ * newest status first) with inspection counts of the active ones (the severity v1 input) and
  * the routing of filed permits (latest addenda round, pending stations with arrival, hold and
- * v1 median), and per-parcel open enforcement and property_health (signals v2). */
+ * v1 median). Their parcels' facts come from SQL_PROPERTY_PARCELS, run on the other lane. */
 static const char SQL_PROPERTY[] =
     "WITH " W_CTE ", t0 AS ("
     " SELECT 3 AS ord, w.watch_id, w.label AS wlabel, " CARD_COLS " FROM w JOIN permits p ON p.permit_number = w.permit_number"
@@ -166,13 +166,7 @@ static const char SQL_PROPERTY[] =
     " SELECT 1, w.watch_id, w.label, " CARD_COLS " FROM w JOIN permits p ON p.street_number = w.street_number"
     "  AND upper(p.street_name) = w.street_name WHERE w.watch_type = 'address'"
     "), t1 AS (SELECT DISTINCT ON (permit_number) * FROM t0 ORDER BY permit_number, ord, watch_id),"
-    " t AS (SELECT * FROM t1 ORDER BY status_date DESC NULLS LAST, permit_number LIMIT 500),"
-    " pa AS (SELECT DISTINCT block, lot FROM t WHERE block IS NOT NULL AND lot IS NOT NULL),"
-    " enf AS (SELECT pa.block, pa.lot,"
-    "  (SELECT count(*) FROM violations v WHERE v.block = pa.block AND v.lot = pa.lot AND lower(v.status) = 'open') AS nv,"
-    "  (SELECT count(*) FROM complaints c WHERE c.block = pa.block AND c.lot = pa.lot AND lower(c.status) = 'open') AS nc,"
-    "  ph.tier, ph.signal_count, ph.at_risk_count, ph.signals_json::text AS signals"
-    "  FROM pa LEFT JOIN property_health ph ON ph.block_lot = pa.block || '/' || pa.lot)"
+    " t AS (SELECT * FROM t1 ORDER BY status_date DESC NULLS LAST, permit_number LIMIT 500)"
     " SELECT t.permit_number, t.status, t.status_date, t.filed_date, t.issued_date, t.completed_date, t.description,"
     " t.permit_type_definition, t.estimated_cost, t.revised_cost, t.street_number, t.street_name, t.street_suffix,"
     " t.block, t.lot, t.neighborhood, t.wlabel, t.ord,"
@@ -187,10 +181,23 @@ static const char SQL_PROPERTY[] =
     "  FROM addenda a LEFT JOIN LATERAL (SELECT s.median_days FROM station_velocity s WHERE s.station = a.station"
     "   ORDER BY s.baseline_date DESC LIMIT 1) sv ON true"
     "  WHERE " LATEST_ADDENDA("t.permit_number") ") END,"
-    " coalesce(enf.nv, 0), coalesce(enf.nc, 0), enf.tier, coalesce(enf.signal_count, 0), coalesce(enf.at_risk_count, 0),"
-    " enf.signals, t.permit_type"
-    " FROM t LEFT JOIN enf ON enf.block = t.block AND enf.lot = t.lot"
-    " ORDER BY t.status_date DESC NULLS LAST, t.permit_number";
+    " t.permit_type"
+    " FROM t ORDER BY t.status_date DESC NULLS LAST, t.permit_number";
+/* the cards' parcel facts: open violations and complaints and property_health of every parcel
+ * a card row can come from (watched parcels, the parcels of watched permits and of the permits
+ * at watched addresses — a superset of the cards' parcels, read by parcel, not per permit row) */
+static const char SQL_PROPERTY_PARCELS[] =
+    "WITH " W_CTE ", pa AS ("
+    " SELECT block, lot FROM w WHERE watch_type = 'parcel' AND block IS NOT NULL AND lot IS NOT NULL"
+    " UNION SELECT p.block, p.lot FROM w JOIN permits p ON p.permit_number = w.permit_number"
+    "  WHERE w.watch_type = 'permit' AND p.block IS NOT NULL AND p.lot IS NOT NULL"
+    " UNION SELECT p.block, p.lot FROM w JOIN permits p ON p.street_number = w.street_number"
+    "  AND upper(p.street_name) = w.street_name WHERE w.watch_type = 'address' AND p.block IS NOT NULL AND p.lot IS NOT NULL)"
+    " SELECT pa.block, pa.lot,"
+    " (SELECT count(*) FROM violations v WHERE v.block = pa.block AND v.lot = pa.lot AND lower(v.status) = 'open'),"
+    " (SELECT count(*) FROM complaints c WHERE c.block = pa.block AND c.lot = pa.lot AND lower(c.status) = 'open'),"
+    " ph.tier, coalesce(ph.signal_count, 0), coalesce(ph.at_risk_count, 0), ph.signals_json::text"
+    " FROM pa LEFT JOIN property_health ph ON ph.block_lot = pa.block || '/' || pa.lot";
 
 /* last_refresh: the latest successful nightly run (its start time) + permit changes detected
  * in 24 h. */
@@ -397,7 +404,7 @@ typedef struct sec {
     bool lost;
     bool timed_out;
     int32_t total_watches;
-    PGresult *prop; /* the property-cards result, kept for the property-activity rows */
+    PGresult *prop; /* the property-cards result, kept until the cards and property activity are built */
     sfp_brief_permit_row *prop_rows;
     size_t n_prop_rows;
 } sec;
@@ -910,13 +917,16 @@ static void section_expiring(sec *s, PGresult *r)
     PQclear(r);
 }
 
-static void property_cards(sec *s, PGresult *r)
+/* The card rows, kept in s until their parcels' facts arrive (section_property_parcels, which
+ * runs after it on either lane layout). */
+static void section_property(sec *s, PGresult *r)
 {
     if (!r) return;
     int n = PQntuples(r);
     sfp_brief_permit_row *rows = sfp_arena_alloc(s->a, (n ? (size_t)n : 1) * sizeof *rows);
     for (int i = 0; i < n; i++) {
         sfp_brief_permit_row *x = &rows[i];
+        *x = (sfp_brief_permit_row){.ph_tier = "", .ph_signals_json = ""};
         x->permit_number = PQgetvalue(r, i, 0);
         x->status = PQgetvalue(r, i, 1);
         x->status_date = PQgetvalue(r, i, 2);
@@ -931,37 +941,66 @@ static void property_cards(sec *s, PGresult *r)
         x->street_number = PQgetvalue(r, i, 10);
         x->street_name = PQgetvalue(r, i, 11);
         x->street_suffix = PQgetvalue(r, i, 12);
-        x->block = PQgetvalue(r, i, 13);
-        x->lot = PQgetvalue(r, i, 14);
+        x->block = null_at(r, i, 13) ? NULL : PQgetvalue(r, i, 13);
+        x->lot = null_at(r, i, 14) ? NULL : PQgetvalue(r, i, 14);
         x->neighborhood = PQgetvalue(r, i, 15);
         x->label = PQgetvalue(r, i, 16);
         x->label_rank = (int)L(r, i, 17);
         x->inspection_count = (int)L(r, i, 18);
         x->routing_json = PQgetvalue(r, i, 19);
-        x->open_violations = (int)L(r, i, 20);
-        x->open_complaints = (int)L(r, i, 21);
-        x->ph_tier = PQgetvalue(r, i, 22);
-        x->ph_signal_count = (int)L(r, i, 23);
-        x->ph_at_risk_count = (int)L(r, i, 24);
-        x->ph_signals_json = PQgetvalue(r, i, 25);
-        x->permit_type = PQgetvalue(r, i, 26);
+        x->permit_type = PQgetvalue(r, i, 20);
     }
-    sfp_brief_build_cards(rows, (size_t)n, s->ctx->today, s->ctx->lookback_days, s->a, &s->r->property_health,
-                          &s->r->n_property_health);
-    /* the rows stay readable until the brief is built: the property-activity rows of changes */
     s->prop = r;
     s->prop_rows = rows;
     s->n_prop_rows = (size_t)n;
 }
 
-/* The cards, then the property-activity rows they add to changes (processed before: same lane,
- * earlier section). */
-static void section_property(sec *s, PGresult *r)
+/* A row of SQL_PROPERTY_PARCELS by its parcel. */
+typedef struct parcel {
+    const char *block, *lot;
+    int row;
+} parcel;
+
+static int cmp_parcel(const void *pa, const void *pb)
 {
-    property_cards(s, r);
-    if (!s->prop) return;
+    const parcel *a = pa, *b = pb;
+    int c = strcmp(a->block, b->block);
+    return c ? c : strcmp(a->lot, b->lot);
+}
+
+/* The parcels' facts onto the card rows (a failed statement leaves them at none: the cards are
+ * still built, with the section's warning), then the cards and the property-activity rows
+ * they add to changes (processed before: an earlier section). */
+static void section_property_parcels(sec *s, PGresult *r)
+{
+    if (!s->prop) {
+        PQclear(r);
+        return;
+    }
+    int n = r ? PQntuples(r) : 0;
+    parcel *ps = sfp_arena_alloc(s->a, (n ? (size_t)n : 1) * sizeof *ps);
+    for (int i = 0; i < n; i++) ps[i] = (parcel){PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), i};
+    qsort(ps, (size_t)n, sizeof *ps, cmp_parcel);
+    for (size_t i = 0; i < s->n_prop_rows; i++) {
+        sfp_brief_permit_row *x = &s->prop_rows[i];
+        const parcel key = {x->block, x->lot, 0};
+        const parcel *hit = x->block && x->lot ? bsearch(&key, ps, (size_t)n, sizeof *ps, cmp_parcel) : NULL;
+        if (!x->block) x->block = "";
+        if (!x->lot) x->lot = "";
+        if (!hit) continue;
+        int k = hit->row;
+        x->open_violations = (int)L(r, k, 2);
+        x->open_complaints = (int)L(r, k, 3);
+        x->ph_tier = PQgetvalue(r, k, 4);
+        x->ph_signal_count = (int)L(r, k, 5);
+        x->ph_at_risk_count = (int)L(r, k, 6);
+        x->ph_signals_json = PQgetvalue(r, k, 7);
+    }
+    sfp_brief_build_cards(s->prop_rows, s->n_prop_rows, s->ctx->today, s->ctx->lookback_days, s->a,
+                          &s->r->property_health, &s->r->n_property_health);
     sfp_brief_add_property_activity(s->r, s->prop_rows, s->n_prop_rows, s->ctx->today - s->ctx->lookback_days,
                                     s->ctx->lookback_days, s->a);
+    PQclear(r); /* after the cards: they point into it */
     PQclear(s->prop);
     s->prop = NULL;
 }
@@ -1289,6 +1328,7 @@ enum {
     S_NEW_FILINGS,
     S_EXPIRING,
     S_PROPERTY,
+    S_PROPERTY_PARCELS,
     S_HEALTH,
     S_TEAM,
     S_REGULATORY,
@@ -1306,13 +1346,16 @@ enum {
 };
 _Static_assert(S_N == SFP_BRIEF_SECTION_QUERIES, "one statement per section");
 
-/* Lanes: the cards (the costliest statement) with the few sections that must be turned into the
- * brief before them (changes: the cards add their property-activity rows to it) on the main
- * lane; the rest, of about the same Postgres CPU, on the spare. */
+/* Lanes: the card rows (the costliest statement) with plan reviews and the small ones on the main
+ * lane; their parcels' facts and the other sections, of about the same Postgres CPU in all, on
+ * the spare. Processing order: the
+ * main lane's sections, then the spare's, each in section order (one lane: section order), so
+ * changes is always turned into the brief before the cards add their property-activity rows to
+ * it, and the card rows before their parcels' facts. */
 static const sec_def SECTIONS[S_N] = {
     [S_WATCHES] = {"summary", "brief_summary", SQL_WATCHES, 1, P_USER_SINCE, false, LANE_MAIN, section_watches},
     [S_CHANGES] = {"changes", "brief_changes", SQL_CHANGES, 2, P_USER_SINCE, false, LANE_MAIN, section_changes},
-    [S_PLAN_REVIEWS] = {"plan_reviews", "brief_plan_reviews", g_sql_plan_reviews, 2, P_USER_SINCE, false, LANE_SPARE,
+    [S_PLAN_REVIEWS] = {"plan_reviews", "brief_plan_reviews", g_sql_plan_reviews, 2, P_USER_SINCE, false, LANE_MAIN,
                         section_plan_reviews},
     [S_INSPECTIONS] = {"inspections", "brief_inspections", SQL_INSPECTIONS, 2, P_USER_SINCE, false, LANE_SPARE,
                        section_inspections},
@@ -1321,6 +1364,8 @@ static const sec_def SECTIONS[S_N] = {
     [S_EXPIRING] = {"expiring", "brief_expiring", SQL_EXPIRING, 1, P_USER_SINCE, false, LANE_SPARE, section_expiring},
     [S_PROPERTY] = {"property_health", "brief_property_health", SQL_PROPERTY, 1, P_USER_SINCE, false, LANE_MAIN,
                     section_property},
+    [S_PROPERTY_PARCELS] = {"property_health", "brief_property_parcels", SQL_PROPERTY_PARCELS, 1, P_USER_SINCE, false,
+                            LANE_SPARE, section_property_parcels},
     [S_HEALTH] = {"health", "brief_health", SQL_HEALTH, 2, P_USER_TODAY, false, LANE_SPARE, section_health},
     [S_TEAM] = {"team_activity", "brief_team_activity", SQL_TEAM, 2, P_USER_SINCE, false, LANE_SPARE, section_team},
     [S_REGULATORY] = {"regulatory_alerts", "brief_regulatory_alerts", SQL_REGULATORY, 0, P_NONE, false, LANE_MAIN,

@@ -35,7 +35,7 @@
 #include "sfp_err.h"
 #include "sfpermits/v1/brief.pb-c.h"
 
-#define SFP_BRIEF_SECTION_QUERIES 20
+#define SFP_BRIEF_SECTION_QUERIES 21
 
 typedef struct sfp_brief_build_ctx {
     sfp_pool *pool;      /* a spare connection for half the sections is taken from it (NULL: none) */

@@ -1228,6 +1228,9 @@ static void test_sections_degrade_alone(void **state)
          "ALTER TABLE street_use_permits_x RENAME TO street_use_permits"},
         {"nearby_development", "ALTER TABLE development_pipeline RENAME TO development_pipeline_x",
          "ALTER TABLE development_pipeline_x RENAME TO development_pipeline"},
+        /* the cards' parcel facts alone: the cards are still built, without them */
+        {"property_health", "ALTER TABLE property_health RENAME TO property_health_x",
+         "ALTER TABLE property_health_x RENAME TO property_health"},
         {"change_velocity", "ALTER TABLE permit_changes RENAME COLUMN detected_at TO detected_x",
          "ALTER TABLE permit_changes RENAME COLUMN detected_x TO detected_at"},
     };
@@ -1247,6 +1250,66 @@ static void test_sections_degrade_alone(void **state)
         assert_int_equal(r->metadata->max_age_seconds, 60); /* degraded TTL */
         free_msg(r);
     }
+    stop(&h);
+}
+
+/* The card of a parcel → its index in r (its parcels_display), -1 when none. */
+static int card_of(const Sfpermits__V1__GetBriefResponse *r, const char *parcels)
+{
+    for (size_t i = 0; i < r->brief->n_property_health; i++)
+        if (!strcmp(r->brief->property_health[i]->parcels_display, parcels)) return (int)i;
+    return -1;
+}
+
+/* A card's parcel facts (open violations and complaints, property_health's tier and signals)
+ * come from their own statement, joined to the card rows by parcel. */
+static void test_cards_parcel_facts(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h);
+    assert_int_equal(sfp_test_sql(g_url, "DELETE FROM page_cache"), 0);
+    Sfpermits__V1__GetBriefResponse *r = brief_ok(&h, "demo-token-alice", 30);
+    int k = -1; /* a card of one parcel, with no property_health row */
+    for (size_t i = 0; i < r->brief->n_property_health && k < 0; i++) {
+        const Sfpermits__V1__BriefPropertyHealth *m = r->brief->property_health[i];
+        if (*m->parcels_display && !strchr(m->parcels_display, ',') && strcmp(m->health_source, "property_health"))
+            k = (int)i;
+    }
+    assert_true(k >= 0);
+    char parcel[40], block[20], lot[20];
+    snprintf(parcel, sizeof parcel, "%s", r->brief->property_health[k]->parcels_display);
+    assert_int_equal(sscanf(parcel, "%19[^/]/%19s", block, lot), 2);
+    int violations = r->brief->property_health[k]->open_violations;
+    int complaints = r->brief->property_health[k]->open_complaints;
+    free_msg(r);
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO violations (complaint_number, block, lot, status) VALUES ('TPF-V1', '%s', '%s', 'Open');"
+             "INSERT INTO complaints (complaint_number, block, lot, status) VALUES ('TPF-C1', '%s', '%s', 'OPEN');"
+             "INSERT INTO property_health (block_lot, tier, signal_count, at_risk_count, signals_json) VALUES"
+             " ('%s', 'high_risk', 3, 2, '[{\"type\":\"tpf\",\"severity\":\"high_risk\",\"permit\":\"\","
+             "\"detail\":\"test signal\"}]');"
+             "DELETE FROM page_cache",
+             block, lot, block, lot, parcel);
+    assert_int_equal(sfp_test_sql(g_url, sql), 0);
+    r = brief_ok(&h, "demo-token-alice", 30);
+    snprintf(sql, sizeof sql,
+             "DELETE FROM violations WHERE complaint_number = 'TPF-V1'; DELETE FROM complaints WHERE complaint_number"
+             " = 'TPF-C1'; DELETE FROM property_health WHERE block_lot = '%s'; DELETE FROM page_cache",
+             parcel);
+    assert_int_equal(sfp_test_sql(g_url, sql), 0);
+    k = card_of(r, parcel);
+    assert_true(k >= 0);
+    const Sfpermits__V1__BriefPropertyHealth *m = r->brief->property_health[k];
+    assert_int_equal(m->open_violations, violations + 1);
+    assert_int_equal(m->open_complaints, complaints + 1);
+    assert_string_equal(m->health_source, "property_health");
+    assert_string_equal(ENAME(m->health), "high_risk");
+    assert_int_equal(m->signal_count, 3);
+    assert_int_equal(m->at_risk_count, 2);
+    assert_int_equal(r->brief->n_warnings, 0);
+    free_msg(r);
     stop(&h);
 }
 
@@ -1482,6 +1545,7 @@ int main(void)
         cmocka_unit_test_setup(test_section_team_activity, reset),
         cmocka_unit_test_setup(test_section_regulatory_alerts, reset),
         cmocka_unit_test_setup(test_section_property_synopsis, reset),
+        cmocka_unit_test_setup(test_cards_parcel_facts, reset),
         cmocka_unit_test_setup(test_section_planning_context, reset),
         cmocka_unit_test_setup(test_section_change_velocity, reset),
         cmocka_unit_test_setup(test_section_compliance_calendar, reset),
