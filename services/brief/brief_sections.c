@@ -433,11 +433,12 @@ typedef struct sec_def {
     int nparams;
     sec_params params;
     bool custom;                          /* planned for its parameters on every call (an unnamed statement) */
-    int lane;                             /* LANE_MAIN or LANE_SPARE (see lanes_start) */
+    int lane;                             /* LANE_MAIN, LANE_SPARE or LANE_SPARE_FIRST (see lanes_start) */
     void (*process)(sec *s, PGresult *r); /* fills its part of the brief from its result (NULL: failed) */
 } sec_def;
 #define LANE_MAIN 0
 #define LANE_SPARE 1
+#define LANE_SPARE_FIRST 2 /* on the spare, ahead of its other sections (in section order otherwise) */
 
 /* The commands of one section's group, in the order they are queued. */
 typedef enum { C_BEGIN, C_ROLLBACK, C_SAVEPOINT, C_SETTINGS, C_PARSE, C_EXEC } cmd_kind;
@@ -561,15 +562,20 @@ static void lane_queue(lane *l)
     l->sent = sent;
 }
 
-/* Reads the results of the queued groups, up to each one's Sync. When a section failed, the
- * groups queued after it failed too (the transaction is aborted): l->next is set to the section
- * after it and l->rollback asks for a rollback to the savepoint before they are queued again. */
-static void lane_read(lane *l)
+/* Reads the results of the queued groups, up to each one's Sync: those before position upto, or
+ * all of them (upto >= l->sent, or when a section failed). When a section failed, the groups
+ * queued after it failed too (the transaction is aborted): l->next is set to the section after
+ * it and l->rollback asks for a rollback to the savepoint before they are queued again. */
+static void lane_read(lane *l, int upto)
 {
     int failed = -1;
     bool rollback_failed = false;
     sec *s = l->s;
     for (int i = l->first; i < l->sent; i++) {
+        if (i == upto && failed < 0) { /* read so far, and every section ran */
+            l->first = upto;
+            return;
+        }
         group *g = &l->groups[i];
         const sec_def *d = &l->defs[l->idx[i]];
         PGresult *err = NULL;
@@ -629,13 +635,23 @@ static void lane_start(lane *l)
     lane_queue(l);
 }
 
+/* Reads a started lane until the section at position i has its outcome (a result, or a failure
+ * in l->failed), queueing again after a failed section as lane_finish does. */
+static void lane_wait(lane *l, int i)
+{
+    while (!l->lost && l->sent > l->first && l->first <= i) {
+        lane_read(l, i + 1);
+        if (!l->lost && l->rollback && l->next < l->n && l->first == l->sent) lane_queue(l);
+    }
+}
+
 /* Reads a started lane to its end: a failed section degrades alone (the sections after it are
  * queued again, one more round trip per failed section). The connection leaves pipeline mode
  * unless it was lost; the caller's transaction is left usable; a lane's own transaction ends. */
 static void lane_finish(lane *l)
 {
     while (!l->lost && l->sent > l->first) {
-        lane_read(l);
+        lane_read(l, l->sent);
         if (!l->lost && l->rollback && l->next < l->n) lane_queue(l);
     }
     for (; l->next < l->n; l->next++) lane_fail(l, l->next, "section unavailable: database connection lost");
@@ -688,9 +704,16 @@ static void lanes_start(lanes *ls, sec *s, sfp_conn *spare, const char *spare_ti
     for (int i = 0; i < n; i++) {
         res[i] = NULL;
         ls->failed[i] = NULL;
-        lane *l = &ls->l[spare && defs[i].lane == LANE_SPARE ? 1 : 0];
-        l->idx[l->n++] = i;
     }
+    for (int pass = 0; pass < 2; pass++) /* a spare lane's LANE_SPARE_FIRST sections, then the rest */
+        for (int i = 0; i < n; i++) {
+            bool on_spare = spare && defs[i].lane != LANE_MAIN;
+            if (pass == 0 ? !(on_spare && defs[i].lane == LANE_SPARE_FIRST)
+                          : on_spare && defs[i].lane == LANE_SPARE_FIRST)
+                continue;
+            lane *l = &ls->l[on_spare ? 1 : 0];
+            l->idx[l->n++] = i;
+        }
     /* the spare lane first: its backend starts while the main lane is queued */
     for (int k = ls->n - 1; k >= 0; k--) lane_start(&ls->l[k]);
 }
@@ -1365,7 +1388,7 @@ static const sec_def SECTIONS[S_N] = {
     [S_PROPERTY] = {"property_health", "brief_property_health", SQL_PROPERTY, 1, P_USER_SINCE, false, LANE_MAIN,
                     section_property},
     [S_PROPERTY_PARCELS] = {"property_health", "brief_property_parcels", SQL_PROPERTY_PARCELS, 1, P_USER_SINCE, false,
-                            LANE_SPARE, section_property_parcels},
+                            LANE_SPARE_FIRST, section_property_parcels},
     [S_HEALTH] = {"health", "brief_health", SQL_HEALTH, 2, P_USER_TODAY, false, LANE_SPARE, section_health},
     [S_TEAM] = {"team_activity", "brief_team_activity", SQL_TEAM, 2, P_USER_SINCE, false, LANE_SPARE, section_team},
     [S_REGULATORY] = {"regulatory_alerts", "brief_regulatory_alerts", SQL_REGULATORY, 0, P_NONE, false, LANE_MAIN,
@@ -1434,11 +1457,14 @@ int sfp_brief_build(sfp_conn *c, sfp_brief_build_ctx *ctx, Sfpermits__V1__Brief 
     lanes ls;
     lanes_start(&ls, &s, spare, deadline ? spare_timeout : NULL, SECTIONS, S_N, params, res);
     ctx->lanes = ls.n == 2 && ls.l[1].n ? 2 : 1; /* connections that ran sections */
-    /* each lane's sections are turned into the brief as soon as it is read: the main lane's
-     * (the cards) while the spare lane's backend is still working */
+    /* each section is turned into the brief as soon as its result is read, the main lane's
+     * first: later statements of the spare lane still run on its backend meanwhile */
     for (int k = 0; k < ls.n; k++) {
+        for (int j = 0; j < ls.l[k].n; j++) {
+            lane_wait(&ls.l[k], j);
+            SECTIONS[ls.l[k].idx[j]].process(&s, res[ls.l[k].idx[j]]);
+        }
         lane_finish(&ls.l[k]);
-        for (int j = 0; j < ls.l[k].n; j++) SECTIONS[ls.l[k].idx[j]].process(&s, res[ls.l[k].idx[j]]);
     }
     sfp_pool_release(ctx->pool, spare);
     lanes_warn(&ls, &s, SECTIONS, S_N);
