@@ -7,8 +7,10 @@
 #   backend's utime + stime from /proc/PID/stat before and after, divided by N, is printed.
 # Needs: DATABASE_URL, and /proc of the server's backends readable (same machine, root or the
 # cluster's owner). Resolution: one clock tick (10 ms) over the N executions.
-# Getting a statement's text: ALTER SYSTEM SET log_min_duration_statement = 0 (then RESET), one
-# cold brief, and the "execute brief_<section>: …" line of the server log.
+# Getting a statement's text: ALTER SYSTEM SET log_min_duration_statement = 0, one cold brief,
+# the "execute brief_<section>: …" line of the server log — then ALTER SYSTEM RESET
+# log_min_duration_statement and SELECT pg_reload_conf() before timing anything: left on, it
+# logs every statement and adds ~3 ms to a cold brief.
 set -euo pipefail
 n=${1:?usage: bench/stmt_cpu.sh N PARAMS FILE...}; params=${2:?}; shift 2
 : "${DATABASE_URL:?}"
