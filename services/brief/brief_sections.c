@@ -1023,7 +1023,7 @@ static void section_property_parcels(sec *s, PGresult *r)
                           &s->r->property_health, &s->r->n_property_health);
     sfp_brief_add_property_activity(s->r, s->prop_rows, s->n_prop_rows, s->ctx->today - s->ctx->lookback_days,
                                     s->ctx->lookback_days, s->a);
-    PQclear(r); /* after the cards: they point into it */
+    PQclear(r); /* after the cards are built: the rows point into it */
     PQclear(s->prop);
     s->prop = NULL;
 }
@@ -1370,11 +1370,10 @@ enum {
 _Static_assert(S_N == SFP_BRIEF_SECTION_QUERIES, "one statement per section");
 
 /* Lanes: the card rows (the costliest statement) with plan reviews and the small ones on the main
- * lane; their parcels' facts and the other sections, of about the same Postgres CPU in all, on
- * the spare. Processing order: the
- * main lane's sections, then the spare's, each in section order (one lane: section order), so
- * changes is always turned into the brief before the cards add their property-activity rows to
- * it, and the card rows before their parcels' facts. */
+ * lane; their parcels' facts (first) and the other sections, of about the same Postgres CPU in
+ * all, on the spare. Processing order: the main lane's sections, then the spare's, each in its
+ * run order (one lane: section order), so changes is always turned into the brief before the
+ * cards add their property-activity rows to it, and the card rows before their parcels' facts. */
 static const sec_def SECTIONS[S_N] = {
     [S_WATCHES] = {"summary", "brief_summary", SQL_WATCHES, 1, P_USER_SINCE, false, LANE_MAIN, section_watches},
     [S_CHANGES] = {"changes", "brief_changes", SQL_CHANGES, 2, P_USER_SINCE, false, LANE_MAIN, section_changes},
