@@ -151,20 +151,21 @@ static const char SQL_EXPIRING[] =
     "p.permit_number, p.status, p.status_date, p.filed_date, p.issued_date, p.completed_date, p.description, "     \
     "p.permit_type_definition, p.estimated_cost, p.revised_cost, p.street_number, p.street_name, p.street_suffix, " \
     "p.block, p.lot, p.neighborhood, p.permit_type"
+/* The permits a watch brings in (w: W_CTE, p: permits): per watch type, the join condition and the
+ * type filter, shared by the card rows and their parcels' facts so both read the same permits. */
+#define ON_PERMIT_WATCH "p.permit_number = w.permit_number WHERE w.watch_type = 'permit'"
+#define ON_PARCEL_WATCH "p.block = w.block AND p.lot = w.lot WHERE w.watch_type = 'parcel'"
+#define ON_ADDRESS_WATCH                                                                                            \
+    "p.street_number = w.street_number AND upper(p.street_name) = w.street_name WHERE w.watch_type = 'address'"
 /* property cards: every permit at a watched parcel / address plus watched permits (≤500,
  * newest status first) with inspection counts of the active ones (the severity v1 input) and
  * the routing of filed permits (latest addenda round, pending stations with arrival, hold and
  * v1 median). Their parcels' facts come from SQL_PROPERTY_PARCELS, run on the other lane. */
 static const char SQL_PROPERTY[] =
     "WITH " W_CTE ", t0 AS ("
-    " SELECT 3 AS ord, w.watch_id, w.label AS wlabel, " CARD_COLS " FROM w JOIN permits p ON p.permit_number = w.permit_number"
-    "  WHERE w.watch_type = 'permit'"
-    " UNION ALL"
-    " SELECT 2, w.watch_id, w.label, " CARD_COLS " FROM w JOIN permits p ON p.block = w.block AND p.lot = w.lot"
-    "  WHERE w.watch_type = 'parcel'"
-    " UNION ALL"
-    " SELECT 1, w.watch_id, w.label, " CARD_COLS " FROM w JOIN permits p ON p.street_number = w.street_number"
-    "  AND upper(p.street_name) = w.street_name WHERE w.watch_type = 'address'"
+    " SELECT 3 AS ord, w.watch_id, w.label AS wlabel, " CARD_COLS " FROM w JOIN permits p ON " ON_PERMIT_WATCH
+    " UNION ALL SELECT 2, w.watch_id, w.label, " CARD_COLS " FROM w JOIN permits p ON " ON_PARCEL_WATCH
+    " UNION ALL SELECT 1, w.watch_id, w.label, " CARD_COLS " FROM w JOIN permits p ON " ON_ADDRESS_WATCH
     "), t1 AS (SELECT DISTINCT ON (permit_number) * FROM t0 ORDER BY permit_number, ord, watch_id),"
     " t AS (SELECT * FROM t1 ORDER BY status_date DESC NULLS LAST, permit_number LIMIT 500)"
     " SELECT t.permit_number, t.status, t.status_date, t.filed_date, t.issued_date, t.completed_date, t.description,"
@@ -189,10 +190,8 @@ static const char SQL_PROPERTY[] =
 static const char SQL_PROPERTY_PARCELS[] =
     "WITH " W_CTE ", pa AS ("
     " SELECT block, lot FROM w WHERE watch_type = 'parcel' AND block IS NOT NULL AND lot IS NOT NULL"
-    " UNION SELECT p.block, p.lot FROM w JOIN permits p ON p.permit_number = w.permit_number"
-    "  WHERE w.watch_type = 'permit' AND p.block IS NOT NULL AND p.lot IS NOT NULL"
-    " UNION SELECT p.block, p.lot FROM w JOIN permits p ON p.street_number = w.street_number"
-    "  AND upper(p.street_name) = w.street_name WHERE w.watch_type = 'address' AND p.block IS NOT NULL AND p.lot IS NOT NULL)"
+    " UNION SELECT p.block, p.lot FROM w JOIN permits p ON " ON_PERMIT_WATCH " AND p.block IS NOT NULL AND p.lot IS NOT NULL"
+    " UNION SELECT p.block, p.lot FROM w JOIN permits p ON " ON_ADDRESS_WATCH " AND p.block IS NOT NULL AND p.lot IS NOT NULL)"
     " SELECT pa.block, pa.lot,"
     " (SELECT count(*) FROM violations v WHERE v.block = pa.block AND v.lot = pa.lot AND lower(v.status) = 'open'),"
     " (SELECT count(*) FROM complaints c WHERE c.block = pa.block AND c.lot = pa.lot AND lower(c.status) = 'open'),"
