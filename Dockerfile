@@ -38,7 +38,7 @@ FROM debian:12-slim AS runtime
 # ca-certificates (HTTPS to DataSF) and tzdata (TZ below).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libgrpc29 libprotobuf-c1 libpq5 libcurl4 libcjson1 libmicrohttpd12 libssl3 \
+      libgrpc29 libprotobuf-c1 libpq5 libcurl4 libcjson1 libmicrohttpd12 libssl3 libxxhash0 \
       ca-certificates tzdata \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt/* /var/log/dpkg.log \

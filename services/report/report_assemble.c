@@ -2,10 +2,10 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "pbjson.h"
 #include "report_text.h"
-#include "sha256.h"
 
 #define S(x) ((char *)sfp_rpt_str(x)) /* arena/static strings handed to protobuf-c (never freed) */
 #define NEW(a, type, desc) ((type *)sfp_arena_msg((a), &(desc)))
@@ -342,14 +342,12 @@ Sfpermits__V1__ReadMetadata *sfp_rpt_assemble_metadata(const sfp_rpt_meta *v, sf
 void sfp_rpt_content_etag(const uint8_t *content, size_t len, char out[SFP_RPT_ETAG_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
-    uint8_t d[32];
-    if (sfp_sha256(len ? content : (const uint8_t *)"", len, d) != 0) {
-        out[0] = '\0'; /* no etag: the response is not cached or revalidated anywhere */
-        return;
-    }
-    for (int i = 0; i < SFP_RPT_ETAG_LEN / 2; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 15];
+    XXH128_canonical_t d; /* big-endian bytes: the same digits on every machine */
+    XXH128_canonicalFromHash(&d, XXH3_128bits(content, len) /* NULL is fine when len is 0 */);
+    _Static_assert(sizeof d.digest * 2 == SFP_RPT_ETAG_LEN, "one hex pair per byte");
+    for (size_t i = 0; i < sizeof d.digest; i++) {
+        out[2 * i] = hex[d.digest[i] >> 4];
+        out[2 * i + 1] = hex[d.digest[i] & 15];
     }
     out[SFP_RPT_ETAG_LEN] = '\0';
 }
