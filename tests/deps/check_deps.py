@@ -27,6 +27,7 @@ THIRD_PARTY = [  # #include <prefix...> -> imported target
     ("libpq-fe.h", "PkgConfig::PQ"), ("libpq-events.h", "PkgConfig::PQ"), ("grpc/", "PkgConfig::GRPC"),
     ("protobuf-c/", "PkgConfig::PROTOBUFC"), ("curl/", "PkgConfig::CURL"), ("cjson/", "PkgConfig::CJSON"),
     ("microhttpd.h", "PkgConfig::MHD"), ("openssl/", "PkgConfig::CRYPTO"), ("cmocka.h", "PkgConfig::CMOCKA"),
+    ("xxhash.h", "PkgConfig::XXHASH"),
 ]
 SHORT = {"PQ": "PkgConfig::PQ", "GRPC": "PkgConfig::GRPC", "PROTOBUFC": "PkgConfig::PROTOBUFC",
          "CURL": "PkgConfig::CURL", "CJSON": "PkgConfig::CJSON", "MHD": "PkgConfig::MHD",
