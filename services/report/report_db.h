@@ -1,6 +1,5 @@
 /* report_db.h — the SQL side of one property report: TWO round trips on ONE pooled connection
- * inside one read-only REPEATABLE READ transaction, whatever the permit count (plus, at most, one
- * pipeline on a spare connection alongside round trip 2). Statements are
+ * inside one read-only REPEATABLE READ transaction, whatever the permit count. Statements are
  * sent in libpq pipeline mode, so each round trip carries several of them:
  *
  *   round trip 1 (sfp_rpt_db_start)
@@ -25,8 +24,6 @@
  *      regulatory_watch rows in monitoring/passed (only when the caller has no fresh copy)
  *      nearby activity in the neighborhood (other parcels), LIMIT n
  *      COMMIT
- * With a spare connection (sfp_rpt_db_finish), routing, regulatory_watch and nearby leave round
- * trip 2 for a pipeline of their own on it, sent first and read after this one.
  * Contacts, inspections and routing are skipped when the parcel has no permits, nearby when
  * there is no neighborhood. Every statement is a named prepared statement of the connection,
  * kept in the shared registry (common/db_prep.h): round trip 1 of a connection that lacks some

@@ -110,8 +110,7 @@ static void soda_start(sfp_report_service *svc, sfp_rpc_ctx *ctx, soda_jobs *j, 
     j->job[k] = svc->soda.begin ? svc->soda.begin(svc->soda.user, block, lot, mask, soda_budget(svc, ctx, j)) : NULL;
 }
 
-/* Runs the SQL plan (report_db.h: two round trips) on the report's connection, round trip 2 with
- * a spare one when the pool has one idle. While it runs, SODA
+/* Runs the SQL plan (report_db.h: two round trips) on one connection. While it runs, SODA
  * fetches proceed in the background; the tax roll is started as soon as parcel_summary says it
  * is needed. */
 static int run_sql(sfp_report_service *svc, sfp_rpc_ctx *ctx, sfp_rpt_db *db, const char *block, const char *lot,
@@ -132,10 +131,9 @@ static int run_sql(sfp_report_service *svc, sfp_rpc_ctx *ctx, sfp_rpt_db *db, co
         .today = today,
         .reg_watch = n > 0 && !watch_held,
     };
-    /* A second connection for round trip 2 only when one is idle: a lone request then has
-     * Postgres work on two backends at once (~0.1-0.2 ms less at c=1 on 2 cores); under load
-     * there is none and nothing waits or opens one for it (the pool could still open one when
-     * the last idle one was taken in between). */
+    /* A second connection for round trip 2 only when one is idle: at c=1 Postgres then works on
+     * two backends at once; under load there is none and nothing waits or opens one for it
+     * (the pool could still open one when the last idle one was taken in between). */
     db->spare = NULL;
     if (n && svc->cfg.spare_lane) {
         sfp_pool_stats st;

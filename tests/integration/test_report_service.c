@@ -747,124 +747,6 @@ static void test_routing_and_active_status_sets(void **state)
     stop(&h);
 }
 
-/* Two idle connections in the pool (so a report finds a spare one whatever it holds). */
-static void two_idle(harness *h)
-{
-    sfp_err err = {0};
-    sfp_conn *a = sfp_pool_acquire(h->pool, 2000, &err), *b = sfp_pool_acquire(h->pool, 2000, &err);
-    assert_non_null(a);
-    assert_non_null(b);
-    sfp_pool_release(h->pool, a);
-    sfp_pool_release(h->pool, b);
-}
-
-/* Packed content (PropertyReport) of one report, malloc'd. */
-static uint8_t *packed_report(harness *h, const char *block, const char *lot, size_t *len)
-{
-    Sfpermits__V1__GetPropertyReportResponse *r = get_ok(h, block, lot);
-    assert_int_equal(r->metadata->debug->sql_queries, 2);
-    *len = protobuf_c_message_get_packed_size(&r->report->base);
-    uint8_t *b = malloc(*len);
-    protobuf_c_message_pack(&r->report->base, b);
-    protobuf_c_message_free_unpacked(&r->base, NULL);
-    return b;
-}
-
-/* Round trip 2 on two connections (routing, regulatory_watch and nearby on a spare one) gives
- * the same report as on one: with REPORT_SPARE_LANE on and an idle connection the spare is used
- * (report_sql_spare_lanes_total), with it off, or with no idle connection, it is not. */
-static void test_spare_lane_same_report(void **state)
-{
-    (void)state;
-    static const char *parcels[][2] = {{"4000", "001"}, {"3512", "001"}, {"0312", "005"}};
-    static const bool has_permits[] = {true, true, false}; /* without permits round trip 2 is nearby alone */
-    enum { N = sizeof parcels / sizeof parcels[0] };
-    uint8_t *packed[3][N];
-    size_t len[3][N];
-    for (int k = 0; k < 3; k++) { /* 0: lane on, 1: lane off, 2: lane on but no idle connection */
-        fake_reset();
-        harness h;
-        start(&h, g_url, fake_interface(), NULL);
-        h.svc.cfg.spare_lane = k != 1;
-        for (int i = 0; i < N; i++) {
-            /* 0, 1: two idle connections; 2: the pool (DB_POOL_MAX 4) full but for the one the
-             * report takes, so no idle connection can appear while it runs */
-            sfp_conn *held[3] = {NULL};
-            if (k == 2) {
-                for (int c = 0; c < 3; c++) {
-                    sfp_err err = {0};
-                    assert_non_null(held[c] = sfp_pool_acquire(h.pool, 2000, &err));
-                }
-            } else {
-                two_idle(&h);
-            }
-            double lanes = stat_counter(&h, "report_sql_spare_lanes_total");
-            packed[k][i] = packed_report(&h, parcels[i][0], parcels[i][1], &len[k][i]);
-            for (int c = 0; c < 3; c++) sfp_pool_release(h.pool, held[c]);
-            double used = stat_counter(&h, "report_sql_spare_lanes_total") - lanes;
-            if (used != (k == 0 && has_permits[i] ? 1 : 0))
-                fail_msg("case %d, %s/%s: %g spare lanes", k, parcels[i][0], parcels[i][1], used);
-        }
-        stop(&h);
-    }
-    for (int i = 0; i < N; i++) {
-        for (int k = 1; k < 3; k++) {
-            assert_int_equal(len[0][i], len[k][i]);
-            assert_memory_equal(packed[0][i], packed[k][i], len[0][i]);
-        }
-        for (int k = 0; k < 3; k++) free(packed[k][i]);
-    }
-}
-
-/* A statement of the spare lane that fails (routing blocked by a lock past the statement
- * timeout) fails the report with the same status as one of the main lane would, and both
- * connections go back to the pool usable; so does a failure on the main lane (contacts) while
- * the spare succeeds. */
-static void test_spare_lane_failure(void **state)
-{
-    (void)state;
-    static const char *tables[] = {"addenda", "contacts"}; /* spare lane, main lane */
-    for (int t = 0; t < 2; t++) {
-        fake_reset();
-        harness h;
-        start(&h, g_url, fake_interface(), NULL);
-        Sfpermits__V1__GetPropertyReportResponse *r = NULL;
-        for (int i = 0; i < 2; i++) { /* both connections prepare their statements (which takes locks) */
-            two_idle(&h);
-            r = get_ok(&h, "4000", "001");
-            protobuf_c_message_free_unpacked(&r->base, NULL);
-        }
-        PGconn *locker = PQconnectdb(g_url);
-        assert_int_equal(PQstatus(locker), CONNECTION_OK);
-        char sql[96];
-        snprintf(sql, sizeof sql, "BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", tables[t]);
-        PGresult *res = PQexec(locker, sql);
-        assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
-        PQclear(res);
-        h.svc.cfg.statement_timeout_ms = 200;
-        two_idle(&h);
-        double lanes = stat_counter(&h, "report_sql_spare_lanes_total");
-        sfp_rpc_status st;
-        r = NULL;
-        grpc_status_code code = call(&h, "4000", "001", 10000, &r, &st);
-        PQclear(PQexec(locker, "ROLLBACK")); /* before any assertion can leave the lock held */
-        PQfinish(locker);
-        assert_int_equal(code, GRPC_STATUS_DEADLINE_EXCEEDED);
-        assert_true(stat_counter(&h, "report_sql_spare_lanes_total") - lanes == 1);
-        h.svc.cfg.statement_timeout_ms = 10000;
-        sfp_pool_stats ps;
-        sfp_pool_get_stats(h.pool, &ps);
-        assert_int_equal(ps.in_use, 0);
-        for (int i = 0; i < 3; i++) { /* whichever connections the pool hands out now work */
-            two_idle(&h);
-            r = get_ok(&h, "4000", "001");
-            assert_int_equal(r->report->n_permits, 7);
-            protobuf_c_message_free_unpacked(&r->base, NULL);
-        }
-        stop(&h);
-    }
-}
-
 static double g_fake_now = 1000.0;
 static double fake_clock(void *arg)
 {
@@ -1624,8 +1506,6 @@ int main(void)
         cmocka_unit_test(test_empty_batches_make_no_query),
         cmocka_unit_test(test_query_count_constant),
         cmocka_unit_test(test_prepared_statements_registry),
-        cmocka_unit_test(test_spare_lane_same_report),
-        cmocka_unit_test(test_spare_lane_failure),
         cmocka_unit_test(test_historical_lots_and_truncation),
         cmocka_unit_test(test_full_report_sections),
         cmocka_unit_test(test_routing_and_active_status_sets),
