@@ -259,25 +259,14 @@ static int pipe_prepare(sfp_rpt_db *db, pipe *p, const bool *missing)
  * registry recorded; the registry is then cleared) and missing != NULL, *missing = true and
  * db->err untouched. The results up to the Sync are always consumed, so the connection is
  * ready for the next pipeline (or, when it was lost, PQstatus says so). */
-static int pipe_sync(sfp_rpt_db *db)
-{
-    if (PQpipelineSync(sfp_conn_pg(db->conn))) return 0;
-    fail(db, NULL, "sync");
-    return -1;
-}
-
-static int pipe_read(sfp_rpt_db *db, pipe *p, bool *missing);
-
 static int pipe_run(sfp_rpt_db *db, pipe *p, bool *missing)
 {
-    db->queries++;
-    return pipe_sync(db) ? -1 : pipe_read(db, p, missing);
-}
-
-/* Reads the results of a synced pipeline (see pipe_run). */
-static int pipe_read(sfp_rpt_db *db, pipe *p, bool *missing)
-{
     PGconn *pg = sfp_conn_pg(db->conn);
+    db->queries++;
+    if (!PQpipelineSync(pg)) {
+        fail(db, NULL, "sync");
+        return -1;
+    }
     int rc = 0;
     bool lost = false;
     for (int i = 0; i < p->n; i++) {
@@ -493,8 +482,8 @@ int sfp_rpt_db_start(sfp_rpt_db *db, int statement_timeout_ms, const char *block
     memset(ps, 0, sizeof *ps);
     memset(set, 0, sizeof *set);
     if (statement_timeout_ms < 1) statement_timeout_ms = 1; /* 0 would mean "no timeout" */
-    char *timeout = db->timeout;
-    snprintf(db->timeout, sizeof db->timeout, "%d", statement_timeout_ms);
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%d", statement_timeout_ms);
     PGconn *pg = sfp_conn_pg(db->conn);
     if (PQpipelineStatus(pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pg)) {
         fail(db, NULL, "pipeline");
@@ -525,16 +514,11 @@ int sfp_rpt_db_start(sfp_rpt_db *db, int statement_timeout_ms, const char *block
     return rc;
 }
 
-static void pipeline_off(sfp_conn *c)
-{
-    if (!c) return;
-    PGconn *pg = sfp_conn_pg(c);
-    if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF) PQexitPipelineMode(pg);
-}
-
 void sfp_rpt_db_end(sfp_rpt_db *db)
 {
-    pipeline_off(db->conn);
+    if (!db->conn) return;
+    PGconn *pg = sfp_conn_pg(db->conn);
+    if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF) PQexitPipelineMode(pg);
 }
 
 static void read_parcel_summary(sfp_rpt_db *db, const PGresult *r, sfp_rpt_parcel_summary *out)
@@ -709,42 +693,6 @@ static void read_nearby(sfp_rpt_db *db, const PGresult *r, sfp_rpt_nearby **out,
     *n = (size_t)rows;
 }
 
-/* The spare lane of round trip 2 (db->spare): in pipeline mode, the settings under the report's
- * statement timeout (local to the implicit transaction that lasts until the Sync), the Parse of
- * what this connection lacks of them, then routing, regulatory_watch and nearby (those marked in
- * run; at[st]: where each one's result will be) are queued on sp, a context of their own over
- * the spare connection, and synced. -1 when the connection failed while queueing (nothing of it
- * is read then; the pool discards it, being busy). */
-static int spare_queue(sfp_rpt_db *db, sfp_rpt_db *sp, pipe *p, const bool *run, const char *const *params[ST_N],
-                       int *at)
-{
-    *sp = (sfp_rpt_db){.conn = db->spare, .a = db->a};
-    PGconn *pg = sfp_conn_pg(sp->conn);
-    if (PQpipelineStatus(pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pg)) return -1;
-    bool missing[ST_N];
-    int n_missing = sfp_db_prep_missing(sp->conn, STMTS, ST_N, missing);
-    sp->unnamed = n_missing < 0;
-    n_missing = 0;
-    for (int st = 0; st < ST_N; st++) {
-        missing[st] = !sp->unnamed && missing[st] && (run[st] || st == ST_SETTINGS);
-        n_missing += missing[st];
-    }
-    const char *settings[] = {db->timeout};
-    if (n_missing) {
-        if (pipe_unnamed(sp, p, SQL_SETTINGS, 1, settings, STMTS[ST_SETTINGS].name, true) ||
-            pipe_prepare(sp, p, missing))
-            return -1;
-    } else if (pipe_exec(sp, p, ST_SETTINGS, settings)) {
-        return -1;
-    }
-    for (int st = 0; st < ST_N; st++) {
-        if (!run[st]) continue;
-        at[st] = p->n;
-        if (pipe_exec(sp, p, st, params[st])) return -1;
-    }
-    return pipe_sync(sp);
-}
-
 int sfp_rpt_db_finish(sfp_rpt_db *db, sfp_rpt_permit_set *set, sfp_rpt_db_rest *rest)
 {
     rest->watch = NULL;
@@ -752,77 +700,43 @@ int sfp_rpt_db_finish(sfp_rpt_db *db, sfp_rpt_permit_set *set, sfp_rpt_db_rest *
     rest->n_watch = rest->n_nearby = 0;
     sfp_rpt_permit *permits = set->permits;
     size_t n = set->n_permits;
+    pipe p = {0};
+    int i_contacts = -1, i_inspections = -1, i_routing = -1, i_watch = -1, i_nearby = -1, rc = 0;
     const char *lots = sfp_rpt_pg_array(db->a, set->lots, set->n_lots);
-    /* what runs, with its parameters */
-    bool run[ST_N] = {false};
-    const char *const *params[ST_N] = {NULL};
-    char lim[16];
     if (n) {
         /* Routing runs whenever the parcel has permits, even if none is routed (then it is an
          * empty index probe). */
         size_t k;
-        const char **parcel = sfp_arena_alloc(db->a, sizeof(char *) * 3);
-        parcel[0] = rest->block;
-        parcel[1] = lots;
-        parcel[2] = permit_array(db, permits, n, SFP_PERMITS_ROUTED, &k);
-        run[ST_CONTACTS] = run[ST_INSPECTIONS] = run[ST_ROUTING] = true;
-        params[ST_CONTACTS] = params[ST_INSPECTIONS] = params[ST_ROUTING] = parcel;
-        run[ST_REG_WATCH] = rest->reg_watch;
+        const char *parcel[] = {rest->block, lots, permit_array(db, permits, n, SFP_PERMITS_ROUTED, &k)};
+        i_contacts = p.n;
+        rc = pipe_exec(db, &p, ST_CONTACTS, parcel);
+        i_inspections = p.n;
+        rc = rc ? rc : pipe_exec(db, &p, ST_INSPECTIONS, parcel);
+        i_routing = p.n;
+        rc = rc ? rc : pipe_exec(db, &p, ST_ROUTING, parcel);
+        if (rest->reg_watch) {
+            i_watch = p.n;
+            rc = rc ? rc : pipe_exec(db, &p, ST_REG_WATCH, NULL);
+        }
     }
     if (!sfp_rpt_blank(rest->neighborhood) && rest->nearby_limit > 0) {
+        char lim[16];
         snprintf(lim, sizeof lim, "%d", rest->nearby_limit);
-        const char **v = sfp_arena_alloc(db->a, sizeof(char *) * 4);
-        v[0] = rest->neighborhood;
-        v[1] = rest->block;
-        v[2] = lots;
-        v[3] = lim;
-        run[ST_NEARBY] = true;
-        params[ST_NEARBY] = v;
-    }
-    /* With a spare connection, routing, regulatory_watch and nearby go there (a Sync of their
-     * own, sent first) while this transaction reads contacts and inspections: Postgres works on
-     * both at once. */
-    bool on_spare[ST_N] = {false};
-    on_spare[ST_ROUTING] = run[ST_ROUTING];
-    on_spare[ST_REG_WATCH] = run[ST_REG_WATCH];
-    on_spare[ST_NEARBY] = run[ST_NEARBY];
-    int at[ST_N];
-    for (int st = 0; st < ST_N; st++) at[st] = -1;
-    sfp_rpt_db sp = {0};
-    pipe ps = {0};
-    bool spare = db->spare && run[ST_ROUTING] && spare_queue(db, &sp, &ps, on_spare, params, at) == 0;
-    db->lanes = spare ? 2 : 1;
-    pipe p = {0};
-    int rc = 0;
-    for (int st = 0; st < ST_N && rc == 0; st++) {
-        if (!run[st] || (spare && on_spare[st])) continue;
-        at[st] = p.n;
-        rc = pipe_exec(db, &p, st, params[st]);
+        const char *params[] = {rest->neighborhood, rest->block, lots, lim};
+        i_nearby = p.n;
+        rc = rc ? rc : pipe_exec(db, &p, ST_NEARBY, params);
     }
     rc = rc ? rc : pipe_exec(db, &p, ST_COMMIT, NULL);
     rc = rc ? rc : pipe_run(db, &p, NULL);
-    if (spare) {
-        /* read to its Sync whatever happened here, so the connection goes back clean */
-        int src = pipe_read(&sp, &ps, NULL);
-        db->statements += sp.statements;
-        if (src && rc == 0) {
-            db->err = sp.err;
-            rc = -1;
-        }
-    }
-    pipeline_off(db->spare);
     if (rc == 0) {
         permit_index ix;
         permit_index_init(&ix, db->a, permits, n);
-#define RES(st) (spare && on_spare[st] ? ps.res[at[st]] : p.res[at[st]])
-        if (at[ST_CONTACTS] >= 0) read_contacts(db, RES(ST_CONTACTS), &ix);
-        if (at[ST_INSPECTIONS] >= 0) read_inspections(db, RES(ST_INSPECTIONS), &ix);
-        if (at[ST_ROUTING] >= 0) read_routing(db, RES(ST_ROUTING), &ix, rest->today);
-        if (at[ST_REG_WATCH] >= 0) read_reg_watch(db, RES(ST_REG_WATCH), &rest->watch, &rest->n_watch);
-        if (at[ST_NEARBY] >= 0) read_nearby(db, RES(ST_NEARBY), &rest->nearby, &rest->n_nearby);
-#undef RES
+        if (i_contacts >= 0) read_contacts(db, p.res[i_contacts], &ix);
+        if (i_inspections >= 0) read_inspections(db, p.res[i_inspections], &ix);
+        if (i_routing >= 0) read_routing(db, p.res[i_routing], &ix, rest->today);
+        if (i_watch >= 0) read_reg_watch(db, p.res[i_watch], &rest->watch, &rest->n_watch);
+        if (i_nearby >= 0) read_nearby(db, p.res[i_nearby], &rest->nearby, &rest->n_nearby);
     }
     pipe_clear(&p);
-    pipe_clear(&ps);
     return rc;
 }

@@ -51,14 +51,11 @@
 #define SFP_RPT_PERMIT_LIMIT 50
 
 typedef struct sfp_rpt_db {
-    sfp_conn *conn;   /* borrowed for the whole report */
-    sfp_conn *spare;  /* optional, borrowed by the caller for round trip 2 (see sfp_rpt_db_finish) */
-    sfp_arena *a;     /* every string read is copied here */
-    int queries;      /* SQL round trips made so far on conn (the spare's runs alongside round trip 2) */
-    int statements;   /* statements executed so far, on both connections (preparing them not counted) */
-    int lanes;        /* connections round trip 2 ran on: 1, or 2 with the spare */
-    bool unnamed;     /* the statement registry cannot track this connection: SQL sent unnamed */
-    char timeout[16]; /* the statement timeout of this report (ms), also used on the spare */
+    sfp_conn *conn; /* borrowed for the whole report */
+    sfp_arena *a;   /* every string read is copied here */
+    int queries;    /* SQL round trips made so far */
+    int statements; /* statements executed so far (preparing them not counted) */
+    bool unnamed;   /* the statement registry cannot track this connection: SQL sent unnamed */
     sfp_err err;
 } sfp_rpt_db;
 
@@ -89,16 +86,7 @@ typedef struct sfp_rpt_db_rest {
 } sfp_rpt_db_rest;
 
 /* Round trip 2: attaches contacts, inspections and routing progress (SFP_PERMITS_ROUTED) to
- * set's permits, reads regulatory_watch and nearby activity as asked, and commits.
- * With db->spare (a second pooled connection; only when the parcel has permits), routing,
- * regulatory_watch and nearby run on it at the same time as contacts and inspections run here:
- * one pipeline of its own (the settings under the same statement timeout, then the statements,
- * prepared there on first use) in an implicit READ COMMITTED transaction. They then read a
- * snapshot taken a moment after this transaction's: routing rows are attached by permit number
- * to the permits of this snapshot (a row of a permit not listed is skipped, as past the limit),
- * nearby and regulatory_watch do not depend on it. An error there fails the report like one
- * here. The spare is left out of pipeline mode and idle (or busy when it failed: the pool then
- * discards it); the caller releases it. */
+ * set's permits, reads regulatory_watch and nearby activity as asked, and commits. */
 int sfp_rpt_db_finish(sfp_rpt_db *db, sfp_rpt_permit_set *set, sfp_rpt_db_rest *rest);
 
 /* Leaves pipeline mode (after success or error); NULL connection is fine. */

@@ -35,7 +35,6 @@ void sfp_report_config_defaults(sfp_report_config *c)
     c->statement_timeout_ms = 10000;
     c->soda_budget_ms = SFP_REPORT_SODA_BUDGET_DEFAULT_MS;
     c->acquire_timeout_ms = 5000;
-    c->spare_lane = true;
 }
 
 int sfp_report_config_from_env(sfp_report_config *c, sfp_err *err)
@@ -43,8 +42,7 @@ int sfp_report_config_from_env(sfp_report_config *c, sfp_err *err)
     sfp_report_config_defaults(c);
     if (sfp_cfg_int("REPORT_NEARBY_LIMIT", &c->nearby_limit, err) ||
         sfp_cfg_int("REPORT_STATEMENT_TIMEOUT_MS", &c->statement_timeout_ms, err) ||
-        sfp_cfg_int("REPORT_SODA_BUDGET_MS", &c->soda_budget_ms, err) ||
-        sfp_cfg_bool("REPORT_SPARE_LANE", &c->spare_lane, err))
+        sfp_cfg_int("REPORT_SODA_BUDGET_MS", &c->soda_budget_ms, err))
         return -1;
     return 0;
 }
@@ -131,21 +129,7 @@ static int run_sql(sfp_report_service *svc, sfp_rpc_ctx *ctx, sfp_rpt_db *db, co
         .today = today,
         .reg_watch = n > 0 && !watch_held,
     };
-    /* A second connection for round trip 2 only when one is idle: at c=1 Postgres then works on
-     * two backends at once; under load there is none and nothing waits or opens one for it
-     * (the pool could still open one when the last idle one was taken in between). */
-    db->spare = NULL;
-    if (n && svc->cfg.spare_lane) {
-        sfp_pool_stats st;
-        sfp_pool_get_stats(svc->pool, &st);
-        sfp_err e = {0};
-        if (st.idle > 0)
-            db->spare = sfp_pool_acquire_spare(svc->pool, (int)budget(ctx, svc->cfg.acquire_timeout_ms), &e);
-    }
-    int rc = sfp_rpt_db_finish(db, &out->set, &rest);
-    sfp_pool_release(svc->pool, db->spare);
-    db->spare = NULL;
-    if (rc) return -1;
+    if (sfp_rpt_db_finish(db, &out->set, &rest)) return -1;
     if (rest.reg_watch) {
         out->watch = rest.watch;
         out->n_watch = rest.n_watch;
@@ -386,7 +370,6 @@ static grpc_status_code assemble_report(report_job *rj, ProtobufCMessage **resp)
     sfp_pool_release(svc->pool, db.conn);
     atomic_fetch_add(&svc->counters.sql_queries, db.queries);
     atomic_store(&svc->counters.sql_queries_last, db.queries);
-    if (db.lanes == 2) atomic_fetch_add(&svc->counters.sql_spare_lanes, 1);
     rj->queries = db.queries;
     if (rc) {
         soda_finish(svc, &rj->jobs, NULL, NULL);
@@ -477,7 +460,6 @@ void sfp_report_service_stats(Sfpermits__V1__ServiceStats *st, sfp_arena *a, voi
         {"reports_failed", atomic_load(&c->failed)},
         {"report_sql_queries_total", atomic_load(&c->sql_queries)},
         {"report_sql_queries_last", atomic_load(&c->sql_queries_last)},
-        {"report_sql_spare_lanes_total", atomic_load(&c->sql_spare_lanes)},
         {"report_soda_requests_total", atomic_load(&c->soda_requests)},
         {"report_sources_stale_total", atomic_load(&c->stale)},
         {"report_sources_unavailable_total", atomic_load(&c->unavailable_sources)},

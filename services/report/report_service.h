@@ -18,14 +18,10 @@
  *                                       no RPC worker: the call is completed by the SODA
  *                                       client's thread when the sources arrive or the budget
  *                                       ends (deferred completion, rpc.h)
- *   REPORT_SPARE_LANE            1      run routing, regulatory_watch and nearby on a second
- *                                       pooled connection, alongside contacts and inspections,
- *                                       when one is idle (report_db.h); never waits for one
  *
  * Introspection counters: reports_total, reports_ok, reports_not_found,
  * reports_invalid_argument, reports_unavailable, reports_deadline_exceeded, reports_failed,
- * report_sql_queries_total, report_sql_queries_last, report_sql_spare_lanes_total (reports whose
- * round trip 2 ran on two connections), report_soda_requests_total,
+ * report_sql_queries_total, report_sql_queries_last, report_soda_requests_total,
  * report_sources_stale_total, report_sources_unavailable_total, report_cache_hits_total,
  * report_cache_misses_total, report_cache_stores_total, report_cache_invalidations_total,
  * report_cache_coalesced_total, report_cache_entries, report_cache_listening,
@@ -54,7 +50,6 @@ typedef struct sfp_report_config {
     int statement_timeout_ms;
     int soda_budget_ms;
     int acquire_timeout_ms; /* copy of the pool's DB_ACQUIRE_TIMEOUT (wiring sets it) */
-    bool spare_lane;        /* REPORT_SPARE_LANE */
 } sfp_report_config;
 
 void sfp_report_config_defaults(sfp_report_config *c);
@@ -62,7 +57,7 @@ int sfp_report_config_from_env(sfp_report_config *c, sfp_err *err);
 
 typedef struct sfp_report_counters {
     atomic_llong reports, ok, not_found, invalid, unavailable, deadline, failed;
-    atomic_llong sql_queries, sql_queries_last, sql_spare_lanes, soda_requests, stale, unavailable_sources;
+    atomic_llong sql_queries, sql_queries_last, soda_requests, stale, unavailable_sources;
 } sfp_report_counters;
 
 typedef struct sfp_report_service {
