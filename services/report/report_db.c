@@ -190,37 +190,53 @@ static void fail(sfp_rpt_db *db, PGresult *res, const char *what)
 
 /* ---------------- pipeline ---------------- */
 
-#define MAX_PIPE (ST_N + 8)
+#define MAX_PIPE (2 * ST_N + 8)
 #define SQLSTATE_NO_SUCH_STATEMENT "26000" /* invalid_sql_statement_name */
 
-/* Commands queued on the connection since the last sync, and their results. */
-typedef struct pipe {
+/* Commands queued on the connection (up to two Syncs), and their results as they are read. */
+struct sfp_rpt_pipe {
     const char *what[MAX_PIPE];         /* statement name, for logs */
     bool counted[MAX_PIPE];             /* a report statement (not ROLLBACK or a Parse) */
+    bool sync[MAX_PIPE];                /* a Sync: its result is PGRES_PIPELINE_SYNC */
     const sfp_db_stmt *parse[MAX_PIPE]; /* a Parse of this statement: its result goes to the registry */
     PGresult *res[MAX_PIPE];
     int n;
-} pipe;
+    int read;        /* entries whose result has been read */
+    int rc;          /* -1 once anything failed (the first failure set db->err) */
+    bool lost;       /* out of step with the server: the connection is not reused */
+    int at[ST_N];    /* where each statement's result is (its latest queueing), -1 = not queued */
+    const char *lot; /* the lot contacts and inspections were sent for with round trip 1 */
+};
+typedef struct sfp_rpt_pipe pipe;
+
+static void pipe_init(pipe *p)
+{
+    memset(p, 0, sizeof *p);
+    for (int st = 0; st < ST_N; st++) p->at[st] = -1;
+}
 
 static void pipe_clear(pipe *p)
 {
     for (int i = 0; i < p->n; i++) PQclear(p->res[i]);
-    memset(p, 0, sizeof *p);
+    pipe_init(p);
 }
 
 static int pipe_queued(sfp_rpt_db *db, pipe *p, int ok, const char *what, bool counted, const sfp_db_stmt *parse)
 {
     if (!ok) {
         fail(db, NULL, what);
+        p->rc = -1;
         return -1;
     }
     if (p->n == MAX_PIPE) { /* cannot happen with the plans here; never overrun */
         sfp_log(SFP_ERROR, "report pipeline too long", SFP_S("step", what));
         sfp_err_set(&db->err, SFP_INTERNAL, "database error");
+        p->rc = -1;
         return -1;
     }
     p->counted[p->n] = counted;
     p->parse[p->n] = parse;
+    p->sync[p->n] = false;
     p->what[p->n++] = what;
     return 0;
 }
@@ -233,6 +249,7 @@ static int pipe_exec(sfp_rpt_db *db, pipe *p, int st, const char *const *params)
     const sfp_db_stmt *s = &STMTS[st];
     int ok = db->unnamed ? PQsendQueryParams(pg, s->sql, s->nparams, NULL, params, NULL, NULL, 0)
                          : PQsendQueryPrepared(pg, s->name, s->nparams, params, NULL, NULL, 0);
+    p->at[st] = p->n;
     return pipe_queued(db, p, ok, s->name, true, NULL);
 }
 
@@ -253,34 +270,42 @@ static int pipe_prepare(sfp_rpt_db *db, pipe *p, const bool *missing)
     return 0;
 }
 
-/* Sends Sync (one round trip) and reads every queued command's result into p->res; Parse
- * results are recorded in the registry. 0 when all succeeded; else -1 with db->err set from the
- * first error — or, when that error is a missing prepared statement (the session lost what the
- * registry recorded; the registry is then cleared) and missing != NULL, *missing = true and
- * db->err untouched. The results up to the Sync are always consumed, so the connection is
- * ready for the next pipeline (or, when it was lost, PQstatus says so). */
-static int pipe_run(sfp_rpt_db *db, pipe *p, bool *missing)
+/* Sends Sync: the end of one round trip (what was queued since the last one is executed, and its
+ * results flushed, before the server reads on). */
+static int pipe_sync(sfp_rpt_db *db, pipe *p)
+{
+    db->queries++;
+    if (pipe_queued(db, p, PQpipelineSync(sfp_conn_pg(db->conn)), "sync", false, NULL)) return -1;
+    p->sync[p->n - 1] = true;
+    return 0;
+}
+
+/* Reads results in order until `upto` entries of p are read (a Sync must have been sent after
+ * them); Parse results are recorded in the registry. 0 when all succeeded so far; else -1 with
+ * db->err set from the first error — or, when that error is a missing prepared statement (the
+ * session lost what the registry recorded; the registry is then cleared) and missing != NULL,
+ * *missing = true and db->err untouched. Reading up to p->n leaves the connection ready for the
+ * next pipeline (or, when it was lost, PQstatus says so, or the pool sees it busy). */
+static int pipe_read(sfp_rpt_db *db, pipe *p, int upto, bool *missing)
 {
     PGconn *pg = sfp_conn_pg(db->conn);
-    db->queries++;
-    if (!PQpipelineSync(pg)) {
-        fail(db, NULL, "sync");
-        return -1;
-    }
-    int rc = 0;
-    bool lost = false;
-    for (int i = 0; i < p->n; i++) {
+    for (; p->read < upto && !p->lost; p->read++) {
+        int i = p->read;
         PGresult *r = PQgetResult(pg);
         if (!r) {
-            lost = true;
+            p->lost = true;
             break;
         }
         p->res[i] = r;
         ExecStatusType s = PQresultStatus(r);
+        if (p->sync[i]) {                                 /* nothing follows a Sync's result */
+            if (s != PGRES_PIPELINE_SYNC) p->lost = true; /* out of step: never reuse this connection */
+            continue;
+        }
         if (p->parse[i]) sfp_db_prep_result(db->conn, p->parse[i], r);
         if ((s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) && p->counted[i]) db->statements++;
-        if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK && rc == 0) {
-            rc = -1;
+        if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK && p->rc == 0) {
+            p->rc = -1;
             const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
             bool gone = state && !strcmp(state, SQLSTATE_NO_SUCH_STATEMENT);
             if (gone) sfp_db_prep_forget(db->conn);
@@ -290,19 +315,13 @@ static int pipe_run(sfp_rpt_db *db, pipe *p, bool *missing)
         /* each command's results end with NULL */
         for (int k = 0; k < 4 && (r = PQgetResult(pg)); k++) PQclear(r);
     }
-    if (!lost) {
-        PGresult *r = PQgetResult(pg);
-        if (!r) lost = true;
-        else if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) lost = true; /* out of step: never reuse this connection */
-        PQclear(r);
-    }
-    if (lost) {
+    if (p->lost && p->rc == 0) {
         /* Results still pending keep the connection busy: sfp_rpt_db_end cannot leave pipeline
          * mode and the pool discards it (its transaction status is "active"). */
-        if (rc == 0) fail(db, NULL, "pipeline");
-        return -1;
+        fail(db, NULL, "pipeline");
+        p->rc = -1;
     }
-    return rc;
+    return p->rc;
 }
 
 char *sfp_rpt_pg_array(sfp_arena *a, const char *const *vals, size_t n)
@@ -458,7 +477,11 @@ static void read_permits(sfp_rpt_db *db, const PGresult *r, const char *lot, sfp
 /* Queues round trip 1: BEGIN, settings, the Parse of every statement in missing (after BEGIN
  * and settings: preparing takes table locks, so it runs under the report's timeout and inside
  * its snapshot; BEGIN and settings then go unnamed; with deallocate, DEALLOCATE ALL first),
- * parcel_summary, permits. */
+ * parcel_summary, permits, a Flush (the server sends what it has: the permits reach us while
+ * the rest runs), contacts and inspections of the requested lot, Sync. Contacts and inspections
+ * are sent before the permits say which lots the parcel's history covers: for a parcel without
+ * historical lots (nearly all) that is the answer, and Postgres runs them while we read the
+ * permits and queue round trip 2; otherwise round trip 2 reads them again for all the lots. */
 static int queue_start(sfp_rpt_db *db, pipe *p, const bool *missing, int n_missing, bool deallocate,
                        const char *timeout, const char *block, const char *lot)
 {
@@ -473,7 +496,26 @@ static int queue_start(sfp_rpt_db *db, pipe *p, const bool *missing, int n_missi
     } else if (pipe_exec(db, p, ST_BEGIN, NULL) || pipe_exec(db, p, ST_SETTINGS, settings)) {
         return -1;
     }
-    return pipe_exec(db, p, ST_PARCEL, bl) || pipe_exec(db, p, ST_PERMITS, bl) ? -1 : 0;
+    if (pipe_exec(db, p, ST_PARCEL, bl) || pipe_exec(db, p, ST_PERMITS, bl)) return -1;
+    if (!PQsendFlushRequest(sfp_conn_pg(db->conn))) {
+        fail(db, NULL, "flush");
+        p->rc = -1;
+        return -1;
+    }
+    p->lot = lot;
+    const char *one_lot[] = {block, sfp_rpt_pg_array(db->a, &lot, 1)};
+    if (pipe_exec(db, p, ST_CONTACTS, one_lot) || pipe_exec(db, p, ST_INSPECTIONS, one_lot)) return -1;
+    return pipe_sync(db, p);
+}
+
+/* After a failure: reads what was sent up to its last Sync, so the connection can be reused (a
+ * pipeline that failed while being queued has no Sync: nothing is read, and the pool discards the
+ * connection, whose transaction is then still active). */
+static void pipe_drain(sfp_rpt_db *db, pipe *p)
+{
+    int last = p->n;
+    while (last > 0 && !p->sync[last - 1]) last--;
+    pipe_read(db, p, last, NULL);
 }
 
 int sfp_rpt_db_start(sfp_rpt_db *db, int statement_timeout_ms, const char *block, const char *lot,
@@ -493,30 +535,41 @@ int sfp_rpt_db_start(sfp_rpt_db *db, int statement_timeout_ms, const char *block
     int n_missing = sfp_db_prep_missing(db->conn, STMTS, ST_N, missing);
     db->unnamed = n_missing < 0;
     if (db->unnamed) n_missing = 0;
-    pipe p = {0};
+    pipe *p = sfp_arena_alloc(db->a, sizeof *p);
+    pipe_init(p);
+    db->pipe = p;
     bool gone = false;
-    int rc = queue_start(db, &p, missing, n_missing, false, timeout, block, lot) ? -1 : pipe_run(db, &p, &gone);
+    int rc = queue_start(db, p, missing, n_missing, false, timeout, block, lot)
+                 ? -1
+                 : pipe_read(db, p, p->at[ST_PERMITS] + 1, &gone);
     if (rc && gone) {
         /* The session lost statements the registry had recorded (DEALLOCATE, DISCARD): roll
          * back, drop whatever is left (the registry forgot it all) and prepare everything. */
-        pipe_clear(&p);
-        for (int st = 0; st < ST_N; st++) missing[st] = true;
-        rc = pipe_unnamed(db, &p, "ROLLBACK", 0, NULL, "rollback", false) ||
-                     queue_start(db, &p, missing, ST_N, true, timeout, block, lot)
-                 ? -1
-                 : pipe_run(db, &p, NULL);
+        pipe_drain(db, p);
+        bool lost = p->lost;
+        pipe_clear(p);
+        if (!lost) {
+            for (int st = 0; st < ST_N; st++) missing[st] = true;
+            rc = pipe_unnamed(db, p, "ROLLBACK", 0, NULL, "rollback", false) ||
+                         queue_start(db, p, missing, ST_N, true, timeout, block, lot)
+                     ? -1
+                     : pipe_read(db, p, p->at[ST_PERMITS] + 1, NULL);
+        }
     }
-    if (rc == 0) {
-        read_parcel_summary(db, p.res[p.n - 2], ps);
-        read_permits(db, p.res[p.n - 1], lot, set);
-    }
-    pipe_clear(&p);
-    return rc;
+    if (rc) return -1; /* sfp_rpt_db_end reads what is left and frees the results */
+    read_parcel_summary(db, p->res[p->at[ST_PARCEL]], ps);
+    read_permits(db, p->res[p->at[ST_PERMITS]], lot, set);
+    return 0;
 }
 
 void sfp_rpt_db_end(sfp_rpt_db *db)
 {
     if (!db->conn) return;
+    if (db->pipe) {
+        pipe_drain(db, db->pipe);
+        pipe_clear(db->pipe);
+        db->pipe = NULL;
+    }
     PGconn *pg = sfp_conn_pg(db->conn);
     if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF) PQexitPipelineMode(pg);
 }
@@ -698,45 +751,50 @@ int sfp_rpt_db_finish(sfp_rpt_db *db, sfp_rpt_permit_set *set, sfp_rpt_db_rest *
     rest->watch = NULL;
     rest->nearby = NULL;
     rest->n_watch = rest->n_nearby = 0;
+    pipe *p = db->pipe;
+    if (!p || p->rc) { /* only after a successful sfp_rpt_db_start */
+        if (!db->err.code) sfp_err_set(&db->err, SFP_INTERNAL, "database error");
+        return -1;
+    }
     sfp_rpt_permit *permits = set->permits;
     size_t n = set->n_permits;
-    pipe p = {0};
-    int i_contacts = -1, i_inspections = -1, i_routing = -1, i_watch = -1, i_nearby = -1, rc = 0;
+    int rc = 0;
     const char *lots = sfp_rpt_pg_array(db->a, set->lots, set->n_lots);
     if (n) {
         /* Routing runs whenever the parcel has permits, even if none is routed (then it is an
-         * empty index probe). */
+         * empty index probe). Contacts and inspections went out with round trip 1 for the
+         * requested lot; they are read again here only when the parcel has historical lots. */
         size_t k;
-        const char *parcel[] = {rest->block, lots, permit_array(db, permits, n, SFP_PERMITS_ROUTED, &k)};
-        i_contacts = p.n;
-        rc = pipe_exec(db, &p, ST_CONTACTS, parcel);
-        i_inspections = p.n;
-        rc = rc ? rc : pipe_exec(db, &p, ST_INSPECTIONS, parcel);
-        i_routing = p.n;
-        rc = rc ? rc : pipe_exec(db, &p, ST_ROUTING, parcel);
-        if (rest->reg_watch) {
-            i_watch = p.n;
-            rc = rc ? rc : pipe_exec(db, &p, ST_REG_WATCH, NULL);
-        }
+        const char **parcel = sfp_arena_alloc(db->a, sizeof(char *) * 3);
+        parcel[0] = rest->block;
+        parcel[1] = lots;
+        parcel[2] = permit_array(db, permits, n, SFP_PERMITS_ROUTED, &k);
+        if (set->n_lots != 1 || strcmp(set->lots[0], p->lot))
+            rc = pipe_exec(db, p, ST_CONTACTS, parcel) || pipe_exec(db, p, ST_INSPECTIONS, parcel) ? -1 : 0;
+        rc = rc ? rc : pipe_exec(db, p, ST_ROUTING, parcel);
+        if (rest->reg_watch) rc = rc ? rc : pipe_exec(db, p, ST_REG_WATCH, NULL);
     }
     if (!sfp_rpt_blank(rest->neighborhood) && rest->nearby_limit > 0) {
         char lim[16];
         snprintf(lim, sizeof lim, "%d", rest->nearby_limit);
         const char *params[] = {rest->neighborhood, rest->block, lots, lim};
-        i_nearby = p.n;
-        rc = rc ? rc : pipe_exec(db, &p, ST_NEARBY, params);
+        rc = rc ? rc : pipe_exec(db, p, ST_NEARBY, params);
     }
-    rc = rc ? rc : pipe_exec(db, &p, ST_COMMIT, NULL);
-    rc = rc ? rc : pipe_run(db, &p, NULL);
+    rc = rc ? rc : pipe_exec(db, p, ST_COMMIT, NULL);
+    rc = rc ? rc : pipe_sync(db, p);
+    rc = rc ? rc : pipe_read(db, p, p->n, NULL);
     if (rc == 0) {
         permit_index ix;
         permit_index_init(&ix, db->a, permits, n);
-        if (i_contacts >= 0) read_contacts(db, p.res[i_contacts], &ix);
-        if (i_inspections >= 0) read_inspections(db, p.res[i_inspections], &ix);
-        if (i_routing >= 0) read_routing(db, p.res[i_routing], &ix, rest->today);
-        if (i_watch >= 0) read_reg_watch(db, p.res[i_watch], &rest->watch, &rest->n_watch);
-        if (i_nearby >= 0) read_nearby(db, p.res[i_nearby], &rest->nearby, &rest->n_nearby);
+        if (n) {
+            read_contacts(db, p->res[p->at[ST_CONTACTS]], &ix);
+            read_inspections(db, p->res[p->at[ST_INSPECTIONS]], &ix);
+            read_routing(db, p->res[p->at[ST_ROUTING]], &ix, rest->today);
+        }
+        if (p->at[ST_REG_WATCH] >= 0) read_reg_watch(db, p->res[p->at[ST_REG_WATCH]], &rest->watch, &rest->n_watch);
+        if (p->at[ST_NEARBY] >= 0) read_nearby(db, p->res[p->at[ST_NEARBY]], &rest->nearby, &rest->n_nearby);
+        pipe_clear(p);
+        db->pipe = NULL;
     }
-    pipe_clear(&p);
-    return rc;
+    return rc; /* on failure sfp_rpt_db_end reads what is left and frees the results */
 }

@@ -57,6 +57,7 @@ typedef struct sfp_rpt_db {
     int statements; /* statements executed so far (preparing them not counted) */
     bool unnamed;   /* the statement registry cannot track this connection: SQL sent unnamed */
     sfp_err err;
+    struct sfp_rpt_pipe *pipe; /* from sfp_rpt_db_start until the end: commands sent, results read */
 } sfp_rpt_db;
 
 typedef struct sfp_rpt_permit_set {

@@ -446,7 +446,7 @@ static void test_contacts_and_inspections_grouped_and_ranked(void **state)
     stop(&h);
 }
 
-/* No permits → no statement that needs them. */
+/* No permits → no statement that needs the permits' answer. */
 static void test_empty_batches_make_no_query(void **state)
 {
     (void)state;
@@ -454,7 +454,8 @@ static void test_empty_batches_make_no_query(void **state)
     harness h;
     start(&h, g_url, fake_interface(), NULL);
     /* On the SQL side directly: a parcel without permits and without a neighborhood runs no
-     * contacts, inspections, routing, regulatory_watch or nearby statement. */
+     * routing, regulatory_watch or nearby statement. Contacts and inspections of the requested
+     * lot go out with round trip 1, before the permits are known (two empty index probes). */
     sfp_err err = {0};
     sfp_conn *conn = sfp_pool_acquire(h.pool, 1000, &err);
     assert_non_null(conn);
@@ -472,8 +473,8 @@ static void test_empty_batches_make_no_query(void **state)
         assert_int_equal(rest.n_watch, 0);
         assert_int_equal(rest.n_nearby, 0);
         if (pass == 1) {
-            /* BEGIN, settings, parcel_summary, permits | COMMIT */
-            assert_int_equal(db.statements, 5);
+            /* BEGIN, settings, parcel_summary, permits, contacts, inspections | COMMIT */
+            assert_int_equal(db.statements, 7);
             assert_int_equal(db.queries, 2);
         }
         sfp_arena_free(a);
@@ -553,6 +554,43 @@ static int db_report(sfp_conn *conn, const char *block, const char *lot, size_t 
     }
     sfp_arena_free(a);
     return db.queries;
+}
+
+/* Statements of one report straight through report_db (the connection's statements prepared). */
+static int db_statements(sfp_conn *conn, const char *block, const char *lot)
+{
+    sfp_arena *a = sfp_arena_new();
+    sfp_rpt_db db = {.conn = conn, .a = a};
+    sfp_rpt_parcel_summary ps;
+    sfp_rpt_permit_set set;
+    assert_int_equal(sfp_rpt_db_start(&db, 5000, block, lot, &ps, &set), 0);
+    sfp_rpt_db_rest rest = {.block = block, .neighborhood = "", .nearby_limit = 10, .today = 20000};
+    assert_int_equal(sfp_rpt_db_finish(&db, &set, &rest), 0);
+    sfp_rpt_db_end(&db);
+    assert_int_equal(db.queries, 2);
+    sfp_arena_free(a);
+    return db.statements;
+}
+
+/* Contacts and inspections sent with round trip 1 (for the requested lot) are what the report
+ * uses when the parcel has no historical lots; with historical lots round trip 2 reads them
+ * again over all the lots (test_historical_lots_and_truncation checks what they hold). */
+static void test_children_read_again_only_for_historical_lots(void **state)
+{
+    (void)state;
+    fake_reset();
+    harness h;
+    start(&h, g_url, fake_interface(), NULL);
+    sfp_err err = {0};
+    sfp_conn *conn = sfp_pool_acquire(h.pool, 1000, &err);
+    assert_non_null(conn);
+    db_statements(conn, "3512", "001"); /* prepares */
+    /* BEGIN, settings, parcel_summary, permits, contacts, inspections | routing, COMMIT */
+    assert_int_equal(db_statements(conn, "4000", "001"), 8);
+    /* ... | contacts and inspections over {001, 002}, routing, COMMIT */
+    assert_int_equal(db_statements(conn, "3512", "001"), 10);
+    sfp_pool_release(h.pool, conn);
+    stop(&h);
 }
 
 /* The report's statements live in the shared registry (common/db_prep.h): a session that lost
@@ -1505,6 +1543,7 @@ int main(void)
         cmocka_unit_test(test_contacts_and_inspections_grouped_and_ranked),
         cmocka_unit_test(test_empty_batches_make_no_query),
         cmocka_unit_test(test_query_count_constant),
+        cmocka_unit_test(test_children_read_again_only_for_historical_lots),
         cmocka_unit_test(test_prepared_statements_registry),
         cmocka_unit_test(test_historical_lots_and_truncation),
         cmocka_unit_test(test_full_report_sections),
