@@ -746,6 +746,13 @@ static void read_nearby(sfp_rpt_db *db, const PGresult *r, sfp_rpt_nearby **out,
     *n = (size_t)rows;
 }
 
+/* True when statement st was queued and everything up to its result has been read without a
+ * failure. */
+static bool ready(sfp_rpt_db *db, pipe *p, int st)
+{
+    return p->at[st] >= 0 && pipe_read(db, p, p->at[st] + 1, NULL) == 0;
+}
+
 int sfp_rpt_db_finish(sfp_rpt_db *db, sfp_rpt_permit_set *set, sfp_rpt_db_rest *rest)
 {
     rest->watch = NULL;
@@ -782,19 +789,20 @@ int sfp_rpt_db_finish(sfp_rpt_db *db, sfp_rpt_permit_set *set, sfp_rpt_db_rest *
     }
     rc = rc ? rc : pipe_exec(db, p, ST_COMMIT, NULL);
     rc = rc ? rc : pipe_sync(db, p);
-    rc = rc ? rc : pipe_read(db, p, p->n, NULL);
-    if (rc == 0) {
-        permit_index ix;
-        permit_index_init(&ix, db->a, permits, n);
-        if (n) {
-            read_contacts(db, p->res[p->at[ST_CONTACTS]], &ix);
-            read_inspections(db, p->res[p->at[ST_INSPECTIONS]], &ix);
-            read_routing(db, p->res[p->at[ST_ROUTING]], &ix, rest->today);
-        }
-        if (p->at[ST_REG_WATCH] >= 0) read_reg_watch(db, p->res[p->at[ST_REG_WATCH]], &rest->watch, &rest->n_watch);
-        if (p->at[ST_NEARBY] >= 0) read_nearby(db, p->res[p->at[ST_NEARBY]], &rest->nearby, &rest->n_nearby);
-        pipe_clear(p);
-        db->pipe = NULL;
+    if (rc) return -1; /* sfp_rpt_db_end reads what is left and frees the results */
+    /* Each result is used as soon as it is read (in the order sent), while Postgres runs the
+     * statements after it. */
+    permit_index ix;
+    permit_index_init(&ix, db->a, permits, n);
+    if (n) {
+        if (ready(db, p, ST_CONTACTS)) read_contacts(db, p->res[p->at[ST_CONTACTS]], &ix);
+        if (ready(db, p, ST_INSPECTIONS)) read_inspections(db, p->res[p->at[ST_INSPECTIONS]], &ix);
+        if (ready(db, p, ST_ROUTING)) read_routing(db, p->res[p->at[ST_ROUTING]], &ix, rest->today);
     }
-    return rc; /* on failure sfp_rpt_db_end reads what is left and frees the results */
+    if (ready(db, p, ST_REG_WATCH)) read_reg_watch(db, p->res[p->at[ST_REG_WATCH]], &rest->watch, &rest->n_watch);
+    if (ready(db, p, ST_NEARBY)) read_nearby(db, p->res[p->at[ST_NEARBY]], &rest->nearby, &rest->n_nearby);
+    if (pipe_read(db, p, p->n, NULL)) return -1; /* COMMIT and the Syncs */
+    pipe_clear(p);
+    db->pipe = NULL;
+    return 0;
 }
