@@ -12,8 +12,15 @@ typedef struct chunk {
     _Alignas(16) unsigned char data[];
 } chunk;
 
+typedef struct on_free {
+    struct on_free *next;
+    void (*fn)(void *arg);
+    void *arg;
+} on_free;
+
 struct sfp_arena {
     chunk *head;
+    on_free *hooks; /* allocated in the arena itself */
 };
 
 #define CHUNK_MIN 8192
@@ -28,6 +35,7 @@ sfp_arena *sfp_arena_new(void)
 void sfp_arena_free(sfp_arena *a)
 {
     if (!a) return;
+    for (on_free *h = a->hooks; h; h = h->next) h->fn(h->arg);
     for (chunk *c = a->head; c;) {
         chunk *n = c->next;
         free(c);
@@ -85,4 +93,13 @@ char *sfp_arena_printf(sfp_arena *a, const char *fmt, ...)
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return p;
+}
+
+void sfp_arena_on_free(sfp_arena *a, void (*fn)(void *arg), void *arg)
+{
+    on_free *h = sfp_arena_alloc(a, sizeof *h);
+    h->fn = fn;
+    h->arg = arg;
+    h->next = a->hooks;
+    a->hooks = h;
 }

@@ -146,19 +146,16 @@ static const sfp_db_stmt STMTS[ST_N] = {
 
 /* ---------------- helpers ---------------- */
 
+/* A value in place: every result lives as long as the report's arena (pipe_read), and libpq
+ * gives NULL as "" (a NULL number then parses as absent). */
 static const char *col(sfp_rpt_db *db, const PGresult *r, int row, int c)
 {
-    if (PQgetisnull(r, row, c)) return "";
-    int n = PQgetlength(r, row, c); /* libpq knows the length: no strlen per value */
-    if (n <= 0) return "";
-    char *s = sfp_arena_alloc(db->a, (size_t)n + 1); /* zeroed: the NUL is there */
-    memcpy(s, PQgetvalue(r, row, c), (size_t)n);
-    return s;
+    (void)db;
+    return PQgetvalue(r, row, c);
 }
 
 static bool col_double(const PGresult *r, int row, int c, double *out)
 {
-    if (PQgetisnull(r, row, c)) return false;
     return sfp_rpt_parse_double(PQgetvalue(r, row, c), out);
 }
 
@@ -215,10 +212,15 @@ static void pipe_init(pipe *p)
     for (int st = 0; st < ST_N; st++) p->at[st] = -1;
 }
 
+/* Forgets the commands; their results stay until the arena is freed (values are used in place). */
 static void pipe_clear(pipe *p)
 {
-    for (int i = 0; i < p->n; i++) PQclear(p->res[i]);
     pipe_init(p);
+}
+
+static void clear_result(void *r)
+{
+    PQclear(r);
 }
 
 static int pipe_queued(sfp_rpt_db *db, pipe *p, int ok, const char *what, bool counted, const sfp_db_stmt *parse)
@@ -297,6 +299,7 @@ static int pipe_read(sfp_rpt_db *db, pipe *p, int upto, bool *missing)
             break;
         }
         p->res[i] = r;
+        sfp_arena_on_free(db->a, clear_result, r);
         ExecStatusType s = PQresultStatus(r);
         if (p->sync[i]) {                                 /* nothing follows a Sync's result */
             if (s != PGRES_PIPELINE_SYNC) p->lost = true; /* out of step: never reuse this connection */

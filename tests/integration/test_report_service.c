@@ -968,6 +968,30 @@ static void test_deadlines_bound_db_work(void **state)
     h.svc.cfg.statement_timeout_ms = 10000;
     r = get_ok(&h, "3507", "004");
     protobuf_c_message_free_unpacked(&r->base, NULL);
+
+    /* 3. the last statement of round trip 1 (inspections) times out after round trip 2 was
+     * already sent: the call fails the same way, and the connection comes back clean */
+    sfp_pool_stats ps;
+    sfp_pool_get_stats(h.pool, &ps);
+    int64_t broken = ps.broken;
+    locker = PQconnectdb(g_url);
+    assert_int_equal(PQstatus(locker), CONNECTION_OK);
+    res = PQexec(locker, "BEGIN; LOCK TABLE inspections IN ACCESS EXCLUSIVE MODE");
+    assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    h.svc.cfg.statement_timeout_ms = 200;
+    grpc_status_code code = call(&h, "3507", "004", 10000, &r, &st);
+    PQclear(PQexec(locker, "ROLLBACK")); /* before any assertion can leave the lock held */
+    PQfinish(locker);
+    assert_int_equal(code, GRPC_STATUS_DEADLINE_EXCEEDED);
+    h.svc.cfg.statement_timeout_ms = 10000;
+    for (int i = 0; i < 2; i++) {
+        r = get_ok(&h, "3507", "004");
+        assert_int_equal(r->report->n_permits, 1);
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    }
+    sfp_pool_get_stats(h.pool, &ps);
+    assert_int_equal(ps.broken, broken); /* no connection was thrown away */
     stop(&h);
 }
 
