@@ -633,23 +633,31 @@ static void read_permits(sfp_rpt_db *db, const PGresult *r, const char *lot, sfp
     }
 }
 
+/* The permit of each row (NULL: not listed), looked up once per row (arena). */
+static sfp_rpt_permit **row_permits(sfp_rpt_db *db, const PGresult *r, permit_index *ix)
+{
+    int rows = PQntuples(r);
+    sfp_rpt_permit **pm = sfp_arena_alloc(db->a, sizeof *pm * (size_t)(rows ? rows : 1));
+    for (int i = 0; i < rows; i++) pm[i] = find_permit(ix, PQgetvalue(r, i, 0));
+    return pm;
+}
+
 static void read_contacts(sfp_rpt_db *db, const PGresult *r, permit_index *ix)
 {
     int rows = PQntuples(r);
     sfp_rpt_permit *permits = ix->permits;
     size_t n = ix->n;
     /* Rows arrive grouped by permit: count per permit, then fill. */
-    for (int i = 0; i < rows; i++) {
-        sfp_rpt_permit *pm = find_permit(ix, PQgetvalue(r, i, 0));
-        if (pm) pm->n_contacts++;
-    }
+    sfp_rpt_permit **row_pm = row_permits(db, r, ix);
+    for (int i = 0; i < rows; i++)
+        if (row_pm[i]) row_pm[i]->n_contacts++;
     for (size_t i = 0; i < n; i++) {
         if (permits[i].n_contacts)
             permits[i].contacts = sfp_arena_alloc(db->a, sizeof(sfp_rpt_contact) * permits[i].n_contacts);
         permits[i].n_contacts = 0;
     }
     for (int i = 0; i < rows; i++) {
-        sfp_rpt_permit *pm = find_permit(ix, PQgetvalue(r, i, 0));
+        sfp_rpt_permit *pm = row_pm[i];
         if (!pm) continue;
         sfp_rpt_contact *c = &pm->contacts[pm->n_contacts++];
         c->role = col(db, r, i, 1);
@@ -668,17 +676,16 @@ static void read_inspections(sfp_rpt_db *db, const PGresult *r, permit_index *ix
     int rows = PQntuples(r);
     sfp_rpt_permit *permits = ix->permits;
     size_t n = ix->n;
-    for (int i = 0; i < rows; i++) {
-        sfp_rpt_permit *pm = find_permit(ix, PQgetvalue(r, i, 0));
-        if (pm) pm->n_inspections++;
-    }
+    sfp_rpt_permit **row_pm = row_permits(db, r, ix);
+    for (int i = 0; i < rows; i++)
+        if (row_pm[i]) row_pm[i]->n_inspections++;
     for (size_t i = 0; i < n; i++) {
         if (permits[i].n_inspections)
             permits[i].inspections = sfp_arena_alloc(db->a, sizeof(sfp_rpt_inspection) * permits[i].n_inspections);
         permits[i].n_inspections = 0;
     }
     for (int i = 0; i < rows; i++) {
-        sfp_rpt_permit *pm = find_permit(ix, PQgetvalue(r, i, 0));
+        sfp_rpt_permit *pm = row_pm[i];
         if (!pm) continue;
         sfp_rpt_inspection *x = &pm->inspections[pm->n_inspections++];
         x->scheduled_date = col(db, r, i, 1);
