@@ -446,7 +446,10 @@ static void test_contacts_and_inspections_grouped_and_ranked(void **state)
     stop(&h);
 }
 
-/* No permits → no statement that needs the permits' answer. */
+static int db_report(sfp_conn *conn, const char *block, const char *lot, size_t *n_permits, size_t *n_contacts,
+                     size_t *n_inspections, int *statements);
+
+/* No permits → no statement that needs the permits' answer; statements per kind of parcel. */
 static void test_empty_batches_make_no_query(void **state)
 {
     (void)state;
@@ -479,6 +482,18 @@ static void test_empty_batches_make_no_query(void **state)
         }
         sfp_arena_free(a);
     }
+    /* Contacts and inspections sent with round trip 1 (for the requested lot) are what the
+     * report uses when the parcel has no historical lots; with historical lots round trip 2
+     * reads them again over all the lots (test_historical_lots_and_truncation checks them). */
+    size_t np, nc, ni;
+    int statements;
+    /* BEGIN, settings, parcel_summary, permits, contacts, inspections | routing, COMMIT */
+    assert_int_equal(db_report(conn, "4000", "001", &np, &nc, &ni, &statements), 2);
+    assert_int_equal(statements, 8);
+    /* ... | contacts and inspections over {001, 002}, routing, COMMIT */
+    assert_int_equal(db_report(conn, "3512", "001", &np, &nc, &ni, &statements), 2);
+    assert_int_equal(statements, 10);
+    assert_int_equal(nc, 50); /* one contact per listed permit, those of lot 002 included */
     sfp_pool_release(h.pool, conn);
 
     /* Through the service: the same two round trips as any parcel. */
@@ -534,9 +549,10 @@ static void test_query_count_constant(void **state)
     stop(&h);
 }
 
-/* One report on conn straight through report_db: round trips, permits, contacts, inspections. */
+/* One report on conn straight through report_db: round trips (returned), permits, contacts,
+ * inspections and statements (when statements is not NULL). */
 static int db_report(sfp_conn *conn, const char *block, const char *lot, size_t *n_permits, size_t *n_contacts,
-                     size_t *n_inspections)
+                     size_t *n_inspections, int *statements)
 {
     sfp_arena *a = sfp_arena_new();
     sfp_rpt_db db = {.conn = conn, .a = a};
@@ -552,45 +568,9 @@ static int db_report(sfp_conn *conn, const char *block, const char *lot, size_t 
         *n_contacts += set.permits[i].n_contacts;
         *n_inspections += set.permits[i].n_inspections;
     }
+    if (statements) *statements = db.statements;
     sfp_arena_free(a);
     return db.queries;
-}
-
-/* Statements of one report straight through report_db (the connection's statements prepared). */
-static int db_statements(sfp_conn *conn, const char *block, const char *lot)
-{
-    sfp_arena *a = sfp_arena_new();
-    sfp_rpt_db db = {.conn = conn, .a = a};
-    sfp_rpt_parcel_summary ps;
-    sfp_rpt_permit_set set;
-    assert_int_equal(sfp_rpt_db_start(&db, 5000, block, lot, &ps, &set), 0);
-    sfp_rpt_db_rest rest = {.block = block, .neighborhood = "", .nearby_limit = 10, .today = 20000};
-    assert_int_equal(sfp_rpt_db_finish(&db, &set, &rest), 0);
-    sfp_rpt_db_end(&db);
-    assert_int_equal(db.queries, 2);
-    sfp_arena_free(a);
-    return db.statements;
-}
-
-/* Contacts and inspections sent with round trip 1 (for the requested lot) are what the report
- * uses when the parcel has no historical lots; with historical lots round trip 2 reads them
- * again over all the lots (test_historical_lots_and_truncation checks what they hold). */
-static void test_children_read_again_only_for_historical_lots(void **state)
-{
-    (void)state;
-    fake_reset();
-    harness h;
-    start(&h, g_url, fake_interface(), NULL);
-    sfp_err err = {0};
-    sfp_conn *conn = sfp_pool_acquire(h.pool, 1000, &err);
-    assert_non_null(conn);
-    db_statements(conn, "3512", "001"); /* prepares */
-    /* BEGIN, settings, parcel_summary, permits, contacts, inspections | routing, COMMIT */
-    assert_int_equal(db_statements(conn, "4000", "001"), 8);
-    /* ... | contacts and inspections over {001, 002}, routing, COMMIT */
-    assert_int_equal(db_statements(conn, "3512", "001"), 10);
-    sfp_pool_release(h.pool, conn);
-    stop(&h);
 }
 
 /* The report's statements live in the shared registry (common/db_prep.h): a session that lost
@@ -607,20 +587,20 @@ static void test_prepared_statements_registry(void **state)
     assert_non_null(conn);
     size_t np, nc, ni, np2, nc2, ni2;
     int before = sfp_db_prepared_count(conn);
-    assert_int_equal(db_report(conn, "3512", "001", &np, &nc, &ni), 2); /* prepares in round trip 1 */
+    assert_int_equal(db_report(conn, "3512", "001", &np, &nc, &ni, NULL), 2); /* prepares in round trip 1 */
     assert_int_equal(sfp_db_prepared_count(conn), before + 10);
     assert_int_equal(np, 50);
     assert_true(nc > 0 && ni > 0);
-    assert_int_equal(db_report(conn, "3512", "001", &np2, &nc2, &ni2), 2);
+    assert_int_equal(db_report(conn, "3512", "001", &np2, &nc2, &ni2, NULL), 2);
     assert_true(np2 == np && nc2 == nc && ni2 == ni);
 
     PGresult *r = PQexec(sfp_conn_pg(conn), "DEALLOCATE ALL");
     assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
     PQclear(r);
-    assert_int_equal(db_report(conn, "3512", "001", &np2, &nc2, &ni2), 3);
+    assert_int_equal(db_report(conn, "3512", "001", &np2, &nc2, &ni2, NULL), 3);
     assert_true(np2 == np && nc2 == nc && ni2 == ni);
     assert_int_equal(sfp_db_prepared_count(conn), 10);
-    assert_int_equal(db_report(conn, "3512", "001", &np2, &nc2, &ni2), 2);
+    assert_int_equal(db_report(conn, "3512", "001", &np2, &nc2, &ni2, NULL), 2);
 
     /* A registry filled with other statements cannot take the report's: it runs unnamed. */
     r = PQexec(sfp_conn_pg(conn), "DEALLOCATE ALL");
@@ -634,7 +614,7 @@ static void test_prepared_statements_registry(void **state)
         assert_non_null(x);
         PQclear(x);
     }
-    assert_int_equal(db_report(conn, "3512", "001", &np2, &nc2, &ni2), 2);
+    assert_int_equal(db_report(conn, "3512", "001", &np2, &nc2, &ni2, NULL), 2);
     assert_true(np2 == np && nc2 == nc && ni2 == ni);
     assert_int_equal(sfp_db_prepared_count(conn), 60);
     r = PQexec(sfp_conn_pg(conn), "DEALLOCATE ALL");
@@ -1567,7 +1547,6 @@ int main(void)
         cmocka_unit_test(test_contacts_and_inspections_grouped_and_ranked),
         cmocka_unit_test(test_empty_batches_make_no_query),
         cmocka_unit_test(test_query_count_constant),
-        cmocka_unit_test(test_children_read_again_only_for_historical_lots),
         cmocka_unit_test(test_prepared_statements_registry),
         cmocka_unit_test(test_historical_lots_and_truncation),
         cmocka_unit_test(test_full_report_sections),
