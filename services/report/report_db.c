@@ -505,7 +505,7 @@ static int queue_start(sfp_rpt_db *db, pipe *p, const bool *missing, int n_missi
         p->rc = -1;
         return -1;
     }
-    p->lot = lot;
+    p->lot = sfp_arena_strdup(db->a, lot);
     const char *one_lot[] = {block, sfp_rpt_pg_array(db->a, &lot, 1)};
     if (pipe_exec(db, p, ST_CONTACTS, one_lot) || pipe_exec(db, p, ST_INSPECTIONS, one_lot)) return -1;
     return pipe_sync(db, p);
@@ -782,10 +782,7 @@ int sfp_rpt_db_finish(sfp_rpt_db *db, sfp_rpt_permit_set *set, sfp_rpt_db_rest *
          * empty index probe). Contacts and inspections went out with round trip 1 for the
          * requested lot; they are read again here only when the parcel has historical lots. */
         size_t k;
-        const char **parcel = sfp_arena_alloc(db->a, sizeof(char *) * 3);
-        parcel[0] = rest->block;
-        parcel[1] = lots;
-        parcel[2] = permit_array(db, permits, n, SFP_PERMITS_ROUTED, &k);
+        const char *parcel[] = {rest->block, lots, permit_array(db, permits, n, SFP_PERMITS_ROUTED, &k)};
         if (set->n_lots != 1 || strcmp(set->lots[0], p->lot))
             rc = pipe_exec(db, p, ST_CONTACTS, parcel) || pipe_exec(db, p, ST_INSPECTIONS, parcel) ? -1 : 0;
         rc = rc ? rc : pipe_exec(db, p, ST_ROUTING, parcel);
