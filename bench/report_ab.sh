@@ -9,7 +9,7 @@
 # BENCH_GATEWAY_ENV="GATEWAY_JSON_CACHE_ENTRIES=0" makes both gateways encode every report's JSON
 # (the first view of changed content) instead of serving the encode cached under the content's
 # etag. BENCH_BASE_REPORT_ENV: settings of the "before" sfp-report only (e.g. BASE_BUILD_DIR=build
-# BENCH_BASE_REPORT_ENV=REPORT_SPARE_LANE=0 compares one build with a setting off).
+# BENCH_BASE_REPORT_ENV=REPORT_NEARBY_LIMIT=0 compares one build with nearby activity off).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 rounds=${1:-3}

@@ -148,9 +148,8 @@ static const sfp_db_stmt STMTS[ST_N] = {
 
 /* A value in place: every result lives as long as the report's arena (pipe_read), and libpq
  * gives NULL as "" (a NULL number then parses as absent). */
-static const char *col(sfp_rpt_db *db, const PGresult *r, int row, int c)
+static const char *col(const PGresult *r, int row, int c)
 {
-    (void)db;
     return PQgetvalue(r, row, c);
 }
 
@@ -206,16 +205,12 @@ struct sfp_rpt_pipe {
 };
 typedef struct sfp_rpt_pipe pipe;
 
+/* Empty: no command queued. Results read before stay until the arena is freed (their values are
+ * used in place). */
 static void pipe_init(pipe *p)
 {
     memset(p, 0, sizeof *p);
     for (int st = 0; st < ST_N; st++) p->at[st] = -1;
-}
-
-/* Forgets the commands; their results stay until the arena is freed (values are used in place). */
-static void pipe_clear(pipe *p)
-{
-    pipe_init(p);
 }
 
 static void clear_result(void *r)
@@ -474,7 +469,7 @@ static char *permit_array(sfp_rpt_db *db, const sfp_rpt_permit *permits, size_t 
 
 /* ---------------- steps ---------------- */
 
-static void read_parcel_summary(sfp_rpt_db *db, const PGresult *r, sfp_rpt_parcel_summary *out);
+static void read_parcel_summary(const PGresult *r, sfp_rpt_parcel_summary *out);
 static void read_permits(sfp_rpt_db *db, const PGresult *r, const char *lot, sfp_rpt_permit_set *out);
 
 /* Queues round trip 1: BEGIN, settings, the Parse of every statement in missing (after BEGIN
@@ -550,7 +545,7 @@ int sfp_rpt_db_start(sfp_rpt_db *db, int statement_timeout_ms, const char *block
          * back, drop whatever is left (the registry forgot it all) and prepare everything. */
         pipe_drain(db, p);
         bool lost = p->lost;
-        pipe_clear(p);
+        pipe_init(p);
         if (!lost) {
             for (int st = 0; st < ST_N; st++) missing[st] = true;
             rc = pipe_unnamed(db, p, "ROLLBACK", 0, NULL, "rollback", false) ||
@@ -560,7 +555,7 @@ int sfp_rpt_db_start(sfp_rpt_db *db, int statement_timeout_ms, const char *block
         }
     }
     if (rc) return -1; /* sfp_rpt_db_end reads what is left and frees the results */
-    read_parcel_summary(db, p->res[p->at[ST_PARCEL]], ps);
+    read_parcel_summary(p->res[p->at[ST_PARCEL]], ps);
     read_permits(db, p->res[p->at[ST_PERMITS]], lot, set);
     return 0;
 }
@@ -570,49 +565,48 @@ void sfp_rpt_db_end(sfp_rpt_db *db)
     if (!db->conn) return;
     if (db->pipe) {
         pipe_drain(db, db->pipe);
-        pipe_clear(db->pipe);
         db->pipe = NULL;
     }
     PGconn *pg = sfp_conn_pg(db->conn);
     if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF) PQexitPipelineMode(pg);
 }
 
-static void read_parcel_summary(sfp_rpt_db *db, const PGresult *r, sfp_rpt_parcel_summary *out)
+static void read_parcel_summary(const PGresult *r, sfp_rpt_parcel_summary *out)
 {
     out->canonical_address = out->neighborhood = out->supervisor_district = "";
     out->zoning_code = out->use_definition = out->health_tier = "";
     if (PQntuples(r) < 1) return;
     out->present = true;
-    out->canonical_address = col(db, r, 0, 0);
-    out->neighborhood = col(db, r, 0, 1);
-    out->supervisor_district = col(db, r, 0, 2);
+    out->canonical_address = col(r, 0, 0);
+    out->neighborhood = col(r, 0, 1);
+    out->supervisor_district = col(r, 0, 2);
     out->has_tax_value = col_double(r, 0, 3, &out->tax_value);
-    out->zoning_code = col(db, r, 0, 4);
-    out->use_definition = col(db, r, 0, 5);
+    out->zoning_code = col(r, 0, 4);
+    out->use_definition = col(r, 0, 5);
     out->has_number_of_units = col_int(r, 0, 6, &out->number_of_units);
-    out->health_tier = col(db, r, 0, 7);
+    out->health_tier = col(r, 0, 7);
     col_int(r, 0, 8, &out->permit_count);
     col_int(r, 0, 9, &out->complaint_count);
     col_int(r, 0, 10, &out->violation_count);
 }
 
-static void read_permit(sfp_rpt_db *db, const PGresult *r, int row, int c0, sfp_rpt_permit *p)
+static void read_permit(const PGresult *r, int row, int c0, sfp_rpt_permit *p)
 {
     memset(p, 0, sizeof *p);
     const char **s1[] = {&p->permit_number, &p->permit_type, &p->permit_type_definition,
                          &p->status,        &p->status_date, &p->description,
                          &p->filed_date,    &p->issued_date, &p->approved_date,
                          &p->completed_date};
-    for (int i = 0; i < 10; i++) *s1[i] = col(db, r, row, c0 + i);
+    for (int i = 0; i < 10; i++) *s1[i] = col(r, row, c0 + i);
     p->has_estimated_cost = col_double(r, row, c0 + 10, &p->estimated_cost);
     p->has_revised_cost = col_double(r, row, c0 + 11, &p->revised_cost);
-    p->existing_use = col(db, r, row, c0 + 12);
-    p->proposed_use = col(db, r, row, c0 + 13);
+    p->existing_use = col(r, row, c0 + 12);
+    p->proposed_use = col(r, row, c0 + 13);
     p->has_existing_units = col_int(r, row, c0 + 14, &p->existing_units);
     p->has_proposed_units = col_int(r, row, c0 + 15, &p->proposed_units);
     const char **s2[] = {&p->street_number,       &p->street_name, &p->street_suffix, &p->zipcode, &p->neighborhood,
                          &p->supervisor_district, &p->block,       &p->lot,           &p->adu,     &p->data_as_of};
-    for (int i = 0; i < 10; i++) *s2[i] = col(db, r, row, c0 + 16 + i);
+    for (int i = 0; i < 10; i++) *s2[i] = col(r, row, c0 + 16 + i);
 }
 
 static void read_permits(sfp_rpt_db *db, const PGresult *r, const char *lot, sfp_rpt_permit_set *out)
@@ -627,7 +621,7 @@ static void read_permits(sfp_rpt_db *db, const PGresult *r, const char *lot, sfp
     out->permits = sfp_arena_alloc(db->a, sizeof *out->permits * (size_t)(rows ? rows : 1));
     for (int i = 0; i < rows; i++) {
         if (PQgetisnull(r, i, 1)) continue; /* the LEFT JOIN's empty row: no permits */
-        read_permit(db, r, i, 1, &out->permits[out->n_permits++]);
+        read_permit(r, i, 1, &out->permits[out->n_permits++]);
         int32_t total = 0;
         if (col_int(r, i, 1 + N_PERMIT_COLS, &total)) out->total = total;
     }
@@ -660,13 +654,13 @@ static void read_contacts(sfp_rpt_db *db, const PGresult *r, permit_index *ix)
         sfp_rpt_permit *pm = row_pm[i];
         if (!pm) continue;
         sfp_rpt_contact *c = &pm->contacts[pm->n_contacts++];
-        c->role = col(db, r, i, 1);
-        c->name = col(db, r, i, 2);
-        c->firm_name = col(db, r, i, 3);
+        c->role = col(r, i, 1);
+        c->name = col(r, i, 2);
+        c->firm_name = col(r, i, 3);
         double id;
         if ((c->has_entity_id = col_double(r, i, 4, &id))) c->entity_id = (int64_t)id;
-        c->canonical_name = col(db, r, i, 5);
-        c->canonical_firm = col(db, r, i, 6);
+        c->canonical_name = col(r, i, 5);
+        c->canonical_firm = col(r, i, 6);
         c->has_permit_count = col_int(r, i, 7, &c->permit_count);
     }
 }
@@ -688,10 +682,10 @@ static void read_inspections(sfp_rpt_db *db, const PGresult *r, permit_index *ix
         sfp_rpt_permit *pm = row_pm[i];
         if (!pm) continue;
         sfp_rpt_inspection *x = &pm->inspections[pm->n_inspections++];
-        x->scheduled_date = col(db, r, i, 1);
-        x->inspector = col(db, r, i, 2);
-        x->result = col(db, r, i, 3);
-        x->description = col(db, r, i, 4);
+        x->scheduled_date = col(r, i, 1);
+        x->inspector = col(r, i, 2);
+        x->result = col(r, i, 3);
+        x->description = col(r, i, 4);
     }
 }
 
@@ -702,11 +696,11 @@ static void read_routing(sfp_rpt_db *db, const PGresult *r, permit_index *ix, in
     for (int i = 0; i < rows; i++) {
         sfp_rpt_addenda_row *x = &all[i];
         x->has_addenda_number = col_int(r, i, 1, &x->addenda_number);
-        x->station = col(db, r, i, 2);
-        x->review_results = col(db, r, i, 3);
-        x->finish_date = col(db, r, i, 4);
-        x->arrive = col(db, r, i, 5);
-        x->hold_description = col(db, r, i, 6);
+        x->station = col(r, i, 2);
+        x->review_results = col(r, i, 3);
+        x->finish_date = col(r, i, 4);
+        x->arrive = col(r, i, 5);
+        x->hold_description = col(r, i, 6);
     }
     /* Rows are grouped by application_number, the latest revision first: one routing per group,
      * from the rows of its first revision. */
@@ -725,13 +719,13 @@ static void read_reg_watch(sfp_rpt_db *db, const PGresult *r, sfp_rpt_reg_watch 
     int rows = PQntuples(r);
     sfp_rpt_reg_watch *w = sfp_arena_alloc(db->a, sizeof *w * (size_t)(rows ? rows : 1));
     for (int i = 0; i < rows; i++) {
-        w[i].title = col(db, r, i, 0);
-        w[i].description = col(db, r, i, 1);
-        w[i].status = col(db, r, i, 2);
-        w[i].impact_level = col(db, r, i, 3);
+        w[i].title = col(r, i, 0);
+        w[i].description = col(r, i, 1);
+        w[i].status = col(r, i, 2);
+        w[i].impact_level = col(r, i, 3);
         w[i].n_concepts =
             sfp_rpt_parse_concepts(db->a, PQgetisnull(r, i, 4) ? NULL : PQgetvalue(r, i, 4), &w[i].concepts);
-        w[i].url = col(db, r, i, 5);
+        w[i].url = col(r, i, 5);
     }
     *out = w;
     *n = (size_t)rows;
@@ -742,15 +736,15 @@ static void read_nearby(sfp_rpt_db *db, const PGresult *r, sfp_rpt_nearby **out,
     int rows = PQntuples(r);
     sfp_rpt_nearby *v = sfp_arena_alloc(db->a, sizeof *v * (size_t)(rows ? rows : 1));
     for (int i = 0; i < rows; i++) {
-        v[i].permit_number = col(db, r, i, 0);
-        v[i].permit_type_definition = col(db, r, i, 1);
-        v[i].status = col(db, r, i, 2);
-        v[i].filed_date = col(db, r, i, 3);
+        v[i].permit_number = col(r, i, 0);
+        v[i].permit_type_definition = col(r, i, 1);
+        v[i].status = col(r, i, 2);
+        v[i].filed_date = col(r, i, 3);
         v[i].has_estimated_cost = col_double(r, i, 4, &v[i].estimated_cost);
-        v[i].description = col(db, r, i, 5);
-        v[i].street_number = col(db, r, i, 6);
-        v[i].street_name = col(db, r, i, 7);
-        v[i].street_suffix = col(db, r, i, 8);
+        v[i].description = col(r, i, 5);
+        v[i].street_number = col(r, i, 6);
+        v[i].street_name = col(r, i, 7);
+        v[i].street_suffix = col(r, i, 8);
     }
     *out = v;
     *n = (size_t)rows;
@@ -809,7 +803,6 @@ int sfp_rpt_db_finish(sfp_rpt_db *db, sfp_rpt_permit_set *set, sfp_rpt_db_rest *
     if (ready(db, p, ST_REG_WATCH)) read_reg_watch(db, p->res[p->at[ST_REG_WATCH]], &rest->watch, &rest->n_watch);
     if (ready(db, p, ST_NEARBY)) read_nearby(db, p->res[p->at[ST_NEARBY]], &rest->nearby, &rest->n_nearby);
     if (pipe_read(db, p, p->n, NULL)) return -1; /* COMMIT and the Syncs */
-    pipe_clear(p);
-    db->pipe = NULL;
+    db->pipe = NULL;                             /* all read: nothing left for sfp_rpt_db_end */
     return 0;
 }
